@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { ConfigError, loadConfig, startServer, type ConfigOverrides } from '@forja/server';
+
+/** The built web UI, when this CLI runs from the repository. */
+function defaultWebDir(): string | undefined {
+  const dir = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+  return existsSync(dir) ? dir : undefined;
+}
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`"${v}" is not a whole number`);
+  return n;
+};
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('server')
+    .description('Run the Forja server: API, web UI, scheduler and embedded workers')
+    .option('--host <host>', 'address to listen on (FORJA_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (FORJA_PORT, default 5050)', int)
+    .option('--data-dir <dir>', 'data directory (FORJA_DATA_DIR, default ./forja-data)')
+    .option('--database-url <url>', 'sqlite:<file> or postgres://… (FORJA_DATABASE_URL)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (FORJA_LOG_LEVEL)')
+    .action(async (opts: { host?: string; port?: number; dataDir?: string; databaseUrl?: string; logLevel?: ConfigOverrides['logLevel'] }) => {
+      let config;
+      try {
+        config = loadConfig(process.env, { ...opts, webDir: process.env.FORJA_WEB_DIR || defaultWebDir() });
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`forja: invalid configuration: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const server = await startServer(config);
+      const lines = [
+        '',
+        `  Forja is running at ${server.url}`,
+        `  API docs:  ${server.url}/docs`,
+        `  Data:      ${config.dataDir} (${config.databaseUrl.startsWith('sqlite:') ? 'SQLite' : 'PostgreSQL'})`,
+      ];
+      if (server.bootstrap.generatedPassword) {
+        lines.push(`  Log in as "admin" with password: ${server.bootstrap.generatedPassword}`, '  (shown once; change it under Admin → Users, or set FORJA_ADMIN_PASSWORD before the first start)');
+      } else if (server.bootstrap.createdAdmin) {
+        lines.push('  Log in as "admin" with the password from FORJA_ADMIN_PASSWORD.');
+      } else {
+        lines.push('  Log in with your Forja user (the first user is "admin").');
+      }
+      if (!config.webDir) lines.push('  (web UI not built: run `npm run build` to serve it here)');
+      process.stdout.write(lines.join('\n') + '\n\n');
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(`\n${signal}: finishing requests in flight and stopping…\n`);
+        server.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+
+  program
+    .command('worker')
+    .description('Run a worker that takes jobs from a shared PostgreSQL database')
+    .action(() => {
+      const url = process.env.FORJA_DATABASE_URL ?? '';
+      if (!/^postgres(ql)?:\/\//.test(url)) {
+        process.stderr.write(
+          'forja worker: workers share jobs through PostgreSQL. Set FORJA_DATABASE_URL=postgres://… (the same as the server\'s).\n' +
+            'With the embedded SQLite default, `forja server` already runs the workers in its own process.\n',
+        );
+        process.exit(2);
+      }
+      process.stderr.write('forja worker: the job engine is not in this build yet; `forja server` runs all work for now.\n');
+      process.exit(2);
+    });
+}

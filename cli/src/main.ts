@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { ForjaApiError, ForjaConnectionError } from '@forja/client';
+import { VERSION } from '@forja/server';
+import { registerAccountCommands } from './commands/account.js';
+import { registerGroupCommands } from './commands/groups.js';
+import { registerServerCommands } from './commands/server.js';
+import { registerTokenCommands } from './commands/tokens.js';
+import { registerUserCommands } from './commands/users.js';
+
+const program = new Command('forja')
+  .description('Forja: experiments, models, deployments, lake and jobs in one MLOps platform')
+  .version(VERSION)
+  .option('--url <url>', 'server URL (FORJA_URL, or the one saved by `forja login`)')
+  .option('--token <token>', 'API token (FORJA_TOKEN, or the one saved by `forja login`)')
+  .option('--group <group>', 'group to act in (FORJA_GROUP; default: your default group)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServerCommands(program);
+registerAccountCommands(program);
+registerGroupCommands(program);
+registerTokenCommands(program);
+registerUserCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof ForjaApiError) {
+    process.stderr.write(`forja: ${err.message} [${err.code}, HTTP ${err.status}${err.requestId ? `, request ${err.requestId}` : ''}]\n`);
+    if (err.status === 401) process.stderr.write('Run `forja login` first, or pass --token.\n');
+    process.exit(1);
+  }
+  if (err instanceof ForjaConnectionError) {
+    process.stderr.write(`forja: ${err.message}\nIs the server running? Start one with \`forja server\`, or pass --url.\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`forja: ${(err as Error).message}\n`);
+  process.exit(1);
+}

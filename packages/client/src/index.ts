@@ -1,0 +1,2 @@
+export { ForjaClient, type ClientOptions } from './client.js';
+export * from './errors.js';

@@ -1,0 +1,49 @@
+import { roleRank, type Role } from '@forja/contracts';
+import { forbidden, invalid, notFound, unauthenticated } from '../errors.js';
+import type { GroupScope, Principal } from './principal.js';
+import type { AuthStore } from './store.js';
+
+/** Decides what a principal may do in a group. The one place where roles are compared. */
+export class AccessPolicy {
+  constructor(private readonly store: AuthStore) {}
+
+  /** The principal's role in the group, or null when it has none. */
+  async roleIn(principal: Principal, groupId: string): Promise<Role | null> {
+    if (principal.isAdmin) return 'admin';
+    if (principal.boundGroup) return principal.boundGroup.id === groupId ? principal.boundGroup.role : null;
+    if (!principal.userId) return null;
+    return (await this.store.getRole(groupId, principal.userId)) ?? null;
+  }
+
+  /**
+   * Resolves a group by name and checks the principal holds at least `needed` in it
+   * ('predict' admits group tokens too). A group the caller cannot see is reported as missing,
+   * so group names do not leak across tenants.
+   */
+  async requireGroup(principal: Principal, groupName: string | undefined, needed: Role | 'predict'): Promise<GroupScope> {
+    const name = groupName ?? (await this.defaultGroupName(principal));
+    if (!name) throw invalid('No group given and you have no default group: pass the group (X-Forja-Group header or ?group=).');
+    const group = await this.store.getGroupByName(name);
+    if (!group) throw notFound('Group', name);
+    const role = await this.roleIn(principal, group.id);
+    const isGroupToken = principal.kind === 'group' && principal.boundGroup?.id === group.id;
+    if (role === null && !isGroupToken) throw notFound('Group', name);
+    if (needed === 'predict') return { id: group.id, name: group.name, role };
+    if (role === null) throw forbidden(`A group token can only call models; "${needed}" access to group "${name}" needs a user or service token.`);
+    if (roleRank[role] < roleRank[needed]) throw forbidden(`You are ${article(role)} ${role} in group "${name}"; this needs ${needed} or higher.`);
+    return { id: group.id, name: group.name, role };
+  }
+
+  requireAdmin(principal: Principal | null): void {
+    if (!principal) throw unauthenticated('Authentication required.');
+    if (!principal.isAdmin) throw forbidden('Only a system administrator can do this.');
+  }
+
+  private async defaultGroupName(principal: Principal): Promise<string | undefined> {
+    if (principal.boundGroup) return principal.boundGroup.name;
+    if (!principal.defaultGroupId) return undefined;
+    return (await this.store.getGroupById(principal.defaultGroupId))?.name;
+  }
+}
+
+const article = (role: Role) => (role === 'admin' ? 'an' : 'a');

@@ -1,0 +1,146 @@
+import { TokenCreateSchema, type LoginResponse, type Token, type TokenCreate, type TokenCreated } from '@forja/contracts';
+import { newId } from '../db/ids.js';
+import { forbidden, invalid, notFound } from '../errors.js';
+import type { AccessPolicy } from './access.js';
+import type { AuditLog } from './audit.js';
+import type { Authenticator } from './authenticator.js';
+import { toToken, toUser } from './mappers.js';
+import type { RequestContext } from './principal.js';
+import { generateTokenSecret, hashToken, tokenPrefix } from './secrets.js';
+import type { AuthStore, TokenRow } from './store.js';
+
+const DAY = 24 * 3600 * 1000;
+
+/**
+ * Tokens: sessions from login, personal tokens of a user, service tokens that act in one group
+ * with a role, and group tokens that may only call the group's models. The secret is returned once.
+ */
+export class TokensService {
+  constructor(
+    private readonly store: AuthStore,
+    private readonly access: AccessPolicy,
+    private readonly audit: AuditLog,
+    private readonly authenticator: Authenticator,
+    private readonly sessionTtlMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async login(ctx: Omit<RequestContext, 'principal'>, username: string, password: string): Promise<LoginResponse> {
+    const user = await this.authenticator.checkPassword(username, password, ctx.ip ?? 'unknown');
+    const now = this.clock();
+    const secret = generateTokenSecret('session');
+    const expiresAt = now + this.sessionTtlMs;
+    await this.store.insertToken({
+      ...this.baseRow(secret, 'session', `login ${new Date(now).toISOString()}`, now),
+      user_id: user.id,
+      created_by: user.id,
+      expires_at: expiresAt,
+    });
+    const group = user.default_group_id ? await this.store.getGroupById(user.default_group_id) : undefined;
+    return { token: secret, expiresAt, user: toUser(user, group?.name ?? null) };
+  }
+
+  async logout(ctx: RequestContext): Promise<void> {
+    if (ctx.principal.tokenKind !== 'session' || !ctx.principal.tokenId) return;
+    await this.store.revokeToken(ctx.principal.tokenId, this.clock());
+    this.authenticator.invalidate();
+  }
+
+  async create(ctx: RequestContext, input: TokenCreate): Promise<TokenCreated> {
+    const body = TokenCreateSchema.parse(input);
+    const p = ctx.principal;
+    const now = this.clock();
+    const secret = generateTokenSecret(body.kind);
+    const row: TokenRow = {
+      ...this.baseRow(secret, body.kind, body.name, now),
+      created_by: p.userId,
+      expires_at: body.expiresInDays ? now + body.expiresInDays * DAY : null,
+    };
+    if (body.kind === 'personal') {
+      if (p.kind !== 'user' || !p.userId) throw forbidden('Only users can create personal tokens.');
+      if (body.group || body.role) throw invalid('A personal token acts as you in every group: leave out group and role.');
+      row.user_id = p.userId;
+    } else {
+      if (!body.group) throw invalid(`A ${body.kind} token needs the group it belongs to.`);
+      const scope = await this.access.requireGroup(p, body.group, 'admin');
+      if (body.kind === 'service') {
+        if (!body.role) throw invalid('A service token needs a role in its group: viewer, editor or admin.');
+        row.role = body.role;
+      } else if (body.role) {
+        throw invalid('A group token can only call models; leave out role.');
+      }
+      row.group_id = scope.id;
+    }
+    await this.store.insertToken(row);
+    await this.audit.record(ctx, {
+      action: 'token.create',
+      resourceType: 'token',
+      resourceId: row.id,
+      groupId: row.group_id,
+      details: { name: row.name, kind: row.kind, prefix: row.prefix, role: row.role, expiresAt: row.expires_at },
+    });
+    return { token: toToken((await this.store.getToken(row.id))!), secret };
+  }
+
+  /** Your personal tokens; with a group, that group's service and group tokens (group admins only). */
+  async list(ctx: RequestContext, group: string | undefined, includeRevoked: boolean): Promise<Token[]> {
+    const p = ctx.principal;
+    if (group) {
+      const scope = await this.access.requireGroup(p, group, 'admin');
+      return (await this.store.listTokens({ groupId: scope.id, includeRevoked })).map(toToken);
+    }
+    if (!p.userId) return [];
+    return (await this.store.listTokens({ userId: p.userId, includeRevoked })).map(toToken);
+  }
+
+  async revoke(ctx: RequestContext, id: string): Promise<Token> {
+    const token = await this.store.getToken(id);
+    if (!token || token.kind === 'session') throw notFound('Token', id);
+    const p = ctx.principal;
+    const own = token.user_id !== null && token.user_id === p.userId;
+    if (!own && !p.isAdmin) {
+      if (!token.group_name) throw notFound('Token', id);
+      await this.access.requireGroup(p, token.group_name, 'admin');
+    }
+    await this.store.revokeToken(id, this.clock());
+    this.authenticator.invalidate();
+    await this.audit.record(ctx, {
+      action: 'token.revoke',
+      resourceType: 'token',
+      resourceId: id,
+      groupId: token.group_id,
+      details: { name: token.name, kind: token.kind, prefix: token.prefix },
+    });
+    return toToken((await this.store.getToken(id))!);
+  }
+
+  /** Makes sure a token with exactly this secret exists for the user (FORJA_ADMIN_TOKEN). */
+  async ensureFixedToken(userId: string, secret: string, name: string): Promise<void> {
+    const existing = await this.store.findTokenByHash(hashToken(secret));
+    if (existing && existing.revoked_at === null) return;
+    if (existing) {
+      // It was revoked on purpose; respect that rather than resurrecting it behind the operator's back.
+      return;
+    }
+    const now = this.clock();
+    await this.store.insertToken({ ...this.baseRow(secret, 'personal', name, now), user_id: userId, created_by: userId, prefix: secret.slice(0, 4) + '…' });
+  }
+
+  private baseRow(secret: string, kind: TokenRow['kind'], name: string, now: number): TokenRow {
+    return {
+      id: newId(),
+      kind,
+      name,
+      prefix: tokenPrefix(secret),
+      hash: hashToken(secret),
+      user_id: null,
+      group_id: null,
+      role: null,
+      created_at: now,
+      created_by: null,
+      expires_at: null,
+      last_used_at: null,
+      revoked_at: null,
+    };
+  }
+}

@@ -1,0 +1,118 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** A bad setting: start-up stops with this message, which names the variable to fix. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const portSchema = z.coerce.number().int().min(0).max(65535);
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** `sqlite:<file>` or `postgres://…`; resolved from FORJA_DATABASE_URL or the data directory. */
+  databaseUrl: string;
+  artifactsDir: string;
+  lakeFile: string;
+  /** 32 bytes used to encrypt stored secrets; from FORJA_SECRET_KEY or a key file in the data directory. */
+  secretKey: Buffer;
+  adminPassword: string | undefined;
+  adminToken: string | undefined;
+  /** Where the built web UI lives; served at `/` when present. */
+  webDir: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  sessionTtlHours: number;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+}
+
+export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'dataDir' | 'databaseUrl' | 'logLevel' | 'webDir'>>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function parseOr<T>(variable: string, raw: string | undefined, schema: z.ZodType<T>, fallback: T): T {
+  if (raw === undefined || raw === '') return fallback;
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new ConfigError(variable, `${JSON.stringify(raw)} is not valid: ${result.error.issues[0]?.message ?? 'invalid'}`);
+  return result.data;
+}
+
+function resolveDatabaseUrl(raw: string | undefined, dataDir: string): string {
+  if (!raw) return `sqlite:${path.join(dataDir, 'forja.db')}`;
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('FORJA_DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    return raw;
+  }
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!file) throw new ConfigError('FORJA_DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./forja-data/forja.db');
+    return `sqlite:${file === ':memory:' ? file : path.resolve(file)}`;
+  }
+  throw new ConfigError('FORJA_DATABASE_URL', `must start with "sqlite:" or "postgres://" (got "${raw.split(':')[0]}:")`);
+}
+
+function loadSecretKey(raw: string | undefined, dataDir: string): Buffer {
+  if (raw !== undefined && raw !== '') {
+    if (raw.length < 32) throw new ConfigError('FORJA_SECRET_KEY', 'must be at least 32 characters (e.g. `openssl rand -hex 32`)');
+    return deriveKey(raw);
+  }
+  const file = path.join(dataDir, 'secret.key');
+  if (existsSync(file)) return deriveKey(readFileSync(file, 'utf8').trim());
+  const generated = randomBytes(32).toString('hex');
+  writeFileSync(file, generated + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return deriveKey(generated);
+}
+
+/** A fixed-size key from whatever string the operator chose, so any length of at least 32 works. */
+function deriveKey(material: string): Buffer {
+  return createHash('sha256').update('forja-secret-key:' + material).digest();
+}
+
+/** Reads the configuration from the environment (and flag overrides); the only place that reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const host = overrides.host ?? parseOr('FORJA_HOST', env.FORJA_HOST, z.string().min(1), '127.0.0.1');
+  const port = overrides.port ?? parseOr('FORJA_PORT', env.FORJA_PORT, portSchema, 5050);
+  const dataDir = path.resolve(overrides.dataDir ?? (env.FORJA_DATA_DIR || './forja-data'));
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(path.join(dataDir, 'artifacts'), { recursive: true });
+    mkdirSync(path.join(dataDir, 'lake'), { recursive: true });
+  } catch (err) {
+    throw new ConfigError('FORJA_DATA_DIR', `cannot create ${dataDir}: ${(err as Error).message}`);
+  }
+  const databaseUrl = resolveDatabaseUrl(overrides.databaseUrl ?? env.FORJA_DATABASE_URL, dataDir);
+  const adminPassword = env.FORJA_ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && adminPassword.length < 8) throw new ConfigError('FORJA_ADMIN_PASSWORD', 'must be at least 8 characters');
+  const adminToken = env.FORJA_ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && (adminToken.length < 16 || /\s/.test(adminToken)))
+    throw new ConfigError('FORJA_ADMIN_TOKEN', 'must be at least 16 characters with no spaces');
+  const logLevel = overrides.logLevel ?? parseOr('FORJA_LOG_LEVEL', env.FORJA_LOG_LEVEL, z.enum(LOG_LEVELS), 'info');
+  return {
+    host,
+    port,
+    dataDir,
+    databaseUrl,
+    artifactsDir: path.join(dataDir, 'artifacts'),
+    lakeFile: path.join(dataDir, 'lake', 'lake.duckdb'),
+    secretKey: loadSecretKey(env.FORJA_SECRET_KEY, dataDir),
+    adminPassword,
+    adminToken,
+    webDir: overrides.webDir ?? (env.FORJA_WEB_DIR || undefined),
+    logLevel,
+    sessionTtlHours: parseOr('FORJA_SESSION_TTL_HOURS', env.FORJA_SESSION_TTL_HOURS, z.coerce.number().int().min(1).max(24 * 90), 12),
+    bodyLimitBytes: parseOr('FORJA_BODY_LIMIT_BYTES', env.FORJA_BODY_LIMIT_BYTES, z.coerce.number().int().min(1024), 1024 * 1024),
+    trustProxy: parseOr('FORJA_TRUST_PROXY', env.FORJA_TRUST_PROXY, z.enum(['true', 'false']).transform((v) => v === 'true'), false),
+  };
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_auth.js';
+
+/**
+ * Every migration, in order. Names never change once released; a new change is a new entry.
+ * Migrations are written once with Kysely's schema builder and run on SQLite and PostgreSQL alike.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_auth': m0001,
+};

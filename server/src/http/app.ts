@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Fastify from 'fastify';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config.js';
+import type { Services } from '../services.js';
+import { registerAuthRoutes } from '../auth/routes.js';
+import { registerSystemRoutes } from '../system/routes.js';
+import { registerAuthHooks } from './auth-hooks.js';
+import { errorHandler } from './errors.js';
+import type { App } from './types.js';
+import { AppError } from '../errors.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export interface AppOptions {
+  config: Config;
+  services: Services;
+  version: string;
+  /** A pino logger config, or false to log nothing (tests). */
+  logger?: boolean | object;
+}
+
+export async function buildApp({ config, services, version, logger }: AppOptions): Promise<App> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Forja API', version, description: 'Forja native API. Errors are {"error": {"code", "message", "details"}}.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A session, personal, service or group token' },
+          basic: { type: 'http', scheme: 'basic', description: 'Username and password (or a token as the password)' },
+        },
+      },
+      security: [{ bearer: [] }, { basic: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  registerAuthHooks(app, services.authenticator, services.access);
+  registerSystemRoutes(app, services, version);
+  registerAuthRoutes(app, services);
+
+  app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
+
+  const webDir = config.webDir;
+  const hasWeb = webDir !== undefined && existsSync(path.join(webDir, 'index.html'));
+  if (hasWeb) await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ['index.html'] });
+
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url;
+    const isApi = url.startsWith('/api/') || url.startsWith('/ajax-api/');
+    if (!isApi && hasWeb && request.method === 'GET' && !path.extname(url.split('?')[0]!)) {
+      // Client-side routes of the single-page UI.
+      return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    }
+    throw new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${url.split('?')[0]}. The API is described at /api/v1/openapi.json.`);
+  });
+
+  return app;
+}

@@ -1,0 +1,38 @@
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import { AccessPolicy } from './auth/access.js';
+import { AuditLog } from './auth/audit.js';
+import { Authenticator } from './auth/authenticator.js';
+import { GroupsService } from './auth/groups-service.js';
+import { AuthStore } from './auth/store.js';
+import { TokensService } from './auth/tokens-service.js';
+import { UsersService } from './auth/users-service.js';
+
+/** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
+export interface Services {
+  db: Db;
+  authStore: AuthStore;
+  authenticator: Authenticator;
+  access: AccessPolicy;
+  audit: AuditLog;
+  users: UsersService;
+  groups: GroupsService;
+  tokens: TokensService;
+}
+
+export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours'>, clock: () => number = Date.now): Services {
+  const authStore = new AuthStore(db);
+  const authenticator = new Authenticator(authStore, clock);
+  const access = new AccessPolicy(authStore);
+  const audit = new AuditLog(authStore, access, clock);
+  return {
+    db,
+    authStore,
+    authenticator,
+    access,
+    audit,
+    users: new UsersService(authStore, access, audit, authenticator, clock),
+    groups: new GroupsService(authStore, access, audit, authenticator, clock),
+    tokens: new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock),
+  };
+}
