@@ -2,18 +2,34 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessPolicy } from '../auth/access.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { RequestContext } from '../auth/principal.js';
-import { forbidden, unauthenticated } from '../errors.js';
+import { SlugSchema } from '@forja/contracts';
+import { forbidden, invalid, unauthenticated } from '../errors.js';
 import type { App, AuthRequirement } from './types.js';
 
 const GROUP_HEADER = 'x-forja-group';
 
-/** Where the request names its group: the path, the query string, then a header; else the caller's default. */
+/**
+ * Where the request names its group: the path, the query string, then a header; else the caller's
+ * default. Checked here because the group is resolved before the route's own schemas run.
+ */
 function groupNameOf(request: FastifyRequest): string | undefined {
   const params = request.params as Record<string, unknown> | undefined;
   const query = request.query as Record<string, unknown> | undefined;
   const header = request.headers[GROUP_HEADER];
-  const candidates = [params?.group, query?.group, Array.isArray(header) ? header[0] : header];
-  return candidates.find((c): c is string => typeof c === 'string' && c.length > 0);
+  const candidates: [string, unknown][] = [
+    ['params.group', params?.group],
+    ['querystring.group', query?.group],
+    [`headers.${GROUP_HEADER}`, Array.isArray(header) ? header[0] : header],
+  ];
+  const found = candidates.find(([, c]) => typeof c === 'string' && c.length > 0);
+  if (!found) return undefined;
+  const [where, name] = found as [string, string];
+  const parsed = SlugSchema.safeParse(name);
+  if (!parsed.success) {
+    const message = parsed.error.issues[0]?.message ?? 'invalid';
+    throw invalid(`Invalid request: ${where}: ${message}`, [{ path: where, message }]);
+  }
+  return name;
 }
 
 /**

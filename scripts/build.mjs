@@ -1,0 +1,4 @@
+import { ensureBuilt, ensureNodeDependencies } from './lib.mjs';
+
+ensureNodeDependencies();
+ensureBuilt();

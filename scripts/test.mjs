@@ -1,0 +1,114 @@
+// `npm test`: installs what the tests need, builds, starts PostgreSQL, runs the TypeScript, browser
+// and Python suites, and ends with one line "N passed, N failed" for the whole run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, ensureAptPackages, ensureBuilt, ensureNodeDependencies, ensurePythonVenv, log } from './lib.mjs';
+import { startPgCluster } from './pg-cluster.mjs';
+
+const WORK = path.join(ROOT, '.test-work');
+const only = process.argv.slice(2); // optional: file filters, e.g. `npm test -- auth`
+
+function findTests(dir, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) findTests(full, out);
+    else if (entry.name.endsWith('.test.ts')) out.push(full);
+  }
+  return out;
+}
+
+const results = [];
+
+function runNodeTests(env) {
+  const files = ['server/src', 'cli/src', 'packages', 'web/e2e', 'bench']
+    .flatMap((d) => findTests(path.join(ROOT, d)))
+    .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+    .sort();
+  if (files.length === 0) return;
+  const countsFile = path.join(WORK, 'node-counts.json');
+  rmSync(countsFile, { force: true });
+  log(`running ${files.length} TypeScript test files…`);
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${path.join(ROOT, 'scripts', 'count-reporter.mjs')}`,
+      `--test-reporter-destination=${countsFile}`,
+      ...files,
+    ],
+    { cwd: ROOT, stdio: 'inherit', env },
+  );
+  let counts = { passed: 0, failed: 1, skipped: 0, failures: ['the node test runner wrote no results'] };
+  if (existsSync(countsFile)) counts = JSON.parse(readFileSync(countsFile, 'utf8'));
+  if (r.status !== 0 && counts.failed === 0) counts = { ...counts, failed: 1, failures: [`node --test exited with ${r.status}`] };
+  results.push({ suite: 'TypeScript + browser', ...counts });
+}
+
+function runPytest(python, env) {
+  if (!existsSync(path.join(ROOT, 'python', 'tests'))) return;
+  if (only.length && !only.some((o) => 'python'.includes(o) || o.includes('py'))) return;
+  const xml = path.join(WORK, 'pytest.xml');
+  rmSync(xml, { force: true });
+  log('running Python tests…');
+  const r = spawnSync(python, ['-m', 'pytest', 'python/tests', '-q', '-p', 'no:cacheprovider', `--junitxml=${xml}`], { cwd: ROOT, stdio: 'inherit', env });
+  let counts = { passed: 0, failed: 1, skipped: 0, failures: [`pytest exited with ${r.status} and wrote no report`] };
+  if (existsSync(xml)) {
+    const head = readFileSync(xml, 'utf8').match(/<testsuite [^>]*>/)?.[0] ?? '';
+    const attr = (n) => Number(head.match(new RegExp(`${n}="(\\d+)"`))?.[1] ?? 0);
+    const failed = attr('failures') + attr('errors');
+    const skipped = attr('skipped');
+    counts = { passed: attr('tests') - failed - skipped, failed, skipped, failures: failed ? ['see the pytest output above'] : [] };
+    if (r.status !== 0 && failed === 0 && r.status !== 5) counts = { ...counts, failed: 1, failures: [`pytest exited with ${r.status}`] };
+  }
+  results.push({ suite: 'Python', ...counts });
+}
+
+async function main() {
+  mkdirSync(WORK, { recursive: true });
+  let pg;
+  const cleanup = () => {
+    try {
+      pg?.stop();
+    } catch (err) {
+      process.stderr.write(`could not stop PostgreSQL: ${err.message}\n`);
+    }
+    pg = undefined;
+  };
+  process.on('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    ensureNodeDependencies();
+    ensureAptPackages(['postgresql', 'chromium']);
+    ensureBuilt();
+    const python = ensurePythonVenv();
+    pg = await startPgCluster();
+    const env = { ...process.env, FORJA_TEST_PG_URL: pg.url, FORJA_PYTHON: python, FORJA_TEST_CHROMIUM: '/usr/bin/chromium' };
+    runNodeTests(env);
+    runPytest(python, env);
+  } catch (err) {
+    results.push({ suite: 'setup', passed: 0, failed: 1, skipped: 0, failures: [err.message] });
+  } finally {
+    cleanup();
+  }
+  const total = results.reduce((a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
+  process.stdout.write('\n');
+  for (const r of results) {
+    process.stdout.write(`  ${r.suite}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}\n`);
+    for (const f of r.failures ?? []) process.stdout.write(`    ✗ ${f}\n`);
+  }
+  process.stdout.write(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}\n`);
+  process.exit(total.failed > 0 || total.passed === 0 ? 1 : 0);
+}
+
+await main();

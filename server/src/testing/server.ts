@@ -1,0 +1,75 @@
+import { loadConfig } from '../config.js';
+import type { Dialect } from '../db/database.js';
+import { startServer, type RunningServer } from '../server.js';
+import { createTestDatabase, type TestDatabase } from './databases.js';
+
+export const TEST_ADMIN_PASSWORD = 'admin-password-for-tests';
+
+export interface TestServer {
+  url: string;
+  dialect: Dialect;
+  /** A personal token of the "admin" user (FORJA_ADMIN_TOKEN). */
+  adminToken: string;
+  dataDir: string;
+  server: RunningServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real server on a free port with a temporary data directory and a fresh database,
+ * exactly as `forja server` does. Pass `webDir` to serve a built UI.
+ */
+export async function startTestServer(options: { dialect?: Dialect; webDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+  const dialect = options.dialect ?? 'sqlite';
+  const db: TestDatabase = await createTestDatabase(dialect);
+  const adminToken = `test-admin-token-${Math.random().toString(36).slice(2)}`;
+  const config = loadConfig(
+    { FORJA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, FORJA_ADMIN_TOKEN: adminToken, ...options.env },
+    { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url, webDir: options.webDir },
+  );
+  const server = await startServer(config, { logger: process.env.FORJA_TEST_LOGS === '1' ? { level: 'info' } : false });
+  return {
+    url: server.url,
+    dialect,
+    adminToken,
+    dataDir: db.dir,
+    server,
+    close: async () => {
+      await server.close();
+      await db.drop();
+    },
+  };
+}
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A small HTTP helper for tests: JSON in, parsed JSON out, never throws on an error status. */
+export async function http<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | Buffer | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + path, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
