@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import { generatePassword, hashPassword } from './passwords.js';
 import type { AuthStore } from './store.js';
@@ -11,41 +12,22 @@ export interface BootstrapResult {
 
 /**
  * First start: a "default" group and an "admin" user in it. Later starts only make sure the
- * FORJA_ADMIN_TOKEN token exists. Runs under the migration lock's shadow: a second server racing
- * here hits the unique constraint, which we treat as "someone else did it".
+ * FORJA_ADMIN_TOKEN token exists. Several servers may start at once on one PostgreSQL database:
+ * whoever loses a race hits a unique constraint and looks again, finding the winner's rows.
  */
 export async function bootstrap(
   store: AuthStore,
   tokens: TokensService,
   options: { adminPassword?: string; adminToken?: string; clock?: () => number },
 ): Promise<BootstrapResult> {
-  const now = (options.clock ?? Date.now)();
   let result: BootstrapResult = { createdAdmin: false };
-  if ((await store.countUsers()) === 0) {
+  for (let attempt = 0; ; attempt++) {
     try {
-      let group = await store.getGroupByName('default');
-      if (!group) {
-        group = { id: newId(), name: 'default', description: 'Everyone starts here.', created_at: now, created_by: null };
-        await store.insertGroup(group);
-      }
-      const password = options.adminPassword ?? generatePassword();
-      const admin = {
-        id: newId(),
-        username: 'admin',
-        display_name: 'Administrator',
-        email: null,
-        password_hash: await hashPassword(password),
-        is_admin: 1,
-        disabled: 0,
-        default_group_id: group.id,
-        created_at: now,
-        updated_at: now,
-      };
-      await store.insertUser(admin);
-      await store.upsertMembership(group.id, admin.id, 'admin', now);
-      result = { createdAdmin: true, ...(options.adminPassword ? {} : { generatedPassword: password }) };
+      result = await createFirstAdmin(store, options);
+      break;
     } catch (err) {
-      if ((await store.countUsers()) === 0) throw err;
+      if (!isUniqueViolation(err) || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
     }
   }
   if (options.adminToken) {
@@ -53,4 +35,30 @@ export async function bootstrap(
     if (admin) await tokens.ensureFixedToken(admin.id, options.adminToken, 'FORJA_ADMIN_TOKEN');
   }
   return result;
+}
+
+async function createFirstAdmin(store: AuthStore, options: { adminPassword?: string; clock?: () => number }): Promise<BootstrapResult> {
+  if ((await store.countUsers()) > 0) return { createdAdmin: false };
+  const now = (options.clock ?? Date.now)();
+  let group = await store.getGroupByName('default');
+  if (!group) {
+    group = { id: newId(), name: 'default', description: 'Everyone starts here.', created_at: now, created_by: null };
+    await store.insertGroup(group);
+  }
+  const password = options.adminPassword ?? generatePassword();
+  const admin = {
+    id: newId(),
+    username: 'admin',
+    display_name: 'Administrator',
+    email: null,
+    password_hash: await hashPassword(password),
+    is_admin: 1,
+    disabled: 0,
+    default_group_id: group.id,
+    created_at: now,
+    updated_at: now,
+  };
+  await store.insertUser(admin);
+  await store.upsertMembership(group.id, admin.id, 'admin', now);
+  return { createdAdmin: true, ...(options.adminPassword ? {} : { generatedPassword: password }) };
 }

@@ -1,4 +1,5 @@
 import { TokenCreateSchema, type LoginResponse, type Token, type TokenCreate, type TokenCreated } from '@forja/contracts';
+import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import { forbidden, invalid, notFound } from '../errors.js';
 import type { AccessPolicy } from './access.js';
@@ -114,16 +115,19 @@ export class TokensService {
     return toToken((await this.store.getToken(id))!);
   }
 
-  /** Makes sure a token with exactly this secret exists for the user (FORJA_ADMIN_TOKEN). */
+  /**
+   * Makes sure a token with exactly this secret exists for the user (FORJA_ADMIN_TOKEN). One that
+   * was revoked stays revoked: the operator did that on purpose.
+   */
   async ensureFixedToken(userId: string, secret: string, name: string): Promise<void> {
-    const existing = await this.store.findTokenByHash(hashToken(secret));
-    if (existing && existing.revoked_at === null) return;
-    if (existing) {
-      // It was revoked on purpose; respect that rather than resurrecting it behind the operator's back.
-      return;
-    }
+    if (await this.store.findTokenByHash(hashToken(secret))) return;
     const now = this.clock();
-    await this.store.insertToken({ ...this.baseRow(secret, 'personal', name, now), user_id: userId, created_by: userId, prefix: secret.slice(0, 4) + '…' });
+    try {
+      await this.store.insertToken({ ...this.baseRow(secret, 'personal', name, now), user_id: userId, created_by: userId, prefix: secret.slice(0, 4) + '…' });
+    } catch (err) {
+      // Another server starting at the same moment inserted it first.
+      if (!isUniqueViolation(err)) throw err;
+    }
   }
 
   private baseRow(secret: string, kind: TokenRow['kind'], name: string, now: number): TokenRow {
