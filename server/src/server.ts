@@ -26,6 +26,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
   }
   const services = createServices(db, config);
   const boot = await bootstrap(services.authStore, services.tokens, { adminPassword: config.adminPassword, adminToken: config.adminToken });
+  await services.tracking.ensureDefaultExperiment();
   const app = await buildApp({ config, services, version: VERSION, logger: options.logger });
   try {
     await app.listen({ host: config.host, port: config.port });

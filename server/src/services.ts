@@ -7,6 +7,8 @@ import { GroupsService } from './auth/groups-service.js';
 import { AuthStore } from './auth/store.js';
 import { TokensService } from './auth/tokens-service.js';
 import { UsersService } from './auth/users-service.js';
+import { TrackingService } from './tracking/service.js';
+import { TrackingStore } from './tracking/store.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -18,6 +20,7 @@ export interface Services {
   users: UsersService;
   groups: GroupsService;
   tokens: TokensService;
+  tracking: TrackingService;
 }
 
 export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours'>, clock: () => number = Date.now): Services {
@@ -34,5 +37,6 @@ export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours'>, 
     users: new UsersService(authStore, access, audit, authenticator, clock),
     groups: new GroupsService(authStore, access, audit, authenticator, clock),
     tokens: new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock),
+    tracking: new TrackingService(new TrackingStore(db), authStore, access, audit, clock),
   };
 }

@@ -34,6 +34,25 @@ export class AccessPolicy {
     return { id: group.id, name: group.name, role };
   }
 
+  /**
+   * Checks the principal holds `needed` in the group that owns a resource it named by id. Without
+   * any role there, the resource is reported missing (`missing`), so ids do not leak across groups.
+   */
+  async requireRoleIn(principal: Principal, groupId: string, needed: Role, missing: () => Error): Promise<Role> {
+    const role = await this.roleIn(principal, groupId);
+    if (role === null) throw missing();
+    if (roleRank[role] < roleRank[needed]) throw forbidden(`You are ${article(role)} ${role} in this resource's group; this needs ${needed} or higher.`);
+    return role;
+  }
+
+  /** The ids of every group the principal can read. */
+  async readableGroupIds(principal: Principal): Promise<string[]> {
+    if (principal.isAdmin) return (await this.store.listGroups()).map((g) => g.id);
+    if (principal.boundGroup) return principal.boundGroup.role ? [principal.boundGroup.id] : [];
+    if (!principal.userId) return [];
+    return (await this.store.membershipsOfUser(principal.userId)).map((m) => m.group_id);
+  }
+
   requireAdmin(principal: Principal | null): void {
     if (!principal) throw unauthenticated('Authentication required.');
     if (!principal.isAdmin) throw forbidden('Only a system administrator can do this.');

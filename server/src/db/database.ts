@@ -30,6 +30,8 @@ function openSqlite(file: string): Db {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
   raw.pragma('busy_timeout = 5000');
+  // LIKE is case-sensitive on PostgreSQL; make SQLite agree, as MLflow does (ILIKE is the case-blind one).
+  raw.pragma('case_sensitive_like = ON');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   return {
     kysely,

@@ -61,10 +61,84 @@ export interface AuditLogTable {
   details: string | null;
 }
 
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
+export interface ExperimentsTable {
+  id: string;
+  group_id: string;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: 'active' | 'deleted';
+  creation_time: number;
+  last_update_time: number;
+  deleted_time: number | null;
+}
+
+export interface KeyValueTable {
+  key: string;
+  value: string;
+}
+
+export interface RunsTable {
+  id: string;
+  experiment_id: string;
+  group_id: string;
+  name: string;
+  user_id: string;
+  status: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+  start_time: number;
+  end_time: number | null;
+  artifact_uri: string;
+  lifecycle_stage: 'active' | 'deleted';
+  deleted_time: number | null;
+}
+
+export interface MetricsTable {
+  run_id: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+}
+
+export interface DatasetsTable {
+  id: string;
+  experiment_id: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+}
+
+export interface RunInputsTable {
+  run_id: string;
+  dataset_id: string;
+  /** JSON array of {key, value}. */
+  tags: string;
+  /** The input's `mlflow.data.context` tag (training, eval…), kept apart so filters can use it. */
+  context: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
   memberships: MembershipsTable;
   tokens: TokensTable;
   audit_log: AuditLogTable;
+  counters: CountersTable;
+  experiments: ExperimentsTable;
+  experiment_tags: KeyValueTable & { experiment_id: string };
+  runs: RunsTable;
+  params: KeyValueTable & { run_id: string };
+  run_tags: KeyValueTable & { run_id: string };
+  metrics: MetricsTable;
+  latest_metrics: MetricsTable;
+  datasets: DatasetsTable;
+  run_inputs: RunInputsTable;
 }

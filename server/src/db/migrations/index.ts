@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_auth.js';
+import * as m0002 from './0002_tracking.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -7,4 +8,5 @@ import * as m0001 from './0001_auth.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_auth': m0001,
+  '0002_tracking': m0002,
 };

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { TimestampSchema } from './common.js';
+
+/** MLflow's limits, kept so the real client and Forja agree on what is too big. */
+export const TRACKING_LIMITS = {
+  keyLength: 250,
+  paramValueLength: 6000,
+  runTagValueLength: 8000,
+  experimentTagValueLength: 5000,
+  experimentNameLength: 500,
+  batchMetrics: 1000,
+  batchParams: 100,
+  batchTags: 100,
+  batchTotal: 1000,
+  searchRunsMax: 50_000,
+  searchExperimentsMax: 50_000,
+} as const;
+
+export const RunStatusSchema = z.enum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+export const LifecycleStageSchema = z.enum(['active', 'deleted']);
+export const ViewTypeSchema = z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']);
+export type ViewType = z.infer<typeof ViewTypeSchema>;
+
+/** Metric keys, param keys and tag keys: MLflow's alphabet, no path tricks. */
+export const TrackingKeySchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(TRACKING_LIMITS.keyLength, `must be at most ${TRACKING_LIMITS.keyLength} characters`)
+  .regex(/^[\w\-. /:]+$/, 'may contain only letters, digits, "_", "-", ".", " ", "/" and ":"')
+  .refine((k) => !k.startsWith('/') && !k.split('/').includes('..'), 'must not start with "/" or contain ".."');
+
+export const KeyValueSchema = z.object({ key: z.string(), value: z.string() });
+export type KeyValue = z.infer<typeof KeyValueSchema>;
+
+/** NaN travels as the string "NaN" (JSON has no NaN); infinities are clamped to ±1.7976931348623157e308 as MLflow does. */
+export const MetricValueSchema = z.union([z.number(), z.literal('NaN'), z.literal('Infinity'), z.literal('-Infinity')]);
+export type MetricValue = z.infer<typeof MetricValueSchema>;
+
+export const MetricSchema = z.object({ key: z.string(), value: MetricValueSchema, timestamp: z.number().int(), step: z.number().int() });
+export type Metric = z.infer<typeof MetricSchema>;
+
+export const ExperimentSchema = z.object({
+  experimentId: z.string(),
+  name: z.string(),
+  group: z.string(),
+  artifactLocation: z.string(),
+  lifecycleStage: LifecycleStageSchema,
+  creationTime: TimestampSchema,
+  lastUpdateTime: TimestampSchema,
+  tags: z.array(KeyValueSchema),
+});
+export type Experiment = z.infer<typeof ExperimentSchema>;
+
+export const RunInfoSchema = z.object({
+  runId: z.string(),
+  runName: z.string(),
+  experimentId: z.string(),
+  userId: z.string(),
+  status: RunStatusSchema,
+  startTime: TimestampSchema,
+  endTime: TimestampSchema.nullable(),
+  artifactUri: z.string(),
+  lifecycleStage: LifecycleStageSchema,
+});
+export type RunInfo = z.infer<typeof RunInfoSchema>;
+
+export const DatasetSchema = z.object({
+  name: z.string(),
+  digest: z.string(),
+  sourceType: z.string(),
+  source: z.string(),
+  schema: z.string().nullable(),
+  profile: z.string().nullable(),
+});
+export type Dataset = z.infer<typeof DatasetSchema>;
+export const DatasetInputSchema = z.object({ tags: z.array(KeyValueSchema), dataset: DatasetSchema });
+export type DatasetInput = z.infer<typeof DatasetInputSchema>;
+
+export const RunSchema = z.object({
+  info: RunInfoSchema,
+  data: z.object({ metrics: z.array(MetricSchema), params: z.array(KeyValueSchema), tags: z.array(KeyValueSchema) }),
+  inputs: z.object({ datasetInputs: z.array(DatasetInputSchema) }),
+});
+export type Run = z.infer<typeof RunSchema>;
+
+// Requests of the native API.
+const TagsInput = z.array(z.object({ key: TrackingKeySchema, value: z.string() }).strict()).max(TRACKING_LIMITS.batchTags);
+
+export const ExperimentCreateSchema = z
+  .object({
+    name: z.string().trim().min(1, 'must not be empty').max(TRACKING_LIMITS.experimentNameLength),
+    artifactLocation: z.string().max(2000).optional(),
+    tags: TagsInput.default([]),
+  })
+  .strict();
+export type ExperimentCreate = z.input<typeof ExperimentCreateSchema>;
+
+export const ExperimentUpdateSchema = z.object({ name: z.string().trim().min(1).max(TRACKING_LIMITS.experimentNameLength) }).strict();
+
+export const ExperimentSearchSchema = z
+  .object({
+    filter: z.string().max(10_000).optional(),
+    orderBy: z.array(z.string().max(500)).max(10).default([]),
+    viewType: ViewTypeSchema.default('ACTIVE_ONLY'),
+    maxResults: z.number().int().min(1).max(TRACKING_LIMITS.searchExperimentsMax).default(1000),
+    pageToken: z.string().max(500).optional(),
+  })
+  .strict();
+export type ExperimentSearch = z.input<typeof ExperimentSearchSchema>;
+export const ExperimentPageSchema = z.object({ experiments: z.array(ExperimentSchema), nextPageToken: z.string().optional() });
+
+export const RunCreateSchema = z
+  .object({
+    experimentId: z.string().min(1).max(64),
+    runName: z.string().max(250).optional(),
+    startTime: z.number().int().nonnegative().optional(),
+    tags: TagsInput.default([]),
+  })
+  .strict();
+export type RunCreate = z.input<typeof RunCreateSchema>;
+
+export const RunUpdateSchema = z
+  .object({ status: RunStatusSchema.optional(), endTime: z.number().int().nonnegative().optional(), runName: z.string().max(250).optional() })
+  .strict();
+
+export const MetricInputSchema = z
+  .object({ key: TrackingKeySchema, value: MetricValueSchema, timestamp: z.number().int().optional(), step: z.number().int().default(0) })
+  .strict();
+
+export const LogBatchSchema = z
+  .object({
+    metrics: z.array(MetricInputSchema).max(TRACKING_LIMITS.batchMetrics, `at most ${TRACKING_LIMITS.batchMetrics} metrics per batch`).default([]),
+    params: z
+      .array(z.object({ key: TrackingKeySchema, value: z.string().max(TRACKING_LIMITS.paramValueLength, `a param value is at most ${TRACKING_LIMITS.paramValueLength} characters`) }).strict())
+      .max(TRACKING_LIMITS.batchParams, `at most ${TRACKING_LIMITS.batchParams} params per batch`)
+      .default([]),
+    tags: z
+      .array(z.object({ key: TrackingKeySchema, value: z.string().max(TRACKING_LIMITS.runTagValueLength) }).strict())
+      .max(TRACKING_LIMITS.batchTags, `at most ${TRACKING_LIMITS.batchTags} tags per batch`)
+      .default([]),
+  })
+  .strict();
+export type LogBatch = z.input<typeof LogBatchSchema>;
+
+export const RunSearchSchema = z
+  .object({
+    experimentIds: z.array(z.string().max(64)).min(1, 'name at least one experiment').max(1000),
+    filter: z.string().max(10_000).optional(),
+    orderBy: z.array(z.string().max(500)).max(10).default([]),
+    viewType: ViewTypeSchema.default('ACTIVE_ONLY'),
+    maxResults: z.number().int().min(1).max(TRACKING_LIMITS.searchRunsMax).default(1000),
+    pageToken: z.string().max(500).optional(),
+    /** Return only these columns, e.g. ["metrics.acc", "params.lr", "tags.team"]; "metrics.*" keeps every metric. */
+    columns: z.array(z.string().max(300)).max(1000).optional(),
+  })
+  .strict();
+export type RunSearch = z.input<typeof RunSearchSchema>;
+export const RunPageSchema = z.object({ runs: z.array(RunSchema), nextPageToken: z.string().optional() });
+
+export const MetricHistorySchema = z.object({ metrics: z.array(MetricSchema), nextPageToken: z.string().optional() });

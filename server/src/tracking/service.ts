@@ -1,0 +1,492 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ExperimentCreateSchema,
+  LogBatchSchema,
+  RunSearchSchema,
+  ExperimentSearchSchema,
+  TRACKING_LIMITS,
+  TrackingKeySchema,
+  type Experiment,
+  type ExperimentCreate,
+  type ExperimentSearch,
+  type LogBatch,
+  type Metric,
+  type MetricValue,
+  type Role,
+  type Run,
+  type RunCreate,
+  type RunSearch,
+  type RunStatus,
+  type ViewType,
+} from '@forja/contracts';
+import type { AccessPolicy } from '../auth/access.js';
+import type { AuditLog } from '../auth/audit.js';
+import type { GroupScope, RequestContext } from '../auth/principal.js';
+import type { AuthStore } from '../auth/store.js';
+import { isUniqueViolation } from '../db/database.js';
+import { newId } from '../db/ids.js';
+import { AppError, alreadyExists, invalid, notFound } from '../errors.js';
+import { FilterError, parseFilter, parseOrderBy, type FilterExpr, type OrderTerm } from './filter.js';
+import { randomRunName } from './names.js';
+import type { ExperimentRow, KV, MetricRow, Projection, RunData, RunRow, TrackingStore } from './store.js';
+
+export const DEFAULT_EXPERIMENT_ID = '0';
+export const DEFAULT_EXPERIMENT_NAME = 'Default';
+const MAX_DOUBLE = 1.7976931348623157e308;
+
+/** A bad filter or order_by is the caller's mistake: a 400 that says where. */
+function filterError(err: unknown): never {
+  if (err instanceof FilterError) throw new AppError('INVALID_ARGUMENT', err.message, { position: err.position, token: err.token });
+  throw err;
+}
+
+const encodeToken = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64url');
+function decodeToken(token: string | undefined): number {
+  if (!token) return 0;
+  try {
+    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset: unknown };
+    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return offset;
+  } catch {
+    // fall through
+  }
+  throw invalid('Invalid page token: pass back the nextPageToken of the previous page unchanged.');
+}
+
+/** NaN is stored as 0 with a flag and infinities are clamped, as MLflow does, so both databases agree. */
+export function toStoredMetric(value: MetricValue): { value: number; is_nan: number } {
+  if (value === 'NaN' || (typeof value === 'number' && Number.isNaN(value))) return { value: 0, is_nan: 1 };
+  if (value === 'Infinity' || value === Infinity) return { value: MAX_DOUBLE, is_nan: 0 };
+  if (value === '-Infinity' || value === -Infinity) return { value: -MAX_DOUBLE, is_nan: 0 };
+  return { value: Math.max(-MAX_DOUBLE, Math.min(MAX_DOUBLE, value)), is_nan: 0 };
+}
+
+export const toMetric = (m: Pick<MetricRow, 'key' | 'value' | 'timestamp' | 'step' | 'is_nan'>): Metric => ({
+  key: m.key,
+  value: m.is_nan ? 'NaN' : m.value,
+  timestamp: m.timestamp,
+  step: m.step,
+});
+
+export interface RunCreateInput extends RunCreate {
+  userId?: string;
+}
+
+/**
+ * Experiments, runs and what is logged to them. Ids are global; every access checks the caller's
+ * role in the group that owns the experiment, and a caller with no role there is told the thing
+ * does not exist.
+ */
+export class TrackingService {
+  constructor(
+    private readonly store: TrackingStore,
+    private readonly authStore: AuthStore,
+    private readonly access: AccessPolicy,
+    private readonly audit: AuditLog,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Experiment "0" ("Default") of the default group, which the mlflow client falls back to. */
+  async ensureDefaultExperiment(): Promise<void> {
+    if (await this.store.getExperiment(DEFAULT_EXPERIMENT_ID)) return;
+    const group = await this.authStore.getGroupByName('default');
+    if (!group) return;
+    const now = this.clock();
+    try {
+      await this.store.transaction((trx) => this.store.insertExperiment(trx, this.experimentRow(DEFAULT_EXPERIMENT_ID, group.id, DEFAULT_EXPERIMENT_NAME, undefined, now), []));
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+  }
+
+  // experiments
+  async createExperiment(ctx: RequestContext, scope: GroupScope, input: ExperimentCreate): Promise<Experiment> {
+    const body = ExperimentCreateSchema.parse(input);
+    this.requireRole(scope, 'editor');
+    const now = this.clock();
+    const row = await this.store.transaction(async (trx) => {
+      const id = String(await this.store.nextCounter(trx, 'experiment'));
+      const r = this.experimentRow(id, scope.id, body.name, body.artifactLocation, now);
+      try {
+        await this.store.insertExperiment(trx, r, body.tags);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw alreadyExists(`Experiment '${body.name}' already exists in group '${scope.name}'.`);
+        throw err;
+      }
+      return r;
+    });
+    await this.audit.record(ctx, { action: 'experiment.create', resourceType: 'experiment', resourceId: row.id, groupId: scope.id, details: { name: row.name } });
+    return this.presentExperiment(row, body.tags, scope.name);
+  }
+
+  async getExperiment(ctx: RequestContext, id: string, scope?: GroupScope): Promise<Experiment> {
+    const row = await this.readableExperiment(ctx, id, 'viewer', scope);
+    return this.presentExperiment(row);
+  }
+
+  async getExperimentByName(ctx: RequestContext, scope: GroupScope, name: string): Promise<Experiment> {
+    const row = await this.store.getExperimentByName(scope.id, name);
+    if (!row) {
+      if (name === DEFAULT_EXPERIMENT_NAME) return this.presentExperiment(await this.defaultExperimentOf(scope));
+      throw notFound('Experiment', name);
+    }
+    return this.presentExperiment(row, undefined, scope.name);
+  }
+
+  async searchExperiments(ctx: RequestContext, scope: GroupScope, input: ExperimentSearch): Promise<{ experiments: Experiment[]; nextPageToken?: string }> {
+    const q = ExperimentSearchSchema.parse(input);
+    let filter: FilterExpr | null;
+    let order: OrderTerm[];
+    try {
+      filter = parseFilter(q.filter);
+      order = q.orderBy.map(parseOrderBy);
+    } catch (err) {
+      filterError(err);
+    }
+    const offset = decodeToken(q.pageToken);
+    const rows = await this.store
+      .searchExperiments({ groupIds: [scope.id], filter, order, viewType: q.viewType, offset, limit: q.maxResults + 1 })
+      .catch(filterError);
+    const page = rows.slice(0, q.maxResults);
+    const tags = await this.store.experimentTags(page.map((r) => r.id));
+    return {
+      experiments: page.map((r) => this.toExperiment(r, tags.get(r.id) ?? [], scope.name)),
+      ...(rows.length > q.maxResults ? { nextPageToken: encodeToken(offset + q.maxResults) } : {}),
+    };
+  }
+
+  async renameExperiment(ctx: RequestContext, id: string, newName: string): Promise<void> {
+    const row = await this.readableExperiment(ctx, id, 'editor');
+    this.requireActiveExperiment(row);
+    const name = newName.trim();
+    if (!name) throw invalid("Missing value for required parameter 'new_name'.");
+    try {
+      await this.store.updateExperiment(id, { name, last_update_time: this.clock() });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists(`Experiment '${name}' already exists.`);
+      throw err;
+    }
+    await this.audit.record(ctx, { action: 'experiment.rename', resourceType: 'experiment', resourceId: id, groupId: row.group_id, details: { from: row.name, to: name } });
+  }
+
+  async setExperimentTag(ctx: RequestContext, id: string, key: string, value: string): Promise<void> {
+    const row = await this.readableExperiment(ctx, id, 'editor');
+    this.requireActiveExperiment(row);
+    this.checkKey(key, 'key');
+    if (value.length > TRACKING_LIMITS.experimentTagValueLength) throw invalid(`Tag value is longer than ${TRACKING_LIMITS.experimentTagValueLength} characters.`);
+    await this.store.setExperimentTag(id, key, value);
+  }
+
+  async deleteExperimentTag(ctx: RequestContext, id: string, key: string): Promise<void> {
+    const row = await this.readableExperiment(ctx, id, 'editor');
+    this.requireActiveExperiment(row);
+    if (!(await this.store.deleteExperimentTag(id, key))) throw notFound('Experiment tag', key);
+  }
+
+  async setExperimentStage(ctx: RequestContext, id: string, stage: 'active' | 'deleted'): Promise<void> {
+    const row = await this.readableExperiment(ctx, id, 'editor');
+    if (stage === 'deleted' && id === DEFAULT_EXPERIMENT_ID) throw invalid('The Default experiment (id 0) cannot be deleted.');
+    if (row.lifecycle_stage === stage) {
+      if (stage === 'active') throw invalid(`Cannot restore an experiment that is not deleted: experiment ${id} is active.`);
+      return;
+    }
+    await this.store.setExperimentStage(id, stage, this.clock());
+    await this.audit.record(ctx, { action: stage === 'deleted' ? 'experiment.delete' : 'experiment.restore', resourceType: 'experiment', resourceId: id, groupId: row.group_id });
+  }
+
+  // runs
+  async createRun(ctx: RequestContext, scope: GroupScope, input: RunCreateInput): Promise<Run> {
+    const exp = await this.readableExperiment(ctx, input.experimentId, 'editor', scope);
+    if (exp.lifecycle_stage !== 'active') throw invalid(`The experiment ${exp.id} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
+    const tags = (input.tags ?? []).map((t) => ({ key: t.key, value: t.value }));
+    const tagName = tags.find((t) => t.key === 'mlflow.runName')?.value;
+    if (input.runName && tagName && input.runName !== tagName) throw invalid(`Both 'run_name' ('${input.runName}') and the tag 'mlflow.runName' ('${tagName}') are set and differ.`);
+    const name = input.runName || tagName || randomRunName();
+    if (!tagName) tags.push({ key: 'mlflow.runName', value: name });
+    const id = randomUUID().replace(/-/g, '');
+    const row: RunRow = {
+      id,
+      experiment_id: exp.id,
+      group_id: exp.group_id,
+      name,
+      user_id: input.userId || ctx.principal.name,
+      status: 'RUNNING',
+      start_time: input.startTime ?? this.clock(),
+      end_time: null,
+      artifact_uri: `${exp.artifact_location.replace(/\/+$/, '')}/${id}/artifacts`,
+      lifecycle_stage: 'active',
+      deleted_time: null,
+    };
+    for (const t of tags) this.checkKey(t.key, 'tag key');
+    await this.store.transaction((trx) => this.store.insertRun(trx, row, tags));
+    return this.presentRun(row, { metrics: [], params: [], tags: tags.sort((a, b) => a.key.localeCompare(b.key)), inputs: [] });
+  }
+
+  async getRun(ctx: RequestContext, runId: string): Promise<Run> {
+    const row = await this.readableRun(ctx, runId, 'viewer');
+    return this.presentRun(row, (await this.store.runData([row.id])).get(row.id)!);
+  }
+
+  async updateRun(ctx: RequestContext, runId: string, patch: { status?: RunStatus; endTime?: number; runName?: string }): Promise<Run['info']> {
+    const row = await this.readableRun(ctx, runId, 'editor');
+    this.requireActiveRun(row);
+    const set: Partial<RunRow> = {};
+    if (patch.status) set.status = patch.status;
+    if (patch.endTime !== undefined) set.end_time = patch.endTime;
+    if (patch.runName) set.name = patch.runName;
+    await this.store.transaction(async (trx) => {
+      if (Object.keys(set).length) await this.store.updateRun(trx, runId, set);
+    });
+    if (patch.runName) await this.store.logBatch(runId, { metrics: [], params: [], tags: [{ key: 'mlflow.runName', value: patch.runName }] });
+    return this.presentRun({ ...row, ...set }, { metrics: [], params: [], tags: [], inputs: [] }).info;
+  }
+
+  async setRunStage(ctx: RequestContext, runId: string, stage: 'active' | 'deleted'): Promise<void> {
+    const row = await this.readableRun(ctx, runId, 'editor');
+    await this.store.transaction((trx) => this.store.updateRun(trx, runId, { lifecycle_stage: stage, deleted_time: stage === 'deleted' ? this.clock() : null }));
+    await this.audit.record(ctx, { action: stage === 'deleted' ? 'run.delete' : 'run.restore', resourceType: 'run', resourceId: runId, groupId: row.group_id });
+  }
+
+  /** params, tags and metrics in one transaction; the single-item log calls come through here too. */
+  async logBatch(ctx: RequestContext, runId: string, input: LogBatch): Promise<void> {
+    const batch = LogBatchSchema.parse(input);
+    const total = batch.metrics.length + batch.params.length + batch.tags.length;
+    if (total > TRACKING_LIMITS.batchTotal) throw invalid(`A batch may hold at most ${TRACKING_LIMITS.batchTotal} items in total; this one has ${total}.`);
+    const row = await this.readableRun(ctx, runId, 'editor');
+    this.requireActiveRun(row);
+    const params = dedupeParams(batch.params);
+    const tags = lastWins(batch.tags);
+    const now = this.clock();
+    const metrics = batch.metrics.map((m) => ({ key: m.key, timestamp: m.timestamp ?? now, step: m.step, ...toStoredMetric(m.value) }));
+    const { conflicts } = await this.store.logBatch(runId, { metrics, params, tags });
+    if (conflicts.length) {
+      const c = conflicts[0]!;
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `Changing param values is not allowed. Param with key='${c.key}' was already logged with value='${c.old}' for run ID='${runId}'. Attempted logging new value '${c.new}'.`,
+        { conflicts },
+      );
+    }
+    const renamed = tags.find((t) => t.key === 'mlflow.runName');
+    if (renamed && renamed.value !== row.name) await this.store.transaction((trx) => this.store.updateRun(trx, runId, { name: renamed.value }));
+  }
+
+  async deleteTag(ctx: RequestContext, runId: string, key: string): Promise<void> {
+    const row = await this.readableRun(ctx, runId, 'editor');
+    this.requireActiveRun(row);
+    if (!(await this.store.deleteRunTag(runId, key))) throw notFound('Tag', key);
+  }
+
+  async metricHistory(ctx: RequestContext, runId: string, key: string, maxResults?: number, pageToken?: string): Promise<{ metrics: Metric[]; nextPageToken?: string }> {
+    await this.readableRun(ctx, runId, 'viewer');
+    const offset = decodeToken(pageToken);
+    const limit = maxResults ?? 1_000_000_000;
+    const rows = await this.store.metricHistory(runId, key, offset, limit + 1);
+    const page = rows.slice(0, limit);
+    return { metrics: page.map(toMetric), ...(rows.length > limit ? { nextPageToken: encodeToken(offset + limit) } : {}) };
+  }
+
+  async searchRuns(ctx: RequestContext, input: RunSearch, scope?: GroupScope): Promise<{ runs: Run[]; nextPageToken?: string }> {
+    const q = RunSearchSchema.parse(input);
+    let filter: FilterExpr | null;
+    let order: OrderTerm[];
+    try {
+      filter = parseFilter(q.filter);
+      order = q.orderBy.map(parseOrderBy);
+    } catch (err) {
+      filterError(err);
+    }
+    const experimentIds = await this.readableExperimentIds(ctx, q.experimentIds, scope);
+    const offset = decodeToken(q.pageToken);
+    const rows = await this.store.searchRuns({ experimentIds, filter, order, viewType: q.viewType, offset, limit: q.maxResults + 1 }).catch(filterError);
+    const page = rows.slice(0, q.maxResults);
+    const data = await this.store.runData(
+      page.map((r) => r.id),
+      projectionOf(q.columns),
+    );
+    return {
+      runs: page.map((r) => this.presentRun(r, data.get(r.id)!)),
+      ...(rows.length > q.maxResults ? { nextPageToken: encodeToken(offset + q.maxResults) } : {}),
+    };
+  }
+
+  async logInputs(ctx: RequestContext, runId: string, datasets: { dataset: { name: string; digest: string; sourceType: string; source: string; schema?: string | null; profile?: string | null }; tags: KV[] }[]): Promise<void> {
+    const row = await this.readableRun(ctx, runId, 'editor');
+    this.requireActiveRun(row);
+    for (const d of datasets) {
+      if (!d.dataset.name || !d.dataset.digest || !d.dataset.sourceType || d.dataset.source === undefined)
+        throw invalid('Each dataset needs name, digest, source_type and source.');
+    }
+    await this.store.logInputs(
+      row.experiment_id,
+      runId,
+      datasets.map((d) => ({
+        newId: newId(),
+        tags: d.tags,
+        dataset: { name: d.dataset.name, digest: d.dataset.digest, source_type: d.dataset.sourceType, source: d.dataset.source, schema: d.dataset.schema ?? null, profile: d.dataset.profile ?? null },
+      })),
+    );
+  }
+
+  /** The run row after the caller's role in its group is checked; for artifact access too. */
+  async readableRun(ctx: RequestContext, runId: string, needed: Role): Promise<RunRow> {
+    if (!/^[a-zA-Z0-9][\w-]{0,255}$/.test(runId)) throw invalid(`Invalid value '${runId.slice(0, 80)}' for parameter 'run_id'.`);
+    const row = await this.store.getRun(runId);
+    const missing = () => notFound('Run', runId);
+    if (!row) throw missing();
+    await this.access.requireRoleIn(ctx.principal, row.group_id, needed, missing);
+    return row;
+  }
+
+  async readableExperiment(ctx: RequestContext, id: string, needed: Role, scope?: GroupScope): Promise<ExperimentRow> {
+    if (id === DEFAULT_EXPERIMENT_ID && scope) {
+      const def = await this.defaultExperimentOf(scope);
+      this.requireRole(scope, needed);
+      return def;
+    }
+    if (!/^\d{1,18}$/.test(id)) throw invalid(`Invalid value '${id.slice(0, 80)}' for parameter 'experiment_id': experiment ids are whole numbers.`);
+    const row = await this.store.getExperiment(id);
+    const missing = () => notFound('Experiment', id);
+    if (!row) throw missing();
+    await this.access.requireRoleIn(ctx.principal, row.group_id, needed, missing);
+    return row;
+  }
+
+  // helpers
+  /** "0" means the Default experiment of the caller's group (created on first use outside the default group). */
+  private async defaultExperimentOf(scope: GroupScope): Promise<ExperimentRow> {
+    await this.ensureDefaultExperiment();
+    const zero = await this.store.getExperiment(DEFAULT_EXPERIMENT_ID);
+    if (zero && zero.group_id === scope.id) return zero;
+    const existing = await this.store.getExperimentByName(scope.id, DEFAULT_EXPERIMENT_NAME);
+    if (existing) return existing;
+    const now = this.clock();
+    try {
+      return await this.store.transaction(async (trx) => {
+        const id = String(await this.store.nextCounter(trx, 'experiment'));
+        const r = this.experimentRow(id, scope.id, DEFAULT_EXPERIMENT_NAME, undefined, now);
+        await this.store.insertExperiment(trx, r, []);
+        return r;
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return (await this.store.getExperimentByName(scope.id, DEFAULT_EXPERIMENT_NAME))!;
+    }
+  }
+
+  private async readableExperimentIds(ctx: RequestContext, ids: string[], scope?: GroupScope): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of new Set(ids)) {
+      try {
+        out.push((await this.readableExperiment(ctx, id, 'viewer', scope)).id);
+      } catch (err) {
+        // Experiments the caller cannot see simply contribute no runs, as unknown ids do in MLflow.
+        if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+      }
+    }
+    return out;
+  }
+
+  private requireRole(scope: GroupScope, needed: Role): void {
+    const rank = { viewer: 1, editor: 2, admin: 3 } as const;
+    if (!scope.role || rank[scope.role] < rank[needed]) throw new AppError('PERMISSION_DENIED', `You are ${scope.role ?? 'not a member'} in group "${scope.name}"; this needs ${needed} or higher.`);
+  }
+
+  private requireActiveRun(row: RunRow): void {
+    if (row.lifecycle_stage !== 'active') throw invalid(`The run ${row.id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+  }
+
+  private requireActiveExperiment(row: ExperimentRow): void {
+    if (row.lifecycle_stage !== 'active') throw invalid(`The experiment ${row.id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+  }
+
+  private checkKey(key: string, what: string): void {
+    const r = TrackingKeySchema.safeParse(key);
+    if (!r.success) throw invalid(`Invalid ${what} '${key.slice(0, 100)}': ${r.error.issues[0]?.message}`);
+  }
+
+  private experimentRow(id: string, groupId: string, name: string, artifactLocation: string | undefined, now: number): ExperimentRow {
+    return {
+      id,
+      group_id: groupId,
+      name,
+      artifact_location: artifactLocation || `mlflow-artifacts:/${id}`,
+      lifecycle_stage: 'active',
+      creation_time: now,
+      last_update_time: now,
+      deleted_time: null,
+    };
+  }
+
+  private async presentExperiment(row: ExperimentRow, tags?: KV[], groupName?: string): Promise<Experiment> {
+    const t = tags ?? (await this.store.experimentTags([row.id])).get(row.id) ?? [];
+    const g = groupName ?? (await this.authStore.getGroupById(row.group_id))?.name ?? '';
+    return this.toExperiment(row, t, g);
+  }
+
+  private toExperiment(row: ExperimentRow, tags: KV[], group: string): Experiment {
+    return {
+      experimentId: row.id,
+      name: row.name,
+      group,
+      artifactLocation: row.artifact_location,
+      lifecycleStage: row.lifecycle_stage,
+      creationTime: row.creation_time,
+      lastUpdateTime: row.last_update_time,
+      tags,
+    };
+  }
+
+  private presentRun(row: RunRow, data: RunData): Run {
+    return {
+      info: {
+        runId: row.id,
+        runName: row.name,
+        experimentId: row.experiment_id,
+        userId: row.user_id,
+        status: row.status,
+        startTime: row.start_time,
+        endTime: row.end_time,
+        artifactUri: row.artifact_uri,
+        lifecycleStage: row.lifecycle_stage,
+      },
+      data: { metrics: data.metrics.map(toMetric), params: data.params, tags: data.tags },
+      inputs: {
+        datasetInputs: data.inputs.map((i) => ({
+          tags: i.tags,
+          dataset: { name: i.dataset.name, digest: i.dataset.digest, sourceType: i.dataset.source_type, source: i.dataset.source, schema: i.dataset.schema, profile: i.dataset.profile },
+        })),
+      },
+    };
+  }
+}
+
+/** `metrics.acc`, `params.lr`, `tags.team`, `metrics.*` → which keys to load; no columns → everything. */
+export function projectionOf(columns: string[] | undefined): Projection {
+  if (!columns) return {};
+  const p: Required<Projection> = { metrics: [], params: [], tags: [] };
+  const all = new Set<keyof Projection>();
+  for (const c of columns) {
+    const dot = c.indexOf('.');
+    const kind = ({ metrics: 'metrics', metric: 'metrics', params: 'params', param: 'params', tags: 'tags', tag: 'tags' } as const)[c.slice(0, dot) as 'metrics'];
+    if (dot < 0 || !kind) throw invalid(`Invalid column '${c}': use metrics.<key>, params.<key> or tags.<key> (or metrics.* for all).`);
+    const key = c.slice(dot + 1).replace(/^`(.*)`$/, '$1');
+    if (key === '*') all.add(kind);
+    else p[kind].push(key);
+  }
+  return { metrics: all.has('metrics') ? undefined : p.metrics, params: all.has('params') ? undefined : p.params, tags: all.has('tags') ? undefined : p.tags };
+}
+
+/** The same param twice in one batch is fine with the same value and a 400 with different ones, as in MLflow. */
+function dedupeParams(params: KV[]): KV[] {
+  const seen = new Map<string, string>();
+  for (const p of params) {
+    const prev = seen.get(p.key);
+    if (prev !== undefined && prev !== p.value) throw invalid(`Duplicate parameter keys have been submitted: '${p.key}' with values '${prev}' and '${p.value}'.`);
+    seen.set(p.key, p.value);
+  }
+  return [...seen].map(([key, value]) => ({ key, value }));
+}
+
+const lastWins = (tags: KV[]): KV[] => [...new Map(tags.map((t) => [t.key, t.value]))].map(([key, value]) => ({ key, value }));
+
+export type { ViewType };
