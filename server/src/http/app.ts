@@ -11,6 +11,7 @@ import type { Services } from '../services.js';
 import { registerAuthRoutes } from '../auth/routes.js';
 import { registerSystemRoutes } from '../system/routes.js';
 import { registerTrackingRoutes } from '../tracking/routes.js';
+import { registerMlflowRoutes } from '../mlflow/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import type { App } from './types.js';
@@ -68,6 +69,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerSystemRoutes(app, services, version);
   registerAuthRoutes(app, services);
   registerTrackingRoutes(app, services);
+  registerMlflowRoutes(app, services);
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

@@ -270,6 +270,22 @@ export class TrackingService {
     if (renamed && renamed.value !== row.name) await this.store.transaction((trx) => this.store.updateRun(trx, runId, { name: renamed.value }));
   }
 
+  /** MLflow 2's runs/log-model: the MLmodel JSON is appended to the run's `mlflow.log-model.history` tag. */
+  async appendLoggedModelHistory(ctx: RequestContext, runId: string, modelJson: string): Promise<void> {
+    let model: unknown;
+    try {
+      model = JSON.parse(modelJson);
+    } catch {
+      throw invalid("Invalid value for parameter 'model_json': it is not JSON.");
+    }
+    const row = await this.readableRun(ctx, runId, 'editor');
+    this.requireActiveRun(row);
+    const current = await this.store.getRunTag(runId, 'mlflow.log-model.history');
+    const history = current ? (JSON.parse(current.value) as unknown[]) : [];
+    history.push(model);
+    await this.store.logBatch(runId, { metrics: [], params: [], tags: [{ key: 'mlflow.log-model.history', value: JSON.stringify(history) }] });
+  }
+
   async deleteTag(ctx: RequestContext, runId: string, key: string): Promise<void> {
     const row = await this.readableRun(ctx, runId, 'editor');
     this.requireActiveRun(row);

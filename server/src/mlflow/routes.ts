@@ -1,0 +1,143 @@
+import type { FastifyRequest } from 'fastify';
+import { contextOf, groupOf } from '../http/auth-hooks.js';
+import type { App } from '../http/types.js';
+import type { Services } from '../services.js';
+import { AppError } from '../errors.js';
+import * as S from './schemas.js';
+import { input, mlflowErrorHandler, wireExperiment, wireMetric, wireRun, wireRunInfo } from './wire.js';
+
+export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow', '/api/3.0/mlflow'];
+
+type Handler = (req: FastifyRequest) => Promise<unknown>;
+
+/**
+ * The MLflow tracking REST surface, translated onto the tracking service. Every route acts in the
+ * caller's group (X-Forja-Group, else their default group); resources named by id are checked
+ * against the group that owns them.
+ */
+export function registerMlflowRoutes(app: App, s: Services): void {
+  for (const prefix of MLFLOW_PREFIXES) {
+    app.register(
+      async (scope) => {
+        scope.setErrorHandler(mlflowErrorHandler);
+        scope.setNotFoundHandler((req) => {
+          throw new AppError('ROUTE_NOT_FOUND', `Forja does not serve ${req.method} ${req.url.split('?')[0]} on its MLflow API.`);
+        });
+        const route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[], path: string, handler: Handler) =>
+          scope.route({ method, url: `/${path}`, config: { auth: { group: 'viewer' } }, schema: { hide: true }, handler: async (req) => (await handler(req)) ?? {} });
+        registerTracking(route, s);
+      },
+      { prefix },
+    );
+  }
+}
+
+type Route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[], path: string, handler: Handler) => unknown;
+
+function registerTracking(route: Route, s: Services): void {
+  const t = s.tracking;
+  const ctx = contextOf;
+
+  route('POST', 'experiments/create', async (req) => {
+    const b = input(req, S.ExperimentCreate);
+    const e = await t.createExperiment(ctx(req), groupOf(req), { name: b.name, artifactLocation: b.artifact_location || undefined, tags: b.tags });
+    return { experiment_id: e.experimentId };
+  });
+  route('GET', 'experiments/get', async (req) => ({ experiment: wireExperiment(await t.getExperiment(ctx(req), input(req, S.ExperimentIdOnly).experiment_id, groupOf(req))) }));
+  route('GET', 'experiments/get-by-name', async (req) => ({
+    experiment: wireExperiment(await t.getExperimentByName(ctx(req), groupOf(req), input(req, S.ExperimentByName).experiment_name)),
+  }));
+  route(['GET', 'POST'], 'experiments/search', async (req) => {
+    const b = input(req, S.ExperimentSearch);
+    if (b.max_results === undefined || b.max_results < 1) throw new AppError('INVALID_ARGUMENT', `Invalid value ${b.max_results ?? 0} for parameter 'max_results' supplied: it must be at least 1.`);
+    const page = await t.searchExperiments(ctx(req), groupOf(req), { filter: b.filter, orderBy: b.order_by ?? [], viewType: b.view_type, maxResults: b.max_results, pageToken: b.page_token || undefined });
+    return { experiments: page.experiments.map(wireExperiment), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+  route('POST', 'experiments/update', async (req) => {
+    const b = input(req, S.ExperimentUpdate);
+    await t.renameExperiment(ctx(req), b.experiment_id, b.new_name);
+  });
+  route('POST', 'experiments/delete', async (req) => {
+    await t.setExperimentStage(ctx(req), input(req, S.ExperimentIdOnly).experiment_id, 'deleted');
+  });
+  route('POST', 'experiments/restore', async (req) => {
+    await t.setExperimentStage(ctx(req), input(req, S.ExperimentIdOnly).experiment_id, 'active');
+  });
+  route('POST', 'experiments/set-experiment-tag', async (req) => {
+    const b = input(req, S.ExperimentTag);
+    await t.setExperimentTag(ctx(req), b.experiment_id, b.key, b.value);
+  });
+  route('POST', 'experiments/delete-experiment-tag', async (req) => {
+    const b = input(req, S.ExperimentTagDelete);
+    await t.deleteExperimentTag(ctx(req), b.experiment_id, b.key);
+  });
+
+  route('POST', 'runs/create', async (req) => {
+    const b = input(req, S.RunCreate);
+    const run = await t.createRun(ctx(req), groupOf(req), { experimentId: b.experiment_id || '0', runName: b.run_name, startTime: b.start_time, tags: b.tags, userId: b.user_id });
+    return { run: wireRun(run) };
+  });
+  route('POST', 'runs/update', async (req) => {
+    const b = input(req, S.RunUpdate);
+    return { run_info: wireRunInfo(await t.updateRun(ctx(req), b.runId, { status: b.status, endTime: b.end_time, runName: b.run_name })) };
+  });
+  route('POST', 'runs/delete', async (req) => {
+    await t.setRunStage(ctx(req), input(req, S.RunOnly).runId, 'deleted');
+  });
+  route('POST', 'runs/restore', async (req) => {
+    await t.setRunStage(ctx(req), input(req, S.RunOnly).runId, 'active');
+  });
+  route('GET', 'runs/get', async (req) => ({ run: wireRun(await t.getRun(ctx(req), input(req, S.RunOnly).runId)) }));
+  route('POST', 'runs/search', async (req) => {
+    const b = input(req, S.RunSearch);
+    if (b.max_results !== undefined && b.max_results > 50_000) throw new AppError('INVALID_ARGUMENT', `Invalid value ${b.max_results} for parameter 'max_results' supplied: it must be at most 50000.`);
+    if (b.experiment_ids.length === 0) return { runs: [] };
+    const page = await t.searchRuns(
+      ctx(req),
+      { experimentIds: b.experiment_ids, filter: b.filter, orderBy: b.order_by ?? [], viewType: b.run_view_type, maxResults: b.max_results ?? 1000, pageToken: b.page_token || undefined },
+      groupOf(req),
+    );
+    return { runs: page.runs.map(wireRun), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+  route('POST', 'runs/log-metric', async (req) => {
+    const b = input(req, S.LogMetric);
+    await t.logBatch(ctx(req), b.runId, { metrics: [{ key: b.key, value: b.value, timestamp: b.timestamp, step: b.step ?? 0 }] });
+  });
+  route('POST', 'runs/log-parameter', async (req) => {
+    const b = input(req, S.LogParam);
+    await t.logBatch(ctx(req), b.runId, { params: [{ key: b.key, value: b.value }] });
+  });
+  route('POST', 'runs/log-batch', async (req) => {
+    const b = input(req, S.LogBatch);
+    await t.logBatch(ctx(req), b.runId, {
+      metrics: b.metrics.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step ?? 0 })),
+      params: b.params,
+      tags: b.tags,
+    });
+  });
+  route('POST', 'runs/set-tag', async (req) => {
+    const b = input(req, S.SetTag);
+    await t.logBatch(ctx(req), b.runId, { tags: [{ key: b.key, value: b.value }] });
+  });
+  route('POST', 'runs/delete-tag', async (req) => {
+    const b = input(req, S.DeleteTag);
+    await t.deleteTag(ctx(req), b.runId, b.key);
+  });
+  route('POST', 'runs/log-model', async (req) => {
+    const b = input(req, S.LogModel);
+    await t.appendLoggedModelHistory(ctx(req), b.runId, b.model_json);
+  });
+  route('POST', 'runs/log-inputs', async (req) => {
+    const b = input(req, S.LogInputs);
+    await t.logInputs(
+      ctx(req),
+      b.runId,
+      b.datasets.map((d) => ({ tags: d.tags, dataset: { name: d.dataset.name, digest: d.dataset.digest, sourceType: d.dataset.source_type, source: d.dataset.source, schema: d.dataset.schema, profile: d.dataset.profile } })),
+    );
+  });
+  route('GET', 'metrics/get-history', async (req) => {
+    const b = input(req, S.MetricHistory);
+    const page = await t.metricHistory(ctx(req), b.runId, b.metric_key, b.max_results, b.page_token || undefined);
+    return { metrics: page.metrics.map(wireMetric), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * MLflow request shapes as its client sends them: snake_case, unknown fields ignored, numbers
+ * sometimes as strings (query strings), repeated fields as one value or many, run_uuid for run_id.
+ */
+const str = z.string();
+const int = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]).pipe(z.number().int());
+const list = <T extends z.ZodTypeAny>(item: T) => z.union([z.array(item), item.transform((v) => [v])]);
+const tags = z.array(z.object({ key: str, value: z.string().default('') })).default([]);
+const viewType = z
+  .union([z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']), z.number(), z.string()])
+  .transform((v) => (v === 2 || v === '2' || v === 'DELETED_ONLY' ? 'DELETED_ONLY' : v === 3 || v === '3' || v === 'ALL' ? 'ALL' : 'ACTIVE_ONLY'))
+  .optional();
+export const metricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']), z.string().regex(/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/).transform(Number)]);
+
+/** Accepts run_id or the older run_uuid and names the field MLflow does when both are missing. */
+const runRef = z
+  .object({ run_id: str.optional(), run_uuid: str.optional() })
+  .transform((o, ctx) => {
+    const id = o.run_id || o.run_uuid;
+    if (!id) {
+      ctx.addIssue({ code: 'custom', message: "Missing value for required parameter 'run_id'.", path: ['run_id'] });
+      return z.NEVER;
+    }
+    return id;
+  });
+export const withRun = <T extends z.ZodRawShape>(shape: T) =>
+  z.object({ run_id: str.optional(), run_uuid: str.optional(), ...shape }).transform((o, ctx) => {
+    const runId = runRef.safeParse(o);
+    if (!runId.success) {
+      ctx.addIssue({ code: 'custom', message: "Missing value for required parameter 'run_id'.", path: ['run_id'] });
+      return z.NEVER;
+    }
+    return { ...o, runId: runId.data };
+  });
+
+export const ExperimentCreate = z.object({ name: str, artifact_location: str.optional(), tags });
+export const ExperimentIdOnly = z.object({ experiment_id: str });
+export const ExperimentByName = z.object({ experiment_name: str });
+export const ExperimentSearch = z.object({
+  max_results: int.optional(),
+  page_token: str.optional(),
+  filter: str.optional(),
+  order_by: list(str).optional(),
+  view_type: viewType,
+});
+export const ExperimentUpdate = z.object({ experiment_id: str, new_name: str });
+export const ExperimentTag = z.object({ experiment_id: str, key: str, value: z.string().default('') });
+export const ExperimentTagDelete = z.object({ experiment_id: str, key: str });
+
+export const RunCreate = z.object({ experiment_id: str.optional(), user_id: str.optional(), run_name: str.optional(), start_time: int.optional(), tags });
+export const RunUpdate = withRun({ status: z.enum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']).optional(), end_time: int.optional(), run_name: str.optional() });
+export const RunOnly = withRun({});
+export const RunSearch = z.object({
+  experiment_ids: list(str).default([]),
+  filter: str.optional(),
+  run_view_type: viewType,
+  max_results: int.optional(),
+  order_by: list(str).optional(),
+  page_token: str.optional(),
+});
+export const LogMetric = withRun({ key: str, value: metricValue, timestamp: int.optional(), step: int.optional() });
+export const LogParam = withRun({ key: str, value: z.union([str, z.number()]).transform(String).default('') });
+export const LogBatch = withRun({
+  metrics: z.array(z.object({ key: str, value: metricValue, timestamp: int.optional(), step: int.optional() })).default([]),
+  params: z.array(z.object({ key: str, value: z.union([str, z.number()]).transform(String).default('') })).default([]),
+  tags: z.array(z.object({ key: str, value: z.string().default('') })).default([]),
+});
+export const SetTag = withRun({ key: str, value: z.string().default('') });
+export const DeleteTag = withRun({ key: str });
+export const LogModel = withRun({ model_json: str });
+export const LogInputs = withRun({
+  datasets: z
+    .array(
+      z.object({
+        tags: tags,
+        dataset: z.object({ name: str, digest: str, source_type: str, source: str, schema: str.optional(), profile: str.optional() }),
+      }),
+    )
+    .default([]),
+});
+export const MetricHistory = withRun({ metric_key: str, max_results: int.optional(), page_token: str.optional() });
