@@ -9,6 +9,9 @@ import { TokensService } from './auth/tokens-service.js';
 import { UsersService } from './auth/users-service.js';
 import { TrackingService } from './tracking/service.js';
 import { TrackingStore } from './tracking/store.js';
+import { ArtifactsService } from './artifacts/service.js';
+import { LoggedModelsService } from './tracking/logged-models.js';
+import { LocalArtifactStore } from './artifacts/local-store.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -21,13 +24,16 @@ export interface Services {
   groups: GroupsService;
   tokens: TokensService;
   tracking: TrackingService;
+  artifacts: ArtifactsService;
+  loggedModels: LoggedModelsService;
 }
 
-export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours'>, clock: () => number = Date.now): Services {
+export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 'artifactsDir'>, clock: () => number = Date.now): Services {
   const authStore = new AuthStore(db);
   const authenticator = new Authenticator(authStore, clock);
   const access = new AccessPolicy(authStore);
   const audit = new AuditLog(authStore, access, clock);
+  const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, clock);
   return {
     db,
     authStore,
@@ -37,6 +43,8 @@ export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours'>, 
     users: new UsersService(authStore, access, audit, authenticator, clock),
     groups: new GroupsService(authStore, access, audit, authenticator, clock),
     tokens: new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock),
-    tracking: new TrackingService(new TrackingStore(db), authStore, access, audit, clock),
+    tracking,
+    artifacts: new ArtifactsService(new LocalArtifactStore(config.artifactsDir), tracking),
+    loggedModels: new LoggedModelsService(db, tracking, clock),
   };
 }

@@ -125,6 +125,22 @@ export interface RunInputsTable {
   context: string | null;
 }
 
+export interface LoggedModelsTable {
+  id: string;
+  experiment_id: string;
+  group_id: string;
+  name: string;
+  model_type: string | null;
+  source_run_id: string | null;
+  status: 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+  status_message: string | null;
+  artifact_uri: string;
+  creator_id: string | null;
+  creation_time: number;
+  last_updated_time: number;
+  lifecycle_stage: 'active' | 'deleted';
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -141,4 +157,8 @@ export interface Database {
   latest_metrics: MetricsTable;
   datasets: DatasetsTable;
   run_inputs: RunInputsTable;
+  logged_models: LoggedModelsTable;
+  logged_model_tags: KeyValueTable & { model_id: string };
+  logged_model_params: KeyValueTable & { model_id: string };
+  run_outputs: { run_id: string; model_id: string; step: number };
 }

@@ -12,6 +12,7 @@ import { registerAuthRoutes } from '../auth/routes.js';
 import { registerSystemRoutes } from '../system/routes.js';
 import { registerTrackingRoutes } from '../tracking/routes.js';
 import { registerMlflowRoutes } from '../mlflow/routes.js';
+import { registerArtifactRoutes } from '../artifacts/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import type { App } from './types.js';
@@ -70,6 +71,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerAuthRoutes(app, services);
   registerTrackingRoutes(app, services);
   registerMlflowRoutes(app, services);
+  registerArtifactRoutes(app, services);
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

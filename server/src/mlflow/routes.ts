@@ -4,7 +4,7 @@ import type { App } from '../http/types.js';
 import type { Services } from '../services.js';
 import { AppError } from '../errors.js';
 import * as S from './schemas.js';
-import { input, mlflowErrorHandler, wireExperiment, wireMetric, wireRun, wireRunInfo } from './wire.js';
+import { input, mlflowErrorHandler, wireExperiment, wireLoggedModel, wireMetric, wireRun, wireRunInfo } from './wire.js';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow', '/api/3.0/mlflow'];
 
@@ -26,6 +26,7 @@ export function registerMlflowRoutes(app: App, s: Services): void {
         const route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[], path: string, handler: Handler) =>
           scope.route({ method, url: `/${path}`, config: { auth: { group: 'viewer' } }, schema: { hide: true }, handler: async (req) => (await handler(req)) ?? {} });
         registerTracking(route, s);
+        registerLoggedModels(route, s);
       },
       { prefix },
     );
@@ -135,9 +136,53 @@ function registerTracking(route: Route, s: Services): void {
       b.datasets.map((d) => ({ tags: d.tags, dataset: { name: d.dataset.name, digest: d.dataset.digest, sourceType: d.dataset.source_type, source: d.dataset.source, schema: d.dataset.schema, profile: d.dataset.profile } })),
     );
   });
+  route('GET', 'artifacts/list', async (req) => {
+    const b = input(req, S.ArtifactList);
+    const { rootUri, files } = await s.artifacts.listRun(ctx(req), b.runId, b.path);
+    return { root_uri: rootUri, files: files.map((f) => ({ path: f.path, is_dir: f.isDir, ...(f.size !== null ? { file_size: f.size } : {}) })) };
+  });
   route('GET', 'metrics/get-history', async (req) => {
     const b = input(req, S.MetricHistory);
     const page = await t.metricHistory(ctx(req), b.runId, b.metric_key, b.max_results, b.page_token || undefined);
     return { metrics: page.metrics.map(wireMetric), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+}
+
+function registerLoggedModels(route: Route, s: Services): void {
+  const lm = s.loggedModels;
+  const modelId = (req: FastifyRequest) => String((req.params as Record<string, string>).model_id);
+  route('POST', 'logged-models', async (req) => {
+    const b = input(req, S.LoggedModelCreate);
+    const m = await lm.create(contextOf(req), { experimentId: b.experiment_id, name: b.name, modelType: b.model_type, sourceRunId: b.source_run_id, params: b.params, tags: b.tags }, groupOf(req));
+    return { model: wireLoggedModel(m) };
+  });
+  route('POST', 'logged-models/search', async (req) => {
+    const b = input(req, S.LoggedModelSearch);
+    const page = await lm.search(contextOf(req), {
+      experimentIds: b.experiment_ids,
+      filter: b.filter,
+      maxResults: Math.min(b.max_results ?? 100, 1000),
+      pageToken: b.page_token || undefined,
+      orderBy: b.order_by.map((o) => ({ field: o.field_name, ascending: o.ascending ?? true })),
+    });
+    return { models: page.models.map(wireLoggedModel), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  });
+  route('GET', 'logged-models/:model_id', async (req) => ({ model: wireLoggedModel(await lm.get(contextOf(req), modelId(req))) }));
+  route('PATCH', 'logged-models/:model_id', async (req) => ({ model: wireLoggedModel(await lm.finalize(contextOf(req), modelId(req), input(req, S.LoggedModelFinalize).status)) }));
+  route('DELETE', 'logged-models/:model_id', async (req) => {
+    await lm.remove(contextOf(req), modelId(req));
+  });
+  route('PATCH', 'logged-models/:model_id/tags', async (req) => {
+    await lm.setTags(contextOf(req), modelId(req), input(req, S.LoggedModelTags).tags);
+  });
+  route('DELETE', 'logged-models/:model_id/tags/:tag_key', async (req) => {
+    await lm.deleteTag(contextOf(req), modelId(req), String((req.params as Record<string, string>).tag_key));
+  });
+  route('POST', 'logged-models/:model_id/params', async (req) => {
+    await lm.logParams(contextOf(req), modelId(req), input(req, S.LoggedModelParams).params);
+  });
+  route('POST', 'runs/outputs', async (req) => {
+    const b = input(req, S.RunOutputs);
+    await lm.logOutputs(contextOf(req), b.runId, b.models.map((m) => ({ modelId: m.model_id, step: m.step ?? 0 })));
   });
 }

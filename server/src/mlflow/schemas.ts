@@ -81,3 +81,28 @@ export const LogInputs = withRun({
     .default([]),
 });
 export const MetricHistory = withRun({ metric_key: str, max_results: int.optional(), page_token: str.optional() });
+export const ArtifactList = withRun({ path: str.optional(), page_token: str.optional() });
+
+const kvList = z.array(z.object({ key: str, value: z.union([str, z.number()]).transform(String).default('') })).default([]);
+export const LoggedModelCreate = z.object({
+  experiment_id: str,
+  name: str.optional(),
+  model_type: str.optional(),
+  source_run_id: str.optional(),
+  params: kvList,
+  tags: kvList,
+});
+const statusNames = ['LOGGED_MODEL_STATUS_UNSPECIFIED', 'LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'];
+export const LoggedModelFinalize = z.object({
+  status: z.union([z.string(), z.number()]).transform((v) => (typeof v === 'number' ? (statusNames[v] ?? String(v)) : v)),
+});
+export const LoggedModelTags = z.object({ tags: kvList });
+export const LoggedModelParams = z.object({ params: kvList });
+export const LoggedModelSearch = z.object({
+  experiment_ids: list(str).default([]),
+  filter: str.optional(),
+  max_results: int.optional(),
+  page_token: str.optional(),
+  order_by: z.array(z.object({ field_name: str, ascending: z.boolean().optional() })).default([]),
+});
+export const RunOutputs = withRun({ models: z.array(z.object({ model_id: str, step: int.optional() })).default([]) });

@@ -122,3 +122,23 @@ export function wireRun(r: Run) {
     },
   };
 }
+
+export function wireLoggedModel(m: { row: import('../tracking/logged-models.js').LoggedModelRow; tags: { key: string; value: string }[]; params: { key: string; value: string }[] }) {
+  const r = m.row;
+  return {
+    info: {
+      model_id: r.id,
+      experiment_id: r.experiment_id,
+      name: r.name,
+      creation_timestamp_ms: r.creation_time,
+      last_updated_timestamp_ms: r.last_updated_time,
+      artifact_uri: r.artifact_uri,
+      status: r.status,
+      ...(r.model_type ? { model_type: r.model_type } : {}),
+      ...(r.source_run_id ? { source_run_id: r.source_run_id } : {}),
+      ...(r.status_message ? { status_message: r.status_message } : {}),
+      tags: kv(m.tags),
+    },
+    data: { params: kv(m.params), metrics: [] },
+  };
+}

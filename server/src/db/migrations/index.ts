@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_auth.js';
 import * as m0002 from './0002_tracking.js';
+import * as m0003 from './0003_logged_models.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -9,4 +10,5 @@ import * as m0002 from './0002_tracking.js';
 export const migrations: Record<string, Migration> = {
   '0001_auth': m0001,
   '0002_tracking': m0002,
+  '0003_logged_models': m0003,
 };

@@ -1,0 +1,110 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { contextOf } from '../http/auth-hooks.js';
+import type { App } from '../http/types.js';
+import { mlflowErrorHandler } from '../mlflow/wire.js';
+import type { Services } from '../services.js';
+import { AppError } from '../errors.js';
+
+const MIME: Record<string, string> = {
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.log': 'text/plain; charset=utf-8',
+  '.csv': 'text/csv; charset=utf-8',
+  '.yaml': 'text/yaml; charset=utf-8',
+  '.yml': 'text/yaml; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.html': 'text/html; charset=utf-8',
+};
+
+/** Streams a stored file to the client; never reads it whole into memory. */
+export async function sendArtifact(reply: FastifyReply, file: { stream: Readable; size: number }, name: string): Promise<FastifyReply> {
+  const type = MIME[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
+  return reply
+    .header('content-type', type)
+    .header('content-length', String(file.size))
+    .header('x-content-type-options', 'nosniff')
+    .header('content-disposition', `attachment; filename="${path.basename(name).replace(/"/g, '')}"`)
+    .send(file.stream);
+}
+
+/** Request bodies reach upload handlers as raw streams, whatever their content type. */
+function streamBodies(scope: App): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+}
+
+const wildcard = (req: FastifyRequest) => decodeURIComponent(((req.params as Record<string, string>)['*'] ?? '').toString());
+
+/** MLflow's artifact proxy (`mlflow-artifacts:/` URIs) and the native run-artifact routes. */
+export function registerArtifactRoutes(app: App, s: Services): void {
+  const a = s.artifacts;
+  const cfg = { auth: { authenticated: true } } as const;
+
+  app.register(
+    async (plain) => {
+      const scope = plain.withTypeProvider<ZodTypeProvider>();
+      streamBodies(scope);
+      scope.setErrorHandler(mlflowErrorHandler);
+      scope.put('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
+        await a.write(contextOf(req), wildcard(req), req.body as Readable);
+        return {};
+      });
+      scope.get('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req, reply) => {
+        const rel = wildcard(req);
+        return sendArtifact(reply, await a.open(contextOf(req), rel), rel);
+      });
+      scope.get('/artifacts', { config: cfg, schema: { hide: true, querystring: z.object({ path: z.string().max(2000).default('') }) } }, async (req) => {
+        const files = await a.list(contextOf(req), req.query.path);
+        return { files: files.map((f) => ({ path: f.path, is_dir: f.isDir, ...(f.size !== null ? { file_size: f.size } : {}) })) };
+      });
+      scope.delete('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
+        await a.remove(contextOf(req), wildcard(req));
+        return {};
+      });
+    },
+    { prefix: '/api/2.0/mlflow-artifacts' },
+  );
+
+  // Native: a run's artifacts by run id.
+  const RunParams = z.object({ runId: z.string().max(256) }).strict();
+  const PathQuery = z.object({ path: z.string().max(2000).default('') }).strict();
+  const ListSchema = z.object({
+    rootUri: z.string(),
+    files: z.array(z.object({ path: z.string(), isDir: z.boolean(), size: z.number().nullable() })),
+  });
+  app.get(
+    '/api/v1/runs/:runId/artifacts',
+    { config: cfg, schema: { tags: ['artifacts'], summary: "List a directory of a run's artifacts", params: RunParams, querystring: PathQuery, response: { 200: ListSchema } } },
+    async (req) => a.listRun(contextOf(req), req.params.runId, req.query.path),
+  );
+  app.get(
+    '/api/v1/runs/:runId/artifacts/file',
+    { config: cfg, schema: { tags: ['artifacts'], summary: "Download one of a run's artifacts (streamed)", params: RunParams, querystring: PathQuery } },
+    async (req, reply) => {
+      const { rel } = await a.runPath(contextOf(req), req.params.runId, req.query.path, 'viewer');
+      if (!req.query.path) throw new AppError('INVALID_ARGUMENT', 'Name the file to download with ?path=.');
+      return sendArtifact(reply, await a.store.open(rel), rel);
+    },
+  );
+  app.register(async (plain) => {
+    const scope = plain.withTypeProvider<ZodTypeProvider>();
+    streamBodies(scope);
+    scope.put(
+      '/api/v1/runs/:runId/artifacts/file',
+      { config: cfg, schema: { tags: ['artifacts'], summary: 'Upload one artifact file (raw body, streamed)', params: RunParams, querystring: PathQuery } },
+      async (req) => {
+        if (!req.query.path) throw new AppError('INVALID_ARGUMENT', 'Name the file to upload with ?path=.');
+        const { rel } = await a.runPath(contextOf(req), req.params.runId, req.query.path, 'editor');
+        const size = await a.store.write(rel, req.body as Readable);
+        return { path: req.query.path, size };
+      },
+    );
+  });
+}

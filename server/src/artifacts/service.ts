@@ -1,0 +1,64 @@
+import type { Readable } from 'node:stream';
+import type { Role } from '@forja/contracts';
+import type { RequestContext } from '../auth/principal.js';
+import { invalid, notFound } from '../errors.js';
+import type { TrackingService } from '../tracking/service.js';
+import { LocalArtifactStore, type ArtifactEntry } from './local-store.js';
+
+const SCHEME = 'mlflow-artifacts:/';
+
+/** Relative store path of an `mlflow-artifacts:/…` URI, or undefined for URIs this server does not hold. */
+export function storePathOf(uri: string): string | undefined {
+  if (!uri.startsWith(SCHEME)) return undefined;
+  return uri.slice(SCHEME.length).replace(/^\/+/, '');
+}
+
+/**
+ * Artifacts of experiments, runs and logged models. The first segment of every stored path is the
+ * experiment id, so access is decided by the caller's role in that experiment's group.
+ */
+export class ArtifactsService {
+  constructor(
+    readonly store: LocalArtifactStore,
+    private readonly tracking: TrackingService,
+  ) {}
+
+  private async authorize(ctx: RequestContext, relative: string, needed: Role): Promise<string> {
+    const rel = LocalArtifactStore.normalise(relative);
+    const experimentId = rel.split('/')[0] ?? '';
+    if (!/^\d+$/.test(experimentId)) throw notFound('Artifact', relative);
+    await this.tracking.readableExperiment(ctx, experimentId, needed);
+    return rel;
+  }
+
+  async write(ctx: RequestContext, relative: string, body: Readable): Promise<number> {
+    return this.store.write(await this.authorize(ctx, relative, 'editor'), body);
+  }
+  async open(ctx: RequestContext, relative: string) {
+    return this.store.open(await this.authorize(ctx, relative, 'viewer'));
+  }
+  async list(ctx: RequestContext, relative: string): Promise<ArtifactEntry[]> {
+    if (!LocalArtifactStore.normalise(relative)) return [];
+    return this.store.list(await this.authorize(ctx, relative, 'viewer'));
+  }
+  async remove(ctx: RequestContext, relative: string): Promise<void> {
+    await this.store.remove(await this.authorize(ctx, relative, 'editor'));
+  }
+
+  /** The store path of a run's artifact root plus a sub-path, after checking the caller may use the run. */
+  async runPath(ctx: RequestContext, runId: string, sub: string | undefined, needed: Role): Promise<{ root: string; rel: string; rootUri: string }> {
+    const run = await this.tracking.readableRun(ctx, runId, needed);
+    const root = storePathOf(run.artifact_uri);
+    if (root === undefined) throw invalid(`Run ${runId} keeps its artifacts at ${run.artifact_uri}, which this server does not serve.`);
+    const clean = LocalArtifactStore.normalise(sub ?? '');
+    return { root, rel: clean ? `${root}/${clean}` : root, rootUri: run.artifact_uri };
+  }
+
+  /** MLflow's artifacts/list for a run: paths relative to the run's artifact root. */
+  async listRun(ctx: RequestContext, runId: string, sub: string | undefined): Promise<{ rootUri: string; files: ArtifactEntry[] }> {
+    const { rel, rootUri } = await this.runPath(ctx, runId, sub, 'viewer');
+    const clean = LocalArtifactStore.normalise(sub ?? '');
+    const entries = await this.store.list(rel);
+    return { rootUri, files: entries.map((e) => ({ ...e, path: clean ? `${clean}/${e.path}` : e.path })) };
+  }
+}
