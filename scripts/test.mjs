@@ -23,7 +23,7 @@ function findTests(dir, out = []) {
 const results = [];
 
 function runNodeTests(env) {
-  const files = ['server/src', 'cli/src', 'packages', 'web/e2e', 'bench']
+  const files = ['server/src', 'cli/src', 'packages', 'web/e2e']
     .flatMap((d) => findTests(path.join(ROOT, d)))
     .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
     .sort();
@@ -72,6 +72,23 @@ function runPytest(python, env) {
   results.push({ suite: 'Python', ...counts });
 }
 
+/** Benchmarks at small size, so they never rot; each counts as one check and prints its figures. */
+function runBenches(env) {
+  const benches = existsSync(path.join(ROOT, 'bench')) ? readdirSync(path.join(ROOT, 'bench')).filter((f) => f.endsWith('.ts') && f !== 'lib.ts') : [];
+  const picked = benches.filter((b) => only.length === 0 || only.some((o) => `bench/${b}`.includes(o)));
+  const counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
+  for (const b of picked) {
+    log(`running bench/${b} (small size)…`);
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, 'bench', b)], { cwd: ROOT, stdio: 'inherit', env, timeout: 15 * 60_000 });
+    if (r.status === 0) counts.passed++;
+    else {
+      counts.failed++;
+      counts.failures.push(`bench/${b} exited with ${r.status ?? r.signal}`);
+    }
+  }
+  if (picked.length) results.push({ suite: 'Benchmarks (small size)', ...counts });
+}
+
 async function main() {
   mkdirSync(WORK, { recursive: true });
   let pg;
@@ -96,6 +113,7 @@ async function main() {
     const env = { ...process.env, FORJA_TEST_PG_URL: pg.url, FORJA_PYTHON: python, FORJA_TEST_CHROMIUM: '/usr/bin/chromium' };
     runNodeTests(env);
     runPytest(python, env);
+    runBenches(env);
   } catch (err) {
     results.push({ suite: 'setup', passed: 0, failed: 1, skipped: 0, failures: [err.message] });
   } finally {
