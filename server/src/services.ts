@@ -31,7 +31,8 @@ export interface Services {
 export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 'artifactsDir'>, clock: () => number = Date.now): Services {
   const authStore = new AuthStore(db);
   const authenticator = new Authenticator(authStore, clock);
-  const access = new AccessPolicy(authStore);
+  const access = new AccessPolicy(authStore, clock);
+  authenticator.onInvalidate(() => access.invalidate());
   const audit = new AuditLog(authStore, access, clock);
   const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, clock);
   return {

@@ -1,18 +1,49 @@
 import { roleRank, type Role } from '@forja/contracts';
 import { forbidden, invalid, notFound, unauthenticated } from '../errors.js';
 import type { GroupScope, Principal } from './principal.js';
-import type { AuthStore } from './store.js';
+import type { AuthStore, GroupRow } from './store.js';
 
 /** Decides what a principal may do in a group. The one place where roles are compared. */
 export class AccessPolicy {
-  constructor(private readonly store: AuthStore) {}
+  // Roles and group names are read on every request of the hot paths (logging, predicting); a few
+  // seconds of caching saves two queries per call. Changes made through this server clear it at once.
+  private readonly roles = new Map<string, { role: Role | null; until: number }>();
+  private readonly groupsByName = new Map<string, { group: GroupRow | undefined; until: number }>();
+
+  constructor(
+    private readonly store: AuthStore,
+    private readonly clock: () => number = Date.now,
+    private readonly ttlMs = 5_000,
+  ) {}
+
+  invalidate(): void {
+    this.roles.clear();
+    this.groupsByName.clear();
+  }
 
   /** The principal's role in the group, or null when it has none. */
   async roleIn(principal: Principal, groupId: string): Promise<Role | null> {
     if (principal.isAdmin) return 'admin';
     if (principal.boundGroup) return principal.boundGroup.id === groupId ? principal.boundGroup.role : null;
     if (!principal.userId) return null;
-    return (await this.store.getRole(groupId, principal.userId)) ?? null;
+    const key = `${principal.userId}|${groupId}`;
+    const now = this.clock();
+    const hit = this.roles.get(key);
+    if (hit && hit.until > now) return hit.role;
+    const role = (await this.store.getRole(groupId, principal.userId)) ?? null;
+    if (this.roles.size > 10_000) this.roles.clear();
+    this.roles.set(key, { role, until: now + this.ttlMs });
+    return role;
+  }
+
+  private async groupByName(name: string): Promise<GroupRow | undefined> {
+    const now = this.clock();
+    const hit = this.groupsByName.get(name);
+    if (hit && hit.until > now) return hit.group;
+    const group = await this.store.getGroupByName(name);
+    if (this.groupsByName.size > 10_000) this.groupsByName.clear();
+    this.groupsByName.set(name, { group, until: now + this.ttlMs });
+    return group;
   }
 
   /**
@@ -23,7 +54,7 @@ export class AccessPolicy {
   async requireGroup(principal: Principal, groupName: string | undefined, needed: Role | 'predict'): Promise<GroupScope> {
     const name = groupName ?? (await this.defaultGroupName(principal));
     if (!name) throw invalid('No group given and you have no default group: pass the group (X-Forja-Group header or ?group=).');
-    const group = await this.store.getGroupByName(name);
+    const group = await this.groupByName(name);
     if (!group) throw notFound('Group', name);
     const role = await this.roleIn(principal, group.id);
     const isGroupToken = principal.kind === 'group' && principal.boundGroup?.id === group.id;

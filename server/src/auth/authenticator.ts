@@ -86,9 +86,16 @@ export class Authenticator {
     return user;
   }
 
-  /** Forget cached principals: after a revoke, a role change or a user update. */
+  private readonly listeners: (() => void)[] = [];
+
+  /** Forget cached principals (and whatever listens): after a revoke, a role change or a user update. */
   invalidate(): void {
     this.cache.clear();
+    for (const l of this.listeners) l();
+  }
+
+  onInvalidate(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   private async fromBasic(value: string, ip: string): Promise<Principal> {

@@ -123,7 +123,7 @@ export class TokensService {
     if (await this.store.findTokenByHash(hashToken(secret))) return;
     const now = this.clock();
     try {
-      await this.store.insertToken({ ...this.baseRow(secret, 'personal', name, now), user_id: userId, created_by: userId, prefix: secret.slice(0, 4) + '…' });
+      await this.store.insertToken({ ...this.baseRow(secret, 'personal', name, now), user_id: userId, created_by: userId, prefix: '(from env)' });
     } catch (err) {
       // Another server starting at the same moment inserted it first.
       if (!isUniqueViolation(err)) throw err;

@@ -13,6 +13,11 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: Dialect;
+  /**
+   * The raw SQLite handle, for the few hot paths where a cached prepared statement beats building
+   * SQL per call. It shares Kysely's single connection, so it runs inside Kysely's transactions.
+   */
+  readonly sqlite?: SQLite.Database;
   /** Runs fn in one transaction; on SQLite this is a BEGIN IMMEDIATE so writers never deadlock-upgrade. */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   ping(): Promise<boolean>;
@@ -36,6 +41,7 @@ function openSqlite(file: string): Db {
   return {
     kysely,
     dialect: 'sqlite',
+    sqlite: raw,
     transaction: (fn) => kysely.transaction().execute(fn),
     ping: async () => {
       try {

@@ -238,7 +238,7 @@ export class TrackingStore {
           .execute();
       }
       if (batch.metrics.length) {
-        for (const part of chunks(batch.metrics)) await trx.insertInto('metrics').values(part.map((m) => ({ run_id: runId, ...m }))).execute();
+        await this.insertMetrics(trx, runId, batch.metrics);
         // The latest value per key is the greatest (step, timestamp, value), as MLflow defines it.
         const best = new Map<string, Omit<MetricRow, 'run_id'>>();
         for (const m of batch.metrics) {
@@ -266,6 +266,23 @@ export class TrackingStore {
       return { conflicts: [] };
     });
   }
+
+  /**
+   * Metric history rows are the bulk of tracking writes. SQLite: one cached prepared statement run
+   * per row inside the open transaction. PostgreSQL: one INSERT … SELECT FROM unnest() with six
+   * array parameters, whatever the batch size, so the SQL text never changes.
+   */
+  private async insertMetrics(trx: Transaction<Database>, runId: string, rows: Omit<MetricRow, 'run_id'>[]): Promise<void> {
+    const raw = this.db.sqlite;
+    if (raw) {
+      this.insertMetricStmt ??= raw.prepare('INSERT INTO metrics (run_id, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const m of rows) this.insertMetricStmt.run(runId, m.key, m.value, m.timestamp, m.step, m.is_nan);
+      return;
+    }
+    await sql`INSERT INTO metrics (run_id, key, value, timestamp, step, is_nan)
+      SELECT ${runId}, k, v, t, s, n FROM unnest(${rows.map((m) => m.key)}::text[], ${rows.map((m) => m.value)}::float8[], ${rows.map((m) => m.timestamp)}::int8[], ${rows.map((m) => m.step)}::int8[], ${rows.map((m) => m.is_nan)}::int4[]) AS u(k, v, t, s, n)`.execute(trx);
+  }
+  private insertMetricStmt: import('better-sqlite3').Statement | undefined;
 
   async deleteRunTag(runId: string, key: string): Promise<boolean> {
     const r = await this.k.deleteFrom('run_tags').where('run_id', '=', runId).where('key', '=', key).executeTakeFirst();
