@@ -1,0 +1,196 @@
+"""Runs the suite against a real Forja server, started once per session from the built CLI."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, List
+
+import httpx
+import pytest
+
+import forja
+
+REPO = Path(__file__).resolve().parents[2]
+ADMIN_PASSWORD = "secret-pass-for-tests"
+ADMIN_TOKEN = "python-sdk-admin-token-0123456789"
+BANNER = re.compile(r"Forja is running at (https?://\S+)")
+START_TIMEOUT = 60.0
+
+
+class Server:
+    def __init__(self, url: str, output: List[str]) -> None:
+        self.url = url
+        self.output = output
+
+
+def _pump(stream, lines: List[str], seen: "queue.Queue[str]") -> None:
+    # Drains the pipe for the whole session: a full pipe would block the server's writes.
+    for line in iter(stream.readline, ""):
+        lines.append(line)
+        seen.put(line)
+    stream.close()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    main_js = REPO / "cli" / "dist" / "main.js"
+    if not main_js.exists():
+        pytest.fail(f"{main_js} does not exist: build the server first with `npx tsc -b` in {REPO}", pytrace=False)
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("`node` is not on PATH; the tests need Node 20+ to run the Forja server", pytrace=False)
+
+    data_dir = tempfile.mkdtemp(prefix="forja-pytest-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORJA_")}
+    env.update(
+        FORJA_DATA_DIR=data_dir,
+        FORJA_PORT="0",
+        FORJA_HOST="127.0.0.1",
+        FORJA_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        FORJA_ADMIN_TOKEN=ADMIN_TOKEN,
+        FORJA_LOG_LEVEL="warn",
+    )
+    proc = subprocess.Popen(
+        [node, str(REPO / "cli" / "bin" / "forja.js"), "server"],
+        cwd=str(REPO),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+    lines: List[str] = []
+    seen: "queue.Queue[str]" = queue.Queue()
+    threading.Thread(target=_pump, args=(proc.stdout, lines, seen), daemon=True).start()
+
+    try:
+        url = _wait_for_banner(proc, seen, lines)
+        _wait_until_ready(proc, url, lines)
+        yield Server(url, lines)
+    finally:
+        _stop(proc)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _wait_for_banner(proc: subprocess.Popen, seen: "queue.Queue[str]", lines: List[str]) -> str:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            line = seen.get(timeout=0.2)
+        except queue.Empty:
+            if proc.poll() is not None:
+                pytest.fail(f"forja server exited with {proc.returncode}:\n{''.join(lines)}", pytrace=False)
+            continue
+        match = BANNER.search(line)
+        if match:
+            return match.group(1)
+    _stop(proc)
+    pytest.fail(f"forja server printed no URL within {START_TIMEOUT:.0f}s:\n{''.join(lines)}", pytrace=False)
+    raise AssertionError  # pytest.fail raises; this keeps type checkers content
+
+
+def _wait_until_ready(proc: subprocess.Popen, url: str, lines: List[str]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"forja server exited with {proc.returncode}:\n{''.join(lines)}", pytrace=False)
+        try:
+            r = httpx.get(f"{url}/ready", timeout=2)
+            if r.status_code == 200:
+                return
+            last = f"HTTP {r.status_code}: {r.text[:200]}"
+        except httpx.TransportError as err:
+            last = repr(err)
+        time.sleep(0.1)
+    _stop(proc)
+    pytest.fail(f"forja server at {url} never became ready ({last}):\n{''.join(lines)}", pytrace=False)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _no_forja_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The developer's own FORJA_* settings must not leak into what the tests configure.
+    for name in ("FORJA_URL", "FORJA_TOKEN", "FORJA_GROUP"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def admin(server: Server) -> Iterator[forja.Client]:
+    """A client acting as the bootstrap admin through FORJA_ADMIN_TOKEN."""
+    with forja.Client(server.url, token=ADMIN_TOKEN) as client:
+        yield client
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses: one server lives for the whole session."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class TestUser:
+    username: str
+    password: str
+    client: forja.Client  # logged in as this user
+
+    __test__ = False  # not a test class, despite the name
+
+
+@pytest.fixture
+def new_user(server: Server, admin: forja.Client) -> Iterator[Callable[..., TestUser]]:
+    """Creates users on demand, each with a client logged in as them."""
+    opened: List[forja.Client] = []
+
+    def make(prefix: str = "user") -> TestUser:
+        username = unique(prefix)
+        password = f"pw-{uuid.uuid4().hex}"
+        admin.users.create(username, password)
+        client = forja.Client(server.url)
+        opened.append(client)
+        client.login(username, password)
+        return TestUser(username, password, client)
+
+    yield make
+    for client in opened:
+        client.close()
+
+
+class CountingTransport(httpx.BaseTransport):
+    """Counts every attempt that reaches the network layer, then does the real HTTP call."""
+
+    def __init__(self) -> None:
+        self.requests: List[httpx.Request] = []
+        self._inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+@pytest.fixture
+def counting() -> CountingTransport:
+    return CountingTransport()
