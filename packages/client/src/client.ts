@@ -55,7 +55,8 @@ export class ForjaClient {
     this.token = options.token;
     this.group = options.group;
     this.retries = options.retries ?? 2;
-    this.fetchImpl = options.fetch ?? fetch;
+    // Browsers reject a detached `fetch` ("Illegal invocation"), so call it through a wrapper.
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /** Sends a request and parses the answer with `schema`; throws ForjaApiError on an error status. */

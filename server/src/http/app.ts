@@ -82,8 +82,9 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   app.setNotFoundHandler((request, reply) => {
     const url = request.url;
     const isApi = url.startsWith('/api/') || url.startsWith('/ajax-api/');
-    if (!isApi && hasWeb && request.method === 'GET' && !path.extname(url.split('?')[0]!)) {
-      // Client-side routes of the single-page UI.
+    const wantsPage = (request.headers.accept ?? '').includes('text/html') || !path.extname(url.split('?')[0]!);
+    if (!isApi && hasWeb && request.method === 'GET' && wantsPage) {
+      // Client-side routes of the single-page UI (a browser navigation asks for HTML, even for /groups/team.v2).
       return reply.type('text/html; charset=utf-8').sendFile('index.html');
     }
     throw new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${url.split('?')[0]}. The API is described at /api/v1/openapi.json.`);

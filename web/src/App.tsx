@@ -1,0 +1,54 @@
+import { Navigate, Route, Routes, Link } from 'react-router';
+import { Layout, sections } from './components/Layout';
+import { LoginPage } from './pages/Login';
+import { SectionPlaceholder } from './pages/Section';
+import { AdminLayout, AdminIndex } from './pages/admin/AdminLayout';
+import { UsersPage } from './pages/admin/Users';
+import { GroupsPage } from './pages/admin/Groups';
+import { GroupDetailPage } from './pages/admin/GroupDetail';
+import { TokensPage } from './pages/admin/Tokens';
+import { AuditPage } from './pages/admin/Audit';
+import { EmptyState } from './components/ui';
+
+const about: Record<(typeof sections)[number]['path'], { heading: string; purpose: string }> = {
+  '/experiments': { heading: 'Experiment tracking', purpose: 'Track runs with their parameters, metrics, artifacts and models, from the forja SDK or the mlflow client, and compare them side by side.' },
+  '/models': { heading: 'Model registry', purpose: 'Register model versions, move them through stages and approvals, and point aliases at the version in production.' },
+  '/deployments': { heading: 'Model deployments', purpose: 'Serve registered models as REST endpoints or file and batch services, and follow their builds, executions and logs.' },
+  '/lake': { heading: 'Data lake', purpose: "Browse the group's tables with their versioned writes, read them with safe filters, and import or export data." },
+  '/jobs': { heading: 'Batch jobs and pipelines', purpose: 'Run scripted batch jobs and pipelines on a schedule, with durable runs, retries, parameters and logs.' },
+  '/monitoring': { heading: 'Production monitoring', purpose: 'Watch deployed models in production for data drift and performance, against their reference data, with alerts.' },
+};
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route element={<Layout />}>
+        <Route index element={<Navigate to="/experiments" replace />} />
+        {sections.map((s) => (
+          <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
+        ))}
+        <Route path="/admin" element={<AdminLayout />}>
+          <Route index element={<AdminIndex />} />
+          <Route path="users" element={<UsersPage />} />
+          <Route path="groups" element={<GroupsPage />} />
+          <Route path="groups/:name" element={<GroupDetailPage />} />
+          <Route path="tokens" element={<TokensPage />} />
+          <Route path="audit" element={<AuditPage />} />
+        </Route>
+        <Route
+          path="*"
+          element={
+            <div className="page">
+              <div className="card">
+                <EmptyState title="Page not found" action={<Link to="/">Go to Forja's home</Link>}>
+                  Nothing lives at this address.
+                </EmptyState>
+              </div>
+            </div>
+          }
+        />
+      </Route>
+    </Routes>
+  );
+}

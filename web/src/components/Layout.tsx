@@ -1,0 +1,206 @@
+import { useEffect, useRef, useState } from 'react';
+import { Link, NavLink, Navigate, Outlet, useLocation } from 'react-router';
+import { useSession } from '../session';
+import { useGroups, useWhoami } from '../hooks';
+import { Button, ErrorText, Spinner } from './ui';
+import {
+  ChevronDownIcon,
+  ClockIcon,
+  CubeIcon,
+  DatabaseIcon,
+  FlaskIcon,
+  ForjaMark,
+  LayersIcon,
+  LogoutIcon,
+  PulseIcon,
+  RocketIcon,
+  ShieldIcon,
+} from './icons';
+
+export const sections = [
+  { path: '/experiments', label: 'Experiments', icon: FlaskIcon },
+  { path: '/models', label: 'Models', icon: CubeIcon },
+  { path: '/deployments', label: 'Deployments', icon: RocketIcon },
+  { path: '/lake', label: 'Lake', icon: DatabaseIcon },
+  { path: '/jobs', label: 'Jobs', icon: ClockIcon },
+  { path: '/monitoring', label: 'Monitoring', icon: PulseIcon },
+] as const;
+
+/** The signed-in shell: top bar, navigation and the page. Sends anyone without a session to /login. */
+export function Layout() {
+  const { token } = useSession();
+  const location = useLocation();
+  const me = useWhoami();
+
+  if (!token) {
+    const next = location.pathname + location.search;
+    return <Navigate to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />;
+  }
+  if (me.isPending) {
+    return (
+      <div className="fullpage-center">
+        <Spinner />
+      </div>
+    );
+  }
+  if (me.isError) {
+    return (
+      <div className="fullpage-center">
+        <div className="card narrow">
+          <h2>Forja is not answering</h2>
+          <ErrorText error={me.error} />
+          <Button variant="primary" onClick={() => void me.refetch()}>
+            Try again
+          </Button>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <div className="shell">
+      <TopBar />
+      <div className="shell-body">
+        <nav className="sidebar" aria-label="Main">
+          <ul>
+            {sections.map(({ path, label, icon: Icon }) => (
+              <li key={path}>
+                <NavLink to={path} className="nav-item">
+                  <Icon />
+                  <span>{label}</span>
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+          <div className="sidebar-sep" />
+          <ul>
+            <li>
+              <NavLink to="/admin" className="nav-item">
+                <ShieldIcon />
+                <span>Admin</span>
+              </NavLink>
+            </li>
+          </ul>
+        </nav>
+        <main className="content">
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function TopBar() {
+  return (
+    <header className="topbar">
+      <Link to="/" className="brand" aria-label="Forja home">
+        <ForjaMark />
+        <span>Forja</span>
+      </Link>
+      <span className="topbar-divider" aria-hidden="true" />
+      <GroupSwitcher />
+      <div className="topbar-spacer" />
+      <UserMenu />
+    </header>
+  );
+}
+
+function GroupSwitcher() {
+  const { group, setGroup } = useSession();
+  const me = useWhoami();
+  const groups = useGroups();
+
+  // Falls back when the stored group was deleted or belongs to someone else who used this browser.
+  useEffect(() => {
+    if (!groups.data) return;
+    const names = groups.data.map((g) => g.name);
+    if (group && names.includes(group)) return;
+    const preferred = me.data?.defaultGroup;
+    setGroup(preferred && names.includes(preferred) ? preferred : names[0]);
+  }, [groups.data, group, me.data?.defaultGroup, setGroup]);
+
+  const list = groups.data ?? [];
+  return (
+    <div className="group-switcher">
+      <LayersIcon className="muted" />
+      <select
+        aria-label="Group"
+        data-testid="group-switcher"
+        value={group && list.some((g) => g.name === group) ? group : ''}
+        disabled={list.length === 0}
+        onChange={(e) => setGroup(e.target.value || undefined)}
+      >
+        {list.length === 0 && <option value="">{groups.isPending ? 'Loading groups…' : 'No groups yet'}</option>}
+        {list.map((g) => (
+          <option key={g.id} value={g.name}>
+            {g.name}
+            {g.myRole ? ` · ${g.myRole}` : ''}
+          </option>
+        ))}
+      </select>
+      <ChevronDownIcon className="select-chevron" size={14} />
+    </div>
+  );
+}
+
+function UserMenu() {
+  const { signOut } = useSession();
+  const me = useWhoami();
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    const onDown = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
+    };
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
+    document.addEventListener('mousedown', onDown);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('mousedown', onDown);
+      document.removeEventListener('keydown', onKey);
+    };
+  }, [open]);
+
+  const user = me.data?.user;
+  const name = user?.username ?? me.data?.tokenName ?? 'token';
+  return (
+    <div className="user-menu" ref={ref}>
+      <button type="button" className="user-button" aria-haspopup="menu" aria-expanded={open} data-testid="user-menu" onClick={() => setOpen((o) => !o)}>
+        <span className="avatar" aria-hidden="true">
+          {name.slice(0, 1).toUpperCase()}
+        </span>
+        <span className="user-name">{name}</span>
+        <ChevronDownIcon size={14} className="muted" />
+      </button>
+      {open && (
+        <div className="menu" role="menu">
+          <div className="menu-header">
+            <div className="menu-title">{user?.displayName || name}</div>
+            <div className="muted small">
+              {user ? (user.email ?? `@${user.username}`) : `${me.data?.kind} token`}
+              {user?.isAdmin ? ' · system administrator' : ''}
+            </div>
+          </div>
+          <Link role="menuitem" className="menu-item" to="/admin/tokens" onClick={() => setOpen(false)}>
+            Your tokens
+          </Link>
+          <button
+            role="menuitem"
+            type="button"
+            className="menu-item"
+            data-testid="sign-out"
+            onClick={() => {
+              setOpen(false);
+              void signOut();
+            }}
+          >
+            <LogoutIcon size={14} />
+            Sign out
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,54 @@
+import { useQuery } from '@tanstack/react-query';
+import type { Group, Whoami } from '@forja/contracts';
+import { useClient } from './session';
+
+export const keys = {
+  whoami: ['whoami'] as const,
+  groups: ['groups'] as const,
+  group: (name: string) => ['groups', name] as const,
+  members: (name: string) => ['groups', name, 'members'] as const,
+  /** Paged list (infinite query) on the Users page. */
+  users: ['users'] as const,
+  /** One plain page for username suggestions; under ['users'] so user changes refresh it too. */
+  userPicker: ['users', 'picker'] as const,
+  tokens: (group: string | null) => ['tokens', group ?? '@personal'] as const,
+  audit: (filter: object) => ['audit', filter] as const,
+};
+
+export function useWhoami() {
+  const client = useClient();
+  return useQuery({ queryKey: keys.whoami, queryFn: () => client.whoami(), staleTime: 60_000 });
+}
+
+export function useGroups() {
+  const client = useClient();
+  return useQuery({ queryKey: keys.groups, queryFn: () => client.groups.list() });
+}
+
+/** What the signed-in user may do, derived once from whoami and the group list. */
+export interface Abilities {
+  isAdmin: boolean;
+  /** Groups whose tokens, members and audit log this user manages. */
+  adminGroups: string[];
+  canAdministerGroup(name: string): boolean;
+  canReadAudit: boolean;
+}
+
+export function abilitiesOf(me: Whoami | undefined, groups: Group[] | undefined): Abilities {
+  const isAdmin = me?.user?.isAdmin ?? false;
+  const adminGroups = isAdmin
+    ? (groups ?? []).map((g) => g.name)
+    : (me?.memberships ?? []).filter((m) => m.role === 'admin').map((m) => m.group);
+  return {
+    isAdmin,
+    adminGroups,
+    canAdministerGroup: (name) => isAdmin || adminGroups.includes(name),
+    canReadAudit: isAdmin || adminGroups.length > 0,
+  };
+}
+
+export function useAbilities(): Abilities {
+  const me = useWhoami();
+  const groups = useGroups();
+  return abilitiesOf(me.data, groups.data);
+}
