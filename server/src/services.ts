@@ -12,6 +12,7 @@ import { TrackingStore } from './tracking/store.js';
 import { ArtifactsService } from './artifacts/service.js';
 import { LoggedModelsService } from './tracking/logged-models.js';
 import { LocalArtifactStore } from './artifacts/local-store.js';
+import { ChunkedUploads } from './artifacts/uploads.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -26,6 +27,7 @@ export interface Services {
   tracking: TrackingService;
   artifacts: ArtifactsService;
   loggedModels: LoggedModelsService;
+  uploads: ChunkedUploads;
 }
 
 export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 'artifactsDir'>, clock: () => number = Date.now): Services {
@@ -34,7 +36,9 @@ export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 
   const access = new AccessPolicy(authStore, clock);
   authenticator.onInvalidate(() => access.invalidate());
   const audit = new AuditLog(authStore, access, clock);
-  const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, clock);
+  const artifactStore = new LocalArtifactStore(config.artifactsDir);
+  const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, artifactStore, clock);
+  const artifacts = new ArtifactsService(artifactStore, tracking);
   return {
     db,
     authStore,
@@ -45,7 +49,8 @@ export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 
     groups: new GroupsService(authStore, access, audit, authenticator, clock),
     tokens: new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock),
     tracking,
-    artifacts: new ArtifactsService(new LocalArtifactStore(config.artifactsDir), tracking),
+    artifacts,
     loggedModels: new LoggedModelsService(db, tracking, clock),
+    uploads: new ChunkedUploads(artifacts, clock),
   };
 }

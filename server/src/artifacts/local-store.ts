@@ -91,6 +91,16 @@ export class LocalArtifactStore {
     }
   }
 
+  /** Moves a finished file from inside the store (a completed chunked upload) into place, atomically. */
+  async adopt(file: string, relative: string): Promise<void> {
+    const target = await this.resolve(relative);
+    if (!LocalArtifactStore.normalise(relative)) throw invalid('An artifact needs a file name.');
+    await mkdir(path.dirname(target), { recursive: true });
+    const existing = await stat(target).catch(() => undefined);
+    if (existing?.isDirectory()) throw new AppError('CONFLICT', `'${relative}' is a directory.`);
+    await rename(file, target);
+  }
+
   async open(relative: string): Promise<{ stream: Readable; size: number }> {
     const full = await this.resolve(relative);
     const info = await lstat(full).catch(() => undefined);

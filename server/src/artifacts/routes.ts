@@ -93,9 +93,56 @@ export function registerArtifactRoutes(app: App, s: Services): void {
       return sendArtifact(reply, await a.store.open(rel), rel);
     },
   );
+  const UploadParams = z.object({ uploadId: z.string().max(64) }).strict();
+  const UploadState = z.object({ uploadId: z.string(), runId: z.string(), path: z.string(), received: z.number(), size: z.number().nullable() });
+  const u = s.uploads;
+  app.post(
+    '/api/v1/runs/:runId/uploads',
+    {
+      config: cfg,
+      schema: {
+        tags: ['artifacts'],
+        summary: 'Start a resumable chunked upload of one artifact file',
+        params: RunParams,
+        body: z.object({ path: z.string().min(1).max(2000), size: z.number().int().nonnegative().optional() }).strict(),
+        response: { 201: UploadState },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await u.start(contextOf(req), req.params.runId, req.body.path, req.body.size)),
+  );
+  app.get('/api/v1/uploads/:uploadId', { config: cfg, schema: { tags: ['artifacts'], summary: 'How much of an upload has arrived', params: UploadParams, response: { 200: UploadState } } }, async (req) =>
+    u.status(contextOf(req), req.params.uploadId),
+  );
+  app.post(
+    '/api/v1/uploads/:uploadId/complete',
+    {
+      config: cfg,
+      schema: {
+        tags: ['artifacts'],
+        summary: 'Finish an upload: checks size (and SHA-256) and makes the file visible',
+        params: UploadParams,
+        body: z.object({ sha256: z.string().regex(/^[a-fA-F0-9]{64}$/).optional() }).strict(),
+        response: { 200: z.object({ path: z.string(), size: z.number(), sha256: z.string() }) },
+      },
+    },
+    async (req) => u.complete(contextOf(req), req.params.uploadId, req.body.sha256),
+  );
+  app.delete('/api/v1/uploads/:uploadId', { config: cfg, schema: { tags: ['artifacts'], summary: 'Abandon an upload', params: UploadParams, response: { 200: z.object({ ok: z.literal(true) }) } } }, async (req) => {
+    await u.abort(contextOf(req), req.params.uploadId);
+    return { ok: true as const };
+  });
+
   app.register(async (plain) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
     streamBodies(scope);
+    scope.put(
+      '/api/v1/uploads/:uploadId',
+      {
+        config: cfg,
+        schema: { tags: ['artifacts'], summary: 'Append one chunk (raw body) at ?offset=', params: UploadParams, querystring: z.object({ offset: z.coerce.number().int().nonnegative() }).strict(), response: { 200: UploadState } },
+      },
+      async (req) => u.append(contextOf(req), req.params.uploadId, req.query.offset, req.body as Readable),
+    );
     scope.put(
       '/api/v1/runs/:runId/artifacts/file',
       { config: cfg, schema: { tags: ['artifacts'], summary: 'Upload one artifact file (raw body, streamed)', params: RunParams, querystring: PathQuery } },

@@ -5,13 +5,7 @@ import { invalid, notFound } from '../errors.js';
 import type { TrackingService } from '../tracking/service.js';
 import { LocalArtifactStore, type ArtifactEntry } from './local-store.js';
 
-const SCHEME = 'mlflow-artifacts:/';
-
-/** Relative store path of an `mlflow-artifacts:/…` URI, or undefined for URIs this server does not hold. */
-export function storePathOf(uri: string): string | undefined {
-  if (!uri.startsWith(SCHEME)) return undefined;
-  return uri.slice(SCHEME.length).replace(/^\/+/, '');
-}
+import { storePathOf } from './uris.js';
 
 /**
  * Artifacts of experiments, runs and logged models. The first segment of every stored path is the

@@ -27,6 +27,8 @@ const RunTagParams = z.object({ runId: z.string().max(256), key: z.string().max(
 const HistoryParams = z.object({ runId: z.string().max(256), key: z.string().max(250) }).strict();
 const HistoryQuery = z.object({ maxResults: z.coerce.number().int().min(1).max(1_000_000).optional(), pageToken: z.string().max(500).optional() }).strict();
 
+const PermanentQuery = z.object({ permanent: z.enum(['true', 'false']).default('false') }).strict();
+
 const inGroup = (role: 'viewer' | 'editor') => ({ auth: { group: role } }) as const;
 /** Resources named by id: the service checks the caller's role in the group that owns them. */
 const byId = { auth: { authenticated: true } } as const;
@@ -60,10 +62,18 @@ export function registerTrackingRoutes(app: App, s: Services): void {
       return t.getExperiment(contextOf(req), req.params.experimentId);
     },
   );
-  app.delete('/api/v1/experiments/:experimentId', { config: byId, schema: { tags, summary: 'Delete an experiment (restorable) and its runs', params: ExperimentParams, response: { 200: OkSchema } } }, async (req) => {
-    await t.setExperimentStage(contextOf(req), req.params.experimentId, 'deleted');
-    return ok;
-  });
+  app.delete(
+    '/api/v1/experiments/:experimentId',
+    {
+      config: byId,
+      schema: { tags, summary: 'Delete an experiment and its runs (restorable); ?permanent=true on a deleted one removes it and its artifacts', params: ExperimentParams, querystring: PermanentQuery, response: { 200: OkSchema } },
+    },
+    async (req) => {
+      if (req.query.permanent === 'true') await t.purgeExperiment(contextOf(req), req.params.experimentId);
+      else await t.setExperimentStage(contextOf(req), req.params.experimentId, 'deleted');
+      return ok;
+    },
+  );
   app.post('/api/v1/experiments/:experimentId/restore', { config: byId, schema: { tags, summary: 'Restore a deleted experiment and its runs', params: ExperimentParams, response: { 200: OkSchema } } }, async (req) => {
     await t.setExperimentStage(contextOf(req), req.params.experimentId, 'active');
     return ok;
@@ -91,10 +101,15 @@ export function registerTrackingRoutes(app: App, s: Services): void {
   app.patch('/api/v1/runs/:runId', { config: byId, schema: { tags, summary: 'Update status, end time or name', params: RunParams, body: RunUpdateSchema, response: { 200: RunInfoSchema } } }, async (req) =>
     t.updateRun(contextOf(req), req.params.runId, req.body),
   );
-  app.delete('/api/v1/runs/:runId', { config: byId, schema: { tags, summary: 'Delete a run (restorable)', params: RunParams, response: { 200: OkSchema } } }, async (req) => {
-    await t.setRunStage(contextOf(req), req.params.runId, 'deleted');
-    return ok;
-  });
+  app.delete(
+    '/api/v1/runs/:runId',
+    { config: byId, schema: { tags, summary: 'Delete a run (restorable); ?permanent=true on a deleted one removes it and its artifacts', params: RunParams, querystring: PermanentQuery, response: { 200: OkSchema } } },
+    async (req) => {
+      if (req.query.permanent === 'true') await t.purgeRun(contextOf(req), req.params.runId);
+      else await t.setRunStage(contextOf(req), req.params.runId, 'deleted');
+      return ok;
+    },
+  );
   app.post('/api/v1/runs/:runId/restore', { config: byId, schema: { tags, summary: 'Restore a deleted run', params: RunParams, response: { 200: OkSchema } } }, async (req) => {
     await t.setRunStage(contextOf(req), req.params.runId, 'active');
     return ok;

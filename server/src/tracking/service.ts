@@ -28,6 +28,8 @@ import { newId } from '../db/ids.js';
 import { AppError, alreadyExists, invalid, notFound } from '../errors.js';
 import { FilterError, parseFilter, parseOrderBy, type FilterExpr, type OrderTerm } from './filter.js';
 import { randomRunName } from './names.js';
+import type { LocalArtifactStore } from '../artifacts/local-store.js';
+import { storePathOf } from '../artifacts/uris.js';
 import type { ExperimentRow, KV, MetricRow, Projection, RunData, RunRow, TrackingStore } from './store.js';
 
 export const DEFAULT_EXPERIMENT_ID = '0';
@@ -82,8 +84,32 @@ export class TrackingService {
     private readonly authStore: AuthStore,
     private readonly access: AccessPolicy,
     private readonly audit: AuditLog,
+    private readonly artifactStore: LocalArtifactStore,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /**
+   * Removes a deleted experiment for good: its runs, metrics, params, tags, inputs, logged models
+   * and artifact files. Group admins only, and only once it has been deleted (restorable) first.
+   */
+  async purgeExperiment(ctx: RequestContext, id: string): Promise<void> {
+    const row = await this.readableExperiment(ctx, id, 'admin');
+    if (row.lifecycle_stage !== 'deleted') throw new AppError('CONFLICT', `Experiment ${id} is active: delete it first, then delete it permanently.`);
+    await this.store.deleteExperimentPermanently(id);
+    const dir = storePathOf(row.artifact_location);
+    if (dir) await this.artifactStore.remove(dir);
+    await this.audit.record(ctx, { action: 'experiment.purge', resourceType: 'experiment', resourceId: id, groupId: row.group_id, details: { name: row.name } });
+  }
+
+  async purgeRun(ctx: RequestContext, runId: string): Promise<void> {
+    const row = await this.readableRun(ctx, runId, 'admin');
+    if (row.lifecycle_stage !== 'deleted') throw new AppError('CONFLICT', `Run ${runId} is active: delete it first, then delete it permanently.`);
+    await this.store.deleteRunPermanently(runId);
+    // The run's folder holds its artifacts/ directory; remove the folder, not just its contents.
+    const dir = storePathOf(row.artifact_uri)?.replace(/\/artifacts$/, '');
+    if (dir) await this.artifactStore.remove(dir);
+    await this.audit.record(ctx, { action: 'run.purge', resourceType: 'run', resourceId: runId, groupId: row.group_id });
+  }
 
   /** Experiment "0" ("Default") of the default group, which the mlflow client falls back to. */
   async ensureDefaultExperiment(): Promise<void> {
