@@ -187,3 +187,24 @@ def test_kedro_style_example_runs_end_to_end(server, tracking):
     assert "best_log_loss" in training.data.metrics
     children = client.search_runs([training.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{training.info.run_id}'")
     assert sorted(r.info.run_name for r in children) == ["decision_tree", "logistic_regression"]
+
+
+def test_a_tracking_uri_with_g_group_logs_into_that_group(server, tracking, monkeypatch):
+    import forja
+
+    group = unique("mlgrp")
+    with forja.Client(server.url, token=ADMIN_TOKEN) as admin:
+        admin.groups.create(group)
+    uri = f"{server.url}/g/{group}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    exp_id = mlflow.create_experiment("same-name-elsewhere")
+    with mlflow.start_run(experiment_id=exp_id) as run:
+        mlflow.log_text("in my group", "where.txt")
+    assert mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/where.txt") == "in my group"
+    with forja.Client(server.url, token=ADMIN_TOKEN, group=group) as client:
+        exp = client.request("GET", f"/api/v1/experiments/{exp_id}")
+    assert exp["group"] == group
+    # The same name is free in the default group: names are unique per group.
+    mlflow.set_tracking_uri(server.url)
+    assert mlflow.create_experiment("same-name-elsewhere") != exp_id

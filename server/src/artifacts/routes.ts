@@ -47,30 +47,33 @@ export function registerArtifactRoutes(app: App, s: Services): void {
   const a = s.artifacts;
   const cfg = { auth: { authenticated: true } } as const;
 
-  app.register(
-    async (plain) => {
-      const scope = plain.withTypeProvider<ZodTypeProvider>();
-      streamBodies(scope);
-      scope.setErrorHandler(mlflowErrorHandler);
-      scope.put('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
-        await a.write(contextOf(req), wildcard(req), req.body as Readable);
-        return {};
-      });
-      scope.get('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req, reply) => {
-        const rel = wildcard(req);
-        return sendArtifact(reply, await a.open(contextOf(req), rel), rel);
-      });
-      scope.get('/artifacts', { config: cfg, schema: { hide: true, querystring: z.object({ path: z.string().max(2000).default('') }) } }, async (req) => {
-        const files = await a.list(contextOf(req), req.query.path);
-        return { files: files.map((f) => ({ path: f.path, is_dir: f.isDir, ...(f.size !== null ? { file_size: f.size } : {}) })) };
-      });
-      scope.delete('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
-        await a.remove(contextOf(req), wildcard(req));
-        return {};
-      });
-    },
-    { prefix: '/api/2.0/mlflow-artifacts' },
-  );
+  // Also under /g/<group>/, for an mlflow client whose tracking URI names a group.
+  for (const prefix of ['/api/2.0/mlflow-artifacts', '/g/:group/api/2.0/mlflow-artifacts']) {
+    app.register(
+      async (plain) => {
+        const scope = plain.withTypeProvider<ZodTypeProvider>();
+        streamBodies(scope);
+        scope.setErrorHandler(mlflowErrorHandler);
+        scope.put('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
+          await a.write(contextOf(req), wildcard(req), req.body as Readable);
+          return {};
+        });
+        scope.get('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req, reply) => {
+          const rel = wildcard(req);
+          return sendArtifact(reply, await a.open(contextOf(req), rel), rel);
+        });
+        scope.get('/artifacts', { config: cfg, schema: { hide: true, querystring: z.object({ path: z.string().max(2000).default('') }) } }, async (req) => {
+          const files = await a.list(contextOf(req), req.query.path);
+          return { files: files.map((f) => ({ path: f.path, is_dir: f.isDir, ...(f.size !== null ? { file_size: f.size } : {}) })) };
+        });
+        scope.delete('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
+          await a.remove(contextOf(req), wildcard(req));
+          return {};
+        });
+      },
+      { prefix },
+    );
+  }
 
   // Native: a run's artifacts by run id.
   const RunParams = z.object({ runId: z.string().max(256) }).strict();

@@ -6,7 +6,12 @@ import { AppError } from '../errors.js';
 import * as S from './schemas.js';
 import { input, mlflowErrorHandler, wireExperiment, wireLoggedModel, wireMetric, wireRun, wireRunInfo } from './wire.js';
 
-export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow', '/api/3.0/mlflow'];
+const BASE_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow', '/api/3.0/mlflow'];
+/**
+ * Also under /g/<group>/…: MLFLOW_TRACKING_URI=http://host/g/fraud-team points an unchanged mlflow
+ * client at another group, since it cannot send an X-Forja-Group header.
+ */
+export const MLFLOW_PREFIXES = [...BASE_PREFIXES, ...BASE_PREFIXES.map((p) => `/g/:group${p}`)];
 
 type Handler = (req: FastifyRequest) => Promise<unknown>;
 
