@@ -44,6 +44,15 @@ function registerTracking(route: Route, s: Services): void {
   const t = s.tracking;
   const ctx = contextOf;
 
+  // The client asks before large uploads whether multipart is on; Forja's resumable uploads are native-only.
+  route('GET', 'server-info', async () => ({
+    store_type: 'SqlStore',
+    workspaces_enabled: false,
+    trace_archival_enabled: false,
+    multipart_uploads_enabled: false,
+    multipart_downloads_enabled: false,
+  }));
+
   route('POST', 'experiments/create', async (req) => {
     const b = input(req, S.ExperimentCreate);
     const e = await t.createExperiment(ctx(req), groupOf(req), { name: b.name, artifactLocation: b.artifact_location || undefined, tags: b.tags });
