@@ -62,7 +62,7 @@ export function ensureAptPackages(packages) {
   const [cmd, ...pre] = sudo.length ? sudo : ['apt-get'];
   const apt = (args) => run(sudo.length ? cmd : 'apt-get', sudo.length ? [...pre, 'apt-get', ...args] : args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
   apt(['update', '-qq']);
-  apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
+  apt(['install', '-y', '-qq', ...missing]);
 }
 
 /** A virtual environment at .venv with the Python SDK and test tools, rebuilt when their requirements change. */
