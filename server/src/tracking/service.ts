@@ -42,6 +42,15 @@ function filterError(err: unknown): never {
   throw err;
 }
 
+/** The filter and order_by of a search, parsed; a mistake in either is a 400 that says where. */
+function parseQuery(filter: string | undefined, orderBy: string[]): { filter: FilterExpr | null; order: OrderTerm[] } {
+  try {
+    return { filter: parseFilter(filter), order: orderBy.map(parseOrderBy) };
+  } catch (err) {
+    filterError(err);
+  }
+}
+
 const encodeToken = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64url');
 function decodeToken(token: string | undefined): number {
   if (!token) return 0;
@@ -160,14 +169,7 @@ export class TrackingService {
 
   async searchExperiments(ctx: RequestContext, scope: GroupScope, input: ExperimentSearch): Promise<{ experiments: Experiment[]; nextPageToken?: string }> {
     const q = ExperimentSearchSchema.parse(input);
-    let filter: FilterExpr | null;
-    let order: OrderTerm[];
-    try {
-      filter = parseFilter(q.filter);
-      order = q.orderBy.map(parseOrderBy);
-    } catch (err) {
-      filterError(err);
-    }
+    const { filter, order } = parseQuery(q.filter, q.orderBy);
     const offset = decodeToken(q.pageToken);
     const rows = await this.store
       .searchExperiments({ groupIds: [scope.id], filter, order, viewType: q.viewType, offset, limit: q.maxResults + 1 })
@@ -329,14 +331,7 @@ export class TrackingService {
 
   async searchRuns(ctx: RequestContext, input: RunSearch, scope?: GroupScope): Promise<{ runs: Run[]; nextPageToken?: string }> {
     const q = RunSearchSchema.parse(input);
-    let filter: FilterExpr | null;
-    let order: OrderTerm[];
-    try {
-      filter = parseFilter(q.filter);
-      order = q.orderBy.map(parseOrderBy);
-    } catch (err) {
-      filterError(err);
-    }
+    const { filter, order } = parseQuery(q.filter, q.orderBy);
     const experimentIds = await this.readableExperimentIds(ctx, q.experimentIds, scope);
     const offset = decodeToken(q.pageToken);
     const rows = await this.store.searchRuns({ experimentIds, filter, order, viewType: q.viewType, offset, limit: q.maxResults + 1 }).catch(filterError);
