@@ -120,6 +120,25 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('GET', '/api/v1/uploads/..%2F..%2Fetc')).status, 400);
     });
 
+    test('a chunk cut off mid-way is rolled back, so the upload resumes from the last whole chunk', async () => {
+      const start = await call('POST', `/api/v1/runs/${runId}/uploads`, { path: 'resume/file.bin', size: 300_000 });
+      const id = start.body.uploadId;
+      assert.equal((await put(`/api/v1/uploads/${id}?offset=0`, Buffer.alloc(100_000, 1))).status, 200);
+      const { hostname, port } = new URL(s.url);
+      const socket = net.connect(Number(port), hostname);
+      await once(socket, 'connect');
+      socket.write(`PUT /api/v1/uploads/${id}?offset=100000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.adminToken}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n`);
+      socket.write(Buffer.alloc(40_000, 2));
+      await new Promise((r) => setTimeout(r, 200));
+      socket.destroy();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await call('GET', `/api/v1/uploads/${id}`)).body.received, 100_000);
+      assert.equal((await put(`/api/v1/uploads/${id}?offset=100000`, Buffer.alloc(200_000, 3))).status, 200);
+      const done = await call('POST', `/api/v1/uploads/${id}/complete`, {});
+      assert.equal(done.status, 200, done.text);
+      assert.equal(done.body.size, 300_000);
+    });
+
     test('permanent delete removes a deleted run and an experiment with their artifacts; an active one is refused', async () => {
       const e = (await call('POST', '/api/v1/experiments', { name: 'to-purge' })).body.experimentId;
       const r = (await call('POST', '/api/v1/runs', { experimentId: e })).body.info.runId;
