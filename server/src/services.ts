@@ -13,6 +13,8 @@ import { ArtifactsService } from './artifacts/service.js';
 import { LoggedModelsService } from './tracking/logged-models.js';
 import { LocalArtifactStore } from './artifacts/local-store.js';
 import { ChunkedUploads } from './artifacts/uploads.js';
+import { RegistryService } from './registry/service.js';
+import { RegistryStore } from './registry/store.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -28,6 +30,7 @@ export interface Services {
   artifacts: ArtifactsService;
   loggedModels: LoggedModelsService;
   uploads: ChunkedUploads;
+  registry: RegistryService;
 }
 
 export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 'artifactsDir'>, clock: () => number = Date.now): Services {
@@ -39,6 +42,7 @@ export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 
   const artifactStore = new LocalArtifactStore(config.artifactsDir);
   const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, artifactStore, clock);
   const artifacts = new ArtifactsService(artifactStore, tracking);
+  const loggedModels = new LoggedModelsService(db, tracking, clock);
   return {
     db,
     authStore,
@@ -50,7 +54,8 @@ export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 
     tokens: new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock),
     tracking,
     artifacts,
-    loggedModels: new LoggedModelsService(db, tracking, clock),
+    loggedModels,
     uploads: new ChunkedUploads(artifacts, clock),
+    registry: new RegistryService(new RegistryStore(db), tracking, loggedModels, audit, clock),
   };
 }

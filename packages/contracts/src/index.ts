@@ -3,3 +3,4 @@ export * from './common.js';
 export * from './auth.js';
 export * from './system.js';
 export * from './tracking.js';
+export * from './registry.js';

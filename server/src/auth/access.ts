@@ -97,3 +97,9 @@ export class AccessPolicy {
 }
 
 const article = (role: Role) => (role === 'admin' ? 'an' : 'a');
+
+/** For routes whose group was resolved by the auth hook: does the caller's role there reach `needed`? */
+export function requireScopeRole(scope: GroupScope, needed: Role): void {
+  if (!scope.role || roleRank[scope.role] < roleRank[needed])
+    throw forbidden(`You are ${scope.role ? `${article(scope.role)} ${scope.role}` : 'not a member'} in group "${scope.name}"; this needs ${needed} or higher.`);
+}

@@ -141,6 +141,34 @@ export interface LoggedModelsTable {
   lifecycle_stage: 'active' | 'deleted';
 }
 
+export interface RegisteredModelsTable {
+  id: string;
+  group_id: string;
+  name: string;
+  description: string;
+  creation_time: number;
+  last_updated_time: number;
+  created_by: string | null;
+  last_version: number;
+}
+
+export interface ModelVersionsTable {
+  model_id: string;
+  version: number;
+  source: string;
+  storage_location: string;
+  run_id: string | null;
+  run_link: string | null;
+  logged_model_id: string | null;
+  description: string;
+  current_stage: 'None' | 'Staging' | 'Production' | 'Archived';
+  status: 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION' | 'READY';
+  creation_time: number;
+  last_updated_time: number;
+  created_by: string | null;
+  deleted: number;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -161,4 +189,9 @@ export interface Database {
   logged_model_tags: KeyValueTable & { model_id: string };
   logged_model_params: KeyValueTable & { model_id: string };
   run_outputs: { run_id: string; model_id: string; step: number };
+  registered_models: RegisteredModelsTable;
+  registered_model_tags: KeyValueTable & { model_id: string };
+  model_versions: ModelVersionsTable;
+  model_version_tags: KeyValueTable & { model_id: string; version: number };
+  model_aliases: { model_id: string; alias: string; version: number };
 }

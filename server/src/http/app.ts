@@ -13,6 +13,7 @@ import { registerSystemRoutes } from '../system/routes.js';
 import { registerTrackingRoutes } from '../tracking/routes.js';
 import { registerMlflowRoutes } from '../mlflow/routes.js';
 import { registerArtifactRoutes } from '../artifacts/routes.js';
+import { registerRegistryRoutes } from '../registry/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import type { App } from './types.js';
@@ -72,6 +73,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerTrackingRoutes(app, services);
   registerMlflowRoutes(app, services);
   registerArtifactRoutes(app, services);
+  registerRegistryRoutes(app, services);
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

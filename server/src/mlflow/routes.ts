@@ -4,7 +4,7 @@ import type { App } from '../http/types.js';
 import type { Services } from '../services.js';
 import { AppError } from '../errors.js';
 import * as S from './schemas.js';
-import { input, mlflowErrorHandler, wireExperiment, wireLoggedModel, wireMetric, wireRun, wireRunInfo } from './wire.js';
+import { input, mlflowErrorHandler, wireExperiment, wireLoggedModel, wireMetric, wireModelVersion, wireRegisteredModel, wireRun, wireRunInfo } from './wire.js';
 
 const BASE_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow', '/api/3.0/mlflow'];
 /**
@@ -28,17 +28,19 @@ export function registerMlflowRoutes(app: App, s: Services): void {
         scope.setNotFoundHandler((req) => {
           throw new AppError('ROUTE_NOT_FOUND', `Forja does not serve ${req.method} ${req.url.split('?')[0]} on its MLflow API.`);
         });
-        const route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[], path: string, handler: Handler) =>
+        const route = (method: Method, path: string, handler: Handler) =>
           scope.route({ method, url: `/${path}`, config: { auth: { group: 'viewer' } }, schema: { hide: true }, handler: async (req) => (await handler(req)) ?? {} });
         registerTracking(route, s);
         registerLoggedModels(route, s);
+        registerRegistry(route, s);
       },
       { prefix },
     );
   }
 }
 
-type Route = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[], path: string, handler: Handler) => unknown;
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[];
+type Route = (method: Method, path: string, handler: Handler) => unknown;
 
 function registerTracking(route: Route, s: Services): void {
   const t = s.tracking;
@@ -198,5 +200,96 @@ function registerLoggedModels(route: Route, s: Services): void {
   route('POST', 'runs/outputs', async (req) => {
     const b = input(req, S.RunOutputs);
     await lm.logOutputs(contextOf(req), b.runId, b.models.map((m) => ({ modelId: m.model_id, step: m.step ?? 0 })));
+  });
+}
+
+function registerRegistry(route: Route, s: Services): void {
+  const r = s.registry;
+  const g = groupOf;
+  const page = (token?: string) => (token ? { next_page_token: token } : {});
+
+  route('POST', 'registered-models/create', async (req) => {
+    const b = input(req, S.ModelCreate);
+    return { registered_model: wireRegisteredModel(await r.createModel(contextOf(req), g(req), { name: b.name, description: b.description ?? '', tags: b.tags })) };
+  });
+  route('GET', 'registered-models/get', async (req) => ({ registered_model: wireRegisteredModel(await r.getModel(g(req), input(req, S.ModelName).name)) }));
+  route('POST', 'registered-models/rename', async (req) => {
+    const b = input(req, S.ModelRename);
+    return { registered_model: wireRegisteredModel(await r.updateModel(contextOf(req), g(req), b.name, { newName: b.new_name })) };
+  });
+  route('PATCH', 'registered-models/update', async (req) => {
+    const b = input(req, S.ModelUpdate);
+    return { registered_model: wireRegisteredModel(await r.updateModel(contextOf(req), g(req), b.name, { description: b.description })) };
+  });
+  route('DELETE', 'registered-models/delete', async (req) => {
+    await r.deleteModel(contextOf(req), g(req), input(req, S.ModelName).name);
+  });
+  route('GET', 'registered-models/search', async (req) => {
+    const b = input(req, S.ModelSearchQ);
+    const res = await r.searchModels(g(req), { filter: b.filter, orderBy: b.order_by ?? [], maxResults: b.max_results ?? 100, pageToken: b.page_token || undefined });
+    return { registered_models: res.registeredModels.map(wireRegisteredModel), ...page(res.nextPageToken) };
+  });
+  route(['GET', 'POST'], 'registered-models/get-latest-versions', async (req) => {
+    const b = input(req, S.LatestVersions);
+    return { model_versions: (await r.latestVersions(g(req), b.name, b.stages)).map(wireModelVersion) };
+  });
+  route('POST', 'registered-models/set-tag', async (req) => {
+    const b = input(req, S.ModelTag);
+    await r.setModelTag(g(req), b.name, b.key, b.value);
+  });
+  route('DELETE', 'registered-models/delete-tag', async (req) => {
+    const b = input(req, S.ModelTagDelete);
+    await r.deleteModelTag(g(req), b.name, b.key);
+  });
+  route('POST', 'registered-models/alias', async (req) => {
+    const b = input(req, S.AliasSet);
+    await r.setAlias(contextOf(req), g(req), b.name, b.alias, b.version);
+  });
+  route('DELETE', 'registered-models/alias', async (req) => {
+    const b = input(req, S.AliasRef);
+    await r.deleteAlias(contextOf(req), g(req), b.name, b.alias);
+  });
+  route('GET', 'registered-models/alias', async (req) => {
+    const b = input(req, S.AliasRef);
+    return { model_version: wireModelVersion(await r.versionByAlias(g(req), b.name, b.alias)) };
+  });
+
+  route('POST', 'model-versions/create', async (req) => {
+    const b = input(req, S.VersionCreate);
+    const v = await r.createVersion(contextOf(req), g(req), b.name, { source: b.source, runId: b.run_id || undefined, runLink: b.run_link, modelId: b.model_id || undefined, description: b.description ?? '', tags: b.tags });
+    return { model_version: wireModelVersion(v) };
+  });
+  route('GET', 'model-versions/get', async (req) => {
+    const b = input(req, S.VersionRef);
+    return { model_version: wireModelVersion(await r.getVersion(g(req), b.name, b.version)) };
+  });
+  route('PATCH', 'model-versions/update', async (req) => {
+    const b = input(req, S.VersionUpdate);
+    return { model_version: wireModelVersion(await r.updateVersion(g(req), b.name, b.version, b.description)) };
+  });
+  route('DELETE', 'model-versions/delete', async (req) => {
+    const b = input(req, S.VersionRef);
+    await r.deleteVersion(contextOf(req), g(req), b.name, b.version);
+  });
+  route('GET', 'model-versions/search', async (req) => {
+    const b = input(req, S.ModelSearchQ);
+    const res = await r.searchVersions(g(req), { filter: b.filter, orderBy: b.order_by ?? [], maxResults: b.max_results ?? 1000, pageToken: b.page_token || undefined });
+    return { model_versions: res.modelVersions.map(wireModelVersion), ...page(res.nextPageToken) };
+  });
+  route('POST', 'model-versions/transition-stage', async (req) => {
+    const b = input(req, S.VersionTransition);
+    return { model_version: wireModelVersion(await r.transition(contextOf(req), g(req), b.name, b.version, b.stage, b.archive_existing_versions)) };
+  });
+  route('GET', 'model-versions/get-download-uri', async (req) => {
+    const b = input(req, S.VersionRef);
+    return { artifact_uri: (await r.getVersion(g(req), b.name, b.version)).storageLocation };
+  });
+  route('POST', 'model-versions/set-tag', async (req) => {
+    const b = input(req, S.VersionTag);
+    await r.setVersionTag(g(req), b.name, b.version, b.key, b.value);
+  });
+  route('DELETE', 'model-versions/delete-tag', async (req) => {
+    const b = input(req, S.VersionTagDelete);
+    await r.deleteVersionTag(g(req), b.name, b.version, b.key);
   });
 }

@@ -106,3 +106,24 @@ export const LoggedModelSearch = z.object({
   order_by: z.array(z.object({ field_name: str, ascending: z.boolean().optional() })).default([]),
 });
 export const RunOutputs = withRun({ models: z.array(z.object({ model_id: str, step: int.optional() })).default([]) });
+
+// Model registry
+export const ModelCreate = z.object({ name: str, tags: kvList, description: z.string().optional() });
+export const ModelName = z.object({ name: str });
+export const ModelRename = z.object({ name: str, new_name: str });
+export const ModelUpdate = z.object({ name: str, description: z.string().default('') });
+export const ModelTag = z.object({ name: str, key: str, value: z.string().default('') });
+export const ModelTagDelete = z.object({ name: str, key: str });
+export const ModelSearchQ = z.object({ filter: str.optional(), max_results: int.optional(), order_by: list(str).optional(), page_token: str.optional() });
+export const LatestVersions = z.object({ name: str, stages: list(str).default([]) });
+export const AliasSet = z.object({ name: str, alias: str, version: z.union([str, z.number()]).transform(String) });
+export const AliasRef = z.object({ name: str, alias: str });
+export const VersionCreate = z.object({ name: str, source: str, run_id: str.optional(), run_link: str.optional(), model_id: str.optional(), description: z.string().optional(), tags: kvList });
+export const VersionRef = z.object({ name: str, version: z.union([str, z.number()]).transform(String) });
+export const VersionUpdate = VersionRef.extend({ description: z.string().default('') });
+export const VersionTransition = VersionRef.extend({
+  stage: str,
+  archive_existing_versions: z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False'])]).transform((v) => v === true || v === 'true' || v === 'True').default(false),
+});
+export const VersionTag = VersionRef.extend({ key: str, value: z.string().default('') });
+export const VersionTagDelete = VersionRef.extend({ key: str });

@@ -142,3 +142,35 @@ export function wireLoggedModel(m: { row: import('../tracking/logged-models.js')
     data: { params: kv(m.params), metrics: [] },
   };
 }
+
+export function wireModelVersion(v: import('@forja/contracts').ModelVersion) {
+  return {
+    name: v.name,
+    version: v.version,
+    creation_timestamp: v.creationTime,
+    last_updated_timestamp: v.lastUpdatedTime,
+    ...(v.userId ? { user_id: v.userId } : {}),
+    current_stage: v.currentStage,
+    description: v.description,
+    source: v.source,
+    ...(v.runId ? { run_id: v.runId } : {}),
+    ...(v.runLink ? { run_link: v.runLink } : {}),
+    ...(v.modelId ? { model_id: v.modelId } : {}),
+    status: v.status,
+    tags: kv(v.tags),
+    aliases: v.aliases,
+  };
+}
+
+export function wireRegisteredModel(m: import('@forja/contracts').RegisteredModel) {
+  return {
+    name: m.name,
+    creation_timestamp: m.creationTime,
+    last_updated_timestamp: m.lastUpdatedTime,
+    ...(m.userId ? { user_id: m.userId } : {}),
+    description: m.description,
+    latest_versions: m.latestVersions.map(wireModelVersion),
+    tags: kv(m.tags),
+    aliases: m.aliases,
+  };
+}

@@ -19,7 +19,7 @@ import {
   type RunStatus,
   type ViewType,
 } from '@forja/contracts';
-import type { AccessPolicy } from '../auth/access.js';
+import { requireScopeRole, type AccessPolicy } from '../auth/access.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import type { AuthStore } from '../auth/store.js';
@@ -136,7 +136,7 @@ export class TrackingService {
   // experiments
   async createExperiment(ctx: RequestContext, scope: GroupScope, input: ExperimentCreate): Promise<Experiment> {
     const body = ExperimentCreateSchema.parse(input);
-    this.requireRole(scope, 'editor');
+    requireScopeRole(scope, 'editor');
     const now = this.clock();
     const row = await this.store.transaction(async (trx) => {
       const id = String(await this.store.nextCounter(trx, 'experiment'));
@@ -377,7 +377,7 @@ export class TrackingService {
   async readableExperiment(ctx: RequestContext, id: string, needed: Role, scope?: GroupScope): Promise<ExperimentRow> {
     if (id === DEFAULT_EXPERIMENT_ID && scope) {
       const def = await this.defaultExperimentOf(scope);
-      this.requireRole(scope, needed);
+      requireScopeRole(scope, needed);
       return def;
     }
     if (!/^\d{1,18}$/.test(id)) throw invalid(`Invalid value '${id.slice(0, 80)}' for parameter 'experiment_id': experiment ids are whole numbers.`);
@@ -421,11 +421,6 @@ export class TrackingService {
       }
     }
     return out;
-  }
-
-  private requireRole(scope: GroupScope, needed: Role): void {
-    const rank = { viewer: 1, editor: 2, admin: 3 } as const;
-    if (!scope.role || rank[scope.role] < rank[needed]) throw new AppError('PERMISSION_DENIED', `You are ${scope.role ?? 'not a member'} in group "${scope.name}"; this needs ${needed} or higher.`);
   }
 
   private requireActiveRun(row: RunRow): void {

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import {
+  AliasSetSchema,
+  ModelSearchSchema,
+  ModelVersionCreateSchema,
+  ModelVersionPageSchema,
+  ModelVersionSchema,
+  OkSchema,
+  RegisteredModelCreateSchema,
+  RegisteredModelPageSchema,
+  RegisteredModelSchema,
+  RegisteredModelUpdateSchema,
+  TransitionSchema,
+} from '@forja/contracts';
+import { contextOf, groupOf } from '../http/auth-hooks.js';
+import type { App } from '../http/types.js';
+import type { Services } from '../services.js';
+
+const Name = z.object({ name: z.string().min(1).max(256) }).strict();
+const NameKey = z.object({ name: z.string().min(1).max(256), key: z.string().min(1).max(250) }).strict();
+const NameVersion = z.object({ name: z.string().min(1).max(256), version: z.string().max(20) }).strict();
+const NameVersionKey = NameVersion.extend({ key: z.string().min(1).max(250) }).strict();
+const NameAlias = z.object({ name: z.string().min(1).max(256), alias: z.string().min(1).max(256) }).strict();
+const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
+const ok = { ok: true as const };
+
+export function registerRegistryRoutes(app: App, s: Services): void {
+  const r = s.registry;
+  const tags = ['registry'];
+
+  app.post('/api/v1/models', { config: role('editor'), schema: { tags, summary: 'Register a model name in the group', body: RegisteredModelCreateSchema, response: { 201: RegisteredModelSchema } } }, async (req, reply) =>
+    reply.status(201).send(await r.createModel(contextOf(req), groupOf(req), req.body)),
+  );
+  app.post('/api/v1/models/search', { config: role('viewer'), schema: { tags, summary: 'Search registered models (name, tags.<key>)', body: ModelSearchSchema, response: { 200: RegisteredModelPageSchema } } }, async (req) =>
+    r.searchModels(groupOf(req), req.body),
+  );
+  app.get(
+    '/api/v1/models/resolve',
+    { config: role('viewer'), schema: { tags, summary: 'Resolve models:/name/3, models:/name/Production, models:/name/latest or models:/name@alias', querystring: z.object({ uri: z.string().max(600) }).strict(), response: { 200: ModelVersionSchema } } },
+    async (req) => r.resolveUri(groupOf(req), req.query.uri),
+  );
+  app.post('/api/v1/model-versions/search', { config: role('viewer'), schema: { tags, summary: 'Search model versions', body: ModelSearchSchema, response: { 200: ModelVersionPageSchema } } }, async (req) =>
+    r.searchVersions(groupOf(req), req.body),
+  );
+  app.get('/api/v1/models/:name', { config: role('viewer'), schema: { tags, summary: 'A registered model with its latest version per stage', params: Name, response: { 200: RegisteredModelSchema } } }, async (req) =>
+    r.getModel(groupOf(req), req.params.name),
+  );
+  app.patch('/api/v1/models/:name', { config: role('editor'), schema: { tags, summary: 'Rename or describe a model', params: Name, body: RegisteredModelUpdateSchema, response: { 200: RegisteredModelSchema } } }, async (req) =>
+    r.updateModel(contextOf(req), groupOf(req), req.params.name, req.body),
+  );
+  app.delete('/api/v1/models/:name', { config: role('editor'), schema: { tags, summary: 'Delete a model and its versions', params: Name, response: { 200: OkSchema } } }, async (req) => {
+    await r.deleteModel(contextOf(req), groupOf(req), req.params.name);
+    return ok;
+  });
+  app.put('/api/v1/models/:name/tags/:key', { config: role('editor'), schema: { tags, summary: 'Set a model tag', params: NameKey, body: z.object({ value: z.string().max(100_000) }).strict(), response: { 200: OkSchema } } }, async (req) => {
+    await r.setModelTag(groupOf(req), req.params.name, req.params.key, req.body.value);
+    return ok;
+  });
+  app.delete('/api/v1/models/:name/tags/:key', { config: role('editor'), schema: { tags, summary: 'Delete a model tag', params: NameKey, response: { 200: OkSchema } } }, async (req) => {
+    await r.deleteModelTag(groupOf(req), req.params.name, req.params.key);
+    return ok;
+  });
+  app.get(
+    '/api/v1/models/:name/latest',
+    { config: role('viewer'), schema: { tags, summary: 'Newest version per stage', params: Name, querystring: z.object({ stages: z.string().max(200).optional() }).strict(), response: { 200: z.object({ modelVersions: z.array(ModelVersionSchema) }) } } },
+    async (req) => ({ modelVersions: await r.latestVersions(groupOf(req), req.params.name, req.query.stages ? req.query.stages.split(',') : []) }),
+  );
+
+  app.post(
+    '/api/v1/models/:name/versions',
+    { config: role('editor'), schema: { tags, summary: 'Create a version from a run artifact path or a logged model', params: Name, body: ModelVersionCreateSchema, response: { 201: ModelVersionSchema } } },
+    async (req, reply) => reply.status(201).send(await r.createVersion(contextOf(req), groupOf(req), req.params.name, req.body)),
+  );
+  app.get('/api/v1/models/:name/versions/:version', { config: role('viewer'), schema: { tags, summary: 'A model version', params: NameVersion, response: { 200: ModelVersionSchema } } }, async (req) =>
+    r.getVersion(groupOf(req), req.params.name, req.params.version),
+  );
+  app.patch(
+    '/api/v1/models/:name/versions/:version',
+    { config: role('editor'), schema: { tags, summary: "Update a version's description", params: NameVersion, body: z.object({ description: z.string().max(100_000) }).strict(), response: { 200: ModelVersionSchema } } },
+    async (req) => r.updateVersion(groupOf(req), req.params.name, req.params.version, req.body.description),
+  );
+  app.delete('/api/v1/models/:name/versions/:version', { config: role('editor'), schema: { tags, summary: 'Delete a version', params: NameVersion, response: { 200: OkSchema } } }, async (req) => {
+    await r.deleteVersion(contextOf(req), groupOf(req), req.params.name, req.params.version);
+    return ok;
+  });
+  app.post(
+    '/api/v1/models/:name/versions/:version/transition',
+    { config: role('editor'), schema: { tags, summary: 'Move a version to a stage', params: NameVersion, body: TransitionSchema, response: { 200: ModelVersionSchema } } },
+    async (req) => r.transition(contextOf(req), groupOf(req), req.params.name, req.params.version, req.body.stage, req.body.archiveExistingVersions),
+  );
+  app.put(
+    '/api/v1/models/:name/versions/:version/tags/:key',
+    { config: role('editor'), schema: { tags, summary: 'Set a version tag', params: NameVersionKey, body: z.object({ value: z.string().max(100_000) }).strict(), response: { 200: OkSchema } } },
+    async (req) => {
+      await r.setVersionTag(groupOf(req), req.params.name, req.params.version, req.params.key, req.body.value);
+      return ok;
+    },
+  );
+  app.delete('/api/v1/models/:name/versions/:version/tags/:key', { config: role('editor'), schema: { tags, summary: 'Delete a version tag', params: NameVersionKey, response: { 200: OkSchema } } }, async (req) => {
+    await r.deleteVersionTag(groupOf(req), req.params.name, req.params.version, req.params.key);
+    return ok;
+  });
+  app.put('/api/v1/models/:name/aliases/:alias', { config: role('editor'), schema: { tags, summary: 'Point an alias at a version', params: NameAlias, body: AliasSetSchema, response: { 200: OkSchema } } }, async (req) => {
+    await r.setAlias(contextOf(req), groupOf(req), req.params.name, req.params.alias, req.body.version);
+    return ok;
+  });
+  app.delete('/api/v1/models/:name/aliases/:alias', { config: role('editor'), schema: { tags, summary: 'Delete an alias', params: NameAlias, response: { 200: OkSchema } } }, async (req) => {
+    await r.deleteAlias(contextOf(req), groupOf(req), req.params.name, req.params.alias);
+    return ok;
+  });
+  app.get('/api/v1/models/:name/aliases/:alias', { config: role('viewer'), schema: { tags, summary: 'The version an alias points at', params: NameAlias, response: { 200: ModelVersionSchema } } }, async (req) =>
+    r.versionByAlias(groupOf(req), req.params.name, req.params.alias),
+  );
+}

@@ -1,0 +1,368 @@
+import {
+  ModelSearchSchema,
+  ModelVersionCreateSchema,
+  RegisteredModelCreateSchema,
+  StageSchema,
+  type ModelSearch,
+  type ModelVersion,
+  type ModelVersionCreate,
+  type RegisteredModel,
+  type RegisteredModelCreate,
+  type Stage,
+} from '@forja/contracts';
+import { AliasSchema, ModelNameSchema } from '@forja/contracts';
+import { z } from 'zod';
+import type { AuditLog } from '../auth/audit.js';
+import type { GroupScope, RequestContext } from '../auth/principal.js';
+import { isUniqueViolation } from '../db/database.js';
+import { newId } from '../db/ids.js';
+import { AppError, alreadyExists, invalid, notFound } from '../errors.js';
+import { requireScopeRole } from '../auth/access.js';
+import { FilterError, parseFilter, parseOrderBy, type FilterExpr } from '../tracking/filter.js';
+import type { LoggedModelsService } from '../tracking/logged-models.js';
+import type { TrackingService } from '../tracking/service.js';
+import type { KV } from '../tracking/store.js';
+import type { ModelVersionRow, RegisteredModelRow, RegistryStore } from './store.js';
+
+/**
+ * The mlflow client adds `tags.mlflow.prompt.is_prompt != 'true'` to hide prompts; models without
+ * the tag must pass it, so here it means "is not a prompt" rather than MLflow's usual "has the tag".
+ */
+function notAPrompt(expr: FilterExpr | null): FilterExpr | null {
+  if (!expr) return expr;
+  if (expr.kind === 'cmp')
+    return expr.entity === 'tag' && expr.key === 'mlflow.prompt.is_prompt' && expr.op === '!=' ? { kind: 'not', expr: { ...expr, op: '=' } } : expr;
+  if (expr.kind === 'not') return { kind: 'not', expr: notAPrompt(expr.expr)! };
+  return { kind: expr.kind, items: expr.items.map((e) => notAPrompt(e)!) };
+}
+
+function searchArgs(q: { filter?: string; orderBy: string[]; pageToken?: string }) {
+  try {
+    const offset = q.pageToken ? Number(Buffer.from(q.pageToken, 'base64url').toString('utf8')) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw invalid('Invalid page token: pass back the nextPageToken of the previous page unchanged.');
+    return { filter: notAPrompt(parseFilter(q.filter)), order: q.orderBy.map(parseOrderBy), offset };
+  } catch (err) {
+    if (err instanceof FilterError) throw new AppError('INVALID_ARGUMENT', err.message, { position: err.position, token: err.token });
+    throw err;
+  }
+}
+const pageToken = (offset: number) => Buffer.from(String(offset)).toString('base64url');
+
+/** Stage names in any case, as MLflow accepts them ("production", "PRODUCTION"). */
+export function parseStage(stage: string): Stage {
+  const found = StageSchema.options.find((s) => s.toLowerCase() === stage.toLowerCase());
+  if (!found) throw invalid(`Invalid stage '${stage}': use None, Staging, Production or Archived.`);
+  return found;
+}
+
+function parseVersion(version: string | number): number {
+  const n = Number(version);
+  if (!Number.isInteger(n) || n < 1 || n > 1e12) throw invalid(`Invalid value '${String(version).slice(0, 40)}' for parameter 'version': use a version number.`);
+  return n;
+}
+
+/**
+ * The model registry of a group: registered models, numbered versions, stages and aliases.
+ * Names are unique per group; every change to a stage or alias lands in the audit log.
+ */
+export class RegistryService {
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly tracking: TrackingService,
+    private readonly loggedModels: LoggedModelsService,
+    private readonly audit: AuditLog,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async createModel(ctx: RequestContext, scope: GroupScope, input: RegisteredModelCreate): Promise<RegisteredModel> {
+    requireScopeRole(scope, 'editor');
+    const body = RegisteredModelCreateSchema.parse(input);
+    const now = this.clock();
+    const row: RegisteredModelRow = { id: newId(), group_id: scope.id, name: body.name, description: body.description, creation_time: now, last_updated_time: now, created_by: ctx.principal.name, last_version: 0 };
+    try {
+      await this.store.insertModel(row, body.tags);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists(`Registered Model (name=${body.name}) already exists.`);
+      throw err;
+    }
+    await this.audit.record(ctx, { action: 'model.create', resourceType: 'registered_model', resourceId: row.name, groupId: scope.id });
+    return this.present(scope, row);
+  }
+
+  async getModel(scope: GroupScope, name: string): Promise<RegisteredModel> {
+    return this.present(scope, await this.requireModel(scope, name));
+  }
+
+  async updateModel(ctx: RequestContext, scope: GroupScope, name: string, patch: { newName?: string; description?: string }): Promise<RegisteredModel> {
+    requireScopeRole(scope, 'editor');
+    const row = await this.requireModel(scope, name);
+    const set: Partial<RegisteredModelRow> = { last_updated_time: this.clock() };
+    if (patch.description !== undefined) set.description = patch.description;
+    if (patch.newName !== undefined) set.name = ModelNameSchema.parse(patch.newName);
+    try {
+      await this.store.updateModel(row.id, set);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists(`Registered Model (name=${patch.newName}) already exists.`);
+      throw err;
+    }
+    if (set.name) await this.audit.record(ctx, { action: 'model.rename', resourceType: 'registered_model', resourceId: set.name, groupId: scope.id, details: { from: name } });
+    return this.present(scope, { ...row, ...set });
+  }
+
+  async deleteModel(ctx: RequestContext, scope: GroupScope, name: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    const row = await this.requireModel(scope, name);
+    await this.store.deleteModel(row.id);
+    await this.audit.record(ctx, { action: 'model.delete', resourceType: 'registered_model', resourceId: name, groupId: scope.id });
+  }
+
+  async setModelTag(scope: GroupScope, name: string, key: string, value: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    await this.store.setModelTag((await this.requireModel(scope, name)).id, key, value);
+  }
+  async deleteModelTag(scope: GroupScope, name: string, key: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    if (!(await this.store.deleteModelTag((await this.requireModel(scope, name)).id, key))) throw notFound('Registered model tag', key);
+  }
+
+  async searchModels(scope: GroupScope, input: ModelSearch): Promise<{ registeredModels: RegisteredModel[]; nextPageToken?: string }> {
+    const q = ModelSearchSchema.parse(input);
+    const { filter, order, offset } = searchArgs(q);
+    const rows = await this.store.searchModels([scope.id], filter, order, offset, q.maxResults + 1).catch(rethrowFilter);
+    const page = rows.slice(0, q.maxResults);
+    return { registeredModels: await this.presentMany(scope, page), ...(rows.length > q.maxResults ? { nextPageToken: pageToken(offset + q.maxResults) } : {}) };
+  }
+
+  /** A new version from a run's artifact path, a logged model (models:/m-…) or an mlflow-artifacts:/ location. */
+  async createVersion(ctx: RequestContext, scope: GroupScope, name: string, input: ModelVersionCreate): Promise<ModelVersion> {
+    requireScopeRole(scope, 'editor');
+    const body = ModelVersionCreateSchema.parse(input);
+    const model = await this.requireModel(scope, name);
+    const { storage, runId, modelId } = await this.resolveSource(ctx, body.source, body.runId, body.modelId);
+    const now = this.clock();
+    const version = await this.store.insertVersion(
+      model.id,
+      {
+        source: body.source,
+        storage_location: storage,
+        run_id: runId,
+        run_link: body.runLink ?? null,
+        logged_model_id: modelId,
+        description: body.description,
+        current_stage: 'None',
+        status: 'READY',
+        creation_time: now,
+        last_updated_time: now,
+        created_by: ctx.principal.name,
+        deleted: 0,
+      },
+      body.tags,
+    );
+    await this.audit.record(ctx, { action: 'model_version.create', resourceType: 'model_version', resourceId: `${name}/${version}`, groupId: scope.id, details: { source: body.source, runId } });
+    return this.getVersion(scope, name, version);
+  }
+
+  async getVersion(scope: GroupScope, name: string, version: string | number): Promise<ModelVersion> {
+    const model = await this.requireModel(scope, name);
+    return (await this.presentVersions(model, [await this.requireVersion(model, version)]))[0]!;
+  }
+
+  async updateVersion(scope: GroupScope, name: string, version: string, description: string): Promise<ModelVersion> {
+    requireScopeRole(scope, 'editor');
+    const model = await this.requireModel(scope, name);
+    const v = await this.requireVersion(model, version);
+    await this.store.updateVersion(null, model.id, v.version, { description, last_updated_time: this.clock() });
+    return this.getVersion(scope, name, v.version);
+  }
+
+  async deleteVersion(ctx: RequestContext, scope: GroupScope, name: string, version: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    const model = await this.requireModel(scope, name);
+    const v = await this.requireVersion(model, version);
+    await this.store.updateVersion(null, model.id, v.version, { deleted: 1, last_updated_time: this.clock() });
+    await this.audit.record(ctx, { action: 'model_version.delete', resourceType: 'model_version', resourceId: `${name}/${v.version}`, groupId: scope.id });
+  }
+
+  async setVersionTag(scope: GroupScope, name: string, version: string, key: string, value: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    const model = await this.requireModel(scope, name);
+    await this.store.setVersionTag(model.id, (await this.requireVersion(model, version)).version, key, value);
+  }
+  async deleteVersionTag(scope: GroupScope, name: string, version: string, key: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    const model = await this.requireModel(scope, name);
+    if (!(await this.store.deleteVersionTag(model.id, (await this.requireVersion(model, version)).version, key))) throw notFound('Model version tag', key);
+  }
+
+  async transition(ctx: RequestContext, scope: GroupScope, name: string, version: string, stage: string, archiveExisting: boolean): Promise<ModelVersion> {
+    requireScopeRole(scope, 'editor');
+    const target = parseStage(stage);
+    const model = await this.requireModel(scope, name);
+    const v = await this.requireVersion(model, version);
+    const now = this.clock();
+    const archived = await this.store.transaction(async (trx) => {
+      await this.store.updateVersion(trx, model.id, v.version, { current_stage: target, last_updated_time: now });
+      return archiveExisting && (target === 'Staging' || target === 'Production') ? this.store.archiveOthers(trx, model.id, v.version, target, now) : [];
+    });
+    await this.audit.record(ctx, {
+      action: 'model_version.transition',
+      resourceType: 'model_version',
+      resourceId: `${name}/${v.version}`,
+      groupId: scope.id,
+      details: { from: v.current_stage, to: target, archived },
+    });
+    return this.getVersion(scope, name, v.version);
+  }
+
+  async setAlias(ctx: RequestContext, scope: GroupScope, name: string, alias: string, version: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    const a = parseAlias(alias);
+    const model = await this.requireModel(scope, name);
+    const v = await this.requireVersion(model, version);
+    const previous = await this.store.setAlias(model.id, a, v.version);
+    await this.audit.record(ctx, { action: 'model_alias.set', resourceType: 'model_alias', resourceId: `${name}@${a}`, groupId: scope.id, details: { version: v.version, previous } });
+  }
+
+  async deleteAlias(ctx: RequestContext, scope: GroupScope, name: string, alias: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    const model = await this.requireModel(scope, name);
+    const previous = await this.store.deleteAlias(model.id, alias);
+    if (previous === null) throw notFound('Alias', `${name}@${alias}`);
+    await this.audit.record(ctx, { action: 'model_alias.delete', resourceType: 'model_alias', resourceId: `${name}@${alias}`, groupId: scope.id, details: { previous } });
+  }
+
+  async versionByAlias(scope: GroupScope, name: string, alias: string): Promise<ModelVersion> {
+    const model = await this.requireModel(scope, name);
+    const version = await this.store.aliasVersion(model.id, alias);
+    if (version === undefined) throw notFound('Alias', `${name}@${alias}`);
+    return this.getVersion(scope, name, version);
+  }
+
+  /** The newest version in each of the stages (all stages when none are named). */
+  async latestVersions(scope: GroupScope, name: string, stages: string[]): Promise<ModelVersion[]> {
+    const model = await this.requireModel(scope, name);
+    const wanted = new Set(stages.map(parseStage));
+    const rows = (await this.store.latestPerStage([model.id])).filter((v) => wanted.size === 0 || wanted.has(v.current_stage));
+    return this.presentVersions(model, rows);
+  }
+
+  async searchVersions(scope: GroupScope, input: ModelSearch): Promise<{ modelVersions: ModelVersion[]; nextPageToken?: string }> {
+    const q = ModelSearchSchema.extend({ maxResults: z.number().int().min(1).max(200_000).default(1000) }).parse(input);
+    const { filter, order, offset } = searchArgs(q);
+    const rows = await this.store.searchVersions([scope.id], filter, order, offset, q.maxResults + 1).catch(rethrowFilter);
+    const page = rows.slice(0, q.maxResults);
+    const out: ModelVersion[] = [];
+    for (const r of page) out.push(await this.getVersion(scope, r.name, r.version));
+    return { modelVersions: out, ...(rows.length > q.maxResults ? { nextPageToken: pageToken(offset + q.maxResults) } : {}) };
+  }
+
+  /** models:/name/3, models:/name/Production, models:/name/latest or models:/name@alias → the version. */
+  async resolveUri(scope: GroupScope, uri: string): Promise<ModelVersion> {
+    const m = /^models:\/([^/@]+)(?:\/([^/]+)|@([\w-]+))\/?$/.exec(uri);
+    if (!m) throw invalid(`'${uri.slice(0, 200)}' is not a registry URI: use models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest or models:/<name>@<alias>.`);
+    const [, name, ref, alias] = m as unknown as [string, string, string | undefined, string | undefined];
+    if (alias) return this.versionByAlias(scope, name, alias);
+    if (/^\d+$/.test(ref!)) return this.getVersion(scope, name, ref!);
+    if (ref!.toLowerCase() === 'latest') {
+      const all = await this.latestVersions(scope, name, []);
+      const newest = all.sort((a, b) => Number(b.version) - Number(a.version))[0];
+      if (!newest) throw notFound('Model version', `${name}/latest`);
+      return newest;
+    }
+    const [v] = await this.latestVersions(scope, name, [ref!]);
+    if (!v) throw notFound('Model version', `${name}/${ref}`);
+    return v;
+  }
+
+  private async resolveSource(ctx: RequestContext, source: string, runId: string | undefined, modelId: string | undefined): Promise<{ storage: string; runId: string | null; modelId: string | null }> {
+    if (/(^|\/)(\.\.|%2e%2e)(\/|$)/i.test(source) || /%2e%2e/i.test(source)) throw invalid(`Invalid model version source '${source.slice(0, 200)}': '..' is not allowed.`);
+    let run = runId ? await this.tracking.readableRun(ctx, runId, 'viewer') : undefined;
+    const runs = /^runs:\/([^/]+)\/(.+)$/.exec(source);
+    if (runs) {
+      run = await this.tracking.readableRun(ctx, runs[1]!, 'viewer');
+      return { storage: `${run.artifact_uri}/${runs[2]!.replace(/\/+$/, '')}`, runId: run.id, modelId: null };
+    }
+    const logged = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source) ?? (modelId ? [source, modelId] : null);
+    if (logged) {
+      const lm = await this.loggedModels.get(ctx, logged[1]!);
+      return { storage: lm.row.artifact_uri, runId: run?.id ?? lm.row.source_run_id, modelId: lm.row.id };
+    }
+    if (source.startsWith('mlflow-artifacts:/')) {
+      const experimentId = source.slice('mlflow-artifacts:/'.length).replace(/^\/+/, '').split('/')[0] ?? '';
+      await this.tracking.readableExperiment(ctx, experimentId, 'viewer');
+      return { storage: source, runId: run?.id ?? null, modelId: null };
+    }
+    throw invalid(`Unsupported model version source '${source.slice(0, 200)}': use runs:/<run_id>/<path>, models:/<logged model id> or an mlflow-artifacts:/ location.`);
+  }
+
+  private async requireModel(scope: GroupScope, name: string): Promise<RegisteredModelRow> {
+    const row = await this.store.getModel(scope.id, name);
+    if (!row) throw new AppError('NOT_FOUND', `Registered Model with name=${name} not found`);
+    return row;
+  }
+
+  private async requireVersion(model: RegisteredModelRow, version: string | number): Promise<ModelVersionRow> {
+    const row = await this.store.getVersion(model.id, parseVersion(version));
+    if (!row) throw new AppError('NOT_FOUND', `Model Version (name=${model.name}, version=${version}) not found`);
+    return row;
+  }
+
+  private async present(scope: GroupScope, row: RegisteredModelRow): Promise<RegisteredModel> {
+    return (await this.presentMany(scope, [row]))[0]!;
+  }
+
+  private async presentMany(scope: GroupScope, rows: RegisteredModelRow[]): Promise<RegisteredModel[]> {
+    const ids = rows.map((r) => r.id);
+    const [tags, aliases, latest] = await Promise.all([this.store.modelTags(ids), this.store.aliases(ids), this.store.latestPerStage(ids)]);
+    const out: RegisteredModel[] = [];
+    for (const r of rows) {
+      out.push({
+        name: r.name,
+        group: scope.name,
+        description: r.description,
+        creationTime: r.creation_time,
+        lastUpdatedTime: r.last_updated_time,
+        userId: r.created_by,
+        tags: tags.get(r.id) ?? [],
+        aliases: aliases.filter((a) => a.model_id === r.id).map((a) => ({ alias: a.alias, version: String(a.version) })),
+        latestVersions: await this.presentVersions(
+          r,
+          latest.filter((v) => v.model_id === r.id),
+        ),
+      });
+    }
+    return out;
+  }
+
+  private async presentVersions(model: RegisteredModelRow, rows: ModelVersionRow[]): Promise<ModelVersion[]> {
+    const [tags, aliases] = await Promise.all([this.store.versionTags([model.id]), this.store.aliases([model.id])]);
+    return rows.map((v) => ({
+      name: model.name,
+      version: String(v.version),
+      creationTime: v.creation_time,
+      lastUpdatedTime: v.last_updated_time,
+      userId: v.created_by,
+      currentStage: v.current_stage,
+      description: v.description,
+      source: v.source,
+      storageLocation: v.storage_location,
+      runId: v.run_id,
+      runLink: v.run_link,
+      modelId: v.logged_model_id,
+      status: v.status,
+      tags: tags.filter((t) => t.version === v.version).map((t): KV => ({ key: t.key, value: t.value })),
+      aliases: aliases.filter((a) => a.version === v.version).map((a) => a.alias),
+    }));
+  }
+}
+
+function parseAlias(alias: string): string {
+  const r = AliasSchema.safeParse(alias);
+  if (!r.success) throw invalid(`Invalid alias '${alias.slice(0, 100)}': ${r.error.issues[0]?.message}`);
+  return r.data;
+}
+
+function rethrowFilter(err: unknown): never {
+  if (err instanceof FilterError) throw new AppError('INVALID_ARGUMENT', err.message, { position: err.position, token: err.token });
+  throw err;
+}
