@@ -208,3 +208,35 @@ def test_a_tracking_uri_with_g_group_logs_into_that_group(server, tracking, monk
     # The same name is free in the default group: names are unique per group.
     mlflow.set_tracking_uri(server.url)
     assert mlflow.create_experiment("same-name-elsewhere") != exp_id
+
+
+def test_registry_flow_with_the_mlflow_client(tracking):
+    mlflow.set_experiment(unique("compat-registry"))
+    name = unique("iris")
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X = X.astype("float64")
+    clf = LogisticRegression(max_iter=500).fit(X, y)
+    with mlflow.start_run() as run:
+        mlflow.sklearn.log_model(clf, name="model", input_example=X.head(2), registered_model_name=name)
+    v2 = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
+    assert v2.version == "2"
+    tracking.transition_model_version_stage(name, "1", "Production")
+    tracking.transition_model_version_stage(name, "2", "Production", archive_existing_versions=True)
+    assert tracking.get_model_version(name, "1").current_stage == "Archived"
+    tracking.set_registered_model_alias(name, "champion", "2")
+    assert tracking.get_model_version_by_alias(name, "champion").version == "2"
+    assert [m.name for m in tracking.search_registered_models(filter_string=f"name = '{name}'")] == [name]
+    assert sorted(v.version for v in tracking.search_model_versions(f"name = '{name}'")) == ["1", "2"]
+    assert [v.version for v in tracking.get_latest_versions(name, stages=["Production"])] == ["2"]
+    for uri in (f"models:/{name}@champion", f"models:/{name}/1", f"models:/{name}/Production"):
+        loaded = mlflow.pyfunc.load_model(uri)
+        assert (loaded.predict(X) == clf.predict(X)).all(), uri
+    tracking.set_model_version_tag(name, "2", "validated", "yes")
+    assert tracking.get_model_version(name, "2").tags == {"validated": "yes"}
+    tracking.delete_registered_model_alias(name, "champion")
+    with pytest.raises(MlflowException) as gone:
+        tracking.get_model_version_by_alias(name, "champion")
+    assert gone.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(RestException) as dup:
+        tracking.create_registered_model(name)
+    assert dup.value.error_code == "RESOURCE_ALREADY_EXISTS"
