@@ -6,6 +6,7 @@ import { registerGroupCommands } from './commands/groups.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerUserCommands } from './commands/users.js';
+import { registerTrackingCommands } from './commands/tracking.js';
 
 const program = new Command('forja')
   .description('Forja: experiments, models, deployments, lake and jobs in one MLOps platform')
@@ -21,6 +22,7 @@ registerAccountCommands(program);
 registerGroupCommands(program);
 registerTokenCommands(program);
 registerUserCommands(program);
+registerTrackingCommands(program);
 
 try {
   await program.parseAsync(process.argv);
