@@ -88,3 +88,37 @@ export const ModelSearchSchema = z
 export type ModelSearch = z.input<typeof ModelSearchSchema>;
 export const RegisteredModelPageSchema = z.object({ registeredModels: z.array(RegisteredModelSchema), nextPageToken: z.string().optional() });
 export const ModelVersionPageSchema = z.object({ modelVersions: z.array(ModelVersionSchema), nextPageToken: z.string().optional() });
+
+export const ApprovalStatusSchema = z.enum(['pending', 'approved', 'rejected', 'cancelled']);
+export const ApprovalRequestSchema = z.object({
+  id: z.string(),
+  group: z.string(),
+  model: z.string(),
+  version: z.string(),
+  fromStage: z.string(),
+  toStage: StageSchema,
+  archiveExistingVersions: z.boolean(),
+  status: ApprovalStatusSchema,
+  requestedBy: z.string(),
+  requestedAt: TimestampSchema,
+  comment: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decidedAt: TimestampSchema.nullable(),
+  decisionComment: z.string().nullable(),
+});
+export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
+export const ApprovalListSchema = z.object({ items: z.array(ApprovalRequestSchema) });
+export const ApprovalDecisionSchema = z.object({ decision: z.enum(['approve', 'reject']), comment: z.string().max(5000).optional() }).strict();
+
+/** What a transition did: moved the version, or (when the stage needs approval) opened a request. */
+export const TransitionResultSchema = z.object({ modelVersion: ModelVersionSchema, approvalRequest: ApprovalRequestSchema.nullable() });
+
+export const RegistrySettingsSchema = z.object({
+  /** Transitions into these stages need another member's approval. */
+  approvalStages: z.array(z.enum(['Staging', 'Production'])).max(2),
+});
+export type RegistrySettings = z.infer<typeof RegistrySettingsSchema>;
+export const RegistrySettingsUpdateSchema = RegistrySettingsSchema.strict();
+
+export const TimelineEntrySchema = z.object({ at: TimestampSchema, actor: z.string().nullable(), action: z.string(), target: z.string().nullable(), details: z.record(z.string(), z.unknown()).nullable() });
+export const TimelineSchema = z.object({ items: z.array(TimelineEntrySchema) });

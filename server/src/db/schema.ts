@@ -169,6 +169,24 @@ export interface ModelVersionsTable {
   deleted: number;
 }
 
+export interface ApprovalRequestsTable {
+  id: string;
+  group_id: string;
+  model_id: string;
+  version: number;
+  from_stage: string;
+  to_stage: string;
+  archive_existing: number;
+  status: 'pending' | 'approved' | 'rejected' | 'cancelled';
+  requested_by: string;
+  requested_by_id: string | null;
+  requested_at: number;
+  comment: string | null;
+  decided_by: string | null;
+  decided_at: number | null;
+  decision_comment: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -194,4 +212,6 @@ export interface Database {
   model_versions: ModelVersionsTable;
   model_version_tags: KeyValueTable & { model_id: string; version: number };
   model_aliases: { model_id: string; alias: string; version: number };
+  group_settings: { group_id: string; approval_stages: string; updated_at: number };
+  approval_requests: ApprovalRequestsTable;
 }

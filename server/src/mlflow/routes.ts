@@ -278,7 +278,14 @@ function registerRegistry(route: Route, s: Services): void {
   });
   route('POST', 'model-versions/transition-stage', async (req) => {
     const b = input(req, S.VersionTransition);
-    return { model_version: wireModelVersion(await r.transition(contextOf(req), g(req), b.name, b.version, b.stage, b.archive_existing_versions)) };
+    const result = await r.transition(contextOf(req), g(req), b.name, b.version, b.stage, b.archive_existing_versions);
+    // MLflow's protocol has no "accepted, pending" answer: say plainly what happened instead.
+    if (result.approvalRequest)
+      throw new AppError(
+        'PERMISSION_DENIED',
+        `Moving ${b.name} version ${b.version} to ${result.approvalRequest.toStage} needs an approval in group '${g(req).name}'. Approval request ${result.approvalRequest.id} is waiting for an approver; the version stays in ${result.modelVersion.currentStage}.`,
+      );
+    return { model_version: wireModelVersion(result.modelVersion) };
   });
   route('GET', 'model-versions/get-download-uri', async (req) => {
     const b = input(req, S.VersionRef);

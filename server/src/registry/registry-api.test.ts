@@ -45,7 +45,8 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 3; i++) await call('POST', '/api/v1/models/staged/versions', { source: `runs:/${runId}/model` });
       await call('POST', '/api/v1/models/staged/versions/1/transition', { stage: 'Production' });
       const t2 = await call('POST', '/api/v1/models/staged/versions/2/transition', { stage: 'Production', archiveExistingVersions: true });
-      assert.equal(t2.body.currentStage, 'Production');
+      assert.equal(t2.body.modelVersion.currentStage, 'Production');
+      assert.equal(t2.body.approvalRequest, null);
       assert.equal((await call('GET', '/api/v1/models/staged/versions/1')).body.currentStage, 'Archived');
       const lower = await ml('POST', 'model-versions/transition-stage', { name: 'staged', version: '3', stage: 'staging', archive_existing_versions: false });
       assert.equal(lower.body.model_version.current_stage, 'Staging', 'stage names are case-insensitive');
@@ -110,6 +111,57 @@ for (const dialect of DIALECTS) {
         assert.ok(r.status === 400 || r.status === 404, `${method} ${p}: ${r.status} ${r.text}`);
         assert.match(r.body.error.message, message, p);
       }
+    });
+
+    test('approvals: Production needs another member to approve; the requester cannot; decisions are in the timeline', async () => {
+      await call('POST', '/api/v1/groups', { name: 'governed' });
+      const g = (method: string, p: string, body?: unknown, token = s.adminToken) => http(s.url, method, p, { token, body, headers: { 'x-forja-group': 'governed' } });
+      for (const u of ['eddie', 'ada', 'ari']) await call('POST', '/api/v1/users', { username: u, password: `${u}-password` });
+      await call('PUT', '/api/v1/groups/governed/members/eddie', { role: 'editor' });
+      await call('PUT', '/api/v1/groups/governed/members/ada', { role: 'admin' });
+      await call('PUT', '/api/v1/groups/governed/members/ari', { role: 'admin' });
+      const login = async (u: string) => (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: u, password: `${u}-password` } })).body.token as string;
+      const [eddie, ada, ari] = [await login('eddie'), await login('ada'), await login('ari')];
+      assert.equal((await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'] }, eddie)).status, 403, 'an editor cannot change the rules');
+      assert.deepEqual((await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'] }, ada)).body, { approvalStages: ['Production'] });
+      assert.equal((await g('POST', '/api/v1/models', { name: 'gated' }, eddie)).status, 201);
+      await g('POST', '/api/v1/models/gated/versions', { source: `runs:/${runId}/model` }, eddie);
+
+      const staging = await g('POST', '/api/v1/models/gated/versions/1/transition', { stage: 'Staging' }, eddie);
+      assert.equal(staging.status, 200, 'Staging needs no approval here');
+      const asked = await g('POST', '/api/v1/models/gated/versions/1/transition', { stage: 'Production', comment: 'AUC 0.91 on holdout' }, eddie);
+      assert.equal(asked.status, 202, asked.text);
+      assert.equal(asked.body.modelVersion.currentStage, 'Staging', 'nothing moves before the approval');
+      const request = asked.body.approvalRequest;
+      assert.equal(request.status, 'pending');
+      assert.equal(request.requestedBy, 'eddie');
+      const again = await g('POST', '/api/v1/models/gated/versions/1/transition', { stage: 'Production' }, eddie);
+      assert.equal(again.body.approvalRequest.id, request.id, 'asking twice reuses the open request');
+      const viaMlflow = await http(s.url, 'POST', '/api/2.0/mlflow/model-versions/transition-stage', { token: eddie, headers: { 'x-forja-group': 'governed' }, body: { name: 'gated', version: '1', stage: 'Production', archive_existing_versions: false } });
+      assert.equal(viaMlflow.status, 403);
+      assert.equal(viaMlflow.body.error_code, 'PERMISSION_DENIED');
+      assert.match(viaMlflow.body.message, new RegExp(`Approval request ${request.id} is waiting`));
+
+      assert.equal((await g('POST', `/api/v1/approvals/${request.id}/decision`, { decision: 'approve' }, eddie)).status, 403, 'an editor is not an approver');
+      const adaAsks = await g('POST', '/api/v1/models/gated/versions', { source: `runs:/${runId}/model` }, ada);
+      const own = await g('POST', `/api/v1/models/gated/versions/${adaAsks.body.version}/transition`, { stage: 'Production' }, ada);
+      const selfApprove = await g('POST', `/api/v1/approvals/${own.body.approvalRequest.id}/decision`, { decision: 'approve' }, ada);
+      assert.equal(selfApprove.status, 403);
+      assert.match(selfApprove.body.error.message, /another approver/);
+
+      const approved = await g('POST', `/api/v1/approvals/${request.id}/decision`, { decision: 'approve', comment: 'ok, ship it' }, ari);
+      assert.equal(approved.status, 200, approved.text);
+      assert.equal(approved.body.status, 'approved');
+      assert.equal(approved.body.decidedBy, 'ari');
+      assert.equal((await g('GET', '/api/v1/models/gated/versions/1')).body.currentStage, 'Production');
+      assert.equal((await g('POST', `/api/v1/approvals/${request.id}/decision`, { decision: 'reject' }, ari)).status, 409, 'decided once');
+      const rejected = await g('POST', `/api/v1/approvals/${own.body.approvalRequest.id}/decision`, { decision: 'reject', comment: 'needs more data' }, ari);
+      assert.equal(rejected.body.status, 'rejected');
+      assert.equal((await g('GET', `/api/v1/models/gated/versions/${adaAsks.body.version}`)).body.currentStage, 'None');
+      assert.deepEqual((await g('GET', '/api/v1/approvals?status=pending')).body.items, []);
+
+      const timeline = (await g('GET', '/api/v1/models/gated/timeline')).body.items.map((e: { action: string; actor: string }) => `${e.actor}:${e.action}`);
+      assert.deepEqual(timeline.slice(0, 6), ['ari:approval.reject', 'ari:model_version.transition', 'ari:approval.approve', 'ada:approval.request', 'ada:model_version.create', 'eddie:approval.request']);
     });
 
     test("another group's models are invisible and a viewer cannot change them", async () => {

@@ -11,6 +11,14 @@ import {
   RegisteredModelSchema,
   RegisteredModelUpdateSchema,
   TransitionSchema,
+  TransitionResultSchema,
+  TimelineSchema,
+  RegistrySettingsSchema,
+  RegistrySettingsUpdateSchema,
+  ApprovalStatusSchema,
+  ApprovalListSchema,
+  ApprovalRequestSchema,
+  ApprovalDecisionSchema,
 } from '@forja/contracts';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
@@ -21,7 +29,7 @@ const NameKey = z.object({ name: z.string().min(1).max(256), key: z.string().min
 const NameVersion = z.object({ name: z.string().min(1).max(256), version: z.string().max(20) }).strict();
 const NameVersionKey = NameVersion.extend({ key: z.string().min(1).max(250) }).strict();
 const NameAlias = z.object({ name: z.string().min(1).max(256), alias: z.string().min(1).max(256) }).strict();
-const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
+const role = (r: 'viewer' | 'editor' | 'admin') => ({ auth: { group: r } }) as const;
 const ok = { ok: true as const };
 
 export function registerRegistryRoutes(app: App, s: Services): void {
@@ -85,8 +93,41 @@ export function registerRegistryRoutes(app: App, s: Services): void {
   });
   app.post(
     '/api/v1/models/:name/versions/:version/transition',
-    { config: role('editor'), schema: { tags, summary: 'Move a version to a stage', params: NameVersion, body: TransitionSchema, response: { 200: ModelVersionSchema } } },
-    async (req) => r.transition(contextOf(req), groupOf(req), req.params.name, req.params.version, req.body.stage, req.body.archiveExistingVersions),
+    {
+      config: role('editor'),
+      schema: {
+        tags,
+        summary: 'Move a version to a stage (200), or open an approval request when the stage needs one (202)',
+        params: NameVersion,
+        body: TransitionSchema.extend({ comment: z.string().max(5000).optional() }).strict(),
+        response: { 200: TransitionResultSchema, 202: TransitionResultSchema },
+      },
+    },
+    async (req, reply) => {
+      const result = await r.transition(contextOf(req), groupOf(req), req.params.name, req.params.version, req.body.stage, req.body.archiveExistingVersions, req.body.comment);
+      return reply.status(result.approvalRequest ? 202 : 200).send(result);
+    },
+  );
+  app.get('/api/v1/models/:name/timeline', { config: role('viewer'), schema: { tags, summary: 'Transitions, alias moves, approvals and edits of a model, newest first', params: Name, response: { 200: TimelineSchema } } }, async (req) =>
+    r.timeline(groupOf(req), req.params.name),
+  );
+
+  app.get('/api/v1/registry/settings', { config: role('viewer'), schema: { tags, summary: "The group's registry settings", response: { 200: RegistrySettingsSchema } } }, async (req) => r.settings(groupOf(req)));
+  app.put('/api/v1/registry/settings', { config: role('admin'), schema: { tags, summary: 'Which stages need an approval (group admins)', body: RegistrySettingsUpdateSchema, response: { 200: RegistrySettingsSchema } } }, async (req) =>
+    r.updateSettings(contextOf(req), groupOf(req), req.body),
+  );
+  app.get(
+    '/api/v1/approvals',
+    { config: role('viewer'), schema: { tags, summary: "The group's approval requests, newest first", querystring: z.object({ status: ApprovalStatusSchema.optional() }).strict(), response: { 200: ApprovalListSchema } } },
+    async (req) => ({ items: await r.approvals(groupOf(req), req.query.status) }),
+  );
+  app.get('/api/v1/approvals/:id', { config: role('viewer'), schema: { tags, summary: 'An approval request', params: z.object({ id: z.string().max(40) }).strict(), response: { 200: ApprovalRequestSchema } } }, async (req) =>
+    r.approval(groupOf(req), req.params.id),
+  );
+  app.post(
+    '/api/v1/approvals/:id/decision',
+    { config: role('viewer'), schema: { tags, summary: 'Approve (performs the transition) or reject, with a comment; group admins, not the requester', params: z.object({ id: z.string().max(40) }).strict(), body: ApprovalDecisionSchema, response: { 200: ApprovalRequestSchema } } },
+    async (req) => r.decide(contextOf(req), groupOf(req), req.params.id, req.body.decision, req.body.comment),
   );
   app.put(
     '/api/v1/models/:name/versions/:version/tags/:key',

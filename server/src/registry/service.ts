@@ -8,6 +8,8 @@ import {
   type ModelVersionCreate,
   type RegisteredModel,
   type RegisteredModelCreate,
+  type ApprovalRequest,
+  type RegistrySettings,
   type Stage,
 } from '@forja/contracts';
 import { AliasSchema, ModelNameSchema } from '@forja/contracts';
@@ -22,7 +24,7 @@ import { FilterError, parseFilter, parseOrderBy, type FilterExpr } from '../trac
 import type { LoggedModelsService } from '../tracking/logged-models.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { KV } from '../tracking/store.js';
-import type { ModelVersionRow, RegisteredModelRow, RegistryStore } from './store.js';
+import type { ApprovalRow, ModelVersionRow, RegisteredModelRow, RegistryStore } from './store.js';
 
 /**
  * The mlflow client adds `tags.mlflow.prompt.is_prompt != 'true'` to hide prompts; models without
@@ -194,11 +196,44 @@ export class RegistryService {
     if (!(await this.store.deleteVersionTag(model.id, (await this.requireVersion(model, version)).version, key))) throw notFound('Model version tag', key);
   }
 
-  async transition(ctx: RequestContext, scope: GroupScope, name: string, version: string, stage: string, archiveExisting: boolean): Promise<ModelVersion> {
+  /**
+   * Moves a version to a stage; when the group says that stage needs approval, opens a request
+   * instead (or returns the one already open) and leaves the version where it is.
+   */
+  async transition(ctx: RequestContext, scope: GroupScope, name: string, version: string, stage: string, archiveExisting: boolean, comment?: string): Promise<{ modelVersion: ModelVersion; approvalRequest: ApprovalRequest | null }> {
     requireScopeRole(scope, 'editor');
     const target = parseStage(stage);
     const model = await this.requireModel(scope, name);
     const v = await this.requireVersion(model, version);
+    if ((await this.settings(scope)).approvalStages.includes(target as 'Staging' | 'Production')) {
+      const open = await this.store.pendingApproval(model.id, v.version, target);
+      const id = open?.id ?? newId();
+      if (!open) {
+        await this.store.insertApproval({
+          id,
+          group_id: scope.id,
+          model_id: model.id,
+          version: v.version,
+          from_stage: v.current_stage,
+          to_stage: target,
+          archive_existing: archiveExisting ? 1 : 0,
+          status: 'pending',
+          requested_by: ctx.principal.name,
+          requested_by_id: ctx.principal.userId,
+          requested_at: this.clock(),
+          comment: comment ?? null,
+          decided_by: null,
+          decided_at: null,
+          decision_comment: null,
+        });
+        await this.audit.record(ctx, { action: 'approval.request', resourceType: 'model_version', resourceId: `${name}/${v.version}`, groupId: scope.id, details: { request: id, to: target, comment: comment ?? null } });
+      }
+      return { modelVersion: await this.getVersion(scope, name, v.version), approvalRequest: await this.approval(scope, id) };
+    }
+    return { modelVersion: await this.performTransition(ctx, scope, model, v, target, archiveExisting), approvalRequest: null };
+  }
+
+  private async performTransition(ctx: RequestContext, scope: GroupScope, model: RegisteredModelRow, v: ModelVersionRow, target: Stage, archiveExisting: boolean, approvalId?: string): Promise<ModelVersion> {
     const now = this.clock();
     const archived = await this.store.transaction(async (trx) => {
       await this.store.updateVersion(trx, model.id, v.version, { current_stage: target, last_updated_time: now });
@@ -207,11 +242,71 @@ export class RegistryService {
     await this.audit.record(ctx, {
       action: 'model_version.transition',
       resourceType: 'model_version',
-      resourceId: `${name}/${v.version}`,
+      resourceId: `${model.name}/${v.version}`,
       groupId: scope.id,
-      details: { from: v.current_stage, to: target, archived },
+      details: { from: v.current_stage, to: target, archived, ...(approvalId ? { approval: approvalId } : {}) },
     });
-    return this.getVersion(scope, name, v.version);
+    return this.getVersion(scope, model.name, v.version);
+  }
+
+  async settings(scope: GroupScope): Promise<RegistrySettings> {
+    const row = await this.store.groupSettings(scope.id);
+    return { approvalStages: row ? (JSON.parse(row.approval_stages) as RegistrySettings['approvalStages']) : [] };
+  }
+
+  async updateSettings(ctx: RequestContext, scope: GroupScope, settings: RegistrySettings): Promise<RegistrySettings> {
+    requireScopeRole(scope, 'admin');
+    const stages = [...new Set(settings.approvalStages)];
+    await this.store.saveGroupSettings(scope.id, JSON.stringify(stages), this.clock());
+    await this.audit.record(ctx, { action: 'registry.settings', resourceType: 'group', resourceId: scope.name, groupId: scope.id, details: { approvalStages: stages } });
+    return { approvalStages: stages };
+  }
+
+  async approvals(scope: GroupScope, status?: string): Promise<ApprovalRequest[]> {
+    const rows = await this.store.approvals(scope.id, status);
+    return rows.map((r) => toApproval(r, scope.name));
+  }
+
+  async approval(scope: GroupScope, id: string): Promise<ApprovalRequest> {
+    const row = await this.store.approvalById(scope.id, id);
+    if (!row) throw notFound('Approval request', id);
+    return toApproval(row, scope.name);
+  }
+
+  /**
+   * An approver (a group admin) who did not ask approves or rejects; approving performs the
+   * transition the request asked for.
+   */
+  async decide(ctx: RequestContext, scope: GroupScope, id: string, decision: 'approve' | 'reject', comment?: string): Promise<ApprovalRequest> {
+    const row = await this.store.approvalById(scope.id, id);
+    if (!row) throw notFound('Approval request', id);
+    requireScopeRole(scope, 'admin');
+    if (row.status !== 'pending') throw new AppError('CONFLICT', `This request was already ${row.status}.`);
+    const self = ctx.principal.userId ? row.requested_by_id === ctx.principal.userId : row.requested_by === ctx.principal.name;
+    if (self) throw new AppError('PERMISSION_DENIED', 'You asked for this transition; another approver has to decide on it.');
+    const now = this.clock();
+    const decided = await this.store.decideApproval(id, decision === 'approve' ? 'approved' : 'rejected', ctx.principal.name, now, comment ?? null);
+    if (!decided) throw new AppError('CONFLICT', 'Someone decided on this request at the same moment.');
+    const model = await this.store.modelById(row.model_id);
+    await this.audit.record(ctx, {
+      action: decision === 'approve' ? 'approval.approve' : 'approval.reject',
+      resourceType: 'model_version',
+      resourceId: `${model!.name}/${row.version}`,
+      groupId: scope.id,
+      details: { request: id, to: row.to_stage, comment: comment ?? null },
+    });
+    if (decision === 'approve') {
+      const v = await this.requireVersion(model!, row.version);
+      await this.performTransition(ctx, scope, model!, v, row.to_stage as Stage, row.archive_existing === 1, id);
+    }
+    return this.approval(scope, id);
+  }
+
+  /** Everything that happened to a model and its versions and aliases, newest first. */
+  async timeline(scope: GroupScope, name: string): Promise<{ items: { at: number; actor: string | null; action: string; target: string | null; details: Record<string, unknown> | null }[] }> {
+    await this.requireModel(scope, name);
+    const rows = await this.store.modelAudit(scope.id, name);
+    return { items: rows.map((r) => ({ at: r.at, actor: r.actor_name, action: r.action, target: r.resource_id, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null })) };
   }
 
   async setAlias(ctx: RequestContext, scope: GroupScope, name: string, alias: string, version: string): Promise<void> {
@@ -365,4 +460,23 @@ function parseAlias(alias: string): string {
 function rethrowFilter(err: unknown): never {
   if (err instanceof FilterError) throw new AppError('INVALID_ARGUMENT', err.message, { position: err.position, token: err.token });
   throw err;
+}
+
+function toApproval(r: ApprovalRow & { model_name: string }, group: string): ApprovalRequest {
+  return {
+    id: r.id,
+    group,
+    model: r.model_name,
+    version: String(r.version),
+    fromStage: r.from_stage,
+    toStage: r.to_stage as Stage,
+    archiveExistingVersions: r.archive_existing === 1,
+    status: r.status,
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    comment: r.comment,
+    decidedBy: r.decided_by,
+    decidedAt: r.decided_at,
+    decisionComment: r.decision_comment,
+  };
 }

@@ -1,12 +1,13 @@
 import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { Database, ModelVersionsTable, RegisteredModelsTable } from '../db/schema.js';
+import type { ApprovalRequestsTable, Database, ModelVersionsTable, RegisteredModelsTable } from '../db/schema.js';
 import { FilterError, type FilterExpr, type OrderTerm } from '../tracking/filter.js';
 import { compileFilter, type FilterTarget } from '../tracking/sql-filter.js';
 import type { KV } from '../tracking/store.js';
 
 export type RegisteredModelRow = Selectable<RegisteredModelsTable>;
 export type ModelVersionRow = Selectable<ModelVersionsTable>;
+export type ApprovalRow = Selectable<ApprovalRequestsTable>;
 
 const MODEL_ATTRIBUTES: Record<string, { column: string; kind: 'string' | 'number' }> = {
   name: { column: 'registered_models.name', kind: 'string' },
@@ -199,6 +200,80 @@ export class RegistryStore {
       q = q.orderBy(sql.ref(a.column), t.ascending ? 'asc' : 'desc');
     }
     return q.orderBy('registered_models.name').orderBy('model_versions.version', 'desc').offset(offset).limit(limit).execute();
+  }
+
+  modelById(id: string) {
+    return this.db.kysely.selectFrom('registered_models').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  // approvals
+  groupSettings(groupId: string) {
+    return this.db.kysely.selectFrom('group_settings').selectAll().where('group_id', '=', groupId).executeTakeFirst();
+  }
+  async saveGroupSettings(groupId: string, approvalStages: string, now: number): Promise<void> {
+    await this.db.kysely
+      .insertInto('group_settings')
+      .values({ group_id: groupId, approval_stages: approvalStages, updated_at: now })
+      .onConflict((oc) => oc.column('group_id').doUpdateSet({ approval_stages: approvalStages, updated_at: now }))
+      .execute();
+  }
+  async insertApproval(row: ApprovalRow): Promise<void> {
+    await this.db.kysely.insertInto('approval_requests').values(row).execute();
+  }
+  pendingApproval(modelId: string, version: number, stage: string) {
+    return this.db.kysely
+      .selectFrom('approval_requests')
+      .selectAll()
+      .where('model_id', '=', modelId)
+      .where('version', '=', version)
+      .where('to_stage', '=', stage)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+  }
+  private approvalsQuery(groupId: string) {
+    return this.db.kysely
+      .selectFrom('approval_requests')
+      .innerJoin('registered_models', 'registered_models.id', 'approval_requests.model_id')
+      .selectAll('approval_requests')
+      .select('registered_models.name as model_name')
+      .where('approval_requests.group_id', '=', groupId);
+  }
+  approvals(groupId: string, status?: string) {
+    let q = this.approvalsQuery(groupId).orderBy('approval_requests.requested_at', 'desc').limit(500);
+    if (status) q = q.where('approval_requests.status', '=', status as ApprovalRow['status']);
+    return q.execute();
+  }
+  approvalById(groupId: string, id: string) {
+    return this.approvalsQuery(groupId).where('approval_requests.id', '=', id).executeTakeFirst();
+  }
+  /** Decides a pending request; false when someone else decided first. */
+  async decideApproval(id: string, status: 'approved' | 'rejected', by: string, at: number, comment: string | null): Promise<boolean> {
+    const r = await this.db.kysely
+      .updateTable('approval_requests')
+      .set({ status, decided_by: by, decided_at: at, decision_comment: comment })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Audit entries about a model, its versions (name/N) and aliases (name@alias). */
+  modelAudit(groupId: string, name: string) {
+    return this.db.kysely
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .where('resource_type', 'in', ['registered_model', 'model_version', 'model_alias'])
+      .where((eb) =>
+        eb.or([
+          eb('resource_id', '=', name),
+          eb(sql`substr(resource_id, 1, ${name.length + 1})`, '=', `${name}/`),
+          eb(sql`substr(resource_id, 1, ${name.length + 1})`, '=', `${name}@`),
+        ]),
+      )
+      .orderBy('id', 'desc')
+      .limit(500)
+      .execute();
   }
 
   private target(attrs: typeof MODEL_ATTRIBUTES, idColumn: string, tags: { table: string; idColumn: string } | undefined): FilterTarget {

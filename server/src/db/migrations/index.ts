@@ -3,6 +3,7 @@ import * as m0001 from './0001_auth.js';
 import * as m0002 from './0002_tracking.js';
 import * as m0003 from './0003_logged_models.js';
 import * as m0004 from './0004_registry.js';
+import * as m0005 from './0005_approvals.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_tracking': m0002,
   '0003_logged_models': m0003,
   '0004_registry': m0004,
+  '0005_approvals': m0005,
 };
