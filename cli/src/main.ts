@@ -7,6 +7,7 @@ import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerUserCommands } from './commands/users.js';
 import { registerTrackingCommands } from './commands/tracking.js';
+import { registerModelCommands } from './commands/models.js';
 
 const program = new Command('forja')
   .description('Forja: experiments, models, deployments, lake and jobs in one MLOps platform')
@@ -23,6 +24,7 @@ registerGroupCommands(program);
 registerTokenCommands(program);
 registerUserCommands(program);
 registerTrackingCommands(program);
+registerModelCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,6 @@
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ExperimentPageSchema, ExperimentSchema, OkSchema, RunPageSchema, RunSchema, type Run } from '@forja/contracts';
@@ -9,6 +8,7 @@ import { ForjaApiError, type ForjaClient } from '@forja/client';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
 import { Progress } from '../progress.js';
+import { counting, downloadStorePath, storePathOf } from '../transfer.js';
 
 const CHUNK = 10 * 1024 * 1024;
 const ListSchema = z.object({ rootUri: z.string(), files: z.array(z.object({ path: z.string(), isDir: z.boolean(), size: z.number().nullable() })) });
@@ -128,7 +128,10 @@ export function registerTrackingCommands(program: Command): void {
     .description('Download a file or a directory of the run\'s artifacts, streamed, with a progress bar')
     .action(async (runId: string, artifactPath: string, dest: string | undefined, _o: unknown, cmd: Command) => {
       const client = clientFor(cmd);
-      const n = await download(client, runId, artifactPath.replace(/\/+$/, ''), dest ?? '.');
+      const run = await client.request('GET', `/api/v1/runs/${encodeURIComponent(runId)}`, RunSchema);
+      const root = storePathOf(run.info.artifactUri);
+      if (root === undefined) throw new Error(`Run ${runId} keeps its artifacts at ${run.info.artifactUri}, which this server does not serve.`);
+      const n = await downloadStorePath(client, `${root}/${artifactPath.replace(/^\/+|\/+$/g, '')}`, dest ?? '.');
       process.stdout.write(`Downloaded ${n} file${n === 1 ? '' : 's'}.\n`);
     });
 }
@@ -148,15 +151,6 @@ function walk(local: string): { abs: string; rel: string }[] {
   visit(path.resolve(local), '');
   return out;
 }
-
-/** Counts bytes as they pass, for the progress bar. */
-const counting = (progress: Progress) =>
-  new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      progress.add(chunk.length);
-      done(null, chunk);
-    },
-  });
 
 async function send(client: ForjaClient, url: string, body: Readable, length: number): Promise<Response> {
   const res = await fetch(url, {
@@ -187,25 +181,4 @@ async function uploadFile(client: ForjaClient, runId: string, abs: string, dest:
     await client.request('POST', `/api/v1/uploads/${upload.uploadId}/complete`, z.object({ size: z.number() }), { body: {} });
   }
   progress.finish();
-}
-
-async function download(client: ForjaClient, runId: string, artifactPath: string, dest: string): Promise<number> {
-  const run = encodeURIComponent(runId);
-  const parent = artifactPath.includes('/') ? artifactPath.slice(0, artifactPath.lastIndexOf('/')) : '';
-  const listing = await client.request('GET', `/api/v1/runs/${run}/artifacts`, ListSchema, { query: { path: parent } });
-  const entry = listing.files.find((f) => f.path === artifactPath);
-  if (!entry) throw new Error(`No artifact '${artifactPath}' in run ${runId}.`);
-  if (entry.isDir) {
-    const children = await client.request('GET', `/api/v1/runs/${run}/artifacts`, ListSchema, { query: { path: artifactPath } });
-    let n = 0;
-    for (const c of children.files) n += await download(client, runId, c.path, path.join(dest, path.basename(artifactPath)));
-    return n;
-  }
-  mkdirSync(dest, { recursive: true });
-  const res = await fetch(`${client.baseUrl}/api/v1/runs/${run}/artifacts/file?path=${encodeURIComponent(artifactPath)}`, { headers: { authorization: `Bearer ${client.token ?? ''}` } });
-  if (!res.ok || !res.body) throw ForjaApiError.from(res.status, `HTTP_${res.status}`, `Download of ${artifactPath} failed (${res.status}).`);
-  const progress = new Progress(artifactPath, Number(res.headers.get('content-length')) || undefined);
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), counting(progress), createWriteStream(path.join(dest, path.basename(artifactPath))));
-  progress.finish();
-  return 1;
 }
