@@ -37,7 +37,7 @@ function openSqlite(file: string): Db {
   raw.pragma('busy_timeout = 5000');
   // LIKE is case-sensitive on PostgreSQL; make SQLite agree, as MLflow does (ILIKE is the case-blind one).
   raw.pragma('case_sensitive_like = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   return {
     kysely,
     dialect: 'sqlite',
@@ -73,6 +73,28 @@ function openPostgres(url: string): Db {
       }
     },
     close: () => kysely.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares every query afresh; on the hot paths the same SQL text comes back thousands of
+ * times a second, so keep the prepared statements (bounded, oldest dropped first).
+ */
+function withStatementCache(raw: SQLite.Database, max = 500) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare: (text: string) => {
+      let stmt = cache.get(text);
+      if (stmt) {
+        cache.delete(text);
+      } else {
+        stmt = raw.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
   };
 }
 
