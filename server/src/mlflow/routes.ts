@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { LogBatch as LogBatchInput } from '@forja/contracts';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
 import type { Services } from '../services.js';
@@ -126,11 +127,12 @@ function registerTracking(route: Route, s: Services): void {
   });
   route('POST', 'runs/log-batch', async (req) => {
     const b = input(req, S.LogBatch);
-    await t.logBatch(ctx(req), b.runId, {
-      metrics: b.metrics.map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step ?? 0 })),
-      params: b.params,
-      tags: b.tags,
-    });
+    // MLflow ignores fields it does not know (3.x adds model_id and dataset fields to metrics).
+    const metrics = b.metrics.map((m) => {
+      const { key, value, timestamp, step } = (m ?? {}) as Record<string, unknown>;
+      return { key, value, timestamp, step: step ?? 0 };
+    }) as LogBatchInput['metrics'];
+    await t.logBatch(ctx(req), b.runId, { metrics, params: b.params, tags: b.tags });
   });
   route('POST', 'runs/set-tag', async (req) => {
     const b = input(req, S.SetTag);
