@@ -2,54 +2,24 @@
 // browser and the database. Screenshots go to /tmp so a person can judge the design.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { http, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../../server/src/testing/server.js';
+import type { Page } from 'playwright-core';
+import { http, TEST_ADMIN_PASSWORD, type TestServer } from '../../server/src/testing/server.js';
+import { login as loginAt, newPage as openPage, shot, startHarness, waitFor, type Harness } from './harness.js';
 
-const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
-const CHROMIUM = process.env.FORJA_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = process.env.FORJA_SCREENSHOT_DIR ?? '/tmp';
-
+let harness: Harness;
 let server: TestServer;
-let browser: Browser;
 
 before(async () => {
-  // A missing build must fail loudly: skipping would let a broken UI build pass CI.
-  assert.ok(existsSync(path.join(WEB_DIST, 'index.html')), `${WEB_DIST}/index.html is missing: build the UI first with \`npm run build -w web\``);
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's "chromium" package or set FORJA_TEST_CHROMIUM`);
-  server = await startTestServer({ webDir: WEB_DIST });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  harness = await startHarness();
+  server = harness.server;
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await harness?.close();
 });
 
-async function newPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, deviceScaleFactor: 1 });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  // Each test ends by asserting the app threw nothing uncaught.
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return { context, page, errors };
-}
-
-async function login(page: Page, username: string, password: string) {
-  await page.goto(server.url + '/');
-  await page.waitForURL(/\/login/);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `forja-ui-${name}.png`) });
+const newPage = () => openPage(harness.browser);
+const login = (page: Page, username: string, password: string) => loginAt(page, server.url, username, password);
 
 test('a wrong password shows the server’s message on the login page', async () => {
   const { context, page, errors } = await newPage();
@@ -248,12 +218,3 @@ test('a member who is no system admin sees no Users tab, and a dead session goes
     await context.close();
   }
 });
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

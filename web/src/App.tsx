@@ -1,3 +1,4 @@
+import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes, Link } from 'react-router';
 import { Layout, sections } from './components/Layout';
 import { LoginPage } from './pages/Login';
@@ -8,10 +9,17 @@ import { GroupsPage } from './pages/admin/Groups';
 import { GroupDetailPage } from './pages/admin/GroupDetail';
 import { TokensPage } from './pages/admin/Tokens';
 import { AuditPage } from './pages/admin/Audit';
-import { EmptyState } from './components/ui';
+import { EmptyState, Spinner } from './components/ui';
+import { ExperimentsPage } from './pages/tracking/Experiments';
+import { ExperimentPage } from './pages/tracking/Experiment';
 
-const about: Record<(typeof sections)[number]['path'], { heading: string; purpose: string }> = {
-  '/experiments': { heading: 'Experiment tracking', purpose: 'Track runs with their parameters, metrics, artifacts and models, from the forja SDK or the mlflow client, and compare them side by side.' },
+// The chart pages carry uPlot; loading them on first use keeps it out of every other page's bundle.
+const RunPage = lazy(() => import('./pages/tracking/Run').then((m) => ({ default: m.RunPage })));
+const ComparePage = lazy(() => import('./pages/tracking/Compare').then((m) => ({ default: m.ComparePage })));
+const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
+
+type Placeholder = Exclude<(typeof sections)[number]['path'], '/experiments'>;
+const about: Record<Placeholder, { heading: string; purpose: string }> = {
   '/models': { heading: 'Model registry', purpose: 'Register model versions, move them through stages and approvals, and point aliases at the version in production.' },
   '/deployments': { heading: 'Model deployments', purpose: 'Serve registered models as REST endpoints or file and batch services, and follow their builds, executions and logs.' },
   '/lake': { heading: 'Data lake', purpose: "Browse the group's tables with their versioned writes, read them with safe filters, and import or export data." },
@@ -25,9 +33,15 @@ export function App() {
       <Route path="/login" element={<LoginPage />} />
       <Route element={<Layout />}>
         <Route index element={<Navigate to="/experiments" replace />} />
-        {sections.map((s) => (
-          <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
-        ))}
+        <Route path="/experiments" element={<ExperimentsPage />} />
+        <Route path="/experiments/:id" element={<ExperimentPage />} />
+        <Route path="/runs/:runId" element={later(<RunPage />)} />
+        <Route path="/compare" element={later(<ComparePage />)} />
+        {sections
+          .filter((s): s is Extract<(typeof sections)[number], { path: Placeholder }> => s.path !== '/experiments')
+          .map((s) => (
+            <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
+          ))}
         <Route path="/admin" element={<AdminLayout />}>
           <Route index element={<AdminIndex />} />
           <Route path="users" element={<UsersPage />} />

@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import type { Group, Whoami } from '@forja/contracts';
 import { useClient } from './session';
@@ -13,6 +14,16 @@ export const keys = {
   userPicker: ['users', 'picker'] as const,
   tokens: (group: string | null) => ['tokens', group ?? '@personal'] as const,
   audit: (filter: object) => ['audit', filter] as const,
+  /** Experiment lists are per group: the same search means other rows in another group. */
+  experiments: (group: string | undefined, search: object) => ['experiments', group ?? '', search] as const,
+  experiment: (id: string) => ['experiment', id] as const,
+  /** Metric, param and tag keys seen in a sample of an experiment's runs, for the column chooser. */
+  runKeys: (experimentId: string) => ['runs', experimentId, 'keys'] as const,
+  runs: (experimentId: string, search: object) => ['runs', experimentId, 'search', search] as const,
+  run: (runId: string) => ['run', runId] as const,
+  metricHistory: (runId: string, key: string) => ['run', runId, 'history', key] as const,
+  artifacts: (runId: string, dir: string) => ['run', runId, 'artifacts', dir] as const,
+  artifact: (runId: string, path: string) => ['run', runId, 'artifact', path] as const,
 };
 
 export function useWhoami() {
@@ -51,4 +62,13 @@ export function useAbilities(): Abilities {
   const me = useWhoami();
   const groups = useGroups();
   return abilitiesOf(me.data, groups.data);
+}
+
+export function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
 }

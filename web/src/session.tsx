@@ -6,7 +6,7 @@ import { UNAUTHENTICATED_EVENT } from './auth-events';
 const TOKEN_KEY = 'forja.token';
 const GROUP_KEY = 'forja.group';
 
-function read(key: string): string | undefined {
+export function readStored(key: string): string | undefined {
   try {
     return localStorage.getItem(key) ?? undefined;
   } catch {
@@ -15,12 +15,12 @@ function read(key: string): string | undefined {
   }
 }
 
-function write(key: string, value: string | undefined): void {
+export function writeStored(key: string, value: string | undefined): void {
   try {
     if (value === undefined) localStorage.removeItem(key);
     else localStorage.setItem(key, value);
   } catch {
-    /* see read() */
+    /* see readStored() */
   }
 }
 
@@ -45,28 +45,28 @@ const SessionContext = createContext<Session | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
-  const [token, setToken] = useState(() => read(TOKEN_KEY));
-  const [group, setGroupState] = useState(() => read(GROUP_KEY));
+  const [token, setToken] = useState(() => readStored(TOKEN_KEY));
+  const [group, setGroupState] = useState(() => readStored(GROUP_KEY));
 
   // One client per (token, group): cheap to build, and queries never see a half-switched client.
   const client = useMemo(() => newClient({ token, group }), [token, group]);
 
   const setGroup = useCallback((g: string | undefined) => {
-    write(GROUP_KEY, g);
+    writeStored(GROUP_KEY, g);
     setGroupState(g);
   }, []);
 
   const signIn = useCallback(
     (t: string) => {
       queryClient.clear();
-      write(TOKEN_KEY, t);
+      writeStored(TOKEN_KEY, t);
       setToken(t);
     },
     [queryClient],
   );
 
   const expire = useCallback(() => {
-    write(TOKEN_KEY, undefined);
+    writeStored(TOKEN_KEY, undefined);
     setToken(undefined);
     queryClient.clear();
   }, [queryClient]);

@@ -1,6 +1,12 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   AuditListSchema,
+  ExperimentPageSchema,
+  ExperimentSchema,
+  MetricHistorySchema,
+  RunInfoSchema,
+  RunPageSchema,
+  RunSchema,
   GroupListSchema,
   GroupSchema,
   LoginResponseSchema,
@@ -14,8 +20,14 @@ import {
   UserSchema,
   VersionSchema,
   WhoamiSchema,
+  type ExperimentCreate,
+  type ExperimentSearch,
   type GroupCreate,
+  type LogBatch,
   type Role,
+  type RunCreate,
+  type RunSearch,
+  type RunStatus,
   type TokenCreate,
   type UserCreate,
   type UserUpdate,
@@ -34,6 +46,23 @@ export interface ClientOptions {
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
+/** Bodies that can be sent again on a retry, unlike a stream. */
+type RawBody = string | Blob | ArrayBuffer | Uint8Array<ArrayBuffer>;
+
+/** A directory listing of a run's artifacts; paths are relative to the run's artifact root. */
+export const ArtifactListSchema = z.object({
+  rootUri: z.string(),
+  files: z.array(z.object({ path: z.string(), isDir: z.boolean(), size: z.number().nullable() })),
+});
+export type ArtifactList = z.infer<typeof ArtifactListSchema>;
+export type ArtifactFile = ArtifactList['files'][number];
+const ArtifactUploadedSchema = z.object({ path: z.string(), size: z.number() });
+
+export interface RunUpdate {
+  status?: RunStatus;
+  endTime?: number;
+  runName?: string;
+}
 
 /**
  * The TypeScript SDK. Every response is parsed with the same zod schema the server validates with.
@@ -59,20 +88,26 @@ export class ForjaClient {
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  /** Sends a request and parses the answer with `schema`; throws ForjaApiError on an error status. */
-  async request<S extends z.ZodTypeAny>(method: string, path: string, schema: S, options: { body?: unknown; query?: Query } = {}): Promise<z.infer<S>> {
+  /** Sends a request and returns the response of a success; throws ForjaApiError on an error status. */
+  async send(method: string, path: string, options: { body?: unknown; rawBody?: RawBody; query?: Query; signal?: AbortSignal } = {}): Promise<Response> {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (this.group) headers['x-forja-group'] = this.group;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const init: RequestInit = { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) };
+    let body: RawBody | undefined = options.rawBody;
+    if (body !== undefined) headers['content-type'] = 'application/octet-stream';
+    else if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    const init: RequestInit = { method, headers, body, signal: options.signal };
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
         response = await this.fetchImpl(url, init);
       } catch (err) {
+        if (options.signal?.aborted) throw err;
         if (attempt < this.retries) {
           await sleep(backoff(attempt));
           continue;
@@ -83,20 +118,23 @@ export class ForjaClient {
         await sleep(backoff(attempt));
         continue;
       }
+      if (response.ok) return response;
       const text = await response.text();
-      const data: unknown = text ? safeJson(text) : undefined;
-      if (!response.ok) {
-        const err = (data as { error?: { code?: string; message?: string; details?: unknown; requestId?: string } } | undefined)?.error;
-        throw ForjaApiError.from(
-          response.status,
-          err?.code ?? `HTTP_${response.status}`,
-          err?.message ?? (text.slice(0, 200) || response.statusText),
-          err?.details,
-          err?.requestId ?? response.headers.get('x-request-id') ?? undefined,
-        );
-      }
-      return schema.parse(data);
+      const err = (safeJson(text) as { error?: { code?: string; message?: string; details?: unknown; requestId?: string } } | undefined)?.error;
+      throw ForjaApiError.from(
+        response.status,
+        err?.code ?? `HTTP_${response.status}`,
+        err?.message ?? (text.slice(0, 200) || response.statusText),
+        err?.details,
+        err?.requestId ?? response.headers.get('x-request-id') ?? undefined,
+      );
     }
+  }
+
+  /** Sends a request and parses the answer with `schema`; throws ForjaApiError on an error status. */
+  async request<S extends z.ZodTypeAny>(method: string, path: string, schema: S, options: { body?: unknown; rawBody?: RawBody; query?: Query } = {}): Promise<z.infer<S>> {
+    const text = await (await this.send(method, path, options)).text();
+    return schema.parse(text ? safeJson(text) : undefined);
   }
 
   /** Logs in and keeps the session token for later calls. */
@@ -138,6 +176,51 @@ export class ForjaClient {
     list: async (query: { group?: string; includeRevoked?: boolean } = {}) => (await this.request('GET', '/api/v1/tokens', TokenListSchema, { query })).items,
     create: (token: TokenCreate) => this.request('POST', '/api/v1/tokens', TokenCreatedSchema, { body: token }),
     revoke: (id: string) => this.request('DELETE', `/api/v1/tokens/${enc(id)}`, TokenSchema),
+  };
+
+  /** Experiments of the client's group (X-Forja-Group); ids work across the groups the caller can read. */
+  readonly experiments = {
+    create: (experiment: ExperimentCreate) => this.request('POST', '/api/v1/experiments', ExperimentSchema, { body: experiment }),
+    /** One page; pass the answer's nextPageToken back as pageToken for the next. */
+    search: (search: ExperimentSearch = {}) => this.request('POST', '/api/v1/experiments/search', ExperimentPageSchema, { body: search }),
+    get: (id: string) => this.request('GET', `/api/v1/experiments/${enc(id)}`, ExperimentSchema),
+    getByName: (name: string) => this.request('GET', `/api/v1/experiments/by-name/${enc(name)}`, ExperimentSchema),
+    rename: (id: string, name: string) => this.request('PATCH', `/api/v1/experiments/${enc(id)}`, ExperimentSchema, { body: { name } }),
+    /** Deletes with its runs, restorably; `permanent` on an already deleted one removes it and its artifacts. */
+    delete: (id: string, options: { permanent?: boolean } = {}) =>
+      this.request('DELETE', `/api/v1/experiments/${enc(id)}`, OkSchema, { query: { permanent: options.permanent || undefined } }),
+    restore: (id: string) => this.request('POST', `/api/v1/experiments/${enc(id)}/restore`, OkSchema),
+    setTag: (id: string, key: string, value: string) => this.request('PUT', `/api/v1/experiments/${enc(id)}/tags/${enc(key)}`, OkSchema, { body: { value } }),
+    deleteTag: (id: string, key: string) => this.request('DELETE', `/api/v1/experiments/${enc(id)}/tags/${enc(key)}`, OkSchema),
+  };
+
+  readonly runs = {
+    create: (run: RunCreate) => this.request('POST', '/api/v1/runs', RunSchema, { body: run }),
+    /**
+     * One page of runs. `columns` (e.g. ["metrics.acc", "params.lr"]) makes the server return only
+     * those keys, which keeps pages small when runs log hundreds of metrics.
+     */
+    search: (search: RunSearch) => this.request('POST', '/api/v1/runs/search', RunPageSchema, { body: search }),
+    get: (runId: string) => this.request('GET', `/api/v1/runs/${enc(runId)}`, RunSchema),
+    update: (runId: string, patch: RunUpdate) => this.request('PATCH', `/api/v1/runs/${enc(runId)}`, RunInfoSchema, { body: patch }),
+    delete: (runId: string, options: { permanent?: boolean } = {}) =>
+      this.request('DELETE', `/api/v1/runs/${enc(runId)}`, OkSchema, { query: { permanent: options.permanent || undefined } }),
+    restore: (runId: string) => this.request('POST', `/api/v1/runs/${enc(runId)}/restore`, OkSchema),
+    /** Metrics, params and tags in one transaction. */
+    logBatch: (runId: string, batch: LogBatch) => this.request('POST', `/api/v1/runs/${enc(runId)}/batch`, OkSchema, { body: batch }),
+    deleteTag: (runId: string, key: string) => this.request('DELETE', `/api/v1/runs/${enc(runId)}/tags/${enc(key)}`, OkSchema),
+    /** Every logged value of a metric by step; without maxResults the whole history in one answer. NaN arrives as "NaN". */
+    metricHistory: (runId: string, key: string, query: { maxResults?: number; pageToken?: string } = {}) =>
+      this.request('GET', `/api/v1/runs/${enc(runId)}/metrics/${enc(key)}/history`, MetricHistorySchema, { query }),
+    /** One directory of the run's artifacts ('' is the root). */
+    listArtifacts: (runId: string, path = '') => this.request('GET', `/api/v1/runs/${enc(runId)}/artifacts`, ArtifactListSchema, { query: { path } }),
+    /** Where an artifact downloads from; the request needs this client's Authorization header, so use downloadArtifact from code. */
+    artifactUrl: (runId: string, path: string) => `${this.baseUrl}/api/v1/runs/${enc(runId)}/artifacts/file?path=${enc(path)}`,
+    /** The artifact's response, body unread, so callers can stream it, read a prefix or take a Blob. */
+    downloadArtifact: (runId: string, path: string, options: { signal?: AbortSignal } = {}) =>
+      this.send('GET', `/api/v1/runs/${enc(runId)}/artifacts/file`, { query: { path }, signal: options.signal }),
+    uploadArtifact: (runId: string, path: string, body: RawBody) =>
+      this.request('PUT', `/api/v1/runs/${enc(runId)}/artifacts/file`, ArtifactUploadedSchema, { rawBody: body, query: { path } }),
   };
 
   audit(query: { group?: string; actor?: string; action?: string; limit?: number; pageToken?: string } = {}) {

@@ -1,2 +1,2 @@
-export { ForjaClient, type ClientOptions } from './client.js';
+export { ForjaClient, ArtifactListSchema, type ArtifactFile, type ArtifactList, type ClientOptions, type RunUpdate } from './client.js';
 export * from './errors.js';

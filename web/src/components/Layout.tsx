@@ -26,6 +26,9 @@ export const sections = [
   { path: '/monitoring', label: 'Monitoring', icon: PulseIcon },
 ] as const;
 
+/** Pages reached from a section that live outside its path, yet belong to it in the navigation. */
+const alsoActive: Partial<Record<(typeof sections)[number]['path'], string[]>> = { '/experiments': ['/runs/', '/compare'] };
+
 /** The signed-in shell: top bar, navigation and the page. Sends anyone without a session to /login. */
 export function Layout() {
   const { token } = useSession();
@@ -65,7 +68,7 @@ export function Layout() {
           <ul>
             {sections.map(({ path, label, icon: Icon }) => (
               <li key={path}>
-                <NavLink to={path} className="nav-item">
+                <NavLink to={path} className={({ isActive }) => `nav-item${isActive || alsoActive[path]?.some((p) => location.pathname.startsWith(p)) ? ' active' : ''}`}>
                   <Icon />
                   <span>{label}</span>
                 </NavLink>

@@ -23,7 +23,7 @@ export function Button({
   );
 }
 
-type Tone = 'neutral' | 'accent' | 'green' | 'red' | 'amber' | 'blue';
+export type Tone = 'neutral' | 'accent' | 'green' | 'red' | 'amber' | 'blue';
 
 export function Badge({ tone = 'neutral', children, title }: { tone?: Tone; children: ReactNode; title?: string }) {
   return (

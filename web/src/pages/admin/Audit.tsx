@@ -1,22 +1,13 @@
-import { Fragment, useEffect, useState } from 'react';
+import { Fragment, useState } from 'react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import type { AuditEntry } from '@forja/contracts';
 import { useClient } from '../../session';
-import { keys, useAbilities } from '../../hooks';
+import { keys, useAbilities, useDebounced } from '../../hooks';
 import { Badge, Button, EmptyState, ErrorText, Spinner, Time } from '../../components/ui';
 import { ChevronDownIcon } from '../../components/icons';
 
 // Actions the server records today; the filter still accepts any text for actions added later.
 const knownActions = ['user.create', 'user.update', 'group.create', 'group.update', 'group.delete', 'member.add', 'member.update', 'member.remove', 'token.create', 'token.revoke'];
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
 
 const actionTone = (action: string) =>
   action.endsWith('.delete') || action.endsWith('.revoke') || action.endsWith('.remove') ? 'red' : action.endsWith('.create') || action.endsWith('.add') ? 'green' : 'blue';

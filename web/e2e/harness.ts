@@ -1,0 +1,66 @@
+// What every browser test needs: the real server serving the built UI, Debian's Chromium, and a
+// few helpers. Screenshots go to /tmp so a person can judge the design.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../../server/src/testing/server.js';
+
+const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const CHROMIUM = process.env.FORJA_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = process.env.FORJA_SCREENSHOT_DIR ?? '/tmp';
+
+export interface Harness {
+  server: TestServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  // A missing build must fail loudly: skipping would let a broken UI build pass CI.
+  assert.ok(existsSync(path.join(WEB_DIST, 'index.html')), `${WEB_DIST}/index.html is missing: build the UI first with \`npm run build -w web\``);
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's "chromium" package or set FORJA_TEST_CHROMIUM`);
+  const server = await startTestServer({ webDir: WEB_DIST });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  return {
+    server,
+    browser,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  // Each test ends by asserting the app threw nothing uncaught.
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return { context, page, errors };
+}
+
+export async function login(page: Page, serverUrl: string, username: string, password: string) {
+  await page.goto(serverUrl + '/');
+  await page.waitForURL(/\/login/);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `forja-ui-${name}.png`) });
+
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,70 @@
+import { Link, useParams } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { useClient } from '../../session';
+import { keys } from '../../hooks';
+import { Badge, EmptyState, ErrorText, Spinner, Time } from '../../components/ui';
+import { ChevronLeftIcon } from '../../components/icons';
+import { isSystemTag, NOTE_TAG, tagValue } from './format';
+import { RunsSection } from './RunsTable';
+
+export function ExperimentPage() {
+  const { id = '' } = useParams();
+  const client = useClient();
+  const experiment = useQuery({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) });
+
+  if (experiment.isPending) return <Spinner />;
+  if (experiment.isError) {
+    return (
+      <div className="page">
+        <Link to="/experiments" className="back-link">
+          <ChevronLeftIcon size={14} /> Experiments
+        </Link>
+        <div className="card">
+          <EmptyState title="This experiment cannot be shown">
+            <ErrorText error={experiment.error} />
+          </EmptyState>
+        </div>
+      </div>
+    );
+  }
+
+  const e = experiment.data;
+  const note = tagValue(e.tags, NOTE_TAG);
+  const tags = e.tags.filter((t) => !isSystemTag(t.key));
+  return (
+    <div className="page page-wide" data-testid="experiment-page">
+      <Link to="/experiments" className="back-link">
+        <ChevronLeftIcon size={14} /> Experiments
+      </Link>
+      <header className="detail-header">
+        <div>
+          <h1 className="detail-title">
+            {e.name} {e.lifecycleStage === 'deleted' && <Badge tone="red">deleted</Badge>}
+          </h1>
+          <div className="detail-meta muted">
+            <span>
+              ID <span className="mono">{e.experimentId}</span>
+            </span>
+            <span>
+              Created <Time at={e.creationTime} />
+            </span>
+            <span>Group {e.group}</span>
+          </div>
+          {note && <p className="detail-note">{note}</p>}
+          {tags.length > 0 && (
+            <div className="tag-list detail-tags">
+              {tags.map((t) => (
+                <Badge key={t.key} title={`${t.key}=${t.value}`}>
+                  <span className="tag-key">{t.key}</span>
+                  {t.value && <span className="tag-value">{t.value}</span>}
+                </Badge>
+              ))}
+            </div>
+          )}
+        </div>
+      </header>
+      {/* Keyed so column choices, selection and scroll start fresh for each experiment. */}
+      <RunsSection key={e.experimentId} experimentId={e.experimentId} />
+    </div>
+  );
+}

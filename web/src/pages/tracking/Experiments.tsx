@@ -1,0 +1,259 @@
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import type { Experiment, ViewType } from '@forja/contracts';
+import { useClient, useSession } from '../../session';
+import { keys, useDebounced } from '../../hooks';
+import { Badge, Button, ConfirmDialog, Dialog, EmptyState, ErrorText, Field, PageHeader, Spinner, Time } from '../../components/ui';
+import { FlaskIcon, PlusIcon } from '../../components/icons';
+import { isSystemTag, NOTE_TAG, tagValue } from './format';
+import { quoteLiteral } from './filters';
+
+const PAGE = 100;
+/** The server's Default experiment, which runs logged without an experiment land in; it cannot be deleted. */
+const DEFAULT_EXPERIMENT_ID = '0';
+const SHOWN_TAGS = 4;
+
+export function ExperimentsPage() {
+  const client = useClient();
+  const { group } = useSession();
+  const queryClient = useQueryClient();
+  const [search, setSearch] = useState('');
+  const [showDeleted, setShowDeleted] = useState(false);
+  const [creating, setCreating] = useState(false);
+  const [deleting, setDeleting] = useState<Experiment | null>(null);
+  const name = useDebounced(search.trim(), 250);
+
+  const request = {
+    filter: name ? `name ILIKE ${quoteLiteral(`%${name}%`)}` : undefined,
+    viewType: (showDeleted ? 'ALL' : 'ACTIVE_ONLY') as ViewType,
+  };
+  const experiments = useInfiniteQuery({
+    queryKey: keys.experiments(group, request),
+    queryFn: ({ pageParam }) => client.experiments.search({ ...request, maxResults: PAGE, pageToken: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextPageToken,
+    enabled: Boolean(group),
+  });
+
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['experiments'] });
+  const remove = useMutation({
+    mutationFn: (id: string) => client.experiments.delete(id),
+    onSuccess: async () => {
+      await refresh();
+      setDeleting(null);
+    },
+  });
+  const restore = useMutation({ mutationFn: (id: string) => client.experiments.restore(id), onSuccess: refresh });
+
+  const rows = experiments.data?.pages.flatMap((p) => p.experiments) ?? [];
+
+  return (
+    <div className="page" data-testid="section-experiments">
+      <PageHeader
+        title="Experiments"
+        description={group ? <>Runs with their parameters, metrics and artifacts, in group <strong>{group}</strong></> : undefined}
+        actions={
+          group && (
+            <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-experiment">
+              <PlusIcon size={14} /> New experiment
+            </Button>
+          )
+        }
+      />
+      {!group ? (
+        <div className="card">
+          <EmptyState icon={<FlaskIcon size={26} />} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
+            Experiments belong to a group. Create one, or ask a group admin to add you.
+          </EmptyState>
+        </div>
+      ) : (
+        <>
+          <div className="filters" role="search">
+            <input type="search" aria-label="Search experiments by name" placeholder="Search by name" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="experiments-search" />
+            <label className="checkbox checkbox-inline">
+              <input type="checkbox" checked={showDeleted} onChange={(e) => setShowDeleted(e.target.checked)} data-testid="show-deleted" />
+              <span>Show deleted</span>
+            </label>
+            <div className="toolbar-spacer" />
+            {experiments.isSuccess && (
+              <span className="muted">
+                {rows.length}
+                {experiments.hasNextPage ? '+' : ''} experiment{rows.length === 1 ? '' : 's'}
+              </span>
+            )}
+          </div>
+          <ErrorText error={restore.error} />
+          <div className="card table-card">
+            {experiments.isPending ? (
+              <Spinner />
+            ) : experiments.isError ? (
+              <div className="card-pad">
+                <ErrorText error={experiments.error} />
+              </div>
+            ) : rows.length === 0 ? (
+              <EmptyState
+                icon={<FlaskIcon size={26} />}
+                title={name ? `No experiment matches “${name}”` : 'No experiments yet'}
+                action={!name && <Button variant="primary" onClick={() => setCreating(true)}>Create an experiment</Button>}
+              >
+                {name ? 'Try another part of the name.' : 'Create one here, or log runs from the forja SDK or the mlflow client; their experiments appear here.'}
+              </EmptyState>
+            ) : (
+              <table className="table" data-testid="experiments-table">
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>ID</th>
+                    <th>Created</th>
+                    <th>Last updated</th>
+                    <th>Tags</th>
+                    <th className="col-actions">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((e) => (
+                    <ExperimentRow
+                      key={e.experimentId}
+                      experiment={e}
+                      onDelete={() => setDeleting(e)}
+                      onRestore={() => restore.mutate(e.experimentId)}
+                      restoring={restore.isPending && restore.variables === e.experimentId}
+                    />
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </div>
+          {experiments.hasNextPage && (
+            <div className="load-more">
+              <Button onClick={() => void experiments.fetchNextPage()} pending={experiments.isFetchingNextPage}>
+                Load more
+              </Button>
+            </div>
+          )}
+        </>
+      )}
+      <CreateExperimentDialog open={creating} onClose={() => setCreating(false)} />
+      <ConfirmDialog
+        open={deleting !== null}
+        title="Delete experiment"
+        confirmLabel="Delete"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => deleting && remove.mutate(deleting.experimentId)}
+        onClose={() => {
+          remove.reset();
+          setDeleting(null);
+        }}
+      >
+        Delete <strong>{deleting?.name}</strong> and its runs? You can restore it later from “Show deleted”; its artifacts are kept until it is deleted permanently.
+      </ConfirmDialog>
+    </div>
+  );
+}
+
+function ExperimentRow({ experiment: e, onDelete, onRestore, restoring }: { experiment: Experiment; onDelete: () => void; onRestore: () => void; restoring: boolean }) {
+  const deleted = e.lifecycleStage === 'deleted';
+  const note = tagValue(e.tags, NOTE_TAG);
+  const tags = e.tags.filter((t) => !isSystemTag(t.key));
+  return (
+    <tr data-testid={`experiment-row-${e.name}`} className={deleted ? 'row-muted' : undefined}>
+      <td className="cell-name">
+        <Link to={`/experiments/${encodeURIComponent(e.experimentId)}`} className="cell-link">
+          {e.name}
+        </Link>
+        {deleted && (
+          <>
+            {' '}
+            <Badge tone="red">deleted</Badge>
+          </>
+        )}
+        {note && (
+          <div className="cell-secondary cell-ellipsis" title={note}>
+            {note}
+          </div>
+        )}
+      </td>
+      <td className="mono muted">{e.experimentId}</td>
+      <td>
+        <Time at={e.creationTime} />
+      </td>
+      <td>
+        <Time at={e.lastUpdateTime} />
+      </td>
+      <td>
+        <div className="tag-list">
+          {tags.slice(0, SHOWN_TAGS).map((t) => (
+            <Badge key={t.key} title={`${t.key}=${t.value}`}>
+              <span className="tag-key">{t.key}</span>
+              {t.value && <span className="tag-value">{t.value}</span>}
+            </Badge>
+          ))}
+          {tags.length > SHOWN_TAGS && <span className="muted small">+{tags.length - SHOWN_TAGS}</span>}
+          {tags.length === 0 && <span className="muted">—</span>}
+        </div>
+      </td>
+      <td className="col-actions">
+        {deleted ? (
+          <Button size="sm" onClick={onRestore} pending={restoring} aria-label={`Restore ${e.name}`}>
+            Restore
+          </Button>
+        ) : (
+          e.experimentId !== DEFAULT_EXPERIMENT_ID && (
+            <Button size="sm" variant="ghost" className="text-danger" onClick={onDelete} aria-label={`Delete ${e.name}`}>
+              Delete
+            </Button>
+          )
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function CreateExperimentDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const create = useMutation({
+    mutationFn: () => client.experiments.create({ name: name.trim(), tags: description.trim() ? [{ key: NOTE_TAG, value: description.trim() }] : [] }),
+    onSuccess: (e) => {
+      void queryClient.invalidateQueries({ queryKey: ['experiments'] });
+      close();
+      navigate(`/experiments/${encodeURIComponent(e.experimentId)}`);
+    },
+  });
+  const close = () => {
+    setName('');
+    setDescription('');
+    create.reset();
+    onClose();
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <Dialog open={open} onClose={close} title="New experiment" testId="create-experiment-dialog">
+      <form onSubmit={submit} className="form">
+        <Field label="Name" htmlFor="ne-name" hint="Unique in the group. The SDKs find it by this name.">
+          <input id="ne-name" required autoFocus maxLength={500} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. churn-gbm" />
+        </Field>
+        <Field label="Description" htmlFor="ne-description">
+          <textarea id="ne-description" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
+        </Field>
+        <ErrorText error={create.error} />
+        <div className="dialog-footer">
+          <Button onClick={close}>Cancel</Button>
+          <Button type="submit" variant="primary" pending={create.isPending}>
+            Create experiment
+          </Button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
