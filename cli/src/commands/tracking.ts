@@ -2,8 +2,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { ExperimentPageSchema, ExperimentSchema, OkSchema, RunPageSchema, RunSchema, type Run } from '@forja/contracts';
+import { ArtifactListSchema, ExperimentPageSchema, ExperimentSchema, OkSchema, RunPageSchema, RunSchema, UploadCompletedSchema, UploadStateSchema, type Run } from '@forja/contracts';
 import { ForjaApiError, type ForjaClient } from '@forja/client';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
@@ -11,8 +10,6 @@ import { Progress } from '../progress.js';
 import { counting, downloadStorePath, storePathOf } from '../transfer.js';
 
 const CHUNK = 10 * 1024 * 1024;
-const ListSchema = z.object({ rootUri: z.string(), files: z.array(z.object({ path: z.string(), isDir: z.boolean(), size: z.number().nullable() })) });
-const UploadSchema = z.object({ uploadId: z.string(), received: z.number() });
 
 const metric = (run: Run, key: string) => run.data.metrics.find((m) => m.key === key)?.value ?? null;
 
@@ -109,7 +106,7 @@ export function registerTrackingCommands(program: Command): void {
     .description('List a directory of the run\'s artifacts')
     .option('--json', 'print JSON')
     .action(async (runId: string, dir: string | undefined, _o: unknown, cmd: Command) => {
-      const list = await clientFor(cmd).request('GET', `/api/v1/runs/${encodeURIComponent(runId)}/artifacts`, ListSchema, { query: { path: dir ?? '' } });
+      const list = await clientFor(cmd).request('GET', `/api/v1/runs/${encodeURIComponent(runId)}/artifacts`, ArtifactListSchema, { query: { path: dir ?? '' } });
       printList(list.files, [{ header: 'path', value: (f) => f.path + (f.isDir ? '/' : '') }, { header: 'size', value: (f) => f.size }], jsonOf(cmd));
     });
   artifacts
@@ -173,12 +170,12 @@ async function uploadFile(client: ForjaClient, runId: string, abs: string, dest:
   if (size <= CHUNK) {
     await send(client, `${client.baseUrl}/api/v1/runs/${run}/artifacts/file?path=${encodeURIComponent(dest)}`, createReadStream(abs).pipe(counting(progress)), size);
   } else {
-    const upload = await client.request('POST', `/api/v1/runs/${run}/uploads`, UploadSchema, { body: { path: dest, size } });
+    const upload = await client.request('POST', `/api/v1/runs/${run}/uploads`, UploadStateSchema, { body: { path: dest, size } });
     for (let offset = 0; offset < size; offset += CHUNK) {
       const end = Math.min(size, offset + CHUNK);
       await send(client, `${client.baseUrl}/api/v1/uploads/${upload.uploadId}?offset=${offset}`, createReadStream(abs, { start: offset, end: end - 1 }).pipe(counting(progress)), end - offset);
     }
-    await client.request('POST', `/api/v1/uploads/${upload.uploadId}/complete`, z.object({ size: z.number() }), { body: {} });
+    await client.request('POST', `/api/v1/uploads/${upload.uploadId}/complete`, UploadCompletedSchema, { body: {} });
   }
   progress.finish();
 }

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import {
+  ArtifactListSchema,
+  ArtifactUploadedSchema,
+  type ArtifactFile,
+  type ArtifactList,
   AuditListSchema,
   ExperimentPageSchema,
   ExperimentSchema,
@@ -49,14 +53,6 @@ type Query = Record<string, string | number | boolean | undefined>;
 /** Bodies that can be sent again on a retry, unlike a stream. */
 type RawBody = string | Blob | ArrayBuffer | Uint8Array<ArrayBuffer>;
 
-/** A directory listing of a run's artifacts; paths are relative to the run's artifact root. */
-export const ArtifactListSchema = z.object({
-  rootUri: z.string(),
-  files: z.array(z.object({ path: z.string(), isDir: z.boolean(), size: z.number().nullable() })),
-});
-export type ArtifactList = z.infer<typeof ArtifactListSchema>;
-export type ArtifactFile = ArtifactList['files'][number];
-const ArtifactUploadedSchema = z.object({ path: z.string(), size: z.number() });
 
 export interface RunUpdate {
   status?: RunStatus;

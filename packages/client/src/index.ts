@@ -1,2 +1,3 @@
-export { ForjaClient, ArtifactListSchema, type ArtifactFile, type ArtifactList, type ClientOptions, type RunUpdate } from './client.js';
+export { ForjaClient, type ClientOptions, type RunUpdate } from './client.js';
+export { ArtifactListSchema, type ArtifactFile, type ArtifactList } from '@forja/contracts';
 export * from './errors.js';

@@ -159,3 +159,16 @@ export type RunSearch = z.input<typeof RunSearchSchema>;
 export const RunPageSchema = z.object({ runs: z.array(RunSchema), nextPageToken: z.string().optional() });
 
 export const MetricHistorySchema = z.object({ metrics: z.array(MetricSchema), nextPageToken: z.string().optional() });
+
+/** A directory listing of a run's artifacts; paths are relative to the run's artifact root. */
+export const ArtifactListSchema = z.object({
+  rootUri: z.string(),
+  files: z.array(z.object({ path: z.string(), isDir: z.boolean(), size: z.number().nullable() })),
+});
+export type ArtifactList = z.infer<typeof ArtifactListSchema>;
+export type ArtifactFile = ArtifactList['files'][number];
+export const ArtifactUploadedSchema = z.object({ path: z.string(), size: z.number() });
+
+/** A resumable chunked upload: how much of it has arrived. */
+export const UploadStateSchema = z.object({ uploadId: z.string(), runId: z.string(), path: z.string(), received: z.number(), size: z.number().nullable() });
+export const UploadCompletedSchema = z.object({ path: z.string(), size: z.number(), sha256: z.string() });

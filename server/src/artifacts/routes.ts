@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { z } from 'zod';
+import { ArtifactListSchema, UploadCompletedSchema, UploadStateSchema } from '@forja/contracts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { contextOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
@@ -78,13 +79,9 @@ export function registerArtifactRoutes(app: App, s: Services): void {
   // Native: a run's artifacts by run id.
   const RunParams = z.object({ runId: z.string().max(256) }).strict();
   const PathQuery = z.object({ path: z.string().max(2000).default('') }).strict();
-  const ListSchema = z.object({
-    rootUri: z.string(),
-    files: z.array(z.object({ path: z.string(), isDir: z.boolean(), size: z.number().nullable() })),
-  });
   app.get(
     '/api/v1/runs/:runId/artifacts',
-    { config: cfg, schema: { tags: ['artifacts'], summary: "List a directory of a run's artifacts", params: RunParams, querystring: PathQuery, response: { 200: ListSchema } } },
+    { config: cfg, schema: { tags: ['artifacts'], summary: "List a directory of a run's artifacts", params: RunParams, querystring: PathQuery, response: { 200: ArtifactListSchema } } },
     async (req) => a.listRun(contextOf(req), req.params.runId, req.query.path),
   );
   app.get(
@@ -97,7 +94,6 @@ export function registerArtifactRoutes(app: App, s: Services): void {
     },
   );
   const UploadParams = z.object({ uploadId: z.string().max(64) }).strict();
-  const UploadState = z.object({ uploadId: z.string(), runId: z.string(), path: z.string(), received: z.number(), size: z.number().nullable() });
   const u = s.uploads;
   app.post(
     '/api/v1/runs/:runId/uploads',
@@ -108,12 +104,12 @@ export function registerArtifactRoutes(app: App, s: Services): void {
         summary: 'Start a resumable chunked upload of one artifact file',
         params: RunParams,
         body: z.object({ path: z.string().min(1).max(2000), size: z.number().int().nonnegative().optional() }).strict(),
-        response: { 201: UploadState },
+        response: { 201: UploadStateSchema },
       },
     },
     async (req, reply) => reply.status(201).send(await u.start(contextOf(req), req.params.runId, req.body.path, req.body.size)),
   );
-  app.get('/api/v1/uploads/:uploadId', { config: cfg, schema: { tags: ['artifacts'], summary: 'How much of an upload has arrived', params: UploadParams, response: { 200: UploadState } } }, async (req) =>
+  app.get('/api/v1/uploads/:uploadId', { config: cfg, schema: { tags: ['artifacts'], summary: 'How much of an upload has arrived', params: UploadParams, response: { 200: UploadStateSchema } } }, async (req) =>
     u.status(contextOf(req), req.params.uploadId),
   );
   app.post(
@@ -125,7 +121,7 @@ export function registerArtifactRoutes(app: App, s: Services): void {
         summary: 'Finish an upload: checks size (and SHA-256) and makes the file visible',
         params: UploadParams,
         body: z.object({ sha256: z.string().regex(/^[a-fA-F0-9]{64}$/).optional() }).strict(),
-        response: { 200: z.object({ path: z.string(), size: z.number(), sha256: z.string() }) },
+        response: { 200: UploadCompletedSchema },
       },
     },
     async (req) => u.complete(contextOf(req), req.params.uploadId, req.body.sha256),
@@ -142,7 +138,7 @@ export function registerArtifactRoutes(app: App, s: Services): void {
       '/api/v1/uploads/:uploadId',
       {
         config: cfg,
-        schema: { tags: ['artifacts'], summary: 'Append one chunk (raw body) at ?offset=', params: UploadParams, querystring: z.object({ offset: z.coerce.number().int().nonnegative() }).strict(), response: { 200: UploadState } },
+        schema: { tags: ['artifacts'], summary: 'Append one chunk (raw body) at ?offset=', params: UploadParams, querystring: z.object({ offset: z.coerce.number().int().nonnegative() }).strict(), response: { 200: UploadStateSchema } },
       },
       async (req) => u.append(contextOf(req), req.params.uploadId, req.query.offset, req.body as Readable),
     );
