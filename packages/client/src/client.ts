@@ -24,6 +24,20 @@ import {
   UserSchema,
   VersionSchema,
   WhoamiSchema,
+  ApprovalListSchema,
+  ApprovalRequestSchema,
+  ModelVersionPageSchema,
+  ModelVersionSchema,
+  RegisteredModelPageSchema,
+  RegisteredModelSchema,
+  RegistrySettingsSchema,
+  TimelineSchema,
+  TransitionResultSchema,
+  type ModelSearch,
+  type ModelVersionCreate,
+  type RegisteredModelCreate,
+  type RegistrySettings,
+  type Stage,
   type ExperimentCreate,
   type ExperimentSearch,
   type GroupCreate,
@@ -217,6 +231,30 @@ export class ForjaClient {
       this.send('GET', `/api/v1/runs/${enc(runId)}/artifacts/file`, { query: { path }, signal: options.signal }),
     uploadArtifact: (runId: string, path: string, body: RawBody) =>
       this.request('PUT', `/api/v1/runs/${enc(runId)}/artifacts/file`, ArtifactUploadedSchema, { rawBody: body, query: { path } }),
+  };
+
+  /** The group's model registry (registered models, versions, stages, aliases, approvals). */
+  readonly models = {
+    create: (model: RegisteredModelCreate) => this.request('POST', '/api/v1/models', RegisteredModelSchema, { body: model }),
+    search: (query: ModelSearch = {}) => this.request('POST', '/api/v1/models/search', RegisteredModelPageSchema, { body: query }),
+    get: (name: string) => this.request('GET', `/api/v1/models/${enc(name)}`, RegisteredModelSchema),
+    update: (name: string, patch: { newName?: string; description?: string }) => this.request('PATCH', `/api/v1/models/${enc(name)}`, RegisteredModelSchema, { body: patch }),
+    delete: (name: string) => this.request('DELETE', `/api/v1/models/${enc(name)}`, OkSchema),
+    createVersion: (name: string, version: ModelVersionCreate) => this.request('POST', `/api/v1/models/${enc(name)}/versions`, ModelVersionSchema, { body: version }),
+    getVersion: (name: string, version: string | number) => this.request('GET', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`, ModelVersionSchema),
+    searchVersions: (query: ModelSearch = {}) => this.request('POST', '/api/v1/model-versions/search', ModelVersionPageSchema, { body: query }),
+    /** Moves a version, or opens an approval request when the group gates that stage (see `approvalRequest`). */
+    transition: (name: string, version: string | number, stage: Stage, options: { archiveExistingVersions?: boolean; comment?: string } = {}) =>
+      this.request('POST', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}/transition`, TransitionResultSchema, { body: { stage, archiveExistingVersions: options.archiveExistingVersions ?? false, comment: options.comment } }),
+    setAlias: (name: string, alias: string, version: string | number) => this.request('PUT', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, OkSchema, { body: { version: String(version) } }),
+    deleteAlias: (name: string, alias: string) => this.request('DELETE', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, OkSchema),
+    /** models:/name/3, models:/name/Production, models:/name/latest or models:/name@alias. */
+    resolve: (uri: string) => this.request('GET', '/api/v1/models/resolve', ModelVersionSchema, { query: { uri } }),
+    timeline: (name: string) => this.request('GET', `/api/v1/models/${enc(name)}/timeline`, TimelineSchema),
+    settings: () => this.request('GET', '/api/v1/registry/settings', RegistrySettingsSchema),
+    updateSettings: (settings: RegistrySettings) => this.request('PUT', '/api/v1/registry/settings', RegistrySettingsSchema, { body: settings }),
+    approvals: async (status?: 'pending' | 'approved' | 'rejected' | 'cancelled') => (await this.request('GET', '/api/v1/approvals', ApprovalListSchema, { query: { status } })).items,
+    decide: (id: string, decision: 'approve' | 'reject', comment?: string) => this.request('POST', `/api/v1/approvals/${enc(id)}/decision`, ApprovalRequestSchema, { body: { decision, comment } }),
   };
 
   audit(query: { group?: string; actor?: string; action?: string; limit?: number; pageToken?: string } = {}) {
