@@ -2,9 +2,9 @@ import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import { Badge, EmptyState, ErrorText, Spinner, Time } from '../../components/ui';
+import { Badge, Spinner, Time } from '../../components/ui';
 import { ChevronLeftIcon } from '../../components/icons';
-import { isSystemTag, NOTE_TAG, tagValue } from './format';
+import { isSystemTag, LoadFailed, NOTE_TAG, tagValue } from './format';
 import { RunsSection } from './RunsTable';
 
 export function ExperimentPage() {
@@ -13,20 +13,7 @@ export function ExperimentPage() {
   const experiment = useQuery({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) });
 
   if (experiment.isPending) return <Spinner />;
-  if (experiment.isError) {
-    return (
-      <div className="page">
-        <Link to="/experiments" className="back-link">
-          <ChevronLeftIcon size={14} /> Experiments
-        </Link>
-        <div className="card">
-          <EmptyState title="This experiment cannot be shown">
-            <ErrorText error={experiment.error} />
-          </EmptyState>
-        </div>
-      </div>
-    );
-  }
+  if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" error={experiment.error} />;
 
   const e = experiment.data;
   const note = tagValue(e.tags, NOTE_TAG);

@@ -6,7 +6,7 @@ import { useClient } from '../../session';
 import { keys } from '../../hooks';
 import { Badge, Button, EmptyState, ErrorText, Spinner, Time, relativeTime } from '../../components/ui';
 import { ChevronLeftIcon, CloseIcon } from '../../components/icons';
-import { formatDuration, formatMetric, isSystemTag, NOTE_TAG, runDuration, SERIES_COLORS, StatusBadge, tagValue } from './format';
+import { formatDuration, formatMetric, isSystemTag, LoadFailed, NOTE_TAG, runDuration, SERIES_COLORS, StatusBadge, tagValue } from './format';
 import { MetricChart, XModeToggle, type ChartSeries, type XMode } from './MetricChart';
 import { ArtifactBrowser } from './Artifacts';
 
@@ -37,20 +37,7 @@ export function RunPage() {
   const experiment = useQuery({ queryKey: keys.experiment(experimentId ?? ''), queryFn: () => client.experiments.get(experimentId!), enabled: experimentId !== undefined });
 
   if (run.isPending) return <Spinner />;
-  if (run.isError) {
-    return (
-      <div className="page">
-        <Link to="/experiments" className="back-link">
-          <ChevronLeftIcon size={14} /> Experiments
-        </Link>
-        <div className="card">
-          <EmptyState title="This run cannot be shown">
-            <ErrorText error={run.error} />
-          </EmptyState>
-        </div>
-      </div>
-    );
-  }
+  if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} />;
 
   const r = run.data;
   const info = r.info;
