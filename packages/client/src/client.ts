@@ -2,8 +2,6 @@ import { z } from 'zod';
 import {
   ArtifactListSchema,
   ArtifactUploadedSchema,
-  type ArtifactFile,
-  type ArtifactList,
   AuditListSchema,
   ExperimentPageSchema,
   ExperimentSchema,
