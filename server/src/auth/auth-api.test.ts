@@ -261,6 +261,11 @@ for (const dialect of DIALECTS) {
       assert.ok(Math.abs(entry.at - Date.now()) < 60_000);
       const plain = await makeUser('pete');
       assert.equal((await call('GET', '/api/v1/audit', { token: plain })).status, 403);
+      const failed = await call('GET', '/api/v1/audit?action=auth.login_failed', { token: admin });
+      assert.ok(failed.body.items.some((e: { resourceId: string; actor: string }) => e.resourceId === 'target' && e.actor === '(anonymous)'), 'failed logins are audited');
+      assert.ok((await call('GET', '/api/v1/audit?action=auth.login_limited', { token: admin })).body.items.length >= 1, 'rate-limited attempts too');
+      const logins = await call('GET', '/api/v1/audit?action=auth.login&actor=admin', { token: admin });
+      assert.ok(logins.body.items.length >= 1);
       const tokenEntries = await call('GET', '/api/v1/audit?action=token.create', { token: admin });
       assert.ok(!JSON.stringify(tokenEntries.body).match(/fj[pvg]_[A-Za-z0-9]{40}/), 'no secret in the audit log');
     });

@@ -45,3 +45,8 @@ export const systemContext: RequestContext = {
   ip: null,
   requestId: null,
 };
+
+/** For recording what an unauthenticated caller tried (a failed login). */
+export function anonymousContext(ip: string | null, requestId: string | null): RequestContext {
+  return { principal: { ...systemContext.principal, kind: 'user', name: '(anonymous)', isAdmin: false }, ip, requestId };
+}

@@ -1,12 +1,12 @@
 import { TokenCreateSchema, type LoginResponse, type Token, type TokenCreate, type TokenCreated } from '@forja/contracts';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import { forbidden, invalid, notFound } from '../errors.js';
+import { AppError, forbidden, invalid, notFound } from '../errors.js';
 import type { AccessPolicy } from './access.js';
 import type { AuditLog } from './audit.js';
 import type { Authenticator } from './authenticator.js';
 import { toToken, toUser } from './mappers.js';
-import type { RequestContext } from './principal.js';
+import { anonymousContext, type RequestContext } from './principal.js';
 import { generateTokenSecret, hashToken, tokenPrefix } from './secrets.js';
 import type { AuthStore, TokenRow } from './store.js';
 
@@ -26,8 +26,16 @@ export class TokensService {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /** Logins and failed logins are audited: who tried which account from where. */
   async login(ctx: Omit<RequestContext, 'principal'>, username: string, password: string): Promise<LoginResponse> {
-    const user = await this.authenticator.checkPassword(username, password, ctx.ip ?? 'unknown');
+    let user;
+    try {
+      user = await this.authenticator.checkPassword(username, password, ctx.ip ?? 'unknown');
+    } catch (err) {
+      const limited = err instanceof AppError && err.code === 'RATE_LIMITED';
+      await this.audit.record(anonymousContext(ctx.ip, ctx.requestId), { action: limited ? 'auth.login_limited' : 'auth.login_failed', resourceType: 'user', resourceId: username.slice(0, 63) });
+      throw err;
+    }
     const now = this.clock();
     const secret = generateTokenSecret('session');
     const expiresAt = now + this.sessionTtlMs;
@@ -38,6 +46,7 @@ export class TokensService {
       expires_at: expiresAt,
     });
     const group = user.default_group_id ? await this.store.getGroupById(user.default_group_id) : undefined;
+    await this.audit.record({ ...ctx, principal: { ...anonymousContext(ctx.ip, ctx.requestId).principal, userId: user.id, name: user.username } }, { action: 'auth.login', resourceType: 'user', resourceId: user.username });
     return { token: secret, expiresAt, user: toUser(user, group?.name ?? null) };
   }
 
