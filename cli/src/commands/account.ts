@@ -56,6 +56,7 @@ export function registerAccountCommands(program: Command): void {
           admin: me.user?.isAdmin ?? false,
           token: me.tokenName,
           defaultGroup: me.defaultGroup,
+          actingIn: me.actingGroup,
           groups: me.memberships.map((m) => `${m.group} (${m.role})`).join(', ') || '-',
         },
         false,

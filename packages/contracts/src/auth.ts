@@ -54,6 +54,8 @@ export const WhoamiSchema = z.object({
   tokenName: z.string().nullable(),
   /** Group a request acts in when it names none. */
   defaultGroup: z.string().nullable(),
+  /** The group this request acts in: the X-Forja-Group header's, else the default (null when neither is usable). */
+  actingGroup: z.string().nullable(),
   memberships: z.array(MembershipSchema),
 });
 export type Whoami = z.infer<typeof WhoamiSchema>;

@@ -34,6 +34,9 @@ for (const dialect of DIALECTS) {
       assert.equal(me.body.user.isAdmin, true);
       assert.equal(me.body.defaultGroup, 'default');
       assert.deepEqual(me.body.memberships, [{ group: 'default', role: 'admin' }]);
+      assert.equal(me.body.actingGroup, 'default');
+      const elsewhere = await call('GET', '/api/v1/whoami', { token: admin, headers: { 'x-forja-group': 'no-such-group' } });
+      assert.equal(elsewhere.body.actingGroup, null, 'a group the caller cannot use is not acted in');
       const login = await call('POST', '/api/v1/auth/login', { body: { username: 'admin', password: TEST_ADMIN_PASSWORD } });
       assert.equal(login.status, 200);
       assert.match(login.body.token, /^fjs_[A-Za-z0-9]{40}$/);

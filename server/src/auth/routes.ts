@@ -56,7 +56,7 @@ export function registerAuthRoutes(app: App, s: Services): void {
   });
 
   app.get('/api/v1/whoami', { config: authedOrGroupToken, schema: { tags: ['auth'], summary: 'Who the token belongs to', response: { 200: WhoamiSchema } } }, async (req) =>
-    s.users.whoami(contextOf(req)),
+    s.users.whoami(contextOf(req), typeof req.headers['x-forja-group'] === 'string' ? req.headers['x-forja-group'] : undefined),
   );
 
   // users

@@ -95,7 +95,7 @@ export class UsersService {
     return this.present((await this.store.getUserById(user.id))!);
   }
 
-  async whoami(ctx: RequestContext): Promise<Whoami> {
+  async whoami(ctx: RequestContext, requestedGroup?: string): Promise<Whoami> {
     const p = ctx.principal;
     const user = p.userId ? await this.store.getUserById(p.userId) : undefined;
     const memberships = user
@@ -104,12 +104,19 @@ export class UsersService {
         ? [{ group: p.boundGroup.name, role: p.boundGroup.role }]
         : [];
     const defaultGroup = p.defaultGroupId ? ((await this.store.getGroupById(p.defaultGroupId))?.name ?? null) : null;
+    const actingGroup = requestedGroup
+      ? await this.access.requireGroup(p, requestedGroup, 'predict').then(
+          (g) => g.name,
+          () => null,
+        )
+      : defaultGroup;
     return {
       kind: p.kind,
       user: user ? await this.present(user) : null,
       tokenId: p.tokenId,
       tokenName: p.tokenName,
       defaultGroup,
+      actingGroup,
       memberships,
     };
   }
