@@ -7,6 +7,10 @@ Example::
     client = forja.Client()          # FORJA_URL, FORJA_TOKEN, FORJA_GROUP
     client.login("admin", "secret-pass")
     print(client.whoami()["user"]["username"])
+
+    experiments = forja.ExperimentClient(client)
+    with experiments.start_run(experiments.create_experiment("iris")) as run:
+        experiments.log_metric(run.run_id, "rmse", 0.27)
 """
 
 from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
@@ -23,6 +27,7 @@ from .exceptions import (
     Unauthenticated,
 )
 from .pagination import Pager
+from .tracking import ActiveRun, ExperimentClient
 from .version import __version__
 
 __all__ = [
@@ -31,6 +36,8 @@ __all__ = [
     "UsersAPI",
     "GroupsAPI",
     "TokensAPI",
+    "ExperimentClient",
+    "ActiveRun",
     "Pager",
     "ForjaError",
     "ApiError",

@@ -6,7 +6,8 @@ import json
 import logging
 import random
 import time
-from typing import Any, Callable, Dict, Mapping, Optional
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional
 
 import httpx
 
@@ -67,22 +68,68 @@ class HttpCore:
         json_body: Any = None,
         params: Optional[Mapping[str, Any]] = None,
     ) -> Any:
-        headers: Dict[str, str] = {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        if group:
-            headers["X-Forja-Group"] = group
+        headers = _headers(token, group)
         content: Optional[bytes] = None
         if json_body is not None:
             # The server rejects an empty body declared as JSON, so the header goes only with a body.
             headers["Content-Type"] = "application/json"
-            content = json.dumps(json_body).encode("utf-8")
-        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+            # Python would write NaN and Infinity, which are not JSON; fail here rather than at the server.
+            content = json.dumps(json_body, allow_nan=False).encode("utf-8")
+        return _result(self._send(method, path, headers, params, lambda: content))
 
+    def upload(
+        self,
+        path: str,
+        *,
+        token: Optional[str],
+        group: Optional[str],
+        body: Callable[[], Iterable[bytes]],
+        size: int,
+        params: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """PUTs a raw body streamed from ``body()``, which is called again for each attempt so a
+        retry resends the whole file rather than what was left of a consumed iterator."""
+        headers = _headers(token, group)
+        headers["Content-Type"] = "application/octet-stream"
+        # Declared up front so the server and any proxy know the size; without it httpx would
+        # fall back to chunked transfer encoding for an iterator body.
+        headers["Content-Length"] = str(size)
+        return _result(self._send("PUT", path, headers, params, body))
+
+    @contextmanager
+    def download(
+        self,
+        path: str,
+        *,
+        token: Optional[str],
+        group: Optional[str],
+        params: Optional[Mapping[str, Any]] = None,
+    ) -> Iterator["Download"]:
+        """GETs ``path`` without reading the body; error answers raise as usual."""
+        response = self._send("GET", path, _headers(token, group), params, lambda: None, stream=True)
+        try:
+            if not response.is_success:
+                response.read()
+                raise _error_from(response)
+            yield Download(response, self.base_url)
+        finally:
+            response.close()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        headers: Dict[str, str],
+        params: Optional[Mapping[str, Any]],
+        body: Callable[[], Any],
+        stream: bool = False,
+    ) -> httpx.Response:
+        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                response = self._http.request(method, path, headers=headers, content=content, params=query)
+                request = self._http.build_request(method, path, headers=headers, content=body(), params=query)
+                response = self._http.send(request, stream=stream)
             except httpx.TransportError as err:
                 resendable = isinstance(err, NOT_SENT_ERRORS) or method in IDEMPOTENT_METHODS
                 if resendable and attempt < attempts:
@@ -90,9 +137,10 @@ class HttpCore:
                     continue
                 raise ForjaConnectionError(self.base_url, err, attempt) from err
             if response.status_code in RETRY_STATUSES and attempt < attempts:
+                response.close()
                 self._wait(attempt, f"{method} {path}: HTTP {response.status_code}", _retry_after(response))
                 continue
-            return _result(response)
+            return response
         raise AssertionError("unreachable: the loop returns or raises")
 
     def _wait(self, attempt: int, what: str, hint: Optional[float] = None) -> None:
@@ -103,6 +151,35 @@ class HttpCore:
             delay = max(delay, min(hint, MAX_DELAY_SECONDS))
         log.debug("forja: retrying %s in %.2fs (attempt %d of %d)", what, delay, attempt + 1, self.retries + 1)
         self._sleep(delay)
+
+
+class Download:
+    """A streamed answer: its declared size and its body, read chunk by chunk as it arrives."""
+
+    def __init__(self, response: httpx.Response, base_url: str) -> None:
+        self._response = response
+        self._base_url = base_url
+
+    @property
+    def size(self) -> Optional[int]:
+        length = self._response.headers.get("content-length")
+        return int(length) if length and length.isdigit() else None
+
+    def chunks(self, chunk_size: int) -> Iterator[bytes]:
+        try:
+            yield from self._response.iter_bytes(chunk_size)
+        except httpx.TransportError as err:
+            # Not retried: the caller has already written part of the body somewhere.
+            raise ForjaConnectionError(self._base_url, err) from err
+
+
+def _headers(token: Optional[str], group: Optional[str]) -> Dict[str, str]:
+    headers: Dict[str, str] = {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if group:
+        headers["X-Forja-Group"] = group
+    return headers
 
 
 def _query_value(value: Any) -> Any:

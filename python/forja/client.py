@@ -10,12 +10,12 @@ reference (``/docs`` on any Forja server), so new server fields show up without 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, ContextManager, Dict, Iterable, List, Optional
 from urllib.parse import quote
 
 import httpx
 
-from ._http import HttpCore
+from ._http import Download, HttpCore
 from .pagination import Pager
 from .version import __version__
 
@@ -135,6 +135,13 @@ class Client:
             page = client.request("GET", "/api/v1/users", params={"limit": 10})
         """
         return self._core.request(method.upper(), path, token=self._token, group=self.group, json_body=json, params=params)
+
+    # Raw-body transfers for the tracking module; JSON calls go through request().
+    def _upload(self, path: str, body: Callable[[], Iterable[bytes]], size: int, params: Dict[str, Any]) -> Any:
+        return self._core.upload(path, token=self._token, group=self.group, body=body, size=size, params=params)
+
+    def _download(self, path: str, params: Dict[str, Any]) -> ContextManager[Download]:
+        return self._core.download(path, token=self._token, group=self.group, params=params)
 
     def close(self) -> None:
         """Closes the connections. The client cannot be used afterwards.
