@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import pickle
 import sys
 import tempfile
 import time
@@ -563,6 +564,107 @@ class ExperimentClient:
             self._download(run_id, file, _local_target(destination, file))
         return str(destination / path)
 
+    # -- model registry, DHuolib-shaped ----------------------------------------------------
+
+    def create_model(self, modelname: str, stage: str, run_id: str, model_uri: str, tags: Optional[KeyValues] = None) -> JSON:
+        """DHuolib's ``create_model``: registers ``model_uri`` (e.g. the ``runs:/<run_id>/model`` of
+        :meth:`execute_run_for_experiment`) as a new version of ``modelname`` — registering the
+        name first when it is new — and moves it to ``stage`` (None, Staging, Production, Archived).
+
+        Returns DHuolib's shape ``{model_version, model_version_name, run_id, previous_stage,
+        current_stage, last_updated_timestamp, status}``. When the group needs an approval for that
+        stage, the version stays where it was and ``approval_request`` holds the waiting request's id.
+
+        Example::
+
+            result = experiments.execute_run_for_experiment("RANDOM_FOREST", "iris", "model.pkl", "requirements.txt")
+            version = experiments.create_model("iris-rf", "Staging", result["run_id"], result["model_uri"], {"owner": "ana"})
+            print(version["model_version"], version["current_stage"])   # 1 Staging
+        """
+        for value, what in ((modelname, "modelname"), (stage, "stage"), (run_id, "run_id"), (model_uri, "model_uri")):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{what} must be a non-empty string")
+        try:
+            self.client.request("POST", f"{API}/models", json={"name": modelname, "tags": _pairs(tags)})
+        except Conflict:
+            pass  # a new version of a name registered before, as DHuolib does
+        created = self.client.request(
+            "POST", f"{API}/models/{_segment(modelname, 'model name')}/versions", json={"source": model_uri, "runId": run_id, "tags": _pairs(tags)}
+        )
+        if stage.lower() == "none":
+            return _dhuolib_version(created, created["currentStage"], None)
+        return self.transition_model(modelname, created["version"], stage)
+
+    def transition_model(self, model_name: str, version: Union[int, str], stage: str) -> JSON:
+        """DHuolib's ``transition_model``: moves a version to ``stage`` and returns the same shape
+        as :meth:`create_model` (with ``approval_request`` when the stage needs an approval).
+
+        Example::
+
+            experiments.transition_model("iris-rf", 1, "Production")
+        """
+        before = self.client.request("GET", f"{API}/models/{_segment(model_name, 'model name')}/versions/{_segment(str(version), 'version')}")
+        moved = self.client.request(
+            "POST",
+            f"{API}/models/{_segment(model_name, 'model name')}/versions/{_segment(str(version), 'version')}/transition",
+            json={"stage": stage[:1].upper() + stage[1:].lower(), "archiveExistingVersions": False},
+        )
+        request = moved.get("approvalRequest")
+        return _dhuolib_version(moved["modelVersion"], before["currentStage"], request["id"] if request else None)
+
+    def search_models(self, filter_string: Optional[str] = None, max_results: int = 100, page_token: Optional[str] = None) -> List[JSON]:
+        """DHuolib's ``search_models``: the group's registered models as
+        ``[{model_id, model_name, creation_time, last_update_time, tags}]`` (tags as a dict),
+        filtered with the registry grammar (``name LIKE 'iris%' AND tags.owner = 'ana'``).
+
+        Example::
+
+            [m["model_name"] for m in experiments.search_models("name LIKE 'iris%'")]
+        """
+        page = self.client.request("POST", f"{API}/models/search", json=_without_none(filter=filter_string, maxResults=max_results, pageToken=page_token))
+        return [
+            {
+                "model_id": m["name"],
+                "model_name": m["name"],
+                "creation_time": m["creationTime"],
+                "last_update_time": m["lastUpdatedTime"],
+                "tags": {t["key"]: t["value"] for t in m["tags"]},
+                "latest_versions": {v["currentStage"]: v["version"] for v in m["latestVersions"]},
+            }
+            for m in page["registeredModels"]
+        ]
+
+    def download_pkl(self, batch_params: Mapping[str, Any]) -> Any:
+        """DHuolib's ``download_pkl``: fetches the ``model.pkl`` of ``modelname`` at ``stage``
+        (or of ``run_id`` when no stage is given), saves it to ``batch_model_dir`` (a local file
+        name, default ``model.pkl``), unpickles it and returns the model object.
+
+        Unpickling runs code from the file: only load models your group registered.
+
+        Example::
+
+            model = experiments.download_pkl({"modelname": "iris-rf", "stage": "Production", "batch_model_dir": "iris.pkl"})
+            model.predict(frame)
+        """
+        name, stage, run_id = batch_params.get("modelname"), batch_params.get("stage"), batch_params.get("run_id")
+        target = Path(batch_params.get("batch_model_dir") or "model.pkl")
+        if stage:
+            if not name:
+                raise ValueError("batch_params needs 'modelname' with 'stage'")
+            version = self.client.request("GET", f"{API}/models/resolve", params={"uri": f"models:/{name}/{stage[:1].upper() + stage[1:].lower()}"})
+            run_id, location = version["runId"], version["storageLocation"]
+            root = self.get_run(run_id)["info"]["artifactUri"] if run_id else ""
+            if not run_id or not location.startswith(root + "/"):
+                raise ValueError(f"{name} {stage} was not registered from a run's artifacts ({location}); download it with the mlflow client")
+            path = f"{location[len(root) + 1:]}/model.pkl"
+        elif run_id:
+            path = f"{MODEL_DIR}/model.pkl"
+        else:
+            raise ValueError("batch_params needs 'stage' (with 'modelname') or 'run_id'")
+        self._download(run_id, path, target)
+        with target.open("rb") as handle:
+            return pickle.load(handle)
+
     # -- helpers ----------------------------------------------------------------------------
 
     def _run_path(self, run_id: str) -> str:
@@ -715,3 +817,18 @@ def _frame(rows: List[JSON], page: JSON) -> Any:
     frame = pd.DataFrame(rows)
     frame.attrs["nextPageToken"] = page.get("nextPageToken")
     return frame
+
+
+def _dhuolib_version(version: JSON, previous_stage: Optional[str], approval_request: Optional[str]) -> JSON:
+    out = {
+        "model_version": int(version["version"]),
+        "model_version_name": version["name"],
+        "run_id": version["runId"],
+        "previous_stage": previous_stage,
+        "current_stage": version["currentStage"],
+        "last_updated_timestamp": version["lastUpdatedTime"],
+        "status": version["status"],
+    }
+    if approval_request:
+        out["approval_request"] = approval_request
+    return out
