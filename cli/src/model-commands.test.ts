@@ -1,10 +1,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { http, startTestServer, type TestServer } from '@forja/server/testing';
-import { runCli } from './testing.js';
+import { runCli, tempDir } from './testing.js';
 
 describe('forja models against a live server', () => {
   let s: TestServer;
@@ -14,7 +13,7 @@ describe('forja models against a live server', () => {
 
   before(async () => {
     s = await startTestServer();
-    env = { FORJA_URL: s.url, FORJA_TOKEN: s.adminToken, FORJA_CONFIG: path.join(mkdtempSync(path.join(os.tmpdir(), 'forja-cli-')), 'c.json') };
+    env = { FORJA_URL: s.url, FORJA_TOKEN: s.adminToken, FORJA_CONFIG: path.join(tempDir('forja-cli-'), 'c.json') };
     const exp = (await api('POST', '/api/v1/experiments', { name: 'm' })).body.experimentId;
     const run = (await api('POST', '/api/v1/runs', { experimentId: exp })).body.info.runId;
     for (const [file, body] of [['model/MLmodel', 'flavors: {}\n'], ['model/model.pkl', 'pickle-bytes']]) {
@@ -34,7 +33,7 @@ describe('forja models against a live server', () => {
     const versions = await cli(['models', 'versions', 'churn']);
     assert.match(versions.stdout, /^VERSION\s+STAGE\s+ALIASES/m);
     assert.match(versions.stdout, /^2\s+Production\s+champion/m);
-    const out = mkdtempSync(path.join(os.tmpdir(), 'forja-cli-model-'));
+    const out = tempDir('forja-cli-model-');
     const dl = await cli(['models', 'download', 'models:/churn@champion', out]);
     assert.equal(dl.status, 0, dl.stderr);
     assert.match(dl.stdout, /Downloaded churn version 2 \(2 files\)/);

@@ -1,13 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { once } from 'node:events';
 import net from 'node:net';
-import { runCli, spawnCli } from './testing.js';
+import { runCli, spawnCli, tempDir } from './testing.js';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'forja-cli-'));
+const tmp = () => tempDir('forja-cli-');
 
 /** Starts `forja server` and resolves with the URL and everything it printed so far. */
 async function startServerProcess(env: Record<string, string>) {

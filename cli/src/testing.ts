@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Runs the CLI from its TypeScript sources, as a real child process. */
@@ -36,4 +39,16 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
 
 export function spawnCli(args: string[], env: Record<string, string>) {
   return spawn(process.execPath, [...NODE_ARGS, ...args], { env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory removed when the test process exits (the big upload files live here). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }

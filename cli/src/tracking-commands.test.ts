@@ -1,11 +1,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { http, startTestServer, type TestServer } from '@forja/server/testing';
-import { runCli } from './testing.js';
+import { runCli, tempDir } from './testing.js';
 
 describe('forja experiments, runs and artifacts against a live server', () => {
   let s: TestServer;
@@ -16,7 +15,7 @@ describe('forja experiments, runs and artifacts against a live server', () => {
 
   before(async () => {
     s = await startTestServer();
-    env = { FORJA_URL: s.url, FORJA_TOKEN: s.adminToken, FORJA_CONFIG: path.join(mkdtempSync(path.join(os.tmpdir(), 'forja-cli-')), 'c.json') };
+    env = { FORJA_URL: s.url, FORJA_TOKEN: s.adminToken, FORJA_CONFIG: path.join(tempDir('forja-cli-'), 'c.json') };
     exp = (await http(s.url, 'POST', '/api/v1/experiments', { token: s.adminToken, body: { name: 'cli-exp' } })).body.experimentId;
     for (const [i, model] of ['rf', 'xgb', 'rf'].entries()) {
       const id = (await http(s.url, 'POST', '/api/v1/runs', { token: s.adminToken, body: { experimentId: exp, runName: `run-${i}` } })).body.info.runId;
@@ -53,7 +52,7 @@ describe('forja experiments, runs and artifacts against a live server', () => {
   });
 
   test('artifacts: upload a directory and a large file in chunks, list, download back byte for byte', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'forja-cli-art-'));
+    const dir = tempDir('forja-cli-art-');
     mkdirSync(path.join(dir, 'model', 'sub'), { recursive: true });
     writeFileSync(path.join(dir, 'model', 'MLmodel'), 'flavors: {}\n');
     writeFileSync(path.join(dir, 'model', 'sub', 'weights.txt'), '1 2 3\n');
@@ -68,7 +67,7 @@ describe('forja experiments, runs and artifacts against a live server', () => {
     assert.match(upBig.stderr, /data\/big\.bin: 23\.0 MiB/);
     const list = JSON.parse((await cli(['artifacts', 'list', runIds[0]!, 'model', '--json'])).stdout);
     assert.deepEqual(list.map((f: { path: string }) => f.path), ['model/MLmodel', 'model/sub']);
-    const out = mkdtempSync(path.join(os.tmpdir(), 'forja-cli-dl-'));
+    const out = tempDir('forja-cli-dl-');
     const down = await cli(['artifacts', 'download', runIds[0]!, 'model', out]);
     assert.equal(down.status, 0, down.stderr);
     assert.match(down.stdout, /Downloaded 2 files/);

@@ -1,10 +1,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '@forja/server/testing';
-import { runCli } from './testing.js';
+import { runCli, tempDir } from './testing.js';
 
 describe('forja user commands against a live server', () => {
   let s: TestServer;
@@ -14,7 +13,7 @@ describe('forja user commands against a live server', () => {
 
   before(async () => {
     s = await startTestServer();
-    configFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'forja-cli-home-')), 'forja', 'config.json');
+    configFile = path.join(tempDir('forja-cli-home-'), 'forja', 'config.json');
     env = { FORJA_CONFIG: configFile, FORJA_URL: s.url };
   });
   after(() => s.close());
