@@ -22,6 +22,26 @@ function findTests(dir, out = []) {
 
 const results = [];
 
+/** Test files run through tsx, which strips types without checking them: check them here. */
+function typecheckTests() {
+  log('type-checking tests and benches…');
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const checks = [
+    ['tsconfig.tests.json', [tsc, '-p', 'tsconfig.tests.json']],
+    ['web (UI and browser tests)', [tsc, '-p', 'web/tsconfig.json', '--noEmit'], [tsc, '-p', 'web/e2e/tsconfig.json', '--noEmit']],
+  ];
+  const counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
+  for (const [name, ...commands] of checks) {
+    const ok = commands.every((args) => spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' }).status === 0);
+    if (ok) counts.passed++;
+    else {
+      counts.failed++;
+      counts.failures.push(`type errors in ${name} (above)`);
+    }
+  }
+  results.push({ suite: 'Type checks', ...counts });
+}
+
 function runNodeTests(env) {
   const files = ['server/src', 'cli/src', 'packages', 'web/e2e']
     .flatMap((d) => findTests(path.join(ROOT, d)))
@@ -111,6 +131,7 @@ async function main() {
     const python = ensurePythonVenv();
     pg = await startPgCluster();
     const env = { ...process.env, FORJA_TEST_PG_URL: pg.url, FORJA_PYTHON: python, FORJA_TEST_CHROMIUM: '/usr/bin/chromium' };
+    typecheckTests();
     runNodeTests(env);
     runPytest(python, env);
     runBenches(env);

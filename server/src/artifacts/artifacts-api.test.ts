@@ -15,7 +15,7 @@ for (const dialect of DIALECTS) {
     let runId: string;
     const auth = () => ({ authorization: `Bearer ${s.adminToken}` });
     const call = (method: string, p: string, body?: unknown) => http(s.url, method, p, { token: s.adminToken, body });
-    const put = (p: string, body: string | Buffer, headers: Record<string, string> = {}) => fetch(s.url + p, { method: 'PUT', headers: { ...auth(), ...headers }, body });
+    const put = (p: string, body: string | Buffer, headers: Record<string, string> = {}) => fetch(s.url + p, { method: 'PUT', headers: { ...auth(), ...headers }, body: (typeof body === 'string' ? body : new Uint8Array(body)) as RequestInit['body'] });
 
     before(async () => {
       s = await startTestServer({ dialect });
