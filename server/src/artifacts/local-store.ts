@@ -78,9 +78,7 @@ export class LocalArtifactStore {
     try {
       await pipeline(body, counter, createWriteStream(tmp));
       if ((body as { complete?: boolean }).complete === false || (body as { aborted?: boolean }).aborted) throw invalid('The upload was cut off before the end.');
-      await mkdir(path.dirname(target), { recursive: true });
-      const existing = await stat(target).catch(() => undefined);
-      if (existing?.isDirectory()) throw new AppError('CONFLICT', `'${relative}' is a directory.`);
+      await this.prepareTarget(target, relative);
       await rename(tmp, target);
       return size;
     } catch (err) {
@@ -95,10 +93,15 @@ export class LocalArtifactStore {
   async adopt(file: string, relative: string): Promise<void> {
     const target = await this.resolve(relative);
     if (!LocalArtifactStore.normalise(relative)) throw invalid('An artifact needs a file name.');
+    await this.prepareTarget(target, relative);
+    await rename(file, target);
+  }
+
+  /** Makes the parent directories; a directory in the file's place is a conflict, not something to replace. */
+  private async prepareTarget(target: string, relative: string): Promise<void> {
     await mkdir(path.dirname(target), { recursive: true });
     const existing = await stat(target).catch(() => undefined);
     if (existing?.isDirectory()) throw new AppError('CONFLICT', `'${relative}' is a directory.`);
-    await rename(file, target);
   }
 
   async open(relative: string): Promise<{ stream: Readable; size: number }> {

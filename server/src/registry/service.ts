@@ -18,6 +18,7 @@ import type { AuditLog } from '../auth/audit.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
+import { decodePageToken, pageOf } from '../db/paging.js';
 import { AppError, alreadyExists, invalid, notFound } from '../errors.js';
 import { requireScopeRole } from '../auth/access.js';
 import { FilterError, parseFilter, parseOrderBy, type FilterExpr } from '../tracking/filter.js';
@@ -40,15 +41,13 @@ function notAPrompt(expr: FilterExpr | null): FilterExpr | null {
 
 function searchArgs(q: { filter?: string; orderBy: string[]; pageToken?: string }) {
   try {
-    const offset = q.pageToken ? Number(Buffer.from(q.pageToken, 'base64url').toString('utf8')) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw invalid('Invalid page token: pass back the nextPageToken of the previous page unchanged.');
+    const offset = decodePageToken(q.pageToken);
     return { filter: notAPrompt(parseFilter(q.filter)), order: q.orderBy.map(parseOrderBy), offset };
   } catch (err) {
     if (err instanceof FilterError) throw new AppError('INVALID_ARGUMENT', err.message, { position: err.position, token: err.token });
     throw err;
   }
 }
-const pageToken = (offset: number) => Buffer.from(String(offset)).toString('base64url');
 
 /** Stage names in any case, as MLflow accepts them ("production", "PRODUCTION"). */
 export function parseStage(stage: string): Stage {
@@ -131,8 +130,8 @@ export class RegistryService {
     const q = ModelSearchSchema.parse(input);
     const { filter, order, offset } = searchArgs(q);
     const rows = await this.store.searchModels([scope.id], filter, order, offset, q.maxResults + 1).catch(rethrowFilter);
-    const page = rows.slice(0, q.maxResults);
-    return { registeredModels: await this.presentMany(scope, page), ...(rows.length > q.maxResults ? { nextPageToken: pageToken(offset + q.maxResults) } : {}) };
+    const { page, nextPageToken } = pageOf(rows, offset, q.maxResults);
+    return { registeredModels: await this.presentMany(scope, page), ...(nextPageToken ? { nextPageToken } : {}) };
   }
 
   /** A new version from a run's artifact path, a logged model (models:/m-…) or an mlflow-artifacts:/ location. */
@@ -345,10 +344,10 @@ export class RegistryService {
     const q = ModelSearchSchema.extend({ maxResults: z.number().int().min(1).max(200_000).default(1000) }).parse(input);
     const { filter, order, offset } = searchArgs(q);
     const rows = await this.store.searchVersions([scope.id], filter, order, offset, q.maxResults + 1).catch(rethrowFilter);
-    const page = rows.slice(0, q.maxResults);
+    const { page, nextPageToken } = pageOf(rows, offset, q.maxResults);
     const out: ModelVersion[] = [];
     for (const r of page) out.push(await this.getVersion(scope, r.name, r.version));
-    return { modelVersions: out, ...(rows.length > q.maxResults ? { nextPageToken: pageToken(offset + q.maxResults) } : {}) };
+    return { modelVersions: out, ...(nextPageToken ? { nextPageToken } : {}) };
   }
 
   /** models:/name/3, models:/name/Production, models:/name/latest or models:/name@alias → the version. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
+import { decodePageToken, pageOf } from '../db/paging.js';
 import type { LoggedModelsTable } from '../db/schema.js';
 import type { RequestContext } from '../auth/principal.js';
 import { AppError, invalid, notFound } from '../errors.js';
@@ -131,17 +132,9 @@ export class LoggedModelsService {
   }
 
   async search(ctx: RequestContext, input: { experimentIds: string[]; filter?: string; maxResults: number; pageToken?: string; orderBy: { field: string; ascending: boolean }[] }): Promise<{ models: LoggedModel[]; nextPageToken?: string }> {
-    const ids: string[] = [];
-    for (const e of new Set(input.experimentIds)) {
-      try {
-        ids.push((await this.tracking.readableExperiment(ctx, e, 'viewer')).id);
-      } catch (err) {
-        if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
-      }
-    }
+    const ids = await this.tracking.readableExperimentIds(ctx, input.experimentIds);
     if (ids.length === 0) return { models: [] };
-    const offset = input.pageToken ? Number(Buffer.from(input.pageToken, 'base64url').toString()) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw invalid('Invalid page token.');
+    const offset = decodePageToken(input.pageToken);
     const target: FilterTarget = {
       dialect: this.db.dialect,
       id: sql.ref('logged_models.id'),
@@ -166,9 +159,9 @@ export class LoggedModelsService {
       q = q.orderBy(sql.ref(a.column), o.ascending ? 'asc' : 'desc');
     }
     const rows = await q.orderBy('creation_time', 'desc').orderBy('id').offset(offset).limit(input.maxResults + 1).execute();
-    const page = rows.slice(0, input.maxResults);
+    const { page, nextPageToken } = pageOf(rows, offset, input.maxResults);
     const models = await Promise.all(page.map((r) => this.get(ctx, r.id)));
-    return { models, ...(rows.length > input.maxResults ? { nextPageToken: Buffer.from(String(offset + input.maxResults)).toString('base64url') } : {}) };
+    return { models, ...(nextPageToken ? { nextPageToken } : {}) };
   }
 
   private async readable(ctx: RequestContext, id: string, needed: 'viewer' | 'editor'): Promise<LoggedModelRow> {

@@ -25,6 +25,7 @@ import type { GroupScope, RequestContext } from '../auth/principal.js';
 import type { AuthStore } from '../auth/store.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
+import { decodePageToken, pageOf } from '../db/paging.js';
 import { AppError, alreadyExists, invalid, notFound } from '../errors.js';
 import { FilterError, parseFilter, parseOrderBy, type FilterExpr, type OrderTerm } from './filter.js';
 import { randomRunName } from './names.js';
@@ -49,18 +50,6 @@ function parseQuery(filter: string | undefined, orderBy: string[]): { filter: Fi
   } catch (err) {
     filterError(err);
   }
-}
-
-const encodeToken = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64url');
-function decodeToken(token: string | undefined): number {
-  if (!token) return 0;
-  try {
-    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset: unknown };
-    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return offset;
-  } catch {
-    // fall through
-  }
-  throw invalid('Invalid page token: pass back the nextPageToken of the previous page unchanged.');
 }
 
 /** NaN is stored as 0 with a flag and infinities are clamped, as MLflow does, so both databases agree. */
@@ -170,16 +159,13 @@ export class TrackingService {
   async searchExperiments(ctx: RequestContext, scope: GroupScope, input: ExperimentSearch): Promise<{ experiments: Experiment[]; nextPageToken?: string }> {
     const q = ExperimentSearchSchema.parse(input);
     const { filter, order } = parseQuery(q.filter, q.orderBy);
-    const offset = decodeToken(q.pageToken);
+    const offset = decodePageToken(q.pageToken);
     const rows = await this.store
       .searchExperiments({ groupIds: [scope.id], filter, order, viewType: q.viewType, offset, limit: q.maxResults + 1 })
       .catch(filterError);
-    const page = rows.slice(0, q.maxResults);
+    const { page, nextPageToken } = pageOf(rows, offset, q.maxResults);
     const tags = await this.store.experimentTags(page.map((r) => r.id));
-    return {
-      experiments: page.map((r) => this.toExperiment(r, tags.get(r.id) ?? [], scope.name)),
-      ...(rows.length > q.maxResults ? { nextPageToken: encodeToken(offset + q.maxResults) } : {}),
-    };
+    return { experiments: page.map((r) => this.toExperiment(r, tags.get(r.id) ?? [], scope.name)), ...(nextPageToken ? { nextPageToken } : {}) };
   }
 
   async renameExperiment(ctx: RequestContext, id: string, newName: string): Promise<void> {
@@ -322,28 +308,25 @@ export class TrackingService {
 
   async metricHistory(ctx: RequestContext, runId: string, key: string, maxResults?: number, pageToken?: string): Promise<{ metrics: Metric[]; nextPageToken?: string }> {
     await this.readableRun(ctx, runId, 'viewer');
-    const offset = decodeToken(pageToken);
+    const offset = decodePageToken(pageToken);
     const limit = maxResults ?? 1_000_000_000;
     const rows = await this.store.metricHistory(runId, key, offset, limit + 1);
-    const page = rows.slice(0, limit);
-    return { metrics: page.map(toMetric), ...(rows.length > limit ? { nextPageToken: encodeToken(offset + limit) } : {}) };
+    const { page, nextPageToken } = pageOf(rows, offset, limit);
+    return { metrics: page.map(toMetric), ...(nextPageToken ? { nextPageToken } : {}) };
   }
 
   async searchRuns(ctx: RequestContext, input: RunSearch, scope?: GroupScope): Promise<{ runs: Run[]; nextPageToken?: string }> {
     const q = RunSearchSchema.parse(input);
     const { filter, order } = parseQuery(q.filter, q.orderBy);
     const experimentIds = await this.readableExperimentIds(ctx, q.experimentIds, scope);
-    const offset = decodeToken(q.pageToken);
+    const offset = decodePageToken(q.pageToken);
     const rows = await this.store.searchRuns({ experimentIds, filter, order, viewType: q.viewType, offset, limit: q.maxResults + 1 }).catch(filterError);
-    const page = rows.slice(0, q.maxResults);
+    const { page, nextPageToken } = pageOf(rows, offset, q.maxResults);
     const data = await this.store.runData(
       page.map((r) => r.id),
       projectionOf(q.columns),
     );
-    return {
-      runs: page.map((r) => this.presentRun(r, data.get(r.id)!)),
-      ...(rows.length > q.maxResults ? { nextPageToken: encodeToken(offset + q.maxResults) } : {}),
-    };
+    return { runs: page.map((r) => this.presentRun(r, data.get(r.id)!)), ...(nextPageToken ? { nextPageToken } : {}) };
   }
 
   async logInputs(ctx: RequestContext, runId: string, datasets: { dataset: { name: string; digest: string; sourceType: string; source: string; schema?: string | null; profile?: string | null }; tags: KV[] }[]): Promise<void> {
@@ -410,7 +393,8 @@ export class TrackingService {
     }
   }
 
-  private async readableExperimentIds(ctx: RequestContext, ids: string[], scope?: GroupScope): Promise<string[]> {
+  /** The ids among `ids` the caller may read; others contribute nothing, as unknown ids do in MLflow. */
+  async readableExperimentIds(ctx: RequestContext, ids: string[], scope?: GroupScope): Promise<string[]> {
     const out: string[] = [];
     for (const id of new Set(ids)) {
       try {
