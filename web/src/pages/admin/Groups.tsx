@@ -1,10 +1,11 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useClient, useSession } from '../../session';
 import { keys, useGroups } from '../../hooks';
-import { Button, Dialog, EmptyState, ErrorText, Field, RoleBadge, Spinner, Time, Badge } from '../../components/ui';
+import { Button, EmptyState, ErrorText, RoleBadge, Spinner, Time, Badge } from '../../components/ui';
 import { LayersIcon, PlusIcon } from '../../components/icons';
+import { CreateDialog } from '../../components/CreateDialog';
 
 export function GroupsPage() {
   const groups = useGroups();
@@ -78,46 +79,24 @@ function CreateGroupDialog({ open, onClose }: { open: boolean; onClose: () => vo
   const { group: current, setGroup } = useSession();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const [name, setName] = useState('');
-  const [description, setDescription] = useState('');
-  const create = useMutation({
-    mutationFn: () => client.groups.create({ name: name.trim(), description: description.trim() }),
-    onSuccess: async (g) => {
-      // The creator becomes the group's admin, which whoami's memberships must reflect.
-      await Promise.all([queryClient.invalidateQueries({ queryKey: keys.groups }), queryClient.invalidateQueries({ queryKey: keys.whoami })]);
-      if (!current) setGroup(g.name);
-      close();
-      navigate(`/admin/groups/${encodeURIComponent(g.name)}`);
-    },
-  });
-  const close = () => {
-    setName('');
-    setDescription('');
-    create.reset();
-    onClose();
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
-    <Dialog open={open} onClose={close} title="New group" testId="create-group-dialog">
-      <form onSubmit={submit} className="form">
-        <Field label="Name" htmlFor="ng-name" hint="Used in URLs and the SDKs: lowercase letters, digits, '.', '_' and '-'.">
-          <input id="ng-name" required autoFocus value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. credit-risk" />
-        </Field>
-        <Field label="Description" htmlFor="ng-description">
-          <textarea id="ng-description" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
-        </Field>
-        <p className="muted small">You become the group's admin.</p>
-        <ErrorText error={create.error} />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={create.isPending}>
-            Create group
-          </Button>
-        </div>
-      </form>
-    </Dialog>
+    <CreateDialog
+      open={open}
+      onClose={onClose}
+      title="New group"
+      testId="create-group-dialog"
+      idPrefix="ng"
+      nameHint="Used in URLs and the SDKs: lowercase letters, digits, '.', '_' and '-'."
+      namePlaceholder="e.g. credit-risk"
+      note="You become the group's admin."
+      submitLabel="Create group"
+      create={(name, description) => client.groups.create({ name, description })}
+      onCreated={async (g) => {
+        // The creator becomes the group's admin, which whoami's memberships must reflect.
+        await Promise.all([queryClient.invalidateQueries({ queryKey: keys.groups }), queryClient.invalidateQueries({ queryKey: keys.whoami })]);
+        if (!current) setGroup(g.name);
+        navigate(`/admin/groups/${encodeURIComponent(g.name)}`);
+      }}
+    />
   );
 }

@@ -1,11 +1,12 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import type { Experiment, ViewType } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useDebounced } from '../../hooks';
-import { Badge, Button, ConfirmDialog, Dialog, EmptyState, ErrorText, Field, PageHeader, Spinner, Time } from '../../components/ui';
+import { Badge, Button, ConfirmDialog, EmptyState, ErrorText, PageHeader, Spinner, Time } from '../../components/ui';
 import { FlaskIcon, PlusIcon } from '../../components/icons';
+import { CreateDialog } from '../../components/CreateDialog';
 import { isSystemTag, NOTE_TAG, tagValue } from './format';
 import { quoteLiteral } from './filters';
 
@@ -217,43 +218,22 @@ function CreateExperimentDialog({ open, onClose }: { open: boolean; onClose: () 
   const client = useClient();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const [name, setName] = useState('');
-  const [description, setDescription] = useState('');
-  const create = useMutation({
-    mutationFn: () => client.experiments.create({ name: name.trim(), tags: description.trim() ? [{ key: NOTE_TAG, value: description.trim() }] : [] }),
-    onSuccess: (e) => {
-      void queryClient.invalidateQueries({ queryKey: ['experiments'] });
-      close();
-      navigate(`/experiments/${encodeURIComponent(e.experimentId)}`);
-    },
-  });
-  const close = () => {
-    setName('');
-    setDescription('');
-    create.reset();
-    onClose();
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
-    <Dialog open={open} onClose={close} title="New experiment" testId="create-experiment-dialog">
-      <form onSubmit={submit} className="form">
-        <Field label="Name" htmlFor="ne-name" hint="Unique in the group. The SDKs find it by this name.">
-          <input id="ne-name" required autoFocus maxLength={500} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. churn-gbm" />
-        </Field>
-        <Field label="Description" htmlFor="ne-description">
-          <textarea id="ne-description" rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
-        </Field>
-        <ErrorText error={create.error} />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={create.isPending}>
-            Create experiment
-          </Button>
-        </div>
-      </form>
-    </Dialog>
+    <CreateDialog
+      open={open}
+      onClose={onClose}
+      title="New experiment"
+      testId="create-experiment-dialog"
+      idPrefix="ne"
+      nameHint="Unique in the group. The SDKs find it by this name."
+      namePlaceholder="e.g. churn-gbm"
+      nameMaxLength={500}
+      submitLabel="Create experiment"
+      create={(name, description) => client.experiments.create({ name, tags: description ? [{ key: NOTE_TAG, value: description }] : [] })}
+      onCreated={(e) => {
+        void queryClient.invalidateQueries({ queryKey: ['experiments'] });
+        navigate(`/experiments/${encodeURIComponent(e.experimentId)}`);
+      }}
+    />
   );
 }
