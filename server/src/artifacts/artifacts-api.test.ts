@@ -60,6 +60,9 @@ for (const dialect of DIALECTS) {
         assert.equal(r.status, 400, p);
         assert.equal(r.body.error.code, 'INVALID_ARGUMENT');
       }
+      const percent = await put(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/odd/a%25b%20c.txt`, 'odd name');
+      assert.equal(percent.status, 200, 'a file name with % and a space is stored as named');
+      assert.deepEqual((await call('GET', `/api/v1/runs/${runId}/artifacts?path=odd`)).body.files.map((f: { path: string }) => f.path), ['odd/a%b c.txt']);
       const encoded = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/..%2F..%2Fsecret.txt`, { method: 'PUT', headers: auth(), body: 'x' });
       assert.equal(encoded.status, 400);
       assert.equal(((await encoded.json()) as { error_code: string }).error_code, 'INVALID_PARAMETER_VALUE');

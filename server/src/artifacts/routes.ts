@@ -41,7 +41,8 @@ function streamBodies(scope: App): void {
   scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 }
 
-const wildcard = (req: FastifyRequest) => decodeURIComponent(((req.params as Record<string, string>)['*'] ?? '').toString());
+// The router has already decoded the path once; decoding again would turn a file named "a%b" into an error.
+const wildcard = (req: FastifyRequest) => String((req.params as Record<string, string>)['*'] ?? '');
 
 /** MLflow's artifact proxy (`mlflow-artifacts:/` URIs) and the native run-artifact routes. */
 export function registerArtifactRoutes(app: App, s: Services): void {
