@@ -31,6 +31,12 @@ export interface Config {
   sessionTtlHours: number;
   bodyLimitBytes: number;
   trustProxy: boolean;
+  /** Jobs this process runs at once; 0 makes it an API-only server (then `forja worker`s run them). */
+  workers: number;
+  /** How long a job stays claimed without a heartbeat before another worker may take it over. */
+  jobLeaseMs: number;
+  /** Wait before a failed webhook delivery's first retry; each later retry doubles it. */
+  webhookRetryMs: number;
 }
 
 export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'dataDir' | 'databaseUrl' | 'logLevel' | 'webDir'>>;
@@ -114,5 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     sessionTtlHours: parseOr('FORJA_SESSION_TTL_HOURS', env.FORJA_SESSION_TTL_HOURS, z.coerce.number().int().min(1).max(24 * 90), 12),
     bodyLimitBytes: parseOr('FORJA_BODY_LIMIT_BYTES', env.FORJA_BODY_LIMIT_BYTES, z.coerce.number().int().min(1024), 1024 * 1024),
     trustProxy: parseOr('FORJA_TRUST_PROXY', env.FORJA_TRUST_PROXY, z.enum(['true', 'false']).transform((v) => v === 'true'), false),
+    workers: parseOr('FORJA_WORKERS', env.FORJA_WORKERS, z.coerce.number().int().min(0).max(256), 4),
+    webhookRetryMs: parseOr('FORJA_WEBHOOK_RETRY_SECONDS', env.FORJA_WEBHOOK_RETRY_SECONDS, z.coerce.number().min(0.01).max(3600), 10) * 1000,
+    jobLeaseMs: parseOr('FORJA_JOB_LEASE_SECONDS', env.FORJA_JOB_LEASE_SECONDS, z.coerce.number().min(1).max(3600), 30) * 1000,
   };
 }

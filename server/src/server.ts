@@ -16,7 +16,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, options: { logger?: boolean | object } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  logger?: boolean | object;
+  /** Runs once the services exist and before workers start taking jobs (tests register job kinds here). */
+  beforeStart?: (services: Services) => void | Promise<void>;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const db = openDatabase(config.databaseUrl);
   try {
     await migrateToLatest(db);
@@ -24,29 +30,41 @@ export async function startServer(config: Config, options: { logger?: boolean | 
     await db.close();
     throw err;
   }
-  const services = createServices(db, config);
-  const boot = await bootstrap(services.authStore, services.tokens, { adminPassword: config.adminPassword, adminToken: config.adminToken });
-  await services.tracking.ensureDefaultExperiment();
-  const app = await buildApp({ config, services, version: VERSION, logger: options.logger });
+  // Background work logs through the HTTP app's logger, which exists once the app is built.
+  let logger: App['log'] | undefined;
+  const log = { warn: (m: string) => logger?.warn(m), error: (m: string) => logger?.error(m) };
+  const services = createServices(db, config, { log });
+  let app: App | undefined;
+  let boot: BootstrapResult;
   try {
+    await services.engine.init();
+    boot = await bootstrap(services.authStore, services.tokens, { adminPassword: config.adminPassword, adminToken: config.adminToken });
+    await services.tracking.ensureDefaultExperiment();
+    await options.beforeStart?.(services);
+    app = await buildApp({ config, services, version: VERSION, logger: options.logger });
+    logger = app.log;
     await app.listen({ host: config.host, port: config.port });
+    if (config.workers > 0) await services.engine.start();
   } catch (err) {
-    await app.close();
+    await app?.close();
+    await services.engine.stop();
     await db.close();
     throw err;
   }
-  const address = app.server.address();
+  const running = app;
+  const address = running.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   let closing: Promise<void> | undefined;
   return {
-    app,
+    app: running,
     services,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     bootstrap: boot,
     close: () =>
       (closing ??= (async () => {
-        await app.close();
+        await running.close();
+        await services.engine.stop();
         await db.close();
       })()),
   };

@@ -15,6 +15,14 @@ import { LocalArtifactStore } from './artifacts/local-store.js';
 import { ChunkedUploads } from './artifacts/uploads.js';
 import { RegistryService } from './registry/service.js';
 import { RegistryStore } from './registry/store.js';
+import { createJobEngine } from './jobs/create-engine.js';
+import type { JobEngine } from './jobs/engine.js';
+import type { EngineLog } from './jobs/graphile-dispatch.js';
+import { JobsService } from './jobs/service.js';
+import { EventBus } from './events.js';
+import { WebhooksStore } from './webhooks/store.js';
+import { WebhooksService } from './webhooks/service.js';
+import { DELIVER_KIND, deliveryHandler } from './webhooks/deliver.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -31,9 +39,26 @@ export interface Services {
   loggedModels: LoggedModelsService;
   uploads: ChunkedUploads;
   registry: RegistryService;
+  engine: JobEngine;
+  jobs: JobsService;
+  events: EventBus;
+  webhooks: WebhooksService;
 }
 
-export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 'artifactsDir'>, clock: () => number = Date.now): Services {
+export interface ServiceOptions {
+  /** Where background work reports trouble (the server's logger). */
+  log: EngineLog;
+  /** Embedded in the server, or a standalone `forja worker`. */
+  mode?: 'embedded' | 'standalone';
+  clock?: () => number;
+}
+
+export function createServices(
+  db: Db,
+  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs'>,
+  options: ServiceOptions,
+): Services {
+  const clock = options.clock ?? Date.now;
   const authStore = new AuthStore(db);
   const authenticator = new Authenticator(authStore, clock);
   const access = new AccessPolicy(authStore, clock);
@@ -43,6 +68,13 @@ export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 
   const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, artifactStore, clock);
   const artifacts = new ArtifactsService(artifactStore, tracking);
   const loggedModels = new LoggedModelsService(db, tracking, clock);
+  const engine = createJobEngine(db, { ...config, mode: options.mode ?? 'embedded', log: options.log, clock });
+  const events = new EventBus((err, event) => options.log.error(`handling event ${event.type} failed: ${err.message}`));
+  const webhookStore = new WebhooksStore(db);
+  const webhooks = new WebhooksService(webhookStore, engine, audit, config.secretKey, config.webhookRetryMs, clock);
+  events.subscribe((e) => webhooks.onEvent(e));
+  engine.register(DELIVER_KIND, deliveryHandler(webhookStore, config.secretKey, clock));
+  const groups = new GroupsService(authStore, access, audit, authenticator, clock);
   return {
     db,
     authStore,
@@ -50,12 +82,16 @@ export function createServices(db: Db, config: Pick<Config, 'sessionTtlHours' | 
     access,
     audit,
     users: new UsersService(authStore, access, audit, authenticator, clock),
-    groups: new GroupsService(authStore, access, audit, authenticator, clock),
+    groups,
     tokens: new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock),
     tracking,
     artifacts,
     loggedModels,
     uploads: new ChunkedUploads(artifacts, clock),
-    registry: new RegistryService(new RegistryStore(db), tracking, loggedModels, audit, clock),
+    registry: new RegistryService(new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock),
+    engine,
+    jobs: new JobsService(engine, authStore, access, audit, clock),
+    events,
+    webhooks,
   };
 }

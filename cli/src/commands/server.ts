@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, startServer, type ConfigOverrides } from '@forja/server';
+import { ConfigError, loadConfig, startServer, startWorker, type ConfigOverrides } from '@forja/server';
 
 /** The built web UI, when this CLI runs from the repository. */
 function defaultWebDir(): string | undefined {
@@ -71,16 +71,51 @@ export function registerServerCommands(program: Command): void {
   program
     .command('worker')
     .description('Run a worker that takes jobs from a shared PostgreSQL database')
-    .action(() => {
-      const url = process.env.FORJA_DATABASE_URL ?? '';
-      if (!/^postgres(ql)?:\/\//.test(url)) {
+    .option('--database-url <url>', 'postgres://… shared with the servers (FORJA_DATABASE_URL)')
+    .option('--concurrency <n>', 'jobs run at once (FORJA_WORKERS, default 4)', int)
+    .option('--data-dir <dir>', 'data directory for job files (FORJA_DATA_DIR, default ./forja-data)')
+    .action(async (opts: { databaseUrl?: string; concurrency?: number; dataDir?: string }) => {
+      let config;
+      try {
+        const env = { ...process.env, ...(opts.concurrency !== undefined ? { FORJA_WORKERS: String(opts.concurrency) } : {}) };
+        config = loadConfig(env, { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir });
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`forja worker: invalid configuration: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      if (!config.databaseUrl.startsWith('postgres')) {
         process.stderr.write(
-          'forja worker: workers share jobs through PostgreSQL. Set FORJA_DATABASE_URL=postgres://… (the same as the server\'s).\n' +
+          "forja worker: workers share jobs through PostgreSQL. Set FORJA_DATABASE_URL=postgres://… (the same as the server's).\n" +
             'With the embedded SQLite default, `forja server` already runs the workers in its own process.\n',
         );
         process.exit(2);
       }
-      process.stderr.write('forja worker: the job engine is not in this build yet; `forja server` runs all work for now.\n');
-      process.exit(2);
+      let worker;
+      try {
+        worker = await startWorker(config);
+      } catch (err) {
+        process.stderr.write(`forja worker: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
+      const where = new URL(config.databaseUrl);
+      process.stdout.write(`forja worker ${worker.workerId} taking jobs from ${where.host}${where.pathname} (${config.workers} at a time)\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(`${signal}: handing running jobs back to the queue and stopping…\n`);
+        worker.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     });
 }

@@ -116,9 +116,12 @@ export const TransitionResultSchema = z.object({ modelVersion: ModelVersionSchem
 export const RegistrySettingsSchema = z.object({
   /** Transitions into these stages need another member's approval. */
   approvalStages: z.array(z.enum(['Staging', 'Production'])).max(2),
+  /** Usernames who may approve; empty means the group's admins. Nobody approves their own request. */
+  approvers: z.array(z.string().min(1).max(100)).max(100),
 });
 export type RegistrySettings = z.infer<typeof RegistrySettingsSchema>;
-export const RegistrySettingsUpdateSchema = RegistrySettingsSchema.strict();
+export const RegistrySettingsUpdateSchema = RegistrySettingsSchema.extend({ approvers: RegistrySettingsSchema.shape.approvers.default([]) }).strict();
+export type RegistrySettingsUpdate = z.input<typeof RegistrySettingsUpdateSchema>;
 
 export const TimelineEntrySchema = z.object({ at: TimestampSchema, actor: z.string().nullable(), action: z.string(), target: z.string().nullable(), details: z.record(z.string(), z.unknown()).nullable() });
 export const TimelineSchema = z.object({ items: z.array(TimelineEntrySchema) });

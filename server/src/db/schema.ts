@@ -187,6 +187,90 @@ export interface ApprovalRequestsTable {
   decision_comment: string | null;
 }
 
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobsTable {
+  id: string;
+  group_id: string | null;
+  kind: string;
+  queue: string;
+  status: JobStatus;
+  params: string;
+  result: string | null;
+  error: string | null;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  backoff_ms: number;
+  timeout_ms: number;
+  token: string;
+  run_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  heartbeat_at: number | null;
+  dispatch_ref: string | null;
+  cancel_requested: number;
+  dedupe_key: string | null;
+  progress: string | null;
+  created_by: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface JobLogsTable {
+  job_id: string;
+  seq: number;
+  attempt: number;
+  ts: number;
+  stream: 'stdout' | 'stderr' | 'system';
+  line: string;
+}
+
+export interface WorkersTable {
+  id: string;
+  host: string;
+  pid: number;
+  mode: 'embedded' | 'standalone';
+  concurrency: number;
+  version: string;
+  running: string;
+  started_at: number;
+  last_seen_at: number;
+  stopped_at: number | null;
+}
+
+export interface WebhooksTable {
+  id: string;
+  group_id: string;
+  name: string;
+  url: string;
+  events: string;
+  description: string;
+  active: number;
+  secret_sealed: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event: string;
+  payload: string;
+  status: 'pending' | 'retrying' | 'delivered' | 'failed';
+  attempts: number;
+  response_status: number | null;
+  response_body: string | null;
+  error: string | null;
+  duration_ms: number | null;
+  job_id: string | null;
+  created_at: number;
+  last_attempt_at: number | null;
+  delivered_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -212,6 +296,11 @@ export interface Database {
   model_versions: ModelVersionsTable;
   model_version_tags: KeyValueTable & { model_id: string; version: number };
   model_aliases: { model_id: string; alias: string; version: number };
-  group_settings: { group_id: string; approval_stages: string; updated_at: number };
+  group_settings: { group_id: string; approval_stages: string; approvers: string; updated_at: number };
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   approval_requests: ApprovalRequestsTable;
+  jobs: JobsTable;
+  job_logs: JobLogsTable;
+  workers: WorkersTable;
 }

@@ -14,6 +14,8 @@ import { registerTrackingRoutes } from '../tracking/routes.js';
 import { registerMlflowRoutes } from '../mlflow/routes.js';
 import { registerArtifactRoutes } from '../artifacts/routes.js';
 import { registerRegistryRoutes } from '../registry/routes.js';
+import { registerJobRoutes } from '../jobs/routes.js';
+import { registerWebhookRoutes } from '../webhooks/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import type { App } from './types.js';
@@ -74,6 +76,8 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerMlflowRoutes(app, services);
   registerArtifactRoutes(app, services);
   registerRegistryRoutes(app, services);
+  registerJobRoutes(app, services);
+  registerWebhookRoutes(app, services);
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

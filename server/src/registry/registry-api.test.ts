@@ -123,7 +123,7 @@ for (const dialect of DIALECTS) {
       const login = async (u: string) => (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: u, password: `${u}-password` } })).body.token as string;
       const [eddie, ada, ari] = [await login('eddie'), await login('ada'), await login('ari')];
       assert.equal((await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'] }, eddie)).status, 403, 'an editor cannot change the rules');
-      assert.deepEqual((await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'] }, ada)).body, { approvalStages: ['Production'] });
+      assert.deepEqual((await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'] }, ada)).body, { approvalStages: ['Production'], approvers: [] });
       assert.equal((await g('POST', '/api/v1/models', { name: 'gated' }, eddie)).status, 201);
       await g('POST', '/api/v1/models/gated/versions', { source: `runs:/${runId}/model` }, eddie);
 
@@ -162,6 +162,20 @@ for (const dialect of DIALECTS) {
 
       const timeline = (await g('GET', '/api/v1/models/gated/timeline')).body.items.map((e: { action: string; actor: string }) => `${e.actor}:${e.action}`);
       assert.deepEqual(timeline.slice(0, 6), ['ari:approval.reject', 'ari:model_version.transition', 'ari:approval.approve', 'ada:approval.request', 'ada:model_version.create', 'eddie:approval.request']);
+
+      // Named approvers replace "any group admin": an editor may approve, an admin not on the list may not.
+      const outsider = await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'], approvers: ['eddie', 'nobody-here'] }, ada);
+      assert.equal(outsider.status, 400);
+      assert.match(outsider.body.error.message, /nobody-here is not/);
+      const named = await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'], approvers: ['eddie'] }, ada);
+      assert.deepEqual(named.body, { approvalStages: ['Production'], approvers: ['eddie'] });
+      const v3 = await g('POST', '/api/v1/models/gated/versions', { source: `runs:/${runId}/model` }, ada);
+      const third = (await g('POST', `/api/v1/models/gated/versions/${v3.body.version}/transition`, { stage: 'Production' }, ada)).body.approvalRequest;
+      const notListed = await g('POST', `/api/v1/approvals/${third.id}/decision`, { decision: 'approve' }, ari);
+      assert.equal(notListed.status, 403);
+      assert.match(notListed.body.error.message, /Only the group's approvers \(eddie\)/);
+      assert.equal((await g('POST', `/api/v1/approvals/${third.id}/decision`, { decision: 'approve' }, eddie)).body.status, 'approved');
+      await g('PUT', '/api/v1/registry/settings', { approvalStages: [] }, ada);
     });
 
     test("another group's models are invisible and a viewer cannot change them", async () => {

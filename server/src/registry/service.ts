@@ -10,11 +10,15 @@ import {
   type RegisteredModelCreate,
   type ApprovalRequest,
   type RegistrySettings,
+  type RegistrySettingsUpdate,
+  RegistrySettingsUpdateSchema,
   type Stage,
 } from '@forja/contracts';
 import { AliasSchema, ModelNameSchema } from '@forja/contracts';
 import { z } from 'zod';
 import type { AuditLog } from '../auth/audit.js';
+import type { EventBus } from '../events.js';
+import type { GroupsService } from '../auth/groups-service.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
@@ -72,8 +76,15 @@ export class RegistryService {
     private readonly tracking: TrackingService,
     private readonly loggedModels: LoggedModelsService,
     private readonly audit: AuditLog,
+    private readonly groups: GroupsService,
+    private readonly events: EventBus,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Tells listeners (webhooks) what changed; called after the change and its audit entry are stored. */
+  private emit(ctx: RequestContext, scope: GroupScope, type: string, data: Record<string, unknown>): Promise<void> {
+    return this.events.publish({ type, groupId: scope.id, groupName: scope.name, actor: ctx.principal.name, at: this.clock(), data });
+  }
 
   async createModel(ctx: RequestContext, scope: GroupScope, input: RegisteredModelCreate): Promise<RegisteredModel> {
     requireScopeRole(scope, 'editor');
@@ -87,7 +98,9 @@ export class RegistryService {
       throw err;
     }
     await this.audit.record(ctx, { action: 'model.create', resourceType: 'registered_model', resourceId: row.name, groupId: scope.id });
-    return this.present(scope, row);
+    const model = await this.present(scope, row);
+    await this.emit(ctx, scope, 'registered_model.created', { name: model.name, description: model.description, tags: model.tags });
+    return model;
   }
 
   async getModel(scope: GroupScope, name: string): Promise<RegisteredModel> {
@@ -160,7 +173,9 @@ export class RegistryService {
       body.tags,
     );
     await this.audit.record(ctx, { action: 'model_version.create', resourceType: 'model_version', resourceId: `${name}/${version}`, groupId: scope.id, details: { source: body.source, runId } });
-    return this.getVersion(scope, name, version);
+    const created = await this.getVersion(scope, name, version);
+    await this.emit(ctx, scope, 'model_version.created', { name, version: created.version, source: created.source, runId: created.runId, stage: created.currentStage });
+    return created;
   }
 
   async getVersion(scope: GroupScope, name: string, version: string | number): Promise<ModelVersion> {
@@ -226,6 +241,7 @@ export class RegistryService {
           decision_comment: null,
         });
         await this.audit.record(ctx, { action: 'approval.request', resourceType: 'model_version', resourceId: `${name}/${v.version}`, groupId: scope.id, details: { request: id, to: target, comment: comment ?? null } });
+        await this.emit(ctx, scope, 'approval.requested', { request: id, name, version: String(v.version), from: v.current_stage, to: target, comment: comment ?? null });
       }
       return { modelVersion: await this.getVersion(scope, name, v.version), approvalRequest: await this.approval(scope, id) };
     }
@@ -245,20 +261,40 @@ export class RegistryService {
       groupId: scope.id,
       details: { from: v.current_stage, to: target, archived, ...(approvalId ? { approval: approvalId } : {}) },
     });
+    await this.emit(ctx, scope, 'model_version.stage_changed', {
+      name: model.name,
+      version: String(v.version),
+      from: v.current_stage,
+      to: target,
+      archivedVersions: archived.map(String),
+      approval: approvalId ?? null,
+    });
     return this.getVersion(scope, model.name, v.version);
   }
 
   async settings(scope: GroupScope): Promise<RegistrySettings> {
     const row = await this.store.groupSettings(scope.id);
-    return { approvalStages: row ? (JSON.parse(row.approval_stages) as RegistrySettings['approvalStages']) : [] };
+    return row
+      ? { approvalStages: JSON.parse(row.approval_stages) as RegistrySettings['approvalStages'], approvers: JSON.parse(row.approvers) as string[] }
+      : { approvalStages: [], approvers: [] };
   }
 
-  async updateSettings(ctx: RequestContext, scope: GroupScope, settings: RegistrySettings): Promise<RegistrySettings> {
+  async updateSettings(ctx: RequestContext, scope: GroupScope, input: RegistrySettingsUpdate): Promise<RegistrySettings> {
     requireScopeRole(scope, 'admin');
+    const settings = RegistrySettingsUpdateSchema.parse(input);
     const stages = [...new Set(settings.approvalStages)];
-    await this.store.saveGroupSettings(scope.id, JSON.stringify(stages), this.clock());
-    await this.audit.record(ctx, { action: 'registry.settings', resourceType: 'group', resourceId: scope.name, groupId: scope.id, details: { approvalStages: stages } });
-    return { approvalStages: stages };
+    const approvers = [...new Set(settings.approvers)];
+    const unknown = await this.membersMissing(scope, approvers);
+    if (unknown.length) throw invalid(`Approvers must be members of group "${scope.name}": ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not.`);
+    await this.store.saveGroupSettings(scope.id, JSON.stringify(stages), JSON.stringify(approvers), this.clock());
+    await this.audit.record(ctx, { action: 'registry.settings', resourceType: 'group', resourceId: scope.name, groupId: scope.id, details: { approvalStages: stages, approvers } });
+    return { approvalStages: stages, approvers };
+  }
+
+  private async membersMissing(scope: GroupScope, usernames: string[]): Promise<string[]> {
+    if (usernames.length === 0) return [];
+    const members = new Set((await this.groups.members(scope)).map((m) => m.username));
+    return usernames.filter((u) => !members.has(u));
   }
 
   async approvals(scope: GroupScope, status?: string): Promise<ApprovalRequest[]> {
@@ -273,13 +309,16 @@ export class RegistryService {
   }
 
   /**
-   * An approver (a group admin) who did not ask approves or rejects; approving performs the
+   * An approver (a named approver, or a group admin when none are named) who did not ask approves or rejects; approving performs the
    * transition the request asked for.
    */
   async decide(ctx: RequestContext, scope: GroupScope, id: string, decision: 'approve' | 'reject', comment?: string): Promise<ApprovalRequest> {
     const row = await this.store.approvalById(scope.id, id);
     if (!row) throw notFound('Approval request', id);
-    requireScopeRole(scope, 'admin');
+    const { approvers } = await this.settings(scope);
+    if (approvers.length === 0) requireScopeRole(scope, 'admin');
+    else if (!approvers.includes(ctx.principal.name))
+      throw new AppError('PERMISSION_DENIED', `Only the group's approvers (${approvers.join(', ')}) can decide on transition requests.`);
     if (row.status !== 'pending') throw new AppError('CONFLICT', `This request was already ${row.status}.`);
     const self = ctx.principal.userId ? row.requested_by_id === ctx.principal.userId : row.requested_by === ctx.principal.name;
     if (self) throw new AppError('PERMISSION_DENIED', 'You asked for this transition; another approver has to decide on it.');
@@ -294,6 +333,7 @@ export class RegistryService {
       groupId: scope.id,
       details: { request: id, to: row.to_stage, comment: comment ?? null },
     });
+    await this.emit(ctx, scope, 'approval.decided', { request: id, name: model!.name, version: String(row.version), to: row.to_stage, decision: decision === 'approve' ? 'approved' : 'rejected', comment: comment ?? null });
     if (decision === 'approve') {
       const v = await this.requireVersion(model!, row.version);
       await this.performTransition(ctx, scope, model!, v, row.to_stage as Stage, row.archive_existing === 1, id);
@@ -315,6 +355,7 @@ export class RegistryService {
     const v = await this.requireVersion(model, version);
     const previous = await this.store.setAlias(model.id, a, v.version);
     await this.audit.record(ctx, { action: 'model_alias.set', resourceType: 'model_alias', resourceId: `${name}@${a}`, groupId: scope.id, details: { version: v.version, previous } });
+    await this.emit(ctx, scope, 'model_version.alias_set', { name, alias: a, version: String(v.version), previous: previous === null ? null : String(previous) });
   }
 
   async deleteAlias(ctx: RequestContext, scope: GroupScope, name: string, alias: string): Promise<void> {
@@ -323,6 +364,7 @@ export class RegistryService {
     const previous = await this.store.deleteAlias(model.id, alias);
     if (previous === null) throw notFound('Alias', `${name}@${alias}`);
     await this.audit.record(ctx, { action: 'model_alias.delete', resourceType: 'model_alias', resourceId: `${name}@${alias}`, groupId: scope.id, details: { previous } });
+    await this.emit(ctx, scope, 'model_version.alias_deleted', { name, alias, previous: String(previous) });
   }
 
   async versionByAlias(scope: GroupScope, name: string, alias: string): Promise<ModelVersion> {

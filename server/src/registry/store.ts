@@ -210,11 +210,11 @@ export class RegistryStore {
   groupSettings(groupId: string) {
     return this.db.kysely.selectFrom('group_settings').selectAll().where('group_id', '=', groupId).executeTakeFirst();
   }
-  async saveGroupSettings(groupId: string, approvalStages: string, now: number): Promise<void> {
+  async saveGroupSettings(groupId: string, approvalStages: string, approvers: string, now: number): Promise<void> {
     await this.db.kysely
       .insertInto('group_settings')
-      .values({ group_id: groupId, approval_stages: approvalStages, updated_at: now })
-      .onConflict((oc) => oc.column('group_id').doUpdateSet({ approval_stages: approvalStages, updated_at: now }))
+      .values({ group_id: groupId, approval_stages: approvalStages, approvers, updated_at: now })
+      .onConflict((oc) => oc.column('group_id').doUpdateSet({ approval_stages: approvalStages, approvers, updated_at: now }))
       .execute();
   }
   async insertApproval(row: ApprovalRow): Promise<void> {

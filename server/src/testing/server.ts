@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
 import type { Dialect } from '../db/database.js';
-import { startServer, type RunningServer } from '../server.js';
+import { startServer, type RunningServer, type StartOptions } from '../server.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
 export const TEST_ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -8,6 +8,8 @@ export const TEST_ADMIN_PASSWORD = 'admin-password-for-tests';
 export interface TestServer {
   url: string;
   dialect: Dialect;
+  /** Where its database is, for workers and tools that share it. */
+  databaseUrl: string;
   /** A personal token of the "admin" user (FORJA_ADMIN_TOKEN). */
   adminToken: string;
   dataDir: string;
@@ -19,7 +21,9 @@ export interface TestServer {
  * Starts the real server on a free port with a temporary data directory and a fresh database,
  * exactly as `forja server` does. Pass `webDir` to serve a built UI.
  */
-export async function startTestServer(options: { dialect?: Dialect; webDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { dialect?: Dialect; webDir?: string; env?: Record<string, string>; beforeStart?: StartOptions['beforeStart'] } = {},
+): Promise<TestServer> {
   const dialect = options.dialect ?? 'sqlite';
   const db: TestDatabase = await createTestDatabase(dialect);
   const adminToken = `test-admin-token-${Math.random().toString(36).slice(2)}`;
@@ -27,10 +31,11 @@ export async function startTestServer(options: { dialect?: Dialect; webDir?: str
     { FORJA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, FORJA_ADMIN_TOKEN: adminToken, ...options.env },
     { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url, webDir: options.webDir },
   );
-  const server = await startServer(config, { logger: process.env.FORJA_TEST_LOGS === '1' ? { level: 'info' } : false });
+  const server = await startServer(config, { logger: process.env.FORJA_TEST_LOGS === '1' ? { level: 'info' } : false, beforeStart: options.beforeStart });
   return {
     url: server.url,
     dialect,
+    databaseUrl: db.url,
     adminToken,
     dataDir: db.dir,
     server,

@@ -4,6 +4,8 @@ import * as m0002 from './0002_tracking.js';
 import * as m0003 from './0003_logged_models.js';
 import * as m0004 from './0004_registry.js';
 import * as m0005 from './0005_approvals.js';
+import * as m0006 from './0006_jobs.js';
+import * as m0007 from './0007_webhooks.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -15,4 +17,6 @@ export const migrations: Record<string, Migration> = {
   '0003_logged_models': m0003,
   '0004_registry': m0004,
   '0005_approvals': m0005,
+  '0006_jobs': m0006,
+  '0007_webhooks': m0007,
 };

@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { JobContext } from './engine.js';
+
+export interface ProcessSpec {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** How long after SIGTERM the process group gets SIGKILL. */
+  killGraceMs?: number;
+}
+
+/**
+ * Runs the command in its own process group under a small sh watchdog: if the worker dies
+ * (even by kill -9) the watchdog kills the group within a second, so a job never outlives the
+ * worker that claimed it and runs twice once another worker retries it.
+ */
+const WATCHDOG = [
+  'parent=$1; shift',
+  '"$@" &',
+  'child=$!',
+  '( while kill -0 "$parent" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) >/dev/null 2>&1 &',
+  'watch=$!',
+  'wait "$child"; code=$?',
+  'kill "$watch" 2>/dev/null',
+  'exit $code',
+].join('\n');
+
+export class ProcessFailed extends Error {
+  constructor(
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly lastLines: string[],
+  ) {
+    const how = exitCode !== null ? `exited with code ${exitCode}` : `was killed by ${signal}`;
+    super(lastLines.length ? `The process ${how}. Last lines:\n${lastLines.join('\n')}` : `The process ${how} and printed nothing.`);
+    this.name = 'ProcessFailed';
+  }
+}
+
+/** Streams the process's output into the job log; rejects with ProcessFailed on a non-zero exit. */
+export function runProcess(ctx: JobContext, spec: ProcessSpec): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'forja-job', String(process.pid), spec.command, ...spec.args], {
+      cwd: spec.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? spec.cwd, LANG: 'C.UTF-8', PYTHONUNBUFFERED: '1', ...spec.env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const last: string[] = [];
+    const collect = (stream: 'stdout' | 'stderr') => (line: string) => {
+      ctx.log(line, stream);
+      last.push(line);
+      if (last.length > 20) last.shift();
+    };
+    createInterface({ input: child.stdout }).on('line', collect('stdout'));
+    createInterface({ input: child.stderr }).on('line', collect('stderr'));
+    let killTimer: NodeJS.Timeout | undefined;
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // Already gone.
+      }
+    };
+    const onAbort = () => {
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), spec.killGraceMs ?? 3000);
+    };
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (err) => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      reject(new Error(`Could not start ${spec.command}: ${err.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(killTimer);
+      ctx.signal.removeEventListener('abort', onAbort);
+      // Whatever the main process left behind in its group goes with it.
+      killGroup('SIGKILL');
+      if (ctx.signal.aborted) reject(ctx.signal.reason);
+      else if (code === 0) resolve();
+      else reject(new ProcessFailed(code, signal, last));
+    });
+  });
+}
