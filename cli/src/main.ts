@@ -8,6 +8,7 @@ import { registerTokenCommands } from './commands/tokens.js';
 import { registerUserCommands } from './commands/users.js';
 import { registerTrackingCommands } from './commands/tracking.js';
 import { registerModelCommands } from './commands/models.js';
+import { registerJobCommands } from './commands/jobs.js';
 
 const program = new Command('forja')
   .description('Forja: experiments, models, deployments, lake and jobs in one MLOps platform')
@@ -25,6 +26,7 @@ registerTokenCommands(program);
 registerUserCommands(program);
 registerTrackingCommands(program);
 registerModelCommands(program);
+registerJobCommands(program);
 
 try {
   await program.parseAsync(process.argv);

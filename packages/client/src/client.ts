@@ -34,7 +34,19 @@ import {
   type ModelSearch,
   type ModelVersionCreate,
   type RegisteredModelCreate,
-  type RegistrySettings,
+  type RegistrySettingsUpdate,
+  JobLogsSchema,
+  JobPageSchema,
+  JobSchema,
+  WorkerListSchema,
+  WebhookDeliveryPageSchema,
+  WebhookDeliverySchema,
+  WebhookListSchema,
+  WebhookSchema,
+  WebhookWithSecretSchema,
+  type JobStatus,
+  type WebhookCreate,
+  type WebhookUpdate,
   type Stage,
   type ExperimentCreate,
   type ExperimentSearch,
@@ -238,6 +250,8 @@ export class ForjaClient {
     get: (name: string) => this.request('GET', `/api/v1/models/${enc(name)}`, RegisteredModelSchema),
     update: (name: string, patch: { newName?: string; description?: string }) => this.request('PATCH', `/api/v1/models/${enc(name)}`, RegisteredModelSchema, { body: patch }),
     delete: (name: string) => this.request('DELETE', `/api/v1/models/${enc(name)}`, OkSchema),
+    setTag: (name: string, key: string, value: string) => this.request('PUT', `/api/v1/models/${enc(name)}/tags/${enc(key)}`, OkSchema, { body: { value } }),
+    deleteTag: (name: string, key: string) => this.request('DELETE', `/api/v1/models/${enc(name)}/tags/${enc(key)}`, OkSchema),
     createVersion: (name: string, version: ModelVersionCreate) => this.request('POST', `/api/v1/models/${enc(name)}/versions`, ModelVersionSchema, { body: version }),
     getVersion: (name: string, version: string | number) => this.request('GET', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`, ModelVersionSchema),
     searchVersions: (query: ModelSearch = {}) => this.request('POST', '/api/v1/model-versions/search', ModelVersionPageSchema, { body: query }),
@@ -250,9 +264,32 @@ export class ForjaClient {
     resolve: (uri: string) => this.request('GET', '/api/v1/models/resolve', ModelVersionSchema, { query: { uri } }),
     timeline: (name: string) => this.request('GET', `/api/v1/models/${enc(name)}/timeline`, TimelineSchema),
     settings: () => this.request('GET', '/api/v1/registry/settings', RegistrySettingsSchema),
-    updateSettings: (settings: RegistrySettings) => this.request('PUT', '/api/v1/registry/settings', RegistrySettingsSchema, { body: settings }),
+    updateSettings: (settings: RegistrySettingsUpdate) => this.request('PUT', '/api/v1/registry/settings', RegistrySettingsSchema, { body: settings }),
     approvals: async (status?: 'pending' | 'approved' | 'rejected' | 'cancelled') => (await this.request('GET', '/api/v1/approvals', ApprovalListSchema, { query: { status } })).items,
     decide: (id: string, decision: 'approve' | 'reject', comment?: string) => this.request('POST', `/api/v1/approvals/${enc(id)}/decision`, ApprovalRequestSchema, { body: { decision, comment } }),
+  };
+
+  /** Background jobs of the group: read, wait for, tail and cancel. */
+  readonly jobs = {
+    list: (query: { status?: JobStatus; kind?: string; limit?: number; pageToken?: string } = {}) => this.request('GET', '/api/v1/jobs', JobPageSchema, { query }),
+    /** With waitSeconds, the server answers once the job has finished or that long has passed. */
+    get: (id: string, options: { waitSeconds?: number } = {}) => this.request('GET', `/api/v1/jobs/${enc(id)}`, JobSchema, { query: { waitSeconds: options.waitSeconds } }),
+    logs: (id: string, query: { after?: number; limit?: number } = {}) => this.request('GET', `/api/v1/jobs/${enc(id)}/logs`, JobLogsSchema, { query }),
+    cancel: (id: string) => this.request('POST', `/api/v1/jobs/${enc(id)}/cancel`, JobSchema),
+    workers: async () => (await this.request('GET', '/api/v1/workers', WorkerListSchema)).workers,
+  };
+
+  /** The group's registry webhooks (group admins). */
+  readonly webhooks = {
+    list: async () => (await this.request('GET', '/api/v1/webhooks', WebhookListSchema)).items,
+    /** The signing secret is in the answer once, never again. */
+    create: (hook: WebhookCreate) => this.request('POST', '/api/v1/webhooks', WebhookWithSecretSchema, { body: hook }),
+    get: (id: string) => this.request('GET', `/api/v1/webhooks/${enc(id)}`, WebhookSchema),
+    update: (id: string, patch: WebhookUpdate) => this.request('PATCH', `/api/v1/webhooks/${enc(id)}`, WebhookSchema.extend({ secret: z.string().optional() }), { body: patch }),
+    delete: (id: string) => this.request('DELETE', `/api/v1/webhooks/${enc(id)}`, OkSchema),
+    deliveries: (id: string, query: { limit?: number; pageToken?: string } = {}) => this.request('GET', `/api/v1/webhooks/${enc(id)}/deliveries`, WebhookDeliveryPageSchema, { query }),
+    ping: (id: string) => this.request('POST', `/api/v1/webhooks/${enc(id)}/ping`, WebhookDeliverySchema),
+    redeliver: (id: string, deliveryId: string) => this.request('POST', `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`, WebhookDeliverySchema),
   };
 
   audit(query: { group?: string; actor?: string; action?: string; limit?: number; pageToken?: string } = {}) {
