@@ -12,15 +12,21 @@ import { AuditPage } from './pages/admin/Audit';
 import { EmptyState, Spinner } from './components/ui';
 import { ExperimentsPage } from './pages/tracking/Experiments';
 import { ExperimentPage } from './pages/tracking/Experiment';
+import { RegistryLayout } from './pages/models/RegistryLayout';
+import { ModelsPage } from './pages/models/Models';
+import { ApprovalsPage } from './pages/models/Approvals';
+import { ModelPage } from './pages/models/Model';
 
 // The chart pages carry uPlot; loading them on first use keeps it out of every other page's bundle.
 const RunPage = lazy(() => import('./pages/tracking/Run').then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import('./pages/tracking/Compare').then((m) => ({ default: m.ComparePage })));
 const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
 
-type Placeholder = Exclude<(typeof sections)[number]['path'], '/experiments'>;
+type Section = (typeof sections)[number];
+const built = ['/experiments', '/models'] as const;
+type Placeholder = Exclude<Section['path'], (typeof built)[number]>;
+const isPlaceholder = (s: Section): s is Extract<Section, { path: Placeholder }> => !(built as readonly string[]).includes(s.path);
 const about: Record<Placeholder, { heading: string; purpose: string }> = {
-  '/models': { heading: 'Model registry', purpose: 'Register model versions, move them through stages and approvals, and point aliases at the version in production.' },
   '/deployments': { heading: 'Model deployments', purpose: 'Serve registered models as REST endpoints or file and batch services, and follow their builds, executions and logs.' },
   '/lake': { heading: 'Data lake', purpose: "Browse the group's tables with their versioned writes, read them with safe filters, and import or export data." },
   '/jobs': { heading: 'Batch jobs and pipelines', purpose: 'Run scripted batch jobs and pipelines on a schedule, with durable runs, retries, parameters and logs.' },
@@ -37,11 +43,14 @@ export function App() {
         <Route path="/experiments/:id" element={<ExperimentPage />} />
         <Route path="/runs/:runId" element={later(<RunPage />)} />
         <Route path="/compare" element={later(<ComparePage />)} />
-        {sections
-          .filter((s): s is Extract<(typeof sections)[number], { path: Placeholder }> => s.path !== '/experiments')
-          .map((s) => (
-            <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
-          ))}
+        <Route element={<RegistryLayout />}>
+          <Route path="/models" element={<ModelsPage />} />
+          <Route path="/approvals" element={<ApprovalsPage />} />
+        </Route>
+        <Route path="/models/:name" element={<ModelPage />} />
+        {sections.filter(isPlaceholder).map((s) => (
+          <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
+        ))}
         <Route path="/admin" element={<AdminLayout />}>
           <Route index element={<AdminIndex />} />
           <Route path="users" element={<UsersPage />} />

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Group, Whoami } from '@forja/contracts';
-import { useClient } from './session';
+import { useClient, useSession } from './session';
 
 export const keys = {
   whoami: ['whoami'] as const,
@@ -24,6 +24,14 @@ export const keys = {
   metricHistory: (runId: string, key: string) => ['run', runId, 'history', key] as const,
   artifacts: (runId: string, dir: string) => ['run', runId, 'artifacts', dir] as const,
   artifact: (runId: string, path: string) => ['run', runId, 'artifact', path] as const,
+  /** Model names are per group, so every registry key starts with the group; ['models'] refreshes them all. */
+  models: (group: string | undefined, search: object) => ['models', group ?? '', 'search', search] as const,
+  model: (group: string | undefined, name: string) => ['models', group ?? '', 'model', name] as const,
+  modelVersions: (group: string | undefined, name: string) => ['models', group ?? '', 'model', name, 'versions'] as const,
+  modelTimeline: (group: string | undefined, name: string) => ['models', group ?? '', 'model', name, 'timeline'] as const,
+  /** Under ['models'] too: a decision moves a version, and a transition may open a request. */
+  approvals: (group: string | undefined, status: string) => ['models', group ?? '', 'approvals', status] as const,
+  registrySettings: (group: string | undefined) => ['models', group ?? '', 'settings'] as const,
 };
 
 export function useWhoami() {
@@ -42,6 +50,8 @@ export interface Abilities {
   /** Groups whose tokens, members and audit log this user manages. */
   adminGroups: string[];
   canAdministerGroup(name: string): boolean;
+  /** Creates and changes runs, models and data in the group (editor or admin there). */
+  canEditGroup(name: string): boolean;
   canReadAudit: boolean;
 }
 
@@ -54,6 +64,7 @@ export function abilitiesOf(me: Whoami | undefined, groups: Group[] | undefined)
     isAdmin,
     adminGroups,
     canAdministerGroup: (name) => isAdmin || adminGroups.includes(name),
+    canEditGroup: (name) => isAdmin || (me?.memberships ?? []).some((m) => m.group === name && m.role !== 'viewer'),
     canReadAudit: isAdmin || adminGroups.length > 0,
   };
 }
@@ -62,6 +73,19 @@ export function useAbilities(): Abilities {
   const me = useWhoami();
   const groups = useGroups();
   return abilitiesOf(me.data, groups.data);
+}
+
+/** Which stages of the current group's registry need approval, and who approves. */
+export function useRegistrySettings() {
+  const client = useClient();
+  const { group } = useSession();
+  return useQuery({ queryKey: keys.registrySettings(group), queryFn: () => client.models.settings(), enabled: Boolean(group) });
+}
+
+/** After any registry change: a model's versions, stages, aliases, requests and timeline all move together. */
+export function useRefreshRegistry(): () => Promise<void> {
+  const queryClient = useQueryClient();
+  return () => queryClient.invalidateQueries({ queryKey: ['models'] });
 }
 
 export function useDebounced<T>(value: T, ms: number): T {

@@ -96,7 +96,7 @@ export class AccessPolicy {
   }
 }
 
-const article = (role: Role) => (role === 'admin' ? 'an' : 'a');
+const article = (role: Role) => (/^[aeiou]/.test(role) ? 'an' : 'a');
 
 /** For routes whose group was resolved by the auth hook: does the caller's role there reach `needed`? */
 export function requireScopeRole(scope: GroupScope, needed: Role): void {

@@ -76,6 +76,11 @@ export const ChevronLeftIcon = (p: P) => (
     <path d="m15 6-6 6 6 6" />
   </Icon>
 );
+export const ArrowRightIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="M5 12h14M13 6l6 6-6 6" />
+  </Icon>
+);
 export const CopyIcon = (p: P) => (
   <Icon {...p}>
     <rect x="8.5" y="8.5" width="12" height="12" rx="2" />

@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, type ButtonHTMLAttributes, type ReactNode } from 'react';
-import type { Role } from '@forja/contracts';
+import { Link, useSearchParams } from 'react-router';
+import type { KeyValue, Role } from '@forja/contracts';
 import { errorMessage } from '../session';
-import { WarningIcon } from './icons';
+import { ChevronLeftIcon, CloseIcon, WarningIcon } from './icons';
 
 type ButtonVariant = 'primary' | 'secondary' | 'ghost' | 'danger';
 
@@ -23,7 +24,8 @@ export function Button({
   );
 }
 
-export type Tone = 'neutral' | 'accent' | 'green' | 'red' | 'amber' | 'blue';
+/** `muted` is an outline for things kept only for the record (archived, cancelled). */
+export type Tone = 'neutral' | 'accent' | 'green' | 'red' | 'amber' | 'blue' | 'muted';
 
 export function Badge({ tone = 'neutral', children, title }: { tone?: Tone; children: ReactNode; title?: string }) {
   return (
@@ -37,6 +39,85 @@ const roleTone: Record<Role, Tone> = { admin: 'accent', editor: 'blue', viewer: 
 export function RoleBadge({ role }: { role: Role | null | undefined }) {
   if (!role) return <span className="muted">—</span>;
   return <Badge tone={roleTone[role]}>{role}</Badge>;
+}
+
+/**
+ * Key/value tags as badges. With `max`, the rest collapse into a "+N"; with `onRemove`, each
+ * badge gets a remove button.
+ */
+export function TagList({ tags, max, className, onRemove }: { tags: KeyValue[]; max?: number; className?: string; onRemove?: (key: string) => void }) {
+  const shown = max === undefined ? tags : tags.slice(0, max);
+  return (
+    <div className={`tag-list${className ? ` ${className}` : ''}`}>
+      {shown.map((t) => (
+        <Badge key={t.key} title={`${t.key}=${t.value}`}>
+          <span className="tag-key">{t.key}</span>
+          {t.value && <span className="tag-value">{t.value}</span>}
+          {onRemove && (
+            <button type="button" className="tag-remove" aria-label={`Remove tag ${t.key}`} onClick={() => onRemove(t.key)}>
+              <CloseIcon size={11} />
+            </button>
+          )}
+        </Badge>
+      ))}
+      {tags.length > shown.length && <span className="muted small">+{tags.length - shown.length}</span>}
+      {tags.length === 0 && <span className="muted">—</span>}
+    </div>
+  );
+}
+
+export interface TabSpec<T extends string> {
+  id: T;
+  label: string;
+}
+
+/** The tab the URL's ?tab= names (the first when it names none), so a tab can be linked to and survives a reload. */
+export function useSearchTab<T extends string>(tabs: readonly TabSpec<T>[]): T {
+  const [params] = useSearchParams();
+  const wanted = params.get('tab');
+  return tabs.find((t) => t.id === wanted)?.id ?? tabs[0]!.id;
+}
+
+/** Tabs that switch ?tab= and keep the rest of the query string. */
+export function SearchTabs<T extends string>({ label, tabs, current, counts, testIdPrefix }: { label: string; tabs: readonly TabSpec<T>[]; current: T; counts?: Partial<Record<T, number>>; testIdPrefix: string }) {
+  const [params] = useSearchParams();
+  const link = (t: T) => {
+    const next = new URLSearchParams(params);
+    next.set('tab', t);
+    return `?${next.toString()}`;
+  };
+  return (
+    <nav className="tabs" aria-label={label}>
+      {tabs.map((t) => (
+        <Link key={t.id} to={link(t.id)} replace className={`tab${current === t.id ? ' active' : ''}`} aria-current={current === t.id ? 'page' : undefined} data-testid={`${testIdPrefix}-${t.id}`}>
+          {t.label}
+          {counts?.[t.id] !== undefined && <span className="tab-count">{counts[t.id]}</span>}
+        </Link>
+      ))}
+    </nav>
+  );
+}
+
+export function BackLink({ to, children }: { to: string; children: ReactNode }) {
+  return (
+    <Link to={to} className="back-link">
+      <ChevronLeftIcon size={14} /> {children}
+    </Link>
+  );
+}
+
+/** The whole page when the thing it shows could not be loaded: a way back and the server's reason. */
+export function LoadFailed({ title, error, back }: { title: string; error: unknown; back: { to: string; label: string } }) {
+  return (
+    <div className="page">
+      <BackLink to={back.to}>{back.label}</BackLink>
+      <div className="card">
+        <EmptyState title={title}>
+          <ErrorText error={error} />
+        </EmptyState>
+      </div>
+    </div>
+  );
 }
 
 export function Spinner({ label = 'Loading…' }: { label?: string }) {

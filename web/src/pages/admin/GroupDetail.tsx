@@ -4,8 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { RoleSchema, type Member, type Role } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities, useWhoami } from '../../hooks';
-import { Button, ConfirmDialog, EmptyState, ErrorText, RoleBadge, Spinner, Time } from '../../components/ui';
-import { ChevronLeftIcon } from '../../components/icons';
+import { BackLink, Button, ConfirmDialog, EmptyState, ErrorText, RoleBadge, Spinner, Time } from '../../components/ui';
 
 const roles = RoleSchema.options;
 const roleHelp: Record<Role, string> = {
@@ -45,9 +44,7 @@ export function GroupDetailPage() {
 
   return (
     <section aria-label={`Group ${name}`}>
-      <Link to="/admin/groups" className="back-link">
-        <ChevronLeftIcon size={14} /> Groups
-      </Link>
+      <BackLink to="/admin/groups">Groups</BackLink>
       {group.isError ? (
         <div className="card card-pad">
           <ErrorText error={group.error} />

@@ -4,9 +4,9 @@ import { useQueries } from '@tanstack/react-query';
 import type { Run } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import { EmptyState, ErrorText, PageHeader, Spinner, relativeTime } from '../../components/ui';
-import { ChevronLeftIcon } from '../../components/icons';
-import { formatDuration, formatMetric, MAX_COMPARE, runDuration, SERIES_COLORS, StatusBadge } from './format';
+import { BackLink, EmptyState, ErrorText, PageHeader, Spinner, relativeTime } from '../../components/ui';
+import { EXPERIMENTS, formatDuration, MAX_COMPARE, runDuration, SERIES_COLORS, StatusBadge, Swatch } from './format';
+import { RunDiffTables, type DiffColumn } from './DiffTable';
 import { MetricChart, XModeToggle, type ChartSeries, type XMode } from './MetricChart';
 
 /** Two to ten runs side by side: one metric overlaid, and the params and latest metrics with differences marked. */
@@ -25,18 +25,24 @@ export function ComparePage() {
   const experiments = useQueries({ queries: experimentIds.map((id) => ({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) })) });
   const experimentName = (id: string) => experiments.find((e) => e.data?.experimentId === id)?.data?.name ?? id;
   const back = experimentIds.length === 1 ? experimentIds[0] : undefined;
+  const columns = useMemo<DiffColumn[]>(
+    () =>
+      runs.map((run, i) => ({
+        key: run.info.runId,
+        run,
+        label: (
+          <>
+            <Swatch index={i} />
+            {run.info.runName}
+          </>
+        ),
+      })),
+    [runs],
+  );
 
   const header = (
     <>
-      {back !== undefined ? (
-        <Link to={`/experiments/${encodeURIComponent(back)}`} className="back-link">
-          <ChevronLeftIcon size={14} /> {experimentName(back)}
-        </Link>
-      ) : (
-        <Link to="/experiments" className="back-link">
-          <ChevronLeftIcon size={14} /> Experiments
-        </Link>
-      )}
+      {back !== undefined ? <BackLink to={`/experiments/${encodeURIComponent(back)}`}>{experimentName(back)}</BackLink> : <BackLink to={EXPERIMENTS.to}>{EXPERIMENTS.label}</BackLink>}
       <PageHeader
         title={`Compare ${ids.length} runs`}
         description={
@@ -87,7 +93,7 @@ export function ComparePage() {
                   return (
                     <tr key={r.info.runId}>
                       <td>
-                        <span className="swatch" style={{ background: SERIES_COLORS[i] }} aria-hidden="true" />
+                        <Swatch index={i} />
                         <Link to={`/runs/${encodeURIComponent(r.info.runId)}`} className="cell-link">
                           {r.info.runName}
                         </Link>
@@ -105,22 +111,7 @@ export function ComparePage() {
             </table>
           </div>
           <CompareChart runs={runs} />
-          <DiffTable
-            title="Parameters"
-            testId="param-diff"
-            runs={runs}
-            valuesOf={paramValues}
-            empty="None of these runs logged parameters."
-            mono
-          />
-          <DiffTable
-            title="Latest metrics"
-            testId="metric-diff"
-            runs={runs}
-            valuesOf={metricValues}
-            empty="None of these runs logged metrics."
-            numeric
-          />
+          <RunDiffTables columns={columns} />
         </>
       )}
     </div>
@@ -171,88 +162,6 @@ function CompareChart({ runs }: { runs: Run[] }) {
         <XModeToggle value={mode} onChange={setMode} />
       </div>
       <div className="chart-body">{histories.error ? <ErrorText error={histories.error} /> : series ? <MetricChart series={series} mode={mode} height={300} /> : <Spinner />}</div>
-    </div>
-  );
-}
-
-const paramValues = (r: Run) => new Map(r.data.params.map((p) => [p.key, p.value]));
-const metricValues = (r: Run) => new Map(r.data.metrics.map((m) => [m.key, formatMetric(m.value)]));
-
-function DiffTable({
-  title,
-  testId,
-  runs,
-  valuesOf,
-  empty,
-  mono,
-  numeric,
-}: {
-  title: string;
-  testId: string;
-  runs: Run[];
-  valuesOf: (r: Run) => Map<string, string>;
-  empty: string;
-  mono?: boolean;
-  numeric?: boolean;
-}) {
-  const [onlyDiff, setOnlyDiff] = useState(false);
-  const table = useMemo(() => {
-    const maps = runs.map(valuesOf);
-    const allKeys = [...new Set(maps.flatMap((m) => [...m.keys()]))].sort();
-    return allKeys.map((key) => {
-      const values = maps.map((m) => m.get(key));
-      return { key, values, differs: new Set(values).size > 1 };
-    });
-  }, [runs, valuesOf]);
-  const differing = table.filter((r) => r.differs).length;
-  const shown = onlyDiff ? table.filter((r) => r.differs) : table;
-
-  return (
-    <div className="card diff-card" data-testid={testId}>
-      <div className="card-head">
-        <h3>{title}</h3>
-        <span className="muted">
-          {differing} of {table.length} differ
-        </span>
-        <div className="toolbar-spacer" />
-        <label className="checkbox checkbox-inline small">
-          <input type="checkbox" checked={onlyDiff} onChange={(e) => setOnlyDiff(e.target.checked)} />
-          <span>Only differences</span>
-        </label>
-      </div>
-      {table.length === 0 ? (
-        <div className="card-pad muted">{empty}</div>
-      ) : (
-        <div className="table-scroll">
-          <table className="table diff-table">
-            <thead>
-              <tr>
-                <th>Key</th>
-                {runs.map((r, i) => (
-                  <th key={r.info.runId} className={numeric ? 'num' : undefined}>
-                    <span className="swatch" style={{ background: SERIES_COLORS[i] }} aria-hidden="true" />
-                    {r.info.runName}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((row) => (
-                <tr key={row.key} className={row.differs ? 'row-diff' : undefined} data-testid={`${testId}-row`} data-key={row.key} data-differs={row.differs}>
-                  <th scope="row" className="mono">
-                    {row.key}
-                  </th>
-                  {row.values.map((v, i) => (
-                    <td key={i} className={`${numeric ? 'num' : ''}${mono ? ' mono' : ''}`} title={v}>
-                      {v ?? <span className="muted">—</span>}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
     </div>
   );
 }

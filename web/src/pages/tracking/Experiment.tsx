@@ -1,10 +1,9 @@
-import { Link, useParams } from 'react-router';
+import { useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import { Badge, Spinner, Time } from '../../components/ui';
-import { ChevronLeftIcon } from '../../components/icons';
-import { isSystemTag, LoadFailed, NOTE_TAG, tagValue } from './format';
+import { BackLink, Badge, LoadFailed, Spinner, TagList, Time } from '../../components/ui';
+import { EXPERIMENTS, isSystemTag, NOTE_TAG, tagValue } from './format';
 import { RunsSection } from './RunsTable';
 
 export function ExperimentPage() {
@@ -13,16 +12,14 @@ export function ExperimentPage() {
   const experiment = useQuery({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) });
 
   if (experiment.isPending) return <Spinner />;
-  if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" error={experiment.error} />;
+  if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" error={experiment.error} back={EXPERIMENTS} />;
 
   const e = experiment.data;
   const note = tagValue(e.tags, NOTE_TAG);
   const tags = e.tags.filter((t) => !isSystemTag(t.key));
   return (
     <div className="page page-wide" data-testid="experiment-page">
-      <Link to="/experiments" className="back-link">
-        <ChevronLeftIcon size={14} /> Experiments
-      </Link>
+      <BackLink to={EXPERIMENTS.to}>{EXPERIMENTS.label}</BackLink>
       <header className="detail-header">
         <div>
           <h1 className="detail-title">
@@ -38,16 +35,7 @@ export function ExperimentPage() {
             <span>Group {e.group}</span>
           </div>
           {note && <p className="detail-note">{note}</p>}
-          {tags.length > 0 && (
-            <div className="tag-list detail-tags">
-              {tags.map((t) => (
-                <Badge key={t.key} title={`${t.key}=${t.value}`}>
-                  <span className="tag-key">{t.key}</span>
-                  {t.value && <span className="tag-value">{t.value}</span>}
-                </Badge>
-              ))}
-            </div>
-          )}
+          {tags.length > 0 && <TagList tags={tags} className="detail-tags" />}
         </div>
       </header>
       {/* Keyed so column choices, selection and scroll start fresh for each experiment. */}

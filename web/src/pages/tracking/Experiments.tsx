@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-q
 import type { Experiment, ViewType } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useDebounced } from '../../hooks';
-import { Badge, Button, ConfirmDialog, EmptyState, ErrorText, PageHeader, Spinner, Time } from '../../components/ui';
+import { Badge, Button, ConfirmDialog, EmptyState, ErrorText, PageHeader, Spinner, TagList, Time } from '../../components/ui';
 import { FlaskIcon, PlusIcon } from '../../components/icons';
 import { CreateDialog } from '../../components/CreateDialog';
 import { isSystemTag, NOTE_TAG, tagValue } from './format';
@@ -186,16 +186,7 @@ function ExperimentRow({ experiment: e, onDelete, onRestore, restoring }: { expe
         <Time at={e.lastUpdateTime} />
       </td>
       <td>
-        <div className="tag-list">
-          {tags.slice(0, SHOWN_TAGS).map((t) => (
-            <Badge key={t.key} title={`${t.key}=${t.value}`}>
-              <span className="tag-key">{t.key}</span>
-              {t.value && <span className="tag-value">{t.value}</span>}
-            </Badge>
-          ))}
-          {tags.length > SHOWN_TAGS && <span className="muted small">+{tags.length - SHOWN_TAGS}</span>}
-          {tags.length === 0 && <span className="muted">—</span>}
-        </div>
+        <TagList tags={tags} max={SHOWN_TAGS} />
       </td>
       <td className="col-actions">
         {deleted ? (

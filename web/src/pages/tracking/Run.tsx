@@ -1,31 +1,28 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import type { KeyValue, Metric, Run } from '@forja/contracts';
+import type { Run } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import { Badge, Button, EmptyState, ErrorText, Spinner, Time, relativeTime } from '../../components/ui';
-import { ChevronLeftIcon, CloseIcon } from '../../components/icons';
-import { formatDuration, formatMetric, isSystemTag, LoadFailed, NOTE_TAG, runDuration, SERIES_COLORS, StatusBadge, tagValue } from './format';
+import { BackLink, Badge, Button, EmptyState, ErrorText, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
+import { CloseIcon } from '../../components/icons';
+import { EXPERIMENTS, formatDuration, formatMetric, isSystemTag, NOTE_TAG, runDuration, SERIES_COLORS, StatusBadge, tagValue } from './format';
+import { KeyValueCard, MetricsCard } from './RunData';
 import { MetricChart, XModeToggle, type ChartSeries, type XMode } from './MetricChart';
 import { ArtifactBrowser } from './Artifacts';
 
-type Tab = 'overview' | 'metrics' | 'artifacts';
-const tabs: { id: Tab; label: string }[] = [
+const tabs: TabSpec<'overview' | 'metrics' | 'artifacts'>[] = [
   { id: 'overview', label: 'Overview' },
   { id: 'metrics', label: 'Charts' },
   { id: 'artifacts', label: 'Artifacts' },
 ];
 /** Charts shown before the user picks: enough to see the run's shape without fetching hundreds of histories. */
 const DEFAULT_CHARTS = 6;
-/** Past this many rows a key/value table gets a filter box. */
-const FILTER_FROM = 12;
 
 export function RunPage() {
   const { runId = '' } = useParams();
   const client = useClient();
-  const [params] = useSearchParams();
-  const tab = (tabs.some((t) => t.id === params.get('tab')) ? params.get('tab') : 'overview') as Tab;
+  const tab = useSearchTab(tabs);
 
   const run = useQuery({
     queryKey: keys.run(runId),
@@ -37,20 +34,13 @@ export function RunPage() {
   const experiment = useQuery({ queryKey: keys.experiment(experimentId ?? ''), queryFn: () => client.experiments.get(experimentId!), enabled: experimentId !== undefined });
 
   if (run.isPending) return <Spinner />;
-  if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} />;
+  if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} back={EXPERIMENTS} />;
 
   const r = run.data;
   const info = r.info;
-  const tabLink = (t: Tab) => {
-    const next = new URLSearchParams(params);
-    next.set('tab', t);
-    return `?${next.toString()}`;
-  };
   return (
     <div className="page page-wide" data-testid="run-page">
-      <Link to={`/experiments/${encodeURIComponent(info.experimentId)}`} className="back-link">
-        <ChevronLeftIcon size={14} /> {experiment.data?.name ?? 'Experiment'}
-      </Link>
+      <BackLink to={`/experiments/${encodeURIComponent(info.experimentId)}`}>{experiment.data?.name ?? 'Experiment'}</BackLink>
       <header className="detail-header">
         <div>
           <h1 className="detail-title">
@@ -63,14 +53,7 @@ export function RunPage() {
           </div>
         </div>
       </header>
-      <nav className="tabs" aria-label="Run">
-        {tabs.map((t) => (
-          <Link key={t.id} to={tabLink(t.id)} replace className={`tab${tab === t.id ? ' active' : ''}`} aria-current={tab === t.id ? 'page' : undefined} data-testid={`run-tab-${t.id}`}>
-            {t.label}
-            {t.id === 'metrics' && <span className="tab-count">{r.data.metrics.length}</span>}
-          </Link>
-        ))}
-      </nav>
+      <SearchTabs label="Run" tabs={tabs} current={tab} counts={{ metrics: r.data.metrics.length }} testIdPrefix="run-tab" />
       {tab === 'overview' && <Overview run={r} experimentName={experiment.data?.name} />}
       {tab === 'metrics' && <Charts run={r} />}
       {tab === 'artifacts' && <ArtifactBrowser runId={info.runId} rootUri={info.artifactUri} />}
@@ -148,121 +131,6 @@ function Overview({ run, experimentName }: { run: Run; experimentName: string | 
           <MetricsCard runId={info.runId} metrics={data.metrics} />
         </div>
       </div>
-    </div>
-  );
-}
-
-function useKeyFilter<T extends { key: string }>(items: T[]) {
-  const [q, setQ] = useState('');
-  const needle = q.trim().toLowerCase();
-  const shown = needle ? items.filter((i) => i.key.toLowerCase().includes(needle)) : items;
-  const box =
-    items.length > FILTER_FROM ? (
-      <input type="search" className="card-filter" placeholder="Filter keys" aria-label="Filter keys" value={q} onChange={(e) => setQ(e.target.value)} />
-    ) : null;
-  return { shown, box };
-}
-
-function KeyValueCard({
-  title,
-  items,
-  testId,
-  empty,
-  mono,
-  extra = [],
-  extraLabel,
-}: {
-  title: string;
-  items: KeyValue[];
-  testId: string;
-  empty: string;
-  mono?: boolean;
-  /** Rows hidden behind a toggle, e.g. the tags the clients set themselves. */
-  extra?: KeyValue[];
-  extraLabel?: string;
-}) {
-  const [showExtra, setShowExtra] = useState(false);
-  const all = showExtra ? [...items, ...extra] : items;
-  const { shown, box } = useKeyFilter(all);
-  return (
-    <div className="card" data-testid={testId}>
-      <div className="card-head">
-        <h3>{title}</h3>
-        <span className="muted">{items.length}</span>
-        <div className="toolbar-spacer" />
-        {box}
-        {extra.length > 0 && (
-          <Button size="sm" variant="ghost" onClick={() => setShowExtra((s) => !s)}>
-            {showExtra ? `Hide ${extraLabel}` : `Show ${extraLabel} (${extra.length})`}
-          </Button>
-        )}
-      </div>
-      {all.length === 0 ? (
-        <div className="card-pad muted">{empty}</div>
-      ) : (
-        <div className="card-scroll">
-          <table className="table kv-table">
-            <tbody>
-              {shown.map((p) => (
-                <tr key={p.key} data-testid={`${testId}-row`} data-key={p.key}>
-                  <th scope="row" className="mono">
-                    {p.key}
-                  </th>
-                  <td className={`cell-wrap${mono ? ' mono' : ''}`}>{p.value === '' ? <span className="muted">(empty)</span> : p.value}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </div>
-  );
-}
-
-function MetricsCard({ runId, metrics }: { runId: string; metrics: Metric[] }) {
-  const { shown, box } = useKeyFilter(metrics);
-  return (
-    <div className="card" data-testid="run-metrics">
-      <div className="card-head">
-        <h3>Metrics</h3>
-        <span className="muted">{metrics.length}</span>
-        <div className="toolbar-spacer" />
-        {box}
-      </div>
-      {metrics.length === 0 ? (
-        <div className="card-pad muted">No metrics logged.</div>
-      ) : (
-        <div className="card-scroll">
-          <table className="table kv-table">
-            <thead>
-              <tr>
-                <th>Key</th>
-                <th className="num">Latest</th>
-                <th className="num">Step</th>
-                <th>Logged</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((m) => (
-                <tr key={m.key} data-testid="run-metrics-row" data-key={m.key}>
-                  <td className="mono">
-                    <Link to={`/runs/${encodeURIComponent(runId)}?tab=metrics&metrics=${encodeURIComponent(m.key)}`} title="Chart this metric">
-                      {m.key}
-                    </Link>
-                  </td>
-                  <td className="num" title={String(m.value)}>
-                    {formatMetric(m.value)}
-                  </td>
-                  <td className="num muted">{m.step}</td>
-                  <td className="muted" title={new Date(m.timestamp).toISOString()}>
-                    {relativeTime(m.timestamp)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
     </div>
   );
 }

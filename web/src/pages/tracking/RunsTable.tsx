@@ -1,13 +1,13 @@
-import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { ForjaApiError } from '@forja/client';
 import type { MetricValue, Run } from '@forja/contracts';
-import { errorMessage, readStored, useClient, writeStored } from '../../session';
+import { readStored, useClient, writeStored } from '../../session';
 import { keys } from '../../hooks';
 import { Button, EmptyState, ErrorText, Spinner, relativeTime } from '../../components/ui';
-import { ChevronDownIcon, WarningIcon } from '../../components/icons';
+import { ChevronDownIcon } from '../../components/icons';
+import { FilterBar, filterErrorOf } from '../../components/FilterBar';
 import { ColumnChooser, type KnownKeys } from './ColumnChooser';
 import { columnId, orderByOf, parseColumnId, sortableAttributes, type DataColumn, type Sort, type SortableAttribute } from './filters';
 import { formatDuration, formatMetric, MAX_COMPARE, runDuration, StatusBadge } from './format';
@@ -75,7 +75,6 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const filter = params.get('filter') ?? '';
-  const [draft, setDraft] = useState(filter);
   const sortColumn = params.get('sort');
   const sort: Sort | undefined = sortColumn ? { column: sortColumn, desc: params.get('desc') !== '0' } : undefined;
   const [selected, setSelected] = useState<Set<string>>(() => new Set());
@@ -108,10 +107,6 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
     }
     setParams(next, { replace: true });
   };
-  const applyFilter = (e: FormEvent) => {
-    e.preventDefault();
-    update({ filter: draft.trim() });
-  };
   const onSort = (column: string, firstDesc: boolean) => {
     const desc = sort?.column === column ? !sort.desc : firstDesc;
     update({ sort: column, desc: desc ? '1' : '0' });
@@ -127,43 +122,24 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
   const allSelected = rows.length > 0 && rows.every((r) => selected.has(r.run.info.runId));
   const canCompare = selected.size >= 2 && selected.size <= MAX_COMPARE;
 
-  const filterError = runs.isError && runs.error instanceof ForjaApiError && runs.error.status === 400 ? runs.error : undefined;
+  const filterError = filterErrorOf(runs.error);
 
   return (
     <section aria-label="Runs">
-      <form className="run-filter" role="search" onSubmit={applyFilter}>
-        <input
-          className="mono"
-          aria-label="Filter runs"
-          placeholder="metrics.acc > 0.9 AND params.model = 'xgb'"
-          value={draft}
-          onChange={(e) => setDraft(e.target.value)}
-          spellCheck={false}
-          data-testid="runs-filter"
-        />
-        <Button type="submit" data-testid="runs-filter-apply">
-          Search
-        </Button>
-        {filter && (
-          <Button
-            variant="ghost"
-            onClick={() => {
-              setDraft('');
-              update({ filter: undefined });
-            }}
-          >
-            Clear
-          </Button>
-        )}
-      </form>
-      {filterError ? (
-        <FilterErrorText error={filterError} filter={filter} />
-      ) : (
-        <p className="filter-hint muted small">
-          Compare with <code>= != &lt; &gt; LIKE IN</code>, combine with <code>AND OR NOT ( )</code>, test presence with <code>IS NULL</code>. Keys:{' '}
-          <code>metrics.</code>, <code>params.</code>, <code>tags.</code>, <code>attributes.status</code>… Backtick keys with spaces: <code>metrics.`val loss`</code>.
-        </p>
-      )}
+      <FilterBar
+        filter={filter}
+        onApply={(f) => update({ filter: f })}
+        label="Filter runs"
+        placeholder="metrics.acc > 0.9 AND params.model = 'xgb'"
+        testId="runs-filter"
+        error={filterError}
+        hint={
+          <>
+            Compare with <code>= != &lt; &gt; LIKE IN</code>, combine with <code>AND OR NOT ( )</code>, test presence with <code>IS NULL</code>. Keys:{' '}
+            <code>metrics.</code>, <code>params.</code>, <code>tags.</code>, <code>attributes.status</code>… Backtick keys with spaces: <code>metrics.`val loss`</code>.
+          </>
+        }
+      />
 
       <div className="toolbar">
         <div className="toolbar-title">
@@ -230,27 +206,6 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
         )}
       </div>
     </section>
-  );
-}
-
-/** The server's message, with a caret under the place it names. */
-function FilterErrorText({ error, filter }: { error: ForjaApiError; filter: string }) {
-  const details = error.details as { position?: unknown } | undefined;
-  const position = typeof details?.position === 'number' && details.position <= filter.length ? details.position : undefined;
-  return (
-    <div className="form-error filter-error" role="alert" data-testid="filter-error">
-      <WarningIcon size={14} />
-      <div>
-        <div>{errorMessage(error)}</div>
-        {position !== undefined && (
-          <pre className="filter-caret" aria-hidden="true">
-            {filter}
-            {'\n'}
-            {' '.repeat(position)}^
-          </pre>
-        )}
-      </div>
-    </div>
   );
 }
 

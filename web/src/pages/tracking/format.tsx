@@ -1,7 +1,5 @@
 import type { KeyValue, MetricValue, RunStatus } from '@forja/contracts';
-import { Link } from 'react-router';
-import { Badge, EmptyState, ErrorText, type Tone } from '../../components/ui';
-import { ChevronLeftIcon } from '../../components/icons';
+import { Badge, type Tone } from '../../components/ui';
 
 const statusTone: Record<RunStatus, Tone> = { RUNNING: 'blue', SCHEDULED: 'neutral', FINISHED: 'green', FAILED: 'red', KILLED: 'amber' };
 
@@ -67,18 +65,10 @@ export const MAX_COMPARE = 10;
 /** One colour per compared run (MAX_COMPARE of them). */
 export const SERIES_COLORS = ['#4f46e5', '#e11d48', '#059669', '#d97706', '#0284c7', '#7c3aed', '#db2777', '#65a30d', '#0f766e', '#78716c'];
 
-/** The whole page when the thing it shows could not be loaded: a way back and the server's reason. */
-export function LoadFailed({ title, error }: { title: string; error: unknown }) {
-  return (
-    <div className="page">
-      <Link to="/experiments" className="back-link">
-        <ChevronLeftIcon size={14} /> Experiments
-      </Link>
-      <div className="card">
-        <EmptyState title={title}>
-          <ErrorText error={error} />
-        </EmptyState>
-      </div>
-    </div>
-  );
+/** The colour square that ties the i-th compared run to its chart line and table columns. */
+export function Swatch({ index }: { index: number }) {
+  return <span className="swatch" style={{ background: SERIES_COLORS[index] }} aria-hidden="true" />;
 }
+
+/** Where the tracking pages go back to when there is nothing more specific. */
+export const EXPERIMENTS = { to: '/experiments', label: 'Experiments' };
