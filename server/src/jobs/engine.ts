@@ -67,6 +67,8 @@ interface Running {
   attempt: number;
   logs: Array<Omit<JobLogsTable, 'seq' | 'job_id'>>;
   progress: string | null | undefined;
+  /** Flushes of one job run one after another: concurrent ones would number their lines alike. */
+  flushing: Promise<void>;
 }
 
 const MAX_LINE = 8192;
@@ -275,7 +277,7 @@ export class JobEngine {
       return;
     }
     if (!job) return;
-    const r: Running = { controller: new AbortController(), attempt: job.attempt, logs: [], progress: undefined };
+    const r: Running = { controller: new AbortController(), attempt: job.attempt, logs: [], progress: undefined, flushing: Promise.resolve() };
     this.running.set(job.id, r);
     const timeout = setTimeout(
       () => r.controller.abort(new JobAbort('timeout', `Timed out after ${formatMs(job.timeout_ms)}; its process tree was killed.`)),
@@ -283,7 +285,7 @@ export class JobEngine {
     );
     const log = (line: string, stream: JobLogsTable['stream'] = 'stdout') => {
       r.logs.push({ attempt: r.attempt, ts: this.clock(), stream, line: line.length > MAX_LINE ? line.slice(0, MAX_LINE) + '…' : line });
-      if (r.logs.length >= 500) void this.flush(job.id, r);
+      if (r.logs.length >= 500) this.flush(job.id, r).catch(() => undefined);
     };
     if (job.attempt > 1) log(`Attempt ${job.attempt} of ${job.max_attempts}.`, 'system');
     let outcome: Outcome;
@@ -362,10 +364,22 @@ export class JobEngine {
     return ok;
   }
 
-  private async flush(id: string, r: Running): Promise<void> {
-    if (r.logs.length === 0) return;
-    const lines = r.logs.splice(0, r.logs.length);
-    await this.store.appendLogs(lines, id);
+  private flush(id: string, r: Running): Promise<void> {
+    const next = r.flushing
+      .catch(() => undefined)
+      .then(async () => {
+        if (r.logs.length === 0) return;
+        const lines = r.logs.splice(0, r.logs.length);
+        try {
+          await this.store.appendLogs(lines, id);
+        } catch (err) {
+          // Kept for the next flush rather than lost.
+          r.logs.unshift(...lines);
+          throw err;
+        }
+      });
+    r.flushing = next;
+    return next;
   }
 }
 

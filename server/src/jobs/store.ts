@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Db } from '../db/database.js';
+import { isUniqueViolation, type Db } from '../db/database.js';
 import type { Database, JobLogsTable, JobsTable, WorkersTable } from '../db/schema.js';
 
 export type JobRow = Selectable<JobsTable>;
@@ -163,7 +163,15 @@ export class JobsStore {
           .execute();
       }
     };
-    await (within ? write(within) : this.db.transaction(write));
+    if (within) return write(within);
+    // Another process may append to the same job at the same moment (a reaper's note): renumber and retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(write);
+      } catch (err) {
+        if (!isUniqueViolation(err) || attempt >= 3) throw err;
+      }
+    }
   }
 
   logs(jobId: string, after: number, limit: number): Promise<Array<Selectable<JobLogsTable>>> {
