@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const ErrorCodes = {
   INVALID_ARGUMENT: 400,
   MALFORMED_REQUEST: 400,
+  /** The model's own code raised; the message names its exception. */
+  MODEL_ERROR: 422,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
   NOT_FOUND: 404,

@@ -1,0 +1,208 @@
+"""Forja model worker: loads one model and answers predict calls framed on stdin/stdout.
+
+Frames, both ways: 4-byte big-endian header length, header JSON, 4-byte body length, body.
+Runs inside the deployment's own Python environment with only the standard library of its
+own; pandas is imported only for model kinds that need frames.
+"""
+import argparse
+import importlib.util
+import json
+import os
+import struct
+import sys
+import time
+import traceback
+
+
+def apply_limits(memory_mb, cpu_seconds, max_files):
+    try:
+        import resource
+    except ImportError:  # not on Linux: run without limits
+        return
+    if memory_mb:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if cpu_seconds:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    if max_files:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
+
+
+class Channel:
+    """The framed protocol. Anything the model prints goes to stderr, never into a frame."""
+
+    def __init__(self):
+        self.inp = sys.stdin.buffer
+        self.out = os.fdopen(os.dup(1), "wb")
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
+
+    def _read_exact(self, n):
+        data = self.inp.read(n)
+        if data is None or len(data) < n:
+            raise EOFError
+        return data
+
+    def read(self):
+        (hlen,) = struct.unpack(">I", self._read_exact(4))
+        header = json.loads(self._read_exact(hlen))
+        (blen,) = struct.unpack(">I", self._read_exact(4))
+        return header, self._read_exact(blen) if blen else b""
+
+    def write(self, header, body=b""):
+        h = json.dumps(header, separators=(",", ":")).encode()
+        self.out.write(struct.pack(">I", len(h)) + h + struct.pack(">I", len(body)) + body)
+        self.out.flush()
+
+
+def to_jsonable(value):
+    """numpy and pandas values as plain JSON types."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "to_dict"):
+        return value.to_dict(orient="records")
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def frame_of(payload):
+    """MLflow's request shapes, Neomaril's {"Input": ...}, records or one object, as a DataFrame."""
+    import pandas as pd
+
+    if isinstance(payload, dict):
+        if "dataframe_split" in payload:
+            split = payload["dataframe_split"]
+            return pd.DataFrame(split["data"], columns=split.get("columns"), index=split.get("index"))
+        if "dataframe_records" in payload:
+            return pd.DataFrame(payload["dataframe_records"])
+        for key in ("instances", "inputs", "Input"):
+            if key in payload:
+                return frame_of(payload[key])
+        return pd.DataFrame([payload])
+    if isinstance(payload, list):
+        if payload and not isinstance(payload[0], dict):
+            return pd.DataFrame(payload)
+        return pd.DataFrame(payload)
+    raise ValueError("expected a JSON object or a list of records")
+
+
+class ScriptModel:
+    """Neomaril's contract: score(data, base_path) with the request JSON as a string."""
+
+    batchable = False
+
+    def __init__(self, source, entrypoint, base_path):
+        spec = importlib.util.spec_from_file_location("forja_scorer", source)
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(source)))
+        spec.loader.exec_module(module)
+        if not hasattr(module, entrypoint):
+            raise AttributeError(f"{os.path.basename(source)} has no function {entrypoint}()")
+        self.fn = getattr(module, entrypoint)
+        self.base_path = base_path
+
+    def predict(self, body):
+        result = self.fn(body.decode("utf-8"), self.base_path)
+        return result.encode("utf-8") if isinstance(result, str) else json.dumps(result, default=to_jsonable).encode()
+
+
+class FrameModel:
+    """MLflow pyfunc and pickled estimators: rows in, one prediction per row out; batchable."""
+
+    batchable = True
+
+    def __init__(self, kind, path, method):
+        if kind == "pyfunc":
+            import mlflow.pyfunc
+
+            self.fn = mlflow.pyfunc.load_model(path).predict
+        else:
+            try:
+                import joblib
+
+                model = joblib.load(path)
+            except ImportError:
+                import pickle
+
+                with open(path, "rb") as f:
+                    model = pickle.load(f)
+            if not hasattr(model, method):
+                raise AttributeError(f"the pickled {type(model).__name__} has no {method}()")
+            self.fn = getattr(model, method)
+
+    def predict_many(self, payloads):
+        import pandas as pd
+
+        frames = [frame_of(json.loads(p)) for p in payloads]
+        counts = [len(f) for f in frames]
+        result = self.fn(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
+        rows = to_jsonable(result) if not isinstance(result, list) else result
+        out, start = [], 0
+        for n in counts:
+            out.append(json.dumps({"predictions": rows[start:start + n]}, default=to_jsonable).encode())
+            start += n
+        return out
+
+    def predict(self, body):
+        return self.predict_many([body])[0]
+
+
+def error_of(exc):
+    return {"type": type(exc).__name__, "message": str(exc)[:2000]}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kind", choices=["script", "pyfunc", "pickle"], required=True)
+    parser.add_argument("--path", required=True)
+    parser.add_argument("--entrypoint", default="score")
+    parser.add_argument("--base-path", default=".")
+    parser.add_argument("--method", default="predict")
+    parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--cpu-seconds", type=int, default=0)
+    parser.add_argument("--max-files", type=int, default=0)
+    args = parser.parse_args()
+    channel = Channel()
+    apply_limits(args.memory_mb, args.cpu_seconds, args.max_files)
+    started = time.perf_counter()
+    try:
+        if args.kind == "script":
+            model = ScriptModel(args.path, args.entrypoint, args.base_path)
+        else:
+            model = FrameModel(args.kind, args.path, args.method)
+    except BaseException as exc:  # the load itself is what failed: say why, then stop
+        traceback.print_exc()
+        channel.write({"op": "ready", "ok": False, "error": error_of(exc)})
+        return 3
+    channel.write({"op": "ready", "ok": True, "pid": os.getpid(), "loadMs": round((time.perf_counter() - started) * 1000, 1), "batchable": model.batchable})
+    while True:
+        try:
+            header, body = channel.read()
+        except EOFError:
+            return 0
+        op = header.get("op")
+        try:
+            if op == "predict":
+                channel.write({"id": header["id"], "ok": True}, model.predict(body))
+            elif op == "predict_many":
+                parts, start = [], 0
+                for size in header["sizes"]:
+                    parts.append(body[start:start + size])
+                    start += size
+                outs = model.predict_many(parts)
+                channel.write({"id": header["id"], "ok": True, "sizes": [len(o) for o in outs]}, b"".join(outs))
+            elif op == "ping":
+                channel.write({"id": header["id"], "ok": True})
+            else:
+                channel.write({"id": header.get("id"), "ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}})
+        except MemoryError as exc:
+            channel.write({"id": header["id"], "ok": False, "error": {"type": "MemoryError", "message": "the model ran out of memory (the worker's memory limit)"}})
+            raise SystemExit(4) from exc
+        except Exception as exc:  # the scorer's own error: report it, keep serving
+            traceback.print_exc()
+            channel.write({"id": header["id"], "ok": False, "error": error_of(exc)})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The Python side of the protocol; the same relative place from src/ and dist/. */
+export const WORKER_SCRIPT = fileURLToPath(new URL('../../runtime/forja_worker.py', import.meta.url));
+
+export interface WorkerSpec {
+  /** The environment's interpreter. */
+  python: string;
+  kind: 'script' | 'pyfunc' | 'pickle';
+  /** The source file (script) or the model file/directory. */
+  path: string;
+  entrypoint?: string;
+  method?: 'predict' | 'predict_proba';
+  /** The working directory, inside the deployment's folder. */
+  cwd: string;
+  /** The only environment the model sees besides PATH, HOME and LANG: declared secrets and Neomaril's variables. */
+  env?: Record<string, string>;
+  memoryMb?: number;
+  cpuSeconds?: number;
+  maxFiles?: number;
+  /** Where the worker's stderr (prints, tracebacks) goes. */
+  onLog(line: string): void;
+  /** How long loading the model may take. */
+  startTimeoutMs?: number;
+}
+
+export type WorkerFailure = 'crashed' | 'timeout' | 'load-failed';
+
+/** Why a call did not get an answer from the model: the pool maps it to 503 or 504. */
+export class WorkerError extends Error {
+  constructor(
+    readonly failure: WorkerFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WorkerError';
+  }
+}
+
+/** The model answered with an error of its own (the scorer raised). */
+export class ModelError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+interface Pending {
+  resolve(frame: { header: Record<string, unknown>; body: Buffer }): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One Python worker process speaking the framed protocol. It answers one call at a time; a call
+ * that outlives its timeout kills the process (it may be stuck in C code), and a dead process
+ * fails its call. Either way the pool replaces the worker.
+ */
+export class WorkerProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  batchable = false;
+  private buffer: Buffer = Buffer.alloc(0);
+  private pending: Pending | undefined;
+  private nextId = 1;
+  private exited = false;
+  private killed = false;
+  private exitReason: string | undefined;
+  readonly ready: Promise<void>;
+
+  constructor(spec: WorkerSpec) {
+    const args = [WORKER_SCRIPT, '--kind', spec.kind, '--path', spec.path, '--base-path', spec.cwd];
+    if (spec.entrypoint) args.push('--entrypoint', spec.entrypoint);
+    if (spec.method) args.push('--method', spec.method);
+    if (spec.memoryMb) args.push('--memory-mb', String(spec.memoryMb));
+    if (spec.cpuSeconds) args.push('--cpu-seconds', String(spec.cpuSeconds));
+    if (spec.maxFiles) args.push('--max-files', String(spec.maxFiles));
+    this.child = spawn(spec.python, args, {
+      cwd: spec.cwd,
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: spec.cwd, LANG: 'C.UTF-8', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...spec.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderrTail = '';
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (chunk: string) => {
+      const text = stderrTail + chunk;
+      const lines = text.split('\n');
+      stderrTail = lines.pop() ?? '';
+      for (const line of lines) spec.onLog(line);
+    });
+    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.stdin.on('error', () => undefined);
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.kill();
+        reject(new WorkerError('timeout', `The model did not load within ${(spec.startTimeoutMs ?? 60_000) / 1000} s.`));
+      }, spec.startTimeoutMs ?? 60_000);
+      this.pending = {
+        timer,
+        resolve: ({ header }) => {
+          clearTimeout(timer);
+          if (header.ok) {
+            this.batchable = header.batchable === true;
+            resolve();
+          } else {
+            const e = header.error as { type: string; message: string };
+            reject(new WorkerError('load-failed', `Loading the model failed: ${e.type}: ${e.message}`));
+          }
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+    });
+    this.ready.catch(() => undefined);
+    this.child.on('exit', (code, signal) => {
+      if (stderrTail) spec.onLog(stderrTail);
+      this.exited = true;
+      this.exitReason ??= signal === 'SIGKILL' ? 'was killed (out of memory, or by a time limit)' : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(new WorkerError('crashed', `The model's worker ${this.exitReason}.`));
+    });
+  }
+
+  /** False from the moment it is killed, before the exit arrives: nothing more is sent to it. */
+  get alive(): boolean {
+    return !this.exited && !this.killed;
+  }
+
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** One predict call; body is the request JSON as bytes. */
+  async predict(body: Buffer, timeoutMs: number): Promise<Buffer> {
+    return (await this.call({ op: 'predict' }, body, timeoutMs)).body;
+  }
+
+  /** Several requests in one model call (rows concatenated); one answer per request. */
+  async predictMany(bodies: Buffer[], timeoutMs: number): Promise<Buffer[]> {
+    const { header, body } = await this.call({ op: 'predict_many', sizes: bodies.map((b) => b.length) }, Buffer.concat(bodies), timeoutMs);
+    const sizes = header.sizes as number[];
+    const out: Buffer[] = [];
+    let start = 0;
+    for (const size of sizes) {
+      out.push(body.subarray(start, start + size));
+      start += size;
+    }
+    return out;
+  }
+
+  private call(header: Record<string, unknown>, body: Buffer, timeoutMs: number): Promise<{ header: Record<string, unknown>; body: Buffer }> {
+    if (!this.alive) return Promise.reject(new WorkerError('crashed', `The model's worker ${this.exitReason ?? 'has stopped'}.`));
+    if (this.pending) return Promise.reject(new Error('worker is busy'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.exitReason = `did not answer within ${timeoutMs / 1000} s and was stopped`;
+        const p = this.pending;
+        this.pending = undefined;
+        this.kill();
+        p?.reject(new WorkerError('timeout', `The model did not answer within ${timeoutMs / 1000} s.`));
+      }, timeoutMs);
+      this.pending = {
+        timer,
+        resolve: ({ header: h, body: b }) => {
+          clearTimeout(timer);
+          if (h.ok) resolve({ header: h, body: b });
+          else {
+            const e = h.error as { type: string; message: string };
+            if (e.type === 'MemoryError') {
+              // The worker stops itself after this answer; send it nothing more.
+              this.exitReason = 'ran out of memory';
+              this.kill();
+              reject(new WorkerError('crashed', e.message));
+            } else reject(new ModelError(e.type, e.message));
+          }
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      const h = Buffer.from(JSON.stringify({ ...header, id }));
+      const frame = Buffer.allocUnsafe(8 + h.length + body.length);
+      frame.writeUInt32BE(h.length, 0);
+      h.copy(frame, 4);
+      frame.writeUInt32BE(body.length, 4 + h.length);
+      body.copy(frame, 8 + h.length);
+      this.child.stdin.write(frame);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    for (;;) {
+      if (this.buffer.length < 4) return;
+      const hlen = this.buffer.readUInt32BE(0);
+      if (this.buffer.length < 8 + hlen) return;
+      const blen = this.buffer.readUInt32BE(4 + hlen);
+      const total = 8 + hlen + blen;
+      if (this.buffer.length < total) return;
+      const header = JSON.parse(this.buffer.subarray(4, 4 + hlen).toString('utf8')) as Record<string, unknown>;
+      const body = Buffer.from(this.buffer.subarray(8 + hlen, total));
+      this.buffer = this.buffer.subarray(total);
+      const p = this.pending;
+      this.pending = undefined;
+      p?.resolve({ header, body });
+    }
+  }
+
+  kill(): void {
+    this.killed = true;
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /** Closes stdin so the worker ends its loop, then makes sure it is gone. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.kill(), 2000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
