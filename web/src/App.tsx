@@ -16,6 +16,11 @@ import { RegistryLayout } from './pages/models/RegistryLayout';
 import { ModelsPage } from './pages/models/Models';
 import { ApprovalsPage } from './pages/models/Approvals';
 import { ModelPage } from './pages/models/Model';
+import { JobsLayout } from './pages/jobs/JobsLayout';
+import { JobsPage } from './pages/jobs/Jobs';
+import { JobPage } from './pages/jobs/Job';
+import { WorkersPage } from './pages/jobs/Workers';
+import { WebhooksPage } from './pages/admin/Webhooks';
 
 // The chart pages carry uPlot; loading them on first use keeps it out of every other page's bundle.
 const RunPage = lazy(() => import('./pages/tracking/Run').then((m) => ({ default: m.RunPage })));
@@ -23,13 +28,12 @@ const ComparePage = lazy(() => import('./pages/tracking/Compare').then((m) => ({
 const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
 
 type Section = (typeof sections)[number];
-const built = ['/experiments', '/models'] as const;
+const built = ['/experiments', '/models', '/jobs'] as const;
 type Placeholder = Exclude<Section['path'], (typeof built)[number]>;
 const isPlaceholder = (s: Section): s is Extract<Section, { path: Placeholder }> => !(built as readonly string[]).includes(s.path);
 const about: Record<Placeholder, { heading: string; purpose: string }> = {
   '/deployments': { heading: 'Model deployments', purpose: 'Serve registered models as REST endpoints or file and batch services, and follow their builds, executions and logs.' },
   '/lake': { heading: 'Data lake', purpose: "Browse the group's tables with their versioned writes, read them with safe filters, and import or export data." },
-  '/jobs': { heading: 'Batch jobs and pipelines', purpose: 'Run scripted batch jobs and pipelines on a schedule, with durable runs, retries, parameters and logs.' },
   '/monitoring': { heading: 'Production monitoring', purpose: 'Watch deployed models in production for data drift and performance, against their reference data, with alerts.' },
 };
 
@@ -48,6 +52,11 @@ export function App() {
           <Route path="/approvals" element={<ApprovalsPage />} />
         </Route>
         <Route path="/models/:name" element={<ModelPage />} />
+        <Route element={<JobsLayout />}>
+          <Route path="/jobs" element={<JobsPage />} />
+          <Route path="/workers" element={<WorkersPage />} />
+        </Route>
+        <Route path="/jobs/:id" element={<JobPage />} />
         {sections.filter(isPlaceholder).map((s) => (
           <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
         ))}
@@ -58,6 +67,7 @@ export function App() {
           <Route path="groups/:name" element={<GroupDetailPage />} />
           <Route path="tokens" element={<TokensPage />} />
           <Route path="audit" element={<AuditPage />} />
+          <Route path="webhooks" element={<WebhooksPage />} />
         </Route>
         <Route
           path="*"

@@ -43,6 +43,7 @@ export class JobsService {
   async cancel(ctx: RequestContext, id: string): Promise<Job> {
     const row = await this.visible(ctx, id, 'editor');
     if (TERMINAL_JOB_STATUSES.includes(row.status)) throw conflict(`Job ${id} has already ${row.status === 'cancelled' ? 'been cancelled' : row.status}.`);
+    await this.store.appendLogs([{ attempt: row.attempt, ts: this.clock(), stream: 'system', line: `Cancel requested by ${ctx.principal.name}.` }], id);
     const after = (await this.engine.cancel(id)) ?? row;
     await this.audit.record(ctx, { action: 'job.cancel', resourceType: 'job', resourceId: id, groupId: row.group_id, details: { kind: row.kind, was: row.status } });
     return toJob(after, await this.groupName(row.group_id));

@@ -94,7 +94,8 @@ export class JobsStore {
   ): Promise<boolean> {
     let q = trx
       .updateTable('jobs')
-      .set({ ...change, lease_owner: null, lease_expires_at: null })
+      // lease_owner stays: it tells which worker ran the attempt.
+      .set({ ...change, lease_expires_at: null })
       .where('id', '=', id)
       .where('attempt', '=', attempt)
       .where('status', '=', 'running');
@@ -117,7 +118,11 @@ export class JobsStore {
   async cancelQueued(id: string, now: number): Promise<boolean> {
     const res = await this.k
       .updateTable('jobs')
-      .set({ status: 'cancelled', finished_at: now, error: 'Cancelled before it started.' })
+      .set((eb) => ({
+        status: 'cancelled',
+        finished_at: now,
+        error: eb.case().when('attempt', '=', 0).then('Cancelled before it started.').else('Cancelled while waiting to retry.').end(),
+      }))
       .where('id', '=', id)
       .where('status', '=', 'queued')
       .executeTakeFirst();

@@ -27,7 +27,7 @@ export const sections = [
 ] as const;
 
 /** Pages reached from a section that live outside its path, yet belong to it in the navigation. */
-const alsoActive: Partial<Record<(typeof sections)[number]['path'], string[]>> = { '/experiments': ['/runs/', '/compare'], '/models': ['/approvals'] };
+const alsoActive: Partial<Record<(typeof sections)[number]['path'], string[]>> = { '/experiments': ['/runs/', '/compare'], '/models': ['/approvals'], '/jobs': ['/workers'] };
 
 /** The signed-in shell: top bar, navigation and the page. Sends anyone without a session to /login. */
 export function Layout() {

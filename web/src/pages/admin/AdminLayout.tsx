@@ -1,18 +1,21 @@
 import { NavLink, Navigate, Outlet } from 'react-router';
 import { useAbilities } from '../../hooks';
+import { useSession } from '../../session';
 import { PageHeader } from '../../components/ui';
 
 export function AdminLayout() {
   const can = useAbilities();
+  const { group } = useSession();
   const tabs = [
     ...(can.isAdmin ? [{ to: 'users', label: 'Users' }] : []),
     { to: 'groups', label: 'Groups' },
     { to: 'tokens', label: 'Tokens' },
     ...(can.canReadAudit ? [{ to: 'audit', label: 'Audit log' }] : []),
+    ...(group && can.canAdministerGroup(group) ? [{ to: 'webhooks', label: 'Webhooks' }] : []),
   ];
   return (
     <div className="page">
-      <PageHeader title="Admin" description="People, groups, access tokens and the audit trail." />
+      <PageHeader title="Admin" description="People, groups, access tokens, the audit trail and webhooks." />
       <nav className="tabs" aria-label="Admin">
         {tabs.map((t) => (
           <NavLink key={t.to} to={t.to} className="tab" data-testid={`admin-tab-${t.to}`}>

@@ -5,7 +5,8 @@ import { RoleSchema, type Role, type Token, type TokenCreated } from '@forja/con
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities } from '../../hooks';
 import { Badge, Button, ConfirmDialog, Dialog, EmptyState, ErrorText, Field, RoleBadge, Spinner, Time, relativeTime } from '../../components/ui';
-import { CheckIcon, CopyIcon, PlusIcon, WarningIcon } from '../../components/icons';
+import { PlusIcon, WarningIcon } from '../../components/icons';
+import { SecretBox } from '../../components/SecretBox';
 
 type Kind = 'personal' | 'service' | 'group';
 
@@ -342,24 +343,6 @@ function CreateTokenDialog({
 
 /** Shows a new secret once. The secret lives only in this dialog's props and is dropped on close. */
 function SecretDialog({ created, onDone }: { created: TokenCreated | null; onDone: () => void }) {
-  const [copied, setCopied] = useState(false);
-  const [copyFailed, setCopyFailed] = useState(false);
-  useEffect(() => {
-    setCopied(false);
-    setCopyFailed(false);
-  }, [created]);
-
-  const copy = async () => {
-    if (!created) return;
-    try {
-      await navigator.clipboard.writeText(created.secret);
-      setCopied(true);
-    } catch {
-      // The Clipboard API needs a secure context (https or localhost); behind plain http the user copies by hand.
-      setCopyFailed(true);
-    }
-  };
-
   return (
     <Dialog
       open={created !== null}
@@ -383,16 +366,7 @@ function SecretDialog({ created, onDone }: { created: TokenCreated | null; onDon
               token and create a new one.
             </div>
           </div>
-          <div className="secret-box">
-            <code data-testid="token-secret" onFocus={(e) => window.getSelection()?.selectAllChildren(e.currentTarget)} tabIndex={0}>
-              {created.secret}
-            </code>
-            <Button size="sm" onClick={() => void copy()} aria-label="Copy secret" data-testid="copy-secret">
-              {copied ? <CheckIcon size={14} /> : <CopyIcon size={14} />}
-              {copied ? 'Copied' : 'Copy'}
-            </Button>
-          </div>
-          {copyFailed && <p className="small text-danger">The browser blocked the clipboard here: select the secret and copy it by hand.</p>}
+          <SecretBox secret={created.secret} testId="token-secret" />
           <dl className="kv">
             <dt>Name</dt>
             <dd>{created.token.name}</dd>

@@ -1,0 +1,281 @@
+import { useLayoutEffect, useRef, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Job, JobLogLine, JobLogs } from '@forja/contracts';
+import { useClient } from '../../session';
+import { useAbilities } from '../../hooks';
+import { BackLink, Badge, Button, ConfirmDialog, ErrorText, LoadFailed, Spinner, Time, relativeTime } from '../../components/ui';
+import { formatDuration } from '../tracking/format';
+import './jobs.css';
+import { isActive, jobDuration, jobKeys, JOBS, JobStatusBadge } from './format';
+
+const JOB_REFRESH_MS = 1000;
+const LOG_POLL_MS = 1000;
+const LOG_PAGE = 1000;
+/** Pages read in one poll when a job has written a lot since the last one. */
+const LOG_PAGES_PER_POLL = 10;
+
+export function JobPage() {
+  const { id = '' } = useParams();
+  const client = useClient();
+  const queryClient = useQueryClient();
+  const can = useAbilities();
+  const [confirming, setConfirming] = useState(false);
+
+  const job = useQuery({
+    queryKey: jobKeys.job(id),
+    queryFn: () => client.jobs.get(id),
+    refetchInterval: (q) => (q.state.data && isActive(q.state.data.status) ? JOB_REFRESH_MS : false),
+  });
+  const cancel = useMutation({
+    mutationFn: () => client.jobs.cancel(id),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(jobKeys.job(id), updated);
+      void queryClient.invalidateQueries({ queryKey: ['jobs'] });
+      setConfirming(false);
+    },
+  });
+
+  if (job.isPending) return <Spinner />;
+  if (job.isError) return <LoadFailed title="This job cannot be shown" error={job.error} back={JOBS} />;
+
+  const j = job.data;
+  const mayCancel = isActive(j.status) && !j.cancelRequested && (j.group ? can.canEditGroup(j.group) : can.isAdmin);
+  return (
+    <div className="page page-wide" data-testid="job-page">
+      <BackLink to={JOBS.to}>{JOBS.label}</BackLink>
+      <header className="detail-header">
+        <div>
+          <h1 className="detail-title">
+            {j.kind} <JobStatusBadge status={j.status} /> {j.cancelRequested && isActive(j.status) && <Badge tone="amber">cancelling</Badge>}
+          </h1>
+          <div className="detail-meta muted">
+            <span className="mono">{j.id}</span>
+            <span title={new Date(j.createdAt).toISOString()}>created {relativeTime(j.createdAt)}</span>
+            {j.createdBy && <span>by {j.createdBy}</span>}
+            {j.group && <span>in {j.group}</span>}
+          </div>
+        </div>
+        {mayCancel && (
+          <Button variant="danger" onClick={() => setConfirming(true)} data-testid="cancel-job">
+            Cancel job
+          </Button>
+        )}
+      </header>
+      <JobInfo job={j} />
+      <LogPanel jobId={j.id} />
+      <ConfirmDialog
+        open={confirming}
+        title="Cancel job"
+        confirmLabel="Yes, cancel it"
+        pending={cancel.isPending}
+        error={cancel.error}
+        onConfirm={() => cancel.mutate()}
+        onClose={() => {
+          cancel.reset();
+          setConfirming(false);
+        }}
+      >
+        Cancel <span className="mono">{j.kind}</span> job <span className="mono">{j.id}</span>? {j.status === 'running' ? 'Its worker is asked to stop it; ' : ''}It will not be retried.
+      </ConfirmDialog>
+    </div>
+  );
+}
+
+function JobInfo({ job: j }: { job: Job }) {
+  const duration = jobDuration(j);
+  const hasResult = j.result !== null && j.result !== undefined;
+  return (
+    <div className="run-overview">
+      <div className="card card-pad">
+        <dl className="kv kv-wide" data-testid="job-info">
+          <dt>Status</dt>
+          <dd>
+            <JobStatusBadge status={j.status} />
+          </dd>
+          <dt>Attempts</dt>
+          <dd data-testid="job-attempts">
+            {j.attempt} of {j.maxAttempts}
+          </dd>
+          <dt>Worker</dt>
+          <dd>{j.workerId ? <Link to="/workers" className="mono">{j.workerId}</Link> : <span className="muted">—</span>}</dd>
+          <dt>Queue</dt>
+          <dd>
+            <span className="mono">{j.queue}</span>
+            {j.priority !== 0 && <span className="muted"> · priority {j.priority}</span>}
+          </dd>
+          <dt>Created</dt>
+          <dd>
+            <Time at={j.createdAt} />
+          </dd>
+          <dt>{j.status === 'queued' && j.attempt > 0 ? 'Next attempt' : 'Runs at'}</dt>
+          <dd>
+            <Time at={j.runAt} />
+          </dd>
+          <dt>Started</dt>
+          <dd>
+            <Time at={j.startedAt} />
+          </dd>
+          <dt>Finished</dt>
+          <dd>{j.finishedAt === null ? <span className="muted">{isActive(j.status) ? 'not yet' : '—'}</span> : <Time at={j.finishedAt} />}</dd>
+          <dt>Duration</dt>
+          <dd>{duration === null ? <span className="muted">—</span> : formatDuration(duration)}</dd>
+          <dt>Timeout</dt>
+          <dd>{formatDuration(j.timeoutMs)}</dd>
+          {j.progress !== null && j.progress !== undefined && (
+            <>
+              <dt>Progress</dt>
+              <dd className="mono small">{JSON.stringify(j.progress)}</dd>
+            </>
+          )}
+        </dl>
+      </div>
+      <div className="detail-grid">
+        <div className="detail-col">
+          <div className="card">
+            <div className="card-head">
+              <h3>Parameters</h3>
+            </div>
+            <div className="card-pad">
+              <pre className="json" data-testid="job-params">
+                {JSON.stringify(j.params, null, 2)}
+              </pre>
+            </div>
+          </div>
+        </div>
+        <div className="detail-col">
+          {j.error && (
+            <div className="card">
+              <div className="card-head">
+                <h3>Error</h3>
+              </div>
+              <div className="card-pad">
+                <pre className="job-pre job-pre-error" data-testid="job-error">
+                  {j.error}
+                </pre>
+              </div>
+            </div>
+          )}
+          <div className="card">
+            <div className="card-head">
+              <h3>Result</h3>
+            </div>
+            <div className="card-pad">
+              {hasResult ? (
+                <pre className="json" data-testid="job-result">
+                  {JSON.stringify(j.result, null, 2)}
+                </pre>
+              ) : (
+                <span className="muted">{isActive(j.status) ? 'Not finished yet.' : 'No result.'}</span>
+              )}
+            </div>
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * The job's log, tailed: each poll asks for the lines after the last one read and appends them to
+ * the cached log, until the server says the job is finished and every line has been read.
+ */
+function LogPanel({ jobId }: { jobId: string }) {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  const key = [...jobKeys.job(jobId), 'logs'] as const;
+  const logs = useQuery({
+    queryKey: key,
+    queryFn: async (): Promise<JobLogs> => {
+      const before = queryClient.getQueryData<JobLogs>(key);
+      let lines: JobLogLine[] = before?.lines ?? [];
+      let next = before?.next ?? 0;
+      for (let page = 0; page < LOG_PAGES_PER_POLL; page++) {
+        const got = await client.jobs.logs(jobId, { after: next, limit: LOG_PAGE });
+        lines = got.lines.length > 0 ? [...lines, ...got.lines] : lines;
+        next = got.next;
+        if (got.complete || got.lines.length < LOG_PAGE) return { lines, next, complete: got.complete };
+      }
+      return { lines, next, complete: false };
+    },
+    staleTime: Infinity,
+    refetchInterval: (q) => (q.state.data?.complete ? false : LOG_POLL_MS),
+  });
+
+  // Follows the end of the log unless the reader has scrolled up to read something.
+  const view = useRef<HTMLDivElement>(null);
+  const following = useRef(true);
+  const count = logs.data?.lines.length ?? 0;
+  useLayoutEffect(() => {
+    const el = view.current;
+    if (el && following.current) el.scrollTop = el.scrollHeight;
+  }, [count]);
+
+  const lines = logs.data?.lines ?? [];
+  const attempts = new Set(lines.map((l) => l.attempt));
+  return (
+    <div className="card log-card" data-testid="job-logs">
+      <div className="card-head">
+        <h3>Log</h3>
+        <span className="muted">
+          {count} line{count === 1 ? '' : 's'}
+        </span>
+        <span className="log-state muted small" data-testid="log-state">
+          {logs.data?.complete ? (
+            'complete'
+          ) : (
+            <>
+              <span className="spinner spinner-inline spinner-muted" aria-hidden="true" /> following
+            </>
+          )}
+        </span>
+      </div>
+      {logs.isError && (
+        <div className="card-pad">
+          <ErrorText error={logs.error} />
+        </div>
+      )}
+      <div
+        className="log-view"
+        ref={view}
+        role="log"
+        aria-label="Job log"
+        tabIndex={0}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          following.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
+        }}
+      >
+        {logs.isPending ? (
+          <div className="log-empty">Loading…</div>
+        ) : lines.length === 0 ? (
+          <div className="log-empty">{logs.data?.complete ? 'This job wrote nothing.' : 'Waiting for output…'}</div>
+        ) : (
+          lines.map((l, i) => (
+            <LogRow key={l.seq} line={l} attemptHeader={attempts.size > 1 && (i === 0 || lines[i - 1]!.attempt !== l.attempt) ? l.attempt : null} />
+          ))
+        )}
+      </div>
+    </div>
+  );
+}
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3, hourCycle: 'h23' });
+
+function LogRow({ line: l, attemptHeader }: { line: JobLogLine; attemptHeader: number | null }) {
+  return (
+    <>
+      {attemptHeader !== null && <div className="log-attempt">Attempt {attemptHeader}</div>}
+      <div className={`log-line log-${l.stream}`} data-testid="log-line" data-stream={l.stream}>
+        <span className="log-ts" title={new Date(l.ts).toISOString()}>
+          {clock.format(new Date(l.ts))}
+        </span>
+        <span className="log-text">
+          {l.stream === 'system' && <span className="log-tag">system</span>}
+          {l.stream === 'stderr' && <span className="sr-only">stderr: </span>}
+          {l.line}
+        </span>
+      </div>
+    </>
+  );
+}
