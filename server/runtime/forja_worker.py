@@ -66,6 +66,18 @@ def to_jsonable(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def frame_from(body, fmt):
+    import io
+
+    import pandas as pd
+
+    if fmt == "csv":
+        return pd.read_csv(io.BytesIO(body))
+    if fmt == "parquet":
+        return pd.read_parquet(io.BytesIO(body))
+    return frame_of(json.loads(body))
+
+
 def frame_of(payload):
     """MLflow's request shapes, Neomaril's {"Input": ...}, records or one object, as a DataFrame."""
     import pandas as pd
@@ -102,7 +114,9 @@ class ScriptModel:
         self.fn = getattr(module, entrypoint)
         self.base_path = base_path
 
-    def predict(self, body):
+    def predict(self, body, fmt="json"):
+        if fmt == "parquet":
+            raise ValueError("script models take JSON or CSV; send Parquet to an async execution")
         result = self.fn(body.decode("utf-8"), self.base_path)
         return result.encode("utf-8") if isinstance(result, str) else json.dumps(result, default=to_jsonable).encode()
 
@@ -131,10 +145,10 @@ class FrameModel:
                 raise AttributeError(f"the pickled {type(model).__name__} has no {method}()")
             self.fn = getattr(model, method)
 
-    def predict_many(self, payloads):
+    def predict_many(self, payloads, formats):
         import pandas as pd
 
-        frames = [frame_of(json.loads(p)) for p in payloads]
+        frames = [frame_from(p, f) for p, f in zip(payloads, formats)]
         counts = [len(f) for f in frames]
         result = self.fn(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
         rows = to_jsonable(result) if not isinstance(result, list) else result
@@ -144,8 +158,8 @@ class FrameModel:
             start += n
         return out
 
-    def predict(self, body):
-        return self.predict_many([body])[0]
+    def predict(self, body, fmt="json"):
+        return self.predict_many([body], [fmt])[0]
 
 
 def error_of(exc):
@@ -184,13 +198,13 @@ def main():
         op = header.get("op")
         try:
             if op == "predict":
-                channel.write({"id": header["id"], "ok": True}, model.predict(body))
+                channel.write({"id": header["id"], "ok": True}, model.predict(body, header.get("format", "json")))
             elif op == "predict_many":
                 parts, start = [], 0
                 for size in header["sizes"]:
                     parts.append(body[start:start + size])
                     start += size
-                outs = model.predict_many(parts)
+                outs = model.predict_many(parts, header.get("formats") or ["json"] * len(parts))
                 channel.write({"id": header["id"], "ok": True, "sizes": [len(o) for o in outs]}, b"".join(outs))
             elif op == "ping":
                 channel.write({"id": header["id"], "ok": True})

@@ -20,6 +20,10 @@ export interface Config {
   /** `sqlite:<file>` or `postgres://…`; resolved from FORJA_DATABASE_URL or the data directory. */
   databaseUrl: string;
   artifactsDir: string;
+  /** Each deployment's files and runtime log. */
+  deploymentsDir: string;
+  /** Python environments, the uv cache and uv itself. */
+  runtimeDir: string;
   lakeFile: string;
   /** 32 bytes used to encrypt stored secrets; from FORJA_SECRET_KEY or a key file in the data directory. */
   secretKey: Buffer;
@@ -111,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     dataDir,
     databaseUrl,
     artifactsDir: path.join(dataDir, 'artifacts'),
+    deploymentsDir: path.join(dataDir, 'deployments'),
+    runtimeDir: path.join(dataDir, 'runtime'),
     lakeFile: path.join(dataDir, 'lake', 'lake.duckdb'),
     secretKey: loadSecretKey(env.FORJA_SECRET_KEY, dataDir),
     adminPassword,

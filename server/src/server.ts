@@ -65,6 +65,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       (closing ??= (async () => {
         await running.close();
         await services.engine.stop();
+        await services.runtime.stopAll();
         await db.close();
       })()),
   };

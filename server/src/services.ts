@@ -23,6 +23,10 @@ import { EventBus } from './events.js';
 import { WebhooksStore } from './webhooks/store.js';
 import { WebhooksService } from './webhooks/service.js';
 import { DELIVER_KIND, deliveryHandler } from './webhooks/deliver.js';
+import { DeploymentsStore } from './deployments/store.js';
+import { BUILD_KIND, DeploymentsService } from './deployments/service.js';
+import { DeploymentRuntime } from './deployments/runtime.js';
+import { Environments } from './runtime/environments.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -43,6 +47,9 @@ export interface Services {
   jobs: JobsService;
   events: EventBus;
   webhooks: WebhooksService;
+  deployments: DeploymentsService;
+  /** This process's model worker pools; stopped with the server. */
+  runtime: DeploymentRuntime;
 }
 
 export interface ServiceOptions {
@@ -55,7 +62,7 @@ export interface ServiceOptions {
 
 export function createServices(
   db: Db,
-  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs'>,
+  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir'>,
   options: ServiceOptions,
 ): Services {
   const clock = options.clock ?? Date.now;
@@ -75,6 +82,10 @@ export function createServices(
   events.subscribe((e) => webhooks.onEvent(e));
   engine.register(DELIVER_KIND, deliveryHandler(webhookStore, config.secretKey, clock));
   const groups = new GroupsService(authStore, access, audit, authenticator, clock);
+  const registry = new RegistryService(new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock);
+  const runtime = new DeploymentRuntime();
+  const deployments = new DeploymentsService(new DeploymentsStore(db), engine, new Environments(config.runtimeDir), runtime, registry, artifacts, audit, config.secretKey, config.deploymentsDir, clock);
+  engine.register(BUILD_KIND, deployments.buildHandler());
   return {
     db,
     authStore,
@@ -88,10 +99,12 @@ export function createServices(
     artifacts,
     loggedModels,
     uploads: new ChunkedUploads(artifacts, clock),
-    registry: new RegistryService(new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock),
+    registry,
     engine,
     jobs: new JobsService(engine, authStore, access, audit, clock),
     events,
     webhooks,
+    deployments,
+    runtime,
   };
 }

@@ -32,6 +32,7 @@ export async function startWorker(config: Config, options: { log?: (level: 'warn
       close: () =>
         (closing ??= (async () => {
           await services.engine.stop();
+          await services.runtime.stopAll();
           await db.close();
         })()),
     };

@@ -6,3 +6,4 @@ export * from './tracking.js';
 export * from './registry.js';
 export * from './jobs.js';
 export * from './webhooks.js';
+export * from './deployments.js';

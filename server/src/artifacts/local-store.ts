@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -129,6 +129,17 @@ export class LocalArtifactStore {
       out.push({ path: e.name, isDir, size });
     }
     return out.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  /** Copies a stored file or directory out of the store (a deployment's snapshot of a model). */
+  async copyOut(relative: string, dest: string): Promise<void> {
+    const source = await this.resolve(relative);
+    try {
+      await cp(source, dest, { recursive: true, dereference: false, errorOnExist: false });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('NOT_FOUND', `No artifacts at '${relative}'.`);
+      throw err;
+    }
   }
 
   async remove(relative: string): Promise<void> {

@@ -39,6 +39,13 @@ export class ArtifactsService {
     await this.store.remove(await this.authorize(ctx, relative, 'editor'));
   }
 
+  /** Copies the files behind an `mlflow-artifacts:/…` URI to a local folder, if the caller may read them. */
+  async copyOut(ctx: RequestContext, uri: string, dest: string): Promise<void> {
+    const relative = storePathOf(uri);
+    if (relative === undefined) throw invalid(`${uri} is not stored on this server.`);
+    await this.store.copyOut(await this.authorize(ctx, relative, 'viewer'), dest);
+  }
+
   /** The store path of a run's artifact root plus a sub-path, after checking the caller may use the run. */
   async runPath(ctx: RequestContext, runId: string, sub: string | undefined, needed: Role): Promise<{ root: string; rel: string; rootUri: string }> {
     const run = await this.tracking.readableRun(ctx, runId, needed);

@@ -271,6 +271,34 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+export interface DeploymentsTable {
+  id: string;
+  group_id: string;
+  name: string;
+  status: 'Uploaded' | 'Building' | 'Deployed' | 'Failed' | 'Disabled';
+  message: string | null;
+  operation: 'sync' | 'async';
+  kind: 'script' | 'pyfunc' | 'pickle';
+  source: string;
+  model_name: string | null;
+  model_version: string | null;
+  entrypoint: string | null;
+  predict_method: 'predict' | 'predict_proba';
+  python_version: string;
+  model_path: string;
+  files: string;
+  requirements: string;
+  secrets_sealed: string | null;
+  schema_sample: string | null;
+  settings: string;
+  env_key: string | null;
+  build_job_id: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  deployed_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -298,6 +326,7 @@ export interface Database {
   model_aliases: { model_id: string; alias: string; version: number };
   group_settings: { group_id: string; approval_stages: string; approvers: string; updated_at: number };
   webhooks: WebhooksTable;
+  deployments: DeploymentsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   approval_requests: ApprovalRequestsTable;
   jobs: JobsTable;

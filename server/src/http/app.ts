@@ -16,6 +16,7 @@ import { registerArtifactRoutes } from '../artifacts/routes.js';
 import { registerRegistryRoutes } from '../registry/routes.js';
 import { registerJobRoutes } from '../jobs/routes.js';
 import { registerWebhookRoutes } from '../webhooks/routes.js';
+import { registerDeploymentRoutes } from '../deployments/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import type { App } from './types.js';
@@ -78,6 +79,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerRegistryRoutes(app, services);
   registerJobRoutes(app, services);
   registerWebhookRoutes(app, services);
+  registerDeploymentRoutes(app, services);
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

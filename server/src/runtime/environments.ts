@@ -47,7 +47,7 @@ export class Environments {
   private uv: Promise<string> | undefined;
 
   constructor(
-    /** `$FORJA_DATA_DIR/runtime`: environments, the uv cache and uv itself live here. */
+    /** `$FORJA_DATA_DIR/runtime`: environments and (when not on PATH) uv itself live here. */
     private readonly root: string,
     private readonly options: { lockWaitMs?: number } = {},
   ) {}
@@ -124,7 +124,8 @@ export class Environments {
       ctx.log(line);
       void appendFile(logFile, line + '\n').catch(() => undefined);
     };
-    const env = { UV_CACHE_DIR: path.join(this.root, 'uv-cache'), UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1' };
+    // uv's own cache (UV_CACHE_DIR, else ~/.cache/uv) is shared by every environment and survives data-dir resets.
+    const env = { UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1' };
     out(`Creating environment ${path.basename(dir)} with Python ${spec.python || '(default)'}…`);
     const venvArgs = ['venv', '--seed', dir, ...(spec.python ? ['--python', spec.python] : [])];
     const created = await runLogged(uv, venvArgs, env, out, ctx.signal);

@@ -1,4 +1,4 @@
-import { ModelError, WorkerError, WorkerProcess, type WorkerSpec } from './worker-process.js';
+import { ModelError, WorkerError, WorkerProcess, type InputFormat, type WorkerSpec } from './worker-process.js';
 
 export interface PoolOptions {
   spec: WorkerSpec;
@@ -24,6 +24,7 @@ export class OverloadedError extends Error {
 
 interface Request {
   body: Buffer;
+  format: InputFormat;
   deadline: number;
   resolve(out: Buffer): void;
   reject(err: Error): void;
@@ -78,13 +79,13 @@ export class WorkerPool {
     });
   }
 
-  predict(body: Buffer): Promise<Buffer> {
+  predict(body: Buffer, format: InputFormat = 'json'): Promise<Buffer> {
     if (this.stopped) return Promise.reject(new WorkerError('crashed', 'The deployment is stopping.'));
     if (this.loadFailures >= 3 && this.lastLoadError) return Promise.reject(this.lastLoadError);
     if (this.queue.length >= this.o.maxQueue)
       return Promise.reject(new OverloadedError(`${this.queue.length} requests are already waiting for this deployment's ${this.slots.size} workers; retry shortly.`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ body, deadline: Date.now() + this.o.requestTimeoutMs, resolve, reject });
+      this.queue.push({ body, format, deadline: Date.now() + this.o.requestTimeoutMs, resolve, reject });
       this.dispatch();
     });
   }
@@ -169,6 +170,7 @@ export class WorkerPool {
           const outs = await slot.worker.predictMany(
             batch.map((r) => r.body),
             remaining(batch),
+            batch.map((r) => r.format),
           );
           this.served += batch.length;
           batch.forEach((r, i) => r.resolve(outs[i]!));
@@ -181,7 +183,7 @@ export class WorkerPool {
       for (const r of batch) {
         try {
           this.calls++;
-          r.resolve(await slot.worker.predict(r.body, remaining([r])));
+          r.resolve(await slot.worker.predict(r.body, remaining([r]), r.format));
           this.served++;
         } catch (err) {
           if (!(err instanceof ModelError)) throw err;

@@ -25,6 +25,8 @@ export interface WorkerSpec {
   startTimeoutMs?: number;
 }
 
+export type InputFormat = 'json' | 'csv' | 'parquet';
+
 export type WorkerFailure = 'crashed' | 'timeout' | 'load-failed';
 
 /** Why a call did not get an answer from the model: the pool maps it to 503 or 504. */
@@ -140,14 +142,14 @@ export class WorkerProcess {
     return this.child.pid;
   }
 
-  /** One predict call; body is the request JSON as bytes. */
-  async predict(body: Buffer, timeoutMs: number): Promise<Buffer> {
-    return (await this.call({ op: 'predict' }, body, timeoutMs)).body;
+  /** One predict call; body is the request as bytes, in the given format. */
+  async predict(body: Buffer, timeoutMs: number, format: InputFormat = 'json'): Promise<Buffer> {
+    return (await this.call({ op: 'predict', format }, body, timeoutMs)).body;
   }
 
   /** Several requests in one model call (rows concatenated); one answer per request. */
-  async predictMany(bodies: Buffer[], timeoutMs: number): Promise<Buffer[]> {
-    const { header, body } = await this.call({ op: 'predict_many', sizes: bodies.map((b) => b.length) }, Buffer.concat(bodies), timeoutMs);
+  async predictMany(bodies: Buffer[], timeoutMs: number, formats: InputFormat[]): Promise<Buffer[]> {
+    const { header, body } = await this.call({ op: 'predict_many', sizes: bodies.map((b) => b.length), formats }, Buffer.concat(bodies), timeoutMs);
     const sizes = header.sizes as number[];
     const out: Buffer[] = [];
     let start = 0;

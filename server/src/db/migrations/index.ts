@@ -6,6 +6,7 @@ import * as m0004 from './0004_registry.js';
 import * as m0005 from './0005_approvals.js';
 import * as m0006 from './0006_jobs.js';
 import * as m0007 from './0007_webhooks.js';
+import * as m0008 from './0008_deployments.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_approvals': m0005,
   '0006_jobs': m0006,
   '0007_webhooks': m0007,
+  '0008_deployments': m0008,
 };

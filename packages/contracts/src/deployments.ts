@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { TimestampSchema } from './common.js';
+
+/** Neomaril's lifecycle: Uploaded (files in, not built) → Building → Deployed, or Failed; Disabled by choice. */
+export const DeploymentStatusSchema = z.enum(['Uploaded', 'Building', 'Deployed', 'Failed', 'Disabled']);
+export type DeploymentStatus = z.infer<typeof DeploymentStatusSchema>;
+export const ModelKindSchema = z.enum(['script', 'pyfunc', 'pickle']);
+export type ModelKind = z.infer<typeof ModelKindSchema>;
+export const OperationSchema = z.enum(['sync', 'async']);
+
+export const DeploymentNameSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[a-zA-Z0-9][\w.-]*$/, 'must start with a letter or digit and use only letters, digits, "_", "." and "-"');
+
+export const PythonVersionSchema = z
+  .string()
+  .regex(/^(3(\.\d{1,2}){0,2})?$/, 'must be like 3.11 or 3.11.7 (empty for the server default)')
+  .default('');
+
+export const DeploymentSettingsSchema = z
+  .object({
+    minWorkers: z.number().int().min(0).max(32).default(1),
+    maxWorkers: z.number().int().min(1).max(64).default(2),
+    /** Per request, waiting included (504 after it). */
+    timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    maxQueue: z.number().int().min(1).max(10_000).default(100),
+    maxBatch: z.number().int().min(1).max(1024).default(32),
+    memoryMb: z.number().int().min(64).max(65_536).default(2048),
+  })
+  .strict();
+export type DeploymentSettings = z.infer<typeof DeploymentSettingsSchema>;
+
+export const DeploymentSchema = z.object({
+  id: z.string(),
+  group: z.string(),
+  name: z.string(),
+  status: DeploymentStatusSchema,
+  /** Why it failed, or what it is doing. */
+  message: z.string().nullable(),
+  operation: OperationSchema,
+  kind: ModelKindSchema,
+  /** Where the model came from: `files` or a `models:/…` URI. */
+  source: z.string(),
+  /** The registered version a `models:/…` source resolved to. */
+  modelVersion: z.object({ name: z.string(), version: z.string() }).nullable(),
+  entrypoint: z.string().nullable(),
+  predictMethod: z.enum(['predict', 'predict_proba']),
+  pythonVersion: z.string(),
+  files: z.array(z.object({ name: z.string(), role: z.enum(['source', 'model', 'requirements', 'schema', 'extra']), size: z.number().int() })),
+  hasSecrets: z.boolean(),
+  schemaSample: z.unknown().nullable(),
+  settings: DeploymentSettingsSchema,
+  environment: z.string().nullable(),
+  buildJobId: z.string().nullable(),
+  createdBy: z.string().nullable(),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  deployedAt: TimestampSchema.nullable(),
+});
+export type Deployment = z.infer<typeof DeploymentSchema>;
+export const DeploymentListSchema = z.object({ items: z.array(DeploymentSchema) });
+
+/** A deployment of a registered model: no code, the model's own requirements. */
+export const DeploymentFromModelSchema = z
+  .object({
+    name: DeploymentNameSchema,
+    modelUri: z.string().regex(/^models:\//, 'must be a models:/ URI, e.g. models:/churn@champion'),
+    kind: z.enum(['pyfunc', 'pickle']).default('pyfunc'),
+    predictMethod: z.enum(['predict', 'predict_proba']).default('predict'),
+    pythonVersion: PythonVersionSchema,
+    /** Extra requirements on top of the model's own requirements.txt. */
+    requirements: z.string().max(100_000).optional(),
+    schemaSample: z.unknown().optional(),
+    settings: DeploymentSettingsSchema.partial().default({}),
+  })
+  .strict();
+export type DeploymentFromModel = z.input<typeof DeploymentFromModelSchema>;
+
+/** The text fields of a file upload (multipart/form-data, beside the files). */
+export const DeploymentUploadFieldsSchema = z
+  .object({
+    name: DeploymentNameSchema,
+    operation: OperationSchema.default('sync'),
+    kind: ModelKindSchema.default('script'),
+    entrypoint: z.string().regex(/^[A-Za-z_]\w*$/, 'must be a Python function name').default('score'),
+    predictMethod: z.enum(['predict', 'predict_proba']).default('predict'),
+    pythonVersion: PythonVersionSchema,
+    settings: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (!s) return {};
+        try {
+          return DeploymentSettingsSchema.partial().parse(JSON.parse(s));
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `settings must be a JSON object of ${Object.keys(DeploymentSettingsSchema.shape).join(', ')}: ${(err as Error).message.slice(0, 300)}` });
+          return z.NEVER;
+        }
+      }),
+  })
+  .strict();
+
+export const DeploymentCreatedSchema = z.object({ deployment: DeploymentSchema, buildJobId: z.string() });
+
+export const DeploymentUpdateSchema = z.object({ settings: DeploymentSettingsSchema.partial() }).strict();
+
+export const DeploymentStatsSchema = z.object({
+  workers: z.number().int(),
+  busy: z.number().int(),
+  queued: z.number().int(),
+  served: z.number().int(),
+  calls: z.number().int(),
+  failed: z.number().int(),
+  restarts: z.number().int(),
+});
+
+export const PredictCodeSchema = z.object({ curl: z.string(), python: z.string(), typescript: z.string() });

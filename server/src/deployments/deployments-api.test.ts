@@ -1,0 +1,178 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS } from '../testing/databases.js';
+import { http, startTestServer, type TestServer } from '../testing/server.js';
+
+const SCORER = `
+import json, os
+
+with open(os.path.join(os.environ["BASE_PATH"], os.environ["modelFileName"])) as f:
+    WEIGHTS = json.load(f)
+
+def score(data, base_path):
+    req = json.loads(data)
+    rows = req.get("Input", req) if isinstance(req, dict) else req
+    rows = rows if isinstance(rows, list) else [rows]
+    out = []
+    for r in rows:
+        if r["income"] < 0:
+            raise ValueError("income must be positive")
+        if r["income"] == 666:
+            os._exit(3)
+        out.append(WEIGHTS["a"] * r["income"] + WEIGHTS["b"] * r["age"])
+    print("scored", len(out), "rows")
+    return {"scores": out, "has_secret": os.environ.get("API_TOKEN") == "s3cret"}
+`;
+
+type Part = { field: string; name: string; content: string | Uint8Array };
+
+function form(fields: Record<string, string>, files: Part[]): FormData {
+  const fd = new FormData();
+  for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+  for (const f of files) fd.append(f.field, new Blob([f.content]), f.name);
+  return fd;
+}
+
+const scriptFiles = (extra: Part[] = []): Part[] => [
+  { field: 'source', name: 'scorer.py', content: SCORER },
+  { field: 'model', name: 'model.json', content: JSON.stringify({ a: 0.001, b: 0.5 }) },
+  { field: 'schema', name: 'schema.json', content: JSON.stringify({ income: 5000, age: 40 }) },
+  { field: 'env', name: 'secrets.env', content: '# for the scorer\nAPI_TOKEN="s3cret"\n' },
+  ...extra,
+];
+
+for (const dialect of DIALECTS) {
+  describe(`deployments on ${dialect}`, () => {
+    let s: TestServer;
+    const call = (method: string, p: string, body?: unknown, token?: string) => http(s.url, method, p, { token: token ?? s.adminToken, body });
+    const upload = (fields: Record<string, string>, files: Part[]) =>
+      fetch(`${s.url}/api/v1/deployments`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form(fields, files) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const predict = (id: string, body: unknown, token = s.adminToken) => http(s.url, 'POST', `/api/v1/deployments/${id}/predict`, { token, body });
+    const built = async (jobId: string) => {
+      const job = await call('GET', `/api/v1/jobs/${jobId}?waitSeconds=60`);
+      assert.ok(['succeeded', 'failed'].includes(job.body.status), JSON.stringify(job.body));
+      return job.body;
+    };
+
+    before(async () => {
+      s = await startTestServer({ dialect });
+    });
+    after(() => s.close());
+
+    test('a script model: uploaded, built, called with a user or group token; secrets stay secret', async () => {
+      const created = await upload({ name: 'credit', settings: JSON.stringify({ maxWorkers: 1 }) }, scriptFiles());
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const dep = created.body.deployment;
+      assert.equal(dep.status, 'Building');
+      assert.equal(dep.hasSecrets, true);
+      const job = await built(created.body.buildJobId);
+      assert.equal(job.status, 'succeeded', job.error);
+      const logs = (await call('GET', `/api/v1/jobs/${job.id}/logs`)).body.lines.map((l: { line: string }) => l.line);
+      assert.ok(logs.some((l: string) => l.startsWith('Test call on the schema sample answered: {"scores": [25.0]')), logs.join('\n'));
+      const shown = await call('GET', `/api/v1/deployments/${dep.id}`);
+      assert.equal(shown.body.status, 'Deployed');
+      assert.ok(!shown.text.includes('s3cret'));
+
+      const res = await predict(dep.id, { Input: [{ income: 1000, age: 30 }, { income: 2000, age: 50 }] });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body, { scores: [16, 27], has_secret: true });
+      assert.deepEqual((await predict(dep.id, { income: 1000, age: 30 })).body.scores, [16]);
+
+      const tok = await call('POST', '/api/v1/tokens', { name: `scoring-${dialect}`, kind: 'group', group: 'default' });
+      assert.equal((await predict(dep.id, { income: 1000, age: 30 }, tok.body.secret)).status, 200);
+      await call('POST', '/api/v1/groups', { name: `others-${dialect}` });
+      const foreign = await call('POST', '/api/v1/tokens', { name: 'foreign', kind: 'group', group: `others-${dialect}` });
+      const denied = await predict(dep.id, { income: 1000, age: 30 }, foreign.body.secret);
+      assert.equal(denied.status, 404, 'a group token of another group does not see the deployment');
+
+      const code = await call('GET', `/api/v1/deployments/${dep.id}/code`);
+      assert.match(code.body.curl, new RegExp(`/api/v1/deployments/${dep.id}/predict`));
+      assert.match(code.body.python, /"income": 5000/);
+    });
+
+    test('bad calls: schema violations 400, a raising scorer 422 with its exception, a crash 503 then recovery, disabled 409', async () => {
+      const dep = (await call('GET', '/api/v1/deployments')).body.items.find((d: { name: string }) => d.name === 'credit');
+      const missing = await predict(dep.id, { income: 1000 });
+      assert.equal(missing.status, 400);
+      assert.match(missing.body.error.message, /Row 0: field "age" is missing/);
+      const wrongType = await predict(dep.id, [{ income: 'lots', age: 3 }]);
+      assert.equal(wrongType.status, 400);
+      assert.match(wrongType.body.error.message, /field "income" should be a number, not a string/);
+      const malformed = await http(s.url, 'POST', `/api/v1/deployments/${dep.id}/predict`, { token: s.adminToken, rawBody: '{"income":', headers: { 'content-type': 'application/json' } });
+      assert.equal(malformed.status, 400);
+
+      const raised = await predict(dep.id, { income: -5, age: 30 });
+      assert.equal(raised.status, 422);
+      assert.equal(raised.body.error.code, 'MODEL_ERROR');
+      assert.equal(raised.body.error.message, 'The model raised ValueError: income must be positive');
+      assert.ok(!raised.text.includes('Traceback'), 'the traceback stays in the deployment log');
+
+      const crashed = await predict(dep.id, { income: 666, age: 30 });
+      assert.equal(crashed.status, 503);
+      assert.match(crashed.body.error.message, /worker exited with code 3/);
+      assert.equal(crashed.headers.get('retry-after'), '1');
+      assert.equal((await predict(dep.id, { income: 1000, age: 30 })).status, 200, 'a new worker answers the next call');
+
+      const log = (await call('GET', `/api/v1/deployments/${dep.id}/logs`)).body.runtime;
+      assert.match(log, /scored 1 rows/);
+      assert.match(log, /Traceback[\s\S]*ValueError: income must be positive/);
+
+      assert.equal((await call('POST', `/api/v1/deployments/${dep.id}/disable`)).body.status, 'Disabled');
+      const disabled = await predict(dep.id, { income: 1000, age: 30 });
+      assert.equal(disabled.status, 409);
+      assert.match(disabled.body.error.message, /disabled/);
+      assert.equal((await call('POST', `/api/v1/deployments/${dep.id}/enable`)).body.status, 'Deployed');
+      assert.equal((await predict(dep.id, { income: 1000, age: 30 })).status, 200);
+      const csv = await http(s.url, 'POST', `/api/v1/deployments/${dep.id}/predict`, { token: s.adminToken, rawBody: 'a,b\n1,2\n', headers: { 'content-type': 'text/xml' } });
+      assert.equal(csv.status, 415);
+      const huge = await http(s.url, 'POST', `/api/v1/deployments/${dep.id}/predict`, { token: s.adminToken, rawBody: Buffer.alloc(51 * 1024 * 1024, 32), headers: { 'content-type': 'application/json' } });
+      assert.equal(huge.status, 413);
+    });
+
+    test('builds that must fail: requirements that cannot install, a malicious pickle', async () => {
+      const badReq = await upload({ name: 'bad-reqs' }, scriptFiles([{ field: 'requirements', name: 'requirements.txt', content: 'this-package-does-not-exist-forja==1.0\n' }]));
+      assert.equal(badReq.status, 201, JSON.stringify(badReq.body));
+      const job = await built(badReq.body.buildJobId);
+      assert.equal(job.status, 'failed');
+      const dep = (await call('GET', `/api/v1/deployments/${badReq.body.deployment.id}`)).body;
+      assert.equal(dep.status, 'Failed');
+      assert.match(dep.message, /The requirements could not be installed:[\s\S]*this-package-does-not-exist-forja was not found in the package registry/);
+      const notReady = await predict(dep.id, { income: 1, age: 2 });
+      assert.equal(notReady.status, 409);
+      assert.match(notReady.body.error.message, /failed to build/);
+
+      // A pickle whose unpickling would run os.system (protocol 0, written by hand).
+      const evil = Buffer.from("cposix\nsystem\n(S'echo pwned'\ntR.", 'latin1');
+      const mal = await upload({ name: 'evil', kind: 'pickle' }, [{ field: 'model', name: 'model.pkl', content: evil }]);
+      assert.equal(mal.status, 201);
+      assert.equal((await built(mal.body.buildJobId)).status, 'failed');
+      const evilDep = (await call('GET', `/api/v1/deployments/${mal.body.deployment.id}`)).body;
+      assert.match(evilDep.message, /did not pass the safety scan: model\.pkl: the pickle imports posix\.system/);
+    });
+
+    test('bad uploads are refused with the reason, and nothing is left behind', async () => {
+      const traversal = await upload({ name: 'sneaky' }, scriptFiles([{ field: 'extra', name: '../../etc/passwd', content: 'x' }]));
+      assert.equal(traversal.status, 400);
+      assert.match(traversal.body.error.message, /Invalid file name/);
+      const hidden = await upload({ name: 'sneaky' }, scriptFiles([{ field: 'extra', name: '.bashrc', content: 'x' }]));
+      assert.equal(hidden.status, 400);
+      const noSource = await upload({ name: 'nosource' }, [{ field: 'model', name: 'model.json', content: '{}' }]);
+      assert.equal(noSource.status, 400);
+      assert.match(noSource.body.error.message, /needs its source file/);
+      const unknownField = await upload({ name: 'x' }, [{ field: 'weights', name: 'w.bin', content: 'x' }]);
+      assert.equal(unknownField.status, 400);
+      assert.match(unknownField.body.error.message, /Unknown file field "weights"/);
+      const badName = await upload({ name: '../x' }, scriptFiles());
+      assert.equal(badName.status, 400);
+      const badSettings = await upload({ name: 'x', settings: '{"maxWorkers": 0}' }, scriptFiles());
+      assert.equal(badSettings.status, 400);
+      const dup = await upload({ name: 'credit' }, scriptFiles());
+      assert.equal(dup.status, 409);
+      const json = await call('POST', '/api/v1/deployments', { name: 'x' });
+      assert.equal(json.status, 415);
+      assert.equal((await call('GET', '/api/v1/deployments/nope')).status, 404);
+      const names = (await call('GET', '/api/v1/deployments')).body.items.map((d: { name: string }) => d.name).sort();
+      assert.deepEqual(names, ['bad-reqs', 'credit', 'evil']);
+    });
+  });
+}

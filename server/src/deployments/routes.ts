@@ -1,0 +1,141 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import multipart from '@fastify/multipart';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  DeploymentCreatedSchema,
+  DeploymentFromModelSchema,
+  DeploymentListSchema,
+  DeploymentSchema,
+  DeploymentStatsSchema,
+  DeploymentUpdateSchema,
+  PredictCodeSchema,
+} from '@forja/contracts';
+import { newId } from '../db/ids.js';
+import { AppError } from '../errors.js';
+import { contextOf, groupOf } from '../http/auth-hooks.js';
+import type { App } from '../http/types.js';
+import type { InputFormat } from '../runtime/worker-process.js';
+import type { Services } from '../services.js';
+import { stageUpload } from './uploads.js';
+
+const Id = z.object({ id: z.string().min(1).max(40) }).strict();
+const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
+/** Sync predictions carry rows, not files: bigger bodies belong to async executions. */
+const PREDICT_BODY_LIMIT = 50 * 1024 * 1024;
+const UPLOAD_FILE_LIMIT = 2 * 1024 * 1024 * 1024;
+
+const FORMATS: Record<string, InputFormat> = {
+  'application/json': 'json',
+  'text/csv': 'csv',
+  'application/vnd.apache.parquet': 'parquet',
+  'application/x-parquet': 'parquet',
+  'application/octet-stream': 'parquet',
+};
+
+export function registerDeploymentRoutes(app: App, s: Services): void {
+  const d = s.deployments;
+  const tags = ['deployments'];
+
+  app.register(async (plain) => {
+    const scope = plain.withTypeProvider<ZodTypeProvider>();
+    // preservePath: a name with folders in it is refused, not quietly cut down to its last part.
+    await scope.register(multipart, { preservePath: true, limits: { fileSize: UPLOAD_FILE_LIMIT, files: 100, fields: 20, fieldSize: 100_000 } });
+
+    scope.get('/api/v1/deployments', { config: role('viewer'), schema: { tags, summary: "The group's deployments", response: { 200: DeploymentListSchema } } }, async (req) => ({
+      items: await d.list(groupOf(req)),
+    }));
+    scope.post(
+      '/api/v1/deployments',
+      {
+        config: role('editor'),
+        schema: {
+          tags,
+          summary: 'Deploy uploaded files (multipart: source, model, requirements, schema, env, extra; fields name, kind, entrypoint, pythonVersion, settings)',
+          response: { 201: DeploymentCreatedSchema },
+        },
+      },
+      async (req, reply) => {
+        const id = newId();
+        const staging = path.join(d.root, '.staging', id);
+        try {
+          const staged = await stageUpload(req, staging);
+          return reply.code(201).send(await d.createFromUpload(contextOf(req), groupOf(req), id, staged, staging));
+        } finally {
+          await rm(staging, { recursive: true, force: true });
+        }
+      },
+    );
+    scope.post(
+      '/api/v1/deployments/from-model',
+      { config: role('editor'), schema: { tags, summary: 'Deploy a registered model (models:/name@alias, /N, /Stage) with no code', body: DeploymentFromModelSchema, response: { 201: DeploymentCreatedSchema } } },
+      async (req, reply) => reply.code(201).send(await d.createFromModel(contextOf(req), groupOf(req), req.body)),
+    );
+    scope.get('/api/v1/deployments/:id', { config: role('viewer'), schema: { tags, summary: 'A deployment', params: Id, response: { 200: DeploymentSchema } } }, async (req) =>
+      d.get(groupOf(req), req.params.id),
+    );
+    scope.patch(
+      '/api/v1/deployments/:id',
+      { config: role('editor'), schema: { tags, summary: 'Change workers, timeout, queue, batch size or memory', params: Id, body: DeploymentUpdateSchema, response: { 200: DeploymentSchema } } },
+      async (req) => d.updateSettings(contextOf(req), groupOf(req), req.params.id, req.body.settings),
+    );
+    scope.delete('/api/v1/deployments/:id', { config: role('editor'), schema: { tags, summary: 'Delete a deployment and its files', params: Id, response: { 200: z.object({ ok: z.literal(true) }) } } }, async (req) => {
+      await d.remove(contextOf(req), groupOf(req), req.params.id);
+      return { ok: true as const };
+    });
+    scope.post('/api/v1/deployments/:id/rebuild', { config: role('editor'), schema: { tags, summary: 'Build again', params: Id, response: { 202: DeploymentCreatedSchema } } }, async (req, reply) =>
+      reply.code(202).send(await d.rebuild(contextOf(req), groupOf(req), req.params.id)),
+    );
+    for (const [action, enabled] of [
+      ['disable', false],
+      ['enable', true],
+    ] as const) {
+      scope.post(`/api/v1/deployments/:id/${action}`, { config: role('editor'), schema: { tags, summary: `${action[0]!.toUpperCase()}${action.slice(1)} predictions`, params: Id, response: { 200: DeploymentSchema } } }, async (req) =>
+        d.setEnabled(contextOf(req), groupOf(req), req.params.id, enabled),
+      );
+    }
+    scope.get('/api/v1/deployments/:id/logs', { config: role('viewer'), schema: { tags, summary: "What the deployment's workers printed (the build log is its build job's log)", params: Id, response: { 200: z.object({ runtime: z.string() }) } } }, async (req) => ({
+      runtime: await d.runtimeLog(groupOf(req), req.params.id),
+    }));
+    scope.get('/api/v1/deployments/:id/stats', { config: role('viewer'), schema: { tags, summary: "This server's workers for the deployment", params: Id, response: { 200: DeploymentStatsSchema } } }, async (req) =>
+      d.stats(groupOf(req), req.params.id),
+    );
+    scope.get('/api/v1/deployments/:id/code', { config: role('viewer'), schema: { tags, summary: 'How to call it: curl, Python and TypeScript', params: Id, response: { 200: PredictCodeSchema } } }, async (req) => {
+      const group = groupOf(req);
+      return d.predictCode(group, await d.get(group, req.params.id), `${req.protocol}://${req.host}`);
+    });
+  });
+
+  // The predict path takes the body as bytes: the worker parses it, Node only checks it against the schema.
+  app.register(async (plain) => {
+    const scope = plain.withTypeProvider<ZodTypeProvider>();
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(Object.keys(FORMATS), { parseAs: 'buffer', bodyLimit: PREDICT_BODY_LIMIT }, (_req, body, done) => done(null, body));
+    const predict = { auth: { group: 'predict' } } as const;
+    for (const route of ['predict', 'invocations']) {
+      scope.post(
+        `/api/v1/deployments/:id/${route}`,
+        {
+          config: predict,
+          bodyLimit: PREDICT_BODY_LIMIT,
+          schema: {
+            tags,
+            summary:
+              route === 'predict'
+                ? 'Predict: JSON (an object, records, {"Input": …} or MLflow shapes), CSV or Parquet; group tokens allowed'
+                : "MLflow's /invocations for this deployment",
+            params: Id,
+          },
+        },
+        async (req, reply) => {
+          const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+          const format = FORMATS[type];
+          if (!format) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or application/vnd.apache.parquet.');
+          const out = await d.predict(groupOf(req), req.params.id, req.body as Buffer, format);
+          return reply.header('content-type', 'application/json; charset=utf-8').send(out);
+        },
+      );
+    }
+  });
+}

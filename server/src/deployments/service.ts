@@ -1,0 +1,486 @@
+import { spawn } from 'node:child_process';
+import { readFile, rename, rm, mkdir, writeFile, stat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DeploymentFromModelSchema,
+  DeploymentSettingsSchema,
+  DeploymentUploadFieldsSchema,
+  type Deployment,
+  type DeploymentFromModel,
+  type DeploymentSettings,
+} from '@forja/contracts';
+import { requireScopeRole } from '../auth/access.js';
+import type { AuditLog } from '../auth/audit.js';
+import type { GroupScope, RequestContext } from '../auth/principal.js';
+import { seal, unseal } from '../auth/secrets.js';
+import type { ArtifactsService } from '../artifacts/service.js';
+import { isUniqueViolation } from '../db/database.js';
+import { newId } from '../db/ids.js';
+import { AppError, alreadyExists, conflict, invalid, notFound } from '../errors.js';
+import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
+import type { RegistryService } from '../registry/service.js';
+import { Environments } from '../runtime/environments.js';
+import { ModelError, WorkerError, type InputFormat } from '../runtime/worker-process.js';
+import { OverloadedError } from '../runtime/worker-pool.js';
+import { readRuntimeLog, type DeploymentRuntime, type RuntimeSpec } from './runtime.js';
+import { checkInput, schemaFromSample, type InputSchema } from './schema-check.js';
+import type { DeploymentRow, DeploymentsStore } from './store.js';
+import type { StagedUpload } from './uploads.js';
+
+export const BUILD_KIND = 'deployment.build';
+const SCANNER = fileURLToPath(new URL('../../runtime/forja_scan.py', import.meta.url));
+const PICKLE_FILE = /\.(pkl|pickle|joblib)$/i;
+
+type FileEntry = Deployment['files'][number];
+
+/**
+ * Deployments of a group: files or a registered model in, a built environment and a pool of
+ * Python workers out. Builds are durable jobs; predictions go to this server's worker pools.
+ */
+export class DeploymentsService {
+  /** Deployment rows by id, briefly: the predict path reads no database row per request. */
+  private readonly cache = new Map<string, { row: DeploymentRow; at: number; schema: InputSchema | undefined }>();
+
+  constructor(
+    private readonly store: DeploymentsStore,
+    private readonly engine: JobEngine,
+    private readonly envs: Environments,
+    private readonly runtime: DeploymentRuntime,
+    private readonly registry: RegistryService,
+    private readonly artifacts: ArtifactsService,
+    private readonly audit: AuditLog,
+    private readonly secretKey: Buffer,
+    readonly root: string,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  folderOf(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  async list(scope: GroupScope): Promise<Deployment[]> {
+    return (await this.store.list(scope.id)).map((r) => this.present(r, scope.name));
+  }
+
+  async get(scope: GroupScope, id: string): Promise<Deployment> {
+    return this.present(await this.require(scope, id), scope.name);
+  }
+
+  async createFromUpload(ctx: RequestContext, scope: GroupScope, id: string, staged: StagedUpload, stagingDir: string): Promise<{ deployment: Deployment; buildJobId: string }> {
+    requireScopeRole(scope, 'editor');
+    const parsed = DeploymentUploadFieldsSchema.safeParse(staged.fields);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw invalid(`${issue.path.join('.') || 'fields'}: ${issue.message}`, parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    }
+    const f = parsed.data;
+    if (f.operation === 'async') throw invalid('Async deployments (file in, file out) are not available yet; deploy with operation=sync.');
+    const byRole = (role: string) => staged.files.find((x) => x.role === role);
+    const source = byRole('source');
+    const model = byRole('model');
+    if (f.kind === 'script' && !source) throw invalid('A script deployment needs its source file (.py or .ipynb) in the "source" field.');
+    if (f.kind === 'script' && !/\.(py|ipynb)$/i.test(source!.name)) throw invalid(`The source file must be .py or .ipynb, not "${source!.name}".`);
+    if (f.kind === 'pickle' && !model) throw invalid('A pickle deployment needs the pickled estimator in the "model" field.');
+    if (f.kind === 'pyfunc') throw invalid('MLflow pyfunc models deploy from the registry: POST /api/v1/deployments/from-model with a models:/ URI.');
+    const schemaFile = byRole('schema');
+    let schemaSample: unknown = null;
+    if (schemaFile) {
+      try {
+        schemaSample = JSON.parse(await readFile(schemaFile.path, 'utf8'));
+      } catch (err) {
+        throw invalid(`The schema file "${schemaFile.name}" is not valid JSON: ${(err as Error).message}`);
+      }
+    }
+    const requirementsFile = byRole('requirements');
+    const requirements = requirementsFile ? await readFile(requirementsFile.path, 'utf8') : '';
+    const envFile = byRole('env');
+    const secrets = envFile ? parseEnvFile(await readFile(envFile.path, 'utf8')) : undefined;
+    if (envFile) await rm(envFile.path, { force: true });
+
+    const folder = this.folderOf(id);
+    await mkdir(folder, { recursive: true });
+    await rename(stagingDir, path.join(folder, 'files'));
+    const files: FileEntry[] = staged.files.filter((x) => x.role !== 'env').map((x) => ({ name: x.name, role: x.role as FileEntry['role'], size: x.size }));
+    let modelPath = f.kind === 'script' ? `files/${source!.name}` : `files/${model!.name}`;
+    if (f.kind === 'script' && /\.ipynb$/i.test(source!.name)) modelPath = `files/${await notebookToScript(path.join(folder, 'files'), source!.name)}`;
+    const row = this.newRow(ctx, scope, id, {
+      name: f.name,
+      operation: f.operation,
+      kind: f.kind,
+      source: 'files',
+      entrypoint: f.kind === 'script' ? f.entrypoint : null,
+      predict_method: f.predictMethod,
+      python_version: f.pythonVersion,
+      model_path: modelPath,
+      files: JSON.stringify(files),
+      requirements,
+      secrets_sealed: secrets ? seal(this.secretKey, JSON.stringify(secrets)) : null,
+      schema_sample: schemaSample === null ? null : JSON.stringify(schemaSample),
+      settings: JSON.stringify(DeploymentSettingsSchema.parse(f.settings)),
+    });
+    return this.insertAndBuild(ctx, scope, row);
+  }
+
+  async createFromModel(ctx: RequestContext, scope: GroupScope, input: DeploymentFromModel): Promise<{ deployment: Deployment; buildJobId: string }> {
+    requireScopeRole(scope, 'editor');
+    const body = DeploymentFromModelSchema.parse(input);
+    const version = await this.registry.resolveUri(scope, body.modelUri);
+    const id = newId();
+    const folder = this.folderOf(id);
+    const modelDir = path.join(folder, 'files', 'model');
+    await mkdir(path.dirname(modelDir), { recursive: true });
+    try {
+      await this.artifacts.copyOut(ctx, version.storageLocation, modelDir);
+      const listing = await readdir(modelDir);
+      if (body.kind === 'pyfunc' && !listing.includes('MLmodel')) throw invalid(`${body.modelUri} (version ${version.version}) has no MLmodel file: deploy it with kind "pickle", or log it with mlflow.<flavor>.log_model.`);
+      const pickle = listing.find((n) => PICKLE_FILE.test(n));
+      if (body.kind === 'pickle' && !pickle) throw invalid(`${body.modelUri} (version ${version.version}) has no .pkl, .pickle or .joblib file.`);
+      const modelRequirements = listing.includes('requirements.txt') ? await readFile(path.join(modelDir, 'requirements.txt'), 'utf8') : '';
+      const row = this.newRow(ctx, scope, id, {
+        name: body.name,
+        operation: 'sync',
+        kind: body.kind,
+        source: body.modelUri,
+        model_name: version.name,
+        model_version: version.version,
+        entrypoint: null,
+        predict_method: body.predictMethod,
+        python_version: body.pythonVersion,
+        model_path: body.kind === 'pyfunc' ? 'files/model' : `files/model/${pickle}`,
+        files: JSON.stringify(await listFiles(modelDir, 'model')),
+        // pyfunc needs mlflow itself in the environment; the model's own file pins the rest.
+        requirements: [body.kind === 'pyfunc' && !/^mlflow\b/m.test(modelRequirements) ? 'mlflow' : '', modelRequirements, body.requirements ?? ''].filter(Boolean).join('\n'),
+        secrets_sealed: null,
+        schema_sample: body.schemaSample === undefined ? null : JSON.stringify(body.schemaSample),
+        settings: JSON.stringify(DeploymentSettingsSchema.parse(body.settings)),
+      });
+      return await this.insertAndBuild(ctx, scope, row);
+    } catch (err) {
+      await rm(folder, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async rebuild(ctx: RequestContext, scope: GroupScope, id: string): Promise<{ deployment: Deployment; buildJobId: string }> {
+    requireScopeRole(scope, 'editor');
+    const row = await this.require(scope, id);
+    if (row.status === 'Building') throw conflict(`Deployment ${row.name} is already building (job ${row.build_job_id}).`);
+    const jobId = await this.enqueueBuild(row, ctx);
+    await this.audit.record(ctx, { action: 'deployment.rebuild', resourceType: 'deployment', resourceId: id, groupId: scope.id });
+    return { deployment: await this.get(scope, id), buildJobId: jobId };
+  }
+
+  async setEnabled(ctx: RequestContext, scope: GroupScope, id: string, enabled: boolean): Promise<Deployment> {
+    requireScopeRole(scope, 'editor');
+    const row = await this.require(scope, id);
+    const now = this.clock();
+    if (enabled) {
+      if (row.status !== 'Disabled') throw conflict(`Deployment ${row.name} is ${row.status}, not Disabled.`);
+      // Only a deployment that was built comes back as Deployed; otherwise it needs a build.
+      await this.store.update(id, { status: row.env_key && this.envs.isReady(row.env_key) ? 'Deployed' : 'Failed', message: row.env_key ? null : 'Never built: rebuild it.', updated_at: now });
+    } else {
+      if (row.status === 'Disabled') throw conflict(`Deployment ${row.name} is already disabled.`);
+      await this.store.update(id, { status: 'Disabled', updated_at: now });
+      await this.runtime.stop(id);
+    }
+    this.cache.delete(id);
+    await this.audit.record(ctx, { action: enabled ? 'deployment.enable' : 'deployment.disable', resourceType: 'deployment', resourceId: id, groupId: scope.id });
+    return this.get(scope, id);
+  }
+
+  async updateSettings(ctx: RequestContext, scope: GroupScope, id: string, patch: Partial<DeploymentSettings>): Promise<Deployment> {
+    requireScopeRole(scope, 'editor');
+    const row = await this.require(scope, id);
+    const settings = DeploymentSettingsSchema.parse({ ...(JSON.parse(row.settings) as DeploymentSettings), ...patch });
+    if (settings.minWorkers > settings.maxWorkers) throw invalid(`minWorkers (${settings.minWorkers}) cannot be above maxWorkers (${settings.maxWorkers}).`);
+    await this.store.update(id, { settings: JSON.stringify(settings), updated_at: this.clock() });
+    this.cache.delete(id);
+    await this.audit.record(ctx, { action: 'deployment.settings', resourceType: 'deployment', resourceId: id, groupId: scope.id, details: patch });
+    return this.get(scope, id);
+  }
+
+  async remove(ctx: RequestContext, scope: GroupScope, id: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    const row = await this.require(scope, id);
+    if (row.build_job_id) await this.engine.cancel(row.build_job_id).catch(() => undefined);
+    await this.runtime.stop(id);
+    await this.store.remove(id);
+    this.cache.delete(id);
+    await rm(this.folderOf(id), { recursive: true, force: true });
+    await this.audit.record(ctx, { action: 'deployment.delete', resourceType: 'deployment', resourceId: id, groupId: scope.id, details: { name: row.name } });
+  }
+
+  async runtimeLog(scope: GroupScope, id: string): Promise<string> {
+    await this.require(scope, id);
+    return readRuntimeLog(this.folderOf(id));
+  }
+
+  async stats(scope: GroupScope, id: string) {
+    await this.require(scope, id);
+    return (await this.runtime.stats(id)) ?? { workers: 0, busy: 0, queued: 0, served: 0, calls: 0, failed: 0, restarts: 0 };
+  }
+
+  /** The hot path: cached row, one pool call, errors mapped to what the caller can act on. */
+  async predict(scope: GroupScope, id: string, body: Buffer, format: InputFormat): Promise<Buffer> {
+    const { row, schema } = await this.cached(id);
+    if (row.group_id !== scope.id) throw notFound('Deployment', id);
+    if (row.status !== 'Deployed') {
+      if (row.status === 'Disabled') throw conflict(`Deployment ${row.name} is disabled; enable it to predict.`);
+      if (row.status === 'Failed') throw conflict(`Deployment ${row.name} failed to build: ${row.message ?? 'see its build log'}.`);
+      throw conflict(`Deployment ${row.name} is not ready yet (${row.status}); wait for its build (job ${row.build_job_id}).`);
+    }
+    if (format === 'json' && schema) {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new AppError('MALFORMED_REQUEST', 'The body is not valid JSON.');
+      }
+      checkInput(schema, payload);
+    }
+    try {
+      return await this.runtime.predict(this.runtimeSpec(row), body, format);
+    } catch (err) {
+      throw mapRuntimeError(err, row.name);
+    }
+  }
+
+  predictCode(scope: GroupScope, deployment: Deployment, baseUrl: string): { curl: string; python: string; typescript: string } {
+    const url = `${baseUrl}/api/v1/deployments/${deployment.id}/predict`;
+    const sample = JSON.stringify(deployment.schemaSample ?? { feature: 1 });
+    return {
+      curl: `curl -X POST '${url}' \\\n  -H "Authorization: Bearer $FORJA_TOKEN" -H 'X-Forja-Group: ${scope.name}' \\\n  -H 'Content-Type: application/json' \\\n  -d '${sample.replace(/'/g, "'\\''")}'`,
+      python: `import os, requests\n\nresponse = requests.post(\n    "${url}",\n    headers={"Authorization": f"Bearer {os.environ['FORJA_TOKEN']}", "X-Forja-Group": "${scope.name}"},\n    json=${pythonLiteral(deployment.schemaSample ?? { feature: 1 })},\n    timeout=30,\n)\nresponse.raise_for_status()\nprint(response.json())\n`,
+      typescript: `const response = await fetch('${url}', {\n  method: 'POST',\n  headers: { Authorization: \`Bearer \${process.env.FORJA_TOKEN}\`, 'X-Forja-Group': '${scope.name}', 'Content-Type': 'application/json' },\n  body: JSON.stringify(${sample}),\n});\nif (!response.ok) throw new Error(await response.text());\nconsole.log(await response.json());\n`,
+    };
+  }
+
+  /** The build job: scan, environment, a test call on the schema sample, then Deployed (or Failed with why). */
+  buildHandler() {
+    return async (ctx: JobContext): Promise<unknown> => {
+      const id = String(ctx.job.params.deploymentId);
+      const row = await this.store.get(id);
+      if (!row) throw new PermanentJobError(`Deployment ${id} no longer exists.`);
+      const fail = async (message: string): Promise<never> => {
+        await this.store.update(id, { status: 'Failed', message, updated_at: this.clock() });
+        this.cache.delete(id);
+        throw new PermanentJobError(message);
+      };
+      await this.store.update(id, { status: 'Building', message: 'Checking the files…', updated_at: this.clock() });
+      const folder = this.folderOf(id);
+      const findings = await scan(row, folder);
+      for (const f of findings) ctx.log(`scan ${f.level}: ${path.basename(f.file)}${f.line ? `:${f.line}` : ''}: ${f.message}`, f.level === 'error' ? 'stderr' : 'stdout');
+      const errors = findings.filter((f) => f.level === 'error');
+      if (errors.length) await fail(`The files did not pass the safety scan: ${errors.map((e) => `${path.basename(e.file)}: ${e.message}`).join('; ')}`);
+      await this.store.update(id, { message: 'Building the Python environment…' });
+      let env;
+      try {
+        env = await this.envs.ensure({ python: row.python_version, requirements: row.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal });
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        return fail((err as Error).message);
+      }
+      await this.store.update(id, { env_key: env.key, message: 'Loading the model and making a test call…' });
+      const spec = this.runtimeSpec({ ...row, env_key: env.key });
+      let pool;
+      try {
+        pool = await this.runtime.startPool(spec, { minWorkers: 1, maxWorkers: 1 });
+        if (row.schema_sample) {
+          const answer = (await pool.predict(Buffer.from(row.schema_sample))).toString('utf8');
+          ctx.log(`Test call on the schema sample answered: ${answer.slice(0, 500)}`);
+        } else ctx.log('The model loaded (no schema sample, so no test call).');
+      } catch (err) {
+        const e = err instanceof ModelError ? `The test call on the schema sample failed: ${err.type}: ${err.message}` : (err as Error).message;
+        ctx.log(readRuntimeLog(folder, 4000).trimEnd(), 'stderr');
+        return fail(e);
+      } finally {
+        await pool?.stop();
+      }
+      const now = this.clock();
+      await this.store.update(id, { status: 'Deployed', message: null, deployed_at: now, updated_at: now });
+      this.cache.delete(id);
+      return { environment: env.key, reused: env.reused };
+    };
+  }
+
+  private newRow(ctx: RequestContext, scope: GroupScope, id: string, fields: Omit<DeploymentRow, 'id' | 'group_id' | 'status' | 'message' | 'env_key' | 'build_job_id' | 'created_by' | 'created_at' | 'updated_at' | 'deployed_at' | 'model_name' | 'model_version'> & Partial<Pick<DeploymentRow, 'model_name' | 'model_version'>>): DeploymentRow {
+    const now = this.clock();
+    return { model_name: null, model_version: null, ...fields, id, group_id: scope.id, status: 'Uploaded', message: null, env_key: null, build_job_id: null, created_by: ctx.principal.name, created_at: now, updated_at: now, deployed_at: null };
+  }
+
+  private async insertAndBuild(ctx: RequestContext, scope: GroupScope, row: DeploymentRow): Promise<{ deployment: Deployment; buildJobId: string }> {
+    try {
+      await this.store.insert(row);
+    } catch (err) {
+      await rm(this.folderOf(row.id), { recursive: true, force: true });
+      if (isUniqueViolation(err)) throw alreadyExists(`A deployment named "${row.name}" already exists in group "${scope.name}".`);
+      throw err;
+    }
+    const jobId = await this.enqueueBuild(row, ctx);
+    await this.audit.record(ctx, { action: 'deployment.create', resourceType: 'deployment', resourceId: row.id, groupId: scope.id, details: { name: row.name, kind: row.kind, source: row.source } });
+    return { deployment: await this.get(scope, row.id), buildJobId: jobId };
+  }
+
+  private async enqueueBuild(row: DeploymentRow, ctx: RequestContext): Promise<string> {
+    let jobId = '';
+    await this.store.db.transaction(async (trx) => {
+      const job = await this.engine.enqueue({ kind: BUILD_KIND, groupId: row.group_id, params: { deploymentId: row.id, name: row.name }, maxAttempts: 1, timeoutMs: 3600_000, createdBy: ctx.principal.name }, trx);
+      jobId = job!.id;
+      await trx.updateTable('deployments').set({ status: 'Building', message: 'Waiting for a worker…', build_job_id: jobId, updated_at: this.clock() }).where('id', '=', row.id).execute();
+    });
+    this.engine.wake();
+    this.cache.delete(row.id);
+    return jobId;
+  }
+
+  private runtimeSpec(row: DeploymentRow): RuntimeSpec {
+    if (!row.env_key) throw conflict(`Deployment ${row.name} has no environment yet.`);
+    return {
+      row,
+      python: path.join(this.envs.dirOf(row.env_key), 'bin', 'python'),
+      folder: this.folderOf(row.id),
+      secrets: row.secrets_sealed ? (JSON.parse(unseal(this.secretKey, row.secrets_sealed)) as Record<string, string>) : {},
+    };
+  }
+
+  private async cached(id: string): Promise<{ row: DeploymentRow; schema: InputSchema | undefined }> {
+    const hit = this.cache.get(id);
+    const now = this.clock();
+    // Changes made through this server clear the entry at once; other servers' within 2 s.
+    if (hit && now - hit.at < 2000) return hit;
+    const row = await this.store.get(id);
+    if (!row) throw notFound('Deployment', id);
+    const entry = { row, at: now, schema: row.schema_sample ? schemaFromSample(JSON.parse(row.schema_sample)) : undefined };
+    this.cache.set(id, entry);
+    return entry;
+  }
+
+  private async require(scope: GroupScope, id: string): Promise<DeploymentRow> {
+    const row = await this.store.get(id);
+    if (!row || row.group_id !== scope.id) throw notFound('Deployment', id);
+    return row;
+  }
+
+  private present(r: DeploymentRow, group: string): Deployment {
+    return {
+      id: r.id,
+      group,
+      name: r.name,
+      status: r.status,
+      message: r.message,
+      operation: r.operation,
+      kind: r.kind,
+      source: r.source,
+      modelVersion: r.model_name && r.model_version ? { name: r.model_name, version: r.model_version } : null,
+      entrypoint: r.entrypoint,
+      predictMethod: r.predict_method,
+      pythonVersion: r.python_version,
+      files: JSON.parse(r.files) as FileEntry[],
+      hasSecrets: r.secrets_sealed !== null,
+      schemaSample: r.schema_sample === null ? null : (JSON.parse(r.schema_sample) as unknown),
+      settings: JSON.parse(r.settings) as DeploymentSettings,
+      environment: r.env_key,
+      buildJobId: r.build_job_id,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      deployedAt: r.deployed_at,
+    };
+  }
+}
+
+/** JSON as a Python literal (True, False, None), for the generated calling code. */
+function pythonLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (Array.isArray(value)) return `[${value.map(pythonLiteral).join(', ')}]`;
+  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v)}`).join(', ')}}`;
+  return JSON.stringify(value);
+}
+
+function mapRuntimeError(err: unknown, name: string): Error {
+  if (err instanceof ModelError) return new AppError('MODEL_ERROR', `The model raised ${err.type}: ${err.message}`, { type: err.type });
+  if (err instanceof OverloadedError) return new AppError('UNAVAILABLE', err.message, undefined, { 'retry-after': '1' });
+  if (err instanceof WorkerError) {
+    if (err.failure === 'timeout') return new AppError('TIMEOUT', `${name}: ${err.message}`);
+    return new AppError('UNAVAILABLE', `${name}: ${err.message} A new worker is starting; retry.`, undefined, { 'retry-after': '1' });
+  }
+  return err as Error;
+}
+
+/** KEY=VALUE lines (comments, blank lines, `export` and quotes allowed), as a .env file. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) throw invalid(`The env file's line ${i + 1} is not KEY=VALUE.`);
+    out[m[1]!] = m[2]!.replace(/^(['"])(.*)\1$/, '$2');
+  });
+  return out;
+}
+
+/** A notebook's code cells as a script next to it; returns the script's name. */
+async function notebookToScript(dir: string, name: string): Promise<string> {
+  let nb: { cells?: Array<{ cell_type?: string; source?: string | string[] }> };
+  try {
+    nb = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as typeof nb;
+  } catch {
+    throw invalid(`"${name}" is not a valid notebook (JSON).`);
+  }
+  const code = (nb.cells ?? [])
+    .filter((c) => c.cell_type === 'code')
+    .map((c) => (Array.isArray(c.source) ? c.source.join('') : (c.source ?? '')))
+    // Shell and magic lines only make sense inside Jupyter.
+    .map((src) => src.split('\n').filter((l) => !/^\s*[!%]/.test(l)).join('\n'))
+    .join('\n\n');
+  const script = name.replace(/\.ipynb$/i, '.py');
+  await writeFile(path.join(dir, script), code + '\n');
+  return script;
+}
+
+async function listFiles(dir: string, prefix: string): Promise<FileEntry[]> {
+  const out: FileEntry[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+    out.push({ name: path.join(prefix, path.relative(dir, full)), role: 'model', size: (await stat(full)).size });
+  }
+  return out;
+}
+
+interface Finding {
+  level: 'warning' | 'error';
+  file: string;
+  line: number | null;
+  message: string;
+}
+
+/** Runs the static scan with the server's python3 (stdlib only, nothing from the upload is imported). */
+function scan(row: DeploymentRow, folder: string): Promise<Finding[]> {
+  const files = JSON.parse(row.files) as FileEntry[];
+  const args: string[] = [];
+  for (const f of files) {
+    const full = path.join(folder, 'files', f.name);
+    if (f.role === 'source' && /\.py$/i.test(f.name)) args.push(`source:${full}`);
+    if (row.kind === 'script' && f.role === 'source' && /\.ipynb$/i.test(f.name)) args.push(`source:${path.join(folder, row.model_path)}`);
+    if (PICKLE_FILE.test(f.name)) args.push(`pickle:${full}`);
+  }
+  if (args.length === 0) return Promise.resolve([]);
+  return new Promise((resolve) => {
+    const child = spawn('python3', [SCANNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', () => resolve([]));
+    child.on('close', () => {
+      try {
+        resolve((JSON.parse(out) as { findings: Finding[] }).findings);
+      } catch {
+        resolve([]);
+      }
+    });
+  });
+}

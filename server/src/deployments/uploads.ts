@@ -1,0 +1,73 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyRequest } from 'fastify';
+import type {} from '@fastify/multipart';
+import { AppError, invalid } from '../errors.js';
+
+export const FILE_ROLES = ['source', 'model', 'requirements', 'schema', 'env', 'extra'] as const;
+export type FileRole = (typeof FILE_ROLES)[number];
+
+export interface StagedFile {
+  role: FileRole;
+  name: string;
+  path: string;
+  size: number;
+}
+
+export interface StagedUpload {
+  fields: Record<string, string>;
+  files: StagedFile[];
+}
+
+/** A file name as sent: only a plain name is accepted, never a path (no "/", "\\", ".." or hidden files). */
+export function safeFileName(name: string): string {
+  if (!name || name.length > 255 || /[/\\\0\p{Cc}]/u.test(name) || name.startsWith('.') || name === '..')
+    throw invalid(`Invalid file name "${name.slice(0, 100)}": send a plain file name, without folders, "..", or a leading dot.`);
+  return name;
+}
+
+/**
+ * Streams a multipart deployment upload to a staging folder: files by role (one each, `extra`
+ * repeatable), text fields kept as strings for the schema to check.
+ */
+export async function stageUpload(req: FastifyRequest, dir: string): Promise<StagedUpload> {
+  if (!req.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the deployment as multipart/form-data: files source, model, requirements, schema, env and extra, plus the text fields.');
+  await mkdir(dir, { recursive: true });
+  const fields: Record<string, string> = {};
+  const files: StagedFile[] = [];
+  const seen = new Set<string>();
+  for await (const part of req.parts()) {
+    if (part.type === 'field') {
+      fields[part.fieldname] = String(part.value);
+      continue;
+    }
+    const role = part.fieldname as FileRole;
+    if (!FILE_ROLES.includes(role)) {
+      part.file.resume();
+      throw invalid(`Unknown file field "${part.fieldname}": use ${FILE_ROLES.join(', ')}.`);
+    }
+    if (role !== 'extra' && files.some((f) => f.role === role)) {
+      part.file.resume();
+      throw invalid(`Send one "${role}" file.`);
+    }
+    let name: string;
+    try {
+      name = safeFileName(part.filename);
+    } catch (err) {
+      part.file.resume();
+      throw err;
+    }
+    if (seen.has(name)) {
+      part.file.resume();
+      throw invalid(`Two files are named "${name}".`);
+    }
+    seen.add(name);
+    const target = path.join(dir, name);
+    await pipeline(part.file, createWriteStream(target));
+    if (part.file.truncated) throw new AppError('PAYLOAD_TOO_LARGE', `"${name}" is larger than the upload limit.`);
+    files.push({ role, name, path: target, size: part.file.bytesRead });
+  }
+  return { fields, files };
+}
