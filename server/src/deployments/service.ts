@@ -135,7 +135,7 @@ export class DeploymentsService {
       const listing = await readdir(modelDir);
       if (body.kind === 'pyfunc' && !listing.includes('MLmodel')) throw invalid(`${body.modelUri} (version ${version.version}) has no MLmodel file: deploy it with kind "pickle", or log it with mlflow.<flavor>.log_model.`);
       const pickle = listing.find((n) => PICKLE_FILE.test(n));
-      if (body.kind === 'pickle' && !pickle) throw invalid(`${body.modelUri} (version ${version.version}) has no .pkl, .pickle or .joblib file.`);
+      if (body.kind === 'pickle' && !pickle) throw invalid(`${body.modelUri} (version ${version.version}) has no .pkl, .pickle or .joblib file (it has ${listing.join(', ') || 'no files'}); deploy an MLflow model with kind "pyfunc".`);
       const modelRequirements = listing.includes('requirements.txt') ? await readFile(path.join(modelDir, 'requirements.txt'), 'utf8') : '';
       const row = this.newRow(ctx, scope, id, {
         name: body.name,
