@@ -9,6 +9,7 @@ import { registerUserCommands } from './commands/users.js';
 import { registerTrackingCommands } from './commands/tracking.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerJobCommands } from './commands/jobs.js';
+import { registerDeploymentCommands } from './commands/deployments.js';
 
 const program = new Command('forja')
   .description('Forja: experiments, models, deployments, lake and jobs in one MLOps platform')
@@ -27,6 +28,7 @@ registerUserCommands(program);
 registerTrackingCommands(program);
 registerModelCommands(program);
 registerJobCommands(program);
+registerDeploymentCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,6 +36,13 @@ import {
   type RegisteredModelCreate,
   type RegistrySettingsUpdate,
   JobLogsSchema,
+  DeploymentCreatedSchema,
+  DeploymentListSchema,
+  DeploymentSchema,
+  DeploymentStatsSchema,
+  PredictCodeSchema,
+  type DeploymentFromModel,
+  type DeploymentSettings,
   JobPageSchema,
   JobSchema,
   WorkerListSchema,
@@ -77,6 +84,16 @@ type Query = Record<string, string | number | boolean | undefined>;
 /** Bodies that can be sent again on a retry, unlike a stream. */
 type RawBody = string | Blob | ArrayBuffer | Uint8Array<ArrayBuffer>;
 
+export interface SendOptions {
+  body?: unknown;
+  rawBody?: RawBody;
+  /** With rawBody; application/octet-stream when omitted. */
+  contentType?: string;
+  form?: FormData;
+  query?: Query;
+  signal?: AbortSignal;
+}
+
 
 export interface RunUpdate {
   status?: RunStatus;
@@ -109,14 +126,15 @@ export class ForjaClient {
   }
 
   /** Sends a request and returns the response of a success; throws ForjaApiError on an error status. */
-  async send(method: string, path: string, options: { body?: unknown; rawBody?: RawBody; query?: Query; signal?: AbortSignal } = {}): Promise<Response> {
+  async send(method: string, path: string, options: SendOptions = {}): Promise<Response> {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (this.group) headers['x-forja-group'] = this.group;
-    let body: RawBody | undefined = options.rawBody;
-    if (body !== undefined) headers['content-type'] = 'application/octet-stream';
+    let body: RawBody | FormData | undefined = options.rawBody ?? options.form;
+    // fetch writes a multipart body's content type itself (with its boundary).
+    if (options.rawBody !== undefined) headers['content-type'] = options.contentType ?? 'application/octet-stream';
     else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
@@ -152,7 +170,7 @@ export class ForjaClient {
   }
 
   /** Sends a request and parses the answer with `schema`; throws ForjaApiError on an error status. */
-  async request<S extends z.ZodTypeAny>(method: string, path: string, schema: S, options: { body?: unknown; rawBody?: RawBody; query?: Query } = {}): Promise<z.infer<S>> {
+  async request<S extends z.ZodTypeAny>(method: string, path: string, schema: S, options: SendOptions = {}): Promise<z.infer<S>> {
     const text = await (await this.send(method, path, options)).text();
     return schema.parse(text ? safeJson(text) : undefined);
   }
@@ -277,6 +295,40 @@ export class ForjaClient {
     logs: (id: string, query: { after?: number; limit?: number } = {}) => this.request('GET', `/api/v1/jobs/${enc(id)}/logs`, JobLogsSchema, { query }),
     cancel: (id: string) => this.request('POST', `/api/v1/jobs/${enc(id)}/cancel`, JobSchema),
     workers: async () => (await this.request('GET', '/api/v1/workers', WorkerListSchema)).workers,
+  };
+
+  /** The group's model deployments. */
+  readonly deployments = {
+    list: async () => (await this.request('GET', '/api/v1/deployments', DeploymentListSchema)).items,
+    get: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}`, DeploymentSchema),
+    /** Files (source, model, requirements, schema, env, extra) and fields (name, kind, entrypoint, pythonVersion, settings) as multipart. */
+    upload: (form: FormData) => this.request('POST', '/api/v1/deployments', DeploymentCreatedSchema, { form }),
+    fromModel: (body: DeploymentFromModel) => this.request('POST', '/api/v1/deployments/from-model', DeploymentCreatedSchema, { body }),
+    update: (id: string, settings: Partial<DeploymentSettings>) => this.request('PATCH', `/api/v1/deployments/${enc(id)}`, DeploymentSchema, { body: { settings } }),
+    rebuild: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/rebuild`, DeploymentCreatedSchema),
+    disable: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/disable`, DeploymentSchema),
+    enable: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/enable`, DeploymentSchema),
+    delete: (id: string) => this.request('DELETE', `/api/v1/deployments/${enc(id)}`, OkSchema),
+    logs: async (id: string) => (await this.request('GET', `/api/v1/deployments/${enc(id)}/logs`, z.object({ runtime: z.string() }))).runtime,
+    stats: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/stats`, DeploymentStatsSchema),
+    code: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/code`, PredictCodeSchema),
+    /** JSON in and out; pass `{ raw, contentType }` to send CSV or Parquet bytes. */
+    predict: async (id: string, input: unknown, options: { raw?: RawBody; contentType?: string } = {}): Promise<unknown> => {
+      const res = await this.send('POST', `/api/v1/deployments/${enc(id)}/predict`, options.raw !== undefined ? { rawBody: options.raw, contentType: options.contentType } : { body: input });
+      return safeJson(await res.text());
+    },
+    /** Waits for the build job, polling with the server's long-poll; the deployment as it ended. */
+    waitReady: async (id: string, options: { timeoutMs?: number } = {}) => {
+      const deadline = Date.now() + (options.timeoutMs ?? 900_000);
+      let dep = await this.deployments.get(id);
+      while (dep.status === 'Building' || dep.status === 'Uploaded') {
+        if (Date.now() > deadline) throw new Error(`Deployment ${dep.name} is still ${dep.status} after ${(options.timeoutMs ?? 900_000) / 1000} s.`);
+        if (dep.buildJobId) await this.jobs.get(dep.buildJobId, { waitSeconds: 20 });
+        else await sleep(1000);
+        dep = await this.deployments.get(id);
+      }
+      return dep;
+    },
   };
 
   /** The group's registry webhooks (group admins). */

@@ -54,7 +54,8 @@ export async function stageUpload(req: FastifyRequest, dir: string): Promise<Sta
     }
     let name: string;
     try {
-      name = safeFileName(part.filename);
+      // The secrets file is read and removed, never kept under its own name (".env" is the usual one).
+      name = role === 'env' ? '.forja-secrets.env' : safeFileName(part.filename);
     } catch (err) {
       part.file.resume();
       throw err;
