@@ -29,7 +29,7 @@ type Part = { field: string; name: string; content: string | Uint8Array };
 function form(fields: Record<string, string>, files: Part[]): FormData {
   const fd = new FormData();
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
-  for (const f of files) fd.append(f.field, new Blob([f.content]), f.name);
+  for (const f of files) fd.append(f.field, new Blob([typeof f.content === 'string' ? f.content : new Uint8Array(f.content)]), f.name);
   return fd;
 }
 
