@@ -68,24 +68,31 @@ export class TableDispatcher implements Dispatcher {
       this.pending = false;
       const free = concurrency - this.active.size;
       let nextAt: number | undefined;
+      let filled = false;
       try {
         if (free > 0) {
           const now = this.clock();
-          for (const d of await this.store.due(now, free, this.active)) {
+          const due = await this.store.due(now, free, this.active);
+          for (const d of due) {
             this.active.add(d.id);
             void run({ jobId: d.id, token: d.token, ref: null }).finally(() => {
               this.active.delete(d.id);
               this.wake();
             });
           }
-          nextAt = await this.store.nextRunAt();
+          // Every free slot taken: more may be due, and a finishing job wakes the loop anyway.
+          filled = due.length === free;
+          if (!filled) nextAt = await this.store.nextRunAt(now);
         }
       } catch {
         // The database was busy or closing; the next round tries again.
       }
-      if (this.stopped || this.pending) continue;
-      const now = this.clock();
-      const wait = nextAt !== undefined && nextAt > now ? Math.min(this.pollMs, nextAt - now) : this.pollMs;
+      if (this.stopped || this.pending || filled) {
+        if (filled) await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
+      // Sleep until the next job falls due (a millisecond past it, so the clock has reached it), at most one poll.
+      const wait = nextAt !== undefined ? Math.max(1, Math.min(this.pollMs, nextAt - this.clock() + 1)) : this.pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.wakeUp = () => {

@@ -352,16 +352,16 @@ export class JobEngine {
         : outcome.kind === 'cancelled'
           ? { status: 'cancelled' as const, error: outcome.message }
           : { status: 'failed' as const, error: outcome.message };
-    const ok = await this.store.db.transaction(async (trx) => {
-      const moved = await this.store.settle(job.id, owner, job.attempt, { ...change, finished_at: now }, trx);
-      if (moved) await writeNote(trx);
-      return moved;
-    });
-    if (ok) {
-      const final = await this.store.get(job.id);
-      if (final) for (const l of this.settled) l(final);
-    }
-    return ok;
+    // One statement when there is no note to write with it: the common path costs one round trip.
+    const final = note
+      ? await this.store.db.transaction(async (trx) => {
+          const moved = await this.store.settle(job.id, owner, job.attempt, { ...change, finished_at: now }, trx);
+          if (moved) await writeNote(trx);
+          return moved;
+        })
+      : await this.store.settle(job.id, owner, job.attempt, { ...change, finished_at: now });
+    if (final) for (const l of this.settled) l(final);
+    return final !== undefined;
   }
 
   private flush(id: string, r: Running): Promise<void> {

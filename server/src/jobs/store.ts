@@ -43,9 +43,9 @@ export class JobsStore {
     return rows.filter((r) => !exclude.has(r.id)).slice(0, limit);
   }
 
-  /** When the next queued job falls due, to sleep exactly that long. */
-  async nextRunAt(): Promise<number | undefined> {
-    const row = await this.k.selectFrom('jobs').select((eb) => eb.fn.min('run_at').as('next')).where('status', '=', 'queued').executeTakeFirst();
+  /** When the next queued job that is not yet due falls due, to sleep exactly that long. */
+  async nextRunAt(now: number): Promise<number | undefined> {
+    const row = await this.k.selectFrom('jobs').select((eb) => eb.fn.min('run_at').as('next')).where('status', '=', 'queued').where('run_at', '>', now).executeTakeFirst();
     return row?.next == null ? undefined : Number(row.next);
   }
 
@@ -91,7 +91,7 @@ export class JobsStore {
     attempt: number,
     change: Partial<Pick<JobRow, 'status' | 'result' | 'error' | 'token' | 'run_at' | 'finished_at' | 'progress'>>,
     trx: Executor = this.k,
-  ): Promise<boolean> {
+  ): Promise<JobRow | undefined> {
     let q = trx
       .updateTable('jobs')
       // lease_owner stays: it tells which worker ran the attempt.
@@ -100,8 +100,7 @@ export class JobsStore {
       .where('attempt', '=', attempt)
       .where('status', '=', 'running');
     if (owner !== null) q = q.where('lease_owner', '=', owner);
-    const res = await q.executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    return q.returningAll().executeTakeFirst();
   }
 
   /** Running jobs whose lease ran out: their worker died or stalled. */
