@@ -11,15 +11,24 @@ Example::
     experiments = forja.ExperimentClient(client)
     with experiments.start_run(experiments.create_experiment("iris")) as run:
         experiments.log_metric(run.run_id, "rmse", 0.27)
+
+    models = forja.ModelClient(client)
+    model = models.create_model("credit", "score", "app.py", "model.pkl", "requirements.txt",
+                                schema={"income": 5000, "age": 40})
+    print(model.predict({"income": 1200, "age": 31}))
 """
 
 from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
+from .deployments import ForjaModel, ModelClient
 from .exceptions import (
     ApiError,
     Conflict,
+    DeploymentFailed,
+    DeploymentTimeout,
     ForjaConnectionError,
     ForjaError,
     InvalidArgument,
+    ModelError,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -38,6 +47,8 @@ __all__ = [
     "TokensAPI",
     "ExperimentClient",
     "ActiveRun",
+    "ModelClient",
+    "ForjaModel",
     "Pager",
     "ForjaError",
     "ApiError",
@@ -46,8 +57,11 @@ __all__ = [
     "PermissionDenied",
     "NotFound",
     "Conflict",
+    "ModelError",
     "RateLimited",
     "ServerError",
     "ForjaConnectionError",
+    "DeploymentFailed",
+    "DeploymentTimeout",
     "__version__",
 ]

@@ -7,7 +7,7 @@ import logging
 import random
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import httpx
 
@@ -67,7 +67,10 @@ class HttpCore:
         group: Optional[str],
         json_body: Any = None,
         params: Optional[Mapping[str, Any]] = None,
+        timeout: Optional[float] = None,
     ) -> Any:
+        """A JSON call. ``timeout`` (seconds) replaces the client's for this call only, e.g. for
+        a long poll that the server holds open longer than an ordinary answer takes."""
         headers = _headers(token, group)
         content: Optional[bytes] = None
         if json_body is not None:
@@ -75,7 +78,43 @@ class HttpCore:
             headers["Content-Type"] = "application/json"
             # Python would write NaN and Infinity, which are not JSON; fail here rather than at the server.
             content = json.dumps(json_body, allow_nan=False).encode("utf-8")
-        return _result(self._send(method, path, headers, params, lambda: content))
+        return _result(self._send(method, path, headers, params, lambda: content, timeout=timeout))
+
+    def multipart(
+        self,
+        path: str,
+        *,
+        token: Optional[str],
+        group: Optional[str],
+        fields: Mapping[str, str],
+        files: Sequence[Tuple[str, str, Callable[[], Any]]],
+        params: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """POSTs ``multipart/form-data``: the text ``fields``, then ``files`` as ``(field, file
+        name, open)`` where ``open()`` returns bytes or a binary file object. Files are streamed,
+        opened again for each attempt and closed after it, so a retry resends them whole."""
+        headers = _headers(token, group)
+        opened: List[Any] = []
+
+        def close_opened() -> None:
+            while opened:
+                opened.pop().close()
+
+        def body() -> Dict[str, Any]:
+            close_opened()  # the previous attempt's handles
+            parts = []
+            for field, name, open_file in files:
+                content = open_file()
+                if hasattr(content, "close"):
+                    opened.append(content)
+                parts.append((field, (name, content, "application/octet-stream")))
+            # httpx writes the boundary into Content-Type itself.
+            return {"data": dict(fields), "files": parts}
+
+        try:
+            return _result(self._send("POST", path, headers, params, body, form=True))
+        finally:
+            close_opened()
 
     def upload(
         self,
@@ -123,12 +162,18 @@ class HttpCore:
         params: Optional[Mapping[str, Any]],
         body: Callable[[], Any],
         stream: bool = False,
+        timeout: Optional[float] = None,
+        form: bool = False,
     ) -> httpx.Response:
+        """``body()`` gives the raw content, or with ``form=True`` httpx's ``data``/``files``
+        arguments; it is called once per attempt."""
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         attempts = self.retries + 1
+        per_call: Any = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
         for attempt in range(1, attempts + 1):
             try:
-                request = self._http.build_request(method, path, headers=headers, content=body(), params=query)
+                payload = body() if form else {"content": body()}
+                request = self._http.build_request(method, path, headers=headers, params=query, timeout=per_call, **payload)
                 response = self._http.send(request, stream=stream)
             except httpx.TransportError as err:
                 resendable = isinstance(err, NOT_SENT_ERRORS) or method in IDEMPOTENT_METHODS

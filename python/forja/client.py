@@ -136,6 +136,26 @@ class Client:
         """
         return self._core.request(method.upper(), path, token=self._token, group=self.group, json_body=json, params=params)
 
+    # For the deployments module: a call in another group than the client's, with another token
+    # (a group token for predictions) or a longer timeout (long polls). None means the client's.
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        group: Optional[str] = None,
+        token: Optional[str] = None,
+        json: Any = None,
+        params: Optional[Dict[str, Any]] = None,
+        timeout: Optional[float] = None,
+    ) -> Any:
+        return self._core.request(
+            method, path, token=token or self._token, group=group or self.group, json_body=json, params=params, timeout=timeout
+        )
+
+    def _multipart(self, path: str, fields: Dict[str, str], files: List[Any], group: Optional[str] = None) -> Any:
+        return self._core.multipart(path, token=self._token, group=group or self.group, fields=fields, files=files)
+
     # Raw-body transfers for the tracking module; JSON calls go through request().
     def _upload(self, path: str, body: Callable[[], Iterable[bytes]], size: int, params: Dict[str, Any]) -> Any:
         return self._core.upload(path, token=self._token, group=self.group, body=body, size=size, params=params)

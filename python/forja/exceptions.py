@@ -29,9 +29,12 @@ __all__ = [
     "PermissionDenied",
     "NotFound",
     "Conflict",
+    "ModelError",
     "RateLimited",
     "ServerError",
     "ForjaConnectionError",
+    "DeploymentFailed",
+    "DeploymentTimeout",
     "error_for_status",
 ]
 
@@ -177,6 +180,29 @@ class Conflict(ApiError):
     """
 
 
+class ModelError(ApiError):
+    """422 ``MODEL_ERROR``: a deployed model's own code raised while predicting. The message
+    names the exception (``"The model raised ValueError: income must be positive"``), and
+    :attr:`error_type` its class; the traceback is in the deployment's runtime log. The worker
+    keeps serving, so the next call is answered as usual.
+
+    Example::
+
+        try:
+            model.predict({"income": -5, "age": 30})
+        except forja.ModelError as err:
+            print(err.error_type, err.message)   # ValueError The model raised ValueError: …
+            print(model.get_logs())              # the traceback
+    """
+
+    @property
+    def error_type(self) -> Optional[str]:
+        """The class name of the exception the model raised (``"ValueError"``), if known."""
+        if isinstance(self.details, Mapping) and isinstance(self.details.get("type"), str):
+            return self.details["type"]
+        return None
+
+
 class RateLimited(ApiError):
     """429: too many attempts. :attr:`retry_after` is the number of seconds to wait, if known.
 
@@ -266,13 +292,80 @@ class ForjaConnectionError(ForjaError, ConnectionError):
         return (type(self), (self.url, None, self.attempts, self.reason))
 
 
+class DeploymentFailed(ForjaError):
+    """A deployment's build ended ``Failed`` (or its build job was cancelled).
+
+    Attributes:
+        message: the server's reason, e.g. the installer's own "package not found" lines, or
+            which file did not pass the safety scan.
+        deployment_id, name: the deployment.
+        build_job_id: the build job, whose whole log :meth:`ForjaModel.build_logs` returns.
+        model: the :class:`~forja.ForjaModel` itself (``None`` after unpickling), to read its
+            logs, :meth:`~forja.ForjaModel.rebuild` or :meth:`~forja.ForjaModel.delete` it.
+
+    Example::
+
+        try:
+            model = models.create_model("credit", "score", "scorer.py", "model.json", "requirements.txt")
+        except forja.DeploymentFailed as err:
+            print(err.message)
+            print(*err.model.build_logs()[-20:], sep="\\n")
+    """
+
+    def __init__(
+        self,
+        message: str,
+        deployment_id: Optional[str] = None,
+        name: Optional[str] = None,
+        build_job_id: Optional[str] = None,
+        model: Any = None,
+    ) -> None:
+        self.message = message
+        self.deployment_id = deployment_id
+        self.name = name
+        self.build_job_id = build_job_id
+        self.model = model
+        what = f"Deployment {name!r}" if name else "The deployment"
+        super().__init__(f"{what} failed to build: {message}")
+
+    def __reduce__(self):  # type: ignore[override]
+        # The model holds a live connection, which does not pickle.
+        return (type(self), (self.message, self.deployment_id, self.name, self.build_job_id))
+
+
+class DeploymentTimeout(ForjaError, TimeoutError):
+    """:meth:`ForjaModel.wait_ready` gave up before the build ended. The build itself goes on
+    on the server: wait again, or follow it with ``forja jobs logs <build_job_id> --follow``.
+
+    Example::
+
+        try:
+            model.wait_ready(timeout=60)
+        except forja.DeploymentTimeout:
+            model.wait_ready(timeout=1800, verbose=True)
+    """
+
+    def __init__(self, message: str, deployment_id: Optional[str] = None, build_job_id: Optional[str] = None) -> None:
+        self.deployment_id = deployment_id
+        self.build_job_id = build_job_id
+        super().__init__(message)
+
+    def __reduce__(self):  # type: ignore[override]
+        return (type(self), (str(self), self.deployment_id, self.build_job_id))
+
+
 _BY_STATUS: Dict[int, Type[ApiError]] = {
     400: InvalidArgument,
     401: Unauthenticated,
     403: PermissionDenied,
     404: NotFound,
     409: Conflict,
+    422: ModelError,
     429: RateLimited,
+}
+# Codes with a class of their own, whatever the status they come with.
+_BY_CODE: Dict[str, Type[ApiError]] = {
+    "MODEL_ERROR": ModelError,
 }
 
 
@@ -286,7 +379,9 @@ def error_for_status(
 ) -> ApiError:
     """Builds the :class:`ApiError` subclass that matches ``status``.
 
-    Statuses without a subclass of their own (405, 413, 415, …) give a plain :class:`ApiError`.
+    The code picks the class when it has one of its own (``MODEL_ERROR`` → :class:`ModelError`);
+    otherwise the status does. Statuses without a subclass of their own (405, 413, 415, …) give a
+    plain :class:`ApiError`.
 
     Example::
 
@@ -295,7 +390,7 @@ def error_for_status(
     """
     if status == 429:
         return RateLimited(status, code, message, details, request_id, retry_after)
-    kind = _BY_STATUS.get(status)
+    kind = _BY_CODE.get(code) or _BY_STATUS.get(status)
     if kind is None:
         kind = ServerError if status >= 500 else ApiError
     return kind(status, code, message, details, request_id)

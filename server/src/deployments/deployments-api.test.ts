@@ -10,9 +10,9 @@ with open(os.path.join(os.environ["BASE_PATH"], os.environ["modelFileName"])) as
     WEIGHTS = json.load(f)
 
 def score(data, base_path):
+    # Neomaril's contract: the server unwraps {"Input": …}, the scorer sees rows or one row.
     req = json.loads(data)
-    rows = req.get("Input", req) if isinstance(req, dict) else req
-    rows = rows if isinstance(rows, list) else [rows]
+    rows = req if isinstance(req, list) else [req]
     out = []
     for r in rows:
         if r["income"] < 0:

@@ -230,14 +230,16 @@ export class DeploymentsService {
       if (row.status === 'Failed') throw conflict(`Deployment ${row.name} failed to build: ${row.message ?? 'see its build log'}.`);
       throw conflict(`Deployment ${row.name} is not ready yet (${row.status}); wait for its build (job ${row.build_job_id}).`);
     }
-    if (format === 'json' && schema) {
+    if (format === 'json' && (schema || row.kind === 'script')) {
       let payload: unknown;
       try {
         payload = JSON.parse(body.toString('utf8'));
       } catch {
         throw new AppError('MALFORMED_REQUEST', 'The body is not valid JSON.');
       }
-      checkInput(schema, payload);
+      if (schema) checkInput(schema, payload);
+      // Neomaril's wire format: the scorer gets what is inside {"Input": …}.
+      if (row.kind === 'script' && isInputEnvelope(payload)) body = Buffer.from(JSON.stringify(payload.Input));
     }
     try {
       return await this.runtime.predict(this.runtimeSpec(row), body, format);
@@ -388,6 +390,10 @@ export class DeploymentsService {
       deployedAt: r.deployed_at,
     };
   }
+}
+
+function isInputEnvelope(payload: unknown): payload is { Input: unknown } {
+  return typeof payload === 'object' && payload !== null && !Array.isArray(payload) && Object.keys(payload).length === 1 && 'Input' in payload;
 }
 
 /** JSON as a Python literal (True, False, None), for the generated calling code. */

@@ -1,0 +1,834 @@
+"""Model deployments: a model as an HTTP service of your group, with MLOps Codex's (Neomaril's)
+method names.
+
+:class:`ModelClient` creates and finds deployments: :meth:`~ModelClient.create_model` uploads a
+scorer script with Neomaril's contract (``score(data, base_path)``) and its files;
+:meth:`~ModelClient.deploy_registered` deploys a registered model (``models:/name@alias``) with
+no code. Both return a :class:`ForjaModel`, which waits for its build, predicts (``model(data)``
+works too), shows its logs and calling code, and is disabled, enabled, rebuilt or deleted.
+
+Differences from MLOps Codex, on purpose:
+
+- ``predict`` returns the model's answer (v4 printed it and returned ``None``).
+- Waiting long-polls the build job instead of sleeping 30 s in a loop, and has a timeout.
+- A failed build raises :class:`~forja.DeploymentFailed` with the server's reason.
+- ``delete()`` asks nothing on the terminal.
+- Async (file in, file out) operation is not available yet.
+
+Example::
+
+    import forja
+
+    models = forja.ModelClient()     # FORJA_URL, FORJA_TOKEN, FORJA_GROUP
+    model = models.create_model(
+        model_name="credit",
+        model_reference="score",
+        source_file="app.py",
+        model_file="model.pkl",
+        requirements_file="requirements.txt",
+        schema={"income": 5000, "age": 40},
+        env=".env",
+    )
+    print(model.predict({"income": 1200, "age": 31}))
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from .client import API, JSON, Client, _segment
+from .exceptions import DeploymentFailed, DeploymentTimeout, ForjaConnectionError, ForjaError, ServerError
+
+__all__ = ["ModelClient", "ForjaModel"]
+
+log = logging.getLogger("forja")
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+DEPLOYMENTS = f"{API}/deployments"
+# Statuses in which a build is still to come or under way.
+PENDING = ("Uploaded", "Building")
+TERMINAL_JOB = ("succeeded", "failed", "cancelled")
+LANGUAGES = {"curl": "curl", "python": "python", "typescript": "typescript", "ts": "typescript", "javascript": "typescript", "js": "typescript"}
+# Long polls: the first waits are short so a quick build (a shared environment) answers at once
+# and logs stream early; then they double up to the cap. The server holds a poll up to 60 s.
+FIRST_WAIT = 1.0
+MAX_WAIT = 30.0
+MAX_WAIT_VERBOSE = 5.0
+# How long a poll may take beyond the time the server holds it.
+POLL_SLACK = 30.0
+# Transient failures (server restarting, network blip) tolerated in a row while waiting.
+MAX_WAIT_FAILURES = 5
+LOG_PAGE = 5000
+
+
+class ModelClient:
+    """Deploys models and finds deployments, with MLOps Codex's ``MLOpsModelClient`` method names.
+
+    Pass a :class:`~forja.Client` to share its connection and login, or the same arguments as
+    ``Client`` (URL, token, group, ``timeout=``, ``retries=``…), which fall back to
+    ``FORJA_URL``, ``FORJA_TOKEN`` and ``FORJA_GROUP``. Deployments are made in that group
+    unless a call names another. ``verbose=True`` prints build logs while waiting.
+
+    Example::
+
+        import forja
+
+        with forja.ModelClient("http://127.0.0.1:5050", token="fjp_…", group="credit") as models:
+            for model in models.search_models(status="Deployed"):
+                print(model.name, model.id)
+    """
+
+    def __init__(
+        self,
+        url: Union[Client, str, None] = None,
+        token: Optional[str] = None,
+        group: Optional[str] = None,
+        *,
+        verbose: bool = False,
+        **client_options: Any,
+    ) -> None:
+        if isinstance(url, Client):
+            if token is not None or group is not None or client_options:
+                raise ValueError("when wrapping a forja.Client, give the token, group and options to the Client itself")
+            self.client = url
+            self._owns_client = False
+        else:
+            self.client = Client(url, token, group, **client_options)
+            self._owns_client = True
+        self.verbose = verbose
+
+    def close(self) -> None:
+        """Closes the connection if this object opened it; a wrapped ``Client`` stays open.
+
+        Example::
+
+            models = forja.ModelClient()
+            try:
+                print(len(models.search_models()))
+            finally:
+                models.close()
+        """
+        if self._owns_client:
+            self.client.close()
+
+    def __enter__(self) -> "ModelClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"forja.ModelClient({self.client!r})"
+
+    # -- creating ---------------------------------------------------------------------------
+
+    def create_model(
+        self,
+        model_name: str,
+        model_reference: str,
+        source_file: PathLike,
+        model_file: Optional[PathLike],
+        requirements_file: Optional[PathLike],
+        schema: Union[Mapping[str, Any], Sequence[Any], PathLike, None] = None,
+        extra_files: Optional[Sequence[PathLike]] = None,
+        env: Optional[PathLike] = None,
+        python_version: str = "",
+        operation: str = "Sync",
+        input_type: str = "json",
+        group: Optional[str] = None,
+        wait_for_ready: bool = True,
+        settings: Optional[Mapping[str, Any]] = None,
+        *,
+        verbose: Optional[bool] = None,
+        timeout: float = 900,
+    ) -> "ForjaModel":
+        """Uploads a scorer and its files as a new deployment and builds it.
+
+        - ``model_reference``: the function to call, Neomaril's ``score(data, base_path)``:
+          ``data`` is the request body as a string; it returns a dict (or a JSON string).
+        - ``source_file``: the ``.py`` (or ``.ipynb``: its code cells become the script).
+        - ``model_file``: any file (pickle, JSON weights…); the worker's ``modelFileName``
+          names it, and ``base_path`` (also ``BASE_PATH``) is the folder holding every file.
+        - ``requirements_file``: pinned ``requirements.txt``; ``None`` for the standard library.
+        - ``schema``: a sample request, as a dict or list (sent as ``schema.json``) or the path
+          of a JSON file. The build makes a test call with it, and every prediction must have
+          its fields with the same JSON types.
+        - ``extra_files``: more files put next to the source. ``env``: a ``.env`` file of
+          ``KEY=VALUE`` lines, stored encrypted and given to the workers as environment
+          variables, never shown again.
+        - ``python_version``: ``"3.11"``, Neomaril's ``"Python311"``, or ``""`` for the server's.
+        - ``operation``: ``"Sync"`` only; ``"Async"`` raises :class:`NotImplementedError`.
+          ``input_type`` is ``"json"`` (or ``"csv"``): the server reads each call's Content-Type.
+        - ``group``: deploy in this group instead of the client's.
+        - ``settings``: ``minWorkers``, ``maxWorkers``, ``timeoutMs``, ``maxQueue``,
+          ``maxBatch``, ``memoryMb`` (see :meth:`ForjaModel.update_settings`).
+
+        With ``wait_for_ready`` (the default) it returns once the model is ``Deployed`` and
+        raises :class:`~forja.DeploymentFailed` with the reason if the build fails; otherwise it
+        returns at once with the model ``Building``. Raises :class:`~forja.Conflict` if the name
+        is taken in the group, :class:`~forja.InvalidArgument` for a bad file or field.
+
+        Example::
+
+            model = models.create_model(
+                model_name="credit",
+                model_reference="score",
+                source_file="app.py",
+                model_file="model.json",
+                requirements_file="requirements.txt",
+                schema={"income": 5000, "age": 40},
+                extra_files=["segments.csv"],
+                env=".env",
+                python_version="3.11",
+                settings={"maxWorkers": 4},
+            )
+            print(model.status)   # Deployed
+        """
+        op = _operation(operation)
+        if input_type.lower() not in ("json", "csv"):
+            raise ValueError(
+                f"input_type {input_type!r} is not available for Sync models: send JSON (or CSV) requests; "
+                "file inputs (parquet, xlsx…) are for async models, not available yet"
+            )
+        if not isinstance(model_reference, str) or not re.match(r"^[A-Za-z_]\w*$", model_reference):
+            raise ValueError(f"model_reference must be the name of a Python function, like 'score' (got {model_reference!r})")
+        files: List[Tuple[str, str, Callable[[], Any]]] = []
+        names: List[str] = []
+
+        def add(field: str, path: PathLike, what: str, name: Optional[str] = None) -> None:
+            file = Path(path)
+            if not file.is_file():
+                raise FileNotFoundError(f"{what}: {file} is not a file")
+            sent = _unique_name(name or file.name, names)
+            files.append((field, sent, lambda: file.open("rb")))
+
+        add("source", source_file, "source_file")
+        if model_file is not None:
+            add("model", model_file, "model_file")
+        if requirements_file is not None:
+            add("requirements", requirements_file, "requirements_file")
+        if schema is not None:
+            if isinstance(schema, (str, os.PathLike)):
+                add("schema", schema, "schema")
+            else:
+                sample = json.dumps(_plain_json(schema), allow_nan=False).encode("utf-8")
+                files.append(("schema", _unique_name("schema.json", names), lambda: sample))
+        if isinstance(extra_files, (str, os.PathLike)):
+            extra_files = [extra_files]
+        for extra in extra_files or []:
+            add("extra", extra, "extra_files")
+        if env is not None:
+            # The server takes plain file names only (no leading dot): ".env" travels as "env".
+            add("env", env, "env", Path(env).name.lstrip(".") or "env")
+
+        fields = {
+            "name": model_name,
+            "kind": "script",
+            "entrypoint": model_reference,
+            "operation": op,
+            "pythonVersion": _python_version(python_version),
+        }
+        if settings:
+            fields["settings"] = json.dumps(dict(settings))
+        created = self.client._multipart(DEPLOYMENTS, fields, files, group=group)
+        model = ForjaModel(self, created["deployment"])
+        if wait_for_ready:
+            model.wait_ready(timeout=timeout, verbose=self.verbose if verbose is None else verbose)
+        return model
+
+    def deploy_registered(
+        self,
+        model_uri: str,
+        name: str,
+        kind: str = "pyfunc",
+        predict_method: str = "predict",
+        schema: Union[Mapping[str, Any], Sequence[Any], PathLike, None] = None,
+        requirements: Union[str, Sequence[str], PathLike, None] = None,
+        python_version: str = "",
+        settings: Optional[Mapping[str, Any]] = None,
+        wait_for_ready: bool = True,
+        *,
+        group: Optional[str] = None,
+        verbose: Optional[bool] = None,
+        timeout: float = 900,
+    ) -> "ForjaModel":
+        """Deploys a registered model with no code: ``models:/name@alias``, ``models:/name/3``
+        or ``models:/name/Production``. The version's files are copied now; moving the alias
+        later does not change this deployment.
+
+        - ``kind="pyfunc"`` loads an MLflow model; ``"pickle"`` the version's
+          ``.pkl``/``.pickle``/``.joblib`` (DHuolib's ``model.pkl``), calling
+          ``predict_method`` (``"predict"`` or ``"predict_proba"``).
+        - ``schema``: a sample request (dict, records, a DataFrame, or a JSON file's path).
+        - ``requirements``: extra requirements on top of the model's ``requirements.txt``: the
+          text, a list of lines, or the path of a file.
+
+        Answers are ``{"predictions": [...]}``, one per row. Raises :class:`~forja.NotFound`
+        for an unknown model or alias, :class:`~forja.DeploymentFailed` if the build fails.
+
+        Example::
+
+            model = models.deploy_registered("models:/churn@champion", "churn", schema=X.head(1))
+            print(model.predict(X.head(3))["predictions"])
+        """
+        body: JSON = {
+            "name": name,
+            "modelUri": model_uri,
+            "kind": kind,
+            "predictMethod": predict_method,
+            "pythonVersion": _python_version(python_version),
+            "settings": dict(settings or {}),
+        }
+        if schema is not None:
+            body["schemaSample"] = _schema_sample(schema)
+        if requirements is not None:
+            body["requirements"] = _requirements_text(requirements)
+        created = self.client._call("POST", f"{DEPLOYMENTS}/from-model", group=group, json=body)
+        model = ForjaModel(self, created["deployment"])
+        if wait_for_ready:
+            model.wait_ready(timeout=timeout, verbose=self.verbose if verbose is None else verbose)
+        return model
+
+    # -- finding ----------------------------------------------------------------------------
+
+    def get_model(self, deployment_id: str, group: Optional[str] = None) -> "ForjaModel":
+        """The deployment with this id, in the client's group or ``group``. Raises
+        :class:`~forja.NotFound` if there is none there.
+
+        Example::
+
+            model = models.get_model("01J9Z…")
+            print(model.status, model(data={"income": 1200, "age": 31}))
+        """
+        return ForjaModel(self, self.client._call("GET", _path(deployment_id), group=group))
+
+    def search_models(self, name: Optional[str] = None, status: Optional[str] = None, group: Optional[str] = None) -> List["ForjaModel"]:
+        """The group's deployments, newest first: those whose name contains ``name`` (any
+        case, like Neomaril's LIKE filter) and whose status is ``status`` (``"Deployed"``,
+        ``"Building"``, ``"Failed"``, ``"Disabled"``, ``"Uploaded"``).
+
+        Example::
+
+            for model in models.search_models(name="credit", status="Deployed"):
+                print(model.id, model.name)
+        """
+        items = self.client._call("GET", DEPLOYMENTS, group=group)["items"]
+        wanted = name.lower() if name else None
+        found = [
+            ForjaModel(self, d)
+            for d in items
+            if (wanted is None or wanted in d["name"].lower()) and (status is None or d["status"].lower() == status.lower())
+        ]
+        return sorted(found, key=lambda m: m.created_at or 0, reverse=True)
+
+    def status(self, deployment_id: str, group: Optional[str] = None) -> str:
+        """The deployment's status now, as Neomaril's ``status(model_hash)``.
+
+        Example::
+
+            if models.status(model_id) == "Failed":
+                print(models.get_model(model_id).message)
+        """
+        return self.get_model(deployment_id, group).status
+
+
+class ForjaModel:
+    """One deployment: its fields as attributes and what can be done with it.
+
+    Attributes (refreshed by every call that reads the deployment, and by :meth:`refresh`):
+    ``id``, ``name``, ``group``, ``status`` (``Uploaded``, ``Building``, ``Deployed``,
+    ``Failed``, ``Disabled``), ``message`` (why it failed, or what the build is doing),
+    ``operation``, ``kind`` (``script``, ``pyfunc``, ``pickle``), ``source`` (``files`` or the
+    ``models:/`` URI), ``model_version``, ``entrypoint``, ``predict_method``,
+    ``python_version``, ``files``, ``has_secrets``, ``schema`` (the sample), ``settings``,
+    ``environment``, ``build_job_id``, ``created_by``, ``created_at``, ``updated_at``,
+    ``deployed_at`` (milliseconds since the epoch). ``data`` is the server's JSON.
+
+    Example::
+
+        model = models.get_model(model_id)
+        print(model)                         # ForjaModel(name='credit', id='01J…', status='Deployed', group='default')
+        print(model({"income": 1200, "age": 31}))
+    """
+
+    def __init__(self, models: ModelClient, data: JSON) -> None:
+        self._models = models
+        self._token: Optional[str] = None
+        self.data: JSON = data
+
+    # -- fields -----------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def group(self) -> str:
+        return self.data["group"]
+
+    @property
+    def status(self) -> str:
+        return self.data["status"]
+
+    @property
+    def message(self) -> Optional[str]:
+        return self.data.get("message")
+
+    @property
+    def operation(self) -> str:
+        return self.data.get("operation", "sync")
+
+    @property
+    def kind(self) -> str:
+        return self.data.get("kind", "script")
+
+    @property
+    def source(self) -> Optional[str]:
+        return self.data.get("source")
+
+    @property
+    def model_version(self) -> Optional[JSON]:
+        return self.data.get("modelVersion")
+
+    @property
+    def entrypoint(self) -> Optional[str]:
+        return self.data.get("entrypoint")
+
+    @property
+    def predict_method(self) -> Optional[str]:
+        return self.data.get("predictMethod")
+
+    @property
+    def python_version(self) -> str:
+        return self.data.get("pythonVersion", "")
+
+    @property
+    def files(self) -> List[JSON]:
+        return self.data.get("files") or []
+
+    @property
+    def has_secrets(self) -> bool:
+        return bool(self.data.get("hasSecrets"))
+
+    @property
+    def schema(self) -> Any:
+        return self.data.get("schemaSample")
+
+    @property
+    def settings(self) -> JSON:
+        return self.data.get("settings") or {}
+
+    @property
+    def environment(self) -> Optional[str]:
+        return self.data.get("environment")
+
+    @property
+    def build_job_id(self) -> Optional[str]:
+        return self.data.get("buildJobId")
+
+    @property
+    def created_by(self) -> Optional[str]:
+        return self.data.get("createdBy")
+
+    @property
+    def created_at(self) -> Optional[int]:
+        return self.data.get("createdAt")
+
+    @property
+    def updated_at(self) -> Optional[int]:
+        return self.data.get("updatedAt")
+
+    @property
+    def deployed_at(self) -> Optional[int]:
+        return self.data.get("deployedAt")
+
+    def __repr__(self) -> str:
+        return f"ForjaModel(name={self.name!r}, id={self.id!r}, status={self.status!r}, group={self.group!r})"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def _client(self) -> Client:
+        return self._models.client
+
+    def _call(self, method: str, suffix: str = "", **kwargs: Any) -> Any:
+        return self._client._call(method, _path(self.id) + suffix, group=self.group, **kwargs)
+
+    def _update(self, data: JSON) -> "ForjaModel":
+        self.data = data
+        return self
+
+    # -- state ------------------------------------------------------------------------------
+
+    def refresh(self) -> "ForjaModel":
+        """Reads the deployment again and returns it.
+
+        Example::
+
+            print(model.refresh().status)
+        """
+        return self._update(self._call("GET"))
+
+    def info(self) -> JSON:
+        """The deployment as the server describes it now (Neomaril's ``info()``), as a dict.
+
+        Example::
+
+            print(model.info()["settings"]["maxWorkers"])
+        """
+        return self.refresh().data
+
+    def wait_ready(self, timeout: float = 900, verbose: bool = False) -> "ForjaModel":
+        """Waits for the build to end and returns the model, ``Deployed``.
+
+        It long-polls the build job (the server answers the moment the build ends), with
+        short polls first and longer ones after, so a quick build returns at once and a long
+        one costs a request every half minute. With ``verbose=True`` the new build log lines
+        are printed as they come. Raises :class:`~forja.DeploymentFailed` with the server's
+        reason if the build fails (e.g. the installer's "not found" lines), and
+        :class:`~forja.DeploymentTimeout` after ``timeout`` seconds (the build goes on).
+
+        Example::
+
+            model = models.create_model(..., wait_for_ready=False)
+            model.wait_ready(timeout=1800, verbose=True)
+        """
+        deadline = time.monotonic() + timeout
+        self.refresh()
+        wait = FIRST_WAIT
+        cap = MAX_WAIT_VERBOSE if verbose else MAX_WAIT
+        after = 0
+        logged_job: Optional[str] = None
+        failures = 0
+        while self.status in PENDING:
+            job_id = self.build_job_id
+            if not job_id:
+                raise ForjaError(f"Deployment {self.name!r} is {self.status} and has no build: call rebuild()")
+            if job_id != logged_job:
+                logged_job, after = job_id, 0
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeploymentTimeout(
+                    f"Deployment {self.name!r} is still {self.status} after {timeout:g}s ({self.message or 'no message'}); "
+                    f"the build goes on: call wait_ready() again, or follow it with `forja jobs logs {job_id} --follow`",
+                    self.id,
+                    job_id,
+                )
+            ask = max(0.0, min(wait, remaining, 60.0))
+            started = time.monotonic()
+            try:
+                job = self._client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}", group=self.group, params={"waitSeconds": round(ask, 1)}, timeout=ask + POLL_SLACK)
+                if verbose:
+                    after = self._print_logs(job_id, after)
+                failures = 0
+            except (ForjaConnectionError, ServerError) as err:
+                # Retried already by the HTTP layer; a server restarting can take longer.
+                failures += 1
+                if failures >= MAX_WAIT_FAILURES:
+                    raise
+                log.debug("forja: waiting for %s: %s; trying again", self.name, err)
+                time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+                wait = min(wait * 2, cap)
+                continue
+            if job["status"] in TERMINAL_JOB:
+                self.refresh()
+                if self.status in PENDING and self.build_job_id == job_id:
+                    # The job ended without the deployment hearing of it (cancelled before it ran).
+                    raise DeploymentFailed(job.get("error") or f"its build job {job_id} was {job['status']}", self.id, self.name, job_id, self)
+                continue
+            elapsed = time.monotonic() - started
+            if elapsed < ask / 2:
+                # Answered early without the build ending (a proxy cutting long requests short,
+                # say): do not turn the wait into a busy loop.
+                time.sleep(min(ask - elapsed, max(0.0, deadline - time.monotonic())))
+            wait = min(wait * 2, cap)
+        if verbose and logged_job:
+            self._print_logs(logged_job, after)
+        if self.status == "Failed":
+            raise DeploymentFailed(self.message or "see its build log", self.id, self.name, self.build_job_id, self)
+        return self
+
+    def _print_logs(self, job_id: str, after: int) -> int:
+        while True:
+            page = self._client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}/logs", group=self.group, params={"after": after, "limit": LOG_PAGE})
+            for line in page["lines"]:
+                print(line["line"], flush=True)
+            after = page["next"]
+            if len(page["lines"]) < LOG_PAGE:
+                return after
+
+    # -- predicting -------------------------------------------------------------------------
+
+    def set_token(self, token: Optional[str]) -> None:
+        """Predicts with this token (e.g. the group's token, which may only call models)
+        instead of the client's; ``None`` goes back to the client's.
+
+        Example::
+
+            model.set_token(os.environ["GROUP_TOKEN"])
+            model.predict({"income": 1200, "age": 31})
+        """
+        self._token = token or None
+
+    def predict(self, data: Any) -> Any:
+        """Calls the model and returns its answer, parsed from JSON.
+
+        ``data`` is sent as JSON as it is: a dict (one row, or ``{"Input": …}``), a list of
+        records, or MLflow's ``{"dataframe_split": …}``. A pandas DataFrame is sent as
+        ``{"dataframe_split": {"columns", "data"}}`` (NaN as null). JSON text is sent as it is,
+        and a path (str or ``Path``) to a ``.json`` file sends that file's content. A script model gets the body as the string
+        ``data`` of ``score(data, base_path)``; registered models answer ``{"predictions": […]}``.
+
+        Errors: :class:`~forja.ModelError` when the model's code raised (its message names the
+        exception; the traceback is in :meth:`get_logs`), :class:`~forja.InvalidArgument` when a
+        row does not match the schema, :class:`~forja.Conflict` when the deployment is disabled
+        or not built, :class:`~forja.ServerError` when a worker crashed or timed out (after
+        retries).
+
+        Example::
+
+            model.predict({"income": 1200, "age": 31})
+            model.predict([{"income": 1200, "age": 31}, {"income": 800, "age": 22}])
+            model.predict(pd.DataFrame({"income": [1200, 800], "age": [31, 22]}))
+        """
+        return self._call("POST", "/predict", json=_request_body(data), token=self._token)
+
+    def __call__(self, data: Any) -> Any:
+        """Shorthand for :meth:`predict`, as Neomaril's ``model(data)``.
+
+        Example::
+
+            scores = model({"income": 1200, "age": 31})
+        """
+        return self.predict(data)
+
+    # -- logs and code ----------------------------------------------------------------------
+
+    def get_logs(self) -> str:
+        """What the deployment's workers printed (its runtime log), tracebacks included.
+
+        Example::
+
+            print(model.get_logs()[-2000:])
+        """
+        return self._call("GET", "/logs")["runtime"]
+
+    def build_logs(self) -> List[str]:
+        """The lines of the last build's log: the safety scan, the environment, the test call.
+
+        Example::
+
+            for line in model.build_logs():
+                print(line)
+        """
+        job_id = self.refresh().build_job_id
+        if not job_id:
+            return []
+        lines: List[str] = []
+        after = 0
+        while True:
+            page = self._client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}/logs", group=self.group, params={"after": after, "limit": LOG_PAGE})
+            lines.extend(line["line"] for line in page["lines"])
+            after = page["next"]
+            if len(page["lines"]) < LOG_PAGE:
+                return lines
+
+    def generate_predict_code(self, language: str = "curl") -> str:
+        """Ready-to-run code that calls this model: ``"curl"``, ``"python"`` or
+        ``"typescript"`` (``"javascript"`` gives the TypeScript, which is plain JavaScript).
+        It reads the token from ``FORJA_TOKEN`` and sends the schema sample.
+
+        Example::
+
+            print(model.generate_predict_code("python"))
+        """
+        key = LANGUAGES.get(language.lower())
+        if key is None:
+            raise ValueError(f"language must be one of curl, python, typescript (got {language!r})")
+        return self._call("GET", "/code")[key]
+
+    def stats(self) -> JSON:
+        """This server's workers for the deployment: ``{"workers", "busy", "queued", "served",
+        "calls", "failed", "restarts"}``.
+
+        Example::
+
+            print(model.stats()["served"])
+        """
+        return self._call("GET", "/stats")
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def update_settings(self, **settings: Any) -> "ForjaModel":
+        """Changes ``minWorkers``, ``maxWorkers``, ``timeoutMs``, ``maxQueue``, ``maxBatch`` or
+        ``memoryMb``; the others stay. The workers are replaced at the next call.
+
+        Example::
+
+            model.update_settings(maxWorkers=4, timeoutMs=10_000)
+        """
+        return self._update(self._call("PATCH", json={"settings": settings}))
+
+    def disable(self) -> "ForjaModel":
+        """Stops answering predictions (they get :class:`~forja.Conflict`) and stops the
+        workers. Raises :class:`~forja.Conflict` if it is already disabled.
+
+        Example::
+
+            model.disable()
+            print(model.status)   # Disabled
+        """
+        return self._update(self._call("POST", "/disable"))
+
+    def enable(self) -> "ForjaModel":
+        """Answers predictions again (``Deployed``; ``Failed`` if it was never built).
+
+        Example::
+
+            model.enable()
+        """
+        return self._update(self._call("POST", "/enable"))
+
+    def rebuild(self, wait_for_ready: bool = True, *, verbose: Optional[bool] = None, timeout: float = 900) -> "ForjaModel":
+        """Builds it again (Neomaril's ``restart_model``): the same files, a fresh check and
+        test call. Raises :class:`~forja.Conflict` while a build is under way.
+
+        Example::
+
+            model.rebuild(verbose=True)
+        """
+        created = self._call("POST", "/rebuild")
+        self._update(created["deployment"])
+        if wait_for_ready:
+            self.wait_ready(timeout=timeout, verbose=self._models.verbose if verbose is None else verbose)
+        return self
+
+    def restart_model(self, wait_for_ready: bool = True) -> "ForjaModel":
+        """Neomaril's name for :meth:`rebuild`.
+
+        Example::
+
+            model.restart_model()
+        """
+        return self.rebuild(wait_for_ready)
+
+    def delete(self) -> None:
+        """Deletes the deployment and its files, at once (no question asked): its URL stops
+        answering. A build under way is cancelled.
+
+        Example::
+
+            model.delete()
+        """
+        self._call("DELETE")
+        self.data = {**self.data, "status": "Deleted"}
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _path(deployment_id: str) -> str:
+    return f"{DEPLOYMENTS}/{_segment(deployment_id, 'deployment id')}"
+
+
+def _operation(operation: str) -> str:
+    op = (operation or "").strip().lower()
+    if op == "async":
+        raise NotImplementedError(
+            "Async models (file in, file out) are not available in Forja yet, and the server refuses them: "
+            "deploy with operation='Sync' and send JSON rows"
+        )
+    if op != "sync":
+        raise ValueError(f"operation must be 'Sync' (got {operation!r})")
+    return op
+
+
+def _python_version(version: Optional[str]) -> str:
+    """"3.11", Neomaril's "Python311" / "Python3.11", or "" for the server's default."""
+    text = (version or "").strip()
+    match = re.fullmatch(r"(?i)python\s*-?(3)\.?(\d{1,2})", text)
+    if match:
+        return f"{match.group(1)}.{match.group(2)}"
+    return text
+
+
+def _unique_name(name: str, taken: List[str]) -> str:
+    sent, n = name, 2
+    while sent in taken:
+        stem, dot, ext = name.partition(".")
+        sent = f"{stem}-{n}{dot}{ext}"
+        n += 1
+    taken.append(sent)
+    return sent
+
+
+def _is_dataframe(value: Any) -> bool:
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame)
+
+
+def _frame_split(frame: Any) -> JSON:
+    # pandas writes NaN as null, numpy numbers as numbers and dates as ISO strings.
+    return json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
+
+
+def _plain_json(value: Any) -> Any:
+    """numpy scalars and arrays as plain Python, so they can be sent as JSON."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if _is_dataframe(value):
+        return json.loads(value.to_json(orient="records", date_format="iso"))
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be sent as JSON")
+
+
+def _request_body(data: Any) -> Any:
+    if _is_dataframe(data):
+        return {"dataframe_split": _frame_split(data)}
+    if isinstance(data, str) and data.lstrip()[:1] in ("{", "["):
+        return json.loads(data)  # JSON text, sent as it is
+    if isinstance(data, (str, os.PathLike)):
+        file = Path(data)
+        if not file.is_file():
+            raise ValueError(f"predict() takes a dict, a list of records, a DataFrame, JSON text or a JSON file's path; {str(data)[:100]!r} is not a file")
+        with file.open("rb") as f:
+            return json.load(f)
+    if isinstance(data, (Mapping, list, tuple)):
+        return _plain_json(data)
+    raise TypeError(f"predict() takes a dict, a list of records, a pandas DataFrame or a JSON file's path, not {type(data).__name__}")
+
+
+def _schema_sample(schema: Any) -> Any:
+    if isinstance(schema, (str, os.PathLike)):
+        with Path(schema).open("rb") as f:
+            return json.load(f)
+    return _plain_json(schema)
+
+
+def _requirements_text(requirements: Union[str, Sequence[str], PathLike]) -> str:
+    if isinstance(requirements, os.PathLike) or (isinstance(requirements, str) and "\n" not in requirements and Path(requirements).is_file()):
+        return Path(requirements).read_text(encoding="utf-8")
+    if isinstance(requirements, str):
+        return requirements
+    return "\n".join(requirements)
