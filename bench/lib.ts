@@ -57,13 +57,18 @@ function stopper(child: ChildProcess, dir: string) {
   };
 }
 
+function passThrough(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && /^(SSL_|REQUESTS_CA|CURL_CA|PIP_|UV_|HTTPS?_PROXY|NO_PROXY)/i.test(k))) as Record<string, string>;
+}
+
 /** Forja as users run it: its own process, embedded SQLite, a fresh data directory. */
 export async function startForja(): Promise<Served> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'forja-bench-'));
   const port = await freePort();
   const token = 'bench-admin-token-0123456789';
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, 'cli/src/main.ts'), 'server'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, FORJA_DATA_DIR: dir, FORJA_PORT: String(port), FORJA_LOG_LEVEL: 'warn', FORJA_ADMIN_PASSWORD: 'bench-password', FORJA_ADMIN_TOKEN: token },
+    // Certificates and proxies pass through: deployments install packages from PyPI.
+    env: { ...passThrough(), PATH: process.env.PATH, HOME: process.env.HOME, FORJA_DATA_DIR: dir, FORJA_PORT: String(port), FORJA_LOG_LEVEL: 'warn', FORJA_ADMIN_PASSWORD: 'bench-password', FORJA_ADMIN_TOKEN: token },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

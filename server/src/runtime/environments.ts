@@ -125,15 +125,18 @@ export class Environments {
       void appendFile(logFile, line + '\n').catch(() => undefined);
     };
     // uv's own cache (UV_CACHE_DIR, else ~/.cache/uv) is shared by every environment and survives data-dir resets.
-    const env = { UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1' };
+    // The system's certificate store, so a company CA installed on the server is trusted as pip would.
+    const env = { UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1', UV_NATIVE_TLS: process.env.UV_NATIVE_TLS ?? '1' };
     out(`Creating environment ${path.basename(dir)} with Python ${spec.python || '(default)'}…`);
     const venvArgs = ['venv', '--seed', dir, ...(spec.python ? ['--python', spec.python] : [])];
     const created = await runLogged(uv, venvArgs, env, out, ctx.signal);
     if (created.code !== 0) {
-      const available = await listPythons(uv, env);
-      throw new EnvironmentBuildError(
-        `Python ${spec.python || '(default)'} is not available on this server${available ? ` (available: ${available})` : ''}: ${created.last.join(' ').slice(0, 500)}`,
-      );
+      const output = created.last.join('\n');
+      if (/no interpreter found|not supported but|could not find|no python/i.test(output)) {
+        const available = await listPythons(uv, env);
+        throw new EnvironmentBuildError(`Python ${spec.python || '(default)'} is not available on this server${available ? ` (available: ${available})` : ''}: ${created.last.join(' ').slice(0, 500)}`);
+      }
+      throw new EnvironmentBuildError(`Creating the environment failed:\n${created.last.filter((l) => /error|cause/i.test(l)).join('\n') || output}`);
     }
     const requirements = Environments.normalise(spec.requirements);
     await writeFile(path.join(dir, 'requirements.txt'), requirements + '\n');
