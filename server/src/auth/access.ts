@@ -9,6 +9,7 @@ export class AccessPolicy {
   // seconds of caching saves two queries per call. Changes made through this server clear it at once.
   private readonly roles = new Map<string, { role: Role | null; until: number }>();
   private readonly groupsByName = new Map<string, { group: GroupRow | undefined; until: number }>();
+  private readonly groupNamesById = new Map<string, { name: string | undefined; until: number }>();
 
   constructor(
     private readonly store: AuthStore,
@@ -19,6 +20,7 @@ export class AccessPolicy {
   invalidate(): void {
     this.roles.clear();
     this.groupsByName.clear();
+    this.groupNamesById.clear();
   }
 
   /** The principal's role in the group, or null when it has none. */
@@ -92,7 +94,13 @@ export class AccessPolicy {
   private async defaultGroupName(principal: Principal): Promise<string | undefined> {
     if (principal.boundGroup) return principal.boundGroup.name;
     if (!principal.defaultGroupId) return undefined;
-    return (await this.store.getGroupById(principal.defaultGroupId))?.name;
+    const now = this.clock();
+    const hit = this.groupNamesById.get(principal.defaultGroupId);
+    if (hit && hit.until > now) return hit.name;
+    const name = (await this.store.getGroupById(principal.defaultGroupId))?.name;
+    if (this.groupNamesById.size > 10_000) this.groupNamesById.clear();
+    this.groupNamesById.set(principal.defaultGroupId, { name, until: now + this.ttlMs });
+    return name;
   }
 }
 
