@@ -2,30 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
-import { runCli, spawnCli, tempDir } from './testing.js';
+import { runCli, startServerProcess, tempDir } from './testing.js';
 
 const tmp = () => tempDir('forja-cli-');
-
-/** Starts `forja server` and resolves with the URL and everything it printed so far. */
-async function startServerProcess(env: Record<string, string>) {
-  const child = spawnCli(['server'], { FORJA_PORT: '0', FORJA_LOG_LEVEL: 'warn', ...env });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}${err}`)), 30_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/Forja is running at (http:\/\/\S+)/);
-      if (m && out.includes('\n\n')) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}${err}`)));
-  });
-  return { child, url, output: () => out, errors: () => err };
-}
 
 test('invalid configuration stops start-up with exit code 2 and names the variable', async () => {
   const r = await runCli(['server'], { env: { FORJA_DATA_DIR: tmp(), FORJA_PORT: 'abc' } });

@@ -52,3 +52,25 @@ export function tempDir(prefix: string): string {
   made.push(dir);
   return dir;
 }
+
+/** Starts `forja server` and resolves with the URL and everything it printed so far. */
+export async function startServerProcess(env: Record<string, string>) {
+  const child = spawnCli(['server'], { FORJA_PORT: '0', FORJA_LOG_LEVEL: 'warn', ...env });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}${err}`)), 30_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/Forja is running at (http:\/\/\S+)/);
+      if (m && out.includes('\n\n')) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}${err}`)));
+  });
+  return { child, url, output: () => out, errors: () => err };
+}
+

@@ -26,6 +26,7 @@ import { DELIVER_KIND, deliveryHandler } from './webhooks/deliver.js';
 import { DeploymentsStore } from './deployments/store.js';
 import { BUILD_KIND, DeploymentsService } from './deployments/service.js';
 import { DeploymentRuntime } from './deployments/runtime.js';
+import { EXECUTE_KIND, ExecutionsService } from './deployments/executions.js';
 import { Environments } from './runtime/environments.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
@@ -48,6 +49,7 @@ export interface Services {
   events: EventBus;
   webhooks: WebhooksService;
   deployments: DeploymentsService;
+  executions: ExecutionsService;
   /** This process's model worker pools; stopped with the server. */
   runtime: DeploymentRuntime;
 }
@@ -86,6 +88,8 @@ export function createServices(
   const runtime = new DeploymentRuntime();
   const deployments = new DeploymentsService(new DeploymentsStore(db), engine, new Environments(config.runtimeDir), runtime, registry, artifacts, audit, config.secretKey, config.deploymentsDir, clock);
   engine.register(BUILD_KIND, deployments.buildHandler());
+  const executions = new ExecutionsService(db, deployments, engine, clock);
+  engine.register(EXECUTE_KIND, executions.handler());
   return {
     db,
     authStore,
@@ -105,6 +109,7 @@ export function createServices(
     events,
     webhooks,
     deployments,
+    executions,
     runtime,
   };
 }

@@ -117,3 +117,23 @@ export const DeploymentStatsSchema = z.object({
 });
 
 export const PredictCodeSchema = z.object({ curl: z.string(), python: z.string(), typescript: z.string() });
+
+/** Neomaril's execution states for async runs. */
+export const ExecutionStatusSchema = z.enum(['Requested', 'Running', 'Succeeded', 'Failed']);
+export const ExecutionSchema = z.object({
+  id: z.string(),
+  deploymentId: z.string(),
+  status: ExecutionStatusSchema,
+  message: z.string().nullable(),
+  inputName: z.string(),
+  inputSize: z.number().int(),
+  outputName: z.string().nullable(),
+  outputSize: z.number().int().nullable(),
+  jobId: z.string().nullable(),
+  createdBy: z.string().nullable(),
+  createdAt: TimestampSchema,
+  startedAt: TimestampSchema.nullable(),
+  finishedAt: TimestampSchema.nullable(),
+});
+export type Execution = z.infer<typeof ExecutionSchema>;
+export const ExecutionListSchema = z.object({ items: z.array(ExecutionSchema) });

@@ -299,6 +299,23 @@ export interface DeploymentsTable {
   deployed_at: number | null;
 }
 
+export interface ExecutionsTable {
+  id: string;
+  deployment_id: string;
+  group_id: string;
+  status: 'Requested' | 'Running' | 'Succeeded' | 'Failed';
+  message: string | null;
+  input_name: string;
+  input_size: number;
+  output_name: string | null;
+  output_size: number | null;
+  job_id: string | null;
+  created_by: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -327,6 +344,7 @@ export interface Database {
   group_settings: { group_id: string; approval_stages: string; approvers: string; updated_at: number };
   webhooks: WebhooksTable;
   deployments: DeploymentsTable;
+  executions: ExecutionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   approval_requests: ApprovalRequestsTable;
   jobs: JobsTable;

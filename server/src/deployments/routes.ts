@@ -18,7 +18,9 @@ import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
 import type { InputFormat } from '../runtime/worker-process.js';
 import type { Services } from '../services.js';
-import { stageUpload } from './uploads.js';
+import { DEPLOYMENT_FILES, stageUpload } from './uploads.js';
+import { createReadStream } from 'node:fs';
+import { ExecutionListSchema, ExecutionSchema } from '@forja/contracts';
 
 const Id = z.object({ id: z.string().min(1).max(40) }).strict();
 const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
@@ -60,7 +62,7 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
         const id = newId();
         const staging = path.join(d.root, '.staging', id);
         try {
-          const staged = await stageUpload(req, staging);
+          const staged = await stageUpload(req, staging, DEPLOYMENT_FILES);
           return reply.code(201).send(await d.createFromUpload(contextOf(req), groupOf(req), id, staged, staging));
         } finally {
           await rm(staging, { recursive: true, force: true });
@@ -101,6 +103,35 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
     scope.get('/api/v1/deployments/:id/stats', { config: role('viewer'), schema: { tags, summary: "This server's workers for the deployment", params: Id, response: { 200: DeploymentStatsSchema } } }, async (req) =>
       d.stats(groupOf(req), req.params.id),
     );
+    scope.post(
+      '/api/v1/deployments/:id/executions',
+      { config: role('editor'), schema: { tags, summary: 'Start an async execution on a file (multipart field "input": .csv, .parquet, .json or what the scorer reads)', params: Id, response: { 202: ExecutionSchema } } },
+      async (req, reply) => {
+        const id = newId();
+        const staging = path.join(d.root, '.staging', id);
+        try {
+          const staged = await stageUpload(req, staging, ['input']);
+          return reply.code(202).send(await s.executions.create(contextOf(req), groupOf(req), req.params.id, id, staged, staging));
+        } finally {
+          await rm(staging, { recursive: true, force: true });
+        }
+      },
+    );
+    scope.get('/api/v1/deployments/:id/executions', { config: role('viewer'), schema: { tags, summary: "A deployment's executions, newest first", params: Id, response: { 200: ExecutionListSchema } } }, async (req) => ({
+      items: await s.executions.list(groupOf(req), req.params.id),
+    }));
+    const ExecParams = Id.extend({ executionId: z.string().min(1).max(40) }).strict();
+    scope.get('/api/v1/deployments/:id/executions/:executionId', { config: role('viewer'), schema: { tags, summary: 'An execution: Requested → Running → Succeeded or Failed', params: ExecParams, response: { 200: ExecutionSchema } } }, async (req) =>
+      s.executions.get(groupOf(req), req.params.id, req.params.executionId),
+    );
+    scope.get('/api/v1/deployments/:id/executions/:executionId/result', { config: role('viewer'), schema: { tags, summary: "The execution's output file", params: ExecParams } }, async (req, reply) => {
+      const r = await s.executions.result(groupOf(req), req.params.id, req.params.executionId);
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-length', String(r.size))
+        .header('content-disposition', `attachment; filename="${r.name.replace(/["\\]/g, '_')}"`)
+        .send(createReadStream(r.file));
+    });
     scope.get('/api/v1/deployments/:id/code', { config: role('viewer'), schema: { tags, summary: 'How to call it: curl, Python and TypeScript', params: Id, response: { 200: PredictCodeSchema } } }, async (req) => {
       const group = groupOf(req);
       return d.predictCode(group, await d.get(group, req.params.id), `${req.protocol}://${req.host}`);

@@ -75,7 +75,6 @@ export class DeploymentsService {
       throw invalid(`${issue.path.join('.') || 'fields'}: ${issue.message}`, parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     }
     const f = parsed.data;
-    if (f.operation === 'async') throw invalid('Async deployments (file in, file out) are not available yet; deploy with operation=sync.');
     const byRole = (role: string) => staged.files.find((x) => x.role === role);
     const source = byRole('source');
     const model = byRole('model');
@@ -225,6 +224,7 @@ export class DeploymentsService {
   async predict(scope: GroupScope, id: string, body: Buffer, format: InputFormat): Promise<Buffer> {
     const { row, schema } = await this.cached(id);
     if (row.group_id !== scope.id) throw notFound('Deployment', id);
+    if (row.operation === 'async') throw conflict(`Deployment ${row.name} is asynchronous: send a file to POST /api/v1/deployments/${id}/executions.`);
     if (row.status !== 'Deployed') {
       if (row.status === 'Disabled') throw conflict(`Deployment ${row.name} is disabled; enable it to predict.`);
       if (row.status === 'Failed') throw conflict(`Deployment ${row.name} failed to build: ${row.message ?? 'see its build log'}.`);
@@ -288,7 +288,8 @@ export class DeploymentsService {
       let pool;
       try {
         pool = await this.runtime.startPool(spec, { minWorkers: 1, maxWorkers: 1 });
-        if (row.schema_sample) {
+        // An async scorer takes file paths: loading it (the import and the entrypoint) is the check.
+        if (row.schema_sample && row.operation === 'sync') {
           const answer = (await pool.predict(Buffer.from(row.schema_sample))).toString('utf8');
           ctx.log(`Test call on the schema sample answered: ${answer.slice(0, 500)}`);
         } else ctx.log('The model loaded (no schema sample, so no test call).');
@@ -336,7 +337,8 @@ export class DeploymentsService {
     return jobId;
   }
 
-  private runtimeSpec(row: DeploymentRow): RuntimeSpec {
+  /** What running this deployment's model needs: its interpreter, folder and secrets. */
+  runtimeSpec(row: DeploymentRow): RuntimeSpec {
     if (!row.env_key) throw conflict(`Deployment ${row.name} has no environment yet.`);
     return {
       row,
@@ -358,7 +360,7 @@ export class DeploymentsService {
     return entry;
   }
 
-  private async require(scope: GroupScope, id: string): Promise<DeploymentRow> {
+  async require(scope: GroupScope, id: string): Promise<DeploymentRow> {
     const row = await this.store.get(id);
     if (!row || row.group_id !== scope.id) throw notFound('Deployment', id);
     return row;

@@ -6,8 +6,8 @@ import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { AppError, invalid } from '../errors.js';
 
-export const FILE_ROLES = ['source', 'model', 'requirements', 'schema', 'env', 'extra'] as const;
-export type FileRole = (typeof FILE_ROLES)[number];
+export type FileRole = 'source' | 'model' | 'requirements' | 'schema' | 'env' | 'extra' | 'input';
+export const DEPLOYMENT_FILES: readonly FileRole[] = ['source', 'model', 'requirements', 'schema', 'env', 'extra'];
 
 export interface StagedFile {
   role: FileRole;
@@ -32,8 +32,8 @@ export function safeFileName(name: string): string {
  * Streams a multipart deployment upload to a staging folder: files by role (one each, `extra`
  * repeatable), text fields kept as strings for the schema to check.
  */
-export async function stageUpload(req: FastifyRequest, dir: string): Promise<StagedUpload> {
-  if (!req.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the deployment as multipart/form-data: files source, model, requirements, schema, env and extra, plus the text fields.');
+export async function stageUpload(req: FastifyRequest, dir: string, roles: readonly FileRole[]): Promise<StagedUpload> {
+  if (!req.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send multipart/form-data with the file field${roles.length > 1 ? 's' : ''} ${roles.join(', ')}.`);
   await mkdir(dir, { recursive: true });
   const fields: Record<string, string> = {};
   const files: StagedFile[] = [];
@@ -44,9 +44,9 @@ export async function stageUpload(req: FastifyRequest, dir: string): Promise<Sta
       continue;
     }
     const role = part.fieldname as FileRole;
-    if (!FILE_ROLES.includes(role)) {
+    if (!roles.includes(role)) {
       part.file.resume();
-      throw invalid(`Unknown file field "${part.fieldname}": use ${FILE_ROLES.join(', ')}.`);
+      throw invalid(`Unknown file field "${part.fieldname}": use ${roles.join(', ')}.`);
     }
     if (role !== 'extra' && files.some((f) => f.role === role)) {
       part.file.resume();

@@ -7,6 +7,7 @@ import * as m0005 from './0005_approvals.js';
 import * as m0006 from './0006_jobs.js';
 import * as m0007 from './0007_webhooks.js';
 import * as m0008 from './0008_deployments.js';
+import * as m0009 from './0009_executions.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_jobs': m0006,
   '0007_webhooks': m0007,
   '0008_deployments': m0008,
+  '0009_executions': m0009,
 };

@@ -1,0 +1,108 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { DIALECTS } from '../testing/databases.js';
+import { http, startTestServer, type TestServer } from '../testing/server.js';
+
+// Neomaril's async contract: score(data_path, model_path) writes its output next to the input.
+const ASYNC_SCORER = `
+import csv, os
+
+def score(data_path, model_path):
+    factor = float(open(os.path.join(os.environ["BASE_PATH"], os.environ["modelFileName"])).read())
+    out = os.path.join(os.path.dirname(data_path), "scored.csv")
+    with open(data_path) as f, open(out, "w", newline="") as g:
+        rows = list(csv.DictReader(f))
+        if rows and rows[0].get("x") == "boom":
+            raise RuntimeError("column x must be numeric")
+        w = csv.writer(g)
+        w.writerow(["x", "score"])
+        for r in rows:
+            w.writerow([r["x"], float(r["x"]) * factor])
+    print("scored", len(rows), "rows of", os.environ["inputFileName"], "in", os.environ["EXECUTION_ID"])
+    return out
+`;
+
+const form = (entries: Array<[string, string, string?]>) => {
+  const fd = new FormData();
+  for (const [field, value, filename] of entries) {
+    if (filename) fd.append(field, new Blob([value]), filename);
+    else fd.append(field, value);
+  }
+  return fd;
+};
+
+for (const dialect of DIALECTS) {
+  describe(`async executions on ${dialect}`, () => {
+    let s: TestServer;
+    let depId: string;
+    const call = (method: string, p: string, body?: unknown) => http(s.url, method, p, { token: s.adminToken, body });
+    const post = async (p: string, fd: FormData) => {
+      const r = await fetch(`${s.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd });
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    const settle = async (id: string) => {
+      for (let i = 0; i < 200; i++) {
+        const e = (await call('GET', `/api/v1/deployments/${depId}/executions/${id}`)).body;
+        if (e.status === 'Succeeded' || e.status === 'Failed') return e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('the execution did not finish');
+    };
+
+    before(async () => {
+      s = await startTestServer({ dialect });
+      const created = await post(
+        '/api/v1/deployments',
+        form([
+          ['name', 'batch-scorer'],
+          ['operation', 'async'],
+          ['source', ASYNC_SCORER, 'scorer.py'],
+          ['model', '3', 'factor.txt'],
+        ]),
+      );
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      depId = created.body.deployment.id;
+      const job = (await call('GET', `/api/v1/jobs/${created.body.buildJobId}?waitSeconds=60`)).body;
+      assert.equal(job.status, 'succeeded', job.error);
+    });
+    after(() => s.close());
+
+    test('a file in, Requested → Running → Succeeded, the output file out, the run in the log', async () => {
+      const started = await post(`/api/v1/deployments/${depId}/executions`, form([['input', 'x\n1\n2.5\n', 'data.csv']]));
+      assert.equal(started.status, 202, JSON.stringify(started.body));
+      assert.equal(started.body.status, 'Requested');
+      assert.equal(started.body.inputName, 'data.csv');
+      const done = await settle(started.body.id);
+      assert.equal(done.status, 'Succeeded', done.message);
+      assert.equal(done.outputName, 'scored.csv');
+      const result = await fetch(`${s.url}/api/v1/deployments/${depId}/executions/${done.id}/result`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+      assert.equal(result.status, 200);
+      assert.equal((await result.text()).replace(/\r/g, ''), 'x,score\n1,3.0\n2.5,7.5\n');
+      const log = (await call('GET', `/api/v1/jobs/${done.jobId}/logs`)).body.lines.map((l: { line: string }) => l.line);
+      assert.deepEqual(log, [`scored 2 rows of data.csv in ${done.id}`]);
+      const listed = (await call('GET', `/api/v1/deployments/${depId}/executions`)).body.items;
+      assert.equal(listed[0].id, done.id);
+    });
+
+    test('a scorer that raises: Failed with its exception; bad requests refused', async () => {
+      const started = await post(`/api/v1/deployments/${depId}/executions`, form([['input', 'x\nboom\n', 'bad.csv']]));
+      const failed = await settle(started.body.id);
+      assert.equal(failed.status, 'Failed');
+      assert.match(failed.message, /RuntimeError: column x must be numeric/);
+      const early = await call('GET', `/api/v1/deployments/${depId}/executions/${failed.id}/result`);
+      assert.equal(early.status, 409);
+
+      const none = await post(`/api/v1/deployments/${depId}/executions`, form([['note', 'no file']]));
+      assert.equal(none.status, 400);
+      const wrongField = await post(`/api/v1/deployments/${depId}/executions`, form([['model', 'x', 'x.csv']]));
+      assert.equal(wrongField.status, 400);
+      assert.match(wrongField.body.error.message, /Unknown file field "model": use input/);
+      const two = await post(`/api/v1/deployments/${depId}/executions`, form([['input', 'x\n1\n', 'a.csv'], ['input', 'x\n1\n', 'b.csv']]));
+      assert.equal(two.status, 400);
+      const sync = await call('POST', `/api/v1/deployments/${depId}/predict`, { x: 1 });
+      assert.equal(sync.status, 409);
+      assert.match(sync.body.error.message, /asynchronous: send a file/);
+      assert.equal((await call('GET', `/api/v1/deployments/${depId}/executions/nope`)).status, 404);
+    });
+  });
+}

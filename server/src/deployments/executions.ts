@@ -1,0 +1,176 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Selectable } from 'kysely';
+import type { Execution } from '@forja/contracts';
+import { requireScopeRole } from '../auth/access.js';
+import type { GroupScope, RequestContext } from '../auth/principal.js';
+import type { Db } from '../db/database.js';
+import type { ExecutionsTable } from '../db/schema.js';
+import { conflict, invalid, notFound } from '../errors.js';
+import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
+import { runProcess } from '../jobs/process.js';
+import type { DeploymentsService } from './service.js';
+import type { StagedUpload } from './uploads.js';
+
+export const EXECUTE_KIND = 'deployment.execute';
+const RUNNER = fileURLToPath(new URL('../../runtime/forja_execute.py', import.meta.url));
+
+type ExecutionRow = Selectable<ExecutionsTable>;
+
+/**
+ * Async executions (Neomaril's file in, file out): each is a durable job that runs the model in a
+ * fresh process on the uploaded file. The runner marks completion atomically, so a retry after a
+ * crash adopts a finished result instead of producing it twice.
+ */
+export class ExecutionsService {
+  constructor(
+    private readonly db: Db,
+    private readonly deployments: DeploymentsService,
+    private readonly engine: JobEngine,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  folderOf(deploymentId: string, id: string): string {
+    return path.join(this.deployments.folderOf(deploymentId), 'executions', id);
+  }
+
+  async create(ctx: RequestContext, scope: GroupScope, deploymentId: string, id: string, staged: StagedUpload, stagingDir: string): Promise<Execution> {
+    requireScopeRole(scope, 'editor');
+    const dep = await this.deployments.require(scope, deploymentId);
+    if (dep.operation !== 'async') throw conflict(`Deployment ${dep.name} is synchronous: call POST /api/v1/deployments/${deploymentId}/predict.`);
+    if (dep.status !== 'Deployed') throw conflict(`Deployment ${dep.name} is ${dep.status}; executions need it Deployed.`);
+    const input = staged.files.find((f) => f.role === 'input');
+    if (!input || staged.files.length !== 1) throw invalid('Send exactly one file, in the "input" field.');
+    const folder = this.folderOf(deploymentId, id);
+    await mkdir(folder, { recursive: true });
+    await rename(stagingDir, path.join(folder, 'input'));
+    const now = this.clock();
+    const row: ExecutionRow = {
+      id,
+      deployment_id: deploymentId,
+      group_id: scope.id,
+      status: 'Requested',
+      message: null,
+      input_name: input.name,
+      input_size: input.size,
+      output_name: null,
+      output_size: null,
+      job_id: null,
+      created_by: ctx.principal.name,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+    };
+    await this.db.transaction(async (trx) => {
+      await trx.insertInto('executions').values(row).execute();
+      // Two attempts: a worker that dies mid-run gets one retry, which adopts a finished result.
+      const job = await this.engine.enqueue({ kind: EXECUTE_KIND, groupId: scope.id, params: { executionId: id, deploymentId }, maxAttempts: 2, backoffMs: 1000, timeoutMs: 6 * 3600_000, createdBy: ctx.principal.name }, trx);
+      row.job_id = job!.id;
+      await trx.updateTable('executions').set({ job_id: row.job_id }).where('id', '=', id).execute();
+    });
+    this.engine.wake();
+    return this.present(row);
+  }
+
+  async list(scope: GroupScope, deploymentId: string): Promise<Execution[]> {
+    await this.deployments.require(scope, deploymentId);
+    const rows = await this.db.kysely.selectFrom('executions').selectAll().where('deployment_id', '=', deploymentId).orderBy('id', 'desc').limit(500).execute();
+    return Promise.all(rows.map((r) => this.present(r)));
+  }
+
+  async get(scope: GroupScope, deploymentId: string, id: string): Promise<Execution> {
+    return this.present(await this.require(scope, deploymentId, id));
+  }
+
+  /** The output file, once the execution succeeded. */
+  async result(scope: GroupScope, deploymentId: string, id: string): Promise<{ file: string; name: string; size: number }> {
+    const row = await this.require(scope, deploymentId, id);
+    if (row.status !== 'Succeeded' || !row.output_name) throw conflict(`Execution ${id} is ${row.status}; its result exists once it has succeeded.`);
+    const file = path.join(this.folderOf(deploymentId, id), 'input', row.output_name);
+    return { file, name: row.output_name, size: (await stat(file)).size };
+  }
+
+  handler() {
+    return async (ctx: JobContext): Promise<unknown> => {
+      const id = String(ctx.job.params.executionId);
+      const row = await this.db.kysely.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new PermanentJobError(`Execution ${id} no longer exists.`);
+      const dep = await this.db.kysely.selectFrom('deployments').selectAll().where('id', '=', row.deployment_id).executeTakeFirst();
+      if (!dep) throw new PermanentJobError('Its deployment was deleted.');
+      const folder = this.folderOf(dep.id, id);
+      const work = path.join(folder, 'input');
+      const done = path.join(folder, 'done.json');
+      const finish = async (status: 'Succeeded' | 'Failed', set: Partial<ExecutionRow>) => {
+        await this.db.kysely.updateTable('executions').set({ status, finished_at: this.clock(), ...set }).where('id', '=', id).execute();
+      };
+      if (existsSync(done)) {
+        ctx.log('A previous attempt finished this execution before its worker stopped; keeping its result.', 'system');
+      } else {
+        await this.db.kysely.updateTable('executions').set({ status: 'Running', started_at: this.clock() }).where('id', '=', id).execute();
+        const spec = this.deployments.runtimeSpec(dep);
+        const files = JSON.parse(dep.files) as Array<{ name: string; role: string }>;
+        const modelFile = files.find((f) => f.role === 'model')?.name;
+        const base = path.join(spec.folder, 'files');
+        try {
+          await runProcess(ctx, {
+            command: spec.python,
+            args: [RUNNER, '--kind', dep.kind, '--path', path.join(spec.folder, dep.model_path), '--entrypoint', dep.entrypoint ?? 'score', '--method', dep.predict_method, '--input', path.join(work, row.input_name), '--model-path', modelFile ? path.join(base, modelFile) : base, '--done', done],
+            cwd: work,
+            env: { ...spec.secrets, BASE_PATH: base, inputFileName: row.input_name, EXECUTION_ID: id, ...(modelFile ? { modelFileName: modelFile } : {}), HOME: work },
+          });
+        } catch (err) {
+          if (!ctx.signal.aborted && ctx.job.attempt >= ctx.job.max_attempts) await finish('Failed', { message: (err as Error).message.slice(0, 4000) });
+          throw err;
+        }
+      }
+      const output = (JSON.parse(await readFile(done, 'utf8')) as { output: string }).output;
+      if (path.dirname(output) !== work) {
+        await finish('Failed', { message: `The scorer wrote its output outside the execution's folder (${output}).` });
+        throw new PermanentJobError('output outside the execution folder');
+      }
+      const size = (await stat(output)).size;
+      await finish('Succeeded', { output_name: path.basename(output), output_size: size, message: null });
+      return { output: path.basename(output), size };
+    };
+  }
+
+  async removeFolder(deploymentId: string, id: string): Promise<void> {
+    await rm(this.folderOf(deploymentId, id), { recursive: true, force: true });
+  }
+
+  private async require(scope: GroupScope, deploymentId: string, id: string): Promise<ExecutionRow> {
+    await this.deployments.require(scope, deploymentId);
+    const row = await this.db.kysely.selectFrom('executions').selectAll().where('id', '=', id).where('deployment_id', '=', deploymentId).executeTakeFirst();
+    if (!row) throw notFound('Execution', id);
+    return row;
+  }
+
+  /** An execution whose job ended without it saying so (its worker lost for good) reads as Failed. */
+  private async present(r: ExecutionRow): Promise<Execution> {
+    let { status, message } = r;
+    if ((status === 'Requested' || status === 'Running') && r.job_id) {
+      const job = await this.engine.store.get(r.job_id);
+      if (job && (job.status === 'failed' || job.status === 'cancelled')) {
+        status = 'Failed';
+        message = job.error ?? `The execution's job was ${job.status}.`;
+      }
+    }
+    return {
+      id: r.id,
+      deploymentId: r.deployment_id,
+      status,
+      message,
+      inputName: r.input_name,
+      inputSize: r.input_size,
+      outputName: r.output_name,
+      outputSize: r.output_size,
+      jobId: r.job_id,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+    };
+  }
+}
