@@ -25,14 +25,16 @@ import { WebhooksPage } from './pages/admin/Webhooks';
 // The chart pages carry uPlot; loading them on first use keeps it out of every other page's bundle.
 const RunPage = lazy(() => import('./pages/tracking/Run').then((m) => ({ default: m.RunPage })));
 const ComparePage = lazy(() => import('./pages/tracking/Compare').then((m) => ({ default: m.ComparePage })));
+// The deployment pages too (a deployment's Usage tab charts with uPlot), and they keep the main bundle under Vite's 600 kB warning.
+const DeploymentsPage = lazy(() => import('./pages/deployments/Deployments').then((m) => ({ default: m.DeploymentsPage })));
+const DeploymentPage = lazy(() => import('./pages/deployments/Deployment').then((m) => ({ default: m.DeploymentPage })));
 const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
 
 type Section = (typeof sections)[number];
-const built = ['/experiments', '/models', '/jobs'] as const;
+const built = ['/experiments', '/models', '/deployments', '/jobs'] as const;
 type Placeholder = Exclude<Section['path'], (typeof built)[number]>;
 const isPlaceholder = (s: Section): s is Extract<Section, { path: Placeholder }> => !(built as readonly string[]).includes(s.path);
 const about: Record<Placeholder, { heading: string; purpose: string }> = {
-  '/deployments': { heading: 'Model deployments', purpose: 'Serve registered models as REST endpoints or file and batch services, and follow their builds, executions and logs.' },
   '/lake': { heading: 'Data lake', purpose: "Browse the group's tables with their versioned writes, read them with safe filters, and import or export data." },
   '/monitoring': { heading: 'Production monitoring', purpose: 'Watch deployed models in production for data drift and performance, against their reference data, with alerts.' },
 };
@@ -57,6 +59,8 @@ export function App() {
           <Route path="/workers" element={<WorkersPage />} />
         </Route>
         <Route path="/jobs/:id" element={<JobPage />} />
+        <Route path="/deployments" element={later(<DeploymentsPage />)} />
+        <Route path="/deployments/:id" element={later(<DeploymentPage />)} />
         {sections.filter(isPlaceholder).map((s) => (
           <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
         ))}

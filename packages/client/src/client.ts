@@ -92,6 +92,8 @@ export interface SendOptions {
   form?: FormData;
   query?: Query;
   signal?: AbortSignal;
+  /** Overrides the client's retries for this call. */
+  retries?: number;
 }
 
 
@@ -140,19 +142,20 @@ export class ForjaClient {
       body = JSON.stringify(options.body);
     }
     const init: RequestInit = { method, headers, body, signal: options.signal };
+    const retries = options.retries ?? this.retries;
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
         response = await this.fetchImpl(url, init);
       } catch (err) {
         if (options.signal?.aborted) throw err;
-        if (attempt < this.retries) {
+        if (attempt < retries) {
           await sleep(backoff(attempt));
           continue;
         }
         throw new ForjaConnectionError(this.baseUrl, (err as Error).cause ?? err);
       }
-      if ([502, 503, 504].includes(response.status) && attempt < this.retries) {
+      if ([502, 503, 504].includes(response.status) && attempt < retries) {
         await sleep(backoff(attempt));
         continue;
       }
@@ -314,7 +317,8 @@ export class ForjaClient {
     code: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/code`, PredictCodeSchema),
     /** JSON in and out; pass `{ raw, contentType }` to send CSV or Parquet bytes. */
     predict: async (id: string, input: unknown, options: { raw?: RawBody; contentType?: string } = {}): Promise<unknown> => {
-      const res = await this.send('POST', `/api/v1/deployments/${enc(id)}/predict`, options.raw !== undefined ? { rawBody: options.raw, contentType: options.contentType } : { body: input });
+      // Not retried: an input that crashes a worker would crash the next ones too.
+      const res = await this.send('POST', `/api/v1/deployments/${enc(id)}/predict`, { ...(options.raw !== undefined ? { rawBody: options.raw, contentType: options.contentType } : { body: input }), retries: 0 });
       return safeJson(await res.text());
     },
     /** Waits for the build job, polling with the server's long-poll; the deployment as it ended. */

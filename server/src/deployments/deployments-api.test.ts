@@ -141,6 +141,16 @@ for (const dialect of DIALECTS) {
       assert.equal(notReady.status, 409);
       assert.match(notReady.body.error.message, /failed to build/);
 
+      // The schema sample makes the scorer raise: Failed with the reason, and the server keeps going.
+      const raising = await upload({ name: 'raises-on-sample' }, [
+        { field: 'source', name: 'scorer.py', content: 'def score(data, base_path):\n    raise ValueError("no")\n' },
+        { field: 'schema', name: 'schema.json', content: '{"x": 1}' },
+      ]);
+      assert.equal((await built(raising.body.buildJobId)).status, 'failed');
+      const raisingDep = (await call('GET', `/api/v1/deployments/${raising.body.deployment.id}`)).body;
+      assert.equal(raisingDep.message, 'The test call on the schema sample failed: ValueError: no');
+      assert.equal((await call('GET', '/api/v1/version')).status, 200);
+
       // A pickle whose unpickling would run os.system (protocol 0, written by hand).
       const evil = Buffer.from("cposix\nsystem\n(S'echo pwned'\ntR.", 'latin1');
       const mal = await upload({ name: 'evil', kind: 'pickle' }, [{ field: 'model', name: 'model.pkl', content: evil }]);
@@ -172,7 +182,7 @@ for (const dialect of DIALECTS) {
       assert.equal(json.status, 415);
       assert.equal((await call('GET', '/api/v1/deployments/nope')).status, 404);
       const names = (await call('GET', '/api/v1/deployments')).body.items.map((d: { name: string }) => d.name).sort();
-      assert.deepEqual(names, ['bad-reqs', 'credit', 'evil']);
+      assert.deepEqual(names, ['bad-reqs', 'credit', 'evil', 'raises-on-sample']);
     });
   });
 }

@@ -281,7 +281,7 @@ export class DeploymentsService {
         env = await this.envs.ensure({ python: row.python_version, requirements: row.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal });
       } catch (err) {
         if (ctx.signal.aborted) throw err;
-        return fail((err as Error).message);
+        return await fail((err as Error).message);
       }
       await this.store.update(id, { env_key: env.key, message: 'Loading the model and making a test call…' });
       const spec = this.runtimeSpec({ ...row, env_key: env.key });
@@ -296,7 +296,8 @@ export class DeploymentsService {
       } catch (err) {
         const e = err instanceof ModelError ? `The test call on the schema sample failed: ${err.type}: ${err.message}` : (err as Error).message;
         ctx.log(readRuntimeLog(folder, 4000).trimEnd(), 'stderr');
-        return fail(e);
+        // Awaited here: the finally below must not leave this rejection unhandled meanwhile.
+        return await fail(e);
       } finally {
         await pool?.stop();
       }

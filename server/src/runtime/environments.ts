@@ -126,7 +126,7 @@ export class Environments {
     };
     // uv's own cache (UV_CACHE_DIR, else ~/.cache/uv) is shared by every environment and survives data-dir resets.
     // The system's certificate store, so a company CA installed on the server is trusted as pip would.
-    const env = { UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1', UV_NATIVE_TLS: process.env.UV_NATIVE_TLS ?? '1' };
+    const env = { UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1', UV_SYSTEM_CERTS: process.env.UV_SYSTEM_CERTS ?? '1' };
     out(`Creating environment ${path.basename(dir)} with Python ${spec.python || '(default)'}…`);
     const venvArgs = ['venv', '--seed', dir, ...(spec.python ? ['--python', spec.python] : [])];
     const created = await runLogged(uv, venvArgs, env, out, ctx.signal);

@@ -1,29 +1,14 @@
-import { useEffect, useState } from 'react';
 import { Button } from './ui';
 import { CheckIcon, CopyIcon } from './icons';
+import { useCopy } from './CopyButton';
 
 /**
  * A secret shown once (a token, a webhook's signing secret): the value, a Copy button, and a note
  * when the browser refuses the clipboard. Resets its "Copied" state when the secret changes.
  */
 export function SecretBox({ secret, testId }: { secret: string; testId: string }) {
-  const [copied, setCopied] = useState(false);
-  const [copyFailed, setCopyFailed] = useState(false);
-  useEffect(() => {
-    setCopied(false);
-    setCopyFailed(false);
-  }, [secret]);
-
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(secret);
-      setCopied(true);
-    } catch {
-      // The Clipboard API needs a secure context (https or localhost); behind plain http the user copies by hand.
-      setCopyFailed(true);
-    }
-  };
-
+  // Behind plain http the browser refuses the clipboard and the user copies by hand.
+  const { copied, failed: copyFailed, copy } = useCopy(secret);
   return (
     <>
       <div className="secret-box">
