@@ -24,6 +24,10 @@ export interface Config {
   deploymentsDir: string;
   /** Python environments, the uv cache and uv itself. */
   runtimeDir: string;
+  /** Batch projects' deployed scripts and run folders. */
+  batchDir: string;
+  /** The URL scripts run by jobs use to reach Forja (FORJA_PUBLIC_URL); the listening address when unset. */
+  publicUrl: string | undefined;
   lakeFile: string;
   /** 32 bytes used to encrypt stored secrets; from FORJA_SECRET_KEY or a key file in the data directory. */
   secretKey: Buffer;
@@ -117,6 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     artifactsDir: path.join(dataDir, 'artifacts'),
     deploymentsDir: path.join(dataDir, 'deployments'),
     runtimeDir: path.join(dataDir, 'runtime'),
+    batchDir: path.join(dataDir, 'batch'),
+    publicUrl: env.FORJA_PUBLIC_URL ? env.FORJA_PUBLIC_URL.replace(/\/+$/, '') : undefined,
     lakeFile: path.join(dataDir, 'lake', 'lake.duckdb'),
     secretKey: loadSecretKey(env.FORJA_SECRET_KEY, dataDir),
     adminPassword,

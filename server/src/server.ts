@@ -33,7 +33,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Background work logs through the HTTP app's logger, which exists once the app is built.
   let logger: App['log'] | undefined;
   const log = { warn: (m: string) => logger?.warn(m), error: (m: string) => logger?.error(m) };
-  const services = createServices(db, config, { log });
+  let listening: string | undefined;
+  const services = createServices(db, config, { log, publicUrl: () => config.publicUrl ?? listening ?? `http://127.0.0.1:${config.port}` });
   let app: App | undefined;
   let boot: BootstrapResult;
   try {
@@ -44,6 +45,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app = await buildApp({ config, services, version: VERSION, logger: options.logger });
     logger = app.log;
     await app.listen({ host: config.host, port: config.port });
+    const bound = app.server.address();
+    listening = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;
     if (config.workers > 0) await services.engine.start();
   } catch (err) {
     await app?.close();

@@ -27,6 +27,7 @@ import { DeploymentsStore } from './deployments/store.js';
 import { BUILD_KIND, DeploymentsService } from './deployments/service.js';
 import { DeploymentRuntime } from './deployments/runtime.js';
 import { EXECUTE_KIND, ExecutionsService } from './deployments/executions.js';
+import { BATCH_BUILD_KIND, BATCH_RUN_KIND, BatchService } from './batch/service.js';
 import { Environments } from './runtime/environments.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
@@ -50,6 +51,7 @@ export interface Services {
   webhooks: WebhooksService;
   deployments: DeploymentsService;
   executions: ExecutionsService;
+  batch: BatchService;
   /** This process's model worker pools; stopped with the server. */
   runtime: DeploymentRuntime;
 }
@@ -59,12 +61,14 @@ export interface ServiceOptions {
   log: EngineLog;
   /** Embedded in the server, or a standalone `forja worker`. */
   mode?: 'embedded' | 'standalone';
+  /** The URL jobs hand to the scripts they run (FORJA_URL), once the server knows where it listens. */
+  publicUrl?: () => string;
   clock?: () => number;
 }
 
 export function createServices(
   db: Db,
-  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir'>,
+  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir' | 'batchDir'>,
   options: ServiceOptions,
 ): Services {
   const clock = options.clock ?? Date.now;
@@ -86,10 +90,15 @@ export function createServices(
   const groups = new GroupsService(authStore, access, audit, authenticator, clock);
   const registry = new RegistryService(new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock);
   const runtime = new DeploymentRuntime();
-  const deployments = new DeploymentsService(new DeploymentsStore(db), engine, new Environments(config.runtimeDir), runtime, registry, artifacts, audit, config.secretKey, config.deploymentsDir, clock);
+  const environments = new Environments(config.runtimeDir);
+  const deployments = new DeploymentsService(new DeploymentsStore(db), engine, environments, runtime, registry, artifacts, audit, config.secretKey, config.deploymentsDir, clock);
   engine.register(BUILD_KIND, deployments.buildHandler());
   const executions = new ExecutionsService(db, deployments, engine, clock);
   engine.register(EXECUTE_KIND, executions.handler());
+  const tokens = new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock);
+  const batch = new BatchService(db, engine, environments, tokens, audit, config.batchDir, options.publicUrl ?? (() => 'http://127.0.0.1:5050'), clock);
+  engine.register(BATCH_BUILD_KIND, batch.buildHandler());
+  engine.register(BATCH_RUN_KIND, batch.runHandler());
   return {
     db,
     authStore,
@@ -98,7 +107,7 @@ export function createServices(
     audit,
     users: new UsersService(authStore, access, audit, authenticator, clock),
     groups,
-    tokens: new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock),
+    tokens,
     tracking,
     artifacts,
     loggedModels,
@@ -110,6 +119,7 @@ export function createServices(
     webhooks,
     deployments,
     executions,
+    batch,
     runtime,
   };
 }

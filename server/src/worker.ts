@@ -21,7 +21,11 @@ export async function startWorker(config: Config, options: { log?: (level: 'warn
   const write = options.log ?? ((level, message) => process.stderr.write(JSON.stringify({ level, time: Date.now(), msg: message }) + '\n'));
   try {
     await migrateToLatest(db);
-    const services = createServices(db, config, { mode: 'standalone', log: { warn: (m) => write('warn', m), error: (m) => write('error', m) } });
+    const services = createServices(db, config, {
+      mode: 'standalone',
+      log: { warn: (m) => write('warn', m), error: (m) => write('error', m) },
+      publicUrl: () => config.publicUrl ?? `http://127.0.0.1:${config.port}`,
+    });
     await services.engine.init();
     await options.beforeStart?.(services);
     await services.engine.start();

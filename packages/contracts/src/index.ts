@@ -7,3 +7,4 @@ export * from './registry.js';
 export * from './jobs.js';
 export * from './webhooks.js';
 export * from './deployments.js';
+export * from './batch.js';

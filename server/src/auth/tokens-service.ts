@@ -92,6 +92,23 @@ export class TokensService {
     return { token: toToken((await this.store.getToken(row.id))!), secret };
   }
 
+  /**
+   * A service token for one piece of background work (a batch run): its group and role only, an
+   * expiry, and revoked by the caller when the work ends. The secret is handed to the work only.
+   */
+  async issueWorkToken(groupId: string, name: string, role: 'viewer' | 'editor', ttlMs: number, createdBy: string | null): Promise<{ id: string; secret: string }> {
+    const now = this.clock();
+    const secret = generateTokenSecret('service');
+    const row: TokenRow = { ...this.baseRow(secret, 'service', name, now), created_by: createdBy, expires_at: now + ttlMs, group_id: groupId, role };
+    await this.store.insertToken(row);
+    return { id: row.id, secret };
+  }
+
+  async revokeWorkToken(id: string): Promise<void> {
+    await this.store.revokeToken(id, this.clock());
+    this.authenticator.invalidate();
+  }
+
   /** Your personal tokens; with a group, that group's service and group tokens (group admins only). */
   async list(ctx: RequestContext, group: string | undefined, includeRevoked: boolean): Promise<Token[]> {
     const p = ctx.principal;

@@ -316,6 +316,20 @@ export interface ExecutionsTable {
   finished_at: number | null;
 }
 
+export interface BatchDeploysTable {
+  project_id: string;
+  version: number;
+  status: 'Building' | 'Ready' | 'Failed';
+  message: string | null;
+  script_name: string;
+  python_version: string;
+  requirements: string;
+  env_key: string | null;
+  build_job_id: string | null;
+  created_by: string | null;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -345,6 +359,10 @@ export interface Database {
   webhooks: WebhooksTable;
   deployments: DeploymentsTable;
   executions: ExecutionsTable;
+  cluster_profiles: { size: number; name: string; cpus: number; memory_mb: number; parallel_runs: number };
+  batch_projects: { id: string; group_id: string; name: string; description: string; cluster_size: number; created_by: string | null; created_at: number; updated_at: number };
+  batch_deploys: BatchDeploysTable;
+  batch_runs: { id: string; project_id: string; version: number; params: string; trigger: 'manual' | 'schedule' | 'pipeline'; job_id: string; created_by: string | null; created_at: number };
   webhook_deliveries: WebhookDeliveriesTable;
   approval_requests: ApprovalRequestsTable;
   jobs: JobsTable;

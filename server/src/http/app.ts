@@ -17,6 +17,7 @@ import { registerRegistryRoutes } from '../registry/routes.js';
 import { registerJobRoutes } from '../jobs/routes.js';
 import { registerWebhookRoutes } from '../webhooks/routes.js';
 import { registerDeploymentRoutes } from '../deployments/routes.js';
+import { registerBatchRoutes } from '../batch/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import type { App } from './types.js';
@@ -80,6 +81,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerJobRoutes(app, services);
   registerWebhookRoutes(app, services);
   registerDeploymentRoutes(app, services);
+  registerBatchRoutes(app, services);
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

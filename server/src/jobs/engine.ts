@@ -43,6 +43,17 @@ export class JobAbort extends Error {
   }
 }
 
+/** Not now: the job goes back to the queue for `delayMs` without spending an attempt (a full cluster). */
+export class DeferJob extends Error {
+  constructor(
+    readonly delayMs: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DeferJob';
+  }
+}
+
 /** A failure that retrying cannot fix (bad parameters, a missing handler). */
 export class PermanentJobError extends Error {
   constructor(message: string) {
@@ -305,7 +316,9 @@ export class JobEngine {
     } catch (err) {
       outcome = r.controller.signal.aborted
         ? abortOutcome(r.controller.signal.reason)
-        : { kind: 'error', message: (err as Error)?.message || String(err), retryable: !(err instanceof PermanentJobError) };
+        : err instanceof DeferJob
+          ? { kind: 'requeue', delayMs: err.delayMs }
+          : { kind: 'error', message: (err as Error)?.message || String(err), retryable: !(err instanceof PermanentJobError) };
     } finally {
       clearTimeout(timeout);
     }
@@ -328,7 +341,7 @@ export class JobEngine {
       note ? this.store.appendLogs([{ attempt: job.attempt, ts: now, stream: 'system', line: note }], job.id, trx) : Promise.resolve();
     if (outcome.kind === 'requeue' || (outcome.kind === 'error' && outcome.retryable && job.attempt < job.max_attempts)) {
       const token = newToken();
-      const runAt = outcome.kind === 'requeue' ? now : now + backoff(job.backoff_ms, job.attempt);
+      const runAt = outcome.kind === 'requeue' ? now + (outcome.delayMs ?? 0) : now + backoff(job.backoff_ms, job.attempt);
       const ok = await this.store.db.transaction(async (trx) => {
         const moved = await this.store.settle(
           job.id,
@@ -340,6 +353,11 @@ export class JobEngine {
         if (!moved) return false;
         if (outcome.kind === 'requeue') await trx.updateTable('jobs').set({ attempt: job.attempt - 1 }).where('id', '=', job.id).execute();
         await writeNote(trx);
+        // A cancel that arrived during this attempt ends the job here instead of queuing it again.
+        if (moved.cancel_requested === 1) {
+          await trx.updateTable('jobs').set({ status: 'cancelled', finished_at: now, error: 'Cancelled while waiting to run again.' }).where('id', '=', job.id).execute();
+          return true;
+        }
         await this.dispatcher.enqueue(trx, { id: job.id, token, runAt, priority: job.priority });
         return true;
       });
@@ -387,7 +405,7 @@ type Outcome =
   | { kind: 'ok'; result: unknown }
   | { kind: 'error'; message: string; retryable: boolean }
   | { kind: 'cancelled'; message: string }
-  | { kind: 'requeue' }
+  | { kind: 'requeue'; delayMs?: number }
   | { kind: 'lost' };
 
 function abortOutcome(reason: unknown): Outcome {

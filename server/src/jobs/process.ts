@@ -9,6 +9,8 @@ export interface ProcessSpec {
   env: Record<string, string>;
   /** How long after SIGTERM the process group gets SIGKILL. */
   killGraceMs?: number;
+  /** Address-space limit of the job's processes. */
+  memoryMb?: number;
 }
 
 /**
@@ -18,6 +20,8 @@ export interface ProcessSpec {
  */
 const WATCHDOG = [
   'parent=$1; shift',
+  // An address-space limit (KiB) for the job, when given.
+  'if [ -n "$FORJA_JOB_MEMORY_KB" ]; then ulimit -v "$FORJA_JOB_MEMORY_KB"; fi',
   '"$@" &',
   'child=$!',
   '( while kill -0 "$parent" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) >/dev/null 2>&1 &',
@@ -44,7 +48,14 @@ export function runProcess(ctx: JobContext, spec: ProcessSpec): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', WATCHDOG, 'forja-job', String(process.pid), spec.command, ...spec.args], {
       cwd: spec.cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? spec.cwd, LANG: 'C.UTF-8', PYTHONUNBUFFERED: '1', ...spec.env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? spec.cwd,
+        LANG: 'C.UTF-8',
+        PYTHONUNBUFFERED: '1',
+        ...spec.env,
+        ...(spec.memoryMb ? { FORJA_JOB_MEMORY_KB: String(spec.memoryMb * 1024) } : {}),
+      },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,6 +8,7 @@ import * as m0006 from './0006_jobs.js';
 import * as m0007 from './0007_webhooks.js';
 import * as m0008 from './0008_deployments.js';
 import * as m0009 from './0009_executions.js';
+import * as m0010 from './0010_batch.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_webhooks': m0007,
   '0008_deployments': m0008,
   '0009_executions': m0009,
+  '0010_batch': m0010,
 };

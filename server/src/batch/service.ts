@@ -1,0 +1,321 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Selectable } from 'kysely';
+import {
+  BatchProjectCreateSchema,
+  BatchRunCreateSchema,
+  BatchDeployFieldsSchema,
+  ClusterProfileUpdateSchema,
+  type BatchDeploy,
+  type BatchProject,
+  type BatchRun,
+  type BatchRunCreate,
+  type ClusterProfile,
+} from '@forja/contracts';
+import { requireScopeRole } from '../auth/access.js';
+import type { AuditLog } from '../auth/audit.js';
+import type { GroupScope, RequestContext } from '../auth/principal.js';
+import type { TokensService } from '../auth/tokens-service.js';
+import type { Db } from '../db/database.js';
+import { isUniqueViolation } from '../db/database.js';
+import { newId } from '../db/ids.js';
+import type { BatchDeploysTable, Database } from '../db/schema.js';
+import { alreadyExists, conflict, invalid, notFound } from '../errors.js';
+import { DeferJob, PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
+import { runProcess } from '../jobs/process.js';
+import type { JobRow } from '../jobs/store.js';
+import type { Environments } from '../runtime/environments.js';
+import type { StagedUpload } from '../deployments/uploads.js';
+
+export const BATCH_BUILD_KIND = 'batch.build';
+export const BATCH_RUN_KIND = 'batch.run';
+
+type ProjectRow = Selectable<Database['batch_projects']>;
+type DeployRow = Selectable<BatchDeploysTable>;
+type RunRow = Selectable<Database['batch_runs']>;
+
+/**
+ * DHuolib's batch projects: a script deployed in versions (each built into a shared Python
+ * environment), run now or later as durable jobs on a cluster profile, with a scoped token so the
+ * script can use Forja's API.
+ */
+export class BatchService {
+  constructor(
+    private readonly db: Db,
+    private readonly engine: JobEngine,
+    private readonly envs: Environments,
+    private readonly tokens: TokensService,
+    private readonly audit: AuditLog,
+    readonly root: string,
+    /** Where a script reaches this server (FORJA_URL inside runs). */
+    private readonly publicUrl: () => string,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  private get k() {
+    return this.db.kysely;
+  }
+
+  // ---- cluster profiles
+
+  async clusters(): Promise<ClusterProfile[]> {
+    const rows = await this.k.selectFrom('cluster_profiles').selectAll().orderBy('size').execute();
+    return rows.map((r) => ({ size: r.size, name: r.name, cpus: Number(r.cpus), memoryMb: r.memory_mb, parallelRuns: r.parallel_runs }));
+  }
+
+  async updateCluster(ctx: RequestContext, size: number, input: unknown): Promise<ClusterProfile> {
+    const patch = ClusterProfileUpdateSchema.parse(input);
+    const set = { name: patch.name, cpus: patch.cpus, memory_mb: patch.memoryMb, parallel_runs: patch.parallelRuns };
+    const res = await this.k
+      .updateTable('cluster_profiles')
+      .set(Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)))
+      .where('size', '=', size)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) throw notFound('Cluster size', String(size));
+    await this.audit.record(ctx, { action: 'cluster.update', resourceType: 'cluster', resourceId: String(size), details: patch });
+    return (await this.clusters()).find((c) => c.size === size)!;
+  }
+
+  // ---- projects
+
+  async createProject(ctx: RequestContext, scope: GroupScope, input: unknown): Promise<BatchProject> {
+    requireScopeRole(scope, 'editor');
+    const body = BatchProjectCreateSchema.parse(input);
+    const now = this.clock();
+    const row: ProjectRow = { id: newId(), group_id: scope.id, name: body.name, description: body.description, cluster_size: body.clusterSize, created_by: ctx.principal.name, created_at: now, updated_at: now };
+    try {
+      await this.k.insertInto('batch_projects').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists(`A batch project named "${body.name}" already exists in group "${scope.name}".`);
+      throw err;
+    }
+    await this.audit.record(ctx, { action: 'batch_project.create', resourceType: 'batch_project', resourceId: row.name, groupId: scope.id });
+    return this.present(row, scope.name);
+  }
+
+  async projects(scope: GroupScope): Promise<BatchProject[]> {
+    const rows = await this.k.selectFrom('batch_projects').selectAll().where('group_id', '=', scope.id).orderBy('name').execute();
+    return Promise.all(rows.map((r) => this.present(r, scope.name)));
+  }
+
+  async project(scope: GroupScope, name: string): Promise<BatchProject> {
+    return this.present(await this.requireProject(scope, name), scope.name);
+  }
+
+  async updateProject(ctx: RequestContext, scope: GroupScope, name: string, patch: { description?: string; clusterSize?: number }): Promise<BatchProject> {
+    requireScopeRole(scope, 'editor');
+    const row = await this.requireProject(scope, name);
+    const set: Partial<ProjectRow> = { updated_at: this.clock() };
+    if (patch.description !== undefined) set.description = patch.description;
+    if (patch.clusterSize !== undefined) set.cluster_size = patch.clusterSize;
+    await this.k.updateTable('batch_projects').set(set).where('id', '=', row.id).execute();
+    await this.audit.record(ctx, { action: 'batch_project.update', resourceType: 'batch_project', resourceId: name, groupId: scope.id, details: patch });
+    return this.project(scope, name);
+  }
+
+  async removeProject(ctx: RequestContext, scope: GroupScope, name: string): Promise<void> {
+    requireScopeRole(scope, 'editor');
+    const row = await this.requireProject(scope, name);
+    const active = await this.k.selectFrom('batch_runs').innerJoin('jobs', 'jobs.id', 'batch_runs.job_id').select('jobs.id').where('batch_runs.project_id', '=', row.id).where('jobs.status', 'in', ['queued', 'running']).execute();
+    for (const j of active) await this.engine.cancel(j.id);
+    await this.k.deleteFrom('batch_projects').where('id', '=', row.id).execute();
+    await rm(path.join(this.root, row.id), { recursive: true, force: true });
+    await this.audit.record(ctx, { action: 'batch_project.delete', resourceType: 'batch_project', resourceId: name, groupId: scope.id });
+  }
+
+  // ---- deploys
+
+  async deploy(ctx: RequestContext, scope: GroupScope, name: string, staged: StagedUpload, stagingDir: string): Promise<{ deploy: BatchDeploy; buildJobId: string }> {
+    requireScopeRole(scope, 'editor');
+    const project = await this.requireProject(scope, name);
+    const fields = BatchDeployFieldsSchema.safeParse(staged.fields);
+    if (!fields.success) throw invalid(`${fields.error.issues[0]!.path.join('.')}: ${fields.error.issues[0]!.message}`);
+    const script = staged.files.find((f) => f.role === 'source');
+    if (!script || !/\.py$/i.test(script.name)) throw invalid('Send the batch script (.py) in the "source" field.');
+    const reqFile = staged.files.find((f) => f.role === 'requirements');
+    const requirements = reqFile ? await readFile(reqFile.path, 'utf8') : '';
+    let deploy!: DeployRow;
+    let jobId = '';
+    await this.db.transaction(async (trx) => {
+      const last = await trx.selectFrom('batch_deploys').select((eb) => eb.fn.max('version').as('v')).where('project_id', '=', project.id).executeTakeFirst();
+      const version = Number(last?.v ?? 0) + 1;
+      const job = await this.engine.enqueue({ kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, maxAttempts: 1, timeoutMs: 3600_000, createdBy: ctx.principal.name }, trx);
+      jobId = job!.id;
+      deploy = { project_id: project.id, version, status: 'Building', message: null, script_name: script.name, python_version: fields.data.pythonVersion, requirements, env_key: null, build_job_id: jobId, created_by: ctx.principal.name, created_at: this.clock() };
+      await trx.insertInto('batch_deploys').values(deploy).execute();
+    });
+    const dir = this.deployDir(project.id, deploy.version);
+    await mkdir(path.dirname(dir), { recursive: true });
+    await rename(stagingDir, dir);
+    this.engine.wake();
+    await this.audit.record(ctx, { action: 'batch_project.deploy', resourceType: 'batch_project', resourceId: name, groupId: scope.id, details: { version: deploy.version, script: script.name } });
+    return { deploy: toDeploy(deploy), buildJobId: jobId };
+  }
+
+  async deploys(scope: GroupScope, name: string): Promise<BatchDeploy[]> {
+    const project = await this.requireProject(scope, name);
+    return (await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', project.id).orderBy('version', 'desc').execute()).map(toDeploy);
+  }
+
+  buildHandler() {
+    return async (ctx: JobContext): Promise<unknown> => {
+      const projectId = String(ctx.job.params.projectId);
+      const version = Number(ctx.job.params.version);
+      const deploy = await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('version', '=', version).executeTakeFirst();
+      if (!deploy) throw new PermanentJobError('The deploy no longer exists.');
+      try {
+        const env = await this.envs.ensure({ python: deploy.python_version, requirements: deploy.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal });
+        await this.k.updateTable('batch_deploys').set({ status: 'Ready', env_key: env.key }).where('project_id', '=', projectId).where('version', '=', version).execute();
+        return { environment: env.key, reused: env.reused };
+      } catch (err) {
+        await this.k.updateTable('batch_deploys').set({ status: 'Failed', message: (err as Error).message }).where('project_id', '=', projectId).where('version', '=', version).execute();
+        throw new PermanentJobError((err as Error).message);
+      }
+    };
+  }
+
+  // ---- runs
+
+  async run(ctx: RequestContext, scope: GroupScope, name: string, input: BatchRunCreate): Promise<BatchRun> {
+    const run = await this.startRun(ctx, scope, name, input, 'manual');
+    return run!;
+  }
+
+  /** A run from a trigger; with a dedupe key (a schedule tick), undefined when that tick already made one. */
+  async startRun(ctx: RequestContext, scope: GroupScope, name: string, input: BatchRunCreate, trigger: RunRow['trigger'], dedupeKey?: string): Promise<BatchRun | undefined> {
+    requireScopeRole(scope, 'editor');
+    const project = await this.requireProject(scope, name);
+    const body = BatchRunCreateSchema.parse(input);
+    const deploy = await this.currentDeploy(project.id);
+    if (!deploy) throw conflict(`Project ${name} has no Ready deploy yet: deploy its script (and wait for the build) first.`);
+    const id = newId();
+    let run: RunRow | undefined;
+    await this.db.transaction(async (trx) => {
+      const job = await this.engine.enqueue(
+        { kind: BATCH_RUN_KIND, groupId: scope.id, params: { runId: id, projectId: project.id, project: name, version: deploy.version, params: body.params }, maxAttempts: 1, timeoutMs: body.timeoutSeconds * 1000, createdBy: ctx.principal.name, dedupeKey },
+        trx,
+      );
+      if (!job) return;
+      run = { id, project_id: project.id, version: deploy.version, params: JSON.stringify(body.params), trigger, job_id: job.id, created_by: ctx.principal.name, created_at: this.clock() };
+      await trx.insertInto('batch_runs').values(run).execute();
+    });
+    if (!run) return undefined;
+    this.engine.wake();
+    return this.presentRun(run, name);
+  }
+
+  async runs(scope: GroupScope, name: string, limit = 100): Promise<BatchRun[]> {
+    const project = await this.requireProject(scope, name);
+    const rows = await this.k.selectFrom('batch_runs').selectAll().where('project_id', '=', project.id).orderBy('id', 'desc').limit(limit).execute();
+    return Promise.all(rows.map((r) => this.presentRun(r, name)));
+  }
+
+  async getRun(scope: GroupScope, name: string, runId: string): Promise<BatchRun> {
+    const project = await this.requireProject(scope, name);
+    const row = await this.k.selectFrom('batch_runs').selectAll().where('id', '=', runId).where('project_id', '=', project.id).executeTakeFirst();
+    if (!row) throw notFound('Run', runId);
+    return this.presentRun(row, name);
+  }
+
+  async cancelRun(ctx: RequestContext, scope: GroupScope, name: string, runId: string): Promise<BatchRun> {
+    requireScopeRole(scope, 'editor');
+    const run = await this.getRun(scope, name, runId);
+    if (['succeeded', 'failed', 'cancelled'].includes(run.status)) throw conflict(`Run ${runId} has already ${run.status}.`);
+    await this.engine.cancel(run.jobId);
+    await this.audit.record(ctx, { action: 'batch_run.cancel', resourceType: 'batch_run', resourceId: runId, groupId: scope.id });
+    return this.getRun(scope, name, runId);
+  }
+
+  runHandler() {
+    return async (ctx: JobContext): Promise<unknown> => {
+      const projectId = String(ctx.job.params.projectId);
+      const version = Number(ctx.job.params.version);
+      const project = await this.k.selectFrom('batch_projects').selectAll().where('id', '=', projectId).executeTakeFirst();
+      if (!project) throw new PermanentJobError('The project was deleted.');
+      const profile = (await this.clusters()).find((c) => c.size === project.cluster_size)!;
+      const running = await this.k
+        .selectFrom('batch_runs')
+        .innerJoin('jobs', 'jobs.id', 'batch_runs.job_id')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('batch_runs.project_id', '=', projectId)
+        .where('jobs.status', '=', 'running')
+        .where('jobs.id', '!=', ctx.job.id)
+        .executeTakeFirstOrThrow();
+      if (Number(running.n) >= profile.parallelRuns) {
+        ctx.log(`Cluster "${profile.name}" runs ${profile.parallelRuns} of this project at a time; waiting for a slot.`, 'system');
+        throw new DeferJob(2000, 'cluster busy');
+      }
+      const deploy = await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('version', '=', version).executeTakeFirst();
+      if (!deploy?.env_key) throw new PermanentJobError(`Deploy ${version} is not built.`);
+      const runId = String(ctx.job.params.runId);
+      const workDir = path.join(this.root, projectId, 'runs', runId);
+      await mkdir(workDir, { recursive: true });
+      const params = (ctx.job.params.params ?? {}) as Record<string, unknown>;
+      await writeFile(path.join(workDir, 'params.json'), JSON.stringify(params, null, 2));
+      const group = await this.k.selectFrom('groups').select('name').where('id', '=', project.group_id).executeTakeFirst();
+      const token = await this.tokens.issueWorkToken(project.group_id, `batch run ${runId}`, 'editor', Number((await this.engine.store.get(ctx.job.id))?.timeout_ms ?? 3600_000) + 600_000, ctx.job.created_by);
+      ctx.log(`Running ${deploy.script_name} (deploy ${version}) on cluster "${profile.name}" (${profile.memoryMb} MB).`, 'system');
+      try {
+        await runProcess(ctx, {
+          command: path.join(this.envs.dirOf(deploy.env_key), 'bin', 'python'),
+          args: [path.join(this.deployDir(projectId, version), deploy.script_name)],
+          cwd: workDir,
+          memoryMb: profile.memoryMb,
+          env: {
+            FORJA_URL: this.publicUrl(),
+            FORJA_TOKEN: token.secret,
+            FORJA_GROUP: group?.name ?? '',
+            FORJA_RUN_ID: runId,
+            FORJA_PROJECT: project.name,
+            FORJA_PARAMS: JSON.stringify(params),
+            HOME: workDir,
+          },
+        });
+      } finally {
+        await this.tokens.revokeWorkToken(token.id);
+      }
+      return { exitCode: 0 };
+    };
+  }
+
+  private async currentDeploy(projectId: string): Promise<DeployRow | undefined> {
+    return this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('status', '=', 'Ready').orderBy('version', 'desc').limit(1).executeTakeFirst();
+  }
+
+  private deployDir(projectId: string, version: number): string {
+    return path.join(this.root, projectId, `v${version}`);
+  }
+
+  async requireProject(scope: GroupScope, name: string): Promise<ProjectRow> {
+    const row = await this.k.selectFrom('batch_projects').selectAll().where('group_id', '=', scope.id).where('name', '=', name).executeTakeFirst();
+    if (!row) throw notFound('Batch project', name);
+    return row;
+  }
+
+  private async present(r: ProjectRow, group: string): Promise<BatchProject> {
+    const current = await this.currentDeploy(r.id);
+    return { id: r.id, group, name: r.name, description: r.description, clusterSize: r.cluster_size, currentVersion: current?.version ?? null, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at };
+  }
+
+  private async presentRun(r: RunRow, project: string): Promise<BatchRun> {
+    const job: JobRow | undefined = await this.engine.store.get(r.job_id);
+    return {
+      id: r.id,
+      project,
+      version: r.version,
+      status: job?.status ?? 'failed',
+      params: JSON.parse(r.params) as Record<string, unknown>,
+      trigger: r.trigger,
+      error: job?.error ?? (job ? null : 'Its job is gone.'),
+      jobId: r.job_id,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+      startedAt: job?.started_at ?? null,
+      finishedAt: job?.finished_at ?? null,
+    };
+  }
+}
+
+function toDeploy(d: DeployRow): BatchDeploy {
+  return { version: d.version, status: d.status, message: d.message, scriptName: d.script_name, pythonVersion: d.python_version, requirements: d.requirements, environment: d.env_key, buildJobId: d.build_job_id, createdBy: d.created_by, createdAt: d.created_at };
+}
