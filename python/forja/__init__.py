@@ -19,12 +19,14 @@ Example::
 """
 
 from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
-from .deployments import ForjaModel, ModelClient
+from .deployments import ForjaExecution, ForjaModel, ModelClient
 from .exceptions import (
     ApiError,
     Conflict,
     DeploymentFailed,
     DeploymentTimeout,
+    ExecutionFailed,
+    ExecutionTimeout,
     ForjaConnectionError,
     ForjaError,
     InvalidArgument,
@@ -49,6 +51,7 @@ __all__ = [
     "ActiveRun",
     "ModelClient",
     "ForjaModel",
+    "ForjaExecution",
     "Pager",
     "ForjaError",
     "ApiError",
@@ -63,5 +66,7 @@ __all__ = [
     "ForjaConnectionError",
     "DeploymentFailed",
     "DeploymentTimeout",
+    "ExecutionFailed",
+    "ExecutionTimeout",
     "__version__",
 ]

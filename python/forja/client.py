@@ -153,15 +153,15 @@ class Client:
             method, path, token=token or self._token, group=group or self.group, json_body=json, params=params, timeout=timeout
         )
 
-    def _multipart(self, path: str, fields: Dict[str, str], files: List[Any], group: Optional[str] = None) -> Any:
-        return self._core.multipart(path, token=self._token, group=group or self.group, fields=fields, files=files)
+    def _multipart(self, path: str, fields: Dict[str, str], files: List[Any], group: Optional[str] = None, token: Optional[str] = None) -> Any:
+        return self._core.multipart(path, token=token or self._token, group=group or self.group, fields=fields, files=files)
 
     # Raw-body transfers for the tracking module; JSON calls go through request().
     def _upload(self, path: str, body: Callable[[], Iterable[bytes]], size: int, params: Dict[str, Any]) -> Any:
         return self._core.upload(path, token=self._token, group=self.group, body=body, size=size, params=params)
 
-    def _download(self, path: str, params: Dict[str, Any]) -> ContextManager[Download]:
-        return self._core.download(path, token=self._token, group=self.group, params=params)
+    def _download(self, path: str, params: Dict[str, Any], group: Optional[str] = None) -> ContextManager[Download]:
+        return self._core.download(path, token=self._token, group=group or self.group, params=params)
 
     def close(self) -> None:
         """Closes the connections. The client cannot be used afterwards.

@@ -7,13 +7,18 @@ scorer script with Neomaril's contract (``score(data, base_path)``) and its file
 no code. Both return a :class:`ForjaModel`, which waits for its build, predicts (``model(data)``
 works too), shows its logs and calling code, and is disabled, enabled, rebuilt or deleted.
 
+An async model (``create_model(..., operation="Async")``, Neomaril's ``score(data_path,
+model_path)``) takes a file and gives back a file: ``model.predict("data.csv")`` uploads it and
+returns a :class:`ForjaExecution`, which waits (:meth:`~ForjaExecution.wait_ready`), downloads
+its output (:meth:`~ForjaExecution.download_result`) and shows what the scorer printed.
+
 Differences from MLOps Codex, on purpose:
 
 - ``predict`` returns the model's answer (v4 printed it and returned ``None``).
 - Waiting long-polls the build job instead of sleeping 30 s in a loop, and has a timeout.
-- A failed build raises :class:`~forja.DeploymentFailed` with the server's reason.
+- A failed build raises :class:`~forja.DeploymentFailed` with the server's reason, a failed
+  execution :class:`~forja.ExecutionFailed` with the end of the scorer's traceback.
 - ``delete()`` asks nothing on the terminal.
-- Async (file in, file out) operation is not available yet.
 
 Example::
 
@@ -30,6 +35,10 @@ Example::
         env=".env",
     )
     print(model.predict({"income": 1200, "age": 31}))
+
+    batch = models.create_model("batch", "score", "batch.py", "model.pkl", None, operation="Async")
+    execution = batch.predict("applicants.csv").wait_ready()
+    print(execution.download_result("scores.csv"))
 """
 
 from __future__ import annotations
@@ -40,13 +49,14 @@ import os
 import re
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .client import API, JSON, Client, _segment
-from .exceptions import DeploymentFailed, DeploymentTimeout, ForjaConnectionError, ForjaError, ServerError
+from .exceptions import DeploymentFailed, DeploymentTimeout, ExecutionFailed, ExecutionTimeout, ForjaConnectionError, ForjaError, ServerError
 
-__all__ = ["ModelClient", "ForjaModel"]
+__all__ = ["ModelClient", "ForjaModel", "ForjaExecution"]
 
 log = logging.getLogger("forja")
 
@@ -55,6 +65,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 DEPLOYMENTS = f"{API}/deployments"
 # Statuses in which a build is still to come or under way.
 PENDING = ("Uploaded", "Building")
+# Statuses in which an async execution is still to run or running.
+EXECUTION_PENDING = ("Requested", "Running")
 TERMINAL_JOB = ("succeeded", "failed", "cancelled")
 LANGUAGES = {"curl": "curl", "python": "python", "typescript": "typescript", "ts": "typescript", "javascript": "typescript", "js": "typescript"}
 # Long polls: the first waits are short so a quick build (a shared environment) answers at once
@@ -67,6 +79,9 @@ POLL_SLACK = 30.0
 # Transient failures (server restarting, network blip) tolerated in a row while waiting.
 MAX_WAIT_FAILURES = 5
 LOG_PAGE = 5000
+CHUNK_SIZE = 1 << 20
+# Async executions can run for hours (their job's limit is 6 h); waiting for one has this default.
+EXECUTION_WAIT = 3600.0
 
 
 class ModelClient:
@@ -152,8 +167,12 @@ class ModelClient:
     ) -> "ForjaModel":
         """Uploads a scorer and its files as a new deployment and builds it.
 
-        - ``model_reference``: the function to call, Neomaril's ``score(data, base_path)``:
-          ``data`` is the request body as a string; it returns a dict (or a JSON string).
+        - ``model_reference``: the function to call. Sync models (the default) follow
+          Neomaril's ``score(data, base_path)``: ``data`` is the request body as a string; it
+          returns a dict (or a JSON string). Async models follow ``score(data_path,
+          model_path)``: it reads the input file at ``data_path``, writes its output **in the
+          same folder** and returns that file's path (``model_path`` is the model file's path,
+          or the files' folder when there is no model file).
         - ``source_file``: the ``.py`` (or ``.ipynb``: its code cells become the script).
         - ``model_file``: any file (pickle, JSON weights…); the worker's ``modelFileName``
           names it, and ``base_path`` (also ``BASE_PATH``) is the folder holding every file.
@@ -165,8 +184,13 @@ class ModelClient:
           ``KEY=VALUE`` lines, stored encrypted and given to the workers as environment
           variables, never shown again.
         - ``python_version``: ``"3.11"``, Neomaril's ``"Python311"``, or ``""`` for the server's.
-        - ``operation``: ``"Sync"`` only; ``"Async"`` raises :class:`NotImplementedError`.
-          ``input_type`` is ``"json"`` (or ``"csv"``): the server reads each call's Content-Type.
+        - ``operation``: ``"Sync"`` (a JSON service, :meth:`ForjaModel.predict` answers at
+          once) or ``"Async"`` (file in, file out: :meth:`ForjaModel.predict` uploads a file and
+          returns a :class:`ForjaExecution`). For a Sync model ``input_type`` is ``"json"`` (or
+          ``"csv"``): the server reads each call's Content-Type. An Async model gets the file as
+          it was uploaded (``.csv``, ``.parquet``, ``.json``, ``.xlsx``…), so ``input_type`` is
+          only a note to yourself. The build of an Async model loads the scorer but makes no
+          test call (``schema`` is kept, not called).
         - ``group``: deploy in this group instead of the client's.
         - ``settings``: ``minWorkers``, ``maxWorkers``, ``timeoutMs``, ``maxQueue``,
           ``maxBatch``, ``memoryMb`` (see :meth:`ForjaModel.update_settings`).
@@ -191,12 +215,15 @@ class ModelClient:
                 settings={"maxWorkers": 4},
             )
             print(model.status)   # Deployed
+
+            batch = models.create_model("batch", "score", "batch.py", "model.pkl", None, operation="Async")
+            execution = batch.predict("applicants.csv").wait_ready()
         """
         op = _operation(operation)
-        if input_type.lower() not in ("json", "csv"):
+        if op == "sync" and input_type.lower() not in ("json", "csv"):
             raise ValueError(
                 f"input_type {input_type!r} is not available for Sync models: send JSON (or CSV) requests; "
-                "file inputs (parquet, xlsx…) are for async models, not available yet"
+                "file inputs (parquet, xlsx…) are for async models: deploy with operation='Async'"
             )
         if not isinstance(model_reference, str) or not re.match(r"^[A-Za-z_]\w*$", model_reference):
             raise ValueError(f"model_reference must be the name of a Python function, like 'score' (got {model_reference!r})")
@@ -340,7 +367,95 @@ class ModelClient:
         return self.get_model(deployment_id, group).status
 
 
-class ForjaModel:
+class _WaitsOnJob:
+    """The wait shared by a build (:meth:`ForjaModel.wait_ready`) and an async execution
+    (:meth:`ForjaExecution.wait_ready`): each ends when its job does, so the job is long-polled
+    (``GET /api/v1/jobs/{id}?waitSeconds=N``, which the server answers the moment the job ends),
+    with short polls first and longer ones after, and its new log lines are printed on request."""
+
+    # -- what the subclass says -------------------------------------------------------------
+
+    @property
+    def group(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def _client(self) -> Client:
+        raise NotImplementedError
+
+    def refresh(self) -> Any:
+        raise NotImplementedError
+
+    def _pending(self) -> bool:
+        """True while the state is still to settle."""
+        raise NotImplementedError
+
+    def _waited_job(self) -> Optional[str]:
+        """The job that settles the state now."""
+        raise NotImplementedError
+
+    def _no_job(self) -> ForjaError:
+        raise NotImplementedError
+
+    def _timed_out(self, job_id: str, timeout: float) -> ForjaError:
+        raise NotImplementedError
+
+    def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
+        """The job ended without the state hearing of it (cancelled before it ran, say)."""
+        raise NotImplementedError
+
+    # -- the wait ---------------------------------------------------------------------------
+
+    def _wait_on_job(self, timeout: float, verbose: bool) -> None:
+        client = self._client
+        deadline = time.monotonic() + timeout
+        self.refresh()
+        wait = FIRST_WAIT
+        cap = MAX_WAIT_VERBOSE if verbose else MAX_WAIT
+        after = 0
+        logged_job: Optional[str] = None
+        failures = 0
+        while self._pending():
+            job_id = self._waited_job()
+            if not job_id:
+                raise self._no_job()
+            if job_id != logged_job:
+                logged_job, after = job_id, 0
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._timed_out(job_id, timeout)
+            ask = max(0.0, min(wait, remaining, 60.0))
+            started = time.monotonic()
+            try:
+                job = client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}", group=self.group, params={"waitSeconds": round(ask, 1)}, timeout=ask + POLL_SLACK)
+                if verbose:
+                    after = _read_job_log(client, self.group, job_id, after, _print_line)
+                failures = 0
+            except (ForjaConnectionError, ServerError) as err:
+                # Retried already by the HTTP layer; a server restarting can take longer.
+                failures += 1
+                if failures >= MAX_WAIT_FAILURES:
+                    raise
+                log.debug("forja: waiting for %r: %s; trying again", self, err)
+                time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+                wait = min(wait * 2, cap)
+                continue
+            if job["status"] in TERMINAL_JOB:
+                self.refresh()
+                if self._pending() and self._waited_job() == job_id:
+                    raise self._job_lost(job_id, job)
+                continue
+            elapsed = time.monotonic() - started
+            if elapsed < ask / 2:
+                # Answered early without the job ending (a proxy cutting long requests short,
+                # say): do not turn the wait into a busy loop.
+                time.sleep(min(ask - elapsed, max(0.0, deadline - time.monotonic())))
+            wait = min(wait * 2, cap)
+        if verbose and logged_job:
+            _read_job_log(client, self.group, logged_job, after, _print_line)
+
+
+class ForjaModel(_WaitsOnJob):
     """One deployment: its fields as attributes and what can be done with it.
 
     Attributes (refreshed by every call that reads the deployment, and by :meth:`refresh`):
@@ -351,6 +466,10 @@ class ForjaModel:
     ``python_version``, ``files``, ``has_secrets``, ``schema`` (the sample), ``settings``,
     ``environment``, ``build_job_id``, ``created_by``, ``created_at``, ``updated_at``,
     ``deployed_at`` (milliseconds since the epoch). ``data`` is the server's JSON.
+
+    An ``operation == "async"`` model takes files: :meth:`predict` (or :meth:`execute`) uploads
+    one and returns a :class:`ForjaExecution`; :meth:`executions` and :meth:`get_execution`
+    find earlier ones.
 
     Example::
 
@@ -505,69 +624,30 @@ class ForjaModel:
             model = models.create_model(..., wait_for_ready=False)
             model.wait_ready(timeout=1800, verbose=True)
         """
-        deadline = time.monotonic() + timeout
-        self.refresh()
-        wait = FIRST_WAIT
-        cap = MAX_WAIT_VERBOSE if verbose else MAX_WAIT
-        after = 0
-        logged_job: Optional[str] = None
-        failures = 0
-        while self.status in PENDING:
-            job_id = self.build_job_id
-            if not job_id:
-                raise ForjaError(f"Deployment {self.name!r} is {self.status} and has no build: call rebuild()")
-            if job_id != logged_job:
-                logged_job, after = job_id, 0
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise DeploymentTimeout(
-                    f"Deployment {self.name!r} is still {self.status} after {timeout:g}s ({self.message or 'no message'}); "
-                    f"the build goes on: call wait_ready() again, or follow it with `forja jobs logs {job_id} --follow`",
-                    self.id,
-                    job_id,
-                )
-            ask = max(0.0, min(wait, remaining, 60.0))
-            started = time.monotonic()
-            try:
-                job = self._client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}", group=self.group, params={"waitSeconds": round(ask, 1)}, timeout=ask + POLL_SLACK)
-                if verbose:
-                    after = self._print_logs(job_id, after)
-                failures = 0
-            except (ForjaConnectionError, ServerError) as err:
-                # Retried already by the HTTP layer; a server restarting can take longer.
-                failures += 1
-                if failures >= MAX_WAIT_FAILURES:
-                    raise
-                log.debug("forja: waiting for %s: %s; trying again", self.name, err)
-                time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
-                wait = min(wait * 2, cap)
-                continue
-            if job["status"] in TERMINAL_JOB:
-                self.refresh()
-                if self.status in PENDING and self.build_job_id == job_id:
-                    # The job ended without the deployment hearing of it (cancelled before it ran).
-                    raise DeploymentFailed(job.get("error") or f"its build job {job_id} was {job['status']}", self.id, self.name, job_id, self)
-                continue
-            elapsed = time.monotonic() - started
-            if elapsed < ask / 2:
-                # Answered early without the build ending (a proxy cutting long requests short,
-                # say): do not turn the wait into a busy loop.
-                time.sleep(min(ask - elapsed, max(0.0, deadline - time.monotonic())))
-            wait = min(wait * 2, cap)
-        if verbose and logged_job:
-            self._print_logs(logged_job, after)
+        self._wait_on_job(timeout, verbose)
         if self.status == "Failed":
             raise DeploymentFailed(self.message or "see its build log", self.id, self.name, self.build_job_id, self)
         return self
 
-    def _print_logs(self, job_id: str, after: int) -> int:
-        while True:
-            page = self._client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}/logs", group=self.group, params={"after": after, "limit": LOG_PAGE})
-            for line in page["lines"]:
-                print(line["line"], flush=True)
-            after = page["next"]
-            if len(page["lines"]) < LOG_PAGE:
-                return after
+    def _pending(self) -> bool:
+        return self.status in PENDING
+
+    def _waited_job(self) -> Optional[str]:
+        return self.build_job_id
+
+    def _no_job(self) -> ForjaError:
+        return ForjaError(f"Deployment {self.name!r} is {self.status} and has no build: call rebuild()")
+
+    def _timed_out(self, job_id: str, timeout: float) -> ForjaError:
+        return DeploymentTimeout(
+            f"Deployment {self.name!r} is still {self.status} after {timeout:g}s ({self.message or 'no message'}); "
+            f"the build goes on: call wait_ready() again, or follow it with `forja jobs logs {job_id} --follow`",
+            self.id,
+            job_id,
+        )
+
+    def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
+        return DeploymentFailed(job.get("error") or f"its build job {job_id} was {job['status']}", self.id, self.name, job_id, self)
 
     # -- predicting -------------------------------------------------------------------------
 
@@ -582,10 +662,16 @@ class ForjaModel:
         """
         self._token = token or None
 
-    def predict(self, data: Any) -> Any:
-        """Calls the model and returns its answer, parsed from JSON.
+    def predict(self, data: Any, *, wait_complete: bool = False, timeout: float = EXECUTION_WAIT) -> Any:
+        """Calls the model and returns its answer, parsed from JSON; on an async model, starts
+        an execution on a file and returns it.
 
-        ``data`` is sent as JSON as it is: a dict (one row, or ``{"Input": …}``), a list of
+        **Async models** (``operation == "async"``): ``data`` is the path of the input file
+        (``.csv``, ``.parquet``, ``.json``… whatever the scorer reads); it is uploaded and the
+        :class:`ForjaExecution` is returned at once, ``Requested`` (with ``wait_complete=True``,
+        once it has ended: see :meth:`execute`).
+
+        **Sync models**: ``data`` is sent as JSON as it is: a dict (one row, or ``{"Input": …}``), a list of
         records, or MLflow's ``{"dataframe_split": …}``. A pandas DataFrame is sent as
         ``{"dataframe_split": {"columns", "data"}}`` (NaN as null). JSON text is sent as it is,
         and a path (str or ``Path``) to a ``.json`` file sends that file's content. A script model gets the body as the string
@@ -602,8 +688,81 @@ class ForjaModel:
             model.predict({"income": 1200, "age": 31})
             model.predict([{"income": 1200, "age": 31}, {"income": 800, "age": 22}])
             model.predict(pd.DataFrame({"income": [1200, 800], "age": [31, 22]}))
+
+            execution = batch_model.predict("applicants.csv")     # an async model
+            execution.wait_ready().download_result("scores.csv")
         """
+        if self.operation == "async":
+            return self.execute(data, wait_complete=wait_complete, timeout=timeout)
         return self._call("POST", "/predict", json=_request_body(data), token=self._token)
+
+    # -- async executions -------------------------------------------------------------------
+
+    def execute(self, data_path: PathLike, wait_complete: bool = False, *, timeout: float = EXECUTION_WAIT, verbose: Optional[bool] = None) -> "ForjaExecution":
+        """Starts an execution of this async model on a file and returns it, ``Requested``.
+
+        The file is streamed to the server, which runs the scorer's ``score(data_path,
+        model_path)`` on it in a fresh process (a durable job: it survives a server restart).
+        With ``wait_complete=True`` it returns once the execution has ended, as
+        :meth:`ForjaExecution.wait_ready` does (raising :class:`~forja.ExecutionFailed` if it
+        failed). The file is sent under its own name (a leading dot dropped).
+
+        Raises :class:`FileNotFoundError` for a missing file, :class:`~forja.ForjaError` on a
+        sync model (call :meth:`predict` with JSON rows), :class:`~forja.Conflict` when the
+        deployment is not ``Deployed``, :class:`~forja.PermissionDenied` for a viewer or a group
+        token (starting an execution needs an editor; the upload uses the :meth:`set_token`
+        token when there is one).
+
+        Example::
+
+            execution = model.execute("applicants.csv")
+            print(execution.id, execution.status)      # 01J… Requested
+        """
+        if self.operation != "async":
+            raise ForjaError(f"Deployment {self.name!r} is synchronous: call predict() with JSON rows, not a file")
+        if not isinstance(data_path, (str, os.PathLike)):
+            hint = " (write it first, e.g. frame.to_csv('data.csv', index=False))" if _is_dataframe(data_path) else ""
+            raise TypeError(f"an async model takes the path of its input file, not {type(data_path).__name__}{hint}")
+        file = Path(data_path)
+        if not file.is_file():
+            raise FileNotFoundError(f"data_path: {file} is not a file")
+        name = file.name.lstrip(".") or "input"
+        created = self._client._multipart(_path(self.id) + "/executions", {}, [("input", name, lambda: file.open("rb"))], group=self.group, token=self._token)
+        execution = ForjaExecution(self, created)
+        if wait_complete:
+            execution.wait_ready(timeout=timeout, verbose=verbose)
+        return execution
+
+    def get_execution(self, execution_id: str) -> "ForjaExecution":
+        """The execution with this id (MLOps Codex's ``get_model_execution``). Raises
+        :class:`~forja.NotFound` if this model has none with that id.
+
+        Example::
+
+            execution = model.get_execution("01J…")
+            if execution.status == "Succeeded":
+                execution.download_result()
+        """
+        return ForjaExecution(self, self._call("GET", f"/executions/{_segment(execution_id, 'execution id')}"))
+
+    def get_model_execution(self, execution_id: str) -> "ForjaExecution":
+        """MLOps Codex's name for :meth:`get_execution`.
+
+        Example::
+
+            model.get_model_execution(execution_id).wait_ready()
+        """
+        return self.get_execution(execution_id)
+
+    def executions(self) -> List["ForjaExecution"]:
+        """This model's executions, newest first (the last 500).
+
+        Example::
+
+            for execution in model.executions():
+                print(execution.id, execution.status, execution.input_name)
+        """
+        return [ForjaExecution(self, e) for e in self._call("GET", "/executions")["items"]]
 
     def __call__(self, data: Any) -> Any:
         """Shorthand for :meth:`predict`, as Neomaril's ``model(data)``.
@@ -637,13 +796,8 @@ class ForjaModel:
         if not job_id:
             return []
         lines: List[str] = []
-        after = 0
-        while True:
-            page = self._client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}/logs", group=self.group, params={"after": after, "limit": LOG_PAGE})
-            lines.extend(line["line"] for line in page["lines"])
-            after = page["next"]
-            if len(page["lines"]) < LOG_PAGE:
-                return lines
+        _read_job_log(self._client, self.group, job_id, 0, lines.append)
+        return lines
 
     def generate_predict_code(self, language: str = "curl") -> str:
         """Ready-to-run code that calls this model: ``"curl"``, ``"python"`` or
@@ -736,6 +890,224 @@ class ForjaModel:
         self.data = {**self.data, "status": "Deleted"}
 
 
+class ForjaExecution(_WaitsOnJob):
+    """One run of an async model on a file: MLOps Codex's ``MLOpsExecution``.
+
+    Attributes (refreshed by :meth:`refresh` and :meth:`wait_ready`): ``id``, ``model`` (the
+    :class:`ForjaModel`), ``deployment_id``, ``group``, ``status`` (``Requested``,
+    ``Running``, ``Succeeded``, ``Failed``), ``message`` (why it failed), ``input_name``,
+    ``input_size``, ``output_name``, ``output_size`` (once it succeeded), ``job_id`` (the
+    durable job that runs it; its log is what the scorer printed), ``created_by``,
+    ``created_at``, ``started_at``, ``finished_at`` (milliseconds since the epoch). ``data`` is
+    the server's JSON.
+
+    Example::
+
+        execution = model.predict("applicants.csv")
+        print(execution)          # ForjaExecution(id='01J…', model='batch', status='Requested', input='applicants.csv')
+        execution.wait_ready()
+        path = execution.download_result()       # ./scores.csv, the scorer's output
+    """
+
+    def __init__(self, model: ForjaModel, data: JSON) -> None:
+        self.model = model
+        self.data: JSON = data
+
+    # -- fields -----------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def deployment_id(self) -> str:
+        return self.data.get("deploymentId") or self.model.id
+
+    @property
+    def group(self) -> str:
+        return self.model.group
+
+    @property
+    def status(self) -> str:
+        return self.data["status"]
+
+    @property
+    def message(self) -> Optional[str]:
+        return self.data.get("message")
+
+    @property
+    def input_name(self) -> str:
+        return self.data["inputName"]
+
+    @property
+    def input_size(self) -> Optional[int]:
+        return self.data.get("inputSize")
+
+    @property
+    def output_name(self) -> Optional[str]:
+        return self.data.get("outputName")
+
+    @property
+    def output_size(self) -> Optional[int]:
+        return self.data.get("outputSize")
+
+    @property
+    def job_id(self) -> Optional[str]:
+        return self.data.get("jobId")
+
+    @property
+    def created_by(self) -> Optional[str]:
+        return self.data.get("createdBy")
+
+    @property
+    def created_at(self) -> Optional[int]:
+        return self.data.get("createdAt")
+
+    @property
+    def started_at(self) -> Optional[int]:
+        return self.data.get("startedAt")
+
+    @property
+    def finished_at(self) -> Optional[int]:
+        return self.data.get("finishedAt")
+
+    def __repr__(self) -> str:
+        output = f", output={self.output_name!r}" if self.output_name else ""
+        return f"ForjaExecution(id={self.id!r}, model={self.model.name!r}, status={self.status!r}, input={self.input_name!r}{output})"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def _client(self) -> Client:
+        return self.model._client
+
+    def _url(self, suffix: str = "") -> str:
+        return f"{_path(self.deployment_id)}/executions/{_segment(self.id, 'execution id')}{suffix}"
+
+    def _failed(self) -> ExecutionFailed:
+        return ExecutionFailed(self.message or "see its log (get_logs())", self.id, self.deployment_id, self.job_id, self)
+
+    # -- state ------------------------------------------------------------------------------
+
+    def refresh(self) -> "ForjaExecution":
+        """Reads the execution again and returns it.
+
+        Example::
+
+            print(execution.refresh().status)
+        """
+        self.data = self._client._call("GET", self._url(), group=self.group)
+        return self
+
+    def get_status(self) -> str:
+        """The status now (read again): ``Requested``, ``Running``, ``Succeeded`` or ``Failed``.
+
+        Example::
+
+            if execution.get_status() == "Failed":
+                print(execution.message)
+        """
+        return self.refresh().status
+
+    def wait_ready(self, timeout: float = EXECUTION_WAIT, verbose: Optional[bool] = None) -> "ForjaExecution":
+        """Waits for the execution to end and returns it, ``Succeeded``.
+
+        It long-polls the execution's job (the server answers the moment it ends), with short
+        polls first and longer ones after: no fixed sleeps, a quick run returns at once and a
+        long one costs a request every half minute. With ``verbose=True`` (default: the
+        ``ModelClient``'s ``verbose``) what the scorer prints is printed as it comes.
+
+        Raises :class:`~forja.ExecutionFailed` carrying the server's message (the end of the
+        scorer's traceback) if it failed, and :class:`~forja.ExecutionTimeout` after
+        ``timeout`` seconds (the execution goes on: call ``wait_ready()`` again).
+
+        Example::
+
+            execution = model.predict("applicants.csv")
+            execution.wait_ready(timeout=600, verbose=True)
+            print(execution.output_name, execution.output_size)
+        """
+        self._wait_on_job(timeout, self.model._models.verbose if verbose is None else verbose)
+        if self.status == "Failed":
+            raise self._failed()
+        return self
+
+    def _pending(self) -> bool:
+        return self.status in EXECUTION_PENDING
+
+    def _waited_job(self) -> Optional[str]:
+        return self.job_id
+
+    def _no_job(self) -> ForjaError:
+        return ForjaError(f"Execution {self.id} is {self.status} and has no job")
+
+    def _timed_out(self, job_id: str, timeout: float) -> ForjaError:
+        return ExecutionTimeout(
+            f"Execution {self.id} of {self.model.name!r} is still {self.status} after {timeout:g}s; "
+            f"it goes on: call wait_ready() again, or follow it with `forja jobs logs {job_id} --follow`",
+            self.id,
+            job_id,
+        )
+
+    def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
+        return ExecutionFailed(job.get("error") or f"its job {job_id} was {job['status']}", self.id, self.deployment_id, job_id, self)
+
+    # -- result and logs --------------------------------------------------------------------
+
+    def download_result(self, path: Optional[PathLike] = None) -> str:
+        """Streams the output file to disk and returns its path: to ``path``, into ``path`` when
+        it is a folder (or ends with a separator), or into the current folder under the output's
+        own name when ``path`` is ``None``. The file appears only once complete.
+
+        Raises :class:`~forja.ExecutionFailed` if the execution failed, and
+        :class:`~forja.Conflict` while it is still running (call :meth:`wait_ready` first).
+
+        Example::
+
+            execution.wait_ready()
+            scores = execution.download_result("out/")       # out/<output name>
+            frame = pd.read_csv(scores)
+        """
+        if self.status != "Succeeded":
+            self.refresh()
+        if self.status == "Failed":
+            raise self._failed()
+        name = Path(self.output_name or f"{self.id}.out").name
+        if path is None:
+            target = Path.cwd() / name
+        else:
+            target = Path(path)
+            if target.is_dir() or str(path).endswith(("/", os.sep)):
+                target = target / name
+        with self._client._download(self._url("/result"), {}, group=self.group) as download:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Written beside the target and renamed, so a cut-off download leaves no partial file.
+            partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
+            try:
+                with partial.open("xb") as out:
+                    for chunk in download.chunks(CHUNK_SIZE):
+                        out.write(chunk)
+                os.replace(partial, target)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+        return str(target)
+
+    def get_logs(self) -> List[str]:
+        """The lines of the execution's log: what the scorer printed (stdout and stderr),
+        tracebacks included, and the job's own notes.
+
+        Example::
+
+            print(*execution.get_logs(), sep="\\n")
+        """
+        if not self.job_id:
+            return []
+        lines: List[str] = []
+        _read_job_log(self._client, self.group, self.job_id, 0, lines.append)
+        return lines
+
+
 # -- helpers --------------------------------------------------------------------------------
 
 
@@ -745,14 +1117,25 @@ def _path(deployment_id: str) -> str:
 
 def _operation(operation: str) -> str:
     op = (operation or "").strip().lower()
-    if op == "async":
-        raise NotImplementedError(
-            "Async models (file in, file out) are not available in Forja yet, and the server refuses them: "
-            "deploy with operation='Sync' and send JSON rows"
-        )
-    if op != "sync":
-        raise ValueError(f"operation must be 'Sync' (got {operation!r})")
+    if op not in ("sync", "async"):
+        raise ValueError(f"operation must be 'Sync' or 'Async' (got {operation!r})")
     return op
+
+
+def _read_job_log(client: Client, group: str, job_id: str, after: int, sink: Callable[[str], None]) -> int:
+    """Hands each log line of the job after sequence number ``after`` to ``sink``; returns the
+    ``after`` to ask with next time."""
+    while True:
+        page = client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}/logs", group=group, params={"after": after, "limit": LOG_PAGE})
+        for line in page["lines"]:
+            sink(line["line"])
+        after = page["next"]
+        if len(page["lines"]) < LOG_PAGE:
+            return after
+
+
+def _print_line(line: str) -> None:
+    print(line, flush=True)
 
 
 def _python_version(version: Optional[str]) -> str:

@@ -35,6 +35,8 @@ __all__ = [
     "ForjaConnectionError",
     "DeploymentFailed",
     "DeploymentTimeout",
+    "ExecutionFailed",
+    "ExecutionTimeout",
     "error_for_status",
 ]
 
@@ -352,6 +354,69 @@ class DeploymentTimeout(ForjaError, TimeoutError):
 
     def __reduce__(self):  # type: ignore[override]
         return (type(self), (str(self), self.deployment_id, self.build_job_id))
+
+
+class ExecutionFailed(ForjaError):
+    """An async execution ended ``Failed``: the scorer raised, returned no file, or its job was
+    cancelled or lost.
+
+    Attributes:
+        message: the server's reason, e.g. ``"The process exited with code 1. Last lines:"``
+            followed by the end of the scorer's traceback (``ValueError: …``).
+        execution_id, deployment_id: the execution and its deployment.
+        job_id: the execution's job, whose whole log :meth:`ForjaExecution.get_logs` returns.
+        execution: the :class:`~forja.ForjaExecution` itself (``None`` after unpickling).
+
+    Example::
+
+        execution = model.predict("data.csv")
+        try:
+            execution.wait_ready()
+        except forja.ExecutionFailed as err:
+            print(err.message)
+            print(*execution.get_logs()[-20:], sep="\\n")
+    """
+
+    def __init__(
+        self,
+        message: str,
+        execution_id: Optional[str] = None,
+        deployment_id: Optional[str] = None,
+        job_id: Optional[str] = None,
+        execution: Any = None,
+    ) -> None:
+        self.message = message
+        self.execution_id = execution_id
+        self.deployment_id = deployment_id
+        self.job_id = job_id
+        self.execution = execution
+        what = f"Execution {execution_id}" if execution_id else "The execution"
+        super().__init__(f"{what} failed: {message}")
+
+    def __reduce__(self):  # type: ignore[override]
+        # The execution holds a live connection, which does not pickle.
+        return (type(self), (self.message, self.execution_id, self.deployment_id, self.job_id))
+
+
+class ExecutionTimeout(ForjaError, TimeoutError):
+    """:meth:`ForjaExecution.wait_ready` gave up before the execution ended. The execution goes
+    on on the server: wait again, or follow it with ``forja jobs logs <job_id> --follow``.
+
+    Example::
+
+        try:
+            execution.wait_ready(timeout=60)
+        except forja.ExecutionTimeout:
+            execution.wait_ready(timeout=3600, verbose=True)
+    """
+
+    def __init__(self, message: str, execution_id: Optional[str] = None, job_id: Optional[str] = None) -> None:
+        self.execution_id = execution_id
+        self.job_id = job_id
+        super().__init__(message)
+
+    def __reduce__(self):  # type: ignore[override]
+        return (type(self), (str(self), self.execution_id, self.job_id))
 
 
 _BY_STATUS: Dict[int, Type[ApiError]] = {

@@ -132,6 +132,16 @@ def test_predict_takes_a_dict_records_a_dataframe_and_json(credit, tmp_path):
         credit.predict(42)
 
 
+def test_a_sync_model_takes_no_files_to_execute(credit, tmp_path):
+    data = tmp_path / "rows.csv"
+    data.write_text("income,age\n1000,30\n")
+    with pytest.raises(forja.ForjaError, match="synchronous: call predict"):
+        credit.execute(data)
+    with pytest.raises(ValueError, match="JSON file's path"):
+        credit.predict(tmp_path / "missing.json")
+    assert credit.executions() == [], "the server lists none for a sync deployment"
+
+
 def test_a_raising_scorer_is_a_model_error_with_the_servers_message(credit):
     with pytest.raises(forja.ModelError) as raised:
         credit.predict({"income": -5, "age": 30})
@@ -264,12 +274,10 @@ def test_a_requirement_that_cannot_install_fails_the_build_with_the_installers_m
 
 def test_bad_calls_are_refused_before_or_by_the_server(models, tmp_path):
     bundle = write_bundle(tmp_path)
-    with pytest.raises(NotImplementedError, match="Async models .* not available"):
-        models.create_model(unique("async"), **{**bundle, "operation": "Async"})
-    with pytest.raises(ValueError, match="operation"):
-        models.create_model(unique("batch"), **{**bundle, "operation": "Batch"})
-    with pytest.raises(ValueError, match="input_type"):
-        models.create_model(unique("xlsx"), **{**bundle, "input_type": "xlsx"})
+    with pytest.raises(ValueError, match="operation must be 'Sync' or 'Async'"):
+        models.create_model(unique("refused"), **{**bundle, "operation": "Batch"})
+    with pytest.raises(ValueError, match="input_type .* deploy with operation='Async'"):
+        models.create_model(unique("refused"), **{**bundle, "input_type": "xlsx"})
     with pytest.raises(FileNotFoundError, match="model_file"):
         models.create_model(unique("missing"), **{**bundle, "model_file": tmp_path / "nope.pkl"})
     with pytest.raises(forja.InvalidArgument, match="name"):
@@ -280,7 +288,7 @@ def test_bad_calls_are_refused_before_or_by_the_server(models, tmp_path):
         models.get_model("no-such-deployment")
     with pytest.raises(forja.NotFound):
         models.deploy_registered("models:/no-such-model@champion", unique("nope"))
-    assert not models.search_models(name="async")
+    assert not models.search_models(name="refused")
 
 
 def test_a_model_lives_in_the_group_it_was_created_in(server, models, tmp_path, monkeypatch):

@@ -67,6 +67,8 @@ export const DeploymentFromModelSchema = z
   .object({
     name: DeploymentNameSchema,
     modelUri: z.string().regex(/^models:\//, 'must be a models:/ URI, e.g. models:/churn@champion'),
+    /** async: files in, files out (scored in chunks) instead of a REST endpoint. */
+    operation: OperationSchema.default('sync'),
     kind: z.enum(['pyfunc', 'pickle']).default('pyfunc'),
     predictMethod: z.enum(['predict', 'predict_proba']).default('predict'),
     pythonVersion: PythonVersionSchema,

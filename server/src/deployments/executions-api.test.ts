@@ -89,8 +89,15 @@ for (const dialect of DIALECTS) {
       const failed = await settle(started.body.id);
       assert.equal(failed.status, 'Failed');
       assert.match(failed.message, /RuntimeError: column x must be numeric/);
+      assert.ok(!failed.message.includes(s.dataDir), 'no server paths in the message');
+      assert.equal((await call('GET', `/api/v1/jobs/${failed.jobId}`)).body.attempt, 1, "the scorer's own error is not retried");
       const early = await call('GET', `/api/v1/deployments/${depId}/executions/${failed.id}/result`);
       assert.equal(early.status, 409);
+
+      const tok = await call('POST', '/api/v1/tokens', { name: `batch-client-${dialect}`, kind: 'group', group: 'default' });
+      const viaGroupToken = await fetch(`${s.url}/api/v1/deployments/${depId}/executions`, { method: 'POST', headers: { authorization: `Bearer ${tok.body.secret}` }, body: form([['input', 'x\n4\n', 'g.csv']]) });
+      assert.equal(viaGroupToken.status, 202, 'a group token runs executions as it calls predict');
+      assert.equal((await settle(((await viaGroupToken.json()) as { id: string }).id)).status, 'Succeeded');
 
       const none = await post(`/api/v1/deployments/${depId}/executions`, form([['note', 'no file']]));
       assert.equal(none.status, 400);

@@ -4,13 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Selectable } from 'kysely';
 import type { Execution } from '@forja/contracts';
-import { requireScopeRole } from '../auth/access.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import type { ExecutionsTable } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
-import { runProcess } from '../jobs/process.js';
+import { ProcessFailed, runProcess } from '../jobs/process.js';
 import type { DeploymentsService } from './service.js';
 import type { StagedUpload } from './uploads.js';
 
@@ -36,8 +35,8 @@ export class ExecutionsService {
     return path.join(this.deployments.folderOf(deploymentId), 'executions', id);
   }
 
+  /** Anyone who may predict may run executions: members and the group's tokens. */
   async create(ctx: RequestContext, scope: GroupScope, deploymentId: string, id: string, staged: StagedUpload, stagingDir: string): Promise<Execution> {
-    requireScopeRole(scope, 'editor');
     const dep = await this.deployments.require(scope, deploymentId);
     if (dep.operation !== 'async') throw conflict(`Deployment ${dep.name} is synchronous: call POST /api/v1/deployments/${deploymentId}/predict.`);
     if (dep.status !== 'Deployed') throw conflict(`Deployment ${dep.name} is ${dep.status}; executions need it Deployed.`);
@@ -121,8 +120,11 @@ export class ExecutionsService {
             env: { ...spec.secrets, BASE_PATH: base, inputFileName: row.input_name, EXECUTION_ID: id, ...(modelFile ? { modelFileName: modelFile } : {}), HOME: work },
           });
         } catch (err) {
-          if (!ctx.signal.aborted && ctx.job.attempt >= ctx.job.max_attempts) await finish('Failed', { message: (err as Error).message.slice(0, 4000) });
-          throw err;
+          if (ctx.signal.aborted) throw err;
+          // The scorer's own failure is final: only a lost worker earns the retry.
+          const message = (err as Error).message.split(spec.folder + path.sep).join('').slice(0, 4000);
+          await finish('Failed', { message });
+          throw err instanceof ProcessFailed ? new PermanentJobError(message) : err;
         }
       }
       const output = (JSON.parse(await readFile(done, 'utf8')) as { output: string }).output;

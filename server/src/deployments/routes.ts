@@ -24,6 +24,8 @@ import { ExecutionListSchema, ExecutionSchema } from '@forja/contracts';
 
 const Id = z.object({ id: z.string().min(1).max(40) }).strict();
 const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
+/** Predictions and executions: any member, and the group's tokens. */
+const predictAuth = { auth: { group: 'predict' } } as const;
 /** Sync predictions carry rows, not files: bigger bodies belong to async executions. */
 const PREDICT_BODY_LIMIT = 50 * 1024 * 1024;
 const UPLOAD_FILE_LIMIT = 2 * 1024 * 1024 * 1024;
@@ -105,7 +107,7 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
     );
     scope.post(
       '/api/v1/deployments/:id/executions',
-      { config: role('editor'), schema: { tags, summary: 'Start an async execution on a file (multipart field "input": .csv, .parquet, .json or what the scorer reads)', params: Id, response: { 202: ExecutionSchema } } },
+      { config: predictAuth, schema: { tags, summary: 'Start an async execution on a file (multipart field "input": .csv, .parquet, .json or what the scorer reads)', params: Id, response: { 202: ExecutionSchema } } },
       async (req, reply) => {
         const id = newId();
         const staging = path.join(d.root, '.staging', id);
@@ -117,14 +119,14 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
         }
       },
     );
-    scope.get('/api/v1/deployments/:id/executions', { config: role('viewer'), schema: { tags, summary: "A deployment's executions, newest first", params: Id, response: { 200: ExecutionListSchema } } }, async (req) => ({
+    scope.get('/api/v1/deployments/:id/executions', { config: predictAuth, schema: { tags, summary: "A deployment's executions, newest first", params: Id, response: { 200: ExecutionListSchema } } }, async (req) => ({
       items: await s.executions.list(groupOf(req), req.params.id),
     }));
     const ExecParams = Id.extend({ executionId: z.string().min(1).max(40) }).strict();
-    scope.get('/api/v1/deployments/:id/executions/:executionId', { config: role('viewer'), schema: { tags, summary: 'An execution: Requested → Running → Succeeded or Failed', params: ExecParams, response: { 200: ExecutionSchema } } }, async (req) =>
+    scope.get('/api/v1/deployments/:id/executions/:executionId', { config: predictAuth, schema: { tags, summary: 'An execution: Requested → Running → Succeeded or Failed', params: ExecParams, response: { 200: ExecutionSchema } } }, async (req) =>
       s.executions.get(groupOf(req), req.params.id, req.params.executionId),
     );
-    scope.get('/api/v1/deployments/:id/executions/:executionId/result', { config: role('viewer'), schema: { tags, summary: "The execution's output file", params: ExecParams } }, async (req, reply) => {
+    scope.get('/api/v1/deployments/:id/executions/:executionId/result', { config: predictAuth, schema: { tags, summary: "The execution's output file", params: ExecParams } }, async (req, reply) => {
       const r = await s.executions.result(groupOf(req), req.params.id, req.params.executionId);
       return reply
         .header('content-type', 'application/octet-stream')
@@ -143,12 +145,11 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(Object.keys(FORMATS), { parseAs: 'buffer', bodyLimit: PREDICT_BODY_LIMIT }, (_req, body, done) => done(null, body));
-    const predict = { auth: { group: 'predict' } } as const;
     for (const route of ['predict', 'invocations']) {
       scope.post(
         `/api/v1/deployments/:id/${route}`,
         {
-          config: predict,
+          config: predictAuth,
           bodyLimit: PREDICT_BODY_LIMIT,
           schema: {
             tags,

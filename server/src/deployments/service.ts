@@ -138,7 +138,7 @@ export class DeploymentsService {
       const modelRequirements = listing.includes('requirements.txt') ? await readFile(path.join(modelDir, 'requirements.txt'), 'utf8') : '';
       const row = this.newRow(ctx, scope, id, {
         name: body.name,
-        operation: 'sync',
+        operation: body.operation,
         kind: body.kind,
         source: body.modelUri,
         model_name: version.name,
