@@ -47,8 +47,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await app.listen({ host: config.host, port: config.port });
     const bound = app.server.address();
     listening = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;
-    if (config.workers > 0) await services.engine.start();
+    if (config.workers > 0) {
+      await services.engine.start();
+      services.schedules.start();
+    }
   } catch (err) {
+    services.schedules.stop();
     await app?.close();
     await services.engine.stop();
     await db.close();
@@ -66,6 +70,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bootstrap: boot,
     close: () =>
       (closing ??= (async () => {
+        services.schedules.stop();
         await running.close();
         await services.engine.stop();
         await services.runtime.stopAll();

@@ -28,6 +28,7 @@ import { BUILD_KIND, DeploymentsService } from './deployments/service.js';
 import { DeploymentRuntime } from './deployments/runtime.js';
 import { EXECUTE_KIND, ExecutionsService } from './deployments/executions.js';
 import { BATCH_BUILD_KIND, BATCH_RUN_KIND, BatchService } from './batch/service.js';
+import { SchedulesService } from './batch/schedules.js';
 import { Environments } from './runtime/environments.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
@@ -52,6 +53,7 @@ export interface Services {
   deployments: DeploymentsService;
   executions: ExecutionsService;
   batch: BatchService;
+  schedules: SchedulesService;
   /** This process's model worker pools; stopped with the server. */
   runtime: DeploymentRuntime;
 }
@@ -120,6 +122,7 @@ export function createServices(
     deployments,
     executions,
     batch,
+    schedules: new SchedulesService(db, batch, audit, options.log, clock),
     runtime,
   };
 }

@@ -29,12 +29,14 @@ export async function startWorker(config: Config, options: { log?: (level: 'warn
     await services.engine.init();
     await options.beforeStart?.(services);
     await services.engine.start();
+    services.schedules.start();
     let closing: Promise<void> | undefined;
     return {
       workerId: services.engine.workerId,
       services,
       close: () =>
         (closing ??= (async () => {
+          services.schedules.stop();
           await services.engine.stop();
           await services.runtime.stopAll();
           await db.close();

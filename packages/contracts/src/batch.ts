@@ -74,3 +74,33 @@ export const BatchRunCreateSchema = z
   })
   .strict();
 export type BatchRunCreate = z.input<typeof BatchRunCreateSchema>;
+
+export const MissedPolicySchema = z.enum(['skip', 'run_once']);
+export const ScheduleSchema = z.object({
+  id: z.string(),
+  project: z.string(),
+  /** Cron with 5 fields, or 6 with seconds first. */
+  cron: z.string(),
+  timezone: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  /** Ticks missed while no server ran: skip them, or run once for all of them. */
+  missedPolicy: MissedPolicySchema,
+  paused: z.boolean(),
+  nextFireTimes: z.array(TimestampSchema),
+  lastFireAt: TimestampSchema.nullable(),
+  createdBy: z.string().nullable(),
+  createdAt: TimestampSchema,
+});
+export type Schedule = z.infer<typeof ScheduleSchema>;
+export const ScheduleListSchema = z.object({ items: z.array(ScheduleSchema) });
+export const ScheduleCreateSchema = z
+  .object({
+    cron: z.string().min(1).max(200),
+    timezone: z.string().min(1).max(100).default('UTC'),
+    params: z.record(z.string(), z.unknown()).default({}),
+    missedPolicy: MissedPolicySchema.default('skip'),
+    timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  })
+  .strict();
+export type ScheduleCreate = z.input<typeof ScheduleCreateSchema>;
+export const ScheduleUpdateSchema = ScheduleCreateSchema.partial().extend({ paused: z.boolean().optional() }).strict();

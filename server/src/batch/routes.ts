@@ -17,6 +17,10 @@ import {
   ClusterProfileSchema,
   ClusterProfileUpdateSchema,
   OkSchema,
+  ScheduleCreateSchema,
+  ScheduleListSchema,
+  ScheduleSchema,
+  ScheduleUpdateSchema,
 } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
@@ -82,6 +86,25 @@ export function registerBatchRoutes(app: App, s: Services): void {
     scope.get('/api/v1/batch/projects/:name/runs/:runId', { config: role('viewer'), schema: { tags, summary: 'A run (its log is its job\'s log)', params: RunParams, response: { 200: BatchRunSchema } } }, async (req) =>
       b.getRun(groupOf(req), req.params.name, req.params.runId),
     );
+    scope.post(
+      '/api/v1/batch/projects/:name/schedules',
+      { config: role('editor'), schema: { tags, summary: 'Run on a cron (5 fields, or 6 with seconds) in a time zone (DHuolib schedule_batch_run)', params: Name, body: ScheduleCreateSchema, response: { 201: ScheduleSchema } } },
+      async (req, reply) => reply.code(201).send(await s.schedules.create(contextOf(req), groupOf(req), req.params.name, req.body)),
+    );
+    scope.get('/api/v1/batch/projects/:name/schedules', { config: role('viewer'), schema: { tags, summary: "A project's schedules with their next fire times", params: Name, response: { 200: ScheduleListSchema } } }, async (req) => ({
+      items: await s.schedules.list(groupOf(req), req.params.name),
+    }));
+    scope.get('/api/v1/schedules', { config: role('viewer'), schema: { tags, summary: "The group's schedules with their next fire times", response: { 200: ScheduleListSchema } } }, async (req) => ({
+      items: await s.schedules.list(groupOf(req)),
+    }));
+    const ScheduleId = z.object({ id: z.string().min(1).max(40) }).strict();
+    scope.patch('/api/v1/schedules/:id', { config: role('editor'), schema: { tags, summary: 'Change, pause or resume a schedule', params: ScheduleId, body: ScheduleUpdateSchema, response: { 200: ScheduleSchema } } }, async (req) =>
+      s.schedules.update(contextOf(req), groupOf(req), req.params.id, req.body),
+    );
+    scope.delete('/api/v1/schedules/:id', { config: role('editor'), schema: { tags, summary: 'Remove a schedule (DHuolib remove_schedule)', params: ScheduleId, response: { 200: OkSchema } } }, async (req) => {
+      await s.schedules.remove(contextOf(req), groupOf(req), req.params.id);
+      return { ok: true as const };
+    });
     scope.post('/api/v1/batch/projects/:name/runs/:runId/cancel', { config: role('editor'), schema: { tags, summary: 'Cancel a queued or running run', params: RunParams, response: { 200: BatchRunSchema } } }, async (req) =>
       b.cancelRun(contextOf(req), groupOf(req), req.params.name, req.params.runId),
     );

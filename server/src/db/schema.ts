@@ -362,6 +362,21 @@ export interface Database {
   cluster_profiles: { size: number; name: string; cpus: number; memory_mb: number; parallel_runs: number };
   batch_projects: { id: string; group_id: string; name: string; description: string; cluster_size: number; created_by: string | null; created_at: number; updated_at: number };
   batch_deploys: BatchDeploysTable;
+  schedules: {
+    id: string;
+    group_id: string;
+    project_id: string;
+    cron: string;
+    timezone: string;
+    params: string;
+    missed_policy: 'skip' | 'run_once';
+    timeout_seconds: number;
+    paused: number;
+    next_fire_at: number | null;
+    last_fire_at: number | null;
+    created_by: string | null;
+    created_at: number;
+  };
   batch_runs: { id: string; project_id: string; version: number; params: string; trigger: 'manual' | 'schedule' | 'pipeline'; job_id: string; created_by: string | null; created_at: number };
   webhook_deliveries: WebhookDeliveriesTable;
   approval_requests: ApprovalRequestsTable;

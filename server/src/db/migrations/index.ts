@@ -9,6 +9,7 @@ import * as m0007 from './0007_webhooks.js';
 import * as m0008 from './0008_deployments.js';
 import * as m0009 from './0009_executions.js';
 import * as m0010 from './0010_batch.js';
+import * as m0011 from './0011_schedules.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_deployments': m0008,
   '0009_executions': m0009,
   '0010_batch': m0010,
+  '0011_schedules': m0011,
 };
