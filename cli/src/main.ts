@@ -10,6 +10,7 @@ import { registerTrackingCommands } from './commands/tracking.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerDeploymentCommands } from './commands/deployments.js';
+import { registerProjectCommands } from './commands/projects.js';
 
 const program = new Command('forja')
   .description('Forja: experiments, models, deployments, lake and jobs in one MLOps platform')
@@ -29,6 +30,7 @@ registerTrackingCommands(program);
 registerModelCommands(program);
 registerJobCommands(program);
 registerDeploymentCommands(program);
+registerProjectCommands(program);
 
 try {
   await program.parseAsync(process.argv);

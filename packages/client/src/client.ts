@@ -36,6 +36,20 @@ import {
   type RegisteredModelCreate,
   type RegistrySettingsUpdate,
   JobLogsSchema,
+  BatchDeployListSchema,
+  BatchDeploySchema,
+  BatchProjectCreateSchema,
+  BatchProjectListSchema,
+  BatchProjectSchema,
+  BatchProjectUpdateSchema,
+  BatchRunListSchema,
+  BatchRunSchema,
+  ClusterProfileListSchema,
+  ScheduleListSchema,
+  ScheduleSchema,
+  ScheduleUpdateSchema,
+  type BatchRunCreate,
+  type ScheduleCreate,
   DeploymentCreatedSchema,
   DeploymentListSchema,
   DeploymentSchema,
@@ -333,6 +347,27 @@ export class ForjaClient {
       }
       return dep;
     },
+  };
+
+  /** Batch projects: versioned script deploys, runs with parameters, schedules; cluster profiles. */
+  readonly batch = {
+    projects: async () => (await this.request('GET', '/api/v1/batch/projects', BatchProjectListSchema)).items,
+    create: (body: z.input<typeof BatchProjectCreateSchema>) => this.request('POST', '/api/v1/batch/projects', BatchProjectSchema, { body }),
+    get: (name: string) => this.request('GET', `/api/v1/batch/projects/${enc(name)}`, BatchProjectSchema),
+    update: (name: string, patch: z.input<typeof BatchProjectUpdateSchema>) => this.request('PATCH', `/api/v1/batch/projects/${enc(name)}`, BatchProjectSchema, { body: patch }),
+    delete: (name: string) => this.request('DELETE', `/api/v1/batch/projects/${enc(name)}`, OkSchema),
+    /** Multipart: "source" (.py), optional "requirements", field pythonVersion. */
+    deploy: (name: string, form: FormData) => this.request('POST', `/api/v1/batch/projects/${enc(name)}/deploys`, z.object({ deploy: BatchDeploySchema, buildJobId: z.string() }), { form }),
+    deploys: async (name: string) => (await this.request('GET', `/api/v1/batch/projects/${enc(name)}/deploys`, BatchDeployListSchema)).items,
+    run: (name: string, body: BatchRunCreate = {}) => this.request('POST', `/api/v1/batch/projects/${enc(name)}/runs`, BatchRunSchema, { body }),
+    runs: async (name: string) => (await this.request('GET', `/api/v1/batch/projects/${enc(name)}/runs`, BatchRunListSchema)).items,
+    getRun: (name: string, runId: string) => this.request('GET', `/api/v1/batch/projects/${enc(name)}/runs/${enc(runId)}`, BatchRunSchema),
+    cancelRun: (name: string, runId: string) => this.request('POST', `/api/v1/batch/projects/${enc(name)}/runs/${enc(runId)}/cancel`, BatchRunSchema),
+    schedule: (name: string, body: ScheduleCreate) => this.request('POST', `/api/v1/batch/projects/${enc(name)}/schedules`, ScheduleSchema, { body }),
+    schedules: async (name?: string) => (await this.request('GET', name ? `/api/v1/batch/projects/${enc(name)}/schedules` : '/api/v1/schedules', ScheduleListSchema)).items,
+    updateSchedule: (id: string, patch: z.input<typeof ScheduleUpdateSchema>) => this.request('PATCH', `/api/v1/schedules/${enc(id)}`, ScheduleSchema, { body: patch }),
+    deleteSchedule: (id: string) => this.request('DELETE', `/api/v1/schedules/${enc(id)}`, OkSchema),
+    clusters: async () => (await this.request('GET', '/api/v1/clusters', ClusterProfileListSchema)).items,
   };
 
   /** The group's registry webhooks (group admins). */
