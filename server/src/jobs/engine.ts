@@ -183,9 +183,16 @@ export class JobEngine {
 
   /** Cancels a queued job at once, or asks a running one to stop (its worker kills it within a heartbeat). */
   async cancel(id: string): Promise<JobRow | undefined> {
-    const now = this.clock();
-    if (!(await this.store.cancelQueued(id, now))) {
-      if (await this.store.requestCancel(id)) this.running.get(id)?.controller.abort(new JobAbort('cancelled', 'Cancelled while running.'));
+    // A job can move between queued and running while we look (a deferred or retried attempt):
+    // try both until one takes or the job has ended.
+    for (let i = 0; i < 10; i++) {
+      if (await this.store.cancelQueued(id, this.clock())) break;
+      if (await this.store.requestCancel(id)) {
+        this.running.get(id)?.controller.abort(new JobAbort('cancelled', 'Cancelled while running.'));
+        break;
+      }
+      const row = await this.store.get(id);
+      if (!row || row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled') break;
     }
     return this.store.get(id);
   }

@@ -127,7 +127,8 @@ for (const dialect of DIALECTS) {
       assert.equal(failed.responseStatus, 500);
       assert.equal(failed.error, 'The receiver answered HTTP 500.');
       assert.equal(rx.received.length, 6);
-      const job = (await call('GET', `/api/v1/jobs/${failed.jobId}`)).body;
+      // The delivery row is written just before its job settles.
+      const job = (await call('GET', `/api/v1/jobs/${failed.jobId}?waitSeconds=10`)).body;
       assert.equal(job.status, 'failed');
 
       const again = await call('POST', `/api/v1/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`);
