@@ -16,6 +16,11 @@ Example::
     model = models.create_model("credit", "score", "app.py", "model.pkl", "requirements.txt",
                                 schema={"income": 5000, "age": 40})
     print(model.predict({"income": 1200, "age": 31}))
+
+    platform = forja.PlatformClient(project_name="churn")
+    platform.create_batch_project("churn")
+    platform.deploy_batch_project("score.py", "requirements.txt")
+    print(platform.batch_run({"date": "2026-11-23"}, wait=True)["status"])
 """
 
 from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
@@ -38,6 +43,7 @@ from .exceptions import (
     Unauthenticated,
 )
 from .pagination import Pager
+from .batch import PlatformClient
 from .tracking import ActiveRun, ExperimentClient
 from .version import __version__
 
@@ -52,6 +58,7 @@ __all__ = [
     "ModelClient",
     "ForjaModel",
     "ForjaExecution",
+    "PlatformClient",
     "Pager",
     "ForjaError",
     "ApiError",
