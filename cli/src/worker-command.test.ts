@@ -2,18 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { http, startTestServer } from '@forja/server/testing';
+import { http, startTestServer, until } from '@forja/server/testing';
 import { spawnCli } from './testing.js';
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('PostgreSQL mode: two `forja worker`s; kill -9 the one mid-job and the other finishes it', { timeout: 120_000 }, async () => {
   const lease = { FORJA_JOB_LEASE_SECONDS: '2', FORJA_WEBHOOK_RETRY_SECONDS: '0.05' };

@@ -15,6 +15,25 @@ const int = (v: string) => {
   return n;
 };
 
+/** Ctrl-C or SIGTERM: say what happens (%s is the signal), close once, exit 0 — or 1 if closing failed. */
+function stopOnSignals(close: () => Promise<void>, message: string): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(message.replace('%s', signal) + '\n');
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
 export function registerServerCommands(program: Command): void {
   program
     .command('server')
@@ -51,21 +70,7 @@ export function registerServerCommands(program: Command): void {
       }
       if (!config.webDir) lines.push('  (web UI not built: run `npm run build` to serve it here)');
       process.stdout.write(lines.join('\n') + '\n\n');
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stdout.write(`\n${signal}: finishing requests in flight and stopping…\n`);
-        server.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+      stopOnSignals(() => server.close(), '\n%s: finishing requests in flight and stopping…');
     });
 
   program
@@ -102,20 +107,6 @@ export function registerServerCommands(program: Command): void {
       }
       const where = new URL(config.databaseUrl);
       process.stdout.write(`forja worker ${worker.workerId} taking jobs from ${where.host}${where.pathname} (${config.workers} at a time)\n`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stdout.write(`${signal}: handing running jobs back to the queue and stopping…\n`);
-        worker.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`error while stopping: ${(err as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+      stopOnSignals(() => worker.close(), '%s: handing running jobs back to the queue and stopping…');
     });
 }

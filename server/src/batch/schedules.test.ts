@@ -3,19 +3,10 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../testing/databases.js';
-import { http } from '../testing/server.js';
+import { http, until } from '../testing/server.js';
 
 const TOKEN = 'schedules-admin-token-0123456789';
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** `count` servers on one database, as a team outgrowing one machine would run them. */
 async function startServers(db: TestDatabase, count: number): Promise<RunningServer[]> {

@@ -78,3 +78,14 @@ export async function http<T = any>(
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
+
+/** Polls `check` until it returns something other than undefined; fails naming `what` after the timeout. */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

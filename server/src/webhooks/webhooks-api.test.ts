@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DIALECTS } from '../testing/databases.js';
-import { http, startTestServer, type TestServer } from '../testing/server.js';
+import { http, startTestServer, until, type TestServer } from '../testing/server.js';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -31,15 +31,6 @@ async function startReceiver() {
 const verify = (secret: string, r: Received) =>
   r.headers['x-forja-signature'] === 'sha256=' + createHmac('sha256', secret).update(`${String(r.headers['x-forja-timestamp'])}.${r.body}`).digest('hex');
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 for (const dialect of DIALECTS) {
   describe(`registry webhooks on ${dialect}`, () => {
