@@ -162,14 +162,18 @@ export class SchedulesService {
       }
       next = cron.nextRun(new Date(now))?.getTime() ?? null;
     }
+    // The run first, then the advance: a crash in between re-fires the same tick, which its dedupe
+    // key turns into nothing, where the other order could lose the tick.
+    if (fireAt !== undefined) await this.startTick(s, fireAt);
     await this.k
       .updateTable('schedules')
       .set({ next_fire_at: next, ...(fireAt !== undefined ? { last_fire_at: fireAt } : {}) })
       .where('id', '=', s.id)
       .where('next_fire_at', '=', tick)
       .executeTakeFirst();
-    // Whether or not this process won that guarded advance, the run's dedupe key makes the tick fire once.
-    if (fireAt === undefined) return;
+  }
+
+  private async startTick(s: ScheduleRow, fireAt: number): Promise<void> {
     const project = await this.k.selectFrom('batch_projects').innerJoin('groups', 'groups.id', 'batch_projects.group_id').select(['batch_projects.name', 'groups.name as group']).where('batch_projects.id', '=', s.project_id).executeTakeFirst();
     if (!project) return;
     const ctx: RequestContext = { ...systemContext, principal: { ...systemContext.principal, name: `schedule ${s.id}` } };
