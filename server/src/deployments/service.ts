@@ -40,7 +40,7 @@ type FileEntry = Deployment['files'][number];
  */
 export class DeploymentsService {
   /** Deployment rows by id, briefly: the predict path reads no database row per request. */
-  private readonly cache = new Map<string, { row: DeploymentRow; at: number; schema: InputSchema | undefined }>();
+  private readonly cache = new Map<string, { row: DeploymentRow; at: number; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }>();
 
   constructor(
     private readonly store: DeploymentsStore,
@@ -222,7 +222,7 @@ export class DeploymentsService {
 
   /** The hot path: cached row, one pool call, errors mapped to what the caller can act on. */
   async predict(scope: GroupScope, id: string, body: Buffer, format: InputFormat): Promise<Buffer> {
-    const { row, schema } = await this.cached(id);
+    const { row, schema, spec } = await this.cached(id);
     if (row.group_id !== scope.id) throw notFound('Deployment', id);
     if (row.operation === 'async') throw conflict(`Deployment ${row.name} is asynchronous: send a file to POST /api/v1/deployments/${id}/executions.`);
     if (row.status !== 'Deployed') {
@@ -242,7 +242,7 @@ export class DeploymentsService {
       if (row.kind === 'script' && isInputEnvelope(payload)) body = Buffer.from(JSON.stringify(payload.Input));
     }
     try {
-      return await this.runtime.predict(this.runtimeSpec(row), body, format);
+      return await this.runtime.predict(spec ?? this.runtimeSpec(row), body, format);
     } catch (err) {
       throw mapRuntimeError(err, row.name);
     }
@@ -349,14 +349,15 @@ export class DeploymentsService {
     };
   }
 
-  private async cached(id: string): Promise<{ row: DeploymentRow; schema: InputSchema | undefined }> {
+  private async cached(id: string): Promise<{ row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }> {
     const hit = this.cache.get(id);
     const now = this.clock();
     // Changes made through this server clear the entry at once; other servers' within 2 s.
     if (hit && now - hit.at < 2000) return hit;
     const row = await this.store.get(id);
     if (!row) throw notFound('Deployment', id);
-    const entry = { row, at: now, schema: row.schema_sample ? schemaFromSample(JSON.parse(row.schema_sample)) : undefined };
+    // Parsed and unsealed once per cache entry, not per request.
+    const entry = { row, at: now, schema: row.schema_sample ? schemaFromSample(JSON.parse(row.schema_sample)) : undefined, spec: row.env_key ? this.runtimeSpec(row) : undefined };
     this.cache.set(id, entry);
     return entry;
   }
