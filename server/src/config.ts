@@ -29,6 +29,10 @@ export interface Config {
   /** The URL scripts run by jobs use to reach Forja (FORJA_PUBLIC_URL); the listening address when unset. */
   publicUrl: string | undefined;
   lakeFile: string;
+  /** PostgreSQL for the lake's tables (FORJA_LAKE_URL); the DuckDB file lakeFile when unset. */
+  lakeUrl: string | undefined;
+  /** The biggest upload a lake write takes (FORJA_LAKE_MAX_UPLOAD_MB); bodies stream to disk, never to memory. */
+  lakeMaxUploadBytes: number;
   /** 32 bytes used to encrypt stored secrets; from FORJA_SECRET_KEY or a key file in the data directory. */
   secretKey: Buffer;
   adminPassword: string | undefined;
@@ -124,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     batchDir: path.join(dataDir, 'batch'),
     publicUrl: env.FORJA_PUBLIC_URL ? env.FORJA_PUBLIC_URL.replace(/\/+$/, '') : undefined,
     lakeFile: path.join(dataDir, 'lake', 'lake.duckdb'),
+    lakeUrl: env.FORJA_LAKE_URL ? parseOr('FORJA_LAKE_URL', env.FORJA_LAKE_URL, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'), '') : undefined,
+    lakeMaxUploadBytes: parseOr('FORJA_LAKE_MAX_UPLOAD_MB', env.FORJA_LAKE_MAX_UPLOAD_MB, z.coerce.number().min(1).max(1_048_576), 10_240) * 1024 * 1024,
     secretKey: loadSecretKey(env.FORJA_SECRET_KEY, dataDir),
     adminPassword,
     adminToken,

@@ -39,6 +39,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let boot: BootstrapResult;
   try {
     await services.engine.init();
+    await services.lake.engine.init();
     boot = await bootstrap(services.authStore, services.tokens, { adminPassword: config.adminPassword, adminToken: config.adminToken });
     await services.tracking.ensureDefaultExperiment();
     await options.beforeStart?.(services);
@@ -55,6 +56,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     services.schedules.stop();
     await app?.close();
     await services.engine.stop();
+    await services.lake.engine.close();
     await db.close();
     throw err;
   }
@@ -74,6 +76,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await running.close();
         await services.engine.stop();
         await services.runtime.stopAll();
+        await services.lake.engine.close();
         await db.close();
       })()),
   };

@@ -30,6 +30,12 @@ import { EXECUTE_KIND, ExecutionsService } from './deployments/executions.js';
 import { BATCH_BUILD_KIND, BATCH_RUN_KIND, BatchService } from './batch/service.js';
 import { SchedulesService } from './batch/schedules.js';
 import { Environments } from './runtime/environments.js';
+import path from 'node:path';
+import type { LakeEngine } from './lake/engine.js';
+import { DuckDBLakeEngine } from './lake/duckdb-engine.js';
+import { PostgresLakeEngine } from './lake/postgres-engine.js';
+import { LakeService } from './lake/service.js';
+import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -56,6 +62,8 @@ export interface Services {
   schedules: SchedulesService;
   /** This process's model worker pools; stopped with the server. */
   runtime: DeploymentRuntime;
+  lake: LakeService;
+  lakeScoring: LakeScoringService;
 }
 
 export interface ServiceOptions {
@@ -70,7 +78,7 @@ export interface ServiceOptions {
 
 export function createServices(
   db: Db,
-  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir' | 'batchDir'>,
+  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir' | 'batchDir' | 'lakeFile' | 'lakeUrl' | 'lakeMaxUploadBytes'>,
   options: ServiceOptions,
 ): Services {
   const clock = options.clock ?? Date.now;
@@ -101,6 +109,11 @@ export function createServices(
   const batch = new BatchService(db, engine, environments, tokens, audit, config.batchDir, options.publicUrl ?? (() => 'http://127.0.0.1:5050'), clock);
   engine.register(BATCH_BUILD_KIND, batch.buildHandler());
   engine.register(BATCH_RUN_KIND, batch.runHandler());
+  const jobs = new JobsService(engine, authStore, access, audit, clock);
+  const lakeDir = path.dirname(config.lakeFile);
+  const lake = new LakeService(createLakeEngine(config, options.mode ?? 'embedded'), audit, path.join(lakeDir, 'tmp'), config.lakeMaxUploadBytes, clock);
+  const lakeScoring = new LakeScoringService(lake, registry, artifacts, environments, engine, jobs, audit, path.join(lakeDir, 'models'), config.lakeUrl !== undefined || options.mode !== 'standalone');
+  engine.register(LAKE_PREDICT_KIND, lakeScoring.handler());
   return {
     db,
     authStore,
@@ -116,7 +129,7 @@ export function createServices(
     uploads: new ChunkedUploads(artifacts, clock),
     registry,
     engine,
-    jobs: new JobsService(engine, authStore, access, audit, clock),
+    jobs,
     events,
     webhooks,
     deployments,
@@ -124,5 +137,15 @@ export function createServices(
     batch,
     schedules: new SchedulesService(db, batch, audit, options.log, clock),
     runtime,
+    lake,
+    lakeScoring,
   };
+}
+
+/** PostgreSQL when FORJA_LAKE_URL says so, else the DuckDB file, which only the server may open. */
+function createLakeEngine(config: Pick<Config, 'lakeFile' | 'lakeUrl'>, mode: 'embedded' | 'standalone'): LakeEngine {
+  const tmp = path.join(path.dirname(config.lakeFile), 'tmp');
+  if (config.lakeUrl) return new PostgresLakeEngine(config.lakeUrl, tmp);
+  // A standalone worker never opens the server's file (LakeScoringService defers lake jobs there).
+  return new DuckDBLakeEngine(config.lakeFile, tmp, mode === 'embedded');
 }

@@ -27,6 +27,7 @@ export async function startWorker(config: Config, options: { log?: (level: 'warn
       publicUrl: () => config.publicUrl ?? `http://127.0.0.1:${config.port}`,
     });
     await services.engine.init();
+    await services.lake.engine.init();
     await options.beforeStart?.(services);
     await services.engine.start();
     services.schedules.start();
@@ -39,6 +40,7 @@ export async function startWorker(config: Config, options: { log?: (level: 'warn
           services.schedules.stop();
           await services.engine.stop();
           await services.runtime.stopAll();
+          await services.lake.engine.close();
           await db.close();
         })()),
     };

@@ -8,3 +8,4 @@ export * from './jobs.js';
 export * from './webhooks.js';
 export * from './deployments.js';
 export * from './batch.js';
+export * from './lake.js';

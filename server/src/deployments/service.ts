@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { readFile, rename, rm, mkdir, writeFile, stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   DeploymentFromModelSchema,
   DeploymentSettingsSchema,
@@ -21,6 +19,7 @@ import { AppError, alreadyExists, conflict, invalid, notFound } from '../errors.
 import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
 import type { RegistryService } from '../registry/service.js';
 import { Environments } from '../runtime/environments.js';
+import { PICKLE_FILE, modelRequirements, safetyScan, type Finding } from '../runtime/models.js';
 import { ModelError, WorkerError, type InputFormat } from '../runtime/worker-process.js';
 import { OverloadedError } from '../runtime/worker-pool.js';
 import { readRuntimeLog, type DeploymentRuntime, type RuntimeSpec } from './runtime.js';
@@ -29,8 +28,6 @@ import type { DeploymentRow, DeploymentsStore } from './store.js';
 import type { StagedUpload } from './uploads.js';
 
 export const BUILD_KIND = 'deployment.build';
-const SCANNER = fileURLToPath(new URL('../../runtime/forja_scan.py', import.meta.url));
-const PICKLE_FILE = /\.(pkl|pickle|joblib)$/i;
 
 type FileEntry = Deployment['files'][number];
 
@@ -135,7 +132,7 @@ export class DeploymentsService {
       if (body.kind === 'pyfunc' && !listing.includes('MLmodel')) throw invalid(`${body.modelUri} (version ${version.version}) has no MLmodel file: deploy it with kind "pickle", or log it with mlflow.<flavor>.log_model.`);
       const pickle = listing.find((n) => PICKLE_FILE.test(n));
       if (body.kind === 'pickle' && !pickle) throw invalid(`${body.modelUri} (version ${version.version}) has no .pkl, .pickle or .joblib file (it has ${listing.join(', ') || 'no files'}); deploy an MLflow model with kind "pyfunc".`);
-      const modelRequirements = listing.includes('requirements.txt') ? await readFile(path.join(modelDir, 'requirements.txt'), 'utf8') : '';
+      const modelRequirementsText = listing.includes('requirements.txt') ? await readFile(path.join(modelDir, 'requirements.txt'), 'utf8') : '';
       const row = this.newRow(ctx, scope, id, {
         name: body.name,
         operation: body.operation,
@@ -148,8 +145,7 @@ export class DeploymentsService {
         python_version: body.pythonVersion,
         model_path: body.kind === 'pyfunc' ? 'files/model' : `files/model/${pickle}`,
         files: JSON.stringify(await listFiles(modelDir, 'model')),
-        // pyfunc needs mlflow itself in the environment; the model's own file pins the rest.
-        requirements: [body.kind === 'pyfunc' && !/^mlflow\b/m.test(modelRequirements) ? 'mlflow' : '', modelRequirements, body.requirements ?? ''].filter(Boolean).join('\n'),
+        requirements: modelRequirements(body.kind, modelRequirementsText, body.requirements ?? ''),
         secrets_sealed: null,
         schema_sample: body.schemaSample === undefined ? null : JSON.stringify(body.schemaSample),
         settings: JSON.stringify(DeploymentSettingsSchema.parse(body.settings)),
@@ -462,14 +458,7 @@ async function listFiles(dir: string, prefix: string): Promise<FileEntry[]> {
   return out;
 }
 
-interface Finding {
-  level: 'warning' | 'error';
-  file: string;
-  line: number | null;
-  message: string;
-}
-
-/** Runs the static scan with the server's python3 (stdlib only, nothing from the upload is imported). */
+/** The static scan of a deployment's sources and pickles. */
 function scan(row: DeploymentRow, folder: string): Promise<Finding[]> {
   const files = JSON.parse(row.files) as FileEntry[];
   const args: string[] = [];
@@ -479,18 +468,5 @@ function scan(row: DeploymentRow, folder: string): Promise<Finding[]> {
     if (row.kind === 'script' && f.role === 'source' && /\.ipynb$/i.test(f.name)) args.push(`source:${path.join(folder, row.model_path)}`);
     if (PICKLE_FILE.test(f.name)) args.push(`pickle:${full}`);
   }
-  if (args.length === 0) return Promise.resolve([]);
-  return new Promise((resolve) => {
-    const child = spawn('python3', [SCANNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', () => resolve([]));
-    child.on('close', () => {
-      try {
-        resolve((JSON.parse(out) as { findings: Finding[] }).findings);
-      } catch {
-        resolve([]);
-      }
-    });
-  });
+  return safetyScan(args);
 }

@@ -18,6 +18,7 @@ import { registerJobRoutes } from '../jobs/routes.js';
 import { registerWebhookRoutes } from '../webhooks/routes.js';
 import { registerDeploymentRoutes } from '../deployments/routes.js';
 import { registerBatchRoutes } from '../batch/routes.js';
+import { registerLakeRoutes } from '../lake/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import type { App } from './types.js';
@@ -82,6 +83,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerWebhookRoutes(app, services);
   registerDeploymentRoutes(app, services);
   registerBatchRoutes(app, services);
+  registerLakeRoutes(app, services);
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

@@ -44,7 +44,7 @@ export class ProcessFailed extends Error {
 }
 
 /** Streams the process's output into the job log; rejects with ProcessFailed on a non-zero exit. */
-export function runProcess(ctx: JobContext, spec: ProcessSpec): Promise<void> {
+export function runProcess(ctx: Pick<JobContext, 'signal' | 'log'>, spec: ProcessSpec): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', WATCHDOG, 'forja-job', String(process.pid), spec.command, ...spec.args], {
       cwd: spec.cwd,

@@ -28,7 +28,8 @@ export async function startTestServer(
   const db: TestDatabase = await createTestDatabase(dialect);
   const adminToken = `test-admin-token-${Math.random().toString(36).slice(2)}`;
   const config = loadConfig(
-    { FORJA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, FORJA_ADMIN_TOKEN: adminToken, ...options.env },
+    // On PostgreSQL the lake lives there too, so every lake test runs on both engines.
+    { FORJA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, FORJA_ADMIN_TOKEN: adminToken, ...(dialect === 'postgres' ? { FORJA_LAKE_URL: db.url } : {}), ...options.env },
     { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url, webDir: options.webDir },
   );
   const server = await startServer(config, { logger: process.env.FORJA_TEST_LOGS === '1' ? { level: 'info' } : false, beforeStart: options.beforeStart });

@@ -1,0 +1,162 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { LakeColumn } from '@forja/contracts';
+import { invalid } from '../errors.js';
+import { csvReader, fileLiteral, quoteIdent, ROW_ID, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine, LAKE_SCHEMA } from './engine.js';
+
+/** Calls for one key run one after another; calls for other keys do not wait. */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(key) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(fn);
+    this.tails.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.tails.get(key) === mine) this.tails.delete(key);
+    }
+  }
+}
+
+function connOf(c: DuckDBConnection): LakeConn {
+  return {
+    async all(sql, params = []) {
+      const reader = await c.runAndReadAll(sql, params as DuckDBValue[]);
+      return reader.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toJsonValue(v)])));
+    },
+    async run(sql, params = []) {
+      await c.run(sql, params as DuckDBValue[]);
+    },
+  };
+}
+
+/** Reads a file DuckDB is asked to parse; its complaint becomes a 400 the user can act on. */
+export async function describeWithDuckDB(c: DuckDBConnection, file: string, format: FileFormat, delimiter?: string): Promise<LakeColumn[]> {
+  const source = format === 'parquet' ? `read_parquet(${fileLiteral(file)})` : csvReader(file, delimiter);
+  try {
+    const reader = await c.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
+    return reader.getRowObjects().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0]!.replace(/'\/[^']*'/g, 'the upload');
+    throw invalid(format === 'parquet' ? `The upload is not a readable Parquet file: ${first}` : `The upload is not a readable CSV file: ${first}`);
+  }
+}
+
+export function readerOf(spec: Pick<InsertSpec, 'file' | 'format' | 'delimiter'>): string {
+  return spec.format === 'parquet' ? `read_parquet(${fileLiteral(spec.file)})` : csvReader(spec.file, spec.delimiter);
+}
+
+/** The SELECT that turns an upload into a table's rows: its columns, the constants and the row ids. */
+export function insertSelect(spec: InsertSpec): { sql: string; params: DuckDBValue[]; names: string[] } {
+  const params: DuckDBValue[] = [];
+  const bind = (v: DuckDBValue) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const items = [
+    ...spec.columns.map((c) => `CAST(${quoteIdent(c.source)} AS ${c.type})`),
+    ...spec.constants.map((k) => `CAST(${bind(k.value)} AS ${k.type})`),
+    `CAST(${bind(spec.ridBase)} AS BIGINT) + row_number() OVER ()`,
+  ];
+  const names = [...spec.columns.map((c) => c.target), ...spec.constants.map((k) => k.name), ROW_ID];
+  return { sql: `SELECT ${items.join(', ')} FROM ${readerOf(spec)}`, params, names };
+}
+
+export class DuckDBLakeEngine implements LakeEngine {
+  readonly kind = 'duckdb' as const;
+  private instance: DuckDBInstance | undefined;
+  private readonly locks = new KeyedMutex();
+
+  constructor(
+    private readonly file: string,
+    private readonly tempDir: string,
+    /** False in a standalone worker: the file has one writing process, the server. */
+    private readonly opens = true,
+  ) {}
+
+  async init(): Promise<void> {
+    if (!this.opens) return;
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    mkdirSync(this.tempDir, { recursive: true });
+    this.instance = await DuckDBInstance.create(this.file, { temp_directory: this.tempDir, autoinstall_known_extensions: 'false' });
+    await this.read(async (c) => {
+      await c.run(`CREATE SCHEMA IF NOT EXISTS ${LAKE_SCHEMA}`);
+      await c.run(
+        `CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.tables (id VARCHAR PRIMARY KEY, group_id VARCHAR NOT NULL, name VARCHAR NOT NULL, name_key VARCHAR NOT NULL, created_by VARCHAR, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (group_id, name_key))`,
+      );
+      await c.run(`CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.writes (key VARCHAR PRIMARY KEY, table_id VARCHAR NOT NULL, version BIGINT, rows_written BIGINT NOT NULL)`);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.instance?.closeSync();
+    this.instance = undefined;
+  }
+
+  private async withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (!this.instance) throw new Error('the lake is not open');
+    const c = await this.instance.connect();
+    try {
+      return await fn(c);
+    } finally {
+      c.closeSync();
+    }
+  }
+
+  read<T>(fn: (c: LakeConn) => Promise<T>): Promise<T> {
+    return this.withConnection((c) => fn(connOf(c)));
+  }
+
+  write<T>(lockKey: string, fn: (c: LakeConn) => Promise<T>): Promise<T> {
+    // One process owns the file, so an in-process lock is the whole story.
+    return this.locks.run(lockKey, () =>
+      this.withConnection(async (raw) => {
+        const c = connOf(raw);
+        await c.run('BEGIN TRANSACTION');
+        try {
+          const out = await fn(c);
+          await c.run('COMMIT');
+          return out;
+        } catch (err) {
+          await c.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      }),
+    );
+  }
+
+  ddlType(type: string): string {
+    return type;
+  }
+
+  async columnsOf(c: LakeConn, physical: string): Promise<LakeColumn[]> {
+    const rows = await c.all(`DESCRIBE ${physical}`);
+    return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  }
+
+  async sizeBytes(c: LakeConn, physical: string): Promise<number> {
+    const [schema, table] = physical.split('.') as [string, string];
+    const rows = await c.all(`SELECT count(DISTINCT block_id) AS blocks FROM pragma_storage_info($1) WHERE persistent`, [`${schema}.${table}`]).catch(() => [{ blocks: 0 }]);
+    return Number(rows[0]?.blocks ?? 0) * 262_144;
+  }
+
+  describeFile(file: string, format: FileFormat, delimiter?: string): Promise<LakeColumn[]> {
+    return this.withConnection((c) => describeWithDuckDB(c, file, format, delimiter));
+  }
+
+  async insertFile(c: LakeConn, physical: string, spec: InsertSpec): Promise<number> {
+    const select = insertSelect(spec);
+    const rows = await c.all(`INSERT INTO ${physical} (${select.names.map(quoteIdent).join(', ')}) ${select.sql}`, select.params);
+    return Number(rows[0]?.Count ?? rows[0]?.count ?? 0);
+  }
+
+  async exportQuery(sql: string, params: unknown[], _columns: LakeColumn[], format: FileFormat, file: string): Promise<number> {
+    return this.withConnection(async (c) => {
+      const options = format === 'parquet' ? '(FORMAT parquet, COMPRESSION zstd)' : '(FORMAT csv, HEADER true)';
+      const rows = await connOf(c).all(`COPY (${sql}) TO ${fileLiteral(file)} ${options}`, params);
+      return Number(rows[0]?.Count ?? rows[0]?.count ?? 0);
+    });
+  }
+}

@@ -1,0 +1,236 @@
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { LakeColumn } from '@forja/contracts';
+import { newId } from '../db/ids.js';
+import { describeWithDuckDB, insertSelect } from './duckdb-engine.js';
+import { fileLiteral, quoteIdent, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine, LAKE_SCHEMA } from './engine.js';
+
+/** Values as JSON wants them: exact integers, dates and timestamps as the database prints them. */
+const types = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === 20 || oid === 1700) return (v: string) => toJsonValue(oid === 20 ? BigInt(v) : v);
+    if (oid === 1082 || oid === 1114 || oid === 1184 || oid === 1083) return (v: string) => v;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+const TO_PG: Record<string, string> = {
+  BOOLEAN: 'boolean',
+  TINYINT: 'smallint',
+  SMALLINT: 'smallint',
+  INTEGER: 'integer',
+  BIGINT: 'bigint',
+  FLOAT: 'real',
+  DOUBLE: 'double precision',
+  VARCHAR: 'text',
+  DATE: 'date',
+  TIME: 'time',
+  UUID: 'uuid',
+  TIMESTAMP: 'timestamp',
+  'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+};
+const FROM_PG: Record<string, string> = {
+  boolean: 'BOOLEAN',
+  smallint: 'SMALLINT',
+  integer: 'INTEGER',
+  bigint: 'BIGINT',
+  real: 'FLOAT',
+  'double precision': 'DOUBLE',
+  text: 'VARCHAR',
+  'character varying': 'VARCHAR',
+  date: 'DATE',
+  'time without time zone': 'TIME',
+  uuid: 'UUID',
+  'timestamp without time zone': 'TIMESTAMP',
+  'timestamp with time zone': 'TIMESTAMP WITH TIME ZONE',
+};
+
+function connOf(client: pg.PoolClient): LakeConn & { client: pg.PoolClient } {
+  return {
+    client,
+    async all(sql, params = []) {
+      return (await client.query(sql, params)).rows;
+    },
+    async run(sql, params = []) {
+      await client.query(sql, params);
+    },
+  };
+}
+
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  const s = typeof v === 'string' ? v : String(v);
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The lake in PostgreSQL. DuckDB (in memory, with no extensions) still does the file work: it reads
+ * uploads into CSV that COPY takes, and turns query results into Parquet.
+ */
+export class PostgresLakeEngine implements LakeEngine {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private scratch: DuckDBInstance | undefined;
+
+  constructor(
+    url: string,
+    private readonly tempDir: string,
+  ) {
+    this.pool = new pg.Pool({ connectionString: url, max: 8, types });
+    // An idle client's network error must not bring the process down.
+    this.pool.on('error', () => undefined);
+  }
+
+  async init(): Promise<void> {
+    mkdirSync(this.tempDir, { recursive: true });
+    this.scratch = await DuckDBInstance.create(':memory:', { temp_directory: this.tempDir, autoinstall_known_extensions: 'false' });
+    const client = await this.pool.connect();
+    try {
+      // Two servers starting together both try to create the schema; the lock makes one wait.
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('forja_lake:init'))`);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${LAKE_SCHEMA}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.tables (id text PRIMARY KEY, group_id text NOT NULL, name text NOT NULL, name_key text NOT NULL, created_by text, created_at bigint NOT NULL, updated_at bigint NOT NULL, UNIQUE (group_id, name_key))`,
+      );
+      await client.query(`CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.writes (key text PRIMARY KEY, table_id text NOT NULL, version bigint, rows_written bigint NOT NULL)`);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+    this.scratch?.closeSync();
+    this.scratch = undefined;
+  }
+
+  async read<T>(fn: (c: LakeConn) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await fn(connOf(client));
+    } finally {
+      client.release();
+    }
+  }
+
+  async write<T>(lockKey: string, fn: (c: LakeConn) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`forja_lake:${lockKey}`]);
+      const out = await fn(connOf(client));
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  ddlType(type: string): string {
+    const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(type);
+    if (decimal) return `numeric(${decimal[1]},${decimal[2]})`;
+    const t = TO_PG[type];
+    if (!t) throw new Error(`no PostgreSQL type for ${type}`);
+    return t;
+  }
+
+  async columnsOf(c: LakeConn, physical: string): Promise<LakeColumn[]> {
+    const [schema, table] = physical.split('.') as [string, string];
+    const rows = await c.all(
+      `SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+      [schema, table],
+    );
+    return rows.map((r) => ({
+      name: String(r.column_name),
+      type: r.data_type === 'numeric' ? `DECIMAL(${r.numeric_precision ?? 38},${r.numeric_scale ?? 0})` : (FROM_PG[String(r.data_type)] ?? String(r.data_type).toUpperCase()),
+    }));
+  }
+
+  async sizeBytes(c: LakeConn, physical: string): Promise<number> {
+    const rows = await c.all('SELECT pg_total_relation_size($1::regclass) AS size', [physical]);
+    return Number(rows[0]?.size ?? 0);
+  }
+
+  private async withScratch<T>(fn: (c: Awaited<ReturnType<DuckDBInstance['connect']>>) => Promise<T>): Promise<T> {
+    if (!this.scratch) throw new Error('the lake is not open');
+    const c = await this.scratch.connect();
+    try {
+      return await fn(c);
+    } finally {
+      c.closeSync();
+    }
+  }
+
+  describeFile(file: string, format: FileFormat, delimiter?: string): Promise<LakeColumn[]> {
+    return this.withScratch((c) => describeWithDuckDB(c, file, format, delimiter));
+  }
+
+  async insertFile(c: LakeConn, physical: string, spec: InsertSpec): Promise<number> {
+    // The client of this transaction: COPY has to run on it to be part of the all-or-nothing write.
+    const client = (c as LakeConn & { client?: pg.PoolClient }).client;
+    if (!client) throw new Error('insertFile needs the write transaction');
+    const csv = path.join(this.tempDir, `${newId()}.csv`);
+    try {
+      const select = insertSelect(spec);
+      const count = await this.withScratch(async (d) => {
+        const reader = await d.runAndReadAll(`COPY (${select.sql}) TO ${fileLiteral(csv)} (FORMAT csv, HEADER false)`, select.params);
+        return Number(reader.getRowObjects()[0]?.Count ?? 0);
+      });
+      const copy = client.query(copyFrom(`COPY ${physical} (${select.names.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
+      await pipeline(createReadStream(csv), copy);
+      return count;
+    } finally {
+      await rm(csv, { force: true });
+    }
+  }
+
+  async exportQuery(sql: string, params: unknown[], columns: LakeColumn[], format: FileFormat, file: string): Promise<number> {
+    const csv = path.join(this.tempDir, `${newId()}.csv`);
+    const client = await this.pool.connect();
+    let rows = 0;
+    try {
+      const out = createWriteStream(csv);
+      const cursor = client.query(new Cursor(sql, params, { rowMode: 'array' }));
+      for (;;) {
+        const batch: unknown[][] = await cursor.read(10_000);
+        if (batch.length === 0) break;
+        rows += batch.length;
+        const text = batch.map((r) => r.map(csvField).join(',')).join('\n') + '\n';
+        if (!out.write(text)) await once(out, 'drain');
+      }
+      await cursor.close();
+      out.end();
+      await once(out, 'finish');
+      // Generic column names in the reader, the real ones (quoted) in the output.
+      const spec = columns.map((col, i) => `'c${i}': '${col.type}'`).join(', ');
+      const select = columns.map((col, i) => `c${i} AS ${quoteIdent(col.name)}`).join(', ');
+      const options = format === 'parquet' ? '(FORMAT parquet, COMPRESSION zstd)' : '(FORMAT csv, HEADER true)';
+      await this.withScratch((d) =>
+        d.run(
+          `COPY (SELECT ${select} FROM read_csv(${fileLiteral(csv)}, header=false, delim=',', quote='"', escape='"', allow_quoted_nulls=false, columns={${spec}})) TO ${fileLiteral(file)} ${options}`,
+          [] as DuckDBValue[],
+        ),
+      );
+      return rows;
+    } finally {
+      client.release();
+      await rm(csv, { force: true });
+    }
+  }
+}
