@@ -80,6 +80,15 @@ import {
   type TokenCreate,
   type UserCreate,
   type UserUpdate,
+  LakeBatchPredictionListSchema,
+  LakeBatchPredictionSchema,
+  LakeRowsSchema,
+  LakeTableListSchema,
+  LakeTableSchema,
+  LakeWriteResultSchema,
+  type LakeBatchPredictionCreate,
+  type LakeQuery,
+  type LakeWriteQuery,
 } from '@forja/contracts';
 import { ForjaApiError, ForjaConnectionError } from './errors.js';
 
@@ -104,6 +113,8 @@ export interface SendOptions {
   /** With rawBody; application/octet-stream when omitted. */
   contentType?: string;
   form?: FormData;
+  /** A body sent once as it is read (a big file); never retried. */
+  stream?: ReadableStream<Uint8Array>;
   query?: Query;
   signal?: AbortSignal;
   /** Overrides the client's retries for this call. */
@@ -148,15 +159,15 @@ export class ForjaClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (this.group) headers['x-forja-group'] = this.group;
-    let body: RawBody | FormData | undefined = options.rawBody ?? options.form;
+    let body: RawBody | FormData | ReadableStream<Uint8Array> | undefined = options.rawBody ?? options.form ?? options.stream;
     // fetch writes a multipart body's content type itself (with its boundary).
-    if (options.rawBody !== undefined) headers['content-type'] = options.contentType ?? 'application/octet-stream';
+    if (options.rawBody !== undefined || options.stream !== undefined) headers['content-type'] = options.contentType ?? 'application/octet-stream';
     else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
-    const init: RequestInit = { method, headers, body, signal: options.signal };
-    const retries = options.retries ?? this.retries;
+    const init: RequestInit & { duplex?: 'half' } = { method, headers, body, signal: options.signal, ...(options.stream ? { duplex: 'half' } : {}) };
+    const retries = options.stream ? 0 : (options.retries ?? this.retries);
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
@@ -350,6 +361,32 @@ export class ForjaClient {
   };
 
   /** Batch projects: versioned script deploys, runs with parameters, schedules; cluster profiles. */
+  /** Lake tables of the client's group: rows travel as Parquet or CSV, never as JSON arrays. */
+  readonly lake = {
+    tables: async () => (await this.request('GET', '/api/v1/lake/tables', LakeTableListSchema)).items,
+    describe: (name: string) => this.request('GET', `/api/v1/lake/tables/${enc(name)}`, LakeTableSchema),
+    /** Writes rows (Parquet bytes or CSV text, or a stream of either); mode "fail" (the default) makes a new table. */
+    write: (name: string, rows: RawBody | ReadableStream<Uint8Array>, options: LakeWriteQuery & { format?: 'parquet' | 'csv' } = {}) => {
+      const { format = 'parquet', ...query } = options;
+      const contentType = format === 'csv' ? 'text/csv' : 'application/vnd.apache.parquet';
+      const body = rows instanceof ReadableStream ? { stream: rows } : { rawBody: rows };
+      // A write is not idempotent: never sent twice.
+      return this.request('POST', `/api/v1/lake/tables/${enc(name)}/rows`, LakeWriteResultSchema, { ...body, contentType, query: query as Query, retries: 0 });
+    },
+    /** One JSON page; pass nextPageToken back as pageToken for the next. */
+    rows: (name: string, query: Omit<LakeQuery, 'format'> = {}) => this.request('POST', `/api/v1/lake/tables/${enc(name)}/query`, LakeRowsSchema, { body: { ...query, format: 'json' } }),
+    /** The whole read as a Parquet or CSV response to stream (x-forja-rows has the row count). */
+    download: (name: string, query: Omit<LakeQuery, 'format'> & { format: 'parquet' | 'csv' }) => this.send('POST', `/api/v1/lake/tables/${enc(name)}/query`, { body: query }),
+    rename: (name: string, newName: string) => this.request('PATCH', `/api/v1/lake/tables/${enc(name)}`, LakeTableSchema, { body: { name: newName } }),
+    drop: (name: string) => this.request('DELETE', `/api/v1/lake/tables/${enc(name)}`, OkSchema),
+    /** Scores Parquet rows with a registered model on the server; the response is Parquet with a PREDICT column. */
+    predict: (model: string, parquet: RawBody) => this.send('POST', '/api/v1/lake/predict', { rawBody: parquet, contentType: 'application/vnd.apache.parquet', query: { model }, retries: 0 }),
+    batchPredictions: async () => (await this.request('GET', '/api/v1/lake/batch-predictions', LakeBatchPredictionListSchema)).items,
+    startBatchPrediction: (body: LakeBatchPredictionCreate) => this.request('POST', '/api/v1/lake/batch-predictions', LakeBatchPredictionSchema, { body, retries: 0 }),
+    batchPrediction: (jobId: string) => this.request('GET', `/api/v1/lake/batch-predictions/${enc(jobId)}`, LakeBatchPredictionSchema),
+    cancelBatchPrediction: (jobId: string) => this.request('POST', `/api/v1/lake/batch-predictions/${enc(jobId)}/cancel`, LakeBatchPredictionSchema),
+  };
+
   readonly batch = {
     projects: async () => (await this.request('GET', '/api/v1/batch/projects', BatchProjectListSchema)).items,
     create: (body: z.input<typeof BatchProjectCreateSchema>) => this.request('POST', '/api/v1/batch/projects', BatchProjectSchema, { body }),

@@ -334,14 +334,14 @@ export class JobEngine {
     this.running.delete(job.id);
     if (outcome.kind === 'lost') return;
     try {
-      await this.finishAttempt(job, this.workerId, outcome);
+      await this.finishAttempt(job, this.workerId, outcome, undefined, r.progress ?? undefined);
     } catch (err) {
       this.options.log.error(`settling job ${job.id} failed: ${(err as Error).message}`);
     }
   }
 
   /** Settles one attempt; false when the row had already moved on (someone else settled it). */
-  private async finishAttempt(job: JobRow, owner: string | null, outcome: Exclude<Outcome, { kind: 'lost' }>, note?: string): Promise<boolean> {
+  private async finishAttempt(job: JobRow, owner: string | null, outcome: Exclude<Outcome, { kind: 'lost' }>, note?: string, progress?: string): Promise<boolean> {
     const now = this.clock();
     // The note lands with the state change, so it precedes anything the next attempt logs.
     const writeNote = (trx: Transaction<Database>) =>
@@ -371,12 +371,14 @@ export class JobEngine {
       if (ok) this.wake();
       return ok;
     }
-    const change =
+    const ended =
       outcome.kind === 'ok'
         ? { status: 'succeeded' as const, result: resultJson(outcome.result) }
         : outcome.kind === 'cancelled'
           ? { status: 'cancelled' as const, error: outcome.message }
           : { status: 'failed' as const, error: outcome.message };
+    // The last progress reported since the final heartbeat lands with the outcome.
+    const change = progress === undefined ? ended : { ...ended, progress };
     // One statement when there is no note to write with it: the common path costs one round trip.
     const final = note
       ? await this.store.db.transaction(async (trx) => {
