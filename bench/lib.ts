@@ -62,13 +62,13 @@ function passThrough(): Record<string, string> {
 }
 
 /** Forja as users run it: its own process, embedded SQLite, a fresh data directory. */
-export async function startForja(): Promise<Served> {
+export async function startForja(env: Record<string, string> = {}): Promise<Served & { pid: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'forja-bench-'));
   const port = await freePort();
   const token = 'bench-admin-token-0123456789';
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, 'cli/src/main.ts'), 'server'], {
     // Certificates and proxies pass through: deployments install packages from PyPI.
-    env: { ...passThrough(), PATH: process.env.PATH, HOME: process.env.HOME, FORJA_DATA_DIR: dir, FORJA_PORT: String(port), FORJA_LOG_LEVEL: 'warn', FORJA_ADMIN_PASSWORD: 'bench-password', FORJA_ADMIN_TOKEN: token },
+    env: { ...passThrough(), PATH: process.env.PATH, HOME: process.env.HOME, FORJA_DATA_DIR: dir, FORJA_PORT: String(port), FORJA_LOG_LEVEL: 'warn', FORJA_ADMIN_PASSWORD: 'bench-password', FORJA_ADMIN_TOKEN: token, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -76,7 +76,7 @@ export async function startForja(): Promise<Served> {
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/ready`, child, () => out);
-  return { url, headers: { authorization: `Bearer ${token}` }, stop: stopper(child, dir) };
+  return { url, pid: child.pid!, headers: { authorization: `Bearer ${token}` }, stop: stopper(child, dir) };
 }
 
 /** The anchor: a real `mlflow server` on SQLite from the test virtual environment. */
@@ -136,8 +136,9 @@ export interface Row {
   higherIsBetter: boolean;
 }
 
-export function report(title: string, rows: Row[]): void {
-  const lines = [`\n${title}`, `${'measure'.padEnd(58)} ${'MLflow'.padStart(12)} ${'Forja'.padStart(12)} ${'ratio'.padStart(8)}`];
+/** Prints both sides and the ratio (how many times better Forja is). */
+export function report(title: string, rows: Row[], anchorName = 'MLflow'): void {
+  const lines = [`\n${title}`, `${'measure'.padEnd(58)} ${anchorName.padStart(12)} ${'Forja'.padStart(12)} ${'ratio'.padStart(8)}`];
   for (const r of rows) {
     const fmt = (v: number | null) => (v === null ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(2));
     const ratio = r.anchor === null ? '-' : `${(r.higherIsBetter ? r.forja / r.anchor : r.anchor / r.forja).toFixed(1)}×`;
