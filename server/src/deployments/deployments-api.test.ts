@@ -88,6 +88,13 @@ for (const dialect of DIALECTS) {
       const code = await call('GET', `/api/v1/deployments/${dep.id}/code`);
       assert.match(code.body.curl, new RegExp(`/api/v1/deployments/${dep.id}/predict`));
       assert.match(code.body.python, /"income": 5000/);
+      const doc = (await call('GET', `/api/v1/deployments/${dep.id}/openapi.json`)).body;
+      assert.equal(doc.openapi, '3.0.3');
+      assert.deepEqual(doc.components.schemas.Row.required, ['income', 'age']);
+      assert.equal(doc.components.schemas.Row.properties.income.type, 'number');
+      const op = doc.paths[`/api/v1/deployments/${dep.id}/predict`].post;
+      assert.deepEqual(op.requestBody.content['application/json'].example, { income: 5000, age: 40 });
+      assert.ok(op.responses['422'] && op.responses['503']);
     });
 
     test('bad calls: schema violations 400, a raising scorer 422 with its exception, a crash 503 then recovery, disabled 409', async () => {

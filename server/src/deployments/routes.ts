@@ -19,6 +19,7 @@ import type { App } from '../http/types.js';
 import type { InputFormat } from '../runtime/worker-process.js';
 import type { Services } from '../services.js';
 import { DEPLOYMENT_FILES, stageUpload } from './uploads.js';
+import { deploymentOpenApi } from './openapi.js';
 import { createReadStream } from 'node:fs';
 import { ExecutionListSchema, ExecutionSchema } from '@forja/contracts';
 
@@ -133,6 +134,10 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
         .header('content-length', String(r.size))
         .header('content-disposition', `attachment; filename="${r.name.replace(/["\\]/g, '_')}"`)
         .send(createReadStream(r.file));
+    });
+    scope.get('/api/v1/deployments/:id/openapi.json', { config: role('viewer'), schema: { tags, summary: "An OpenAPI document for this deployment's predict call, with its row schema", params: Id } }, async (req) => {
+      const group = groupOf(req);
+      return deploymentOpenApi(await d.get(group, req.params.id), group.name, `${req.protocol}://${req.host}`);
     });
     scope.get('/api/v1/deployments/:id/code', { config: role('viewer'), schema: { tags, summary: 'How to call it: curl, Python and TypeScript', params: Id, response: { 200: PredictCodeSchema } } }, async (req) => {
       const group = groupOf(req);
