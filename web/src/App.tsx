@@ -28,14 +28,16 @@ const ComparePage = lazy(() => import('./pages/tracking/Compare').then((m) => ({
 // The deployment pages too (a deployment's Usage tab charts with uPlot), and they keep the main bundle under Vite's 600 kB warning.
 const DeploymentsPage = lazy(() => import('./pages/deployments/Deployments').then((m) => ({ default: m.DeploymentsPage })));
 const DeploymentPage = lazy(() => import('./pages/deployments/Deployment').then((m) => ({ default: m.DeploymentPage })));
+// The lake pages load on first use too, like the deployments pages.
+const LakePage = lazy(() => import('./pages/lake/Lake').then((m) => ({ default: m.LakePage })));
+const LakeTablePage = lazy(() => import('./pages/lake/Table').then((m) => ({ default: m.LakeTablePage })));
 const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
 
 type Section = (typeof sections)[number];
-const built = ['/experiments', '/models', '/deployments', '/jobs'] as const;
+const built = ['/experiments', '/models', '/deployments', '/lake', '/jobs'] as const;
 type Placeholder = Exclude<Section['path'], (typeof built)[number]>;
 const isPlaceholder = (s: Section): s is Extract<Section, { path: Placeholder }> => !(built as readonly string[]).includes(s.path);
 const about: Record<Placeholder, { heading: string; purpose: string }> = {
-  '/lake': { heading: 'Data lake', purpose: "Browse the group's tables with their versioned writes, read them with safe filters, and import or export data." },
   '/monitoring': { heading: 'Production monitoring', purpose: 'Watch deployed models in production for data drift and performance, against their reference data, with alerts.' },
 };
 
@@ -61,6 +63,8 @@ export function App() {
         <Route path="/jobs/:id" element={<JobPage />} />
         <Route path="/deployments" element={later(<DeploymentsPage />)} />
         <Route path="/deployments/:id" element={later(<DeploymentPage />)} />
+        <Route path="/lake" element={later(<LakePage />)} />
+        <Route path="/lake/:name" element={later(<LakeTablePage />)} />
         {sections.filter(isPlaceholder).map((s) => (
           <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
         ))}
