@@ -138,6 +138,9 @@ export class DuckDBLakeEngine implements LakeEngine {
 
   async sizeBytes(c: LakeConn, physical: string): Promise<number> {
     const [schema, table] = physical.split('.') as [string, string];
+    // Blocks are counted once written to the file: fold the write-ahead log in first (cheap when
+    // nothing changed; skipped while another transaction runs).
+    await c.run('CHECKPOINT').catch(() => undefined);
     const rows = await c.all(`SELECT count(DISTINCT block_id) AS blocks FROM pragma_storage_info($1) WHERE persistent`, [`${schema}.${table}`]).catch(() => [{ blocks: 0 }]);
     return Number(rows[0]?.blocks ?? 0) * 262_144;
   }
