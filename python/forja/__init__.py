@@ -21,6 +21,11 @@ Example::
     platform.create_batch_project("churn")
     platform.deploy_batch_project("score.py", "requirements.txt")
     print(platform.batch_run({"date": "2026-11-23"}, wait=True)["status"])
+
+    repo = forja.GenericRepository()
+    df = repo.to_dataframe("churn_features", filter_clause="active = TRUE")
+    df["predict"] = repo.prediction_batch_with_dataframe({"modelname": "churn", "stage": "Production"}, df)
+    repo.update_table_by_dataframe("churn_scores", df, is_update_version=True)
 """
 
 from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
@@ -44,6 +49,7 @@ from .exceptions import (
 )
 from .pagination import Pager
 from .batch import PlatformClient
+from .lake import BatchPredictionFailed, GenericRepository
 from .tracking import ActiveRun, ExperimentClient
 from .version import __version__
 
@@ -59,6 +65,7 @@ __all__ = [
     "ForjaModel",
     "ForjaExecution",
     "PlatformClient",
+    "GenericRepository",
     "Pager",
     "ForjaError",
     "ApiError",
@@ -75,5 +82,6 @@ __all__ = [
     "DeploymentTimeout",
     "ExecutionFailed",
     "ExecutionTimeout",
+    "BatchPredictionFailed",
     "__version__",
 ]

@@ -162,6 +162,12 @@ for (const dialect of DIALECTS) {
       const back = await rowsOfParquet(await parquet.arrayBuffer());
       assert.equal(back.length, 50);
       assert.deepEqual(Object.keys(back[0]!), ['n', 'v']);
+      // A read that keeps no rows is an empty file with the columns, in both formats.
+      const none = await fetch(`${s.url}/api/v1/lake/tables/big/query`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'parquet', columns: ['n', 'at'], filter: 'n > 1000' }) });
+      assert.equal(none.status, 200, await none.clone().text());
+      assert.deepEqual(await rowsOfParquet(await none.arrayBuffer()), []);
+      const noneCsv = await fetch(`${s.url}/api/v1/lake/tables/big/export?format=csv&filter=${encodeURIComponent('n > 1000')}`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+      assert.equal((await noneCsv.text()).trim(), 'n,grp,v,at');
       const csv = await fetch(`${s.url}/api/v1/lake/tables/big/export?format=csv&filter=${encodeURIComponent('n < 3')}`, { headers: { authorization: `Bearer ${s.adminToken}` } });
       const text = await csv.text();
       assert.equal(text.trim().split('\n')[0], 'n,grp,v,at');

@@ -221,12 +221,12 @@ export class PostgresLakeEngine implements LakeEngine {
       const spec = columns.map((col, i) => `'c${i}': '${col.type}'`).join(', ');
       const select = columns.map((col, i) => `c${i} AS ${quoteIdent(col.name)}`).join(', ');
       const options = format === 'parquet' ? '(FORMAT parquet, COMPRESSION zstd)' : '(FORMAT csv, HEADER true)';
-      await this.withScratch((d) =>
-        d.run(
-          `COPY (SELECT ${select} FROM read_csv(${fileLiteral(csv)}, header=false, delim=',', quote='"', escape='"', allow_quoted_nulls=false, columns={${spec}})) TO ${fileLiteral(file)} ${options}`,
-          [] as DuckDBValue[],
-        ),
-      );
+      // DuckDB cannot read an empty CSV: no rows is an empty file with the right columns.
+      const source =
+        rows === 0
+          ? `SELECT ${columns.map((col) => `CAST(NULL AS ${col.type}) AS ${quoteIdent(col.name)}`).join(', ')} LIMIT 0`
+          : `SELECT ${select} FROM read_csv(${fileLiteral(csv)}, header=false, delim=',', quote='"', escape='"', allow_quoted_nulls=false, columns={${spec}})`;
+      await this.withScratch((d) => d.run(`COPY (${source}) TO ${fileLiteral(file)} ${options}`, [] as DuckDBValue[]));
       return rows;
     } finally {
       client.release();

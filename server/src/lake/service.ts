@@ -270,15 +270,15 @@ export class LakeService {
         await c.run(`INSERT INTO ${LAKE_SCHEMA}.writes (key, table_id, version, rows_written) VALUES ($1, $2, $3, $4)`, [origin.idempotencyKey, row.id, version, rowsWritten]);
       return { table: row.name, created, rowsWritten, version };
     }).catch((err: unknown) => {
-      throw this.asClientError(err);
+      throw this.asClientError(err, true);
     });
   }
 
   /** Engine errors a bad upload causes (a value that does not fit its column) are the caller's to fix. */
-  private asClientError(err: unknown): unknown {
+  private asClientError(err: unknown, upload = false): unknown {
     const message = (err as Error)?.message ?? '';
-    if (/Conversion Error|Could not convert|invalid input syntax|out of range|CSV Error|Invalid Input Error/i.test(message))
-      return invalid(`The rows do not fit the table: ${message.split('\n')[0]!.replace(/'\/[^']*'/g, 'the upload')}`);
+    const fault = upload ? /Conversion Error|Could not convert|invalid input syntax|out of range|CSV Error|Invalid Input Error/i : /Conversion Error|Could not convert|invalid input syntax|out of range/i;
+    if (fault.test(message)) return invalid(`${upload ? 'The rows do not fit the table' : 'A value does not fit its column'}: ${message.split('\n')[0]!.replace(/(['"])\/[^'"]*\1/g, 'the file')}`);
     return err;
   }
 
