@@ -53,7 +53,7 @@ for name, url in [("sqlite", f"sqlite:///{sqlite_path}"), ("postgres", pg_url)]:
     engine.dispose()
 
 for name, t in targets.items():
-    client = forja.Client(url=t["url"], token=t["token"])
+    client = forja.Client(base_url=t["url"], token=t["token"], timeout=600)
     repo = forja.GenericRepository(client)
     w, _ = clock(lambda: repo.create_table_by_dataframe("bench_lake", df))
     r, got = clock(lambda: repo.to_dataframe("bench_lake", filter_clause=FILTER_SQL, list_columns=COLUMNS))
