@@ -11,6 +11,13 @@ import { registerModelCommands } from './commands/models.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerDeploymentCommands } from './commands/deployments.js';
 import { registerProjectCommands } from './commands/projects.js';
+import { registerLakeCommands } from './commands/lake.js';
+
+// `forja lake head big | head -3` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 const program = new Command('forja')
   .description('Forja: experiments, models, deployments, lake and jobs in one MLOps platform')
@@ -31,6 +38,7 @@ registerModelCommands(program);
 registerJobCommands(program);
 registerDeploymentCommands(program);
 registerProjectCommands(program);
+registerLakeCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -119,7 +119,7 @@ export type LakeQuery = z.input<typeof LakeQuerySchema>;
 
 export const LakeRowsSchema = z.object({
   columns: z.array(LakeColumnSchema),
-  /** Values as JSON: big integers beyond 2^53 and decimals as strings, timestamps as ISO strings. */
+  /** Values as JSON: integers beyond 2^53 as strings; dates and timestamps as the engine prints them, UTC ('2026-11-23 14:30:00.123'). */
   rows: z.array(z.record(z.string(), z.unknown())),
   nextPageToken: z.string().nullable(),
 });
