@@ -36,6 +36,7 @@ import { DuckDBLakeEngine } from './lake/duckdb-engine.js';
 import { PostgresLakeEngine } from './lake/postgres-engine.js';
 import { LakeService } from './lake/service.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
+import { TRAINING_KIND, TrainingService } from './training/service.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -64,6 +65,7 @@ export interface Services {
   runtime: DeploymentRuntime;
   lake: LakeService;
   lakeScoring: LakeScoringService;
+  training: TrainingService;
 }
 
 export interface ServiceOptions {
@@ -114,6 +116,8 @@ export function createServices(
   const lake = new LakeService(createLakeEngine(config, options.mode ?? 'embedded'), audit, path.join(lakeDir, 'tmp'), config.lakeMaxUploadBytes, clock);
   const lakeScoring = new LakeScoringService(lake, registry, artifacts, environments, engine, jobs, audit, path.join(lakeDir, 'models'), config.lakeUrl !== undefined || options.mode !== 'standalone');
   engine.register(LAKE_PREDICT_KIND, lakeScoring.handler());
+  const training = new TrainingService(db.kysely, engine, environments, tracking, artifacts, registry, deployments, lake, audit, path.join(path.dirname(config.batchDir), 'training'), clock);
+  engine.register(TRAINING_KIND, training.handler());
   return {
     db,
     authStore,
@@ -139,6 +143,7 @@ export function createServices(
     runtime,
     lake,
     lakeScoring,
+    training,
   };
 }
 

@@ -9,3 +9,4 @@ export * from './webhooks.js';
 export * from './deployments.js';
 export * from './batch.js';
 export * from './lake.js';
+export * from './training.js';

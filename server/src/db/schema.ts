@@ -360,6 +360,25 @@ export interface Database {
   deployments: DeploymentsTable;
   executions: ExecutionsTable;
   cluster_profiles: { size: number; name: string; cpus: number; memory_mb: number; parallel_runs: number };
+  training_runs: {
+    id: string;
+    group_id: string;
+    experiment_id: string;
+    tracking_run_id: string;
+    job_id: string;
+    model_type: string;
+    source_name: string;
+    train_function: string;
+    data_file: string | null;
+    data_table: string | null;
+    data_filter: string | null;
+    python_version: string;
+    requirements: string;
+    /** JSON {model, version, deploymentId?} once promoted. */
+    promoted: string | null;
+    created_by: string | null;
+    created_at: number;
+  };
   batch_projects: { id: string; group_id: string; name: string; description: string; cluster_size: number; created_by: string | null; created_at: number; updated_at: number };
   batch_deploys: BatchDeploysTable;
   schedules: {

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { AppError, invalid } from '../errors.js';
 
-export type FileRole = 'source' | 'model' | 'requirements' | 'schema' | 'env' | 'extra' | 'input';
+export type FileRole = 'source' | 'model' | 'requirements' | 'schema' | 'env' | 'extra' | 'input' | 'data';
 export const DEPLOYMENT_FILES: readonly FileRole[] = ['source', 'model', 'requirements', 'schema', 'env', 'extra'];
 
 export interface StagedFile {

@@ -19,6 +19,7 @@ import { registerWebhookRoutes } from '../webhooks/routes.js';
 import { registerDeploymentRoutes } from '../deployments/routes.js';
 import { registerBatchRoutes } from '../batch/routes.js';
 import { registerLakeRoutes } from '../lake/routes.js';
+import { registerTrainingRoutes } from '../training/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import type { App } from './types.js';
@@ -84,6 +85,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerDeploymentRoutes(app, services);
   registerBatchRoutes(app, services);
   registerLakeRoutes(app, services);
+  registerTrainingRoutes(app, services);
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 
