@@ -97,15 +97,28 @@ export async function startMlflow(): Promise<Served> {
   return { url, headers: {}, stop: stopper(child, dir) };
 }
 
+/**
+ * fetch that tries once more when a kept-alive socket was closed under it: after a long pause (a
+ * Python phase of a bench) the server may close an idle connection just as it is reused.
+ */
+async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    if (!/other side closed|ECONNRESET/.test(String((err as Error).cause ?? err))) throw err;
+    return fetch(url, init);
+  }
+}
+
 export async function post(s: Served, route: string, body: unknown): Promise<any> {
-  const res = await fetch(`${s.url}${route}`, { method: 'POST', headers: { ...s.headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetchOnce(`${s.url}${route}`, { method: 'POST', headers: { ...s.headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${route}: ${res.status} ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : {};
 }
 
 export async function get(s: Served, route: string): Promise<any> {
-  const res = await fetch(`${s.url}${route}`, { headers: s.headers });
+  const res = await fetchOnce(`${s.url}${route}`, { headers: s.headers });
   const text = await res.text();
   if (!res.ok) throw new Error(`${route}: ${res.status} ${text.slice(0, 300)}`);
   return JSON.parse(text);

@@ -44,8 +44,8 @@ export async function describeWithDuckDB(c: DuckDBConnection, file: string, form
   }
 }
 
-export function readerOf(spec: Pick<InsertSpec, 'file' | 'format' | 'delimiter'>): string {
-  return spec.format === 'parquet' ? `read_parquet(${fileLiteral(spec.file)})` : csvReader(spec.file, spec.delimiter);
+function readerOf(spec: Pick<InsertSpec, 'file' | 'format' | 'delimiter'>): string {
+  return spec.format === 'parquet' ? `read_parquet(${fileLiteral(spec.file)}, file_row_number=true)` : csvReader(spec.file, spec.delimiter);
 }
 
 /** The SELECT that turns an upload into a table's rows: its columns, the constants and the row ids. */
@@ -58,7 +58,8 @@ export function insertSelect(spec: InsertSpec): { sql: string; params: DuckDBVal
   const items = [
     ...spec.columns.map((c) => `CAST(${quoteIdent(c.source)} AS ${c.type})`),
     ...spec.constants.map((k) => `CAST(${bind(k.value)} AS ${k.type})`),
-    `CAST(${bind(spec.ridBase)} AS BIGINT) + row_number() OVER ()`,
+    // Parquet numbers its rows as it reads them; a window over a CSV would hold every row to number it.
+    spec.format === 'parquet' ? `CAST(${bind(spec.ridBase + 1)} AS BIGINT) + file_row_number` : `CAST(${bind(spec.ridBase)} AS BIGINT) + row_number() OVER ()`,
   ];
   const names = [...spec.columns.map((c) => c.target), ...spec.constants.map((k) => k.name), ROW_ID];
   return { sql: `SELECT ${items.join(', ')} FROM ${readerOf(spec)}`, params, names };
