@@ -31,10 +31,12 @@ const DeploymentPage = lazy(() => import('./pages/deployments/Deployment').then(
 // The lake pages load on first use too, like the deployments pages.
 const LakePage = lazy(() => import('./pages/lake/Lake').then((m) => ({ default: m.LakePage })));
 const LakeTablePage = lazy(() => import('./pages/lake/Table').then((m) => ({ default: m.LakeTablePage })));
+// Batch projects too: both pages in one chunk.
+const ProjectRoutes = lazy(() => import('./pages/projects/routes'));
 const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
 
 type Section = (typeof sections)[number];
-const built = ['/experiments', '/models', '/deployments', '/lake', '/jobs'] as const;
+const built = ['/experiments', '/models', '/deployments', '/lake', '/projects', '/jobs'] as const;
 type Placeholder = Exclude<Section['path'], (typeof built)[number]>;
 const isPlaceholder = (s: Section): s is Extract<Section, { path: Placeholder }> => !(built as readonly string[]).includes(s.path);
 const about: Record<Placeholder, { heading: string; purpose: string }> = {
@@ -65,6 +67,7 @@ export function App() {
         <Route path="/deployments/:id" element={later(<DeploymentPage />)} />
         <Route path="/lake" element={later(<LakePage />)} />
         <Route path="/lake/:name" element={later(<LakeTablePage />)} />
+        <Route path="/projects/*" element={later(<ProjectRoutes />)} />
         {sections.filter(isPlaceholder).map((s) => (
           <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
         ))}

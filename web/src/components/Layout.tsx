@@ -16,12 +16,14 @@ import {
   RocketIcon,
   ShieldIcon,
 } from './icons';
+import { ProjectIcon } from '../pages/projects/icon';
 
 export const sections = [
   { path: '/experiments', label: 'Experiments', icon: FlaskIcon },
   { path: '/models', label: 'Models', icon: CubeIcon },
   { path: '/deployments', label: 'Deployments', icon: RocketIcon },
   { path: '/lake', label: 'Lake', icon: DatabaseIcon },
+  { path: '/projects', label: 'Projects', icon: ProjectIcon },
   { path: '/jobs', label: 'Jobs', icon: ClockIcon },
   { path: '/monitoring', label: 'Monitoring', icon: PulseIcon },
 ] as const;
