@@ -37,6 +37,7 @@ import { PostgresLakeEngine } from './lake/postgres-engine.js';
 import { LakeService } from './lake/service.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
+import { PIPELINE_STEP_KIND, PipelinesService } from './pipelines/service.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -66,6 +67,7 @@ export interface Services {
   lake: LakeService;
   lakeScoring: LakeScoringService;
   training: TrainingService;
+  pipelines: PipelinesService;
 }
 
 export interface ServiceOptions {
@@ -118,6 +120,16 @@ export function createServices(
   engine.register(LAKE_PREDICT_KIND, lakeScoring.handler());
   const training = new TrainingService(db.kysely, engine, environments, tracking, artifacts, registry, deployments, lake, audit, path.join(path.dirname(config.batchDir), 'training'), clock);
   engine.register(TRAINING_KIND, training.handler());
+  const pipelines = new PipelinesService(
+    db.kysely,
+    db.dialect,
+    engine,
+    { engine, envs: environments, tokens, training, registry, deployments, lakeScoring, publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050') },
+    audit,
+    path.join(path.dirname(config.batchDir), 'pipelines'),
+    clock,
+  );
+  engine.register(PIPELINE_STEP_KIND, pipelines.handler());
   return {
     db,
     authStore,
@@ -144,6 +156,7 @@ export function createServices(
     lake,
     lakeScoring,
     training,
+    pipelines,
   };
 }
 

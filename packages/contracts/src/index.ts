@@ -10,3 +10,4 @@ export * from './deployments.js';
 export * from './batch.js';
 export * from './lake.js';
 export * from './training.js';
+export * from './pipelines.js';

@@ -360,6 +360,29 @@ export interface Database {
   deployments: DeploymentsTable;
   executions: ExecutionsTable;
   cluster_profiles: { size: number; name: string; cpus: number; memory_mb: number; parallel_runs: number };
+  pipelines: { id: string; group_id: string; name: string; version: number; definition: string; steps: string; files: string; created_by: string | null; created_at: number; updated_at: number };
+  pipeline_runs: {
+    id: string;
+    pipeline_id: string;
+    group_id: string;
+    pipeline_version: number;
+    status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+    params: string;
+    from_step: string | null;
+    created_by: string | null;
+    created_at: number;
+    finished_at: number | null;
+  };
+  pipeline_steps: {
+    run_id: string;
+    step_id: string;
+    status: 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'reused';
+    job_id: string | null;
+    outputs: string | null;
+    error: string | null;
+    started_at: number | null;
+    finished_at: number | null;
+  };
   training_runs: {
     id: string;
     group_id: string;

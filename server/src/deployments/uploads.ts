@@ -6,7 +6,9 @@ import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { AppError, invalid } from '../errors.js';
 
-export type FileRole = 'source' | 'model' | 'requirements' | 'schema' | 'env' | 'extra' | 'input' | 'data';
+export type FileRole = 'source' | 'model' | 'requirements' | 'schema' | 'env' | 'extra' | 'input' | 'data' | 'definition' | 'file';
+/** Roles a form may send many files under. */
+const REPEATABLE: readonly FileRole[] = ['extra', 'file'];
 export const DEPLOYMENT_FILES: readonly FileRole[] = ['source', 'model', 'requirements', 'schema', 'env', 'extra'];
 
 export interface StagedFile {
@@ -30,7 +32,7 @@ export function safeFileName(name: string): string {
 
 /**
  * Streams a multipart deployment upload to a staging folder: files by role (one each, `extra`
- * repeatable), text fields kept as strings for the schema to check.
+ * and `file` repeatable), text fields kept as strings for the schema to check.
  */
 export async function stageUpload(req: FastifyRequest, dir: string, roles: readonly FileRole[]): Promise<StagedUpload> {
   if (!req.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send multipart/form-data with the file field${roles.length > 1 ? 's' : ''} ${roles.join(', ')}.`);
@@ -48,7 +50,7 @@ export async function stageUpload(req: FastifyRequest, dir: string, roles: reado
       part.file.resume();
       throw invalid(`Unknown file field "${part.fieldname}": use ${roles.join(', ')}.`);
     }
-    if (role !== 'extra' && files.some((f) => f.role === role)) {
+    if (!REPEATABLE.includes(role) && files.some((f) => f.role === role)) {
       part.file.resume();
       throw invalid(`Send one "${role}" file.`);
     }

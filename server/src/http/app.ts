@@ -20,6 +20,7 @@ import { registerDeploymentRoutes } from '../deployments/routes.js';
 import { registerBatchRoutes } from '../batch/routes.js';
 import { registerLakeRoutes } from '../lake/routes.js';
 import { registerTrainingRoutes } from '../training/routes.js';
+import { registerPipelineRoutes } from '../pipelines/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import type { App } from './types.js';
@@ -86,6 +87,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerBatchRoutes(app, services);
   registerLakeRoutes(app, services);
   registerTrainingRoutes(app, services);
+  registerPipelineRoutes(app, services);
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

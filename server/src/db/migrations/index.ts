@@ -11,6 +11,7 @@ import * as m0009 from './0009_executions.js';
 import * as m0010 from './0010_batch.js';
 import * as m0011 from './0011_schedules.js';
 import * as m0012 from './0012_training.js';
+import * as m0013 from './0013_pipelines.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_batch': m0010,
   '0011_schedules': m0011,
   '0012_training': m0012,
+  '0013_pipelines': m0013,
 };

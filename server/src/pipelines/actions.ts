@@ -1,0 +1,187 @@
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { PipelineAction } from '@forja/contracts';
+import type { GroupScope, RequestContext } from '../auth/principal.js';
+import type { TokensService } from '../auth/tokens-service.js';
+import { newId } from '../db/ids.js';
+import type { DeploymentsService } from '../deployments/service.js';
+import type { StagedUpload } from '../deployments/uploads.js';
+import { invalid } from '../errors.js';
+import type { JobContext, JobEngine } from '../jobs/engine.js';
+import { runProcess } from '../jobs/process.js';
+import type { LakeScoringService } from '../lake/scoring.js';
+import type { RegistryService } from '../registry/service.js';
+import type { Environments } from '../runtime/environments.js';
+import type { TrainingService } from '../training/service.js';
+
+export interface ActionDeps {
+  engine: JobEngine;
+  envs: Environments;
+  tokens: TokensService;
+  training: TrainingService;
+  registry: RegistryService;
+  deployments: DeploymentsService;
+  lakeScoring: LakeScoringService;
+  publicUrl: () => string;
+}
+
+/** Where a step runs: its group, who started the run, the pipeline version's files and a work folder. */
+export interface StepRun {
+  ctx: RequestContext;
+  scope: GroupScope;
+  job: JobContext;
+  files: string;
+  work: string;
+  pythonVersion: string;
+  runId: string;
+  stepId: string;
+  createdBy: string | null;
+}
+
+type Inputs = Record<string, unknown>;
+type Outputs = Record<string, unknown>;
+
+const str = (inputs: Inputs, key: string, step: string): string => {
+  const v = inputs[key];
+  if (v === undefined || v === null || v === '') throw invalid(`Step "${step}" needs "${key}".`);
+  return String(v);
+};
+const opt = (inputs: Inputs, key: string): string | undefined => (inputs[key] === undefined || inputs[key] === null ? undefined : String(inputs[key]));
+
+/** Waits for a job this step started; a cancelled step cancels it. */
+async function waitForJob(deps: ActionDeps, run: StepRun, jobId: string, what: string): Promise<Record<string, unknown>> {
+  run.job.log(`Waiting for ${what} (job ${jobId})…`, 'system');
+  for (;;) {
+    if (run.job.signal.aborted) {
+      await deps.engine.cancel(jobId);
+      throw run.job.signal.reason;
+    }
+    const job = await deps.engine.store.get(jobId);
+    if (job?.status === 'succeeded') return job.result ? (JSON.parse(job.result) as Record<string, unknown>) : {};
+    if (job && (job.status === 'failed' || job.status === 'cancelled')) throw new Error(`${what} ${job.status}: ${job.error ?? 'no message'}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function stageFiles(run: StepRun, roles: Record<string, string | undefined>): Promise<{ staged: StagedUpload; dir: string }> {
+  const dir = path.join(run.work, `staging-${newId()}`);
+  await mkdir(dir, { recursive: true });
+  const files: StagedUpload['files'] = [];
+  for (const [role, name] of Object.entries(roles)) {
+    if (!name) continue;
+    const target = path.join(dir, path.basename(name));
+    await copyFile(path.join(run.files, name), target);
+    files.push({ role: role as StagedUpload['files'][number]['role'], name: path.basename(name), path: target, size: (await stat(target)).size });
+  }
+  return { staged: { fields: {}, files }, dir };
+}
+
+const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: Inputs) => Promise<Outputs>> = {
+  async script(deps, run, inputs) {
+    const script = str(inputs, 'script', run.stepId);
+    const requirements = inputs.requirements ? await readFile(path.join(run.files, String(inputs.requirements)), 'utf8') : '';
+    const env = await deps.envs.ensure({ python: run.pythonVersion, requirements }, { log: (l) => run.job.log(l), signal: run.job.signal });
+    const outputsFile = path.join(run.work, 'outputs.json');
+    const token = await deps.tokens.issueWorkToken(run.scope.id, `pipeline run ${run.runId} step ${run.stepId}`, 'editor', 24 * 3600_000, run.createdBy);
+    try {
+      await runProcess(run.job, {
+        command: env.python,
+        args: [path.join(run.files, script)],
+        cwd: run.work,
+        env: {
+          HOME: run.work,
+          FORJA_URL: deps.publicUrl(),
+          FORJA_TOKEN: token.secret,
+          FORJA_GROUP: run.scope.name,
+          FORJA_PARAMS: JSON.stringify(inputs.params ?? {}),
+          FORJA_OUTPUTS: outputsFile,
+          FORJA_PIPELINE_RUN: run.runId,
+          FORJA_STEP: run.stepId,
+          FORJA_FILES: run.files,
+        },
+      });
+    } finally {
+      await deps.tokens.revokeWorkToken(token.id);
+    }
+    // A script hands values to later steps by writing a JSON object to $FORJA_OUTPUTS.
+    const written = await readFile(outputsFile, 'utf8').catch(() => undefined);
+    if (written === undefined) return {};
+    const parsed = JSON.parse(written) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('$FORJA_OUTPUTS must hold a JSON object.');
+    return parsed as Outputs;
+  },
+
+  async train(deps, run, inputs) {
+    const table = opt(inputs, 'table');
+    const { staged, dir } = await stageFiles(run, { source: str(inputs, 'source', run.stepId), data: table ? undefined : str(inputs, 'data', run.stepId), requirements: opt(inputs, 'requirements') });
+    staged.fields = Object.fromEntries(
+      Object.entries({
+        experimentName: str(inputs, 'experiment', run.stepId),
+        runName: opt(inputs, 'runName'),
+        modelType: opt(inputs, 'modelType'),
+        trainFunction: opt(inputs, 'trainFunction'),
+        pythonVersion: run.pythonVersion,
+        table,
+        filter: opt(inputs, 'filter'),
+      }).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    try {
+      const started = await deps.training.create(run.ctx, run.scope, newId(), staged, dir);
+      run.job.log(`Training run ${started.id} (tracking run ${started.trackingRunId}).`, 'system');
+      const result = await waitForJob(deps, run, started.jobId, 'the training run');
+      return { trainingId: started.id, trackingRunId: started.trackingRunId, ...((result.metrics as Outputs | undefined) ?? {}) };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+
+  async register(deps, run, inputs) {
+    const deploy = inputs.deploy as { name?: string; operation?: 'sync' | 'async' } | undefined;
+    const promoted = await deps.training.promote(run.ctx, run.scope, str(inputs, 'training', run.stepId), {
+      modelName: str(inputs, 'model', run.stepId),
+      ...(deploy?.name ? { deploy: { name: deploy.name, operation: deploy.operation ?? 'sync' } } : {}),
+    });
+    if (promoted.buildJobId) await waitForJob(deps, run, promoted.buildJobId, `the build of deployment ${deploy!.name}`);
+    return { model: promoted.modelVersion.name, version: promoted.modelVersion.version, deploymentId: promoted.deploymentId };
+  },
+
+  async transition(deps, run, inputs) {
+    const model = str(inputs, 'model', run.stepId);
+    const version = str(inputs, 'version', run.stepId);
+    const stage = str(inputs, 'stage', run.stepId);
+    const out = await deps.registry.transition(run.ctx, run.scope, model, version, stage, inputs.archiveExisting !== false, `pipeline run ${run.runId}`);
+    if (out.approvalRequest) throw new Error(`Moving ${model} version ${version} to ${stage} needs an approval (request ${out.approvalRequest.id}); approve it, then re-run this step.`);
+    return { model, version, stage };
+  },
+
+  async deploy(deps, run, inputs) {
+    const created = await deps.deployments.createFromModel(run.ctx, run.scope, {
+      name: str(inputs, 'name', run.stepId),
+      modelUri: str(inputs, 'model', run.stepId),
+      kind: (opt(inputs, 'kind') as 'pyfunc' | 'pickle' | undefined) ?? 'pyfunc',
+      operation: (opt(inputs, 'operation') as 'sync' | 'async' | undefined) ?? 'sync',
+      pythonVersion: run.pythonVersion,
+      ...(inputs.schemaSample !== undefined ? { schemaSample: inputs.schemaSample } : {}),
+    });
+    await waitForJob(deps, run, created.buildJobId, `the build of deployment ${created.deployment.name}`);
+    return { deploymentId: created.deployment.id, name: created.deployment.name };
+  },
+
+  async 'batch-predict'(deps, run, inputs) {
+    const started = await deps.lakeScoring.start(run.ctx, run.scope, {
+      sourceTable: str(inputs, 'source', run.stepId),
+      filter: opt(inputs, 'filter'),
+      model: str(inputs, 'model', run.stepId),
+      outputTable: str(inputs, 'output', run.stepId),
+      ...(inputs.keepColumns ? { keepColumns: inputs.keepColumns as string[] } : {}),
+    });
+    const result = await waitForJob(deps, run, started.jobId, `the batch prediction into ${started.outputTable}`);
+    return { ...result, jobId: started.jobId };
+  },
+};
+
+export async function runAction(deps: ActionDeps, run: StepRun, action: PipelineAction, inputs: Inputs): Promise<Outputs> {
+  await mkdir(run.work, { recursive: true });
+  await writeFile(path.join(run.work, 'inputs.json'), JSON.stringify(inputs, null, 2));
+  return ACTIONS[action](deps, run, inputs);
+}

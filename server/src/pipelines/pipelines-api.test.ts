@@ -1,0 +1,186 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DIALECTS } from '../testing/databases.js';
+import { http, startTestServer, type TestServer } from '../testing/server.js';
+
+const PREP = `
+import json, os
+params = json.loads(os.environ["FORJA_PARAMS"])
+print("preparing", params)
+with open(os.environ["FORJA_OUTPUTS"], "w") as f:
+    json.dump({"rows": 3, "day": params.get("day")}, f)
+`;
+const USE = `
+import json, os
+params = json.loads(os.environ["FORJA_PARAMS"])
+print("got", params["rows"], "rows for", params["day"])
+if params.get("gate") and not os.path.exists(params["gate"]):
+    raise SystemExit("the gate file is missing")
+with open(os.environ["FORJA_OUTPUTS"], "w") as f:
+    json.dump({"total": params["rows"] * 2}, f)
+`;
+const DAG = `
+name: daily
+params:
+  day: "2026-11-23"
+  gate: ""
+steps:
+  - id: prep
+    script: prep.py
+    params: { day: "\${{ params.day }}" }
+  - id: use
+    script: use.py
+    needs: [prep]
+    params: { rows: "\${{ steps.prep.outputs.rows }}", day: "day \${{ steps.prep.outputs.day }}", gate: "\${{ params.gate }}" }
+  - id: after
+    script: use.py
+    needs: [use]
+    params: { rows: "\${{ steps.use.outputs.total }}", day: "later" }
+`;
+const TRAIN = `
+from sklearn.linear_model import LogisticRegression
+
+def train_model(df, base_path):
+    model = LogisticRegression().fit(df[["x"]], df["y"])
+    return {"pipeline": model, "metrics": {"accuracy": float(model.score(df[["x"]], df["y"]))}}
+`;
+const CODEX = `
+group: default
+python_version: ""
+training:
+  training_type: Custom
+  experiment_name: codex-flow
+  source: train.py
+  data: data.csv
+  packages: requirements.txt
+  train_function: train_model
+deploy:
+  name: codex-model
+  operation: sync
+`;
+
+type File = { name: string; content: string };
+
+for (const dialect of DIALECTS) {
+  describe(`pipelines on ${dialect}`, () => {
+    let s: TestServer;
+    let dir: string;
+    const call = (method: string, p: string, body?: unknown) => http(s.url, method, p, { token: s.adminToken, body });
+    const upload = async (name: string, definition: string, files: File[]) => {
+      const fd = new FormData();
+      fd.append('definition', new Blob([definition]), 'pipeline.yaml');
+      for (const f of files) fd.append('file', new Blob([f.content]), f.name);
+      const r = await fetch(`${s.url}/api/v1/pipelines/${name}`, { method: 'PUT', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd });
+      return { status: r.status, body: (await r.json()) as any };
+    };
+    const finished = async (runId: string) => {
+      for (let i = 0; i < 600; i++) {
+        const run = (await call('GET', `/api/v1/pipeline-runs/${runId}`)).body;
+        if (run.status !== 'running') return run;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      throw new Error(`pipeline run ${runId} did not finish`);
+    };
+    const steps = (run: any) => Object.fromEntries(run.steps.map((st: { id: string; status: string }) => [st.id, st.status]));
+
+    before(async () => {
+      s = await startTestServer({ dialect });
+      dir = await mkdtemp(path.join(tmpdir(), 'forja-pipe-'));
+    });
+    after(async () => {
+      await s.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    test('a DAG of scripts: parameters flow between steps; a failure skips what depends on it; retry and run-from-step', async () => {
+      const up = await upload('daily', DAG, [
+        { name: 'prep.py', content: PREP },
+        { name: 'use.py', content: USE },
+      ]);
+      assert.equal(up.status, 200, JSON.stringify(up.body));
+      assert.deepEqual(up.body.steps, [
+        { id: 'prep', action: 'script', needs: [] },
+        { id: 'use', action: 'script', needs: ['prep'] },
+        { id: 'after', action: 'script', needs: ['use'] },
+      ]);
+      const started = await call('POST', '/api/v1/pipelines/daily/runs', { params: { day: '2026-12-01' } });
+      assert.equal(started.status, 202, started.text);
+      const run = await finished(started.body.id);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.steps));
+      assert.deepEqual(run.steps.map((st: { outputs: unknown }) => st.outputs), [{ rows: 3, day: '2026-12-01' }, { total: 6 }, { total: 12 }]);
+      const useLog = (await call('GET', `/api/v1/jobs/${run.steps[1].jobId}/logs`)).body.lines.map((l: { line: string }) => l.line);
+      assert.ok(useLog.includes('got 3 rows for day 2026-12-01'), useLog.join('\n'));
+
+      // The gate file is missing: "use" fails, "after" is skipped, the run fails.
+      const gate = path.join(dir, 'gate');
+      const failing = await finished((await call('POST', '/api/v1/pipelines/daily/runs', { params: { gate } })).body.id);
+      assert.equal(failing.status, 'failed');
+      assert.deepEqual(steps(failing), { prep: 'succeeded', use: 'failed', after: 'skipped' });
+      assert.match(failing.steps[1].error, /the gate file is missing/);
+      await writeFile(gate, 'open');
+      const retried = await call('POST', `/api/v1/pipeline-runs/${failing.id}/retry`);
+      assert.equal(retried.status, 202, retried.text);
+      const healed = await finished(failing.id);
+      assert.equal(healed.status, 'succeeded');
+      assert.equal(healed.steps[0].jobId, failing.steps[0].jobId, 'what succeeded is not run again');
+      assert.equal((await call('POST', `/api/v1/pipeline-runs/${failing.id}/retry`)).status, 409);
+
+      const partial = await finished((await call('POST', '/api/v1/pipelines/daily/runs', { fromStep: 'use' })).body.id);
+      assert.deepEqual(steps(partial), { prep: 'reused', use: 'succeeded', after: 'succeeded' });
+      assert.equal(partial.steps[0].jobId, null);
+      assert.equal((await call('POST', '/api/v1/pipelines/daily/runs', { fromStep: 'nope' })).status, 400);
+      assert.equal((await call('POST', '/api/v1/pipelines/daily/runs', { params: { unknown: 1 } })).status, 400);
+      assert.equal((await call('GET', '/api/v1/pipelines/daily/runs')).body.items.length, 3);
+    });
+
+    test("MLOps Codex's pipeline YAML: training, then promote and deploy", async () => {
+      const data = ['x,y', ...Array.from({ length: 60 }, (_, i) => `${i},${i >= 30 ? 1 : 0}`)].join('\n');
+      const up = await upload('codex', CODEX, [
+        { name: 'train.py', content: TRAIN },
+        { name: 'data.csv', content: data },
+        { name: 'requirements.txt', content: 'scikit-learn\n' },
+      ]);
+      assert.equal(up.status, 200, JSON.stringify(up.body));
+      assert.deepEqual(up.body.steps, [
+        { id: 'training', action: 'train', needs: [] },
+        { id: 'deploy', action: 'register', needs: ['training'] },
+      ]);
+      const run = await finished((await call('POST', '/api/v1/pipelines/codex/runs', {})).body.id);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.steps));
+      assert.ok(run.steps[0].outputs.accuracy > 0.9);
+      const deployed = run.steps[1].outputs;
+      assert.deepEqual([deployed.model, deployed.version], ['codex-model', '1']);
+      const predicted = await call('POST', `/api/v1/deployments/${deployed.deploymentId}/predict`, [{ x: 50 }, { x: 2 }]);
+      assert.deepEqual(predicted.body, { predictions: [1, 0] });
+    });
+
+    test('bad pipeline files: a cycle, an unknown step or action, a missing file, monitoring, bad YAML; another group', async () => {
+      const files = [{ name: 'a.py', content: 'print(1)' }];
+      const cases: [string, RegExp][] = [
+        ['steps:\n  - {id: a, script: a.py, needs: [b]}\n  - {id: b, script: a.py, needs: [a]}\n', /cycle: (a → b → a|b → a → b)/],
+        ['steps:\n  - {id: a, script: a.py, needs: [ghost]}\n', /needs "ghost", which is not a step/],
+        ['steps:\n  - {id: a, action: drift-check}\n', /unknown action "drift-check"/],
+        ['steps:\n  - {id: a, script: missing.py}\n', /script "missing.py" is not among the uploaded files/],
+        ['steps:\n  - {id: a, script: a.py}\n  - {id: b, script: a.py, params: {x: "${{ steps.a.outputs.y }}"}}\n', /does not need it/],
+        ['steps:\n  - {id: a, script: a.py, params: {x: "${{ secrets.k }}"}}\n', /Unknown reference/],
+        ['training: {source: a.py, data: a.py, experiment_name: e}\nmonitoring: {config: c.json}\n', /"monitoring" section is not supported yet/],
+        ['steps: [ {id: a\n', /not valid YAML/],
+        ['- just a list\n', /must be a YAML mapping/],
+        ['steps:\n  - {id: a, script: a.py}\n  - {id: a, script: a.py}\n', /Two steps are named "a"/],
+      ];
+      for (const [yaml, message] of cases) {
+        const r = await upload('bad', yaml, files);
+        assert.equal(r.status, 400, yaml);
+        assert.match(r.body.error.message, message, yaml);
+      }
+      assert.equal((await call('GET', '/api/v1/pipelines/bad')).status, 404);
+      assert.equal((await upload('Bad Name', 'steps: []', files)).status, 400);
+      await call('POST', '/api/v1/groups', { name: `pipes-${dialect}` });
+      const other = await http(s.url, 'GET', '/api/v1/pipelines/daily', { token: s.adminToken, headers: { 'x-forja-group': `pipes-${dialect}` } });
+      assert.equal(other.status, 404);
+    });
+  });
+}
