@@ -80,6 +80,17 @@ for (const dialect of DIALECTS) {
       const renamed = await call('PATCH', '/api/v1/lake/tables/people', { name: 'customers' });
       assert.equal(renamed.body.name, 'customers');
       assert.equal((await call('GET', '/api/v1/lake/tables/people')).status, 404);
+      // Types survive a file export too (PostgreSQL prints booleans as t/f, timestamps without a T).
+      const file = await fetch(`${s.url}/api/v1/lake/tables/customers/query`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'parquet' }) });
+      const back = await rowsOfParquet(await file.arrayBuffer());
+      assert.deepEqual(
+        back.map((r) => [r.id, r.active, r.name, r.seen_at, r.note]),
+        [
+          ['1', true, 'ana', '2026-01-02 03:04:05', null],
+          ['2', false, 'bo, the second', '2026-02-03 04:05:06', 'hello'],
+          ['3', true, null, '2026-03-04 05:06:07', null],
+        ],
+      );
     });
 
     test('modes: fail refuses an existing table, append checks the schema, replace must be confirmed', async () => {

@@ -2,11 +2,9 @@ import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { once } from 'node:events';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import pg from 'pg';
-import Cursor from 'pg-cursor';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { LakeColumn } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { describeWithDuckDB, insertSelect } from './duckdb-engine.js';
@@ -62,13 +60,6 @@ function connOf(client: pg.PoolClient): LakeConn & { client: pg.PoolClient } {
       await client.query(sql, params);
     },
   };
-}
-
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  const s = typeof v === 'string' ? v : String(v);
-  return `"${s.replace(/"/g, '""')}"`;
 }
 
 /**
@@ -205,18 +196,13 @@ export class PostgresLakeEngine implements LakeEngine {
     const client = await this.pool.connect();
     let rows = 0;
     try {
-      const out = createWriteStream(csv);
-      const cursor = client.query(new Cursor(sql, params, { rowMode: 'array' }));
-      for (;;) {
-        const batch: unknown[][] = await cursor.read(10_000);
-        if (batch.length === 0) break;
-        rows += batch.length;
-        const text = batch.map((r) => r.map(csvField).join(',')).join('\n') + '\n';
-        if (!out.write(text)) await once(out, 'drain');
-      }
-      await cursor.close();
-      out.end();
-      await once(out, 'finish');
+      // COPY takes no bound parameters, but CREATE TABLE AS does: the filtered rows land in a
+      // temporary table (in query order) that COPY then streams out as CSV.
+      await client.query('BEGIN');
+      const temp = `forja_export_${newId()}`;
+      rows = (await client.query(`CREATE TEMP TABLE ${temp} ON COMMIT DROP AS ${sql}`, params)).rowCount ?? 0;
+      await pipeline(client.query(copyTo(`COPY ${temp} TO STDOUT WITH (FORMAT csv)`)), createWriteStream(csv));
+      await client.query('COMMIT');
       // Generic column names in the reader, the real ones (quoted) in the output.
       const spec = columns.map((col, i) => `'c${i}': '${col.type}'`).join(', ');
       const select = columns.map((col, i) => `c${i} AS ${quoteIdent(col.name)}`).join(', ');
@@ -228,6 +214,9 @@ export class PostgresLakeEngine implements LakeEngine {
           : `SELECT ${select} FROM read_csv(${fileLiteral(csv)}, header=false, delim=',', quote='"', escape='"', allow_quoted_nulls=false, columns={${spec}})`;
       await this.withScratch((d) => d.run(`COPY (${source}) TO ${fileLiteral(file)} ${options}`, [] as DuckDBValue[]));
       return rows;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
     } finally {
       client.release();
       await rm(csv, { force: true });
