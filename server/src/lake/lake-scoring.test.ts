@@ -111,6 +111,17 @@ for (const dialect of DIALECTS) {
       assert.equal(wrong, 400);
       const odd = (await call('POST', '/api/v1/lake/tables/scores/query', { filter: 'id IN (1, 3, 5) OR id IN (2, 4)', orderBy: [{ column: 'id' }] })).body.rows;
       assert.deepEqual(odd.map((r: { id: number; PREDICT: number }) => [r.id, r.PREDICT]), [[1, 0], [2, 1], [3, 0], [4, 1], [5, 0]]);
+      // A retry of a job whose write already committed (its worker died before settling) finds
+      // that write and adds nothing: the handler runs again with the same job id.
+      const row = (await s.server.services.engine.store.get(started.body.jobId))!;
+      const replay = await s.server.services.lakeScoring.handler()({
+        job: { id: row.id, kind: row.kind, group_id: row.group_id, attempt: 2, max_attempts: 2, created_by: row.created_by, params: JSON.parse(row.params) },
+        signal: new AbortController().signal,
+        log: () => undefined,
+        progress: () => undefined,
+      });
+      assert.deepEqual(replay, { version: 1, rowsWritten: 300, modelName: 'above', modelVersion: '1' });
+      assert.equal((await call('GET', '/api/v1/lake/tables/scores')).body.rowCount, 300);
       const again = await settle((await call('POST', '/api/v1/lake/batch-predictions', { sourceTable: 'features', model: 'models:/above/1', outputTable: 'scores', keepColumns: ['id'] })).body.jobId);
       assert.deepEqual([again.status, again.result.version, again.result.rowsWritten], ['succeeded', 2, 400]);
       const d = (await call('GET', '/api/v1/lake/tables/scores')).body;

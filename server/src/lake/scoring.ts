@@ -187,6 +187,12 @@ export class LakeScoringService {
       if (!this.canReachLake) throw new DeferJob(5000, 'The lake is the server’s DuckDB file: batch predictions run in the server, not in standalone workers.');
       const p = ctx.job.params as unknown as BatchParams;
       const groupId = ctx.job.group_id!;
+      const key = `job:${ctx.job.id}`;
+      const prior = await this.lake.priorWrite(key);
+      if (prior) {
+        ctx.log(`An earlier attempt already wrote ${prior.rowsWritten} rows to ${prior.table} as VERSION ${prior.version}; nothing to do.`, 'system');
+        return { version: prior.version, rowsWritten: prior.rowsWritten, modelName: p.staged.name, modelVersion: p.staged.version };
+      }
       const work = path.join(this.lake.tempDir, `job-${ctx.job.id}`);
       await mkdir(work, { recursive: true });
       try {
@@ -198,7 +204,7 @@ export class LakeScoringService {
         const output = path.join(work, 'output.parquet');
         await this.score(ctx, p.staged, input, output, { column: p.predictionColumn, chunkRows: p.chunkRows, keep: p.keepColumns });
         const written = await this.lake.writeRows(
-          { groupId, createdBy: ctx.job.created_by, idempotencyKey: `job:${ctx.job.id}` },
+          { groupId, createdBy: ctx.job.created_by, idempotencyKey: key },
           p.outputTable,
           { file: output, format: 'parquet' },
           { mode: 'append', versioned: true, modelName: p.staged.name, modelVersion: p.staged.version },

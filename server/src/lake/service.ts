@@ -95,6 +95,9 @@ function checkedValue(value: unknown, column: string, type: string): unknown {
   return String(value);
 }
 
+const PRIOR_WRITE = `SELECT w.version, w.rows_written, t.name FROM ${LAKE_SCHEMA}.writes w JOIN ${LAKE_SCHEMA}.tables t ON t.id = w.table_id WHERE w.key = $1`;
+const writeOf = (r: Record<string, unknown>): LakeWriteResult => ({ table: String(r.name), created: false, rowsWritten: Number(r.rows_written), version: r.version === null ? null : Number(r.version) });
+
 interface PageToken {
   v: unknown;
   r: number;
@@ -214,8 +217,8 @@ export class LakeService {
 
     return this.engine.write(`${origin.groupId}:${keyOf(name.data)}`, async (c) => {
       if (origin.idempotencyKey) {
-        const [done] = await c.all(`SELECT w.version, w.rows_written, t.name FROM ${LAKE_SCHEMA}.writes w JOIN ${LAKE_SCHEMA}.tables t ON t.id = w.table_id WHERE w.key = $1`, [origin.idempotencyKey]);
-        if (done) return { table: String(done.name), created: false, rowsWritten: Number(done.rows_written), version: done.version === null ? null : Number(done.version) };
+        const [done] = await c.all(PRIOR_WRITE, [origin.idempotencyKey]);
+        if (done) return writeOf(done);
       }
       let row = await this.catalog(c, origin.groupId, name.data);
       if (row && q.mode === 'fail')
@@ -272,6 +275,14 @@ export class LakeService {
     }).catch((err: unknown) => {
       throw this.asClientError(err, true);
     });
+  }
+
+  /** The write a job made under this key, if it committed (a retry then has nothing to do). */
+  async priorWrite(key: string): Promise<LakeWriteResult | undefined> {
+    const [done] = await this.engine.read((c) =>
+      c.all(PRIOR_WRITE, [key]),
+    );
+    return done ? writeOf(done) : undefined;
   }
 
   /** Engine errors a bad upload causes (a value that does not fit its column) are the caller's to fix. */
