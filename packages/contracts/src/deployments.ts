@@ -139,3 +139,14 @@ export const ExecutionSchema = z.object({
 });
 export type Execution = z.infer<typeof ExecutionSchema>;
 export const ExecutionListSchema = z.object({ items: z.array(ExecutionSchema) });
+
+/** An async execution on lake rows instead of an uploaded file. */
+export const ExecutionFromTableSchema = z
+  .object({
+    table: z.string().min(1).max(63),
+    filter: z.string().max(20_000).optional(),
+    columns: z.array(z.string().min(1).max(255)).max(1000).optional(),
+    /** The file the scorer gets: input.parquet or input.csv. */
+    format: z.enum(['parquet', 'csv']).default('parquet'),
+  })
+  .strict();

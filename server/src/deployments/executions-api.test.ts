@@ -84,6 +84,23 @@ for (const dialect of DIALECTS) {
       assert.equal(listed[0].id, done.id);
     });
 
+    test('the rows of a lake table as the input; group tokens cannot read the lake', async () => {
+      const seeded = await fetch(`${s.url}/api/v1/lake/tables/exec_rows/rows`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' }, body: 'x,y\n1,a\n2.5,b\n7,c\n' });
+      assert.equal(seeded.status, 201);
+      const started = await call('POST', `/api/v1/deployments/${depId}/executions/from-table`, { table: 'exec_rows', filter: 'x < 5', columns: ['x'], format: 'csv' });
+      assert.equal(started.status, 202, started.text);
+      assert.equal(started.body.inputName, 'input.csv');
+      const done = await settle(started.body.id);
+      assert.equal(done.status, 'Succeeded', done.message);
+      const result = await fetch(`${s.url}/api/v1/deployments/${depId}/executions/${done.id}/result`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+      assert.equal((await result.text()).trim().split('\n').length, 3, 'a header and the two rows the filter kept');
+      assert.equal((await call('POST', `/api/v1/deployments/${depId}/executions/from-table`, { table: 'nope' })).status, 404);
+      assert.equal((await call('POST', `/api/v1/deployments/${depId}/executions/from-table`, { table: 'exec_rows', filter: 'x = 1; DROP TABLE t' })).status, 400);
+      const tok = await call('POST', '/api/v1/tokens', { name: `lake-exec-${dialect}`, kind: 'group', group: 'default' });
+      const denied = await http(s.url, 'POST', `/api/v1/deployments/${depId}/executions/from-table`, { token: tok.body.secret, body: { table: 'exec_rows' } });
+      assert.equal(denied.status, 403);
+    });
+
     test('a scorer that raises: Failed with its exception; bad requests refused', async () => {
       const started = await post(`/api/v1/deployments/${depId}/executions`, form([['input', 'x\nboom\n', 'bad.csv']]));
       const failed = await settle(started.body.id);

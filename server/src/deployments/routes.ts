@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import multipart from '@fastify/multipart';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -21,7 +21,7 @@ import type { Services } from '../services.js';
 import { DEPLOYMENT_FILES, stageUpload } from './uploads.js';
 import { deploymentOpenApi } from './openapi.js';
 import { createReadStream } from 'node:fs';
-import { ExecutionListSchema, ExecutionSchema } from '@forja/contracts';
+import { ExecutionFromTableSchema, ExecutionListSchema, ExecutionSchema } from '@forja/contracts';
 
 const Id = z.object({ id: z.string().min(1).max(40) }).strict();
 const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
@@ -116,6 +116,31 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
           const staged = await stageUpload(req, staging, ['input']);
           return reply.code(202).send(await s.executions.create(contextOf(req), groupOf(req), req.params.id, id, staged, staging));
         } finally {
+          await rm(staging, { recursive: true, force: true });
+        }
+      },
+    );
+    scope.post(
+      '/api/v1/deployments/:id/executions/from-table',
+      {
+        config: predictAuth,
+        schema: { tags, summary: 'Start an async execution on the rows of a lake table (a filter and columns optional), sent to the model as input.parquet', params: Id, body: ExecutionFromTableSchema, response: { 202: ExecutionSchema } },
+      },
+      async (req, reply) => {
+        const id = newId();
+        const staging = path.join(d.root, '.staging', id);
+        const group = groupOf(req);
+        // The lake writes the rows to a Parquet file; the execution takes it like an upload.
+        const format = req.body.format ?? 'parquet';
+        const out = await s.lake.export(group, req.body.table, { filter: req.body.filter, columns: req.body.columns }, format);
+        try {
+          await mkdir(staging, { recursive: true });
+          const input = path.join(staging, `input.${format}`);
+          await rename(out.file, input);
+          const staged = { fields: {}, files: [{ role: 'input' as const, name: `input.${format}`, path: input, size: (await stat(input)).size }] };
+          return reply.code(202).send(await s.executions.create(contextOf(req), group, req.params.id, id, staged, staging));
+        } finally {
+          await rm(out.file, { force: true });
           await rm(staging, { recursive: true, force: true });
         }
       },
