@@ -50,13 +50,27 @@ def chunks(input_path):
         raise ValueError(f"unsupported input file {os.path.basename(input_path)}: use .csv, .parquet or .json")
 
 
-def score_frames(predict, input_path, output_dir):
+def load_function(source, name, module_name):
+    spec = importlib.util.spec_from_file_location(module_name, source)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(source)))
+    spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        raise SystemExit(f"{os.path.basename(source)} has no function {name}()")
+    return getattr(module, name)
+
+
+def score_frames(predict, input_path, output_dir, preprocess=None, base_path="."):
     import pandas as pd
 
     out_path = os.path.join(output_dir, "predictions.csv")
     rows = 0
     with open(out_path, "w") as out:
         for i, frame in enumerate(chunks(input_path)):
+            if preprocess:
+                frame = preprocess(frame, base_path)
+                if not isinstance(frame, pd.DataFrame):
+                    raise SystemExit("preprocess(df, base_path) must return a pandas DataFrame")
             result = predict(frame)
             values = result.tolist() if hasattr(result, "tolist") else list(result)
             if values and isinstance(values[0], list):
@@ -78,18 +92,23 @@ def main():
     p.add_argument("--input", required=True)
     p.add_argument("--model-path", default="")
     p.add_argument("--done", required=True)
+    p.add_argument("--preprocess", default="")
+    p.add_argument("--base-path", default="")
     args = p.parse_args()
     work = os.path.dirname(os.path.abspath(args.input))
+    preprocess = load_function(args.preprocess, "preprocess", "forja_preprocess") if args.preprocess else None
     if args.kind == "script":
-        spec = importlib.util.spec_from_file_location("forja_scorer", args.path)
-        module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, os.path.dirname(os.path.abspath(args.path)))
-        spec.loader.exec_module(module)
-        output = getattr(module, args.entrypoint)(args.input, args.model_path)
+        data_path = args.input
+        if preprocess:
+            # Neomaril's async preprocessing: a file in, the path of the file it wrote out.
+            data_path = str(preprocess(args.input, args.base_path or work))
+            if not os.path.isfile(data_path):
+                raise SystemExit(f"preprocess() returned {data_path!r}, which is not a file it wrote")
+        output = load_function(args.path, args.entrypoint, "forja_scorer")(data_path, args.model_path)
         if not output or not os.path.isfile(str(output)):
             raise SystemExit(f"score() returned {output!r}, which is not a file it wrote")
     else:
-        output = score_frames(load_frame_model(args.kind, args.path, args.method), args.input, work)
+        output = score_frames(load_frame_model(args.kind, args.path, args.method), args.input, work, preprocess, args.base_path or work)
     tmp = args.done + ".tmp"
     with open(tmp, "w") as f:
         json.dump({"output": os.path.abspath(str(output))}, f)

@@ -99,25 +99,35 @@ def frame_of(payload):
     raise ValueError("expected a JSON object or a list of records")
 
 
+def load_function(source, name, module_name):
+    spec = importlib.util.spec_from_file_location(module_name, source)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(source)))
+    spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        raise AttributeError(f"{os.path.basename(source)} has no function {name}()")
+    return getattr(module, name)
+
+
 class ScriptModel:
     """Neomaril's contract: score(data, base_path) with the request JSON as a string."""
 
     batchable = False
 
-    def __init__(self, source, entrypoint, base_path):
-        spec = importlib.util.spec_from_file_location("forja_scorer", source)
-        module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, os.path.dirname(os.path.abspath(source)))
-        spec.loader.exec_module(module)
-        if not hasattr(module, entrypoint):
-            raise AttributeError(f"{os.path.basename(source)} has no function {entrypoint}()")
-        self.fn = getattr(module, entrypoint)
+    def __init__(self, source, entrypoint, base_path, preprocess=None):
+        self.fn = load_function(source, entrypoint, "forja_scorer")
         self.base_path = base_path
+        self.preprocess = preprocess
 
     def predict(self, body, fmt="json"):
         if fmt == "parquet":
             raise ValueError("script models take JSON or CSV; send Parquet to an async execution")
-        result = self.fn(body.decode("utf-8"), self.base_path)
+        data = body.decode("utf-8")
+        if self.preprocess:
+            # The preprocessing script sees what the scorer would, and its answer is what the scorer sees.
+            data = self.preprocess(data, self.base_path)
+            data = data if isinstance(data, str) else json.dumps(data, default=to_jsonable)
+        result = self.fn(data, self.base_path)
         return result.encode("utf-8") if isinstance(result, str) else json.dumps(result, default=to_jsonable).encode()
 
 
@@ -126,7 +136,9 @@ class FrameModel:
 
     batchable = True
 
-    def __init__(self, kind, path, method):
+    def __init__(self, kind, path, method, base_path=".", preprocess=None):
+        self.base_path = base_path
+        self.preprocess = preprocess
         if kind == "pyfunc":
             import mlflow.pyfunc
 
@@ -149,6 +161,10 @@ class FrameModel:
         import pandas as pd
 
         frames = [frame_from(p, f) for p, f in zip(payloads, formats)]
+        if self.preprocess:
+            frames = [self.preprocess(f, self.base_path) for f in frames]
+            if not all(isinstance(f, pd.DataFrame) for f in frames):
+                raise TypeError("preprocess(df, base_path) must return a pandas DataFrame")
         counts = [len(f) for f in frames]
         result = self.fn(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
         rows = to_jsonable(result) if not isinstance(result, list) else result
@@ -176,15 +192,17 @@ def main():
     parser.add_argument("--memory-mb", type=int, default=0)
     parser.add_argument("--cpu-seconds", type=int, default=0)
     parser.add_argument("--max-files", type=int, default=0)
+    parser.add_argument("--preprocess", default="")
     args = parser.parse_args()
     channel = Channel()
     apply_limits(args.memory_mb, args.cpu_seconds, args.max_files)
     started = time.perf_counter()
     try:
+        preprocess = load_function(args.preprocess, "preprocess", "forja_preprocess") if args.preprocess else None
         if args.kind == "script":
-            model = ScriptModel(args.path, args.entrypoint, args.base_path)
+            model = ScriptModel(args.path, args.entrypoint, args.base_path, preprocess)
         else:
-            model = FrameModel(args.kind, args.path, args.method)
+            model = FrameModel(args.kind, args.path, args.method, args.base_path, preprocess)
     except BaseException as exc:  # the load itself is what failed: say why, then stop
         traceback.print_exc()
         channel.write({"op": "ready", "ok": False, "error": error_of(exc)})

@@ -48,7 +48,7 @@ export const DeploymentSchema = z.object({
   entrypoint: z.string().nullable(),
   predictMethod: z.enum(['predict', 'predict_proba']),
   pythonVersion: z.string(),
-  files: z.array(z.object({ name: z.string(), role: z.enum(['source', 'model', 'requirements', 'schema', 'extra']), size: z.number().int() })),
+  files: z.array(z.object({ name: z.string(), role: z.enum(['source', 'model', 'requirements', 'schema', 'extra', 'preprocess']), size: z.number().int() })),
   hasSecrets: z.boolean(),
   schemaSample: z.unknown().nullable(),
   settings: DeploymentSettingsSchema,

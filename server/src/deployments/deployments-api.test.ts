@@ -97,6 +97,21 @@ for (const dialect of DIALECTS) {
       assert.ok(op.responses['422'] && op.responses['503']);
     });
 
+    test('a preprocessing script chained before the scorer', async () => {
+      const pre = 'import json\n\ndef preprocess(data, base_path):\n    rows = json.loads(data)\n    rows = rows if isinstance(rows, list) else [rows]\n    return [{"income": r["income_k"] * 1000, "age": r["age"]} for r in rows]\n';
+      const files = scriptFiles().filter((f) => f.field !== 'schema');
+      const bad = await upload({ name: 'credit-pre-bad' }, [...files, { field: 'preprocess', name: 'pre.txt', content: pre }]);
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error.message, /preprocess\(data, base_path\)/);
+      const created = await upload({ name: 'credit-pre' }, [...files, { field: 'preprocess', name: 'pre.py', content: pre }, { field: 'schema', name: 'schema.json', content: JSON.stringify({ income_k: 5, age: 40 }) }]);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal((await built(created.body.buildJobId)).status, 'succeeded');
+      const res = await predict(created.body.deployment.id, { income_k: 1, age: 30 });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body.scores, [16]);
+      assert.ok(created.body.deployment.files.some((f: { role: string; name: string }) => f.role === 'preprocess' && f.name === 'pre.py'));
+    });
+
     test('bad calls: schema violations 400, a raising scorer 422 with its exception, a crash 503 then recovery, disabled 409', async () => {
       const dep = (await call('GET', '/api/v1/deployments')).body.items.find((d: { name: string }) => d.name === 'credit');
       const missing = await predict(dep.id, { income: 1000 });
@@ -189,7 +204,7 @@ for (const dialect of DIALECTS) {
       assert.equal(json.status, 415);
       assert.equal((await call('GET', '/api/v1/deployments/nope')).status, 404);
       const names = (await call('GET', '/api/v1/deployments')).body.items.map((d: { name: string }) => d.name).sort();
-      assert.deepEqual(names, ['bad-reqs', 'credit', 'evil', 'raises-on-sample']);
+      assert.deepEqual(names, ['bad-reqs', 'credit', 'credit-pre', 'evil', 'raises-on-sample']);
     });
   });
 }

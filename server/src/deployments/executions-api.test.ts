@@ -101,6 +101,25 @@ for (const dialect of DIALECTS) {
       assert.equal(denied.status, 403);
     });
 
+    test('a preprocessing script runs on the input file before the scorer', async () => {
+      const pre = 'import os\n\ndef preprocess(data_path, base_path):\n    out = os.path.join(os.path.dirname(data_path), "clean.csv")\n    lines = [l for l in open(data_path) if l.strip() != "skip"]\n    open(out, "w").write("".join(lines))\n    return out\n';
+      const created = await post('/api/v1/deployments', form([['name', 'batch-pre'], ['operation', 'async'], ['source', ASYNC_SCORER, 'scorer.py'], ['model', '2', 'factor.txt'], ['preprocess', pre, 'clean.py']]));
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const job = (await call('GET', `/api/v1/jobs/${created.body.buildJobId}?waitSeconds=60`)).body;
+      assert.equal(job.status, 'succeeded', job.error);
+      const id = created.body.deployment.id;
+      const started = await fetch(`${s.url}/api/v1/deployments/${id}/executions`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form([['input', 'x\n1\nskip\n3\n', 'in.csv']]) });
+      const exec = (await started.json()) as any;
+      let done: any;
+      for (let i = 0; i < 200 && !['Succeeded', 'Failed'].includes(done?.status); i++) {
+        done = (await call('GET', `/api/v1/deployments/${id}/executions/${exec.id}`)).body;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(done.status, 'Succeeded', done.message);
+      const result = await fetch(`${s.url}/api/v1/deployments/${id}/executions/${exec.id}/result`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+      assert.equal((await result.text()).replace(/\r/g, ''), 'x,score\n1,2.0\n3,6.0\n');
+    });
+
     test('a scorer that raises: Failed with its exception; bad requests refused', async () => {
       const started = await post(`/api/v1/deployments/${depId}/executions`, form([['input', 'x\nboom\n', 'bad.csv']]));
       const failed = await settle(started.body.id);

@@ -10,6 +10,7 @@ import type { ExecutionsTable } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
 import { ProcessFailed, runProcess } from '../jobs/process.js';
+import { preprocessFileOf } from './runtime.js';
 import type { DeploymentsService } from './service.js';
 import type { StagedUpload } from './uploads.js';
 
@@ -112,10 +113,11 @@ export class ExecutionsService {
         const files = JSON.parse(dep.files) as Array<{ name: string; role: string }>;
         const modelFile = files.find((f) => f.role === 'model')?.name;
         const base = path.join(spec.folder, 'files');
+        const preprocess = preprocessFileOf(dep);
         try {
           await runProcess(ctx, {
             command: spec.python,
-            args: [RUNNER, '--kind', dep.kind, '--path', path.join(spec.folder, dep.model_path), '--entrypoint', dep.entrypoint ?? 'score', '--method', dep.predict_method, '--input', path.join(work, row.input_name), '--model-path', modelFile ? path.join(base, modelFile) : base, '--done', done],
+            args: [RUNNER, '--kind', dep.kind, '--path', path.join(spec.folder, dep.model_path), '--entrypoint', dep.entrypoint ?? 'score', '--method', dep.predict_method, '--input', path.join(work, row.input_name), '--model-path', modelFile ? path.join(base, modelFile) : base, '--done', done, '--base-path', base, ...(preprocess ? ['--preprocess', path.join(base, preprocess)] : [])],
             cwd: work,
             env: { ...spec.secrets, BASE_PATH: base, inputFileName: row.input_name, EXECUTION_ID: id, ...(modelFile ? { modelFileName: modelFile } : {}), HOME: work },
           });

@@ -44,6 +44,7 @@ export class DeploymentRuntime {
         cwd: path.join(spec.folder, 'files'),
         memoryMb: settings.memoryMb,
         maxFiles: 1024,
+        preprocess: preprocessFileOf(spec.row) ? path.join(spec.folder, 'files', preprocessFileOf(spec.row)!) : undefined,
         env: { ...spec.secrets, BASE_PATH: path.join(spec.folder, 'files'), ...(modelFileOf(spec.row) ? { modelFileName: modelFileOf(spec.row)! } : {}) },
         onLog: runtimeLogger(spec.folder),
       },
@@ -82,6 +83,11 @@ export class DeploymentRuntime {
 }
 
 /** Neomaril's `modelFileName`: the file uploaded as the script's model. */
+/** The preprocessing script chained before the model, when the deployment has one. */
+export function preprocessFileOf(row: DeploymentRow): string | undefined {
+  return (JSON.parse(row.files) as Array<{ name: string; role: string }>).find((f) => f.role === 'preprocess')?.name;
+}
+
 function modelFileOf(row: DeploymentRow): string | undefined {
   const files = JSON.parse(row.files) as Array<{ name: string; role: string }>;
   return row.kind === 'script' ? files.find((f) => f.role === 'model')?.name : undefined;

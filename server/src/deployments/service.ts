@@ -79,6 +79,8 @@ export class DeploymentsService {
     if (f.kind === 'script' && !/\.(py|ipynb)$/i.test(source!.name)) throw invalid(`The source file must be .py or .ipynb, not "${source!.name}".`);
     if (f.kind === 'pickle' && !model) throw invalid('A pickle deployment needs the pickled estimator in the "model" field.');
     if (f.kind === 'pyfunc') throw invalid('MLflow pyfunc models deploy from the registry: POST /api/v1/deployments/from-model with a models:/ URI.');
+    const preprocess = byRole('preprocess');
+    if (preprocess && !/\.py$/i.test(preprocess.name)) throw invalid(`The preprocessing script must be a .py defining preprocess(data, base_path), not "${preprocess.name}".`);
     const schemaFile = byRole('schema');
     let schemaSample: unknown = null;
     if (schemaFile) {
@@ -464,7 +466,7 @@ function scan(row: DeploymentRow, folder: string): Promise<Finding[]> {
   const args: string[] = [];
   for (const f of files) {
     const full = path.join(folder, 'files', f.name);
-    if (f.role === 'source' && /\.py$/i.test(f.name)) args.push(`source:${full}`);
+    if ((f.role === 'source' || f.role === 'preprocess') && /\.py$/i.test(f.name)) args.push(`source:${full}`);
     if (row.kind === 'script' && f.role === 'source' && /\.ipynb$/i.test(f.name)) args.push(`source:${path.join(folder, row.model_path)}`);
     if (PICKLE_FILE.test(f.name)) args.push(`pickle:${full}`);
   }

@@ -6,10 +6,10 @@ import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { AppError, invalid } from '../errors.js';
 
-export type FileRole = 'source' | 'model' | 'requirements' | 'schema' | 'env' | 'extra' | 'input' | 'data' | 'definition' | 'file';
+export type FileRole = 'source' | 'model' | 'requirements' | 'schema' | 'env' | 'extra' | 'input' | 'data' | 'definition' | 'file' | 'preprocess';
 /** Roles a form may send many files under. */
 const REPEATABLE: readonly FileRole[] = ['extra', 'file'];
-export const DEPLOYMENT_FILES: readonly FileRole[] = ['source', 'model', 'requirements', 'schema', 'env', 'extra'];
+export const DEPLOYMENT_FILES: readonly FileRole[] = ['source', 'model', 'requirements', 'schema', 'env', 'extra', 'preprocess'];
 
 export interface StagedFile {
   role: FileRole;

@@ -19,6 +19,8 @@ export interface WorkerSpec {
   memoryMb?: number;
   cpuSeconds?: number;
   maxFiles?: number;
+  /** A script whose preprocess(data, base_path) runs before the model on every request. */
+  preprocess?: string;
   /** Where the worker's stderr (prints, tracebacks) goes. */
   onLog(line: string): void;
   /** How long loading the model may take. */
@@ -80,6 +82,7 @@ export class WorkerProcess {
     if (spec.memoryMb) args.push('--memory-mb', String(spec.memoryMb));
     if (spec.cpuSeconds) args.push('--cpu-seconds', String(spec.cpuSeconds));
     if (spec.maxFiles) args.push('--max-files', String(spec.maxFiles));
+    if (spec.preprocess) args.push('--preprocess', spec.preprocess);
     this.child = spawn(spec.python, args, {
       cwd: spec.cwd,
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: spec.cwd, LANG: 'C.UTF-8', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...spec.env },
