@@ -26,6 +26,12 @@ Example::
     df = repo.to_dataframe("churn_features", filter_clause="active = TRUE")
     df["predict"] = repo.prediction_batch_with_dataframe({"modelname": "churn", "stage": "Production"}, df)
     repo.update_table_by_dataframe("churn_scores", df, is_update_version=True)
+
+    training = forja.TrainingClient()
+    run = training.run_training("churn", "train.py", "churn.csv", requirements_file="requirements.txt", wait_complete=True)
+    print(run.metrics, run.promote_model("churn", deploy_name="churn-api").predict([{"age": 31}]))
+
+    forja.Pipeline.from_config_file("pipeline.yaml").start()   # MLOps Codex's pipeline YAML
 """
 
 from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
@@ -51,6 +57,8 @@ from .pagination import Pager
 from .batch import PlatformClient
 from .lake import BatchPredictionFailed, GenericRepository
 from .tracking import ActiveRun, ExperimentClient
+from .training import TrainingClient, TrainingExperiment, TrainingFailed, TrainingRun
+from .pipelines import Pipeline, PipelineFailed, PipelineTimeout
 from .version import __version__
 
 __all__ = [
@@ -66,6 +74,10 @@ __all__ = [
     "ForjaExecution",
     "PlatformClient",
     "GenericRepository",
+    "TrainingClient",
+    "TrainingExperiment",
+    "TrainingRun",
+    "Pipeline",
     "Pager",
     "ForjaError",
     "ApiError",
@@ -83,5 +95,8 @@ __all__ = [
     "ExecutionFailed",
     "ExecutionTimeout",
     "BatchPredictionFailed",
+    "TrainingFailed",
+    "PipelineFailed",
+    "PipelineTimeout",
     "__version__",
 ]

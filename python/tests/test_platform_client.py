@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ import pytest
 
 import forja
 from conftest import ADMIN_TOKEN, REPO, unique
+from test_lake import iris, model, repo  # noqa: F401  (fixtures: a Production sklearn model, the lake)
+from test_lake import table as lake_table
 
 SCRIPT = '''
 import json, os, urllib.request
@@ -132,12 +135,43 @@ def test_bad_calls_raise_before_or_from_the_server(platform, tmp_path):
         platform.schedule_batch_run(name, "every hour")
 
 
-def test_dhuolib_batch_example_runs_end_to_end(server):
-    env = {**os.environ, "FORJA_URL": server.url, "FORJA_TOKEN": ADMIN_TOKEN, "EXAMPLE_PROJECT": unique("churn")}
-    done = subprocess.run([sys.executable, str(REPO / "examples" / "dhuolib_batch_flow.py")], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+def test_dhuolib_batch_example_runs_end_to_end(server, model, iris, repo, tmp_path):
+    """The canonical script deployed as a batch project: reads the features from the lake, scores
+    with the Production model, writes VERSION 1; a schedule's run writes VERSION 2."""
+    name, _ = model
+    X, _ = iris
+    features = lake_table("batch_features")
+    output = lake_table("batch_scores")
+    repo.create_table_by_dataframe(features, X.head(10).assign(id=range(10)))
+    # The batch environment installs the SDK from a copy of this checkout (building it in place
+    # would leave a build/ folder in python/).
+    sdk = tmp_path / "forja-sdk"
+    shutil.copytree(REPO / "python", sdk, ignore=shutil.ignore_patterns("tests", "build", "*.egg-info", "__pycache__"))
+    env = {
+        **os.environ,
+        "FORJA_URL": server.url,
+        "FORJA_TOKEN": ADMIN_TOKEN,
+        "EXAMPLE_PROJECT": unique("churn"),
+        "EXAMPLE_MODEL": name,
+        "EXAMPLE_FEATURES": features,
+        "EXAMPLE_OUTPUT": output,
+        "EXAMPLE_FORJA_REQUIREMENT": f"forja[lake] @ {sdk.as_uri()}",
+    }
+    done = subprocess.run([sys.executable, str(REPO / "examples" / "dhuolib_batch_flow.py")], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["run_status"] == "succeeded"
+    assert summary["manual_run"]["version"] == 1 and summary["manual_run"]["rows"] == 10
     assert summary["scheduled_run"] is True
     assert summary["cluster_size"] == 2
     assert summary["schedules_left"] == 0
+
+    # The lake has the manual run's VERSION 1 and the scheduled run's VERSION 2, each a full copy.
+    info = repo.describe_table(output)
+    versions = sorted(v["version"] for v in info["versions"])
+    assert versions[:2] == [1, 2], versions
+    assert all(v["rows"] == 10 for v in info["versions"])
+    second = repo.to_dataframe(output, version=2)
+    assert sorted(second["id"].tolist()) == list(range(10))
+    assert set(second["predict"]) <= {0, 1, 2}
+    assert {"VERSION", "CREATED_AT"} <= set(second.columns)
