@@ -33,10 +33,13 @@ const LakePage = lazy(() => import('./pages/lake/Lake').then((m) => ({ default: 
 const LakeTablePage = lazy(() => import('./pages/lake/Table').then((m) => ({ default: m.LakeTablePage })));
 // Batch projects too: both pages in one chunk.
 const ProjectRoutes = lazy(() => import('./pages/projects/routes'));
+// Pipelines and training runs: each section's pages in one chunk.
+const PipelineRoutes = lazy(() => import('./pages/pipelines/routes'));
+const TrainingRoutes = lazy(() => import('./pages/training/routes'));
 const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
 
 type Section = (typeof sections)[number];
-const built = ['/experiments', '/models', '/deployments', '/lake', '/projects', '/jobs'] as const;
+const built = ['/experiments', '/training', '/models', '/deployments', '/lake', '/projects', '/pipelines', '/jobs'] as const;
 type Placeholder = Exclude<Section['path'], (typeof built)[number]>;
 const isPlaceholder = (s: Section): s is Extract<Section, { path: Placeholder }> => !(built as readonly string[]).includes(s.path);
 const about: Record<Placeholder, { heading: string; purpose: string }> = {
@@ -68,6 +71,8 @@ export function App() {
         <Route path="/lake" element={later(<LakePage />)} />
         <Route path="/lake/:name" element={later(<LakeTablePage />)} />
         <Route path="/projects/*" element={later(<ProjectRoutes />)} />
+        <Route path="/pipelines/*" element={later(<PipelineRoutes />)} />
+        <Route path="/training/*" element={later(<TrainingRoutes />)} />
         {sections.filter(isPlaceholder).map((s) => (
           <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
         ))}

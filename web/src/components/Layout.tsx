@@ -17,13 +17,17 @@ import {
   ShieldIcon,
 } from './icons';
 import { ProjectIcon } from '../pages/projects/icon';
+import { PipelineIcon } from '../pages/pipelines/icon';
+import { TrainingIcon } from '../pages/training/icon';
 
 export const sections = [
   { path: '/experiments', label: 'Experiments', icon: FlaskIcon },
+  { path: '/training', label: 'Training', icon: TrainingIcon },
   { path: '/models', label: 'Models', icon: CubeIcon },
   { path: '/deployments', label: 'Deployments', icon: RocketIcon },
   { path: '/lake', label: 'Lake', icon: DatabaseIcon },
   { path: '/projects', label: 'Projects', icon: ProjectIcon },
+  { path: '/pipelines', label: 'Pipelines', icon: PipelineIcon },
   { path: '/jobs', label: 'Jobs', icon: ClockIcon },
   { path: '/monitoring', label: 'Monitoring', icon: PulseIcon },
 ] as const;
