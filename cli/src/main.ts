@@ -12,6 +12,8 @@ import { registerJobCommands } from './commands/jobs.js';
 import { registerDeploymentCommands } from './commands/deployments.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerLakeCommands } from './commands/lake.js';
+import { registerPipelineCommands } from './commands/pipelines.js';
+import { registerTrainingCommands } from './commands/training.js';
 
 // `forja lake head big | head -3` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -39,6 +41,8 @@ registerJobCommands(program);
 registerDeploymentCommands(program);
 registerProjectCommands(program);
 registerLakeCommands(program);
+registerTrainingCommands(program);
+registerPipelineCommands(program);
 
 try {
   await program.parseAsync(process.argv);

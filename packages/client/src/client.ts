@@ -89,6 +89,15 @@ import {
   type LakeBatchPredictionCreate,
   type LakeQuery,
   type LakeWriteQuery,
+  PipelineListSchema,
+  PipelineRunListSchema,
+  PipelineRunSchema,
+  PipelineSchema,
+  type PipelineRunCreate,
+  TrainingPromotedSchema,
+  TrainingRunListSchema,
+  TrainingRunSchema,
+  type TrainingPromote,
 } from '@forja/contracts';
 import { ForjaApiError, ForjaConnectionError } from './errors.js';
 
@@ -405,6 +414,33 @@ export class ForjaClient {
     updateSchedule: (id: string, patch: z.input<typeof ScheduleUpdateSchema>) => this.request('PATCH', `/api/v1/schedules/${enc(id)}`, ScheduleSchema, { body: patch }),
     deleteSchedule: (id: string) => this.request('DELETE', `/api/v1/schedules/${enc(id)}`, OkSchema),
     clusters: async () => (await this.request('GET', '/api/v1/clusters', ClusterProfileListSchema)).items,
+  };
+
+  /** Training runs (MLOps Codex custom training): train_model(df, base_path) as a job, then promote it. */
+  readonly training = {
+    /** Files source (.py), data (.csv/.parquet) or the field table (+ filter), requirements, repeated extra; fields experimentName, runName, modelType, trainFunction, pythonVersion, timeoutSeconds. */
+    start: (form: FormData) => this.request('POST', '/api/v1/training/runs', TrainingRunSchema, { form, retries: 0 }),
+    list: async () => (await this.request('GET', '/api/v1/training/runs', TrainingRunListSchema)).items,
+    get: (id: string) => this.request('GET', `/api/v1/training/runs/${enc(id)}`, TrainingRunSchema),
+    cancel: (id: string) => this.request('POST', `/api/v1/training/runs/${enc(id)}/cancel`, TrainingRunSchema),
+    /** A registered model version of a succeeded run, and a deployment of it with `deploy`. */
+    promote: (id: string, body: TrainingPromote) => this.request('POST', `/api/v1/training/runs/${enc(id)}/promote`, TrainingPromotedSchema, { body, retries: 0 }),
+  };
+
+  /** Pipelines of the group: a YAML DAG of scripts and platform actions, run step by step as jobs. */
+  readonly pipelines = {
+    /** Multipart: "definition" = the YAML, repeated "file" = each file it names. Each upload is a new version. */
+    upload: (name: string, form: FormData) => this.request('PUT', `/api/v1/pipelines/${enc(name)}`, PipelineSchema, { form, retries: 0 }),
+    list: async () => (await this.request('GET', '/api/v1/pipelines', PipelineListSchema)).items,
+    get: (name: string) => this.request('GET', `/api/v1/pipelines/${enc(name)}`, PipelineSchema),
+    /** Starts a run (202); `fromStep` reruns that step and what depends on it, reusing earlier outputs. */
+    run: (name: string, body: PipelineRunCreate = {}) => this.request('POST', `/api/v1/pipelines/${enc(name)}/runs`, PipelineRunSchema, { body, retries: 0 }),
+    /** The pipeline's runs, newest first. */
+    runs: async (name: string) => (await this.request('GET', `/api/v1/pipelines/${enc(name)}/runs`, PipelineRunListSchema)).items,
+    getRun: (runId: string) => this.request('GET', `/api/v1/pipeline-runs/${enc(runId)}`, PipelineRunSchema),
+    cancelRun: (runId: string) => this.request('POST', `/api/v1/pipeline-runs/${enc(runId)}/cancel`, PipelineRunSchema),
+    /** Runs the failed, skipped and cancelled steps of a finished run again (202). */
+    retryRun: (runId: string) => this.request('POST', `/api/v1/pipeline-runs/${enc(runId)}/retry`, PipelineRunSchema, { retries: 0 }),
   };
 
   /** The group's registry webhooks (group admins). */
