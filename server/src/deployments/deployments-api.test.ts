@@ -1,5 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { DIALECTS } from '../testing/databases.js';
 import { http, startTestServer, type TestServer } from '../testing/server.js';
 
@@ -110,6 +111,29 @@ for (const dialect of DIALECTS) {
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.body.scores, [16]);
       assert.ok(created.body.deployment.files.some((f: { role: string; name: string }) => f.role === 'preprocess' && f.name === 'pre.py'));
+    });
+
+    test('extra files in a zip unpack with their folders; a zip with a path outside its folder is refused', async () => {
+      const zips = execFileSync('python3', [
+        '-c',
+        'import base64, io, sys, zipfile\nfor names in (["data/lookup.json"], ["ok.txt", "../evil.py"], ["/etc/passwd"]):\n    b = io.BytesIO()\n    with zipfile.ZipFile(b, "w") as z:\n        [z.writestr(n, "{}") for n in names]\n    print(base64.b64encode(b.getvalue()).decode())\n',
+      ])
+        .toString()
+        .trim()
+        .split('\n')
+        .map((line) => Buffer.from(line, 'base64'));
+      const withZip = (name: string, zip: Buffer) => upload({ name }, [...scriptFiles(), { field: 'extra', name: 'bundle.zip', content: new Uint8Array(zip) }]);
+      const good = await withZip('credit-zip', zips[0]!);
+      assert.equal(good.status, 201, JSON.stringify(good.body));
+      assert.ok(good.body.deployment.files.some((f: { name: string; role: string }) => f.name === 'data/lookup.json' && f.role === 'extra'));
+      assert.ok(!good.body.deployment.files.some((f: { name: string }) => f.name === 'bundle.zip'));
+      assert.equal((await built(good.body.buildJobId)).status, 'succeeded');
+      for (const [i, zip] of [zips[1]!, zips[2]!].entries()) {
+        const bad = await withZip(`credit-zip-bad-${i}`, zip);
+        assert.equal(bad.status, 400, JSON.stringify(bad.body));
+        assert.match(bad.body.error.message, /a path outside its folder/);
+      }
+      assert.equal((await call('DELETE', `/api/v1/deployments/${good.body.deployment.id}`)).status, 200);
     });
 
     test('bad calls: schema violations 400, a raising scorer 422 with its exception, a crash 503 then recovery, disabled 409', async () => {

@@ -26,6 +26,7 @@ import { readRuntimeLog, type DeploymentRuntime, type RuntimeSpec } from './runt
 import { checkInput, schemaFromSample, type InputSchema } from './schema-check.js';
 import type { DeploymentRow, DeploymentsStore } from './store.js';
 import type { StagedUpload } from './uploads.js';
+import { unzipExtras } from './zip.js';
 
 export const BUILD_KIND = 'deployment.build';
 
@@ -100,6 +101,16 @@ export class DeploymentsService {
     await mkdir(folder, { recursive: true });
     await rename(stagingDir, path.join(folder, 'files'));
     const files: FileEntry[] = staged.files.filter((x) => x.role !== 'env').map((x) => ({ name: x.name, role: x.role as FileEntry['role'], size: x.size }));
+    // An extra .zip unpacks next to the other files (its folders kept); the zip itself is not kept.
+    for (const zip of files.filter((x) => x.role === 'extra' && /\.zip$/i.test(x.name))) {
+      const taken = new Set(files.map((x) => x.name));
+      const unpacked = await unzipExtras(path.join(folder, 'files', zip.name), path.join(folder, 'files'), taken).catch(async (err: unknown) => {
+        await rm(folder, { recursive: true, force: true });
+        throw err;
+      });
+      await rm(path.join(folder, 'files', zip.name), { force: true });
+      files.splice(files.indexOf(zip), 1, ...unpacked.map((u) => ({ name: u.name, role: 'extra' as const, size: u.size })));
+    }
     let modelPath = f.kind === 'script' ? `files/${source!.name}` : `files/${model!.name}`;
     if (f.kind === 'script' && /\.ipynb$/i.test(source!.name)) modelPath = `files/${await notebookToScript(path.join(folder, 'files'), source!.name)}`;
     const row = this.newRow(ctx, scope, id, {

@@ -122,6 +122,14 @@ export class WorkerProcess {
       };
     });
     this.ready.catch(() => undefined);
+    // The interpreter itself could not start (its environment was removed): no exit event follows.
+    this.child.on('error', (err) => {
+      this.exited = true;
+      this.exitReason ??= `could not start: ${err.message}`;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(new WorkerError('crashed', `The model's worker ${this.exitReason}.`));
+    });
     this.child.on('exit', (code, signal) => {
       if (stderrTail) spec.onLog(stderrTail);
       this.exited = true;
