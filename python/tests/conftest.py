@@ -42,8 +42,7 @@ def _pump(stream, lines: List[str], seen: "queue.Queue[str]") -> None:
     stream.close()
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
+def _start(extra_env: dict) -> "tuple[subprocess.Popen, Server, str]":
     main_js = REPO / "cli" / "dist" / "main.js"
     if not main_js.exists():
         pytest.fail(f"{main_js} does not exist: build the server first with `npx tsc -b` in {REPO}", pytrace=False)
@@ -60,6 +59,7 @@ def server() -> Iterator[Server]:
         FORJA_ADMIN_PASSWORD=ADMIN_PASSWORD,
         FORJA_ADMIN_TOKEN=ADMIN_TOKEN,
         FORJA_LOG_LEVEL="warn",
+        **extra_env,
     )
     proc = subprocess.Popen(
         [node, str(REPO / "cli" / "bin" / "forja.js"), "server"],
@@ -73,14 +73,47 @@ def server() -> Iterator[Server]:
     lines: List[str] = []
     seen: "queue.Queue[str]" = queue.Queue()
     threading.Thread(target=_pump, args=(proc.stdout, lines, seen), daemon=True).start()
-
     try:
         url = _wait_for_banner(proc, seen, lines)
         _wait_until_ready(proc, url, lines)
-        yield Server(url, lines)
+    except BaseException:
+        _stop(proc)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise
+    return proc, Server(url, lines), data_dir
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    proc, srv, data_dir = _start({})
+    try:
+        yield srv
     finally:
         _stop(proc)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_lake_server() -> Iterator[Server]:
+    """A second server whose lake is PostgreSQL (a fresh database on the test cluster)."""
+    base = os.environ.get("FORJA_TEST_PG_URL")
+    if not base:
+        pytest.fail("FORJA_TEST_PG_URL is not set: `npm test` starts a PostgreSQL cluster and sets it", pytrace=False)
+    import psycopg2
+
+    name = f"forja_pylake_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    url = base.rsplit("/", 1)[0] + "/" + name
+    proc, srv, data_dir = _start({"FORJA_LAKE_URL": url})
+    try:
+        yield srv
+    finally:
+        _stop(proc)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
 
 
 def _wait_for_banner(proc: subprocess.Popen, seen: "queue.Queue[str]", lines: List[str]) -> str:

@@ -33,6 +33,18 @@ def repo(server):
         yield r
 
 
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def lake_server(request):
+    """The same calls on both lake engines: the embedded DuckDB file and PostgreSQL."""
+    return request.getfixturevalue("server" if request.param == "duckdb" else "pg_lake_server")
+
+
+@pytest.fixture(scope="module")
+def any_repo(lake_server):
+    with forja.GenericRepository(lake_server.url, token=ADMIN_TOKEN) as r:
+        yield r
+
+
 @pytest.fixture(scope="module")
 def iris():
     X, y = load_iris(return_X_y=True, as_frame=True)
@@ -75,12 +87,12 @@ def typed_frame() -> pd.DataFrame:
     )
 
 
-def test_types_round_trip_and_a_second_create_is_a_conflict(repo):
+def test_types_round_trip_and_a_second_create_is_a_conflict(any_repo):
     name = table("types")
     df = typed_frame()
-    assert repo.create_table_by_dataframe(name, df) == {"number_lines_inserted": 3, "table_name": name}
+    assert any_repo.create_table_by_dataframe(name, df) == {"number_lines_inserted": 3, "table_name": name}
 
-    back = repo.to_dataframe(name)
+    back = any_repo.to_dataframe(name)
     assert list(back.columns) == list(df.columns)
     assert back["id"].tolist() == [1, 2, 3] and pd.api.types.is_integer_dtype(back["id"])
     assert back["amount"].tolist()[:2] == [1.5, -2.25] and pd.isna(back["amount"].iloc[2])
@@ -88,27 +100,27 @@ def test_types_round_trip_and_a_second_create_is_a_conflict(repo):
     assert back["name"].iloc[0] == "ana" and pd.isna(back["name"].iloc[1]) and back["name"].iloc[2] == "çedilha ü"
     assert pd.api.types.is_datetime64_any_dtype(back["seen_at"])
     assert back["seen_at"].iloc[:2].tolist() == df["seen_at"].iloc[:2].tolist() and pd.isna(back["seen_at"].iloc[2])
-    columns = {c["name"]: c["type"] for c in repo.describe_table(name)["columns"]}
+    columns = {c["name"]: c["type"] for c in any_repo.describe_table(name)["columns"]}
     assert columns["id"] == "BIGINT" and columns["active"] == "BOOLEAN" and columns["amount"] == "DOUBLE"
 
     with pytest.raises(forja.Conflict) as again:
-        repo.create_table_by_dataframe(name, df)
+        any_repo.create_table_by_dataframe(name, df)
     assert again.value.code == "ALREADY_EXISTS"
     assert "update_table_by_dataframe" in again.value.message
-    assert len(repo.to_dataframe(name)) == 3
+    assert len(any_repo.to_dataframe(name)) == 3
 
 
-def test_append_mismatch_and_replace(repo, server):
+def test_append_mismatch_and_replace(any_repo, lake_server):
     name = table("writes")
     df = typed_frame()
-    repo.create_table_by_dataframe(name, df)
-    appended = repo.update_table_by_dataframe(name, df.assign(id=[4, 5, 6]))
+    any_repo.create_table_by_dataframe(name, df)
+    appended = any_repo.update_table_by_dataframe(name, df.assign(id=[4, 5, 6]))
     assert appended == {"number_lines_inserted": 3, "table_name": name, "version": None, "created": False}
-    assert repo.to_dataframe(name)["id"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert any_repo.to_dataframe(name)["id"].tolist() == [1, 2, 3, 4, 5, 6]
 
     wrong = df.drop(columns=["name"]).assign(extra=1, active=["yes", "no", "maybe"])
     with pytest.raises(forja.InvalidArgument) as mismatch:
-        repo.update_table_by_dataframe(name, wrong)
+        any_repo.update_table_by_dataframe(name, wrong)
     message = mismatch.value.message
     assert '"name"' in message and "missing" in message, message
     assert '"extra"' in message, message
@@ -116,67 +128,67 @@ def test_append_mismatch_and_replace(repo, server):
     assert len(mismatch.value.issues) == 3
 
     with pytest.raises(ValueError, match="force_replace_delete_itens_in_table"):
-        repo.update_table_by_dataframe(name, df, if_exists="replace")
+        any_repo.update_table_by_dataframe(name, df, if_exists="replace")
     with pytest.raises(ValueError):
-        repo.update_table_by_dataframe(name, df, if_exists="truncate")
-    assert len(repo.to_dataframe(name)) == 6
+        any_repo.update_table_by_dataframe(name, df, if_exists="truncate")
+    assert len(any_repo.to_dataframe(name)) == 6
     # The server refuses an unconfirmed replace too, whatever client sends it.
     raw = httpx.post(
-        f"{server.url}/api/v1/lake/tables/{name}/rows",
+        f"{lake_server.url}/api/v1/lake/tables/{name}/rows",
         params={"mode": "replace"},
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "text/csv"},
         content=b"id\n9\n",
         timeout=30,
     )
     assert raw.status_code == 400 and "confirmReplace" in raw.json()["error"]["message"], raw.text
-    assert len(repo.to_dataframe(name)) == 6
+    assert len(any_repo.to_dataframe(name)) == 6
 
-    replaced = repo.update_table_by_dataframe(name, df.iloc[:1], if_exists="replace", force_replace_delete_itens_in_table=True)
+    replaced = any_repo.update_table_by_dataframe(name, df.iloc[:1], if_exists="replace", force_replace_delete_itens_in_table=True)
     assert replaced["number_lines_inserted"] == 1
-    assert repo.to_dataframe(name)["id"].tolist() == [1]
+    assert any_repo.to_dataframe(name)["id"].tolist() == [1]
 
-    assert name in [t["name"] for t in repo.list_tables()]
-    renamed = repo.rename_table(name, name + "_old")
+    assert name in [t["name"] for t in any_repo.list_tables()]
+    renamed = any_repo.rename_table(name, name + "_old")
     assert renamed["name"] == name + "_old"
-    repo.drop_table(name + "_old")
-    assert name + "_old" not in [t["name"] for t in repo.list_tables()]
+    any_repo.drop_table(name + "_old")
+    assert name + "_old" not in [t["name"] for t in any_repo.list_tables()]
     with pytest.raises(forja.NotFound):
-        repo.drop_table(name + "_old")
+        any_repo.drop_table(name + "_old")
 
 
-def test_versioned_appends_and_reads(repo):
+def test_versioned_appends_and_reads(any_repo):
     name = table("versions")
     days = []
     for day in range(3):
         rows = pd.DataFrame({"id": [1, 2, 3], "score": [0.1 + day, 0.5 + day, 0.9 + day], "label": ["a", "b", "a"]})
-        days.append(repo.update_table_by_dataframe(name, rows, is_update_version=True, model_name="m", model_version=str(day + 1)))
+        days.append(any_repo.update_table_by_dataframe(name, rows, is_update_version=True, model_name="m", model_version=str(day + 1)))
     assert [d["version"] for d in days] == [1, 2, 3]
     assert days[0]["created"] is True and days[1]["created"] is False
 
     # An upload's own VERSION/CREATED_AT are replaced by the server's.
     forged = pd.DataFrame({"id": [4], "score": [9.0], "label": ["z"], "VERSION": [99]})
-    assert repo.update_table_by_dataframe(name, forged, is_update_version=True)["version"] == 4
+    assert any_repo.update_table_by_dataframe(name, forged, is_update_version=True)["version"] == 4
 
-    info = repo.describe_table(name)
+    info = any_repo.describe_table(name)
     assert info["latestVersion"] == 4 and info["rowCount"] == 10
     assert [v["version"] for v in info["versions"]] == [4, 3, 2, 1]
     assert info["versions"][1]["modelVersion"] == "3"
 
-    latest = repo.to_dataframe(name, version="latest")
+    latest = any_repo.to_dataframe(name, version="latest")
     assert latest["id"].tolist() == [4] and latest["VERSION"].tolist() == [4]
     assert pd.api.types.is_datetime64_any_dtype(latest["CREATED_AT"])
-    picked = repo.to_dataframe(name, filter_clause="label = 'a' AND score >= 1", list_columns=["id", "score", "VERSION"], version=2)
+    picked = any_repo.to_dataframe(name, filter_clause="label = 'a' AND score >= 1", list_columns=["id", "score", "VERSION"], version=2)
     assert list(picked.columns) == ["id", "score", "VERSION"]
     assert picked.to_dict(orient="records") == [{"id": 1, "score": 1.1, "VERSION": 2}, {"id": 3, "score": 1.9, "VERSION": 2}]
-    top = repo.to_dataframe(name, list_columns=["score"], order_by="score desc", limit=2)
+    top = any_repo.to_dataframe(name, list_columns=["score"], order_by="score desc", limit=2)
     assert top["score"].tolist() == [9.0, 2.9]
-    assert repo.to_dataframe(name, filter_clause="VERSION IN (1, 3) AND label LIKE 'b%'")["score"].tolist() == [0.5, 2.5]
-    assert len(repo.to_dataframe(name, filter_clause="id > 100")) == 0
+    assert any_repo.to_dataframe(name, filter_clause="VERSION IN (1, 3) AND label LIKE 'b%'")["score"].tolist() == [0.5, 2.5]
+    assert len(any_repo.to_dataframe(name, filter_clause="id > 100")) == 0
 
 
-def test_bad_filters_names_and_tables_raise(repo):
+def test_bad_filters_names_and_tables_raise(any_repo):
     name = table("safe")
-    repo.create_table_by_dataframe(name, pd.DataFrame({"id": [1, 2], "name": ["x", "y"]}))
+    any_repo.create_table_by_dataframe(name, pd.DataFrame({"id": [1, 2], "name": ["x", "y"]}))
     for attack in (
         f"id = 1; DROP TABLE {name}",
         "name = 'x' OR '1'='1'",
@@ -185,27 +197,27 @@ def test_bad_filters_names_and_tables_raise(repo):
         "name = 'x'' OR 1=1 --'",
     ):
         try:
-            got = repo.to_dataframe(name, filter_clause=attack)
+            got = any_repo.to_dataframe(name, filter_clause=attack)
         except forja.InvalidArgument:
             continue
         # Parsed as a plain value comparison at most: it can never widen the read.
         assert len(got) == 0, (attack, got)
-    assert len(repo.to_dataframe(name)) == 2
+    assert len(any_repo.to_dataframe(name)) == 2
     with pytest.raises(forja.InvalidArgument, match="No column"):
-        repo.to_dataframe(name, list_columns=["nope"])
+        any_repo.to_dataframe(name, list_columns=["nope"])
     with pytest.raises(forja.InvalidArgument):
-        repo.to_dataframe(name, version="latest")  # never written with versions
+        any_repo.to_dataframe(name, version="latest")  # never written with versions
     missing = table("missing")
     with pytest.raises(forja.NotFound):
-        repo.to_dataframe(missing)
+        any_repo.to_dataframe(missing)
     with pytest.raises(forja.NotFound):
-        repo.describe_table(missing)
+        any_repo.describe_table(missing)
     with pytest.raises(forja.InvalidArgument):
-        repo.create_table_by_dataframe("bad name; drop", pd.DataFrame({"a": [1]}))
+        any_repo.create_table_by_dataframe("bad name; drop", pd.DataFrame({"a": [1]}))
     with pytest.raises(TypeError):
-        repo.create_table_by_dataframe(table("notframe"), [{"a": 1}])
+        any_repo.create_table_by_dataframe(table("notframe"), [{"a": 1}])
     with pytest.raises(ValueError):
-        repo.to_dataframe(name, version="newest")
+        any_repo.to_dataframe(name, version="newest")
 
 
 def test_prediction_batch_with_dataframe_scores_on_the_server(repo, model, iris):
