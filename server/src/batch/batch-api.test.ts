@@ -123,6 +123,12 @@ for (const dialect of DIALECTS) {
       await call('POST', '/api/v1/groups', { name: `elsewhere-${dialect}` });
       const other = await call('GET', '/api/v1/batch/projects/churn-scoring', undefined, undefined, { 'x-forja-group': `elsewhere-${dialect}` });
       assert.equal(other.status, 404);
+      const foreign = new FormData();
+      foreign.append('source', new Blob(['print(1)']), 'job.py');
+      const deployElsewhere = await fetch(`${s.url}/api/v1/batch/projects/churn-scoring/deploys`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'x-forja-group': `elsewhere-${dialect}` }, body: foreign });
+      assert.equal(deployElsewhere.status, 404, 'deploying to a project of another group');
+      const runElsewhere = await call('POST', '/api/v1/batch/projects/churn-scoring/runs', {}, undefined, { 'x-forja-group': `elsewhere-${dialect}` });
+      assert.equal(runElsewhere.status, 404);
       const fd = new FormData();
       fd.append('source', new Blob(['x']), 'job.sh');
       const notPy = await fetch(`${s.url}/api/v1/batch/projects/churn-scoring/deploys`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd });
