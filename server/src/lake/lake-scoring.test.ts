@@ -33,7 +33,7 @@ async function parquetRows(bytes: ArrayBuffer): Promise<Record<string, unknown>[
   return rows as Record<string, unknown>[];
 }
 
-async function parquetOf(select: string): Promise<Buffer> {
+async function parquetOf(select: string): Promise<Uint8Array<ArrayBuffer>> {
   const dir = await mkdtemp(path.join(tmpdir(), 'forja-pq-'));
   const file = path.join(dir, 'x.parquet');
   const db = await DuckDBInstance.create(':memory:');
@@ -41,7 +41,7 @@ async function parquetOf(select: string): Promise<Buffer> {
   await c.run(`COPY (${select}) TO '${file}' (FORMAT parquet)`);
   c.closeSync();
   db.closeSync();
-  const bytes = await readFile(file);
+  const bytes = new Uint8Array(await readFile(file));
   await rm(dir, { recursive: true, force: true });
   return bytes;
 }
