@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ForjaClient } from '@forja/client';
+import type { DeploymentSettings } from '@forja/contracts';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
 import { tailJobLogs } from './jobs.js';
@@ -151,6 +152,25 @@ export function registerDeploymentCommands(program: Command): void {
       const r = await client.deployments.rebuild(id);
       process.stderr.write(`Rebuilding ${r.deployment.name}, job ${r.buildJobId}…\n`);
       if (o.wait) process.exitCode = await followBuild(client, id, r.buildJobId);
+    });
+
+  deployments
+    .command('settings <id>')
+    .description('Show the scaling and limit settings, or change those given')
+    .option('--min-workers <n>', 'workers kept warm', int)
+    .option('--max-workers <n>', 'workers at most', int)
+    .option('--timeout-ms <n>', 'per request, waiting included', int)
+    .option('--max-queue <n>', 'requests waiting at most', int)
+    .option('--max-batch <n>', 'rows per worker call at most', int)
+    .option('--memory-mb <n>', "a worker's memory limit", int)
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: Partial<DeploymentSettings> & { json?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const keys = ['minWorkers', 'maxWorkers', 'timeoutMs', 'maxQueue', 'maxBatch', 'memoryMb'] as const;
+      const changes: Partial<DeploymentSettings> = {};
+      for (const k of keys) if (o[k] !== undefined) changes[k] = o[k];
+      const dep = Object.keys(changes).length ? await client.deployments.update(id, changes) : await client.deployments.get(id);
+      printObject(dep.settings, jsonOf(cmd));
     });
 
   program

@@ -57,6 +57,9 @@ import {
   PredictCodeSchema,
   type DeploymentFromModel,
   type DeploymentSettings,
+  ExecutionListSchema,
+  ExecutionSchema,
+  type ExecutionFromTableSchema,
   JobPageSchema,
   JobSchema,
   WorkerListSchema,
@@ -355,6 +358,29 @@ export class ForjaClient {
       const res = await this.send('POST', `/api/v1/deployments/${enc(id)}/predict`, { ...(options.raw !== undefined ? { rawBody: options.raw, contentType: options.contentType } : { body: input }), retries: 0 });
       return safeJson(await res.text());
     },
+    /**
+     * Starts an async execution on one file (multipart field "input"); 202 with the execution in
+     * Requested. A stream is sent once as it is read (with a progress bar, say). Never retried: a
+     * second attempt would start a second execution.
+     */
+    execute: (id: string, file: Blob | ReadableStream<Uint8Array>, name: string) => {
+      const path = `/api/v1/deployments/${enc(id)}/executions`;
+      if (!(file instanceof ReadableStream)) {
+        const form = new FormData();
+        form.append('input', file, name);
+        return this.request('POST', path, ExecutionSchema, { form, retries: 0 });
+      }
+      const { stream, contentType } = multipartStream('input', name, file);
+      return this.request('POST', path, ExecutionSchema, { stream, contentType, retries: 0 });
+    },
+    /** Starts an async execution on the rows of a lake table (written as input.parquet or input.csv). */
+    executeTable: (id: string, body: z.input<typeof ExecutionFromTableSchema>) =>
+      this.request('POST', `/api/v1/deployments/${enc(id)}/executions/from-table`, ExecutionSchema, { body, retries: 0 }),
+    /** The deployment's executions, newest first. */
+    executions: async (id: string) => (await this.request('GET', `/api/v1/deployments/${enc(id)}/executions`, ExecutionListSchema)).items,
+    execution: (id: string, executionId: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/executions/${enc(executionId)}`, ExecutionSchema),
+    /** The output file of a succeeded execution, to stream (content-disposition has its name). */
+    executionResult: (id: string, executionId: string) => this.send('GET', `/api/v1/deployments/${enc(id)}/executions/${enc(executionId)}/result`),
     /** Waits for the build job, polling with the server's long-poll; the deployment as it ended. */
     waitReady: async (id: string, options: { timeoutMs?: number } = {}) => {
       const deadline = Date.now() + (options.timeoutMs ?? 900_000);
@@ -462,6 +488,36 @@ export class ForjaClient {
 }
 
 const enc = encodeURIComponent;
+
+/** A multipart/form-data body of one file field, streamed: the file is read as it is sent. */
+function multipartStream(field: string, filename: string, file: ReadableStream<Uint8Array>): { stream: ReadableStream<Uint8Array>; contentType: string } {
+  const boundary = `----forja${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
+  // The quoted-string form browsers use: quotes and line breaks escaped, the rest as UTF-8.
+  const quoted = (v: string) => v.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
+  const utf8 = new TextEncoder();
+  const head = utf8.encode(`--${boundary}\r\nContent-Disposition: form-data; name="${quoted(field)}"; filename="${quoted(filename)}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const tail = utf8.encode(`\r\n--${boundary}--\r\n`);
+  const reader = file.getReader();
+  let started = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(head);
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) {
+        controller.enqueue(tail);
+        controller.close();
+      } else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return { stream, contentType: `multipart/form-data; boundary=${boundary}` };
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const backoff = (attempt: number) => Math.min(2000, 200 * 2 ** attempt) * (0.5 + Math.random() / 2);
 
