@@ -3,12 +3,12 @@
 // the TypeScript SDK and built by the server's job worker; then the pages are driven as a user would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ForjaClient } from '@forja/client';
-import type { Deployment } from '@forja/contracts';
+import { ExecutionListSchema, type Deployment } from '@forja/contracts';
 import { TEST_ADMIN_PASSWORD, type TestServer } from '../../server/src/testing/server.js';
 import { login, newPage as openPage, shot, startHarness, waitFor, type Harness } from './harness.js';
 
@@ -374,6 +374,162 @@ test('the Deploy a registered model dialog checks the sample is JSON, shows the 
     await page.getByTestId('deployment-info').getByTestId('deployment-source-link').click();
     await page.waitForURL(/\/models\/house-prices\?version=1$/);
     await page.getByTestId('model-page').waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
+
+// Neomaril's async contract: score(data_path, model_path) writes its output next to the input and returns its path.
+const ASYNC_SCORER = `import csv, os
+
+def score(data_path, model_path):
+    out = os.path.join(os.path.dirname(data_path), "scored.csv")
+    with open(data_path) as f, open(out, "w", newline="") as g:
+        rows = list(csv.DictReader(f))
+        if rows and rows[0].get("x") == "boom":
+            raise RuntimeError("column x must be numeric")
+        w = csv.writer(g)
+        w.writerow(["x", "double"])
+        for r in rows:
+            w.writerow([r["x"], float(r["x"]) * 2])
+    print("scored", len(rows), "rows of", os.environ["inputFileName"])
+    return out
+`;
+
+const executionRow = (page: Page, n: number) => page.getByTestId('execution-row').nth(n);
+async function settled(page: Page, n: number, what: string) {
+  await waitFor(async () => ['Succeeded', 'Failed'].includes((await executionRow(page, n).getAttribute('data-status')) ?? ''), what, 60_000);
+  return executionRow(page, n).getAttribute('data-status');
+}
+
+test('an async deployment: executions of an uploaded file and of lake rows, each with its live log, a download once Succeeded, and the message of a failure', async () => {
+  // Empty requirements and the same Python: the doubler's environment is reused, so this builds quickly.
+  const created = await forja.deployments.upload(form({ name: 'async-doubler', operation: 'async' }, [{ field: 'source', name: 'async_doubler.py', content: ASYNC_SCORER }]));
+  const dep = await forja.deployments.waitReady(created.deployment.id, { timeoutMs: BUILD_MS });
+  assert.equal(dep.status, 'Deployed', dep.message ?? '');
+  assert.equal(dep.operation, 'async');
+  const seeded = await fetch(`${server.url}/api/v1/lake/tables/exec_rows/rows`, { method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'text/csv' }, body: 'x,y\n1,a\n2.5,b\n7,c\n' });
+  assert.equal(seeded.status, 201, await seeded.text());
+
+  const { page, errors, close } = await signedIn();
+  try {
+    // A Deployed async deployment opens on its executions; it has no Test tab (it answers no calls).
+    await page.goto(`${server.url}/deployments/${dep.id}`);
+    await page.getByTestId('executions').waitFor();
+    assert.equal(await text(page, 'deployment-entrypoint'), 'score(data_path, model_path)');
+    assert.equal(await page.getByTestId('deployment-tab-test').count(), 0);
+    await page.getByTestId('executions').getByTestId('empty-state').waitFor();
+
+    // An uploaded CSV: Requested → Running → Succeeded, its row opened on the live log.
+    await page.getByTestId('new-execution').click();
+    const dialog = page.getByTestId('execution-dialog');
+    await dialog.waitFor();
+    assert.ok(await dialog.getByTestId('execution-start').isDisabled(), 'nothing to run yet');
+    await dialog.getByTestId('execution-file').setInputFiles({ name: 'data.csv', mimeType: 'text/csv', buffer: Buffer.from('x\n1\n2.5\n') });
+    await dialog.getByTestId('execution-start').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByTestId('execution-log').waitFor();
+    assert.equal(await settled(page, 0, 'the uploaded file’s execution to end'), 'Succeeded');
+    const first = executionRow(page, 0);
+    assert.match(await first.getByTestId('execution-input').innerText(), /data\.csv\s*8 B/);
+    assert.match(await first.getByTestId('execution-output').innerText(), /scored\.csv\s*\d+ B/);
+    assert.match(await first.getByTestId('execution-duration').innerText(), /\d+(\.\d)? (ms|s)/);
+    await waitFor(async () => (await logText(page)).includes('scored 2 rows of data.csv'), 'the scorer’s print in the execution log', 15_000);
+
+    // Download: the browser saves the output file under its name.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('execution-download').click()]);
+    assert.equal(download.suggestedFilename(), 'scored.csv');
+    assert.equal((await readFile((await download.path())!, 'utf8')).replace(/\r/g, ''), 'x,double\n1,2.0\n2.5,5.0\n');
+    await page.screenshot({ path: '/tmp/deploy-executions.png' });
+
+    // The rows of a lake table that a filter keeps, one column of two, as CSV.
+    await page.getByTestId('new-execution').click();
+    await dialog.waitFor();
+    await dialog.getByTestId('execution-source-table').click();
+    await dialog.getByTestId('execution-table').selectOption('exec_rows');
+    await dialog.getByTestId('execution-filter').fill('x < 5');
+    await dialog.getByTestId('execution-column-y').uncheck();
+    await dialog.getByTestId('execution-format').selectOption('csv');
+    assert.ok(await dialog.getByTestId('execution-column-x').isChecked());
+    await page.screenshot({ path: '/tmp/deploy-execution-dialog.png' });
+    await dialog.getByTestId('execution-start').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await waitFor(async () => (await page.getByTestId('execution-row').count()) === 2, 'the second execution in the list');
+    assert.equal(await settled(page, 0, 'the lake execution to end'), 'Succeeded');
+    assert.match(await executionRow(page, 0).getByTestId('execution-input').innerText(), /input\.csv/);
+    await waitFor(async () => (await logText(page)).includes('scored 2 rows of input.csv'), 'the lake execution’s log');
+    const [fromTable] = await Promise.all([page.waitForEvent('download'), page.getByTestId('execution-details').getByTestId('execution-download').click()]);
+    assert.equal((await readFile((await fromTable.path())!, 'utf8')).replace(/\r/g, ''), 'x,double\n1.0,2.0\n2.5,5.0\n');
+
+    // A scorer that raises: Failed, with its message in the row and in the details.
+    await page.getByTestId('new-execution').click();
+    await dialog.getByTestId('execution-file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('x\nboom\n') });
+    await dialog.getByTestId('execution-start').click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await settled(page, 0, 'the failing execution to end'), 'Failed');
+    assert.match(await text(page, 'execution-message'), /column x must be numeric/);
+    assert.equal((await executionRow(page, 0).getByTestId('execution-message-cell').innerText()).trim(), 'RuntimeError: column x must be numeric');
+    assert.equal(await page.getByTestId('execution-details').getByTestId('execution-download').count(), 0);
+    await page.screenshot({ path: '/tmp/deploy-execution-failed.png' });
+    assert.equal((await forja.request('GET', `/api/v1/deployments/${dep.id}/executions`, ExecutionListSchema)).items.length, 3);
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
+
+test('the Workers tab shows this server’s workers after a call; the settings editor saves maxWorkers and shows the server’s 400', async () => {
+  const { page, errors, close } = await signedIn();
+  try {
+    await forja.deployments.predict(scorer.id, { x: 3, label: 'workers' });
+    await page.goto(`${server.url}/deployments/${scorer.id}?tab=workers`);
+    await page.getByTestId('workers-panel').waitFor();
+    await waitFor(async () => Number((await text(page, 'workers-stat-workers')).split('/')[0]) >= 1, 'a live worker');
+    assert.ok(Number(await text(page, 'workers-stat-served')) >= 1);
+    for (const key of ['busy', 'queued', 'failed', 'restarts']) assert.match(await text(page, `workers-stat-${key}`), /^\d+$/);
+    assert.match(await text(page, 'workers-note'), /this server’s/);
+    const before = (await forja.deployments.get(scorer.id)).settings;
+    assert.equal(await text(page, 'setting-value-maxWorkers'), String(before.maxWorkers));
+
+    // The editor starts from the current values, with the contract's bounds.
+    await page.getByTestId('edit-settings').click();
+    const dialog = page.getByTestId('settings-dialog');
+    await dialog.waitFor();
+    assert.equal(await dialog.getByTestId('setting-maxWorkers').inputValue(), String(before.maxWorkers));
+    assert.equal(await dialog.getByTestId('setting-timeoutMs').inputValue(), String(before.timeoutMs));
+    assert.match(await text(page, 'setting-hint-maxWorkers'), /^1–64, default 2/);
+    assert.match(await text(page, 'settings-restart-note'), /restarts the deployment’s workers/);
+    assert.ok(await dialog.getByTestId('settings-save').isDisabled(), 'nothing changed');
+
+    // Too many workers: the server's 400 in the dialog, which stays open, and nothing saved.
+    await dialog.getByTestId('setting-maxWorkers').fill('100');
+    await dialog.getByTestId('settings-save').click();
+    await dialog.getByTestId('settings-error').waitFor();
+    assert.match(await text(page, 'settings-error'), /maxWorkers|64/);
+    await page.screenshot({ path: '/tmp/deploy-settings-400.png' });
+    assert.equal((await forja.deployments.get(scorer.id)).settings.maxWorkers, before.maxWorkers);
+    // More minimum than maximum: the service's own check.
+    await dialog.getByTestId('setting-maxWorkers').fill('3');
+    await dialog.getByTestId('setting-minWorkers').fill('5');
+    await dialog.getByTestId('settings-save').click();
+    await waitFor(async () => /minWorkers \(5\) cannot be above maxWorkers \(3\)/.test(await text(page, 'settings-error')), 'the min/max error');
+    await page.screenshot({ path: '/tmp/deploy-settings-error.png' });
+
+    // A good value: saved, the dialog closes, the page shows it.
+    await dialog.getByTestId('setting-minWorkers').fill(String(before.minWorkers));
+    await page.screenshot({ path: '/tmp/deploy-settings.png' });
+    await dialog.getByTestId('settings-save').click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await text(page, 'setting-value-maxWorkers'), '3');
+    assert.match(await text(page, 'deployment-settings'), /^1–3 workers · timeout 30 s/);
+    assert.equal((await forja.deployments.get(scorer.id)).settings.maxWorkers, 3);
+
+    // The workers come back with the new settings on the next call.
+    assert.deepEqual(await forja.deployments.predict(scorer.id, { x: 4, label: 'workers' }), { score: 8 });
+    await waitFor(async () => (await text(page, 'workers-stat-workers')).replace(/\s/g, '') !== '' && Number(await text(page, 'workers-stat-served')) >= 1, 'the served count after the settings change');
+    assert.match(await text(page, 'workers-stat-workers'), /^\d+\s*\/\s*3$/);
+    await page.screenshot({ path: '/tmp/deploy-workers.png' });
     assert.deepEqual(errors, []);
   } finally {
     await close();

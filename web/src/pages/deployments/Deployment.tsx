@@ -13,16 +13,22 @@ import { formatBytes } from '../tracking/format';
 import { DEPLOYMENTS, DeploymentStatusBadge, deploymentKeys, isSettling, kindLabel, settingsText, SourceCell } from './format';
 import { KEPT_CALLS, TestPanel, type PredictCall } from './TestPanel';
 import { UsagePanel, useStatsHistory } from './Usage';
+import { ExecutionsPanel } from './Executions';
+import { SettingsDialog, WorkersPanel } from './Workers';
 import './deployments.css';
 
-type TabId = 'build' | 'test' | 'usage' | 'runtime' | 'code';
-const tabs: TabSpec<TabId>[] = [
+type TabId = 'build' | 'test' | 'executions' | 'usage' | 'workers' | 'runtime' | 'code';
+const allTabs: (TabSpec<TabId> & { only?: Deployment['operation'] })[] = [
   { id: 'build', label: 'Build' },
-  { id: 'test', label: 'Test' },
+  { id: 'test', label: 'Test', only: 'sync' },
+  { id: 'executions', label: 'Executions', only: 'async' },
   { id: 'usage', label: 'Usage' },
+  { id: 'workers', label: 'Workers' },
   { id: 'runtime', label: 'Runtime log' },
   { id: 'code', label: 'Code' },
 ];
+/** A sync deployment answers calls (Test); an async one runs executions on files. */
+const tabsOf = (operation: Deployment['operation']): TabSpec<TabId>[] => allTabs.filter((t) => !t.only || t.only === operation).map(({ id, label }) => ({ id, label }));
 const REFRESH_MS = 2000;
 const RUNTIME_LOG_MS = 3000;
 
@@ -41,6 +47,7 @@ function DeploymentView({ id }: { id: string }) {
   const can = useAbilities();
   const [params, setParams] = useSearchParams();
   const [deleting, setDeleting] = useState(false);
+  const [editingSettings, setEditingSettings] = useState(false);
 
   const key = deploymentKeys.one(group, id);
   const dep = useQuery({
@@ -49,9 +56,10 @@ function DeploymentView({ id }: { id: string }) {
     refetchInterval: (q) => (q.state.data && isSettling(q.state.data.status) ? REFRESH_MS : false),
   });
 
-  // Without ?tab=, a deployment that answers opens on Test, any other on its build; chosen once, so a build that ends does not move the page.
+  // Without ?tab=, a deployment that answers opens on Test (Executions when async), any other on its build; chosen once, so a build that ends does not move the page.
+  const tabs = tabsOf(dep.data?.operation ?? 'sync');
   const firstTab = useRef<TabId | null>(null);
-  if (firstTab.current === null && dep.data) firstTab.current = dep.data.status === 'Deployed' ? 'test' : 'build';
+  if (firstTab.current === null && dep.data) firstTab.current = dep.data.status === 'Deployed' ? (dep.data.operation === 'async' ? 'executions' : 'test') : 'build';
   const tab = tabs.find((t) => t.id === params.get('tab'))?.id ?? firstTab.current ?? 'build';
 
   // Kept here, not in the tabs: the Usage tab charts the latency of the Test tab's calls.
@@ -78,6 +86,8 @@ function DeploymentView({ id }: { id: string }) {
     mutationFn: () => client.deployments.delete(id),
     onSuccess: async () => {
       queryClient.removeQueries({ queryKey: key });
+      // The list is not on screen, so invalidating it does not refetch it: drop the row now, or the list shows it until its refetch answers.
+      queryClient.setQueryData<Deployment[]>(deploymentKeys.list(group), (old) => old?.filter((x) => x.id !== id));
       await queryClient.invalidateQueries({ queryKey: deploymentKeys.list(group) });
       navigate(DEPLOYMENTS.to);
     },
@@ -116,6 +126,9 @@ function DeploymentView({ id }: { id: string }) {
                 Enable
               </Button>
             )}
+            <Button onClick={() => setEditingSettings(true)} data-testid="edit-settings">
+              Settings
+            </Button>
             <Button onClick={() => rebuild.mutate()} pending={rebuild.isPending} disabled={d.status === 'Building'} data-testid="rebuild-deployment">
               Rebuild
             </Button>
@@ -146,10 +159,13 @@ function DeploymentView({ id }: { id: string }) {
       <div className="deployment-tab">
         {tab === 'build' && <BuildTab deployment={d} />}
         {tab === 'test' && <TestPanel deployment={d} calls={calls} onCall={onCall} />}
+        {tab === 'executions' && <ExecutionsPanel deployment={d} mayRun={group !== undefined} />}
+        {tab === 'workers' && <WorkersPanel deployment={d} mayEdit={canEdit} onEdit={() => setEditingSettings(true)} />}
         {tab === 'usage' && <UsagePanel stats={usage.stats} samples={usage.samples} calls={calls} />}
         {tab === 'runtime' && <RuntimeLog id={d.id} />}
         {tab === 'code' && <CodeTab id={d.id} />}
       </div>
+      {canEdit && <SettingsDialog open={editingSettings} deployment={d} onClose={() => setEditingSettings(false)} onSaved={updated} />}
       <ConfirmDialog
         open={deleting}
         title="Delete deployment"
@@ -181,7 +197,10 @@ function DeploymentInfo({ deployment: d }: { deployment: Deployment }) {
         {d.kind === 'script' ? (
           <>
             <dt>Entrypoint</dt>
-            <dd className="mono">{d.entrypoint ?? 'score'}(data, base_path)</dd>
+            <dd className="mono" data-testid="deployment-entrypoint">
+              {d.entrypoint ?? 'score'}
+              {d.operation === 'async' ? '(data_path, model_path)' : '(data, base_path)'}
+            </dd>
           </>
         ) : (
           <>

@@ -1,0 +1,218 @@
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { DeploymentSchema, DeploymentSettingsSchema, DeploymentStatsSchema, type Deployment, type DeploymentSettings } from '@forja/contracts';
+import { useClient, useSession } from '../../session';
+import { Button, Dialog, ErrorText, Spinner } from '../../components/ui';
+import { formatDuration } from '../tracking/format';
+import { deploymentKeys, settingsText } from './format';
+
+const WORKERS_POLL_MS = 2000;
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
+type StatKey = 'workers' | 'busy' | 'queued' | 'served' | 'failed' | 'restarts';
+const TILES: { key: StatKey; label: string; help: string }[] = [
+  { key: 'workers', label: 'Alive', help: 'Python worker processes running on this server' },
+  { key: 'busy', label: 'Busy', help: 'Workers answering a call right now' },
+  { key: 'queued', label: 'Queued', help: 'Requests waiting for a free worker' },
+  { key: 'served', label: 'Served', help: 'Requests answered since the workers started' },
+  { key: 'failed', label: 'Failed', help: 'Requests the model raised on, or whose worker crashed or timed out' },
+  { key: 'restarts', label: 'Restarts', help: 'Workers replaced after a crash, a timeout or running out of memory' },
+];
+
+/** The workers of this server for the deployment, live, with its settings and a way to change them. */
+export function WorkersPanel({ deployment: d, mayEdit, onEdit }: { deployment: Deployment; mayEdit: boolean; onEdit: () => void }) {
+  const client = useClient();
+  const { group } = useSession();
+  // Its own key: the Usage tab keeps a history of the deployment's stats and this must not feed it twice.
+  const stats = useQuery({
+    queryKey: [...deploymentKeys.stats(group, d.id), 'workers-panel'],
+    queryFn: () => client.request('GET', `/api/v1/deployments/${encodeURIComponent(d.id)}/stats`, DeploymentStatsSchema),
+    staleTime: 0,
+    refetchInterval: WORKERS_POLL_MS,
+  });
+  const now = stats.data;
+  const s = d.settings;
+  return (
+    <section aria-label="Workers" data-testid="workers-panel">
+      {stats.isPending ? (
+        <Spinner />
+      ) : stats.isError ? (
+        <ErrorText error={stats.error} />
+      ) : (
+        <div className="stat-tiles workers-tiles" data-testid="workers-stats">
+          {TILES.map((t) => (
+            <div key={t.key} className={`stat-tile${(t.key === 'failed' || t.key === 'restarts') && (now?.[t.key] ?? 0) > 0 ? ' is-bad' : ''}`} title={t.help}>
+              <div className="stat-label">{t.label}</div>
+              <div className="stat-value" data-testid={`workers-stat-${t.key}`}>
+                {now?.[t.key] ?? '—'}
+                {t.key === 'workers' && <span className="stat-of muted"> / {s.maxWorkers}</span>}
+              </div>
+            </div>
+          ))}
+        </div>
+      )}
+      <p className="section-note usage-note muted small" data-testid="workers-note">
+        These figures are <strong>this server’s</strong> workers for the deployment, counted since they started; other servers behind the same address have their own. Read every {WORKERS_POLL_MS / 1000} s
+        {stats.dataUpdatedAt ? <> (last at {clock.format(new Date(stats.dataUpdatedAt))})</> : null}.
+        {d.operation === 'async' && ' Async executions run as jobs, each in its own process, not on these workers.'}
+      </p>
+      <div className="card">
+        <div className="card-head">
+          <h3>Settings</h3>
+          <span className="muted small">{settingsText(s)}</span>
+          <div className="toolbar-spacer" />
+          {mayEdit && (
+            <Button size="sm" onClick={onEdit} data-testid="workers-edit-settings">
+              Edit settings
+            </Button>
+          )}
+        </div>
+        <dl className="kv kv-wide card-pad settings-kv" data-testid="settings-values">
+          {SETTINGS.map((f) => (
+            <SettingValue key={f.key} field={f} value={s[f.key]} />
+          ))}
+        </dl>
+      </div>
+    </section>
+  );
+}
+
+function SettingValue({ field: f, value }: { field: SettingField; value: number }) {
+  return (
+    <>
+      <dt>{f.label}</dt>
+      <dd>
+        <span className="mono" data-testid={`setting-value-${f.key}`}>
+          {value}
+        </span>
+        {f.unit && <span className="muted"> {f.unit}</span>}
+        {f.key === 'timeoutMs' && <span className="muted small"> ({formatDuration(value)})</span>}
+        <span className="muted small"> · {f.help}</span>
+      </dd>
+    </>
+  );
+}
+
+type SettingKey = keyof DeploymentSettings;
+interface SettingField {
+  key: SettingKey;
+  label: string;
+  unit?: string;
+  help: string;
+  min: number;
+  max: number;
+  default: number;
+}
+
+/** The bounds and defaults come from the contract the server validates with. */
+function boundsOf(key: SettingKey) {
+  const field = DeploymentSettingsSchema.shape[key];
+  const inner = field.unwrap();
+  return { min: inner.minValue ?? 0, max: inner.maxValue ?? Number.MAX_SAFE_INTEGER, default: field.def.defaultValue as number };
+}
+
+const SETTINGS: SettingField[] = [
+  { key: 'minWorkers', label: 'Min workers', help: 'kept running even when idle', ...boundsOf('minWorkers') },
+  { key: 'maxWorkers', label: 'Max workers', help: 'started as calls come in, one call each', ...boundsOf('maxWorkers') },
+  { key: 'timeoutMs', label: 'Timeout', unit: 'ms', help: 'per request, waiting included: 504 after it', ...boundsOf('timeoutMs') },
+  { key: 'maxQueue', label: 'Max queue', help: 'waiting requests before 503', ...boundsOf('maxQueue') },
+  { key: 'maxBatch', label: 'Max batch', help: 'concurrent requests a frame model answers in one call', ...boundsOf('maxBatch') },
+  { key: 'memoryMb', label: 'Memory', unit: 'MB', help: 'address-space limit of each worker', ...boundsOf('memoryMb') },
+];
+
+const valuesOf = (s: DeploymentSettings) => Object.fromEntries(SETTINGS.map((f) => [f.key, String(s[f.key])])) as Record<SettingKey, string>;
+
+/**
+ * Edits the six settings. Bounds are hints only: the values go to the server as typed (whole
+ * numbers), and its 400 is shown in the dialog.
+ */
+export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open: boolean; deployment: Deployment; onClose: () => void; onSaved: (d: Deployment) => void | Promise<void> }) {
+  const client = useClient();
+  const [values, setValues] = useState<Record<SettingKey, string>>(() => valuesOf(d.settings));
+
+  // Only what changed is sent; an empty field or a non-number is sent as typed so the server names it.
+  const changes = Object.fromEntries(
+    SETTINGS.filter((f) => values[f.key].trim() !== String(d.settings[f.key])).map((f) => {
+      const raw = values[f.key].trim();
+      const n = Number(raw);
+      return [f.key, raw !== '' && Number.isFinite(n) ? n : raw];
+    }),
+  ) as Partial<Record<SettingKey, number | string>>;
+  const changed = Object.keys(changes).length > 0;
+
+  const save = useMutation({
+    mutationFn: () => client.request('PATCH', `/api/v1/deployments/${encodeURIComponent(d.id)}`, DeploymentSchema, { body: { settings: changes } }),
+    onSuccess: async (updated) => {
+      await onSaved(updated);
+      close();
+    },
+  });
+  const close = () => {
+    save.reset();
+    onClose();
+  };
+  // Opening starts again from the deployment's current values.
+  const [wasOpen, setWasOpen] = useState(open);
+  if (open !== wasOpen) {
+    setWasOpen(open);
+    if (open) setValues(valuesOf(d.settings));
+  }
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (changed) save.mutate();
+  };
+
+  return (
+    <Dialog open={open} onClose={close} title={`Settings of ${d.name}`} testId="settings-dialog" width={600}>
+      <form className="form" onSubmit={submit} noValidate>
+        <div className="settings-grid">
+          {SETTINGS.map((f) => {
+            const dirty = f.key in changes;
+            return (
+              <div key={f.key} className={`field setting-field${dirty ? ' is-dirty' : ''}`}>
+                <label htmlFor={`setting-${f.key}`}>
+                  {f.label}
+                  {f.unit && <span className="muted small"> ({f.unit})</span>}
+                </label>
+                <input
+                  id={`setting-${f.key}`}
+                  type="number"
+                  inputMode="numeric"
+                  step={1}
+                  min={f.min}
+                  max={f.max}
+                  className="mono"
+                  value={values[f.key]}
+                  onChange={(e) => {
+                    // The server's answer was about the values before this edit.
+                    if (save.isError) save.reset();
+                    setValues((v) => ({ ...v, [f.key]: e.target.value }));
+                  }}
+                  data-testid={`setting-${f.key}`}
+                />
+                <div className="field-hint" data-testid={`setting-hint-${f.key}`}>
+                  {f.min.toLocaleString('en-US')}–{f.max.toLocaleString('en-US')}, default {f.default.toLocaleString('en-US')}
+                  {dirty && <span className="setting-was"> · now {d.settings[f.key].toLocaleString('en-US')}</span>}
+                  <br />
+                  {f.help}
+                </div>
+              </div>
+            );
+          })}
+        </div>
+        <div className="callout callout-warning settings-restart" data-testid="settings-restart-note">
+          <span>
+            Saving <strong>restarts the deployment’s workers</strong>: the running ones are replaced by workers with the new settings, and their counters start again from zero.
+          </span>
+        </div>
+        <ErrorText error={save.error} testId="settings-error" />
+        <div className="dialog-footer">
+          <Button onClick={close}>Cancel</Button>
+          <Button type="submit" variant="primary" pending={save.isPending} disabled={!changed} data-testid="settings-save">
+            Save
+          </Button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
