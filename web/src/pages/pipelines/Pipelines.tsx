@@ -4,8 +4,9 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Pipeline } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, EmptyState, ErrorText, PageHeader, Spinner, Time, relativeTime } from '../../components/ui';
+import { Button, PageHeader, Time, relativeTime } from '../../components/ui';
 import { PlusIcon } from '../../components/icons';
+import { GroupList } from '../../components/GroupList';
 import { isRunActive, LIVE_REFRESH_MS, PipelineIcon, pipelineKeys, pipelinePath, pipelineRunPath, pipelinesApi, PipelineRunStatusBadge } from './format';
 import { UploadDialog } from './UploadDialog';
 import './pipelines.css';
@@ -49,66 +50,46 @@ export function PipelinesPage() {
           )
         }
       />
-      {!group ? (
-        <div className="card">
-          <EmptyState icon={<PipelineIcon size={26} />} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
-            Pipelines belong to a group. Create one, or ask a group admin to add you.
-          </EmptyState>
-        </div>
-      ) : (
-        <>
-          <div className="toolbar">
-            <div className="toolbar-title">
-              {list.isSuccess && (
-                <span className="muted" data-testid="pipelines-count">
-                  {rows.length} pipeline{rows.length === 1 ? '' : 's'}
-                </span>
-              )}
-              {list.isFetching && !list.isPending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
-            </div>
-          </div>
-          <div className="card table-card">
-            {list.isPending ? (
-              <Spinner />
-            ) : list.isError ? (
-              <div className="card-pad">
-                <ErrorText error={list.error} />
-              </div>
-            ) : rows.length === 0 ? (
-              <EmptyState
-                icon={<PipelineIcon size={26} />}
-                title="No pipelines yet"
-                action={
-                  mayEdit && (
-                    <Button variant="primary" onClick={() => setUploading(true)}>
-                      Upload pipeline
-                    </Button>
-                  )
-                }
-              >
-                A pipeline is a YAML file of steps with <code>needs</code> between them. A step hands values to the steps after it by writing a JSON object to <code>$FORJA_OUTPUTS</code>; they read them as <code>{'${{ steps.<id>.outputs.<key> }}'}</code>.
-              </EmptyState>
-            ) : (
-              <table className="table" data-testid="pipelines-table">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Version</th>
-                    <th className="num">Steps</th>
-                    <th>Last run</th>
-                    <th>Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((p) => (
-                    <PipelineRow key={p.id} pipeline={p} />
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </div>
-        </>
-      )}
+      <GroupList
+        group={group}
+        icon={<PipelineIcon size={26} />}
+        things={['pipelines', 'pipeline']}
+        count={rows.length}
+        countTestId="pipelines-count"
+        query={list}
+        empty={{
+          title: 'No pipelines yet',
+          action: (
+            mayEdit && (
+              <Button variant="primary" onClick={() => setUploading(true)}>
+                Upload pipeline
+              </Button>
+            )
+          ),
+          text: (
+            <>
+              A pipeline is a YAML file of steps with <code>needs</code> between them. A step hands values to the steps after it by writing a JSON object to <code>$FORJA_OUTPUTS</code>; they read them as <code>{'${{ steps.<id>.outputs.<key> }}'}</code>.
+            </>
+          ),
+        }}
+      >
+        <table className="table" data-testid="pipelines-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Version</th>
+              <th className="num">Steps</th>
+              <th>Last run</th>
+              <th>Updated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((p) => (
+              <PipelineRow key={p.id} pipeline={p} />
+            ))}
+          </tbody>
+        </table>
+      </GroupList>
       <UploadDialog open={uploading} onClose={() => setUploading(false)} onUploaded={uploaded} />
     </div>
   );

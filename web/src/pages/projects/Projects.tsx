@@ -4,8 +4,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { BatchProject, ClusterProfile, Schedule } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, Dialog, EmptyState, ErrorText, Field, PageHeader, Spinner, Time, relativeTime } from '../../components/ui';
+import { Button, Dialog, ErrorText, Field, PageHeader, Time, relativeTime } from '../../components/ui';
 import { PlusIcon } from '../../components/icons';
+import { GroupList } from '../../components/GroupList';
 import { formatMemory, isRunActive, LIVE_REFRESH_MS, ProjectIcon, profileText, projectKeys, projectPath, RunStatusBadge } from './format';
 import './projects.css';
 
@@ -51,67 +52,48 @@ export function ProjectsPage() {
           )
         }
       />
-      {!group ? (
-        <div className="card">
-          <EmptyState icon={<ProjectIcon size={26} />} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
-            Batch projects belong to a group. Create one, or ask a group admin to add you.
-          </EmptyState>
-        </div>
-      ) : (
-        <>
-          <div className="toolbar">
-            <div className="toolbar-title">
-              {list.isSuccess && (
-                <span className="muted" data-testid="projects-count">
-                  {rows.length} project{rows.length === 1 ? '' : 's'}
-                </span>
-              )}
-              {list.isFetching && !list.isPending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
-            </div>
-          </div>
-          <div className="card table-card">
-            {list.isPending ? (
-              <Spinner />
-            ) : list.isError ? (
-              <div className="card-pad">
-                <ErrorText error={list.error} />
-              </div>
-            ) : rows.length === 0 ? (
-              <EmptyState
-                icon={<ProjectIcon size={26} />}
-                title="No batch projects yet"
-                action={
-                  mayCreate && (
-                    <Button variant="primary" onClick={() => setCreating(true)}>
-                      New project
-                    </Button>
-                  )
-                }
-              >
-                A project holds a Python script and its requirements. Each deploy builds its environment once; runs get their parameters in <code>FORJA_PARAMS</code> and a token for Forja’s API.
-              </EmptyState>
-            ) : (
-              <table className="table" data-testid="projects-table">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Cluster</th>
-                    <th>Version</th>
-                    <th>Last run</th>
-                    <th className="num">Schedules</th>
-                    <th>Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((p) => (
-                    <ProjectRow key={p.id} project={p} profile={clusters.data?.find((c) => c.size === p.clusterSize)} schedules={schedules.isSuccess ? schedulesOf(p.name) : undefined} />
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </div>
-        </>
-      )}
+      <GroupList
+        group={group}
+        icon={<ProjectIcon size={26} />}
+        things={['projects', 'project']}
+        kind="Batch projects"
+        count={rows.length}
+        countTestId="projects-count"
+        query={list}
+        empty={{
+          title: 'No batch projects yet',
+          action: (
+            mayCreate && (
+              <Button variant="primary" onClick={() => setCreating(true)}>
+                New project
+              </Button>
+            )
+          ),
+          text: (
+            <>
+              A project holds a Python script and its requirements. Each deploy builds its environment once; runs get their parameters in <code>FORJA_PARAMS</code> and a token for Forja’s API.
+            </>
+          ),
+        }}
+      >
+        <table className="table" data-testid="projects-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Cluster</th>
+              <th>Version</th>
+              <th>Last run</th>
+              <th className="num">Schedules</th>
+              <th>Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((p) => (
+              <ProjectRow key={p.id} project={p} profile={clusters.data?.find((c) => c.size === p.clusterSize)} schedules={schedules.isSuccess ? schedulesOf(p.name) : undefined} />
+            ))}
+          </tbody>
+        </table>
+      </GroupList>
       <NewProjectDialog open={creating} onClose={() => setCreating(false)} onCreated={created} />
     </div>
   );

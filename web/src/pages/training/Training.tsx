@@ -4,8 +4,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { TrainingRun } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, Dialog, EmptyState, ErrorText, Field, PageHeader, Spinner, Time } from '../../components/ui';
+import { Button, Dialog, ErrorText, Field, PageHeader, Time } from '../../components/ui';
 import { PlusIcon } from '../../components/icons';
+import { GroupList } from '../../components/GroupList';
 import { lakeKeys } from '../lake/format';
 import { dataText, formatMetric, isActive, LIVE_REFRESH_MS, TrainingIcon, trainingApi, trainingKeys, trainingPath, TrainingStatusBadge } from './format';
 import './training.css';
@@ -55,68 +56,49 @@ export function TrainingPage() {
           )
         }
       />
-      {!group ? (
-        <div className="card">
-          <EmptyState icon={<TrainingIcon size={26} />} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
-            Training runs belong to a group. Create one, or ask a group admin to add you.
-          </EmptyState>
-        </div>
-      ) : (
-        <>
-          <div className="toolbar">
-            <div className="toolbar-title">
-              {list.isSuccess && (
-                <span className="muted" data-testid="training-count">
-                  {rows.length} run{rows.length === 1 ? '' : 's'}
-                </span>
-              )}
-              {list.isFetching && !list.isPending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
-            </div>
-          </div>
-          <div className="card table-card">
-            {list.isPending ? (
-              <Spinner />
-            ) : list.isError ? (
-              <div className="card-pad">
-                <ErrorText error={list.error} />
-              </div>
-            ) : rows.length === 0 ? (
-              <EmptyState
-                icon={<TrainingIcon size={26} />}
-                title="No training runs yet"
-                action={
-                  mayEdit && (
-                    <Button variant="primary" onClick={() => setCreating(true)}>
-                      New training run
-                    </Button>
-                  )
-                }
-              >
-                Upload a Python file that defines <code>train_model(df, base_path)</code> returning <code>{'{"pipeline": model, "metrics": {…}}'}</code>, the data (CSV, Parquet or a lake table) and its requirements.
-              </EmptyState>
-            ) : (
-              <table className="table table-clickable" data-testid="training-table">
-                <thead>
-                  <tr>
-                    <th>Experiment</th>
-                    <th>Run</th>
-                    <th>Status</th>
-                    <th>Metrics</th>
-                    <th>Data</th>
-                    <th>Model</th>
-                    <th>Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((r) => (
-                    <TrainingRow key={r.id} run={r} onOpen={() => navigate(trainingPath(r.id))} />
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </div>
-        </>
-      )}
+      <GroupList
+        group={group}
+        icon={<TrainingIcon size={26} />}
+        things={['runs', 'run']}
+        kind="Training runs"
+        count={rows.length}
+        countTestId="training-count"
+        query={list}
+        empty={{
+          title: 'No training runs yet',
+          action: (
+            mayEdit && (
+              <Button variant="primary" onClick={() => setCreating(true)}>
+                New training run
+              </Button>
+            )
+          ),
+          text: (
+            <>
+              Upload a Python file that defines <code>train_model(df, base_path)</code> returning <code>{'{"pipeline": model, "metrics": {…}}'}</code>, the data (CSV, Parquet or a lake table) and its requirements.
+            </>
+          ),
+        }}
+      >
+        <table className="table table-clickable" data-testid="training-table">
+          <thead>
+            <tr>
+              <th>Experiment</th>
+              <th>Run</th>
+              <th>Status</th>
+              <th>Metrics</th>
+              <th>Data</th>
+              <th>Model</th>
+              <th>Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <TrainingRow key={r.id} run={r} onOpen={() => navigate(trainingPath(r.id))} />
+            ))}
+          </tbody>
+        </table>
+      </GroupList>
       <NewTrainingDialog open={creating} onClose={() => setCreating(false)} onCreated={created} />
     </div>
   );
