@@ -15,10 +15,8 @@ import { ExperimentPage } from './pages/tracking/Experiment';
 import { RegistryLayout } from './pages/models/RegistryLayout';
 import { ModelsPage } from './pages/models/Models';
 import { ApprovalsPage } from './pages/models/Approvals';
-import { ModelPage } from './pages/models/Model';
 import { JobsLayout } from './pages/jobs/JobsLayout';
 import { JobsPage } from './pages/jobs/Jobs';
-import { JobPage } from './pages/jobs/Job';
 import { WorkersPage } from './pages/jobs/Workers';
 import { WebhooksPage } from './pages/admin/Webhooks';
 
@@ -36,6 +34,9 @@ const ProjectRoutes = lazy(() => import('./pages/projects/routes'));
 // Pipelines and training runs: each section's pages in one chunk.
 const PipelineRoutes = lazy(() => import('./pages/pipelines/routes'));
 const TrainingRoutes = lazy(() => import('./pages/training/routes'));
+// A model's page (lineage, timeline, compare) and a job's page (its live log) are the heaviest detail pages.
+const ModelPage = lazy(() => import('./pages/models/Model').then((m) => ({ default: m.ModelPage })));
+const JobPage = lazy(() => import('./pages/jobs/Job').then((m) => ({ default: m.JobPage })));
 const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
 
 type Section = (typeof sections)[number];
@@ -60,12 +61,12 @@ export function App() {
           <Route path="/models" element={<ModelsPage />} />
           <Route path="/approvals" element={<ApprovalsPage />} />
         </Route>
-        <Route path="/models/:name" element={<ModelPage />} />
+        <Route path="/models/:name" element={later(<ModelPage />)} />
         <Route element={<JobsLayout />}>
           <Route path="/jobs" element={<JobsPage />} />
           <Route path="/workers" element={<WorkersPage />} />
         </Route>
-        <Route path="/jobs/:id" element={<JobPage />} />
+        <Route path="/jobs/:id" element={later(<JobPage />)} />
         <Route path="/deployments" element={later(<DeploymentsPage />)} />
         <Route path="/deployments/:id" element={later(<DeploymentPage />)} />
         <Route path="/lake" element={later(<LakePage />)} />
