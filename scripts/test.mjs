@@ -130,7 +130,8 @@ async function main() {
     ensureBuilt();
     const python = ensurePythonVenv();
     pg = await startPgCluster();
-    const env = { ...process.env, FORJA_TEST_PG_URL: pg.url, FORJA_PYTHON: python, FORJA_TEST_CHROMIUM: '/usr/bin/chromium' };
+    // The CLI was built above: its tests run the compiled CLI, as users do.
+    const env = { ...process.env, FORJA_TEST_PG_URL: pg.url, FORJA_PYTHON: python, FORJA_TEST_CHROMIUM: '/usr/bin/chromium', FORJA_TEST_CLI: 'dist' };
     typecheckTests();
     runNodeTests(env);
     runPytest(python, env);

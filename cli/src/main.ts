@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ForjaApiError, ForjaConnectionError } from '@forja/client';
-import { VERSION } from '@forja/server';
+// Only the version: the server's modules (Fastify, DuckDB, …) load when `forja server` or `forja worker` runs.
+import { VERSION } from '@forja/server/version';
 import { registerAccountCommands } from './commands/account.js';
 import { registerGroupCommands } from './commands/groups.js';
 import { registerServerCommands } from './commands/server.js';

@@ -4,9 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Runs the CLI from its TypeScript sources, as a real child process. */
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const NODE_ARGS = ['--conditions=source', '--import', 'tsx', MAIN];
+/**
+ * Runs the CLI as a real child process: from its TypeScript sources, or, when `npm test` has just
+ * built it (FORJA_TEST_CLI=dist), the compiled CLI users run, which starts three times faster.
+ */
+const NODE_ARGS =
+  process.env.FORJA_TEST_CLI === 'dist'
+    ? [fileURLToPath(new URL('../dist/main.js', import.meta.url))]
+    : ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./main.ts', import.meta.url))];
 
 export interface CliResult {
   status: number | null;

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, startServer, startWorker, type ConfigOverrides } from '@forja/server';
+import type { ConfigOverrides } from '@forja/server';
+
+/** The server's code, loaded by the two commands that run it (every other command starts faster without it). */
+const serverModule = () => import('@forja/server');
 
 /** The built web UI, when this CLI runs from the repository. */
 function defaultWebDir(): string | undefined {
@@ -44,6 +47,7 @@ export function registerServerCommands(program: Command): void {
     .option('--database-url <url>', 'sqlite:<file> or postgres://… (FORJA_DATABASE_URL)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (FORJA_LOG_LEVEL)')
     .action(async (opts: { host?: string; port?: number; dataDir?: string; databaseUrl?: string; logLevel?: ConfigOverrides['logLevel'] }) => {
+      const { loadConfig, ConfigError, startServer } = await serverModule();
       let config;
       try {
         config = loadConfig(process.env, { ...opts, webDir: process.env.FORJA_WEB_DIR || defaultWebDir() });
@@ -80,6 +84,7 @@ export function registerServerCommands(program: Command): void {
     .option('--concurrency <n>', 'jobs run at once (FORJA_WORKERS, default 4)', int)
     .option('--data-dir <dir>', 'data directory for job files (FORJA_DATA_DIR, default ./forja-data)')
     .action(async (opts: { databaseUrl?: string; concurrency?: number; dataDir?: string }) => {
+      const { loadConfig, ConfigError, startWorker } = await serverModule();
       let config;
       try {
         const env = { ...process.env, ...(opts.concurrency !== undefined ? { FORJA_WORKERS: String(opts.concurrency) } : {}) };
