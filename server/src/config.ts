@@ -133,7 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     secretKey: loadSecretKey(env.FORJA_SECRET_KEY, dataDir),
     adminPassword,
     adminToken,
-    webDir: overrides.webDir ?? (env.FORJA_WEB_DIR || undefined),
+    webDir: overrides.webDir ? path.resolve(overrides.webDir) : env.FORJA_WEB_DIR ? path.resolve(env.FORJA_WEB_DIR) : undefined,
     logLevel,
     sessionTtlHours: parseOr('FORJA_SESSION_TTL_HOURS', env.FORJA_SESSION_TTL_HOURS, z.coerce.number().int().min(1).max(24 * 90), 12),
     bodyLimitBytes: parseOr('FORJA_BODY_LIMIT_BYTES', env.FORJA_BODY_LIMIT_BYTES, z.coerce.number().int().min(1024), 1024 * 1024),
