@@ -124,7 +124,7 @@ export function createServices(
     db.kysely,
     db.dialect,
     engine,
-    { engine, envs: environments, tokens, training, registry, deployments, lakeScoring, publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050') },
+    { engine, envs: environments, tokens, training, registry, deployments, lakeScoring, lake, publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050') },
     audit,
     path.join(path.dirname(config.batchDir), 'pipelines'),
     clock,

@@ -24,6 +24,7 @@ import { newId } from '../db/ids.js';
 import { alreadyExists, invalid, notFound } from '../errors.js';
 import { appendable, physicalTable, quoteIdent, ROW_ID, sqlTimestamp, storedType, typeFamily, LAKE_SCHEMA, type FileFormat, type LakeConn, type LakeEngine } from './engine.js';
 import { compileFilter, parseFilter, type SqlBuilder } from './filter.js';
+import { populationStability, PSI_EPSILON, type ColumnDrift } from './drift.js';
 
 interface CatalogRow {
   id: string;
@@ -450,6 +451,36 @@ export class LakeService {
       const p = await this.plan(c, groupId, name, { filter, columns });
       return p.selected;
     });
+  }
+
+  /**
+   * How far the current rows drifted from the reference rows, column by column (PSI). Both sides
+   * are read through the same bound filters as any read; columns default to those both tables
+   * share, without the lake's own.
+   */
+  async drift(
+    groupId: string,
+    reference: { table: string; filter?: string },
+    current: { table: string; filter?: string },
+    columns?: string[],
+  ): Promise<{ columns: ColumnDrift[]; epsilon: number; referenceRows: number; currentRows: number }> {
+    const refCols = await this.checkFilter(groupId, reference.table, reference.filter, columns);
+    const curCols = await this.checkFilter(groupId, current.table, current.filter, columns);
+    const shared = refCols.filter((c) => !SYSTEM_COLUMNS.includes(c.name) && curCols.some((d) => keyOf(d.name) === keyOf(c.name)));
+    if (shared.length === 0) throw invalid(`Tables ${reference.table} and ${current.table} share no columns to compare.`);
+    await mkdir(this.tempDir, { recursive: true });
+    const refFile = path.join(this.tempDir, `${newId()}.parquet`);
+    const curFile = path.join(this.tempDir, `${newId()}.parquet`);
+    try {
+      const names = shared.map((c) => c.name);
+      const referenceRows = await this.exportForJob(groupId, reference.table, { filter: reference.filter, columns: names }, refFile);
+      const currentRows = await this.exportForJob(groupId, current.table, { filter: current.filter, columns: names }, curFile);
+      if (referenceRows === 0 || currentRows === 0) throw invalid(`Drift needs rows on both sides: the reference has ${referenceRows}, the current ${currentRows}.`);
+      return { columns: await populationStability(refFile, curFile, shared), epsilon: PSI_EPSILON, referenceRows, currentRows };
+    } finally {
+      await rm(refFile, { force: true });
+      await rm(curFile, { force: true });
+    }
   }
 
   /** Exports rows for a job (no request scope: the job's group is the scope). */

@@ -10,6 +10,7 @@ import { invalid } from '../errors.js';
 import type { JobContext, JobEngine } from '../jobs/engine.js';
 import { runProcess } from '../jobs/process.js';
 import type { LakeScoringService } from '../lake/scoring.js';
+import type { LakeService } from '../lake/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { Environments } from '../runtime/environments.js';
 import type { TrainingService } from '../training/service.js';
@@ -22,6 +23,7 @@ export interface ActionDeps {
   registry: RegistryService;
   deployments: DeploymentsService;
   lakeScoring: LakeScoringService;
+  lake: LakeService;
   publicUrl: () => string;
 }
 
@@ -177,6 +179,22 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
     });
     const result = await waitForJob(deps, run, started.jobId, `the batch prediction into ${started.outputTable}`);
     return { ...result, jobId: started.jobId };
+  },
+
+  async 'drift-check'(deps, run, inputs) {
+    const threshold = inputs.threshold === undefined ? 0.1 : Number(inputs.threshold);
+    if (!Number.isFinite(threshold) || threshold <= 0) throw invalid(`Step "${run.stepId}": threshold must be a positive number (PSI 0.1 is "investigate", 0.25 "act").`);
+    const result = await deps.lake.drift(
+      run.scope.id,
+      { table: str(inputs, 'reference', run.stepId), filter: opt(inputs, 'referenceFilter') },
+      { table: str(inputs, 'current', run.stepId), filter: opt(inputs, 'currentFilter') },
+      Array.isArray(inputs.columns) ? inputs.columns.map(String) : undefined,
+    );
+    const psi = Object.fromEntries(result.columns.map((c) => [c.column, Number(c.psi.toFixed(6))]));
+    const drifted = result.columns.filter((c) => c.psi >= threshold).map((c) => c.column);
+    for (const c of result.columns) run.job.log(`${c.column}: PSI ${c.psi.toFixed(4)} over ${c.bins} ${c.binning === 'deciles' ? 'reference-decile bins' : 'categories'}${c.psi >= threshold ? '  ← drifted' : ''}`);
+    if (drifted.length && inputs.failOnDrift === true) throw new Error(`Drift at or above PSI ${threshold} in ${drifted.join(', ')} (${drifted.map((d) => psi[d]).join(', ')}).`);
+    return { psi, drifted, maxPsi: Math.max(...result.columns.map((c) => c.psi)), threshold, referenceRows: result.referenceRows, currentRows: result.currentRows, epsilon: result.epsilon };
   },
 };
 

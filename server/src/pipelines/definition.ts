@@ -66,7 +66,7 @@ function generalSteps(raw: unknown): StepDef[] {
 /** MLOps Codex's pipeline YAML: training → deploy (monitoring needs the monitoring capability). */
 function codexSteps(doc: Record<string, unknown>): StepDef[] {
   if (doc.training === undefined && doc.deploy === undefined) throw invalid('The pipeline file has no "steps:" and no "training:"/"deploy:" sections.');
-  if (doc.monitoring !== undefined) throw invalid('The "monitoring" section is not supported yet: this server has no model monitoring. Remove it, or add a script step that checks drift.');
+  if (doc.monitoring !== undefined) throw invalid('The "monitoring" section is not supported yet: this server has no model monitoring. Remove it, and check drift with a "drift-check" step of a general pipeline (PSI between two lake tables).');
   const steps: StepDef[] = [];
   if (doc.training !== undefined) {
     const t = doc.training;

@@ -157,12 +157,37 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(predicted.body, { predictions: [1, 0] });
     });
 
+    test('drift-check: PSI per column between two lake tables; failOnDrift fails the step', async () => {
+      const seed = (name: string, csv: string) => fetch(`${s.url}/api/v1/lake/tables/${name}/rows`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' }, body: csv });
+      const rows = (shift: number) => ['x,kind', ...Array.from({ length: 1000 }, (_, i) => `${i + shift},${i % 2 ? 'b' : 'a'}`)].join('\n');
+      assert.equal((await seed('train_features', rows(0))).status, 201);
+      assert.equal((await seed('live_features', rows(500))).status, 201);
+      const yaml = [
+        'steps:',
+        '  - id: watch',
+        '    action: drift-check',
+        '    with: { reference: train_features, current: live_features, threshold: 0.25 }',
+        '  - id: gate',
+        '    action: drift-check',
+        '    needs: [watch]',
+        '    with: { reference: train_features, current: live_features, columns: [x], failOnDrift: true }',
+      ].join('\n');
+      assert.equal((await upload('drift', yaml, [])).status, 200);
+      const run = await finished((await call('POST', '/api/v1/pipelines/drift/runs', {})).body.id);
+      assert.deepEqual(steps(run), { watch: 'succeeded', gate: 'failed' });
+      const out = run.steps[0].outputs;
+      assert.deepEqual(out.drifted, ['x']);
+      assert.ok(out.psi.x > 4 && out.psi.kind < 1e-9, JSON.stringify(out.psi));
+      assert.deepEqual([out.referenceRows, out.currentRows, out.threshold], [1000, 1000, 0.25]);
+      assert.match(run.steps[1].error, /Drift at or above PSI 0.1 in x/);
+    });
+
     test('bad pipeline files: a cycle, an unknown step or action, a missing file, monitoring, bad YAML; another group', async () => {
       const files = [{ name: 'a.py', content: 'print(1)' }];
       const cases: [string, RegExp][] = [
         ['steps:\n  - {id: a, script: a.py, needs: [b]}\n  - {id: b, script: a.py, needs: [a]}\n', /cycle: (a → b → a|b → a → b)/],
         ['steps:\n  - {id: a, script: a.py, needs: [ghost]}\n', /needs "ghost", which is not a step/],
-        ['steps:\n  - {id: a, action: drift-check}\n', /unknown action "drift-check"/],
+        ['steps:\n  - {id: a, action: explode}\n', /unknown action "explode"/],
         ['steps:\n  - {id: a, script: missing.py}\n', /script "missing.py" is not among the uploaded files/],
         ['steps:\n  - {id: a, script: a.py}\n  - {id: b, script: a.py, params: {x: "${{ steps.a.outputs.y }}"}}\n', /does not need it/],
         ['steps:\n  - {id: a, script: a.py, params: {x: "${{ secrets.k }}"}}\n', /Unknown reference/],
