@@ -28,6 +28,10 @@ export const DeploymentSettingsSchema = z
     maxQueue: z.number().int().min(1).max(10_000).default(100),
     maxBatch: z.number().int().min(1).max(1024).default(32),
     memoryMb: z.number().int().min(64).max(65_536).default(2048),
+    /** CPU seconds a worker may use in its life before it is stopped and replaced (0: no limit). */
+    cpuSeconds: z.number().int().min(0).max(30 * 86_400).default(0),
+    /** Files a worker may have open at once. */
+    maxFiles: z.number().int().min(32).max(65_536).default(1024),
   })
   .strict();
 export type DeploymentSettings = z.infer<typeof DeploymentSettingsSchema>;

@@ -136,6 +136,44 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('DELETE', `/api/v1/deployments/${good.body.deployment.id}`)).status, 200);
     });
 
+    test('limits: a worker past its CPU time is replaced (503, then the next call works); too many open files is the model\'s error; a notebook source', async () => {
+      const limits = [
+        'import json, os',
+        '',
+        'def score(data, base_path):',
+        '    req = json.loads(data)',
+        '    if req.get("burn"):',
+        '        while True:',
+        '            pass',
+        '    if req.get("files"):',
+        '        held = [open(os.devnull) for _ in range(200)]',
+        '        return {"opened": len(held)}',
+        '    return {"ok": True}',
+      ].join('\n');
+      const created = await upload({ name: 'limits', settings: JSON.stringify({ cpuSeconds: 2, maxFiles: 64, maxWorkers: 1, timeoutMs: 20_000 }) }, [
+        { field: 'source', name: 'limits.py', content: limits },
+        { field: 'schema', name: 'schema.json', content: JSON.stringify({ burn: false }) },
+      ]);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal((await built(created.body.buildJobId)).status, 'succeeded');
+      const id = created.body.deployment.id;
+      assert.deepEqual(created.body.deployment.settings.cpuSeconds, 2);
+      const burnt = await predict(id, { burn: true });
+      assert.equal(burnt.status, 503, burnt.text);
+      assert.match(burnt.body.error.message, /killed/);
+      assert.deepEqual((await predict(id, { burn: false })).body, { ok: true });
+      const files = await predict(id, { burn: false, files: true });
+      assert.equal(files.status, 422, files.text);
+      assert.match(files.body.error.message, /OSError: \[Errno 24\] Too many open files/);
+
+      // A notebook's code cells become the scorer (shell and magic lines dropped).
+      const nb = { cells: [{ cell_type: 'markdown', source: ['# credit'] }, { cell_type: 'code', source: ['!pip install nothing\n', 'def score(data, base_path):\n', '    return {"echo": data}\n'] }], metadata: {}, nbformat: 4, nbformat_minor: 5 };
+      const fromNotebook = await upload({ name: 'notebook' }, [{ field: 'source', name: 'scorer.ipynb', content: JSON.stringify(nb) }, { field: 'schema', name: 'schema.json', content: '{"a": 1}' }]);
+      assert.equal(fromNotebook.status, 201, JSON.stringify(fromNotebook.body));
+      assert.equal((await built(fromNotebook.body.buildJobId)).status, 'succeeded');
+      assert.deepEqual((await predict(fromNotebook.body.deployment.id, { a: 2 })).body, { echo: '{"a":2}' });
+    });
+
     test('bad calls: schema violations 400, a raising scorer 422 with its exception, a crash 503 then recovery, disabled 409', async () => {
       const dep = (await call('GET', '/api/v1/deployments')).body.items.find((d: { name: string }) => d.name === 'credit');
       const missing = await predict(dep.id, { income: 1000 });
@@ -228,7 +266,7 @@ for (const dialect of DIALECTS) {
       assert.equal(json.status, 415);
       assert.equal((await call('GET', '/api/v1/deployments/nope')).status, 404);
       const names = (await call('GET', '/api/v1/deployments')).body.items.map((d: { name: string }) => d.name).sort();
-      assert.deepEqual(names, ['bad-reqs', 'credit', 'credit-pre', 'evil', 'raises-on-sample']);
+      assert.deepEqual(names, ['bad-reqs', 'credit', 'credit-pre', 'evil', 'limits', 'notebook', 'raises-on-sample']);
     });
   });
 }

@@ -43,7 +43,9 @@ export class DeploymentRuntime {
         method: spec.row.predict_method,
         cwd: path.join(spec.folder, 'files'),
         memoryMb: settings.memoryMb,
-        maxFiles: 1024,
+        // Rows written before these settings existed have neither.
+        cpuSeconds: settings.cpuSeconds || undefined,
+        maxFiles: settings.maxFiles ?? 1024,
         preprocess: preprocessFileOf(spec.row) ? path.join(spec.folder, 'files', preprocessFileOf(spec.row)!) : undefined,
         env: { ...spec.secrets, BASE_PATH: path.join(spec.folder, 'files'), ...(modelFileOf(spec.row) ? { modelFileName: modelFileOf(spec.row)! } : {}) },
         onLog: runtimeLogger(spec.folder),

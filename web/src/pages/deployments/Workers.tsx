@@ -118,6 +118,8 @@ const SETTINGS: SettingField[] = [
   { key: 'maxQueue', label: 'Max queue', help: 'waiting requests before 503', ...boundsOf('maxQueue') },
   { key: 'maxBatch', label: 'Max batch', help: 'concurrent requests a frame model answers in one call', ...boundsOf('maxBatch') },
   { key: 'memoryMb', label: 'Memory', unit: 'MB', help: 'address-space limit of each worker', ...boundsOf('memoryMb') },
+  { key: 'cpuSeconds', label: 'CPU time', unit: 's', help: 'a worker is replaced after using this much CPU (0: no limit)', ...boundsOf('cpuSeconds') },
+  { key: 'maxFiles', label: 'Open files', help: 'files a worker may have open at once', ...boundsOf('maxFiles') },
 ];
 
 const valuesOf = (s: DeploymentSettings) => Object.fromEntries(SETTINGS.map((f) => [f.key, String(s[f.key])])) as Record<SettingKey, string>;
