@@ -89,8 +89,9 @@ class HttpCore:
         fields: Mapping[str, str],
         files: Sequence[Tuple[str, str, Callable[[], Any]]],
         params: Optional[Mapping[str, Any]] = None,
+        method: str = "POST",
     ) -> Any:
-        """POSTs ``multipart/form-data``: the text ``fields``, then ``files`` as ``(field, file
+        """Sends ``multipart/form-data`` (POST, or ``method``): the text ``fields``, then ``files`` as ``(field, file
         name, open)`` where ``open()`` returns bytes or a binary file object. Files are streamed,
         opened again for each attempt and closed after it, so a retry resends them whole."""
         headers = _headers(token, group)
@@ -112,7 +113,7 @@ class HttpCore:
             return {"data": dict(fields), "files": parts}
 
         try:
-            return _result(self._send("POST", path, headers, params, body, form=True))
+            return _result(self._send(method, path, headers, params, body, form=True))
         finally:
             close_opened()
 

@@ -153,8 +153,8 @@ class Client:
             method, path, token=token or self._token, group=group or self.group, json_body=json, params=params, timeout=timeout
         )
 
-    def _multipart(self, path: str, fields: Dict[str, str], files: List[Any], group: Optional[str] = None, token: Optional[str] = None) -> Any:
-        return self._core.multipart(path, token=token or self._token, group=group or self.group, fields=fields, files=files)
+    def _multipart(self, path: str, fields: Dict[str, str], files: List[Any], group: Optional[str] = None, token: Optional[str] = None, method: str = "POST") -> Any:
+        return self._core.multipart(path, token=token or self._token, group=group or self.group, fields=fields, files=files, method=method)
 
     # Raw-body transfers for the tracking module; JSON calls go through request().
     def _upload(self, path: str, body: Callable[[], Iterable[bytes]], size: int, params: Dict[str, Any]) -> Any:

@@ -45,7 +45,6 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from ._http import _headers, _result
 from .client import API, JSON, Client, _segment
 from .deployments import PathLike, _read_job_log
 from .exceptions import ForjaConnectionError, ForjaError, NotFound, PermissionDenied, ServerError
@@ -274,7 +273,7 @@ class Pipeline:
         parts: List[Tuple[str, str, Any]] = [("definition", "pipeline.yaml", lambda: definition)]
         for sent_name, local in sorted(self.files.items()):
             parts.append(("file", sent_name, (lambda p=local: p.open("rb"))))
-        uploaded = _put_multipart(self.client, self._path(), self.group, parts)
+        uploaded = self.client._multipart(self._path(), {}, parts, group=self.group, method="PUT")
         self.version = uploaded.get("version")
         return uploaded
 
@@ -445,31 +444,6 @@ class Pipeline:
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def _put_multipart(client: Client, path: str, group: Optional[str], files: List[Tuple[str, str, Any]]) -> Any:
-    """PUTs ``multipart/form-data`` (the HTTP core's helper only POSTs); files are opened again
-    for each attempt, as there."""
-    opened: List[Any] = []
-
-    def close_opened() -> None:
-        while opened:
-            opened.pop().close()
-
-    def body() -> Dict[str, Any]:
-        close_opened()
-        parts = []
-        for field, name, open_file in files:
-            content = open_file()
-            if hasattr(content, "close"):
-                opened.append(content)
-            parts.append((field, (name, content, "application/octet-stream")))
-        return {"data": {}, "files": parts}
-
-    try:
-        return _result(client._core._send("PUT", path, _headers(client.token, group or client.group), None, body, form=True))
-    finally:
-        close_opened()
 
 
 def _status_of(run: JSON, step_id: str) -> str:
