@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { http, startTestServer, until } from '@forja/server/testing';
@@ -74,3 +78,84 @@ test('PostgreSQL mode: two `forja worker`s; kill -9 the one mid-job and the othe
   }
 });
 
+
+/** A k-nearest-neighbours model: slow enough to predict that a worker can be killed mid-scoring. */
+const SLOW_MODEL = `
+import sys, joblib, numpy as np, pandas as pd
+from sklearn.neighbors import KNeighborsClassifier
+rng = np.random.default_rng(0)
+X = pd.DataFrame(rng.normal(size=(20000, 8)), columns=[f"f{i}" for i in range(8)])
+joblib.dump(KNeighborsClassifier(n_neighbors=15, algorithm="brute").fit(X, (X.f0 > 0).astype(int)), sys.argv[1])
+`;
+
+test('kill -9 a worker mid batch prediction (PostgreSQL lake): the other worker finishes it and the rows are written once', { timeout: 300_000 }, async () => {
+  const lease = { FORJA_JOB_LEASE_SECONDS: '2' };
+  const s = await startTestServer({ dialect: 'postgres', env: { FORJA_WORKERS: '0', ...lease } });
+  const env = { FORJA_DATABASE_URL: s.databaseUrl, FORJA_LAKE_URL: s.databaseUrl, FORJA_DATA_DIR: s.dataDir, ...lease };
+  const workers = [spawnCli(['worker', '--concurrency', '1'], env), spawnCli(['worker', '--concurrency', '1'], env)];
+  const outputs = workers.map(() => ({ text: '' }));
+  workers.forEach((w, i) => {
+    w.stdout.on('data', (d) => (outputs[i]!.text += d));
+    w.stderr.on('data', (d) => (outputs[i]!.text += d));
+  });
+  const call = (method: string, p: string, body?: unknown) => http(s.url, method, p, { token: s.adminToken, body });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'forja-knn-'));
+  try {
+    await until('both workers to start', async () => (outputs.every((o) => /taking jobs from/.test(o.text)) ? true : undefined));
+    const modelFile = path.join(dir, 'model.joblib');
+    execFileSync(process.env.FORJA_PYTHON ?? 'python3', ['-c', SLOW_MODEL, modelFile]);
+    const exp = (await call('POST', '/api/v1/experiments', { name: 'knn' })).body.experimentId;
+    const runId = (await call('POST', '/api/v1/runs', { experimentId: exp })).body.info.runId;
+    for (const [name, body] of [
+      ['model.joblib', new Uint8Array(readFileSync(modelFile))],
+      ['requirements.txt', 'scikit-learn\n'],
+    ] as const) {
+      const put = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/model/${name}`, { method: 'PUT', headers: { authorization: `Bearer ${s.adminToken}` }, body });
+      assert.equal(put.status, 200);
+    }
+    await call('POST', '/api/v1/models', { name: 'knn' });
+    await call('POST', '/api/v1/models/knn/versions', { source: `runs:/${runId}/model` });
+    const rows = 60_000;
+    const csv = ['id,' + Array.from({ length: 8 }, (_, i) => `f${i}`).join(','), ...Array.from({ length: rows }, (_, r) => `${r},${Array.from({ length: 8 }, (_, i) => (((r * 7 + i * 13) % 200) / 100 - 1).toFixed(2)).join(',')}`)].join('\n');
+    const seeded = await fetch(`${s.url}/api/v1/lake/tables/features/rows`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' }, body: csv });
+    assert.equal(seeded.status, 201);
+    const started = (await call('POST', '/api/v1/lake/batch-predictions', { sourceTable: 'features', model: 'models:/knn/1', outputTable: 'scores', keepColumns: ['id'], chunkRows: 500 })).body;
+    // Scoring has begun (some rows done, not all): kill the worker that runs it.
+    let last: unknown;
+    const running = await until(
+      'the scoring to be under way',
+      async () => {
+        const job = (await call('GET', `/api/v1/jobs/${started.jobId}`)).body;
+        last = job;
+        return job.status === 'running' && job.progress?.done > 0 && job.progress.done < rows ? job : undefined;
+      },
+      240_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; the job: ${JSON.stringify(last)}`);
+    });
+    const pid = Number(/-(\d+)-[0-9a-f]+$/.exec(running.workerId)![1]);
+    const victim = workers.find((w) => w.pid === pid);
+    assert.ok(victim, `the job runs on one of our workers (${running.workerId})`);
+    victim.kill('SIGKILL');
+    const done = await until(
+      'the other worker to finish it',
+      async () => {
+        const p = (await call('GET', `/api/v1/lake/batch-predictions/${started.jobId}`)).body;
+        return ['succeeded', 'failed'].includes(p.status) ? p : undefined;
+      },
+      240_000,
+    );
+    assert.equal(done.status, 'succeeded', done.error);
+    assert.deepEqual(done.result, { version: 1, rowsWritten: rows, modelName: 'knn', modelVersion: '1' });
+    const out = (await call('GET', '/api/v1/lake/tables/scores')).body;
+    assert.equal(out.rowCount, rows, 'every row written once');
+    assert.deepEqual(out.versions.map((v: { version: number; rows: number }) => [v.version, v.rows]), [[1, rows]]);
+    const job = (await call('GET', `/api/v1/jobs/${started.jobId}`)).body;
+    assert.equal(job.attempt, 2);
+  } finally {
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map((w) => (w.exitCode !== null || w.signalCode !== null ? undefined : new Promise((r) => w.once('exit', r)))));
+    rmSync(dir, { recursive: true, force: true });
+    await s.close();
+  }
+});
