@@ -4,7 +4,8 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Deployment } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, EmptyState, ErrorText, PageHeader, Spinner, Time } from '../../components/ui';
+import { Button, PageHeader, Time } from '../../components/ui';
+import { GroupList } from '../../components/GroupList';
 import { PlusIcon, RocketIcon } from '../../components/icons';
 import { firstLine } from '../jobs/format';
 import { DeploymentStatusBadge, deploymentKeys, deploymentPath, isSettling, kindText, SourceCell } from './format';
@@ -62,67 +63,47 @@ export function DeploymentsPage() {
           )
         }
       />
-      {!group ? (
-        <div className="card">
-          <EmptyState icon={<RocketIcon size={26} />} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
-            Deployments belong to a group. Create one, or ask a group admin to add you.
-          </EmptyState>
-        </div>
-      ) : (
-        <>
-          <div className="toolbar">
-            <div className="toolbar-title">
-              {list.isSuccess && (
-                <span className="muted" data-testid="deployments-count">
-                  {rows.length} deployment{rows.length === 1 ? '' : 's'}
-                </span>
-              )}
-              {list.isFetching && !list.isPending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
-            </div>
-          </div>
-          <div className="card table-card">
-            {list.isPending ? (
-              <Spinner />
-            ) : list.isError ? (
-              <div className="card-pad">
-                <ErrorText error={list.error} />
-              </div>
-            ) : rows.length === 0 ? (
-              <EmptyState
-                icon={<RocketIcon size={26} />}
-                title="No deployments yet"
-                action={
-                  mayCreate && (
-                    <Button variant="primary" onClick={() => setDialog('model')}>
-                      Deploy a registered model
-                    </Button>
-                  )
-                }
-              >
-                Deploy a version of a registered model with no code, or upload a scorer (<code>score(data, base_path)</code>) with its model file and requirements.
-              </EmptyState>
-            ) : (
-              <table className="table" data-testid="deployments-table">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Status</th>
-                    <th>Kind</th>
-                    <th>Source</th>
-                    <th>Deployed</th>
-                    <th>Message</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((d) => (
-                    <DeploymentRow key={d.id} deployment={d} />
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </div>
-        </>
-      )}
+      <GroupList
+        group={group}
+        icon={<RocketIcon size={26} />}
+        things={['deployments', 'deployment']}
+        count={rows.length}
+        countTestId="deployments-count"
+        query={list}
+        empty={{
+          title: 'No deployments yet',
+          action: (
+            mayCreate && (
+              <Button variant="primary" onClick={() => setDialog('model')}>
+                Deploy a registered model
+              </Button>
+            )
+          ),
+          text: (
+            <>
+              Deploy a version of a registered model with no code, or upload a scorer (<code>score(data, base_path)</code>) with its model file and requirements.
+            </>
+          ),
+        }}
+      >
+        <table className="table" data-testid="deployments-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Status</th>
+              <th>Kind</th>
+              <th>Source</th>
+              <th>Deployed</th>
+              <th>Message</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((d) => (
+              <DeploymentRow key={d.id} deployment={d} />
+            ))}
+          </tbody>
+        </table>
+      </GroupList>
       <FromModelDialog open={dialog === 'model'} onClose={() => setDialog(null)} onCreated={created} />
       <UploadDialog open={dialog === 'upload'} onClose={() => setDialog(null)} onCreated={created} />
     </div>
