@@ -32,7 +32,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any, List, Optional, Union
 
-from .client import API, JSON, Client, _segment
+from .client import API, JSON, Client, ClientOwner, _segment
 from .deployments import PathLike, _python_version, _read_job_log, _WaitsOnJob
 from .exceptions import Conflict, DeploymentFailed, DeploymentTimeout, ExecutionTimeout, ForjaError
 
@@ -45,7 +45,7 @@ CLUSTER_SIZES = (1, 2, 3)
 DEPLOY_WAIT = 1800.0
 
 
-class PlatformClient:
+class PlatformClient(ClientOwner):
     """Creates, deploys, runs and schedules batch projects, with DHuolib's
     ``DhuolibPlatformClient`` method names.
 
@@ -71,35 +71,8 @@ class PlatformClient:
         project_name: Optional[str] = None,
         **client_options: Any,
     ) -> None:
-        if isinstance(url, Client):
-            if token is not None or group is not None or client_options:
-                raise ValueError("when wrapping a forja.Client, give the token, group and options to the Client itself")
-            self.client = url
-            self._owns_client = False
-        else:
-            self.client = Client(url, token, group, **client_options)
-            self._owns_client = True
+        super().__init__(url, token, group, **client_options)
         self.project_name = project_name
-
-    def close(self) -> None:
-        """Closes the connection if this object opened it; a wrapped ``Client`` stays open.
-
-        Example::
-
-            platform = forja.PlatformClient(project_name="churn")
-            try:
-                print(platform.pipeline_status_report())
-            finally:
-                platform.close()
-        """
-        if self._owns_client:
-            self.client.close()
-
-    def __enter__(self) -> "PlatformClient":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"forja.PlatformClient({self.client!r}, project_name={self.project_name!r})"

@@ -10,7 +10,7 @@ reference (``/docs`` on any Forja server), so new server fields show up without 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, ContextManager, Dict, Iterable, List, Optional
+from typing import Any, Callable, ContextManager, Dict, Iterable, List, Optional, TypeVar, Union
 from urllib.parse import quote
 
 import httpx
@@ -548,3 +548,36 @@ class TokensAPI:
             client.tokens.revoke(created["token"]["id"])
         """
         return self._client.request("DELETE", f"{API}/tokens/{_segment(token_id, 'token id')}")
+
+
+_Owner = TypeVar("_Owner", bound="ClientOwner")
+
+
+class ClientOwner:
+    """What the SDK's task clients (``ModelClient``, ``PlatformClient``, ``TrainingClient``,
+    ``GenericRepository``) share: they wrap a :class:`Client`, or open one from a URL, token and
+    group (or ``FORJA_URL``, ``FORJA_TOKEN``, ``FORJA_GROUP``) and close it with themselves."""
+
+    def __init__(self, url: Union[Client, str, None] = None, token: Optional[str] = None, group: Optional[str] = None, **client_options: Any) -> None:
+        if isinstance(url, Client):
+            if token is not None or group is not None or client_options:
+                raise ValueError("when wrapping a forja.Client, give the token, group and options to the Client itself")
+            self.client = url
+            self._owns_client = False
+        else:
+            self.client = Client(url, token, group, **client_options)
+            self._owns_client = True
+
+    def close(self) -> None:
+        """Closes the connection if this object opened it; a wrapped ``Client`` stays open."""
+        if self._owns_client:
+            self.client.close()
+
+    def __enter__(self: _Owner) -> _Owner:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"forja.{type(self).__name__}({self.client!r})"

@@ -53,7 +53,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .client import API, JSON, Client, _segment
+from .client import API, JSON, Client, ClientOwner, _segment
 from .exceptions import DeploymentFailed, DeploymentTimeout, ExecutionFailed, ExecutionTimeout, ForjaConnectionError, ForjaError, ServerError
 
 __all__ = ["ModelClient", "ForjaModel", "ForjaExecution"]
@@ -84,7 +84,7 @@ CHUNK_SIZE = 1 << 20
 EXECUTION_WAIT = 3600.0
 
 
-class ModelClient:
+class ModelClient(ClientOwner):
     """Deploys models and finds deployments, with MLOps Codex's ``MLOpsModelClient`` method names.
 
     Pass a :class:`~forja.Client` to share its connection and login, or the same arguments as
@@ -110,38 +110,8 @@ class ModelClient:
         verbose: bool = False,
         **client_options: Any,
     ) -> None:
-        if isinstance(url, Client):
-            if token is not None or group is not None or client_options:
-                raise ValueError("when wrapping a forja.Client, give the token, group and options to the Client itself")
-            self.client = url
-            self._owns_client = False
-        else:
-            self.client = Client(url, token, group, **client_options)
-            self._owns_client = True
+        super().__init__(url, token, group, **client_options)
         self.verbose = verbose
-
-    def close(self) -> None:
-        """Closes the connection if this object opened it; a wrapped ``Client`` stays open.
-
-        Example::
-
-            models = forja.ModelClient()
-            try:
-                print(len(models.search_models()))
-            finally:
-                models.close()
-        """
-        if self._owns_client:
-            self.client.close()
-
-    def __enter__(self) -> "ModelClient":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"forja.ModelClient({self.client!r})"
 
     # -- creating ---------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from ._http import _error_from, _headers, _result
-from .client import API, JSON, Client, _segment
+from .client import API, JSON, Client, ClientOwner, _segment
 from .deployments import _read_job_log, _WaitsOnJob
 from .exceptions import Conflict, ExecutionFailed, ExecutionTimeout, ForjaError
 
@@ -104,7 +104,7 @@ class BatchPredictionFailed(ExecutionFailed):
         return (type(self), (self.message, self.job_id))
 
 
-class GenericRepository:
+class GenericRepository(ClientOwner):
     """Reads and writes the group's lake tables as pandas frames and scores them with registered
     models, with DHuolib's ``GenericRepository`` method names.
 
@@ -127,37 +127,7 @@ class GenericRepository:
         group: Optional[str] = None,
         **client_options: Any,
     ) -> None:
-        if isinstance(client, Client):
-            if token is not None or group is not None or client_options:
-                raise ValueError("when wrapping a forja.Client, give the token, group and options to the Client itself")
-            self.client = client
-            self._owns_client = False
-        else:
-            self.client = Client(client, token, group, **client_options)
-            self._owns_client = True
-
-    def close(self) -> None:
-        """Closes the connection if this object opened it; a wrapped ``Client`` stays open.
-
-        Example::
-
-            repo = forja.GenericRepository()
-            try:
-                print(repo.list_tables())
-            finally:
-                repo.close()
-        """
-        if self._owns_client:
-            self.client.close()
-
-    def __enter__(self) -> "GenericRepository":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"forja.GenericRepository({self.client!r})"
+        super().__init__(client, token, group, **client_options)
 
     # -- plumbing ---------------------------------------------------------------------------
 

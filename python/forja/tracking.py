@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
-from .client import API, JSON, Client, _segment
+from .client import API, JSON, Client, ClientOwner, _segment
 from .exceptions import Conflict, ForjaError
 
 __all__ = ["ExperimentClient", "ActiveRun"]
@@ -96,7 +96,7 @@ class ActiveRun(Dict[str, Any]):
             log.warning("forja: could not mark run %s %s", self.run_id, status, exc_info=True)
 
 
-class ExperimentClient:
+class ExperimentClient(ClientOwner):
     """Experiments and runs, with DHuolib's method names.
 
     Pass a :class:`~forja.Client` to share its connection and login, or the same arguments as
@@ -128,35 +128,8 @@ class ExperimentClient:
         progress: bool = True,
         **client_options: Any,
     ) -> None:
-        if isinstance(client_or_url, Client):
-            if token is not None or group is not None or client_options:
-                raise ValueError("when wrapping a forja.Client, give the token, group and options to the Client itself")
-            self.client = client_or_url
-            self._owns_client = False
-        else:
-            self.client = Client(client_or_url, token, group, **client_options)
-            self._owns_client = True
+        super().__init__(client_or_url, token, group, **client_options)
         self.progress = progress
-
-    def close(self) -> None:
-        """Closes the connection if this object opened it; a wrapped ``Client`` stays open.
-
-        Example::
-
-            with forja.ExperimentClient() as experiments:
-                experiments.create_experiment("iris")
-        """
-        if self._owns_client:
-            self.client.close()
-
-    def __enter__(self) -> "ExperimentClient":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"forja.ExperimentClient({self.client!r})"
 
     # -- experiments ------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from .client import API, JSON, Client, _segment
+from .client import API, JSON, Client, ClientOwner, _segment
 from .deployments import ForjaModel, ModelClient, PathLike, _python_version, _read_job_log, _schema_sample, _WaitsOnJob
 from .exceptions import ExecutionFailed, ExecutionTimeout, ForjaError, NotFound
 
@@ -95,7 +95,7 @@ class TrainingFailed(ExecutionFailed):
         return (type(self), (self.message, self.run_id, self.job_id))
 
 
-class TrainingClient:
+class TrainingClient(ClientOwner):
     """Starts and finds training runs, with MLOps Codex's ``MLOpsTrainingClient`` names.
 
     Pass a :class:`~forja.Client` to share its connection and login, or the URL, token and
@@ -120,38 +120,8 @@ class TrainingClient:
         verbose: bool = False,
         **client_options: Any,
     ) -> None:
-        if isinstance(url, Client):
-            if token is not None or group is not None or client_options:
-                raise ValueError("when wrapping a forja.Client, give the token, group and options to the Client itself")
-            self.client = url
-            self._owns_client = False
-        else:
-            self.client = Client(url, token, group, **client_options)
-            self._owns_client = True
+        super().__init__(url, token, group, **client_options)
         self.verbose = verbose
-
-    def close(self) -> None:
-        """Closes the connection if this object opened it; a wrapped ``Client`` stays open.
-
-        Example::
-
-            training = forja.TrainingClient()
-            try:
-                print(len(training.list_runs()))
-            finally:
-                training.close()
-        """
-        if self._owns_client:
-            self.client.close()
-
-    def __enter__(self) -> "TrainingClient":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"forja.TrainingClient({self.client!r})"
 
     # -- experiments ------------------------------------------------------------------------
 
