@@ -21,6 +21,8 @@ function findTests(dir, out = []) {
 }
 
 const results = [];
+/** Past this a suite is stopped and counted as failed, so a hang still ends in a verdict. */
+const SUITE_TIMEOUT_MS = 40 * 60_000;
 
 /** Test files run through tsx, which strips types without checking them: check them here. */
 function typecheckTests() {
@@ -59,15 +61,19 @@ function runNodeTests(env) {
       'tsx',
       '--test',
       '--test-concurrency=2',
+      // A test that hangs fails after 10 minutes, and handles a failed test leaked cannot keep
+      // its file (and so the whole run) alive: CI must always reach the closing line.
+      '--test-timeout=600000',
+      '--test-force-exit',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       `--test-reporter=${path.join(ROOT, 'scripts', 'count-reporter.mjs')}`,
       `--test-reporter-destination=${countsFile}`,
       ...files,
     ],
-    { cwd: ROOT, stdio: 'inherit', env },
+    { cwd: ROOT, stdio: 'inherit', env, timeout: SUITE_TIMEOUT_MS, killSignal: 'SIGKILL' },
   );
-  let counts = { passed: 0, failed: 1, skipped: 0, failures: ['the node test runner wrote no results'] };
+  let counts = { passed: 0, failed: 1, skipped: 0, failures: [r.error ? `node --test stopped: ${r.error.message}` : 'the node test runner wrote no results'] };
   if (existsSync(countsFile)) counts = JSON.parse(readFileSync(countsFile, 'utf8'));
   if (r.status !== 0 && counts.failed === 0) counts = { ...counts, failed: 1, failures: [`node --test exited with ${r.status}`] };
   results.push({ suite: 'TypeScript + browser', ...counts });
@@ -79,8 +85,14 @@ function runPytest(python, env) {
   const xml = path.join(WORK, 'pytest.xml');
   rmSync(xml, { force: true });
   log('running Python tests…');
-  const r = spawnSync(python, ['-m', 'pytest', 'python/tests', '-q', '-p', 'no:cacheprovider', `--junitxml=${xml}`], { cwd: ROOT, stdio: 'inherit', env });
-  let counts = { passed: 0, failed: 1, skipped: 0, failures: [`pytest exited with ${r.status} and wrote no report`] };
+  const r = spawnSync(python, ['-m', 'pytest', 'python/tests', '-q', '-p', 'no:cacheprovider', '--timeout=600', `--junitxml=${xml}`], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env,
+    timeout: SUITE_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+  });
+  let counts = { passed: 0, failed: 1, skipped: 0, failures: [`pytest exited with ${r.status ?? r.signal} and wrote no report`] };
   if (existsSync(xml)) {
     const head = readFileSync(xml, 'utf8').match(/<testsuite [^>]*>/)?.[0] ?? '';
     const attr = (n) => Number(head.match(new RegExp(`${n}="(\\d+)"`))?.[1] ?? 0);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { LakeColumn } from '@forja/contracts';
-import { invalid } from '../errors.js';
+import { AppError, invalid } from '../errors.js';
 import { csvReader, fileLiteral, quoteIdent, ROW_ID, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine, LAKE_SCHEMA } from './engine.js';
 
 /** Calls for one key run one after another; calls for other keys do not wait. */
@@ -67,7 +67,7 @@ export function insertSelect(spec: InsertSpec): { sql: string; params: DuckDBVal
 
 export class DuckDBLakeEngine implements LakeEngine {
   readonly kind = 'duckdb' as const;
-  private instance: DuckDBInstance | undefined;
+  private opening: Promise<DuckDBInstance> | undefined;
   private readonly locks = new KeyedMutex();
 
   constructor(
@@ -77,28 +77,60 @@ export class DuckDBLakeEngine implements LakeEngine {
     private readonly opens = true,
   ) {}
 
+  /**
+   * Opens the file if it can. A file held by another process (a second server on the same data
+   * directory) does not stop this one starting: lake calls answer 503 until the file is free.
+   */
   async init(): Promise<void> {
     if (!this.opens) return;
+    await this.open().catch((err: unknown) => {
+      if (!(err instanceof AppError)) throw err;
+    });
+  }
+
+  private open(): Promise<DuckDBInstance> {
+    return (this.opening ??= this.create().catch((err: unknown) => {
+      this.opening = undefined;
+      throw err;
+    }));
+  }
+
+  private async create(): Promise<DuckDBInstance> {
     mkdirSync(path.dirname(this.file), { recursive: true });
     mkdirSync(this.tempDir, { recursive: true });
-    this.instance = await DuckDBInstance.create(this.file, { temp_directory: this.tempDir, autoinstall_known_extensions: 'false' });
-    await this.read(async (c) => {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(this.file, { temp_directory: this.tempDir, autoinstall_known_extensions: 'false' });
+    } catch (err) {
+      const holder = /Conflicting lock is held in (.*?)\./.exec((err as Error).message);
+      if (!holder) throw err;
+      throw new AppError(
+        'UNAVAILABLE',
+        `The lake file ${this.file} is in use by another process (${holder[1]}). One server owns a DuckDB lake: give each server its own data directory, or share a PostgreSQL lake with FORJA_LAKE_URL.`,
+      );
+    }
+    const c = await instance.connect();
+    try {
       await c.run(`CREATE SCHEMA IF NOT EXISTS ${LAKE_SCHEMA}`);
       await c.run(
         `CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.tables (id VARCHAR PRIMARY KEY, group_id VARCHAR NOT NULL, name VARCHAR NOT NULL, name_key VARCHAR NOT NULL, created_by VARCHAR, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (group_id, name_key))`,
       );
       await c.run(`CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.writes (key VARCHAR PRIMARY KEY, table_id VARCHAR NOT NULL, version BIGINT, rows_written BIGINT NOT NULL)`);
-    });
+    } finally {
+      c.closeSync();
+    }
+    return instance;
   }
 
   async close(): Promise<void> {
-    this.instance?.closeSync();
-    this.instance = undefined;
+    const opening = this.opening;
+    this.opening = undefined;
+    (await opening?.catch(() => undefined))?.closeSync();
   }
 
   private async withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    if (!this.instance) throw new Error('the lake is not open');
-    const c = await this.instance.connect();
+    if (!this.opens) throw new Error('this process does not open the lake file');
+    const c = await (await this.open()).connect();
     try {
       return await fn(c);
     } finally {
