@@ -4,7 +4,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { bootstrap, type BootstrapResult } from './auth/bootstrap.js';
 import { buildApp } from './http/app.js';
 import type { App } from './http/types.js';
-import { createServices, type Services } from './services.js';
+import { createServices, startBackground, stopBackground, type Services } from './services.js';
 import { VERSION } from './version.js';
 
 export interface RunningServer {
@@ -50,10 +50,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     listening = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;
     if (config.workers > 0) {
       await services.engine.start();
-      services.schedules.start();
+      startBackground(services, log);
     }
   } catch (err) {
-    services.schedules.stop();
+    stopBackground(services);
     await app?.close();
     await services.engine.stop();
     await services.lake.engine.close();
@@ -72,7 +72,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bootstrap: boot,
     close: () =>
       (closing ??= (async () => {
-        services.schedules.stop();
+        stopBackground(services);
         await running.close();
         await services.engine.stop();
         await services.runtime.stopAll();

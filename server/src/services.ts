@@ -160,6 +160,17 @@ export function createServices(
   };
 }
 
+/** The periodic work of a process that takes jobs: schedules fire, pipeline runs left behind by a crash move on. */
+export function startBackground(services: Services, log: EngineLog): void {
+  services.schedules.start();
+  services.pipelines.startReconciler(30_000, (err) => log.error(`Repairing pipeline runs failed: ${(err as Error).message}`));
+}
+
+export function stopBackground(services: Services): void {
+  services.schedules.stop();
+  services.pipelines.stopReconciler();
+}
+
 /** PostgreSQL when FORJA_LAKE_URL says so, else the DuckDB file, which only the server may open. */
 function createLakeEngine(config: Pick<Config, 'lakeFile' | 'lakeUrl'>, mode: 'embedded' | 'standalone'): LakeEngine {
   const tmp = path.join(path.dirname(config.lakeFile), 'tmp');

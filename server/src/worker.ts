@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { createServices, type Services } from './services.js';
+import { createServices, startBackground, stopBackground, type Services } from './services.js';
 
 export interface RunningWorker {
   workerId: string;
@@ -21,23 +21,24 @@ export async function startWorker(config: Config, options: { log?: (level: 'warn
   const write = options.log ?? ((level, message) => process.stderr.write(JSON.stringify({ level, time: Date.now(), msg: message }) + '\n'));
   try {
     await migrateToLatest(db);
+    const log = { warn: (m: string) => write('warn', m), error: (m: string) => write('error', m) };
     const services = createServices(db, config, {
       mode: 'standalone',
-      log: { warn: (m) => write('warn', m), error: (m) => write('error', m) },
+      log,
       publicUrl: () => config.publicUrl ?? `http://127.0.0.1:${config.port}`,
     });
     await services.engine.init();
     await services.lake.engine.init();
     await options.beforeStart?.(services);
     await services.engine.start();
-    services.schedules.start();
+    startBackground(services, log);
     let closing: Promise<void> | undefined;
     return {
       workerId: services.engine.workerId,
       services,
       close: () =>
         (closing ??= (async () => {
-          services.schedules.stop();
+          stopBackground(services);
           await services.engine.stop();
           await services.runtime.stopAll();
           await services.lake.engine.close();

@@ -136,6 +136,25 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('GET', '/api/v1/pipelines/daily/runs')).body.items.length, 3);
     });
 
+    test('a run whose advance was lost (the server died between a step ending and the next being queued) is repaired without anyone reading it', async () => {
+      const done = await finished((await call('POST', '/api/v1/pipelines/daily/runs', {})).body.id);
+      assert.equal(done.status, 'succeeded');
+      // Rewind to the moment after "use"'s job succeeded but before the run moved on.
+      const k = s.server.services.db.kysely;
+      await k.updateTable('pipeline_steps').set({ status: 'running', outputs: null, finished_at: null }).where('run_id', '=', done.id).where('step_id', '=', 'use').execute();
+      await k.updateTable('pipeline_steps').set({ status: 'pending', job_id: null, outputs: null, started_at: null, finished_at: null }).where('run_id', '=', done.id).where('step_id', '=', 'after').execute();
+      await k.updateTable('pipeline_runs').set({ status: 'running', finished_at: null }).where('id', '=', done.id).execute();
+      assert.equal(await s.server.services.pipelines.reconcile(), 1);
+      const stored = async () => (await k.selectFrom('pipeline_runs').select('status').where('id', '=', done.id).executeTakeFirstOrThrow()).status;
+      for (let i = 0; i < 300 && (await stored()) === 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await stored(), 'succeeded');
+      const steps = await k.selectFrom('pipeline_steps').select(['step_id', 'status', 'job_id', 'outputs']).where('run_id', '=', done.id).orderBy('step_id').execute();
+      const after = steps.find((x) => x.step_id === 'after')!;
+      assert.deepEqual([after.status, JSON.parse(after.outputs!)], ['succeeded', { total: 12 }]);
+      assert.notEqual(after.job_id, done.steps[2].jobId, '"after" ran again as a new job');
+      assert.equal(await s.server.services.pipelines.reconcile(), 0, 'nothing left to repair');
+    });
+
     test("MLOps Codex's pipeline YAML: training, then promote and deploy", async () => {
       const data = ['x,y', ...Array.from({ length: 60 }, (_, i) => `${i},${i >= 30 ? 1 : 0}`)].join('\n');
       const up = await upload('codex', CODEX, [

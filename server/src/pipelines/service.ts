@@ -29,6 +29,8 @@ const DONE_OK: StepRow['status'][] = ['succeeded', 'reused'];
  * skipped, and the run ends when nothing is left to do.
  */
 export class PipelinesService {
+  private reconciler: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly k: Kysely<Database>,
     private readonly dialect: Dialect,
@@ -217,18 +219,11 @@ export class PipelinesService {
     this.engine.wake();
   }
 
-  async runs(scope: GroupScope, name: string): Promise<PipelineRun[]> {
-    requireScopeRole(scope, 'viewer');
-    const p = await this.require(scope, name);
-    const rows = await this.k.selectFrom('pipeline_runs').select('id').where('pipeline_id', '=', p.id).orderBy('created_at', 'desc').limit(50).execute();
-    return Promise.all(rows.map((r) => this.run(scope, r.id)));
-  }
-
-  async run(scope: GroupScope, runId: string): Promise<PipelineRun> {
-    requireScopeRole(scope, 'viewer');
-    let run = await this.requireRun(scope, runId);
-    let steps = await this.k.selectFrom('pipeline_steps').selectAll().where('run_id', '=', runId).execute();
-    // A server that died between a step's end and the run's advance left it behind: catch up now.
+  /**
+   * A process that died between a step's job ending and the run's advance left the run behind:
+   * settle what the jobs say and advance. Returns whether anything moved.
+   */
+  private async heal(runId: string, runStatus: RunRow['status'], steps: StepRow[]): Promise<boolean> {
     let healed = false;
     for (const s of steps.filter((x) => (x.status === 'queued' || x.status === 'running') && x.job_id)) {
       const job = await this.engine.store.get(s.job_id!);
@@ -240,11 +235,53 @@ export class PipelinesService {
         healed = true;
       }
     }
-    if (run.status === 'running' && !steps.some((x) => ACTIVE.includes(x.status))) {
+    if (runStatus === 'running' && !steps.some((x) => ACTIVE.includes(x.status))) {
       await this.k.transaction().execute((trx) => this.advance(trx, runId));
       healed = true;
     }
-    if (healed) {
+    return healed;
+  }
+
+  /** Heals every running run, read or not (the periodic pass; reads heal too). Returns how many moved. */
+  async reconcile(): Promise<number> {
+    const runs = await this.k.selectFrom('pipeline_runs').select('id').where('status', '=', 'running').orderBy('created_at').limit(500).execute();
+    let moved = 0;
+    for (const { id } of runs) {
+      const steps = await this.k.selectFrom('pipeline_steps').selectAll().where('run_id', '=', id).execute();
+      if (await this.heal(id, 'running', steps)) moved++;
+    }
+    return moved;
+  }
+
+  startReconciler(intervalMs = 30_000, onError: (err: unknown) => void = () => undefined): void {
+    let busy = false;
+    this.reconciler ??= setInterval(() => {
+      if (busy) return;
+      busy = true;
+      this.reconcile()
+        .catch(onError)
+        .finally(() => (busy = false));
+    }, intervalMs);
+    this.reconciler.unref();
+  }
+
+  stopReconciler(): void {
+    clearInterval(this.reconciler);
+    this.reconciler = undefined;
+  }
+
+  async runs(scope: GroupScope, name: string): Promise<PipelineRun[]> {
+    requireScopeRole(scope, 'viewer');
+    const p = await this.require(scope, name);
+    const rows = await this.k.selectFrom('pipeline_runs').select('id').where('pipeline_id', '=', p.id).orderBy('created_at', 'desc').limit(50).execute();
+    return Promise.all(rows.map((r) => this.run(scope, r.id)));
+  }
+
+  async run(scope: GroupScope, runId: string): Promise<PipelineRun> {
+    requireScopeRole(scope, 'viewer');
+    let run = await this.requireRun(scope, runId);
+    let steps = await this.k.selectFrom('pipeline_steps').selectAll().where('run_id', '=', runId).execute();
+    if (await this.heal(runId, run.status, steps)) {
       run = await this.requireRun(scope, runId);
       steps = await this.k.selectFrom('pipeline_steps').selectAll().where('run_id', '=', runId).execute();
     }
