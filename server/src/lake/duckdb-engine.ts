@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { LakeColumn } from '@forja/contracts';
 import { AppError, invalid } from '../errors.js';
-import { csvReader, fileLiteral, quoteIdent, ROW_ID, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine, LAKE_SCHEMA } from './engine.js';
+import { CATALOG_DDL, csvReader, fileLiteral, quoteIdent, ROW_ID, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine } from './engine.js';
 
 /** Calls for one key run one after another; calls for other keys do not wait. */
 export class KeyedMutex {
@@ -111,11 +111,7 @@ export class DuckDBLakeEngine implements LakeEngine {
     }
     const c = await instance.connect();
     try {
-      await c.run(`CREATE SCHEMA IF NOT EXISTS ${LAKE_SCHEMA}`);
-      await c.run(
-        `CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.tables (id VARCHAR PRIMARY KEY, group_id VARCHAR NOT NULL, name VARCHAR NOT NULL, name_key VARCHAR NOT NULL, created_by VARCHAR, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (group_id, name_key))`,
-      );
-      await c.run(`CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.writes (key VARCHAR PRIMARY KEY, table_id VARCHAR NOT NULL, version BIGINT, rows_written BIGINT NOT NULL)`);
+      for (const ddl of CATALOG_DDL) await c.run(ddl);
     } finally {
       c.closeSync();
     }

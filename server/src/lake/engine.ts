@@ -52,6 +52,19 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * The lake's own tables, made and brought up to date whenever an engine opens (the SQL suits both
+ * engines). `row_count` and `latest_version` are kept by every write, so listing tables scans
+ * nothing; they are NULL in lakes made before them until the table's next write.
+ */
+export const CATALOG_DDL = [
+  `CREATE SCHEMA IF NOT EXISTS ${LAKE_SCHEMA}`,
+  `CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.tables (id VARCHAR PRIMARY KEY, group_id VARCHAR NOT NULL, name VARCHAR NOT NULL, name_key VARCHAR NOT NULL, created_by VARCHAR, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (group_id, name_key))`,
+  `CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.writes (key VARCHAR PRIMARY KEY, table_id VARCHAR NOT NULL, version BIGINT, rows_written BIGINT NOT NULL)`,
+  `ALTER TABLE ${LAKE_SCHEMA}.tables ADD COLUMN IF NOT EXISTS row_count BIGINT`,
+  `ALTER TABLE ${LAKE_SCHEMA}.tables ADD COLUMN IF NOT EXISTS latest_version BIGINT`,
+];
+
 export function physicalTable(id: string): string {
   if (!/^[a-z0-9]+$/.test(id)) throw new Error(`bad table id ${id}`);
   return `${LAKE_SCHEMA}.t_${id}`;

@@ -142,6 +142,16 @@ for (const dialect of DIALECTS) {
       // The upload's own VERSION column is replaced, not kept.
       const own = await send('preds', await parquetOf(`SELECT 9 AS customer, 1 AS predict, 999 AS version`), 'application/vnd.apache.parquet', 'mode=append&versioned=true');
       assert.equal(own.body.version, 8);
+
+      // A lake from before the catalog kept counts: listing counts the table, the next write stores them.
+      const listed = async () => (await call('GET', '/api/v1/lake/tables')).body.items.find((t: { name: string }) => t.name === 'preds');
+      assert.deepEqual([(await listed()).rowCount, (await listed()).latestVersion, (await listed()).columnCount], [22, 8, 6]);
+      await s.server.services.lake.engine.write('test', (c) => c.run(`UPDATE forja_lake.tables SET row_count = NULL, latest_version = NULL`));
+      assert.deepEqual([(await listed()).rowCount, (await listed()).latestVersion], [22, 8]);
+      assert.equal((await send('preds', pq, 'application/vnd.apache.parquet', 'mode=append')).status, 200);
+      const [stored] = await s.server.services.lake.engine.read((c) => c.all(`SELECT row_count, latest_version FROM forja_lake.tables WHERE name = 'preds'`));
+      assert.deepEqual([Number(stored!.row_count), Number(stored!.latest_version)], [25, 8]);
+      assert.deepEqual([(await listed()).rowCount, (await listed()).latestVersion], [25, 8]);
     });
 
     test('reads: columns, filters, order and keyset pages; Parquet and CSV streamed', async () => {

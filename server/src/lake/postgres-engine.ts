@@ -8,7 +8,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { LakeColumn } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { describeWithDuckDB, insertSelect } from './duckdb-engine.js';
-import { fileLiteral, quoteIdent, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine, LAKE_SCHEMA } from './engine.js';
+import { CATALOG_DDL, fileLiteral, quoteIdent, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine } from './engine.js';
 
 /** Values as JSON wants them: exact integers, dates and timestamps as the database prints them. */
 const types = {
@@ -88,11 +88,7 @@ export class PostgresLakeEngine implements LakeEngine {
       // Two servers starting together both try to create the schema; the lock makes one wait.
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('forja_lake:init'))`);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${LAKE_SCHEMA}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.tables (id text PRIMARY KEY, group_id text NOT NULL, name text NOT NULL, name_key text NOT NULL, created_by text, created_at bigint NOT NULL, updated_at bigint NOT NULL, UNIQUE (group_id, name_key))`,
-      );
-      await client.query(`CREATE TABLE IF NOT EXISTS ${LAKE_SCHEMA}.writes (key text PRIMARY KEY, table_id text NOT NULL, version bigint, rows_written bigint NOT NULL)`);
+      for (const ddl of CATALOG_DDL) await client.query(ddl);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -34,6 +34,9 @@ interface CatalogRow {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** Kept by writes; NULL (with latest_version) in a lake made before they were, until the next write. */
+  row_count: number | string | null;
+  latest_version: number | string | null;
 }
 
 export interface StagedFile {
@@ -130,16 +133,21 @@ export class LakeService {
     return (await this.engine.columnsOf(c, physicalTable(row.id))).filter((col) => col.name !== ROW_ID);
   }
 
-  private async summary(c: LakeConn, row: CatalogRow, scope: GroupScope, columns: LakeColumn[]): Promise<LakeTableSummary> {
-    const t = physicalTable(row.id);
-    const versioned = columns.some((col) => col.name === LAKE_VERSION_COLUMN);
-    const [stats] = await c.all(`SELECT count(*) AS n${versioned ? `, max(${quoteIdent(LAKE_VERSION_COLUMN)}) AS v` : ''} FROM ${t}`);
+  /** Row count and newest VERSION: from the catalog, or counted for a table last written before it kept them. */
+  private async stats(c: LakeConn, row: CatalogRow, versioned: boolean): Promise<{ rows: number; latest: number | null }> {
+    if (row.row_count !== null) return { rows: Number(row.row_count), latest: row.latest_version === null ? null : Number(row.latest_version) };
+    const [counted] = await c.all(`SELECT count(*) AS n${versioned ? `, max(${quoteIdent(LAKE_VERSION_COLUMN)}) AS v` : ''} FROM ${physicalTable(row.id)}`);
+    return { rows: Number(counted?.n ?? 0), latest: versioned && counted?.v !== null && counted?.v !== undefined ? Number(counted.v) : null };
+  }
+
+  private async summary(c: LakeConn, row: CatalogRow, scope: GroupScope, shape: { columnCount: number; versioned: boolean }): Promise<LakeTableSummary> {
+    const { rows, latest } = await this.stats(c, row, shape.versioned);
     return {
       name: row.name,
       group: scope.name,
-      rowCount: Number(stats?.n ?? 0),
-      columnCount: columns.length,
-      latestVersion: versioned && stats?.v !== null && stats?.v !== undefined ? Number(stats.v) : null,
+      rowCount: rows,
+      columnCount: shape.columnCount,
+      latestVersion: latest,
       createdBy: row.created_by,
       createdAt: Number(row.created_at),
       updatedAt: Number(row.updated_at),
@@ -150,8 +158,14 @@ export class LakeService {
     requireScopeRole(scope, 'viewer');
     return this.engine.read(async (c) => {
       const rows = (await c.all(`SELECT * FROM ${LAKE_SCHEMA}.tables WHERE group_id = $1 ORDER BY name_key`, [scope.id])) as unknown as CatalogRow[];
+      // Every table's shape in one query, not a DESCRIBE each.
+      const shapes = await c.all(
+        `SELECT table_name AS t, count(*) AS n, max(CASE WHEN column_name = $2 THEN 1 ELSE 0 END) AS versioned FROM information_schema.columns WHERE table_schema = $1 AND column_name <> $3 GROUP BY table_name`,
+        [LAKE_SCHEMA, LAKE_VERSION_COLUMN, ROW_ID],
+      );
+      const byTable = new Map(shapes.map((r) => [String(r.t), { columnCount: Number(r.n), versioned: Number(r.versioned) === 1 }]));
       const out: LakeTableSummary[] = [];
-      for (const row of rows) out.push(await this.summary(c, row, scope, await this.userColumns(c, row)));
+      for (const row of rows) out.push(await this.summary(c, row, scope, byTable.get(physicalTable(row.id).split('.')[1]!) ?? { columnCount: 0, versioned: false }));
       return out;
     });
   }
@@ -171,7 +185,7 @@ export class LakeService {
           )
         : [];
       return {
-        ...(await this.summary(c, row, scope, columns)),
+        ...(await this.summary(c, row, scope, { columnCount: columns.length, versioned: has(LAKE_VERSION_COLUMN) })),
         engine: this.engine.kind,
         columns,
         sizeBytes: await this.engine.sizeBytes(c, t),
@@ -225,9 +239,10 @@ export class LakeService {
       if (row && q.mode === 'fail')
         throw alreadyExists(`Table ${row.name} already exists: append to it (mode "append", if_exists="append" in the SDK) or replace its rows (mode "replace" with confirmReplace).`);
       let created = false;
+      let hadVersions = false;
       let targets: LakeColumn[];
       if (!row) {
-        row = { id: newId(), group_id: origin.groupId, name: name.data, name_key: keyOf(name.data), created_by: origin.createdBy, created_at: now, updated_at: now };
+        row = { id: newId(), group_id: origin.groupId, name: name.data, name_key: keyOf(name.data), created_by: origin.createdBy, created_at: now, updated_at: now, row_count: 0, latest_version: null };
         targets = data.map((col) => ({ name: col.name, type: storedType(col) }));
         const ddl = [...targets, ...system.map((n) => ({ name: n, type: SYSTEM_TYPES[n]! })), { name: ROW_ID, type: 'BIGINT' }];
         await c.run(`CREATE TABLE ${physicalTable(row.id)} (${ddl.map((col) => `${quoteIdent(col.name)} ${this.engine.ddlType(col.type)}`).join(', ')})`);
@@ -243,6 +258,7 @@ export class LakeService {
         created = true;
       } else {
         const existing = await this.userColumns(c, row);
+        hadVersions = existing.some((col) => col.name === LAKE_VERSION_COLUMN);
         targets = this.matchSchema(row.name, existing, data, system);
         for (const n of system) {
           // Versions asked of a table written without them: add the columns, older rows keep NULL.
@@ -269,7 +285,13 @@ export class LakeService {
         constants,
         ridBase: Number(r),
       });
-      await c.run(`UPDATE ${LAKE_SCHEMA}.tables SET updated_at = $1 WHERE id = $2`, [now, row.id]);
+      const after =
+        created || q.mode === 'replace'
+          ? { rows: rowsWritten, latest: version }
+          : row.row_count === null
+            ? await this.stats(c, row, hadVersions || q.versioned)
+            : { rows: Number(row.row_count) + rowsWritten, latest: q.versioned ? version : row.latest_version === null ? null : Number(row.latest_version) };
+      await c.run(`UPDATE ${LAKE_SCHEMA}.tables SET updated_at = $1, row_count = $2, latest_version = $3 WHERE id = $4`, [now, after.rows, after.latest, row.id]);
       if (origin.idempotencyKey)
         await c.run(`INSERT INTO ${LAKE_SCHEMA}.writes (key, table_id, version, rows_written) VALUES ($1, $2, $3, $4)`, [origin.idempotencyKey, row.id, version, rowsWritten]);
       return { table: row.name, created, rowsWritten, version };
