@@ -2,52 +2,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startTestServer, type TestServer } from '@forja/server/testing';
+import { dailyPipeline, PREP_SCRIPT, startTestServer, TRAIN_MODEL_SCRIPT, USE_SCRIPT, type TestServer } from '@forja/server/testing';
 import { runCli, tempDir } from './testing.js';
-
-const PREP = `
-import json, os
-params = json.loads(os.environ["FORJA_PARAMS"])
-print("preparing", params)
-with open(os.environ["FORJA_OUTPUTS"], "w") as f:
-    json.dump({"rows": 3, "day": params.get("day")}, f)
-`;
-const USE = `
-import json, os
-params = json.loads(os.environ["FORJA_PARAMS"])
-print("got", params["rows"], "rows for", params["day"])
-if params.get("gate") and not os.path.exists(params["gate"]):
-    raise SystemExit("the gate file is missing")
-with open(os.environ["FORJA_OUTPUTS"], "w") as f:
-    json.dump({"total": params["rows"] * 2}, f)
-`;
-const DAG = `
-name: daily
-params:
-  day: "2026-11-23"
-  gate: ""
-steps:
-  - id: prep
-    script: prep.py
-    requirements: requirements.txt
-    params: { day: "\${{ params.day }}" }
-  - id: use
-    script: use.py
-    needs: [prep]
-    params: { rows: "\${{ steps.prep.outputs.rows }}", day: "day \${{ steps.prep.outputs.day }}", gate: "\${{ params.gate }}" }
-  - id: after
-    script: use.py
-    needs: [use]
-    params: { rows: "\${{ steps.use.outputs.total }}", day: "later" }
-`;
-const TRAIN = `
-from sklearn.linear_model import LogisticRegression
-
-def train_model(df, base_path):
-    print("fitting on", len(df), "rows")
-    model = LogisticRegression().fit(df[["x"]], df["y"])
-    return {"pipeline": model, "metrics": {"accuracy": float(model.score(df[["x"]], df["y"]))}}
-`;
 
 /** The run id a `pipelines run`/`retry` printed. */
 const runIdOf = (text: string) => {
@@ -66,10 +22,10 @@ describe('forja pipelines and training against a live server', () => {
     s = await startTestServer();
     env = { FORJA_URL: s.url, FORJA_TOKEN: s.adminToken, FORJA_CONFIG: path.join(tempDir('forja-cli-'), 'c.json') };
     dir = tempDir('forja-pipeline-');
-    writeFileSync(path.join(dir, 'prep.py'), PREP);
-    writeFileSync(path.join(dir, 'use.py'), USE);
+    writeFileSync(path.join(dir, 'prep.py'), PREP_SCRIPT);
+    writeFileSync(path.join(dir, 'use.py'), USE_SCRIPT);
     writeFileSync(path.join(dir, 'requirements.txt'), '');
-    writeFileSync(path.join(dir, 'daily.yaml'), DAG);
+    writeFileSync(path.join(dir, 'daily.yaml'), dailyPipeline({ requirements: 'requirements.txt' }));
   });
   after(() => s.close());
 
@@ -201,7 +157,7 @@ describe('forja pipelines and training against a live server', () => {
     const t = tempDir('forja-train-');
     const train = path.join(t, 'train.py');
     const data = path.join(t, 'data.csv');
-    writeFileSync(train, TRAIN);
+    writeFileSync(train, TRAIN_MODEL_SCRIPT);
     writeFileSync(data, 'x,y\n0,0\n1,0\n2,0\n3,1\n4,1\n5,1\n');
     writeFileSync(path.join(t, 'requirements.txt'), 'scikit-learn\n');
     writeFileSync(path.join(t, 'data.txt'), 'x\n');

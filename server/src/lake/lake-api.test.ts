@@ -1,10 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { DIALECTS } from '../testing/databases.js';
+import { parquetOf, parquetRows } from '../testing/parquet.js';
 import { http, startTestServer, type TestServer } from '../testing/server.js';
 
 const CSV_TYPES = [
@@ -13,33 +10,6 @@ const CSV_TYPES = [
   '2,1.25,false,"bo, the second",2026-02-03 04:05:06,hello',
   '3,,true,,2026-03-04 05:06:07,',
 ].join('\n');
-
-/** Parquet bytes made by DuckDB from a SELECT, as pandas/pyarrow would send them. */
-async function parquetOf(select: string): Promise<Uint8Array> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'forja-pq-'));
-  const file = path.join(dir, 'x.parquet');
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  await c.run(`COPY (${select}) TO '${file}' (FORMAT parquet)`);
-  c.closeSync();
-  db.closeSync();
-  const bytes = await readFile(file);
-  await rm(dir, { recursive: true, force: true });
-  return new Uint8Array(bytes);
-}
-
-async function rowsOfParquet(bytes: ArrayBuffer): Promise<Record<string, unknown>[]> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'forja-pq-'));
-  const file = path.join(dir, 'x.parquet');
-  await writeFile(file, Buffer.from(bytes));
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowObjectsJson();
-  c.closeSync();
-  db.closeSync();
-  await rm(dir, { recursive: true, force: true });
-  return rows as Record<string, unknown>[];
-}
 
 for (const dialect of DIALECTS) {
   describe(`lake on ${dialect}`, () => {
@@ -82,7 +52,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('GET', '/api/v1/lake/tables/people')).status, 404);
       // Types survive a file export too (PostgreSQL prints booleans as t/f, timestamps without a T).
       const file = await fetch(`${s.url}/api/v1/lake/tables/customers/query`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'parquet' }) });
-      const back = await rowsOfParquet(await file.arrayBuffer());
+      const back = await parquetRows(await file.arrayBuffer());
       assert.deepEqual(
         back.map((r) => [r.id, r.active, r.name, r.seen_at, r.note]),
         [
@@ -180,13 +150,13 @@ for (const dialect of DIALECTS) {
       const parquet = await fetch(`${s.url}/api/v1/lake/tables/big/query`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'parquet', columns: ['n', 'v'], filter: 'n >= 200' }) });
       assert.equal(parquet.headers.get('content-type'), 'application/vnd.apache.parquet');
       assert.equal(parquet.headers.get('x-forja-rows'), '50');
-      const back = await rowsOfParquet(await parquet.arrayBuffer());
+      const back = await parquetRows(await parquet.arrayBuffer());
       assert.equal(back.length, 50);
       assert.deepEqual(Object.keys(back[0]!), ['n', 'v']);
       // A read that keeps no rows is an empty file with the columns, in both formats.
       const none = await fetch(`${s.url}/api/v1/lake/tables/big/query`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'parquet', columns: ['n', 'at'], filter: 'n > 1000' }) });
       assert.equal(none.status, 200, await none.clone().text());
-      assert.deepEqual(await rowsOfParquet(await none.arrayBuffer()), []);
+      assert.deepEqual(await parquetRows(await none.arrayBuffer()), []);
       const noneCsv = await fetch(`${s.url}/api/v1/lake/tables/big/export?format=csv&filter=${encodeURIComponent('n > 1000')}`, { headers: { authorization: `Bearer ${s.adminToken}` } });
       assert.equal((await noneCsv.text()).trim(), 'n,grp,v,at');
       const csv = await fetch(`${s.url}/api/v1/lake/tables/big/export?format=csv&filter=${encodeURIComponent('n < 3')}`, { headers: { authorization: `Bearer ${s.adminToken}` } });

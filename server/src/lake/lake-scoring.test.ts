@@ -1,11 +1,11 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { DIALECTS } from '../testing/databases.js';
+import { parquetOf, parquetRows } from '../testing/parquet.js';
 import { http, startTestServer, type TestServer } from '../testing/server.js';
 
 const PYTHON = process.env.FORJA_PYTHON ?? 'python3';
@@ -19,32 +19,6 @@ X = pd.DataFrame({"f1": rng.uniform(0, 10, 400), "f2": rng.uniform(0, 10, 400)})
 model = LogisticRegression(C=100).fit(X, (X.f1 > X.f2).astype(int))
 joblib.dump(model, sys.argv[1])
 `;
-
-async function parquetRows(bytes: ArrayBuffer): Promise<Record<string, unknown>[]> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'forja-pq-'));
-  const file = path.join(dir, 'x.parquet');
-  await writeFile(file, Buffer.from(bytes));
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowObjectsJson();
-  c.closeSync();
-  db.closeSync();
-  await rm(dir, { recursive: true, force: true });
-  return rows as Record<string, unknown>[];
-}
-
-async function parquetOf(select: string): Promise<Uint8Array<ArrayBuffer>> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'forja-pq-'));
-  const file = path.join(dir, 'x.parquet');
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  await c.run(`COPY (${select}) TO '${file}' (FORMAT parquet)`);
-  c.closeSync();
-  db.closeSync();
-  const bytes = new Uint8Array(await readFile(file));
-  await rm(dir, { recursive: true, force: true });
-  return bytes;
-}
 
 // Points far from the f1 = f2 boundary, so the expected class is certain.
 const FEATURES = `SELECT range AS id, CASE WHEN range % 2 = 0 THEN 8.0 ELSE 1.0 END + (range % 7) / 10.0 AS f1, CASE WHEN range % 2 = 0 THEN 1.0 ELSE 8.0 END AS f2 FROM range(400)`;

@@ -4,49 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DIALECTS } from '../testing/databases.js';
+import { dailyPipeline, PREP_SCRIPT, TRAIN_MODEL_SCRIPT, USE_SCRIPT } from '../testing/pipeline-scripts.js';
 import { http, startTestServer, type TestServer } from '../testing/server.js';
 
-const PREP = `
-import json, os
-params = json.loads(os.environ["FORJA_PARAMS"])
-print("preparing", params)
-with open(os.environ["FORJA_OUTPUTS"], "w") as f:
-    json.dump({"rows": 3, "day": params.get("day")}, f)
-`;
-const USE = `
-import json, os
-params = json.loads(os.environ["FORJA_PARAMS"])
-print("got", params["rows"], "rows for", params["day"])
-if params.get("gate") and not os.path.exists(params["gate"]):
-    raise SystemExit("the gate file is missing")
-with open(os.environ["FORJA_OUTPUTS"], "w") as f:
-    json.dump({"total": params["rows"] * 2}, f)
-`;
-const DAG = `
-name: daily
-params:
-  day: "2026-11-23"
-  gate: ""
-steps:
-  - id: prep
-    script: prep.py
-    params: { day: "\${{ params.day }}" }
-  - id: use
-    script: use.py
-    needs: [prep]
-    params: { rows: "\${{ steps.prep.outputs.rows }}", day: "day \${{ steps.prep.outputs.day }}", gate: "\${{ params.gate }}" }
-  - id: after
-    script: use.py
-    needs: [use]
-    params: { rows: "\${{ steps.use.outputs.total }}", day: "later" }
-`;
-const TRAIN = `
-from sklearn.linear_model import LogisticRegression
-
-def train_model(df, base_path):
-    model = LogisticRegression().fit(df[["x"]], df["y"])
-    return {"pipeline": model, "metrics": {"accuracy": float(model.score(df[["x"]], df["y"]))}}
-`;
 const CODEX = `
 group: default
 python_version: ""
@@ -96,9 +56,9 @@ for (const dialect of DIALECTS) {
     });
 
     test('a DAG of scripts: parameters flow between steps; a failure skips what depends on it; retry and run-from-step', async () => {
-      const up = await upload('daily', DAG, [
-        { name: 'prep.py', content: PREP },
-        { name: 'use.py', content: USE },
+      const up = await upload('daily', dailyPipeline(), [
+        { name: 'prep.py', content: PREP_SCRIPT },
+        { name: 'use.py', content: USE_SCRIPT },
       ]);
       assert.equal(up.status, 200, JSON.stringify(up.body));
       assert.deepEqual(up.body.steps, [
@@ -158,7 +118,7 @@ for (const dialect of DIALECTS) {
     test("MLOps Codex's pipeline YAML: training, then promote and deploy", async () => {
       const data = ['x,y', ...Array.from({ length: 60 }, (_, i) => `${i},${i >= 30 ? 1 : 0}`)].join('\n');
       const up = await upload('codex', CODEX, [
-        { name: 'train.py', content: TRAIN },
+        { name: 'train.py', content: TRAIN_MODEL_SCRIPT },
         { name: 'data.csv', content: data },
         { name: 'requirements.txt', content: 'scikit-learn\n' },
       ]);
