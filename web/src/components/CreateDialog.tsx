@@ -1,6 +1,7 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useMutation } from '@tanstack/react-query';
-import { Button, Dialog, ErrorText, Field } from './ui';
+import { Dialog, Field } from './ui';
+import { DialogForm } from './DialogForm';
 
 /**
  * The "new thing with a name and a description" dialog (groups, experiments, models…): it owns
@@ -49,13 +50,9 @@ export function CreateDialog<T>({
       close();
     },
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    mutation.mutate();
-  };
   return (
     <Dialog open={open} onClose={close} title={title} testId={testId}>
-      <form onSubmit={submit} className="form">
+      <DialogForm request={mutation} onSubmit={() => mutation.mutate()} onCancel={close} submitLabel={submitLabel}>
         <Field label="Name" htmlFor={`${idPrefix}-name`} hint={nameHint}>
           <input id={`${idPrefix}-name`} required autoFocus maxLength={nameMaxLength} value={name} onChange={(e) => setName(e.target.value)} placeholder={namePlaceholder} />
         </Field>
@@ -63,14 +60,7 @@ export function CreateDialog<T>({
           <textarea id={`${idPrefix}-description`} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
         </Field>
         {note && <p className="muted small">{note}</p>}
-        <ErrorText error={mutation.error} />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={mutation.isPending}>
-            {submitLabel}
-          </Button>
-        </div>
-      </form>
+      </DialogForm>
     </Dialog>
   );
 }

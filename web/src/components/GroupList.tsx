@@ -1,6 +1,8 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import { EmptyState, ErrorText, Spinner } from './ui';
+import { EmptyCard, EmptyState } from './ui';
+import { ListCount } from './ListCount';
+import { TableCard } from './TableCard';
 
 interface ListQuery {
   isPending: boolean;
@@ -8,6 +10,27 @@ interface ListQuery {
   isError: boolean;
   isFetching: boolean;
   error: unknown;
+}
+
+/** In place of a group's things while no group is chosen; `kind` names them, e.g. "Batch projects". */
+export function NoGroup({ icon, kind }: { icon: ReactNode; kind: string }) {
+  return (
+    <EmptyCard icon={icon} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
+      {kind} belong to a group. Create one, or ask a group admin to add you.
+    </EmptyCard>
+  );
+}
+
+/** Above a list: what `children` says once the list has loaded (its count), and a spinner while it refreshes. */
+export function ListStatus({ query, children }: { query: ListQuery; children: ReactNode }) {
+  return (
+    <div className="toolbar">
+      <div className="toolbar-title">
+        {query.isSuccess && children}
+        {query.isFetching && !query.isPending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
+      </div>
+    </div>
+  );
 }
 
 /**
@@ -38,41 +61,24 @@ export function GroupList({
   /** The table, shown when there are rows. */
   children: ReactNode;
 }) {
-  if (!group)
-    return (
-      <div className="card">
-        <EmptyState icon={icon} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
-          {kind ?? things[0][0]!.toUpperCase() + things[0].slice(1)} belong to a group. Create one, or ask a group admin to add you.
-        </EmptyState>
-      </div>
-    );
+  if (!group) return <NoGroup icon={icon} kind={kind ?? things[0][0]!.toUpperCase() + things[0].slice(1)} />;
   return (
     <>
-      <div className="toolbar">
-        <div className="toolbar-title">
-          {query.isSuccess && (
-            <span className="muted" data-testid={countTestId}>
-              {count} {count === 1 ? things[1] : things[0]}
-            </span>
-          )}
-          {query.isFetching && !query.isPending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
-        </div>
-      </div>
-      <div className="card table-card">
-        {query.isPending ? (
-          <Spinner />
-        ) : query.isError ? (
-          <div className="card-pad">
-            <ErrorText error={query.error} />
-          </div>
-        ) : count === 0 ? (
-          <EmptyState icon={icon} title={empty.title} action={empty.action}>
-            {empty.text}
-          </EmptyState>
-        ) : (
-          children
-        )}
-      </div>
+      <ListStatus query={query}>
+        <ListCount count={count} things={things} testId={countTestId} />
+      </ListStatus>
+      <TableCard
+        query={query}
+        empty={
+          count === 0 && (
+            <EmptyState icon={icon} title={empty.title} action={empty.action}>
+              {empty.text}
+            </EmptyState>
+          )
+        }
+      >
+        {children}
+      </TableCard>
     </>
   );
 }

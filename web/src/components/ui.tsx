@@ -2,9 +2,9 @@ import { useEffect, useId, useRef, type ButtonHTMLAttributes, type ReactNode } f
 import { Link, useSearchParams } from 'react-router';
 import type { KeyValue, Role } from '@forja/contracts';
 import { errorMessage } from '../session';
-import { ChevronLeftIcon, CloseIcon, WarningIcon } from './icons';
+import { ChevronLeftIcon, CloseIcon, PlusIcon, WarningIcon } from './icons';
 
-type ButtonVariant = 'primary' | 'secondary' | 'ghost' | 'danger';
+export type ButtonVariant = 'primary' | 'secondary' | 'ghost' | 'danger';
 
 export function Button({
   variant = 'secondary',
@@ -21,6 +21,15 @@ export function Button({
       {pending && <span className="spinner spinner-inline" aria-hidden="true" />}
       {children}
     </button>
+  );
+}
+
+/** The primary button with a plus that starts making a new thing, above the list of such things. */
+export function CreateButton({ onClick, testId, children }: { onClick: () => void; testId: string; children: ReactNode }) {
+  return (
+    <Button variant="primary" onClick={onClick} data-testid={testId}>
+      <PlusIcon size={14} /> {children}
+    </Button>
   );
 }
 
@@ -111,11 +120,9 @@ export function LoadFailed({ title, error, back }: { title: string; error: unkno
   return (
     <div className="page">
       <BackLink to={back.to}>{back.label}</BackLink>
-      <div className="card">
-        <EmptyState title={title}>
-          <ErrorText error={error} />
-        </EmptyState>
-      </div>
+      <EmptyCard title={title}>
+        <ErrorText error={error} />
+      </EmptyCard>
     </div>
   );
 }
@@ -147,6 +154,15 @@ export function EmptyState({ icon, title, children, action }: { icon?: ReactNode
       <h2>{title}</h2>
       {children && <p>{children}</p>}
       {action && <div className="empty-action">{action}</div>}
+    </div>
+  );
+}
+
+/** An EmptyState on a card of its own, in place of a page's content it cannot show. */
+export function EmptyCard(props: Parameters<typeof EmptyState>[0]) {
+  return (
+    <div className="card">
+      <EmptyState {...props} />
     </div>
   );
 }

@@ -3,8 +3,11 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import type { AuditEntry } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys, useAbilities, useDebounced } from '../../hooks';
-import { Badge, Button, EmptyState, ErrorText, Spinner, Time } from '../../components/ui';
+import { Badge, Button, EmptyCard, EmptyState, Time } from '../../components/ui';
 import { ChevronDownIcon } from '../../components/icons';
+import { LoadMore } from '../../components/LoadMore';
+import { TableCard } from '../../components/TableCard';
+import { TableHead } from '../../components/TableHead';
 
 // Actions the server records today; the filter still accepts any text for actions added later.
 const knownActions = ['user.create', 'user.update', 'group.create', 'group.update', 'group.delete', 'member.add', 'member.update', 'member.remove', 'token.create', 'token.revoke'];
@@ -29,13 +32,7 @@ export function AuditPage() {
     enabled: can.canReadAudit,
   });
 
-  if (!can.canReadAudit) {
-    return (
-      <div className="card">
-        <EmptyState title="The audit log is for administrators">System administrators and group admins can read who changed what.</EmptyState>
-      </div>
-    );
-  }
+  if (!can.canReadAudit) return <EmptyCard title="The audit log is for administrators">System administrators and group admins can read who changed what.</EmptyCard>;
 
   const rows = audit.data?.pages.flatMap((p) => p.items) ?? [];
   const filtered = Boolean(filter.group || filter.action || filter.actor);
@@ -77,45 +74,20 @@ export function AuditPage() {
           Refresh
         </Button>
       </form>
-      <div className="card table-card">
-        {audit.isPending ? (
-          <Spinner />
-        ) : audit.isError ? (
-          <div className="card-pad">
-            <ErrorText error={audit.error} />
-          </div>
-        ) : rows.length === 0 ? (
-          <EmptyState title={filtered ? 'No entries match these filters' : 'No audit entries yet'}>Changes to users, groups, members and tokens are recorded here.</EmptyState>
-        ) : (
-          <table className="table table-clickable" data-testid="audit-table">
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Actor</th>
-                <th>Action</th>
-                <th>Resource</th>
-                <th>Group</th>
-                <th>IP</th>
-                <th className="col-toggle">
-                  <span className="sr-only">Details</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((e) => (
-                <AuditRow key={e.id} entry={e} open={open === e.id} onToggle={() => setOpen(open === e.id ? null : e.id)} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      {audit.hasNextPage && (
-        <div className="load-more">
-          <Button onClick={() => void audit.fetchNextPage()} pending={audit.isFetchingNextPage} data-testid="audit-load-more">
-            Load more
-          </Button>
-        </div>
-      )}
+      <TableCard
+        query={audit}
+        empty={rows.length === 0 && <EmptyState title={filtered ? 'No entries match these filters' : 'No audit entries yet'}>Changes to users, groups, members and tokens are recorded here.</EmptyState>}
+      >
+        <table className="table table-clickable" data-testid="audit-table">
+          <TableHead columns={['Time', 'Actor', 'Action', 'Resource', 'Group', 'IP', { label: 'Details', className: 'col-toggle', hidden: true }]} />
+          <tbody>
+            {rows.map((e) => (
+              <AuditRow key={e.id} entry={e} open={open === e.id} onToggle={() => setOpen(open === e.id ? null : e.id)} />
+            ))}
+          </tbody>
+        </table>
+      </TableCard>
+      <LoadMore query={audit} testId="audit-load-more" />
     </section>
   );
 }

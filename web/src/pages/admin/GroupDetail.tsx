@@ -4,7 +4,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { RoleSchema, type Member, type Role } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities, useWhoami } from '../../hooks';
-import { BackLink, Button, ConfirmDialog, EmptyState, ErrorText, RoleBadge, Spinner, Time } from '../../components/ui';
+import { BackLink, Button, ConfirmDialog, EmptyState, ErrorText, RoleBadge, Time } from '../../components/ui';
+import { TableCard } from '../../components/TableCard';
+import { ACTIONS, TableHead } from '../../components/TableHead';
+import { useConfirmedMutation } from '../../components/useConfirmedMutation';
 
 const roles = RoleSchema.options;
 const roleHelp: Record<Role, string> = {
@@ -20,8 +23,8 @@ export function GroupDetailPage() {
   const queryClient = useQueryClient();
   const group = useQuery({ queryKey: keys.group(name), queryFn: () => client.groups.get(name) });
   const members = useQuery({ queryKey: keys.members(name), queryFn: () => client.groups.members(name) });
-  const [removing, setRemoving] = useState<Member | null>(null);
   const manage = can.canAdministerGroup(name) || group.data?.myRole === 'admin';
+  const list = members.data ?? [];
 
   const refresh = () =>
     Promise.all([
@@ -34,13 +37,7 @@ export function GroupDetailPage() {
     mutationFn: ({ username, role }: { username: string; role: Role }) => client.groups.setMember(name, username, role),
     onSuccess: refresh,
   });
-  const remove = useMutation({
-    mutationFn: (username: string) => client.groups.removeMember(name, username),
-    onSuccess: async () => {
-      await refresh();
-      setRemoving(null);
-    },
-  });
+  const remove = useConfirmedMutation((m: Member) => client.groups.removeMember(name, m.username), refresh);
 
   return (
     <section aria-label={`Group ${name}`}>
@@ -73,94 +70,67 @@ export function GroupDetailPage() {
             </div>
           </div>
 
-          {manage && <AddMemberForm group={name} onAdded={refresh} existing={members.data ?? []} />}
+          {manage && <AddMemberForm group={name} onAdded={refresh} existing={list} />}
           <ErrorText error={setRole.error} />
 
-          <div className="card table-card">
-            <div className="card-head">
-              <h3>Members</h3>
-              {members.data && <span className="muted small">{members.data.length}</span>}
-            </div>
-            {members.isPending ? (
-              <Spinner />
-            ) : members.isError ? (
-              <div className="card-pad">
-                <ErrorText error={members.error} />
+          <TableCard
+            query={members}
+            head={
+              <div className="card-head">
+                <h3>Members</h3>
+                {members.data && <span className="muted small">{list.length}</span>}
               </div>
-            ) : members.data.length === 0 ? (
-              <EmptyState title="No members">Add someone by their username.</EmptyState>
-            ) : (
-              <table className="table" data-testid="members-table">
-                <thead>
-                  <tr>
-                    <th>Member</th>
-                    <th>Role</th>
-                    <th>Added</th>
+            }
+            empty={list.length === 0 && <EmptyState title="No members">Add someone by their username.</EmptyState>}
+          >
+            <table className="table" data-testid="members-table">
+              <TableHead columns={['Member', 'Role', 'Added', manage && ACTIONS]} />
+              <tbody>
+                {list.map((m) => (
+                  <tr key={m.username} data-testid={`member-row-${m.username}`}>
+                    <td>
+                      <div className="cell-primary">{m.displayName || m.username}</div>
+                      <div className="cell-secondary mono">@{m.username}</div>
+                    </td>
+                    <td>
+                      {manage ? (
+                        <select
+                          className="select-sm"
+                          aria-label={`Role of ${m.username}`}
+                          value={m.role}
+                          disabled={setRole.isPending}
+                          onChange={(e) => setRole.mutate({ username: m.username, role: e.target.value as Role })}
+                        >
+                          {roles.map((r) => (
+                            <option key={r} value={r}>
+                              {r}
+                            </option>
+                          ))}
+                        </select>
+                      ) : (
+                        <RoleBadge role={m.role} />
+                      )}
+                    </td>
+                    <td>
+                      <Time at={m.addedAt} withTime={false} />
+                    </td>
                     {manage && (
-                      <th className="col-actions">
-                        <span className="sr-only">Actions</span>
-                      </th>
+                      <td className="col-actions">
+                        <Button size="sm" variant="ghost" className="text-danger" onClick={() => remove.ask(m)}>
+                          Remove
+                        </Button>
+                      </td>
                     )}
                   </tr>
-                </thead>
-                <tbody>
-                  {members.data.map((m) => (
-                    <tr key={m.username} data-testid={`member-row-${m.username}`}>
-                      <td>
-                        <div className="cell-primary">{m.displayName || m.username}</div>
-                        <div className="cell-secondary mono">@{m.username}</div>
-                      </td>
-                      <td>
-                        {manage ? (
-                          <select
-                            className="select-sm"
-                            aria-label={`Role of ${m.username}`}
-                            value={m.role}
-                            disabled={setRole.isPending}
-                            onChange={(e) => setRole.mutate({ username: m.username, role: e.target.value as Role })}
-                          >
-                            {roles.map((r) => (
-                              <option key={r} value={r}>
-                                {r}
-                              </option>
-                            ))}
-                          </select>
-                        ) : (
-                          <RoleBadge role={m.role} />
-                        )}
-                      </td>
-                      <td>
-                        <Time at={m.addedAt} withTime={false} />
-                      </td>
-                      {manage && (
-                        <td className="col-actions">
-                          <Button size="sm" variant="ghost" className="text-danger" onClick={() => setRemoving(m)}>
-                            Remove
-                          </Button>
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </div>
+                ))}
+              </tbody>
+            </table>
+          </TableCard>
           {can.isAdmin && name !== 'default' && group.isSuccess && <DeleteGroup name={name} />}
         </>
       )}
-      <ConfirmDialog
-        open={removing !== null}
-        title="Remove member"
-        confirmLabel="Remove"
-        pending={remove.isPending}
-        error={remove.error}
-        onConfirm={() => removing && remove.mutate(removing.username)}
-        onClose={() => {
-          remove.reset();
-          setRemoving(null);
-        }}
-      >
-        Remove <strong>{removing?.username}</strong> from <strong>{name}</strong>? They lose access to everything in the group at once.
+      <ConfirmDialog {...remove.dialog} title="Remove member" confirmLabel="Remove">
+        Remove <strong>{remove.target?.username}</strong> from <strong>{name}</strong>? They lose access to everything in the group at once.
       </ConfirmDialog>
     </section>
   );
@@ -238,37 +208,25 @@ function DeleteGroup({ name }: { name: string }) {
   const me = useWhoami();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const [confirming, setConfirming] = useState(false);
-  const del = useMutation({
-    mutationFn: () => client.groups.delete(name),
-    onSuccess: async () => {
+  const del = useConfirmedMutation(
+    (g: string) => client.groups.delete(g),
+    async () => {
       if (group === name) setGroup(me.data?.defaultGroup ?? undefined);
       queryClient.removeQueries({ queryKey: keys.group(name) });
       await Promise.all([queryClient.invalidateQueries({ queryKey: keys.groups }), queryClient.invalidateQueries({ queryKey: keys.whoami })]);
       navigate('/admin/groups');
     },
-  });
+  );
   return (
     <div className="danger-zone">
       <div>
         <h3>Delete group</h3>
         <p className="muted small">Removes the group with its memberships, its tokens and everything stored in it. This cannot be undone.</p>
       </div>
-      <Button variant="danger" onClick={() => setConfirming(true)}>
+      <Button variant="danger" onClick={() => del.ask(name)}>
         Delete group
       </Button>
-      <ConfirmDialog
-        open={confirming}
-        title={`Delete ${name}?`}
-        confirmLabel="Delete group"
-        pending={del.isPending}
-        error={del.error}
-        onConfirm={() => del.mutate()}
-        onClose={() => {
-          del.reset();
-          setConfirming(false);
-        }}
-      >
+      <ConfirmDialog {...del.dialog} title={`Delete ${name}?`} confirmLabel="Delete group">
         Everything that belongs to <strong>{name}</strong> stops working for its members and applications.
       </ConfirmDialog>
     </div>

@@ -1,12 +1,15 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { RoleSchema, type Role, type Token, type TokenCreated } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities } from '../../hooks';
-import { Badge, Button, ConfirmDialog, Dialog, EmptyState, ErrorText, Field, RoleBadge, Spinner, Time, relativeTime } from '../../components/ui';
-import { PlusIcon, WarningIcon } from '../../components/icons';
-import { SecretBox } from '../../components/SecretBox';
+import { Badge, Button, ConfirmDialog, CreateButton, Dialog, EmptyState, Field, RoleBadge, Time, relativeTime } from '../../components/ui';
+import { DialogForm } from '../../components/DialogForm';
+import { SecretDialog } from '../../components/SecretDialog';
+import { TableCard } from '../../components/TableCard';
+import { ACTIONS, TableHead } from '../../components/TableHead';
+import { useConfirmedMutation } from '../../components/useConfirmedMutation';
 
 type Kind = 'personal' | 'service' | 'group';
 
@@ -26,7 +29,6 @@ export function TokensPage() {
   const [showRevoked, setShowRevoked] = useState(false);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<TokenCreated | null>(null);
-  const [revoking, setRevoking] = useState<Token | null>(null);
   const client = useClient();
   const queryClient = useQueryClient();
 
@@ -35,13 +37,10 @@ export function TokensPage() {
     queryFn: () => client.tokens.list({ group: scope ?? undefined, includeRevoked: showRevoked }),
   });
 
-  const revoke = useMutation({
-    mutationFn: (id: string) => client.tokens.revoke(id),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['tokens'] });
-      setRevoking(null);
-    },
-  });
+  const revoke = useConfirmedMutation(
+    (t: Token) => client.tokens.revoke(t.id),
+    () => queryClient.invalidateQueries({ queryKey: ['tokens'] }),
+  );
 
   const setScope = (g: string | null) => setParams(g ? { group: g } : {}, { replace: true });
   const defaultGroup = scope ?? (current && can.canAdministerGroup(current) ? current : can.adminGroups[0]);
@@ -83,9 +82,7 @@ export function TokensPage() {
             <span>Show revoked</span>
           </label>
         </div>
-        <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-token">
-          <PlusIcon size={14} /> New token
-        </Button>
+        <CreateButton onClick={() => setCreating(true)} testId="new-token">New token</CreateButton>
       </div>
       <p className="section-note muted">
         {scope === null ? (
@@ -96,41 +93,25 @@ export function TokensPage() {
           </>
         )}
       </p>
-      <div className="card table-card">
-        {tokens.isPending ? (
-          <Spinner />
-        ) : tokens.isError ? (
-          <div className="card-pad">
-            <ErrorText error={tokens.error} />
-          </div>
-        ) : list.length === 0 ? (
-          <EmptyState title={scope ? `No tokens in ${scope}` : 'No personal tokens'} action={<Button onClick={() => setCreating(true)}>Create a token</Button>}>
-            {scope ? 'Create a service token for automation or a group token for an application.' : 'Create one to use Forja from the CLI, the SDKs or the mlflow client.'}
-          </EmptyState>
-        ) : (
-          <table className="table" data-testid="tokens-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Kind</th>
-                <th>Prefix</th>
-                {scope !== null && <th>Role</th>}
-                <th>Created</th>
-                <th>Last used</th>
-                <th>Expires</th>
-                <th className="col-actions">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((t) => (
-                <TokenRow key={t.id} token={t} showRole={scope !== null} onRevoke={() => setRevoking(t)} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <TableCard
+        query={tokens}
+        empty={
+          list.length === 0 && (
+            <EmptyState title={scope ? `No tokens in ${scope}` : 'No personal tokens'} action={<Button onClick={() => setCreating(true)}>Create a token</Button>}>
+              {scope ? 'Create a service token for automation or a group token for an application.' : 'Create one to use Forja from the CLI, the SDKs or the mlflow client.'}
+            </EmptyState>
+          )
+        }
+      >
+        <table className="table" data-testid="tokens-table">
+          <TableHead columns={['Name', 'Kind', 'Prefix', scope !== null && 'Role', 'Created', 'Last used', 'Expires', ACTIONS]} />
+          <tbody>
+            {list.map((t) => (
+              <TokenRow key={t.id} token={t} showRole={scope !== null} onRevoke={() => revoke.ask(t)} />
+            ))}
+          </tbody>
+        </table>
+      </TableCard>
 
       <CreateTokenDialog
         open={creating}
@@ -143,20 +124,9 @@ export function TokensPage() {
           setScope(result.token.kind === 'personal' ? null : result.token.group);
         }}
       />
-      <SecretDialog created={created} onDone={() => setCreated(null)} />
-      <ConfirmDialog
-        open={revoking !== null}
-        title="Revoke token"
-        confirmLabel="Revoke"
-        pending={revoke.isPending}
-        error={revoke.error}
-        onConfirm={() => revoking && revoke.mutate(revoking.id)}
-        onClose={() => {
-          revoke.reset();
-          setRevoking(null);
-        }}
-      >
-        Revoke <strong>{revoking?.name}</strong> (<code>{withEllipsis(revoking?.prefix ?? '')}</code>)? Anything still using it gets 401 from its next request. This cannot be undone.
+      <TokenSecretDialog created={created} onDone={() => setCreated(null)} />
+      <ConfirmDialog {...revoke.dialog} title="Revoke token" confirmLabel="Revoke">
+        Revoke <strong>{revoke.target?.name}</strong> (<code>{withEllipsis(revoke.target?.prefix ?? '')}</code>)? Anything still using it gets 401 from its next request. This cannot be undone.
       </ConfirmDialog>
     </section>
   );
@@ -269,15 +239,11 @@ function CreateTokenDialog({
     reset();
     onClose();
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   const kinds: Kind[] = can.adminGroups.length > 0 ? ['personal', 'service', 'group'] : ['personal'];
 
   return (
     <Dialog open={open} onClose={close} title="New token" testId="create-token-dialog" width={480}>
-      <form onSubmit={submit} className="form">
+      <DialogForm request={create} onSubmit={() => create.mutate()} onCancel={close} submitLabel="Create token">
         <Field label="Name" htmlFor="nt-name" hint="What uses it, so you know what breaks when you revoke it.">
           <input id="nt-name" required autoFocus maxLength={100} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. laptop-cli" />
         </Field>
@@ -329,62 +295,37 @@ function CreateTokenDialog({
             ))}
           </select>
         </Field>
-        <ErrorText error={create.error} />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={create.isPending}>
-            Create token
-          </Button>
-        </div>
-      </form>
+      </DialogForm>
     </Dialog>
   );
 }
 
-/** Shows a new secret once. The secret lives only in this dialog's props and is dropped on close. */
-function SecretDialog({ created, onDone }: { created: TokenCreated | null; onDone: () => void }) {
+function TokenSecretDialog({ created, onDone }: { created: TokenCreated | null; onDone: () => void }) {
   return (
-    <Dialog
-      open={created !== null}
-      onClose={onDone}
-      dismissable={false}
+    <SecretDialog
+      shown={created}
       title="Your new token"
-      testId="token-secret-dialog"
-      width={540}
-      footer={
-        <Button variant="primary" onClick={onDone} data-testid="token-secret-done">
-          I have copied it
-        </Button>
-      }
-    >
-      {created && (
+      testId="token-secret"
+      warning="This is the only time Forja shows it; the server keeps only a hash. If you lose it, revoke the token and create a new one."
+      onDone={onDone}
+      details={({ token }) => (
         <>
-          <div className="callout callout-warning" role="note">
-            <WarningIcon size={16} />
-            <div>
-              <strong>Copy the secret now.</strong> This is the only time Forja shows it; the server keeps only a hash. If you lose it, revoke the
-              token and create a new one.
-            </div>
-          </div>
-          <SecretBox secret={created.secret} testId="token-secret" />
-          <dl className="kv">
-            <dt>Name</dt>
-            <dd>{created.token.name}</dd>
-            <dt>Kind</dt>
-            <dd>
-              {created.token.kind}
-              {created.token.group ? ` in ${created.token.group}` : ''}
-              {created.token.role ? ` (${created.token.role})` : ''}
-            </dd>
-            <dt>Expires</dt>
-            <dd>{created.token.expiresAt ? <Time at={created.token.expiresAt} withTime={false} /> : 'never'}</dd>
-            <dt>Use it</dt>
-            <dd>
-              <code className="mono small">Authorization: Bearer {withEllipsis(created.token.prefix)}</code>
-            </dd>
-          </dl>
+          <dt>Name</dt>
+          <dd>{token.name}</dd>
+          <dt>Kind</dt>
+          <dd>
+            {token.kind}
+            {token.group ? ` in ${token.group}` : ''}
+            {token.role ? ` (${token.role})` : ''}
+          </dd>
+          <dt>Expires</dt>
+          <dd>{token.expiresAt ? <Time at={token.expiresAt} withTime={false} /> : 'never'}</dd>
+          <dt>Use it</dt>
+          <dd>
+            <code className="mono small">Authorization: Bearer {withEllipsis(token.prefix)}</code>
+          </dd>
         </>
       )}
-    </Dialog>
+    />
   );
 }

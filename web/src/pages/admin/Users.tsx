@@ -1,10 +1,14 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import type { User, UserUpdate } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys, useAbilities, useWhoami } from '../../hooks';
-import { Badge, Button, Dialog, EmptyState, ErrorText, Field, Spinner, Time } from '../../components/ui';
-import { PlusIcon } from '../../components/icons';
+import { Badge, Button, CreateButton, Dialog, EmptyCard, ErrorText, Field, Time } from '../../components/ui';
+import { DialogForm } from '../../components/DialogForm';
+import { ListCount } from '../../components/ListCount';
+import { LoadMore } from '../../components/LoadMore';
+import { TableCard } from '../../components/TableCard';
+import { ACTIONS, TableHead } from '../../components/TableHead';
 
 export function UsersPage() {
   const client = useClient();
@@ -26,13 +30,7 @@ export function UsersPage() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.users }),
   });
 
-  if (!can.isAdmin) {
-    return (
-      <div className="card">
-        <EmptyState title="Users are managed by system administrators">Ask an administrator to create accounts or change their rights.</EmptyState>
-      </div>
-    );
-  }
+  if (!can.isAdmin) return <EmptyCard title="Users are managed by system administrators">Ask an administrator to create accounts or change their rights.</EmptyCard>;
 
   const rows = users.data?.pages.flatMap((p) => p.items) ?? [];
   const self = me.data?.user?.username;
@@ -41,61 +39,28 @@ export function UsersPage() {
     <section aria-label="Users">
       <div className="toolbar">
         <div className="toolbar-title">
-          {users.isSuccess && (
-            <span className="muted">
-              {rows.length}
-              {users.hasNextPage ? '+' : ''} user{rows.length === 1 ? '' : 's'}
-            </span>
-          )}
+          {users.isSuccess && <ListCount count={rows.length} things={['users', 'user']} more={users.hasNextPage} />}
         </div>
-        <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-user">
-          <PlusIcon size={14} /> New user
-        </Button>
+        <CreateButton onClick={() => setCreating(true)} testId="new-user">New user</CreateButton>
       </div>
       <ErrorText error={update.error} />
-      <div className="card table-card">
-        {users.isPending ? (
-          <Spinner />
-        ) : users.isError ? (
-          <div className="card-pad">
-            <ErrorText error={users.error} />
-          </div>
-        ) : (
-          <table className="table" data-testid="users-table">
-            <thead>
-              <tr>
-                <th>User</th>
-                <th>Email</th>
-                <th>Role</th>
-                <th>Status</th>
-                <th>Default group</th>
-                <th>Created</th>
-                <th className="col-actions">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((u) => (
-                <UserRow
-                  key={u.id}
-                  user={u}
-                  isSelf={u.username === self}
-                  pending={update.isPending && update.variables?.username === u.username}
-                  onUpdate={(patch) => update.mutate({ username: u.username, patch })}
-                />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      {users.hasNextPage && (
-        <div className="load-more">
-          <Button onClick={() => void users.fetchNextPage()} pending={users.isFetchingNextPage}>
-            Load more
-          </Button>
-        </div>
-      )}
+      <TableCard query={users}>
+        <table className="table" data-testid="users-table">
+          <TableHead columns={['User', 'Email', 'Role', 'Status', 'Default group', 'Created', ACTIONS]} />
+          <tbody>
+            {rows.map((u) => (
+              <UserRow
+                key={u.id}
+                user={u}
+                isSelf={u.username === self}
+                pending={update.isPending && update.variables?.username === u.username}
+                onUpdate={(patch) => update.mutate({ username: u.username, patch })}
+              />
+            ))}
+          </tbody>
+        </table>
+      </TableCard>
+      <LoadMore query={users} />
       <CreateUserDialog open={creating} onClose={() => setCreating(false)} />
     </section>
   );
@@ -154,13 +119,9 @@ function CreateUserDialog({ open, onClose }: { open: boolean; onClose: () => voi
     create.reset();
     onClose();
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
     <Dialog open={open} onClose={close} title="New user" testId="create-user-dialog">
-      <form onSubmit={submit} className="form">
+      <DialogForm request={create} onSubmit={() => create.mutate()} onCancel={close} submitLabel="Create user">
         <Field label="Username" htmlFor="nu-username" hint="Lowercase letters, digits, '.', '_' and '-'.">
           <input id="nu-username" required autoFocus value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} />
         </Field>
@@ -179,14 +140,7 @@ function CreateUserDialog({ open, onClose }: { open: boolean; onClose: () => voi
             System administrator <span className="muted">— manages users and sees every group</span>
           </span>
         </label>
-        <ErrorText error={create.error} />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={create.isPending}>
-            Create user
-          </Button>
-        </div>
-      </form>
+      </DialogForm>
     </Dialog>
   );
 }

@@ -1,12 +1,16 @@
-import { Fragment, useState, type FormEvent } from 'react';
+import { Fragment, useState } from 'react';
 import { Link } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { WEBHOOK_EVENTS, type Webhook, type WebhookDelivery, type WebhookEvent } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Badge, Button, ConfirmDialog, Dialog, EmptyState, ErrorText, Field, Spinner, Time, relativeTime, type Tone } from '../../components/ui';
-import { ChevronDownIcon, PlusIcon, WarningIcon } from '../../components/icons';
-import { SecretBox } from '../../components/SecretBox';
+import { Badge, Button, ConfirmDialog, CreateButton, Dialog, EmptyCard, EmptyState, ErrorText, Field, Spinner, Time, relativeTime, type Tone } from '../../components/ui';
+import { ChevronDownIcon } from '../../components/icons';
+import { DialogForm } from '../../components/DialogForm';
+import { SecretDialog } from '../../components/SecretDialog';
+import { TableCard } from '../../components/TableCard';
+import { ACTIONS, num, TableHead } from '../../components/TableHead';
+import { useConfirmedMutation } from '../../components/useConfirmedMutation';
 import { jobPath } from '../jobs/format';
 import './webhooks.css';
 
@@ -25,35 +29,26 @@ export function WebhooksPage() {
   const can = useAbilities();
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ hook: Webhook; secret: string } | null>(null);
-  const [deleting, setDeleting] = useState<Webhook | null>(null);
-  const [rotating, setRotating] = useState<Webhook | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const allowed = group !== undefined && can.canAdministerGroup(group);
 
   const hooks = useQuery({ queryKey: webhookKeys.list(group), queryFn: () => client.webhooks.list(), enabled: allowed });
-  const remove = useMutation({
-    mutationFn: (id: string) => client.webhooks.delete(id),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['webhooks'] });
-      setDeleting(null);
-    },
-  });
-
-  const rotate = useMutation({
-    mutationFn: (id: string) => client.webhooks.update(id, { rotateSecret: true }),
-    onSuccess: ({ secret: fresh, ...hook }) => {
-      setRotating(null);
+  const remove = useConfirmedMutation(
+    (h: Webhook) => client.webhooks.delete(h.id),
+    () => queryClient.invalidateQueries({ queryKey: ['webhooks'] }),
+  );
+  const rotate = useConfirmedMutation(
+    (h: Webhook) => client.webhooks.update(h.id, { rotateSecret: true }),
+    ({ secret: fresh, ...hook }) => {
       if (fresh) setSecret({ hook, secret: fresh });
     },
-  });
+  );
 
   if (!group || !allowed) {
     return (
-      <div className="card">
-        <EmptyState title={group ? `You do not administer ${group}` : 'No group selected'} action={<Link to="/admin/groups">Go to groups</Link>}>
-          Webhooks belong to a group and are managed by its admins. Pick a group you administer in the top bar.
-        </EmptyState>
-      </div>
+      <EmptyCard title={group ? `You do not administer ${group}` : 'No group selected'} action={<Link to="/admin/groups">Go to groups</Link>}>
+        Webhooks belong to a group and are managed by its admins. Pick a group you administer in the top bar.
+      </EmptyCard>
     );
   }
 
@@ -64,52 +59,36 @@ export function WebhooksPage() {
         <p className="muted">
           Registry events of <strong>{group}</strong> are POSTed as signed JSON to these URLs, and retried with backoff when the receiver fails.
         </p>
-        <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-webhook">
-          <PlusIcon size={14} /> New webhook
-        </Button>
+        <CreateButton onClick={() => setCreating(true)} testId="new-webhook">New webhook</CreateButton>
       </div>
-      <div className="card table-card">
-        {hooks.isPending ? (
-          <Spinner />
-        ) : hooks.isError ? (
-          <div className="card-pad">
-            <ErrorText error={hooks.error} />
-          </div>
-        ) : list.length === 0 ? (
-          <EmptyState title="No webhooks yet" action={<Button onClick={() => setCreating(true)}>Create a webhook</Button>}>
-            Tell CI, chat or a deployment tool when a model is registered, a version changes stage or an approval is decided.
-          </EmptyState>
-        ) : (
-          <table className="table" data-testid="webhooks-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>URL</th>
-                <th>Events</th>
-                <th>Active</th>
-                <th>Created</th>
-                <th className="col-actions">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((h) => (
-                <Fragment key={h.id}>
-                  <WebhookRow hook={h} open={open === h.id} onToggle={() => setOpen(open === h.id ? null : h.id)} onRotate={() => setRotating(h)} onDelete={() => setDeleting(h)} />
-                  {open === h.id && (
-                    <tr className="row-details">
-                      <td colSpan={6}>
-                        <Deliveries hook={h} />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <TableCard
+        query={hooks}
+        empty={
+          list.length === 0 && (
+            <EmptyState title="No webhooks yet" action={<Button onClick={() => setCreating(true)}>Create a webhook</Button>}>
+              Tell CI, chat or a deployment tool when a model is registered, a version changes stage or an approval is decided.
+            </EmptyState>
+          )
+        }
+      >
+        <table className="table" data-testid="webhooks-table">
+          <TableHead columns={['Name', 'URL', 'Events', 'Active', 'Created', ACTIONS]} />
+          <tbody>
+            {list.map((h) => (
+              <Fragment key={h.id}>
+                <WebhookRow hook={h} open={open === h.id} onToggle={() => setOpen(open === h.id ? null : h.id)} onRotate={() => rotate.ask(h)} onDelete={() => remove.ask(h)} />
+                {open === h.id && (
+                  <tr className="row-details">
+                    <td colSpan={6}>
+                      <Deliveries hook={h} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            ))}
+          </tbody>
+        </table>
+      </TableCard>
 
       <CreateWebhookDialog
         open={creating}
@@ -121,33 +100,11 @@ export function WebhooksPage() {
         }}
       />
       <WebhookSecretDialog shown={secret} onDone={() => setSecret(null)} />
-      <ConfirmDialog
-        open={rotating !== null}
-        title="Rotate signing secret"
-        confirmLabel="Rotate"
-        pending={rotate.isPending}
-        error={rotate.error}
-        onConfirm={() => rotating && rotate.mutate(rotating.id)}
-        onClose={() => {
-          rotate.reset();
-          setRotating(null);
-        }}
-      >
-        Make a new signing secret for <strong>{rotating?.name}</strong>? Deliveries are signed with the new one from now on, so the receiver must be given it.
+      <ConfirmDialog {...rotate.dialog} title="Rotate signing secret" confirmLabel="Rotate">
+        Make a new signing secret for <strong>{rotate.target?.name}</strong>? Deliveries are signed with the new one from now on, so the receiver must be given it.
       </ConfirmDialog>
-      <ConfirmDialog
-        open={deleting !== null}
-        title="Delete webhook"
-        confirmLabel="Delete"
-        pending={remove.isPending}
-        error={remove.error}
-        onConfirm={() => deleting && remove.mutate(deleting.id)}
-        onClose={() => {
-          remove.reset();
-          setDeleting(null);
-        }}
-      >
-        Delete <strong>{deleting?.name}</strong> and its delivery log? <span className="mono">{deleting?.url}</span> gets no more events. This cannot be undone.
+      <ConfirmDialog {...remove.dialog} title="Delete webhook" confirmLabel="Delete">
+        Delete <strong>{remove.target?.name}</strong> and its delivery log? <span className="mono">{remove.target?.url}</span> gets no more events. This cannot be undone.
       </ConfirmDialog>
     </section>
   );
@@ -239,18 +196,7 @@ function Deliveries({ hook }: { hook: Webhook }) {
   return (
     <div className="card table-card">
       <table className="table" data-testid={`deliveries-${hook.name}`}>
-        <thead>
-          <tr>
-            <th>Event</th>
-            <th>Status</th>
-            <th className="num">Attempts</th>
-            <th className="num">HTTP</th>
-            <th className="num">Time</th>
-            <th>Error</th>
-            <th>Sent</th>
-            <th>Job</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Event', 'Status', num('Attempts'), num('HTTP'), num('Time'), 'Error', 'Sent', 'Job']} />
         <tbody>
           {list.map((d) => (
             <tr key={d.id} data-testid="delivery-row" data-event={d.event} data-status={d.status}>
@@ -301,15 +247,11 @@ function CreateWebhookDialog({ open, onClose, onCreated }: { open: boolean; onCl
     reset();
     onClose();
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   const flip = (ev: WebhookEvent, on: boolean) => setEvents((cur) => WEBHOOK_EVENTS.filter((x) => (x === ev ? on : cur.includes(x))));
 
   return (
     <Dialog open={open} onClose={close} title="New webhook" testId="create-webhook-dialog" width={500}>
-      <form onSubmit={submit} className="form">
+      <DialogForm request={create} onSubmit={() => create.mutate()} onCancel={close} submitLabel="Create webhook" submitDisabled={events.length === 0}>
         <Field label="Name" htmlFor="wh-name" hint="Letters, digits, spaces, “_”, “.” and “-”.">
           <input id="wh-name" required autoFocus maxLength={100} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. ci-deploy" />
         </Field>
@@ -330,55 +272,31 @@ function CreateWebhookDialog({ open, onClose, onCreated }: { open: boolean; onCl
             ))}
           </div>
         </fieldset>
-        <ErrorText error={create.error} />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={create.isPending} disabled={events.length === 0}>
-            Create webhook
-          </Button>
-        </div>
-      </form>
+      </DialogForm>
     </Dialog>
   );
 }
 
-/** The signing secret, shown once after creation; it lives only in this dialog's props. */
 function WebhookSecretDialog({ shown, onDone }: { shown: { hook: Webhook; secret: string } | null; onDone: () => void }) {
   return (
-    <Dialog
-      open={shown !== null}
-      onClose={onDone}
-      dismissable={false}
+    <SecretDialog
+      shown={shown}
       title="Your webhook's signing secret"
-      testId="webhook-secret-dialog"
-      width={540}
-      footer={
-        <Button variant="primary" onClick={onDone} data-testid="webhook-secret-done">
-          I have copied it
-        </Button>
-      }
-    >
-      {shown && (
+      testId="webhook-secret"
+      warning="This is the only time Forja shows it. Your receiver checks each delivery with it; if you lose it, rotate it."
+      onDone={onDone}
+      details={({ hook }) => (
         <>
-          <div className="callout callout-warning" role="note">
-            <WarningIcon size={16} />
-            <div>
-              <strong>Copy the secret now.</strong> This is the only time Forja shows it. Your receiver checks each delivery with it; if you lose it, rotate it.
-            </div>
-          </div>
-          <SecretBox secret={shown.secret} testId="webhook-secret" />
-          <dl className="kv">
-            <dt>Webhook</dt>
-            <dd>{shown.hook.name}</dd>
-            <dt>URL</dt>
-            <dd className="mono">{shown.hook.url}</dd>
-            <dt>Verify</dt>
-            <dd className="small">
-              <code className="mono">X-Forja-Signature</code> is <code className="mono">sha256=</code> HMAC-SHA256 of <code className="mono">&lt;X-Forja-Timestamp&gt;.&lt;body&gt;</code>
-            </dd>
-          </dl>
+          <dt>Webhook</dt>
+          <dd>{hook.name}</dd>
+          <dt>URL</dt>
+          <dd className="mono">{hook.url}</dd>
+          <dt>Verify</dt>
+          <dd className="small">
+            <code className="mono">X-Forja-Signature</code> is <code className="mono">sha256=</code> HMAC-SHA256 of <code className="mono">&lt;X-Forja-Timestamp&gt;.&lt;body&gt;</code>
+          </dd>
         </>
       )}
-    </Dialog>
+    />
   );
 }

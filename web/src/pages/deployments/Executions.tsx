@@ -1,12 +1,14 @@
-import { Fragment, useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ExecutionListSchema, ExecutionSchema, type Deployment, type Execution } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
-import { Badge, Button, Dialog, EmptyState, ErrorText, Field, Spinner, Time, type Tone } from '../../components/ui';
-import { ChevronDownIcon, WarningIcon } from '../../components/icons';
-import { JobLogPanel } from '../../components/JobLog';
-import { jobPath } from '../jobs/format';
+import { Badge, Button, Dialog, EmptyState, ErrorText, Field, Time, type Tone } from '../../components/ui';
+import { DialogForm } from '../../components/DialogForm';
+import { ListCount } from '../../components/ListCount';
+import { TableCard } from '../../components/TableCard';
+import { JobRow, JobTable } from '../../components/JobTable';
+import { JobDetails, JobFailure, JobLink } from '../../components/JobDetails';
 import { lakeKeys, lakeTablePath } from '../lake/format';
 import { formatBytes, formatDuration } from '../tracking/format';
 import { deploymentKeys } from './format';
@@ -82,11 +84,7 @@ export function ExecutionsPanel({ deployment: d, mayRun }: { deployment: Deploym
     <section aria-label="Executions" data-testid="executions">
       <div className="toolbar">
         <div className="toolbar-title">
-          {list.isSuccess && (
-            <span className="muted" data-testid="executions-count">
-              {items.length} execution{items.length === 1 ? '' : 's'}
-            </span>
-          )}
+          {list.isSuccess && <ListCount count={items.length} things={['executions', 'execution']} testId="executions-count" />}
           {list.isFetching && !list.isPending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
         </div>
         <div className="toolbar-spacer" />
@@ -99,45 +97,18 @@ export function ExecutionsPanel({ deployment: d, mayRun }: { deployment: Deploym
       <p className="section-note muted small">
         Each execution runs <span className="mono">{d.entrypoint ?? 'score'}(data_path, model_path)</span> as a job on one input file; the file it writes next to the input is its result.
       </p>
-      <div className="card table-card">
-        {list.isPending ? (
-          <Spinner />
-        ) : list.isError ? (
-          <div className="card-pad">
-            <ErrorText error={list.error} />
-          </div>
-        ) : items.length === 0 ? (
-          <EmptyState title="No executions yet">Run the model on a file (CSV, Parquet, JSON or whatever the scorer reads) or on the rows of a lake table; the output file is kept for download.</EmptyState>
-        ) : (
-          <table className="table table-clickable executions-table" data-testid="executions-table">
-            <thead>
-              <tr>
-                <th className="execution-expand-col" aria-label="Details" />
-                <th>Status</th>
-                <th>Input</th>
-                <th>Output</th>
-                <th>Started</th>
-                <th>Duration</th>
-                <th>Message</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((e) => (
-                <Fragment key={e.id}>
-                  <ExecutionRow execution={e} now={now} expanded={open === e.id} onToggle={() => setOpen((o) => (o === e.id ? null : e.id))} />
-                  {open === e.id && (
-                    <tr className="row-details">
-                      <td colSpan={7} className="execution-details-cell">
-                        <ExecutionDetails deploymentId={d.id} execution={e} />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <TableCard
+        query={list}
+        empty={items.length === 0 && <EmptyState title="No executions yet">Run the model on a file (CSV, Parquet, JSON or whatever the scorer reads) or on the rows of a lake table; the output file is kept for download.</EmptyState>}
+      >
+        <JobTable testId="executions-table" className="executions-table" columns={['Status', 'Input', 'Output', 'Started', 'Duration', 'Message']} expandTestId="execution-expand" open={open} onOpen={setOpen}>
+          {items.map((e) => (
+            <JobRow key={e.id} id={e.id} testId="execution-row" data-id={e.id} status={e.status} details={<ExecutionDetails deploymentId={d.id} execution={e} />}>
+              <ExecutionCells execution={e} now={now} />
+            </JobRow>
+          ))}
+        </JobTable>
+      </TableCard>
       <NewExecutionDialog
         open={creating}
         deployment={d}
@@ -151,24 +122,9 @@ export function ExecutionsPanel({ deployment: d, mayRun }: { deployment: Deploym
   );
 }
 
-function ExecutionRow({ execution: e, now, expanded, onToggle }: { execution: Execution; now: number; expanded: boolean; onToggle: () => void }) {
+function ExecutionCells({ execution: e, now }: { execution: Execution; now: number }) {
   return (
-    <tr data-testid="execution-row" data-id={e.id} data-status={e.status} className={expanded ? 'row-open' : undefined} onClick={onToggle}>
-      <td className="execution-expand-col">
-        <button
-          type="button"
-          className="icon-button"
-          aria-expanded={expanded}
-          aria-label={expanded ? 'Hide details' : 'Show details'}
-          onClick={(ev) => {
-            ev.stopPropagation();
-            onToggle();
-          }}
-          data-testid="execution-expand"
-        >
-          <ChevronDownIcon size={14} style={{ transform: expanded ? undefined : 'rotate(-90deg)' }} />
-        </button>
-      </td>
+    <>
       <td>
         <ExecutionStatusBadge status={e.status} />
       </td>
@@ -196,7 +152,7 @@ function ExecutionRow({ execution: e, now, expanded, onToggle }: { execution: Ex
       <td className={`execution-message-cell${e.status === 'Failed' ? ' is-error' : ''}`} title={e.message ?? undefined} data-testid="execution-message-cell">
         {e.message ? tellingLine(e.message) : ''}
       </td>
-    </tr>
+    </>
   );
 }
 
@@ -221,62 +177,39 @@ function ExecutionDetails({ deploymentId, execution: e }: { deploymentId: string
     },
   });
   return (
-    <div className="execution-details" data-testid="execution-details">
-      <div className="execution-details-side">
-        <dl className="kv">
-          <dt>Execution</dt>
-          <dd className="mono break">{e.id}</dd>
-          <dt>Job</dt>
-          <dd>
-            {e.jobId ? (
-              <Link to={jobPath(e.jobId)} className="mono">
-                {e.jobId}
-              </Link>
-            ) : (
-              <span className="muted">—</span>
-            )}
-          </dd>
-          <dt>Requested</dt>
-          <dd>
-            <Time at={e.createdAt} />
-          </dd>
-          <dt>Finished</dt>
-          <dd>
-            <Time at={e.finishedAt} />
-          </dd>
-          <dt>Input</dt>
-          <dd>
-            <span className="mono">{e.inputName}</span> <span className="muted small">{formatBytes(e.inputSize)}</span>
-          </dd>
-          <dt>Output</dt>
-          <dd>{e.outputName ? <><span className="mono">{e.outputName}</span> <span className="muted small">{formatBytes(e.outputSize)}</span></> : <span className="muted">{isExecutionActive(e) ? 'not finished yet' : 'none'}</span>}</dd>
-        </dl>
-        {e.status === 'Failed' && (
-          <div className="callout callout-danger" role="alert" data-testid="execution-failure">
-            <WarningIcon size={15} />
-            <div className="grow">
-              <strong>The execution failed{e.message ? `: ${tellingLine(e.message)}` : ''}</strong>
-              <pre className="failure-text" data-testid="execution-message">
-                {e.message ?? 'No reason was given: see its log.'}
-              </pre>
-            </div>
-          </div>
-        )}
-        {e.status === 'Succeeded' && (
-          <div>
-            <Button variant="primary" size="sm" onClick={() => download.mutate()} pending={download.isPending} data-testid="execution-download">
-              Download {e.outputName ?? 'the result'}
-            </Button>
-          </div>
-        )}
-        <ErrorText error={download.error} testId="execution-download-error" />
-      </div>
-      {e.jobId ? (
-        <JobLogPanel key={e.jobId} jobId={e.jobId} title="Execution log" testId="execution-log" />
-      ) : (
-        <div className="card card-pad muted">No job yet.</div>
+    <JobDetails testId="execution-details" jobId={e.jobId} logTitle="Execution log" logTestId="execution-log" noLog={<div className="card card-pad muted">No job yet.</div>}>
+      <dl className="kv">
+        <dt>Execution</dt>
+        <dd className="mono break">{e.id}</dd>
+        <dt>Job</dt>
+        <dd>{e.jobId ? <JobLink jobId={e.jobId} /> : <span className="muted">—</span>}</dd>
+        <dt>Requested</dt>
+        <dd>
+          <Time at={e.createdAt} />
+        </dd>
+        <dt>Finished</dt>
+        <dd>
+          <Time at={e.finishedAt} />
+        </dd>
+        <dt>Input</dt>
+        <dd>
+          <span className="mono">{e.inputName}</span> <span className="muted small">{formatBytes(e.inputSize)}</span>
+        </dd>
+        <dt>Output</dt>
+        <dd>{e.outputName ? <><span className="mono">{e.outputName}</span> <span className="muted small">{formatBytes(e.outputSize)}</span></> : <span className="muted">{isExecutionActive(e) ? 'not finished yet' : 'none'}</span>}</dd>
+      </dl>
+      {e.status === 'Failed' && (
+        <JobFailure title={`The execution failed${e.message ? `: ${tellingLine(e.message)}` : ''}`} message={e.message ?? 'No reason was given: see its log.'} testId="execution-failure" messageTestId="execution-message" />
       )}
-    </div>
+      {e.status === 'Succeeded' && (
+        <div>
+          <Button variant="primary" size="sm" onClick={() => download.mutate()} pending={download.isPending} data-testid="execution-download">
+            Download {e.outputName ?? 'the result'}
+          </Button>
+        </div>
+      )}
+      <ErrorText error={download.error} testId="execution-download-error" />
+    </JobDetails>
   );
 }
 
@@ -344,15 +277,22 @@ function NewExecutionDialog({ open, deployment: d, onClose, onStarted }: { open:
     const next = on ? allColumns.filter((c) => c === name || current.includes(c)) : current.filter((c) => c !== name);
     setColumns(next.length === allColumns.length ? null : next);
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (!blocked) start.mutate();
-  };
   const blocked = source === 'file' ? !file : !table || (columns !== null && columns.length === 0);
 
   return (
     <Dialog open={open} onClose={close} title={`New execution of ${d.name}`} testId="execution-dialog" width={600}>
-      <form className="form" onSubmit={submit} key={generation}>
+      <DialogForm
+        key={generation}
+        request={start}
+        onSubmit={() => {
+          if (!blocked) start.mutate();
+        }}
+        onCancel={close}
+        submitLabel="Start execution"
+        submitDisabled={blocked}
+        submitTestId="execution-start"
+        errorTestId="execution-start-error"
+      >
         <fieldset className="field">
           <legend>Input</legend>
           <div className="radio-cards execution-sources">
@@ -430,14 +370,7 @@ function NewExecutionDialog({ open, deployment: d, onClose, onStarted }: { open:
             )}
           </>
         )}
-        <ErrorText error={start.error} testId="execution-start-error" />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={start.isPending} disabled={blocked} data-testid="execution-start">
-            Start execution
-          </Button>
-        </div>
-      </form>
+      </DialogForm>
     </Dialog>
   );
 }

@@ -1,13 +1,14 @@
-import { Fragment, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { LakeBatchPrediction, LakeTableSummary } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys } from '../../hooks';
-import { Button, EmptyState, ErrorText, Field, Spinner, Time } from '../../components/ui';
-import { ChevronDownIcon, LayersIcon } from '../../components/icons';
-import { JobLogPanel } from '../../components/JobLog';
-import { jobPath } from '../jobs/format';
+import { Button, ErrorText, Field, Time } from '../../components/ui';
+import { LayersIcon } from '../../components/icons';
+import { GroupList } from '../../components/GroupList';
+import { JobRow, JobTable } from '../../components/JobTable';
+import { JobCancelButton, JobDetails, JobError, JobLink } from '../../components/JobDetails';
 import { BatchStatusBadge, formatCount, isActive, lakeKeys, lakeTablePath, ProgressBar } from './format';
 
 /** While a prediction is queued or running the list follows it; settled lists do not change on their own. */
@@ -29,78 +30,33 @@ export function BatchPredictions({ tables, mayWrite }: { tables: LakeTableSummar
   return (
     <section aria-label="Batch predictions" className="lake-predictions">
       {mayWrite && <NewPrediction tables={tables} onStarted={(p) => setOpen(p.jobId)} />}
-      <div className="toolbar">
-        <div className="toolbar-title">
-          {list.isSuccess && (
-            <span className="muted" data-testid="batch-count">
-              {items.length} batch prediction{items.length === 1 ? '' : 's'}
-            </span>
-          )}
-          {list.isFetching && !list.isPending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
-        </div>
-      </div>
-      <div className="card table-card">
-        {list.isPending ? (
-          <Spinner />
-        ) : list.isError ? (
-          <div className="card-pad">
-            <ErrorText error={list.error} />
-          </div>
-        ) : items.length === 0 ? (
-          <EmptyState icon={<LayersIcon size={26} />} title="No batch predictions yet">
-            Score a table, or the rows a filter keeps, with a registered model: the predictions are appended to an output table as a new VERSION, with the model’s name and version.
-          </EmptyState>
-        ) : (
-          <table className="table table-clickable lake-batch-table" data-testid="batch-table">
-            <thead>
-              <tr>
-                <th className="lake-expand-col" aria-label="Details" />
-                <th>Started</th>
-                <th>Status</th>
-                <th>Source → output</th>
-                <th>Model</th>
-                <th>Progress</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((p) => (
-                <Fragment key={p.jobId}>
-                  <PredictionRow prediction={p} expanded={open === p.jobId} onToggle={() => setOpen((o) => (o === p.jobId ? null : p.jobId))} />
-                  {open === p.jobId && (
-                    <tr className="row-details">
-                      <td colSpan={6} className="lake-details-cell">
-                        <PredictionDetails prediction={p} mayWrite={mayWrite} />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <GroupList
+        group={group}
+        icon={<LayersIcon size={26} />}
+        things={['batch predictions', 'batch prediction']}
+        count={items.length}
+        countTestId="batch-count"
+        query={list}
+        empty={{
+          title: 'No batch predictions yet',
+          text: 'Score a table, or the rows a filter keeps, with a registered model: the predictions are appended to an output table as a new VERSION, with the model’s name and version.',
+        }}
+      >
+        <JobTable testId="batch-table" columns={['Started', 'Status', 'Source → output', 'Model', 'Progress']} expandTestId="batch-expand" open={open} onOpen={setOpen}>
+          {items.map((p) => (
+            <JobRow key={p.jobId} id={p.jobId} testId={`batch-row-${p.jobId}`} status={p.status} details={<PredictionDetails prediction={p} mayWrite={mayWrite} />}>
+              <PredictionCells prediction={p} />
+            </JobRow>
+          ))}
+        </JobTable>
+      </GroupList>
     </section>
   );
 }
 
-function PredictionRow({ prediction: p, expanded, onToggle }: { prediction: LakeBatchPrediction; expanded: boolean; onToggle: () => void }) {
+function PredictionCells({ prediction: p }: { prediction: LakeBatchPrediction }) {
   return (
-    <tr data-testid={`batch-row-${p.jobId}`} data-status={p.status} className={expanded ? 'row-open' : undefined} onClick={onToggle}>
-      <td className="lake-expand-col">
-        <button
-          type="button"
-          className="icon-button"
-          aria-expanded={expanded}
-          aria-label={expanded ? 'Hide details' : 'Show details'}
-          onClick={(e) => {
-            e.stopPropagation();
-            onToggle();
-          }}
-          data-testid="batch-expand"
-        >
-          <ChevronDownIcon size={14} style={{ transform: expanded ? undefined : 'rotate(-90deg)' }} />
-        </button>
-      </td>
+    <>
       <td>
         <Time at={p.createdAt} />
         <div className="cell-secondary mono">{p.jobId}</div>
@@ -121,72 +77,50 @@ function PredictionRow({ prediction: p, expanded, onToggle }: { prediction: Lake
       <td>
         <ProgressBar progress={p.progress} status={p.status} />
       </td>
-    </tr>
+    </>
   );
 }
 
 function PredictionDetails({ prediction: p, mayWrite }: { prediction: LakeBatchPrediction; mayWrite: boolean }) {
   const client = useClient();
-  const queryClient = useQueryClient();
   const { group } = useSession();
-  const cancel = useMutation({
-    mutationFn: () => client.lake.cancelBatchPrediction(p.jobId),
-    onSuccess: async (updated) => {
-      queryClient.setQueryData<LakeBatchPrediction[]>(lakeKeys.predictions(group), (old) => old?.map((x) => (x.jobId === updated.jobId ? updated : x)));
-      await queryClient.invalidateQueries({ queryKey: lakeKeys.predictions(group) });
-    },
-  });
   return (
-    <div className="lake-details" data-testid="batch-details">
-      <div className="lake-details-side">
-        <dl className="kv" data-testid="batch-result">
-          <dt>Job</dt>
-          <dd>
-            <Link to={jobPath(p.jobId)} className="mono">
-              {p.jobId}
-            </Link>
-          </dd>
-          <dt>Model</dt>
-          <dd className="mono break">{p.model}</dd>
-          {p.result ? (
-            <>
-              <dt>Output</dt>
-              <dd>
-                <Link to={lakeTablePath(p.outputTable)} className="mono">
-                  {p.outputTable}
-                </Link>{' '}
-                VERSION <span className="mono" data-testid="batch-result-version">{p.result.version}</span>
-              </dd>
-              <dt>Rows written</dt>
-              <dd data-testid="batch-result-rows">{formatCount(p.result.rowsWritten)}</dd>
-              <dt>Model version</dt>
-              <dd className="mono">
-                {p.result.modelName} v{p.result.modelVersion}
-              </dd>
-            </>
-          ) : (
-            <>
-              <dt>Result</dt>
-              <dd className="muted">{isActive(p) ? 'Not finished yet.' : 'None.'}</dd>
-            </>
-          )}
-        </dl>
-        {p.error && (
-          <pre className="lake-error-text" data-testid="batch-error">
-            {p.error}
-          </pre>
+    <JobDetails testId="batch-details" className="lake-details" jobId={p.jobId} logTitle="Job log" logTestId="batch-log">
+      <dl className="kv" data-testid="batch-result">
+        <dt>Job</dt>
+        <dd>
+          <JobLink jobId={p.jobId} />
+        </dd>
+        <dt>Model</dt>
+        <dd className="mono break">{p.model}</dd>
+        {p.result ? (
+          <>
+            <dt>Output</dt>
+            <dd>
+              <Link to={lakeTablePath(p.outputTable)} className="mono">
+                {p.outputTable}
+              </Link>{' '}
+              VERSION <span className="mono" data-testid="batch-result-version">{p.result.version}</span>
+            </dd>
+            <dt>Rows written</dt>
+            <dd data-testid="batch-result-rows">{formatCount(p.result.rowsWritten)}</dd>
+            <dt>Model version</dt>
+            <dd className="mono">
+              {p.result.modelName} v{p.result.modelVersion}
+            </dd>
+          </>
+        ) : (
+          <>
+            <dt>Result</dt>
+            <dd className="muted">{isActive(p) ? 'Not finished yet.' : 'None.'}</dd>
+          </>
         )}
-        {mayWrite && isActive(p) && (
-          <div>
-            <Button variant="danger" size="sm" onClick={() => cancel.mutate()} pending={cancel.isPending} data-testid="batch-cancel">
-              Cancel
-            </Button>
-          </div>
-        )}
-        <ErrorText error={cancel.error} />
-      </div>
-      <JobLogPanel key={p.jobId} jobId={p.jobId} title="Job log" testId="batch-log" />
-    </div>
+      </dl>
+      <JobError error={p.error} testId="batch-error" />
+      {mayWrite && isActive(p) && (
+        <JobCancelButton cancel={() => client.lake.cancelBatchPrediction(p.jobId)} list={lakeKeys.predictions(group)} idOf={(x) => x.jobId} label="Cancel" testId="batch-cancel" />
+      )}
+    </JobDetails>
   );
 }
 

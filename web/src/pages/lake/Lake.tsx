@@ -1,11 +1,14 @@
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient, type UseQueryResult } from '@tanstack/react-query';
 import type { LakeTableSummary, LakeWriteResult } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, EmptyState, ErrorText, PageHeader, SearchTabs, Spinner, Time, useSearchTab, type TabSpec } from '../../components/ui';
-import { DatabaseIcon, PlusIcon } from '../../components/icons';
+import { Button, CreateButton, EmptyState, PageHeader, SearchTabs, Time, useSearchTab, type TabSpec } from '../../components/ui';
+import { DatabaseIcon } from '../../components/icons';
+import { ListStatus, NoGroup } from '../../components/GroupList';
+import { TableCard } from '../../components/TableCard';
+import { num, TableHead } from '../../components/TableHead';
 import { formatCount, lakeKeys, lakeTablePath, plural } from './format';
 import { UploadDialog } from './UploadDialog';
 import { BatchPredictions } from './BatchPredictions';
@@ -49,26 +52,15 @@ export function LakePage() {
             'Tables with their versioned writes: read them with safe filters, import and export CSV or Parquet'
           )
         }
-        actions={
-          mayWrite &&
-          tab === 'tables' && (
-            <Button variant="primary" onClick={() => setUploading(true)} data-testid="lake-upload">
-              <PlusIcon size={14} /> Upload
-            </Button>
-          )
-        }
+        actions={mayWrite && tab === 'tables' && <CreateButton onClick={() => setUploading(true)} testId="lake-upload">Upload</CreateButton>}
       />
       {!group ? (
-        <div className="card">
-          <EmptyState icon={<DatabaseIcon size={26} />} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
-            Lake tables belong to a group. Create one, or ask a group admin to add you.
-          </EmptyState>
-        </div>
+        <NoGroup icon={<DatabaseIcon size={26} />} kind="Lake tables" />
       ) : (
         <>
           <SearchTabs label="Lake" tabs={tabs} current={tab} counts={{ tables: list.data?.length }} testIdPrefix="lake-tab" />
           {tab === 'tables' ? (
-            <TablesList list={rows} pending={list.isPending} error={list.error} fetching={list.isFetching} mayWrite={mayWrite} onUpload={() => setUploading(true)} />
+            <TablesList query={list} mayWrite={mayWrite} onUpload={() => setUploading(true)} />
           ) : (
             <BatchPredictions tables={rows} mayWrite={mayWrite} />
           )}
@@ -79,74 +71,59 @@ export function LakePage() {
   );
 }
 
-function TablesList({ list, pending, error, fetching, mayWrite, onUpload }: { list: LakeTableSummary[]; pending: boolean; error: unknown; fetching: boolean; mayWrite: boolean; onUpload: () => void }) {
+function TablesList({ query, mayWrite, onUpload }: { query: UseQueryResult<LakeTableSummary[]>; mayWrite: boolean; onUpload: () => void }) {
+  const list = query.data ?? [];
   return (
     <section aria-label="Tables">
-      <div className="toolbar">
-        <div className="toolbar-title">
-          {!pending && !error && (
-            <span className="muted" data-testid="lake-count">
-              {plural(list.length, 'table')}
-            </span>
-          )}
-          {fetching && !pending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
-        </div>
-      </div>
-      <div className="card table-card">
-        {pending ? (
-          <Spinner />
-        ) : error ? (
-          <div className="card-pad">
-            <ErrorText error={error} />
-          </div>
-        ) : list.length === 0 ? (
-          <EmptyState
-            icon={<DatabaseIcon size={26} />}
-            title="No tables yet"
-            action={
-              mayWrite && (
-                <Button variant="primary" onClick={onUpload}>
-                  Upload a CSV or Parquet file
-                </Button>
-              )
-            }
-          >
-            Upload a file here, write rows with <code>forja lake write</code> or the SDKs, or score a table with a batch prediction.
-          </EmptyState>
-        ) : (
-          <table className="table" data-testid="lake-tables">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th className="num">Rows</th>
-                <th className="num">Columns</th>
-                <th className="num">Latest VERSION</th>
-                <th>Updated</th>
+      <ListStatus query={query}>
+        <span className="muted" data-testid="lake-count">
+          {plural(list.length, 'table')}
+        </span>
+      </ListStatus>
+      <TableCard
+        query={query}
+        empty={
+          list.length === 0 && (
+            <EmptyState
+              icon={<DatabaseIcon size={26} />}
+              title="No tables yet"
+              action={
+                mayWrite && (
+                  <Button variant="primary" onClick={onUpload}>
+                    Upload a CSV or Parquet file
+                  </Button>
+                )
+              }
+            >
+              Upload a file here, write rows with <code>forja lake write</code> or the SDKs, or score a table with a batch prediction.
+            </EmptyState>
+          )
+        }
+      >
+        <table className="table" data-testid="lake-tables">
+          <TableHead columns={['Name', num('Rows'), num('Columns'), num('Latest VERSION'), 'Updated']} />
+          <tbody>
+            {list.map((t) => (
+              <tr key={t.name} data-testid={`lake-row-${t.name}`}>
+                <td className="cell-name">
+                  <Link to={lakeTablePath(t.name)} className="cell-link mono">
+                    {t.name}
+                  </Link>
+                  {t.createdBy && <div className="cell-secondary">by {t.createdBy}</div>}
+                </td>
+                <td className="num" data-testid="lake-row-count">
+                  {formatCount(t.rowCount)}
+                </td>
+                <td className="num">{formatCount(t.columnCount)}</td>
+                <td className="num">{t.latestVersion === null ? <span className="muted">—</span> : t.latestVersion}</td>
+                <td>
+                  <Time at={t.updatedAt} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.map((t) => (
-                <tr key={t.name} data-testid={`lake-row-${t.name}`}>
-                  <td className="cell-name">
-                    <Link to={lakeTablePath(t.name)} className="cell-link mono">
-                      {t.name}
-                    </Link>
-                    {t.createdBy && <div className="cell-secondary">by {t.createdBy}</div>}
-                  </td>
-                  <td className="num" data-testid="lake-row-count">
-                    {formatCount(t.rowCount)}
-                  </td>
-                  <td className="num">{formatCount(t.columnCount)}</td>
-                  <td className="num">{t.latestVersion === null ? <span className="muted">—</span> : t.latestVersion}</td>
-                  <td>
-                    <Time at={t.updatedAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+            ))}
+          </tbody>
+        </table>
+      </TableCard>
     </section>
   );
 }

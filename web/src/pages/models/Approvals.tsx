@@ -4,8 +4,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApprovalStatusSchema, type ApprovalRequest, type RegistrySettings } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities, useRefreshRegistry, useRegistrySettings, useWhoami } from '../../hooks';
-import { Button, Dialog, EmptyState, ErrorText, Field, Spinner, Time } from '../../components/ui';
+import { Button, Dialog, EmptyState, ErrorText, Field, Time } from '../../components/ui';
 import { CheckIcon } from '../../components/icons';
+import { DialogForm } from '../../components/DialogForm';
+import { ListCount } from '../../components/ListCount';
+import { TableCard } from '../../components/TableCard';
+import { ACTIONS, TableHead } from '../../components/TableHead';
 import { ApprovalStatusBadge, approversText, modelPath, StageBadge } from './format';
 
 type StatusFilter = ApprovalRequest['status'] | 'all';
@@ -40,28 +44,21 @@ export function ApprovalsPage() {
               </option>
             ))}
           </select>
-          {approvals.isSuccess && (
-            <span className="muted">
-              {approvals.data.length} request{approvals.data.length === 1 ? '' : 's'}
-            </span>
-          )}
+          {approvals.isSuccess && <ListCount count={approvals.data.length} things={['requests', 'request']} />}
         </div>
       </div>
-      <div className="card table-card">
-        {approvals.isPending ? (
-          <Spinner />
-        ) : approvals.isError ? (
-          <div className="card-pad">
-            <ErrorText error={approvals.error} />
-          </div>
-        ) : approvals.data.length === 0 ? (
-          <EmptyState icon={<CheckIcon size={26} />} title={status === 'pending' ? 'Nothing waits for a decision' : `No ${status === 'all' ? '' : `${status} `}requests`}>
-            Moving a version into a stage that needs approval opens a request here, for a group admin other than the requester to approve or reject.
-          </EmptyState>
-        ) : (
-          <ApprovalsTable approvals={approvals.data} showModel testId="approvals-table" />
-        )}
-      </div>
+      <TableCard
+        query={approvals}
+        empty={
+          approvals.data?.length === 0 && (
+            <EmptyState icon={<CheckIcon size={26} />} title={status === 'pending' ? 'Nothing waits for a decision' : `No ${status === 'all' ? '' : `${status} `}requests`}>
+              Moving a version into a stage that needs approval opens a request here, for a group admin other than the requester to approve or reject.
+            </EmptyState>
+          )
+        }
+      >
+        <ApprovalsTable approvals={approvals.data ?? []} showModel testId="approvals-table" />
+      </TableCard>
     </section>
   );
 }
@@ -169,17 +166,7 @@ export function ApprovalsTable({ approvals, showModel, testId }: { approvals: Ap
   return (
     <>
       <table className="table" data-testid={testId}>
-        <thead>
-          <tr>
-            <th>{showModel ? 'Model version' : 'Version'}</th>
-            <th>Change</th>
-            <th>Requested</th>
-            <th>Status</th>
-            <th className="col-actions">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={[showModel ? 'Model version' : 'Version', 'Change', 'Requested', 'Status', ACTIONS]} />
         <tbody>
           {approvals.map((a) => {
             const blocked = blocker(a);
@@ -258,16 +245,18 @@ function DecisionDialog({ deciding, onClose }: { deciding: { request: ApprovalRe
       close();
     },
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (deciding) decide.mutate({ id: deciding.request.id, decision: deciding.decision });
-  };
   const r = deciding?.request;
   const approve = deciding?.decision === 'approve';
   return (
     <Dialog open={deciding !== null} onClose={close} title={approve ? 'Approve the transition' : 'Reject the transition'} testId="decision-dialog">
       {r && (
-        <form className="form" onSubmit={submit}>
+        <DialogForm
+          request={decide}
+          onSubmit={() => decide.mutate({ id: r.id, decision: approve ? 'approve' : 'reject' })}
+          onCancel={close}
+          submitLabel={approve ? 'Approve' : 'Reject'}
+          submitVariant={approve ? 'primary' : 'danger'}
+        >
           <p className="dialog-text">
             {r.requestedBy} asks to move <strong>{r.model}</strong> version <strong>{r.version}</strong> to <StageBadge stage={r.toStage} />
             {r.archiveExistingVersions ? `, archiving the versions now in ${r.toStage}` : ''}.{approve ? ' Approving moves it now.' : ''}
@@ -276,14 +265,7 @@ function DecisionDialog({ deciding, onClose }: { deciding: { request: ApprovalRe
           <Field label="Comment" htmlFor="decision-comment" hint="Kept with the request and in the model's timeline.">
             <textarea id="decision-comment" rows={3} autoFocus value={comment} onChange={(e) => setComment(e.target.value)} />
           </Field>
-          <ErrorText error={decide.error} />
-          <div className="dialog-footer">
-            <Button onClick={close}>Cancel</Button>
-            <Button type="submit" variant={approve ? 'primary' : 'danger'} pending={decide.isPending}>
-              {approve ? 'Approve' : 'Reject'}
-            </Button>
-          </div>
-        </form>
+        </DialogForm>
       )}
     </Dialog>
   );

@@ -5,6 +5,7 @@ import type { ModelVersion, Run } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
 import { EmptyState, ErrorText, Spinner, Time } from '../../components/ui';
+import { TableHead } from '../../components/TableHead';
 import { StatusBadge, Swatch } from '../tracking/format';
 import { RunDiffTables, type DiffColumn } from '../tracking/DiffTable';
 import { StageBadge } from './format';
@@ -74,14 +75,7 @@ export function CompareVersions({ versions }: { versions: ModelVersion[] }) {
       </div>
       <div className="card table-card">
         <table className="table" data-testid="compare-versions-table">
-          <thead>
-            <tr>
-              <th>Version</th>
-              <th>Stage</th>
-              <th>Run</th>
-              <th>Created</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Version', 'Stage', 'Run', 'Created']} />
           <tbody>
             {picked.map((v, i) =>
               v ? (

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import type { ApprovalRequest, RegisteredModel } from '@forja/contracts';
@@ -6,6 +6,9 @@ import { useClient, useSession } from '../../session';
 import { keys, useAbilities, useRefreshRegistry } from '../../hooks';
 import { BackLink, Button, Dialog, EmptyState, ErrorText, Field, LoadFailed, SearchTabs, Spinner, TagList, Time, useSearchTab, type TabSpec } from '../../components/ui';
 import { CloseIcon, CubeIcon, PlusIcon } from '../../components/icons';
+import { DialogForm } from '../../components/DialogForm';
+import { EditableDescription } from '../../components/EditableDescription';
+import { LoadMore } from '../../components/LoadMore';
 import { quoteLiteral } from '../tracking/filters';
 import { ApprovalsTable } from './Approvals';
 import { CompareVersions } from './CompareVersions';
@@ -114,13 +117,7 @@ export function ModelPage() {
           <div className="card table-card">
             <VersionsTable model={m} versions={list} selected={selected?.version} canEdit={canEdit} onRequested={setRequested} />
           </div>
-          {versions.hasNextPage && (
-            <div className="load-more">
-              <Button onClick={() => void versions.fetchNextPage()} pending={versions.isFetchingNextPage}>
-                Load more versions
-              </Button>
-            </div>
-          )}
+          <LoadMore query={versions}>Load more versions</LoadMore>
           {selected && <Lineage key={selected.version} version={selected} />}
         </>
       )}
@@ -131,53 +128,11 @@ export function ModelPage() {
 function Description({ model, canEdit }: { model: RegisteredModel; canEdit: boolean }) {
   const client = useClient();
   const refresh = useRefreshRegistry();
-  const [draft, setDraft] = useState<string | null>(null);
-  const save = useMutation({
-    mutationFn: (description: string) => client.models.update(model.name, { description }),
-    onSuccess: async () => {
-      await refresh();
-      setDraft(null);
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (draft !== null) save.mutate(draft.trim());
+  const save = async (description: string) => {
+    await client.models.update(model.name, { description });
+    await refresh();
   };
-  if (draft !== null) {
-    return (
-      <form className="description-edit" onSubmit={submit} aria-label="Edit the description">
-        <textarea rows={3} aria-label="Description" autoFocus value={draft} onChange={(e) => setDraft(e.target.value)} data-testid="model-description-input" />
-        <ErrorText error={save.error} />
-        <div className="row-actions">
-          <Button type="submit" size="sm" variant="primary" pending={save.isPending}>
-            Save
-          </Button>
-          <Button
-            size="sm"
-            variant="ghost"
-            onClick={() => {
-              save.reset();
-              setDraft(null);
-            }}
-          >
-            Cancel
-          </Button>
-        </div>
-      </form>
-    );
-  }
-  return (
-    <div className="description">
-      <p className={`detail-note${model.description ? '' : ' muted'}`} data-testid="model-description">
-        {model.description || 'No description.'}
-      </p>
-      {canEdit && (
-        <Button size="sm" variant="ghost" onClick={() => setDraft(model.description)} data-testid="edit-description">
-          Edit
-        </Button>
-      )}
-    </div>
-  );
+  return <EditableDescription text={model.description} canEdit={canEdit} save={save} testId="model-description" />;
 }
 
 function ModelTags({ model, canEdit }: { model: RegisteredModel; canEdit: boolean }) {
@@ -200,10 +155,6 @@ function ModelTags({ model, canEdit }: { model: RegisteredModel; canEdit: boolea
     add.reset();
     setAdding(false);
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    add.mutate();
-  };
   if (model.tags.length === 0 && !canEdit) return null;
   return (
     <div className="detail-tags model-tags" data-testid="model-tags">
@@ -215,7 +166,7 @@ function ModelTags({ model, canEdit }: { model: RegisteredModel; canEdit: boolea
       )}
       <ErrorText error={remove.error} />
       <Dialog open={adding} onClose={close} title="Add a tag" testId="tag-dialog">
-        <form className="form" onSubmit={submit}>
+        <DialogForm request={add} onSubmit={() => add.mutate()} onCancel={close} submitLabel="Add tag">
           <div className="form-row">
             <Field label="Key" htmlFor="tag-key">
               <input id="tag-key" required autoFocus maxLength={250} value={key} onChange={(e) => setKey(e.target.value)} placeholder="e.g. team" />
@@ -225,14 +176,7 @@ function ModelTags({ model, canEdit }: { model: RegisteredModel; canEdit: boolea
             </Field>
           </div>
           <p className="muted small">A tag with the same key is replaced. Search models by it with <code>tags.{key.trim() || 'team'} = '…'</code>.</p>
-          <ErrorText error={add.error} />
-          <div className="dialog-footer">
-            <Button onClick={close}>Cancel</Button>
-            <Button type="submit" variant="primary" pending={add.isPending}>
-              Add tag
-            </Button>
-          </div>
-        </form>
+        </DialogForm>
       </Dialog>
     </div>
   );

@@ -4,10 +4,14 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import type { RegisteredModel } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities, useRefreshRegistry } from '../../hooks';
-import { Button, EmptyState, ErrorText, Spinner, TagList, Time } from '../../components/ui';
-import { CubeIcon, PlusIcon } from '../../components/icons';
+import { Button, CreateButton, EmptyState, TagList, Time } from '../../components/ui';
+import { CubeIcon } from '../../components/icons';
 import { CreateDialog } from '../../components/CreateDialog';
 import { FilterBar, filterErrorOf } from '../../components/FilterBar';
+import { ListCount } from '../../components/ListCount';
+import { LoadMore } from '../../components/LoadMore';
+import { TableCard } from '../../components/TableCard';
+import { TableHead } from '../../components/TableHead';
 import { AliasChip, modelPath, STAGES_BY_RELEASE, StageBadge } from './format';
 
 const PAGE = 50;
@@ -15,6 +19,8 @@ const SHOWN_TAGS = 3;
 
 export function ModelsPage() {
   const client = useClient();
+  const refresh = useRefreshRegistry();
+  const navigate = useNavigate();
   const { group } = useSession();
   const can = useAbilities();
   const [params, setParams] = useSearchParams();
@@ -49,61 +55,55 @@ export function ModelsPage() {
       />
       <div className="toolbar">
         <div className="toolbar-title">
-          {models.isSuccess && (
-            <span className="muted" data-testid="models-count">
-              {rows.length}
-              {models.hasNextPage ? '+' : ''} model{rows.length === 1 ? '' : 's'}
-            </span>
-          )}
+          {models.isSuccess && <ListCount count={rows.length} things={['models', 'model']} more={models.hasNextPage} testId="models-count" />}
         </div>
-        {mayCreate && (
-          <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-model">
-            <PlusIcon size={14} /> Register model
-          </Button>
-        )}
+        {mayCreate && <CreateButton onClick={() => setCreating(true)} testId="new-model">Register model</CreateButton>}
       </div>
-      <div className="card table-card">
-        {models.isPending && !filterError ? (
-          <Spinner />
-        ) : models.isError && !filterError ? (
-          <div className="card-pad">
-            <ErrorText error={models.error} />
-          </div>
-        ) : rows.length === 0 ? (
-          <EmptyState
-            icon={<CubeIcon size={26} />}
-            title={filterError ? 'The filter has a mistake' : filter ? 'No model matches this filter' : 'No models yet'}
-            action={!filter && mayCreate && <Button variant="primary" onClick={() => setCreating(true)}>Register a model</Button>}
-          >
-            {filterError ? 'Fix the filter to see models.' : filter ? 'Loosen the filter or clear it.' : 'Register a model name here, then add versions to it from runs with the SDKs or the mlflow client.'}
-          </EmptyState>
-        ) : (
-          <table className="table" data-testid="models-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Latest versions</th>
-                <th>Aliases</th>
-                <th>Tags</th>
-                <th>Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((m) => (
-                <ModelRow key={m.name} model={m} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      {models.hasNextPage && (
-        <div className="load-more">
-          <Button onClick={() => void models.fetchNextPage()} pending={models.isFetchingNextPage} data-testid="models-load-more">
-            Load more
-          </Button>
-        </div>
-      )}
-      <RegisterModelDialog open={creating} onClose={() => setCreating(false)} />
+      {/* A filter's mistake is shown at the filter box, so here it only empties the list. */}
+      <TableCard
+        query={{ isPending: models.isPending, isError: models.isError && !filterError, error: models.error }}
+        empty={
+          rows.length === 0 && (
+            <EmptyState
+              icon={<CubeIcon size={26} />}
+              title={filterError ? 'The filter has a mistake' : filter ? 'No model matches this filter' : 'No models yet'}
+              action={!filter && mayCreate && <Button variant="primary" onClick={() => setCreating(true)}>Register a model</Button>}
+            >
+              {filterError ? 'Fix the filter to see models.' : filter ? 'Loosen the filter or clear it.' : 'Register a model name here, then add versions to it from runs with the SDKs or the mlflow client.'}
+            </EmptyState>
+          )
+        }
+      >
+        <table className="table" data-testid="models-table">
+          <TableHead columns={['Name', 'Latest versions', 'Aliases', 'Tags', 'Updated']} />
+          <tbody>
+            {rows.map((m) => (
+              <ModelRow key={m.name} model={m} />
+            ))}
+          </tbody>
+        </table>
+      </TableCard>
+      <LoadMore query={models} testId="models-load-more" />
+      <CreateDialog
+        open={creating}
+        onClose={() => setCreating(false)}
+        title="Register model"
+        testId="create-model-dialog"
+        idPrefix="nm"
+        nameHint={
+          <>
+            Unique in the group; versions are then loaded as <code>models:/&lt;name&gt;/&lt;version&gt;</code>. No “/”, “@” or “\”.
+          </>
+        }
+        namePlaceholder="e.g. churn-classifier"
+        nameMaxLength={256}
+        submitLabel="Register model"
+        create={(name, description) => client.models.create({ name, description })}
+        onCreated={(m) => {
+          void refresh();
+          navigate(modelPath(m.name));
+        }}
+      />
     </section>
   );
 }
@@ -157,33 +157,5 @@ function ModelRow({ model: m }: { model: RegisteredModel }) {
         <Time at={m.lastUpdatedTime} />
       </td>
     </tr>
-  );
-}
-
-function RegisterModelDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
-  const client = useClient();
-  const refresh = useRefreshRegistry();
-  const navigate = useNavigate();
-  return (
-    <CreateDialog
-      open={open}
-      onClose={onClose}
-      title="Register model"
-      testId="create-model-dialog"
-      idPrefix="nm"
-      nameHint={
-        <>
-          Unique in the group; versions are then loaded as <code>models:/&lt;name&gt;/&lt;version&gt;</code>. No “/”, “@” or “\”.
-        </>
-      }
-      namePlaceholder="e.g. churn-classifier"
-      nameMaxLength={256}
-      submitLabel="Register model"
-      create={(name, description) => client.models.create({ name, description })}
-      onCreated={(m) => {
-        void refresh();
-        navigate(modelPath(m.name));
-      }}
-    />
   );
 }

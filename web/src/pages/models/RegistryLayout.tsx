@@ -1,9 +1,10 @@
-import { Link, NavLink, Outlet } from 'react-router';
+import { NavLink, Outlet } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { useClient, useSession } from '../../session';
 import { keys } from '../../hooks';
-import { EmptyState, PageHeader } from '../../components/ui';
+import { PageHeader } from '../../components/ui';
 import { CubeIcon } from '../../components/icons';
+import { NoGroup } from '../../components/GroupList';
 
 /** The registry's two lists, models and approval requests, under one header like the admin pages. */
 export function RegistryLayout() {
@@ -14,11 +15,7 @@ export function RegistryLayout() {
     <div className="page" data-testid="section-models">
       <PageHeader title="Models" description={group ? <>Registered models, their versions, stages and approvals, in group <strong>{group}</strong></> : undefined} />
       {!group ? (
-        <div className="card">
-          <EmptyState icon={<CubeIcon size={26} />} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
-            Models belong to a group. Create one, or ask a group admin to add you.
-          </EmptyState>
-        </div>
+        <NoGroup icon={<CubeIcon size={26} />} kind="Models" />
       ) : (
         <>
           <nav className="tabs" aria-label="Model registry">

@@ -6,6 +6,8 @@ import { useClient } from '../../session';
 import { useRefreshRegistry, useRegistrySettings } from '../../hooks';
 import { Badge, Button, Dialog, ErrorText, Field, Time } from '../../components/ui';
 import { CloseIcon } from '../../components/icons';
+import { DialogForm } from '../../components/DialogForm';
+import { ACTIONS, TableHead } from '../../components/TableHead';
 import { AliasChip, approversText, isServingStage, STAGES, StageBadge, VersionStatusBadge } from './format';
 
 /** Runs ids are long; the start tells them apart in a table, the link and title give the rest. */
@@ -36,22 +38,7 @@ export function VersionsTable({
   return (
     <>
       <table className="table" data-testid="versions-table">
-        <thead>
-          <tr>
-            <th>Version</th>
-            <th>Stage</th>
-            <th>Aliases</th>
-            <th>Source run</th>
-            <th>Created</th>
-            <th>Status</th>
-            <th>Description</th>
-            {canEdit && (
-              <th className="col-actions">
-                <span className="sr-only">Actions</span>
-              </th>
-            )}
-          </tr>
-        </thead>
+        <TableHead columns={['Version', 'Stage', 'Aliases', 'Source run', 'Created', 'Status', 'Description', canEdit && ACTIONS]} />
         <tbody>
           {versions.map((v) => (
             <tr key={v.version} className={v.version === selected ? 'row-open' : undefined} data-testid="version-row" data-version={v.version} data-stage={v.currentStage}>
@@ -136,15 +123,17 @@ function TransitionDialog({ model, version, onClose, onRequested }: { model: str
       close();
     },
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (version && stage) transition.mutate({ v: version, to: stage });
-  };
   const gated = stage !== '' && isServingStage(stage) && (settings.data?.approvalStages.includes(stage) ?? false);
   return (
     <Dialog open={version !== null} onClose={close} title={`Change the stage of version ${version?.version ?? ''}`} testId="transition-dialog">
       {version && (
-        <form className="form" onSubmit={submit}>
+        <DialogForm
+          request={transition}
+          onSubmit={() => stage && transition.mutate({ v: version, to: stage })}
+          onCancel={close}
+          submitLabel={gated ? 'Request approval' : 'Change stage'}
+          submitDisabled={stage === ''}
+        >
           <p className="dialog-text">
             Now in <StageBadge stage={version.currentStage} />.
           </p>
@@ -174,14 +163,7 @@ function TransitionDialog({ model, version, onClose, onRequested }: { model: str
           <Field label="Comment" htmlFor="tr-comment" hint={gated ? 'Shown to the approvers.' : 'Kept in the model’s timeline.'}>
             <textarea id="tr-comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />
           </Field>
-          <ErrorText error={transition.error} />
-          <div className="dialog-footer">
-            <Button onClick={close}>Cancel</Button>
-            <Button type="submit" variant="primary" pending={transition.isPending} disabled={stage === ''}>
-              {gated ? 'Request approval' : 'Change stage'}
-            </Button>
-          </div>
-        </form>
+        </DialogForm>
       )}
     </Dialog>
   );

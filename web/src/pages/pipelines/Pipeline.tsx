@@ -1,10 +1,12 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { useMutation, useQuery, useQueryClient, type UseQueryResult } from '@tanstack/react-query';
+import { useQuery, useQueryClient, type UseQueryResult } from '@tanstack/react-query';
 import type { Pipeline, PipelineRun } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { BackLink, Badge, Button, Dialog, EmptyState, ErrorText, Field, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
+import { BackLink, Badge, Button, Field, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
+import { JobList } from '../../components/JobList';
+import { JobRunDialog } from '../../components/JobRunDialog';
 import { formatDuration } from '../tracking/format';
 import { Dag } from './Dag';
 import {
@@ -156,79 +158,72 @@ export function StepStrip({ run }: { run: PipelineRun }) {
 
 function RunsTable({ pipeline: p, runs, canEdit, onRun }: { pipeline: Pipeline; runs: UseQueryResult<PipelineRun[]>; canEdit: boolean; onRun: () => void }) {
   const navigate = useNavigate();
-  if (runs.isPending) return <Spinner />;
-  if (runs.isError) return <ErrorText error={runs.error} />;
-  if (runs.data.length === 0) {
-    return (
-      <div className="card">
-        <EmptyState
-          icon={<PipelineIcon size={26} />}
-          title="No runs yet"
-          action={
-            canEdit && (
-              <Button variant="primary" onClick={onRun}>
-                Run
-              </Button>
-            )
-          }
-        >
-          A run starts every step whose needs are met, one job each; a failed step skips what depends on it.
-        </EmptyState>
-      </div>
-    );
-  }
   return (
-    <div className="card table-card">
-      <table className="table table-clickable" data-testid="pipeline-runs-table">
-        <thead>
-          <tr>
-            <th>Run</th>
-            <th>Status</th>
-            <th>Steps</th>
-            <th>Version</th>
-            <th>Params</th>
-            <th>Started</th>
-            <th className="num">Duration</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.data.map((r) => {
-            const duration = runDuration(r);
-            const params = Object.keys(r.params).length ? JSON.stringify(r.params) : '';
-            return (
-              <tr key={r.id} data-testid={`pipeline-run-row-${r.id}`} data-status={r.status} onClick={() => navigate(pipelineRunPath(p.name, r.id))}>
-                <td>
-                  <Link to={pipelineRunPath(p.name, r.id)} className="mono small cell-link" onClick={(e) => e.stopPropagation()}>
-                    {r.id}
-                  </Link>
-                  <div className="cell-secondary">
-                    {r.createdBy ? `by ${r.createdBy}` : 'manual'}
-                    {r.fromStep && (
-                      <>
-                        {' · from '}
-                        <span className="mono">{r.fromStep}</span>
-                      </>
-                    )}
-                  </div>
-                </td>
-                <td>
-                  <PipelineRunStatusBadge status={r.status} />
-                </td>
-                <td>
-                  <StepStrip run={r} />
-                </td>
-                <td className="mono">v{r.pipelineVersion}</td>
-                <td>{params ? <span className="pl-params-cell mono" title={JSON.stringify(r.params, null, 2)}>{params}</span> : <span className="muted">—</span>}</td>
-                <td>
-                  <Time at={r.createdAt} />
-                </td>
-                <td className="num">{duration === null ? <span className="muted">—</span> : formatDuration(duration)}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <JobList
+      query={runs}
+      empty={{
+        icon: <PipelineIcon size={26} />,
+        title: 'No runs yet',
+        action: canEdit && (
+          <Button variant="primary" onClick={onRun}>
+            Run
+          </Button>
+        ),
+        text: 'A run starts every step whose needs are met, one job each; a failed step skips what depends on it.',
+      }}
+    >
+      {(items) => (
+        <table className="table table-clickable" data-testid="pipeline-runs-table">
+          <thead>
+            <tr>
+              <th>Run</th>
+              <th>Status</th>
+              <th>Steps</th>
+              <th>Version</th>
+              <th>Params</th>
+              <th>Started</th>
+              <th className="num">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((r) => {
+              const duration = runDuration(r);
+              const params = Object.keys(r.params).length ? JSON.stringify(r.params) : '';
+              return (
+                <tr key={r.id} data-testid={`pipeline-run-row-${r.id}`} data-status={r.status} onClick={() => navigate(pipelineRunPath(p.name, r.id))}>
+                  <td>
+                    <Link to={pipelineRunPath(p.name, r.id)} className="mono small cell-link" onClick={(e) => e.stopPropagation()}>
+                      {r.id}
+                    </Link>
+                    <div className="cell-secondary">
+                      {r.createdBy ? `by ${r.createdBy}` : 'manual'}
+                      {r.fromStep && (
+                        <>
+                          {' · from '}
+                          <span className="mono">{r.fromStep}</span>
+                        </>
+                      )}
+                    </div>
+                  </td>
+                  <td>
+                    <PipelineRunStatusBadge status={r.status} />
+                  </td>
+                  <td>
+                    <StepStrip run={r} />
+                  </td>
+                  <td className="mono">v{r.pipelineVersion}</td>
+                  <td>{params ? <span className="pl-params-cell mono" title={JSON.stringify(r.params, null, 2)}>{params}</span> : <span className="muted">—</span>}</td>
+                  <td>
+                    <Time at={r.createdAt} />
+                  </td>
+                  <td className="num">{duration === null ? <span className="muted">—</span> : formatDuration(duration)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </JobList>
   );
 }
 
@@ -268,57 +263,35 @@ function Definition({ pipeline: p }: { pipeline: Pipeline }) {
 /** Starts a run: parameters as a JSON object (overriding the definition's "params:"), and optionally from one step on. */
 function RunDialog({ pipeline: p, open, onClose, onStarted }: { pipeline: Pipeline; open: boolean; onClose: () => void; onStarted: (run: PipelineRun) => void | Promise<void> }) {
   const client = useClient();
-  const [params, setParams] = useState('{\n  \n}');
   const [fromStep, setFromStep] = useState('');
-  const parsed = parseParams(params);
-  const run = useMutation({
-    mutationFn: () => pipelinesApi(client).start(p.name, { params: parsed.value ?? {}, ...(fromStep ? { fromStep } : {}) }),
-    onSuccess: async (r) => {
-      await onStarted(r);
-      close();
-    },
-  });
-  const close = () => {
-    setParams('{\n  \n}');
-    setFromStep('');
-    run.reset();
-    onClose();
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (!parsed.error) run.mutate();
-  };
   return (
-    <Dialog open={open} onClose={close} title={`Run ${p.name}`} testId="pipeline-run-dialog" width={520}>
-      <form className="form" onSubmit={submit}>
-        <p className="muted small dialog-text">
+    <JobRunDialog
+      open={open}
+      onClose={onClose}
+      title={`Run ${p.name}`}
+      testId="pipeline-run-dialog"
+      intro={
+        <>
           Runs <span className="mono">v{p.version}</span>. Steps read the parameters as <code>{'${{ params.<key> }}'}</code>; the ones given here override the defaults of the definition’s <code>params:</code>.
-        </p>
-        <Field
-          label="Parameters (JSON object)"
-          htmlFor="pr-params"
-          hint={parsed.error ? <span className="text-danger" data-testid="pipeline-params-error">{parsed.error}</span> : 'e.g. {"day": "2026-01-31"}'}
-        >
-          <textarea id="pr-params" rows={6} className="mono" autoFocus spellCheck={false} value={params} onChange={(e) => setParams(e.target.value)} aria-invalid={parsed.error ? true : undefined} data-testid="pipeline-params-input" />
-        </Field>
-        <Field label="From step" htmlFor="pr-from" hint={fromStep ? `Runs ${fromStep} and what depends on it; the steps before it reuse the outputs of the last succeeded run.` : 'The whole pipeline.'}>
-          <select id="pr-from" value={fromStep} onChange={(e) => setFromStep(e.target.value)} data-testid="pipeline-from-step">
-            <option value="">All steps</option>
-            {p.steps.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.id} ({s.action})
-              </option>
-            ))}
-          </select>
-        </Field>
-        <ErrorText error={run.error} testId="pipeline-run-error" />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={run.isPending} disabled={Boolean(parsed.error)} data-testid="pipeline-run-submit">
-            Start run
-          </Button>
-        </div>
-      </form>
-    </Dialog>
+        </>
+      }
+      parse={parseParams}
+      example='e.g. {"day": "2026-01-31"}'
+      start={(params) => pipelinesApi(client).start(p.name, { params, ...(fromStep ? { fromStep } : {}) })}
+      onStarted={onStarted}
+      onReset={() => setFromStep('')}
+      testIds={{ params: 'pipeline-params-input', paramsError: 'pipeline-params-error', submit: 'pipeline-run-submit', error: 'pipeline-run-error' }}
+    >
+      <Field label="From step" htmlFor="pr-from" hint={fromStep ? `Runs ${fromStep} and what depends on it; the steps before it reuse the outputs of the last succeeded run.` : 'The whole pipeline.'}>
+        <select id="pr-from" value={fromStep} onChange={(e) => setFromStep(e.target.value)} data-testid="pipeline-from-step">
+          <option value="">All steps</option>
+          {p.steps.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.id} ({s.action})
+            </option>
+          ))}
+        </select>
+      </Field>
+    </JobRunDialog>
   );
 }

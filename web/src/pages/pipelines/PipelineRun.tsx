@@ -4,8 +4,7 @@ import type { PipelineRun, PipelineRunStep } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
 import { BackLink, Button, EmptyState, ErrorText, LoadFailed, Spinner, Time, relativeTime } from '../../components/ui';
-import { JobLogPanel } from '../../components/JobLog';
-import { jobPath } from '../jobs/format';
+import { JobDetails, JobError, JobLink } from '../../components/JobDetails';
 import { formatDuration } from '../tracking/format';
 import { Dag } from './Dag';
 import { isRunActive, LIVE_REFRESH_MS, pipelineKeys, pipelinePath, pipelinesApi, PipelineRunStatusBadge, runDuration, stepDuration, stepHelp, StepStatusBadge, stepSummary } from './format';
@@ -148,8 +147,25 @@ function RunView({ name, runId }: { name: string; runId: string }) {
 
 function StepPanel({ step: s }: { step: PipelineRunStep }) {
   const duration = stepDuration(s);
+  const notRun =
+    s.status === 'reused' ? 'Not run: its outputs come from an earlier run.' : s.status === 'skipped' ? 'Not run: a step it needs did not succeed.' : s.status === 'cancelled' ? 'Never started: the run was cancelled.' : 'No job yet: it starts when the steps it needs succeed.';
   return (
-    <div className="pl-step" data-testid="pipeline-step-panel" data-step={s.id}>
+    <JobDetails
+      testId="pipeline-step-panel"
+      data-step={s.id}
+      className="pl-step"
+      jobId={s.jobId}
+      logTitle={`Log of ${s.id}`}
+      logTestId="pipeline-step-log"
+      noLog={
+        <div className="card log-card" data-testid="pipeline-step-log">
+          <div className="card-head">
+            <h3>Log of {s.id}</h3>
+          </div>
+          <div className="card-pad muted">{notRun}</div>
+        </div>
+      }
+    >
       <div className="card pl-step-side">
         <div className="card-head">
           <h3 className="mono">{s.id}</h3>
@@ -162,15 +178,7 @@ function StepPanel({ step: s }: { step: PipelineRunStep }) {
             <dt>Needs</dt>
             <dd>{s.needs.length ? <span className="mono">{s.needs.join(', ')}</span> : <span className="muted">nothing</span>}</dd>
             <dt>Job</dt>
-            <dd>
-              {s.jobId ? (
-                <Link to={jobPath(s.jobId)} className="mono">
-                  {s.jobId}
-                </Link>
-              ) : (
-                <span className="muted">none</span>
-              )}
-            </dd>
+            <dd>{s.jobId ? <JobLink jobId={s.jobId} /> : <span className="muted">none</span>}</dd>
             <dt>Started</dt>
             <dd>
               <Time at={s.startedAt} />
@@ -185,14 +193,12 @@ function StepPanel({ step: s }: { step: PipelineRunStep }) {
           <p className="muted small pl-step-help">{stepHelp[s.status]}.</p>
           {s.error && (
             <div>
-              <div className="pl-label">Error</div>
-              <pre className="pl-error-text" data-testid="pipeline-step-error">
-                {s.error}
-              </pre>
+              <div className="job-label">Error</div>
+              <JobError error={s.error} testId="pipeline-step-error" />
             </div>
           )}
           <div>
-            <div className="pl-label">Outputs</div>
+            <div className="job-label">Outputs</div>
             {s.outputs && Object.keys(s.outputs).length > 0 ? (
               <pre className="json" data-testid="pipeline-step-outputs">
                 {JSON.stringify(s.outputs, null, 2)}
@@ -205,18 +211,6 @@ function StepPanel({ step: s }: { step: PipelineRunStep }) {
           </div>
         </div>
       </div>
-      {s.jobId ? (
-        <JobLogPanel key={s.jobId} jobId={s.jobId} title={`Log of ${s.id}`} testId="pipeline-step-log" />
-      ) : (
-        <div className="card log-card" data-testid="pipeline-step-log">
-          <div className="card-head">
-            <h3>Log of {s.id}</h3>
-          </div>
-          <div className="card-pad muted">
-            {s.status === 'reused' ? 'Not run: its outputs come from an earlier run.' : s.status === 'skipped' ? 'Not run: a step it needs did not succeed.' : s.status === 'cancelled' ? 'Never started: the run was cancelled.' : 'No job yet: it starts when the steps it needs succeed.'}
-          </div>
-        </div>
-      )}
-    </div>
+    </JobDetails>
   );
 }

@@ -1,161 +1,106 @@
-import { Fragment, useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient, type UseQueryResult } from '@tanstack/react-query';
 import type { BatchDeploy, BatchProject } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
-import { Button, Dialog, EmptyState, ErrorText, Field, Spinner, Time } from '../../components/ui';
-import { ChevronDownIcon, RocketIcon, WarningIcon } from '../../components/icons';
+import { Button, Dialog, Field, Time } from '../../components/ui';
+import { DialogForm } from '../../components/DialogForm';
+import { RocketIcon } from '../../components/icons';
 import { JobLogPanel } from '../../components/JobLog';
-import { jobPath } from '../jobs/format';
+import { JobList } from '../../components/JobList';
+import { JobRow, JobTable } from '../../components/JobTable';
+import { JobBusy, JobDetails, JobError, JobFailure, JobLink } from '../../components/JobDetails';
 import { DeployStatusBadge, LIVE_REFRESH_MS, projectKeys } from './format';
 
 const requirementLines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 
 /** The deploy history, newest first; a row opens its build log. */
 export function DeploysTab({ project, deploys, canEdit, onDeploy }: { project: BatchProject; deploys: UseQueryResult<BatchDeploy[]>; canEdit: boolean; onDeploy: () => void }) {
-  const items = deploys.data ?? [];
   // The newest deploy opens by itself while it builds or when it failed: its log is what one wants to read.
-  const [open, setOpen] = useState<number | null>(() => (items[0] && items[0].status !== 'Ready' ? items[0].version : null));
-  if (deploys.isPending) return <Spinner />;
-  if (deploys.isError) return <ErrorText error={deploys.error} />;
-  if (items.length === 0) {
-    return (
-      <div className="card">
-        <EmptyState
-          icon={<RocketIcon size={26} />}
-          title="Nothing deployed yet"
-          action={
-            canEdit && (
-              <Button variant="primary" onClick={onDeploy}>
-                Deploy a script
-              </Button>
-            )
-          }
-        >
-          Upload a Python script and its <code>requirements.txt</code>: Forja builds its environment once with uv, and every run of this version reuses it.
-        </EmptyState>
-      </div>
-    );
-  }
+  const [open, setOpen] = useState<string | null>(() => {
+    const newest = deploys.data?.[0];
+    return newest && newest.status !== 'Ready' ? String(newest.version) : null;
+  });
   return (
-    <div className="card table-card">
-      <table className="table table-clickable" data-testid="deploys-table">
-        <thead>
-          <tr>
-            <th className="pj-expand-col" aria-label="Details" />
-            <th>Version</th>
-            <th>Status</th>
-            <th>Script</th>
-            <th>Python</th>
-            <th>Requirements</th>
-            <th>By</th>
-            <th>Deployed</th>
-            <th>Message</th>
-          </tr>
-        </thead>
-        <tbody>
+    <JobList
+      query={deploys}
+      empty={{
+        icon: <RocketIcon size={26} />,
+        title: 'Nothing deployed yet',
+        action: canEdit && (
+          <Button variant="primary" onClick={onDeploy}>
+            Deploy a script
+          </Button>
+        ),
+        text: (
+          <>
+            Upload a Python script and its <code>requirements.txt</code>: Forja builds its environment once with uv, and every run of this version reuses it.
+          </>
+        ),
+      }}
+    >
+      {(items) => (
+        <JobTable testId="deploys-table" columns={['Version', 'Status', 'Script', 'Python', 'Requirements', 'By', 'Deployed', 'Message']} expandTestId="deploy-expand" open={open} onOpen={setOpen}>
           {items.map((d) => {
-            const expanded = open === d.version;
-            const toggle = () => setOpen((o) => (o === d.version ? null : d.version));
             const reqs = requirementLines(d.requirements);
             return (
-              <Fragment key={d.version}>
-                <tr data-testid={`deploy-row-${d.version}`} data-status={d.status} className={expanded ? 'row-open' : undefined} onClick={toggle}>
-                  <td className="pj-expand-col">
-                    <ExpandButton expanded={expanded} onToggle={toggle} testId="deploy-expand" />
-                  </td>
-                  <td>
-                    <span className="mono">v{d.version}</span> {project.currentVersion === d.version && <span className="pj-current-tag">current</span>}
-                  </td>
-                  <td>
-                    <DeployStatusBadge status={d.status} />
-                  </td>
-                  <td className="mono small">{d.scriptName}</td>
-                  <td>{d.pythonVersion || <span className="muted">default</span>}</td>
-                  <td title={reqs.join('\n') || undefined}>{reqs.length === 0 ? <span className="muted">none</span> : `${reqs.length} package${reqs.length === 1 ? '' : 's'}`}</td>
-                  <td>{d.createdBy ?? <span className="muted">—</span>}</td>
-                  <td>
-                    <Time at={d.createdAt} />
-                  </td>
-                  <td>
-                    {d.message ? (
-                      <div className={`pj-message-cell${d.status === 'Failed' ? ' is-error' : ''}`} title={d.message}>
-                        {d.message.split('\n', 1)[0]}
-                      </div>
-                    ) : (
-                      <span className="muted">—</span>
-                    )}
-                  </td>
-                </tr>
-                {expanded && (
-                  <tr className="row-details">
-                    <td colSpan={9} className="pj-details-cell">
-                      <DeployDetails deploy={d} />
-                    </td>
-                  </tr>
-                )}
-              </Fragment>
+              <JobRow key={d.version} id={String(d.version)} testId={`deploy-row-${d.version}`} status={d.status} details={<DeployDetails deploy={d} />}>
+                <td>
+                  <span className="mono">v{d.version}</span> {project.currentVersion === d.version && <span className="pj-current-tag">current</span>}
+                </td>
+                <td>
+                  <DeployStatusBadge status={d.status} />
+                </td>
+                <td className="mono small">{d.scriptName}</td>
+                <td>{d.pythonVersion || <span className="muted">default</span>}</td>
+                <td title={reqs.join('\n') || undefined}>{reqs.length === 0 ? <span className="muted">none</span> : `${reqs.length} package${reqs.length === 1 ? '' : 's'}`}</td>
+                <td>{d.createdBy ?? <span className="muted">—</span>}</td>
+                <td>
+                  <Time at={d.createdAt} />
+                </td>
+                <td>
+                  {d.message ? (
+                    <div className={`pj-message-cell${d.status === 'Failed' ? ' is-error' : ''}`} title={d.message}>
+                      {d.message.split('\n', 1)[0]}
+                    </div>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
+              </JobRow>
             );
           })}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-export function ExpandButton({ expanded, onToggle, testId }: { expanded: boolean; onToggle: () => void; testId: string }) {
-  return (
-    <button
-      type="button"
-      className="icon-button"
-      aria-expanded={expanded}
-      aria-label={expanded ? 'Hide details' : 'Show details'}
-      onClick={(e) => {
-        e.stopPropagation();
-        onToggle();
-      }}
-      data-testid={testId}
-    >
-      <ChevronDownIcon size={14} style={{ transform: expanded ? undefined : 'rotate(-90deg)' }} />
-    </button>
+        </JobTable>
+      )}
+    </JobList>
   );
 }
 
 function DeployDetails({ deploy: d }: { deploy: BatchDeploy }) {
   const reqs = requirementLines(d.requirements);
   return (
-    <div className="pj-details" data-testid="deploy-details">
-      <div className="pj-details-side">
-        <dl className="kv">
-          <dt>Script</dt>
-          <dd className="mono">{d.scriptName}</dd>
-          <dt>Python</dt>
-          <dd>{d.pythonVersion || <span className="muted">server default</span>}</dd>
-          <dt>Environment</dt>
-          <dd className="mono break small">{d.environment ?? <span className="muted">not built</span>}</dd>
-          {d.buildJobId && (
-            <>
-              <dt>Build job</dt>
-              <dd>
-                <Link to={jobPath(d.buildJobId)} className="mono">
-                  {d.buildJobId}
-                </Link>
-              </dd>
-            </>
-          )}
-        </dl>
-        <div>
-          <div className="pj-details-label">requirements.txt</div>
-          {reqs.length === 0 ? <div className="muted small">Empty: the standard library only.</div> : <pre className="json">{d.requirements.trim()}</pre>}
-        </div>
-        {d.status === 'Failed' && d.message && (
-          <pre className="pj-error-text" data-testid="deploy-error">
-            {d.message}
-          </pre>
+    <JobDetails testId="deploy-details" className="pj-details" jobId={d.buildJobId} logTitle="Build log" logTestId="deploy-build-log" noLog={<div className="muted">No build job.</div>}>
+      <dl className="kv">
+        <dt>Script</dt>
+        <dd className="mono">{d.scriptName}</dd>
+        <dt>Python</dt>
+        <dd>{d.pythonVersion || <span className="muted">server default</span>}</dd>
+        <dt>Environment</dt>
+        <dd className="mono break small">{d.environment ?? <span className="muted">not built</span>}</dd>
+        {d.buildJobId && (
+          <>
+            <dt>Build job</dt>
+            <dd>
+              <JobLink jobId={d.buildJobId} />
+            </dd>
+          </>
         )}
+      </dl>
+      <div>
+        <div className="job-label">requirements.txt</div>
+        {reqs.length === 0 ? <div className="muted small">Empty: the standard library only.</div> : <pre className="json">{d.requirements.trim()}</pre>}
       </div>
-      {d.buildJobId ? <JobLogPanel key={d.buildJobId} jobId={d.buildJobId} title="Build log" testId="deploy-build-log" /> : <div className="muted">No build job.</div>}
-    </div>
+      {d.status === 'Failed' && <JobError error={d.message} testId="deploy-error" />}
+    </JobDetails>
   );
 }
 
@@ -207,21 +152,12 @@ export function DeployDialog({ project, open, onClose, onShowDeploys }: { projec
     deploy.reset();
     onClose();
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    deploy.mutate();
-  };
 
   return (
     <Dialog open={open} onClose={close} title={started ? `Deploy v${started.version} of ${project.name}` : `Deploy ${project.name}`} testId="deploy-dialog" width={started ? 820 : 560}>
       {started ? (
         <div className="form" data-testid="deploy-progress">
-          {status === 'Building' && (
-            <div className="callout callout-info" role="status">
-              <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />
-              <span>{current?.message ?? 'Building its Python environment with uv…'}</span>
-            </div>
-          )}
+          {status === 'Building' && <JobBusy>{current?.message ?? 'Building its Python environment with uv…'}</JobBusy>}
           {status === 'Ready' && (
             <div className="callout callout-success" role="status" data-testid="deploy-ready">
               <span>
@@ -229,15 +165,7 @@ export function DeployDialog({ project, open, onClose, onShowDeploys }: { projec
               </span>
             </div>
           )}
-          {status === 'Failed' && (
-            <div className="callout callout-danger" role="alert" data-testid="deploy-failed">
-              <WarningIcon size={15} />
-              <div className="grow">
-                <strong>The build failed</strong>
-                <pre className="pj-error-text plain">{current?.message ?? 'See the build log.'}</pre>
-              </div>
-            </div>
-          )}
+          {status === 'Failed' && <JobFailure title="The build failed" message={current?.message ?? 'See the build log.'} testId="deploy-failed" />}
           <div className="dialog-status-row">
             <span className="muted">Status</span> <DeployStatusBadge status={status} />
           </div>
@@ -249,7 +177,7 @@ export function DeployDialog({ project, open, onClose, onShowDeploys }: { projec
           </div>
         </div>
       ) : (
-        <form className="form" onSubmit={submit} key={generation}>
+        <DialogForm key={generation} request={deploy} onSubmit={() => deploy.mutate()} onCancel={close} submitLabel="Upload and build" submitTestId="deploy-submit">
           <div className="form-row">
             <Field label="Script" htmlFor="dp-source" hint="The .py file each run executes.">
               <input id="dp-source" type="file" className="file-input" accept=".py" required onChange={(e) => setSource(e.target.files?.[0])} data-testid="deploy-source" />
@@ -264,14 +192,7 @@ export function DeployDialog({ project, open, onClose, onShowDeploys }: { projec
           <p className="muted small">
             Runs get their parameters as JSON in <code>FORJA_PARAMS</code> (and in <code>params.json</code>), and <code>FORJA_URL</code> with a <code>FORJA_TOKEN</code> that lives as long as the run.
           </p>
-          <ErrorText error={deploy.error} />
-          <div className="dialog-footer">
-            <Button onClick={close}>Cancel</Button>
-            <Button type="submit" variant="primary" pending={deploy.isPending} data-testid="deploy-submit">
-              Upload and build
-            </Button>
-          </div>
-        </form>
+        </DialogForm>
       )}
     </Dialog>
   );

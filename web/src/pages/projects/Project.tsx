@@ -1,10 +1,12 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useRef, useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { BatchProject, BatchRun } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
 import { BackLink, Badge, Button, ConfirmDialog, ErrorText, LoadFailed, SearchTabs, Spinner, relativeTime, type TabSpec } from '../../components/ui';
+import { EditableDescription } from '../../components/EditableDescription';
+import { useConfirmedMutation } from '../../components/useConfirmedMutation';
 import { isRunActive, LIVE_REFRESH_MS, profileText, PROJECTS, projectKeys } from './format';
 import { useClusters } from './Projects';
 import { DeployDialog, DeploysTab } from './Deploys';
@@ -32,7 +34,7 @@ function ProjectView({ name }: { name: string }) {
   const { group } = useSession();
   const can = useAbilities();
   const [params, setParams] = useSearchParams();
-  const [dialog, setDialog] = useState<'deploy' | 'run' | 'delete' | null>(null);
+  const [dialog, setDialog] = useState<'deploy' | 'run' | null>(null);
 
   const deploys = useQuery({
     queryKey: projectKeys.deploys(group, name),
@@ -64,14 +66,14 @@ function ProjectView({ name }: { name: string }) {
     setParams(next, { replace: true });
   };
 
-  const remove = useMutation({
-    mutationFn: () => client.batch.delete(name),
-    onSuccess: async () => {
+  const remove = useConfirmedMutation(
+    (project: string) => client.batch.delete(project),
+    async () => {
       queryClient.removeQueries({ queryKey: projectKeys.one(group, name) });
       await queryClient.invalidateQueries({ queryKey: ['batch', group ?? ''] });
       navigate(PROJECTS.to);
     },
-  });
+  );
 
   if (project.isPending) return <Spinner />;
   if (project.isError) return <LoadFailed title="This project cannot be shown" error={project.error} back={PROJECTS} />;
@@ -117,7 +119,7 @@ function ProjectView({ name }: { name: string }) {
             >
               Run now
             </Button>
-            <Button variant="danger" onClick={() => setDialog('delete')} data-testid="delete-project">
+            <Button variant="danger" onClick={() => remove.ask(name)} data-testid="delete-project">
               Delete
             </Button>
           </div>
@@ -147,18 +149,7 @@ function ProjectView({ name }: { name: string }) {
       </div>
       <DeployDialog project={p} open={dialog === 'deploy'} onClose={() => setDialog(null)} onShowDeploys={() => goTo('deploys')} />
       <RunDialog project={p} open={dialog === 'run'} onClose={() => setDialog(null)} onStarted={started} />
-      <ConfirmDialog
-        open={dialog === 'delete'}
-        title="Delete project"
-        confirmLabel="Delete"
-        pending={remove.isPending}
-        error={remove.error}
-        onConfirm={() => remove.mutate()}
-        onClose={() => {
-          remove.reset();
-          setDialog(null);
-        }}
-      >
+      <ConfirmDialog {...remove.dialog} title="Delete project" confirmLabel="Delete">
         Delete <strong>{p.name}</strong>? Its deploys, runs and schedules are removed, and running runs are cancelled.
       </ConfirmDialog>
     </div>
@@ -231,52 +222,10 @@ function Description({ project, canEdit }: { project: BatchProject; canEdit: boo
   const client = useClient();
   const queryClient = useQueryClient();
   const { group } = useSession();
-  const [draft, setDraft] = useState<string | null>(null);
-  const save = useMutation({
-    mutationFn: (description: string) => client.batch.update(project.name, { description }),
-    onSuccess: async (updated) => {
-      queryClient.setQueryData(projectKeys.one(group, project.name), updated);
-      await queryClient.invalidateQueries({ queryKey: projectKeys.list(group) });
-      setDraft(null);
-    },
-  });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (draft !== null) save.mutate(draft.trim());
+  const save = async (description: string) => {
+    const updated = await client.batch.update(project.name, { description });
+    queryClient.setQueryData(projectKeys.one(group, project.name), updated);
+    await queryClient.invalidateQueries({ queryKey: projectKeys.list(group) });
   };
-  if (draft !== null) {
-    return (
-      <form className="description-edit" onSubmit={submit} aria-label="Edit the description">
-        <textarea rows={3} aria-label="Description" autoFocus value={draft} onChange={(e) => setDraft(e.target.value)} data-testid="project-description-input" />
-        <ErrorText error={save.error} />
-        <div className="row-actions">
-          <Button type="submit" size="sm" variant="primary" pending={save.isPending}>
-            Save
-          </Button>
-          <Button
-            size="sm"
-            variant="ghost"
-            onClick={() => {
-              save.reset();
-              setDraft(null);
-            }}
-          >
-            Cancel
-          </Button>
-        </div>
-      </form>
-    );
-  }
-  return (
-    <div className="description">
-      <p className={`detail-note${project.description ? '' : ' muted'}`} data-testid="project-description">
-        {project.description || 'No description.'}
-      </p>
-      {canEdit && (
-        <Button size="sm" variant="ghost" onClick={() => setDraft(project.description)} data-testid="edit-description">
-          Edit
-        </Button>
-      )}
-    </div>
-  );
+  return <EditableDescription text={project.description} canEdit={canEdit} save={save} testId="project-description" />;
 }

@@ -1,12 +1,13 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { BatchProject, ClusterProfile, Schedule } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, Dialog, ErrorText, Field, PageHeader, Time, relativeTime } from '../../components/ui';
-import { PlusIcon } from '../../components/icons';
+import { Button, CreateButton, Dialog, ErrorText, Field, PageHeader, Time, relativeTime } from '../../components/ui';
+import { DialogForm } from '../../components/DialogForm';
 import { GroupList } from '../../components/GroupList';
+import { num, TableHead } from '../../components/TableHead';
 import { formatMemory, isRunActive, LIVE_REFRESH_MS, ProjectIcon, profileText, projectKeys, projectPath, RunStatusBadge } from './format';
 import './projects.css';
 
@@ -44,13 +45,7 @@ export function ProjectsPage() {
             'Python scripts deployed with their environment, run now with parameters or on cron schedules'
           )
         }
-        actions={
-          mayCreate && (
-            <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-project">
-              <PlusIcon size={14} /> New project
-            </Button>
-          )
-        }
+        actions={mayCreate && <CreateButton onClick={() => setCreating(true)} testId="new-project">New project</CreateButton>}
       />
       <GroupList
         group={group}
@@ -77,16 +72,7 @@ export function ProjectsPage() {
         }}
       >
         <table className="table" data-testid="projects-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Cluster</th>
-              <th>Version</th>
-              <th>Last run</th>
-              <th className="num">Schedules</th>
-              <th>Created</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Cluster', 'Version', 'Last run', num('Schedules'), 'Created']} />
           <tbody>
             {rows.map((p) => (
               <ProjectRow key={p.id} project={p} profile={clusters.data?.find((c) => c.size === p.clusterSize)} schedules={schedules.isSuccess ? schedulesOf(p.name) : undefined} />
@@ -191,13 +177,9 @@ function NewProjectDialog({ open, onClose, onCreated }: { open: boolean; onClose
     create.reset();
     onClose();
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
     <Dialog open={open} onClose={close} title="New batch project" testId="new-project-dialog" width={560}>
-      <form className="form" onSubmit={submit}>
+      <DialogForm request={create} onSubmit={() => create.mutate()} onCancel={close} submitLabel="Create project" submitTestId="create-project">
         <Field label="Name" htmlFor="np-name" hint={NAME_HINT}>
           <input id="np-name" required autoFocus maxLength={100} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. churn-scoring" />
         </Field>
@@ -205,14 +187,7 @@ function NewProjectDialog({ open, onClose, onCreated }: { open: boolean; onClose
           <textarea id="np-description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} placeholder="What it does and who reads its output" />
         </Field>
         <ClusterPicker name="np-size" value={size} onChange={setSize} profiles={clusters.data} error={clusters.error} />
-        <ErrorText error={create.error} />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={create.isPending} data-testid="create-project">
-            Create project
-          </Button>
-        </div>
-      </form>
+      </DialogForm>
     </Dialog>
   );
 }

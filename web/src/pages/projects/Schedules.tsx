@@ -2,8 +2,11 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient, type UseQueryResult } from '@tanstack/react-query';
 import type { BatchProject, Schedule } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
-import { Badge, Button, ConfirmDialog, EmptyState, ErrorText, Field, Spinner, Time } from '../../components/ui';
+import { Badge, Button, ConfirmDialog, EmptyState, ErrorText, Field, Time } from '../../components/ui';
 import { ClockIcon } from '../../components/icons';
+import { TableCard } from '../../components/TableCard';
+import { ACTIONS, TableHead } from '../../components/TableHead';
+import { useConfirmedMutation } from '../../components/useConfirmedMutation';
 import { paramsText, parseParams, projectKeys } from './format';
 
 const PRESETS = [
@@ -24,68 +27,38 @@ const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 /** The project's cron schedules with their next fire times, a form to add one, pause/resume and delete. */
 export function SchedulesTab({ project, schedules, canEdit }: { project: BatchProject; schedules: UseQueryResult<Schedule[]>; canEdit: boolean }) {
-  const [deleting, setDeleting] = useState<Schedule | null>(null);
   const client = useClient();
   const queryClient = useQueryClient();
   const { group } = useSession();
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['batch', group ?? ''] });
-  const remove = useMutation({
-    mutationFn: (id: string) => client.batch.deleteSchedule(id),
-    onSuccess: async () => {
-      setDeleting(null);
-      await refresh();
-    },
-  });
+  const remove = useConfirmedMutation(
+    (s: Schedule) => client.batch.deleteSchedule(s.id),
+    () => queryClient.invalidateQueries({ queryKey: ['batch', group ?? ''] }),
+  );
   const items = schedules.data ?? [];
   return (
     <section aria-label="Schedules">
       {canEdit && <NewSchedule project={project} />}
-      <div className="card table-card">
-        {schedules.isPending ? (
-          <Spinner />
-        ) : schedules.isError ? (
-          <div className="card-pad">
-            <ErrorText error={schedules.error} />
-          </div>
-        ) : items.length === 0 ? (
-          <EmptyState icon={<ClockIcon size={26} />} title="No schedules">
-            A schedule runs the current version on a cron, in a time zone, with its own parameters. {project.currentVersion === null && 'Deploy a script first: ticks without a Ready deploy start nothing.'}
-          </EmptyState>
-        ) : (
-          <table className="table" data-testid="schedules-table">
-            <thead>
-              <tr>
-                <th>Cron</th>
-                <th>Time zone</th>
-                <th>Next fire times</th>
-                <th>Missed ticks</th>
-                <th>Params</th>
-                <th>Last fired</th>
-                <th>State</th>
-                {canEdit && <th className="col-actions" aria-label="Actions" />}
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((s) => (
-                <ScheduleRow key={s.id} schedule={s} canEdit={canEdit} onDelete={() => setDeleting(s)} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      <ConfirmDialog
-        open={deleting !== null}
-        title="Delete schedule"
-        confirmLabel="Delete"
-        pending={remove.isPending}
-        error={remove.error}
-        onConfirm={() => deleting && remove.mutate(deleting.id)}
-        onClose={() => {
-          remove.reset();
-          setDeleting(null);
-        }}
+      <TableCard
+        query={schedules}
+        empty={
+          items.length === 0 && (
+            <EmptyState icon={<ClockIcon size={26} />} title="No schedules">
+              A schedule runs the current version on a cron, in a time zone, with its own parameters. {project.currentVersion === null && 'Deploy a script first: ticks without a Ready deploy start nothing.'}
+            </EmptyState>
+          )
+        }
       >
-        Delete the schedule <span className="mono">{deleting?.cron}</span> ({deleting?.timezone})? Runs it already started are kept.
+        <table className="table" data-testid="schedules-table">
+          <TableHead columns={['Cron', 'Time zone', 'Next fire times', 'Missed ticks', 'Params', 'Last fired', 'State', canEdit && ACTIONS]} />
+          <tbody>
+            {items.map((s) => (
+              <ScheduleRow key={s.id} schedule={s} canEdit={canEdit} onDelete={() => remove.ask(s)} />
+            ))}
+          </tbody>
+        </table>
+      </TableCard>
+      <ConfirmDialog {...remove.dialog} title="Delete schedule" confirmLabel="Delete">
+        Delete the schedule <span className="mono">{remove.target?.cron}</span> ({remove.target?.timezone})? Runs it already started are kept.
       </ConfirmDialog>
     </section>
   );

@@ -5,6 +5,7 @@ import type { Run } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
 import { BackLink, EmptyState, ErrorText, PageHeader, Spinner, relativeTime } from '../../components/ui';
+import { TableHead } from '../../components/TableHead';
 import { EXPERIMENTS, formatDuration, MAX_COMPARE, runDuration, SERIES_COLORS, StatusBadge, Swatch } from './format';
 import { RunDiffTables, type DiffColumn } from './DiffTable';
 import { MetricChart, XModeToggle, type ChartSeries, type XMode } from './MetricChart';
@@ -78,15 +79,7 @@ export function ComparePage() {
         <>
           <div className="card table-card">
             <table className="table" data-testid="compare-runs-table">
-              <thead>
-                <tr>
-                  <th>Run</th>
-                  <th>Experiment</th>
-                  <th>Status</th>
-                  <th>Created</th>
-                  <th>Duration</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Run', 'Experiment', 'Status', 'Created', 'Duration']} />
               <tbody>
                 {runs.map((r, i) => {
                   const d = runDuration(r.info);

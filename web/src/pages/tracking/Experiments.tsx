@@ -4,9 +4,15 @@ import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-q
 import type { Experiment, ViewType } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useDebounced } from '../../hooks';
-import { Badge, Button, ConfirmDialog, EmptyState, ErrorText, PageHeader, Spinner, TagList, Time } from '../../components/ui';
-import { FlaskIcon, PlusIcon } from '../../components/icons';
+import { Badge, Button, ConfirmDialog, CreateButton, EmptyState, ErrorText, PageHeader, TagList, Time } from '../../components/ui';
+import { FlaskIcon } from '../../components/icons';
 import { CreateDialog } from '../../components/CreateDialog';
+import { NoGroup } from '../../components/GroupList';
+import { ListCount } from '../../components/ListCount';
+import { LoadMore } from '../../components/LoadMore';
+import { TableCard } from '../../components/TableCard';
+import { ACTIONS, TableHead } from '../../components/TableHead';
+import { useConfirmedMutation } from '../../components/useConfirmedMutation';
 import { isSystemTag, NOTE_TAG, tagValue } from './format';
 import { quoteLiteral } from './filters';
 
@@ -19,10 +25,10 @@ export function ExperimentsPage() {
   const client = useClient();
   const { group } = useSession();
   const queryClient = useQueryClient();
+  const navigate = useNavigate();
   const [search, setSearch] = useState('');
   const [showDeleted, setShowDeleted] = useState(false);
   const [creating, setCreating] = useState(false);
-  const [deleting, setDeleting] = useState<Experiment | null>(null);
   const name = useDebounced(search.trim(), 250);
 
   const request = {
@@ -38,13 +44,7 @@ export function ExperimentsPage() {
   });
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['experiments'] });
-  const remove = useMutation({
-    mutationFn: (id: string) => client.experiments.delete(id),
-    onSuccess: async () => {
-      await refresh();
-      setDeleting(null);
-    },
-  });
+  const remove = useConfirmedMutation((e: Experiment) => client.experiments.delete(e.experimentId), refresh);
   const restore = useMutation({ mutationFn: (id: string) => client.experiments.restore(id), onSuccess: refresh });
 
   const rows = experiments.data?.pages.flatMap((p) => p.experiments) ?? [];
@@ -54,20 +54,10 @@ export function ExperimentsPage() {
       <PageHeader
         title="Experiments"
         description={group ? <>Runs with their parameters, metrics and artifacts, in group <strong>{group}</strong></> : undefined}
-        actions={
-          group && (
-            <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-experiment">
-              <PlusIcon size={14} /> New experiment
-            </Button>
-          )
-        }
+        actions={group && <CreateButton onClick={() => setCreating(true)} testId="new-experiment">New experiment</CreateButton>}
       />
       {!group ? (
-        <div className="card">
-          <EmptyState icon={<FlaskIcon size={26} />} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
-            Experiments belong to a group. Create one, or ask a group admin to add you.
-          </EmptyState>
-        </div>
+        <NoGroup icon={<FlaskIcon size={26} />} kind="Experiments" />
       ) : (
         <>
           <div className="filters" role="search">
@@ -77,80 +67,59 @@ export function ExperimentsPage() {
               <span>Show deleted</span>
             </label>
             <div className="toolbar-spacer" />
-            {experiments.isSuccess && (
-              <span className="muted">
-                {rows.length}
-                {experiments.hasNextPage ? '+' : ''} experiment{rows.length === 1 ? '' : 's'}
-              </span>
-            )}
+            {experiments.isSuccess && <ListCount count={rows.length} things={['experiments', 'experiment']} more={experiments.hasNextPage} />}
           </div>
           <ErrorText error={restore.error} />
-          <div className="card table-card">
-            {experiments.isPending ? (
-              <Spinner />
-            ) : experiments.isError ? (
-              <div className="card-pad">
-                <ErrorText error={experiments.error} />
-              </div>
-            ) : rows.length === 0 ? (
-              <EmptyState
-                icon={<FlaskIcon size={26} />}
-                title={name ? `No experiment matches “${name}”` : 'No experiments yet'}
-                action={!name && <Button variant="primary" onClick={() => setCreating(true)}>Create an experiment</Button>}
-              >
-                {name ? 'Try another part of the name.' : 'Create one here, or log runs from the forja SDK or the mlflow client; their experiments appear here.'}
-              </EmptyState>
-            ) : (
-              <table className="table" data-testid="experiments-table">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>ID</th>
-                    <th>Created</th>
-                    <th>Last updated</th>
-                    <th>Tags</th>
-                    <th className="col-actions">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((e) => (
-                    <ExperimentRow
-                      key={e.experimentId}
-                      experiment={e}
-                      onDelete={() => setDeleting(e)}
-                      onRestore={() => restore.mutate(e.experimentId)}
-                      restoring={restore.isPending && restore.variables === e.experimentId}
-                    />
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </div>
-          {experiments.hasNextPage && (
-            <div className="load-more">
-              <Button onClick={() => void experiments.fetchNextPage()} pending={experiments.isFetchingNextPage}>
-                Load more
-              </Button>
-            </div>
-          )}
+          <TableCard
+            query={experiments}
+            empty={
+              rows.length === 0 && (
+                <EmptyState
+                  icon={<FlaskIcon size={26} />}
+                  title={name ? `No experiment matches “${name}”` : 'No experiments yet'}
+                  action={!name && <Button variant="primary" onClick={() => setCreating(true)}>Create an experiment</Button>}
+                >
+                  {name ? 'Try another part of the name.' : 'Create one here, or log runs from the forja SDK or the mlflow client; their experiments appear here.'}
+                </EmptyState>
+              )
+            }
+          >
+            <table className="table" data-testid="experiments-table">
+              <TableHead columns={['Name', 'ID', 'Created', 'Last updated', 'Tags', ACTIONS]} />
+              <tbody>
+                {rows.map((e) => (
+                  <ExperimentRow
+                    key={e.experimentId}
+                    experiment={e}
+                    onDelete={() => remove.ask(e)}
+                    onRestore={() => restore.mutate(e.experimentId)}
+                    restoring={restore.isPending && restore.variables === e.experimentId}
+                  />
+                ))}
+              </tbody>
+            </table>
+          </TableCard>
+          <LoadMore query={experiments} />
         </>
       )}
-      <CreateExperimentDialog open={creating} onClose={() => setCreating(false)} />
-      <ConfirmDialog
-        open={deleting !== null}
-        title="Delete experiment"
-        confirmLabel="Delete"
-        pending={remove.isPending}
-        error={remove.error}
-        onConfirm={() => deleting && remove.mutate(deleting.experimentId)}
-        onClose={() => {
-          remove.reset();
-          setDeleting(null);
+      <CreateDialog
+        open={creating}
+        onClose={() => setCreating(false)}
+        title="New experiment"
+        testId="create-experiment-dialog"
+        idPrefix="ne"
+        nameHint="Unique in the group. The SDKs find it by this name."
+        namePlaceholder="e.g. churn-gbm"
+        nameMaxLength={500}
+        submitLabel="Create experiment"
+        create={(name, description) => client.experiments.create({ name, tags: description ? [{ key: NOTE_TAG, value: description }] : [] })}
+        onCreated={(e) => {
+          void refresh();
+          navigate(`/experiments/${encodeURIComponent(e.experimentId)}`);
         }}
-      >
-        Delete <strong>{deleting?.name}</strong> and its runs? You can restore it later from “Show deleted”; its artifacts are kept until it is deleted permanently.
+      />
+      <ConfirmDialog {...remove.dialog} title="Delete experiment" confirmLabel="Delete">
+        Delete <strong>{remove.target?.name}</strong> and its runs? You can restore it later from “Show deleted”; its artifacts are kept until it is deleted permanently.
       </ConfirmDialog>
     </div>
   );
@@ -202,29 +171,5 @@ function ExperimentRow({ experiment: e, onDelete, onRestore, restoring }: { expe
         )}
       </td>
     </tr>
-  );
-}
-
-function CreateExperimentDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
-  const client = useClient();
-  const queryClient = useQueryClient();
-  const navigate = useNavigate();
-  return (
-    <CreateDialog
-      open={open}
-      onClose={onClose}
-      title="New experiment"
-      testId="create-experiment-dialog"
-      idPrefix="ne"
-      nameHint="Unique in the group. The SDKs find it by this name."
-      namePlaceholder="e.g. churn-gbm"
-      nameMaxLength={500}
-      submitLabel="Create experiment"
-      create={(name, description) => client.experiments.create({ name, tags: description ? [{ key: NOTE_TAG, value: description }] : [] })}
-      onCreated={(e) => {
-        void queryClient.invalidateQueries({ queryKey: ['experiments'] });
-        navigate(`/experiments/${encodeURIComponent(e.experimentId)}`);
-      }}
-    />
   );
 }

@@ -6,6 +6,7 @@ import { useClient } from '../../session';
 import { keys } from '../../hooks';
 import { BackLink, Badge, Button, EmptyState, ErrorText, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
 import { CloseIcon } from '../../components/icons';
+import { TableHead } from '../../components/TableHead';
 import { EXPERIMENTS, formatDuration, formatMetric, isSystemTag, NOTE_TAG, runDuration, SERIES_COLORS, StatusBadge, tagValue } from './format';
 import { KeyValueCard, MetricsCard } from './RunData';
 import { MetricChart, XModeToggle, type ChartSeries, type XMode } from './MetricChart';
@@ -107,13 +108,7 @@ function Overview({ run, experimentName }: { run: Run; experimentName: string | 
                 <span className="muted">{inputs.datasetInputs.length}</span>
               </div>
               <table className="table">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Digest</th>
-                    <th>Source</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Name', 'Digest', 'Source']} />
                 <tbody>
                   {inputs.datasetInputs.map((d) => (
                     <tr key={`${d.dataset.name}@${d.dataset.digest}`}>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import type { KeyValue, Metric } from '@forja/contracts';
 import { Button, relativeTime } from '../../components/ui';
+import { num, TableHead } from '../../components/TableHead';
 import { formatMetric } from './format';
 
 // A run's parameters and latest metrics as cards, shown on the run page and in a model version's lineage.
@@ -91,14 +92,7 @@ export function MetricsCard({ runId, metrics }: { runId: string; metrics: Metric
       ) : (
         <div className="card-scroll">
           <table className="table kv-table">
-            <thead>
-              <tr>
-                <th>Key</th>
-                <th className="num">Latest</th>
-                <th className="num">Step</th>
-                <th>Logged</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Key', num('Latest'), num('Step'), 'Logged']} />
             <tbody>
               {shown.map((m) => (
                 <tr key={m.key} data-testid="run-metrics-row" data-key={m.key}>

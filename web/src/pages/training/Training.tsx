@@ -1,12 +1,13 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { TrainingRun } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, Dialog, ErrorText, Field, PageHeader, Time } from '../../components/ui';
-import { PlusIcon } from '../../components/icons';
+import { Button, CreateButton, Dialog, ErrorText, Field, PageHeader, Time } from '../../components/ui';
+import { DialogForm } from '../../components/DialogForm';
 import { GroupList } from '../../components/GroupList';
+import { TableHead } from '../../components/TableHead';
 import { lakeKeys } from '../lake/format';
 import { dataText, formatMetric, isActive, LIVE_REFRESH_MS, TrainingIcon, trainingApi, trainingKeys, trainingPath, TrainingStatusBadge } from './format';
 import './training.css';
@@ -48,13 +49,7 @@ export function TrainingPage() {
             : a <code>train_model(df, base_path)</code> script trained in its own environment on a file or a lake table; metrics and the model land in a tracking run
           </>
         }
-        actions={
-          mayEdit && (
-            <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-training-run">
-              <PlusIcon size={14} /> New training run
-            </Button>
-          )
-        }
+        actions={mayEdit && <CreateButton onClick={() => setCreating(true)} testId="new-training-run">New training run</CreateButton>}
       />
       <GroupList
         group={group}
@@ -81,17 +76,7 @@ export function TrainingPage() {
         }}
       >
         <table className="table table-clickable" data-testid="training-table">
-          <thead>
-            <tr>
-              <th>Experiment</th>
-              <th>Run</th>
-              <th>Status</th>
-              <th>Metrics</th>
-              <th>Data</th>
-              <th>Model</th>
-              <th>Created</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Experiment', 'Run', 'Status', 'Metrics', 'Data', 'Model', 'Created']} />
           <tbody>
             {rows.map((r) => (
               <TrainingRow key={r.id} run={r} onOpen={() => navigate(trainingPath(r.id))} />
@@ -244,15 +229,24 @@ function NewTrainingDialog({ open, onClose, onCreated }: { open: boolean; onClos
     create.reset();
     onClose();
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
+  const submit = () => {
     setSubmitted(true);
     create.reset();
     if (Object.keys(check({ source, dataMode, data, table, experiment })).length === 0) create.mutate();
   };
   return (
     <Dialog open={open} onClose={close} title="New training run" testId="new-training-dialog" width={620}>
-      <form className="form tr-form" onSubmit={submit} noValidate key={generation}>
+      <DialogForm
+        key={generation}
+        request={create}
+        onSubmit={submit}
+        onCancel={close}
+        submitLabel="Start training"
+        submitTestId="training-submit"
+        errorTestId="training-create-error"
+        className="form tr-form"
+        noValidate
+      >
         <div className="form-row">
           <Field label="Experiment" htmlFor="nt-experiment" hint={problems.experiment ? <Problem text={problems.experiment} testId="training-error-experiment" /> : undefined}>
             <input id="nt-experiment" autoFocus maxLength={256} value={experiment} onChange={(e) => setExperiment(e.target.value)} placeholder="e.g. churn" aria-invalid={problems.experiment ? true : undefined} data-testid="training-experiment" />
@@ -324,14 +318,7 @@ function NewTrainingDialog({ open, onClose, onCreated }: { open: boolean; onClos
             <input id="nt-extra" type="file" className="file-input" multiple onChange={(e) => setExtra(Array.from(e.target.files ?? []))} data-testid="training-extra" />
           </Field>
         </div>
-        <ErrorText error={create.error} testId="training-create-error" />
-        <div className="dialog-footer">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={create.isPending} data-testid="training-submit">
-            Start training
-          </Button>
-        </div>
-      </form>
+      </DialogForm>
     </Dialog>
   );
 }

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { TrainingRun } from '@forja/contracts';
@@ -6,6 +6,7 @@ import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
 import { BackLink, Button, Dialog, ErrorText, Field, LoadFailed, Spinner, Time, relativeTime } from '../../components/ui';
 import { CheckIcon } from '../../components/icons';
+import { DialogForm } from '../../components/DialogForm';
 import { JobLogPanel } from '../../components/JobLog';
 import { jobPath } from '../jobs/format';
 import { formatMetric, isActive, LIVE_REFRESH_MS, TRAINING, trainingApi, trainingKeys, TrainingStatusBadge, type TrainingPromoted } from './format';
@@ -200,10 +201,6 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
     promote.reset();
     onClose();
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    promote.mutate();
-  };
   return (
     <Dialog open={open} onClose={close} title="Promote the trained model" testId="training-promote-dialog" width={520}>
       {done ? (
@@ -243,7 +240,7 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
           </div>
         </div>
       ) : (
-        <form className="form" onSubmit={submit}>
+        <DialogForm request={promote} onSubmit={() => promote.mutate()} onCancel={close} submitLabel="Promote" submitTestId="training-promote-submit">
           <p className="muted small dialog-text">
             Registers the pickled pipeline of tracking run <span className="mono">{r.trackingRunId}</span> as a new version of the model{deploy ? ', then deploys that version' : ''}.
           </p>
@@ -267,14 +264,7 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
               </Field>
             </div>
           )}
-          <ErrorText error={promote.error} />
-          <div className="dialog-footer">
-            <Button onClick={close}>Cancel</Button>
-            <Button type="submit" variant="primary" pending={promote.isPending} data-testid="training-promote-submit">
-              Promote
-            </Button>
-          </div>
-        </form>
+        </DialogForm>
       )}
     </Dialog>
   );
