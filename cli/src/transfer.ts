@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -47,4 +47,19 @@ export async function downloadStorePath(client: ForjaClient, storePath: string, 
   await pipeline(Readable.fromWeb(res.body as WebReadable), counting(progress), createWriteStream(path.join(dest, name)));
   progress.finish();
   return 1;
+}
+
+/** Streams a response body to `file` with a progress bar; a broken download never leaves half a file under its name. */
+export async function saveBody(res: Response, file: string): Promise<void> {
+  if (!res.body) throw new Error('The server sent an empty answer.');
+  const progress = new Progress(path.basename(file), Number(res.headers.get('content-length')) || undefined);
+  const partial = path.join(path.dirname(file), `.${path.basename(file)}.part-${process.pid}`);
+  try {
+    await pipeline(Readable.fromWeb(res.body as WebReadable), counting(progress), createWriteStream(partial));
+    renameSync(partial, file);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw err;
+  }
+  progress.finish();
 }

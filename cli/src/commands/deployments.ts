@@ -6,12 +6,8 @@ import type { DeploymentSettings } from '@forja/contracts';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
 import { tailJobLogs } from './jobs.js';
+import { int } from '../options.js';
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`"${v}" is not a whole number`);
-  return n;
-};
 
 interface DeployOptions {
   name?: string;

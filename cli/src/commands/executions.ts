@@ -1,18 +1,16 @@
-import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadable } from 'node:stream/web';
 import type { Command } from 'commander';
 import type { ForjaClient } from '@forja/client';
 import type { Execution } from '@forja/contracts';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
 import { Progress } from '../progress.js';
-import { counting } from '../transfer.js';
+import { counting, saveBody } from '../transfer.js';
 import { tailJobLogs } from './jobs.js';
+import { sleep } from '../options.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FINISHED = ['Succeeded', 'Failed'];
 
 /** --columns a,b,c (spaces around the commas are dropped). */
@@ -76,17 +74,7 @@ async function downloadResult(client: ForjaClient, depId: string, e: Execution, 
     await res.body.cancel();
     throw new Error(`${file} exists: pass --force to overwrite it, or --out another file (forja executions download ${depId} ${e.id} --out FILE)`);
   }
-  const progress = new Progress(path.basename(file), Number(res.headers.get('content-length')) || undefined);
-  // Written beside the target and moved into place, so a broken download never leaves half a file under its name.
-  const partial = path.join(path.dirname(file), `.${path.basename(file)}.part-${process.pid}`);
-  try {
-    await pipeline(Readable.fromWeb(res.body as WebReadable), counting(progress), createWriteStream(partial));
-    renameSync(partial, file);
-  } catch (err) {
-    rmSync(partial, { force: true });
-    throw err;
-  }
-  progress.finish();
+  await saveBody(res, file);
   return file;
 }
 

@@ -3,8 +3,8 @@ import { TERMINAL_JOB_STATUSES, WEBHOOK_EVENTS, type JobStatus } from '@forja/co
 import type { ForjaClient } from '@forja/client';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
+import { sleep } from '../options.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Prints a job's log from the start; with follow, keeps tailing until the job has finished. */
 export async function tailJobLogs(client: ForjaClient, id: string, follow: boolean, out: (line: string) => void): Promise<void> {

@@ -1,8 +1,6 @@
-import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadable } from 'node:stream/web';
 import type { Command } from 'commander';
 import type { ForjaClient } from '@forja/client';
 import { TERMINAL_JOB_STATUSES, type LakeBatchPrediction, type LakeQuery, type LakeWriteMode } from '@forja/contracts';
@@ -10,13 +8,9 @@ import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
 import { Progress } from '../progress.js';
 import { ask } from '../prompt.js';
-import { counting } from '../transfer.js';
+import { counting, saveBody } from '../transfer.js';
+import { int, sleep, when } from '../options.js';
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`"${v}" is not a whole number`);
-  return n;
-};
 const positive = (v: string) => {
   const n = int(v);
   if (n < 1) throw new Error(`"${v}" must be 1 or more`);
@@ -63,7 +57,6 @@ const modeOf = (v: string): LakeWriteMode => {
   return v as LakeWriteMode;
 };
 
-const when = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().replace('.000Z', 'Z'));
 const size = (bytes: number) =>
   bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : bytes >= 1024 ** 2 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
 
@@ -110,7 +103,6 @@ class RowProgress {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function followPrediction(client: ForjaClient, started: LakeBatchPrediction): Promise<LakeBatchPrediction> {
   const bar = new RowProgress(`${started.sourceTable} → ${started.outputTable}`);
@@ -314,17 +306,7 @@ export function registerLakeCommands(program: Command, argv: string[] = process.
       const res = await clientFor(cmd).lake.download(table, { ...readQuery(o), ...(o.limit ? { limit: o.limit } : {}), format });
       if (!res.body) throw new Error('The server sent no rows.');
       const rows = res.headers.get('x-forja-rows');
-      const progress = new Progress(path.basename(file), Number(res.headers.get('content-length')) || undefined);
-      // Written beside the target and moved into place, so a broken download never leaves half a file under its name.
-      const partial = path.join(path.dirname(file), `.${path.basename(file)}.part-${process.pid}`);
-      try {
-        await pipeline(Readable.fromWeb(res.body as WebReadable), counting(progress), createWriteStream(partial));
-        renameSync(partial, file);
-      } catch (err) {
-        rmSync(partial, { force: true });
-        throw err;
-      }
-      progress.finish();
+      await saveBody(res, file);
       process.stdout.write(`${rows ?? 'The'} rows of ${table} exported to ${file}.\n`);
     });
 

@@ -6,30 +6,13 @@ import type { ForjaClient } from '@forja/client';
 import type { Pipeline, PipelineRun, PipelineRunStep } from '@forja/contracts';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
+import { collect, params, sleep, when } from '../options.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const collect = (v: string, prev: string[]) => [...prev, v];
-const when = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().replace('.000Z', 'Z'));
 const clock = () => new Date().toTimeString().slice(0, 8);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** The last line of an error says the most (a traceback's exception, a process's last words). */
 const lastLine = (text: string | null) => (text ?? '').trim().split('\n').filter(Boolean).pop() ?? '';
 
-/** --param key=value, repeatable; values that parse as JSON (numbers, true, lists) keep their type. */
-function params(list: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const p of list) {
-    const eq = p.indexOf('=');
-    if (eq < 1) throw new Error(`--param takes key=value, not "${p}"`);
-    const raw = p.slice(eq + 1);
-    try {
-      out[p.slice(0, eq)] = JSON.parse(raw);
-    } catch {
-      out[p.slice(0, eq)] = raw;
-    }
-  }
-  return out;
-}
 
 /** How long a step took, or has been running. */
 function duration(s: { startedAt: number | null; finishedAt: number | null }): string {

@@ -4,30 +4,9 @@ import type { Command } from 'commander';
 import { clientFor, jsonOf } from '../context.js';
 import { printList } from '../output.js';
 import { tailJobLogs } from './jobs.js';
+import { collect, int, params, when } from '../options.js';
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`"${v}" is not a whole number`);
-  return n;
-};
 
-/** --param key=value, repeatable; values that parse as JSON (numbers, true, lists) keep their type. */
-function params(list: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const p of list) {
-    const eq = p.indexOf('=');
-    if (eq < 1) throw new Error(`--param takes key=value, not "${p}"`);
-    const raw = p.slice(eq + 1);
-    try {
-      out[p.slice(0, eq)] = JSON.parse(raw);
-    } catch {
-      out[p.slice(0, eq)] = raw;
-    }
-  }
-  return out;
-}
-const collect = (v: string, prev: string[]) => [...prev, v];
-const when = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().replace('.000Z', 'Z'));
 
 export function registerProjectCommands(program: Command): void {
   const projects = program.command('projects').description("The group's batch projects: deploy a script, run it now or on a schedule");

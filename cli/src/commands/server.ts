@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { ConfigOverrides } from '@forja/server';
+import { int } from '../options.js';
 
 /** The server's code, loaded by the two commands that run it (every other command starts faster without it). */
 const serverModule = () => import('@forja/server');
@@ -12,11 +13,6 @@ function defaultWebDir(): string | undefined {
   return existsSync(dir) ? dir : undefined;
 }
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`"${v}" is not a whole number`);
-  return n;
-};
 
 /** Ctrl-C or SIGTERM: say what happens (%s is the signal), close once, exit 0 — or 1 if closing failed. */
 function stopOnSignals(close: () => Promise<void>, message: string): void {

@@ -5,14 +5,8 @@ import type { TrainingRun } from '@forja/contracts';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
 import { tailJobLogs } from './jobs.js';
+import { collect, int, when } from '../options.js';
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`"${v}" is not a whole number`);
-  return n;
-};
-const collect = (v: string, prev: string[]) => [...prev, v];
-const when = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().replace('.000Z', 'Z'));
 const metricsText = (m: Record<string, number>) =>
   Object.entries(m)
     .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : Number(v.toPrecision(4))}`)
