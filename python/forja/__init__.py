@@ -36,23 +36,8 @@ Example::
 
 from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
 from .deployments import ForjaExecution, ForjaModel, ModelClient
-from .exceptions import (
-    ApiError,
-    Conflict,
-    DeploymentFailed,
-    DeploymentTimeout,
-    ExecutionFailed,
-    ExecutionTimeout,
-    ForjaConnectionError,
-    ForjaError,
-    InvalidArgument,
-    ModelError,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    ServerError,
-    Unauthenticated,
-)
+from . import exceptions
+from .exceptions import *  # noqa: F401,F403 - the error classes, listed once: in exceptions.__all__
 from .pagination import Pager
 from .batch import PlatformClient
 from .lake import BatchPredictionFailed, GenericRepository
@@ -79,24 +64,12 @@ __all__ = [
     "TrainingRun",
     "Pipeline",
     "Pager",
-    "ForjaError",
-    "ApiError",
-    "InvalidArgument",
-    "Unauthenticated",
-    "PermissionDenied",
-    "NotFound",
-    "Conflict",
-    "ModelError",
-    "RateLimited",
-    "ServerError",
-    "ForjaConnectionError",
-    "DeploymentFailed",
-    "DeploymentTimeout",
-    "ExecutionFailed",
-    "ExecutionTimeout",
     "BatchPredictionFailed",
     "TrainingFailed",
     "PipelineFailed",
     "PipelineTimeout",
     "__version__",
 ]
+# Written in the forms that type checkers read as the package's exports.
+__all__ += exceptions.__all__
+__all__.remove("error_for_status")  # a helper of the HTTP layer: forja.exceptions exports it, forja does not

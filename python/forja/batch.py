@@ -32,8 +32,9 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any, List, Optional, Union
 
+from ._jobs import RecordWait, job_log
 from .client import API, JSON, Client, ClientOwner, _segment
-from .deployments import PathLike, _python_version, _read_job_log, _WaitsOnJob
+from .deployments import PathLike, _python_version
 from .exceptions import Conflict, DeploymentFailed, DeploymentTimeout, ExecutionTimeout, ForjaError
 
 __all__ = ["PlatformClient"]
@@ -186,7 +187,7 @@ class PlatformClient(ClientOwner):
         waiter = _DeployWait(self, name, deploy)
         waiter._wait_on_job(timeout, False)
         if waiter.data["status"] == "Failed":
-            raise DeploymentFailed(waiter.data.get("message") or "see its build log", None, name, waiter.data.get("buildJobId"), waiter.data)
+            raise waiter._failure(waiter.data.get("message") or "see its build log", waiter.data.get("buildJobId"))
         return waiter.data
 
     def deploys(self, project_name: Optional[str] = None) -> List[JSON]:
@@ -269,10 +270,7 @@ class PlatformClient(ClientOwner):
             print(*platform.run_logs(run), sep="\\n")
         """
         data = run if isinstance(run, dict) else self.get_run(run, project_name)
-        lines: List[str] = []
-        if data.get("jobId"):
-            _read_job_log(self.client, self.client.group, data["jobId"], 0, lines.append)
-        return lines
+        return job_log(self.client, self.client.group, data["jobId"]) if data.get("jobId") else []
 
     def cancel_run(self, run_id: str, project_name: Optional[str] = None) -> JSON:
         """Cancels a queued or running run and returns it. Raises :class:`~forja.Conflict` if
@@ -351,80 +349,55 @@ class PlatformClient(ClientOwner):
 # -- waiting --------------------------------------------------------------------------------
 
 
-class _DeployWait(_WaitsOnJob):
+class _ProjectWait(RecordWait):
+    owner: PlatformClient
+
     def __init__(self, platform: PlatformClient, project: str, data: JSON) -> None:
-        self.platform, self.project, self.data = platform, project, data
+        super().__init__(platform, data)
+        self.project = project
 
-    @property
-    def group(self) -> Any:
-        return self.platform.client.group
 
-    @property
-    def _client(self) -> Client:
-        return self.platform.client
+class _DeployWait(_ProjectWait):
+    _PENDING = ("Building",)
+    _JOB_KEY = "buildJobId"
+    _JOB_NAME = "build job"
 
     def refresh(self) -> Any:
-        for deploy in self.platform.deploys(self.project):
+        for deploy in self.owner.deploys(self.project):
             if deploy["version"] == self.data["version"]:
                 self.data = deploy
         return self
 
-    def _pending(self) -> bool:
-        return self.data["status"] == "Building"
+    def _what(self) -> str:
+        return f"Deploy v{self.data['version']} of {self.project!r}"
 
-    def _waited_job(self) -> Optional[str]:
-        return self.data.get("buildJobId")
-
-    def _no_job(self) -> ForjaError:
-        return ForjaError(f"Deploy v{self.data['version']} of {self.project!r} is {self.data['status']} and has no build job")
+    def _failure(self, message: str, job_id: Optional[str]) -> ForjaError:
+        return DeploymentFailed(message, None, self.project, job_id, self.data)
 
     def _timed_out(self, job_id: str, timeout: float) -> ForjaError:
         return DeploymentTimeout(
-            f"Deploy v{self.data['version']} of {self.project!r} is still building after {timeout:g}s; "
-            f"the build goes on: follow it with `forja jobs logs {job_id} --follow`",
+            f"{self._what()} is still building after {timeout:g}s; the build goes on: follow it with `forja jobs logs {job_id} --follow`",
             None,
             job_id,
         )
 
-    def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
-        return DeploymentFailed(job.get("error") or f"its build job {job_id} was {job['status']}", None, self.project, job_id, self.data)
 
-
-class _RunWait(_WaitsOnJob):
-    def __init__(self, platform: PlatformClient, project: str, data: JSON) -> None:
-        self.platform, self.project, self.data = platform, project, data
-
-    @property
-    def group(self) -> Any:
-        return self.platform.client.group
-
-    @property
-    def _client(self) -> Client:
-        return self.platform.client
+class _RunWait(_ProjectWait):
+    _PENDING = RUN_PENDING
+    _AGAIN = "wait_run"
 
     def refresh(self) -> Any:
-        self.data = self.platform.get_run(self.data["id"], self.project)
+        self.data = self.owner.get_run(self.data["id"], self.project)
         return self
 
-    def _pending(self) -> bool:
-        return self.data["status"] in RUN_PENDING
-
-    def _waited_job(self) -> Optional[str]:
-        return self.data.get("jobId")
-
-    def _no_job(self) -> ForjaError:
-        return ForjaError(f"Run {self.data['id']} of {self.project!r} is {self.data['status']} and has no job")
+    def _what(self) -> str:
+        return f"Run {self.data['id']} of {self.project!r}"
 
     def _timed_out(self, job_id: str, timeout: float) -> ForjaError:
-        return ExecutionTimeout(
-            f"Run {self.data['id']} of {self.project!r} is still {self.data['status']} after {timeout:g}s; "
-            f"it goes on: call wait_run() again, or follow it with `forja jobs logs {job_id} --follow`",
-            self.data["id"],
-            job_id,
-        )
+        return ExecutionTimeout(self._goes_on(job_id, timeout), self.data["id"], job_id)
 
     def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
-        return ForjaError(f"Run {self.data['id']} of {self.project!r} is still {self.data['status']} but its job {job_id} was {job['status']}")
+        return ForjaError(f"{self._what()} is still {self.data['status']} but its job {job_id} was {job['status']}")
 
 
 # -- helpers --------------------------------------------------------------------------------

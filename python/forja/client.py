@@ -10,7 +10,7 @@ reference (``/docs`` on any Forja server), so new server fields show up without 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, ContextManager, Dict, Iterable, List, Optional, TypeVar, Union
+from typing import Any, Callable, ContextManager, Dict, Generic, Iterable, List, Optional, TypeVar, Union, overload
 from urllib.parse import quote
 
 import httpx
@@ -44,6 +44,41 @@ def _segment(value: str, what: str) -> str:
 
 def _compact(**fields: Any) -> JSON:
     return {k: v for k, v in fields.items() if v is not UNSET}
+
+
+_T = TypeVar("_T")
+_ALWAYS_SENT: Any = object()
+
+
+class _Field(Generic[_T]):
+    """A read-only attribute of an object holding the server's JSON in ``data``: the value under
+    ``key``, or ``default`` when the server leaves it out. Without a default the server always
+    sends it, and a missing key raises ``KeyError``."""
+
+    def __init__(self, key: str, default: Any = _ALWAYS_SENT) -> None:
+        self.key = key
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> "_Field[_T]": ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> _T: ...
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        if self.default is _ALWAYS_SENT:
+            return obj.data[self.key]
+        return obj.data.get(self.key, self.default)
+
+    # Refused, as a property without a setter refuses it: a value set on the object would hide
+    # the server's, and refresh() would not update it.
+    def __set__(self, obj: Any, value: Any) -> None:
+        raise AttributeError(f"{self.name} is read from the server's data and cannot be set")
 
 
 class Client:
@@ -555,8 +590,9 @@ _Owner = TypeVar("_Owner", bound="ClientOwner")
 
 class ClientOwner:
     """What the SDK's task clients (``ModelClient``, ``PlatformClient``, ``TrainingClient``,
-    ``GenericRepository``) share: they wrap a :class:`Client`, or open one from a URL, token and
-    group (or ``FORJA_URL``, ``FORJA_TOKEN``, ``FORJA_GROUP``) and close it with themselves."""
+    ``GenericRepository``, ``ExperimentClient``) and ``Pipeline`` share: they wrap a
+    :class:`Client`, or open one from a URL, token and group (or ``FORJA_URL``, ``FORJA_TOKEN``,
+    ``FORJA_GROUP``) and close it with themselves."""
 
     def __init__(self, url: Union[Client, str, None] = None, token: Optional[str] = None, group: Optional[str] = None, **client_options: Any) -> None:
         if isinstance(url, Client):

@@ -44,21 +44,18 @@ Example::
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .client import API, JSON, Client, ClientOwner, _segment
-from .exceptions import DeploymentFailed, DeploymentTimeout, ExecutionFailed, ExecutionTimeout, ForjaConnectionError, ForjaError, ServerError
+from ._jobs import VerboseClientOwner, WaitsOnJob, job_log
+from .client import API, JSON, Client, _Field, _segment
+from .exceptions import DeploymentFailed, DeploymentTimeout, ExecutionFailed, ExecutionTimeout, ForjaError
 
 __all__ = ["ModelClient", "ForjaModel", "ForjaExecution"]
-
-log = logging.getLogger("forja")
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -67,24 +64,13 @@ DEPLOYMENTS = f"{API}/deployments"
 PENDING = ("Uploaded", "Building")
 # Statuses in which an async execution is still to run or running.
 EXECUTION_PENDING = ("Requested", "Running")
-TERMINAL_JOB = ("succeeded", "failed", "cancelled")
 LANGUAGES = {"curl": "curl", "python": "python", "typescript": "typescript", "ts": "typescript", "javascript": "typescript", "js": "typescript"}
-# Long polls: the first waits are short so a quick build (a shared environment) answers at once
-# and logs stream early; then they double up to the cap. The server holds a poll up to 60 s.
-FIRST_WAIT = 1.0
-MAX_WAIT = 30.0
-MAX_WAIT_VERBOSE = 5.0
-# How long a poll may take beyond the time the server holds it.
-POLL_SLACK = 30.0
-# Transient failures (server restarting, network blip) tolerated in a row while waiting.
-MAX_WAIT_FAILURES = 5
-LOG_PAGE = 5000
 CHUNK_SIZE = 1 << 20
 # Async executions can run for hours (their job's limit is 6 h); waiting for one has this default.
 EXECUTION_WAIT = 3600.0
 
 
-class ModelClient(ClientOwner):
+class ModelClient(VerboseClientOwner):
     """Deploys models and finds deployments, with MLOps Codex's ``MLOpsModelClient`` method names.
 
     Pass a :class:`~forja.Client` to share its connection and login, or the same arguments as
@@ -100,18 +86,6 @@ class ModelClient(ClientOwner):
             for model in models.search_models(status="Deployed"):
                 print(model.name, model.id)
     """
-
-    def __init__(
-        self,
-        url: Union[Client, str, None] = None,
-        token: Optional[str] = None,
-        group: Optional[str] = None,
-        *,
-        verbose: bool = False,
-        **client_options: Any,
-    ) -> None:
-        super().__init__(url, token, group, **client_options)
-        self.verbose = verbose
 
     # -- creating ---------------------------------------------------------------------------
 
@@ -337,95 +311,7 @@ class ModelClient(ClientOwner):
         return self.get_model(deployment_id, group).status
 
 
-class _WaitsOnJob:
-    """The wait shared by a build (:meth:`ForjaModel.wait_ready`) and an async execution
-    (:meth:`ForjaExecution.wait_ready`): each ends when its job does, so the job is long-polled
-    (``GET /api/v1/jobs/{id}?waitSeconds=N``, which the server answers the moment the job ends),
-    with short polls first and longer ones after, and its new log lines are printed on request."""
-
-    # -- what the subclass says -------------------------------------------------------------
-
-    @property
-    def group(self) -> str:
-        raise NotImplementedError
-
-    @property
-    def _client(self) -> Client:
-        raise NotImplementedError
-
-    def refresh(self) -> Any:
-        raise NotImplementedError
-
-    def _pending(self) -> bool:
-        """True while the state is still to settle."""
-        raise NotImplementedError
-
-    def _waited_job(self) -> Optional[str]:
-        """The job that settles the state now."""
-        raise NotImplementedError
-
-    def _no_job(self) -> ForjaError:
-        raise NotImplementedError
-
-    def _timed_out(self, job_id: str, timeout: float) -> ForjaError:
-        raise NotImplementedError
-
-    def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
-        """The job ended without the state hearing of it (cancelled before it ran, say)."""
-        raise NotImplementedError
-
-    # -- the wait ---------------------------------------------------------------------------
-
-    def _wait_on_job(self, timeout: float, verbose: bool) -> None:
-        client = self._client
-        deadline = time.monotonic() + timeout
-        self.refresh()
-        wait = FIRST_WAIT
-        cap = MAX_WAIT_VERBOSE if verbose else MAX_WAIT
-        after = 0
-        logged_job: Optional[str] = None
-        failures = 0
-        while self._pending():
-            job_id = self._waited_job()
-            if not job_id:
-                raise self._no_job()
-            if job_id != logged_job:
-                logged_job, after = job_id, 0
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise self._timed_out(job_id, timeout)
-            ask = max(0.0, min(wait, remaining, 60.0))
-            started = time.monotonic()
-            try:
-                job = client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}", group=self.group, params={"waitSeconds": round(ask, 1)}, timeout=ask + POLL_SLACK)
-                if verbose:
-                    after = _read_job_log(client, self.group, job_id, after, _print_line)
-                failures = 0
-            except (ForjaConnectionError, ServerError) as err:
-                # Retried already by the HTTP layer; a server restarting can take longer.
-                failures += 1
-                if failures >= MAX_WAIT_FAILURES:
-                    raise
-                log.debug("forja: waiting for %r: %s; trying again", self, err)
-                time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
-                wait = min(wait * 2, cap)
-                continue
-            if job["status"] in TERMINAL_JOB:
-                self.refresh()
-                if self._pending() and self._waited_job() == job_id:
-                    raise self._job_lost(job_id, job)
-                continue
-            elapsed = time.monotonic() - started
-            if elapsed < ask / 2:
-                # Answered early without the job ending (a proxy cutting long requests short,
-                # say): do not turn the wait into a busy loop.
-                time.sleep(min(ask - elapsed, max(0.0, deadline - time.monotonic())))
-            wait = min(wait * 2, cap)
-        if verbose and logged_job:
-            _read_job_log(client, self.group, logged_job, after, _print_line)
-
-
-class ForjaModel(_WaitsOnJob):
+class ForjaModel(WaitsOnJob):
     """One deployment: its fields as attributes and what can be done with it.
 
     Attributes (refreshed by every call that reads the deployment, and by :meth:`refresh`):
@@ -455,53 +341,18 @@ class ForjaModel(_WaitsOnJob):
 
     # -- fields -----------------------------------------------------------------------------
 
-    @property
-    def id(self) -> str:
-        return self.data["id"]
-
-    @property
-    def name(self) -> str:
-        return self.data["name"]
-
-    @property
-    def group(self) -> str:
-        return self.data["group"]
-
-    @property
-    def status(self) -> str:
-        return self.data["status"]
-
-    @property
-    def message(self) -> Optional[str]:
-        return self.data.get("message")
-
-    @property
-    def operation(self) -> str:
-        return self.data.get("operation", "sync")
-
-    @property
-    def kind(self) -> str:
-        return self.data.get("kind", "script")
-
-    @property
-    def source(self) -> Optional[str]:
-        return self.data.get("source")
-
-    @property
-    def model_version(self) -> Optional[JSON]:
-        return self.data.get("modelVersion")
-
-    @property
-    def entrypoint(self) -> Optional[str]:
-        return self.data.get("entrypoint")
-
-    @property
-    def predict_method(self) -> Optional[str]:
-        return self.data.get("predictMethod")
-
-    @property
-    def python_version(self) -> str:
-        return self.data.get("pythonVersion", "")
+    id = _Field[str]("id")
+    name = _Field[str]("name")
+    group = _Field[str]("group")
+    status = _Field[str]("status")
+    message = _Field[Optional[str]]("message", None)
+    operation = _Field[str]("operation", "sync")
+    kind = _Field[str]("kind", "script")
+    source = _Field[Optional[str]]("source", None)
+    model_version = _Field[Optional[JSON]]("modelVersion", None)
+    entrypoint = _Field[Optional[str]]("entrypoint", None)
+    predict_method = _Field[Optional[str]]("predictMethod", None)
+    python_version = _Field[str]("pythonVersion", "")
 
     @property
     def files(self) -> List[JSON]:
@@ -511,37 +362,18 @@ class ForjaModel(_WaitsOnJob):
     def has_secrets(self) -> bool:
         return bool(self.data.get("hasSecrets"))
 
-    @property
-    def schema(self) -> Any:
-        return self.data.get("schemaSample")
+    schema = _Field[Any]("schemaSample", None)
 
     @property
     def settings(self) -> JSON:
         return self.data.get("settings") or {}
 
-    @property
-    def environment(self) -> Optional[str]:
-        return self.data.get("environment")
-
-    @property
-    def build_job_id(self) -> Optional[str]:
-        return self.data.get("buildJobId")
-
-    @property
-    def created_by(self) -> Optional[str]:
-        return self.data.get("createdBy")
-
-    @property
-    def created_at(self) -> Optional[int]:
-        return self.data.get("createdAt")
-
-    @property
-    def updated_at(self) -> Optional[int]:
-        return self.data.get("updatedAt")
-
-    @property
-    def deployed_at(self) -> Optional[int]:
-        return self.data.get("deployedAt")
+    environment = _Field[Optional[str]]("environment", None)
+    build_job_id = _Field[Optional[str]]("buildJobId", None)
+    created_by = _Field[Optional[str]]("createdBy", None)
+    created_at = _Field[Optional[int]]("createdAt", None)
+    updated_at = _Field[Optional[int]]("updatedAt", None)
+    deployed_at = _Field[Optional[int]]("deployedAt", None)
 
     def __repr__(self) -> str:
         return f"ForjaModel(name={self.name!r}, id={self.id!r}, status={self.status!r}, group={self.group!r})"
@@ -596,14 +428,15 @@ class ForjaModel(_WaitsOnJob):
         """
         self._wait_on_job(timeout, verbose)
         if self.status == "Failed":
-            raise DeploymentFailed(self.message or "see its build log", self.id, self.name, self.build_job_id, self)
+            raise self._failure(self.message or "see its build log", self.build_job_id)
         return self
 
-    def _pending(self) -> bool:
-        return self.status in PENDING
+    _PENDING = PENDING
+    _JOB_KEY = "buildJobId"
+    _JOB_NAME = "build job"
 
-    def _waited_job(self) -> Optional[str]:
-        return self.build_job_id
+    def _failure(self, message: str, job_id: Optional[str]) -> ForjaError:
+        return DeploymentFailed(message, self.id, self.name, job_id, self)
 
     def _no_job(self) -> ForjaError:
         return ForjaError(f"Deployment {self.name!r} is {self.status} and has no build: call rebuild()")
@@ -615,9 +448,6 @@ class ForjaModel(_WaitsOnJob):
             self.id,
             job_id,
         )
-
-    def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
-        return DeploymentFailed(job.get("error") or f"its build job {job_id} was {job['status']}", self.id, self.name, job_id, self)
 
     # -- predicting -------------------------------------------------------------------------
 
@@ -763,11 +593,7 @@ class ForjaModel(_WaitsOnJob):
                 print(line)
         """
         job_id = self.refresh().build_job_id
-        if not job_id:
-            return []
-        lines: List[str] = []
-        _read_job_log(self._client, self.group, job_id, 0, lines.append)
-        return lines
+        return job_log(self._client, self.group, job_id) if job_id else []
 
     def generate_predict_code(self, language: str = "curl") -> str:
         """Ready-to-run code that calls this model: ``"curl"``, ``"python"`` or
@@ -860,7 +686,7 @@ class ForjaModel(_WaitsOnJob):
         self.data = {**self.data, "status": "Deleted"}
 
 
-class ForjaExecution(_WaitsOnJob):
+class ForjaExecution(WaitsOnJob):
     """One run of an async model on a file: MLOps Codex's ``MLOpsExecution``.
 
     Attributes (refreshed by :meth:`refresh` and :meth:`wait_ready`): ``id``, ``model`` (the
@@ -885,9 +711,7 @@ class ForjaExecution(_WaitsOnJob):
 
     # -- fields -----------------------------------------------------------------------------
 
-    @property
-    def id(self) -> str:
-        return self.data["id"]
+    id = _Field[str]("id")
 
     @property
     def deployment_id(self) -> str:
@@ -897,49 +721,17 @@ class ForjaExecution(_WaitsOnJob):
     def group(self) -> str:
         return self.model.group
 
-    @property
-    def status(self) -> str:
-        return self.data["status"]
-
-    @property
-    def message(self) -> Optional[str]:
-        return self.data.get("message")
-
-    @property
-    def input_name(self) -> str:
-        return self.data["inputName"]
-
-    @property
-    def input_size(self) -> Optional[int]:
-        return self.data.get("inputSize")
-
-    @property
-    def output_name(self) -> Optional[str]:
-        return self.data.get("outputName")
-
-    @property
-    def output_size(self) -> Optional[int]:
-        return self.data.get("outputSize")
-
-    @property
-    def job_id(self) -> Optional[str]:
-        return self.data.get("jobId")
-
-    @property
-    def created_by(self) -> Optional[str]:
-        return self.data.get("createdBy")
-
-    @property
-    def created_at(self) -> Optional[int]:
-        return self.data.get("createdAt")
-
-    @property
-    def started_at(self) -> Optional[int]:
-        return self.data.get("startedAt")
-
-    @property
-    def finished_at(self) -> Optional[int]:
-        return self.data.get("finishedAt")
+    status = _Field[str]("status")
+    message = _Field[Optional[str]]("message", None)
+    input_name = _Field[str]("inputName")
+    input_size = _Field[Optional[int]]("inputSize", None)
+    output_name = _Field[Optional[str]]("outputName", None)
+    output_size = _Field[Optional[int]]("outputSize", None)
+    job_id = _Field[Optional[str]]("jobId", None)
+    created_by = _Field[Optional[str]]("createdBy", None)
+    created_at = _Field[Optional[int]]("createdAt", None)
+    started_at = _Field[Optional[int]]("startedAt", None)
+    finished_at = _Field[Optional[int]]("finishedAt", None)
 
     def __repr__(self) -> str:
         output = f", output={self.output_name!r}" if self.output_name else ""
@@ -954,8 +746,8 @@ class ForjaExecution(_WaitsOnJob):
     def _url(self, suffix: str = "") -> str:
         return f"{_path(self.deployment_id)}/executions/{_segment(self.id, 'execution id')}{suffix}"
 
-    def _failed(self) -> ExecutionFailed:
-        return ExecutionFailed(self.message or "see its log (get_logs())", self.id, self.deployment_id, self.job_id, self)
+    def _failed(self) -> ForjaError:
+        return self._failure(self.message or "see its log (get_logs())", self.job_id)
 
     # -- state ------------------------------------------------------------------------------
 
@@ -1002,25 +794,19 @@ class ForjaExecution(_WaitsOnJob):
             raise self._failed()
         return self
 
-    def _pending(self) -> bool:
-        return self.status in EXECUTION_PENDING
+    _PENDING = EXECUTION_PENDING
 
-    def _waited_job(self) -> Optional[str]:
-        return self.job_id
+    def _what(self) -> str:
+        return f"Execution {self.id} of {self.model.name!r}"
+
+    def _failure(self, message: str, job_id: Optional[str]) -> ForjaError:
+        return ExecutionFailed(message, self.id, self.deployment_id, job_id, self)
 
     def _no_job(self) -> ForjaError:
         return ForjaError(f"Execution {self.id} is {self.status} and has no job")
 
     def _timed_out(self, job_id: str, timeout: float) -> ForjaError:
-        return ExecutionTimeout(
-            f"Execution {self.id} of {self.model.name!r} is still {self.status} after {timeout:g}s; "
-            f"it goes on: call wait_ready() again, or follow it with `forja jobs logs {job_id} --follow`",
-            self.id,
-            job_id,
-        )
-
-    def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
-        return ExecutionFailed(job.get("error") or f"its job {job_id} was {job['status']}", self.id, self.deployment_id, job_id, self)
+        return ExecutionTimeout(self._goes_on(job_id, timeout), self.id, job_id)
 
     # -- result and logs --------------------------------------------------------------------
 
@@ -1071,11 +857,7 @@ class ForjaExecution(_WaitsOnJob):
 
             print(*execution.get_logs(), sep="\\n")
         """
-        if not self.job_id:
-            return []
-        lines: List[str] = []
-        _read_job_log(self._client, self.group, self.job_id, 0, lines.append)
-        return lines
+        return job_log(self._client, self.group, self.job_id) if self.job_id else []
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -1090,22 +872,6 @@ def _operation(operation: str) -> str:
     if op not in ("sync", "async"):
         raise ValueError(f"operation must be 'Sync' or 'Async' (got {operation!r})")
     return op
-
-
-def _read_job_log(client: Client, group: str, job_id: str, after: int, sink: Callable[[str], None]) -> int:
-    """Hands each log line of the job after sequence number ``after`` to ``sink``; returns the
-    ``after`` to ask with next time."""
-    while True:
-        page = client._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}/logs", group=group, params={"after": after, "limit": LOG_PAGE})
-        for line in page["lines"]:
-            sink(line["line"])
-        after = page["next"]
-        if len(page["lines"]) < LOG_PAGE:
-            return after
-
-
-def _print_line(line: str) -> None:
-    print(line, flush=True)
 
 
 def _python_version(version: Optional[str]) -> str:

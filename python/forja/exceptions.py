@@ -377,6 +377,9 @@ class ExecutionFailed(ForjaError):
             print(*execution.get_logs()[-20:], sep="\\n")
     """
 
+    # How the message names what failed; the subclasses are not async executions.
+    _KIND = "Execution"
+
     def __init__(
         self,
         message: str,
@@ -390,7 +393,7 @@ class ExecutionFailed(ForjaError):
         self.deployment_id = deployment_id
         self.job_id = job_id
         self.execution = execution
-        what = f"Execution {execution_id}" if execution_id else "The execution"
+        what = f"{self._KIND} {execution_id}" if execution_id else f"The {self._KIND.lower()}"
         super().__init__(f"{what} failed: {message}")
 
     def __reduce__(self):  # type: ignore[override]

@@ -52,8 +52,8 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from ._http import _error_from, _headers, _result
+from ._jobs import RecordWait, job_log
 from .client import API, JSON, Client, ClientOwner, _segment
-from .deployments import _read_job_log, _WaitsOnJob
 from .exceptions import Conflict, ExecutionFailed, ExecutionTimeout, ForjaError
 
 __all__ = ["GenericRepository", "BatchPredictionFailed"]
@@ -90,15 +90,11 @@ class BatchPredictionFailed(ExecutionFailed):
             print(*repo.batch_prediction_logs(err.job_id)[-20:], sep="\\n")
     """
 
+    _KIND = "Batch prediction"
+
     def __init__(self, message: str, job_id: Optional[str] = None, prediction: Any = None) -> None:
         super().__init__(message, job_id, None, job_id, prediction)
         self.prediction = prediction
-        # ExecutionFailed words it as an execution; say what it is.
-        what = f"Batch prediction {job_id}" if job_id else "The batch prediction"
-        self.args = (f"{what} failed: {message}",)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
     def __reduce__(self):  # type: ignore[override]
         return (type(self), (self.message, self.job_id))
@@ -451,8 +447,7 @@ class GenericRepository(ClientOwner):
         waiter._wait_on_job(timeout, verbose)
         final = waiter.data
         if final["status"] != "succeeded":
-            reason = final.get("error") or f"it was {final['status']}"
-            raise BatchPredictionFailed(reason, final["jobId"], final)
+            raise waiter._failure(final.get("error") or f"it was {final['status']}", final["jobId"])
         return final
 
     def cancel_batch_prediction(self, job_id: str) -> JSON:
@@ -473,49 +468,35 @@ class GenericRepository(ClientOwner):
             print(*repo.batch_prediction_logs(job_id), sep="\\n")
         """
         job_id = prediction["jobId"] if isinstance(prediction, dict) else prediction
-        lines: List[str] = []
-        _read_job_log(self.client, self.client.group, job_id, 0, lines.append)  # type: ignore[arg-type]
-        return lines
+        return job_log(self.client, self.client.group, job_id)
 
 
 # -- waiting --------------------------------------------------------------------------------
 
 
-class _BatchWait(_WaitsOnJob):
-    def __init__(self, repo: GenericRepository, data: JSON) -> None:
-        self.repo, self.data = repo, data
-
-    @property
-    def group(self) -> Any:
-        return self.repo.client.group
-
-    @property
-    def _client(self) -> Client:
-        return self.repo.client
+class _BatchWait(RecordWait):
+    owner: GenericRepository
+    _PENDING = BATCH_PENDING
+    _AGAIN = "wait_batch_prediction"
 
     def refresh(self) -> Any:
-        self.data = self.repo.get_batch_prediction(self.data["jobId"])
+        self.data = self.owner.get_batch_prediction(self.data["jobId"])
         return self
 
-    def _pending(self) -> bool:
-        return self.data["status"] in BATCH_PENDING
+    def _what(self) -> str:
+        return f"Batch prediction {self.data['jobId']} ({self.data['sourceTable']} → {self.data['outputTable']})"
 
-    def _waited_job(self) -> Optional[str]:
-        return self.data["jobId"]
+    def _failure(self, message: str, job_id: Optional[str]) -> ForjaError:
+        return BatchPredictionFailed(message, job_id, self.data)
 
     def _no_job(self) -> ForjaError:
         return ForjaError(f"Batch prediction {self.data!r} has no job id")
 
     def _timed_out(self, job_id: str, timeout: float) -> ForjaError:
-        return ExecutionTimeout(
-            f"Batch prediction {job_id} ({self.data['sourceTable']} → {self.data['outputTable']}) is still {self.data['status']} after {timeout:g}s; "
-            f"it goes on: call wait_batch_prediction() again, or follow it with `forja jobs logs {job_id} --follow`",
-            job_id,
-            job_id,
-        )
+        return ExecutionTimeout(self._goes_on(job_id, timeout), job_id, job_id)
 
     def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
-        return BatchPredictionFailed(job.get("error") or f"its job was {job['status']}", job_id, self.data)
+        return self._failure(job.get("error") or f"its job was {job['status']}", job_id)
 
 
 # -- helpers --------------------------------------------------------------------------------

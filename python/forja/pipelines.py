@@ -45,8 +45,9 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from .client import API, JSON, Client, _segment
-from .deployments import PathLike, _read_job_log
+from ._jobs import ENDED, MAX_WAIT_FAILURES, job_log, poll_job
+from .client import API, JSON, Client, ClientOwner, _segment
+from .deployments import PathLike
 from .exceptions import ForjaConnectionError, ForjaError, NotFound, PermissionDenied, ServerError
 
 __all__ = ["Pipeline", "PipelineFailed", "PipelineTimeout"]
@@ -60,7 +61,6 @@ STEP_FAILED = ("failed", "cancelled")
 PIPELINE_WAIT = 6 * 3600.0
 # A step's job is long-polled this long at most, so a status change elsewhere is seen soon.
 STEP_POLL = 10.0
-MAX_WAIT_FAILURES = 5
 # Inputs that name uploaded files, by step action (as the server checks them).
 FILE_INPUTS = {"script": ("script", "requirements"), "train": ("source", "data", "requirements")}
 
@@ -116,7 +116,7 @@ class PipelineTimeout(ForjaError, TimeoutError):
         return (type(self), (str(self), self.pipeline, self.run_id))
 
 
-class Pipeline:
+class Pipeline(ClientOwner):
     """A pipeline file and the files it names, with MLOps Codex's ``MLOpsPipeline`` names.
 
     Build it with :meth:`from_config_file`. :meth:`start` uploads it (a new version of the
@@ -148,12 +148,7 @@ class Pipeline:
         self.definition = definition
         self.files = dict(files)
         self.config = dict(config or {})
-        if client is None:
-            self.client = Client()
-            self._owns_client = True
-        else:
-            self.client = client
-            self._owns_client = False
+        super().__init__(client)
         self.group = group or self.client.group
         # A group the YAML names that is not the client's: created on first upload if missing.
         self._group_from_config = bool(group) and group != self.client.group
@@ -219,14 +214,7 @@ class Pipeline:
             finally:
                 pipeline.close()
         """
-        if self._owns_client:
-            self.client.close()
-
-    def __enter__(self) -> "Pipeline":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+        super().close()
 
     def __repr__(self) -> str:
         return f"forja.Pipeline(name={self.name!r}, group={self.group!r}, files={sorted(self.files)!r})"
@@ -365,10 +353,7 @@ class Pipeline:
         step = next((s for s in run["steps"] if s["id"] == step_id), None)
         if step is None:
             raise ValueError(f"run {run_id} has no step {step_id!r} (it has {', '.join(s['id'] for s in run['steps'])})")
-        lines: List[str] = []
-        if step.get("jobId"):
-            _read_job_log(self.client, self.group, step["jobId"], 0, lines.append)
-        return lines
+        return job_log(self.client, self.group, step["jobId"]) if step.get("jobId") else []
 
     def wait(self, run: Union[JSON, str], *, timeout: float = PIPELINE_WAIT, verbose: bool = True) -> JSON:
         """Waits for a run (a run dict or its id) to end and returns it, ``succeeded``.
@@ -420,8 +405,8 @@ class Pipeline:
         if active:
             job_id = active[0]["jobId"]
             try:
-                job = self._call("GET", f"{API}/jobs/{_segment(job_id, 'job id')}", params={"waitSeconds": round(seconds, 1)}, timeout=seconds + 30)
-                if job["status"] not in ("succeeded", "failed", "cancelled"):
+                job = poll_job(self.client, self.group, job_id, seconds)
+                if job["status"] not in ENDED:
                     return
             except (ForjaConnectionError, ServerError, NotFound):
                 pass

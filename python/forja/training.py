@@ -50,8 +50,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from .client import API, JSON, Client, ClientOwner, _segment
-from .deployments import ForjaModel, ModelClient, PathLike, _python_version, _read_job_log, _schema_sample, _WaitsOnJob
+from ._jobs import VerboseClientOwner, WaitsOnJob, job_log
+from .client import API, JSON, Client, _Field, _segment
+from .deployments import ForjaModel, ModelClient, PathLike, _python_version, _schema_sample
 from .exceptions import ExecutionFailed, ExecutionTimeout, ForjaError, NotFound
 
 __all__ = ["TrainingClient", "TrainingExperiment", "TrainingRun", "TrainingFailed"]
@@ -81,21 +82,18 @@ class TrainingFailed(ExecutionFailed):
             print(*err.run.get_logs()[-20:], sep="\\n")
     """
 
+    _KIND = "Training run"
+
     def __init__(self, message: str, run_id: Optional[str] = None, job_id: Optional[str] = None, run: Any = None) -> None:
         super().__init__(message, run_id, None, job_id, run)
         self.run_id = run_id
         self.run = run
-        what = f"Training run {run_id}" if run_id else "The training run"
-        self.args = (f"{what} failed: {message}",)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
     def __reduce__(self):  # type: ignore[override]
         return (type(self), (self.message, self.run_id, self.job_id))
 
 
-class TrainingClient(ClientOwner):
+class TrainingClient(VerboseClientOwner):
     """Starts and finds training runs, with MLOps Codex's ``MLOpsTrainingClient`` names.
 
     Pass a :class:`~forja.Client` to share its connection and login, or the URL, token and
@@ -110,18 +108,6 @@ class TrainingClient(ClientOwner):
             for run in training.list_runs("churn"):
                 print(run.id, run.status, run.metrics)
     """
-
-    def __init__(
-        self,
-        url: Union[Client, str, None] = None,
-        token: Optional[str] = None,
-        group: Optional[str] = None,
-        *,
-        verbose: bool = False,
-        **client_options: Any,
-    ) -> None:
-        super().__init__(url, token, group, **client_options)
-        self.verbose = verbose
 
     # -- experiments ------------------------------------------------------------------------
 
@@ -328,7 +314,7 @@ class TrainingExperiment:
         return runs[0]
 
 
-class TrainingRun(_WaitsOnJob):
+class TrainingRun(WaitsOnJob):
     """One training run (MLOps Codex's ``MLOpsTrainingExecution``).
 
     Attributes (refreshed by :meth:`refresh`, :meth:`get_status` and the waits): ``id``,
@@ -348,45 +334,20 @@ class TrainingRun(_WaitsOnJob):
         self.training = training
         self.data = data
 
-    @property
-    def id(self) -> str:
-        return self.data["id"]
-
-    @property
-    def group(self) -> str:
-        return self.data["group"]
-
-    @property
-    def status(self) -> str:
-        return self.data["status"]
+    id = _Field[str]("id")
+    group = _Field[str]("group")
+    status = _Field[str]("status")
 
     @property
     def metrics(self) -> Dict[str, float]:
         return dict(self.data.get("metrics") or {})
 
-    @property
-    def error(self) -> Optional[str]:
-        return self.data.get("error")
-
-    @property
-    def experiment_name(self) -> str:
-        return self.data["experimentName"]
-
-    @property
-    def tracking_run_id(self) -> str:
-        return self.data["trackingRunId"]
-
-    @property
-    def job_id(self) -> Optional[str]:
-        return self.data.get("jobId")
-
-    @property
-    def model_type(self) -> str:
-        return self.data["modelType"]
-
-    @property
-    def promoted(self) -> Optional[JSON]:
-        return self.data.get("promoted")
+    error = _Field[Optional[str]]("error", None)
+    experiment_name = _Field[str]("experimentName")
+    tracking_run_id = _Field[str]("trackingRunId")
+    job_id = _Field[Optional[str]]("jobId", None)
+    model_type = _Field[str]("modelType")
+    promoted = _Field[Optional[JSON]]("promoted", None)
 
     def __repr__(self) -> str:
         return f"TrainingRun(id={self.id!r}, experiment={self.experiment_name!r}, status={self.status!r})"
@@ -398,8 +359,8 @@ class TrainingRun(_WaitsOnJob):
     def _path(self, suffix: str = "") -> str:
         return f"{RUNS}/{_segment(self.id, 'training run id')}{suffix}"
 
-    def _failed(self) -> TrainingFailed:
-        return TrainingFailed(self.error or f"it was {self.status}; see its log (get_logs())", self.id, self.job_id, self)
+    def _failed(self) -> ForjaError:
+        return self._failure(self.error or f"it was {self.status}; see its log (get_logs())", self.job_id)
 
     # -- state ------------------------------------------------------------------------------
 
@@ -442,25 +403,16 @@ class TrainingRun(_WaitsOnJob):
             raise self._failed()
         return self
 
-    def _pending(self) -> bool:
-        return self.status in PENDING
+    _PENDING = PENDING
 
-    def _waited_job(self) -> Optional[str]:
-        return self.job_id
+    def _what(self) -> str:
+        return f"Training run {self.id}"
 
-    def _no_job(self) -> ForjaError:
-        return ForjaError(f"Training run {self.id} is {self.status} and has no job")
+    def _failure(self, message: str, job_id: Optional[str]) -> ForjaError:
+        return TrainingFailed(message, self.id, job_id, self)
 
     def _timed_out(self, job_id: str, timeout: float) -> ForjaError:
-        return ExecutionTimeout(
-            f"Training run {self.id} is still {self.status} after {timeout:g}s; "
-            f"it goes on: call wait_ready() again, or follow it with `forja jobs logs {job_id} --follow`",
-            self.id,
-            job_id,
-        )
-
-    def _job_lost(self, job_id: str, job: JSON) -> ForjaError:
-        return TrainingFailed(job.get("error") or f"its job {job_id} was {job['status']}", self.id, job_id, self)
+        return ExecutionTimeout(self._goes_on(job_id, timeout), self.id, job_id)
 
     def cancel(self) -> "TrainingRun":
         """Stops a queued or running run and returns it. Raises :class:`~forja.Conflict` if it
@@ -510,11 +462,7 @@ class TrainingRun(_WaitsOnJob):
 
             print(*run.get_logs()[-20:], sep="\\n")
         """
-        if not self.job_id:
-            return []
-        lines: List[str] = []
-        _read_job_log(self._client, self.group, self.job_id, 0, lines.append)
-        return lines
+        return job_log(self._client, self.group, self.job_id) if self.job_id else []
 
     def promote_model(
         self,
