@@ -5,6 +5,7 @@ import type { Job } from '@forja/contracts';
 import { useClient } from '../../session';
 import { useAbilities } from '../../hooks';
 import { BackLink, Badge, Button, ConfirmDialog, LoadFailed, Spinner, Time, relativeTime } from '../../components/ui';
+import { JobError } from '../../components/JobDetails';
 import { JobLogPanel } from '../../components/JobLog';
 import { formatDuration } from '../tracking/format';
 import './jobs.css';
@@ -147,9 +148,7 @@ function JobInfo({ job: j }: { job: Job }) {
                 <h3>Error</h3>
               </div>
               <div className="card-pad">
-                <pre className="job-pre job-pre-error" data-testid="job-error">
-                  {j.error}
-                </pre>
+                <JobError error={j.error} testId="job-error" />
               </div>
             </div>
           )}

@@ -7,6 +7,7 @@ import { useAbilities } from '../../hooks';
 import { BackLink, Button, Dialog, ErrorText, Field, LoadFailed, Spinner, Time, relativeTime } from '../../components/ui';
 import { CheckIcon } from '../../components/icons';
 import { DialogForm } from '../../components/DialogForm';
+import { JobError } from '../../components/JobDetails';
 import { JobLogPanel } from '../../components/JobLog';
 import { jobPath } from '../jobs/format';
 import { formatMetric, isActive, LIVE_REFRESH_MS, TRAINING, trainingApi, trainingKeys, TrainingStatusBadge, type TrainingPromoted } from './format';
@@ -93,9 +94,9 @@ function RunView({ id }: { id: string }) {
         </div>
       )}
       {r.error && (
-        <pre className="tr-error" data-testid="training-error">
-          {r.error}
-        </pre>
+        <div className="tr-error">
+          <JobError error={r.error} testId="training-error" />
+        </div>
       )}
       <div className="tr-detail">
         <div className="tr-side">
