@@ -136,6 +136,28 @@ class HttpCore:
         headers["Content-Length"] = str(size)
         return _result(self._send("PUT", path, headers, params, body))
 
+    def post_bytes(
+        self,
+        path: str,
+        *,
+        token: Optional[str],
+        group: Optional[str],
+        content: bytes,
+        content_type: str,
+        params: Optional[Mapping[str, Any]] = None,
+        timeout: Optional[float] = None,
+    ) -> Any:
+        """POSTs ``content`` as it is and returns the answer: parsed JSON when the server answers
+        JSON, else the raw bytes (a file the request asked for)."""
+        headers = _headers(token, group)
+        headers["Content-Type"] = content_type
+        response = self._send("POST", path, headers, params, lambda: content, timeout=timeout)
+        if not response.is_success:
+            raise _error_from(response)
+        if response.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+            return _result(response)
+        return response.content
+
     @contextmanager
     def download(
         self,

@@ -51,7 +51,6 @@ import io
 import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-from ._http import _error_from, _headers, _result
 from ._jobs import RecordWait, job_log
 from .client import API, JSON, Client, ClientOwner, _segment
 from .exceptions import Conflict, ExecutionFailed, ExecutionTimeout, ForjaError
@@ -131,18 +130,9 @@ class GenericRepository(ClientOwner):
         return self.client._call(method, path, **kwargs)
 
     def _raw(self, path: str, content: bytes, content_type: str, params: Optional[Dict[str, Any]] = None, timeout: float = TRANSFER_TIMEOUT) -> Any:
-        """POSTs ``content`` as it is (Parquet rows, or JSON that asks for a file back) and
-        returns the answer: parsed JSON, or the raw bytes of a file. The JSON-only client
-        methods cannot do either."""
-        headers = _headers(self.client.token, self.client.group)
-        headers["Content-Type"] = content_type
-        core = self.client._core
-        response = core._send("POST", path, headers, params, lambda: content, timeout=timeout)
-        if not response.is_success:
-            raise _error_from(response)
-        if response.headers.get("content-type", "").split(";")[0].strip() == "application/json":
-            return _result(response)
-        return response.content
+        """POSTs ``content`` as it is (Parquet rows, or JSON that asks for a file back): the
+        JSON-only client methods cannot send or take either."""
+        return self.client._core.post_bytes(path, token=self.client.token, group=self.client.group, content=content, content_type=content_type, params=params, timeout=timeout)
 
     def _table(self, name: str, suffix: str = "") -> str:
         return f"{TABLES}/{_segment(name, 'table_name')}{suffix}"
