@@ -81,10 +81,10 @@ export function JobCancelButton<T>({ cancel, list, idOf, label, testId }: { canc
   );
 }
 
-/** Why a job failed: a line that says it, and the whole message (a traceback, the last lines it wrote). */
-export function JobFailure({ title, message, testId, messageTestId }: { title: string; message: string; testId: string; messageTestId?: string }) {
+/** Why a job failed: a line that says it, and the whole message (a traceback, the last lines it wrote). `className` places it on a page. */
+export function JobFailure({ title, message, testId, messageTestId, className }: { title: string; message: string; testId: string; messageTestId?: string; className?: string }) {
   return (
-    <div className="callout callout-danger" role="alert" data-testid={testId}>
+    <div className={className ? `callout callout-danger ${className}` : 'callout callout-danger'} role="alert" data-testid={testId}>
       <WarningIcon size={15} />
       <div className="grow">
         <strong>{title}</strong>
@@ -96,10 +96,10 @@ export function JobFailure({ title, message, testId, messageTestId }: { title: s
   );
 }
 
-/** A job still at work, and what it is doing. */
-export function JobBusy({ children }: { children: ReactNode }) {
+/** A job still at work, and what it is doing. `className` places it on a page. */
+export function JobBusy({ testId, className, children }: { testId?: string; className?: string; children: ReactNode }) {
   return (
-    <div className="callout callout-info" role="status">
+    <div className={className ? `callout callout-info ${className}` : 'callout callout-info'} role="status" data-testid={testId}>
       <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />
       <span>{children}</span>
     </div>

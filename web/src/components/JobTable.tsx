@@ -1,10 +1,11 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import { ChevronDownIcon } from './icons';
 import type { DataAttributes } from './JobDetails';
+import { TableHead, type Column } from './TableHead';
 import './JobTable.css';
 
-/** A header cell: its label, or its label and a class such as "num". */
-type JobColumn = string | { label: string; className: string };
+/** The column of the rows' expand buttons, before the table's own. */
+const EXPAND: Column = { label: 'Details', className: 'job-expand-col', hidden: true };
 
 interface Opening {
   /** What a row's details span: the expand column and every column of the header. */
@@ -25,7 +26,7 @@ export function JobTable({
   onOpen,
   children,
 }: {
-  columns: JobColumn[];
+  columns: Column[];
   testId: string;
   className?: string;
   /** The test id of every row's expand button. */
@@ -38,20 +39,7 @@ export function JobTable({
 }) {
   return (
     <table className={className ? `table table-clickable ${className}` : 'table table-clickable'} data-testid={testId}>
-      <thead>
-        <tr>
-          <th className="job-expand-col" aria-label="Details" />
-          {columns.map((c) =>
-            typeof c === 'string' ? (
-              <th key={c}>{c}</th>
-            ) : (
-              <th key={c.label} className={c.className}>
-                {c.label}
-              </th>
-            ),
-          )}
-        </tr>
-      </thead>
+      <TableHead columns={[EXPAND, ...columns]} />
       <OpeningContext.Provider value={{ columns: columns.length + 1, expandTestId, open, onOpen }}>
         <tbody>{children}</tbody>
       </OpeningContext.Provider>

@@ -5,7 +5,7 @@ import type { Deployment } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
 import { BackLink, Button, ConfirmDialog, EmptyState, ErrorText, LoadFailed, SearchTabs, Spinner, Time, relativeTime, type TabSpec } from '../../components/ui';
-import { WarningIcon } from '../../components/icons';
+import { JobBusy, JobFailure } from '../../components/JobDetails';
 import { JobLogPanel, useFollowEnd } from '../../components/JobLog';
 import { CopyButton } from '../../components/CopyButton';
 import { jobPath } from '../jobs/format';
@@ -139,20 +139,11 @@ function DeploymentView({ id }: { id: string }) {
         )}
       </header>
       {actionError && <ErrorText error={actionError} testId="deployment-action-error" />}
-      {d.status === 'Failed' && (
-        <div className="callout callout-danger deployment-callout" role="alert" data-testid="deployment-failure">
-          <WarningIcon size={15} />
-          <div className="grow">
-            <strong>The build failed</strong>
-            <pre className="failure-text">{d.message ?? 'No reason was given: see the build log.'}</pre>
-          </div>
-        </div>
-      )}
+      {d.status === 'Failed' && <JobFailure title="The build failed" message={d.message ?? 'No reason was given: see the build log.'} testId="deployment-failure" className="deployment-callout" />}
       {d.status === 'Building' && (
-        <div className="callout callout-info deployment-callout" role="status" data-testid="deployment-progress">
-          <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />
-          <span>{d.message ?? 'Building…'}</span>
-        </div>
+        <JobBusy testId="deployment-progress" className="deployment-callout">
+          {d.message ?? 'Building…'}
+        </JobBusy>
       )}
       <DeploymentInfo deployment={d} />
       <SearchTabs label="Deployment" tabs={tabs} current={tab} counts={{ test: calls.length || undefined }} testIdPrefix="deployment-tab" />

@@ -4,9 +4,10 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Deployment } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, PageHeader, Time } from '../../components/ui';
+import { Button, CreateButton, PageHeader, Time } from '../../components/ui';
 import { GroupList } from '../../components/GroupList';
-import { PlusIcon, RocketIcon } from '../../components/icons';
+import { TableHead } from '../../components/TableHead';
+import { RocketIcon } from '../../components/icons';
 import { firstLine } from '../jobs/format';
 import { DeploymentStatusBadge, deploymentKeys, deploymentPath, isSettling, kindText, SourceCell } from './format';
 import { FromModelDialog, UploadDialog } from './NewDeployment';
@@ -56,9 +57,9 @@ export function DeploymentsPage() {
               <Button onClick={() => setDialog('upload')} data-testid="new-upload">
                 Upload files
               </Button>
-              <Button variant="primary" onClick={() => setDialog('model')} data-testid="new-from-model">
-                <PlusIcon size={14} /> Deploy a registered model
-              </Button>
+              <CreateButton onClick={() => setDialog('model')} testId="new-from-model">
+                Deploy a registered model
+              </CreateButton>
             </>
           )
         }
@@ -87,16 +88,7 @@ export function DeploymentsPage() {
         }}
       >
         <table className="table" data-testid="deployments-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Kind</th>
-              <th>Source</th>
-              <th>Deployed</th>
-              <th>Message</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Status', 'Kind', 'Source', 'Deployed', 'Message']} />
           <tbody>
             {rows.map((d) => (
               <DeploymentRow key={d.id} deployment={d} />

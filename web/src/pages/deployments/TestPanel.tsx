@@ -5,6 +5,7 @@ import type { Deployment } from '@forja/contracts';
 import { errorMessage, useClient } from '../../session';
 import { Badge, Button, ErrorText, Field } from '../../components/ui';
 import { WarningIcon } from '../../components/icons';
+import { num, TableHead } from '../../components/TableHead';
 import { fieldsOf, initialText, shapeLike, valueOf, type SampleField } from './sample';
 
 /** One prediction made from the Test tab: what was sent, what came back, and how long it took. */
@@ -239,15 +240,7 @@ function CallHistory({ calls }: { calls: PredictCall[] }) {
         </span>
       </div>
       <table className="table">
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th>Input</th>
-            <th>Status</th>
-            <th>Answer</th>
-            <th className="num">Elapsed</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Time', 'Input', 'Status', 'Answer', num('Elapsed')]} />
         <tbody>
           {shown.map((c) => (
             <tr key={c.seq} data-testid="call-row" data-ok={c.ok}>

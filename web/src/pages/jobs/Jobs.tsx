@@ -2,8 +2,13 @@ import { Link, useSearchParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { JobStatusSchema, type Job, type JobStatus } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
-import { Button, EmptyState, ErrorText, Spinner, Time } from '../../components/ui';
+import { EmptyState, Time } from '../../components/ui';
 import { ClockIcon } from '../../components/icons';
+import { NoGroup } from '../../components/GroupList';
+import { ListCount } from '../../components/ListCount';
+import { LoadMore } from '../../components/LoadMore';
+import { TableCard } from '../../components/TableCard';
+import { num, TableHead } from '../../components/TableHead';
 import { formatDuration } from '../tracking/format';
 import './jobs.css';
 import { firstLine, isActive, jobDuration, jobKeys, jobPath, JobStatusBadge } from './format';
@@ -29,15 +34,7 @@ export function JobsPage() {
   });
   const rows = jobs.data?.pages.flatMap((p) => p.items) ?? [];
 
-  if (!group) {
-    return (
-      <div className="card">
-        <EmptyState icon={<ClockIcon size={26} />} title="No group selected" action={<Link to="/admin/groups">Go to groups</Link>}>
-          Jobs belong to a group. Create one, or ask a group admin to add you.
-        </EmptyState>
-      </div>
-    );
-  }
+  if (!group) return <NoGroup icon={<ClockIcon size={26} />} kind="Jobs" />;
 
   return (
     <section aria-label="Jobs">
@@ -51,54 +48,30 @@ export function JobsPage() {
               </option>
             ))}
           </select>
-          {jobs.isSuccess && (
-            <span className="muted" data-testid="jobs-count">
-              {rows.length}
-              {jobs.hasNextPage ? '+' : ''} job{rows.length === 1 ? '' : 's'}
-            </span>
-          )}
+          {jobs.isSuccess && <ListCount count={rows.length} things={['jobs', 'job']} more={jobs.hasNextPage} testId="jobs-count" />}
           {jobs.isFetching && !jobs.isPending && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
         </form>
       </div>
-      <div className="card table-card">
-        {jobs.isPending ? (
-          <Spinner />
-        ) : jobs.isError ? (
-          <div className="card-pad">
-            <ErrorText error={jobs.error} />
-          </div>
-        ) : rows.length === 0 ? (
-          <EmptyState icon={<ClockIcon size={26} />} title={status ? `No ${status} jobs` : 'No jobs yet'}>
-            Webhook deliveries, environment builds and scheduled runs of this group show up here while they run and after.
-          </EmptyState>
-        ) : (
-          <table className="table" data-testid="jobs-table">
-            <thead>
-              <tr>
-                <th>Job</th>
-                <th>Kind</th>
-                <th>Status</th>
-                <th className="num">Attempt</th>
-                <th>Created</th>
-                <th className="num">Duration</th>
-                <th>Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((j) => (
-                <JobRow key={j.id} job={j} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      {jobs.hasNextPage && (
-        <div className="load-more">
-          <Button onClick={() => void jobs.fetchNextPage()} pending={jobs.isFetchingNextPage} data-testid="jobs-load-more">
-            Load more
-          </Button>
-        </div>
-      )}
+      <TableCard
+        query={jobs}
+        empty={
+          rows.length === 0 && (
+            <EmptyState icon={<ClockIcon size={26} />} title={status ? `No ${status} jobs` : 'No jobs yet'}>
+              Webhook deliveries, environment builds and scheduled runs of this group show up here while they run and after.
+            </EmptyState>
+          )
+        }
+      >
+        <table className="table" data-testid="jobs-table">
+          <TableHead columns={['Job', 'Kind', 'Status', num('Attempt'), 'Created', num('Duration'), 'Error']} />
+          <tbody>
+            {rows.map((j) => (
+              <JobRow key={j.id} job={j} />
+            ))}
+          </tbody>
+        </table>
+      </TableCard>
+      <LoadMore query={jobs} testId="jobs-load-more" />
     </section>
   );
 }

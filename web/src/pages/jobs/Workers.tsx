@@ -2,8 +2,10 @@ import { Link } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import type { Worker } from '@forja/contracts';
 import { useClient } from '../../session';
-import { Badge, EmptyState, ErrorText, Spinner, Time, relativeTime } from '../../components/ui';
+import { Badge, EmptyState, Time, relativeTime } from '../../components/ui';
 import { ClockIcon } from '../../components/icons';
+import { TableCard } from '../../components/TableCard';
+import { TableHead } from '../../components/TableHead';
 import './jobs.css';
 import { jobKeys, jobPath } from './format';
 
@@ -28,39 +30,25 @@ export function WorkersPage() {
           </>
         )}
       </p>
-      <div className="card table-card">
-        {workers.isPending ? (
-          <Spinner />
-        ) : workers.isError ? (
-          <div className="card-pad">
-            <ErrorText error={workers.error} />
-          </div>
-        ) : list.length === 0 ? (
-          <EmptyState icon={<ClockIcon size={26} />} title="No workers">
-            No process has run jobs in the last day. Start the server with <code>FORJA_WORKERS</code> above 0, or run <code>forja worker</code>.
-          </EmptyState>
-        ) : (
-          <table className="table" data-testid="workers-table">
-            <thead>
-              <tr>
-                <th>Worker</th>
-                <th>Host</th>
-                <th>Mode</th>
-                <th>State</th>
-                <th>Slots</th>
-                <th>Running</th>
-                <th>Started</th>
-                <th>Last seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((w) => (
-                <WorkerRow key={w.id} worker={w} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <TableCard
+        query={workers}
+        empty={
+          list.length === 0 && (
+            <EmptyState icon={<ClockIcon size={26} />} title="No workers">
+              No process has run jobs in the last day. Start the server with <code>FORJA_WORKERS</code> above 0, or run <code>forja worker</code>.
+            </EmptyState>
+          )
+        }
+      >
+        <table className="table" data-testid="workers-table">
+          <TableHead columns={['Worker', 'Host', 'Mode', 'State', 'Slots', 'Running', 'Started', 'Last seen']} />
+          <tbody>
+            {list.map((w) => (
+              <WorkerRow key={w.id} worker={w} />
+            ))}
+          </tbody>
+        </table>
+      </TableCard>
     </section>
   );
 }

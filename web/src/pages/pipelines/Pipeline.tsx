@@ -7,6 +7,7 @@ import { useAbilities } from '../../hooks';
 import { BackLink, Badge, Button, Field, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
 import { JobList } from '../../components/JobList';
 import { JobRunDialog } from '../../components/JobRunDialog';
+import { num, TableHead } from '../../components/TableHead';
 import { formatDuration } from '../tracking/format';
 import { Dag } from './Dag';
 import {
@@ -174,17 +175,7 @@ function RunsTable({ pipeline: p, runs, canEdit, onRun }: { pipeline: Pipeline; 
     >
       {(items) => (
         <table className="table table-clickable" data-testid="pipeline-runs-table">
-          <thead>
-            <tr>
-              <th>Run</th>
-              <th>Status</th>
-              <th>Steps</th>
-              <th>Version</th>
-              <th>Params</th>
-              <th>Started</th>
-              <th className="num">Duration</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Run', 'Status', 'Steps', 'Version', 'Params', 'Started', num('Duration')]} />
           <tbody>
             {items.map((r) => {
               const duration = runDuration(r);

@@ -4,9 +4,9 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Pipeline } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, PageHeader, Time, relativeTime } from '../../components/ui';
-import { PlusIcon } from '../../components/icons';
+import { Button, CreateButton, PageHeader, Time, relativeTime } from '../../components/ui';
 import { GroupList } from '../../components/GroupList';
+import { num, TableHead } from '../../components/TableHead';
 import { isRunActive, LIVE_REFRESH_MS, PipelineIcon, pipelineKeys, pipelinePath, pipelineRunPath, pipelinesApi, PipelineRunStatusBadge } from './format';
 import { UploadDialog } from './UploadDialog';
 import './pipelines.css';
@@ -44,9 +44,9 @@ export function PipelinesPage() {
         }
         actions={
           mayEdit && (
-            <Button variant="primary" onClick={() => setUploading(true)} data-testid="upload-pipeline">
-              <PlusIcon size={14} /> Upload pipeline
-            </Button>
+            <CreateButton onClick={() => setUploading(true)} testId="upload-pipeline">
+              Upload pipeline
+            </CreateButton>
           )
         }
       />
@@ -74,15 +74,7 @@ export function PipelinesPage() {
         }}
       >
         <table className="table" data-testid="pipelines-table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Version</th>
-              <th className="num">Steps</th>
-              <th>Last run</th>
-              <th>Updated</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Version', num('Steps'), 'Last run', 'Updated']} />
           <tbody>
             {rows.map((p) => (
               <PipelineRow key={p.id} pipeline={p} />

@@ -5,6 +5,7 @@ import { useClient, useSession } from '../../session';
 import { Button, Field, Time } from '../../components/ui';
 import { JobList } from '../../components/JobList';
 import { JobRow, JobTable } from '../../components/JobTable';
+import { num } from '../../components/TableHead';
 import { JobCancelButton, JobDetails, JobError, JobLink } from '../../components/JobDetails';
 import { JobRunDialog } from '../../components/JobRunDialog';
 import { formatDuration } from '../tracking/format';
@@ -44,7 +45,7 @@ export function RunsTab({
       }}
     >
       {(items) => (
-        <JobTable testId="runs-table" columns={['Run', 'Version', 'Status', 'Params', 'Started', { label: 'Duration', className: 'num' }, 'Exit / error']} expandTestId="run-expand" open={open} onOpen={onOpen}>
+        <JobTable testId="runs-table" columns={['Run', 'Version', 'Status', 'Params', 'Started', num('Duration'), 'Exit / error']} expandTestId="run-expand" open={open} onOpen={onOpen}>
           {items.map((r) => {
             const duration = runDuration(r);
             const exit = exitText(r);
