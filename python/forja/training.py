@@ -481,8 +481,8 @@ class TrainingRun(WaitsOnJob):
 
         Returns the :class:`~forja.ForjaModel` when it deploys (waited for with
         ``wait_for_ready``; a failed build raises :class:`~forja.DeploymentFailed`), else the
-        new version ``{"name", "version"}``. Promoting a run that has not succeeded raises
-        :class:`~forja.Conflict`.
+        new version ``{"name", "version"}``. Promoting a run that has not succeeded, or one
+        already promoted (a run makes one version), raises :class:`~forja.Conflict`.
 
         Example::
 

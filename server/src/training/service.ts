@@ -28,6 +28,15 @@ type Row = Selectable<Database['training_runs']>;
 /** What the runner needs besides the model's own packages. */
 const RUNNER_REQUIREMENTS = 'pandas\npyarrow';
 
+/** The `promoted` column while a promotion is under way (JSON of a finished one otherwise). */
+const PROMOTING = 'promoting';
+
+function alreadyPromoted(id: string, promoted: string | null): string {
+  if (!promoted || promoted === PROMOTING) return `Training run ${id} is being promoted right now; its model version will show on the run in a moment.`;
+  const done = JSON.parse(promoted) as { model: string; version: string };
+  return `Training run ${id} was already promoted to models:/${done.model}/${done.version}. Deploy that version (POST /api/v1/deployments/from-model), or register the run again through the registry if you want another version.`;
+}
+
 /**
  * MLOps Codex's custom training: a script's train_model(df, base_path) runs as a job in its own
  * environment, on an uploaded file or a lake table, and everything it returns lands in a tracking
@@ -163,7 +172,7 @@ export class TrainingService {
       pythonVersion: r.python_version,
       metrics: Object.fromEntries((run?.data.metrics ?? []).filter((m) => typeof m.value === 'number').map((m) => [m.key, m.value as number])),
       error: job.error,
-      promoted: r.promoted ? (JSON.parse(r.promoted) as TrainingRun['promoted']) : null,
+      promoted: r.promoted && r.promoted !== PROMOTING ? (JSON.parse(r.promoted) as TrainingRun['promoted']) : null,
       createdBy: r.created_by,
       createdAt: r.created_at,
     };
@@ -186,6 +195,19 @@ export class TrainingService {
     const row = await this.require(scope, id);
     const job = await this.jobOf(row, scope.name);
     if (job.status !== 'succeeded') throw conflict(`Training run ${id} is ${job.status}: only a succeeded run can be promoted.`);
+    // Claimed first, so a double click or two callers at once make one model version, not two.
+    const claimed = await this.k.updateTable('training_runs').set({ promoted: PROMOTING }).where('id', '=', id).where('promoted', 'is', null).executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 0) throw conflict(alreadyPromoted(id, (await this.require(scope, id)).promoted));
+    try {
+      return await this.promoteClaimed(ctx, scope, row, body);
+    } catch (err) {
+      await this.k.updateTable('training_runs').set({ promoted: null }).where('id', '=', id).where('promoted', '=', PROMOTING).execute();
+      throw err;
+    }
+  }
+
+  private async promoteClaimed(ctx: RequestContext, scope: GroupScope, row: Row, body: TrainingPromote) {
+    const id = row.id;
     await this.registry.getModel(scope, body.modelName).catch(async (err: unknown) => {
       if ((err as AppError).status !== 404) throw err;
       await this.registry.createModel(ctx, scope, { name: body.modelName, description: `Trained by training run ${id}.` });

@@ -87,8 +87,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await files('model'), ['model/model.pkl', 'model/requirements.txt']);
       assert.deepEqual(await files('extras'), ['extras/notes.txt']);
 
-      const promoted = await call('POST', `/api/v1/training/runs/${done.id}/promote`, { modelName: 'churn', deploy: { name: 'churn-api', schemaSample: { f1: 9, f2: 1 } } });
-      assert.equal(promoted.status, 200, promoted.text);
+      // A double click: two promotions at once make one version and one deployment.
+      const promote = () => call('POST', `/api/v1/training/runs/${done.id}/promote`, { modelName: 'churn', deploy: { name: 'churn-api', schemaSample: { f1: 9, f2: 1 } } });
+      const both = await Promise.all([promote(), promote()]);
+      assert.deepEqual(both.map((r) => r.status).sort(), [200, 409], both.map((r) => r.text).join('\n'));
+      const promoted = both.find((r) => r.status === 200)!;
+      const again = await promote();
+      assert.equal(again.status, 409);
+      assert.match(again.body.error.message, /already promoted to models:\/churn\/1\. Deploy that version/);
+      assert.equal((await call('GET', '/api/v1/models/churn/versions/2')).status, 404, 'no second version was made');
       assert.deepEqual(promoted.body.modelVersion, { name: 'churn', version: '1' });
       assert.deepEqual(promoted.body.run.promoted, { model: 'churn', version: '1', deploymentId: promoted.body.deploymentId });
       const build = (await call('GET', `/api/v1/jobs/${promoted.body.buildJobId}?waitSeconds=60`)).body;

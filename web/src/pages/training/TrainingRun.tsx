@@ -68,9 +68,9 @@ function RunView({ id }: { id: string }) {
               Cancel
             </Button>
           )}
-          {canEdit && r.status === 'succeeded' && (
+          {canEdit && r.status === 'succeeded' && !r.promoted && (
             <Button variant="primary" onClick={() => setPromoting(true)} data-testid="training-promote">
-              {r.promoted ? 'Promote again' : 'Promote'}
+              Promote
             </Button>
           )}
         </div>
@@ -181,7 +181,7 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
   const client = useClient();
   const queryClient = useQueryClient();
   const { group } = useSession();
-  const [modelName, setModelName] = useState(r.promoted?.model ?? r.experimentName);
+  const [modelName, setModelName] = useState(r.experimentName);
   const [deploy, setDeploy] = useState(false);
   const [deployName, setDeployName] = useState('');
   const [operation, setOperation] = useState<'sync' | 'async'>('sync');
