@@ -139,8 +139,19 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
 
   async register(deps, run, inputs) {
     const deploy = inputs.deploy as { name?: string; operation?: 'sync' | 'async' } | undefined;
-    const promoted = await deps.training.promote(run.ctx, run.scope, str(inputs, 'training', run.stepId), {
-      modelName: str(inputs, 'model', run.stepId),
+    const trainingId = str(inputs, 'training', run.stepId);
+    const modelName = str(inputs, 'model', run.stepId);
+    // A retried step (the job retried, or the run retried from here) finds its own promotion and
+    // goes on from it: a training run is promoted once.
+    const earlier = (await deps.training.get(run.ctx, run.scope, trainingId)).promoted;
+    if (earlier && earlier.model === modelName) {
+      run.job.log(`Training run ${trainingId} was already promoted to models:/${earlier.model}/${earlier.version}; using that version.`, 'system');
+      const buildJobId = earlier.deploymentId ? (await deps.deployments.get(run.scope, earlier.deploymentId)).buildJobId : null;
+      if (buildJobId) await waitForJob(deps, run, buildJobId, `the build of deployment ${earlier.deploymentId}`);
+      return { model: earlier.model, version: earlier.version, deploymentId: earlier.deploymentId };
+    }
+    const promoted = await deps.training.promote(run.ctx, run.scope, trainingId, {
+      modelName,
       ...(deploy?.name ? { deploy: { name: deploy.name, operation: deploy.operation ?? 'sync' } } : {}),
     });
     if (promoted.buildJobId) await waitForJob(deps, run, promoted.buildJobId, `the build of deployment ${deploy!.name}`);

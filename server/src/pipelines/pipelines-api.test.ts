@@ -134,6 +134,12 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([deployed.model, deployed.version], ['codex-model', '1']);
       const predicted = await call('POST', `/api/v1/deployments/${deployed.deploymentId}/predict`, [{ x: 50 }, { x: 2 }]);
       assert.deepEqual(predicted.body, { predictions: [1, 0] });
+      // Run again from the register step: the training run was promoted once, so the step goes on from that version.
+      const again = await finished((await call('POST', '/api/v1/pipelines/codex/runs', { fromStep: 'deploy' })).body.id);
+      assert.equal(again.status, 'succeeded', JSON.stringify(again.steps));
+      assert.deepEqual(steps(again), { training: 'reused', deploy: 'succeeded' });
+      assert.deepEqual(again.steps[1].outputs, deployed);
+      assert.equal((await call('GET', '/api/v1/models/codex-model/versions/2')).status, 404, 'no second version');
     });
 
     test('drift-check: PSI per column between two lake tables; failOnDrift fails the step', async () => {
