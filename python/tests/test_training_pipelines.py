@@ -149,8 +149,9 @@ def test_promote_and_deploy_then_predict(trained, files):
     assert answer["predictions"] == frame["species"].head(3).tolist()
     assert run.refresh().promoted["model"] == name and run.promoted["deploymentId"] == model.id
 
-    again = run.promote_model(name)  # a second version, not deployed
-    assert again == {"name": name, "version": "2"}
+    # A run makes one version: promoting it again says which one it made.
+    with pytest.raises(forja.Conflict, match=rf"already promoted to models:/{name}/1"):
+        run.promote_model(name)
 
 
 # -- pipelines --------------------------------------------------------------------------------
