@@ -15,7 +15,7 @@ import pg from 'pg';
 import { Logger, makeWorkerUtils, run, runMigrations, type Task, type WorkerUtils } from 'graphile-worker';
 import { loadConfig } from '../server/src/config.js';
 import type { JobContext } from '../server/src/jobs/engine.js';
-import { runProcess } from '../server/src/jobs/process.js';
+import { runProcess } from '../server/src/runtime/process.js';
 import { startServer, type RunningServer } from '../server/src/server.js';
 import type { Services } from '../server/src/services.js';
 import { createTestDatabase } from '../server/src/testing/databases.js';
@@ -109,7 +109,7 @@ function registerKinds(services: Services, ran: Map<string, number>, scratch: st
       k === 'python'
         ? async (ctx) => {
             count(ctx);
-            await runProcess(ctx, { command: PYTHON, args: PY_ARGS, cwd: scratch, env: {} });
+            await runProcess(ctx, { sandbox: services.sandbox, run: { groupId: 'bench', argv: [PYTHON, ...PY_ARGS], cwd: scratch, python: PYTHON, env: {} } });
           }
         : async (ctx) => {
             count(ctx);

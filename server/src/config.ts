@@ -49,6 +49,12 @@ export interface Config {
   jobLeaseMs: number;
   /** Wait before a failed webhook delivery's first retry; each later retry doubles it. */
   webhookRetryMs: number;
+  /** FORJA_SANDBOX: how user code runs (auto = bubblewrap, refused where it is missing; off = unsandboxed). */
+  sandbox: 'auto' | 'bwrap' | 'off';
+  /** FORJA_SANDBOX_UID_BASE: a root server runs group N's code as user id base + N. */
+  sandboxUidBase: number;
+  /** FORJA_UV_CACHE_DIR: one package cache shared by every group's builds (by default each group has its own). */
+  uvCacheDir: string | undefined;
 }
 
 export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'dataDir' | 'databaseUrl' | 'logLevel' | 'webDir'>>;
@@ -137,6 +143,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     logLevel,
     sessionTtlHours: parseOr('FORJA_SESSION_TTL_HOURS', env.FORJA_SESSION_TTL_HOURS, z.coerce.number().int().min(1).max(24 * 90), 12),
     bodyLimitBytes: parseOr('FORJA_BODY_LIMIT_BYTES', env.FORJA_BODY_LIMIT_BYTES, z.coerce.number().int().min(1024), 1024 * 1024),
+    sandbox: parseOr('FORJA_SANDBOX', env.FORJA_SANDBOX, z.enum(['auto', 'bwrap', 'off']), 'auto'),
+    sandboxUidBase: parseOr('FORJA_SANDBOX_UID_BASE', env.FORJA_SANDBOX_UID_BASE, z.coerce.number().int().min(1000).max(4_000_000_000), 900_000),
+    uvCacheDir: env.FORJA_UV_CACHE_DIR ? path.resolve(env.FORJA_UV_CACHE_DIR) : undefined,
     trustProxy: parseOr('FORJA_TRUST_PROXY', env.FORJA_TRUST_PROXY, z.enum(['true', 'false']).transform((v) => v === 'true'), false),
     workers: parseOr('FORJA_WORKERS', env.FORJA_WORKERS, z.coerce.number().int().min(0).max(256), 4),
     webhookRetryMs: parseOr('FORJA_WEBHOOK_RETRY_SECONDS', env.FORJA_WEBHOOK_RETRY_SECONDS, z.coerce.number().min(0.01).max(3600), 10) * 1000,

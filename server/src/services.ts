@@ -30,6 +30,8 @@ import { EXECUTE_KIND, ExecutionsService } from './deployments/executions.js';
 import { BATCH_BUILD_KIND, BATCH_RUN_KIND, BatchService } from './batch/service.js';
 import { SchedulesService } from './batch/schedules.js';
 import { Environments } from './runtime/environments.js';
+import { Sandbox } from './runtime/sandbox.js';
+import { SandboxUserStore } from './runtime/sandbox-users.js';
 import path from 'node:path';
 import type { LakeEngine } from './lake/engine.js';
 import { DuckDBLakeEngine } from './lake/duckdb-engine.js';
@@ -68,6 +70,8 @@ export interface Services {
   lakeScoring: LakeScoringService;
   training: TrainingService;
   pipelines: PipelinesService;
+  /** How user code runs here; its status is shown to admins. */
+  sandbox: Sandbox;
 }
 
 export interface ServiceOptions {
@@ -82,7 +86,7 @@ export interface ServiceOptions {
 
 export function createServices(
   db: Db,
-  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir' | 'batchDir' | 'lakeFile' | 'lakeUrl' | 'lakeMaxUploadBytes'>,
+  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir' | 'batchDir' | 'lakeFile' | 'lakeUrl' | 'lakeMaxUploadBytes' | 'sandbox' | 'sandboxUidBase' | 'uvCacheDir'>,
   options: ServiceOptions,
 ): Services {
   const clock = options.clock ?? Date.now;
@@ -103,8 +107,10 @@ export function createServices(
   engine.register(DELIVER_KIND, deliveryHandler(webhookStore, config.secretKey, clock));
   const groups = new GroupsService(authStore, access, audit, authenticator, clock);
   const registry = new RegistryService(new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock);
-  const runtime = new DeploymentRuntime();
-  const environments = new Environments(config.runtimeDir);
+  const sandbox = Sandbox.detect(config.sandbox, new SandboxUserStore(db, config.sandboxUidBase));
+  if (sandbox.status.mode !== 'bwrap') options.log.warn(`user code sandbox ${sandbox.status.mode}: ${sandbox.status.reason}`);
+  const runtime = new DeploymentRuntime(sandbox);
+  const environments = new Environments(config.runtimeDir, { sandbox, sharedCacheDir: config.uvCacheDir });
   const deployments = new DeploymentsService(new DeploymentsStore(db), engine, environments, runtime, registry, artifacts, audit, config.secretKey, config.deploymentsDir, clock);
   engine.register(BUILD_KIND, deployments.buildHandler());
   const executions = new ExecutionsService(db, deployments, engine, clock);
@@ -132,6 +138,7 @@ export function createServices(
   engine.register(PIPELINE_STEP_KIND, pipelines.handler());
   return {
     db,
+    sandbox,
     authStore,
     authenticator,
     access,

@@ -32,6 +32,8 @@ export const DeploymentSettingsSchema = z
     cpuSeconds: z.number().int().min(0).max(30 * 86_400).default(0),
     /** Files a worker may have open at once. */
     maxFiles: z.number().int().min(32).max(65_536).default(1024),
+    /** Outbound network for the model's workers and executions; off by default, only a group admin may turn it on. */
+    network: z.boolean().default(false),
   })
   .strict();
 export type DeploymentSettings = z.infer<typeof DeploymentSettingsSchema>;

@@ -22,7 +22,8 @@ import { newId } from '../db/ids.js';
 import type { BatchDeploysTable, Database } from '../db/schema.js';
 import { alreadyExists, conflict, invalid, notFound } from '../errors.js';
 import { DeferJob, PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
-import { runProcess } from '../jobs/process.js';
+import { openApiRelay } from '../runtime/api-relay.js';
+import { runProcess } from '../runtime/process.js';
 import type { JobRow } from '../jobs/store.js';
 import type { Environments } from '../runtime/environments.js';
 import type { StagedUpload } from '../deployments/uploads.js';
@@ -164,7 +165,9 @@ export class BatchService {
       const deploy = await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('version', '=', version).executeTakeFirst();
       if (!deploy) throw new PermanentJobError('The deploy no longer exists.');
       try {
-        const env = await this.envs.ensure({ python: deploy.python_version, requirements: deploy.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal });
+        const project = await this.k.selectFrom('batch_projects').select('group_id').where('id', '=', projectId).executeTakeFirst();
+        if (!project) throw new PermanentJobError('The project was deleted.');
+        const env = await this.envs.ensure({ python: deploy.python_version, requirements: deploy.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal, groupId: project.group_id });
         await this.k.updateTable('batch_deploys').set({ status: 'Ready', env_key: env.key }).where('project_id', '=', projectId).where('version', '=', version).execute();
         return { environment: env.key, reused: env.reused };
       } catch (err) {
@@ -253,25 +256,38 @@ export class BatchService {
       const params = (ctx.job.params.params ?? {}) as Record<string, unknown>;
       await writeFile(path.join(workDir, 'params.json'), JSON.stringify(params, null, 2));
       const group = await this.k.selectFrom('groups').select('name').where('id', '=', project.group_id).executeTakeFirst();
-      const token = await this.tokens.issueWorkToken(project.group_id, `batch run ${runId}`, 'editor', Number((await this.engine.store.get(ctx.job.id))?.timeout_ms ?? 3600_000) + 600_000, ctx.job.created_by);
+      const timeoutMs = ctx.job.timeout_ms;
+      // A token for this run alone: it expires with the job's time limit and is revoked when the run ends.
+      const token = await this.tokens.issueWorkToken(project.group_id, `job ${ctx.job.id}: batch run ${runId}`, 'editor', timeoutMs + 60_000, ctx.job.created_by);
+      const relay = await openApiRelay(this.publicUrl());
       ctx.log(`Running ${deploy.script_name} (deploy ${version}) on cluster "${profile.name}" (${profile.memoryMb} MB).`, 'system');
       try {
+        const deployDir = this.deployDir(projectId, version);
         await runProcess(ctx, {
-          command: path.join(this.envs.dirOf(deploy.env_key), 'bin', 'python'),
-          args: [path.join(this.deployDir(projectId, version), deploy.script_name)],
-          cwd: workDir,
+          sandbox: this.envs.sandbox,
           memoryMb: profile.memoryMb,
-          env: {
-            FORJA_URL: this.publicUrl(),
-            FORJA_TOKEN: token.secret,
-            FORJA_GROUP: group?.name ?? '',
-            FORJA_RUN_ID: runId,
-            FORJA_PROJECT: project.name,
-            FORJA_PARAMS: JSON.stringify(params),
-            HOME: workDir,
+          secrets: [token.secret],
+          run: {
+            groupId: project.group_id,
+            argv: [path.join(this.envs.dirOf(deploy.env_key), 'bin', 'python'), path.join(deployDir, deploy.script_name)],
+            cwd: workDir,
+            python: path.join(this.envs.dirOf(deploy.env_key), 'bin', 'python'),
+            env: {
+              FORJA_URL: this.publicUrl(),
+              FORJA_TOKEN: token.secret,
+              FORJA_GROUP: group?.name ?? '',
+              FORJA_RUN_ID: runId,
+              FORJA_PROJECT: project.name,
+              FORJA_PARAMS: JSON.stringify(params),
+              HOME: workDir,
+            },
+            readOnly: [deployDir],
+            writable: [workDir],
+            apiSocket: relay.socket,
           },
         });
       } finally {
+        await relay.close();
         await this.tokens.revokeWorkToken(token.id);
       }
       return { exitCode: 0 };

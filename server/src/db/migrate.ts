@@ -8,7 +8,8 @@ export const latestMigration = Object.keys(migrations).sort().at(-1) ?? 'none';
 
 /** Brings the schema to the latest version. Concurrent servers are safe: Kysely locks the migration table. */
 export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db: db.kysely, provider });
+  // Branches land migrations out of numeric order; each one still runs exactly once.
+  const migrator = new Migrator({ db: db.kysely, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
@@ -18,7 +19,8 @@ export async function migrateToLatest(db: Db): Promise<void> {
 
 /** The name of the newest applied migration, or null when none ran. */
 export async function appliedMigration(db: Db): Promise<string | null> {
-  const migrator = new Migrator({ db: db.kysely, provider });
+  // Branches land migrations out of numeric order; each one still runs exactly once.
+  const migrator = new Migrator({ db: db.kysely, provider, allowUnorderedMigrations: true });
   const all = await migrator.getMigrations();
   const applied = all.filter((m) => m.executedAt !== undefined);
   return applied.at(-1)?.name ?? null;

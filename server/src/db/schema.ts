@@ -425,4 +425,5 @@ export interface Database {
   jobs: JobsTable;
   job_logs: JobLogsTable;
   workers: WorkersTable;
+  sandbox_users: { group_id: string; slot: number };
 }

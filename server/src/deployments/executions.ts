@@ -3,13 +3,13 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Selectable } from 'kysely';
-import type { Execution } from '@forja/contracts';
+import { DeploymentSettingsSchema, type Execution } from '@forja/contracts';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import type { ExecutionsTable } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
-import { ProcessFailed, runProcess } from '../jobs/process.js';
+import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { preprocessFileOf } from './runtime.js';
 import type { DeploymentsService } from './service.js';
 import type { StagedUpload } from './uploads.js';
@@ -115,11 +115,21 @@ export class ExecutionsService {
         const base = path.join(spec.folder, 'files');
         const preprocess = preprocessFileOf(dep);
         try {
+          const settings = DeploymentSettingsSchema.parse(JSON.parse(dep.settings));
           await runProcess(ctx, {
-            command: spec.python,
-            args: [RUNNER, '--kind', dep.kind, '--path', path.join(spec.folder, dep.model_path), '--entrypoint', dep.entrypoint ?? 'score', '--method', dep.predict_method, '--input', path.join(work, row.input_name), '--model-path', modelFile ? path.join(base, modelFile) : base, '--done', done, '--base-path', base, ...(preprocess ? ['--preprocess', path.join(base, preprocess)] : [])],
-            cwd: work,
-            env: { ...spec.secrets, BASE_PATH: base, inputFileName: row.input_name, EXECUTION_ID: id, ...(modelFile ? { modelFileName: modelFile } : {}), HOME: work },
+            sandbox: this.deployments.sandbox,
+            secrets: Object.values(spec.secrets),
+            run: {
+              groupId: dep.group_id,
+              argv: [spec.python, RUNNER, '--kind', dep.kind, '--path', path.join(spec.folder, dep.model_path), '--entrypoint', dep.entrypoint ?? 'score', '--method', dep.predict_method, '--input', path.join(work, row.input_name), '--model-path', modelFile ? path.join(base, modelFile) : base, '--done', done, '--base-path', base, ...(preprocess ? ['--preprocess', path.join(base, preprocess)] : [])],
+              cwd: work,
+              python: spec.python,
+              env: { ...spec.secrets, BASE_PATH: base, inputFileName: row.input_name, EXECUTION_ID: id, ...(modelFile ? { modelFileName: modelFile } : {}), HOME: work },
+              readOnly: [base],
+              // The execution's folder: its input (and the result written beside it) and the runner's done.json.
+              writable: [folder],
+              network: settings.network,
+            },
           });
         } catch (err) {
           if (ctx.signal.aborted) throw err;

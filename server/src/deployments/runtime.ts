@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, statSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkerPool, type PoolStats } from '../runtime/worker-pool.js';
+import type { Sandbox } from '../runtime/sandbox.js';
 import type { InputFormat } from '../runtime/worker-process.js';
 import type { DeploymentSettings } from '@forja/contracts';
 import type { DeploymentRow } from './store.js';
@@ -22,6 +23,8 @@ export interface RuntimeSpec {
 export class DeploymentRuntime {
   private readonly pools = new Map<string, { stamp: number; pool: Promise<WorkerPool> }>();
 
+  constructor(private readonly sandbox: Sandbox) {}
+
   async predict(spec: RuntimeSpec, body: Buffer, format: InputFormat): Promise<Buffer> {
     return (await this.poolFor(spec)).predict(body, format);
   }
@@ -36,6 +39,11 @@ export class DeploymentRuntime {
       requestTimeoutMs: settings.timeoutMs,
       maxBatch: settings.maxBatch,
       spec: {
+        sandbox: this.sandbox,
+        groupId: spec.row.group_id,
+        // The deployment's own files only: not its runtime log, nor any other deployment's folder.
+        readOnly: [path.join(spec.folder, 'files')],
+        network: settings.network,
         python: spec.python,
         kind: spec.row.kind,
         path: path.join(spec.folder, spec.row.model_path),

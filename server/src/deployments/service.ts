@@ -15,10 +15,11 @@ import { seal, unseal } from '../auth/secrets.js';
 import type { ArtifactsService } from '../artifacts/service.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import { AppError, alreadyExists, conflict, invalid, notFound } from '../errors.js';
+import { AppError, alreadyExists, conflict, forbidden, invalid, notFound } from '../errors.js';
 import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
 import type { RegistryService } from '../registry/service.js';
 import { Environments } from '../runtime/environments.js';
+import type { Sandbox } from '../runtime/sandbox.js';
 import { PICKLE_FILE, modelRequirements, safetyScan, type Finding } from '../runtime/models.js';
 import { ModelError, WorkerError, type InputFormat } from '../runtime/worker-process.js';
 import { OverloadedError } from '../runtime/worker-pool.js';
@@ -126,7 +127,7 @@ export class DeploymentsService {
       requirements,
       secrets_sealed: secrets ? seal(this.secretKey, JSON.stringify(secrets)) : null,
       schema_sample: schemaSample === null ? null : JSON.stringify(schemaSample),
-      settings: JSON.stringify(DeploymentSettingsSchema.parse(f.settings)),
+      settings: JSON.stringify(networkAllowedBy(scope, DeploymentSettingsSchema.parse(f.settings))),
     });
     return this.insertAndBuild(ctx, scope, row);
   }
@@ -161,7 +162,7 @@ export class DeploymentsService {
         requirements: modelRequirements(body.kind, modelRequirementsText, body.requirements ?? ''),
         secrets_sealed: null,
         schema_sample: body.schemaSample === undefined ? null : JSON.stringify(body.schemaSample),
-        settings: JSON.stringify(DeploymentSettingsSchema.parse(body.settings)),
+        settings: JSON.stringify(networkAllowedBy(scope, DeploymentSettingsSchema.parse(body.settings))),
       });
       return await this.insertAndBuild(ctx, scope, row);
     } catch (err) {
@@ -200,11 +201,15 @@ export class DeploymentsService {
   async updateSettings(ctx: RequestContext, scope: GroupScope, id: string, patch: Partial<DeploymentSettings>): Promise<Deployment> {
     requireScopeRole(scope, 'editor');
     const row = await this.require(scope, id);
-    const settings = DeploymentSettingsSchema.parse({ ...(JSON.parse(row.settings) as DeploymentSettings), ...patch });
+    const before = DeploymentSettingsSchema.parse(JSON.parse(row.settings));
+    const settings = DeploymentSettingsSchema.parse({ ...before, ...patch });
+    if (settings.network !== before.network) networkAllowedBy(scope, settings);
     if (settings.minWorkers > settings.maxWorkers) throw invalid(`minWorkers (${settings.minWorkers}) cannot be above maxWorkers (${settings.maxWorkers}).`);
     await this.store.update(id, { settings: JSON.stringify(settings), updated_at: this.clock() });
     this.cache.delete(id);
     await this.audit.record(ctx, { action: 'deployment.settings', resourceType: 'deployment', resourceId: id, groupId: scope.id, details: patch });
+    if (settings.network !== before.network)
+      await this.audit.record(ctx, { action: settings.network ? 'deployment.network.allow' : 'deployment.network.deny', resourceType: 'deployment', resourceId: id, groupId: scope.id });
     return this.get(scope, id);
   }
 
@@ -287,7 +292,7 @@ export class DeploymentsService {
       await this.store.update(id, { message: 'Building the Python environment…' });
       let env;
       try {
-        env = await this.envs.ensure({ python: row.python_version, requirements: row.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal });
+        env = await this.envs.ensure({ python: row.python_version, requirements: row.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal, groupId: row.group_id });
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         return await fail((err as Error).message);
@@ -345,6 +350,10 @@ export class DeploymentsService {
     this.engine.wake();
     this.cache.delete(row.id);
     return jobId;
+  }
+
+  get sandbox(): Sandbox {
+    return this.envs.sandbox;
   }
 
   /** What running this deployment's model needs: its interpreter, folder and secrets. */
@@ -482,4 +491,11 @@ function scan(row: DeploymentRow, folder: string): Promise<Finding[]> {
     if (PICKLE_FILE.test(f.name)) args.push(`pickle:${full}`);
   }
   return safetyScan(args);
+}
+
+/** Outbound network lets a model send what it sees anywhere: a group admin's decision, not an editor's. */
+function networkAllowedBy(scope: GroupScope, settings: DeploymentSettings): DeploymentSettings {
+  if (settings.network && scope.role !== 'admin')
+    throw forbidden('Only a group admin may allow outbound network for a deployment (settings.network).');
+  return settings;
 }

@@ -1,23 +1,32 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Services } from '../services.js';
 import { DIALECTS } from '../testing/databases.js';
 import { http, startTestServer, type TestServer } from '../testing/server.js';
 import { PermanentJobError, type JobSpec } from './engine.js';
-import { runProcess } from './process.js';
+import { runProcess } from '../runtime/process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Running or sleeping; a zombie waiting for a container's init to reap it counts as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
+/**
+ * Host processes (running or sleeping: a zombie waiting for its reaper counts as gone) whose command
+ * line holds `token`. Jobs run in their own PID namespace, so the pids they see mean nothing here.
+ */
+function processesWith(token: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (cmdline.includes(token) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
   }
+  return found;
 }
 
 /** Job kinds that exercise the engine: each does exactly what its parameters say. */
@@ -37,7 +46,9 @@ function registerTestKinds(services: Services, calls: Map<string, number>) {
     throw new PermanentJobError('parameter "x" is missing');
   });
   e.register('test.process', async (ctx) => {
-    await runProcess(ctx, { command: '/bin/sh', args: ['-c', String(ctx.job.params.script)], cwd: String(ctx.job.params.cwd), env: {} });
+    const cwd = String(ctx.job.params.cwd);
+    mkdirSync(cwd, { recursive: true });
+    await runProcess(ctx, { sandbox: services.sandbox, run: { groupId: 'engine-tests', argv: ['/bin/sh', '-c', String(ctx.job.params.script)], cwd, env: {}, writable: [cwd] } });
   });
   e.register('test.count', async (ctx) => {
     calls.set(ctx.job.id, (calls.get(ctx.job.id) ?? 0) + 1);
@@ -107,7 +118,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('a process that exits non-zero fails with its last log lines', async () => {
-      const job = await enqueue({ kind: 'test.process', params: { cwd: s.dataDir, script: 'echo reading data; echo "KeyError: churn" >&2; exit 3' } });
+      const job = await enqueue({ kind: 'test.process', params: { cwd: path.join(s.dataDir, 'engine-tests'), script: 'echo reading data; echo "KeyError: churn" >&2; exit 3' } });
       const done = await waitDone(job.id);
       assert.equal(done.status, 'failed');
       assert.equal(done.error, 'The process exited with code 3. Last lines:\nreading data\nKeyError: churn');
@@ -116,17 +127,18 @@ for (const dialect of DIALECTS) {
     });
 
     test('a timeout kills the whole process tree', async () => {
-      const pidFile = path.join(s.dataDir, `tree-${dialect}.pids`);
-      // A child that starts a grandchild; both would sleep for ever.
-      const script = `sleep 600 & echo $! > ${pidFile}; echo $$ >> ${pidFile}; echo started; wait`;
-      const job = await enqueue({ kind: 'test.process', params: { cwd: s.dataDir, script }, timeoutMs: 1500 });
+      // A child that starts a grandchild (one that even leaves its session); both would sleep for ever.
+      const token = `${dialect === 'sqlite' ? 611 : 612}.25`;
+      // The token only reaches the sleepers' command lines through a variable, not the shell's own.
+      const script = `t=${token}; sleep $t & setsid sleep $t & echo started; wait`;
+      const job = await enqueue({ kind: 'test.process', params: { cwd: path.join(s.dataDir, 'engine-tests'), script }, timeoutMs: 1500 });
+      for (let i = 0; i < 40 && processesWith(`sleep ${token}`).length < 2; i++) await sleep(25);
+      assert.equal(processesWith(`sleep ${token}`).length, 2, 'both sleepers started');
       const done = await waitDone(job.id);
       assert.equal(done.status, 'failed');
       assert.match(done.error, /^Timed out after 1500 ms; its process tree was killed\.$/);
-      const pids = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
-      assert.equal(pids.length, 2);
       await sleep(300);
-      assert.deepEqual(pids.filter(isAlive), [], 'every process of the job is gone');
+      assert.deepEqual(processesWith(`sleep ${token}`), [], 'every process of the job is gone');
     });
 
     test('cancel: a queued job at once, a running one within a heartbeat (its process killed)', async () => {
@@ -136,17 +148,18 @@ for (const dialect of DIALECTS) {
       assert.equal(cancelled.body.status, 'cancelled');
       assert.equal((await call('POST', `/api/v1/jobs/${later.id}/cancel`)).status, 409);
 
-      const marker = path.join(s.dataDir, `cancel-${dialect}.txt`);
-      const running = await enqueue({ kind: 'test.process', params: { cwd: s.dataDir, script: `echo $$ > ${marker}; sleep 600` } });
+      const cwd = path.join(s.dataDir, 'engine-tests');
+      const marker = path.join(cwd, `cancel-${dialect}.txt`);
+      const token = `${dialect === 'sqlite' ? 621 : 622}.25`;
+      const running = await enqueue({ kind: 'test.process', params: { cwd, script: `echo $$ > ${marker}; t=${token}; sleep $t` } });
       for (let i = 0; i < 100 && !existsSync(marker); i++) await sleep(50);
-      const pid = Number(readFileSync(marker, 'utf8'));
       const res = await call('POST', `/api/v1/jobs/${running.id}/cancel`);
       assert.equal(res.status, 200);
       const done = await waitDone(running.id);
       assert.equal(done.status, 'cancelled');
       assert.equal(done.error, 'Cancelled while running.');
       await sleep(200);
-      assert.equal(isAlive(pid), false);
+      assert.deepEqual(processesWith(`sleep ${token}`), []);
     });
 
     test('a job whose worker stopped heartbeating is taken over and retried', async () => {

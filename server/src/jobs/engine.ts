@@ -26,7 +26,7 @@ export interface JobSpec {
 }
 
 export interface JobContext {
-  readonly job: Pick<JobRow, 'id' | 'kind' | 'group_id' | 'attempt' | 'max_attempts' | 'created_by'> & { params: Record<string, unknown> };
+  readonly job: Pick<JobRow, 'id' | 'kind' | 'group_id' | 'attempt' | 'max_attempts' | 'created_by' | 'timeout_ms'> & { params: Record<string, unknown> };
   /** Aborted on cancel, timeout, shutdown or a lost lease; the reason is a JobAbort. */
   readonly signal: AbortSignal;
   log(line: string, stream?: JobLogsTable['stream']): void;
@@ -311,7 +311,7 @@ export class JobEngine {
       const handler = this.handlers.get(job.kind);
       if (!handler) throw new PermanentJobError(`No worker here knows jobs of kind "${job.kind}".`);
       const ctx: JobContext = {
-        job: { id: job.id, kind: job.kind, group_id: job.group_id, attempt: job.attempt, max_attempts: job.max_attempts, created_by: job.created_by, params: JSON.parse(job.params) },
+        job: { id: job.id, kind: job.kind, group_id: job.group_id, attempt: job.attempt, max_attempts: job.max_attempts, created_by: job.created_by, timeout_ms: job.timeout_ms, params: JSON.parse(job.params) },
         signal: r.controller.signal,
         log,
         progress: (value) => {

@@ -89,7 +89,7 @@ for (const dialect of DIALECTS) {
       // that write and adds nothing: the handler runs again with the same job id.
       const row = (await s.server.services.engine.store.get(started.body.jobId))!;
       const replay = await s.server.services.lakeScoring.handler()({
-        job: { id: row.id, kind: row.kind, group_id: row.group_id, attempt: 2, max_attempts: 2, created_by: row.created_by, params: JSON.parse(row.params) },
+        job: { id: row.id, kind: row.kind, group_id: row.group_id, attempt: 2, max_attempts: 2, created_by: row.created_by, timeout_ms: row.timeout_ms, params: JSON.parse(row.params) },
         signal: new AbortController().signal,
         log: () => undefined,
         progress: () => undefined,

@@ -11,7 +11,7 @@ import type { ArtifactsService } from '../artifacts/service.js';
 import { newId } from '../db/ids.js';
 import { AppError, invalid, notFound } from '../errors.js';
 import { DeferJob, PermanentJobError, type JobContext, type JobEngine, type JobHandler } from '../jobs/engine.js';
-import { ProcessFailed, runProcess } from '../jobs/process.js';
+import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { toJob, type JobsService } from '../jobs/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { Environments } from '../runtime/environments.js';
@@ -102,8 +102,8 @@ export class LakeScoringService {
     }
   }
 
-  private async score(run: Pick<JobContext, 'signal' | 'log' | 'progress'>, model: StagedModel, input: string, output: string, options: { column: string; chunkRows: number; keep?: string[] }): Promise<number> {
-    const env = await this.envs.ensure({ python: '', requirements: model.requirements }, { log: (l) => run.log(l), signal: run.signal });
+  private async score(run: Pick<JobContext, 'signal' | 'log' | 'progress'>, groupId: string, model: StagedModel, input: string, output: string, options: { column: string; chunkRows: number; keep?: string[] }): Promise<number> {
+    const env = await this.envs.ensure({ python: '', requirements: model.requirements }, { log: (l) => run.log(l), signal: run.signal, groupId });
     let rows = 0;
     const log = (line: string, stream?: Parameters<JobContext['log']>[1]) => {
       const m = PROGRESS.exec(line);
@@ -111,10 +111,12 @@ export class LakeScoringService {
       rows = Number(m[1]);
       run.progress({ done: rows, total: Number(m[2]) });
     };
-    const args = [SCORER, '--kind', model.kind, '--model', model.path, '--input', input, '--output', output, '--column', options.column, '--chunk', String(options.chunkRows)];
+    const args = ['--kind', model.kind, '--model', model.path, '--input', input, '--output', output, '--column', options.column, '--chunk', String(options.chunkRows)];
     if (options.keep) args.push('--keep', JSON.stringify(options.keep));
     try {
-      await runProcess({ signal: run.signal, log }, { command: env.python, args, cwd: path.dirname(input), env: {} });
+      const modelDir = model.kind === 'pyfunc' ? model.path : path.dirname(model.path);
+      const work = path.dirname(input);
+      await runProcess({ signal: run.signal, log }, { sandbox: this.envs.sandbox, run: { groupId, argv: [env.python, SCORER, ...args], cwd: work, python: env.python, env: {}, readOnly: [modelDir], writable: [work] } });
     } catch (err) {
       if (err instanceof ProcessFailed) throw new AppError('MODEL_ERROR', `Scoring with ${model.name} version ${model.version} failed: ${err.lastLines.slice(-5).join(' | ') || err.message}`);
       throw err;
@@ -135,7 +137,10 @@ export class LakeScoringService {
     const lines: string[] = [];
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
     try {
-      const rows = await this.score({ signal, log: (l) => void (lines.length < 200 && lines.push(l)), progress: () => undefined }, model, input, output, { column: 'PREDICT', chunkRows: 50_000, keep: [] });
+      // The scorer writes only inside its own folder; the result moves out once the sandbox is gone.
+      const scored = path.join(work, 'output.parquet');
+      const rows = await this.score({ signal, log: (l) => void (lines.length < 200 && lines.push(l)), progress: () => undefined }, scope.id, model, input, scored, { column: 'PREDICT', chunkRows: 50_000, keep: [] });
+      await rename(scored, output);
       return { file: output, rows };
     } catch (err) {
       await rm(output, { force: true });
@@ -202,7 +207,7 @@ export class LakeScoringService {
         ctx.progress({ done: 0, total });
         ctx.log(`${total} rows to score with ${p.staged.name} version ${p.staged.version}, ${p.chunkRows} at a time.`);
         const output = path.join(work, 'output.parquet');
-        await this.score(ctx, p.staged, input, output, { column: p.predictionColumn, chunkRows: p.chunkRows, keep: p.keepColumns });
+        await this.score(ctx, groupId, p.staged, input, output, { column: p.predictionColumn, chunkRows: p.chunkRows, keep: p.keepColumns });
         const written = await this.lake.writeRows(
           { groupId, createdBy: ctx.job.created_by, idempotencyKey: key },
           p.outputTable,

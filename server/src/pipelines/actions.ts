@@ -8,7 +8,8 @@ import type { DeploymentsService } from '../deployments/service.js';
 import type { StagedUpload } from '../deployments/uploads.js';
 import { invalid } from '../errors.js';
 import type { JobContext, JobEngine } from '../jobs/engine.js';
-import { runProcess } from '../jobs/process.js';
+import { openApiRelay } from '../runtime/api-relay.js';
+import { runProcess } from '../runtime/process.js';
 import type { LakeScoringService } from '../lake/scoring.js';
 import type { LakeService } from '../lake/service.js';
 import type { RegistryService } from '../registry/service.js';
@@ -82,27 +83,38 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
   async script(deps, run, inputs) {
     const script = str(inputs, 'script', run.stepId);
     const requirements = inputs.requirements ? await readFile(path.join(run.files, String(inputs.requirements)), 'utf8') : '';
-    const env = await deps.envs.ensure({ python: run.pythonVersion, requirements }, { log: (l) => run.job.log(l), signal: run.job.signal });
+    const env = await deps.envs.ensure({ python: run.pythonVersion, requirements }, { log: (l) => run.job.log(l), signal: run.job.signal, groupId: run.scope.id });
     const outputsFile = path.join(run.work, 'outputs.json');
-    const token = await deps.tokens.issueWorkToken(run.scope.id, `pipeline run ${run.runId} step ${run.stepId}`, 'editor', 24 * 3600_000, run.createdBy);
+    // A token for this step alone: it expires with the job's time limit and is revoked when the step ends.
+    const token = await deps.tokens.issueWorkToken(run.scope.id, `job ${run.job.job.id}: pipeline run ${run.runId} step ${run.stepId}`, 'editor', run.job.job.timeout_ms + 60_000, run.createdBy);
+    const relay = await openApiRelay(deps.publicUrl());
     try {
       await runProcess(run.job, {
-        command: env.python,
-        args: [path.join(run.files, script)],
-        cwd: run.work,
-        env: {
-          HOME: run.work,
-          FORJA_URL: deps.publicUrl(),
-          FORJA_TOKEN: token.secret,
-          FORJA_GROUP: run.scope.name,
-          FORJA_PARAMS: JSON.stringify(inputs.params ?? {}),
-          FORJA_OUTPUTS: outputsFile,
-          FORJA_PIPELINE_RUN: run.runId,
-          FORJA_STEP: run.stepId,
-          FORJA_FILES: run.files,
+        sandbox: deps.envs.sandbox,
+        secrets: [token.secret],
+        run: {
+          groupId: run.scope.id,
+          argv: [env.python, path.join(run.files, script)],
+          cwd: run.work,
+          python: env.python,
+          env: {
+            HOME: run.work,
+            FORJA_URL: deps.publicUrl(),
+            FORJA_TOKEN: token.secret,
+            FORJA_GROUP: run.scope.name,
+            FORJA_PARAMS: JSON.stringify(inputs.params ?? {}),
+            FORJA_OUTPUTS: outputsFile,
+            FORJA_PIPELINE_RUN: run.runId,
+            FORJA_STEP: run.stepId,
+            FORJA_FILES: run.files,
+          },
+          readOnly: [run.files],
+          writable: [run.work],
+          apiSocket: relay.socket,
         },
       });
     } finally {
+      await relay.close();
       await deps.tokens.revokeWorkToken(token.id);
     }
     // A script hands values to later steps by writing a JSON object to $FORJA_OUTPUTS.

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { testSandbox, testUvCache } from '../testing/sandbox.js';
 import { EnvironmentBuildError, Environments } from './environments.js';
 
 describe('Python environments (real uv, real PyPI)', () => {
@@ -14,14 +15,14 @@ describe('Python environments (real uv, real PyPI)', () => {
   after(() => rmSync(root, { recursive: true, force: true }));
 
   test('builds once per (python, requirements); comments and blank lines do not make a new one', async () => {
-    const envs = new Environments(root);
+    const envs = new Environments(root, { sandbox: testSandbox(), sharedCacheDir: testUvCache() });
     const lines: string[] = [];
-    const first = await envs.ensure({ python: '', requirements: 'six==1.16.0\n' }, { log: (l) => lines.push(l) });
+    const first = await envs.ensure({ python: '', requirements: 'six==1.16.0\n' }, { log: (l) => lines.push(l), groupId: 'g-envs' });
     assert.equal(first.reused, false);
     assert.ok(lines.includes('Environment ready.'), lines.join('\n'));
     const run = spawnSync(first.python, ['-c', 'import six, sys; print(six.__version__, sys.prefix)'], { encoding: 'utf8' });
     assert.equal(run.stdout.trim(), `1.16.0 ${first.dir}`);
-    const again = await envs.ensure({ python: '', requirements: '# pinned for the scorer\n\nsix==1.16.0   # utils\n' }, { log: () => undefined });
+    const again = await envs.ensure({ python: '', requirements: '# pinned for the scorer\n\nsix==1.16.0   # utils\n' }, { log: () => undefined, groupId: 'g-envs' });
     assert.deepEqual(again, { ...first, reused: true });
     const other = Environments.keyOf({ python: '3.11', requirements: 'six==1.16.0' });
     assert.notEqual(other, first.key, 'the Python version is part of the identity');
@@ -29,11 +30,11 @@ describe('Python environments (real uv, real PyPI)', () => {
   });
 
   test('two builders of the same new environment (as two processes would be) build it once', async () => {
-    const a = new Environments(root);
-    const b = new Environments(root);
+    const a = new Environments(root, { sandbox: testSandbox(), sharedCacheDir: testUvCache() });
+    const b = new Environments(root, { sandbox: testSandbox(), sharedCacheDir: testUvCache() });
     const spec = { python: '3.11', requirements: 'six==1.15.0' };
     const logs: string[][] = [[], []];
-    const [ea, eb] = await Promise.all([a.ensure(spec, { log: (l) => logs[0]!.push(l) }), b.ensure(spec, { log: (l) => logs[1]!.push(l) })]);
+    const [ea, eb] = await Promise.all([a.ensure(spec, { log: (l) => logs[0]!.push(l), groupId: 'g-envs' }), b.ensure(spec, { log: (l) => logs[1]!.push(l), groupId: 'g-envs' })]);
     assert.equal(ea.python, eb.python);
     assert.deepEqual([ea.reused, eb.reused].sort(), [false, true]);
     const builds = logs.flat().filter((l) => l.startsWith('Creating environment'));
@@ -43,9 +44,9 @@ describe('Python environments (real uv, real PyPI)', () => {
   });
 
   test('a requirement that cannot install fails with the installer\'s reason and leaves nothing behind', async () => {
-    const envs = new Environments(root);
+    const envs = new Environments(root, { sandbox: testSandbox(), sharedCacheDir: testUvCache() });
     const spec = { python: '', requirements: 'this-package-does-not-exist-forja==1.0' };
-    await assert.rejects(envs.ensure(spec, { log: () => undefined }), (err: Error) => {
+    await assert.rejects(envs.ensure(spec, { log: () => undefined, groupId: 'g-envs' }), (err: Error) => {
       assert.ok(err instanceof EnvironmentBuildError);
       assert.match(err.message, /^The requirements could not be installed:\n/);
       assert.match(err.message, /this-package-does-not-exist-forja was not found in the package registry/);
@@ -58,8 +59,8 @@ describe('Python environments (real uv, real PyPI)', () => {
   });
 
   test('a Python that is not installed, or a version that is not one, is refused with the reason', async () => {
-    const envs = new Environments(root);
-    await assert.rejects(envs.ensure({ python: '3.4', requirements: '' }, { log: () => undefined }), /^EnvironmentBuildError: Python 3\.4 is not available on this server \(available: [\d., ]+\)/);
-    await assert.rejects(envs.ensure({ python: '3.11; rm -rf /', requirements: '' }, { log: () => undefined }), /Invalid Python version "3\.11; rm -rf \/"/);
+    const envs = new Environments(root, { sandbox: testSandbox(), sharedCacheDir: testUvCache() });
+    await assert.rejects(envs.ensure({ python: '3.4', requirements: '' }, { log: () => undefined, groupId: 'g-envs' }), /^EnvironmentBuildError: Python 3\.4 is not available on this server \(available: [\d., ]+\)/);
+    await assert.rejects(envs.ensure({ python: '3.11; rm -rf /', requirements: '' }, { log: () => undefined, groupId: 'g-envs' }), /Invalid Python version "3\.11; rm -rf \/"/);
   });
 });

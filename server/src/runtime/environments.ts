@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { ProcessFailed, runProcess } from './process.js';
+import type { Sandbox } from './sandbox.js';
 
 export interface EnvironmentSpec {
   /** "3.11", "3.10.13" or "" for the server's default python3. */
@@ -24,6 +26,19 @@ export interface Environment {
 export interface BuildContext {
   log(line: string): void;
   signal?: AbortSignal;
+  /** Whose build this is: it runs in the sandbox as that group, with that group's package cache. */
+  groupId: string;
+}
+
+export interface EnvironmentsOptions {
+  /** Builds run package installers, and so the code of any source package: in the sandbox, like all user code. */
+  sandbox: Sandbox;
+  /**
+   * One uv cache for every group (FORJA_UV_CACHE_DIR): faster, but a build's code could alter packages
+   * another group installs later. By default each group has its own under the runtime folder.
+   */
+  sharedCacheDir?: string;
+  lockWaitMs?: number;
 }
 
 /** A build that failed: the message carries the installer's own error lines. */
@@ -35,6 +50,10 @@ export class EnvironmentBuildError extends Error {
 }
 
 const READY = '.forja-ready';
+/** The sandbox identity of builds that share one package cache (FORJA_UV_CACHE_DIR). */
+const SHARED_BUILDER = 'shared-package-cache';
+/** uv never downloads an interpreter (only the machine's own Pythons are used) and prints plain lines. */
+const UV_ENV = { UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1' };
 const PYTHON_VERSION = /^(|3(\.\d{1,2}){0,2})$/;
 
 /**
@@ -49,8 +68,12 @@ export class Environments {
   constructor(
     /** `$FORJA_DATA_DIR/runtime`: environments and (when not on PATH) uv itself live here. */
     private readonly root: string,
-    private readonly options: { lockWaitMs?: number } = {},
+    private readonly options: EnvironmentsOptions,
   ) {}
+
+  get sandbox(): Sandbox {
+    return this.options.sandbox;
+  }
 
   /** Requirements with comments, blank lines and surrounding spaces removed: what decides identity. */
   static normalise(requirements: string): string {
@@ -124,20 +147,41 @@ export class Environments {
       ctx.log(line);
       void appendFile(logFile, line + '\n').catch(() => undefined);
     };
-    // uv's own cache (UV_CACHE_DIR, else ~/.cache/uv) is shared by every environment and survives data-dir resets.
-    // The system's certificate store, so a company CA installed on the server is trusted as pip would.
-    const env = { UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1', UV_SYSTEM_CERTS: process.env.UV_SYSTEM_CERTS ?? '1' };
     out(`Creating environment ${path.basename(dir)} with Python ${spec.python || '(default)'}…`);
-    const venvArgs = ['venv', '--seed', dir, ...(spec.python ? ['--python', spec.python] : [])];
-    const created = await runLogged(uv, venvArgs, env, out, ctx.signal);
-    if (created.code !== 0) {
-      const output = created.last.join('\n');
-      if (/no interpreter found|not supported but|could not find|no python/i.test(output)) {
-        const available = await listPythons(uv, env);
-        throw new EnvironmentBuildError(`Python ${spec.python || '(default)'} is not available on this server${available ? ` (available: ${available})` : ''}: ${created.last.join(' ').slice(0, 500)}`);
-      }
-      throw new EnvironmentBuildError(`Creating the environment failed:\n${created.last.filter((l) => /error|cause/i.test(l)).join('\n') || output}`);
+    // Finding the interpreter runs no user code: it happens outside the sandbox, which then mounts that installation.
+    const found = await runLogged(uv, ['python', 'find', ...(spec.python ? [spec.python] : [])], UV_ENV, () => undefined, ctx.signal);
+    const python = found.code === 0 ? found.last.at(-1)?.trim() : undefined;
+    if (!python || !path.isAbsolute(python)) {
+      const available = await listPythons(uv, UV_ENV);
+      throw new EnvironmentBuildError(`Python ${spec.python || '(default)'} is not available on this server${available ? ` (available: ${available})` : ''}: ${found.last.join(' ').slice(0, 500)}`);
     }
+    const cache = this.options.sharedCacheDir ?? path.join(this.root, 'uv-cache', ctx.groupId);
+    // A shared cache is written by one user: every build runs as the same identity then, not as its group.
+    const builder = this.options.sharedCacheDir ? SHARED_BUILDER : ctx.groupId;
+    await mkdir(cache, { recursive: true });
+    await mkdir(dir, { recursive: true });
+    const uvInSandbox = async (args: string[]): Promise<{ ok: boolean; last: string[] }> => {
+      const run = {
+        groupId: builder,
+        argv: [uv, ...args],
+        cwd: dir,
+        python,
+        // The certificate store, so a company CA installed on the server is trusted as pip would.
+        env: { ...UV_ENV, UV_CACHE_DIR: cache, UV_SYSTEM_CERTS: process.env.UV_SYSTEM_CERTS ?? '1', HOME: '/tmp' },
+        readOnly: [path.dirname(uv)],
+        writable: [dir, cache],
+        network: true,
+      };
+      try {
+        await runProcess({ signal: ctx.signal ?? new AbortController().signal, log: out }, { sandbox: this.options.sandbox, run, keepLinks: true });
+        return { ok: true, last: [] };
+      } catch (err) {
+        if (err instanceof ProcessFailed) return { ok: false, last: err.lastLines };
+        throw err;
+      }
+    };
+    const created = await uvInSandbox(['venv', '--seed', '--allow-existing', dir, '--python', python]);
+    if (!created.ok) throw new EnvironmentBuildError(`Creating the environment failed:\n${created.last.filter((l) => /error|cause/i.test(l)).join('\n') || created.last.join('\n')}`);
     const requirements = Environments.normalise(spec.requirements);
     await writeFile(path.join(dir, 'requirements.txt'), requirements + '\n');
     if (!requirements) {
@@ -145,8 +189,8 @@ export class Environments {
       return;
     }
     out('Installing requirements…');
-    const installed = await runLogged(uv, ['pip', 'install', '--python', path.join(dir, 'bin', 'python'), '-r', path.join(dir, 'requirements.txt')], env, out, ctx.signal);
-    if (installed.code !== 0) {
+    const installed = await uvInSandbox(['pip', 'install', '--python', path.join(dir, 'bin', 'python'), '-r', path.join(dir, 'requirements.txt')]);
+    if (!installed.ok) {
       const errorLines = installed.last.filter((l) => /error|because|cause|not found|no solution|hint/i.test(l));
       throw new EnvironmentBuildError(`The requirements could not be installed:\n${(errorLines.length ? errorLines : installed.last).join('\n')}`);
     }

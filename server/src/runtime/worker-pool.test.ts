@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testSandbox } from '../testing/sandbox.js';
 import { OverloadedError, WorkerPool, type PoolOptions } from './worker-pool.js';
 import { ModelError, WorkerError } from './worker-process.js';
 
@@ -13,7 +14,10 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const VENV_PYTHON = process.env.FORJA_PYTHON ?? path.join(ROOT, '.venv', 'bin', 'python');
 
 const SCORER = `
-import json, os, sys, time
+import json, os, sys, time, uuid
+
+# Which worker answered: pids are the same in every worker's own PID namespace.
+WORKER = uuid.uuid4().hex
 
 def score(data, base_path):
     req = json.loads(data)
@@ -33,7 +37,7 @@ def score(data, base_path):
         return {"slept": req["seconds"]}
     if action == "env":
         return {"env": sorted(os.environ), "cwd": os.getcwd(), "base": base_path, "secret": os.environ.get("API_KEY")}
-    return {"score": req["x"] * 2, "pid": os.getpid()}
+    return {"score": req["x"] * 2, "pid": WORKER}
 `;
 
 describe('Python worker pool (real processes)', () => {
@@ -48,7 +52,7 @@ describe('Python worker pool (real processes)', () => {
       requestTimeoutMs: 5000,
       maxBatch: 32,
       ...over,
-      spec: { python: 'python3', kind: 'script', path: path.join(dir, 'scorer.py'), cwd: dir, onLog: (l) => logs.push(l), ...over.spec },
+      spec: { sandbox: testSandbox(), groupId: 'g-pool-test', readOnly: [dir], python: 'python3', kind: 'script', path: path.join(dir, 'scorer.py'), cwd: dir, onLog: (l) => logs.push(l), ...over.spec },
     });
     pools.push(p);
     await p.start();
@@ -101,7 +105,8 @@ describe('Python worker pool (real processes)', () => {
     assert.equal(seen.secret, 'secret-value');
     assert.equal(seen.cwd, dir);
     assert.equal(seen.base, dir);
-    assert.deepEqual(seen.env.filter((k: string) => !['API_KEY', 'HOME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'LC_CTYPE'].includes(k)), []);
+    // PWD is the sandbox's working directory, set by bubblewrap.
+    assert.deepEqual(seen.env.filter((k: string) => !['API_KEY', 'HOME', 'LANG', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'LC_CTYPE'].includes(k)), []);
   });
 
   test('a full queue is refused at once (back-pressure), not queued without bound', async () => {

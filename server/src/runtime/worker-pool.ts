@@ -1,4 +1,5 @@
-import { ModelError, WorkerError, WorkerProcess, type InputFormat, type WorkerSpec } from './worker-process.js';
+import type { Launch } from './sandbox.js';
+import { ModelError, WorkerError, WorkerProcess, workerRun, type InputFormat, type WorkerSpec } from './worker-process.js';
 
 export interface PoolOptions {
   spec: WorkerSpec;
@@ -66,11 +67,13 @@ export class WorkerPool {
   private loadFailures = 0;
   private lastLoadError: Error | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private launch: Launch | undefined;
 
   constructor(private readonly o: PoolOptions) {}
 
   /** Starts the minimum number of workers and waits until one is ready (or the model fails to load). */
   async start(): Promise<void> {
+    this.launch = await this.o.spec.sandbox.launch(workerRun(this.o.spec));
     const starting = Array.from({ length: Math.max(1, this.o.minWorkers) }, () => this.spawn());
     const idleMs = this.o.idleMs ?? 60_000;
     this.idleTimer = setInterval(() => this.shrink(idleMs), Math.max(500, idleMs / 2)).unref();
@@ -113,7 +116,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new WorkerProcess(this.o.spec), ready: false, idleSince: Date.now() };
+    const slot: Slot = { worker: new WorkerProcess(this.o.spec, this.launch!), ready: false, idleSince: Date.now() };
     this.slots.add(slot);
     slot.worker.ready.then(
       () => {

@@ -1,10 +1,19 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Launch, Sandbox, SandboxRun } from './sandbox.js';
 
 /** The Python side of the protocol; the same relative place from src/ and dist/. */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../../runtime/forja_worker.py', import.meta.url));
 
 export interface WorkerSpec {
+  /** Workers start in the sandbox once, when spawned: the predict path pays nothing for it. */
+  sandbox: Sandbox;
+  /** The deployment's group: a root server runs each group's workers as a user of its own. */
+  groupId: string;
+  /** What the worker may read besides its environment: the deployment's model and files. */
+  readOnly: string[];
+  /** Outbound network, when a group admin allowed it for the deployment. */
+  network?: boolean;
   /** The environment's interpreter. */
   python: string;
   kind: 'script' | 'pyfunc' | 'pickle';
@@ -53,6 +62,19 @@ export class ModelError extends Error {
   }
 }
 
+/** The sandboxed process a worker of this spec runs; computed once per pool. */
+export function workerRun(spec: WorkerSpec): SandboxRun {
+  const argv = [spec.python, WORKER_SCRIPT, '--kind', spec.kind, '--path', spec.path, '--base-path', spec.cwd];
+  if (spec.entrypoint) argv.push('--entrypoint', spec.entrypoint);
+  if (spec.method) argv.push('--method', spec.method);
+  if (spec.memoryMb) argv.push('--memory-mb', String(spec.memoryMb));
+  if (spec.cpuSeconds) argv.push('--cpu-seconds', String(spec.cpuSeconds));
+  if (spec.maxFiles) argv.push('--max-files', String(spec.maxFiles));
+  if (spec.preprocess) argv.push('--preprocess', spec.preprocess);
+  // HOME is the sandbox's private /tmp: the model's folder is read-only.
+  return { groupId: spec.groupId, argv, cwd: spec.cwd, python: spec.python, env: { HOME: '/tmp', ...spec.env }, readOnly: spec.readOnly, network: spec.network };
+}
+
 interface Pending {
   resolve(frame: { header: Record<string, unknown>; body: Buffer }): void;
   reject(err: Error): void;
@@ -75,19 +97,8 @@ export class WorkerProcess {
   private exitReason: string | undefined;
   readonly ready: Promise<void>;
 
-  constructor(spec: WorkerSpec) {
-    const args = [WORKER_SCRIPT, '--kind', spec.kind, '--path', spec.path, '--base-path', spec.cwd];
-    if (spec.entrypoint) args.push('--entrypoint', spec.entrypoint);
-    if (spec.method) args.push('--method', spec.method);
-    if (spec.memoryMb) args.push('--memory-mb', String(spec.memoryMb));
-    if (spec.cpuSeconds) args.push('--cpu-seconds', String(spec.cpuSeconds));
-    if (spec.maxFiles) args.push('--max-files', String(spec.maxFiles));
-    if (spec.preprocess) args.push('--preprocess', spec.preprocess);
-    this.child = spawn(spec.python, args, {
-      cwd: spec.cwd,
-      env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: spec.cwd, LANG: 'C.UTF-8', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...spec.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  constructor(spec: WorkerSpec, launch: Launch) {
+    this.child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderrTail = '';
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (chunk: string) => {

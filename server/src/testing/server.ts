@@ -2,6 +2,7 @@ import { loadConfig } from '../config.js';
 import type { Dialect } from '../db/database.js';
 import { startServer, type RunningServer, type StartOptions } from '../server.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
+import { testUvCache } from './sandbox.js';
 
 export const TEST_ADMIN_PASSWORD = 'admin-password-for-tests';
 
@@ -29,7 +30,7 @@ export async function startTestServer(
   const adminToken = `test-admin-token-${Math.random().toString(36).slice(2)}`;
   const config = loadConfig(
     // On PostgreSQL the lake lives there too, so every lake test runs on both engines.
-    { FORJA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, FORJA_ADMIN_TOKEN: adminToken, ...(dialect === 'postgres' ? { FORJA_LAKE_URL: db.url } : {}), ...options.env },
+    { FORJA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, FORJA_ADMIN_TOKEN: adminToken, FORJA_UV_CACHE_DIR: testUvCache(), ...(dialect === 'postgres' ? { FORJA_LAKE_URL: db.url } : {}), ...options.env },
     { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url, webDir: options.webDir },
   );
   const server = await startServer(config, { logger: process.env.FORJA_TEST_LOGS === '1' ? { level: 'info' } : false, beforeStart: options.beforeStart });

@@ -12,7 +12,7 @@ import type { Database } from '../db/schema.js';
 import { conflict, invalid, notFound, type AppError } from '../errors.js';
 import type { JobContext, JobEngine, JobHandler } from '../jobs/engine.js';
 import { PermanentJobError } from '../jobs/engine.js';
-import { ProcessFailed, runProcess } from '../jobs/process.js';
+import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { toJob } from '../jobs/service.js';
 import type { DeploymentsService } from '../deployments/service.js';
 import type { StagedUpload } from '../deployments/uploads.js';
@@ -260,12 +260,19 @@ export class TrainingService {
         const requirements = [row.requirements.trim(), RUNNER_REQUIREMENTS].filter(Boolean).join('\n');
         const requirementsFile = path.join(work, 'requirements.txt');
         await writeFile(requirementsFile, requirements + '\n');
-        const env = await this.envs.ensure({ python: row.python_version, requirements }, { log: (l) => ctx.log(l), signal: ctx.signal });
+        const env = await this.envs.ensure({ python: row.python_version, requirements }, { log: (l) => ctx.log(l), signal: ctx.signal, groupId: row.group_id });
+        await mkdir(out, { recursive: true });
         await runProcess(ctx, {
-          command: env.python,
-          args: [RUNNER, '--source', path.join(files, row.source_name), '--function', row.train_function, '--data', data, '--requirements', requirementsFile, '--out', out],
-          cwd: files,
-          env: { HOME: work, MLFLOW_RUN_ID: runId },
+          sandbox: this.envs.sandbox,
+          run: {
+            groupId: row.group_id,
+            argv: [env.python, RUNNER, '--source', path.join(files, row.source_name), '--function', row.train_function, '--data', data, '--requirements', requirementsFile, '--out', out],
+            cwd: work,
+            python: env.python,
+            env: { HOME: work, MLFLOW_RUN_ID: runId },
+            readOnly: [files],
+            writable: [work, out],
+          },
         });
         const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as { metrics: Record<string, number>; params: Record<string, string>; extras: string[] };
         const now = this.clock();

@@ -12,6 +12,7 @@ import * as m0010 from './0010_batch.js';
 import * as m0011 from './0011_schedules.js';
 import * as m0012 from './0012_training.js';
 import * as m0013 from './0013_pipelines.js';
+import * as m0015 from './0015_sandbox_users.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0011_schedules': m0011,
   '0012_training': m0012,
   '0013_pipelines': m0013,
+  '0015_sandbox_users': m0015,
 };

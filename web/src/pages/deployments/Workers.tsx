@@ -71,6 +71,13 @@ export function WorkersPanel({ deployment: d, mayEdit, onEdit }: { deployment: D
           {SETTINGS.map((f) => (
             <SettingValue key={f.key} field={f} value={s[f.key]} />
           ))}
+          <dt>Network</dt>
+          <dd>
+            <span className={s.network ? 'badge badge-amber' : 'mono'} data-testid="setting-value-network">
+              {s.network ? 'allowed' : 'off'}
+            </span>
+            <span className="muted small"> · {NETWORK_HELP}</span>
+          </dd>
         </dl>
       </div>
     </section>
@@ -93,7 +100,9 @@ function SettingValue({ field: f, value }: { field: SettingField; value: number 
   );
 }
 
-type SettingKey = keyof DeploymentSettings;
+/** The numeric settings; `network` is a switch of its own. */
+type SettingKey = Exclude<keyof DeploymentSettings, 'network'>;
+const NETWORK_HELP = 'outbound traffic from the model’s sandbox; only a group admin may allow it';
 interface SettingField {
   key: SettingKey;
   label: string;
@@ -107,7 +116,7 @@ interface SettingField {
 /** The bounds and defaults come from the contract the server validates with. */
 function boundsOf(key: SettingKey) {
   const field = DeploymentSettingsSchema.shape[key];
-  const inner = field.unwrap();
+  const inner = field.unwrap() as import('zod').ZodNumber;
   return { min: inner.minValue ?? 0, max: inner.maxValue ?? Number.MAX_SAFE_INTEGER, default: field.def.defaultValue as number };
 }
 
@@ -131,6 +140,7 @@ const valuesOf = (s: DeploymentSettings) => Object.fromEntries(SETTINGS.map((f) 
 export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open: boolean; deployment: Deployment; onClose: () => void; onSaved: (d: Deployment) => void | Promise<void> }) {
   const client = useClient();
   const [values, setValues] = useState<Record<SettingKey, string>>(() => valuesOf(d.settings));
+  const [network, setNetwork] = useState(d.settings.network);
 
   // Only what changed is sent; an empty field or a non-number is sent as typed so the server names it.
   const changes = Object.fromEntries(
@@ -139,7 +149,8 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
       const n = Number(raw);
       return [f.key, raw !== '' && Number.isFinite(n) ? n : raw];
     }),
-  ) as Partial<Record<SettingKey, number | string>>;
+  ) as Partial<Record<SettingKey, number | string>> & { network?: boolean };
+  if (network !== d.settings.network) changes.network = network;
   const changed = Object.keys(changes).length > 0;
 
   const save = useMutation({
@@ -157,7 +168,10 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
   const [wasOpen, setWasOpen] = useState(open);
   if (open !== wasOpen) {
     setWasOpen(open);
-    if (open) setValues(valuesOf(d.settings));
+    if (open) {
+      setValues(valuesOf(d.settings));
+      setNetwork(d.settings.network);
+    }
   }
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -202,6 +216,18 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
             );
           })}
         </div>
+        <label className="field setting-field checkbox-field">
+          <input
+            type="checkbox"
+            checked={network}
+            onChange={(e) => {
+              if (save.isError) save.reset();
+              setNetwork(e.target.checked);
+            }}
+            data-testid="setting-network"
+          />{' '}
+          Allow outbound network <span className="muted small">({NETWORK_HELP})</span>
+        </label>
         <div className="callout callout-warning settings-restart" data-testid="settings-restart-note">
           <span>
             Saving <strong>restarts the deployment’s workers</strong>: the running ones are replaced by workers with the new settings, and their counters start again from zero.

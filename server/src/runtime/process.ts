@@ -1,16 +1,26 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { JobContext } from './engine.js';
+import type { JobLogsTable } from '../db/schema.js';
+import { keepOnlyRegularFiles, type Sandbox, type SandboxRun } from './sandbox.js';
+
+/** What a run reports to: a job's context, or an environment build's log. */
+export interface RunContext {
+  readonly signal: AbortSignal;
+  log(line: string, stream?: JobLogsTable['stream']): void;
+}
 
 export interface ProcessSpec {
-  command: string;
-  args: string[];
-  cwd: string;
-  env: Record<string, string>;
+  /** Every process of user code starts in the sandbox; `run` says what it may see. */
+  sandbox: Sandbox;
+  run: SandboxRun;
   /** How long after SIGTERM the process group gets SIGKILL. */
   killGraceMs?: number;
   /** Address-space limit of the job's processes. */
   memoryMb?: number;
+  /** Values the job was given (its token, the deployment's secrets): never written to its log. */
+  secrets?: string[];
+  /** Links and special files in the writable folders are removed afterwards unless kept (an environment build makes links). */
+  keepLinks?: boolean;
 }
 
 /**
@@ -44,23 +54,37 @@ export class ProcessFailed extends Error {
 }
 
 /** Streams the process's output into the job log; rejects with ProcessFailed on a non-zero exit. */
-export function runProcess(ctx: Pick<JobContext, 'signal' | 'log'>, spec: ProcessSpec): Promise<void> {
+export async function runProcess(ctx: RunContext, spec: ProcessSpec): Promise<void> {
+  const launch = await spec.sandbox.launch(spec.run);
+  try {
+    await watch(ctx, spec, launch);
+  } finally {
+    if (!spec.keepLinks) for (const dir of spec.run.writable ?? []) await keepOnlyRegularFiles(dir, (line) => ctx.log(line, 'system'));
+  }
+}
+
+/** Replaces every given secret in a line; short values are left alone (they would mask ordinary words). */
+export function masker(secrets: string[] = []): (line: string) => string {
+  const values = secrets.filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
+  return (line) => values.reduce((l, s) => (l.includes(s) ? l.split(s).join('[masked]') : l), line);
+}
+
+function watch(ctx: RunContext, spec: ProcessSpec, launch: Awaited<ReturnType<Sandbox['launch']>>): Promise<void> {
+  const mask = masker(spec.secrets);
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'forja-job', String(process.pid), spec.command, ...spec.args], {
-      cwd: spec.cwd,
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'forja-job', String(process.pid), launch.command, ...launch.args], {
+      cwd: launch.cwd,
       env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? spec.cwd,
-        LANG: 'C.UTF-8',
-        PYTHONUNBUFFERED: '1',
-        ...spec.env,
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+        ...launch.env,
         ...(spec.memoryMb ? { FORJA_JOB_MEMORY_KB: String(spec.memoryMb * 1024) } : {}),
       },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const last: string[] = [];
-    const collect = (stream: 'stdout' | 'stderr') => (line: string) => {
+    const collect = (stream: 'stdout' | 'stderr') => (raw: string) => {
+      const line = mask(raw);
       ctx.log(line, stream);
       last.push(line);
       if (last.length > 20) last.shift();
@@ -83,7 +107,7 @@ export function runProcess(ctx: Pick<JobContext, 'signal' | 'log'>, spec: Proces
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', (err) => {
       ctx.signal.removeEventListener('abort', onAbort);
-      reject(new Error(`Could not start ${spec.command}: ${err.message}`));
+      reject(new Error(`Could not start ${spec.run.argv[0]}: ${err.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(killTimer);
