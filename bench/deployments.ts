@@ -125,17 +125,24 @@ async function load(s: Served, route: string, body: string, concurrency: number,
 async function main() {
   process.stdout.write(`serving bench (${FULL ? 'full' : 'small'} size): preparing the model, starting mlflow models serve and Forja…\n`);
   const { inProcessP50Ms, row } = prepareModel();
-  const [mlflow, forja] = await Promise.all([startMlflowServe(), startForja()]);
+  // A second Forja with FORJA_SANDBOX=off serves the same model: what the sandbox costs the predict path.
+  const [mlflow, forja, bare] = await Promise.all([startMlflowServe(), startForja(), startForja({ FORJA_SANDBOX: 'off' })]);
   try {
-    const route = await deployOnForja(forja);
+    const [route, bareRoute] = await Promise.all([deployOnForja(forja), deployOnForja(bare)]);
     const body = JSON.stringify({ dataframe_split: row });
     // Both must answer the same thing, or the comparison is meaningless.
     const probe = await fetch(`${mlflow.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const expected = (await probe.text()).replace(/\s/g, '');
     const rows: Row[] = [{ name: 'in-process predict() of one row, p50', unit: 'ms', anchor: null, forja: inProcessP50Ms, higherIsBetter: false }];
+    const sandboxRows: Row[] = [];
     for (const c of CONCURRENCY) {
       const m = await load(mlflow, '/invocations', body, c, expected);
       const f = await load(forja, route, body, c, expected);
+      const b = await load(bare, bareRoute, body, c, expected);
+      sandboxRows.push(
+        { name: `concurrency ${c}: p50 latency`, unit: 'ms', anchor: b.p50, forja: f.p50, higherIsBetter: false },
+        { name: `concurrency ${c}: throughput`, unit: 'req/s', anchor: b.perSecond, forja: f.perSecond, higherIsBetter: true },
+      );
       rows.push(
         { name: `concurrency ${c}: p50 latency`, unit: 'ms', anchor: m.p50, forja: f.p50, higherIsBetter: false },
         { name: `concurrency ${c}: p99 latency`, unit: 'ms', anchor: m.p99, forja: f.p99, higherIsBetter: false },
@@ -144,8 +151,9 @@ async function main() {
       if (c === 1) rows.push({ name: 'concurrency 1: p50 overhead over in-process', unit: 'ms', anchor: m.p50 - inProcessP50Ms, forja: f.p50 - inProcessP50Ms, higherIsBetter: false });
     }
     report(`Model serving: ${REQUESTS} single-row requests per level, 2 workers each (MLflow = mlflow models serve)`, rows);
+    report('The sandbox on the predict path: the same deployment with FORJA_SANDBOX=off and sandboxed', sandboxRows, 'no sandbox');
   } finally {
-    await Promise.all([mlflow.stop(), forja.stop()]);
+    await Promise.all([mlflow.stop(), forja.stop(), bare.stop()]);
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -68,7 +68,8 @@ export async function startForja(env: Record<string, string> = {}): Promise<Serv
   const token = 'bench-admin-token-0123456789';
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, 'cli/src/main.ts'), 'server'], {
     // Certificates and proxies pass through: deployments install packages from PyPI.
-    env: { ...passThrough(), PATH: process.env.PATH, HOME: process.env.HOME, FORJA_DATA_DIR: dir, FORJA_PORT: String(port), FORJA_LOG_LEVEL: 'warn', FORJA_ADMIN_PASSWORD: 'bench-password', FORJA_ADMIN_TOKEN: token, ...env },
+    // One package cache for every bench server (as the tests do), so builds do not download again.
+    env: { ...passThrough(), PATH: process.env.PATH, HOME: process.env.HOME, FORJA_UV_CACHE_DIR: process.env.FORJA_UV_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'forja-test-uv'), FORJA_DATA_DIR: dir, FORJA_PORT: String(port), FORJA_LOG_LEVEL: 'warn', FORJA_ADMIN_PASSWORD: 'bench-password', FORJA_ADMIN_TOKEN: token, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -144,7 +144,7 @@ async function main() {
   });
   try {
     ensureNodeDependencies();
-    ensureAptPackages(['postgresql', 'chromium']);
+    ensureAptPackages(['postgresql', 'chromium', 'bubblewrap']);
     ensureBuilt();
     const python = ensurePythonVenv();
     pg = await startPgCluster();

@@ -2,9 +2,17 @@
 // embedded default (SQLite + local files under ./forja-data). Ctrl-C stops it cleanly.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ROOT, ensureBuilt, ensureNodeDependencies, log } from './lib.mjs';
+import { ROOT, ensureAptPackages, ensureBuilt, ensureNodeDependencies, log } from './lib.mjs';
 
 ensureNodeDependencies();
+// User code runs in bubblewrap's sandbox; without it the server starts but refuses to run models and jobs, and says why.
+if (process.platform === 'linux') {
+  try {
+    ensureAptPackages(['bubblewrap']);
+  } catch (err) {
+    log(`could not install bubblewrap (${err.message}): models and jobs will be refused until it is installed`);
+  }
+}
 ensureBuilt();
 log('starting Forja…');
 const child = spawn(process.execPath, [path.join(ROOT, 'cli', 'bin', 'forja.js'), 'server', ...process.argv.slice(2)], {

@@ -46,14 +46,14 @@ describe('forja pipelines and training against a live server', () => {
   });
 
   test('a failing step: exit 1, its error printed, its dependent skipped; retry after the fix; --from reuses outputs', async () => {
-    const gate = path.join(tempDir('forja-gate-'), 'gate');
+    const gate = `gate-${Date.now()}`;
     const r = await cli(['pipelines', 'run', 'daily', '--follow', '--logs', '-p', `gate=${gate}`]);
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /^\[use\] got 3 rows for day 2026-11-23$/m);
-    assert.match(r.stdout, /^\d\d:\d\d:\d\d {2}use {4}failed \([\d.]+s\) {2}the gate file is missing$/m);
+    assert.match(r.stdout, /^\d\d:\d\d:\d\d {2}use {4}failed \([\d.]+s\) {2}the gate is closed$/m);
     assert.match(r.stdout, /^\d\d:\d\d:\d\d {2}after {2}skipped {2}A step it needs did not succeed\.$/m);
     assert.match(r.stderr, /^Run \w+ of daily failed in [\d.]+ s\.$/m);
-    assert.match(r.stderr, /^ {2}use failed: The process exited with code 1\. Last lines:\n(?: {6}.*\n)* {6}the gate file is missing\n/m);
+    assert.match(r.stderr, /^ {2}use failed: The process exited with code 1\. Last lines:\n(?: {6}.*\n)* {6}the gate is closed\n/m);
     assert.match(r.stderr, /^ {2}after skipped: A step it needs did not succeed\.$/m);
     const runId = runIdOf(r.stderr);
 
@@ -62,7 +62,7 @@ describe('forja pipelines and training against a live server', () => {
     assert.match(shown.stdout, /^status\s+failed$/m);
     assert.match(shown.stdout, /^STEP\s+ACTION\s+NEEDS\s+STATUS\s+DURATION\s+JOB\s+OUTPUTS \/ ERROR$/m);
     assert.match(shown.stdout, /^prep\s+script\s+-\s+succeeded\s+[\d.]+s\s+\w+\s+\{"rows":3,"day":"2026-11-23"\}$/m);
-    assert.match(shown.stdout, /^use\s+script\s+prep\s+failed\s+[\d.]+s\s+\w+\s+the gate file is missing$/m);
+    assert.match(shown.stdout, /^use\s+script\s+prep\s+failed\s+[\d.]+s\s+\w+\s+the gate is closed$/m);
     assert.match(shown.stdout, /^after\s+script\s+use\s+skipped\s+-\s+-\s+A step it needs did not succeed\.$/m);
     const json = JSON.parse((await cli(['pipelines', 'show', runId, '--json'])).stdout);
     assert.deepEqual(
@@ -70,7 +70,8 @@ describe('forja pipelines and training against a live server', () => {
       ['prep:succeeded', 'use:failed', 'after:skipped'],
     );
 
-    writeFileSync(gate, 'open');
+    const opened = await fetch(`${s.url}/api/v1/experiments`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: gate }) });
+    assert.equal(opened.status, 201, await opened.text());
     const retried = await cli(['pipelines', 'retry', runId, '--follow']);
     assert.equal(retried.status, 0, retried.stdout + retried.stderr);
     assert.match(retried.stderr, new RegExp(`^Run ${runId} of daily version 2 retried\\.$`, 'm'));

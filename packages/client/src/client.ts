@@ -21,7 +21,7 @@ import {
   UserListSchema,
   UserSchema,
   VersionSchema,
-  WhoamiSchema,
+  WhoamiSchema, SandboxStatusSchema,
   ApprovalListSchema,
   ApprovalRequestSchema,
   ModelVersionPageSchema,
@@ -227,6 +227,11 @@ export class ForjaClient {
   version() {
     return this.request('GET', '/api/v1/version', VersionSchema);
   }
+  /** How the server runs user code (system administrators). */
+  sandboxStatus() {
+    return this.request('GET', '/api/v1/system/sandbox', SandboxStatusSchema);
+  }
+
   whoami() {
     return this.request('GET', '/api/v1/whoami', WhoamiSchema);
   }

@@ -12,3 +12,12 @@ export const VersionSchema = z.object({
   database: z.enum(['sqlite', 'postgres']),
 });
 export type Version = z.infer<typeof VersionSchema>;
+
+/** How the server runs user code: `bwrap` sandboxed; `off` unsandboxed by an admin's choice; `unavailable` refused. */
+export const SandboxStatusSchema = z.object({
+  mode: z.enum(['bwrap', 'off', 'unavailable']),
+  reason: z.string().nullable(),
+  /** Each group's code runs as a user of its own (a root server). */
+  perGroupUsers: z.boolean(),
+});
+export type SandboxStatus = z.infer<typeof SandboxStatusSchema>;

@@ -73,7 +73,7 @@ for (const dialect of DIALECTS) {
       const job = await finished(run.body.jobId);
       assert.equal(job.status, 'succeeded', job.error);
       const lines = await logOf(run.body.jobId);
-      assert.ok(lines.includes(`run ${run.body.id} of churn-scoring as batch run ${run.body.id} with {"date": "2026-11-23", "rows": 10}`), lines.join('\n'));
+      assert.ok(lines.includes(`run ${run.body.id} of churn-scoring as job ${run.body.jobId}: batch run ${run.body.id} with {"date": "2026-11-23", "rows": 10}`), lines.join('\n'));
       assert.ok(lines.some((l) => l.startsWith('params file: {  "date": "2026-11-23"')));
       const project = (await call('GET', '/api/v1/batch/projects/churn-scoring')).body;
       const token = readFileSync(path.join(s.dataDir, 'batch', project.id, 'runs', run.body.id, 'token.txt'), 'utf8');

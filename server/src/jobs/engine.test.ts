@@ -1,6 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { processesWith } from '../testing/processes.js';
 import path from 'node:path';
 import type { Services } from '../services.js';
 import { DIALECTS } from '../testing/databases.js';
@@ -9,25 +10,6 @@ import { PermanentJobError, type JobSpec } from './engine.js';
 import { runProcess } from '../runtime/process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Host processes (running or sleeping: a zombie waiting for its reaper counts as gone) whose command
- * line holds `token`. Jobs run in their own PID namespace, so the pids they see mean nothing here.
- */
-function processesWith(token: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (cmdline.includes(token) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 /** Job kinds that exercise the engine: each does exactly what its parameters say. */
 function registerTestKinds(services: Services, calls: Map<string, number>) {

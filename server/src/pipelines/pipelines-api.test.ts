@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DIALECTS } from '../testing/databases.js';
@@ -74,13 +74,13 @@ for (const dialect of DIALECTS) {
       const useLog = (await call('GET', `/api/v1/jobs/${run.steps[1].jobId}/logs`)).body.lines.map((l: { line: string }) => l.line);
       assert.ok(useLog.includes('got 3 rows for day 2026-12-01'), useLog.join('\n'));
 
-      // The gate file is missing: "use" fails, "after" is skipped, the run fails.
-      const gate = path.join(dir, 'gate');
+      // The gate (an experiment) is missing: "use" fails, "after" is skipped, the run fails.
+      const gate = `gate-${dialect}`;
       const failing = await finished((await call('POST', '/api/v1/pipelines/daily/runs', { params: { gate } })).body.id);
       assert.equal(failing.status, 'failed');
       assert.deepEqual(steps(failing), { prep: 'succeeded', use: 'failed', after: 'skipped' });
-      assert.match(failing.steps[1].error, /the gate file is missing/);
-      await writeFile(gate, 'open');
+      assert.match(failing.steps[1].error, /the gate is closed/);
+      assert.equal((await call('POST', '/api/v1/experiments', { name: gate })).status, 201);
       const retried = await call('POST', `/api/v1/pipeline-runs/${failing.id}/retry`);
       assert.equal(retried.status, 202, retried.text);
       const healed = await finished(failing.id);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { JobLogsTable } from '../db/schema.js';
-import { keepOnlyRegularFiles, type Sandbox, type SandboxRun } from './sandbox.js';
+import { exitOf, keepOnlyRegularFiles, type Sandbox, type SandboxRun } from './sandbox.js';
 
 /** What a run reports to: a job's context, or an environment build's log. */
 export interface RunContext {
@@ -109,7 +109,8 @@ function watch(ctx: RunContext, spec: ProcessSpec, launch: Awaited<ReturnType<Sa
       ctx.signal.removeEventListener('abort', onAbort);
       reject(new Error(`Could not start ${spec.run.argv[0]}: ${err.message}`));
     });
-    child.on('close', (code, signal) => {
+    child.on('close', (exitCode, exitSignal) => {
+      const { code, signal } = exitOf(exitCode, exitSignal);
       clearTimeout(killTimer);
       ctx.signal.removeEventListener('abort', onAbort);
       // Whatever the main process left behind in its group goes with it.

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import { existsSync, realpathSync } from 'node:fs';
 import { lchown, lstat, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -115,7 +116,8 @@ export class Sandbox {
     const readOnly = [...(run.readOnly ?? []), RUNTIME_DIR, ...python];
     const args = [...namespaceArgs(root, run.network === true), '--new-session', '--clearenv'];
     for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
-    args.push(...usrMergeArgs(), '--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/tmp');
+    // A private /dev/shm: multiprocessing's semaphores (joblib, torch) live there.
+    args.push(...usrMergeArgs(), '--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/dev/shm', '--perms', '1777', '--tmpfs', '/tmp');
     args.push('--perms', '0755', '--dir', '/etc');
     for (const p of SYSTEM_READ_ONLY) if (existsSync(p)) args.push('--ro-bind', p, p);
     const mounts: Array<[string, string, string]> = [];
@@ -222,4 +224,14 @@ export async function keepOnlyRegularFiles(dir: string, log?: (line: string) => 
       log?.(`Removed ${e.name}, a link or special file the code left in its folder: results must be regular files.`);
     }
   }
+}
+
+/**
+ * How a sandboxed process ended. bubblewrap reports a child killed by a signal as exit code 128 + the
+ * signal, so a code above 128 is read back as the signal it stands for.
+ */
+export function exitOf(code: number | null, signal: NodeJS.Signals | null): { code: number | null; signal: NodeJS.Signals | null } {
+  if (signal || code === null || code <= 128) return { code, signal };
+  const name = Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] as NodeJS.Signals | undefined;
+  return name ? { code: null, signal: name } : { code, signal };
 }

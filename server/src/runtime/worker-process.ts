@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Launch, Sandbox, SandboxRun } from './sandbox.js';
+import { exitOf, type Launch, type Sandbox, type SandboxRun } from './sandbox.js';
 
 /** The Python side of the protocol; the same relative place from src/ and dist/. */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../../runtime/forja_worker.py', import.meta.url));
@@ -141,7 +141,8 @@ export class WorkerProcess {
       this.pending = undefined;
       p?.reject(new WorkerError('crashed', `The model's worker ${this.exitReason}.`));
     });
-    this.child.on('exit', (code, signal) => {
+    this.child.on('exit', (exitCode, exitSignal) => {
+      const { code, signal } = exitOf(exitCode, exitSignal);
       if (stderrTail) spec.onLog(stderrTail);
       this.exited = true;
       this.exitReason ??= signal === 'SIGKILL' ? 'was killed (out of memory, or by a time limit)' : signal ? `was killed by ${signal}` : `exited with code ${code}`;

@@ -1,4 +1,4 @@
-import { HealthSchema, ReadySchema, VersionSchema } from '@forja/contracts';
+import { HealthSchema, ReadySchema, SandboxStatusSchema, VersionSchema } from '@forja/contracts';
 import { appliedMigration, latestMigration } from '../db/migrate.js';
 import type { App } from '../http/types.js';
 import type { Services } from '../services.js';
@@ -30,4 +30,10 @@ export function registerSystemRoutes(app: App, services: Services, version: stri
     node: process.version,
     database: services.db.dialect,
   }));
+
+  app.get(
+    '/api/v1/system/sandbox',
+    { config: { auth: { admin: true } }, schema: { tags: ['system'], summary: 'How this server runs user code (system administrators)', response: { 200: SandboxStatusSchema } } },
+    async () => ({ ...services.sandbox.status, reason: services.sandbox.status.reason ?? null }),
+  );
 }

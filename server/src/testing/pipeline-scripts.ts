@@ -9,13 +9,22 @@ with open(os.environ["FORJA_OUTPUTS"], "w") as f:
     json.dump({"rows": 3, "day": params.get("day")}, f)
 `;
 
-/** A step that fails while the file its `gate` parameter names is missing (to test retry). */
+/**
+ * A step that fails while no experiment is named by its `gate` parameter (to test retry). It asks the
+ * API through the job's FORJA_URL and FORJA_TOKEN: a step sees nothing of the server's disk.
+ */
 export const USE_SCRIPT = `
-import json, os
+import json, os, urllib.error, urllib.parse, urllib.request
 params = json.loads(os.environ["FORJA_PARAMS"])
 print("got", params["rows"], "rows for", params["day"])
-if params.get("gate") and not os.path.exists(params["gate"]):
-    raise SystemExit("the gate file is missing")
+if params.get("gate"):
+    url = os.environ["FORJA_URL"] + "/api/v1/experiments/by-name/" + urllib.parse.quote(params["gate"])
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": "Bearer " + os.environ["FORJA_TOKEN"]}), timeout=10)
+    except urllib.error.HTTPError as e:
+        if e.code != 404:
+            raise
+        raise SystemExit("the gate is closed")
 with open(os.environ["FORJA_OUTPUTS"], "w") as f:
     json.dump({"total": params["rows"] * 2}, f)
 `;

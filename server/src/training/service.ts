@@ -270,8 +270,8 @@ export class TrainingService {
             cwd: work,
             python: env.python,
             env: { HOME: work, MLFLOW_RUN_ID: runId },
-            readOnly: [files],
-            writable: [work, out],
+            // MLOps Codex's contract: the script may write extras into base_path (its files folder).
+            writable: [files, work, out],
           },
         });
         const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as { metrics: Record<string, number>; params: Record<string, string>; extras: string[] };

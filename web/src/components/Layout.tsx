@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { Link, NavLink, Navigate, Outlet, useLocation } from 'react-router';
-import { useSession } from '../session';
+import { useClient, useSession } from '../session';
 import { useGroups, useWhoami } from '../hooks';
 import { Button, ErrorText, Spinner } from './ui';
 import {
@@ -92,6 +93,7 @@ export function Layout() {
           </ul>
         </nav>
         <main className="content">
+          {me.data?.user?.isAdmin && <SandboxBanner />}
           <Outlet />
         </main>
       </div>
@@ -210,6 +212,29 @@ function UserMenu() {
           </button>
         </div>
       )}
+    </div>
+  );
+}
+
+/** Tells system administrators when user code runs unsandboxed, or cannot run at all, and why. */
+function SandboxBanner() {
+  const client = useClient();
+  const status = useQuery({ queryKey: ['system', 'sandbox'], queryFn: () => client.sandboxStatus(), staleTime: 300_000 });
+  if (!status.data || status.data.mode === 'bwrap') return null;
+  return (
+    <div className="callout callout-warning sandbox-banner" role="alert" data-testid="sandbox-banner">
+      <span>
+        {status.data.mode === 'off' ? (
+          <>
+            <strong>User code is not sandboxed.</strong> Models, scripts and pipeline steps run with this server’s user, files and network (FORJA_SANDBOX=off).
+          </>
+        ) : (
+          <>
+            <strong>User code cannot run here:</strong> {status.data.reason}. Deployments, executions and jobs fail until bubblewrap is installed.
+          </>
+        )}{' '}
+        See docs/security.md.
+      </span>
     </div>
   );
 }

@@ -1,0 +1,91 @@
+// The sandbox on its own: the malicious probe run as a one-shot job, by a root server (each group its
+// own user) and by an unprivileged one (user namespaces), must get nothing.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ATTACKS, type Attempt, type Targets } from '../testing/malicious.js';
+import { processesWith } from '../testing/processes.js';
+import { runProbe } from '../testing/sandbox-probe.js';
+import { Sandbox } from './sandbox.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const UNPRIVILEGED_USER = 'forja-sandbox-test';
+const isRoot = process.getuid?.() === 0;
+
+function assertContained(report: Record<string, Attempt> | undefined, who: string): void {
+  assert.ok(report, `${who}: no report`);
+  assert.deepEqual(Object.keys(report).sort(), [...ATTACKS].sort());
+  assert.deepEqual(Object.entries(report).filter(([, a]) => a.escaped), [], `${who}: attacks that got through`);
+}
+
+describe('the sandbox, one-shot', () => {
+  let dir: string;
+  let targets: Targets;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'forja-sandbox-'));
+    chmodSync(dir, 0o755);
+    const data = path.join(dir, 'data');
+    mkdirSync(path.join(data, 'artifacts', 'other-group'), { recursive: true });
+    writeFileSync(path.join(data, 'secret.key'), 'k'.repeat(32));
+    writeFileSync(path.join(data, 'forja.db'), 'SQLite format 3');
+    writeFileSync(path.join(data, 'artifacts', 'other-group', 'numbers.txt'), "the other group's numbers");
+    targets = {
+      dataDir: data,
+      secretKey: path.join(data, 'secret.key'),
+      database: path.join(data, 'forja.db'),
+      otherGroupArtifact: path.join(data, 'artifacts', 'other-group', 'numbers.txt'),
+      otherDeploymentSecret: 'not-in-any-environment-here',
+      adminToken: 'FORJA_ADMIN_TOKEN-like-secret',
+      serverPort: 1,
+      survivor: '',
+    };
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('as this server\'s user: every attack fails; two groups run as two users when root; nothing outlives the job', async () => {
+    const uids: Record<string, number> = { alpha: 960_001, beta: 960_002 };
+    const sandbox = Sandbox.detect('auto', { uidOf: async (g) => uids[g]! });
+    assert.equal(sandbox.status.mode, 'bwrap', sandbox.status.reason);
+    assert.equal(sandbox.status.perGroupUsers, isRoot);
+    const seen: number[] = [];
+    for (const [i, group] of ['alpha', 'beta'].entries()) {
+      const survivor = `${7501 + i}.5`;
+      const result = await runProbe(sandbox, PYTHON, { ...targets, survivor }, group, path.join(dir, 'data', `work-${group}`));
+      assertContained(result.report, group);
+      seen.push(result.uid);
+      for (let n = 0; n < 20 && processesWith(`sleep ${survivor}`).length; n++) await sleep(100);
+      assert.deepEqual(processesWith(`sleep ${survivor}`), [], `${group}: a process outlived the job`);
+    }
+    assert.deepEqual(seen, isRoot ? [960_001, 960_002] : [process.getuid!(), process.getuid!()]);
+  });
+
+  test('as an unprivileged user (user namespaces): every attack fails', { skip: !isRoot && 'covered by the test above when not root' }, async () => {
+    if (spawnSync('id', [UNPRIVILEGED_USER]).status !== 0) {
+      const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', UNPRIVILEGED_USER], { encoding: 'utf8' });
+      assert.equal(made.status, 0, made.stderr);
+    }
+    const uid = Number(spawnSync('id', ['-u', UNPRIVILEGED_USER], { encoding: 'utf8' }).stdout.trim());
+    const work = path.join(dir, 'unprivileged-work');
+    mkdirSync(work);
+    chownSync(work, uid, uid);
+    const survivor = '7510.5';
+    const child = spawnSync(
+      'setpriv',
+      ['--reuid', UNPRIVILEGED_USER, '--regid', UNPRIVILEGED_USER, '--init-groups', '--', process.execPath, '--conditions=source', '--import', 'tsx', path.join(ROOT, 'server/src/testing/sandbox-probe-main.ts'), JSON.stringify({ ...targets, survivor }), work],
+      { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/tmp', LANG: 'C.UTF-8' }, timeout: 120_000 },
+    );
+    assert.equal(child.status, 0, child.stdout + child.stderr);
+    const out = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { report: Record<string, Attempt>; uid: number; status: { perGroupUsers: boolean } };
+    assert.equal(out.status.perGroupUsers, false, 'not root: user namespaces, no per-group users');
+    assert.equal(out.uid, uid, 'the code runs as the unprivileged server user');
+    assertContained(out.report, 'unprivileged');
+    assert.deepEqual(processesWith(`sleep ${survivor}`), []);
+  });
+});
