@@ -26,6 +26,11 @@ ADMIN_PASSWORD = "secret-pass-for-tests"
 ADMIN_TOKEN = "python-sdk-admin-token-0123456789"
 BANNER = re.compile(r"Forja is running at (https?://\S+)")
 START_TIMEOUT = 60.0
+# Wheels the test servers' builds may install from (FORJA_WHEELHOUSE): builds run in the sandbox and
+# see no other local path, so the SDK of this checkout reaches a batch environment as a wheel here.
+WHEELHOUSE = Path(tempfile.mkdtemp(prefix="forja-wheelhouse-"))
+# One package cache for every test server, kept between runs (production's default is one per group).
+UV_CACHE = os.environ.get("FORJA_UV_CACHE_DIR") or str(Path.home() / ".cache" / "forja-test-uv")
 
 
 class Server:
@@ -59,6 +64,8 @@ def _start(extra_env: dict) -> "tuple[subprocess.Popen, Server, str]":
         FORJA_ADMIN_PASSWORD=ADMIN_PASSWORD,
         FORJA_ADMIN_TOKEN=ADMIN_TOKEN,
         FORJA_LOG_LEVEL="warn",
+        FORJA_WHEELHOUSE=str(WHEELHOUSE),
+        FORJA_UV_CACHE_DIR=UV_CACHE,
         **extra_env,
     )
     proc = subprocess.Popen(

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import forja
-from conftest import ADMIN_TOKEN, REPO, unique
+from conftest import ADMIN_TOKEN, REPO, WHEELHOUSE, unique
 from test_lake import iris, model, repo  # noqa: F401  (fixtures: a Production sklearn model, the lake)
 from test_lake import table as lake_table
 
@@ -143,10 +143,14 @@ def test_dhuolib_batch_example_runs_end_to_end(server, model, iris, repo, tmp_pa
     features = lake_table("batch_features")
     output = lake_table("batch_scores")
     repo.create_table_by_dataframe(features, X.head(10).assign(id=range(10)))
-    # The batch environment installs the SDK from a copy of this checkout (building it in place
-    # would leave a build/ folder in python/).
+    # The batch environment installs the SDK of this checkout as a wheel from the servers' wheelhouse
+    # (its build runs in the sandbox and sees no other local path). Built from a copy: building in
+    # place would leave a build/ folder in python/.
     sdk = tmp_path / "forja-sdk"
     shutil.copytree(REPO / "python", sdk, ignore=shutil.ignore_patterns("tests", "build", "*.egg-info", "__pycache__"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(WHEELHOUSE), str(sdk)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    wheel = next(WHEELHOUSE.glob("forja-*.whl"))
     env = {
         **os.environ,
         "FORJA_URL": server.url,
@@ -155,7 +159,7 @@ def test_dhuolib_batch_example_runs_end_to_end(server, model, iris, repo, tmp_pa
         "EXAMPLE_MODEL": name,
         "EXAMPLE_FEATURES": features,
         "EXAMPLE_OUTPUT": output,
-        "EXAMPLE_FORJA_REQUIREMENT": f"forja[lake] @ {sdk.as_uri()}",
+        "EXAMPLE_FORJA_REQUIREMENT": f"forja[lake] @ {wheel.as_uri()}",
     }
     done = subprocess.run([sys.executable, str(REPO / "examples" / "dhuolib_batch_flow.py")], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]

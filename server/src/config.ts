@@ -55,6 +55,8 @@ export interface Config {
   sandboxUidBase: number;
   /** FORJA_UV_CACHE_DIR: one package cache shared by every group's builds (by default each group has its own). */
   uvCacheDir: string | undefined;
+  /** FORJA_WHEELHOUSE: a folder of wheels every build may install from (read-only; the installer's --find-links). */
+  wheelhouse: string | undefined;
 }
 
 export type ConfigOverrides = Partial<Pick<Config, 'host' | 'port' | 'dataDir' | 'databaseUrl' | 'logLevel' | 'webDir'>>;
@@ -104,6 +106,12 @@ function deriveKey(material: string): Buffer {
   return createHash('sha256').update('forja-secret-key:' + material).digest();
 }
 
+function existingDir(variable: string, raw: string): string {
+  const dir = path.resolve(raw);
+  if (!existsSync(dir)) throw new ConfigError(variable, `${dir} does not exist`);
+  return dir;
+}
+
 /** Reads the configuration from the environment (and flag overrides); the only place that reads process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
   const host = overrides.host ?? parseOr('FORJA_HOST', env.FORJA_HOST, z.string().min(1), '127.0.0.1');
@@ -146,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     sandbox: parseOr('FORJA_SANDBOX', env.FORJA_SANDBOX, z.enum(['auto', 'bwrap', 'off']), 'auto'),
     sandboxUidBase: parseOr('FORJA_SANDBOX_UID_BASE', env.FORJA_SANDBOX_UID_BASE, z.coerce.number().int().min(1000).max(4_000_000_000), 900_000),
     uvCacheDir: env.FORJA_UV_CACHE_DIR ? path.resolve(env.FORJA_UV_CACHE_DIR) : undefined,
+    wheelhouse: env.FORJA_WHEELHOUSE ? existingDir('FORJA_WHEELHOUSE', env.FORJA_WHEELHOUSE) : undefined,
     trustProxy: parseOr('FORJA_TRUST_PROXY', env.FORJA_TRUST_PROXY, z.enum(['true', 'false']).transform((v) => v === 'true'), false),
     workers: parseOr('FORJA_WORKERS', env.FORJA_WORKERS, z.coerce.number().int().min(0).max(256), 4),
     webhookRetryMs: parseOr('FORJA_WEBHOOK_RETRY_SECONDS', env.FORJA_WEBHOOK_RETRY_SECONDS, z.coerce.number().min(0.01).max(3600), 10) * 1000,

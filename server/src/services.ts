@@ -86,7 +86,7 @@ export interface ServiceOptions {
 
 export function createServices(
   db: Db,
-  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir' | 'batchDir' | 'lakeFile' | 'lakeUrl' | 'lakeMaxUploadBytes' | 'sandbox' | 'sandboxUidBase' | 'uvCacheDir'>,
+  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir' | 'batchDir' | 'lakeFile' | 'lakeUrl' | 'lakeMaxUploadBytes' | 'sandbox' | 'sandboxUidBase' | 'uvCacheDir' | 'wheelhouse'>,
   options: ServiceOptions,
 ): Services {
   const clock = options.clock ?? Date.now;
@@ -110,7 +110,7 @@ export function createServices(
   const sandbox = Sandbox.detect(config.sandbox, new SandboxUserStore(db, config.sandboxUidBase));
   if (sandbox.status.mode !== 'bwrap') options.log.warn(`user code sandbox ${sandbox.status.mode}: ${sandbox.status.reason}`);
   const runtime = new DeploymentRuntime(sandbox);
-  const environments = new Environments(config.runtimeDir, { sandbox, sharedCacheDir: config.uvCacheDir });
+  const environments = new Environments(config.runtimeDir, { sandbox, sharedCacheDir: config.uvCacheDir, wheelhouse: config.wheelhouse });
   const deployments = new DeploymentsService(new DeploymentsStore(db), engine, environments, runtime, registry, artifacts, audit, config.secretKey, config.deploymentsDir, clock);
   engine.register(BUILD_KIND, deployments.buildHandler());
   const executions = new ExecutionsService(db, deployments, engine, clock);

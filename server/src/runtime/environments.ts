@@ -38,6 +38,11 @@ export interface EnvironmentsOptions {
    * another group installs later. By default each group has its own under the runtime folder.
    */
   sharedCacheDir?: string;
+  /**
+   * A folder of wheels the operator provides (FORJA_WHEELHOUSE): mounted read-only into builds and
+   * offered to the installer. A build sees no other local path, so `pkg @ file:///…` works only there.
+   */
+  wheelhouse?: string;
   lockWaitMs?: number;
 }
 
@@ -167,8 +172,8 @@ export class Environments {
         cwd: dir,
         python,
         // The certificate store, so a company CA installed on the server is trusted as pip would.
-        env: { ...UV_ENV, UV_CACHE_DIR: cache, UV_SYSTEM_CERTS: process.env.UV_SYSTEM_CERTS ?? '1', HOME: '/tmp' },
-        readOnly: [path.dirname(uv)],
+        env: { ...UV_ENV, UV_CACHE_DIR: cache, UV_SYSTEM_CERTS: process.env.UV_SYSTEM_CERTS ?? '1', HOME: '/tmp', ...(this.options.wheelhouse ? { UV_FIND_LINKS: this.options.wheelhouse } : {}) },
+        readOnly: [path.dirname(uv), ...(this.options.wheelhouse ? [this.options.wheelhouse] : [])],
         writable: [dir, cache],
         network: true,
       };

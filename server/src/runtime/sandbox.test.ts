@@ -44,6 +44,7 @@ describe('the sandbox, one-shot', () => {
       otherDeploymentSecret: 'not-in-any-environment-here',
       adminToken: 'FORJA_ADMIN_TOKEN-like-secret',
       serverPort: 1,
+      serverPid: process.pid,
       survivor: '',
     };
   });
