@@ -40,11 +40,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     await services.engine.init();
     await services.lake.engine.init();
-    boot = await bootstrap(services.authStore, services.tokens, { adminPassword: config.adminPassword, adminToken: config.adminToken });
+    boot = await bootstrap(services.authStore, services.tokens, { adminPasswordHash: config.adminPasswordHash, adminTokenHash: config.adminTokenHash });
     await services.tracking.ensureDefaultExperiment();
     await options.beforeStart?.(services);
     app = await buildApp({ config, services, version: VERSION, logger: options.logger });
     logger = app.log;
+    for (const warning of config.warnings) app.log.warn(warning);
     await app.listen({ host: config.host, port: config.port });
     const bound = app.server.address();
     listening = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;

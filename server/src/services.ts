@@ -91,10 +91,10 @@ export function createServices(
 ): Services {
   const clock = options.clock ?? Date.now;
   const authStore = new AuthStore(db);
-  const authenticator = new Authenticator(authStore, clock);
   const access = new AccessPolicy(authStore, clock);
-  authenticator.onInvalidate(() => access.invalidate());
   const audit = new AuditLog(authStore, access, clock);
+  const authenticator = new Authenticator(authStore, audit, clock);
+  authenticator.onInvalidate(() => access.invalidate());
   const artifactStore = new LocalArtifactStore(config.artifactsDir);
   const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, artifactStore, clock);
   const artifacts = new ArtifactsService(artifactStore, tracking);

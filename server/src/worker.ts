@@ -22,6 +22,7 @@ export async function startWorker(config: Config, options: { log?: (level: 'warn
   try {
     await migrateToLatest(db);
     const log = { warn: (m: string) => write('warn', m), error: (m: string) => write('error', m) };
+    for (const warning of config.warnings) log.warn(warning);
     const services = createServices(db, config, {
       mode: 'standalone',
       log,

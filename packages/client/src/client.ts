@@ -487,7 +487,7 @@ export class ForjaClient {
     redeliver: (id: string, deliveryId: string) => this.request('POST', `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`, WebhookDeliverySchema),
   };
 
-  audit(query: { group?: string; actor?: string; action?: string; limit?: number; pageToken?: string } = {}) {
+  audit(query: { group?: string; actor?: string; token?: string; action?: string; limit?: number; pageToken?: string } = {}) {
     return this.request('GET', '/api/v1/audit', AuditListSchema, { query });
   }
 }

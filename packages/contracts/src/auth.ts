@@ -152,6 +152,10 @@ export const AuditEntrySchema = z.object({
   id: IdSchema,
   at: TimestampSchema,
   actor: z.string().nullable(),
+  /** The token the actor used (a login session counts); null for a password sent with HTTP Basic, or the system. */
+  actorTokenId: z.string().nullable(),
+  /** That token's name; "session" for a login session. */
+  actorTokenName: z.string().nullable(),
   action: z.string(),
   resourceType: z.string(),
   resourceId: z.string().nullable(),
@@ -166,6 +170,8 @@ export const AuditQuerySchema = z
   .object({
     group: SlugSchema.optional(),
     actor: z.string().max(63).optional(),
+    /** Only entries made with this token (its id). */
+    token: IdSchema.optional(),
     action: z.string().max(100).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
     pageToken: z.string().max(200).optional(),

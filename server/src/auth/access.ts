@@ -1,7 +1,27 @@
 import { roleRank, type Role } from '@forja/contracts';
-import { forbidden, invalid, notFound, unauthenticated } from '../errors.js';
+import { AppError, forbidden, invalid, notFound, unauthenticated } from '../errors.js';
 import type { GroupScope, Principal } from './principal.js';
 import type { AuthStore, GroupRow } from './store.js';
+
+/** A refused call: the group whose resource was asked for, when known. */
+export interface Refusal {
+  groupId: string | null;
+}
+
+// Errors this policy raised to refuse a caller, so the 404s that hide another group's resources can
+// be told from the 404s of things that do not exist (only the former are audited).
+const refusals = new WeakMap<Error, Refusal>();
+
+function refuse<E extends Error>(error: E, groupId: string | null): E {
+  refusals.set(error, { groupId });
+  return error;
+}
+
+/** The refusal behind an error: any 403, or a 404 this policy used to hide another group's resource. */
+export function refusalOf(error: unknown): Refusal | undefined {
+  if (!(error instanceof Error)) return undefined;
+  return refusals.get(error) ?? (error instanceof AppError && error.code === 'PERMISSION_DENIED' ? { groupId: null } : undefined);
+}
 
 /** Decides what a principal may do in a group. The one place where roles are compared. */
 export class AccessPolicy {
@@ -60,10 +80,10 @@ export class AccessPolicy {
     if (!group) throw notFound('Group', name);
     const role = await this.roleIn(principal, group.id);
     const isGroupToken = principal.kind === 'group' && principal.boundGroup?.id === group.id;
-    if (role === null && !isGroupToken) throw notFound('Group', name);
+    if (role === null && !isGroupToken) throw refuse(notFound('Group', name), group.id);
     if (needed === 'predict') return { id: group.id, name: group.name, role };
-    if (role === null) throw forbidden(`A group token can only call models; "${needed}" access to group "${name}" needs a user or service token.`);
-    if (roleRank[role] < roleRank[needed]) throw forbidden(`You are ${article(role)} ${role} in group "${name}"; this needs ${needed} or higher.`);
+    if (role === null) throw refuse(forbidden(`A group token can only call models; "${needed}" access to group "${name}" needs a user or service token.`), group.id);
+    if (roleRank[role] < roleRank[needed]) throw refuse(forbidden(`You are ${article(role)} ${role} in group "${name}"; this needs ${needed} or higher.`), group.id);
     return { id: group.id, name: group.name, role };
   }
 
@@ -73,8 +93,8 @@ export class AccessPolicy {
    */
   async requireRoleIn(principal: Principal, groupId: string, needed: Role, missing: () => Error): Promise<Role> {
     const role = await this.roleIn(principal, groupId);
-    if (role === null) throw missing();
-    if (roleRank[role] < roleRank[needed]) throw forbidden(`You are ${article(role)} ${role} in this resource's group; this needs ${needed} or higher.`);
+    if (role === null) throw refuse(missing(), groupId);
+    if (roleRank[role] < roleRank[needed]) throw refuse(forbidden(`You are ${article(role)} ${role} in this resource's group; this needs ${needed} or higher.`), groupId);
     return role;
   }
 
@@ -109,5 +129,5 @@ const article = (role: Role) => (/^[aeiou]/.test(role) ? 'an' : 'a');
 /** For routes whose group was resolved by the auth hook: does the caller's role there reach `needed`? */
 export function requireScopeRole(scope: GroupScope, needed: Role): void {
   if (!scope.role || roleRank[scope.role] < roleRank[needed])
-    throw forbidden(`You are ${scope.role ? `${article(scope.role)} ${scope.role}` : 'not a member'} in group "${scope.name}"; this needs ${needed} or higher.`);
+    throw refuse(forbidden(`You are ${scope.role ? `${article(scope.role)} ${scope.role}` : 'not a member'} in group "${scope.name}"; this needs ${needed} or higher.`), scope.id);
 }

@@ -22,11 +22,15 @@ export class AuditLog {
   ) {}
 
   async record(ctx: RequestContext, event: AuditEvent): Promise<void> {
+    const p = ctx.principal;
     await this.store.insertAudit({
       id: newId(),
       at: this.clock(),
-      actor_id: ctx.principal.userId,
-      actor_name: ctx.principal.name,
+      actor_id: p.userId,
+      actor_name: p.name,
+      // The token, not only the user: what a stolen token did must stand apart from its owner's own work.
+      actor_token_id: p.tokenId,
+      actor_token_name: p.tokenKind === 'session' ? 'session' : p.tokenName,
       action: event.action,
       resource_type: event.resourceType,
       resource_id: event.resourceId ?? null,
@@ -40,9 +44,9 @@ export class AuditLog {
   /** System admins read everything; a group admin reads the entries of the groups they administer. */
   async listFor(
     ctx: RequestContext,
-    query: { group?: string; actor?: string; action?: string; limit: number; pageToken?: string },
+    query: { group?: string; actor?: string; token?: string; action?: string; limit: number; pageToken?: string },
   ): Promise<{ items: AuditEntry[]; nextPageToken?: string }> {
-    const filter: AuditFilter = { actorName: query.actor, action: query.action, beforeId: query.pageToken, limit: query.limit };
+    const filter: AuditFilter = { actorName: query.actor, tokenId: query.token, action: query.action, beforeId: query.pageToken, limit: query.limit };
     const p = ctx.principal;
     if (query.group) {
       filter.groupId = (await this.access.requireGroup(p, query.group, 'admin')).id;
@@ -68,6 +72,8 @@ function toAuditEntry(row: AuditRow & { group_name: string | null }): AuditEntry
     id: row.id,
     at: row.at,
     actor: row.actor_name,
+    actorTokenId: row.actor_token_id,
+    actorTokenName: row.actor_token_name,
     action: row.action,
     resourceType: row.resource_type,
     resourceId: row.resource_id,

@@ -18,8 +18,9 @@ for (const dialect of DIALECTS) {
       return login.body.token as string;
     }
 
-    /** Counts audit rows, to prove a rejected request changed nothing. */
-    const auditCount = async () => (await call('GET', '/api/v1/audit?limit=500', { token: admin })).body.items.length as number;
+    /** Counts audit rows, to prove a rejected request changed nothing (refusals are recorded as access.denied, which changes nothing). */
+    const auditCount = async () =>
+      ((await call('GET', '/api/v1/audit?limit=500', { token: admin })).body.items as { action: string }[]).filter((e) => e.action !== 'access.denied').length;
 
     before(async () => {
       s = await startTestServer({ dialect });
@@ -83,7 +84,7 @@ for (const dialect of DIALECTS) {
       assert.equal(ghost.body.error.message, wrong.body.error.message);
     });
 
-    test('login brute force is rate limited with Retry-After, per address and username', async () => {
+    test('login brute force is rate limited with Retry-After, per username', async () => {
       await makeUser('target');
       const statuses: number[] = [];
       for (let i = 0; i < 12; i++) statuses.push((await call('POST', '/api/v1/auth/login', { body: { username: 'target', password: `guess-${i}` } })).status);

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { rateLimited, unauthenticated } from '../errors.js';
+import type { AuditLog } from './audit.js';
+import { AuditSampler } from './audit-sampler.js';
 import { verifyPassword } from './passwords.js';
-import type { Principal } from './principal.js';
+import { anonymousContext, type Principal, type RequestContext } from './principal.js';
 import { AttemptLimiter } from './rate-limit.js';
 import { hashToken } from './secrets.js';
 import type { AuthStore, TokenWithNames, UserRow } from './store.js';
@@ -16,28 +18,48 @@ const BASIC_CACHE_MS = 5 * 60_000;
 const TOUCH_EVERY_MS = 60_000;
 const TOKEN_SHAPE = /^fj[spvg]_[A-Za-z0-9]{40}$/;
 
+/** Where a password came in, for the audit log. */
+export type PasswordVia = 'login' | 'basic';
+
+export interface LoginLimits {
+  /** Failures one username may have in the window, from any address, before it is locked. */
+  perUser: number;
+  /** How long a locked username waits before its next try. */
+  userLockMs: number;
+  /** Failures one address may have in the window, whatever the usernames; it then waits out the window. */
+  perAddress: number;
+  windowMs: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUser: 10, userLockMs: 60_000, perAddress: 50, windowMs: 15 * 60_000 };
+
 /**
  * Turns credentials into a Principal. Looks tokens up by hash, caches the answer for a few seconds
  * (the hot predict and tracking paths should not pay a query per request), and rate limits
- * password guesses per address and per address+username.
+ * password guesses per username and per address, separately: many users behind one proxy do not
+ * lock each other out, and guesses at one account from many addresses are still counted together.
  */
 export class Authenticator {
   private readonly cache = new Map<string, Cached>();
   private readonly lastTouch = new Map<string, number>();
   private readonly perUser: AttemptLimiter;
   private readonly perAddress: AttemptLimiter;
+  /** Refused attempts while locked are audited once a minute per lock, not once per request. */
+  private readonly lockedAudits: AuditSampler;
 
   constructor(
     private readonly store: AuthStore,
+    private readonly audit: AuditLog,
     private readonly clock: () => number = Date.now,
-    limits = { perUser: 10, perAddress: 50, windowMs: 15 * 60_000 },
+    limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
   ) {
-    this.perUser = new AttemptLimiter(limits.perUser, limits.windowMs, clock);
+    this.perUser = new AttemptLimiter(limits.perUser, limits.windowMs, clock, limits.userLockMs);
     this.perAddress = new AttemptLimiter(limits.perAddress, limits.windowMs, clock);
+    this.lockedAudits = new AuditSampler(60_000, clock);
   }
 
   /** Principal for an Authorization header, null when there is none; throws 401 on bad credentials. */
-  async fromAuthorization(header: string | undefined, ip: string): Promise<Principal | null> {
+  async fromAuthorization(header: string | undefined, ctx: Omit<RequestContext, 'principal'>): Promise<Principal | null> {
     if (!header) return null;
     const space = header.indexOf(' ');
     const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
@@ -46,7 +68,7 @@ export class Authenticator {
       if (!value) throw unauthenticated('The Authorization header says Bearer but carries no token.');
       return this.fromToken(value);
     }
-    if (scheme === 'basic') return this.fromBasic(value, ip);
+    if (scheme === 'basic') return this.fromBasic(value, ctx);
     throw unauthenticated(`Unsupported authorization scheme "${scheme}": use "Bearer <token>" or HTTP Basic.`);
   }
 
@@ -69,21 +91,40 @@ export class Authenticator {
     return principal;
   }
 
-  /** Checks a username and password; counts failures toward the rate limit. */
-  async checkPassword(username: string, password: string, ip: string): Promise<UserRow> {
-    const userKey = `${ip}|${username.toLowerCase()}`;
-    const wait = Math.max(this.perUser.retryAfter(userKey), this.perAddress.retryAfter(ip));
-    if (wait > 0) throw rateLimited(wait, `Too many failed logins. Try again in ${wait} seconds.`);
+  /**
+   * Checks a username and password, whether sent to the login route or with HTTP Basic. Failures
+   * count toward the limits and are audited here, the one place passwords are checked.
+   */
+  async checkPassword(username: string, password: string, ctx: Omit<RequestContext, 'principal'>, via: PasswordVia): Promise<UserRow> {
+    const userKey = username.toLowerCase();
+    const address = ctx.ip ?? 'unknown';
+    const waitUser = this.perUser.retryAfter(userKey);
+    const waitAddress = this.perAddress.retryAfter(address);
+    if (waitUser > 0 || waitAddress > 0) {
+      const lock = waitAddress > 0 ? { key: `address|${address}`, locked: 'address' } : { key: `user|${userKey}`, locked: 'user' };
+      const held = this.lockedAudits.admit(lock.key);
+      if (held !== null) await this.recordFailure(ctx, 'auth.login_limited', username, { via, locked: lock.locked, ...(held ? { heldBack: held } : {}) });
+      const wait = Math.max(waitUser, waitAddress);
+      throw rateLimited(wait, `Too many failed logins. Try again in ${wait} seconds.`);
+    }
     const user = await this.store.getUserByUsername(username);
     const ok = await verifyPassword(password, user?.password_hash ?? null);
     if (!ok || !user) {
       this.perUser.fail(userKey);
-      this.perAddress.fail(ip);
+      this.perAddress.fail(address);
+      await this.recordFailure(ctx, 'auth.login_failed', username, { via });
       throw unauthenticated('Wrong username or password.');
     }
-    if (user.disabled) throw unauthenticated(`The user "${username}" is disabled. Ask an administrator to enable it.`);
+    if (user.disabled) {
+      await this.recordFailure(ctx, 'auth.login_failed', username, { via, disabled: true });
+      throw unauthenticated(`The user "${username}" is disabled. Ask an administrator to enable it.`);
+    }
     this.perUser.reset(userKey);
     return user;
+  }
+
+  private recordFailure(ctx: Omit<RequestContext, 'principal'>, action: string, username: string, details: Record<string, unknown>): Promise<void> {
+    return this.audit.record(anonymousContext(ctx.ip, ctx.requestId), { action, resourceType: 'user', resourceId: username.slice(0, 63), details });
   }
 
   private readonly listeners: (() => void)[] = [];
@@ -98,7 +139,7 @@ export class Authenticator {
     this.listeners.push(listener);
   }
 
-  private async fromBasic(value: string, ip: string): Promise<Principal> {
+  private async fromBasic(value: string, ctx: Omit<RequestContext, 'principal'>): Promise<Principal> {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 1) throw unauthenticated('HTTP Basic credentials must be base64("username:password").');
@@ -111,7 +152,7 @@ export class Authenticator {
     const hit = this.cache.get(key);
     const now = this.clock();
     if (hit && hit.until > now) return hit.principal;
-    const user = await this.checkPassword(username, password, ip);
+    const user = await this.checkPassword(username, password, ctx, 'basic');
     const principal = userPrincipal(user, null);
     this.cache.set(key, { principal, until: now + BASIC_CACHE_MS });
     return principal;

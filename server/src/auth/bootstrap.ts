@@ -12,13 +12,13 @@ export interface BootstrapResult {
 
 /**
  * First start: a "default" group and an "admin" user in it. Later starts only make sure the
- * FORJA_ADMIN_TOKEN token exists. Several servers may start at once on one PostgreSQL database:
+ * FORJA_ADMIN_TOKEN token exists. Only hashes of the configured password and token come in here. Several servers may start at once on one PostgreSQL database:
  * whoever loses a race hits a unique constraint and looks again, finding the winner's rows.
  */
 export async function bootstrap(
   store: AuthStore,
   tokens: TokensService,
-  options: { adminPassword?: string; adminToken?: string; clock?: () => number },
+  options: { adminPasswordHash?: string; adminTokenHash?: string; clock?: () => number },
 ): Promise<BootstrapResult> {
   let result: BootstrapResult = { createdAdmin: false };
   for (let attempt = 0; ; attempt++) {
@@ -30,14 +30,14 @@ export async function bootstrap(
       await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
     }
   }
-  if (options.adminToken) {
+  if (options.adminTokenHash) {
     const admin = await store.getUserByUsername('admin');
-    if (admin) await tokens.ensureFixedToken(admin.id, options.adminToken, 'FORJA_ADMIN_TOKEN');
+    if (admin) await tokens.ensureFixedToken(admin.id, options.adminTokenHash, 'FORJA_ADMIN_TOKEN');
   }
   return result;
 }
 
-async function createFirstAdmin(store: AuthStore, options: { adminPassword?: string; clock?: () => number }): Promise<BootstrapResult> {
+async function createFirstAdmin(store: AuthStore, options: { adminPasswordHash?: string; clock?: () => number }): Promise<BootstrapResult> {
   if ((await store.countUsers()) > 0) return { createdAdmin: false };
   const now = (options.clock ?? Date.now)();
   let group = await store.getGroupByName('default');
@@ -45,13 +45,18 @@ async function createFirstAdmin(store: AuthStore, options: { adminPassword?: str
     group = { id: newId(), name: 'default', description: 'Everyone starts here.', created_at: now, created_by: null };
     await store.insertGroup(group);
   }
-  const password = options.adminPassword ?? generatePassword();
+  let generated: string | undefined;
+  let passwordHash = options.adminPasswordHash;
+  if (!passwordHash) {
+    generated = generatePassword();
+    passwordHash = await hashPassword(generated);
+  }
   const admin = {
     id: newId(),
     username: 'admin',
     display_name: 'Administrator',
     email: null,
-    password_hash: await hashPassword(password),
+    password_hash: passwordHash,
     is_admin: 1,
     disabled: 0,
     default_group_id: group.id,
@@ -60,5 +65,5 @@ async function createFirstAdmin(store: AuthStore, options: { adminPassword?: str
   };
   await store.insertUser(admin);
   await store.upsertMembership(group.id, admin.id, 'admin', now);
-  return { createdAdmin: true, ...(options.adminPassword ? {} : { generatedPassword: password }) };
+  return { createdAdmin: true, ...(generated === undefined ? {} : { generatedPassword: generated }) };
 }

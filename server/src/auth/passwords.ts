@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt as scryptCb, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, opts: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))));
@@ -13,9 +13,16 @@ const maxmem = 64 * 1024 * 1024;
 /** Hashes a password as `scrypt$N$r$p$salt$hash` (base64url), so parameters can change later. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scrypt(password, salt, KEYLEN, { N, r, p, maxmem });
-  return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  return encode(salt, await scrypt(password, salt, KEYLEN, { N, r, p, maxmem }));
 }
+
+/** The same, blocking: for start-up, which hashes the configured admin password before anything runs. */
+export function hashPasswordSync(password: string): string {
+  const salt = randomBytes(16);
+  return encode(salt, scryptSync(password, salt, KEYLEN, { N, r, p, maxmem }));
+}
+
+const encode = (salt: Buffer, key: Buffer) => ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
 
 export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
   if (!stored) {

@@ -1,6 +1,11 @@
 /**
  * Counts failed attempts per key in a sliding window. In memory: with several servers each one
  * limits on its own, which still bounds a brute force to (servers × limit) guesses per window.
+ *
+ * A key with `maxFailures` in the window waits until the oldest of them leaves it, or — when
+ * `lockMs` is shorter — until `lockMs` after its latest failure: then it gets one more try, and
+ * each failure locks it again. A short lock keeps an attacker from holding an account shut while
+ * still allowing only about one guess per `lockMs`.
  */
 export class AttemptLimiter {
   private readonly failures = new Map<string, number[]>();
@@ -9,6 +14,7 @@ export class AttemptLimiter {
     private readonly maxFailures: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
+    private readonly lockMs = windowMs,
   ) {}
 
   /** Seconds until the key may try again, or 0 when it may try now. */
@@ -16,7 +22,9 @@ export class AttemptLimiter {
     const recent = this.recent(key);
     if (recent.length < this.maxFailures) return 0;
     const oldest = recent[recent.length - this.maxFailures]!;
-    return Math.max(1, Math.ceil((oldest + this.windowMs - this.now()) / 1000));
+    const until = Math.min(oldest + this.windowMs, recent.at(-1)! + this.lockMs);
+    const ms = until - this.now();
+    return ms > 0 ? Math.ceil(ms / 1000) : 0;
   }
 
   fail(key: string): void {

@@ -80,14 +80,15 @@ for (const dialect of DIALECTS) {
       assert.equal((await store.getToken(t1.id))?.revoked_at, 10);
     });
 
-    test('audit: newest first, filtered by group and action, keyset paging by id', async () => {
+    test('audit: newest first, filtered by group, action and token, keyset paging by id', async () => {
       const g = { id: newId(), name: 'audited', description: '', created_at: Date.now(), created_by: null };
       await store.insertGroup(g);
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
         const id = newId();
         ids.push(id);
-        await store.insertAudit({ id, at: i, actor_id: null, actor_name: 'x', action: i % 2 ? 'odd' : 'even', resource_type: 't', resource_id: String(i), group_id: g.id, ip: null, request_id: null, details: null });
+        const token = i % 2 ? { actor_token_id: 'oddtoken1', actor_token_name: 'ci' } : { actor_token_id: null, actor_token_name: null };
+        await store.insertAudit({ id, at: i, actor_id: null, actor_name: 'x', ...token, action: i % 2 ? 'odd' : 'even', resource_type: 't', resource_id: String(i), group_id: g.id, ip: null, request_id: null, details: null });
       }
       const page1 = await store.listAudit({ groupId: g.id, limit: 2 });
       assert.deepEqual(page1.map((r) => r.resource_id), ['4', '3']);
@@ -95,6 +96,26 @@ for (const dialect of DIALECTS) {
       const page2 = await store.listAudit({ groupId: g.id, limit: 2, beforeId: page1[1]!.id });
       assert.deepEqual(page2.map((r) => r.resource_id), ['2', '1']);
       assert.deepEqual((await store.listAudit({ groupId: g.id, action: 'odd', limit: 10 })).map((r) => r.resource_id), ['3', '1']);
+      const byToken = await store.listAudit({ tokenId: 'oddtoken1', limit: 10 });
+      assert.deepEqual(byToken.map((r) => [r.resource_id, r.actor_token_name]), [['3', 'ci'], ['1', 'ci']]);
+    });
+
+    test("revoking a user's sessions keeps the one named, their personal tokens and other users' sessions", async () => {
+      const u = user('sessions-owner');
+      const other = user('sessions-other');
+      await store.insertUser(u);
+      await store.insertUser(other);
+      const token = (userId: string, kind: 'session' | 'personal', hash: string) => ({
+        id: newId(), kind, name: kind, prefix: 'p', hash, user_id: userId, group_id: null, role: null,
+        created_at: 1, created_by: null, expires_at: null, last_used_at: null, revoked_at: null,
+      });
+      const [kept, ended, personal, others] = [token(u.id, 'session', 'h-kept'), token(u.id, 'session', 'h-ended'), token(u.id, 'personal', 'h-personal'), token(other.id, 'session', 'h-other')];
+      for (const t of [kept, ended, personal, others]) await store.insertToken(t);
+      assert.equal(await store.revokeSessionsOfUser(u.id, 42, kept.id), 1);
+      assert.equal((await store.getToken(ended.id))?.revoked_at, 42);
+      for (const t of [kept, personal, others]) assert.equal((await store.getToken(t.id))?.revoked_at, null, t.hash);
+      assert.equal(await store.revokeSessionsOfUser(u.id, 43, null), 1, 'an already revoked session is not counted again');
+      assert.equal((await store.getToken(kept.id))?.revoked_at, 43);
     });
   });
 }

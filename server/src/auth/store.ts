@@ -25,6 +25,8 @@ export interface AuditFilter {
   /** Restrict to these groups (a group admin who is not a system admin). */
   groupIds?: string[];
   actorName?: string;
+  /** Entries made with this token. */
+  tokenId?: string;
   action?: string;
   beforeId?: string;
   limit: number;
@@ -159,6 +161,12 @@ export class AuthStore {
   async revokeToken(id: string, at: number): Promise<void> {
     await this.k.updateTable('tokens').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).execute();
   }
+  /** Revokes the user's live sessions except `keepId`; returns how many it revoked. */
+  async revokeSessionsOfUser(userId: string, at: number, keepId: string | null): Promise<number> {
+    let q = this.k.updateTable('tokens').set({ revoked_at: at }).where('user_id', '=', userId).where('kind', '=', 'session').where('revoked_at', 'is', null);
+    if (keepId) q = q.where('id', '!=', keepId);
+    return Number((await q.executeTakeFirst()).numUpdatedRows);
+  }
   async touchToken(id: string, at: number): Promise<void> {
     await this.k.updateTable('tokens').set({ last_used_at: at }).where('id', '=', id).execute();
   }
@@ -178,6 +186,7 @@ export class AuthStore {
     if (filter.groupId) q = q.where('audit_log.group_id', '=', filter.groupId);
     if (filter.groupIds) q = q.where('audit_log.group_id', 'in', filter.groupIds.length ? filter.groupIds : ['-']);
     if (filter.actorName) q = q.where('audit_log.actor_name', '=', filter.actorName);
+    if (filter.tokenId) q = q.where('audit_log.actor_token_id', '=', filter.tokenId);
     if (filter.action) q = q.where('audit_log.action', '=', filter.action);
     if (filter.beforeId) q = q.where('audit_log.id', '<', filter.beforeId);
     return q.execute();

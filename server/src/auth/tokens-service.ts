@@ -1,7 +1,7 @@
 import { TokenCreateSchema, type LoginResponse, type Token, type TokenCreate, type TokenCreated } from '@forja/contracts';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import { AppError, forbidden, invalid, notFound } from '../errors.js';
+import { forbidden, invalid, notFound } from '../errors.js';
 import type { AccessPolicy } from './access.js';
 import type { AuditLog } from './audit.js';
 import type { Authenticator } from './authenticator.js';
@@ -26,27 +26,20 @@ export class TokensService {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Logins and failed logins are audited: who tried which account from where. */
+  /**
+   * Logins are audited with the session they open, so its later actions lead back here; failed
+   * logins are audited where passwords are checked.
+   */
   async login(ctx: Omit<RequestContext, 'principal'>, username: string, password: string): Promise<LoginResponse> {
-    let user;
-    try {
-      user = await this.authenticator.checkPassword(username, password, ctx.ip ?? 'unknown');
-    } catch (err) {
-      const limited = err instanceof AppError && err.code === 'RATE_LIMITED';
-      await this.audit.record(anonymousContext(ctx.ip, ctx.requestId), { action: limited ? 'auth.login_limited' : 'auth.login_failed', resourceType: 'user', resourceId: username.slice(0, 63) });
-      throw err;
-    }
+    const user = await this.authenticator.checkPassword(username, password, ctx, 'login');
     const now = this.clock();
     const secret = generateTokenSecret('session');
     const expiresAt = now + this.sessionTtlMs;
-    await this.store.insertToken({
-      ...this.baseRow(secret, 'session', `login ${new Date(now).toISOString()}`, now),
-      user_id: user.id,
-      created_by: user.id,
-      expires_at: expiresAt,
-    });
+    const row: TokenRow = { ...this.baseRow(secretKeys(secret), 'session', `login ${new Date(now).toISOString()}`, now), user_id: user.id, created_by: user.id, expires_at: expiresAt };
+    await this.store.insertToken(row);
     const group = user.default_group_id ? await this.store.getGroupById(user.default_group_id) : undefined;
-    await this.audit.record({ ...ctx, principal: { ...anonymousContext(ctx.ip, ctx.requestId).principal, userId: user.id, name: user.username } }, { action: 'auth.login', resourceType: 'user', resourceId: user.username });
+    const principal = { ...anonymousContext(ctx.ip, ctx.requestId).principal, userId: user.id, name: user.username, tokenId: row.id, tokenName: row.name, tokenKind: 'session' as const };
+    await this.audit.record({ ...ctx, principal }, { action: 'auth.login', resourceType: 'user', resourceId: user.username });
     return { token: secret, expiresAt, user: toUser(user, group?.name ?? null) };
   }
 
@@ -62,7 +55,7 @@ export class TokensService {
     const now = this.clock();
     const secret = generateTokenSecret(body.kind);
     const row: TokenRow = {
-      ...this.baseRow(secret, body.kind, body.name, now),
+      ...this.baseRow(secretKeys(secret), body.kind, body.name, now),
       created_by: p.userId,
       expires_at: body.expiresInDays ? now + body.expiresInDays * DAY : null,
     };
@@ -99,7 +92,7 @@ export class TokensService {
   async issueWorkToken(groupId: string, name: string, role: 'viewer' | 'editor', ttlMs: number, createdBy: string | null): Promise<{ id: string; secret: string }> {
     const now = this.clock();
     const secret = generateTokenSecret('service');
-    const row: TokenRow = { ...this.baseRow(secret, 'service', name, now), created_by: createdBy, expires_at: now + ttlMs, group_id: groupId, role };
+    const row: TokenRow = { ...this.baseRow(secretKeys(secret), 'service', name, now), created_by: createdBy, expires_at: now + ttlMs, group_id: groupId, role };
     await this.store.insertToken(row);
     return { id: row.id, secret };
   }
@@ -142,27 +135,27 @@ export class TokensService {
   }
 
   /**
-   * Makes sure a token with exactly this secret exists for the user (FORJA_ADMIN_TOKEN). One that
+   * Makes sure a token whose secret has this hash exists for the user (FORJA_ADMIN_TOKEN). One that
    * was revoked stays revoked: the operator did that on purpose.
    */
-  async ensureFixedToken(userId: string, secret: string, name: string): Promise<void> {
-    if (await this.store.findTokenByHash(hashToken(secret))) return;
+  async ensureFixedToken(userId: string, hash: string, name: string): Promise<void> {
+    if (await this.store.findTokenByHash(hash)) return;
     const now = this.clock();
     try {
-      await this.store.insertToken({ ...this.baseRow(secret, 'personal', name, now), user_id: userId, created_by: userId, prefix: '(from env)' });
+      await this.store.insertToken({ ...this.baseRow({ hash, prefix: '(from env)' }, 'personal', name, now), user_id: userId, created_by: userId });
     } catch (err) {
       // Another server starting at the same moment inserted it first.
       if (!isUniqueViolation(err)) throw err;
     }
   }
 
-  private baseRow(secret: string, kind: TokenRow['kind'], name: string, now: number): TokenRow {
+  private baseRow(keys: { hash: string; prefix: string }, kind: TokenRow['kind'], name: string, now: number): TokenRow {
     return {
       id: newId(),
       kind,
       name,
-      prefix: tokenPrefix(secret),
-      hash: hashToken(secret),
+      prefix: keys.prefix,
+      hash: keys.hash,
       user_id: null,
       group_id: null,
       role: null,
@@ -174,3 +167,6 @@ export class TokensService {
     };
   }
 }
+
+/** What is stored of a secret: its hash to find it by, its first characters to recognise it by. */
+const secretKeys = (secret: string) => ({ hash: hashToken(secret), prefix: tokenPrefix(secret) });

@@ -84,15 +84,26 @@ export class UsersService {
       set.default_group_id = group.id;
     }
     await this.store.updateUser(user.id, set);
+    const sessionsRevoked = patch.password === undefined ? undefined : await this.endSessionsAfterPasswordChange(ctx, user.id, self);
     this.authenticator.invalidate();
     const changed = Object.keys(patch).filter((k) => k !== 'password');
     await this.audit.record(ctx, {
       action: 'user.update',
       resourceType: 'user',
       resourceId: username,
-      details: { changed, ...(patch.password !== undefined ? { passwordChanged: true } : {}) },
+      details: { changed, ...(sessionsRevoked !== undefined ? { passwordChanged: true, sessionsRevoked } : {}) },
     });
     return this.present((await this.store.getUserById(user.id))!);
+  }
+
+  /**
+   * A new password ends the user's sessions, so whoever logged in with the old one is out. A user
+   * changing their own keeps the session they did it with; personal tokens stay (revoke them apart).
+   */
+  private endSessionsAfterPasswordChange(ctx: RequestContext, userId: string, self: boolean): Promise<number> {
+    const p = ctx.principal;
+    const keep = self && p.tokenKind === 'session' ? p.tokenId : null;
+    return this.store.revokeSessionsOfUser(userId, this.clock(), keep);
   }
 
   async whoami(ctx: RequestContext, requestedGroup?: string): Promise<Whoami> {

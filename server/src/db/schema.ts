@@ -52,6 +52,10 @@ export interface AuditLogTable {
   at: number;
   actor_id: string | null;
   actor_name: string | null;
+  /** The token the actor used (a session counts), null for a password over HTTP Basic or the system. */
+  actor_token_id: string | null;
+  /** That token's name when it was used; "session" for a login session. */
+  actor_token_name: string | null;
   action: string;
   resource_type: string;
   resource_id: string | null;

@@ -74,7 +74,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  registerAuthHooks(app, services.authenticator, services.access);
+  registerAuthHooks(app, services.authenticator, services.access, services.audit);
   registerSystemRoutes(app, services, version);
   registerAuthRoutes(app, services);
   registerTrackingRoutes(app, services);

@@ -1,9 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessPolicy } from '../auth/access.js';
+import { refusalOf, type AccessPolicy } from '../auth/access.js';
+import type { AuditLog } from '../auth/audit.js';
+import { AuditSampler } from '../auth/audit-sampler.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { RequestContext } from '../auth/principal.js';
 import { SlugSchema } from '@forja/contracts';
-import { forbidden, invalid, unauthenticated } from '../errors.js';
+import { AppError, forbidden, invalid, unauthenticated } from '../errors.js';
 import type { App, AuthRequirement } from './types.js';
 
 const GROUP_HEADER = 'x-forja-group';
@@ -37,7 +39,7 @@ function groupNameOf(request: FastifyRequest): string | undefined {
  * requirement. Authentication runs first (onRequest) so a bad token is a 401 whatever the body;
  * the group check runs once the path and query are parsed.
  */
-export function registerAuthHooks(app: App, authenticator: Authenticator, access: AccessPolicy): void {
+export function registerAuthHooks(app: App, authenticator: Authenticator, access: AccessPolicy, audit: AuditLog): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('group', null);
 
@@ -50,7 +52,7 @@ export function registerAuthHooks(app: App, authenticator: Authenticator, access
   app.addHook('onRequest', async (request) => {
     const need = request.routeOptions.config?.auth;
     if (!need) return;
-    request.principal = await authenticator.fromAuthorization(request.headers.authorization, request.ip);
+    request.principal = await authenticator.fromAuthorization(request.headers.authorization, { ip: request.ip, requestId: request.id });
     if ('public' in need) return;
     if (!request.principal) throw unauthenticated('Authentication required: send "Authorization: Bearer <token>" (log in at POST /api/v1/auth/login).');
   });
@@ -66,6 +68,32 @@ export function registerAuthHooks(app: App, authenticator: Authenticator, access
     if (principal.kind === 'group' && !('authenticated' in need && need.allowGroupToken))
       throw forbidden('A group token can only call models of its group.');
     if ('admin' in need) access.requireAdmin(principal);
+  });
+
+  auditRefusals(app, audit);
+}
+
+/**
+ * Refused calls leave a trace (`access.denied`): every 403, and the 404s by which the access policy
+ * hides another group's resources — not 404s of things that do not exist, which would bury probes
+ * under typos. At most one entry per caller and route a minute; the entry counts those held back.
+ */
+function auditRefusals(app: App, audit: AuditLog): void {
+  const sampler = new AuditSampler();
+  app.addHook('onError', async (request, reply, error) => {
+    const refusal = refusalOf(error);
+    const principal = request.principal;
+    if (!refusal || !principal) return;
+    const route = `${request.method} ${request.routeOptions.url ?? '(no route)'}`;
+    const held = sampler.admit(`${principal.userId ?? principal.tokenId ?? principal.name}|${route}`);
+    if (held === null) return;
+    const details = { path: request.url.split('?')[0]!.slice(0, 300), status: error instanceof AppError ? error.status : reply.statusCode, reason: error.message.slice(0, 300), ...(held ? { heldBack: held } : {}) };
+    try {
+      await audit.record(contextOf(request), { action: 'access.denied', resourceType: 'route', resourceId: route.slice(0, 200), groupId: refusal.groupId, details });
+    } catch (err) {
+      // The refusal stands whether or not it could be written down.
+      request.log.warn({ err }, 'could not audit a refused request');
+    }
   });
 }
 

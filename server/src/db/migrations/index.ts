@@ -12,6 +12,7 @@ import * as m0010 from './0010_batch.js';
 import * as m0011 from './0011_schedules.js';
 import * as m0012 from './0012_training.js';
 import * as m0013 from './0013_pipelines.js';
+import * as m0014 from './0014_audit_token.js';
 import * as m0015 from './0015_sandbox_users.js';
 
 /**
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
   '0011_schedules': m0011,
   '0012_training': m0012,
   '0013_pipelines': m0013,
+  '0014_audit_token': m0014,
   '0015_sandbox_users': m0015,
 };

@@ -10,10 +10,25 @@ import { TableCard } from '../../components/TableCard';
 import { TableHead } from '../../components/TableHead';
 
 // Actions the server records today; the filter still accepts any text for actions added later.
-const knownActions = ['user.create', 'user.update', 'group.create', 'group.update', 'group.delete', 'member.add', 'member.update', 'member.remove', 'token.create', 'token.revoke'];
+const knownActions = [
+  'user.create',
+  'user.update',
+  'group.create',
+  'group.update',
+  'group.delete',
+  'member.add',
+  'member.update',
+  'member.remove',
+  'token.create',
+  'token.revoke',
+  'auth.login',
+  'auth.login_failed',
+  'auth.login_limited',
+  'access.denied',
+];
 
 const actionTone = (action: string) =>
-  action.endsWith('.delete') || action.endsWith('.revoke') || action.endsWith('.remove') ? 'red' : action.endsWith('.create') || action.endsWith('.add') ? 'green' : 'blue';
+  action.endsWith('.delete') || action.endsWith('.revoke') || action.endsWith('.remove') || action === 'access.denied' || action.startsWith('auth.login_') ? 'red' : action.endsWith('.create') || action.endsWith('.add') ? 'green' : 'blue';
 
 export function AuditPage() {
   const client = useClient();
@@ -79,7 +94,7 @@ export function AuditPage() {
         empty={rows.length === 0 && <EmptyState title={filtered ? 'No entries match these filters' : 'No audit entries yet'}>Changes to users, groups, members and tokens are recorded here.</EmptyState>}
       >
         <table className="table table-clickable" data-testid="audit-table">
-          <TableHead columns={['Time', 'Actor', 'Action', 'Resource', 'Group', 'IP', { label: 'Details', className: 'col-toggle', hidden: true }]} />
+          <TableHead columns={['Time', 'Actor', 'Token', 'Action', 'Resource', 'Group', 'IP', { label: 'Details', className: 'col-toggle', hidden: true }]} />
           <tbody>
             {rows.map((e) => (
               <AuditRow key={e.id} entry={e} open={open === e.id} onToggle={() => setOpen(open === e.id ? null : e.id)} />
@@ -103,6 +118,9 @@ function AuditRow({ entry: e, open, onToggle }: { entry: AuditEntry; open: boole
           <Time at={e.at} />
         </td>
         <td>{e.actor ?? <span className="muted">system</span>}</td>
+        <td className="small" title={e.actorTokenId ?? undefined}>
+          {e.actorTokenName ?? <span className="muted">—</span>}
+        </td>
         <td>
           <Badge tone={actionTone(e.action)}>
             <span className="mono">{e.action}</span>
@@ -129,10 +147,12 @@ function AuditRow({ entry: e, open, onToggle }: { entry: AuditEntry; open: boole
       </tr>
       {open && (
         <tr className="row-details">
-          <td colSpan={7}>
+          <td colSpan={8}>
             <dl className="kv">
               <dt>Entry</dt>
               <dd className="mono">{e.id}</dd>
+              <dt>Token</dt>
+              <dd className="mono">{e.actorTokenId ?? '—'}</dd>
               <dt>Request</dt>
               <dd className="mono">{e.requestId ?? '—'}</dd>
               <dt>Details</dt>
