@@ -126,7 +126,7 @@ async function main() {
   process.stdout.write(`serving bench (${FULL ? 'full' : 'small'} size): preparing the model, starting mlflow models serve and Forja…\n`);
   const { inProcessP50Ms, row } = prepareModel();
   // A second Forja with FORJA_SANDBOX=off serves the same model: what the sandbox costs the predict path.
-  const [mlflow, forja, bare] = await Promise.all([startMlflowServe(), startForja(), startForja({ FORJA_SANDBOX: 'off' })]);
+  const [mlflow, forja, bare] = await Promise.all([startMlflowServe(), startForja(), startForja({ FORJA_SANDBOX: 'off', FORJA_UV_CACHE_DIR: path.join(os.homedir(), '.cache', 'forja-bench-unsandboxed-uv') })]);
   try {
     const [route, bareRoute] = await Promise.all([deployOnForja(forja), deployOnForja(bare)]);
     const body = JSON.stringify({ dataframe_split: row });

@@ -14,9 +14,9 @@ const ROUNDS = FULL ? 200 : 20;
 const PYTHON = process.env.FORJA_PYTHON ?? path.join(ROOT, '.venv/bin/python');
 const users = { uidOf: async () => 961_000 };
 
-const sandboxed = Sandbox.detect('auto', users);
+const sandboxed = Sandbox.detect('auto', users, 961_001);
 if (sandboxed.status.mode !== 'bwrap') throw new Error(`the sandbox is not available here: ${sandboxed.status.reason}`);
-const bare = Sandbox.detect('off', users);
+const bare = Sandbox.detect('off', users, 961_001);
 
 async function time(sandbox: Sandbox, argv: string[], work: string): Promise<number> {
   const t = performance.now();

@@ -107,7 +107,8 @@ export function createServices(
   engine.register(DELIVER_KIND, deliveryHandler(webhookStore, config.secretKey, clock));
   const groups = new GroupsService(authStore, access, audit, authenticator, clock);
   const registry = new RegistryService(new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock);
-  const sandbox = Sandbox.detect(config.sandbox, new SandboxUserStore(db, config.sandboxUidBase));
+  // Slot 0 of the uid range is the shared package cache's builder; groups are numbered from 1.
+  const sandbox = Sandbox.detect(config.sandbox, new SandboxUserStore(db, config.sandboxUidBase), config.sandboxUidBase);
   if (sandbox.status.mode !== 'bwrap') options.log.warn(`user code sandbox ${sandbox.status.mode}: ${sandbox.status.reason}`);
   const runtime = new DeploymentRuntime(sandbox);
   const environments = new Environments(config.runtimeDir, { sandbox, sharedCacheDir: config.uvCacheDir, wheelhouse: config.wheelhouse });

@@ -5,7 +5,7 @@ import { appendFile, mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { ProcessFailed, runProcess } from './process.js';
-import type { Sandbox } from './sandbox.js';
+import { SHARED_BUILDS, toolEnvironment, type Sandbox } from './sandbox.js';
 
 export interface EnvironmentSpec {
   /** "3.11", "3.10.13" or "" for the server's default python3. */
@@ -55,8 +55,6 @@ export class EnvironmentBuildError extends Error {
 }
 
 const READY = '.forja-ready';
-/** The sandbox identity of builds that share one package cache (FORJA_UV_CACHE_DIR). */
-const SHARED_BUILDER = 'shared-package-cache';
 /** uv never downloads an interpreter (only the machine's own Pythons are used) and prints plain lines. */
 const UV_ENV = { UV_PYTHON_DOWNLOADS: 'never', UV_NO_PROGRESS: '1', NO_COLOR: '1' };
 const PYTHON_VERSION = /^(|3(\.\d{1,2}){0,2})$/;
@@ -68,6 +66,7 @@ const PYTHON_VERSION = /^(|3(\.\d{1,2}){0,2})$/;
  */
 export class Environments {
   private readonly building = new Map<string, Promise<Environment>>();
+  private adopted: Promise<void> | undefined;
   private uv: Promise<string> | undefined;
 
   constructor(
@@ -162,7 +161,9 @@ export class Environments {
     }
     const cache = this.options.sharedCacheDir ?? path.join(this.root, 'uv-cache', ctx.groupId);
     // A shared cache is written by one user: every build runs as the same identity then, not as its group.
-    const builder = this.options.sharedCacheDir ? SHARED_BUILDER : ctx.groupId;
+    const builder = this.options.sharedCacheDir ? SHARED_BUILDS : ctx.groupId;
+    // Once per process: a shared cache may hold files another user wrote (an unsandboxed server, an older build).
+    if (this.options.sharedCacheDir) await (this.adopted ??= this.options.sandbox.adopt(cache, SHARED_BUILDS));
     await mkdir(cache, { recursive: true });
     await mkdir(dir, { recursive: true });
     const uvInSandbox = async (args: string[]): Promise<{ ok: boolean; last: string[] }> => {
@@ -270,7 +271,7 @@ async function listPythons(uv: string, env: Record<string, string>): Promise<str
 /** Runs a command, passing each output line on; resolves with the exit code and the last lines. */
 function runLogged(command: string, args: string[], env: Record<string, string>, out: (line: string) => void, signal?: AbortSignal): Promise<{ code: number; last: string[] }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], signal });
+    const child = spawn(command, args, { env: { ...toolEnvironment(), ...env }, stdio: ['ignore', 'pipe', 'pipe'], signal });
     const last: string[] = [];
     const take = (line: string) => {
       out(line);

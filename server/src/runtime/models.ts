@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { toolEnvironment } from './sandbox.js';
 import { fileURLToPath } from 'node:url';
 
 /** Files a "pickle" model can be. */
@@ -26,7 +27,8 @@ export interface Finding {
 export function safetyScan(args: string[]): Promise<Finding[]> {
   if (args.length === 0) return Promise.resolve([]);
   return new Promise((resolve) => {
-    const child = spawn('python3', [SCANNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // It only parses (pickletools, ast): it runs no user code, outside the sandbox, without the server's secrets.
+    const child = spawn('python3', [SCANNER, ...args], { env: toolEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', () => resolve([]));

@@ -52,7 +52,7 @@ describe('the sandbox, one-shot', () => {
 
   test('as this server\'s user: every attack fails; two groups run as two users when root; nothing outlives the job', async () => {
     const uids: Record<string, number> = { alpha: 960_001, beta: 960_002 };
-    const sandbox = Sandbox.detect('auto', { uidOf: async (g) => uids[g]! });
+    const sandbox = Sandbox.detect('auto', { uidOf: async (g) => uids[g]! }, 960_000);
     assert.equal(sandbox.status.mode, 'bwrap', sandbox.status.reason);
     assert.equal(sandbox.status.perGroupUsers, isRoot);
     const seen: number[] = [];

@@ -52,6 +52,15 @@ const SANDBOX_API_SOCKET = '/run/forja/api.sock';
 export const RUNTIME_DIR = fileURLToPath(new URL('../../runtime/', import.meta.url));
 const RELAY = path.join(RUNTIME_DIR, 'forja_relay.py');
 
+/**
+ * The environment for the few trusted tools the server runs outside the sandbox (finding an
+ * interpreter, installing uv, the safety scan): the machine's settings, none of the server's secrets.
+ */
+export function toolEnvironment(): Record<string, string> {
+  const passed = Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && (PASSED_ALWAYS.test(e[0]) || PASSED_WITH_NETWORK.test(e[0])));
+  return { ...Object.fromEntries(passed), PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8' };
+}
+
 /** The machine's OpenBLAS workarounds: numpy crashes or computes wrong results on some processors without them. */
 const PASSED_ALWAYS = /^OPENBLAS_(CORETYPE|L2_SIZE)$/;
 /** What code with network needs of the machine's settings: certificates, the package index, proxies. None is a server secret. */
@@ -74,6 +83,12 @@ export interface SandboxUsers {
 }
 
 /**
+ * The identity of builds that share one package cache (FORJA_UV_CACHE_DIR): one fixed user, the same
+ * on every server of the machine, so the cache is always writable by whoever builds next.
+ */
+export const SHARED_BUILDS = '*shared-builds*';
+
+/**
  * Starts user code (scorers, scripts, pipeline steps, environment builds) in a bubblewrap sandbox:
  * new mount, PID, IPC, UTS and network namespaces; a cleared environment; the system read-only;
  * only the run's own folders mounted; dies with its parent; as a per-group user when the server is root.
@@ -85,22 +100,25 @@ export class Sandbox {
     readonly status: SandboxStatus,
     private readonly bwrap: string,
     private readonly users: SandboxUsers,
+    /** The user id of SHARED_BUILDS (root servers). */
+    private readonly sharedBuildsUid: number,
   ) {}
 
   /** Finds bubblewrap and proves it works here with one throw-away sandbox (~10 ms). */
-  static detect(setting: SandboxSetting, users: SandboxUsers): Sandbox {
+  static detect(setting: SandboxSetting, users: SandboxUsers, sharedBuildsUid: number): Sandbox {
     const root = process.getuid?.() === 0;
-    if (setting === 'off') return new Sandbox({ mode: 'off', reason: 'FORJA_SANDBOX=off: user code runs with the server\'s user, files and network', perGroupUsers: false }, '', users);
-    if (process.platform !== 'linux') return new Sandbox({ mode: 'unavailable', reason: `the sandbox needs Linux (this is ${process.platform})`, perGroupUsers: false }, '', users);
+    const make = (status: SandboxStatus, bwrap = '') => new Sandbox(status, bwrap, users, sharedBuildsUid);
+    if (setting === 'off') return make({ mode: 'off', reason: 'FORJA_SANDBOX=off: user code runs with the server\'s user, files and network', perGroupUsers: false });
+    if (process.platform !== 'linux') return make({ mode: 'unavailable', reason: `the sandbox needs Linux (this is ${process.platform})`, perGroupUsers: false });
     const bwrap = ['/usr/bin/bwrap', '/usr/local/bin/bwrap'].find((p) => existsSync(p));
-    if (!bwrap) return new Sandbox({ mode: 'unavailable', reason: 'bubblewrap (bwrap) is not installed', perGroupUsers: false }, '', users);
-    if (root && !existsSync('/usr/bin/setpriv')) return new Sandbox({ mode: 'unavailable', reason: 'setpriv (util-linux) is missing: a root server needs it to run user code as an unprivileged user', perGroupUsers: false }, bwrap, users);
+    if (!bwrap) return make({ mode: 'unavailable', reason: 'bubblewrap (bwrap) is not installed', perGroupUsers: false });
+    if (root && !existsSync('/usr/bin/setpriv')) return make({ mode: 'unavailable', reason: 'setpriv (util-linux) is missing: a root server needs it to run user code as an unprivileged user', perGroupUsers: false });
     const probe = spawnSync(bwrap, [...namespaceArgs(root, false), '--ro-bind', '/usr', '/usr', ...usrMergeArgs(), '--proc', '/proc', '--dev', '/dev', '--', '/bin/true'], { encoding: 'utf8', timeout: 10_000 });
     if (probe.status !== 0) {
       const why = (probe.stderr || probe.error?.message || `exit ${probe.status}`).trim();
-      return new Sandbox({ mode: 'unavailable', reason: `bubblewrap cannot create namespaces here (${why}); unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1)`, perGroupUsers: false }, bwrap, users);
+      return make({ mode: 'unavailable', reason: `bubblewrap cannot create namespaces here (${why}); unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1)`, perGroupUsers: false });
     }
-    return new Sandbox({ mode: 'bwrap', perGroupUsers: root }, bwrap, users);
+    return make({ mode: 'bwrap', perGroupUsers: root }, bwrap);
   }
 
   /** The command that starts `run` in its sandbox; fails with SandboxUnavailable when user code may not run. */
@@ -109,7 +127,7 @@ export class Sandbox {
     if (this.status.mode === 'off') return { command: run.argv[0]!, args: run.argv.slice(1), env, cwd: run.cwd };
     if (this.status.mode === 'unavailable') throw new SandboxUnavailable(this.status.reason ?? 'the sandbox is unavailable');
     const root = this.status.perGroupUsers;
-    const uid = root ? await this.users.uidOf(run.groupId) : undefined;
+    const uid = root ? await this.uidOf(run.groupId) : undefined;
     // The run's own folders belong to its group's user; read-only ones stay read-only through the mount.
     if (uid !== undefined) for (const dir of [...(run.writable ?? []), ...(run.readOnly ?? [])]) await chownTree(dir, uid);
     const python = run.python && path.isAbsolute(run.python) ? [path.dirname(path.dirname(run.python)), this.pythonPrefix(run.python)] : [];
@@ -134,6 +152,26 @@ export class Sandbox {
     if (run.apiSocket && !run.network) args.push(run.python ?? 'python3', RELAY, SANDBOX_API_SOCKET, String(SANDBOX_API_PORT), '--');
     args.push(...run.argv);
     return { command: this.bwrap, args, env: {}, cwd: '/' };
+  }
+
+  private uidOf(groupId: string): Promise<number> {
+    return groupId === SHARED_BUILDS ? Promise.resolve(this.sharedBuildsUid) : this.users.uidOf(groupId);
+  }
+
+  /**
+   * Makes everything in `dir` belong to the user `groupId`'s code runs as (root servers), walking all
+   * of it: for a shared cache that other users (an unsandboxed server, an older build) wrote into.
+   */
+  async adopt(dir: string, groupId: string): Promise<void> {
+    if (this.status.mode !== 'bwrap' || !this.status.perGroupUsers) return;
+    const uid = await this.uidOf(groupId);
+    const walk = async (p: string): Promise<void> => {
+      const st = await lstat(p).catch(() => undefined);
+      if (!st || st.isSymbolicLink()) return;
+      if (st.uid !== uid) await lchown(p, uid, uid);
+      if (st.isDirectory()) for (const e of await readdir(p)) await walk(path.join(p, e));
+    };
+    await walk(dir);
   }
 
   /** The installation an environment's interpreter belongs to (a venv's `bin/python` links to it). */

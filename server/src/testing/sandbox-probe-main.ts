@@ -4,7 +4,7 @@ import { Sandbox } from '../runtime/sandbox.js';
 import { runProbe } from './sandbox-probe.js';
 
 const [targets, work] = process.argv.slice(2);
-const sandbox = Sandbox.detect('auto', { uidOf: async () => -1 });
+const sandbox = Sandbox.detect('auto', { uidOf: async () => -1 }, -1);
 if (sandbox.status.mode !== 'bwrap') {
   process.stdout.write(JSON.stringify({ error: sandbox.status.reason }) + '\n');
   process.exit(1);
