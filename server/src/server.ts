@@ -45,6 +45,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await options.beforeStart?.(services);
     app = await buildApp({ config, services, version: VERSION, logger: options.logger });
     logger = app.log;
+    // What a crash left in scratch folders goes now, and what later ones leave, every few minutes.
+    await services.tempSweeper.sweep();
+    services.tempSweeper.start();
     await app.listen({ host: config.host, port: config.port });
     const bound = app.server.address();
     listening = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;
@@ -53,6 +56,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       startBackground(services, log);
     }
   } catch (err) {
+    await services.tempSweeper.stop();
     stopBackground(services);
     await app?.close();
     await services.engine.stop();
@@ -72,6 +76,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bootstrap: boot,
     close: () =>
       (closing ??= (async () => {
+        await services.tempSweeper.stop();
         stopBackground(services);
         await running.close();
         await services.engine.stop();
