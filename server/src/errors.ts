@@ -1,4 +1,5 @@
 import { ErrorCodes, type ErrorCode, type FieldIssue } from '@forja/contracts';
+import type { z } from 'zod';
 
 /**
  * The one error type every layer throws. It carries what the client needs: a stable code,
@@ -27,3 +28,15 @@ export const alreadyExists = (message: string) => new AppError('ALREADY_EXISTS',
 export const conflict = (message: string) => new AppError('CONFLICT', message);
 export const rateLimited = (retryAfterSeconds: number, message: string) =>
   new AppError('RATE_LIMITED', message, { retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+
+/**
+ * Parses one input with its contract schema; a bad value is a 400 naming the field as the caller
+ * sent it (`run_name`, `tags.1.key`), for inputs that reach a service without a route schema.
+ */
+export function parseField<S extends z.ZodTypeAny>(schema: S, value: unknown, field: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const where = [field, ...issue.path].join('.');
+  throw invalid(`Invalid value for parameter '${where}': ${issue.message}.`, [{ path: where, message: issue.message }]);
+}

@@ -46,6 +46,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app = await buildApp({ config, services, version: VERSION, logger: options.logger });
     logger = app.log;
     for (const warning of config.warnings) app.log.warn(warning);
+    // What a crash left in scratch folders goes now, and what later ones leave, every few minutes.
+    await services.tempSweeper.sweep();
+    services.tempSweeper.start();
     await app.listen({ host: config.host, port: config.port });
     const bound = app.server.address();
     listening = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${typeof bound === 'object' && bound ? bound.port : config.port}`;
@@ -54,6 +57,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       startBackground(services, log);
     }
   } catch (err) {
+    await services.tempSweeper.stop();
     stopBackground(services);
     await app?.close();
     await services.engine.stop();
@@ -73,6 +77,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bootstrap: boot,
     close: () =>
       (closing ??= (async () => {
+        await services.tempSweeper.stop();
         stopBackground(services);
         await running.close();
         await services.engine.stop();

@@ -40,6 +40,7 @@ import { LakeService } from './lake/service.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
 import { PIPELINE_STEP_KIND, PipelinesService } from './pipelines/service.js';
+import { TempSweeper } from './system/temp-sweeper.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -72,6 +73,7 @@ export interface Services {
   pipelines: PipelinesService;
   /** How user code runs here; its status is shown to admins. */
   sandbox: Sandbox;
+  tempSweeper: TempSweeper;
 }
 
 export interface ServiceOptions {
@@ -137,6 +139,18 @@ export function createServices(
     clock,
   );
   engine.register(PIPELINE_STEP_KIND, pipelines.handler());
+  const staging = (root: string) => ({ dir: path.join(root, '.staging') });
+  const tempSweeper = new TempSweeper(
+    [
+      // DuckDB spills into the lake's scratch folder too; its files are its own to manage.
+      { dir: lake.tempDir, holds: (name) => !name.startsWith('duckdb_temp') },
+      // Resumable chunked uploads live in .uploads/chunked until completed or aborted.
+      { dir: artifactStore.tmpDir, holds: (name) => name !== 'chunked' },
+      { dir: path.join(lakeDir, 'models'), holds: (name) => name.includes('.tmp-') },
+      ...[deployments.root, batch.root, training.root, pipelines.root].map(staging),
+    ],
+    options.log,
+  );
   return {
     db,
     sandbox,
@@ -165,6 +179,7 @@ export function createServices(
     lakeScoring,
     training,
     pipelines,
+    tempSweeper,
   };
 }
 

@@ -1,17 +1,20 @@
 import { z } from 'zod';
 import { TimestampSchema } from './common.js';
-import { KeyValueSchema } from './tracking.js';
+import { safeName, safeValue, uniqueKeys } from './text.js';
+import { KeyValueSchema, TrackingKeySchema } from './tracking.js';
 
 export const StageSchema = z.enum(['None', 'Staging', 'Production', 'Archived']);
 export type Stage = z.infer<typeof StageSchema>;
 export const ModelVersionStatusSchema = z.enum(['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY']);
 
 /** Registered model names appear in `models:/<name>/<version>` and `models:/<name>@<alias>` URIs. */
-export const ModelNameSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(256, 'must be at most 256 characters')
-  .regex(/^[^/@:\\\s\p{Cc}][^/@\\\p{Cc}]*$/u, 'may not contain "/", "@", "\\" or control characters, nor start with ":" or a space');
+export const ModelNameSchema = safeName(
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(256, 'must be at most 256 characters')
+    .regex(/^[^/@:\\\s][^/@\\]*$/u, 'may not contain "/", "@" or "\\", nor start with ":" or a space'),
+);
 
 /** Aliases such as champion; "latest" and v<N> are taken by the URI syntax. */
 export const AliasSchema = z
@@ -55,11 +58,19 @@ export const RegisteredModelSchema = z.object({
 });
 export type RegisteredModel = z.infer<typeof RegisteredModelSchema>;
 
-const Tags = z.array(z.object({ key: z.string().min(1).max(250), value: z.string().max(100_000) }).strict()).max(100).default([]);
+/** Registry tags: MLflow's key alphabet, values up to 100,000 characters (its registry limit). */
+export const RegistryTagKeySchema = TrackingKeySchema;
+export const RegistryTagValueSchema = safeValue(z.string().max(100_000, 'a tag value is at most 100000 characters'));
+export const DescriptionSchema = safeValue(z.string().max(100_000, 'a description is at most 100000 characters'));
+const Tags = z
+  .array(z.object({ key: RegistryTagKeySchema, value: RegistryTagValueSchema }).strict())
+  .max(100)
+  .superRefine(uniqueKeys('tag key'))
+  .default([]);
 
-export const RegisteredModelCreateSchema = z.object({ name: ModelNameSchema, description: z.string().max(100_000).default(''), tags: Tags }).strict();
+export const RegisteredModelCreateSchema = z.object({ name: ModelNameSchema, description: DescriptionSchema.default(''), tags: Tags }).strict();
 export type RegisteredModelCreate = z.input<typeof RegisteredModelCreateSchema>;
-export const RegisteredModelUpdateSchema = z.object({ newName: ModelNameSchema.optional(), description: z.string().max(100_000).optional() }).strict();
+export const RegisteredModelUpdateSchema = z.object({ newName: ModelNameSchema.optional(), description: DescriptionSchema.optional() }).strict();
 
 export const ModelVersionCreateSchema = z
   .object({
@@ -68,7 +79,7 @@ export const ModelVersionCreateSchema = z
     runId: z.string().max(256).optional(),
     runLink: z.string().max(2000).optional(),
     modelId: z.string().max(64).optional(),
-    description: z.string().max(100_000).default(''),
+    description: DescriptionSchema.default(''),
     tags: Tags,
   })
   .strict();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TimestampSchema } from './common.js';
+import { safeName, safeValue, uniqueKeys } from './text.js';
 
 /** MLflow's limits, kept so the real client and Forja agree on what is too big. */
 export const TRACKING_LIMITS = {
@@ -8,6 +9,7 @@ export const TRACKING_LIMITS = {
   runTagValueLength: 8000,
   experimentTagValueLength: 5000,
   experimentNameLength: 500,
+  runNameLength: 250,
   batchMetrics: 1000,
   batchParams: 100,
   batchTags: 100,
@@ -22,12 +24,15 @@ export const LifecycleStageSchema = z.enum(['active', 'deleted']);
 export const ViewTypeSchema = z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']);
 export type ViewType = z.infer<typeof ViewTypeSchema>;
 
-/** Metric keys, param keys and tag keys: MLflow's alphabet, no path tricks. */
+/**
+ * Metric keys, param keys and tag keys: MLflow's alphabet, no path tricks. Letters and digits of
+ * any script count, as Python's \w does in MLflow ("Regressão", "精度").
+ */
 export const TrackingKeySchema = z
   .string()
   .min(1, 'must not be empty')
   .max(TRACKING_LIMITS.keyLength, `must be at most ${TRACKING_LIMITS.keyLength} characters`)
-  .regex(/^[\w\-. /:]+$/, 'may contain only letters, digits, "_", "-", ".", " ", "/" and ":"')
+  .regex(/^[\p{L}\p{M}\p{N}_\-. /:]+$/u, 'may contain only letters, digits, "_", "-", ".", " ", "/" and ":"')
   .refine((k) => !k.startsWith('/') && !k.split('/').includes('..'), 'must not start with "/" or contain ".."');
 
 export const KeyValueSchema = z.object({ key: z.string(), value: z.string() });
@@ -84,19 +89,37 @@ export const RunSchema = z.object({
 });
 export type Run = z.infer<typeof RunSchema>;
 
-// Requests of the native API.
-const TagsInput = z.array(z.object({ key: TrackingKeySchema, value: z.string() }).strict()).max(TRACKING_LIMITS.batchTags);
+// Requests of the native API; the MLflow API checks what it receives with the same schemas.
+export const ExperimentNameSchema = safeName(z.string().trim().min(1, 'must not be empty').max(TRACKING_LIMITS.experimentNameLength, `must be at most ${TRACKING_LIMITS.experimentNameLength} characters`));
+export const RunNameSchema = safeName(z.string().max(TRACKING_LIMITS.runNameLength, `must be at most ${TRACKING_LIMITS.runNameLength} characters`));
+const tagValue = (max: number) => safeValue(z.string().max(max, `a tag value is at most ${max} characters`));
+const paramValue = safeValue(z.string().max(TRACKING_LIMITS.paramValueLength, `a param value is at most ${TRACKING_LIMITS.paramValueLength} characters`));
+export const TagInputSchema = z.object({ key: TrackingKeySchema, value: tagValue(TRACKING_LIMITS.runTagValueLength) }).strict();
+export const ParamInputSchema = z.object({ key: TrackingKeySchema, value: paramValue }).strict();
+/** Logged models (MLflow 3) are named like runs. */
+export const LoggedModelNameSchema = RunNameSchema;
+/** Tags given when something is created: each key once (a repeat would break the key's uniqueness). */
+export const tagsInput = (maxValue: number) =>
+  z
+    .array(z.object({ key: TrackingKeySchema, value: tagValue(maxValue) }).strict())
+    .max(TRACKING_LIMITS.batchTags, `at most ${TRACKING_LIMITS.batchTags} tags`)
+    .superRefine(uniqueKeys('tag key'));
+export const ExperimentTagValueSchema = tagValue(TRACKING_LIMITS.experimentTagValueLength);
 
 export const ExperimentCreateSchema = z
   .object({
-    name: z.string().trim().min(1, 'must not be empty').max(TRACKING_LIMITS.experimentNameLength),
-    artifactLocation: z.string().max(2000).optional(),
-    tags: TagsInput.default([]),
+    name: ExperimentNameSchema,
+    /**
+     * Forja assigns every experiment its own folder (mlflow-artifacts:/<id>); another location is
+     * refused, since deleting the experiment deletes its folder. Empty means "assign one".
+     */
+    artifactLocation: z.string().max(0, 'Forja gives each experiment its own artifact location (mlflow-artifacts:/<experiment id>); leave this field out or empty').optional(),
+    tags: tagsInput(TRACKING_LIMITS.experimentTagValueLength).default([]),
   })
   .strict();
 export type ExperimentCreate = z.input<typeof ExperimentCreateSchema>;
 
-export const ExperimentUpdateSchema = z.object({ name: z.string().trim().min(1).max(TRACKING_LIMITS.experimentNameLength) }).strict();
+export const ExperimentUpdateSchema = z.object({ name: ExperimentNameSchema }).strict();
 
 export const ExperimentSearchSchema = z
   .object({
@@ -113,15 +136,15 @@ export const ExperimentPageSchema = z.object({ experiments: z.array(ExperimentSc
 export const RunCreateSchema = z
   .object({
     experimentId: z.string().min(1).max(64),
-    runName: z.string().max(250).optional(),
+    runName: RunNameSchema.optional(),
     startTime: z.number().int().nonnegative().optional(),
-    tags: TagsInput.default([]),
+    tags: tagsInput(TRACKING_LIMITS.runTagValueLength).default([]),
   })
   .strict();
 export type RunCreate = z.input<typeof RunCreateSchema>;
 
 export const RunUpdateSchema = z
-  .object({ status: RunStatusSchema.optional(), endTime: z.number().int().nonnegative().optional(), runName: z.string().max(250).optional() })
+  .object({ status: RunStatusSchema.optional(), endTime: z.number().int().nonnegative().optional(), runName: RunNameSchema.optional() })
   .strict();
 
 export const MetricInputSchema = z
@@ -132,11 +155,11 @@ export const LogBatchSchema = z
   .object({
     metrics: z.array(MetricInputSchema).max(TRACKING_LIMITS.batchMetrics, `at most ${TRACKING_LIMITS.batchMetrics} metrics per batch`).default([]),
     params: z
-      .array(z.object({ key: TrackingKeySchema, value: z.string().max(TRACKING_LIMITS.paramValueLength, `a param value is at most ${TRACKING_LIMITS.paramValueLength} characters`) }).strict())
+      .array(ParamInputSchema)
       .max(TRACKING_LIMITS.batchParams, `at most ${TRACKING_LIMITS.batchParams} params per batch`)
       .default([]),
     tags: z
-      .array(z.object({ key: TrackingKeySchema, value: z.string().max(TRACKING_LIMITS.runTagValueLength) }).strict())
+      .array(TagInputSchema)
       .max(TRACKING_LIMITS.batchTags, `at most ${TRACKING_LIMITS.batchTags} tags per batch`)
       .default([]),
   })

@@ -158,6 +158,51 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('GET', `/api/v1/experiments/${e}`)).status, 404);
     });
 
+    test("deleting an experiment or run for good removes only the folder Forja gave it, never another group's", async () => {
+      // The victim: an experiment of another group with a file in its folder.
+      await call('POST', '/api/v1/groups', { name: 'victims' });
+      const victims = (method: string, p: string, body?: unknown) => http(s.url, method, p, { token: s.adminToken, body, headers: { 'x-forja-group': 'victims' } });
+      const victimExp = (await victims('POST', '/api/v1/experiments', { name: 'precious' })).body.experimentId;
+      const victimRun = (await victims('POST', '/api/v1/runs', { experimentId: victimExp })).body.info.runId;
+      assert.equal((await put(`/api/v1/runs/${victimRun}/artifacts/file?path=model.pkl`, 'weights')).status, 200);
+      const victimFile = path.join(s.dataDir, 'artifacts', victimExp, victimRun, 'artifacts', 'model.pkl');
+      assert.ok(existsSync(victimFile));
+      // Rows written before locations were assigned may point at any folder: make one point at the victim's.
+      const e = (await call('POST', '/api/v1/experiments', { name: 'pointing-elsewhere' })).body.experimentId;
+      const r = (await call('POST', '/api/v1/runs', { experimentId: e })).body.info.runId;
+      const db = s.server.services.db.kysely;
+      await db.updateTable('experiments').set({ artifact_location: `mlflow-artifacts:/${victimExp}` }).where('id', '=', e).execute();
+      await db.updateTable('runs').set({ artifact_uri: `mlflow-artifacts:/${victimExp}/${victimRun}/artifacts` }).where('id', '=', r).execute();
+      await call('DELETE', `/api/v1/runs/${r}`);
+      assert.equal((await call('DELETE', `/api/v1/runs/${r}?permanent=true`)).status, 200);
+      await call('DELETE', `/api/v1/experiments/${e}`);
+      assert.equal((await call('DELETE', `/api/v1/experiments/${e}?permanent=true`)).status, 200);
+      assert.ok(existsSync(victimFile), "the other group's artifacts are still there");
+      assert.equal((await victims('GET', `/api/v1/runs/${victimRun}/artifacts`)).body.files.length, 1);
+    });
+
+    test('uploads without a body: an empty file, a 409 at the wrong offset, a 400 without a path (never a 500)', async () => {
+      const bare = (p: string) => fetch(s.url + p, { method: 'PUT', headers: auth() });
+      const noPath = await bare(`/api/v1/runs/${runId}/artifacts/file`);
+      assert.equal(noPath.status, 400);
+      assert.match(((await noPath.json()) as { error: { message: string } }).error.message, /Name the file to upload with \?path=/);
+      const empty = await bare(`/api/v1/runs/${runId}/artifacts/file?path=empty/marker.txt`);
+      assert.equal(empty.status, 200, await empty.clone().text());
+      assert.deepEqual(await empty.json(), { path: 'empty/marker.txt', size: 0 });
+      assert.equal((await bare(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/empty/proxy.txt`)).status, 200);
+      assert.deepEqual(
+        (await call('GET', `/api/v1/runs/${runId}/artifacts?path=empty`)).body.files.map((f: { path: string; size: number }) => [f.path, f.size]),
+        [['empty/marker.txt', 0], ['empty/proxy.txt', 0]],
+      );
+      const id = (await call('POST', `/api/v1/runs/${runId}/uploads`, { path: 'chunks/none.bin', size: 10 })).body.uploadId;
+      const wrongOffset = await bare(`/api/v1/uploads/${id}?offset=5`);
+      assert.equal(wrongOffset.status, 409);
+      assert.equal(((await wrongOffset.json()) as { error: { details: { received: number } } }).error.details.received, 0);
+      const nothing = await bare(`/api/v1/uploads/${id}?offset=0`);
+      assert.equal(nothing.status, 200);
+      assert.equal(((await nothing.json()) as { received: number }).received, 0);
+    });
+
     test("another group's artifacts are 404", async () => {
       await call('POST', '/api/v1/users', { username: 'stranger', password: 'stranger-password' });
       await call('DELETE', '/api/v1/groups/default/members/stranger');

@@ -19,7 +19,8 @@ export interface ArtifactEntry {
  * and are renamed into place, so a cut-off upload never leaves a partial file behind.
  */
 export class LocalArtifactStore {
-  private readonly tmpDir: string;
+  /** Where uploads are written before they are renamed into place. */
+  readonly tmpDir: string;
 
   constructor(
     readonly root: string,

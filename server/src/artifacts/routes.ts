@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import path from 'node:path';
 import { z } from 'zod';
 import { ArtifactListSchema, UploadCompletedSchema, UploadStateSchema } from '@forja/contracts';
@@ -41,6 +41,9 @@ function streamBodies(scope: App): void {
   scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 }
 
+/** The raw body; a request without one (no Content-Type, no length) sends zero bytes, such as an empty file. */
+const bodyOf = (req: FastifyRequest): Readable => (req.body as Readable | undefined) ?? Readable.from([]);
+
 // The router has already decoded the path once; decoding again would turn a file named "a%b" into an error.
 const wildcard = (req: FastifyRequest) => String((req.params as Record<string, string>)['*'] ?? '');
 
@@ -57,7 +60,7 @@ export function registerArtifactRoutes(app: App, s: Services): void {
         streamBodies(scope);
         scope.setErrorHandler(mlflowErrorHandler);
         scope.put('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
-          await a.write(contextOf(req), wildcard(req), req.body as Readable);
+          await a.write(contextOf(req), wildcard(req), bodyOf(req));
           return {};
         });
         scope.get('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req, reply) => {
@@ -141,7 +144,7 @@ export function registerArtifactRoutes(app: App, s: Services): void {
         config: cfg,
         schema: { tags: ['artifacts'], summary: 'Append one chunk (raw body) at ?offset=', params: UploadParams, querystring: z.object({ offset: z.coerce.number().int().nonnegative() }).strict(), response: { 200: UploadStateSchema } },
       },
-      async (req) => u.append(contextOf(req), req.params.uploadId, req.query.offset, req.body as Readable),
+      async (req) => u.append(contextOf(req), req.params.uploadId, req.query.offset, bodyOf(req)),
     );
     scope.put(
       '/api/v1/runs/:runId/artifacts/file',
@@ -149,7 +152,7 @@ export function registerArtifactRoutes(app: App, s: Services): void {
       async (req) => {
         if (!req.query.path) throw new AppError('INVALID_ARGUMENT', 'Name the file to upload with ?path=.');
         const { rel } = await a.runPath(contextOf(req), req.params.runId, req.query.path, 'editor');
-        const size = await a.store.write(rel, req.body as Readable);
+        const size = await a.store.write(rel, bodyOf(req));
         return { path: req.query.path, size };
       },
     );

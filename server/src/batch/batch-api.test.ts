@@ -141,6 +141,17 @@ for (const dialect of DIALECTS) {
       const changed = await call('PATCH', '/api/v1/clusters/2', { parallelRuns: 3, memoryMb: 3000 });
       assert.deepEqual([changed.body.parallelRuns, changed.body.memoryMb], [3, 3000]);
       assert.equal((await call('PATCH', '/api/v1/clusters/4', { parallelRuns: 3 })).status, 404);
+      const nothing = await call('PATCH', '/api/v1/clusters/2', {});
+      assert.equal(nothing.status, 400, nothing.text);
+      assert.equal(nothing.body.error.message, 'Nothing to change: send at least one of name, cpus, memoryMb, parallelRuns.');
+    });
+
+    test('deploys sent at the same moment get distinct versions, not a 500 from the version key', async () => {
+      assert.equal((await call('POST', '/api/v1/batch/projects', { name: 'busy-deploys' })).status, 201);
+      const results = await Promise.all(Array.from({ length: 4 }, () => deploy('busy-deploys', 'print("hi")')));
+      assert.deepEqual(results.map((r) => r.status), [202, 202, 202, 202], JSON.stringify(results.map((r) => r.body)));
+      assert.deepEqual(results.map((r) => r.body.deploy.version).sort(), [1, 2, 3, 4]);
+      for (const r of results) await finished(r.body.buildJobId);
     });
   });
 }

@@ -66,10 +66,12 @@ export class BatchService {
 
   async updateCluster(ctx: RequestContext, size: number, input: unknown): Promise<ClusterProfile> {
     const patch = ClusterProfileUpdateSchema.parse(input);
-    const set = { name: patch.name, cpus: patch.cpus, memory_mb: patch.memoryMb, parallel_runs: patch.parallelRuns };
+    const given = { name: patch.name, cpus: patch.cpus, memory_mb: patch.memoryMb, parallel_runs: patch.parallelRuns };
+    const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+    if (Object.keys(set).length === 0) throw invalid(`Nothing to change: send at least one of ${Object.keys(ClusterProfileUpdateSchema.shape).join(', ')}.`);
     const res = await this.k
       .updateTable('cluster_profiles')
-      .set(Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)))
+      .set(set)
       .where('size', '=', size)
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) !== 1) throw notFound('Cluster size', String(size));
@@ -137,14 +139,23 @@ export class BatchService {
     const requirements = reqFile ? await readFile(reqFile.path, 'utf8') : '';
     let deploy!: DeployRow;
     let jobId = '';
-    await this.db.transaction(async (trx) => {
-      const last = await trx.selectFrom('batch_deploys').select((eb) => eb.fn.max('version').as('v')).where('project_id', '=', project.id).executeTakeFirst();
-      const version = Number(last?.v ?? 0) + 1;
-      const job = await this.engine.enqueue({ kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, maxAttempts: 1, timeoutMs: 3600_000, createdBy: ctx.principal.name }, trx);
-      jobId = job!.id;
-      deploy = { project_id: project.id, version, status: 'Building', message: null, script_name: script.name, python_version: fields.data.pythonVersion, requirements, env_key: null, build_job_id: jobId, created_by: ctx.principal.name, created_at: this.clock() };
-      await trx.insertInto('batch_deploys').values(deploy).execute();
-    });
+    // Two deploys at once can pick the same next version; the one that loses the race takes the next.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.transaction(async (trx) => {
+          const last = await trx.selectFrom('batch_deploys').select((eb) => eb.fn.max('version').as('v')).where('project_id', '=', project.id).executeTakeFirst();
+          const version = Number(last?.v ?? 0) + 1;
+          const job = await this.engine.enqueue({ kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, maxAttempts: 1, timeoutMs: 3600_000, createdBy: ctx.principal.name }, trx);
+          jobId = job!.id;
+          deploy = { project_id: project.id, version, status: 'Building', message: null, script_name: script.name, python_version: fields.data.pythonVersion, requirements, env_key: null, build_job_id: jobId, created_by: ctx.principal.name, created_at: this.clock() };
+          await trx.insertInto('batch_deploys').values(deploy).execute();
+        });
+        break;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        if (attempt >= 5) throw conflict(`Other deploys of ${name} were being made at the same moment; send this one again.`);
+      }
+    }
     const dir = this.deployDir(project.id, deploy.version);
     await mkdir(path.dirname(dir), { recursive: true });
     await rename(stagingDir, dir);

@@ -27,6 +27,15 @@ def score(data, base_path):
 
 type Part = { field: string; name: string; content: string | Uint8Array };
 
+/** A valid zip of one deflated file whose headers then claim another uncompressed size. */
+function lyingZip(declaredSize: number): Buffer {
+  const zip = execFileSync('python3', ['-c', 'import io, sys, zipfile\nb = io.BytesIO()\nwith zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:\n    z.writestr("data/lookup.json", "{\\"k\\": " + "1" * 500 + "}")\nsys.stdout.buffer.write(b.getvalue())\n']);
+  // The uncompressed size sits 22 bytes into the local header (PK\x03\x04) and 24 into the central one (PK\x01\x02).
+  zip.writeUInt32LE(declaredSize, zip.indexOf('PK\x03\x04', 0, 'latin1') + 22);
+  zip.writeUInt32LE(declaredSize, zip.indexOf('PK\x01\x02', 0, 'latin1') + 24);
+  return zip;
+}
+
 function form(fields: Record<string, string>, files: Part[]): FormData {
   const fd = new FormData();
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
@@ -133,6 +142,14 @@ for (const dialect of DIALECTS) {
         assert.equal(bad.status, 400, JSON.stringify(bad.body));
         assert.match(bad.body.error.message, /a path outside its folder/);
       }
+      // A zip whose entry declares a size other than what it unpacks to (patched in its headers) is damaged: a 400, not a 500.
+      for (const [i, declared] of [4, 100_000].entries()) {
+        const lying = lyingZip(declared);
+        const bad = await withZip(`credit-zip-lying-${i}`, lying);
+        assert.equal(bad.status, 400, JSON.stringify(bad.body));
+        assert.match(bad.body.error.message, /"bundle\.zip" is damaged: its entry "data\/lookup\.json" cannot be unpacked/);
+      }
+      assert.equal((await call('GET', '/api/v1/deployments')).body.items.filter((d: { name: string }) => d.name.startsWith('credit-zip-lying')).length, 0);
       assert.equal((await call('DELETE', `/api/v1/deployments/${good.body.deployment.id}`)).status, 200);
     });
 
@@ -242,6 +259,16 @@ for (const dialect of DIALECTS) {
       assert.equal((await built(mal.body.buildJobId)).status, 'failed');
       const evilDep = (await call('GET', `/api/v1/deployments/${mal.body.deployment.id}`)).body;
       assert.match(evilDep.message, /did not pass the safety scan: model\.pkl: the pickle imports posix\.system/);
+      // subprocess.getoutput was never on a deny-list; the allow-list refuses it like anything else it does not name.
+      const getoutput = Buffer.from("csubprocess\ngetoutput\n(S'id'\ntR.", 'latin1');
+      const sneaky = await upload({ name: 'evil-getoutput', kind: 'pickle' }, [{ field: 'model', name: 'model.pkl', content: getoutput }]);
+      const sneakyJob = await built(sneaky.body.buildJobId);
+      assert.equal(sneakyJob.status, 'failed');
+      const sneakyDep = (await call('GET', `/api/v1/deployments/${sneaky.body.deployment.id}`)).body;
+      assert.match(sneakyDep.message, /model\.pkl: the pickle imports subprocess\.getoutput, which runs commands or code/);
+      const log = (await call('GET', `/api/v1/jobs/${sneakyJob.id}/logs`)).body.lines.map((l: { line: string }) => l.line);
+      assert.ok(log.some((l: string) => /^Safety scan: 1 error\(s\), 0 warning\(s\)\. The safety scan is advisory/.test(l)), log.join('\n'));
+      assert.equal((await call('DELETE', `/api/v1/deployments/${sneaky.body.deployment.id}`)).status, 200);
     });
 
     test('bad uploads are refused with the reason, and nothing is left behind', async () => {

@@ -20,7 +20,7 @@ import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engi
 import type { RegistryService } from '../registry/service.js';
 import { Environments } from '../runtime/environments.js';
 import type { Sandbox } from '../runtime/sandbox.js';
-import { PICKLE_FILE, modelRequirements, safetyScan, type Finding } from '../runtime/models.js';
+import { PICKLE_FILE, SCAN_ADVISORY, modelRequirements, safetyScan, type Finding } from '../runtime/models.js';
 import { ModelError, WorkerError, type InputFormat } from '../runtime/worker-process.js';
 import { OverloadedError } from '../runtime/worker-pool.js';
 import { readRuntimeLog, type DeploymentRuntime, type RuntimeSpec } from './runtime.js';
@@ -288,6 +288,7 @@ export class DeploymentsService {
       const findings = await scan(row, folder);
       for (const f of findings) ctx.log(`scan ${f.level}: ${path.basename(f.file)}${f.line ? `:${f.line}` : ''}: ${f.message}`, f.level === 'error' ? 'stderr' : 'stdout');
       const errors = findings.filter((f) => f.level === 'error');
+      ctx.log(`Safety scan: ${errors.length} error(s), ${findings.length - errors.length} warning(s). ${SCAN_ADVISORY}`, 'system');
       if (errors.length) await fail(`The files did not pass the safety scan: ${errors.map((e) => `${path.basename(e.file)}: ${e.message}`).join('; ')}`);
       await this.store.update(id, { message: 'Building the Python environment…' });
       let env;
@@ -486,9 +487,11 @@ function scan(row: DeploymentRow, folder: string): Promise<Finding[]> {
   const args: string[] = [];
   for (const f of files) {
     const full = path.join(folder, 'files', f.name);
-    if ((f.role === 'source' || f.role === 'preprocess') && /\.py$/i.test(f.name)) args.push(`source:${full}`);
+    // A pickle may use classes of the deployment's own modules: the worker can import them, and they are scanned as sources.
+    if (/\.py$/i.test(f.name)) args.push(`source:${full}`, `allow:${f.name.replace(/\.py$/i, '').replace(/\//g, '.')}`);
     if (row.kind === 'script' && f.role === 'source' && /\.ipynb$/i.test(f.name)) args.push(`source:${path.join(folder, row.model_path)}`);
-    if (PICKLE_FILE.test(f.name)) args.push(`pickle:${full}`);
+    // A pickled estimator must be plain data; pickles inside a pyfunc or script model carry code by design.
+    if (PICKLE_FILE.test(f.name)) args.push(`${row.kind === 'pickle' ? 'pickle' : 'code-pickle'}:${full}`);
   }
   return safetyScan(args);
 }

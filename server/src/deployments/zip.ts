@@ -19,6 +19,7 @@ export async function unzipExtras(zipFile: string, dir: string, taken: Set<strin
   const zip = await yauzl.openPromise(zipFile, { lazyEntries: true, autoClose: false, strictFileNames: false }).catch((err: Error) => {
     throw invalid(`"${path.basename(zipFile)}" is not a readable zip file: ${err.message}`);
   });
+  const damaged = (name: string, err: Error) => invalid(`"${path.basename(zipFile)}" is damaged: its entry "${name.slice(0, 200)}" cannot be unpacked (${err.message}). Make the zip again.`);
   const outside = (name: string) => invalid(`"${path.basename(zipFile)}" holds "${name.slice(0, 200)}", a path outside its folder: zips may only hold relative paths without "..".`);
   try {
     const entries: yauzl.Entry[] = [];
@@ -43,7 +44,19 @@ export async function unzipExtras(zipFile: string, dir: string, taken: Set<strin
     for (const entry of entries) {
       const target = path.join(dir, entry.fileName);
       await mkdir(path.dirname(target), { recursive: true });
-      await pipeline(await zip.openReadStreamPromise(entry), createWriteStream(target, { flags: 'wx' }));
+      const source = await zip.openReadStreamPromise(entry).catch((err: Error) => {
+        throw damaged(entry.fileName, err);
+      });
+      let readFailed: Error | undefined;
+      source.on('error', (err) => (readFailed = err));
+      try {
+        await pipeline(source, createWriteStream(target, { flags: 'wx' }));
+      } catch (err) {
+        // yauzl checks each entry against the sizes it declares: a lie there is a damaged zip, not our fault.
+        if (readFailed) throw damaged(entry.fileName, readFailed);
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw invalid(`"${path.basename(zipFile)}" holds "${entry.fileName}" twice.`);
+        throw err;
+      }
       out.push({ name: entry.fileName, size: entry.uncompressedSize });
     }
     return out;

@@ -58,7 +58,7 @@ function registerTracking(route: Route, s: Services): void {
 
   route('POST', 'experiments/create', async (req) => {
     const b = input(req, S.ExperimentCreate);
-    const e = await t.createExperiment(ctx(req), groupOf(req), { name: b.name, artifactLocation: b.artifact_location || undefined, tags: b.tags });
+    const e = await t.createExperiment(ctx(req), groupOf(req), { name: b.name, artifactLocation: b.artifact_location, tags: b.tags });
     return { experiment_id: e.experimentId };
   });
   route('GET', 'experiments/get', async (req) => ({ experiment: wireExperiment(await t.getExperiment(ctx(req), input(req, S.ExperimentIdOnly).experiment_id, groupOf(req))) }));

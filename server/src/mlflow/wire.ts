@@ -48,7 +48,8 @@ export function mlflowErrorHandler(error: Error, request: FastifyRequest, reply:
 function describeZod(error: unknown): string {
   if (error instanceof ZodError) {
     const issue = error.issues[0];
-    const field = issue?.path.join('.') || 'request';
+    // The services check MLflow's input with the native schemas: name fields as MLflow spells them.
+    const field = issue?.path.map((p) => String(p).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)).join('.') || 'request';
     if (issue?.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) return `Missing value for required parameter '${field}'.`;
     return `Invalid value for parameter '${field}' supplied: ${issue?.message ?? 'invalid'}`;
   }

@@ -14,7 +14,7 @@ import {
   RegistrySettingsUpdateSchema,
   type Stage,
 } from '@forja/contracts';
-import { AliasSchema, ModelNameSchema } from '@forja/contracts';
+import { AliasSchema, DescriptionSchema, ModelNameSchema, RegistryTagKeySchema, RegistryTagValueSchema } from '@forja/contracts';
 import { z } from 'zod';
 import type { AuditLog } from '../auth/audit.js';
 import type { EventBus } from '../events.js';
@@ -23,7 +23,7 @@ import type { GroupScope, RequestContext } from '../auth/principal.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import { decodePageToken, pageOf } from '../db/paging.js';
-import { AppError, alreadyExists, invalid, notFound } from '../errors.js';
+import { AppError, alreadyExists, invalid, notFound, parseField } from '../errors.js';
 import { requireScopeRole } from '../auth/access.js';
 import { FilterError, parseFilter, parseOrderBy, type FilterExpr } from '../tracking/filter.js';
 import type { LoggedModelsService } from '../tracking/logged-models.js';
@@ -111,8 +111,8 @@ export class RegistryService {
     requireScopeRole(scope, 'editor');
     const row = await this.requireModel(scope, name);
     const set: Partial<RegisteredModelRow> = { last_updated_time: this.clock() };
-    if (patch.description !== undefined) set.description = patch.description;
-    if (patch.newName !== undefined) set.name = ModelNameSchema.parse(patch.newName);
+    if (patch.description !== undefined) set.description = parseField(DescriptionSchema, patch.description, 'description');
+    if (patch.newName !== undefined) set.name = parseField(ModelNameSchema, patch.newName, 'new_name');
     try {
       await this.store.updateModel(row.id, set);
     } catch (err) {
@@ -132,7 +132,8 @@ export class RegistryService {
 
   async setModelTag(scope: GroupScope, name: string, key: string, value: string): Promise<void> {
     requireScopeRole(scope, 'editor');
-    await this.store.setModelTag((await this.requireModel(scope, name)).id, key, value);
+    const tag = checkedTag(key, value);
+    await this.store.setModelTag((await this.requireModel(scope, name)).id, tag.key, tag.value);
   }
   async deleteModelTag(scope: GroupScope, name: string, key: string): Promise<void> {
     requireScopeRole(scope, 'editor');
@@ -187,7 +188,7 @@ export class RegistryService {
     requireScopeRole(scope, 'editor');
     const model = await this.requireModel(scope, name);
     const v = await this.requireVersion(model, version);
-    await this.store.updateVersion(null, model.id, v.version, { description, last_updated_time: this.clock() });
+    await this.store.updateVersion(null, model.id, v.version, { description: parseField(DescriptionSchema, description, 'description'), last_updated_time: this.clock() });
     return this.getVersion(scope, name, v.version);
   }
 
@@ -201,8 +202,9 @@ export class RegistryService {
 
   async setVersionTag(scope: GroupScope, name: string, version: string, key: string, value: string): Promise<void> {
     requireScopeRole(scope, 'editor');
+    const tag = checkedTag(key, value);
     const model = await this.requireModel(scope, name);
-    await this.store.setVersionTag(model.id, (await this.requireVersion(model, version)).version, key, value);
+    await this.store.setVersionTag(model.id, (await this.requireVersion(model, version)).version, tag.key, tag.value);
   }
   async deleteVersionTag(scope: GroupScope, name: string, version: string, key: string): Promise<void> {
     requireScopeRole(scope, 'editor');
@@ -490,6 +492,11 @@ export class RegistryService {
       aliases: aliases.filter((a) => a.version === v.version).map((a) => a.alias),
     }));
   }
+}
+
+/** A tag set one at a time (native path parameter or MLflow body): the same rules as tags given at creation. */
+function checkedTag(key: string, value: string): { key: string; value: string } {
+  return { key: parseField(RegistryTagKeySchema, key, 'key'), value: parseField(RegistryTagValueSchema, value, 'value') };
 }
 
 function parseAlias(alias: string): string {

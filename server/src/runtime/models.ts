@@ -23,7 +23,15 @@ export interface Finding {
   message: string;
 }
 
-/** Runs the static scan with the server's python3 (stdlib only: nothing scanned is imported). Args are source:<path> or pickle:<path>. */
+/** What every report of the scan says about its verdict. */
+export const SCAN_ADVISORY = 'The safety scan is advisory: a static check cannot prove a file harmless, and the sandbox the model runs in is what contains it.';
+
+/**
+ * Runs the static scan with the server's python3 (stdlib only: nothing scanned is imported). Args
+ * are source:<path>, pickle:<path> (a pickled model: only allow-listed globals), code-pickle:<path>
+ * (a pickle in a model that is code by design: unlisted globals are warnings) and allow:<module>
+ * for modules a pickle may import besides the allow-list (the deployment's own .py files).
+ */
 export function safetyScan(args: string[]): Promise<Finding[]> {
   if (args.length === 0) return Promise.resolve([]);
   return new Promise((resolve) => {

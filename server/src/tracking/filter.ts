@@ -157,8 +157,12 @@ export function parseIdentifier(parts: string[], position: number, text: string)
   return { entity: 'attribute', key: parts[0]! };
 }
 
+/** Deeper nesting is no real query, and the recursive parser and SQL compiler must not run out of stack. */
+export const MAX_FILTER_DEPTH = 100;
+
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
 
   private peek(): Token {
@@ -199,16 +203,22 @@ class Parser {
   private not(): FilterExpr {
     if (this.isKeyword('NOT')) {
       this.next();
-      return { kind: 'not', expr: this.not() };
+      return { kind: 'not', expr: this.nested(() => this.not()) };
     }
     if (this.peek().type === 'lparen') {
       this.next();
-      const expr = this.or();
+      const expr = this.nested(() => this.or());
       if (this.peek().type !== 'rparen') this.fail("expected ')'");
       this.next();
       return expr;
     }
     return this.comparison();
+  }
+  private nested<T>(parse: () => T): T {
+    if (++this.depth > MAX_FILTER_DEPTH) this.fail(`the filter nests deeper than ${MAX_FILTER_DEPTH} parentheses (or NOTs)`);
+    const out = parse();
+    this.depth--;
+    return out;
   }
   private comparison(): Comparison {
     const t = this.next();

@@ -4,11 +4,16 @@ import type { Db } from '../db/database.js';
 import { decodePageToken, pageOf } from '../db/paging.js';
 import type { LoggedModelsTable } from '../db/schema.js';
 import type { RequestContext } from '../auth/principal.js';
-import { AppError, invalid, notFound } from '../errors.js';
+import { LoggedModelNameSchema, ParamInputSchema, TRACKING_LIMITS, TagInputSchema, tagsInput } from '@forja/contracts';
+import { z } from 'zod';
+import { AppError, invalid, notFound, parseField } from '../errors.js';
 import { FilterError, parseFilter } from './filter.js';
 import { compileFilter, type FilterTarget } from './sql-filter.js';
 import type { TrackingService } from './service.js';
 import type { KV } from './store.js';
+
+const TagsSchema = z.array(TagInputSchema);
+const ParamsSchema = z.array(ParamInputSchema);
 
 export type LoggedModelRow = Selectable<LoggedModelsTable>;
 export interface LoggedModel {
@@ -42,6 +47,9 @@ export class LoggedModelsService {
   ) {}
 
   async create(ctx: RequestContext, input: { experimentId: string; name?: string; modelType?: string; sourceRunId?: string; params: KV[]; tags: KV[] }, scope?: Parameters<TrackingService['readableExperiment']>[3]): Promise<LoggedModel> {
+    const name = input.name ? parseField(LoggedModelNameSchema, input.name, 'name') : undefined;
+    const tags = parseField(tagsInput(TRACKING_LIMITS.runTagValueLength), input.tags, 'tags');
+    const params = parseField(ParamsSchema, input.params, 'params');
     const exp = await this.tracking.readableExperiment(ctx, input.experimentId, 'editor', scope);
     if (input.sourceRunId) await this.tracking.readableRun(ctx, input.sourceRunId, 'editor');
     const id = `m-${randomUUID().replace(/-/g, '')}`;
@@ -50,7 +58,7 @@ export class LoggedModelsService {
       id,
       experiment_id: exp.id,
       group_id: exp.group_id,
-      name: input.name || `model-${id.slice(2, 10)}`,
+      name: name || `model-${id.slice(2, 10)}`,
       model_type: input.modelType ?? null,
       source_run_id: input.sourceRunId ?? null,
       status: 'LOGGED_MODEL_PENDING',
@@ -63,8 +71,8 @@ export class LoggedModelsService {
     };
     await this.db.transaction(async (trx) => {
       await trx.insertInto('logged_models').values(row).execute();
-      if (input.tags.length) await trx.insertInto('logged_model_tags').values(input.tags.map((t) => ({ model_id: id, key: t.key, value: t.value }))).execute();
-      if (input.params.length) await trx.insertInto('logged_model_params').values(dedupe(input.params).map((p) => ({ model_id: id, key: p.key, value: p.value }))).execute();
+      if (tags.length) await trx.insertInto('logged_model_tags').values(tags.map((t) => ({ model_id: id, key: t.key, value: t.value }))).execute();
+      if (params.length) await trx.insertInto('logged_model_params').values(dedupe(params).map((p) => ({ model_id: id, key: p.key, value: p.value }))).execute();
     });
     return this.get(ctx, id);
   }
@@ -95,7 +103,8 @@ export class LoggedModelsService {
     await this.db.kysely.updateTable('logged_models').set({ lifecycle_stage: 'deleted', last_updated_time: this.clock() }).where('id', '=', id).execute();
   }
 
-  async setTags(ctx: RequestContext, id: string, tags: KV[]): Promise<void> {
+  async setTags(ctx: RequestContext, id: string, input: KV[]): Promise<void> {
+    const tags = parseField(TagsSchema, input, 'tags');
     await this.readable(ctx, id, 'editor');
     for (const t of tags) {
       await this.db.kysely
@@ -112,7 +121,8 @@ export class LoggedModelsService {
     if (Number(r.numDeletedRows) === 0) throw notFound('Logged model tag', key);
   }
 
-  async logParams(ctx: RequestContext, id: string, params: KV[]): Promise<void> {
+  async logParams(ctx: RequestContext, id: string, input: KV[]): Promise<void> {
+    const params = parseField(ParamsSchema, input, 'params');
     await this.readable(ctx, id, 'editor');
     for (const p of dedupe(params)) {
       await this.db.kysely.insertInto('logged_model_params').values({ model_id: id, key: p.key, value: p.value }).onConflict((oc) => oc.columns(['model_id', 'key']).doNothing()).execute();

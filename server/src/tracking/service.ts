@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import {
   ExperimentCreateSchema,
+  ExperimentNameSchema,
+  ExperimentTagValueSchema,
   LogBatchSchema,
+  RunNameSchema,
   RunSearchSchema,
   ExperimentSearchSchema,
   TRACKING_LIMITS,
   TrackingKeySchema,
+  tagsInput,
+  valueProblem,
   type Experiment,
   type ExperimentCreate,
   type ExperimentSearch,
@@ -26,11 +31,11 @@ import type { AuthStore } from '../auth/store.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import { decodePageToken, pageOf } from '../db/paging.js';
-import { AppError, alreadyExists, invalid, notFound } from '../errors.js';
+import { AppError, alreadyExists, invalid, notFound, parseField } from '../errors.js';
 import { FilterError, parseFilter, parseOrderBy, type FilterExpr, type OrderTerm } from './filter.js';
 import { randomRunName } from './names.js';
 import type { LocalArtifactStore } from '../artifacts/local-store.js';
-import { storePathOf } from '../artifacts/uris.js';
+import { experimentLocation, ownedExperimentFolder, ownedRunFolder, runArtifactUri } from '../artifacts/uris.js';
 import type { ExperimentRow, KV, MetricRow, Projection, RunData, RunRow, TrackingStore } from './store.js';
 
 export const DEFAULT_EXPERIMENT_ID = '0';
@@ -94,7 +99,7 @@ export class TrackingService {
     const row = await this.readableExperiment(ctx, id, 'admin');
     if (row.lifecycle_stage !== 'deleted') throw new AppError('CONFLICT', `Experiment ${id} is active: delete it first, then delete it permanently.`);
     await this.store.deleteExperimentPermanently(id);
-    const dir = storePathOf(row.artifact_location);
+    const dir = ownedExperimentFolder(row);
     if (dir) await this.artifactStore.remove(dir);
     await this.audit.record(ctx, { action: 'experiment.purge', resourceType: 'experiment', resourceId: id, groupId: row.group_id, details: { name: row.name } });
   }
@@ -104,7 +109,7 @@ export class TrackingService {
     if (row.lifecycle_stage !== 'deleted') throw new AppError('CONFLICT', `Run ${runId} is active: delete it first, then delete it permanently.`);
     await this.store.deleteRunPermanently(runId);
     // The run's folder holds its artifacts/ directory; remove the folder, not just its contents.
-    const dir = storePathOf(row.artifact_uri)?.replace(/\/artifacts$/, '');
+    const dir = ownedRunFolder(row);
     if (dir) await this.artifactStore.remove(dir);
     await this.audit.record(ctx, { action: 'run.purge', resourceType: 'run', resourceId: runId, groupId: row.group_id });
   }
@@ -116,7 +121,7 @@ export class TrackingService {
     if (!group) return;
     const now = this.clock();
     try {
-      await this.store.transaction((trx) => this.store.insertExperiment(trx, this.experimentRow(DEFAULT_EXPERIMENT_ID, group.id, DEFAULT_EXPERIMENT_NAME, undefined, now), []));
+      await this.store.transaction((trx) => this.store.insertExperiment(trx, this.experimentRow(DEFAULT_EXPERIMENT_ID, group.id, DEFAULT_EXPERIMENT_NAME, now), []));
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
@@ -129,7 +134,7 @@ export class TrackingService {
     const now = this.clock();
     const row = await this.store.transaction(async (trx) => {
       const id = String(await this.store.nextCounter(trx, 'experiment'));
-      const r = this.experimentRow(id, scope.id, body.name, body.artifactLocation, now);
+      const r = this.experimentRow(id, scope.id, body.name, now);
       try {
         await this.store.insertExperiment(trx, r, body.tags);
       } catch (err) {
@@ -171,8 +176,8 @@ export class TrackingService {
   async renameExperiment(ctx: RequestContext, id: string, newName: string): Promise<void> {
     const row = await this.readableExperiment(ctx, id, 'editor');
     this.requireActiveExperiment(row);
-    const name = newName.trim();
-    if (!name) throw invalid("Missing value for required parameter 'new_name'.");
+    if (!newName.trim()) throw invalid("Missing value for required parameter 'new_name'.");
+    const name = parseField(ExperimentNameSchema, newName, 'new_name');
     try {
       await this.store.updateExperiment(id, { name, last_update_time: this.clock() });
     } catch (err) {
@@ -186,8 +191,7 @@ export class TrackingService {
     const row = await this.readableExperiment(ctx, id, 'editor');
     this.requireActiveExperiment(row);
     this.checkKey(key, 'key');
-    if (value.length > TRACKING_LIMITS.experimentTagValueLength) throw invalid(`Tag value is longer than ${TRACKING_LIMITS.experimentTagValueLength} characters.`);
-    await this.store.setExperimentTag(id, key, value);
+    await this.store.setExperimentTag(id, key, parseField(ExperimentTagValueSchema, value, 'value'));
   }
 
   async deleteExperimentTag(ctx: RequestContext, id: string, key: string): Promise<void> {
@@ -211,11 +215,13 @@ export class TrackingService {
   async createRun(ctx: RequestContext, scope: GroupScope, input: RunCreateInput): Promise<Run> {
     const exp = await this.readableExperiment(ctx, input.experimentId, 'editor', scope);
     if (exp.lifecycle_stage !== 'active') throw invalid(`The experiment ${exp.id} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
-    const tags = (input.tags ?? []).map((t) => ({ key: t.key, value: t.value }));
-    const tagName = tags.find((t) => t.key === 'mlflow.runName')?.value;
-    if (input.runName && tagName && input.runName !== tagName) throw invalid(`Both 'run_name' ('${input.runName}') and the tag 'mlflow.runName' ('${tagName}') are set and differ.`);
-    const name = input.runName || tagName || randomRunName();
-    if (!tagName) tags.push({ key: 'mlflow.runName', value: name });
+    const given: KV[] = parseField(tagsInput(TRACKING_LIMITS.runTagValueLength), input.tags ?? [], 'tags').map((t) => ({ key: t.key, value: t.value }));
+    const runName = parseField(RunNameSchema.optional(), input.runName, 'run_name');
+    const tagName = given.find((t) => t.key === 'mlflow.runName')?.value;
+    if (runName && tagName && runName !== tagName) throw invalid(`Both 'run_name' ('${runName}') and the tag 'mlflow.runName' ('${tagName}') are set and differ.`);
+    if (tagName) parseField(RunNameSchema, tagName, 'tags.mlflow.runName');
+    const name = runName || tagName || randomRunName();
+    const tags = [...given.filter((t) => t.key !== 'mlflow.runName'), { key: 'mlflow.runName', value: name }];
     const id = randomUUID().replace(/-/g, '');
     const row: RunRow = {
       id,
@@ -226,11 +232,10 @@ export class TrackingService {
       status: 'RUNNING',
       start_time: input.startTime ?? this.clock(),
       end_time: null,
-      artifact_uri: `${exp.artifact_location.replace(/\/+$/, '')}/${id}/artifacts`,
+      artifact_uri: runArtifactUri(exp.artifact_location, id),
       lifecycle_stage: 'active',
       deleted_time: null,
     };
-    for (const t of tags) this.checkKey(t.key, 'tag key');
     await this.store.transaction((trx) => this.store.insertRun(trx, row, tags));
     return this.presentRun(row, { metrics: [], params: [], tags: tags.sort((a, b) => a.key.localeCompare(b.key)), inputs: [] });
   }
@@ -243,14 +248,15 @@ export class TrackingService {
   async updateRun(ctx: RequestContext, runId: string, patch: { status?: RunStatus; endTime?: number; runName?: string }): Promise<Run['info']> {
     const row = await this.readableRun(ctx, runId, 'editor');
     this.requireActiveRun(row);
+    const runName = parseField(RunNameSchema.optional(), patch.runName, 'run_name');
     const set: Partial<RunRow> = {};
     if (patch.status) set.status = patch.status;
     if (patch.endTime !== undefined) set.end_time = patch.endTime;
-    if (patch.runName) set.name = patch.runName;
+    if (runName) set.name = runName;
     await this.store.transaction(async (trx) => {
       if (Object.keys(set).length) await this.store.updateRun(trx, runId, set);
     });
-    if (patch.runName) await this.store.logBatch(runId, { metrics: [], params: [], tags: [{ key: 'mlflow.runName', value: patch.runName }] });
+    if (runName) await this.store.logBatch(runId, { metrics: [], params: [], tags: [{ key: 'mlflow.runName', value: runName }] });
     return this.presentRun({ ...row, ...set }, { metrics: [], params: [], tags: [], inputs: [] }).info;
   }
 
@@ -269,6 +275,9 @@ export class TrackingService {
     this.requireActiveRun(row);
     const params = dedupeParams(batch.params);
     const tags = lastWins(batch.tags);
+    // The tag mlflow.runName is the run's name: it follows the name rule, not just the tag's.
+    const renamed = tags.find((t) => t.key === 'mlflow.runName');
+    if (renamed) parseField(RunNameSchema, renamed.value, 'tags.mlflow.runName');
     const now = this.clock();
     const metrics = batch.metrics.map((m) => ({ key: m.key, timestamp: m.timestamp ?? now, step: m.step, ...toStoredMetric(m.value) }));
     const { conflicts } = await this.store.logBatch(runId, { metrics, params, tags });
@@ -280,7 +289,6 @@ export class TrackingService {
         { conflicts },
       );
     }
-    const renamed = tags.find((t) => t.key === 'mlflow.runName');
     if (renamed && renamed.value !== row.name) await this.store.transaction((trx) => this.store.updateRun(trx, runId, { name: renamed.value }));
   }
 
@@ -332,10 +340,14 @@ export class TrackingService {
   async logInputs(ctx: RequestContext, runId: string, datasets: { dataset: { name: string; digest: string; sourceType: string; source: string; schema?: string | null; profile?: string | null }; tags: KV[] }[]): Promise<void> {
     const row = await this.readableRun(ctx, runId, 'editor');
     this.requireActiveRun(row);
-    for (const d of datasets) {
+    datasets.forEach((d, i) => {
       if (!d.dataset.name || !d.dataset.digest || !d.dataset.sourceType || d.dataset.source === undefined)
         throw invalid('Each dataset needs name, digest, source_type and source.');
-    }
+      for (const [field, value] of Object.entries(d.dataset)) {
+        const problem = typeof value === 'string' ? valueProblem(value) : undefined;
+        if (problem) throw invalid(`Invalid value for parameter 'datasets.${i}.dataset.${field}': ${problem}.`);
+      }
+    });
     await this.store.logInputs(
       row.experiment_id,
       runId,
@@ -383,7 +395,7 @@ export class TrackingService {
     try {
       return await this.store.transaction(async (trx) => {
         const id = String(await this.store.nextCounter(trx, 'experiment'));
-        const r = this.experimentRow(id, scope.id, DEFAULT_EXPERIMENT_NAME, undefined, now);
+        const r = this.experimentRow(id, scope.id, DEFAULT_EXPERIMENT_NAME, now);
         await this.store.insertExperiment(trx, r, []);
         return r;
       });
@@ -420,12 +432,12 @@ export class TrackingService {
     if (!r.success) throw invalid(`Invalid ${what} '${key.slice(0, 100)}': ${r.error.issues[0]?.message}`);
   }
 
-  private experimentRow(id: string, groupId: string, name: string, artifactLocation: string | undefined, now: number): ExperimentRow {
+  private experimentRow(id: string, groupId: string, name: string, now: number): ExperimentRow {
     return {
       id,
       group_id: groupId,
       name,
-      artifact_location: artifactLocation || `mlflow-artifacts:/${id}`,
+      artifact_location: experimentLocation(id),
       lifecycle_stage: 'active',
       creation_time: now,
       last_update_time: now,
