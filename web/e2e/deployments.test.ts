@@ -530,6 +530,16 @@ test('the Workers tab shows this server’s workers after a call; the settings e
     await waitFor(async () => (await text(page, 'workers-stat-workers')).replace(/\s/g, '') !== '' && Number(await text(page, 'workers-stat-served')) >= 1, 'the served count after the settings change');
     assert.match(await text(page, 'workers-stat-workers'), /^\d+\s*\/\s*3$/);
     await page.screenshot({ path: '/tmp/deploy-workers.png' });
+
+    // Outbound network: off by default; an admin allows it and the page says so.
+    assert.equal(await text(page, 'setting-value-network'), 'off');
+    await page.getByTestId('edit-settings').click();
+    await dialog.getByTestId('setting-network').check();
+    await dialog.getByTestId('settings-save').click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await text(page, 'setting-value-network'), 'allowed');
+    assert.equal((await forja.deployments.get(scorer.id)).settings.network, true);
+    await page.screenshot({ path: '/tmp/deploy-network.png' });
     assert.deepEqual(errors, []);
   } finally {
     await close();

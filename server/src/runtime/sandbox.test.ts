@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { ATTACKS, type Attempt, type Targets } from '../testing/malicious.js';
 import { processesWith } from '../testing/processes.js';
 import { runProbe } from '../testing/sandbox-probe.js';
-import { Sandbox } from './sandbox.js';
+import { runProcess } from './process.js';
+import { Sandbox, SandboxUnavailable } from './sandbox.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -88,5 +89,23 @@ describe('the sandbox, one-shot', () => {
     assert.equal(out.uid, uid, 'the code runs as the unprivileged server user');
     assertContained(out.report, 'unprivileged');
     assert.deepEqual(processesWith(`sleep ${survivor}`), []);
+  });
+
+  test('without bubblewrap, user code is refused with the reason and the way out; FORJA_SANDBOX=off runs it, as the server', async () => {
+    const users = { uidOf: async () => 960_003 };
+    const missing = Sandbox.detect('auto', users, 960_000, ['/nonexistent/bwrap']);
+    assert.deepEqual(missing.status, { mode: 'unavailable', reason: 'bubblewrap (bwrap) is not installed', perGroupUsers: false });
+    const run = { groupId: 'alpha', argv: [PYTHON, '-c', 'import os; print(os.getuid())'], cwd: dir, env: {} };
+    const ctx = { signal: new AbortController().signal, log: () => undefined };
+    await assert.rejects(runProcess(ctx, { sandbox: missing, run }), (err: Error) => {
+      assert.ok(err instanceof SandboxUnavailable);
+      assert.equal(err.message, 'User code cannot run on this server: bubblewrap (bwrap) is not installed. Install bubblewrap (apt-get install bubblewrap) and restart, or set FORJA_SANDBOX=off to run user code unsandboxed (only on a server no other team uses).');
+      return true;
+    });
+    const off = Sandbox.detect('off', users, 960_000);
+    assert.equal(off.status.mode, 'off');
+    const lines: string[] = [];
+    await runProcess({ ...ctx, log: (l) => lines.push(l) }, { sandbox: off, run });
+    assert.deepEqual(lines, [String(process.getuid!())], 'unsandboxed code runs as the server\'s own user');
   });
 });

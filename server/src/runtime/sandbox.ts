@@ -105,12 +105,12 @@ export class Sandbox {
   ) {}
 
   /** Finds bubblewrap and proves it works here with one throw-away sandbox (~10 ms). */
-  static detect(setting: SandboxSetting, users: SandboxUsers, sharedBuildsUid: number): Sandbox {
+  static detect(setting: SandboxSetting, users: SandboxUsers, sharedBuildsUid: number, bwrapPaths = ['/usr/bin/bwrap', '/usr/local/bin/bwrap']): Sandbox {
     const root = process.getuid?.() === 0;
     const make = (status: SandboxStatus, bwrap = '') => new Sandbox(status, bwrap, users, sharedBuildsUid);
     if (setting === 'off') return make({ mode: 'off', reason: 'FORJA_SANDBOX=off: user code runs with the server\'s user, files and network', perGroupUsers: false });
     if (process.platform !== 'linux') return make({ mode: 'unavailable', reason: `the sandbox needs Linux (this is ${process.platform})`, perGroupUsers: false });
-    const bwrap = ['/usr/bin/bwrap', '/usr/local/bin/bwrap'].find((p) => existsSync(p));
+    const bwrap = bwrapPaths.find((p) => existsSync(p));
     if (!bwrap) return make({ mode: 'unavailable', reason: 'bubblewrap (bwrap) is not installed', perGroupUsers: false });
     if (root && !existsSync('/usr/bin/setpriv')) return make({ mode: 'unavailable', reason: 'setpriv (util-linux) is missing: a root server needs it to run user code as an unprivileged user', perGroupUsers: false });
     const probe = spawnSync(bwrap, [...namespaceArgs(root, false), '--ro-bind', '/usr', '/usr', ...usrMergeArgs(), '--proc', '/proc', '--dev', '/dev', '--', '/bin/true'], { encoding: 'utf8', timeout: 10_000 });

@@ -44,6 +44,7 @@ for (const dialect of DIALECTS) {
   describe(`malicious user code is contained on ${dialect}`, () => {
     let s: TestServer;
     let base: Targets;
+    let victimDeployment: string;
     const call = (method: string, p: string, body?: unknown, headers?: Record<string, string>) => http(s.url, method, p, { token: s.adminToken, body, headers });
     const post = (p: string, fd: FormData, group = 'default') =>
       fetch(`${s.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'x-forja-group': group }, body: fd }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
@@ -87,6 +88,7 @@ for (const dialect of DIALECTS) {
       );
       assert.equal(dep.status, 201, JSON.stringify(dep.body));
       assert.equal((await job(dep.body.buildJobId)).status, 'succeeded');
+      victimDeployment = dep.body.deployment.id;
       const warm = await http(s.url, 'POST', `/api/v1/deployments/${dep.body.deployment.id}/predict`, { token: s.adminToken, body: {}, headers: victims });
       assert.deepEqual(warm.body, { ok: true }, 'the victim worker runs with its secret');
       base = {
@@ -104,6 +106,24 @@ for (const dialect of DIALECTS) {
       if (base.database) assert.ok(existsSync(base.database));
     });
     after(() => s.close());
+
+    test('outbound network for a deployment: only a group admin may allow it, and it is audited', async () => {
+      const victims = (token: string) => ({ token, headers: { 'x-forja-group': 'victims' } });
+      await call('POST', '/api/v1/users', { username: `eve-${dialect}`, password: 'eve-password-1' });
+      await call('PUT', `/api/v1/groups/victims/members/eve-${dialect}`, { role: 'editor' });
+      const eve = (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: `eve-${dialect}`, password: 'eve-password-1' } })).body.token as string;
+      const patch = (token: string, network: boolean) => http(s.url, 'PATCH', `/api/v1/deployments/${victimDeployment}`, { ...victims(token), body: { settings: { network } } });
+      const refused = await patch(eve, true);
+      assert.equal(refused.status, 403, refused.text);
+      assert.match(refused.body.error.message, /Only a group admin may allow outbound network/);
+      assert.equal((await patch(eve, false)).status, 200, 'other settings stay an editor\'s to change');
+      const allowed = await patch(s.adminToken, true);
+      assert.equal(allowed.status, 200, allowed.text);
+      assert.equal(allowed.body.settings.network, true);
+      const audit = (await call('GET', '/api/v1/audit?group=victims&action=deployment.network.allow')).body.items;
+      assert.equal(audit.length, 1, JSON.stringify(audit));
+      assert.equal((await patch(s.adminToken, false)).body.settings.network, false);
+    });
 
     test('a scorer (pooled worker): every attack fails; its leftovers die with the deployment', async () => {
       const survivor = `${dialect === 'sqlite' ? 7101 : 7102}.5`;
