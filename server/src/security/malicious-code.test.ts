@@ -135,6 +135,7 @@ for (const dialect of DIALECTS) {
       assert.equal(res.status, 200, res.text);
       assertContained(res.body, 'scorer');
       // The check below can fail: the left-behind process is there while the deployment lives.
+      for (let i = 0; i < 50 && processesWith(`sleep ${survivor}`).length === 0; i++) await sleep(100);
       assert.ok(processesWith(`sleep ${survivor}`).length >= 1, 'the scorer started its survivor');
       assert.equal((await call('DELETE', `/api/v1/deployments/${created.body.deployment.id}`)).status, 200);
       await assertNothingLeft('scorer', survivor);
