@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServerProcess, tempDir } from './testing.js';
 
@@ -9,18 +9,23 @@ const TOKEN = 'execution-restart-admin-token';
 
 test('kill -9 of the server mid-execution, then a restart: the execution completes once', { timeout: 180_000 }, async () => {
   const dataDir = tempDir('forja-exec-restart-');
-  const marks = path.join(tempDir('forja-exec-marks-'), 'marks.txt');
-  // Marks each start and each completion outside Forja, to count how often the scorer really ran.
+  // Marks each start and each completion in the execution's own folder (the only place the sandboxed
+  // scorer may write), which outlives the server, to count how often the scorer really ran.
   const scorer = `
 import os, time
 def score(data_path, model_path):
-    with open(${JSON.stringify(marks)}, "a") as f: f.write("start\\n")
+    marks = os.path.join(os.path.dirname(data_path), "marks.txt")
+    with open(marks, "a") as f: f.write("start\\n")
     time.sleep(3)
     out = os.path.join(os.path.dirname(data_path), "out.txt")
     with open(out, "w") as f: f.write(open(data_path).read().upper())
-    with open(${JSON.stringify(marks)}, "a") as f: f.write("done\\n")
+    with open(marks, "a") as f: f.write("done\\n")
     return out
 `;
+  const findMarks = () => {
+    const found = (readdirSync(dataDir, { recursive: true }) as string[]).find((f) => path.basename(f) === 'marks.txt');
+    return found ? path.join(dataDir, found) : undefined;
+  };
   const env = { FORJA_DATA_DIR: dataDir, FORJA_ADMIN_PASSWORD: 'restart-password', FORJA_ADMIN_TOKEN: TOKEN };
   let server = await startServerProcess(env);
   const auth = { authorization: `Bearer ${TOKEN}` };
@@ -37,8 +42,9 @@ def score(data_path, model_path):
     const input = new FormData();
     input.append('input', new Blob(['hello']), 'in.txt');
     const exec = await post(server.url, `/api/v1/deployments/${created.deployment.id}/executions`, input);
-    for (let i = 0; i < 100 && !existsSync(marks); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.ok(existsSync(marks), 'the scorer started');
+    for (let i = 0; i < 100 && !findMarks(); i++) await new Promise((r) => setTimeout(r, 100));
+    const marks = findMarks();
+    assert.ok(marks, 'the scorer started');
     server.child.kill('SIGKILL');
     await once(server.child, 'exit');
     // The scorer's watchdog notices its worker is gone and stops it within a second.
