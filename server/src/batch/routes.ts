@@ -4,6 +4,7 @@ import multipart from '@fastify/multipart';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  BatchDeployFormSchema,
   BatchDeployListSchema,
   BatchDeploySchema,
   BatchProjectCreateSchema,
@@ -63,7 +64,16 @@ export function registerBatchRoutes(app: App, s: Services): void {
     });
     scope.post(
       '/api/v1/batch/projects/:name/deploys',
-      { config: role('editor'), schema: { tags, summary: 'Deploy a new version: multipart "source" (.py) and optional "requirements"; field pythonVersion', params: Name, response: { 202: z.object({ deploy: BatchDeploySchema, buildJobId: z.string() }) } } },
+      {
+        config: role('editor'),
+        schema: {
+          tags,
+          summary: 'Deploy a new version (multipart form: the script, its requirements, pythonVersion)',
+          params: Name,
+          streamedBody: { 'multipart/form-data': BatchDeployFormSchema },
+          response: { 202: z.object({ deploy: BatchDeploySchema, buildJobId: z.string() }) },
+        },
+      },
       async (req, reply) => {
         const staging = path.join(b.root, '.staging', newId());
         try {
