@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ArtifactListSchema, FileSchema, UploadCompletedSchema, UploadStateSchema } from '@forja/contracts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { contextOf } from '../http/auth-hooks.js';
+import { attachment } from '../http/content-disposition.js';
 import { contentResponse } from '../http/openapi.js';
 import type { App } from '../http/types.js';
 import { mlflowErrorHandler } from '../mlflow/wire.js';
@@ -33,7 +34,7 @@ export async function sendArtifact(reply: FastifyReply, file: { stream: Readable
     .header('content-type', type)
     .header('content-length', String(file.size))
     .header('x-content-type-options', 'nosniff')
-    .header('content-disposition', `attachment; filename="${path.basename(name).replace(/"/g, '')}"`)
+    .header('content-disposition', attachment(name))
     .send(file.stream);
 }
 

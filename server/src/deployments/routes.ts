@@ -20,7 +20,8 @@ import {
 import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
-import { contentResponse, errorResponse } from '../http/openapi.js';
+import { attachment } from '../http/content-disposition.js';
+import { contentResponse } from '../http/openapi.js';
 import type { App } from '../http/types.js';
 import type { InputFormat } from '../runtime/worker-process.js';
 import type { Services } from '../services.js';
@@ -50,8 +51,8 @@ const FORMAT_BODIES: Record<InputFormat, z.ZodType> = {
   parquet: ParquetBodySchema,
 };
 const predictBody = Object.fromEntries(Object.entries(FORMATS).map(([type, format]) => [type, FORMAT_BODIES[format]]));
-/** The model raised (422), ran out of time (504), or has no free worker (503, as every route may). */
-const predictErrors = { 422: errorResponse(422), 504: errorResponse(504) };
+/** The model raised (422) or ran out of time (504); a busy model is a 503, as on every route. */
+const PREDICT_ERRORS = [422, 504];
 
 export function registerDeploymentRoutes(app: App, s: Services): void {
   const d = s.deployments;
@@ -176,7 +177,7 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
       return reply
         .header('content-type', 'application/octet-stream')
         .header('content-length', String(r.size))
-        .header('content-disposition', `attachment; filename="${r.name.replace(/["\\]/g, '_')}"`)
+        .header('content-disposition', attachment(r.name))
         .send(createReadStream(r.file));
     });
     const openApiResponse = contentResponse('An OpenAPI 3 document', { 'application/json': z.record(z.string(), z.unknown()) });
@@ -209,7 +210,8 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
                 : "MLflow's /invocations for this deployment",
             params: Id,
             streamedBody: predictBody,
-            response: { 200: contentResponse("The model's predictions", { 'application/json': z.unknown() }), ...predictErrors },
+            response: { 200: contentResponse("The model's predictions", { 'application/json': z.unknown() }) },
+            errors: PREDICT_ERRORS,
           },
         },
         async (req, reply) => {

@@ -13,6 +13,8 @@ declare module 'fastify' {
      * type. It is published in the OpenAPI document only: Fastify never parses or validates it.
      */
     streamedBody?: Record<string, z.ZodType>;
+    /** Error statuses this route answers with beyond the ones every route of its kind does (defaultErrorStatuses). */
+    errors?: number[];
   }
 }
 
@@ -38,7 +40,7 @@ const WHEN: Partial<Record<number, string>> = {
 const codesOf = (status: number) => (Object.keys(ErrorCodes) as ErrorCode[]).filter((c) => ErrorCodes[c] === status);
 
 /** An error response in the shape every native route answers errors with. */
-export function errorResponse(status: number) {
+function errorResponse(status: number) {
   const codes = codesOf(status);
   if (codes.length === 0) throw new Error(`no error code answers with HTTP ${status}`);
   return { description: `${WHEN[status] ?? 'Error'} (${codes.join(', ')})`, content: { 'application/json': { schema: ErrorBodySchema } } };
@@ -54,7 +56,7 @@ export function contentResponse(description: string, types: Record<string, z.Zod
  * Authorization header (401 when it is bad, 429 after failed passwords), any request can meet a
  * bug or a stopping server; the rest follows from its auth requirement, method and inputs.
  */
-export function defaultErrorStatuses(method: string, auth: AuthRequirement, schema: FastifySchema): number[] {
+function defaultErrorStatuses(method: string, auth: AuthRequirement, schema: FastifySchema): number[] {
   const statuses = [401, 429, 500, 503];
   const takesBody = BODY_METHODS.has(method);
   const byGroup = 'group' in auth;
@@ -70,24 +72,24 @@ export function defaultErrorStatuses(method: string, auth: AuthRequirement, sche
 const isDocumented = (route: RouteOptions) => route.config?.auth !== undefined && !route.schema?.hide;
 
 /**
- * Declares each documented route's error responses when it is registered, beside the ones it
- * declares itself. They are real response schemas: Fastify serializes errors through them, so an
- * error body that strayed from ErrorBody would fail loudly rather than reach a client unnoticed.
+ * A documented route's schema as the document shows it: its error responses (the defaults and
+ * the ones it names, beside any it declares itself) and, on a public route, credentials optional
+ * — a bad token sent to it is still refused. Documentation only: Fastify's own last-resort error
+ * replies have another shape, and must not be run through these schemas.
  */
-function addErrorResponses(route: RouteOptions): void {
-  if (!isDocumented(route)) return;
-  const method = [route.method].flat()[0]!;
-  const schema: FastifySchema = (route.schema ??= {});
-  const response = { ...(schema.response as Record<string, unknown> | undefined) };
-  for (const status of defaultErrorStatuses(method, route.config!.auth!, schema)) response[status] ??= errorResponse(status);
-  schema.response = response;
-  // A public route takes no credentials, but a bad token sent to it is still refused.
-  if ('public' in route.config!.auth!) schema.security ??= [{}, { bearer: [] }, { basic: [] }];
+function documented(route: RouteOptions, schema: FastifySchema): FastifySchema {
+  if (!isDocumented(route)) return schema;
+  const auth = route.config!.auth!;
+  const { errors = [], ...rest } = schema;
+  const statuses = new Set([...defaultErrorStatuses([route.method].flat()[0]!, auth, schema), ...errors]);
+  const response: Record<string, unknown> = Object.fromEntries([...statuses].map((status) => [status, errorResponse(status)]));
+  Object.assign(response, schema.response);
+  return { ...rest, response, ...('public' in auth && !schema.security ? { security: [{}, { bearer: [] }, { basic: [] }] } : {}) };
 }
 
-/** The zod-to-OpenAPI transform, plus the bodies that handlers stream themselves. */
+/** The zod-to-OpenAPI transform, plus the error responses and the bodies that handlers stream themselves. */
 const transform: SwaggerTransform = (input) => {
-  const { streamedBody, ...schema } = input.schema ?? {};
+  const { streamedBody, ...schema } = documented(input.route, input.schema ?? {});
   const out = jsonSchemaTransform({ ...input, schema });
   if (!streamedBody || out.schema.hide) return out;
   const content: Record<string, { schema: unknown }> = {};
@@ -111,7 +113,6 @@ const transformObject: SwaggerTransformObject = (input) => {
 
 /** The OpenAPI document (served at /api/v1/openapi.json) and its browser at /docs; call before routes are added. */
 export async function registerOpenApi(app: App, version: string): Promise<void> {
-  app.addHook('onRoute', addErrorResponses);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

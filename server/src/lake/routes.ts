@@ -23,7 +23,7 @@ import {
 import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
-import { contentResponse, errorResponse } from '../http/openapi.js';
+import { contentResponse } from '../http/openapi.js';
 import type { App } from '../http/types.js';
 import type { Services } from '../services.js';
 import type { FileFormat } from './engine.js';
@@ -43,7 +43,9 @@ const BODY_FORMATS: Record<string, FileFormat> = {
 
 const CONTENT_TYPES: Record<FileFormat, string> = { parquet: 'application/vnd.apache.parquet', csv: 'text/csv; charset=utf-8' };
 const FILE_SCHEMAS: Record<FileFormat, z.ZodType> = { parquet: ParquetBodySchema, csv: CsvBodySchema };
-const rowsBody = Object.fromEntries(Object.entries(BODY_FORMATS).map(([type, format]) => [type, FILE_SCHEMAS[format]]));
+/** The documented body of a route that takes rows in these formats, under each content type that says so. */
+const rowsBody = (formats: FileFormat[]) =>
+  Object.fromEntries(Object.entries(BODY_FORMATS).flatMap(([type, format]) => (formats.includes(format) ? [[type, FILE_SCHEMAS[format]]] : [])));
 /** The documented types of a file this module sends: the media type without its parameters. */
 const fileTypes = (formats: FileFormat[]) => Object.fromEntries(formats.map((f) => [CONTENT_TYPES[f].split(';')[0]!, FILE_SCHEMAS[f]]));
 const ROWS_HEADER = 'The file; the header x-forja-rows gives its row count';
@@ -163,7 +165,7 @@ export function registerLakeRoutes(app: App, s: Services): void {
           summary: 'Write rows (body: Parquet or CSV) with mode fail | append | replace; versioned writes add VERSION and CREATED_AT',
           params: TableParams,
           querystring: LakeWriteQuerySchema.extend(group),
-          streamedBody: rowsBody,
+          streamedBody: rowsBody(['parquet', 'csv']),
           response: { 200: LakeWriteResultSchema, 201: LakeWriteResultSchema },
         },
       },
@@ -186,8 +188,9 @@ export function registerLakeRoutes(app: App, s: Services): void {
           tags,
           summary: "Score rows (Parquet body) with a registered model in the model's own environment on the server; answers Parquet with a PREDICT column",
           querystring: z.object({ ...group, model: LakeModelRefSchema }).strict(),
-          streamedBody: rowsBody,
-          response: { 200: contentResponse(`The rows with a PREDICT column. ${ROWS_HEADER}`, fileTypes(['parquet'])), 422: errorResponse(422), 504: errorResponse(504) },
+          streamedBody: rowsBody(['parquet']),
+          response: { 200: contentResponse(`The rows with a PREDICT column. ${ROWS_HEADER}`, fileTypes(['parquet'])) },
+          errors: [422, 504],
         },
       },
       async (req, reply) => {
