@@ -15,6 +15,7 @@ import {
   BatchRunListSchema,
   BatchRunSchema,
   ClusterProfileListSchema,
+  ClusterSizeSchema,
   ClusterProfileSchema,
   ClusterProfileUpdateSchema,
   OkSchema,
@@ -45,7 +46,7 @@ export function registerBatchRoutes(app: App, s: Services): void {
     }));
     scope.patch(
       '/api/v1/clusters/:size',
-      { config: { auth: { admin: true } }, schema: { tags, summary: 'Change a cluster profile (system administrators)', params: z.object({ size: z.coerce.number().int() }).strict(), body: ClusterProfileUpdateSchema, response: { 200: ClusterProfileSchema } } },
+      { config: { auth: { admin: true } }, schema: { tags, summary: 'Change a cluster profile (system administrators)', params: z.object({ size: z.coerce.number().pipe(ClusterSizeSchema) }).strict(), body: ClusterProfileUpdateSchema, response: { 200: ClusterProfileSchema } } },
       async (req) => b.updateCluster(contextOf(req), req.params.size, req.body),
     );
     scope.get('/api/v1/batch/projects', { config: role('viewer'), schema: { tags, summary: "The group's batch projects", response: { 200: BatchProjectListSchema } } }, async (req) => ({
