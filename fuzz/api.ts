@@ -19,8 +19,8 @@ import { seed, type Seeded } from './seed.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, '.test-work', 'fuzz');
 const SCHEMATHESIS = path.join(path.dirname(process.env.FORJA_PYTHON ?? path.join(ROOT, '.venv', 'bin', 'python')), 'schemathesis');
-/** Fixed, so a run sends what the last one sent (one worker: the same order too). */
-const SEED = 20261207;
+/** Fixed, so a run sends what the last one sent (one worker: the same order too); FORJA_FUZZ_SEED to explore. */
+const SEED = Number(process.env.FORJA_FUZZ_SEED ?? 20261207);
 /** Cases per operation in the fuzzing phase; the coverage phase's boundary cases come on top. */
 const EXAMPLES = Number(process.env.FORJA_FUZZ_EXAMPLES ?? 10);
 /**
