@@ -24,7 +24,7 @@ export interface RunRecord {
   /** The operations that were sent requests. */
   operations: Set<string>;
   failures: FailedCase[];
-  /** What kept Schemathesis from testing an operation (a schema it cannot use, a request that timed out). */
+  /** What went wrong besides answers: a request that timed out, a schema Schemathesis cannot use. */
   errors: string[];
 }
 
