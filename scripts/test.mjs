@@ -1,5 +1,6 @@
 // `npm test`: installs what the tests need, builds, starts PostgreSQL, runs the TypeScript, browser
-// and Python suites, and ends with one line "N passed, N failed" for the whole run.
+// and Python suites, the schema fuzzing of the API and the benchmarks, and ends with one line
+// "N passed, N failed" for the whole run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -110,6 +111,20 @@ function runPytest(python, env) {
   results.push({ suite: 'Python', ...counts });
 }
 
+/**
+ * Schema fuzzing of the API (fuzz/api.ts, Schemathesis from the test venv): one check, which
+ * prints each server error it provokes with a curl command to send it again.
+ */
+function runFuzz(env) {
+  const script = 'fuzz/api.ts';
+  if (only.length && !only.some((o) => script.includes(o))) return;
+  log('fuzzing the API from its OpenAPI document…');
+  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, script)], { cwd: ROOT, stdio: 'inherit', env, timeout: 15 * 60_000, killSignal: 'SIGKILL' });
+  const ok = r.status === 0;
+  const why = r.error ? r.error.message : r.signal ? `stopped by ${r.signal}` : `exit ${r.status}`;
+  results.push({ suite: 'Schema fuzzing', passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0, failures: ok ? [] : [`${script}: ${why} (its failures are listed above)`] });
+}
+
 /** Benchmarks at small size, so they never rot; each counts as one check and prints its figures. */
 function runBenches(env) {
   const benches = existsSync(path.join(ROOT, 'bench')) ? readdirSync(path.join(ROOT, 'bench')).filter((f) => f.endsWith('.ts') && f !== 'lib.ts') : [];
@@ -153,6 +168,7 @@ async function main() {
     typecheckTests();
     runNodeTests(env);
     runPytest(python, env);
+    runFuzz(env);
     runBenches(env);
   } catch (err) {
     results.push({ suite: 'setup', passed: 0, failed: 1, skipped: 0, failures: [err.message] });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TimestampSchema } from './common.js';
+import { FileSchema, TimestampSchema } from './common.js';
 import { DeploymentNameSchema, PythonVersionSchema } from './deployments.js';
 
 /** DHuolib's cluster sizes 1/2/3: named resource profiles an administrator can change. */
@@ -48,6 +48,11 @@ export const BatchDeploySchema = z.object({
 export type BatchDeploy = z.infer<typeof BatchDeploySchema>;
 export const BatchDeployListSchema = z.object({ items: z.array(BatchDeploySchema) });
 export const BatchDeployFieldsSchema = z.object({ pythonVersion: PythonVersionSchema }).strict();
+/** POST /api/v1/batch/projects/{name}/deploys: the script and its requirements, beside the fields. */
+export const BatchDeployFormSchema = BatchDeployFieldsSchema.extend({
+  source: FileSchema.describe('The batch script (.py)'),
+  requirements: FileSchema.optional().describe('requirements.txt'),
+});
 
 export const BatchRunStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export const BatchRunSchema = z.object({

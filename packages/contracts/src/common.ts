@@ -24,3 +24,14 @@ export const pageOf = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ items: z.array(item), nextPageToken: z.string().optional() });
 
 export const OkSchema = z.object({ ok: z.literal(true) });
+
+/**
+ * Bytes sent as a file: one part of a multipart form, or a whole raw body. The OpenAPI document
+ * shows it as a binary string; the server streams it to disk instead of parsing it.
+ */
+export const FileSchema = z.file();
+
+/** A CSV body: a header row, then one line per row. */
+export const CsvBodySchema = z.string().describe('CSV text with a header row');
+/** A Parquet body: the whole file. */
+export const ParquetBodySchema = FileSchema.describe('An Apache Parquet file');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TimestampSchema } from './common.js';
+import { FileSchema, TimestampSchema } from './common.js';
 
 /** Neomaril's lifecycle: Uploaded (files in, not built) → Building → Deployed, or Failed; Disabled by choice. */
 export const DeploymentStatusSchema = z.enum(['Uploaded', 'Building', 'Deployed', 'Failed', 'Disabled']);
@@ -109,6 +109,20 @@ export const DeploymentUploadFieldsSchema = z
       }),
   })
   .strict();
+
+/** POST /api/v1/deployments: the fields above and the files, one part per file. */
+export const DeploymentUploadFormSchema = DeploymentUploadFieldsSchema.extend({
+  source: FileSchema.optional().describe('The scoring script (.py) or notebook (.ipynb)'),
+  model: FileSchema.optional().describe('The model file the script loads (pickle, joblib, …)'),
+  requirements: FileSchema.optional().describe('requirements.txt'),
+  schema: FileSchema.optional().describe('A sample input (JSON) that fixes the row schema'),
+  env: FileSchema.optional().describe('Secrets as KEY=value lines; stored encrypted, never as a file'),
+  preprocess: FileSchema.optional().describe('A script (.py) defining preprocess(data, base_path), run before the model'),
+  extra: z.array(FileSchema).optional().describe('Any other files the script reads (a .zip is unpacked)'),
+});
+
+/** POST /api/v1/deployments/{id}/executions: the input file of an async execution. */
+export const ExecutionUploadFormSchema = z.object({ input: FileSchema.describe('.csv, .parquet, .json or whatever the scorer reads') }).strict();
 
 export const DeploymentCreatedSchema = z.object({ deployment: DeploymentSchema, buildJobId: z.string() });
 

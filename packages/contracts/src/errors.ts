@@ -31,12 +31,15 @@ export const FieldIssueSchema = z.object({
 });
 export type FieldIssue = z.infer<typeof FieldIssueSchema>;
 
-export const ErrorBodySchema = z.object({
-  error: z.object({
-    code: ErrorCodeSchema,
-    message: z.string(),
-    details: z.unknown().optional(),
-    requestId: z.string().optional(),
-  }),
-});
+/** Every error response of the native API; registered as the "ErrorBody" component of the OpenAPI document. */
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: ErrorCodeSchema,
+      message: z.string().describe('What went wrong and what to change'),
+      details: z.unknown().optional().describe('For INVALID_ARGUMENT: {"issues": [{"path", "message"}]}'),
+      requestId: z.string().optional().describe('The x-request-id of the request, to find it in the server log'),
+    }),
+  })
+  .meta({ id: 'ErrorBody', description: 'An error: a stable code, a message a user can act on, and details' });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;

@@ -48,10 +48,13 @@ export const JobLogLineSchema = z.object({
 });
 export type JobLogLine = z.infer<typeof JobLogLineSchema>;
 
+/** Log lines are numbered in a 32-bit column. */
+const MAX_LOG_SEQ = 2_147_483_647;
+
 export const JobLogsQuerySchema = z
   .object({
     /** Lines after this sequence number: pass back `next` to tail. */
-    after: z.coerce.number().int().min(0).default(0),
+    after: z.coerce.number().int().min(0).max(MAX_LOG_SEQ, 'no job has that many log lines').default(0),
     limit: z.coerce.number().int().min(1).max(5000).default(1000),
   })
   .strict();

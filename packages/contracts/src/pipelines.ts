@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TimestampSchema } from './common.js';
+import { FileSchema, TimestampSchema } from './common.js';
 
 /**
  * What a step does: run a script, or one of the platform's own actions. Parameters between steps
@@ -62,3 +62,11 @@ export const PipelineRunCreateSchema = z
   })
   .strict();
 export type PipelineRunCreate = z.input<typeof PipelineRunCreateSchema>;
+
+/** PUT /api/v1/pipelines/{name}: the definition and every file its steps name. */
+export const PipelineUploadFormSchema = z
+  .object({
+    definition: FileSchema.describe('The pipeline definition (YAML)'),
+    file: z.array(FileSchema).optional().describe('Each script or data file the definition names, one part each'),
+  })
+  .strict();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TimestampSchema } from './common.js';
+import { FileSchema, TimestampSchema } from './common.js';
 import { DeploymentNameSchema, PythonVersionSchema } from './deployments.js';
 import { JobStatusSchema } from './jobs.js';
 import { LakeTableNameSchema } from './lake.js';
@@ -23,6 +23,13 @@ export const TrainingFieldsSchema = z
   })
   .strict();
 export type TrainingFields = z.input<typeof TrainingFieldsSchema>;
+/** POST /api/v1/training/runs: the fields above and the files; the data is a "data" file or the field "table". */
+export const TrainingUploadFormSchema = TrainingFieldsSchema.extend({
+  source: FileSchema.describe('The training script (.py) defining train_model(df, base_path)'),
+  data: FileSchema.optional().describe('The training data (.csv or .parquet), unless "table" names a lake table'),
+  requirements: FileSchema.optional().describe('requirements.txt'),
+  extra: z.array(FileSchema).optional().describe('Any other files the script reads'),
+});
 
 export const TrainingRunSchema = z.object({
   id: z.string(),

@@ -54,6 +54,20 @@ for (const dialect of DIALECTS) {
       assert.equal(await file.text(), 'hello');
     });
 
+    test('a file named outside Latin-1 downloads under its own name, not as a 500', async () => {
+      const name = '模型 "v2" 😀.txt';
+      const rel = `named/${encodeURIComponent(name)}`;
+      assert.equal((await put(`/api/v1/runs/${runId}/artifacts/file?path=${rel}`, 'hello')).status, 200);
+      for (const url of [`/api/v1/runs/${runId}/artifacts/file?path=${rel}`, `/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/${rel}`]) {
+        const file = await fetch(s.url + url, { headers: auth() });
+        assert.equal(file.status, 200, url);
+        assert.equal(await file.text(), 'hello');
+        const disposition = file.headers.get('content-disposition')!;
+        assert.match(disposition, /^attachment; filename="[\x20-\x7e]+"; filename\*=UTF-8''/);
+        assert.equal(decodeURIComponent(disposition.split("UTF-8''")[1]!), name);
+      }
+    });
+
     test('paths with .., absolute paths and symlinks that lead outside are 400s', async () => {
       for (const p of [`/api/v1/runs/${runId}/artifacts/file?path=../../etc/passwd`, `/api/v1/runs/${runId}/artifacts/file?path=/etc/passwd`, `/api/v1/runs/${runId}/artifacts?path=a/../../..`]) {
         const r = await call('GET', p);

@@ -2,14 +2,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import path from 'node:path';
 import { z } from 'zod';
-import { ArtifactListSchema, UploadCompletedSchema, UploadStateSchema } from '@forja/contracts';
+import { ArtifactListSchema, FileSchema, UploadCompletedSchema, UploadStateSchema } from '@forja/contracts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { contextOf } from '../http/auth-hooks.js';
+import { attachment } from '../http/content-disposition.js';
+import { contentResponse } from '../http/openapi.js';
 import type { App } from '../http/types.js';
 import { mlflowErrorHandler } from '../mlflow/wire.js';
 import type { Services } from '../services.js';
 import { AppError } from '../errors.js';
 
+const OCTET = 'application/octet-stream';
 const MIME: Record<string, string> = {
   '.json': 'application/json',
   '.txt': 'text/plain; charset=utf-8',
@@ -26,14 +29,22 @@ const MIME: Record<string, string> = {
 
 /** Streams a stored file to the client; never reads it whole into memory. */
 export async function sendArtifact(reply: FastifyReply, file: { stream: Readable; size: number }, name: string): Promise<FastifyReply> {
-  const type = MIME[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
+  const type = MIME[path.extname(name).toLowerCase()] ?? OCTET;
   return reply
     .header('content-type', type)
     .header('content-length', String(file.size))
     .header('x-content-type-options', 'nosniff')
-    .header('content-disposition', `attachment; filename="${path.basename(name).replace(/"/g, '')}"`)
+    .header('content-disposition', attachment(name))
     .send(file.stream);
 }
+
+/** A stored file as sent back: typed by its extension, bytes when the extension is not known. */
+const artifactResponse = contentResponse(
+  'The file, typed by its extension (application/octet-stream when unknown)',
+  Object.fromEntries([OCTET, ...Object.values(MIME)].map((type) => [type.split(';')[0]!, FileSchema])),
+);
+/** Raw bytes in the body, whatever the Content-Type says. */
+const rawBody = { [OCTET]: FileSchema.describe('The bytes of the file (any Content-Type is taken as bytes)') };
 
 /** Request bodies reach upload handlers as raw streams, whatever their content type. */
 function streamBodies(scope: App): void {
@@ -90,7 +101,7 @@ export function registerArtifactRoutes(app: App, s: Services): void {
   );
   app.get(
     '/api/v1/runs/:runId/artifacts/file',
-    { config: cfg, schema: { tags: ['artifacts'], summary: "Download one of a run's artifacts (streamed)", params: RunParams, querystring: PathQuery } },
+    { config: cfg, schema: { tags: ['artifacts'], summary: "Download one of a run's artifacts (streamed)", params: RunParams, querystring: PathQuery, response: { 200: artifactResponse } } },
     async (req, reply) => {
       const { rel } = await a.runPath(contextOf(req), req.params.runId, req.query.path, 'viewer');
       if (!req.query.path) throw new AppError('INVALID_ARGUMENT', 'Name the file to download with ?path=.');
@@ -142,13 +153,20 @@ export function registerArtifactRoutes(app: App, s: Services): void {
       '/api/v1/uploads/:uploadId',
       {
         config: cfg,
-        schema: { tags: ['artifacts'], summary: 'Append one chunk (raw body) at ?offset=', params: UploadParams, querystring: z.object({ offset: z.coerce.number().int().nonnegative() }).strict(), response: { 200: UploadStateSchema } },
+        schema: {
+          tags: ['artifacts'],
+          summary: 'Append one chunk (raw body) at ?offset=',
+          params: UploadParams,
+          querystring: z.object({ offset: z.coerce.number().int().nonnegative() }).strict(),
+          streamedBody: rawBody,
+          response: { 200: UploadStateSchema },
+        },
       },
       async (req) => u.append(contextOf(req), req.params.uploadId, req.query.offset, bodyOf(req)),
     );
     scope.put(
       '/api/v1/runs/:runId/artifacts/file',
-      { config: cfg, schema: { tags: ['artifacts'], summary: 'Upload one artifact file (raw body, streamed)', params: RunParams, querystring: PathQuery } },
+      { config: cfg, schema: { tags: ['artifacts'], summary: 'Upload one artifact file (raw body, streamed)', params: RunParams, querystring: PathQuery, streamedBody: rawBody } },
       async (req) => {
         if (!req.query.path) throw new AppError('INVALID_ARGUMENT', 'Name the file to upload with ?path=.');
         const { rel } = await a.runPath(contextOf(req), req.params.runId, req.query.path, 'editor');

@@ -4,6 +4,7 @@ import multipart from '@fastify/multipart';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  BatchDeployFormSchema,
   BatchDeployListSchema,
   BatchDeploySchema,
   BatchProjectCreateSchema,
@@ -14,6 +15,7 @@ import {
   BatchRunListSchema,
   BatchRunSchema,
   ClusterProfileListSchema,
+  ClusterSizeSchema,
   ClusterProfileSchema,
   ClusterProfileUpdateSchema,
   OkSchema,
@@ -44,7 +46,7 @@ export function registerBatchRoutes(app: App, s: Services): void {
     }));
     scope.patch(
       '/api/v1/clusters/:size',
-      { config: { auth: { admin: true } }, schema: { tags, summary: 'Change a cluster profile (system administrators)', params: z.object({ size: z.coerce.number().int() }).strict(), body: ClusterProfileUpdateSchema, response: { 200: ClusterProfileSchema } } },
+      { config: { auth: { admin: true } }, schema: { tags, summary: 'Change a cluster profile (system administrators)', params: z.object({ size: z.coerce.number().pipe(ClusterSizeSchema) }).strict(), body: ClusterProfileUpdateSchema, response: { 200: ClusterProfileSchema } } },
       async (req) => b.updateCluster(contextOf(req), req.params.size, req.body),
     );
     scope.get('/api/v1/batch/projects', { config: role('viewer'), schema: { tags, summary: "The group's batch projects", response: { 200: BatchProjectListSchema } } }, async (req) => ({
@@ -63,7 +65,16 @@ export function registerBatchRoutes(app: App, s: Services): void {
     });
     scope.post(
       '/api/v1/batch/projects/:name/deploys',
-      { config: role('editor'), schema: { tags, summary: 'Deploy a new version: multipart "source" (.py) and optional "requirements"; field pythonVersion', params: Name, response: { 202: z.object({ deploy: BatchDeploySchema, buildJobId: z.string() }) } } },
+      {
+        config: role('editor'),
+        schema: {
+          tags,
+          summary: 'Deploy a new version (multipart form: the script, its requirements, pythonVersion)',
+          params: Name,
+          streamedBody: { 'multipart/form-data': BatchDeployFormSchema },
+          response: { 202: z.object({ deploy: BatchDeploySchema, buildJobId: z.string() }) },
+        },
+      },
       async (req, reply) => {
         const staging = path.join(b.root, '.staging', newId());
         try {

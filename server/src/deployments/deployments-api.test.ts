@@ -295,5 +295,22 @@ for (const dialect of DIALECTS) {
       const names = (await call('GET', '/api/v1/deployments')).body.items.map((d: { name: string }) => d.name).sort();
       assert.deepEqual(names, ['bad-reqs', 'credit', 'credit-pre', 'evil', 'limits', 'notebook', 'raises-on-sample']);
     });
+
+    test('a broken form is a 400 that says so, never a 500 or a request left hanging', { timeout: 30_000 }, async () => {
+      const post = (contentType: string, body: string) =>
+        http(s.url, 'POST', '/api/v1/deployments', { token: s.adminToken, rawBody: body, headers: { 'content-type': contentType } });
+      const noBoundary = await post('multipart/form-data', 'x');
+      assert.equal(noBoundary.status, 400, noBoundary.text);
+      assert.equal(noBoundary.body.error.code, 'MALFORMED_REQUEST');
+      assert.match(noBoundary.body.error.message, /boundary/);
+      const head = (name: string) => `--XX\r\nContent-Disposition: form-data; name="name"\r\n\r\ncut\r\n--XX\r\nContent-Disposition: form-data; name="source"; filename="${name}"\r\n\r\n`;
+      // Small: the parser is done before the handler reads the file; large: it gives up while the file is being written.
+      for (const [name, content] of [['small.py', 'print(1)'], ['large.py', 'x'.repeat(4_000_000)]] as const) {
+        const cut = await post('multipart/form-data; boundary=XX', head(name) + content);
+        assert.equal(cut.status, 400, `${name}: ${cut.text}`);
+        assert.equal(cut.body.error.code, 'MALFORMED_REQUEST');
+      }
+      assert.ok(!(await call('GET', '/api/v1/deployments')).body.items.some((d: { name: string }) => d.name === 'cut'));
+    });
   });
 }

@@ -4,17 +4,24 @@ import multipart from '@fastify/multipart';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  CsvBodySchema,
   DeploymentCreatedSchema,
   DeploymentFromModelSchema,
   DeploymentListSchema,
   DeploymentSchema,
   DeploymentStatsSchema,
   DeploymentUpdateSchema,
+  DeploymentUploadFormSchema,
+  ExecutionUploadFormSchema,
+  FileSchema,
+  ParquetBodySchema,
   PredictCodeSchema,
 } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
+import { attachment } from '../http/content-disposition.js';
+import { contentResponse } from '../http/openapi.js';
 import type { App } from '../http/types.js';
 import type { InputFormat } from '../runtime/worker-process.js';
 import type { Services } from '../services.js';
@@ -38,6 +45,14 @@ const FORMATS: Record<string, InputFormat> = {
   'application/x-parquet': 'parquet',
   'application/octet-stream': 'parquet',
 };
+const FORMAT_BODIES: Record<InputFormat, z.ZodType> = {
+  json: z.unknown().describe('An object, records, {"Input": …} or an MLflow shape (dataframe_split, inputs, …)'),
+  csv: CsvBodySchema,
+  parquet: ParquetBodySchema,
+};
+const predictBody = Object.fromEntries(Object.entries(FORMATS).map(([type, format]) => [type, FORMAT_BODIES[format]]));
+/** The model raised (422) or ran out of time (504); a busy model is a 503, as on every route. */
+const PREDICT_ERRORS = [422, 504];
 
 export function registerDeploymentRoutes(app: App, s: Services): void {
   const d = s.deployments;
@@ -57,7 +72,8 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
         config: role('editor'),
         schema: {
           tags,
-          summary: 'Deploy uploaded files (multipart: source, model, requirements, schema, env, extra; fields name, kind, entrypoint, pythonVersion, settings)',
+          summary: 'Deploy uploaded files (multipart form: the files and the fields)',
+          streamedBody: { 'multipart/form-data': DeploymentUploadFormSchema },
           response: { 201: DeploymentCreatedSchema },
         },
       },
@@ -108,7 +124,10 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
     );
     scope.post(
       '/api/v1/deployments/:id/executions',
-      { config: predictAuth, schema: { tags, summary: 'Start an async execution on a file (multipart field "input": .csv, .parquet, .json or what the scorer reads)', params: Id, response: { 202: ExecutionSchema } } },
+      {
+        config: predictAuth,
+        schema: { tags, summary: 'Start an async execution on a file (multipart form, file "input")', params: Id, streamedBody: { 'multipart/form-data': ExecutionUploadFormSchema }, response: { 202: ExecutionSchema } },
+      },
       async (req, reply) => {
         const id = newId();
         const staging = path.join(d.root, '.staging', id);
@@ -152,15 +171,17 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
     scope.get('/api/v1/deployments/:id/executions/:executionId', { config: predictAuth, schema: { tags, summary: 'An execution: Requested → Running → Succeeded or Failed', params: ExecParams, response: { 200: ExecutionSchema } } }, async (req) =>
       s.executions.get(groupOf(req), req.params.id, req.params.executionId),
     );
-    scope.get('/api/v1/deployments/:id/executions/:executionId/result', { config: predictAuth, schema: { tags, summary: "The execution's output file", params: ExecParams } }, async (req, reply) => {
+    const resultResponse = contentResponse("The scorer's output file, as it wrote it", { 'application/octet-stream': FileSchema });
+    scope.get('/api/v1/deployments/:id/executions/:executionId/result', { config: predictAuth, schema: { tags, summary: "The execution's output file", params: ExecParams, response: { 200: resultResponse } } }, async (req, reply) => {
       const r = await s.executions.result(groupOf(req), req.params.id, req.params.executionId);
       return reply
         .header('content-type', 'application/octet-stream')
         .header('content-length', String(r.size))
-        .header('content-disposition', `attachment; filename="${r.name.replace(/["\\]/g, '_')}"`)
+        .header('content-disposition', attachment(r.name))
         .send(createReadStream(r.file));
     });
-    scope.get('/api/v1/deployments/:id/openapi.json', { config: role('viewer'), schema: { tags, summary: "An OpenAPI document for this deployment's predict call, with its row schema", params: Id } }, async (req) => {
+    const openApiResponse = contentResponse('An OpenAPI 3 document', { 'application/json': z.record(z.string(), z.unknown()) });
+    scope.get('/api/v1/deployments/:id/openapi.json', { config: role('viewer'), schema: { tags, summary: "An OpenAPI document for this deployment's predict call, with its row schema", params: Id, response: { 200: openApiResponse } } }, async (req) => {
       const group = groupOf(req);
       return deploymentOpenApi(await d.get(group, req.params.id), group.name, `${req.protocol}://${req.host}`);
     });
@@ -188,6 +209,9 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
                 ? 'Predict: JSON (an object, records, {"Input": …} or MLflow shapes), CSV or Parquet; group tokens allowed'
                 : "MLflow's /invocations for this deployment",
             params: Id,
+            streamedBody: predictBody,
+            response: { 200: contentResponse("The model's predictions", { 'application/json': z.unknown() }) },
+            errors: PREDICT_ERRORS,
           },
         },
         async (req, reply) => {

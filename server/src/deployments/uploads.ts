@@ -31,6 +31,32 @@ export function safeFileName(name: string): string {
 }
 
 /**
+ * What the multipart parser throws on a broken form (no boundary, a part cut short) is the
+ * client's mistake; errors of our own (AppError), the plugin's limits (with a status) and the
+ * disk's (with a syscall) keep their meaning.
+ */
+function brokenForm(err: unknown): unknown {
+  if (err instanceof AppError || !(err instanceof Error) || 'statusCode' in err || 'syscall' in err) return err;
+  return new AppError('MALFORMED_REQUEST', `The multipart form could not be read (${err.message}); let your HTTP client build it, boundary included.`);
+}
+
+/**
+ * The parts of the request's form; what the parser throws comes out as brokenForm says. A file
+ * cut short by the end of the body can reach us already torn down (no error, no end): its stream
+ * would never finish, so it is refused here instead of hanging the request.
+ */
+async function* partsOf(req: FastifyRequest) {
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file' && part.file.readableAborted) throw new AppError('MALFORMED_REQUEST', `The form ends inside the file "${part.filename.slice(0, 100)}": send the whole form.`);
+      yield part;
+    }
+  } catch (err) {
+    throw brokenForm(err);
+  }
+}
+
+/**
  * Streams a multipart deployment upload to a staging folder: files by role (one each, `extra`
  * and `file` repeatable), text fields kept as strings for the schema to check.
  */
@@ -40,7 +66,7 @@ export async function stageUpload(req: FastifyRequest, dir: string, roles: reado
   const fields: Record<string, string> = {};
   const files: StagedFile[] = [];
   const seen = new Set<string>();
-  for await (const part of req.parts()) {
+  for await (const part of partsOf(req)) {
     if (part.type === 'field') {
       fields[part.fieldname] = String(part.value);
       continue;
@@ -68,7 +94,9 @@ export async function stageUpload(req: FastifyRequest, dir: string, roles: reado
     }
     seen.add(name);
     const target = path.join(dir, name);
-    await pipeline(part.file, createWriteStream(target));
+    await pipeline(part.file, createWriteStream(target)).catch((err: unknown) => {
+      throw brokenForm(err);
+    });
     if (part.file.truncated) throw new AppError('PAYLOAD_TOO_LARGE', `"${name}" is larger than the upload limit.`);
     files.push({ role, name, path: target, size: part.file.bytesRead });
   }

@@ -3,9 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import type { Services } from '../services.js';
 import { registerAuthRoutes } from '../auth/routes.js';
@@ -23,6 +21,7 @@ import { registerTrainingRoutes } from '../training/routes.js';
 import { registerPipelineRoutes } from '../pipelines/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
+import { registerOpenApi } from './openapi.js';
 import type { App } from './types.js';
 import { AppError } from '../errors.js';
 
@@ -58,21 +57,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Forja API', version, description: 'Forja native API. Errors are {"error": {"code", "message", "details"}}.' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'A session, personal, service or group token' },
-          basic: { type: 'http', scheme: 'basic', description: 'Username and password (or a token as the password)' },
-        },
-      },
-      security: [{ bearer: [] }, { basic: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerOpenApi(app, version);
 
   registerAuthHooks(app, services.authenticator, services.access, services.audit);
   registerSystemRoutes(app, services, version);

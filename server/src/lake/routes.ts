@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  CsvBodySchema,
   LakeBatchPredictionCreateSchema,
   LakeBatchPredictionListSchema,
   LakeBatchPredictionSchema,
@@ -17,10 +18,12 @@ import {
   LakeTableSchema,
   LakeWriteQuerySchema,
   LakeWriteResultSchema,
+  ParquetBodySchema,
 } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
+import { contentResponse } from '../http/openapi.js';
 import type { App } from '../http/types.js';
 import type { Services } from '../services.js';
 import type { FileFormat } from './engine.js';
@@ -39,6 +42,13 @@ const BODY_FORMATS: Record<string, FileFormat> = {
 };
 
 const CONTENT_TYPES: Record<FileFormat, string> = { parquet: 'application/vnd.apache.parquet', csv: 'text/csv; charset=utf-8' };
+const FILE_SCHEMAS: Record<FileFormat, z.ZodType> = { parquet: ParquetBodySchema, csv: CsvBodySchema };
+/** The documented body of a route that takes rows in these formats, under each content type that says so. */
+const rowsBody = (formats: FileFormat[]) =>
+  Object.fromEntries(Object.entries(BODY_FORMATS).flatMap(([type, format]) => (formats.includes(format) ? [[type, FILE_SCHEMAS[format]]] : [])));
+/** The documented types of a file this module sends: the media type without its parameters. */
+const fileTypes = (formats: FileFormat[]) => Object.fromEntries(formats.map((f) => [CONTENT_TYPES[f].split(';')[0]!, FILE_SCHEMAS[f]]));
+const ROWS_HEADER = 'The file; the header x-forja-rows gives its row count';
 
 function bodyFormat(contentType: string | undefined): FileFormat {
   const type = String(contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -85,7 +95,7 @@ export function registerLakeRoutes(app: App, s: Services): void {
         params: TableParams,
         querystring: z.object(group).strict(),
         body: LakeQuerySchema,
-        response: { 200: LakeRowsSchema },
+        response: { 200: contentResponse(`A JSON page (format json), or the whole file (format csv or parquet). ${ROWS_HEADER}`, { 'application/json': LakeRowsSchema, ...fileTypes(['csv', 'parquet']) }) },
       },
     },
     async (req, reply) => {
@@ -104,6 +114,7 @@ export function registerLakeRoutes(app: App, s: Services): void {
         summary: 'Download a table (or the rows a filter keeps) as CSV or Parquet, streamed',
         params: TableParams,
         querystring: z.object({ ...group, format: z.enum(['csv', 'parquet']).default('parquet'), filter: z.string().max(20_000).optional() }).strict(),
+        response: { 200: contentResponse(ROWS_HEADER, fileTypes(['csv', 'parquet'])) },
       },
     },
     async (req, reply) => {
@@ -154,6 +165,8 @@ export function registerLakeRoutes(app: App, s: Services): void {
           summary: 'Write rows (body: Parquet or CSV) with mode fail | append | replace; versioned writes add VERSION and CREATED_AT',
           params: TableParams,
           querystring: LakeWriteQuerySchema.extend(group),
+          streamedBody: rowsBody(['parquet', 'csv']),
+          response: { 200: LakeWriteResultSchema, 201: LakeWriteResultSchema },
         },
       },
       async (req, reply) => {
@@ -175,6 +188,9 @@ export function registerLakeRoutes(app: App, s: Services): void {
           tags,
           summary: "Score rows (Parquet body) with a registered model in the model's own environment on the server; answers Parquet with a PREDICT column",
           querystring: z.object({ ...group, model: LakeModelRefSchema }).strict(),
+          streamedBody: rowsBody(['parquet']),
+          response: { 200: contentResponse(`The rows with a PREDICT column. ${ROWS_HEADER}`, fileTypes(['parquet'])) },
+          errors: [422, 504],
         },
       },
       async (req, reply) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import multipart from '@fastify/multipart';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PipelineListSchema, PipelineRunCreateSchema, PipelineRunListSchema, PipelineRunSchema, PipelineSchema } from '@forja/contracts';
+import { PipelineListSchema, PipelineRunCreateSchema, PipelineRunListSchema, PipelineRunSchema, PipelineSchema, PipelineUploadFormSchema } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
@@ -24,7 +24,13 @@ export function registerPipelineRoutes(app: App, s: Services): void {
       '/api/v1/pipelines/:name',
       {
         config: role('editor'),
-        schema: { tags, summary: 'Create a pipeline or upload a new version (multipart: "definition" = the YAML, "file" = each script or data file it names)', params: Name, response: { 200: PipelineSchema } },
+        schema: {
+          tags,
+          summary: 'Create a pipeline or upload a new version (multipart form: the YAML definition and the files it names)',
+          params: Name,
+          streamedBody: { 'multipart/form-data': PipelineUploadFormSchema },
+          response: { 200: PipelineSchema },
+        },
       },
       async (req) => {
         const staging = path.join(p.root, '.staging', newId());

@@ -3,7 +3,7 @@ import path from 'node:path';
 import multipart from '@fastify/multipart';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { TrainingPromoteSchema, TrainingPromotedSchema, TrainingRunListSchema, TrainingRunSchema } from '@forja/contracts';
+import { TrainingPromoteSchema, TrainingPromotedSchema, TrainingRunListSchema, TrainingRunSchema, TrainingUploadFormSchema } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
@@ -26,7 +26,8 @@ export function registerTrainingRoutes(app: App, s: Services): void {
         config: role('editor'),
         schema: {
           tags,
-          summary: 'Start a training run (multipart: source, data or the field table, requirements, extra; fields experimentName, runName, modelType, trainFunction, pythonVersion, filter, timeoutSeconds)',
+          summary: 'Start a training run (multipart form: the script, the data file or a lake table, the fields)',
+          streamedBody: { 'multipart/form-data': TrainingUploadFormSchema },
           response: { 202: TrainingRunSchema },
         },
       },
