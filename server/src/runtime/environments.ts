@@ -174,7 +174,8 @@ export class Environments {
         python,
         // The certificate store, so a company CA installed on the server is trusted as pip would.
         env: { ...UV_ENV, UV_CACHE_DIR: cache, UV_SYSTEM_CERTS: process.env.UV_SYSTEM_CERTS ?? '1', HOME: '/tmp', ...(this.options.wheelhouse ? { UV_FIND_LINKS: this.options.wheelhouse } : {}) },
-        readOnly: [path.dirname(uv), ...(this.options.wheelhouse ? [this.options.wheelhouse] : [])],
+        // uv's folder may be /usr/local/bin: shared mounts are never given to the build's user.
+        shared: [path.dirname(uv), ...(this.options.wheelhouse ? [this.options.wheelhouse] : [])],
         writable: [dir, cache],
         network: true,
       };

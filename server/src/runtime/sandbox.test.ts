@@ -3,7 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,22 @@ describe('the sandbox, one-shot', () => {
     assert.equal(out.uid, uid, 'the code runs as the unprivileged server user');
     assertContained(out.report, 'unprivileged');
     assert.deepEqual(processesWith(`sleep ${survivor}`), []);
+  });
+
+  test('shared read-only mounts (the installer, the wheelhouse) are readable but stay their owner\'s; the run\'s own folders become its group\'s', async () => {
+    const sandbox = Sandbox.detect('auto', { uidOf: async () => 960_004 }, 960_000);
+    const shared = path.join(dir, 'shared-tools');
+    const own = path.join(dir, 'own-work');
+    mkdirSync(shared);
+    mkdirSync(own);
+    writeFileSync(path.join(shared, 'tool.txt'), 'a tool');
+    const lines: string[] = [];
+    const run = { groupId: 'gamma', argv: [PYTHON, '-c', `print(open(${JSON.stringify(path.join(shared, 'tool.txt'))}).read())`], cwd: own, env: {}, writable: [own], shared: [shared] };
+    await runProcess({ signal: new AbortController().signal, log: (l) => lines.push(l) }, { sandbox, run });
+    assert.deepEqual(lines, ['a tool']);
+    assert.equal(statSync(shared).uid, process.getuid!(), 'a shared mount is never given away');
+    assert.equal(statSync(path.join(shared, 'tool.txt')).uid, process.getuid!());
+    assert.equal(statSync(own).uid, isRoot ? 960_004 : process.getuid!());
   });
 
   test('without bubblewrap, user code is refused with the reason and the way out; FORJA_SANDBOX=off runs it, as the server', async () => {

@@ -28,8 +28,11 @@ export interface SandboxRun {
   env: Record<string, string>;
   /** The interpreter of the environment the code runs in; its installation is mounted read-only. */
   python?: string;
+  /** The run's own read-only folders (its model, its files): a root server gives them to the group's user. */
   readOnly?: string[];
   writable?: string[];
+  /** Read-only mounts shared with every group (the installer, the wheelhouse): mounted, never given to anyone. */
+  shared?: string[];
   /** Outbound network: off unless a group admin allowed it (or an environment build, which needs the package index). */
   network?: boolean;
   /** A Unix socket that reaches the Forja API (see api-relay.ts); inside, FORJA_URL becomes a relay to it. */
@@ -44,12 +47,12 @@ export interface Launch {
 }
 
 /** Where `forja_relay.py` listens inside a sandbox without network, and the URL code there uses for Forja. */
-export const SANDBOX_API_PORT = 5050;
-export const SANDBOX_API_URL = `http://127.0.0.1:${SANDBOX_API_PORT}`;
+const SANDBOX_API_PORT = 5050;
+const SANDBOX_API_URL = `http://127.0.0.1:${SANDBOX_API_PORT}`;
 const SANDBOX_API_SOCKET = '/run/forja/api.sock';
 
 /** Our Python helpers (worker, runners, relay), mounted read-only into every sandbox. */
-export const RUNTIME_DIR = fileURLToPath(new URL('../../runtime/', import.meta.url));
+const RUNTIME_DIR = fileURLToPath(new URL('../../runtime/', import.meta.url));
 const RELAY = path.join(RUNTIME_DIR, 'forja_relay.py');
 
 /**
@@ -57,8 +60,14 @@ const RELAY = path.join(RUNTIME_DIR, 'forja_relay.py');
  * interpreter, installing uv, the safety scan): the machine's settings, none of the server's secrets.
  */
 export function toolEnvironment(): Record<string, string> {
-  const passed = Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && (PASSED_ALWAYS.test(e[0]) || PASSED_WITH_NETWORK.test(e[0])));
-  return { ...Object.fromEntries(passed), PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8' };
+  return { ...machineSettings(true), PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', LANG: 'C.UTF-8' };
+}
+
+/** The server's variables a child may see: OpenBLAS's workarounds always, certificates and proxies with network. */
+function machineSettings(network: boolean): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && (PASSED_ALWAYS.test(e[0]) || (network && PASSED_WITH_NETWORK.test(e[0])))),
+  );
 }
 
 /** The machine's OpenBLAS workarounds: numpy crashes or computes wrong results on some processors without them. */
@@ -129,9 +138,9 @@ export class Sandbox {
     const root = this.status.perGroupUsers;
     const uid = root ? await this.uidOf(run.groupId) : undefined;
     // The run's own folders belong to its group's user; read-only ones stay read-only through the mount.
-    if (uid !== undefined) for (const dir of [...(run.writable ?? []), ...(run.readOnly ?? [])]) await chownTree(dir, uid);
+    if (uid !== undefined) for (const dir of [...(run.writable ?? []), ...(run.readOnly ?? [])]) await giveTo(dir, uid, false);
     const python = run.python && path.isAbsolute(run.python) ? [path.dirname(path.dirname(run.python)), this.pythonPrefix(run.python)] : [];
-    const readOnly = [...(run.readOnly ?? []), RUNTIME_DIR, ...python];
+    const readOnly = [...(run.readOnly ?? []), ...(run.shared ?? []), RUNTIME_DIR, ...python];
     const args = [...namespaceArgs(root, run.network === true), '--new-session', '--clearenv'];
     for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
     // A private /dev/shm: multiprocessing's semaphores (joblib, torch) live there.
@@ -163,15 +172,7 @@ export class Sandbox {
    * of it: for a shared cache that other users (an unsandboxed server, an older build) wrote into.
    */
   async adopt(dir: string, groupId: string): Promise<void> {
-    if (this.status.mode !== 'bwrap' || !this.status.perGroupUsers) return;
-    const uid = await this.uidOf(groupId);
-    const walk = async (p: string): Promise<void> => {
-      const st = await lstat(p).catch(() => undefined);
-      if (!st || st.isSymbolicLink()) return;
-      if (st.uid !== uid) await lchown(p, uid, uid);
-      if (st.isDirectory()) for (const e of await readdir(p)) await walk(path.join(p, e));
-    };
-    await walk(dir);
+    if (this.status.mode === 'bwrap' && this.status.perGroupUsers) await giveTo(dir, await this.uidOf(groupId), true);
   }
 
   /** The installation an environment's interpreter belongs to (a venv's `bin/python` links to it). */
@@ -185,12 +186,9 @@ export class Sandbox {
   }
 
   private environment(run: SandboxRun): Record<string, string> {
-    const passed = Object.fromEntries(
-      Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && (PASSED_ALWAYS.test(e[0]) || (run.network === true && PASSED_WITH_NETWORK.test(e[0])))),
-    );
     const bin = run.python ? `${path.dirname(run.python)}:` : '';
     return {
-      ...passed,
+      ...machineSettings(run.network === true),
       PATH: `${bin}/usr/local/bin:/usr/bin:/bin`,
       HOME: run.cwd,
       LANG: 'C.UTF-8',
@@ -234,16 +232,16 @@ function parentsOf(targets: string[]): string[] {
 }
 
 /**
- * Gives a run's writable folder to the group's user (root servers). A folder the user owns already was
- * made by it, so its contents are not walked again (a shared uv cache holds many thousand files).
+ * Gives a folder and what is in it to `uid`, never following links out of it. Unless `everything`, a
+ * folder `uid` owns already is not walked again: it made that folder, and so what is in it (a per-group
+ * uv cache holds many thousand files).
  */
-async function chownTree(dir: string, uid: number): Promise<void> {
+async function giveTo(dir: string, uid: number, everything: boolean): Promise<void> {
   const st = await lstat(dir).catch(() => undefined);
   if (!st || st.isSymbolicLink()) return;
-  if (st.uid === uid && st.isDirectory()) return;
-  await lchown(dir, uid, uid);
-  if (!st.isDirectory()) return;
-  for (const entry of await readdir(dir)) await chownTree(path.join(dir, entry), uid);
+  if (st.uid === uid && st.isDirectory() && !everything) return;
+  if (st.uid !== uid) await lchown(dir, uid, uid);
+  if (st.isDirectory()) for (const entry of await readdir(dir)) await giveTo(path.join(dir, entry), uid, everything);
 }
 
 /**
