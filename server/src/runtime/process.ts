@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { JobLogsTable } from '../db/schema.js';
-import { exitOf, keepOnlyRegularFiles, type Sandbox, type SandboxRun } from './sandbox.js';
+import { exitOf, keepOnlyRegularFiles, type Launch, type Sandbox, type SandboxRun } from './sandbox.js';
 
 /** What a run reports to: a job's context, or an environment build's log. */
 export interface RunContext {
@@ -64,12 +64,12 @@ export async function runProcess(ctx: RunContext, spec: ProcessSpec): Promise<vo
 }
 
 /** Replaces every given secret in a line; short values are left alone (they would mask ordinary words). */
-export function masker(secrets: string[] = []): (line: string) => string {
+function masker(secrets: string[] = []): (line: string) => string {
   const values = secrets.filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
   return (line) => values.reduce((l, s) => (l.includes(s) ? l.split(s).join('[masked]') : l), line);
 }
 
-function watch(ctx: RunContext, spec: ProcessSpec, launch: Awaited<ReturnType<Sandbox['launch']>>): Promise<void> {
+function watch(ctx: RunContext, spec: ProcessSpec, launch: Launch): Promise<void> {
   const mask = masker(spec.secrets);
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', WATCHDOG, 'forja-job', String(process.pid), launch.command, ...launch.args], {
