@@ -109,7 +109,7 @@ function registerKinds(services: Services, ran: Map<string, number>, scratch: st
       k === 'python'
         ? async (ctx) => {
             count(ctx);
-            await runProcess(ctx, { sandbox: services.sandbox, run: { groupId: 'bench', argv: [PYTHON, ...PY_ARGS], cwd: scratch, python: PYTHON, env: {} } });
+            await runProcess(ctx, { sandbox: services.sandbox, run: { groupId: 'bench', argv: [PYTHON, ...PY_ARGS], cwd: scratch, python: PYTHON, env: {}, writable: [scratch] } });
           }
         : async (ctx) => {
             count(ctx);
