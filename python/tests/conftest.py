@@ -29,6 +29,8 @@ START_TIMEOUT = 60.0
 # Wheels the test servers' builds may install from (FORJA_WHEELHOUSE): builds run in the sandbox and
 # see no other local path, so the SDK of this checkout reaches a batch environment as a wheel here.
 WHEELHOUSE = Path(tempfile.mkdtemp(prefix="forja-wheelhouse-"))
+# mkdtemp makes it private (0700); a root server's builds run as unprivileged users, who must read it.
+WHEELHOUSE.chmod(0o755)
 # One package cache for every test server, kept between runs (production's default is one per group).
 UV_CACHE = os.environ.get("FORJA_UV_CACHE_DIR") or str(Path.home() / ".cache" / "forja-test-uv")
 

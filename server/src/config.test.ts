@@ -139,3 +139,18 @@ test('FORJA_TRUST_PROXY=true still trusts everyone, with a warning that says wha
   assert.equal(c.warnings.length, 1);
   assert.match(c.warnings[0]!, /FORJA_TRUSTED_PROXIES/);
 });
+
+test('a wheelhouse the sandbox users cannot read stops a root server naming the fix; an open one, or FORJA_SANDBOX=off, starts', { skip: process.getuid?.() !== 0 && 'only a root server runs builds as other users' }, () => {
+  const wheelhouse = tmp(); // mkdtemp: 0700, as a test's temporary folder or an operator's private one would be
+  writeFileSync(path.join(wheelhouse, 'pkg-1.0-py3-none-any.whl'), 'x');
+  assert.throws(
+    () => loadConfig({ FORJA_DATA_DIR: tmp(), FORJA_WHEELHOUSE: wheelhouse }),
+    (err: unknown) => err instanceof ConfigError && err.variable === 'FORJA_WHEELHOUSE' && err.message.includes(`chmod -R o+rX ${wheelhouse}`),
+  );
+  assert.equal(loadConfig({ FORJA_DATA_DIR: tmp(), FORJA_WHEELHOUSE: wheelhouse, FORJA_SANDBOX: 'off' }).wheelhouse, wheelhouse);
+  chmodSync(wheelhouse, 0o755);
+  chmodSync(path.join(wheelhouse, 'pkg-1.0-py3-none-any.whl'), 0o600);
+  assert.throws(() => loadConfig({ FORJA_DATA_DIR: tmp(), FORJA_WHEELHOUSE: wheelhouse }), /pkg-1\.0-py3-none-any\.whl is not readable/);
+  chmodSync(path.join(wheelhouse, 'pkg-1.0-py3-none-any.whl'), 0o644);
+  assert.equal(loadConfig({ FORJA_DATA_DIR: tmp(), FORJA_WHEELHOUSE: wheelhouse }).wheelhouse, wheelhouse);
+});

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -127,6 +127,24 @@ function existingDir(variable: string, raw: string): string {
 }
 
 /**
+ * A folder every sandboxed build reads. A root server runs builds as unprivileged users, so the folder
+ * and its files must be readable by others: a private one (mkdtemp's 0700) would fail every build later.
+ */
+function sharedDir(variable: string, raw: string, sandbox: Config['sandbox']): string {
+  const dir = existingDir(variable, raw);
+  if (sandbox === 'off' || process.getuid?.() !== 0) return dir;
+  const closed = [dir, ...readdirSync(dir).map((f) => path.join(dir, f))].filter((p) => {
+    const st = statSync(p);
+    const needed = st.isDirectory() ? 0o005 : 0o004;
+    return (st.mode & needed) !== needed;
+  });
+  if (closed.length > 0) {
+    throw new ConfigError(variable, `${closed[0]} is not readable by the sandbox's users (builds run as unprivileged users, not root): run chmod -R o+rX ${dir}`);
+  }
+  return dir;
+}
+
+/**
  * Variables that hold secrets: read once, then removed from the environment, so nothing this process
  * spawns (package builds, job scripts) inherits them.
  */
@@ -219,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   if (adminToken !== undefined && (adminToken.value.length < 16 || /\s/.test(adminToken.value)))
     throw new ConfigError(adminToken.from, 'must be at least 16 characters with no spaces');
   const secretKey = loadSecretKey(env.FORJA_SECRET_KEY, dataDir);
+  const sandbox = parseOr('FORJA_SANDBOX', env.FORJA_SANDBOX, z.enum(['auto', 'bwrap', 'off']), 'auto');
   for (const name of SECRET_VARIABLES) {
     delete env[name];
     delete process.env[name];
@@ -244,10 +263,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     logLevel,
     sessionTtlHours: parseOr('FORJA_SESSION_TTL_HOURS', env.FORJA_SESSION_TTL_HOURS, z.coerce.number().int().min(1).max(24 * 90), 12),
     bodyLimitBytes: parseOr('FORJA_BODY_LIMIT_BYTES', env.FORJA_BODY_LIMIT_BYTES, z.coerce.number().int().min(1024), 1024 * 1024),
-    sandbox: parseOr('FORJA_SANDBOX', env.FORJA_SANDBOX, z.enum(['auto', 'bwrap', 'off']), 'auto'),
+    sandbox,
     sandboxUidBase: parseOr('FORJA_SANDBOX_UID_BASE', env.FORJA_SANDBOX_UID_BASE, z.coerce.number().int().min(1000).max(4_000_000_000), 900_000),
     uvCacheDir: env.FORJA_UV_CACHE_DIR ? path.resolve(env.FORJA_UV_CACHE_DIR) : undefined,
-    wheelhouse: env.FORJA_WHEELHOUSE ? existingDir('FORJA_WHEELHOUSE', env.FORJA_WHEELHOUSE) : undefined,
+    wheelhouse: env.FORJA_WHEELHOUSE ? sharedDir('FORJA_WHEELHOUSE', env.FORJA_WHEELHOUSE, sandbox) : undefined,
     trustProxy: resolveTrustProxy(env, warnings),
     workers: parseOr('FORJA_WORKERS', env.FORJA_WORKERS, z.coerce.number().int().min(0).max(256), 4),
     webhookRetryMs: parseOr('FORJA_WEBHOOK_RETRY_SECONDS', env.FORJA_WEBHOOK_RETRY_SECONDS, z.coerce.number().min(0.01).max(3600), 10) * 1000,
