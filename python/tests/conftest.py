@@ -125,6 +125,28 @@ def pg_lake_server() -> Iterator[Server]:
         admin.close()
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """A Forja server whose database is PostgreSQL (a fresh database on the test cluster)."""
+    base = os.environ.get("FORJA_TEST_PG_URL")
+    if not base:
+        pytest.fail("FORJA_TEST_PG_URL is not set: `npm test` starts a PostgreSQL cluster and sets it", pytrace=False)
+    import psycopg2
+
+    name = f"forja_pydb_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    proc, srv, data_dir = _start({"FORJA_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name})
+    try:
+        yield srv
+    finally:
+        _stop(proc)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
 def _wait_for_banner(proc: subprocess.Popen, seen: "queue.Queue[str]", lines: List[str]) -> str:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

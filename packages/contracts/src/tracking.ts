@@ -85,7 +85,10 @@ export type DatasetInput = z.infer<typeof DatasetInputSchema>;
 export const RunSchema = z.object({
   info: RunInfoSchema,
   data: z.object({ metrics: z.array(MetricSchema), params: z.array(KeyValueSchema), tags: z.array(KeyValueSchema) }),
-  inputs: z.object({ datasetInputs: z.array(DatasetInputSchema) }),
+  /** modelInputs: logged models the run used (MLflow 3 runs/log-inputs `models`). */
+  inputs: z.object({ datasetInputs: z.array(DatasetInputSchema), modelInputs: z.array(z.object({ modelId: z.string() })) }),
+  /** modelOutputs: logged models the run produced, at the step they were logged (runs/outputs). */
+  outputs: z.object({ modelOutputs: z.array(z.object({ modelId: z.string(), step: z.number().int() })) }),
 });
 export type Run = z.infer<typeof RunSchema>;
 
@@ -147,8 +150,23 @@ export const RunUpdateSchema = z
   .object({ status: RunStatusSchema.optional(), endTime: z.number().int().nonnegative().optional(), runName: RunNameSchema.optional() })
   .strict();
 
+/** A logged model's id, as MLflow 3 makes it. */
+export const LoggedModelIdSchema = z.string().regex(/^m-[0-9a-f]{32}$/, 'must be a logged model id (m-<32 hex digits>)');
+
+/**
+ * One metric point. With `modelId` (MLflow 3) the point is also linked to that logged model of the
+ * run's group, measured on the dataset named by `datasetName`/`datasetDigest`.
+ */
 export const MetricInputSchema = z
-  .object({ key: TrackingKeySchema, value: MetricValueSchema, timestamp: z.number().int().optional(), step: z.number().int().default(0) })
+  .object({
+    key: TrackingKeySchema,
+    value: MetricValueSchema,
+    timestamp: z.number().int().optional(),
+    step: z.number().int().default(0),
+    modelId: LoggedModelIdSchema.optional(),
+    datasetName: z.string().max(500).optional(),
+    datasetDigest: z.string().max(36).optional(),
+  })
   .strict();
 
 export const LogBatchSchema = z

@@ -17,11 +17,12 @@ export class ArtifactsService {
     private readonly tracking: TrackingService,
   ) {}
 
-  private async authorize(ctx: RequestContext, relative: string, needed: Role): Promise<string> {
+  private async authorize(ctx: RequestContext, relative: string, needed: Role, groupId?: string): Promise<string> {
     const rel = LocalArtifactStore.normalise(relative);
     const experimentId = rel.split('/')[0] ?? '';
     if (!/^\d+$/.test(experimentId)) throw notFound('Artifact', relative);
-    await this.tracking.readableExperiment(ctx, experimentId, needed);
+    const experiment = await this.tracking.readableExperiment(ctx, experimentId, needed);
+    if (groupId !== undefined && experiment.group_id !== groupId) throw notFound('Artifact', relative);
     return rel;
   }
 
@@ -39,11 +40,16 @@ export class ArtifactsService {
     await this.store.remove(await this.authorize(ctx, relative, 'editor'));
   }
 
-  /** Copies the files behind an `mlflow-artifacts:/…` URI to a local folder, if the caller may read them. */
-  async copyOut(ctx: RequestContext, uri: string, dest: string): Promise<void> {
+  /**
+   * Copies the files behind an `mlflow-artifacts:/…` URI to a local folder, if the caller may read
+   * them and they belong to `groupId` (a model version's files never come from another group's
+   * folders, whoever asks). Forja never fetches a URI it does not store.
+   */
+  async copyOut(ctx: RequestContext, uri: string, dest: string, groupId: string): Promise<void> {
     const relative = storePathOf(uri);
-    if (relative === undefined) throw invalid(`${uri} is not stored on this server.`);
-    await this.store.copyOut(await this.authorize(ctx, relative, 'viewer'), dest);
+    if (relative === undefined) throw invalid(`${uri.slice(0, 300)} is not stored on this server: Forja only copies model files it holds (the artifacts of a run, logged model or experiment of the group).`);
+    const rel = await this.authorize(ctx, relative, 'viewer', groupId);
+    await this.store.copyOut(rel, dest);
   }
 
   /** The store path of a run's artifact root plus a sub-path, after checking the caller may use the run. */

@@ -109,6 +109,13 @@ export interface MetricsTable {
   is_nan: number;
 }
 
+/** A metric point of a run linked to a logged model, with the dataset it was measured on (MLflow 3). */
+export interface LoggedModelMetricsTable extends MetricsTable {
+  model_id: string;
+  dataset_name: string | null;
+  dataset_digest: string | null;
+}
+
 export interface DatasetsTable {
   id: string;
   experiment_id: string;
@@ -354,6 +361,8 @@ export interface Database {
   logged_model_tags: KeyValueTable & { model_id: string };
   logged_model_params: KeyValueTable & { model_id: string };
   run_outputs: { run_id: string; model_id: string; step: number };
+  run_model_inputs: { run_id: string; model_id: string };
+  logged_model_metrics: LoggedModelMetricsTable;
   registered_models: RegisteredModelsTable;
   registered_model_tags: KeyValueTable & { model_id: string };
   model_versions: ModelVersionsTable;

@@ -141,7 +141,7 @@ export class DeploymentsService {
     const modelDir = path.join(folder, 'files', 'model');
     await mkdir(path.dirname(modelDir), { recursive: true });
     try {
-      await this.artifacts.copyOut(ctx, version.storageLocation, modelDir);
+      await this.artifacts.copyOut(ctx, version.storageLocation, modelDir, scope.id);
       const listing = await readdir(modelDir);
       if (body.kind === 'pyfunc' && !listing.includes('MLmodel')) throw invalid(`${body.modelUri} (version ${version.version}) has no MLmodel file: deploy it with kind "pickle", or log it with mlflow.<flavor>.log_model.`);
       const pickle = listing.find((n) => PICKLE_FILE.test(n));

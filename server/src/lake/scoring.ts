@@ -71,7 +71,7 @@ export class LakeScoringService {
     const tmp = `${dir}.tmp-${newId()}`;
     try {
       await mkdir(tmp, { recursive: true });
-      await this.artifacts.copyOut(ctx, version.storageLocation, tmp);
+      await this.artifacts.copyOut(ctx, version.storageLocation, tmp, scope.id);
       const listing = await readdir(tmp);
       const pickle = listing.find((n) => PICKLE_FILE.test(n));
       const kind = listing.includes('MLmodel') ? 'pyfunc' : pickle ? 'pickle' : undefined;

@@ -40,6 +40,15 @@ export function registerMlflowRoutes(app: App, s: Services): void {
   }
 }
 
+/** MLflow 3's link from a metric to a logged model and the dataset it was measured on; empty means none. */
+function modelLink(m: { model_id?: unknown; dataset_name?: unknown; dataset_digest?: unknown }) {
+  return {
+    ...(m.model_id ? { modelId: m.model_id } : {}),
+    ...(m.dataset_name ? { datasetName: m.dataset_name } : {}),
+    ...(m.dataset_digest ? { datasetDigest: m.dataset_digest } : {}),
+  } as { modelId?: string; datasetName?: string; datasetDigest?: string };
+}
+
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[];
 type Route = (method: Method, path: string, handler: Handler) => unknown;
 
@@ -93,7 +102,7 @@ function registerTracking(route: Route, s: Services): void {
   route('POST', 'runs/create', async (req) => {
     const b = input(req, S.RunCreate);
     const run = await t.createRun(ctx(req), groupOf(req), { experimentId: b.experiment_id || '0', runName: b.run_name, startTime: b.start_time, tags: b.tags, userId: b.user_id });
-    return { run: wireRun(run) };
+    return { run: wireRun(run, { modelInputs: true }) };
   });
   route('POST', 'runs/update', async (req) => {
     const b = input(req, S.RunUpdate);
@@ -105,7 +114,7 @@ function registerTracking(route: Route, s: Services): void {
   route('POST', 'runs/restore', async (req) => {
     await t.setRunStage(ctx(req), input(req, S.RunOnly).runId, 'active');
   });
-  route('GET', 'runs/get', async (req) => ({ run: wireRun(await t.getRun(ctx(req), input(req, S.RunOnly).runId)) }));
+  route('GET', 'runs/get', async (req) => ({ run: wireRun(await t.getRun(ctx(req), input(req, S.RunOnly).runId), { modelInputs: true }) }));
   route('POST', 'runs/search', async (req) => {
     const b = input(req, S.RunSearch);
     if (b.max_results !== undefined && b.max_results > 50_000) throw new AppError('INVALID_ARGUMENT', `Invalid value ${b.max_results} for parameter 'max_results' supplied: it must be at most 50000.`);
@@ -115,11 +124,12 @@ function registerTracking(route: Route, s: Services): void {
       { experimentIds: b.experiment_ids, filter: b.filter, orderBy: b.order_by ?? [], viewType: b.run_view_type, maxResults: b.max_results ?? 1000, pageToken: b.page_token || undefined },
       groupOf(req),
     );
-    return { runs: page.runs.map(wireRun), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+    // MLflow's runs/search leaves model inputs out (runs/get has them).
+    return { runs: page.runs.map((r) => wireRun(r, { modelInputs: false })), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
   route('POST', 'runs/log-metric', async (req) => {
     const b = input(req, S.LogMetric);
-    await t.logBatch(ctx(req), b.runId, { metrics: [{ key: b.key, value: b.value, timestamp: b.timestamp, step: b.step ?? 0 }] });
+    await t.logBatch(ctx(req), b.runId, { metrics: [{ key: b.key, value: b.value, timestamp: b.timestamp, step: b.step ?? 0, ...modelLink(b) }] });
   });
   route('POST', 'runs/log-parameter', async (req) => {
     const b = input(req, S.LogParam);
@@ -127,10 +137,10 @@ function registerTracking(route: Route, s: Services): void {
   });
   route('POST', 'runs/log-batch', async (req) => {
     const b = input(req, S.LogBatch);
-    // MLflow ignores fields it does not know (3.x adds model_id and dataset fields to metrics).
+    // MLflow ignores fields it does not know (run_id inside a metric, for one).
     const metrics = b.metrics.map((m) => {
-      const { key, value, timestamp, step } = (m ?? {}) as Record<string, unknown>;
-      return { key, value, timestamp, step: step ?? 0 };
+      const { key, value, timestamp, step, ...rest } = (m ?? {}) as Record<string, unknown>;
+      return { key, value, timestamp, step: step ?? 0, ...modelLink(rest) };
     }) as LogBatchInput['metrics'];
     await t.logBatch(ctx(req), b.runId, { metrics, params: b.params, tags: b.tags });
   });
@@ -152,6 +162,7 @@ function registerTracking(route: Route, s: Services): void {
       ctx(req),
       b.runId,
       b.datasets.map((d) => ({ tags: d.tags, dataset: { name: d.dataset.name, digest: d.dataset.digest, sourceType: d.dataset.source_type, source: d.dataset.source, schema: d.dataset.schema, profile: d.dataset.profile } })),
+      b.models.map((m) => m.model_id),
     );
   });
   route('GET', 'artifacts/list', async (req) => {
@@ -179,6 +190,7 @@ function registerLoggedModels(route: Route, s: Services): void {
     const page = await lm.search(contextOf(req), {
       experimentIds: b.experiment_ids,
       filter: b.filter,
+      datasets: b.datasets.map((d) => ({ name: d.dataset_name, digest: d.dataset_digest || undefined })),
       maxResults: Math.min(b.max_results ?? 100, 1000),
       pageToken: b.page_token || undefined,
       orderBy: b.order_by.map((o) => ({ field: o.field_name, ascending: o.ascending ?? true })),

@@ -60,7 +60,15 @@ export const RunSearch = z.object({
   order_by: list(str).optional(),
   page_token: str.optional(),
 });
-export const LogMetric = withRun({ key: str, value: metricValue, timestamp: int.optional(), step: int.optional() });
+export const LogMetric = withRun({
+  key: str,
+  value: metricValue,
+  timestamp: int.optional(),
+  step: int.optional(),
+  model_id: str.optional(),
+  dataset_name: str.optional(),
+  dataset_digest: str.optional(),
+});
 export const LogParam = withRun({ key: str, value: z.union([str, z.number()]).transform(String).default('') });
 export const LogBatch = withRun({
   // Metrics are the bulk of a batch: they pass through untouched and the tracking service's
@@ -81,6 +89,7 @@ export const LogInputs = withRun({
       }),
     )
     .default([]),
+  models: z.array(z.object({ model_id: str })).default([]),
 });
 export const MetricHistory = withRun({ metric_key: str, max_results: int.optional(), page_token: str.optional() });
 export const ArtifactList = withRun({ path: str.optional(), page_token: str.optional() });
@@ -106,6 +115,15 @@ export const LoggedModelSearch = z.object({
   max_results: int.optional(),
   page_token: str.optional(),
   order_by: z.array(z.object({ field_name: str, ascending: z.boolean().optional() })).default([]),
+  /** Only models with metrics measured on one of these datasets (and metric filters apply to those metrics only). */
+  datasets: z
+    .array(
+      z.object({ dataset_name: str.optional(), dataset_digest: str.optional() }).transform((d, ctx) => {
+        if (!d.dataset_name) ctx.addIssue({ code: 'custom', message: '`dataset_name` in the `datasets` clause must be specified.', path: ['dataset_name'] });
+        return { dataset_name: d.dataset_name ?? '', dataset_digest: d.dataset_digest };
+      }),
+    )
+    .default([]),
 });
 export const RunOutputs = withRun({ models: z.array(z.object({ model_id: str, step: int.optional() })).default([]) });
 

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError, type z } from 'zod';
 import { AppError } from '../errors.js';
+import { toMetric } from '../tracking/service.js';
 
 /** MLflow's error codes and statuses (RESOURCE_ALREADY_EXISTS is a 400 there, not a 409). */
 const MLFLOW_ERRORS: Record<string, [string, number]> = {
@@ -104,27 +105,37 @@ export function wireRunInfo(i: Run['info']) {
   };
 }
 
-export function wireRun(r: Run) {
+/** A run as MLflow answers it; empty lists are left out, as protobuf JSON does. */
+export function wireRun(r: Run, opts: { modelInputs: boolean }) {
+  const modelInputs = opts.modelInputs ? r.inputs.modelInputs.map((m) => ({ model_id: m.modelId })) : [];
+  const modelOutputs = r.outputs.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step }));
+  const datasetInputs = wireDatasetInputs(r);
   return {
     info: wireRunInfo(r.info),
     data: { metrics: r.data.metrics.map(wireMetric), params: kv(r.data.params), tags: kv(r.data.tags) },
     inputs: {
-      dataset_inputs: r.inputs.datasetInputs.map((d) => ({
-        tags: kv(d.tags),
-        dataset: {
-          name: d.dataset.name,
-          digest: d.dataset.digest,
-          source_type: d.dataset.sourceType,
-          source: d.dataset.source,
-          ...(d.dataset.schema !== null ? { schema: d.dataset.schema } : {}),
-          ...(d.dataset.profile !== null ? { profile: d.dataset.profile } : {}),
-        },
-      })),
+      ...(datasetInputs.length ? { dataset_inputs: datasetInputs } : {}),
+      ...(modelInputs.length ? { model_inputs: modelInputs } : {}),
     },
+    outputs: modelOutputs.length ? { model_outputs: modelOutputs } : {},
   };
 }
 
-export function wireLoggedModel(m: { row: import('../tracking/logged-models.js').LoggedModelRow; tags: { key: string; value: string }[]; params: { key: string; value: string }[] }) {
+function wireDatasetInputs(r: Run) {
+  return r.inputs.datasetInputs.map((d) => ({
+    tags: kv(d.tags),
+    dataset: {
+      name: d.dataset.name,
+      digest: d.dataset.digest,
+      source_type: d.dataset.sourceType,
+      source: d.dataset.source,
+      ...(d.dataset.schema !== null ? { schema: d.dataset.schema } : {}),
+      ...(d.dataset.profile !== null ? { profile: d.dataset.profile } : {}),
+    },
+  }));
+}
+
+export function wireLoggedModel(m: import('../tracking/logged-models.js').LoggedModel) {
   const r = m.row;
   return {
     info: {
@@ -140,7 +151,16 @@ export function wireLoggedModel(m: { row: import('../tracking/logged-models.js')
       ...(r.status_message ? { status_message: r.status_message } : {}),
       tags: kv(m.tags),
     },
-    data: { params: kv(m.params), metrics: [] },
+    data: {
+      params: kv(m.params),
+      metrics: m.metrics.map((x) => ({
+        ...wireMetric(toMetric(x)),
+        ...(x.dataset_name ? { dataset_name: x.dataset_name } : {}),
+        ...(x.dataset_digest ? { dataset_digest: x.dataset_digest } : {}),
+        model_id: x.model_id,
+        run_id: x.run_id,
+      })),
+    },
   };
 }
 

@@ -148,17 +148,20 @@ export class RegistryService {
     return { registeredModels: await this.presentMany(scope, page), ...(nextPageToken ? { nextPageToken } : {}) };
   }
 
-  /** A new version from a run's artifact path, a logged model (models:/m-…) or an mlflow-artifacts:/ location. */
+  /**
+   * A new version from a run's artifact path, a logged model (models:/m-…), another version
+   * (models:/name/version), an mlflow-artifacts:/ location or any remote URI (stored as given).
+   */
   async createVersion(ctx: RequestContext, scope: GroupScope, name: string, input: ModelVersionCreate): Promise<ModelVersion> {
     requireScopeRole(scope, 'editor');
     const body = ModelVersionCreateSchema.parse(input);
     const model = await this.requireModel(scope, name);
-    const { storage, runId, modelId } = await this.resolveSource(ctx, body.source, body.runId, body.modelId);
+    const { source, storage, runId, modelId } = await this.resolveSource(ctx, scope, body.source, body.runId || undefined, body.modelId || undefined);
     const now = this.clock();
     const version = await this.store.insertVersion(
       model.id,
       {
-        source: body.source,
+        source,
         storage_location: storage,
         run_id: runId,
         run_link: body.runLink ?? null,
@@ -173,6 +176,7 @@ export class RegistryService {
       },
       body.tags,
     );
+    if (modelId) await this.loggedModels.linkModelVersion(modelId, name, version);
     await this.audit.record(ctx, { action: 'model_version.create', resourceType: 'model_version', resourceId: `${name}/${version}`, groupId: scope.id, details: { source: body.source, runId } });
     const created = await this.getVersion(scope, name, version);
     await this.emit(ctx, scope, 'model_version.created', { name, version: created.version, source: created.source, runId: created.runId, stage: created.currentStage });
@@ -412,25 +416,61 @@ export class RegistryService {
     return v;
   }
 
-  private async resolveSource(ctx: RequestContext, source: string, runId: string | undefined, modelId: string | undefined): Promise<{ storage: string; runId: string | null; modelId: string | null }> {
+  /**
+   * What a new version's source means. Every source MLflow accepts is stored as given (the run_id
+   * too, even when it names no run); Forja downloads a version's files only from a location of its
+   * own in this group — a run, logged model or experiment folder of the group — and keeps that as
+   * the storage location. A run, logged model or experiment of another group counts as missing, so
+   * the answer never tells whether it exists.
+   */
+  private async resolveSource(
+    ctx: RequestContext,
+    scope: GroupScope,
+    source: string,
+    runId: string | undefined,
+    modelId: string | undefined,
+  ): Promise<{ source: string; storage: string; runId: string | null; modelId: string | null }> {
     if (/(^|\/)(\.\.|%2e%2e)(\/|$)/i.test(source) || /%2e%2e/i.test(source)) throw invalid(`Invalid model version source '${source.slice(0, 200)}': '..' is not allowed.`);
-    let run = runId ? await this.tracking.readableRun(ctx, runId, 'viewer') : undefined;
+    const notContained = (field: 'run_id' | 'model_id') =>
+      invalid(`Invalid model version source: '${source.slice(0, 200)}'. The ${field} request parameter must identify the resource that contains the source.`);
     const runs = /^runs:\/([^/]+)\/(.+)$/.exec(source);
     if (runs) {
-      run = await this.tracking.readableRun(ctx, runs[1]!, 'viewer');
-      return { storage: `${run.artifact_uri}/${runs[2]!.replace(/\/+$/, '')}`, runId: run.id, modelId: null };
+      const run = await this.groupRun(ctx, scope, runs[1]!);
+      return { source, storage: run ? `${run.artifact_uri}/${runs[2]!.replace(/\/+$/, '')}` : source, runId: runId ?? runs[1]!, modelId: null };
     }
-    const logged = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source) ?? (modelId ? [source, modelId] : null);
-    if (logged) {
-      const lm = await this.loggedModels.get(ctx, logged[1]!);
-      return { storage: lm.row.artifact_uri, runId: run?.id ?? lm.row.source_run_id, modelId: lm.row.id };
+    const loggedId = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source)?.[1] ?? modelId;
+    if (loggedId) {
+      const logged = await this.groupLoggedModel(ctx, scope, loggedId);
+      if (!logged) throw notContained('model_id');
+      return { source, storage: logged.artifact_uri, runId: runId ?? logged.source_run_id, modelId: logged.id };
+    }
+    if (source.startsWith('models:/')) {
+      // Another version of this group's registry: the new one shares its files and lineage.
+      const from = await this.resolveUri(scope, source);
+      return { source: `models:/${from.name}/${from.version}`, storage: from.storageLocation, runId: runId ?? from.runId, modelId: from.modelId };
     }
     if (source.startsWith('mlflow-artifacts:/')) {
       const experimentId = source.slice('mlflow-artifacts:/'.length).replace(/^\/+/, '').split('/')[0] ?? '';
-      await this.tracking.readableExperiment(ctx, experimentId, 'viewer');
-      return { storage: source, runId: run?.id ?? null, modelId: null };
+      if (!(await this.groupExperiment(ctx, scope, experimentId))) throw notContained('run_id');
+      return { source, storage: source, runId: runId ?? null, modelId: null };
     }
-    throw invalid(`Unsupported model version source '${source.slice(0, 200)}': use runs:/<run_id>/<path>, models:/<logged model id> or an mlflow-artifacts:/ location.`);
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(source) || /^file:/i.test(source))
+      throw invalid(
+        `Invalid model version source: '${source.slice(0, 200)}'. Forja does not read model files from its own disk: use runs:/<run_id>/<path>, models:/<logged model id>, an mlflow-artifacts:/ location, or a remote URI (s3://, gs://, …), which is stored as given.`,
+      );
+    // A remote URI (s3://, gs://, https://, dbfs:/ …): kept for whoever reads it; Forja never fetches it.
+    return { source, storage: source, runId: runId ?? null, modelId: null };
+  }
+
+  /** The run if it is of this group and the caller may read it; otherwise undefined, as for a missing one. */
+  private groupRun(ctx: RequestContext, scope: GroupScope, runId: string) {
+    return this.tracking.readableRun(ctx, runId, 'viewer').then((r) => (r.group_id === scope.id ? r : undefined), missing);
+  }
+  private groupLoggedModel(ctx: RequestContext, scope: GroupScope, id: string) {
+    return this.loggedModels.get(ctx, id).then((m) => (m.row.group_id === scope.id ? m.row : undefined), missing);
+  }
+  private groupExperiment(ctx: RequestContext, scope: GroupScope, id: string) {
+    return this.tracking.readableExperiment(ctx, id, 'viewer').then((e) => (e.group_id === scope.id ? e : undefined), missing);
   }
 
   private async requireModel(scope: GroupScope, name: string): Promise<RegisteredModelRow> {
@@ -503,6 +543,12 @@ function parseAlias(alias: string): string {
   const r = AliasSchema.safeParse(alias);
   if (!r.success) throw invalid(`Invalid alias '${alias.slice(0, 100)}': ${r.error.issues[0]?.message}`);
   return r.data;
+}
+
+/** A lookup that found nothing the caller may see (or an id that cannot exist) is simply absent. */
+function missing(err: unknown): undefined {
+  if (err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) return undefined;
+  throw err;
 }
 
 function rethrowFilter(err: unknown): never {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import { decodePageToken, pageOf } from '../db/paging.js';
-import type { LoggedModelsTable } from '../db/schema.js';
+import type { LoggedModelMetricsTable, LoggedModelsTable } from '../db/schema.js';
 import type { RequestContext } from '../auth/principal.js';
 import { LoggedModelNameSchema, ParamInputSchema, TRACKING_LIMITS, TagInputSchema, tagsInput } from '@forja/contracts';
 import { z } from 'zod';
 import { AppError, invalid, notFound, parseField } from '../errors.js';
-import { FilterError, parseFilter } from './filter.js';
+import { FilterError, comparisons, parseFilter } from './filter.js';
 import { compileFilter, type FilterTarget } from './sql-filter.js';
 import type { TrackingService } from './service.js';
 import type { KV } from './store.js';
@@ -20,7 +20,12 @@ export interface LoggedModel {
   row: LoggedModelRow;
   tags: KV[];
   params: KV[];
+  /** Run metric points linked to this model (MLflow 3 logs them with the model's id). */
+  metrics: Selectable<LoggedModelMetricsTable>[];
 }
+
+/** The tag MLflow keeps on a logged model: the registered versions made from it, as a JSON list. */
+const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
 
 const ATTRIBUTES: Record<string, { column: string; kind: 'string' | 'number' }> = {
   name: { column: 'logged_models.name', kind: 'string' },
@@ -80,11 +85,12 @@ export class LoggedModelsService {
   async get(ctx: RequestContext, id: string, allowDeleted = false): Promise<LoggedModel> {
     const row = await this.readable(ctx, id, 'viewer');
     if (row.lifecycle_stage === 'deleted' && !allowDeleted) throw notFound('Logged model', id);
-    const [tags, params] = await Promise.all([
+    const [tags, params, metrics] = await Promise.all([
       this.db.kysely.selectFrom('logged_model_tags').select(['key', 'value']).where('model_id', '=', id).orderBy('key').execute(),
       this.db.kysely.selectFrom('logged_model_params').select(['key', 'value']).where('model_id', '=', id).orderBy('key').execute(),
+      this.db.kysely.selectFrom('logged_model_metrics').selectAll().where('model_id', '=', id).orderBy('timestamp').orderBy('step').orderBy('key').orderBy('run_id').execute(),
     ]);
-    return { row, tags, params };
+    return { row, tags, params, metrics };
   }
 
   async finalize(ctx: RequestContext, id: string, status: string): Promise<LoggedModel> {
@@ -130,9 +136,10 @@ export class LoggedModelsService {
   }
 
   async logOutputs(ctx: RequestContext, runId: string, models: { modelId: string; step: number }[]): Promise<void> {
-    await this.tracking.readableRun(ctx, runId, 'editor');
+    const run = await this.tracking.readableRun(ctx, runId, 'editor');
     for (const m of models) {
       await this.readable(ctx, m.modelId, 'viewer');
+      await this.tracking.requireModelsOfRun(run, [m.modelId]);
       await this.db.kysely
         .insertInto('run_outputs')
         .values({ run_id: runId, model_id: m.modelId, step: m.step })
@@ -141,10 +148,44 @@ export class LoggedModelsService {
     }
   }
 
-  async search(ctx: RequestContext, input: { experimentIds: string[]; filter?: string; maxResults: number; pageToken?: string; orderBy: { field: string; ascending: boolean }[] }): Promise<{ models: LoggedModel[]; nextPageToken?: string }> {
+  /**
+   * Records on a logged model that a registered version was made from it, as MLflow's server does:
+   * the tag mlflow.modelVersions lists {name, version} once each, in Python's JSON spelling (the
+   * mlflow client reads it back and appends its own entry).
+   */
+  async linkModelVersion(id: string, name: string, version: number): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const current = await trx.selectFrom('logged_model_tags').select('value').where('model_id', '=', id).where('key', '=', MODEL_VERSIONS_TAG).executeTakeFirst();
+      let list: unknown[] = [];
+      try {
+        const parsed: unknown = current ? JSON.parse(current.value) : [];
+        if (Array.isArray(parsed)) list = parsed;
+      } catch {
+        // A value someone else wrote that is not JSON is replaced, as MLflow would fail to read it.
+      }
+      const entry = { name, version };
+      if (!list.some((e) => JSON.stringify(e) === JSON.stringify(entry))) list.push(entry);
+      const value = pythonJson(list);
+      await trx
+        .insertInto('logged_model_tags')
+        .values({ model_id: id, key: MODEL_VERSIONS_TAG, value })
+        .onConflict((oc) => oc.columns(['model_id', 'key']).doUpdateSet({ value }))
+        .execute();
+    });
+  }
+
+  async search(ctx: RequestContext, input: {
+    experimentIds: string[];
+    filter?: string;
+    datasets?: { name: string; digest?: string }[];
+    maxResults: number;
+    pageToken?: string;
+    orderBy: { field: string; ascending: boolean }[];
+  }): Promise<{ models: LoggedModel[]; nextPageToken?: string }> {
     const ids = await this.tracking.readableExperimentIds(ctx, input.experimentIds);
     if (ids.length === 0) return { models: [] };
     const offset = decodePageToken(input.pageToken);
+    const onDatasets = datasetCondition(input.datasets ?? []);
     const target: FilterTarget = {
       dialect: this.db.dialect,
       id: sql.ref('logged_models.id'),
@@ -153,12 +194,20 @@ export class LoggedModelsService {
         if (!a) throw new FilterError(`unknown logged model attribute '${cmp.key}'`, cmp.position, cmp.key);
         return { column: sql.ref(a.column), kind: a.kind };
       },
-      keyTable: (entity) => (entity === 'tag' ? { table: 'logged_model_tags', idColumn: 'model_id' } : entity === 'param' ? { table: 'logged_model_params', idColumn: 'model_id' } : undefined),
+      keyTable: (entity) =>
+        entity === 'tag'
+          ? { table: 'logged_model_tags', idColumn: 'model_id' }
+          : entity === 'param'
+            ? { table: 'logged_model_params', idColumn: 'model_id' }
+            : { table: 'logged_model_metrics', idColumn: 'model_id', ...(onDatasets ? { where: onDatasets } : {}) },
     };
     let q = this.db.kysely.selectFrom('logged_models').selectAll().where('experiment_id', 'in', ids).where('lifecycle_stage', '=', 'active');
     try {
       const expr = parseFilter(input.filter);
       if (expr) q = q.where(compileFilter(expr, target) as RawBuilder<boolean>);
+      // Datasets without a metric comparison: the models with any metric measured on one of them.
+      if (onDatasets && !comparisons(expr).some((c) => c.entity === 'metric'))
+        q = q.where(sql<boolean>`EXISTS (SELECT 1 FROM logged_model_metrics WHERE logged_model_metrics.model_id = logged_models.id AND ${onDatasets})`);
     } catch (err) {
       if (err instanceof FilterError) throw new AppError('INVALID_ARGUMENT', err.message);
       throw err;
@@ -184,6 +233,21 @@ export class LoggedModelsService {
     });
     return row;
   }
+}
+
+/** `(dataset_name = a AND dataset_digest = d) OR dataset_name = b …` over logged_model_metrics, or null for no datasets. */
+function datasetCondition(datasets: { name: string; digest?: string }[]): RawBuilder<unknown> | null {
+  if (datasets.length === 0) return null;
+  const one = (d: { name: string; digest?: string }) =>
+    d.digest !== undefined ? sql`(logged_model_metrics.dataset_name = ${d.name} AND logged_model_metrics.dataset_digest = ${d.digest})` : sql`logged_model_metrics.dataset_name = ${d.name}`;
+  return sql`(${sql.join(datasets.map(one), sql` OR `)})`;
+}
+
+/** JSON as Python's json.dumps writes it (", " and ": " separators, non-ASCII escaped), so values match MLflow's byte for byte. */
+function pythonJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  if (value !== null && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`).join(', ')}}`;
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function dedupe(items: KV[]): KV[] {

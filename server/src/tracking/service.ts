@@ -39,6 +39,7 @@ import { experimentLocation, ownedExperimentFolder, ownedRunFolder, runArtifactU
 import type { ExperimentRow, KV, MetricRow, Projection, RunData, RunRow, TrackingStore } from './store.js';
 
 export const DEFAULT_EXPERIMENT_ID = '0';
+const NO_DATA: RunData = { metrics: [], params: [], tags: [], inputs: [], modelInputs: [], modelOutputs: [] };
 export const DEFAULT_EXPERIMENT_NAME = 'Default';
 const MAX_DOUBLE = 1.7976931348623157e308;
 
@@ -237,7 +238,7 @@ export class TrackingService {
       deleted_time: null,
     };
     await this.store.transaction((trx) => this.store.insertRun(trx, row, tags));
-    return this.presentRun(row, { metrics: [], params: [], tags: tags.sort((a, b) => a.key.localeCompare(b.key)), inputs: [] });
+    return this.presentRun(row, { ...NO_DATA, tags: tags.sort((a, b) => a.key.localeCompare(b.key)) });
   }
 
   async getRun(ctx: RequestContext, runId: string): Promise<Run> {
@@ -257,7 +258,7 @@ export class TrackingService {
       if (Object.keys(set).length) await this.store.updateRun(trx, runId, set);
     });
     if (runName) await this.store.logBatch(runId, { metrics: [], params: [], tags: [{ key: 'mlflow.runName', value: runName }] });
-    return this.presentRun({ ...row, ...set }, { metrics: [], params: [], tags: [], inputs: [] }).info;
+    return this.presentRun({ ...row, ...set }, NO_DATA).info;
   }
 
   async setRunStage(ctx: RequestContext, runId: string, stage: 'active' | 'deleted'): Promise<void> {
@@ -278,8 +279,15 @@ export class TrackingService {
     // The tag mlflow.runName is the run's name: it follows the name rule, not just the tag's.
     const renamed = tags.find((t) => t.key === 'mlflow.runName');
     if (renamed) parseField(RunNameSchema, renamed.value, 'tags.mlflow.runName');
+    await this.requireModelsOfRun(row, batch.metrics.flatMap((m) => (m.modelId ? [m.modelId] : [])));
     const now = this.clock();
-    const metrics = batch.metrics.map((m) => ({ key: m.key, timestamp: m.timestamp ?? now, step: m.step, ...toStoredMetric(m.value) }));
+    const metrics = batch.metrics.map((m) => ({
+      key: m.key,
+      timestamp: m.timestamp ?? now,
+      step: m.step,
+      ...toStoredMetric(m.value),
+      ...(m.modelId ? { model_id: m.modelId, dataset_name: m.datasetName ?? null, dataset_digest: m.datasetDigest ?? null } : {}),
+    }));
     const { conflicts } = await this.store.logBatch(runId, { metrics, params, tags });
     if (conflicts.length) {
       const c = conflicts[0]!;
@@ -337,9 +345,15 @@ export class TrackingService {
     return { runs: page.map((r) => this.presentRun(r, data.get(r.id)!)), ...(nextPageToken ? { nextPageToken } : {}) };
   }
 
-  async logInputs(ctx: RequestContext, runId: string, datasets: { dataset: { name: string; digest: string; sourceType: string; source: string; schema?: string | null; profile?: string | null }; tags: KV[] }[]): Promise<void> {
+  async logInputs(
+    ctx: RequestContext,
+    runId: string,
+    datasets: { dataset: { name: string; digest: string; sourceType: string; source: string; schema?: string | null; profile?: string | null }; tags: KV[] }[],
+    modelIds: string[] = [],
+  ): Promise<void> {
     const row = await this.readableRun(ctx, runId, 'editor');
     this.requireActiveRun(row);
+    await this.requireModelsOfRun(row, modelIds);
     datasets.forEach((d, i) => {
       if (!d.dataset.name || !d.dataset.digest || !d.dataset.sourceType || d.dataset.source === undefined)
         throw invalid('Each dataset needs name, digest, source_type and source.');
@@ -357,6 +371,17 @@ export class TrackingService {
         dataset: { name: d.dataset.name, digest: d.dataset.digest, source_type: d.dataset.sourceType, source: d.dataset.source, schema: d.dataset.schema ?? null, profile: d.dataset.profile ?? null },
       })),
     );
+    await this.store.addModelInputs(runId, [...new Set(modelIds)]);
+  }
+
+  /**
+   * Logged models that a run names (metrics, inputs, outputs) must be live models of the run's own
+   * group; any other id is a 404, whether it exists elsewhere or not.
+   */
+  async requireModelsOfRun(run: RunRow, modelIds: string[]): Promise<void> {
+    for (const id of new Set(modelIds)) {
+      if ((await this.store.loggedModelGroup(id)) !== run.group_id) throw notFound('Logged model', id);
+    }
   }
 
   /** The run row after the caller's role in its group is checked; for artifact access too. */
@@ -483,7 +508,9 @@ export class TrackingService {
           tags: i.tags,
           dataset: { name: i.dataset.name, digest: i.dataset.digest, sourceType: i.dataset.source_type, source: i.dataset.source, schema: i.dataset.schema, profile: i.dataset.profile },
         })),
+        modelInputs: data.modelInputs.map((modelId) => ({ modelId })),
       },
+      outputs: { modelOutputs: data.modelOutputs },
     };
   }
 }

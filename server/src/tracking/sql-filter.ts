@@ -12,7 +12,8 @@ export interface FilterTarget {
   /** The outer row's id column, e.g. sql.ref('runs.id'). */
   id: RawBuilder<unknown>;
   attribute(cmp: Comparison): { column: RawBuilder<unknown>; kind: 'string' | 'number' };
-  keyTable(entity: 'metric' | 'param' | 'tag', cmp: Comparison): { table: string; idColumn: string } | undefined;
+  /** Where a key's values live; `where` narrows the rows that count (a logged model's metrics on some datasets). */
+  keyTable(entity: 'metric' | 'param' | 'tag', cmp: Comparison): { table: string; idColumn: string; where?: RawBuilder<unknown> } | undefined;
   dataset?: (cmp: Comparison) => RawBuilder<unknown>;
 }
 
@@ -85,8 +86,9 @@ function compileComparison(cmp: Comparison, target: FilterTarget): RawBuilder<un
   const idCol = sql.ref(`${spec.table}.${spec.idColumn}`);
   const keyCol = sql.ref(`${spec.table}.key`);
   const valueCol = sql.ref(`${spec.table}.value`);
+  const conds = (cond: RawBuilder<unknown> | null) => [cond, spec.where].filter((c): c is RawBuilder<unknown> => c !== null && c !== undefined);
   const exists = (cond: RawBuilder<unknown> | null) =>
-    cond ? sql`EXISTS (SELECT 1 FROM ${t} WHERE ${idCol} = ${target.id} AND ${keyCol} = ${cmp.key} AND ${cond})` : sql`EXISTS (SELECT 1 FROM ${t} WHERE ${idCol} = ${target.id} AND ${keyCol} = ${cmp.key})`;
+    sql`EXISTS (SELECT 1 FROM ${t} WHERE ${sql.join([sql`${idCol} = ${target.id}`, sql`${keyCol} = ${cmp.key}`, ...conds(cond)], sql` AND `)})`;
   if (cmp.op === 'IS NULL') return sql`NOT ${exists(null)}`;
   if (cmp.op === 'IS NOT NULL') return exists(null);
   if (cmp.entity === 'metric') {

@@ -16,7 +16,12 @@ export interface RunData {
   params: KV[];
   tags: KV[];
   inputs: { dataset: DatasetRow; tags: KV[] }[];
+  modelInputs: string[];
+  modelOutputs: { modelId: string; step: number }[];
 }
+
+/** A metric point to write; with modelId it is also linked to that logged model (MLflow 3). */
+export type MetricPoint = Omit<MetricRow, 'run_id'> & { model_id?: string; dataset_name?: string | null; dataset_digest?: string | null };
 
 /** Which keys to load with each run; undefined means all. */
 export interface Projection {
@@ -176,7 +181,7 @@ export class TrackingStore {
 
   /** Params, tags, latest metrics and inputs of many runs at once: four queries per page, not four per run. */
   async runData(runIds: string[], projection: Projection = {}): Promise<Map<string, RunData>> {
-    const out = new Map<string, RunData>(runIds.map((id) => [id, { metrics: [], params: [], tags: [], inputs: [] }]));
+    const out = new Map<string, RunData>(runIds.map((id) => [id, { metrics: [], params: [], tags: [], inputs: [], modelInputs: [], modelOutputs: [] }]));
     for (const part of chunks(runIds)) {
       if (!part.length) continue;
       // A projection with no keys of a kind skips that query entirely.
@@ -184,7 +189,7 @@ export class TrackingStore {
       const mq = keysFilter(projection.metrics, this.k.selectFrom('latest_metrics').selectAll().where('run_id', 'in', part));
       const pq = keysFilter(projection.params, this.k.selectFrom('params').selectAll().where('run_id', 'in', part));
       const tq = keysFilter(projection.tags, this.k.selectFrom('run_tags').selectAll().where('run_id', 'in', part));
-      const [metrics, params, tags, inputs] = await Promise.all([
+      const [metrics, params, tags, inputs, modelInputs, modelOutputs] = await Promise.all([
         mq ? (mq.orderBy('key').execute() as Promise<MetricRow[]>) : [],
         pq ? (pq.orderBy('key').execute() as Promise<(KV & { run_id: string })[]>) : [],
         tq ? (tq.orderBy('key').execute() as Promise<(KV & { run_id: string })[]>) : [],
@@ -195,7 +200,11 @@ export class TrackingStore {
           .select(['run_inputs.run_id', 'run_inputs.tags as input_tags'])
           .where('run_inputs.run_id', 'in', part)
           .execute(),
+        this.k.selectFrom('run_model_inputs').selectAll().where('run_id', 'in', part).orderBy('model_id').execute(),
+        this.k.selectFrom('run_outputs').selectAll().where('run_id', 'in', part).orderBy('step').orderBy('model_id').execute(),
       ]);
+      for (const i of modelInputs) out.get(i.run_id)!.modelInputs.push(i.model_id);
+      for (const o of modelOutputs) out.get(o.run_id)!.modelOutputs.push({ modelId: o.model_id, step: Number(o.step) });
       for (const m of metrics) out.get(m.run_id)!.metrics.push(m);
       for (const p of params) out.get(p.run_id)!.params.push({ key: p.key, value: p.value });
       for (const t of tags) out.get(t.run_id)!.tags.push({ key: t.key, value: t.value });
@@ -211,7 +220,7 @@ export class TrackingStore {
    * Writes params, tags and metrics in one transaction with multi-row statements. Params are
    * immutable: a different value for an existing key aborts the whole batch.
    */
-  async logBatch(runId: string, batch: { metrics: Omit<MetricRow, 'run_id'>[]; params: KV[]; tags: KV[] }): Promise<{ conflicts: { key: string; old: string; new: string }[] }> {
+  async logBatch(runId: string, batch: { metrics: MetricPoint[]; params: KV[]; tags: KV[] }): Promise<{ conflicts: { key: string; old: string; new: string }[] }> {
     return this.transaction(async (trx) => {
       if (batch.params.length) {
         const existing = await trx
@@ -239,8 +248,9 @@ export class TrackingStore {
       }
       if (batch.metrics.length) {
         await this.insertMetrics(trx, runId, batch.metrics);
+        await this.linkMetrics(trx, runId, batch.metrics);
         // The latest value per key is the greatest (step, timestamp, value), as MLflow defines it.
-        const best = new Map<string, Omit<MetricRow, 'run_id'>>();
+        const best = new Map<string, MetricPoint>();
         for (const m of batch.metrics) {
           const cur = best.get(m.key);
           if (!cur || m.step > cur.step || (m.step === cur.step && (m.timestamp > cur.timestamp || (m.timestamp === cur.timestamp && m.value > cur.value)))) best.set(m.key, m);
@@ -248,7 +258,7 @@ export class TrackingStore {
         for (const part of chunks([...best.values()])) {
           await trx
             .insertInto('latest_metrics')
-            .values(part.map((m) => ({ run_id: runId, ...m })))
+            .values(part.map((m) => ({ run_id: runId, key: m.key, value: m.value, timestamp: m.timestamp, step: m.step, is_nan: m.is_nan })))
             .onConflict((oc) =>
               oc
                 .columns(['run_id', 'key'])
@@ -270,17 +280,62 @@ export class TrackingStore {
   /**
    * Metric history rows are the bulk of tracking writes. SQLite: one cached prepared statement run
    * per row inside the open transaction. PostgreSQL: one INSERT … SELECT FROM unnest() with six
-   * array parameters, whatever the batch size, so the SQL text never changes.
+   * array parameters, whatever the batch size, so the SQL text never changes. A point already
+   * stored (the same key, step, timestamp and value) is skipped, as MLflow's primary key does.
    */
-  private async insertMetrics(trx: Transaction<Database>, runId: string, rows: Omit<MetricRow, 'run_id'>[]): Promise<void> {
+  private async insertMetrics(trx: Transaction<Database>, runId: string, rows: MetricPoint[]): Promise<void> {
     const raw = this.db.sqlite;
     if (raw) {
-      this.insertMetricStmt ??= raw.prepare('INSERT INTO metrics (run_id, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)');
+      this.insertMetricStmt ??= raw.prepare('INSERT INTO metrics (run_id, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
       for (const m of rows) this.insertMetricStmt.run(runId, m.key, m.value, m.timestamp, m.step, m.is_nan);
       return;
     }
     await sql`INSERT INTO metrics (run_id, key, value, timestamp, step, is_nan)
-      SELECT ${runId}, k, v, t, s, n FROM unnest(${rows.map((m) => m.key)}::text[], ${rows.map((m) => m.value)}::float8[], ${rows.map((m) => m.timestamp)}::int8[], ${rows.map((m) => m.step)}::int8[], ${rows.map((m) => m.is_nan)}::int4[]) AS u(k, v, t, s, n)`.execute(trx);
+      SELECT ${runId}, k, v, t, s, n FROM unnest(${rows.map((m) => m.key)}::text[], ${rows.map((m) => m.value)}::float8[], ${rows.map((m) => m.timestamp)}::int8[], ${rows.map((m) => m.step)}::int8[], ${rows.map((m) => m.is_nan)}::int4[]) AS u(k, v, t, s, n)
+      ON CONFLICT DO NOTHING`.execute(trx);
+  }
+
+  /** Points that name a logged model are linked to it; a link made before is kept as it was. */
+  private async linkMetrics(trx: Transaction<Database>, runId: string, rows: MetricPoint[]): Promise<void> {
+    const linked = rows.filter((m): m is MetricPoint & { model_id: string } => m.model_id !== undefined);
+    for (const part of chunks(linked, 100)) {
+      await trx
+        .insertInto('logged_model_metrics')
+        .values(
+          part.map((m) => ({
+            model_id: m.model_id,
+            run_id: runId,
+            key: m.key,
+            value: m.value,
+            timestamp: m.timestamp,
+            step: m.step,
+            is_nan: m.is_nan,
+            dataset_name: m.dataset_name ?? null,
+            dataset_digest: m.dataset_digest ?? null,
+          })),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+
+  /** Metric points linked to a logged model, oldest first (a logged model's `data.metrics`). */
+  loggedModelMetrics(modelId: string) {
+    return this.k.selectFrom('logged_model_metrics').selectAll().where('model_id', '=', modelId).orderBy('timestamp').orderBy('step').orderBy('key').orderBy('run_id').execute();
+  }
+
+  /** The group of a logged model, or undefined when there is none with that id. */
+  async loggedModelGroup(modelId: string): Promise<string | undefined> {
+    return (await this.k.selectFrom('logged_models').select('group_id').where('id', '=', modelId).where('lifecycle_stage', '=', 'active').executeTakeFirst())?.group_id;
+  }
+
+  async addModelInputs(runId: string, modelIds: string[]): Promise<void> {
+    if (!modelIds.length) return;
+    await this.k
+      .insertInto('run_model_inputs')
+      .values(modelIds.map((model_id) => ({ run_id: runId, model_id })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   }
   private insertMetricStmt: import('better-sqlite3').Statement | undefined;
 
@@ -325,7 +380,9 @@ export class TrackingStore {
         await trx
           .insertInto('run_inputs')
           .values({ run_id: runId, dataset_id: ds.id, tags: JSON.stringify(input.tags), context })
-          .onConflict((oc) => oc.columns(['run_id', 'dataset_id']).doUpdateSet({ tags: JSON.stringify(input.tags), context }))
+          // A dataset the run already has keeps its tags, as in MLflow: logging a metric with a
+          // dataset makes the client send the dataset again, without its context tag.
+          .onConflict((oc) => oc.columns(['run_id', 'dataset_id']).doNothing())
           .execute();
       }
     });

@@ -14,6 +14,7 @@ import * as m0012 from './0012_training.js';
 import * as m0013 from './0013_pipelines.js';
 import * as m0014 from './0014_audit_token.js';
 import * as m0015 from './0015_sandbox_users.js';
+import * as m0016 from './0016_model_links.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0013_pipelines': m0013,
   '0014_audit_token': m0014,
   '0015_sandbox_users': m0015,
+  '0016_model_links': m0016,
 };
