@@ -96,8 +96,9 @@ for (const dialect of DIALECTS) {
       const cases: [string, string, unknown, RegExp][] = [
         ['POST', '/api/v1/models', { name: 'a/b' }, /body\.name/],
         ['POST', '/api/v1/models/dup/versions', { source: `runs:/${runId}/../../etc` }, /'\.\.' is not allowed/],
-        ['POST', '/api/v1/models/dup/versions', { source: 'file:///etc/passwd' }, /Unsupported model version source/],
-        ['POST', '/api/v1/models/dup/versions', { source: 'runs:/ffffffffffffffffffffffffffffffff/model' }, /does not exist/],
+        ['POST', '/api/v1/models/dup/versions', { source: 'file:///etc/passwd' }, /does not read model files from its own disk/],
+        ['POST', '/api/v1/models/dup/versions', { source: '/etc/passwd' }, /does not read model files from its own disk/],
+        ['POST', '/api/v1/models/dup/versions', { source: `models:/m-${'f'.repeat(32)}` }, /model_id request parameter must identify/],
         ['POST', '/api/v1/models/dup/versions/99/transition', { stage: 'Production' }, /version=99\) not found/],
         ['POST', '/api/v1/models/dup/versions/abc/transition', { stage: 'Production' }, /parameter 'version'/],
         ['PUT', '/api/v1/models/dup/aliases/latest', { version: '1' }, /reserved/],
