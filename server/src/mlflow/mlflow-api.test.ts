@@ -27,7 +27,8 @@ for (const dialect of DIALECTS) {
       assert.ok(search.body.experiments.some((e: { name: string }) => e.name === 'wire'));
       const batch = await ml('POST', 'runs/log-batch', {
         run_uuid: run,
-        metrics: [{ key: 'acc', value: 0.5, timestamp: 5, step: 2, model_id: 'm-x', dataset_name: 'd', dataset_digest: 'x' }, { key: 'weird', value: 'NaN', timestamp: 5 }],
+        // Without a model_id the dataset fields mean nothing, as in MLflow; run_id inside a metric is ignored.
+        metrics: [{ key: 'acc', value: 0.5, timestamp: 5, step: 2, run_id: run, dataset_name: 'd', dataset_digest: 'x' }, { key: 'weird', value: 'NaN', timestamp: 5 }],
         params: [{ key: 'n', value: 3 }],
         tags: [{ key: 't', value: 'v' }],
         extra: true,
