@@ -226,12 +226,15 @@ def _error(r: httpx.Response) -> tuple:
 
 def test_a_model_id_of_another_group_is_a_404_like_a_missing_one(server, elsewhere, mine):
     missing = f"m-{uuid.uuid4().hex}"
+    own = _post(server.url, "logged-models", {"experiment_id": mine["experiment"]}).json()["model"]["info"]["model_id"]
     for model_id in (elsewhere["model"], missing):
+        # Each call also names a model of the run's own group first: the bad id still stores nothing.
+        good_point = {"key": "acc", "value": 1, "timestamp": 1, "step": 0, "model_id": own}
         calls = {
             "runs/log-metric": {"run_id": mine["run"], "key": "acc", "value": 1, "timestamp": 1, "model_id": model_id},
-            "runs/log-batch": {"run_id": mine["run"], "metrics": [{"key": "acc", "value": 1, "timestamp": 1, "step": 0, "model_id": model_id}]},
-            "runs/outputs": {"run_id": mine["run"], "models": [{"model_id": model_id, "step": 0}]},
-            "runs/log-inputs": {"run_id": mine["run"], "models": [{"model_id": model_id}]},
+            "runs/log-batch": {"run_id": mine["run"], "metrics": [good_point, {**good_point, "timestamp": 2, "model_id": model_id}]},
+            "runs/outputs": {"run_id": mine["run"], "models": [{"model_id": own, "step": 0}, {"model_id": model_id, "step": 0}]},
+            "runs/log-inputs": {"run_id": mine["run"], "models": [{"model_id": own}, {"model_id": model_id}]},
         }
         for path, body in calls.items():
             r = _post(server.url, path, body)
@@ -239,7 +242,9 @@ def test_a_model_id_of_another_group_is_a_404_like_a_missing_one(server, elsewhe
             assert model_id in r.json()["message"]
     # Nothing was half-written: no metric point, no link.
     assert _get(server.url, "metrics/get-history", run_id=mine["run"], metric_key="acc") == {"metrics": []}
-    assert _get(server.url, "runs/get", run_id=mine["run"])["run"]["outputs"] == {}
+    got = _get(server.url, "runs/get", run_id=mine["run"])["run"]
+    assert (got["inputs"], got["outputs"]) == ({}, {})
+    assert httpx.get(f"{server.url}{API}/logged-models/{own}", headers=HEADERS).json()["model"]["data"]["metrics"] == []
 
 
 def test_a_malformed_model_id_on_a_metric_names_the_field(server, mine):

@@ -137,9 +137,13 @@ export class LoggedModelsService {
 
   async logOutputs(ctx: RequestContext, runId: string, models: { modelId: string; step: number }[]): Promise<void> {
     const run = await this.tracking.readableRun(ctx, runId, 'editor');
+    // Every model is checked before any link is written, so a bad id stores nothing.
+    for (const m of models) await this.readable(ctx, m.modelId, 'viewer');
+    await this.tracking.requireModelsOfRun(
+      run,
+      models.map((m) => m.modelId),
+    );
     for (const m of models) {
-      await this.readable(ctx, m.modelId, 'viewer');
-      await this.tracking.requireModelsOfRun(run, [m.modelId]);
       await this.db.kysely
         .insertInto('run_outputs')
         .values({ run_id: runId, model_id: m.modelId, step: m.step })

@@ -39,9 +39,10 @@ import { experimentLocation, ownedExperimentFolder, ownedRunFolder, runArtifactU
 import type { ExperimentRow, KV, MetricRow, Projection, RunData, RunRow, TrackingStore } from './store.js';
 
 export const DEFAULT_EXPERIMENT_ID = '0';
-const NO_DATA: RunData = { metrics: [], params: [], tags: [], inputs: [], modelInputs: [], modelOutputs: [] };
 export const DEFAULT_EXPERIMENT_NAME = 'Default';
 const MAX_DOUBLE = 1.7976931348623157e308;
+/** What a run has logged before anything was logged. */
+const NO_DATA: RunData = { metrics: [], params: [], tags: [], inputs: [], modelInputs: [], modelOutputs: [] };
 
 /** A bad filter or order_by is the caller's mistake: a 400 that says where. */
 function filterError(err: unknown): never {

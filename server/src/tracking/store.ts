@@ -319,11 +319,6 @@ export class TrackingStore {
     }
   }
 
-  /** Metric points linked to a logged model, oldest first (a logged model's `data.metrics`). */
-  loggedModelMetrics(modelId: string) {
-    return this.k.selectFrom('logged_model_metrics').selectAll().where('model_id', '=', modelId).orderBy('timestamp').orderBy('step').orderBy('key').orderBy('run_id').execute();
-  }
-
   /** The group of a logged model, or undefined when there is none with that id. */
   async loggedModelGroup(modelId: string): Promise<string | undefined> {
     return (await this.k.selectFrom('logged_models').select('group_id').where('id', '=', modelId).where('lifecycle_stage', '=', 'active').executeTakeFirst())?.group_id;
