@@ -148,14 +148,21 @@ class Side:
 
 @pytest.fixture(scope="module")
 def sides(mlflow_url: str, forja_url: str, tmp_path_factory) -> Iterator[tuple[Side, Side]]:
+    names = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_HTTP_REQUEST_MAX_RETRIES")
+    before = {n: os.environ.get(n) for n in names}
     os.environ["MLFLOW_TRACKING_TOKEN"] = ADMIN_TOKEN  # Forja reads it; MLflow ignores it
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     tmp = tmp_path_factory.mktemp("rest-surface")
     try:
         yield Side(mlflow_url, tmp), Side(forja_url, tmp)
     finally:
-        os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
-        os.environ.pop("MLFLOW_HTTP_REQUEST_MAX_RETRIES", None)
+        # set_tracking_uri also exports MLFLOW_TRACKING_URI: leave the client as later tests expect it.
+        mlflow.set_tracking_uri(None)
+        for n, v in before.items():
+            if v is None:
+                os.environ.pop(n, None)
+            else:
+                os.environ[n] = v
 
 
 def ml_text(side: Side, text: str) -> str:
