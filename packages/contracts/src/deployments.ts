@@ -34,6 +34,13 @@ export const DeploymentSettingsSchema = z
     maxFiles: z.number().int().min(32).max(65_536).default(1024),
     /** Outbound network for the model's workers and executions; off by default, only a group admin may turn it on. */
     network: z.boolean().default(false),
+    /**
+     * /invocations and /predict answer callers without credentials (dashboards built for MLflow's
+     * unauthenticated scoring server); off by default, only a group admin may turn it on.
+     */
+    public: z.boolean().default(false),
+    /** Calls a minute each client address may make without credentials when `public` is on. */
+    publicRateLimit: z.number().int().min(1).max(100_000).default(60),
   })
   .strict();
 export type DeploymentSettings = z.infer<typeof DeploymentSettingsSchema>;
