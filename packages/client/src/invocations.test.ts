@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, startTestServer, type TestServer } from '@forja/server/testing';
+import { startTestServer, type TestServer } from '@forja/server/testing';
 import { ForjaClient } from './client.js';
 import { ForjaApiError } from './errors.js';
 
@@ -26,8 +26,9 @@ describe('TypeScript SDK: MLflow /invocations', () => {
     form.append('source', new Blob([SCORER]), 'scorer.py');
     const created = await admin.deployments.upload(form);
     id = created.deployment.id;
-    const job = await http(s.url, 'GET', `/api/v1/jobs/${created.buildJobId}?waitSeconds=120`, { token: s.adminToken });
-    assert.equal(job.body.status, 'succeeded', job.text);
+    let job = await admin.jobs.get(created.buildJobId);
+    while (!['succeeded', 'failed'].includes(job.status)) job = await admin.jobs.get(created.buildJobId, { waitSeconds: 60 });
+    assert.equal(job.status, 'succeeded', job.error ?? '');
     await admin.deployments.update(id, { public: true });
   });
   after(() => s.close());

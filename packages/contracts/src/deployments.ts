@@ -133,7 +133,16 @@ export const ExecutionUploadFormSchema = z.object({ input: FileSchema.describe('
 
 export const DeploymentCreatedSchema = z.object({ deployment: DeploymentSchema, buildJobId: z.string() });
 
-export const DeploymentUpdateSchema = z.object({ settings: DeploymentSettingsSchema.partial() }).strict();
+const settingsShape = DeploymentSettingsSchema.shape;
+type SettingsPatchShape = { [K in keyof typeof settingsShape]: z.ZodOptional<ReturnType<(typeof settingsShape)[K]['unwrap']>> };
+/**
+ * The settings a PATCH changes, without their defaults: `.partial()` would keep them, and every
+ * setting not sent would go back to its default (an editor's new timeout would turn `public` off).
+ */
+export const DeploymentSettingsPatchSchema = z
+  .object(Object.fromEntries(Object.entries(settingsShape).map(([key, field]) => [key, field.unwrap().optional()])) as SettingsPatchShape)
+  .strict();
+export const DeploymentUpdateSchema = z.object({ settings: DeploymentSettingsPatchSchema }).strict();
 
 export const DeploymentStatsSchema = z.object({
   workers: z.number().int(),

@@ -16,7 +16,7 @@ for (const dialect of DIALECTS) {
     let s: TestServer;
     let id: string;
     let editor: string;
-    const call = (method: string, p: string, body?: unknown, token: string | undefined = s.adminToken) => http(s.url, method, p, { token, body });
+    const call = (method: string, p: string, body?: unknown, token = s.adminToken) => http(s.url, method, p, { token, body });
     const anonymous = (route: 'predict' | 'invocations', body: unknown = { x: 21 }) => http(s.url, 'POST', `/api/v1/deployments/${id}/${route}`, { body });
 
     before(async () => {
@@ -27,7 +27,8 @@ for (const dialect of DIALECTS) {
       fd.append('source', new Blob([SCORER]), 'scorer.py');
       const created = await fetch(`${s.url}/api/v1/deployments`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd }).then((r) => r.json() as Promise<any>);
       id = created.deployment.id;
-      const job = await call('GET', `/api/v1/jobs/${created.buildJobId}?waitSeconds=120`);
+      let job = await call('GET', `/api/v1/jobs/${created.buildJobId}?waitSeconds=60`);
+      while (!['succeeded', 'failed'].includes(job.body.status)) job = await call('GET', `/api/v1/jobs/${created.buildJobId}?waitSeconds=60`);
       assert.equal(job.body.status, 'succeeded', JSON.stringify(job.body));
       await call('POST', '/api/v1/users', { username: 'eddie', password: 'eddie-password-1' });
       await call('PUT', '/api/v1/groups/default/members/eddie', { role: 'editor' });
@@ -51,7 +52,10 @@ for (const dialect of DIALECTS) {
       assert.equal(on.status, 200, on.text);
       assert.equal(on.body.settings.public, true);
       // Once an admin made it public, an editor's other changes keep it so; turning it off is anyone's.
-      assert.equal((await call('PATCH', `/api/v1/deployments/${id}`, { settings: { timeoutMs: 25_000 } }, editor)).status, 200);
+      // (A PATCH changes only what it sends: the settings not sent keep their values, not their defaults.)
+      const kept = await call('PATCH', `/api/v1/deployments/${id}`, { settings: { timeoutMs: 25_000 } }, editor);
+      assert.equal(kept.status, 200, kept.text);
+      assert.deepEqual([kept.body.settings.public, kept.body.settings.publicRateLimit, kept.body.settings.maxWorkers, kept.body.settings.timeoutMs], [true, 1000, 1, 25_000]);
       const audit = await call('GET', '/api/v1/audit?action=deployment.public.allow');
       assert.equal(audit.body.items.length, 1, audit.text);
       assert.equal(audit.body.items[0].resourceId, id);
@@ -81,10 +85,10 @@ for (const dialect of DIALECTS) {
         ['GET', '/executions/nope'],
       ];
       for (const [method, suffix] of others) {
-        const res = await call(method, `/api/v1/deployments/${id}${suffix}`, method === 'GET' ? undefined : {}, undefined);
+        const res = await http(s.url, method, `/api/v1/deployments/${id}${suffix}`, { body: method === 'GET' ? undefined : {} });
         assert.equal(res.status, 401, `${method} ${suffix}: ${res.text}`);
       }
-      assert.equal((await call('GET', '/api/v1/deployments', undefined, undefined)).status, 401);
+      assert.equal((await http(s.url, 'GET', '/api/v1/deployments')).status, 401);
       // A bad token is refused, not taken for no token.
       const forged = await http(s.url, 'POST', `/api/v1/deployments/${id}/predict`, { token: 'not-a-real-token', body: { x: 1 } });
       assert.equal(forged.status, 401);
