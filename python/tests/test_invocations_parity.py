@@ -11,8 +11,10 @@ import sys
 import time
 from typing import Iterator, List, Tuple
 
+import cloudpickle
 import httpx
 import mlflow
+import sklearn
 import pytest
 
 import forja
@@ -42,9 +44,11 @@ def _log_models(url: str) -> Tuple[str, str, object]:
         X = X.astype("float64")
         X.columns = ["sl", "sw", "pl", "pw"]
         with_sig, no_sig = unique("parity-sig"), unique("parity-nosig")
+        # Requirements given, so MLflow does not spend minutes inferring them in a subprocess.
+        logged = dict(serialization_format="cloudpickle", pip_requirements=[f"mlflow=={mlflow.__version__}", f"scikit-learn=={sklearn.__version__}", f"cloudpickle=={cloudpickle.__version__}"])
         with mlflow.start_run():
-            mlflow.sklearn.log_model(LogisticRegression(max_iter=500).fit(X, y), name="model", input_example=X.head(2), registered_model_name=with_sig)
-            mlflow.sklearn.log_model(LogisticRegression(max_iter=500).fit(X.to_numpy(), y), name="plain", registered_model_name=no_sig)
+            mlflow.sklearn.log_model(LogisticRegression(max_iter=500).fit(X, y), name="model", input_example=X.head(2), registered_model_name=with_sig, **logged)
+            mlflow.sklearn.log_model(LogisticRegression(max_iter=500).fit(X.to_numpy(), y), name="plain", registered_model_name=no_sig, **logged)
         return with_sig, no_sig, X
     finally:
         del os.environ["MLFLOW_TRACKING_TOKEN"]
@@ -80,6 +84,8 @@ def _serve(server_url: str, name: str, tmp: str) -> Iterator[Served]:
         [sys.executable, "-m", "mlflow", "models", "serve", "-m", local, "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
+        # It runs `uvicorn` by name: the test venv's, as an activated venv would.
+        env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"},
     )
     try:
         created = httpx.post(
@@ -90,7 +96,7 @@ def _serve(server_url: str, name: str, tmp: str) -> Iterator[Served]:
         )
         assert created.status_code == 201, created.text
         job = wait_for_job(server_url, created.json()["buildJobId"])
-        assert job["status"] == "succeeded", job
+        assert job["status"] == "succeeded", (job.get("error"), httpx.get(f"{server_url}/api/v1/jobs/{job['id']}/logs", headers=HEADERS).text[-4000:])
         deadline = time.monotonic() + 120
         while True:
             try:

@@ -104,15 +104,10 @@ MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
 class MlflowAnswer(Exception):
-    """An /invocations error as MLflow's scoring server words it: {"error_code", "message"} and a status."""
-
-    def __init__(self, message, error_code="BAD_REQUEST", status=400):
-        super().__init__(message)
-        self.error_code = error_code
-        self.status = status
+    """An /invocations error as MLflow's scoring server answers bad input and model errors: 400 BAD_REQUEST."""
 
     def answer(self):
-        return self.status, "application/json", json.dumps({"error_code": self.error_code, "message": str(self)}).encode()
+        return 400, "application/json", json.dumps({"error_code": "BAD_REQUEST", "message": str(self)}).encode()
 
 
 def mlflow_input(body, content_type):
@@ -131,12 +126,11 @@ def mlflow_input(body, content_type):
     try:
         payload = json.loads(body)
     except ValueError as exc:
-        raise MlflowAnswer(f"Ensure that input is a valid JSON formatted string. Error: {exc}", "INVALID_PARAMETER_VALUE") from exc
+        raise MlflowAnswer(f"Invalid input. Ensure that input is a valid JSON formatted string. Error: {exc}") from exc
     keys = [k for k in MLFLOW_KEYS if isinstance(payload, dict) and k in payload]
     if len(keys) != 1:
         got = "a list" if isinstance(payload, list) else f"the fields {list(payload)}" if isinstance(payload, dict) else type(payload).__name__
-        raise MlflowAnswer(f"The input must be a JSON dictionary with exactly one of the input fields {set(MLFLOW_KEYS)}; received {got}.",
-                           "INVALID_PARAMETER_VALUE" if isinstance(payload, list) else "BAD_REQUEST")
+        raise MlflowAnswer(f"The input must be a JSON dictionary with exactly one of the input fields {set(MLFLOW_KEYS)}; received {got}.")
     data = payload[keys[0]]
     if keys[0] in ("instances", "inputs") and isinstance(data, list) and data and not isinstance(data[0], dict):
         import numpy as np
