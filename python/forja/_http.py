@@ -296,6 +296,9 @@ def _error_from(response: httpx.Response) -> ApiError:
         message = error["message"]
         details = error.get("details")
         request_id = error.get("requestId") or request_id
+    elif isinstance(body, dict) and isinstance(body.get("error_code"), str) and isinstance(body.get("message"), str):
+        # MLflow's shape, as /invocations answers: {"error_code", "message"}.
+        code, message, details = body["error_code"], body["message"], None
     else:
         # Not a Forja answer (a proxy's error page, say): keep enough of it to diagnose.
         code = f"HTTP_{status}"

@@ -496,6 +496,58 @@ class ForjaModel(WaitsOnJob):
             return self.execute(data, wait_complete=wait_complete, timeout=timeout)
         return self._call("POST", "/predict", json=_request_body(data), token=self._token)
 
+    # -- MLflow's scoring contract ----------------------------------------------------------
+
+    @property
+    def invocations_url(self) -> str:
+        """The URL of this deployment's MLflow ``/invocations``: what a client written for
+        ``mlflow models serve`` (or a dashboard) posts to, with ``Authorization: Bearer …`` —
+        or without a token when the deployment is public (``settings["public"]``).
+
+        Example::
+
+            requests.post(model.invocations_url, json={"inputs": {"x": [1, 2]}}, headers=...)
+        """
+        return f"{self._client.base_url}{_path(self.id)}/invocations"
+
+    def invoke(self, data: Any, format: str = "dataframe_split", *, params: Optional[JSON] = None) -> JSON:
+        """Calls the model's MLflow ``/invocations`` with a body in one of MLflow's formats and
+        returns its answer as ``mlflow models serve`` gives it: ``{"predictions": …}``.
+
+        ``format`` is one of:
+
+        - ``"dataframe_split"`` (the default) and ``"dataframe_records"``: ``data`` is a pandas
+          DataFrame or a list of records (dicts);
+        - ``"inputs"``: a DataFrame (sent as columns), a dict of column → values, a list of
+          records, or a list of lists / numpy array (a tensor, for a model without a signature);
+        - ``"instances"``: a DataFrame (sent as records), a list of records, or a list of lists;
+        - ``"csv"``: a DataFrame, sent as ``text/csv`` with a header row (``params`` cannot go with it).
+
+        ``params`` goes beside the data as MLflow's ``{"params": …}`` (a model whose signature
+        has parameters receives them). Errors are MLflow's, as :class:`~forja.InvalidArgument`
+        (status 400: the body does not fit the signature, or the model raised) with MLflow's
+        ``error_code`` as ``code``.
+
+        Example::
+
+            model.invoke(frame)                                     # dataframe_split
+            model.invoke(frame.to_dict("records"), format="dataframe_records")
+            model.invoke({"x": [1.0, 2.0], "y": [3.0, 4.0]}, format="inputs")
+            model.invoke([[5.1, 3.5, 1.4, 0.2]], format="inputs")    # a tensor
+            model.invoke(frame, format="csv")
+        """
+        path = _path(self.id) + "/invocations"
+        if format == "csv":
+            if not _is_dataframe(data):
+                raise TypeError(f"format='csv' takes a pandas DataFrame, not {type(data).__name__}")
+            if params is not None:
+                raise ValueError("MLflow's CSV bodies carry no params: send format='dataframe_split' with params")
+            return self._client._core.post_bytes(path, token=self._token or self._client.token, group=self.group, content=data.to_csv(index=False).encode("utf-8"), content_type="text/csv")
+        body: JSON = {format: _mlflow_input(data, format)}
+        if params is not None:
+            body["params"] = _plain_json(params)
+        return self._call("POST", "/invocations", json=body, token=self._token)
+
     # -- async executions -------------------------------------------------------------------
 
     def execute(self, data_path: PathLike, wait_complete: bool = False, *, timeout: float = EXECUTION_WAIT, verbose: Optional[bool] = None) -> "ForjaExecution":
@@ -936,6 +988,29 @@ def _request_body(data: Any) -> Any:
     if isinstance(data, (Mapping, list, tuple)):
         return _plain_json(data)
     raise TypeError(f"predict() takes a dict, a list of records, a pandas DataFrame or a JSON file's path, not {type(data).__name__}")
+
+
+MLFLOW_FORMATS = ("dataframe_split", "dataframe_records", "inputs", "instances", "csv")
+
+
+def _mlflow_input(data: Any, format: str) -> Any:
+    """``data`` as the value of MLflow's ``format`` key."""
+    if format not in MLFLOW_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(MLFLOW_FORMATS)} (got {format!r})")
+    frame = _is_dataframe(data)
+    if format == "dataframe_split":
+        if frame:
+            return _frame_split(data)
+        records = _plain_json(data)
+        if not (isinstance(records, list) and all(isinstance(r, dict) for r in records)):
+            raise TypeError("format='dataframe_split' takes a pandas DataFrame or a list of records")
+        columns = list(dict.fromkeys(k for r in records for k in r))
+        return {"columns": columns, "data": [[r.get(c) for c in columns] for r in records]}
+    if format == "inputs" and frame:
+        # MLflow's columnar form: one list per column.
+        split = _frame_split(data)
+        return {c: [row[i] for row in split["data"]] for i, c in enumerate(split["columns"])}
+    return _plain_json(data)
 
 
 def _schema_sample(schema: Any) -> Any:

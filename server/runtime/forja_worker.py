@@ -91,12 +91,54 @@ def frame_of(payload):
         for key in ("instances", "inputs", "Input"):
             if key in payload:
                 return frame_of(payload[key])
+        # MLflow's columnar `inputs`: {"column": [values, ...]} is one column per key, not one row.
+        if payload and all(isinstance(v, list) for v in payload.values()):
+            return pd.DataFrame(payload)
         return pd.DataFrame([payload])
     if isinstance(payload, list):
-        if payload and not isinstance(payload[0], dict):
-            return pd.DataFrame(payload)
         return pd.DataFrame(payload)
     raise ValueError("expected a JSON object or a list of records")
+
+
+MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+class MlflowAnswer(Exception):
+    """An /invocations error as MLflow's scoring server answers bad input and model errors: 400 BAD_REQUEST."""
+
+    def answer(self):
+        return 400, "application/json", json.dumps({"error_code": "BAD_REQUEST", "message": str(self)}).encode()
+
+
+def mlflow_input(body, content_type):
+    """The data and params of an /invocations body by MLflow's rules, for models without MLflow installed."""
+    import io
+
+    import pandas as pd
+
+    if content_type == "text/csv":
+        try:
+            return pd.read_csv(io.StringIO(body.decode("utf-8"))), None
+        except Exception as exc:
+            raise MlflowAnswer(f"Failed to parse input as a Pandas DataFrame: {exc}") from exc
+    if content_type != "application/json":
+        return pd.read_parquet(io.BytesIO(body)), None
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise MlflowAnswer(f"Invalid input. Ensure that input is a valid JSON formatted string. Error: {exc}") from exc
+    keys = [k for k in MLFLOW_KEYS if isinstance(payload, dict) and k in payload]
+    if len(keys) != 1:
+        got = "a list" if isinstance(payload, list) else f"the fields {list(payload)}" if isinstance(payload, dict) else type(payload).__name__
+        raise MlflowAnswer(f"The input must be a JSON dictionary with exactly one of the input fields {set(MLFLOW_KEYS)}; received {got}.")
+    data = payload[keys[0]]
+    if keys[0] in ("instances", "inputs") and isinstance(data, list) and data and not isinstance(data[0], dict):
+        import numpy as np
+
+        data = np.asarray(data)  # a tensor: rows of values, as the model was trained on
+    else:
+        data = frame_of({keys[0]: data})
+    return data, payload.get("params")
 
 
 def load_function(source, name, module_name):
@@ -139,10 +181,12 @@ class FrameModel:
     def __init__(self, kind, path, method, base_path=".", preprocess=None):
         self.base_path = base_path
         self.preprocess = preprocess
+        self.pyfunc = None
         if kind == "pyfunc":
             import mlflow.pyfunc
 
-            self.fn = mlflow.pyfunc.load_model(path).predict
+            self.pyfunc = mlflow.pyfunc.load_model(path)
+            self.fn = self.pyfunc.predict
         else:
             try:
                 import joblib
@@ -176,6 +220,47 @@ class FrameModel:
 
     def predict(self, body, fmt="json"):
         return self.predict_many([body], [fmt])[0]
+
+    def invoke(self, body, content_type):
+        """One /invocations call under MLflow's scoring contract: (status, content type, body)."""
+        if self.pyfunc is not None:
+            return self._invoke_pyfunc(body, content_type)
+        try:
+            data, _params = mlflow_input(body, content_type)
+            if self.preprocess:
+                data = self.preprocess(data, self.base_path)
+            try:
+                result = self.fn(data)
+            except Exception as exc:
+                traceback.print_exc()
+                raise MlflowAnswer(f"Encountered an unexpected error while evaluating the model: {type(exc).__name__}: {exc}") from exc
+        except MlflowAnswer as exc:
+            return exc.answer()
+        return 200, "application/json", json.dumps({"predictions": result if isinstance(result, list) else to_jsonable(result)}, default=to_jsonable).encode()
+
+    def _invoke_pyfunc(self, body, content_type):
+        # The model's own MLflow parses, enforces the signature and words the errors, as
+        # `mlflow models serve` does inside the model's environment: the answers match it byte for byte.
+        from mlflow.exceptions import MlflowException
+        from mlflow.pyfunc import scoring_server
+
+        model = PreprocessedModel(self.pyfunc, self.preprocess, self.base_path) if self.preprocess else self.pyfunc
+        try:
+            r = scoring_server.invocations(body, content_type, model, self.pyfunc.metadata.get_input_schema())
+        except MlflowException as exc:
+            return exc.get_http_status_code(), "application/json", exc.serialize_as_json().encode()
+        return r.status, r.mimetype, r.response.encode() if isinstance(r.response, str) else r.response
+
+
+class PreprocessedModel:
+    """A pyfunc model whose input goes through the deployment's preprocess(df, base_path) first."""
+
+    def __init__(self, model, preprocess, base_path):
+        self.metadata = model.metadata
+        self.model, self.preprocess, self.base_path = model, preprocess, base_path
+
+    def predict(self, data, params=None):
+        return self.model.predict(self.preprocess(data, self.base_path), params=params)
 
 
 def error_of(exc):
@@ -224,6 +309,9 @@ def main():
                     start += size
                 outs = model.predict_many(parts, header.get("formats") or ["json"] * len(parts))
                 channel.write({"id": header["id"], "ok": True, "sizes": [len(o) for o in outs]}, b"".join(outs))
+            elif op == "invoke":
+                status, mimetype, out = model.invoke(body, header["contentType"])
+                channel.write({"id": header["id"], "ok": True, "status": status, "contentType": mimetype}, out)
             elif op == "ping":
                 channel.write({"id": header["id"], "ok": True})
             else:

@@ -11,6 +11,7 @@ import { TrackingService } from './tracking/service.js';
 import { TrackingStore } from './tracking/store.js';
 import { ArtifactsService } from './artifacts/service.js';
 import { LoggedModelsService } from './tracking/logged-models.js';
+import { MetricBulkService } from './tracking/metric-bulk.js';
 import { LocalArtifactStore } from './artifacts/local-store.js';
 import { ChunkedUploads } from './artifacts/uploads.js';
 import { RegistryService } from './registry/service.js';
@@ -55,6 +56,7 @@ export interface Services {
   tracking: TrackingService;
   artifacts: ArtifactsService;
   loggedModels: LoggedModelsService;
+  metricBulk: MetricBulkService;
   uploads: ChunkedUploads;
   registry: RegistryService;
   engine: JobEngine;
@@ -101,6 +103,7 @@ export function createServices(
   const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, artifactStore, clock);
   const artifacts = new ArtifactsService(artifactStore, tracking);
   const loggedModels = new LoggedModelsService(db, tracking, clock);
+  const metricBulk = new MetricBulkService(db, tracking);
   const engine = createJobEngine(db, { ...config, mode: options.mode ?? 'embedded', log: options.log, clock });
   const events = new EventBus((err, event) => options.log.error(`handling event ${event.type} failed: ${err.message}`));
   const webhookStore = new WebhooksStore(db);
@@ -164,6 +167,7 @@ export function createServices(
     tracking,
     artifacts,
     loggedModels,
+    metricBulk,
     uploads: new ChunkedUploads(artifacts, clock),
     registry,
     engine,

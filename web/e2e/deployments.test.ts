@@ -540,6 +540,22 @@ test('the Workers tab shows this server’s workers after a call; the settings e
     assert.equal(await text(page, 'setting-value-network'), 'allowed');
     assert.equal((await forja.deployments.get(scorer.id)).settings.network, true);
     await page.screenshot({ path: '/tmp/deploy-network.png' });
+
+    // Public: off by default; the switch warns before saving, then the page says so with a warning.
+    assert.equal(await text(page, 'setting-value-public'), 'off');
+    assert.equal(await page.getByTestId('public-warning').count(), 0);
+    await page.getByTestId('edit-settings').click();
+    await dialog.getByTestId('setting-public').check();
+    assert.match(await text(page, 'public-dialog-warning'), /Anyone who can reach this server/);
+    await dialog.getByTestId('settings-save').click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal(await text(page, 'setting-value-public'), 'anyone, no token');
+    assert.match(await text(page, 'public-warning'), /without a token \(60 calls a minute per address\)/);
+    assert.match(await text(page, 'deployment-settings'), / · public$/);
+    assert.equal((await forja.deployments.get(scorer.id)).settings.public, true);
+    // And it answers without one.
+    assert.deepEqual(await new ForjaClient({ baseUrl: forja.baseUrl }).deployments.predict(scorer.id, { x: 4, label: 'public' }), { score: 8 });
+    await page.screenshot({ path: '/tmp/deploy-public.png' });
     assert.deepEqual(errors, []);
   } finally {
     await close();

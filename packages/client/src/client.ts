@@ -198,7 +198,9 @@ export class ForjaClient {
       }
       if (response.ok) return response;
       const text = await response.text();
-      const err = (safeJson(text) as { error?: { code?: string; message?: string; details?: unknown; requestId?: string } } | undefined)?.error;
+      const parsed = safeJson(text) as { error?: { code?: string; message?: string; details?: unknown; requestId?: string }; error_code?: string; message?: string } | undefined;
+      // Forja's {"error": {…}}, or MLflow's {"error_code", "message"} (as /invocations answers).
+      const err = parsed?.error ?? (typeof parsed?.error_code === 'string' ? { code: parsed.error_code, message: parsed.message } : undefined);
       throw ForjaApiError.from(
         response.status,
         err?.code ?? `HTTP_${response.status}`,
@@ -362,6 +364,27 @@ export class ForjaClient {
       // Not retried: an input that crashes a worker would crash the next ones too.
       const res = await this.send('POST', `/api/v1/deployments/${enc(id)}/predict`, { ...(options.raw !== undefined ? { rawBody: options.raw, contentType: options.contentType } : { body: input }), retries: 0 });
       return safeJson(await res.text());
+    },
+    /** The URL of a deployment's MLflow `/invocations`, what clients of `mlflow models serve` (and dashboards) post to. */
+    invocationsUrl: (id: string) => `${this.baseUrl}/api/v1/deployments/${enc(id)}/invocations`,
+    /**
+     * Calls MLflow's `/invocations` with a body in one of MLflow's formats and returns the answer as
+     * `mlflow models serve` gives it (`{ predictions }`). `dataframe_split` (the default) takes
+     * `{ columns, data }` or a list of records; `dataframe_records` records; `inputs` records, columns
+     * (`{ x: [1, 2] }`) or a tensor (rows of values); `instances` records or rows; `csv` CSV text with a
+     * header row. `params` goes beside the data (not with CSV). MLflow's errors throw a ForjaApiError
+     * whose code is MLflow's error_code (400).
+     */
+    invoke: async (id: string, input: unknown, options: { format?: MlflowFormat; params?: Record<string, unknown> } = {}): Promise<unknown> => {
+      const format = options.format ?? 'dataframe_split';
+      const path = `/api/v1/deployments/${enc(id)}/invocations`;
+      if (format === 'csv') {
+        if (typeof input !== 'string') throw new TypeError("format 'csv' takes CSV text with a header row");
+        if (options.params) throw new TypeError("MLflow's CSV bodies carry no params: use format 'dataframe_split' with params");
+        return safeJson(await (await this.send('POST', path, { rawBody: input, contentType: 'text/csv', retries: 0 })).text());
+      }
+      const body = { [format]: format === 'dataframe_split' && Array.isArray(input) ? splitOf(input as Record<string, unknown>[]) : input, ...(options.params ? { params: options.params } : {}) };
+      return safeJson(await (await this.send('POST', path, { body, retries: 0 })).text());
     },
     /**
      * Starts an async execution on one file (multipart field "input"); 202 with the execution in
@@ -532,4 +555,13 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** MLflow's /invocations body formats (the key the data goes under), and CSV. */
+export type MlflowFormat = 'dataframe_split' | 'dataframe_records' | 'instances' | 'inputs' | 'csv';
+
+/** Records as MLflow's dataframe_split: the columns in first-seen order, one row of values per record. */
+function splitOf(records: Record<string, unknown>[]): { columns: string[]; data: unknown[][] } {
+  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  return { columns, data: records.map((r) => columns.map((c) => r[c] ?? null)) };
 }

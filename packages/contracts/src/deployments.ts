@@ -34,6 +34,13 @@ export const DeploymentSettingsSchema = z
     maxFiles: z.number().int().min(32).max(65_536).default(1024),
     /** Outbound network for the model's workers and executions; off by default, only a group admin may turn it on. */
     network: z.boolean().default(false),
+    /**
+     * /invocations and /predict answer callers without credentials (dashboards built for MLflow's
+     * unauthenticated scoring server); off by default, only a group admin may turn it on.
+     */
+    public: z.boolean().default(false),
+    /** Calls a minute each client address may make without credentials when `public` is on. */
+    publicRateLimit: z.number().int().min(1).max(100_000).default(60),
   })
   .strict();
 export type DeploymentSettings = z.infer<typeof DeploymentSettingsSchema>;
@@ -126,7 +133,16 @@ export const ExecutionUploadFormSchema = z.object({ input: FileSchema.describe('
 
 export const DeploymentCreatedSchema = z.object({ deployment: DeploymentSchema, buildJobId: z.string() });
 
-export const DeploymentUpdateSchema = z.object({ settings: DeploymentSettingsSchema.partial() }).strict();
+const settingsShape = DeploymentSettingsSchema.shape;
+type SettingsPatchShape = { [K in keyof typeof settingsShape]: z.ZodOptional<ReturnType<(typeof settingsShape)[K]['unwrap']>> };
+/**
+ * The settings a PATCH changes, without their defaults: `.partial()` would keep them, and every
+ * setting not sent would go back to its default (an editor's new timeout would turn `public` off).
+ */
+export const DeploymentSettingsPatchSchema = z
+  .object(Object.fromEntries(Object.entries(settingsShape).map(([key, field]) => [key, field.unwrap().optional()])) as SettingsPatchShape)
+  .strict();
+export const DeploymentUpdateSchema = z.object({ settings: DeploymentSettingsPatchSchema }).strict();
 
 export const DeploymentStatsSchema = z.object({
   workers: z.number().int(),

@@ -47,13 +47,13 @@ const artifactResponse = contentResponse(
 const rawBody = { [OCTET]: FileSchema.describe('The bytes of the file (any Content-Type is taken as bytes)') };
 
 /** Request bodies reach upload handlers as raw streams, whatever their content type. */
-function streamBodies(scope: App): void {
+export function streamBodies(scope: App): void {
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 }
 
 /** The raw body; a request without one (no Content-Type, no length) sends zero bytes, such as an empty file. */
-const bodyOf = (req: FastifyRequest): Readable => (req.body as Readable | undefined) ?? Readable.from([]);
+export const bodyOf = (req: FastifyRequest): Readable => (req.body as Readable | undefined) ?? Readable.from([]);
 
 // The router has already decoded the path once; decoding again would turn a file named "a%b" into an error.
 const wildcard = (req: FastifyRequest) => String((req.params as Record<string, string>)['*'] ?? '');

@@ -61,6 +61,24 @@ export class ArtifactsService {
     return { root, rel: clean ? `${root}/${clean}` : root, rootUri: run.artifact_uri };
   }
 
+  /**
+   * The store path of `sub` under an `mlflow-artifacts:/` root that Forja keeps for another owner (a
+   * logged model, a model version), after checking the caller's role in the group that owns the folder.
+   */
+  async pathUnder(ctx: RequestContext, rootUri: string, sub: string, needed: Role): Promise<string> {
+    const root = storePathOf(rootUri);
+    if (root === undefined) throw invalid(`The artifacts at ${rootUri} are not stored on this server.`);
+    const clean = LocalArtifactStore.normalise(sub);
+    return this.authorize(ctx, clean ? `${root}/${clean}` : root, needed);
+  }
+
+  /** A directory under such a root, with paths relative to the root (as MLflow lists them). */
+  async listUnder(ctx: RequestContext, rootUri: string, sub: string): Promise<ArtifactEntry[]> {
+    const clean = LocalArtifactStore.normalise(sub);
+    const entries = await this.store.list(await this.pathUnder(ctx, rootUri, clean, 'viewer'));
+    return entries.map((e) => ({ ...e, path: clean ? `${clean}/${e.path}` : e.path }));
+  }
+
   /** MLflow's artifacts/list for a run: paths relative to the run's artifact root. */
   async listRun(ctx: RequestContext, runId: string, sub: string | undefined): Promise<{ rootUri: string; files: ArtifactEntry[] }> {
     const { rel, rootUri } = await this.runPath(ctx, runId, sub, 'viewer');

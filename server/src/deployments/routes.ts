@@ -23,6 +23,8 @@ import { contextOf, groupOf } from '../http/auth-hooks.js';
 import { attachment } from '../http/content-disposition.js';
 import { contentResponse } from '../http/openapi.js';
 import type { App } from '../http/types.js';
+import { mlflowErrorHandler } from '../mlflow/wire.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InputFormat } from '../runtime/worker-process.js';
 import type { Services } from '../services.js';
 import { DEPLOYMENT_FILES, stageUpload } from './uploads.js';
@@ -195,33 +197,86 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
   app.register(async (plain) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(Object.keys(FORMATS), { parseAs: 'buffer', bodyLimit: PREDICT_BODY_LIMIT }, (_req, body, done) => done(null, body));
-    for (const route of ['predict', 'invocations']) {
-      scope.post(
-        `/api/v1/deployments/:id/${route}`,
+    scope.addContentTypeParser(Object.keys(FORMATS), { parseAs: 'buffer', bodyLimit: PREDICT_BODY_LIMIT }, (req, body: Buffer, done) => {
+      // A body sent in chunks has no Content-Length for the auth hook to check: measure it here.
+      if (!req.principal && body.length > PUBLIC_BODY_LIMIT) done(publicTooLarge(), undefined);
+      else done(null, body);
+    });
+    // Public deployments answer callers without credentials here, and only here.
+    const publicAuth = {
+      auth: {
+        group: 'predict',
+        anonymous: async (req: FastifyRequest) => {
+          const groupId = await d.publicGroupOf((req.params as { id: string }).id, req.ip);
+          if (!groupId) return undefined;
+          if (Number(req.headers['content-length'] ?? 0) > PUBLIC_BODY_LIMIT) throw publicTooLarge();
+          const group = await s.authStore.getGroupById(groupId);
+          return group ? { id: group.id, name: group.name, role: null } : undefined;
+        },
+      },
+    } as const;
+    const mediaTypeOf = (req: FastifyRequest) => String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const summary = 'Predict: JSON (an object, records, {"Input": …} or MLflow shapes), CSV or Parquet; group tokens allowed; no token needed on a public deployment';
+    scope.post(
+      '/api/v1/deployments/:id/predict',
+      { config: publicAuth, bodyLimit: PREDICT_BODY_LIMIT, schema: { tags, summary, params: Id, streamedBody: predictBody, response: { 200: predictions }, errors: PREDICT_ERRORS } },
+      async (req, reply) => {
+        const format = FORMATS[mediaTypeOf(req)];
+        if (!format) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or application/vnd.apache.parquet.');
+        const out = await d.predict(groupOf(req), req.params.id, req.body as Buffer, format);
+        return reply.header('content-type', 'application/json; charset=utf-8').send(out);
+      },
+    );
+    // MLflow's scoring contract, status codes and error bodies ({"error_code", "message"}) included.
+    scope.register(async (mlflow) => {
+      mlflow.setErrorHandler(invocationsErrorHandler);
+      mlflow.withTypeProvider<ZodTypeProvider>().post(
+        '/api/v1/deployments/:id/invocations',
         {
-          config: predictAuth,
+          config: publicAuth,
           bodyLimit: PREDICT_BODY_LIMIT,
           schema: {
             tags,
-            summary:
-              route === 'predict'
-                ? 'Predict: JSON (an object, records, {"Input": …} or MLflow shapes), CSV or Parquet; group tokens allowed'
-                : "MLflow's /invocations for this deployment",
+            summary: "MLflow's /invocations for this deployment: dataframe_split, dataframe_records, instances, inputs (+ params), CSV or Parquet, answered as `mlflow models serve` answers",
             params: Id,
             streamedBody: predictBody,
-            response: { 200: contentResponse("The model's predictions", { 'application/json': z.unknown() }) },
-            errors: PREDICT_ERRORS,
+            response: { 200: predictions },
+            errors: [400, 415, 504],
           },
         },
-        async (req, reply) => {
-          const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-          const format = FORMATS[type];
-          if (!format) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or application/vnd.apache.parquet.');
-          const out = await d.predict(groupOf(req), req.params.id, req.body as Buffer, format);
-          return reply.header('content-type', 'application/json; charset=utf-8').send(out);
+        async (req, typed) => {
+          // The status is the worker's (MLflow's), not one of the documented ones.
+          const reply: FastifyReply = typed;
+          const mediaType = mediaTypeOf(req);
+          const refused = MLFLOW_MEDIA_TYPES.includes(mediaType) ? contentTypeRefusal(String(req.headers['content-type'])) : unsupportedMediaType(req);
+          if (refused) return reply.code(415).type('text/plain; charset=utf-8').send(refused);
+          const out = await d.invoke(groupOf(req), req.params.id, req.body as Buffer, FORMATS[mediaType]!, mediaType);
+          return reply.code(out.status).header('content-type', out.contentType).send(out.body);
         },
       );
-    }
+    });
   });
+}
+
+/** Calls without credentials carry rows for a dashboard, not files: a tighter limit than the group's 50 MB. */
+const PUBLIC_BODY_LIMIT = 1024 * 1024;
+const publicTooLarge = () => new AppError('PAYLOAD_TOO_LARGE', `A call without a token may send at most ${PUBLIC_BODY_LIMIT / 1024 / 1024} MB; send a token for bigger bodies, or use an async execution.`);
+const predictions = contentResponse("The model's predictions", { 'application/json': z.unknown() });
+const MLFLOW_MEDIA_TYPES = ['text/csv', 'application/json', 'application/vnd.apache.parquet'];
+
+/** MLflow's scoring server reads UTF-8 only and refuses content-type parameters other than charset (415). */
+function contentTypeRefusal(contentType: string): string | undefined {
+  const params = contentType.split(';').slice(1).map((p) => p.trim()).filter(Boolean).map((p) => p.split('=')[0]!.trim().toLowerCase());
+  const charset = /;\s*charset\s*=\s*"?([^;"]+)/i.exec(contentType)?.[1]?.trim().toLowerCase() ?? 'utf-8';
+  if (charset !== 'utf-8') return 'The scoring server only supports UTF-8';
+  const unknown = params.filter((p) => p !== 'charset');
+  return unknown.length ? `Unrecognized content type parameters: ${unknown.join(', ')}.` : undefined;
+}
+
+const unsupportedMediaType = (req: FastifyRequest) => `This predictor only supports the following content types: ${MLFLOW_MEDIA_TYPES.join(', ')}. Got '${req.headers['content-type'] ?? ''}'.`;
+
+/** /invocations errors as MLflow's (400 for bad input or a model error), but a 415 stays a plain-text 415. */
+function invocationsErrorHandler(error: Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if ((error as { statusCode?: number }).statusCode === 415) return reply.code(415).type('text/plain; charset=utf-8').send(unsupportedMediaType(request));
+  return mlflowErrorHandler(error, request, reply);
 }

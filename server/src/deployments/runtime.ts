@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, statSync, readFileSync, writeFileSync } from
 import path from 'node:path';
 import { WorkerPool, type PoolStats } from '../runtime/worker-pool.js';
 import type { Sandbox } from '../runtime/sandbox.js';
-import type { InputFormat } from '../runtime/worker-process.js';
+import type { InputFormat, Invocation } from '../runtime/worker-process.js';
 import type { DeploymentSettings } from '@forja/contracts';
 import type { DeploymentRow } from './store.js';
 
@@ -27,6 +27,10 @@ export class DeploymentRuntime {
 
   async predict(spec: RuntimeSpec, body: Buffer, format: InputFormat): Promise<Buffer> {
     return (await this.poolFor(spec)).predict(body, format);
+  }
+
+  async invoke(spec: RuntimeSpec, body: Buffer, contentType: string): Promise<Invocation> {
+    return (await this.poolFor(spec)).invoke(body, contentType);
   }
 
   /** Starts a pool outside a request (the build's test call) and returns it; the caller stops it. */

@@ -9,19 +9,20 @@ import {
   type DeploymentSettings,
 } from '@forja/contracts';
 import { requireScopeRole } from '../auth/access.js';
+import { AttemptLimiter } from '../auth/rate-limit.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import { seal, unseal } from '../auth/secrets.js';
 import type { ArtifactsService } from '../artifacts/service.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import { AppError, alreadyExists, conflict, forbidden, invalid, notFound } from '../errors.js';
+import { AppError, alreadyExists, conflict, forbidden, invalid, notFound, rateLimited } from '../errors.js';
 import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
 import type { RegistryService } from '../registry/service.js';
 import { Environments } from '../runtime/environments.js';
 import type { Sandbox } from '../runtime/sandbox.js';
 import { PICKLE_FILE, SCAN_ADVISORY, modelRequirements, safetyScan, type Finding } from '../runtime/models.js';
-import { ModelError, WorkerError, type InputFormat } from '../runtime/worker-process.js';
+import { ModelError, WorkerError, type InputFormat, type Invocation } from '../runtime/worker-process.js';
 import { OverloadedError } from '../runtime/worker-pool.js';
 import { readRuntimeLog, type DeploymentRuntime, type RuntimeSpec } from './runtime.js';
 import { checkInput, schemaFromSample, type InputSchema } from './schema-check.js';
@@ -39,6 +40,8 @@ type FileEntry = Deployment['files'][number];
  */
 export class DeploymentsService {
   /** Deployment rows by id, briefly: the predict path reads no database row per request. */
+  /** Calls without credentials to public deployments, per deployment and client address; by limit. */
+  private readonly publicLimiters = new Map<number, AttemptLimiter>();
   private readonly cache = new Map<string, { row: DeploymentRow; at: number; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }>();
 
   constructor(
@@ -127,7 +130,7 @@ export class DeploymentsService {
       requirements,
       secrets_sealed: secrets ? seal(this.secretKey, JSON.stringify(secrets)) : null,
       schema_sample: schemaSample === null ? null : JSON.stringify(schemaSample),
-      settings: JSON.stringify(networkAllowedBy(scope, DeploymentSettingsSchema.parse(f.settings))),
+      settings: JSON.stringify(adminSettingsAllowedBy(scope, DeploymentSettingsSchema.parse(f.settings))),
     });
     return this.insertAndBuild(ctx, scope, row);
   }
@@ -162,7 +165,7 @@ export class DeploymentsService {
         requirements: modelRequirements(body.kind, modelRequirementsText, body.requirements ?? ''),
         secrets_sealed: null,
         schema_sample: body.schemaSample === undefined ? null : JSON.stringify(body.schemaSample),
-        settings: JSON.stringify(networkAllowedBy(scope, DeploymentSettingsSchema.parse(body.settings))),
+        settings: JSON.stringify(adminSettingsAllowedBy(scope, DeploymentSettingsSchema.parse(body.settings))),
       });
       return await this.insertAndBuild(ctx, scope, row);
     } catch (err) {
@@ -203,13 +206,15 @@ export class DeploymentsService {
     const row = await this.require(scope, id);
     const before = DeploymentSettingsSchema.parse(JSON.parse(row.settings));
     const settings = DeploymentSettingsSchema.parse({ ...before, ...patch });
-    if (settings.network !== before.network) networkAllowedBy(scope, settings);
+    adminSettingsAllowedBy(scope, settings, before);
     if (settings.minWorkers > settings.maxWorkers) throw invalid(`minWorkers (${settings.minWorkers}) cannot be above maxWorkers (${settings.maxWorkers}).`);
     await this.store.update(id, { settings: JSON.stringify(settings), updated_at: this.clock() });
     this.cache.delete(id);
     await this.audit.record(ctx, { action: 'deployment.settings', resourceType: 'deployment', resourceId: id, groupId: scope.id, details: patch });
     if (settings.network !== before.network)
       await this.audit.record(ctx, { action: settings.network ? 'deployment.network.allow' : 'deployment.network.deny', resourceType: 'deployment', resourceId: id, groupId: scope.id });
+    if (settings.public !== before.public)
+      await this.audit.record(ctx, { action: settings.public ? 'deployment.public.allow' : 'deployment.public.deny', resourceType: 'deployment', resourceId: id, groupId: scope.id });
     return this.get(scope, id);
   }
 
@@ -236,7 +241,56 @@ export class DeploymentsService {
 
   /** The hot path: cached row, one pool call, errors mapped to what the caller can act on. */
   async predict(scope: GroupScope, id: string, body: Buffer, format: InputFormat): Promise<Buffer> {
-    const { row, schema, spec } = await this.cached(id);
+    return this.predictOn(await this.deployed(scope, id), body, format);
+  }
+
+  /**
+   * MLflow's /invocations: the worker parses the body by MLflow's rules and answers with MLflow's
+   * status and body. Forja's own schema check (a schema sample) still runs first, with its clearer
+   * message. Neomaril scripts have no MLflow contract: they answer as /predict does.
+   */
+  async invoke(scope: GroupScope, id: string, body: Buffer, format: InputFormat, mediaType: string): Promise<Invocation> {
+    const target = await this.deployed(scope, id);
+    if (target.row.kind === 'script') return { status: 200, contentType: 'application/json', body: await this.predictOn(target, body, format) };
+    if (format === 'json' && target.schema) checkInput(target.schema, jsonOf(body));
+    try {
+      return await this.runtime.invoke(target.spec ?? this.runtimeSpec(target.row), body, mediaType);
+    } catch (err) {
+      throw mapRuntimeError(err, target.row.name);
+    }
+  }
+
+  /**
+   * The group whose public deployment this is, for a caller without credentials; undefined when
+   * the deployment is not public (the caller then needs a token). Each client address gets the
+   * deployment's `publicRateLimit` calls a minute.
+   */
+  async publicGroupOf(id: string, clientIp: string): Promise<string | undefined> {
+    let row: DeploymentRow;
+    try {
+      ({ row } = await this.cached(id));
+    } catch {
+      return undefined; // a missing deployment is as closed as a private one: no existence leak
+    }
+    const settings = DeploymentSettingsSchema.parse(JSON.parse(row.settings));
+    if (!settings.public) return undefined;
+    const key = `${id}|${clientIp}`;
+    const limiter = this.publicLimiter(settings.publicRateLimit);
+    const wait = limiter.retryAfter(key);
+    if (wait > 0) throw rateLimited(wait, `Deployment ${row.name} takes ${settings.publicRateLimit} calls a minute from each address without a token; retry in ${wait} s, or send a token.`);
+    limiter.fail(key);
+    return row.group_id;
+  }
+
+  private publicLimiter(perMinute: number): AttemptLimiter {
+    let limiter = this.publicLimiters.get(perMinute);
+    if (!limiter) this.publicLimiters.set(perMinute, (limiter = new AttemptLimiter(perMinute, 60_000, this.clock)));
+    return limiter;
+  }
+
+  private async deployed(scope: GroupScope, id: string): Promise<{ row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }> {
+    const target = await this.cached(id);
+    const { row } = target;
     if (row.group_id !== scope.id) throw notFound('Deployment', id);
     if (row.operation === 'async') throw conflict(`Deployment ${row.name} is asynchronous: send a file to POST /api/v1/deployments/${id}/executions.`);
     if (row.status !== 'Deployed') {
@@ -244,13 +298,12 @@ export class DeploymentsService {
       if (row.status === 'Failed') throw conflict(`Deployment ${row.name} failed to build: ${row.message ?? 'see its build log'}.`);
       throw conflict(`Deployment ${row.name} is not ready yet (${row.status}); wait for its build (job ${row.build_job_id}).`);
     }
+    return target;
+  }
+
+  private async predictOn({ row, schema, spec }: { row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }, body: Buffer, format: InputFormat): Promise<Buffer> {
     if (format === 'json' && (schema || row.kind === 'script')) {
-      let payload: unknown;
-      try {
-        payload = JSON.parse(body.toString('utf8'));
-      } catch {
-        throw new AppError('MALFORMED_REQUEST', 'The body is not valid JSON.');
-      }
+      const payload = jsonOf(body);
       if (schema) checkInput(schema, payload);
       // Neomaril's wire format: the scorer gets what is inside {"Input": …}.
       if (row.kind === 'script' && isInputEnvelope(payload)) body = Buffer.from(JSON.stringify(payload.Input));
@@ -429,6 +482,14 @@ function pythonLiteral(value: unknown): string {
   return JSON.stringify(value);
 }
 
+function jsonOf(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new AppError('MALFORMED_REQUEST', 'The body is not valid JSON.');
+  }
+}
+
 function mapRuntimeError(err: unknown, name: string): Error {
   if (err instanceof ModelError) return new AppError('MODEL_ERROR', `The model raised ${err.type}: ${err.message}`, { type: err.type });
   if (err instanceof OverloadedError) return new AppError('UNAVAILABLE', err.message, undefined, { 'retry-after': '1' });
@@ -496,9 +557,13 @@ function scan(row: DeploymentRow, folder: string): Promise<Finding[]> {
   return safetyScan(args);
 }
 
-/** Outbound network lets a model send what it sees anywhere: a group admin's decision, not an editor's. */
-function networkAllowedBy(scope: GroupScope, settings: DeploymentSettings): DeploymentSettings {
-  if (settings.network && scope.role !== 'admin')
-    throw forbidden('Only a group admin may allow outbound network for a deployment (settings.network).');
+/**
+ * Outbound network lets a model send what it sees anywhere, and a public deployment answers anyone:
+ * turning either on is a group admin's decision, not an editor's (turning them off is anyone's).
+ */
+function adminSettingsAllowedBy(scope: GroupScope, settings: DeploymentSettings, before?: DeploymentSettings): DeploymentSettings {
+  if (scope.role === 'admin') return settings;
+  if (settings.network && !before?.network) throw forbidden('Only a group admin may allow outbound network for a deployment (settings.network).');
+  if (settings.public && !before?.public) throw forbidden('Only a group admin may make a deployment public (settings.public): it would answer callers without a token.');
   return settings;
 }

@@ -82,7 +82,8 @@ export async function buildApp({ config, services, version, logger }: AppOptions
 
   app.setNotFoundHandler((request, reply) => {
     const url = request.url;
-    const isApi = url.startsWith('/api/') || url.startsWith('/ajax-api/');
+    // API prefixes, also under /g/<group>/, answer JSON 404s: never the UI's page with a 200.
+    const isApi = /^(\/g\/[^/]+)?\/(api|ajax-api)\//.test(url);
     const wantsPage = (request.headers.accept ?? '').includes('text/html') || !path.extname(url.split('?')[0]!);
     if (!isApi && hasWeb && request.method === 'GET' && wantsPage) {
       // Client-side routes of the single-page UI (a browser navigation asks for HTML, even for /groups/team.v2).

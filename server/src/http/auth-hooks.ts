@@ -54,7 +54,8 @@ export function registerAuthHooks(app: App, authenticator: Authenticator, access
     if (!need) return;
     request.principal = await authenticator.fromAuthorization(request.headers.authorization, { ip: request.ip, requestId: request.id });
     if ('public' in need) return;
-    if (!request.principal) throw unauthenticated('Authentication required: send "Authorization: Bearer <token>" (log in at POST /api/v1/auth/login).');
+    if (!request.principal && 'group' in need && need.anonymous) request.group = (await need.anonymous(request)) ?? null;
+    if (!request.principal && !request.group) throw unauthenticated('Authentication required: send "Authorization: Bearer <token>" (log in at POST /api/v1/auth/login).');
   });
 
   app.addHook('preValidation', async (request: FastifyRequest, _reply: FastifyReply) => {

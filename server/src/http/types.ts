@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Role } from '@forja/contracts';
 import type { GroupScope, Principal, RequestContext } from '../auth/principal.js';
@@ -8,13 +8,21 @@ import type { GroupScope, Principal, RequestContext } from '../auth/principal.js
  * - public: anyone;
  * - authenticated: any user or service token (group tokens only with allowGroupToken);
  * - admin: a system administrator;
- * - group: at least this role in the request's group ('predict' also admits that group's tokens).
+ * - group: at least this role in the request's group ('predict' also admits that group's tokens;
+ *   `anonymous` lets a route admit callers without credentials case by case).
  */
 export type AuthRequirement =
   | { public: true }
   | { authenticated: true; allowGroupToken?: boolean }
   | { admin: true }
-  | { group: Role | 'predict' };
+  | {
+      group: Role | 'predict';
+      /**
+       * For a caller without credentials: the group to act in when the route answers anonymous
+       * callers for this request (a public deployment), else undefined and the caller gets a 401.
+       */
+      anonymous?: (request: FastifyRequest) => Promise<GroupScope | undefined>;
+    };
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -5,6 +5,8 @@ import type { App } from '../http/types.js';
 import type { Services } from '../services.js';
 import { AppError } from '../errors.js';
 import * as S from './schemas.js';
+import { registerMlflowArtifactRoutes, registerMlflowRootArtifactRoutes } from './artifact-routes.js';
+import { registerBulkRoutes } from './bulk-routes.js';
 import { input, mlflowErrorHandler, wireExperiment, wireLoggedModel, wireMetric, wireModelVersion, wireRegisteredModel, wireRun, wireRunInfo } from './wire.js';
 
 const BASE_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow', '/api/3.0/mlflow'];
@@ -34,10 +36,13 @@ export function registerMlflowRoutes(app: App, s: Services): void {
         registerTracking(route, s);
         registerLoggedModels(route, s);
         registerRegistry(route, s);
+        registerBulkRoutes(route, s);
+        registerMlflowArtifactRoutes(scope, s);
       },
       { prefix },
     );
   }
+  registerMlflowRootArtifactRoutes(app, s);
 }
 
 /** MLflow 3's link from a metric to a logged model and the dataset it was measured on; empty means none. */
@@ -49,8 +54,8 @@ function modelLink(m: { model_id?: unknown; dataset_name?: unknown; dataset_dige
   } as { modelId?: string; datasetName?: string; datasetDigest?: string };
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[];
-type Route = (method: Method, path: string, handler: Handler) => unknown;
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[];
+export type Route = (method: Method, path: string, handler: Handler) => unknown;
 
 function registerTracking(route: Route, s: Services): void {
   const t = s.tracking;

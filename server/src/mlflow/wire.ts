@@ -19,6 +19,8 @@ const MLFLOW_ERRORS: Record<string, [string, number]> = {
   PAYLOAD_TOO_LARGE: ['INVALID_PARAMETER_VALUE', 413],
   UNSUPPORTED_MEDIA_TYPE: ['INVALID_PARAMETER_VALUE', 400],
   RATE_LIMITED: ['REQUEST_LIMIT_EXCEEDED', 429],
+  /** Only on /invocations: MLflow's scoring server answers a model's own error with a 400. */
+  MODEL_ERROR: ['BAD_REQUEST', 400],
   INTERNAL: ['INTERNAL_ERROR', 500],
   UNAVAILABLE: ['TEMPORARILY_UNAVAILABLE', 503],
   TIMEOUT: ['DEADLINE_EXCEEDED', 504],

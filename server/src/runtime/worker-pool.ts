@@ -1,5 +1,5 @@
 import type { Launch } from './sandbox.js';
-import { ModelError, WorkerError, WorkerProcess, workerRun, type InputFormat, type WorkerSpec } from './worker-process.js';
+import { ModelError, WorkerError, WorkerProcess, workerRun, type InputFormat, type Invocation, type WorkerSpec } from './worker-process.js';
 
 export interface PoolOptions {
   spec: WorkerSpec;
@@ -26,11 +26,14 @@ export class OverloadedError extends Error {
 interface Request {
   body: Buffer;
   format: InputFormat;
+  /** An MLflow /invocations call, with its media type: answered alone, never batched. */
+  invoke?: string;
   deadline: number;
-  resolve(out: Buffer): void;
+  resolve(out: Invocation): void;
   reject(err: Error): void;
 }
 
+const predicted = (body: Buffer): Invocation => ({ status: 200, contentType: 'application/json', body });
 const remaining = (batch: Request[]) => Math.max(1, Math.min(...batch.map((r) => r.deadline)) - Date.now());
 
 interface Slot {
@@ -83,12 +86,21 @@ export class WorkerPool {
   }
 
   predict(body: Buffer, format: InputFormat = 'json'): Promise<Buffer> {
+    return this.enqueue(body, format).then((a) => a.body);
+  }
+
+  /** An MLflow /invocations body of the given media type; the worker answers with MLflow's status and body. */
+  invoke(body: Buffer, contentType: string): Promise<Invocation> {
+    return this.enqueue(body, 'json', contentType);
+  }
+
+  private enqueue(body: Buffer, format: InputFormat, invoke?: string): Promise<Invocation> {
     if (this.stopped) return Promise.reject(new WorkerError('crashed', 'The deployment is stopping.'));
     if (this.loadFailures >= 3 && this.lastLoadError) return Promise.reject(this.lastLoadError);
     if (this.queue.length >= this.o.maxQueue)
       return Promise.reject(new OverloadedError(`${this.queue.length} requests are already waiting for this deployment's ${this.slots.size} workers; retry shortly.`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ body, format, deadline: Date.now() + this.o.requestTimeoutMs, resolve, reject });
+      this.queue.push({ body, format, invoke, deadline: Date.now() + this.o.requestTimeoutMs, resolve, reject });
       this.dispatch();
     });
   }
@@ -165,39 +177,41 @@ export class WorkerPool {
   }
 
   private async run(slot: Slot, batch: Request[]): Promise<void> {
-    let settled = 0;
+    let alone = batch;
     try {
-      if (batch.length > 1) {
+      const plain = batch.filter((r) => r.invoke === undefined);
+      if (plain.length > 1) {
         try {
           this.calls++;
           const outs = await slot.worker.predictMany(
-            batch.map((r) => r.body),
-            remaining(batch),
-            batch.map((r) => r.format),
+            plain.map((r) => r.body),
+            remaining(plain),
+            plain.map((r) => r.format),
           );
-          this.served += batch.length;
-          batch.forEach((r, i) => r.resolve(outs[i]!));
-          return;
+          this.served += plain.length;
+          plain.forEach((r, i) => r.resolve(predicted(outs[i]!)));
+          alone = batch.filter((r) => r.invoke !== undefined);
         } catch (err) {
           if (!(err instanceof ModelError)) throw err;
           // One bad request must not fail those it was batched with: answer each on its own.
         }
       }
-      for (const r of batch) {
+      while (alone.length > 0) {
+        const r = alone[0]!;
         try {
           this.calls++;
-          r.resolve(await slot.worker.predict(r.body, remaining([r]), r.format));
+          r.resolve(r.invoke === undefined ? predicted(await slot.worker.predict(r.body, remaining([r]), r.format)) : await slot.worker.invoke(r.body, remaining([r]), r.invoke));
           this.served++;
         } catch (err) {
           if (!(err instanceof ModelError)) throw err;
           this.failed++;
           r.reject(err);
         }
-        settled++;
+        alone = alone.slice(1);
       }
     } catch (err) {
       // The worker died or hung: every request it still held fails with that reason.
-      for (const r of batch.slice(settled)) {
+      for (const r of alone) {
         this.failed++;
         r.reject(err as Error);
       }

@@ -38,6 +38,13 @@ export interface WorkerSpec {
 
 export type InputFormat = 'json' | 'csv' | 'parquet';
 
+/** An answer under MLflow's scoring contract: the worker chooses the status and the content type. */
+export interface Invocation {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
 export type WorkerFailure = 'crashed' | 'timeout' | 'load-failed';
 
 /** Why a call did not get an answer from the model: the pool maps it to 503 or 504. */
@@ -171,6 +178,12 @@ export class WorkerProcess {
   }
 
   /** Several requests in one model call (rows concatenated); one answer per request. */
+  /** One MLflow /invocations call: the body as sent, of the given media type. */
+  async invoke(body: Buffer, timeoutMs: number, contentType: string): Promise<Invocation> {
+    const { header, body: out } = await this.call({ op: 'invoke', contentType }, body, timeoutMs);
+    return { status: Number(header.status), contentType: String(header.contentType), body: out };
+  }
+
   async predictMany(bodies: Buffer[], timeoutMs: number, formats: InputFormat[]): Promise<Buffer[]> {
     const { header, body } = await this.call({ op: 'predict_many', sizes: bodies.map((b) => b.length), formats }, Buffer.concat(bodies), timeoutMs);
     const sizes = header.sizes as number[];

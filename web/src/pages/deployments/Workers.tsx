@@ -78,7 +78,21 @@ export function WorkersPanel({ deployment: d, mayEdit, onEdit }: { deployment: D
             </span>
             <span className="muted small"> · {NETWORK_HELP}</span>
           </dd>
+          <dt>Public</dt>
+          <dd>
+            <span className={s.public ? 'badge badge-red' : 'mono'} data-testid="setting-value-public">
+              {s.public ? 'anyone, no token' : 'off'}
+            </span>
+            <span className="muted small"> · {PUBLIC_HELP}</span>
+          </dd>
         </dl>
+        {s.public && (
+          <div className="callout callout-warning card-pad" data-testid="public-warning">
+            <span>
+              <strong>Public:</strong> anyone who can reach this server may call <span className="mono">/invocations</span> and <span className="mono">/predict</span> of this deployment without a token ({s.publicRateLimit} calls a minute per address). Every other action still needs one.
+            </span>
+          </div>
+        )}
       </div>
     </section>
   );
@@ -100,9 +114,10 @@ function SettingValue({ field: f, value }: { field: SettingField; value: number 
   );
 }
 
-/** The numeric settings; `network` is a switch of its own. */
-type SettingKey = Exclude<keyof DeploymentSettings, 'network'>;
+/** The numeric settings; `network` and `public` are switches of their own. */
+type SettingKey = Exclude<keyof DeploymentSettings, 'network' | 'public'>;
 const NETWORK_HELP = 'outbound traffic from the model’s sandbox; only a group admin may allow it';
+const PUBLIC_HELP = '/invocations and /predict answer callers without a token (dashboards); only a group admin may turn it on';
 interface SettingField {
   key: SettingKey;
   label: string;
@@ -129,18 +144,20 @@ const SETTINGS: SettingField[] = [
   { key: 'memoryMb', label: 'Memory', unit: 'MB', help: 'address-space limit of each worker', ...boundsOf('memoryMb') },
   { key: 'cpuSeconds', label: 'CPU time', unit: 's', help: 'a worker is replaced after using this much CPU (0: no limit)', ...boundsOf('cpuSeconds') },
   { key: 'maxFiles', label: 'Open files', help: 'files a worker may have open at once', ...boundsOf('maxFiles') },
+  { key: 'publicRateLimit', label: 'Public rate', unit: 'calls/min', help: 'per client address, for calls without a token when public', ...boundsOf('publicRateLimit') },
 ];
 
 const valuesOf = (s: DeploymentSettings) => Object.fromEntries(SETTINGS.map((f) => [f.key, String(s[f.key])])) as Record<SettingKey, string>;
 
 /**
- * Edits the six settings. Bounds are hints only: the values go to the server as typed (whole
+ * Edits the settings. Bounds are hints only: the values go to the server as typed (whole
  * numbers), and its 400 is shown in the dialog.
  */
 export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open: boolean; deployment: Deployment; onClose: () => void; onSaved: (d: Deployment) => void | Promise<void> }) {
   const client = useClient();
   const [values, setValues] = useState<Record<SettingKey, string>>(() => valuesOf(d.settings));
   const [network, setNetwork] = useState(d.settings.network);
+  const [isPublic, setPublic] = useState(d.settings.public);
 
   // Only what changed is sent; an empty field or a non-number is sent as typed so the server names it.
   const changes = Object.fromEntries(
@@ -149,8 +166,9 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
       const n = Number(raw);
       return [f.key, raw !== '' && Number.isFinite(n) ? n : raw];
     }),
-  ) as Partial<Record<SettingKey, number | string>> & { network?: boolean };
+  ) as Partial<Record<SettingKey, number | string>> & { network?: boolean; public?: boolean };
   if (network !== d.settings.network) changes.network = network;
+  if (isPublic !== d.settings.public) changes.public = isPublic;
   const changed = Object.keys(changes).length > 0;
 
   const save = useMutation({
@@ -171,6 +189,7 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
     if (open) {
       setValues(valuesOf(d.settings));
       setNetwork(d.settings.network);
+      setPublic(d.settings.public);
     }
   }
   const submit = (e: FormEvent) => {
@@ -228,6 +247,25 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
           />{' '}
           Allow outbound network <span className="muted small">({NETWORK_HELP})</span>
         </label>
+        <label className="field setting-field checkbox-field">
+          <input
+            type="checkbox"
+            checked={isPublic}
+            onChange={(e) => {
+              if (save.isError) save.reset();
+              setPublic(e.target.checked);
+            }}
+            data-testid="setting-public"
+          />{' '}
+          Public: answer without a token <span className="muted small">({PUBLIC_HELP})</span>
+        </label>
+        {isPublic && !d.settings.public && (
+          <div className="callout callout-warning" data-testid="public-dialog-warning">
+            <span>
+              Anyone who can reach this server will be able to call this model and read its predictions, up to the public rate per address. Turn it on only for models whose answers are not secret.
+            </span>
+          </div>
+        )}
         <div className="callout callout-warning settings-restart" data-testid="settings-restart-note">
           <span>
             Saving <strong>restarts the deployment’s workers</strong>: the running ones are replaced by workers with the new settings, and their counters start again from zero.

@@ -63,7 +63,7 @@ export function SourceCell({ deployment: d }: { deployment: Pick<Deployment, 'so
 
 export function settingsText(s: DeploymentSettings): string {
   const workers = s.minWorkers === s.maxWorkers ? `${s.maxWorkers}` : `${s.minWorkers}–${s.maxWorkers}`;
-  return `${workers} worker${s.maxWorkers === 1 ? '' : 's'} · timeout ${formatDuration(s.timeoutMs)} · queue ${s.maxQueue} · batch ${s.maxBatch} · ${s.memoryMb} MB each${s.network ? ' · network allowed' : ''}`;
+  return `${workers} worker${s.maxWorkers === 1 ? '' : 's'} · timeout ${formatDuration(s.timeoutMs)} · queue ${s.maxQueue} · batch ${s.maxBatch} · ${s.memoryMb} MB each${s.network ? ' · network allowed' : ''}${s.public ? ' · public' : ''}`;
 }
 
 export const deploymentPath = (id: string) => `/deployments/${encodeURIComponent(id)}`;
