@@ -35,7 +35,7 @@ export class LocalArtifactStore {
     const decoded = relative.replace(/\\/g, '/');
     if (decoded.startsWith('/') || /^[A-Za-z]:/.test(decoded)) throw invalid(`Invalid artifact path '${relative}': it must be relative.`);
     const parts = decoded.split('/').filter((p) => p !== '' && p !== '.');
-    if (parts.some((p) => p === '..')) throw invalid(`Invalid artifact path '${relative}': '..' is not allowed.`);
+    if (parts.some((p) => p === '..')) throw invalid(`Invalid path '${relative}': an artifact path may not contain '..'.`);
     if (parts[0] === '.uploads') throw invalid(`Invalid artifact path '${relative}'.`);
     return parts.join('/');
   }

@@ -311,7 +311,7 @@ export class TrackingService {
   async deleteTag(ctx: RequestContext, runId: string, key: string): Promise<void> {
     const row = await this.readableRun(ctx, runId, 'editor');
     this.requireActiveRun(row);
-    if (!(await this.store.deleteRunTag(runId, key))) throw notFound('Tag', key);
+    if (!(await this.store.deleteRunTag(runId, key))) throw new AppError('NOT_FOUND', `No tag with name: ${key} in run with id ${runId}`);
   }
 
   async metricHistory(ctx: RequestContext, runId: string, key: string, maxResults?: number, pageToken?: string): Promise<{ metrics: Metric[]; nextPageToken?: string }> {
@@ -345,7 +345,9 @@ export class TrackingService {
         throw invalid('Each dataset needs name, digest, source_type and source.');
       for (const [field, value] of Object.entries(d.dataset)) {
         const problem = typeof value === 'string' ? valueProblem(value) : undefined;
-        if (problem) throw invalid(`Invalid value for parameter 'datasets.${i}.dataset.${field}': ${problem}.`);
+        if (!problem) continue;
+        const where = `datasets.${i}.dataset.${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+        throw invalid(`Invalid value for parameter '${where}': ${problem}.`, [{ path: where, message: problem }]);
       }
     });
     await this.store.logInputs(
