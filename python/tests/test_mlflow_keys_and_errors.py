@@ -173,3 +173,23 @@ def test_the_mlflow_client_gets_a_clear_error_for_a_bad_key(tracking, key):
                 log()
             assert err.value.error_code == "INVALID_PARAMETER_VALUE"
             assert re.search(r"'(key|name|Metric name|Param key|metrics\[0\]\.key|params\[0\]\.key|tags\[0\]\.key)'", err.value.message), err.value.message
+
+
+def test_the_forja_sdk_logs_and_reads_back_the_same_keys_on_the_native_api(forja):
+    import forja as sdk
+
+    with sdk.Client(forja.url, token=ADMIN_TOKEN) as client:
+        experiments = sdk.ExperimentClient(client, progress=False)
+        run_id = experiments.start_run(experiments.create_experiment(unique("sdk-keys"))).run_id
+        experiments.log_metric(run_id, "精度/阈值", 0.5, step=3)
+        experiments.log_params(run_id, {"Regressão": "linear", "tamanho_dados_pós_preparacao": 10})
+        experiments.set_tag(run_id, "etapa:preparação", "ok")
+        data = experiments.get_run(run_id)["data"]
+        assert {m["key"]: m["value"] for m in data["metrics"]} == {"精度/阈值": 0.5}
+        assert {p["key"]: p["value"] for p in data["params"]} == {"Regressão": "linear", "tamanho_dados_pós_preparacao": "10"}
+        # A key with "/" travels as one path segment of the history route.
+        assert [(m["step"], m["value"]) for m in experiments.get_metric_history(run_id, "精度/阈值")] == [(3, 0.5)]
+        for bad in ("x" * 251, "a/../b", "/abs", "a\u0000b"):
+            with pytest.raises(sdk.InvalidArgument) as err:
+                experiments.log_metric(run_id, bad, 1)
+            assert "metrics.0.key" in str(err.value)  # the native batch route names the batch's field
