@@ -193,3 +193,36 @@ def test_the_forja_sdk_logs_and_reads_back_the_same_keys_on_the_native_api(forja
             with pytest.raises(sdk.InvalidArgument) as err:
                 experiments.log_metric(run_id, bad, 1)
             assert "metrics.0.key" in str(err.value)  # the native batch route names the batch's field
+
+
+# Keys at the edges of the rule: scripts, digits of other systems, marks, punctuation, path forms.
+EDGE_KEYS = [
+    "a", "A_b-c.d e/f:g", "ñandú", "Ελληνικά", "кириллица", "עברית", "عربى", "हिन्दी", "ไทย", "한국어", "日本語のキー",
+    "٣٤", "²", "Ⅻ", "_", "-", ".", "..", "...", ".a", "a.", "a..b", "a/..b", "..a", "a/.b", "./a", "a/.", "a/./b",
+    "a//b", "a/", "/a", "//a", "a b", " a", "a ", "e\u0301", "a\u200bb", "a\u00a0b", "a\tb", "a!", "a#b", "a@b",
+    "a$b", "a+b", "a=b", "a,b", "a;b", "a'b", "a\"b", "a\\b", "a|b", "a~b", "a%b", "a?b", "a*b", "(a)", "[a]", "{a}",
+    "a\u0000", "😀", "a\u2028b", "x" * 250, "x" * 251, "精度/" * 83 + "a",
+]
+
+
+def test_forja_accepts_exactly_the_keys_mlflows_own_validator_accepts(server):
+    from mlflow.utils.validation import _validate_tag_name, _validate_length_limit
+
+    def mlflow_accepts(key: str) -> bool:
+        try:
+            _validate_tag_name(key)
+            _validate_length_limit("key", 250, key)
+            return True
+        except MlflowException:
+            return False
+
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    exp = httpx.post(f"{server.url}{API}/experiments/create", json={"name": unique("edge-keys")}, headers=headers).json()["experiment_id"]
+    run = httpx.post(f"{server.url}{API}/runs/create", json={"experiment_id": exp}, headers=headers).json()["run"]["info"]["run_id"]
+    differ = []
+    for key in EDGE_KEYS:
+        r = httpx.post(f"{server.url}{API}/runs/set-tag", json={"run_id": run, "key": key, "value": "v"}, headers=headers)
+        assert r.status_code in (200, 400), r.text
+        if (r.status_code == 200) != mlflow_accepts(key):
+            differ.append((key[:20], r.status_code, r.text[:200]))
+    assert differ == []
