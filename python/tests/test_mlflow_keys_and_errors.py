@@ -108,6 +108,8 @@ def test_not_found_words_and_invalid_path(sbs):
     sbs.send("GET", f"{API}/runs/get", params={"run_id": "0123456789abcdef0123456789abcdef"}).assert_same(
         message=r"^Run with id=0123456789abcdef0123456789abcdef not found$"
     )
+    sbs.send("GET", f"{API}/experiments/get", params={"experiment_id": "999999"}).assert_same(message=r"^No Experiment with id=999999 exists$")
+    sbs.send("GET", f"{API}/experiments/get-by-name", params={"experiment_name": "nope-x"}).assert_same(message=r"^Could not find experiment with name 'nope-x'$")
     sbs.send("POST", f"{API}/runs/delete-tag", json=_run({"key": "nope"})).assert_same(message=r"^No tag with name: nope in run with id [0-9a-f]{32}$")
     sbs.send("GET", f"{API}/artifacts/list", params=lambda s: {"run_id": s.run_id, "path": "../x"}).assert_same(message=r"^Invalid path")
 

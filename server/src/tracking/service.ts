@@ -156,7 +156,8 @@ export class TrackingService {
     const row = await this.store.getExperimentByName(scope.id, name);
     if (!row) {
       if (name === DEFAULT_EXPERIMENT_NAME) return this.presentExperiment(await this.defaultExperimentOf(scope));
-      throw notFound('Experiment', name);
+      // MLflow's words: its client and users match on them; the native API says the same.
+      throw new AppError('NOT_FOUND', `Could not find experiment with name '${name}'`);
     }
     return this.presentExperiment(row, undefined, scope.name);
   }
