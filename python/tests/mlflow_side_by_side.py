@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -81,6 +82,9 @@ def real_mlflow() -> Iterator[RealMlflow]:
                 "--workers", "1",
             ],
             cwd=str(work), env=env, stdout=out, stderr=subprocess.STDOUT,
+            # Its own process group: the server starts job runners and queue consumers that must
+            # stop with it.
+            start_new_session=True,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -98,8 +102,23 @@ def real_mlflow() -> Iterator[RealMlflow]:
             time.sleep(0.3)
         yield RealMlflow(url, log)
     finally:
-        _stop(proc)
+        _stop_group(proc)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group still runs
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
