@@ -23,7 +23,8 @@ export const invalid = (message: string, issues?: FieldIssue[]) =>
   new AppError('INVALID_ARGUMENT', message, issues ? { issues } : undefined);
 export const unauthenticated = (message: string) => new AppError('UNAUTHENTICATED', message, undefined, { 'www-authenticate': 'Bearer realm="forja"' });
 export const forbidden = (message: string) => new AppError('PERMISSION_DENIED', message);
-export const notFound = (what: string, id: string) => new AppError('NOT_FOUND', `${what} '${id}' does not exist or you cannot see it.`);
+/** details name the resource, so the MLflow API can say it in MLflow's words ("Run with id=… not found"). */
+export const notFound = (what: string, id: string) => new AppError('NOT_FOUND', `${what} '${id}' does not exist or you cannot see it.`, { resource: what, id });
 export const alreadyExists = (message: string) => new AppError('ALREADY_EXISTS', message);
 export const conflict = (message: string) => new AppError('CONFLICT', message);
 export const rateLimited = (retryAfterSeconds: number, message: string) =>

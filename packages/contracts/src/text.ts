@@ -9,7 +9,8 @@ import { z } from 'zod';
  */
 const NAME_FORBIDDEN = /[\0-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
 
-function describe(ch: string): string {
+/** A character that names may not hold, said so a person can find it (NUL, a control character…). */
+export function describeCharacter(ch: string): string {
   const code = ch.codePointAt(0)!;
   const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   if (code === 0) return `a NUL character (${hex})`;
@@ -21,13 +22,13 @@ function describe(ch: string): string {
 /** Why `text` cannot be a name, or undefined when it can. */
 export function nameProblem(text: string): string | undefined {
   const bad = NAME_FORBIDDEN.exec(text);
-  return bad ? `contains ${describe(bad[0])} at position ${bad.index + 1}` : undefined;
+  return bad ? `contains ${describeCharacter(bad[0])} at position ${bad.index + 1}` : undefined;
 }
 
 /** Why `text` cannot be stored as a value, or undefined when it can. */
 export function valueProblem(text: string): string | undefined {
   const at = text.indexOf('\0');
-  return at < 0 ? undefined : `contains ${describe('\0')} at position ${at + 1}, which cannot be stored`;
+  return at < 0 ? undefined : `contains ${describeCharacter('\0')} at position ${at + 1}, which cannot be stored`;
 }
 
 const refineWith = (problem: (text: string) => string | undefined) => (text: string, ctx: z.RefinementCtx) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TimestampSchema } from './common.js';
-import { safeName, safeValue, uniqueKeys } from './text.js';
+import { describeCharacter, nameProblem, safeName, safeValue, uniqueKeys } from './text.js';
 
 /** MLflow's limits, kept so the real client and Forja agree on what is too big. */
 export const TRACKING_LIMITS = {
@@ -25,15 +25,49 @@ export const ViewTypeSchema = z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']);
 export type ViewType = z.infer<typeof ViewTypeSchema>;
 
 /**
- * Metric keys, param keys and tag keys: MLflow's alphabet, no path tricks. Letters and digits of
- * any script count, as Python's \w does in MLflow ("Regressão", "精度").
+ * Metric keys, param keys and tag keys, as MLflow accepts them (mlflow/utils/validation.py): the
+ * letters and digits of any script, as Python's \w matches them ("Regressão", "精度"; combining
+ * marks are not letters there, so a decomposed "ã" is refused), and "_", "-", ".", " ", "/", ":".
+ * MLflow may store a key as a file path, so a key must be a normalized relative path: no leading
+ * "/", no empty, "." or ".." segment, and (as MLflow) no leading "..".
  */
+const KEY_CHARACTER = /[\p{L}\p{N}_\-. /:]/u;
+export const KEY_CHARACTERS_RULE = 'Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/)';
+
+/** Why `key` is not a normalized relative path, in MLflow's words, or undefined when it is. */
+function keyPathProblem(key: string): string | undefined {
+  const segments = key.split('/');
+  const normal = key !== '' && !key.startsWith('/') && !key.startsWith('..') && segments.every((s) => s !== '' && s !== '.' && s !== '..');
+  if (normal) return undefined;
+  return `Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${normalizePath(key)}'`;
+}
+
+/** POSIX normpath of a relative or absolute path, to show what a key would resolve to. */
+function normalizePath(p: string): string {
+  const out: string[] = [];
+  for (const s of p.split('/')) {
+    if (s === '' || s === '.') continue;
+    if (s === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
+    else if (s !== '..' || !p.startsWith('/')) out.push(s);
+  }
+  const joined = out.join('/');
+  return p.startsWith('/') ? `/${joined}` : joined || '.';
+}
+
 export const TrackingKeySchema = z
   .string()
-  .min(1, 'must not be empty')
   .max(TRACKING_LIMITS.keyLength, `must be at most ${TRACKING_LIMITS.keyLength} characters`)
-  .regex(/^[\p{L}\p{M}\p{N}_\-. /:]+$/u, 'may contain only letters, digits, "_", "-", ".", " ", "/" and ":"')
-  .refine((k) => !k.startsWith('/') && !k.split('/').includes('..'), 'must not start with "/" or contain ".."');
+  .superRefine((key, ctx) => {
+    const at = [...key].findIndex((ch) => !KEY_CHARACTER.test(ch));
+    if (at >= 0) {
+      const ch = [...key][at]!;
+      const shown = nameProblem(ch) ? describeCharacter(ch) : `'${ch}' (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`;
+      ctx.addIssue({ code: 'custom', message: `${KEY_CHARACTERS_RULE}; character ${at + 1} is ${shown}` });
+      return;
+    }
+    const problem = keyPathProblem(key);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export const KeyValueSchema = z.object({ key: z.string(), value: z.string() });
 export type KeyValue = z.infer<typeof KeyValueSchema>;
@@ -96,9 +130,10 @@ export type Run = z.infer<typeof RunSchema>;
 export const ExperimentNameSchema = safeName(z.string().trim().min(1, 'must not be empty').max(TRACKING_LIMITS.experimentNameLength, `must be at most ${TRACKING_LIMITS.experimentNameLength} characters`));
 export const RunNameSchema = safeName(z.string().max(TRACKING_LIMITS.runNameLength, `must be at most ${TRACKING_LIMITS.runNameLength} characters`));
 const tagValue = (max: number) => safeValue(z.string().max(max, `a tag value is at most ${max} characters`));
-const paramValue = safeValue(z.string().max(TRACKING_LIMITS.paramValueLength, `a param value is at most ${TRACKING_LIMITS.paramValueLength} characters`));
-export const TagInputSchema = z.object({ key: TrackingKeySchema, value: tagValue(TRACKING_LIMITS.runTagValueLength) }).strict();
-export const ParamInputSchema = z.object({ key: TrackingKeySchema, value: paramValue }).strict();
+export const RunTagValueSchema = tagValue(TRACKING_LIMITS.runTagValueLength);
+export const ParamValueSchema = safeValue(z.string().max(TRACKING_LIMITS.paramValueLength, `a param value is at most ${TRACKING_LIMITS.paramValueLength} characters`));
+export const TagInputSchema = z.object({ key: TrackingKeySchema, value: RunTagValueSchema }).strict();
+export const ParamInputSchema = z.object({ key: TrackingKeySchema, value: ParamValueSchema }).strict();
 /** Logged models (MLflow 3) are named like runs. */
 export const LoggedModelNameSchema = RunNameSchema;
 /** Tags given when something is created: each key once (a repeat would break the key's uniqueness). */

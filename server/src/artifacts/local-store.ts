@@ -33,10 +33,10 @@ export class LocalArtifactStore {
   static normalise(relative: string): string {
     if (relative.includes('\0')) throw invalid('Artifact paths cannot contain NUL characters.');
     const decoded = relative.replace(/\\/g, '/');
-    if (decoded.startsWith('/') || /^[A-Za-z]:/.test(decoded)) throw invalid(`Invalid artifact path '${relative}': it must be relative.`);
+    if (decoded.startsWith('/') || /^[A-Za-z]:/.test(decoded)) throw invalid(`Invalid path '${relative}': it must be relative.`);
     const parts = decoded.split('/').filter((p) => p !== '' && p !== '.');
-    if (parts.some((p) => p === '..')) throw invalid(`Invalid artifact path '${relative}': '..' is not allowed.`);
-    if (parts[0] === '.uploads') throw invalid(`Invalid artifact path '${relative}'.`);
+    if (parts.some((p) => p === '..')) throw invalid(`Invalid path '${relative}': an artifact path may not contain '..'.`);
+    if (parts[0] === '.uploads') throw invalid(`Invalid path '${relative}'.`);
     return parts.join('/');
   }
 
@@ -50,7 +50,7 @@ export class LocalArtifactStore {
     for (;;) {
       try {
         const real = await realpath(probe);
-        if (real !== rootReal && !real.startsWith(rootReal + path.sep)) throw invalid(`Invalid artifact path '${relative}': it leads outside the artifact store.`);
+        if (real !== rootReal && !real.startsWith(rootReal + path.sep)) throw invalid(`Invalid path '${relative}': it leads outside the artifact store.`);
         break;
       } catch (err) {
         if (err instanceof AppError) throw err;
@@ -112,7 +112,7 @@ export class LocalArtifactStore {
     if (info.isSymbolicLink()) {
       const real = await realpath(full);
       const rootReal = await realpath(this.root);
-      if (!real.startsWith(rootReal + path.sep)) throw invalid(`Invalid artifact path '${relative}': it leads outside the artifact store.`);
+      if (!real.startsWith(rootReal + path.sep)) throw invalid(`Invalid path '${relative}': it leads outside the artifact store.`);
     }
     const size = (await stat(full)).size;
     return { stream: createReadStream(full), size };

@@ -10,6 +10,7 @@ import { registerAuthRoutes } from '../auth/routes.js';
 import { registerSystemRoutes } from '../system/routes.js';
 import { registerTrackingRoutes } from '../tracking/routes.js';
 import { registerMlflowRoutes } from '../mlflow/routes.js';
+import { mlflowErrorBody } from '../mlflow/wire.js';
 import { registerArtifactRoutes } from '../artifacts/routes.js';
 import { registerRegistryRoutes } from '../registry/routes.js';
 import { registerJobRoutes } from '../jobs/routes.js';
@@ -82,15 +83,28 @@ export async function buildApp({ config, services, version, logger }: AppOptions
 
   app.setNotFoundHandler((request, reply) => {
     const url = request.url;
-    // API prefixes, also under /g/<group>/, answer JSON 404s: never the UI's page with a 200.
-    const isApi = /^(\/g\/[^/]+)?\/(api|ajax-api)\//.test(url);
-    const wantsPage = (request.headers.accept ?? '').includes('text/html') || !path.extname(url.split('?')[0]!);
-    if (!isApi && hasWeb && request.method === 'GET' && wantsPage) {
+    const where = url.split('?')[0]!;
+    const api = apiPrefixOf(where);
+    // MLflow's prefixes answer as MLflow's API does, so its client sees ENDPOINT_NOT_FOUND.
+    if (api === 'mlflow') return reply.status(404).type('application/json').send(mlflowErrorBody('ENDPOINT_NOT_FOUND', `Forja does not serve ${request.method} ${where} on its MLflow API.`));
+    const wantsPage = (request.headers.accept ?? '').includes('text/html') || !path.extname(where);
+    if (!api && hasWeb && request.method === 'GET' && wantsPage) {
       // Client-side routes of the single-page UI (a browser navigation asks for HTML, even for /groups/team.v2).
       return reply.type('text/html; charset=utf-8').sendFile('index.html');
     }
-    throw new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${url.split('?')[0]}. The API is described at /api/v1/openapi.json.`);
+    throw new AppError('ROUTE_NOT_FOUND', `No route ${request.method} ${where}. The API is described at /api/v1/openapi.json.`);
   });
 
   return app;
+}
+
+/**
+ * Which API a path is under, if any: no unknown path there may fall to the UI's index.html. MLflow's
+ * are /api/<major>.0/… and /ajax-api/…, also under /g/<group>/ (a tracking URI may name a group).
+ */
+export function apiPrefixOf(pathname: string): 'mlflow' | 'native' | undefined {
+  const rest = pathname.replace(/^\/g\/[^/]+(?=\/)/, '');
+  if (/^\/(api\/\d+\.\d+|ajax-api)(\/|$)/.test(rest)) return 'mlflow';
+  if (rest === '/api' || rest.startsWith('/api/')) return 'native';
+  return undefined;
 }

@@ -47,7 +47,7 @@ for (const dialect of DIALECTS) {
         ['POST', 'experiments/create', { name: 'wire' }, 400, 'RESOURCE_ALREADY_EXISTS'],
         ['GET', 'experiments/get?experiment_id=999999', undefined, 404, 'RESOURCE_DOES_NOT_EXIST'],
         ['POST', 'runs/log-batch', { metrics: [] }, 400, 'INVALID_PARAMETER_VALUE', /Missing value for required parameter 'run_id'/],
-        ['POST', 'runs/log-batch', { run_id: run, metrics: [{ key: 'a', value: 'high', timestamp: 1 }] }, 400, 'INVALID_PARAMETER_VALUE', /metrics\.0\.value/],
+        ['POST', 'runs/log-batch', { run_id: run, metrics: [{ key: 'a', value: 'high', timestamp: 1 }] }, 400, 'INVALID_PARAMETER_VALUE', /^Invalid value "high" for parameter 'metrics\[0\]\.value' supplied/],
         ['POST', 'runs/log-batch', { run_id: run, metrics: Array.from({ length: 1001 }, (_, i) => ({ key: 'm', value: i, timestamp: 1 })) }, 400, 'INVALID_PARAMETER_VALUE', /1000/],
         ['POST', 'runs/log-parameter', { run_id: run, key: 'n', value: '4' }, 400, 'INVALID_PARAMETER_VALUE', /Changing param values is not allowed/],
         ['POST', 'runs/search', { experiment_ids: [exp], filter: 'metrics.acc >' }, 400, 'INVALID_PARAMETER_VALUE', /position 13/],

@@ -1,3 +1,4 @@
+import { ParamValueSchema, RunTagValueSchema, TrackingKeySchema } from '@forja/contracts';
 import { z } from 'zod';
 
 /**
@@ -60,16 +61,23 @@ export const RunSearch = z.object({
   order_by: list(str).optional(),
   page_token: str.optional(),
 });
+/**
+ * A key of a single log-metric, log-parameter or set-tag: checked here with the one key rule, so an
+ * error names `key` as the caller sent it (the service would name its batch's `metrics[0].key`).
+ * Empty is missing, as MLflow's handlers say.
+ */
+const key = z.string().min(1).pipe(TrackingKeySchema);
+const paramValue = z.union([str, z.number()]).transform(String).default('').pipe(ParamValueSchema);
 export const LogMetric = withRun({
-  key: str,
+  key,
   value: metricValue,
-  timestamp: int.optional(),
+  timestamp: int,
   step: int.optional(),
   model_id: str.optional(),
   dataset_name: str.optional(),
   dataset_digest: str.optional(),
 });
-export const LogParam = withRun({ key: str, value: z.union([str, z.number()]).transform(String).default('') });
+export const LogParam = withRun({ key, value: paramValue });
 export const LogBatch = withRun({
   // Metrics are the bulk of a batch: they pass through untouched and the tracking service's
   // schema checks them once, instead of twice.
@@ -77,7 +85,7 @@ export const LogBatch = withRun({
   params: z.array(z.object({ key: str, value: z.union([str, z.number()]).transform(String).default('') })).default([]),
   tags: z.array(z.object({ key: str, value: z.string().default('') })).default([]),
 });
-export const SetTag = withRun({ key: str, value: z.string().default('') });
+export const SetTag = withRun({ key, value: z.string().default('').pipe(RunTagValueSchema) });
 export const DeleteTag = withRun({ key: str });
 export const LogModel = withRun({ model_json: str });
 export const LogInputs = withRun({

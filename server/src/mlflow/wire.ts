@@ -26,17 +26,42 @@ const MLFLOW_ERRORS: Record<string, [string, number]> = {
   TIMEOUT: ['DEADLINE_EXCEEDED', 504],
 };
 
-/** Errors on the MLflow surface look like MLflow's: {"error_code", "message"} with its statuses. */
+/**
+ * MLflow 3 adds the error_class it derives from the error code, and a sqlstate, to its error bodies
+ * (mlflow/error_classification.py); its client keeps both. Codes without a class get neither.
+ */
+const MLFLOW_CLASSES: Record<string, [errorClass: string, sqlstate: string]> = {
+  INVALID_PARAMETER_VALUE: ['INVALID_PARAMETER_VALUE', 'KAM00'],
+  RESOURCE_DOES_NOT_EXIST: ['RESOURCE_NOT_FOUND', 'KAM00'],
+  ENDPOINT_NOT_FOUND: ['RESOURCE_NOT_FOUND', 'KAM00'],
+  RESOURCE_ALREADY_EXISTS: ['RESOURCE_ALREADY_EXISTS', 'KAM00'],
+  PERMISSION_DENIED: ['PERMISSION_DENIED', 'KAM00'],
+  INTERNAL_ERROR: ['CLIENT_INTERNAL_ERROR', 'XXM00'],
+  TEMPORARILY_UNAVAILABLE: ['CLIENT_INTERNAL_ERROR', 'XXM00'],
+};
+
+/** An error body as MLflow's server writes it. */
+export function mlflowErrorBody(errorCode: string, message: string) {
+  const cls = MLFLOW_CLASSES[errorCode];
+  return { error_code: errorCode, message, ...(cls ? { sqlstate: cls[1], error_class: cls[0] } : {}) };
+}
+
+/** Errors on the MLflow surface look like MLflow's: {"error_code", "message"} with its statuses and words. */
 export function mlflowErrorHandler(error: Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   let code = 'INTERNAL';
   let message = `Internal error. Report request id ${request.id} to your administrator.`;
   if (error instanceof AppError) {
     code = error.code;
-    message = error.message;
+    message = mlflowWords(error, request);
     if (error.headers) reply.headers(error.headers);
-  } else if (hasZodFastifySchemaValidationErrors(error) || error instanceof ZodError) {
+  } else if (error instanceof ZodError) {
+    // A service checked what the route passed on; its paths are those of the request body.
     code = 'INVALID_ARGUMENT';
-    message = describeZod(error);
+    message = describeIssue(error.issues[0], rawInput(request));
+  } else if (hasZodFastifySchemaValidationErrors(error)) {
+    code = 'INVALID_ARGUMENT';
+    const v = error.validation[0];
+    message = `Invalid value for parameter '${v?.instancePath.replace(/^\//, '').replace(/\//g, '.') ?? ''}' supplied: ${v?.message ?? 'invalid'}`;
   } else {
     const status = (error as { statusCode?: number }).statusCode;
     if (status === 413) code = 'PAYLOAD_TOO_LARGE';
@@ -45,26 +70,69 @@ export function mlflowErrorHandler(error: Error, request: FastifyRequest, reply:
     else request.log.error({ err: error, reqId: request.id }, 'unhandled error');
   }
   const [errorCode, status] = MLFLOW_ERRORS[code] ?? ['INTERNAL_ERROR', 500];
-  return reply.status(status).type('application/json').send({ error_code: errorCode, message });
+  return reply.status(status).type('application/json').send(mlflowErrorBody(errorCode, message));
 }
 
-function describeZod(error: unknown): string {
-  if (error instanceof ZodError) {
-    const issue = error.issues[0];
-    // The services check MLflow's input with the native schemas: name fields as MLflow spells them.
-    const field = issue?.path.map((p) => String(p).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)).join('.') || 'request';
-    if (issue?.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) return `Missing value for required parameter '${field}'.`;
-    return `Invalid value for parameter '${field}' supplied: ${issue?.message ?? 'invalid'}`;
+/** MLflow's own words for what its client and users grep for; other messages stay Forja's. */
+function mlflowWords(error: AppError, request: FastifyRequest): string {
+  const d = error.details as { resource?: string; id?: string; issues?: { path: string; message: string }[] } | undefined;
+  const issue = d?.issues?.[0];
+  if (error.code === 'INVALID_ARGUMENT' && issue?.path) {
+    // A service's check of one field (parseField): its dotted path becomes MLflow's `tags[1].key`;
+    // its names are already the caller's (`tags.mlflow.runName` names a tag, not a field).
+    const path = issue.path.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    return describeIssue({ code: 'custom', path, message: issue.message }, rawInput(request), false);
   }
-  const v = (error as { validation: { instancePath: string; message?: string }[] }).validation[0];
-  return `Invalid value for parameter '${v?.instancePath.replace(/^\//, '').replace(/\//g, '.') ?? ''}' supplied: ${v?.message ?? 'invalid'}`;
+  if (error.code === 'NOT_FOUND' && d?.resource === 'Run') return `Run with id=${d.id} not found`;
+  if (error.code === 'NOT_FOUND' && d?.resource === 'Experiment') return `No Experiment with id=${d.id} exists`;
+  return error.message;
+}
+
+/** A request field as MLflow names it: snake_case, list items as [i] (`metrics[0].timestamp`). */
+function fieldName(path: readonly PropertyKey[], snake: boolean): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += `${out ? '.' : ''}${snake ? String(p).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : String(p)}`;
+  }
+  return out || 'request';
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v = data;
+  for (const p of path) v = typeof v === 'object' && v !== null ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/**
+ * One zod issue in MLflow's words. "Missing value" only when the field is absent (or empty, which
+ * MLflow's handlers treat alike); a value of the wrong type or form is "Invalid value <it> …".
+ */
+type Issue = { code: string; path: readonly PropertyKey[]; message: string; origin?: string; maximum?: unknown };
+export function describeIssue(issue: Issue | undefined, data: unknown, snake = true): string {
+  if (!issue) return 'Invalid request.';
+  const field = fieldName(issue.path, snake);
+  const value = valueAt(data, issue.path);
+  if (issue.message.startsWith('Missing value for required parameter')) return issue.message;
+  const absent = value === undefined || value === null || (value === '' && issue.code === 'too_small');
+  if (absent && ['invalid_type', 'invalid_union', 'too_small'].includes(issue.code)) return `Missing value for required parameter '${field}'.`;
+  if (issue.code === 'too_big' && issue.origin === 'string' && Number(issue.maximum) > 0) return `'${field}' exceeds the maximum length of ${String(issue.maximum)} characters`;
+  const shown = value === undefined ? '' : ` ${JSON.stringify(value)}`;
+  return `Invalid value${shown} for parameter '${field}' supplied: ${issue.message}`;
+}
+
+/** What the request carried, as MLflow's handlers read it: GET the query string, else the JSON body. */
+function rawInput(request: FastifyRequest): unknown {
+  const raw = request.method === 'GET' ? (hasKeys(request.query) ? request.query : (request.body ?? {})) : (request.body ?? {});
+  return typeof raw === 'string' ? safeParse(raw) : raw;
 }
 
 /** GET reads the query string, everything else the JSON body, as MLflow's handlers do. */
 export function input<S extends z.ZodTypeAny>(request: FastifyRequest, schema: S): z.infer<S> {
-  const raw = request.method === 'GET' ? (hasKeys(request.query) ? request.query : (request.body ?? {})) : (request.body ?? {});
-  const data = typeof raw === 'string' ? safeParse(raw) : raw;
-  return schema.parse(data);
+  const data = rawInput(request);
+  const r = schema.safeParse(data);
+  if (!r.success) throw new AppError('INVALID_ARGUMENT', describeIssue(r.error.issues[0], data));
+  return r.data;
 }
 
 const hasKeys = (o: unknown) => typeof o === 'object' && o !== null && Object.keys(o).length > 0;

@@ -72,9 +72,9 @@ for (const dialect of DIALECTS) {
         mlflowRefused(await ml('POST', 'logged-models', { experiment_id: exp, name }), 'name', why);
       }
       // Keys keep MLflow's alphabet, which has no room for any of them either.
-      mlflowRefused(await ml('POST', 'runs/log-metric', { run_id: run, key: 'acc\u202e', value: 1, timestamp: 1 }), 'metrics.0.key', /may contain only letters/);
-      nativeRefused(await call('POST', `/api/v1/runs/${run}/batch`, { params: [{ key: 'a\u0000b', value: '1' }] }), 'params.0.key', /may contain only letters/);
-      mlflowRefused(await ml('POST', 'registered-models/set-tag', { name: 'rules-model', key: 'k\u2066', value: 'v' }), 'key', /may contain only letters/);
+      mlflowRefused(await ml('POST', 'runs/log-metric', { run_id: run, key: 'acc\u202e', value: 1, timestamp: 1 }), 'key', /may only contain alphanumerics.*character 4 is a bidirectional control character \(U\+202E\)/);
+      nativeRefused(await call('POST', `/api/v1/runs/${run}/batch`, { params: [{ key: 'a\u0000b', value: '1' }] }), 'params.0.key', /may only contain alphanumerics.*character 2 is a NUL character \(U\+0000\)/);
+      mlflowRefused(await ml('POST', 'registered-models/set-tag', { name: 'rules-model', key: 'k\u2066', value: 'v' }), 'key', /may only contain alphanumerics/);
       assert.equal((await ml('GET', `runs/get?run_id=${run}`)).body.run.info.run_name.includes('bad'), false, 'nothing was renamed');
     });
 
@@ -104,14 +104,14 @@ for (const dialect of DIALECTS) {
       assert.ok((await call('GET', `/api/v1/runs/${run}`)).body.data.params.some((p: { value: string }) => p.value === 'SELECT 1\n\tFROM t'));
       const nul = /NUL character \(U\+0000\) at position 2, which cannot be stored/;
       nativeRefused(await call('POST', `/api/v1/runs/${run}/batch`, { params: [{ key: 'p', value: 'a\u0000b' }] }), 'params.0.value', nul);
-      mlflowRefused(await ml('POST', 'runs/log-parameter', { run_id: run, key: 'p', value: 'a\u0000b' }), 'params.0.value', nul);
-      mlflowRefused(await ml('POST', 'runs/set-tag', { run_id: run, key: 't', value: 'a\u0000b' }), 'tags.0.value', nul);
-      mlflowRefused(await ml('POST', 'runs/create', { experiment_id: exp, tags: [{ key: 't', value: 'a\u0000b' }] }), 'tags.0.value', nul);
+      mlflowRefused(await ml('POST', 'runs/log-parameter', { run_id: run, key: 'p', value: 'a\u0000b' }), 'value', nul);
+      mlflowRefused(await ml('POST', 'runs/set-tag', { run_id: run, key: 't', value: 'a\u0000b' }), 'value', nul);
+      mlflowRefused(await ml('POST', 'runs/create', { experiment_id: exp, tags: [{ key: 't', value: 'a\u0000b' }] }), 'tags[0].value', nul);
       nativeRefused(await call('PUT', `/api/v1/experiments/${exp}/tags/t`, { value: 'a\u0000b' }), 'value', nul);
       mlflowRefused(await ml('POST', 'experiments/set-experiment-tag', { experiment_id: exp, key: 't', value: 'a\u0000b' }), 'value', nul);
       mlflowRefused(await ml('POST', 'registered-models/set-tag', { name: 'rules-model', key: 't', value: 'a\u0000b' }), 'value', nul);
       mlflowRefused(await ml('PATCH', 'registered-models/update', { name: 'rules-model', description: 'a\u0000b' }), 'description', nul);
-      mlflowRefused(await ml('POST', 'runs/log-inputs', { run_id: run, datasets: [{ tags: [], dataset: { name: 'a\u0000b', digest: 'd', source_type: 'local', source: 's' } }] }), 'datasets.0.dataset.name', nul);
+      mlflowRefused(await ml('POST', 'runs/log-inputs', { run_id: run, datasets: [{ tags: [], dataset: { name: 'a\u0000b', digest: 'd', source_type: 'local', source: 's' } }] }), 'datasets[0].dataset.name', nul);
       const after = (await call('GET', `/api/v1/runs/${run}`)).body.data;
       assert.ok(!JSON.stringify(after).includes('\\u0000'), 'nothing with NUL was stored');
     });
@@ -120,13 +120,13 @@ for (const dialect of DIALECTS) {
       const twice = [{ key: 'team', value: 'a' }, { key: 'team', value: 'b' }];
       const duplicate = /the tag key 'team' appears more than once/;
       nativeRefused(await call('POST', '/api/v1/runs', { experimentId: exp, tags: twice }), 'tags.1.key', duplicate);
-      mlflowRefused(await ml('POST', 'runs/create', { experiment_id: exp, tags: twice }), 'tags.1.key', duplicate);
+      mlflowRefused(await ml('POST', 'runs/create', { experiment_id: exp, tags: twice }), 'tags[1].key', duplicate);
       nativeRefused(await call('POST', '/api/v1/experiments', { name: 'dup-tags', tags: twice }), 'tags.1.key', duplicate);
-      mlflowRefused(await ml('POST', 'experiments/create', { name: 'dup-tags', tags: twice }), 'tags.1.key', duplicate);
+      mlflowRefused(await ml('POST', 'experiments/create', { name: 'dup-tags', tags: twice }), 'tags[1].key', duplicate);
       nativeRefused(await call('POST', '/api/v1/models', { name: 'dup-tags', tags: twice }), 'tags.1.key', duplicate);
-      mlflowRefused(await ml('POST', 'registered-models/create', { name: 'dup-tags', tags: twice }), 'tags.1.key', duplicate);
+      mlflowRefused(await ml('POST', 'registered-models/create', { name: 'dup-tags', tags: twice }), 'tags[1].key', duplicate);
       nativeRefused(await call('POST', '/api/v1/models/rules-model/versions', { source: `runs:/${run}/model`, tags: twice }), 'tags.1.key', duplicate);
-      mlflowRefused(await ml('POST', 'logged-models', { experiment_id: exp, tags: twice }), 'tags.1.key', duplicate);
+      mlflowRefused(await ml('POST', 'logged-models', { experiment_id: exp, tags: twice }), 'tags[1].key', duplicate);
       assert.equal((await ml('GET', 'experiments/get-by-name?experiment_name=dup-tags')).status, 404, 'nothing was created');
       // A run name given as the tag only, with an empty value, gets a generated name and one mlflow.runName tag.
       const unnamed = await ml('POST', 'runs/create', { experiment_id: exp, tags: [{ key: 'mlflow.runName', value: '' }] });

@@ -158,7 +158,8 @@ export class TrackingService {
     const row = await this.store.getExperimentByName(scope.id, name);
     if (!row) {
       if (name === DEFAULT_EXPERIMENT_NAME) return this.presentExperiment(await this.defaultExperimentOf(scope));
-      throw notFound('Experiment', name);
+      // MLflow's words: its client and users match on them; the native API says the same.
+      throw new AppError('NOT_FOUND', `Could not find experiment with name '${name}'`);
     }
     return this.presentExperiment(row, undefined, scope.name);
   }
@@ -320,7 +321,7 @@ export class TrackingService {
   async deleteTag(ctx: RequestContext, runId: string, key: string): Promise<void> {
     const row = await this.readableRun(ctx, runId, 'editor');
     this.requireActiveRun(row);
-    if (!(await this.store.deleteRunTag(runId, key))) throw notFound('Tag', key);
+    if (!(await this.store.deleteRunTag(runId, key))) throw new AppError('NOT_FOUND', `No tag with name: ${key} in run with id ${runId}`);
   }
 
   async metricHistory(ctx: RequestContext, runId: string, key: string, maxResults?: number, pageToken?: string): Promise<{ metrics: Metric[]; nextPageToken?: string }> {
@@ -360,7 +361,9 @@ export class TrackingService {
         throw invalid('Each dataset needs name, digest, source_type and source.');
       for (const [field, value] of Object.entries(d.dataset)) {
         const problem = typeof value === 'string' ? valueProblem(value) : undefined;
-        if (problem) throw invalid(`Invalid value for parameter 'datasets.${i}.dataset.${field}': ${problem}.`);
+        if (!problem) continue;
+        const where = `datasets.${i}.dataset.${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+        throw invalid(`Invalid value for parameter '${where}': ${problem}.`, [{ path: where, message: problem }]);
       }
     });
     await this.store.logInputs(
