@@ -56,6 +56,8 @@ def selecionar_melhor_modelo(regressao: ClassifierMixin, arvore: ClassifierMixin
         signature=infer_signature(X, modelo.predict(X)),
         input_example=X.head(3),
         skops_trusted_types=["sklearn.tree._tree.Tree"],  # MLflow 3's skops format trusts a tree only when told
+        # Named, not inferred: inference loads the model in a subprocess, the slowest step of the run.
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
     )
     metricas = {f"log_loss_{nome}": {"value": perda, "step": 0} for nome, perda in perdas.items()}
     return metricas, melhor
