@@ -7,13 +7,12 @@ Portuguese metric and param names). `kedro run` is the real CLI from PyPI; the t
 in MLFLOW_TRACKING_URI. Then both stores are read through the REST API and compared field by field:
 whatever MLflow stored, Forja must have stored the same, once ids, times and hosts are set aside.
 
-Every node passes on Forja already; the stores differed (Dec 2026, main at 8519a15) in:
+Every node passes on Forja already; the stores still differ (Dec 2026) in:
 - each metric logged before a `log_model` stored 4 times (MLflow 3 logs the run's metrics again with
   a model_id), which also changes what kedro-mlflow reads back (relatorio_treinamento.json grows);
-  logged models without their metrics; runs without outputs.model_outputs; logged models' empty
-  model_type missing (issue 15, items 2-3);
-- no GET logged-models/<id>/artifacts/directories (item 4);
-- a registered model's absent description answered as "", a version's run_link "" missing (item 5).
+  logged models without their metrics; runs without outputs.model_outputs (issue 15, items 2-3:
+  gone once branch mlf-models is merged);
+- no GET logged-models/<id>/artifacts/directories (item 4, branch mlf-rest).
 """
 
 from __future__ import annotations
