@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, List
@@ -102,27 +103,47 @@ def server() -> Iterator[Server]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def pg_lake_server() -> Iterator[Server]:
-    """A second server whose lake is PostgreSQL (a fresh database on the test cluster)."""
+@contextmanager
+def _fresh_pg_database(prefix: str) -> Iterator[str]:
+    """A new database on the test cluster, dropped afterwards; yields its URL."""
     base = os.environ.get("FORJA_TEST_PG_URL")
     if not base:
         pytest.fail("FORJA_TEST_PG_URL is not set: `npm test` starts a PostgreSQL cluster and sets it", pytrace=False)
     import psycopg2
 
-    name = f"forja_pylake_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = psycopg2.connect(base)
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = base.rsplit("/", 1)[0] + "/" + name
-    proc, srv, data_dir = _start({"FORJA_LAKE_URL": url})
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@contextmanager
+def _server_with(extra_env: dict) -> Iterator[Server]:
+    proc, srv, data_dir = _start(extra_env)
     try:
         yield srv
     finally:
         _stop(proc)
         shutil.rmtree(data_dir, ignore_errors=True)
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_lake_server() -> Iterator[Server]:
+    """A second server whose lake is PostgreSQL (a fresh database on the test cluster)."""
+    with _fresh_pg_database("forja_pylake") as url, _server_with({"FORJA_LAKE_URL": url}) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """A server whose own database (tracking store, registry, users) is PostgreSQL, in a fresh database."""
+    with _fresh_pg_database("forja_pydb") as url, _server_with({"FORJA_DATABASE_URL": url}) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

@@ -216,7 +216,8 @@ export function wireLoggedModel(m: import('../tracking/logged-models.js').Logged
       last_updated_timestamp_ms: r.last_updated_time,
       artifact_uri: r.artifact_uri,
       status: r.status,
-      ...(r.model_type ? { model_type: r.model_type } : {}),
+      // MLflow answers an unset model type as "", not by leaving the field out.
+      model_type: r.model_type ?? '',
       ...(r.source_run_id ? { source_run_id: r.source_run_id } : {}),
       ...(r.status_message ? { status_message: r.status_message } : {}),
       tags: kv(m.tags),
@@ -245,7 +246,7 @@ export function wireModelVersion(v: import('@forja/contracts').ModelVersion) {
     description: v.description,
     source: v.source,
     ...(v.runId ? { run_id: v.runId } : {}),
-    ...(v.runLink ? { run_link: v.runLink } : {}),
+    run_link: v.runLink ?? '', // MLflow answers "" when there is none
     ...(v.modelId ? { model_id: v.modelId } : {}),
     status: v.status,
     tags: kv(v.tags),
@@ -259,7 +260,8 @@ export function wireRegisteredModel(m: import('@forja/contracts').RegisteredMode
     creation_timestamp: m.creationTime,
     last_updated_timestamp: m.lastUpdatedTime,
     ...(m.userId ? { user_id: m.userId } : {}),
-    description: m.description,
+    // MLflow leaves out a registered model's description until one is set (a version's is always there).
+    ...(m.description ? { description: m.description } : {}),
     latest_versions: m.latestVersions.map(wireModelVersion),
     tags: kv(m.tags),
     aliases: m.aliases,

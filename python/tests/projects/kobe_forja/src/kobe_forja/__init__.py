@@ -1,0 +1,1 @@
+"""Kobe shots: data preparation, training of two models, application to production data."""
