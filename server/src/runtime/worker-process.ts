@@ -201,12 +201,14 @@ export class WorkerProcess {
     if (this.pending) return Promise.reject(new Error('worker is busy'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // The pool passes what is left of the request's time: 3,999 ms is the deployment's "4 s".
+      const seconds = Math.round(timeoutMs / 100) / 10;
       const timer = setTimeout(() => {
-        this.exitReason = `did not answer within ${timeoutMs / 1000} s and was stopped`;
+        this.exitReason = `did not answer within ${seconds} s and was stopped`;
         const p = this.pending;
         this.pending = undefined;
         this.kill();
-        p?.reject(new WorkerError('timeout', `The model did not answer within ${timeoutMs / 1000} s.`));
+        p?.reject(new WorkerError('timeout', `The model did not answer within ${seconds} s.`));
       }, timeoutMs);
       this.pending = {
         timer,
