@@ -93,7 +93,9 @@ function runPytest(python, env) {
   const xml = path.join(WORK, 'pytest.xml');
   rmSync(xml, { force: true });
   log('running Python tests…');
-  const r = spawnSync(python, ['-m', 'pytest', 'python/tests', '-q', '-p', 'no:cacheprovider', '--timeout=600', `--junitxml=${xml}`], {
+  // `npm test -- python/tests/test_x.py` runs those files only; any other filter with "py" runs them all.
+  const files = only.filter((o) => o.startsWith('python/tests/') && o.endsWith('.py'));
+  const r = spawnSync(python, ['-m', 'pytest', ...(files.length ? files : ['python/tests']), '-q', '-p', 'no:cacheprovider', '--timeout=600', `--junitxml=${xml}`], {
     cwd: ROOT,
     stdio: 'inherit',
     env,

@@ -7,7 +7,9 @@ import queue
 import re
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -146,26 +148,84 @@ def pg_server() -> Iterator[Server]:
         yield srv
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[Server]:
-    """A Forja server whose database is PostgreSQL (a fresh database on the test cluster)."""
-    base = os.environ.get("FORJA_TEST_PG_URL")
-    if not base:
-        pytest.fail("FORJA_TEST_PG_URL is not set: `npm test` starts a PostgreSQL cluster and sets it", pytrace=False)
-    import psycopg2
+# A loaded machine (CI's two cores) can take minutes to start MLflow's server.
+MLFLOW_START_TIMEOUT = 600.0
 
-    name = f"forja_pydb_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    proc, srv, data_dir = _start({"FORJA_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name})
+
+@dataclass
+class RealMlflow:
+    url: str
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def real_mlflow() -> Iterator[RealMlflow]:
+    """The anchor of side-by-side tests: a real ``mlflow server`` (the version pinned in
+    requirements-test.txt) on a free port with a temporary SQLite store, for the test module; or
+    the one already running at FORJA_TEST_MLFLOW_URL (a developer's, to skip a slow start)."""
+    running = os.environ.get("FORJA_TEST_MLFLOW_URL")
+    if running:
+        yield RealMlflow(running.rstrip("/"), Path(os.devnull))
+        return
+    work = Path(tempfile.mkdtemp(prefix="mlflow-anchor-"))
+    port = free_port()
+    log = work / "server.log"
+    # The developer's MLflow variables must not change what the server does; no background job
+    # runner (GenAI jobs): it only takes CPU from the runs under test.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "mlflow", "server",
+                "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
+                "--artifacts-destination", str(work / "artifacts"),
+                "--host", "127.0.0.1", "--port", str(port),
+                "--workers", "1",
+            ],
+            cwd=str(work), env=env, stdout=out, stderr=subprocess.STDOUT,
+            # Its own process group: whatever the server starts stops with it.
+            start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield srv
+        deadline = time.monotonic() + MLFLOW_START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"mlflow server exited with {proc.returncode}:\n{log.read_text()[-3000:]}", pytrace=False)
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"mlflow server did not answer /health within {MLFLOW_START_TIMEOUT:.0f}s:\n{log.read_text()[-3000:]}", pytrace=False)
+            time.sleep(0.3)
+        yield RealMlflow(url, log)
     finally:
-        _stop(proc)
-        shutil.rmtree(data_dir, ignore_errors=True)
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        _stop_group(proc)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group still runs
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=5)
 
 
 def _wait_for_banner(proc: subprocess.Popen, seen: "queue.Queue[str]", lines: List[str]) -> str:

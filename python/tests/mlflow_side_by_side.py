@@ -2,13 +2,12 @@
 
 A test module that compares Forja with MLflow imports the fixtures it needs::
 
-    from mlflow_side_by_side import forja, pg_server, real_mlflow, side_by_side  # noqa: F401
+    from mlflow_side_by_side import forja, side_by_side  # noqa: F401
 
-``real_mlflow`` starts ``python -m mlflow server`` (the package pinned in requirements-test.txt)
-once per test module on a free port, with a temporary SQLite store and artifact folder. ``forja``
-is parametrized over the two stores Forja supports: the session's SQLite server (conftest's
-``server``) and ``pg_server``, a Forja whose store is a fresh PostgreSQL database on the test
-cluster (FORJA_TEST_PG_URL). ``side_by_side`` gives a :class:`SideBySide` over both.
+``real_mlflow`` (conftest) is a real ``mlflow server`` for the test module. ``forja`` is
+parametrized over the two stores Forja supports: the session's SQLite server (conftest's
+``server``) and conftest's ``pg_server``, a Forja whose store is a PostgreSQL database on the test
+cluster. ``side_by_side`` gives a :class:`SideBySide` over both.
 
 Each side has its own experiment and run (made once per test by :meth:`SideBySide.new_run`); a
 request's body or query may be a function of the :class:`Side` it is sent to, so ids differ::
@@ -24,124 +23,15 @@ values: ids and timestamps always differ).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import httpx
 import pytest
 
-from conftest import ADMIN_TOKEN, Server, _start, _stop
-
-# A loaded machine (CI's two cores) can take minutes to start MLflow's server.
-MLFLOW_START_TIMEOUT = 600.0
-
-
-@dataclass
-class RealMlflow:
-    url: str
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def real_mlflow() -> Iterator[RealMlflow]:
-    """A real ``mlflow server`` with a temporary SQLite store, for the test module; or the one
-    already running at FORJA_TEST_MLFLOW_URL (a developer's, to skip a slow start)."""
-    running = os.environ.get("FORJA_TEST_MLFLOW_URL")
-    if running:
-        yield RealMlflow(running.rstrip("/"), Path(os.devnull))
-        return
-    work = Path(tempfile.mkdtemp(prefix="mlflow-side-by-side-"))
-    port = _free_port()
-    log = work / "server.log"
-    # MLflow's own environment variables of the developer must not change what the server does.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "mlflow", "server",
-                "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
-                "--artifacts-destination", str(work / "artifacts"),
-                "--host", "127.0.0.1", "--port", str(port),
-                "--workers", "1",
-            ],
-            cwd=str(work), env=env, stdout=out, stderr=subprocess.STDOUT,
-            # Its own process group: the server starts job runners and queue consumers that must
-            # stop with it.
-            start_new_session=True,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + MLFLOW_START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"mlflow server exited with {proc.returncode}:\n{log.read_text()}", pytrace=False)
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not answer /health within {MLFLOW_START_TIMEOUT:.0f}s:\n{log.read_text()}", pytrace=False)
-            time.sleep(0.3)
-        yield RealMlflow(url, log)
-    finally:
-        _stop_group(proc)
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def _stop_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group still runs
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[Server]:
-    """A Forja whose store (FORJA_DATABASE_URL) is a fresh database on the PostgreSQL test cluster."""
-    base = os.environ.get("FORJA_TEST_PG_URL")
-    if not base:
-        pytest.fail("FORJA_TEST_PG_URL is not set: `npm test` starts a PostgreSQL cluster and sets it", pytrace=False)
-    import psycopg2
-
-    name = f"forja_pystore_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    proc, srv, data_dir = _start({"FORJA_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name})
-    try:
-        yield srv
-    finally:
-        _stop(proc)
-        shutil.rmtree(data_dir, ignore_errors=True)
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
-
+from conftest import ADMIN_TOKEN, RealMlflow, Server
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def forja(request: pytest.FixtureRequest) -> Server:

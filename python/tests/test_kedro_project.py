@@ -21,18 +21,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import httpx
 import pytest
 
-from conftest import ADMIN_TOKEN
+from conftest import ADMIN_TOKEN, RealMlflow
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "kobe_forja"
 EXPERIMENT = "kobe_forja"  # conf/local/mlflow.yml
@@ -50,50 +48,6 @@ MODEL_URI = re.compile(r"^models:/(m-[0-9a-f]+)")
 # MLflow 3.17 leaves out of its answer (model_id, user_id, an empty aliases list) Forja may add.
 VERSION_FIELDS_NOT_COMPARED = {"creation_timestamp", "last_updated_timestamp"}
 FORJA_MAY_ADD = re.compile(r"^/registered_model/versions/[^/]+/[^/]+$")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def mlflow_server() -> Iterator[str]:
-    """The anchor: MLflow's own tracking server from the test venv, on a temp SQLite store."""
-    work = Path(tempfile.mkdtemp(prefix="kedro-anchor-"))
-    port = _free_port()
-    log = open(work / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{work}/mlflow.db", "--artifacts-destination", str(work / "artifacts"),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=str(work),
-        # No background job runner (GenAI jobs): it only takes CPU from the runs under test.
-        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"mlflow server exited with {proc.returncode}:\n{(work / 'server.log').read_text()[-3000:]}", pytrace=False)
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"mlflow server never answered /health:\n{(work / 'server.log').read_text()[-3000:]}", pytrace=False)
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -291,9 +245,9 @@ def differences(expected: Any, actual: Any, where: str = "") -> List[str]:
 
 
 @pytest.fixture(scope="module")
-def anchor(mlflow_server: str, project_dir: Path) -> Dict[str, Any]:
-    run_kedro(project_dir, mlflow_server)
-    return snapshot(mlflow_server)
+def anchor(real_mlflow: RealMlflow, project_dir: Path) -> Dict[str, Any]:
+    run_kedro(project_dir, real_mlflow.url)
+    return snapshot(real_mlflow.url)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

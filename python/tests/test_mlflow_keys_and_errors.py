@@ -15,7 +15,7 @@ import pytest
 from mlflow.exceptions import MlflowException
 
 from conftest import ADMIN_TOKEN, unique
-from mlflow_side_by_side import SideBySide, forja, pg_server, real_mlflow, side_by_side  # noqa: F401
+from mlflow_side_by_side import SideBySide, forja, side_by_side  # noqa: F401
 
 API = "/api/2.0/mlflow"
 KEYS = ["tamanho_dados_pós_preparacao", "Regressão", "精度", "a/b.c-d e:f", "x" * 250]

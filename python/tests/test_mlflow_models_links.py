@@ -10,14 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
-from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict
 from unittest import mock
 
 import httpx
@@ -28,51 +22,11 @@ from mlflow.entities import LoggedModelInput, Metric
 from sklearn.linear_model import LogisticRegression
 
 import forja
-from conftest import ADMIN_TOKEN, unique
+from conftest import ADMIN_TOKEN, RealMlflow, unique
 
 T0 = 1_700_000_000_000  # timestamps of the 500-step history, the same on every server
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 API = "/api/2.0/mlflow"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def mlflow_server() -> Iterator[str]:
-    """A real `mlflow server` from the test venv, on a temporary SQLite store."""
-    tmp = Path(tempfile.mkdtemp(prefix="mlflow-anchor-"))
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{tmp}/mlflow.db",
-         "--artifacts-destination", str(tmp / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        cwd=str(tmp),
-        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"mlflow server exited with {proc.returncode}", pytrace=False)
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("mlflow server did not answer /health within 240 s", pytrace=False)
-            time.sleep(0.5)
-        yield url
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
 
 
 def _get(uri: str, path: str, **params: Any) -> Any:
@@ -150,8 +104,8 @@ def land(uri: str) -> Dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def anchor(mlflow_server: str) -> Dict[str, Any]:
-    return land(mlflow_server)
+def anchor(real_mlflow: RealMlflow) -> Dict[str, Any]:
+    return land(real_mlflow.url)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

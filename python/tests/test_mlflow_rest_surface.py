@@ -6,13 +6,6 @@ the answers are compared: status, error code, message and JSON, with ids mapped 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -23,69 +16,15 @@ import pandas as pd
 import pytest
 from mlflow.entities import Metric
 
-from conftest import ADMIN_TOKEN, Server, _start, _stop
+from conftest import ADMIN_TOKEN, RealMlflow
 
 AJAX = "/ajax-api/2.0/mlflow"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def mlflow_url() -> Iterator[str]:
-    """A real MLflow server of the pinned version: temporary SQLite store and artifact folder."""
-    work = Path(tempfile.mkdtemp(prefix="mlflow-side-"))
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{work}/mlflow.db",
-         "--artifacts-destination", str(work / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not start (exit {proc.poll()})", pytrace=False)
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        shutil.rmtree(work, ignore_errors=True)
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def forja_url(request, server: Server) -> Iterator[str]:
-    """Forja on SQLite (the session's server) and on PostgreSQL (a fresh database for this module)."""
-    if request.param == "sqlite":
-        yield server.url
-        return
-    base = os.environ.get("FORJA_TEST_PG_URL")
-    if not base:
-        pytest.fail("FORJA_TEST_PG_URL is not set: `npm test` starts a PostgreSQL cluster and sets it", pytrace=False)
-    import psycopg2
-
-    name = f"forja_pyrest_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    proc, srv, data_dir = _start({"FORJA_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name})
-    try:
-        yield srv.url
-    finally:
-        _stop(proc)
-        shutil.rmtree(data_dir, ignore_errors=True)
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def forja_url(request) -> str:
+    """Forja on SQLite and on PostgreSQL (conftest's servers, shared with the session)."""
+    return request.getfixturevalue("server" if request.param == "sqlite" else "pg_server").url
 
 
 class Side:
@@ -147,14 +86,14 @@ class Side:
 
 
 @pytest.fixture(scope="module")
-def sides(mlflow_url: str, forja_url: str, tmp_path_factory) -> Iterator[tuple[Side, Side]]:
+def sides(real_mlflow: RealMlflow, forja_url: str, tmp_path_factory) -> Iterator[tuple[Side, Side]]:
     names = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_HTTP_REQUEST_MAX_RETRIES")
     before = {n: os.environ.get(n) for n in names}
     os.environ["MLFLOW_TRACKING_TOKEN"] = ADMIN_TOKEN  # Forja reads it; MLflow ignores it
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     tmp = tmp_path_factory.mktemp("rest-surface")
     try:
-        yield Side(mlflow_url, tmp), Side(forja_url, tmp)
+        yield Side(real_mlflow.url, tmp), Side(forja_url, tmp)
     finally:
         # set_tracking_uri also exports MLFLOW_TRACKING_URI: leave the client as later tests expect it.
         mlflow.set_tracking_uri(None)
