@@ -148,6 +148,20 @@ def pg_server() -> Iterator[Server]:
         yield srv
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _mlflow_fluent_state_reset() -> Iterator[None]:
+    """MLflow's fluent API keeps the tracking URI and the active experiment in process globals: a
+    module that set them must not leave them to the next (a start_run(run_id=…) there is refused
+    when the run's experiment is not the active one)."""
+    yield
+    if "mlflow" in sys.modules:
+        import mlflow
+        from mlflow.tracking import fluent
+
+        mlflow.set_tracking_uri(None)
+        fluent._active_experiment_id = None
+
+
 # A loaded machine (CI's two cores) can take minutes to start MLflow's server.
 MLFLOW_START_TIMEOUT = 600.0
 

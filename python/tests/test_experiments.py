@@ -503,7 +503,7 @@ def test_artifact_paths_with_dot_dot_are_refused(experiments, run_id, tmp_path):
     for bad in ("../escape", "a/../../b"):
         with pytest.raises(forja.InvalidArgument) as caught:
             experiments.log_artifact(run_id, file, artifact_path=bad)
-        assert "'..' is not allowed" in caught.value.message
+        assert "Invalid path" in caught.value.message and "may not contain '..'" in caught.value.message
     with pytest.raises(forja.InvalidArgument):
         experiments.log_artifact(run_id, file, artifact_path="/abs")
     with pytest.raises(forja.InvalidArgument):

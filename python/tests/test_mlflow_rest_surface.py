@@ -55,6 +55,7 @@ class Side:
 
         df = pd.DataFrame({"x": [1, 2, 3], "y": [0, 1, 0]})
         mlflow.set_tracking_uri(self.url)  # the fluent API below logs to this server
+        mlflow.set_experiment(experiment_id=exp)  # start_run(run_id=…) refuses a run of another active experiment
         with mlflow.start_run(run_id=runs["long"]):
             mlflow.log_input(mlflow.data.from_pandas(df, name="train-set"), context="training")
             mlflow.log_input(mlflow.data.from_pandas(df.head(2), name="eval-set"), context="eval")
