@@ -140,18 +140,12 @@ def test_unknown_paths_under_a_group_prefix_are_json_404(forja):
 
 @pytest.fixture
 def tracking(forja, monkeypatch):
-    from mlflow.tracking import fluent
-
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", ADMIN_TOKEN)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     mlflow.set_tracking_uri(forja.url)
     yield mlflow.MlflowClient(forja.url)
     while mlflow.active_run():
         mlflow.end_run()
-    # Leave the client as later modules expect it: no tracking URI, no active experiment (a later
-    # start_run(run_id=…) on another server would be refused for a mismatched experiment).
-    mlflow.set_tracking_uri(None)
-    fluent._active_experiment_id = None
 
 
 def test_the_mlflow_client_logs_non_ascii_keys_and_reads_them_back(tracking):

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Metric } from '@forja/contracts';
 import type { RequestContext } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
+import type { MetricsTable } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { toMetric, type TrackingService } from './service.js';
 
@@ -19,13 +20,7 @@ export interface DatasetSummary {
 /** MLflow's cap on summaries per search-datasets answer. */
 const MAX_DATASET_SUMMARIES = 1000;
 
-interface SampledRow {
-  run_id: string;
-  key: string;
-  value: number;
-  timestamp: number;
-  step: number;
-  is_nan: number;
+interface SampledRow extends MetricsTable {
   /** 1 for the first row of its NTILE bucket. */
   rn: number;
   /** 1 for the run's last row in (step, timestamp, value, is_nan) order. */

@@ -235,30 +235,26 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
             );
           })}
         </div>
-        <label className="field setting-field checkbox-field">
-          <input
-            type="checkbox"
-            checked={network}
-            onChange={(e) => {
-              if (save.isError) save.reset();
-              setNetwork(e.target.checked);
-            }}
-            data-testid="setting-network"
-          />{' '}
-          Allow outbound network <span className="muted small">({NETWORK_HELP})</span>
-        </label>
-        <label className="field setting-field checkbox-field">
-          <input
-            type="checkbox"
-            checked={isPublic}
-            onChange={(e) => {
-              if (save.isError) save.reset();
-              setPublic(e.target.checked);
-            }}
-            data-testid="setting-public"
-          />{' '}
-          Public: answer without a token <span className="muted small">({PUBLIC_HELP})</span>
-        </label>
+        <SettingSwitch
+          checked={network}
+          onChange={(on) => {
+            if (save.isError) save.reset();
+            setNetwork(on);
+          }}
+          testId="setting-network"
+          label="Allow outbound network"
+          help={NETWORK_HELP}
+        />
+        <SettingSwitch
+          checked={isPublic}
+          onChange={(on) => {
+            if (save.isError) save.reset();
+            setPublic(on);
+          }}
+          testId="setting-public"
+          label="Public: answer without a token"
+          help={PUBLIC_HELP}
+        />
         {isPublic && !d.settings.public && (
           <div className="callout callout-warning" data-testid="public-dialog-warning">
             <span>
@@ -280,5 +276,14 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
         </div>
       </form>
     </Dialog>
+  );
+}
+
+/** A yes/no deployment setting with its explanation. */
+function SettingSwitch({ checked, onChange, testId, label, help }: { checked: boolean; onChange: (on: boolean) => void; testId: string; label: string; help: string }) {
+  return (
+    <label className="field setting-field checkbox-field">
+      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} data-testid={testId} /> {label} <span className="muted small">({help})</span>
+    </label>
   );
 }
