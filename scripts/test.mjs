@@ -45,6 +45,31 @@ function typecheckTests() {
   results.push({ suite: 'Type checks', ...counts });
 }
 
+/**
+ * Formatting and lint rules (biome.json for TypeScript, ruff.toml for Python), one counted check
+ * each; `npm run format` fixes what a formatter can. Runs with no filter, or `npm test -- lint`.
+ */
+function runLint(python) {
+  if (only.length && !only.includes('lint')) return;
+  log('checking formatting and lint rules…');
+  const ruff = path.join(path.dirname(python), 'ruff');
+  const checks = [
+    ['TypeScript, CSS (biome ci)', path.join(ROOT, 'node_modules', '.bin', 'biome'), ['ci', '--max-diagnostics=50', '.']],
+    ['Python formatting (ruff format --check)', ruff, ['format', '--check', '.']],
+    ['Python lint (ruff check)', ruff, ['check', '.']],
+  ];
+  const counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
+  for (const [name, cmd, args] of checks) {
+    const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+    if (r.status === 0) counts.passed++;
+    else {
+      counts.failed++;
+      counts.failures.push(`${name}: ${r.error ? r.error.message : `exit ${r.status ?? r.signal}`} (above)`);
+    }
+  }
+  results.push({ suite: 'Format and lint', ...counts });
+}
+
 function runNodeTests(env) {
   const files = ['server/src', 'cli/src', 'packages', 'web/e2e']
     .flatMap((d) => findTests(path.join(ROOT, d)))
@@ -172,6 +197,7 @@ async function main() {
     const PATH = `${process.env.PATH ?? '/usr/bin:/bin'}:${path.dirname(python)}`;
     const env = { ...process.env, PATH, FORJA_TEST_PG_URL: pg.url, FORJA_PYTHON: python, FORJA_TEST_CHROMIUM: '/usr/bin/chromium', FORJA_TEST_CLI: 'dist' };
     typecheckTests();
+    runLint(python);
     runNodeTests(env);
     runPytest(python, env);
     runFuzz(env);
