@@ -178,10 +178,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def real_mlflow() -> Iterator[RealMlflow]:
     """The anchor of side-by-side tests: a real ``mlflow server`` (the version pinned in
-    requirements-test.txt) on a free port with a temporary SQLite store, for the test module; or
+    requirements-test.txt) on a free port with a temporary SQLite store, shared by the session (each
+    test names its experiments and models uniquely, so modules do not see each other's); or
     the one already running at FORJA_TEST_MLFLOW_URL (a developer's, to skip a slow start)."""
     running = os.environ.get("FORJA_TEST_MLFLOW_URL")
     if running:
