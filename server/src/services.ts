@@ -30,6 +30,7 @@ import { DeploymentRuntime } from './deployments/runtime.js';
 import { EXECUTE_KIND, ExecutionsService } from './deployments/executions.js';
 import { BATCH_BUILD_KIND, BATCH_RUN_KIND, BatchService } from './batch/service.js';
 import { SchedulesService } from './batch/schedules.js';
+import { BatchStore } from './batch/store.js';
 import { Environments } from './runtime/environments.js';
 import { Sandbox } from './runtime/sandbox.js';
 import { SandboxUserStore } from './runtime/sandbox-users.js';
@@ -122,7 +123,8 @@ export function createServices(
   const executions = new ExecutionsService(db, deployments, engine, clock);
   engine.register(EXECUTE_KIND, executions.handler());
   const tokens = new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock);
-  const batch = new BatchService(db, engine, environments, tokens, audit, config.batchDir, options.publicUrl ?? (() => 'http://127.0.0.1:5050'), clock);
+  const batchStore = new BatchStore(db);
+  const batch = new BatchService({ store: batchStore, engine, envs: environments, tokens, groups, audit, root: config.batchDir, publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050'), clock });
   engine.register(BATCH_BUILD_KIND, batch.buildHandler());
   engine.register(BATCH_RUN_KIND, batch.runHandler());
   const jobs = new JobsService(engine, authStore, access, audit, clock);
@@ -177,7 +179,7 @@ export function createServices(
     deployments,
     executions,
     batch,
-    schedules: new SchedulesService(db, batch, audit, options.log, clock),
+    schedules: new SchedulesService({ store: batchStore, batch, groups, audit, log: options.log, clock }),
     runtime,
     lake,
     lakeScoring,

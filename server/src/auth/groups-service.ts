@@ -63,6 +63,11 @@ export class GroupsService {
     return toGroup(row, own ?? (ctx.principal.boundGroup?.id === scope.id ? ctx.principal.boundGroup.role : null));
   }
 
+  /** A group's name by id, for domains that keep only the id (a batch run's FORJA_GROUP, a schedule's scope). */
+  async nameOf(id: string): Promise<string | undefined> {
+    return (await this.store.getGroupById(id))?.name;
+  }
+
   async update(ctx: RequestContext, scope: GroupScope, description: string): Promise<Group> {
     await this.store.updateGroup(scope.id, { description });
     await this.audit.record(ctx, { action: 'group.update', resourceType: 'group', resourceId: scope.name, groupId: scope.id });

@@ -1,17 +1,25 @@
 import { Cron } from 'croner';
-import type { Selectable } from 'kysely';
 import { ScheduleCreateSchema, ScheduleUpdateSchema, type Schedule, type ScheduleCreate } from '@forja/contracts';
 import { requireScopeRole } from '../auth/access.js';
 import type { AuditLog } from '../auth/audit.js';
+import type { GroupsService } from '../auth/groups-service.js';
 import { systemContext, type GroupScope, type RequestContext } from '../auth/principal.js';
-import type { Db } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import type { Database } from '../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import type { EngineLog } from '../jobs/graphile-dispatch.js';
 import type { BatchService } from './service.js';
+import type { BatchStore, ScheduleRow } from './store.js';
 
-type ScheduleRow = Selectable<Database['schedules']>;
+export interface SchedulesServiceOptions {
+  store: BatchStore;
+  /** Starts the runs; schedules belong to its projects. */
+  batch: BatchService;
+  /** The name of a schedule's group, for the scope its runs start in. */
+  groups: GroupsService;
+  audit: AuditLog;
+  log: EngineLog;
+  clock?: () => number;
+}
 
 /** A tick this late still counts as on time; later ones are "missed" and follow the schedule's policy. */
 const ON_TIME_MS = 30_000;
@@ -40,16 +48,20 @@ export class SchedulesService {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
 
-  constructor(
-    private readonly db: Db,
-    private readonly batch: BatchService,
-    private readonly audit: AuditLog,
-    private readonly log: EngineLog,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: BatchStore;
+  private readonly batch: BatchService;
+  private readonly groups: GroupsService;
+  private readonly audit: AuditLog;
+  private readonly log: EngineLog;
+  private readonly clock: () => number;
 
-  private get k() {
-    return this.db.kysely;
+  constructor(o: SchedulesServiceOptions) {
+    this.store = o.store;
+    this.batch = o.batch;
+    this.groups = o.groups;
+    this.audit = o.audit;
+    this.log = o.log;
+    this.clock = o.clock ?? Date.now;
   }
 
   async create(ctx: RequestContext, scope: GroupScope, projectName: string, input: ScheduleCreate): Promise<Schedule> {
@@ -72,15 +84,13 @@ export class SchedulesService {
       created_by: ctx.principal.name,
       created_at: this.clock(),
     };
-    await this.k.insertInto('schedules').values(row).execute();
+    await this.store.insertSchedule(row);
     await this.audit.record(ctx, { action: 'schedule.create', resourceType: 'schedule', resourceId: row.id, groupId: scope.id, details: { project: projectName, cron: body.cron, timezone: body.timezone } });
     return this.present(row, projectName);
   }
 
   async list(scope: GroupScope, projectName?: string): Promise<Schedule[]> {
-    let q = this.k.selectFrom('schedules').innerJoin('batch_projects', 'batch_projects.id', 'schedules.project_id').selectAll('schedules').select('batch_projects.name as project').where('schedules.group_id', '=', scope.id);
-    if (projectName) q = q.where('batch_projects.name', '=', projectName);
-    const rows = await q.orderBy('schedules.id').execute();
+    const rows = await this.store.schedules(scope.id, projectName);
     return rows.map((r) => this.present(r, r.project));
   }
 
@@ -102,7 +112,7 @@ export class SchedulesService {
     if (patch.params !== undefined) set.params = JSON.stringify(patch.params);
     if (patch.missedPolicy !== undefined) set.missed_policy = patch.missedPolicy;
     if (patch.timeoutSeconds !== undefined) set.timeout_seconds = patch.timeoutSeconds;
-    await this.k.updateTable('schedules').set(set).where('id', '=', id).execute();
+    await this.store.updateSchedule(id, set);
     await this.audit.record(ctx, { action: 'schedule.update', resourceType: 'schedule', resourceId: id, groupId: scope.id, details: patch });
     return (await this.list(scope)).find((s) => s.id === id)!;
   }
@@ -110,7 +120,7 @@ export class SchedulesService {
   async remove(ctx: RequestContext, scope: GroupScope, id: string): Promise<void> {
     requireScopeRole(scope, 'editor');
     await this.require(scope, id);
-    await this.k.deleteFrom('schedules').where('id', '=', id).execute();
+    await this.store.deleteSchedule(id);
     await this.audit.record(ctx, { action: 'schedule.delete', resourceType: 'schedule', resourceId: id, groupId: scope.id });
   }
 
@@ -132,7 +142,7 @@ export class SchedulesService {
       // A few rounds, so schedules behind by several ticks catch up within one call.
       for (let round = 0; round < 10; round++) {
         const now = this.clock();
-        const due = await this.k.selectFrom('schedules').selectAll().where('paused', '=', 0).where('next_fire_at', '<=', now).limit(100).execute();
+        const due = await this.store.dueSchedules(now, 100);
         if (due.length === 0) break;
         for (const s of due) await this.fire(s, now);
       }
@@ -165,27 +175,24 @@ export class SchedulesService {
     // The run first, then the advance: a crash in between re-fires the same tick, which its dedupe
     // key turns into nothing, where the other order could lose the tick.
     if (fireAt !== undefined) await this.startTick(s, fireAt);
-    await this.k
-      .updateTable('schedules')
-      .set({ next_fire_at: next, ...(fireAt !== undefined ? { last_fire_at: fireAt } : {}) })
-      .where('id', '=', s.id)
-      .where('next_fire_at', '=', tick)
-      .executeTakeFirst();
+    await this.store.advanceSchedule(s.id, tick, { next_fire_at: next, ...(fireAt !== undefined ? { last_fire_at: fireAt } : {}) });
   }
 
   private async startTick(s: ScheduleRow, fireAt: number): Promise<void> {
-    const project = await this.k.selectFrom('batch_projects').innerJoin('groups', 'groups.id', 'batch_projects.group_id').select(['batch_projects.name', 'groups.name as group']).where('batch_projects.id', '=', s.project_id).executeTakeFirst();
+    const project = await this.store.projectById(s.project_id);
     if (!project) return;
+    const group = await this.groups.nameOf(project.group_id);
+    if (group === undefined) return;
     const ctx: RequestContext = { ...systemContext, principal: { ...systemContext.principal, name: `schedule ${s.id}` } };
     try {
-      await this.batch.startRun(ctx, { id: s.group_id, name: project.group, role: 'editor' }, project.name, { params: JSON.parse(s.params) as Record<string, unknown>, timeoutSeconds: s.timeout_seconds }, 'schedule', `schedule:${s.id}:${fireAt}`);
+      await this.batch.startRun(ctx, { id: s.group_id, name: group, role: 'editor' }, project.name, { params: JSON.parse(s.params) as Record<string, unknown>, timeoutSeconds: s.timeout_seconds }, 'schedule', `schedule:${s.id}:${fireAt}`);
     } catch (err) {
       this.log.warn(`schedule ${s.id} of ${project.name} could not start a run: ${(err as Error).message}`);
     }
   }
 
   private async require(scope: GroupScope, id: string): Promise<ScheduleRow> {
-    const row = await this.k.selectFrom('schedules').selectAll().where('id', '=', id).where('group_id', '=', scope.id).executeTakeFirst();
+    const row = await this.store.schedule(scope.id, id);
     if (!row) throw notFound('Schedule', id);
     return row;
   }

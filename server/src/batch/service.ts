@@ -1,6 +1,5 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Selectable } from 'kysely';
 import {
   BatchProjectCreateSchema,
   BatchRunCreateSchema,
@@ -15,11 +14,10 @@ import {
 import { requireScopeRole } from '../auth/access.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
+import type { GroupsService } from '../auth/groups-service.js';
 import type { TokensService } from '../auth/tokens-service.js';
-import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import type { BatchDeploysTable, Database } from '../db/schema.js';
 import { alreadyExists, conflict, invalid, notFound } from '../errors.js';
 import { DeferJob, PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
 import { openApiRelay } from '../runtime/api-relay.js';
@@ -27,13 +25,25 @@ import { runProcess } from '../runtime/process.js';
 import type { JobRow } from '../jobs/store.js';
 import type { Environments } from '../runtime/environments.js';
 import type { StagedUpload } from '../deployments/uploads.js';
+import type { BatchStore, DeployRow, ProjectRow, RunRow } from './store.js';
 
 export const BATCH_BUILD_KIND = 'batch.build';
 export const BATCH_RUN_KIND = 'batch.run';
 
-type ProjectRow = Selectable<Database['batch_projects']>;
-type DeployRow = Selectable<BatchDeploysTable>;
-type RunRow = Selectable<Database['batch_runs']>;
+export interface BatchServiceOptions {
+  store: BatchStore;
+  engine: JobEngine;
+  envs: Environments;
+  tokens: TokensService;
+  /** Group names for FORJA_GROUP: batch keeps only the group's id. */
+  groups: GroupsService;
+  audit: AuditLog;
+  /** Deploys and run folders live under it. */
+  root: string;
+  /** Where a script reaches this server (FORJA_URL inside runs). */
+  publicUrl: () => string;
+  clock?: () => number;
+}
 
 /**
  * DHuolib's batch projects: a script deployed in versions (each built into a shared Python
@@ -41,26 +51,32 @@ type RunRow = Selectable<Database['batch_runs']>;
  * script can use Forja's API.
  */
 export class BatchService {
-  constructor(
-    private readonly db: Db,
-    private readonly engine: JobEngine,
-    private readonly envs: Environments,
-    private readonly tokens: TokensService,
-    private readonly audit: AuditLog,
-    readonly root: string,
-    /** Where a script reaches this server (FORJA_URL inside runs). */
-    private readonly publicUrl: () => string,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: BatchStore;
+  private readonly engine: JobEngine;
+  private readonly envs: Environments;
+  private readonly tokens: TokensService;
+  private readonly groups: GroupsService;
+  private readonly audit: AuditLog;
+  readonly root: string;
+  private readonly publicUrl: () => string;
+  private readonly clock: () => number;
 
-  private get k() {
-    return this.db.kysely;
+  constructor(o: BatchServiceOptions) {
+    this.store = o.store;
+    this.engine = o.engine;
+    this.envs = o.envs;
+    this.tokens = o.tokens;
+    this.groups = o.groups;
+    this.audit = o.audit;
+    this.root = o.root;
+    this.publicUrl = o.publicUrl;
+    this.clock = o.clock ?? Date.now;
   }
 
   // ---- cluster profiles
 
   async clusters(): Promise<ClusterProfile[]> {
-    const rows = await this.k.selectFrom('cluster_profiles').selectAll().orderBy('size').execute();
+    const rows = await this.store.clusters();
     return rows.map((r) => ({ size: r.size, name: r.name, cpus: Number(r.cpus), memoryMb: r.memory_mb, parallelRuns: r.parallel_runs }));
   }
 
@@ -69,12 +85,7 @@ export class BatchService {
     const given = { name: patch.name, cpus: patch.cpus, memory_mb: patch.memoryMb, parallel_runs: patch.parallelRuns };
     const set = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
     if (Object.keys(set).length === 0) throw invalid(`Nothing to change: send at least one of ${Object.keys(ClusterProfileUpdateSchema.shape).join(', ')}.`);
-    const res = await this.k
-      .updateTable('cluster_profiles')
-      .set(set)
-      .where('size', '=', size)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) throw notFound('Cluster size', String(size));
+    if (!(await this.store.updateCluster(size, set))) throw notFound('Cluster size', String(size));
     await this.audit.record(ctx, { action: 'cluster.update', resourceType: 'cluster', resourceId: String(size), details: patch });
     return (await this.clusters()).find((c) => c.size === size)!;
   }
@@ -87,7 +98,7 @@ export class BatchService {
     const now = this.clock();
     const row: ProjectRow = { id: newId(), group_id: scope.id, name: body.name, description: body.description, cluster_size: body.clusterSize, created_by: ctx.principal.name, created_at: now, updated_at: now };
     try {
-      await this.k.insertInto('batch_projects').values(row).execute();
+      await this.store.insertProject(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists(`A batch project named "${body.name}" already exists in group "${scope.name}".`);
       throw err;
@@ -97,7 +108,7 @@ export class BatchService {
   }
 
   async projects(scope: GroupScope): Promise<BatchProject[]> {
-    const rows = await this.k.selectFrom('batch_projects').selectAll().where('group_id', '=', scope.id).orderBy('name').execute();
+    const rows = await this.store.projects(scope.id);
     return Promise.all(rows.map((r) => this.present(r, scope.name)));
   }
 
@@ -111,7 +122,7 @@ export class BatchService {
     const set: Partial<ProjectRow> = { updated_at: this.clock() };
     if (patch.description !== undefined) set.description = patch.description;
     if (patch.clusterSize !== undefined) set.cluster_size = patch.clusterSize;
-    await this.k.updateTable('batch_projects').set(set).where('id', '=', row.id).execute();
+    await this.store.updateProject(row.id, set);
     await this.audit.record(ctx, { action: 'batch_project.update', resourceType: 'batch_project', resourceId: name, groupId: scope.id, details: patch });
     return this.project(scope, name);
   }
@@ -119,9 +130,9 @@ export class BatchService {
   async removeProject(ctx: RequestContext, scope: GroupScope, name: string): Promise<void> {
     requireScopeRole(scope, 'editor');
     const row = await this.requireProject(scope, name);
-    const active = await this.k.selectFrom('batch_runs').innerJoin('jobs', 'jobs.id', 'batch_runs.job_id').select('jobs.id').where('batch_runs.project_id', '=', row.id).where('jobs.status', 'in', ['queued', 'running']).execute();
-    for (const j of active) await this.engine.cancel(j.id);
-    await this.k.deleteFrom('batch_projects').where('id', '=', row.id).execute();
+    const jobs = await this.jobsOf(await this.store.runJobIds(row.id));
+    for (const j of jobs.values()) if (j.status === 'queued' || j.status === 'running') await this.engine.cancel(j.id);
+    await this.store.deleteProject(row.id);
     await rm(path.join(this.root, row.id), { recursive: true, force: true });
     await this.audit.record(ctx, { action: 'batch_project.delete', resourceType: 'batch_project', resourceId: name, groupId: scope.id });
   }
@@ -142,13 +153,12 @@ export class BatchService {
     // Two deploys at once can pick the same next version; the one that loses the race takes the next.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.db.transaction(async (trx) => {
-          const last = await trx.selectFrom('batch_deploys').select((eb) => eb.fn.max('version').as('v')).where('project_id', '=', project.id).executeTakeFirst();
-          const version = Number(last?.v ?? 0) + 1;
+        await this.store.transaction(async (trx) => {
+          const version = await this.store.nextDeployVersion(trx, project.id);
           const job = await this.engine.enqueue({ kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, maxAttempts: 1, timeoutMs: 3600_000, createdBy: ctx.principal.name }, trx);
           jobId = job!.id;
           deploy = { project_id: project.id, version, status: 'Building', message: null, script_name: script.name, python_version: fields.data.pythonVersion, requirements, env_key: null, build_job_id: jobId, created_by: ctx.principal.name, created_at: this.clock() };
-          await trx.insertInto('batch_deploys').values(deploy).execute();
+          await this.store.insertDeploy(trx, deploy);
         });
         break;
       } catch (err) {
@@ -166,23 +176,23 @@ export class BatchService {
 
   async deploys(scope: GroupScope, name: string): Promise<BatchDeploy[]> {
     const project = await this.requireProject(scope, name);
-    return (await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', project.id).orderBy('version', 'desc').execute()).map(toDeploy);
+    return (await this.store.deploys(project.id)).map(toDeploy);
   }
 
   buildHandler() {
     return async (ctx: JobContext): Promise<unknown> => {
       const projectId = String(ctx.job.params.projectId);
       const version = Number(ctx.job.params.version);
-      const deploy = await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('version', '=', version).executeTakeFirst();
+      const deploy = await this.store.deploy(projectId, version);
       if (!deploy) throw new PermanentJobError('The deploy no longer exists.');
       try {
-        const project = await this.k.selectFrom('batch_projects').select('group_id').where('id', '=', projectId).executeTakeFirst();
+        const project = await this.store.projectById(projectId);
         if (!project) throw new PermanentJobError('The project was deleted.');
         const env = await this.envs.ensure({ python: deploy.python_version, requirements: deploy.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal, groupId: project.group_id });
-        await this.k.updateTable('batch_deploys').set({ status: 'Ready', env_key: env.key }).where('project_id', '=', projectId).where('version', '=', version).execute();
+        await this.store.updateDeploy(projectId, version, { status: 'Ready', env_key: env.key });
         return { environment: env.key, reused: env.reused };
       } catch (err) {
-        await this.k.updateTable('batch_deploys').set({ status: 'Failed', message: (err as Error).message }).where('project_id', '=', projectId).where('version', '=', version).execute();
+        await this.store.updateDeploy(projectId, version, { status: 'Failed', message: (err as Error).message });
         throw new PermanentJobError((err as Error).message);
       }
     };
@@ -200,35 +210,35 @@ export class BatchService {
     requireScopeRole(scope, 'editor');
     const project = await this.requireProject(scope, name);
     const body = BatchRunCreateSchema.parse(input);
-    const deploy = await this.currentDeploy(project.id);
+    const deploy = await this.store.currentDeploy(project.id);
     if (!deploy) throw conflict(`Project ${name} has no Ready deploy yet: deploy its script (and wait for the build) first.`);
     const id = newId();
     let run: RunRow | undefined;
-    await this.db.transaction(async (trx) => {
+    await this.store.transaction(async (trx) => {
       const job = await this.engine.enqueue(
         { kind: BATCH_RUN_KIND, groupId: scope.id, params: { runId: id, projectId: project.id, project: name, version: deploy.version, params: body.params }, maxAttempts: 1, timeoutMs: body.timeoutSeconds * 1000, createdBy: ctx.principal.name, dedupeKey },
         trx,
       );
       if (!job) return;
       run = { id, project_id: project.id, version: deploy.version, params: JSON.stringify(body.params), trigger, job_id: job.id, created_by: ctx.principal.name, created_at: this.clock() };
-      await trx.insertInto('batch_runs').values(run).execute();
+      await this.store.insertRun(trx, run);
     });
     if (!run) return undefined;
     this.engine.wake();
-    return this.presentRun(run, name);
+    return (await this.presentRuns([run], name))[0];
   }
 
   async runs(scope: GroupScope, name: string, limit = 100): Promise<BatchRun[]> {
     const project = await this.requireProject(scope, name);
-    const rows = await this.k.selectFrom('batch_runs').selectAll().where('project_id', '=', project.id).orderBy('id', 'desc').limit(limit).execute();
-    return Promise.all(rows.map((r) => this.presentRun(r, name)));
+    const rows = await this.store.runs(project.id, limit);
+    return this.presentRuns(rows, name);
   }
 
   async getRun(scope: GroupScope, name: string, runId: string): Promise<BatchRun> {
     const project = await this.requireProject(scope, name);
-    const row = await this.k.selectFrom('batch_runs').selectAll().where('id', '=', runId).where('project_id', '=', project.id).executeTakeFirst();
+    const row = await this.store.run(project.id, runId);
     if (!row) throw notFound('Run', runId);
-    return this.presentRun(row, name);
+    return (await this.presentRuns([row], name))[0]!;
   }
 
   async cancelRun(ctx: RequestContext, scope: GroupScope, name: string, runId: string): Promise<BatchRun> {
@@ -244,29 +254,23 @@ export class BatchService {
     return async (ctx: JobContext): Promise<unknown> => {
       const projectId = String(ctx.job.params.projectId);
       const version = Number(ctx.job.params.version);
-      const project = await this.k.selectFrom('batch_projects').selectAll().where('id', '=', projectId).executeTakeFirst();
+      const project = await this.store.projectById(projectId);
       if (!project) throw new PermanentJobError('The project was deleted.');
       const profile = (await this.clusters()).find((c) => c.size === project.cluster_size)!;
-      const running = await this.k
-        .selectFrom('batch_runs')
-        .innerJoin('jobs', 'jobs.id', 'batch_runs.job_id')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('batch_runs.project_id', '=', projectId)
-        .where('jobs.status', '=', 'running')
-        .where('jobs.id', '!=', ctx.job.id)
-        .executeTakeFirstOrThrow();
-      if (Number(running.n) >= profile.parallelRuns) {
+      const others = await this.jobsOf((await this.store.runJobIds(projectId)).filter((id) => id !== ctx.job.id));
+      const running = [...others.values()].filter((j) => j.status === 'running').length;
+      if (running >= profile.parallelRuns) {
         ctx.log(`Cluster "${profile.name}" runs ${profile.parallelRuns} of this project at a time; waiting for a slot.`, 'system');
         throw new DeferJob(2000, 'cluster busy');
       }
-      const deploy = await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('version', '=', version).executeTakeFirst();
+      const deploy = await this.store.deploy(projectId, version);
       if (!deploy?.env_key) throw new PermanentJobError(`Deploy ${version} is not built.`);
       const runId = String(ctx.job.params.runId);
       const workDir = path.join(this.root, projectId, 'runs', runId);
       await mkdir(workDir, { recursive: true });
       const params = (ctx.job.params.params ?? {}) as Record<string, unknown>;
       await writeFile(path.join(workDir, 'params.json'), JSON.stringify(params, null, 2));
-      const group = await this.k.selectFrom('groups').select('name').where('id', '=', project.group_id).executeTakeFirst();
+      const group = await this.groups.nameOf(project.group_id);
       const timeoutMs = ctx.job.timeout_ms;
       // A token for this run alone: it expires with the job's time limit and is revoked when the run ends.
       const token = await this.tokens.issueWorkToken(project.group_id, `job ${ctx.job.id}: batch run ${runId}`, 'editor', timeoutMs + 60_000, ctx.job.created_by);
@@ -286,7 +290,7 @@ export class BatchService {
             env: {
               FORJA_URL: this.publicUrl(),
               FORJA_TOKEN: token.secret,
-              FORJA_GROUP: group?.name ?? '',
+              FORJA_GROUP: group ?? '',
               FORJA_RUN_ID: runId,
               FORJA_PROJECT: project.name,
               FORJA_PARAMS: JSON.stringify(params),
@@ -305,8 +309,13 @@ export class BatchService {
     };
   }
 
-  private async currentDeploy(projectId: string): Promise<DeployRow | undefined> {
-    return this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('status', '=', 'Ready').orderBy('version', 'desc').limit(1).executeTakeFirst();
+  /**
+   * The jobs behind these runs, by id; a job that is gone is absent. The one place batch reads
+   * the job engine's records.
+   */
+  private async jobsOf(ids: readonly string[]): Promise<Map<string, JobRow>> {
+    const rows = await Promise.all(ids.map((id) => this.engine.store.get(id)));
+    return new Map(rows.flatMap((j) => (j ? [[j.id, j] as const] : [])));
   }
 
   private deployDir(projectId: string, version: number): string {
@@ -314,18 +323,23 @@ export class BatchService {
   }
 
   async requireProject(scope: GroupScope, name: string): Promise<ProjectRow> {
-    const row = await this.k.selectFrom('batch_projects').selectAll().where('group_id', '=', scope.id).where('name', '=', name).executeTakeFirst();
+    const row = await this.store.project(scope.id, name);
     if (!row) throw notFound('Batch project', name);
     return row;
   }
 
   private async present(r: ProjectRow, group: string): Promise<BatchProject> {
-    const current = await this.currentDeploy(r.id);
+    const current = await this.store.currentDeploy(r.id);
     return { id: r.id, group, name: r.name, description: r.description, clusterSize: r.cluster_size, currentVersion: current?.version ?? null, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at };
   }
 
-  private async presentRun(r: RunRow, project: string): Promise<BatchRun> {
-    const job: JobRow | undefined = await this.engine.store.get(r.job_id);
+  /** Runs with their jobs' states, asked of the job engine in one go. */
+  private async presentRuns(rows: RunRow[], project: string): Promise<BatchRun[]> {
+    const jobs = await this.jobsOf(rows.map((r) => r.job_id));
+    return rows.map((r) => this.presentRun(r, project, jobs.get(r.job_id)));
+  }
+
+  private presentRun(r: RunRow, project: string, job: JobRow | undefined): BatchRun {
     return {
       id: r.id,
       project,
