@@ -42,6 +42,7 @@ import { LakeService } from './lake/service.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
 import { PIPELINE_STEP_KIND, PipelinesService } from './pipelines/service.js';
+import { PipelinesStore } from './pipelines/store.js';
 import { TempSweeper } from './system/temp-sweeper.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
@@ -134,15 +135,22 @@ export function createServices(
   engine.register(LAKE_PREDICT_KIND, lakeScoring.handler());
   const training = new TrainingService(db.kysely, engine, environments, tracking, artifacts, registry, deployments, lake, audit, path.join(path.dirname(config.batchDir), 'training'), clock);
   engine.register(TRAINING_KIND, training.handler());
-  const pipelines = new PipelinesService(
-    db.kysely,
-    db.dialect,
+  const pipelines = new PipelinesService({
+    store: new PipelinesStore(db),
     engine,
-    { engine, envs: environments, tokens, training, registry, deployments, lakeScoring, lake, publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050') },
+    envs: environments,
+    tokens,
+    training,
+    registry,
+    deployments,
+    lakeScoring,
+    lake,
+    groups,
     audit,
-    path.join(path.dirname(config.batchDir), 'pipelines'),
+    publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050'),
+    root: path.join(path.dirname(config.batchDir), 'pipelines'),
     clock,
-  );
+  });
   engine.register(PIPELINE_STEP_KIND, pipelines.handler());
   const staging = (root: string) => ({ dir: path.join(root, '.staging') });
   const tempSweeper = new TempSweeper(

@@ -1,27 +1,34 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Kysely, Selectable, Transaction } from 'kysely';
 import { PipelineRunCreateSchema, type Pipeline, type PipelineRun, type PipelineRunCreate } from '@forja/contracts';
 import { requireScopeRole } from '../auth/access.js';
 import type { AuditLog } from '../auth/audit.js';
+import type { GroupsService } from '../auth/groups-service.js';
 import { systemContext, type GroupScope, type RequestContext } from '../auth/principal.js';
-import { isUniqueViolation, type Dialect } from '../db/database.js';
+import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import type { Database } from '../db/schema.js';
 import type { StagedUpload } from '../deployments/uploads.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { PermanentJobError, type JobContext, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import type { JobRow } from '../jobs/store.js';
 import { runAction, type ActionDeps } from './actions.js';
 import { downstreamOf, parseDefinition, resolve, topologicalOrder, type PipelineDef } from './definition.js';
+import { DONE_OK, type LockedRun, type PipelineRow, type PipelinesStore, type RunRow, type StepRow } from './store.js';
 
 export const PIPELINE_STEP_KIND = 'pipeline.step';
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
-type PipelineRow = Selectable<Database['pipelines']>;
-type RunRow = Selectable<Database['pipeline_runs']>;
-type StepRow = Selectable<Database['pipeline_steps']>;
 const ACTIVE: StepRow['status'][] = ['pending', 'queued', 'running'];
-const DONE_OK: StepRow['status'][] = ['succeeded', 'reused'];
+
+/** What PipelinesService works with: its store, the job engine, and the services platform actions call. */
+export interface PipelinesServiceDeps extends ActionDeps {
+  store: PipelinesStore;
+  /** Names the group a step acts in (a run holds only its id). */
+  groups: GroupsService;
+  audit: AuditLog;
+  /** Where pipeline versions' files and steps' work folders live. */
+  root: string;
+  clock?: () => number;
+}
 
 /**
  * Pipelines: a DAG of steps (scripts and platform actions) run as jobs, one job a step. A step's
@@ -30,17 +37,19 @@ const DONE_OK: StepRow['status'][] = ['succeeded', 'reused'];
  */
 export class PipelinesService {
   private reconciler: NodeJS.Timeout | undefined;
+  private readonly store: PipelinesStore;
+  private readonly engine: JobEngine;
+  private readonly audit: AuditLog;
+  private readonly clock: () => number;
+  readonly root: string;
 
-  constructor(
-    private readonly k: Kysely<Database>,
-    private readonly dialect: Dialect,
-    private readonly engine: JobEngine,
-    private readonly deps: ActionDeps,
-    private readonly audit: AuditLog,
-    readonly root: string,
-    private readonly clock: () => number = Date.now,
-  ) {
-    engine.onSettled((job) => {
+  constructor(private readonly deps: PipelinesServiceDeps) {
+    this.store = deps.store;
+    this.engine = deps.engine;
+    this.audit = deps.audit;
+    this.root = deps.root;
+    this.clock = deps.clock ?? Date.now;
+    this.engine.onSettled((job) => {
       if (job.kind === PIPELINE_STEP_KIND) void this.settleStep(job).catch(() => undefined);
     });
   }
@@ -59,7 +68,7 @@ export class PipelinesService {
     const files = staged.files.filter((f) => f.role === 'file').map((f) => f.name);
     const def = parseDefinition(text, files);
     const now = this.clock();
-    const existing = await this.k.selectFrom('pipelines').selectAll().where('group_id', '=', scope.id).where('name', '=', name).executeTakeFirst();
+    const existing = await this.store.find(scope.id, name);
     const id = existing?.id ?? newId();
     const version = (existing?.version ?? 0) + 1;
     const dir = this.versionDir(id, version);
@@ -69,18 +78,8 @@ export class PipelinesService {
     await writeFile(path.join(dir, '.forja-pipeline.json'), JSON.stringify(def));
     const steps = JSON.stringify(def.steps.map((s) => ({ id: s.id, action: s.action, needs: s.needs })));
     try {
-      if (existing)
-        await this.k
-          .updateTable('pipelines')
-          .set({ version, definition: text, steps, files: JSON.stringify(files), updated_at: now })
-          .where('id', '=', id)
-          .where('version', '=', existing.version)
-          .execute();
-      else
-        await this.k
-          .insertInto('pipelines')
-          .values({ id, group_id: scope.id, name, version, definition: text, steps, files: JSON.stringify(files), created_by: ctx.principal.name, created_at: now, updated_at: now })
-          .execute();
+      if (existing) await this.store.addVersion(id, existing.version, { version, definition: text, steps, files: JSON.stringify(files), updated_at: now });
+      else await this.store.insert({ id, group_id: scope.id, name, version, definition: text, steps, files: JSON.stringify(files), created_by: ctx.principal.name, created_at: now, updated_at: now });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`Pipeline ${name} was uploaded by someone else at the same moment; upload again.`);
       throw err;
@@ -91,7 +90,7 @@ export class PipelinesService {
 
   async list(scope: GroupScope): Promise<Pipeline[]> {
     requireScopeRole(scope, 'viewer');
-    const rows = await this.k.selectFrom('pipelines').selectAll().where('group_id', '=', scope.id).orderBy('name').execute();
+    const rows = await this.store.list(scope.id);
     return rows.map((r) => present(r, scope.name));
   }
 
@@ -101,7 +100,7 @@ export class PipelinesService {
   }
 
   private async require(scope: GroupScope, name: string): Promise<PipelineRow> {
-    const row = await this.k.selectFrom('pipelines').selectAll().where('group_id', '=', scope.id).where('name', '=', name).executeTakeFirst();
+    const row = await this.store.find(scope.id, name);
     if (!row) throw notFound('Pipeline', name);
     return row;
   }
@@ -122,57 +121,30 @@ export class PipelinesService {
       if (!def.steps.some((s) => s.id === body.fromStep)) throw invalid(`No step "${body.fromStep}" in pipeline ${name} (it has ${def.steps.map((s) => s.id).join(', ')}).`);
       const again = downstreamOf(def.steps, body.fromStep);
       const keep = def.steps.filter((s) => !again.has(s.id)).map((s) => s.id);
-      reused = await this.lastOutputs(p.id, keep);
+      reused = await this.store.lastOutputs(p.id, keep);
       const missing = keep.filter((id) => !reused.has(id));
       if (missing.length) throw invalid(`Starting from "${body.fromStep}" needs the outputs of ${missing.join(', ')} from an earlier run, and no run of ${name} has them succeeded.`);
     }
     const id = newId();
     const now = this.clock();
-    await this.k.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('pipeline_runs')
-        .values({ id, pipeline_id: p.id, group_id: scope.id, pipeline_version: p.version, status: 'running', params: JSON.stringify({ ...def.params, ...body.params }), from_step: body.fromStep ?? null, created_by: ctx.principal.name, created_at: now, finished_at: null })
-        .execute();
-      for (const s of def.steps) {
-        const outputs = reused.get(s.id);
-        await trx
-          .insertInto('pipeline_steps')
-          .values({ run_id: id, step_id: s.id, status: reused.has(s.id) ? 'reused' : 'pending', job_id: null, outputs: outputs ?? null, error: null, started_at: null, finished_at: null })
-          .execute();
-      }
-      await this.advance(trx, id);
-    });
+    await this.store.createRun(
+      { id, pipeline_id: p.id, group_id: scope.id, pipeline_version: p.version, status: 'running', params: JSON.stringify({ ...def.params, ...body.params }), from_step: body.fromStep ?? null, created_by: ctx.principal.name, created_at: now, finished_at: null },
+      def.steps.map((s) => ({ run_id: id, step_id: s.id, status: reused.has(s.id) ? 'reused' : 'pending', job_id: null, outputs: reused.get(s.id) ?? null, error: null, started_at: null, finished_at: null })),
+      (locked) => this.advance(locked),
+    );
     this.engine.wake();
     await this.audit.record(ctx, { action: 'pipeline.run', resourceType: 'pipeline', resourceId: name, groupId: scope.id, details: { runId: id, fromStep: body.fromStep ?? null } });
     return this.run(scope, id);
   }
 
-  /** The outputs of the given steps in the pipeline's newest run where each succeeded. */
-  private async lastOutputs(pipelineId: string, stepIds: string[]): Promise<Map<string, string | null>> {
-    const out = new Map<string, string | null>();
-    if (stepIds.length === 0) return out;
-    const rows = await this.k
-      .selectFrom('pipeline_steps')
-      .innerJoin('pipeline_runs', 'pipeline_runs.id', 'pipeline_steps.run_id')
-      .select(['pipeline_steps.step_id', 'pipeline_steps.outputs'])
-      .where('pipeline_runs.pipeline_id', '=', pipelineId)
-      .where('pipeline_steps.step_id', 'in', stepIds)
-      .where('pipeline_steps.status', 'in', DONE_OK)
-      .orderBy('pipeline_runs.created_at', 'desc')
-      .execute();
-    for (const r of rows) if (!out.has(r.step_id)) out.set(r.step_id, r.outputs);
-    return out;
-  }
-
   /** Queues what is ready, skips what can no longer run, and ends the run when nothing is left. */
-  private async advance(trx: Transaction<Database>, runId: string): Promise<void> {
-    // One advance of a run at a time: two steps ending together must not both miss the run's end.
-    let locked = trx.selectFrom('pipeline_runs').selectAll().where('id', '=', runId);
-    if (this.dialect === 'postgres') locked = locked.forUpdate();
-    const run = await locked.executeTakeFirst();
+  private async advance(locked: LockedRun): Promise<void> {
+    // The run is held (one advance of a run at a time): two steps ending together must not both miss the run's end.
+    const { runId, trx } = locked;
+    const run = await locked.run();
     if (!run || run.status !== 'running') return;
     const def = await this.definition(run.pipeline_id, run.pipeline_version);
-    const steps = await trx.selectFrom('pipeline_steps').selectAll().where('run_id', '=', runId).execute();
+    const steps = await locked.steps();
     const status = new Map(steps.map((s) => [s.step_id, s.status]));
     let changed = true;
     while (changed) {
@@ -181,22 +153,22 @@ export class PipelinesService {
         if (status.get(s.id) !== 'pending') continue;
         const needs = s.needs.map((n) => status.get(n));
         if (needs.some((x) => x === 'failed' || x === 'skipped' || x === 'cancelled')) {
-          await trx.updateTable('pipeline_steps').set({ status: 'skipped', error: 'A step it needs did not succeed.', finished_at: this.clock() }).where('run_id', '=', runId).where('step_id', '=', s.id).where('status', '=', 'pending').execute();
+          await locked.skipStep(s.id, 'A step it needs did not succeed.', this.clock());
           status.set(s.id, 'skipped');
           changed = true;
         } else if (needs.every((x) => x !== undefined && DONE_OK.includes(x))) {
           // Claim the step first, so only one advance ever queues it.
-          const claimed = await trx.updateTable('pipeline_steps').set({ status: 'queued' }).where('run_id', '=', runId).where('step_id', '=', s.id).where('status', '=', 'pending').executeTakeFirst();
+          const claimed = await locked.claimStep(s.id);
           status.set(s.id, 'queued');
-          if (Number(claimed.numUpdatedRows) === 0) continue;
+          if (!claimed) continue;
           const job = await this.engine.enqueue({ kind: PIPELINE_STEP_KIND, groupId: run.group_id, params: { runId, stepId: s.id }, maxAttempts: 1, timeoutMs: 24 * 3600_000, createdBy: run.created_by }, trx);
-          await trx.updateTable('pipeline_steps').set({ job_id: job!.id }).where('run_id', '=', runId).where('step_id', '=', s.id).execute();
+          await locked.setStepJob(s.id, job!.id);
         }
       }
     }
     if ([...status.values()].some((x) => ACTIVE.includes(x))) return;
     const failed = [...status.values()].some((x) => x === 'failed' || x === 'skipped');
-    await trx.updateTable('pipeline_runs').set({ status: failed ? 'failed' : 'succeeded', finished_at: this.clock() }).where('id', '=', runId).where('status', '=', 'running').execute();
+    await locked.finish(failed ? 'failed' : 'succeeded', this.clock());
   }
 
   /** A step's job ended: record how, then move the run on. Safe to call twice. */
@@ -204,17 +176,9 @@ export class PipelinesService {
     const { runId, stepId } = JSON.parse(job.params) as { runId: string; stepId: string };
     const status = job.status === 'succeeded' ? 'succeeded' : job.status === 'cancelled' ? 'cancelled' : job.status === 'failed' ? 'failed' : undefined;
     if (!status) return;
-    await this.k.transaction().execute(async (trx) => {
-      if (this.dialect === 'postgres') await trx.selectFrom('pipeline_runs').select('id').where('id', '=', runId).forUpdate().execute();
-      const moved = await trx
-        .updateTable('pipeline_steps')
-        .set({ status, outputs: status === 'succeeded' ? (job.result ?? '{}') : null, error: job.error, finished_at: job.finished_at ?? this.clock() })
-        .where('run_id', '=', runId)
-        .where('step_id', '=', stepId)
-        .where('job_id', '=', job.id)
-        .where('status', 'in', ['queued', 'running'])
-        .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) > 0) await this.advance(trx, runId);
+    await this.store.withLockedRun(runId, async (locked) => {
+      const moved = await locked.settleStep(stepId, job.id, { status, outputs: status === 'succeeded' ? (job.result ?? '{}') : null, error: job.error, finished_at: job.finished_at ?? this.clock() });
+      if (moved) await this.advance(locked);
     });
     this.engine.wake();
   }
@@ -231,12 +195,12 @@ export class PipelinesService {
         await this.settleStep(job);
         healed = true;
       } else if (job?.status === 'running' && s.status === 'queued') {
-        await this.k.updateTable('pipeline_steps').set({ status: 'running', started_at: job.started_at }).where('run_id', '=', runId).where('step_id', '=', s.step_id).where('status', '=', 'queued').execute();
+        await this.store.startStep(runId, s.step_id, job.started_at);
         healed = true;
       }
     }
     if (runStatus === 'running' && !steps.some((x) => ACTIVE.includes(x.status))) {
-      await this.k.transaction().execute((trx) => this.advance(trx, runId));
+      await this.store.withLockedRun(runId, (locked) => this.advance(locked));
       healed = true;
     }
     return healed;
@@ -244,10 +208,10 @@ export class PipelinesService {
 
   /** Heals every running run, read or not (the periodic pass; reads heal too). Returns how many moved. */
   async reconcile(): Promise<number> {
-    const runs = await this.k.selectFrom('pipeline_runs').select('id').where('status', '=', 'running').orderBy('created_at').limit(500).execute();
+    const runs = await this.store.runningRunIds(500);
     let moved = 0;
-    for (const { id } of runs) {
-      const steps = await this.k.selectFrom('pipeline_steps').selectAll().where('run_id', '=', id).execute();
+    for (const id of runs) {
+      const steps = await this.store.steps(id);
       if (await this.heal(id, 'running', steps)) moved++;
     }
     return moved;
@@ -273,25 +237,25 @@ export class PipelinesService {
   async runs(scope: GroupScope, name: string): Promise<PipelineRun[]> {
     requireScopeRole(scope, 'viewer');
     const p = await this.require(scope, name);
-    const rows = await this.k.selectFrom('pipeline_runs').select('id').where('pipeline_id', '=', p.id).orderBy('created_at', 'desc').limit(50).execute();
-    return Promise.all(rows.map((r) => this.run(scope, r.id)));
+    const ids = await this.store.runIds(p.id, 50);
+    return Promise.all(ids.map((id) => this.run(scope, id)));
   }
 
   async run(scope: GroupScope, runId: string): Promise<PipelineRun> {
     requireScopeRole(scope, 'viewer');
     let run = await this.requireRun(scope, runId);
-    let steps = await this.k.selectFrom('pipeline_steps').selectAll().where('run_id', '=', runId).execute();
+    let steps = await this.store.steps(runId);
     if (await this.heal(runId, run.status, steps)) {
       run = await this.requireRun(scope, runId);
-      steps = await this.k.selectFrom('pipeline_steps').selectAll().where('run_id', '=', runId).execute();
+      steps = await this.store.steps(runId);
     }
-    const p = await this.k.selectFrom('pipelines').select(['id', 'name']).where('id', '=', run.pipeline_id).executeTakeFirstOrThrow();
-    const def = await this.definition(p.id, run.pipeline_version);
+    const pipeline = await this.store.nameOf(run.pipeline_id);
+    const def = await this.definition(run.pipeline_id, run.pipeline_version);
     const order = topologicalOrder(def.steps);
     const byId = new Map(steps.map((s) => [s.step_id, s]));
     return {
       id: run.id,
-      pipeline: p.name,
+      pipeline,
       pipelineVersion: run.pipeline_version,
       status: run.status,
       params: JSON.parse(run.params) as Record<string, unknown>,
@@ -318,7 +282,7 @@ export class PipelinesService {
   }
 
   private async requireRun(scope: GroupScope, runId: string): Promise<RunRow> {
-    const run = await this.k.selectFrom('pipeline_runs').selectAll().where('id', '=', runId).where('group_id', '=', scope.id).executeTakeFirst();
+    const run = await this.store.getRun(runId, scope.id);
     if (!run) throw notFound('Pipeline run', runId);
     return run;
   }
@@ -327,11 +291,8 @@ export class PipelinesService {
     requireScopeRole(scope, 'editor');
     const run = await this.requireRun(scope, runId);
     if (run.status !== 'running') throw conflict(`Pipeline run ${runId} has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}.`);
-    const steps = await this.k.selectFrom('pipeline_steps').selectAll().where('run_id', '=', runId).execute();
-    await this.k.transaction().execute(async (trx) => {
-      await trx.updateTable('pipeline_runs').set({ status: 'cancelled', finished_at: this.clock() }).where('id', '=', runId).where('status', '=', 'running').execute();
-      await trx.updateTable('pipeline_steps').set({ status: 'cancelled', finished_at: this.clock() }).where('run_id', '=', runId).where('status', '=', 'pending').execute();
-    });
+    const steps = await this.store.steps(runId);
+    await this.store.cancelRun(runId, this.clock());
     for (const s of steps) if ((s.status === 'queued' || s.status === 'running') && s.job_id) await this.engine.cancel(s.job_id);
     await this.audit.record(ctx, { action: 'pipeline.cancel', resourceType: 'pipeline_run', resourceId: runId, groupId: scope.id });
     return this.run(scope, runId);
@@ -343,15 +304,9 @@ export class PipelinesService {
     const run = await this.requireRun(scope, runId);
     if (run.status === 'running') throw conflict(`Pipeline run ${runId} is still running.`);
     if (run.status === 'succeeded') throw conflict(`Pipeline run ${runId} succeeded: start a new run instead.`);
-    await this.k.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('pipeline_steps')
-        .set({ status: 'pending', job_id: null, outputs: null, error: null, started_at: null, finished_at: null })
-        .where('run_id', '=', runId)
-        .where('status', 'in', ['failed', 'skipped', 'cancelled'])
-        .execute();
-      await trx.updateTable('pipeline_runs').set({ status: 'running', finished_at: null }).where('id', '=', runId).execute();
-      await this.advance(trx, runId);
+    await this.store.withLockedRun(runId, async (locked) => {
+      await locked.reopen();
+      await this.advance(locked);
     });
     this.engine.wake();
     await this.audit.record(ctx, { action: 'pipeline.retry', resourceType: 'pipeline_run', resourceId: runId, groupId: scope.id });
@@ -361,17 +316,18 @@ export class PipelinesService {
   handler(): JobHandler {
     return async (job: JobContext) => {
       const { runId, stepId } = job.job.params as { runId: string; stepId: string };
-      const run = await this.k.selectFrom('pipeline_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+      const run = await this.store.getRun(runId);
       if (!run) throw new PermanentJobError('The pipeline run no longer exists.');
       if (run.status !== 'running') throw new PermanentJobError(`The pipeline run is ${run.status}.`);
       const def = await this.definition(run.pipeline_id, run.pipeline_version);
       const step = def.steps.find((s) => s.id === stepId);
       if (!step) throw new PermanentJobError(`No step ${stepId} in this pipeline version.`);
-      await this.k.updateTable('pipeline_steps').set({ status: 'running', started_at: this.clock() }).where('run_id', '=', runId).where('step_id', '=', stepId).where('status', '=', 'queued').execute();
-      const done = await this.k.selectFrom('pipeline_steps').select(['step_id', 'outputs']).where('run_id', '=', runId).where('status', 'in', DONE_OK).execute();
+      await this.store.startStep(runId, stepId, this.clock());
+      const done = await this.store.doneOutputs(runId);
       const outputs = Object.fromEntries(done.map((d) => [d.step_id, d.outputs ? (JSON.parse(d.outputs) as Record<string, unknown>) : {}]));
       const params = JSON.parse(run.params) as Record<string, unknown>;
-      const group = await this.k.selectFrom('groups').select('name').where('id', '=', run.group_id).executeTakeFirstOrThrow();
+      const group = await this.deps.groups.nameOf(run.group_id);
+      if (group === undefined) throw new PermanentJobError('The group of the pipeline run no longer exists.');
       let inputs: Record<string, unknown>;
       try {
         inputs = resolve(step.with, outputs, params) as Record<string, unknown>;
@@ -385,7 +341,7 @@ export class PipelinesService {
         const ctx: RequestContext = { ...systemContext, principal: { ...systemContext.principal, name: run.created_by ?? 'pipeline' } };
         const result = await runAction(
           this.deps,
-          { ctx, scope: { id: run.group_id, name: group.name, role: 'editor' }, job, files: this.versionDir(run.pipeline_id, run.pipeline_version), work, pythonVersion: def.pythonVersion, runId, stepId, createdBy: run.created_by },
+          { ctx, scope: { id: run.group_id, name: group, role: 'editor' }, job, files: this.versionDir(run.pipeline_id, run.pipeline_version), work, pythonVersion: def.pythonVersion, runId, stepId, createdBy: run.created_by },
           step.action,
           inputs,
         );
