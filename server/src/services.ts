@@ -33,7 +33,7 @@ import { BATCH_BUILD_KIND, BATCH_RUN_KIND, BatchService } from './batch/service.
 import { SchedulesService } from './batch/schedules.js';
 import { Environments } from './runtime/environments.js';
 import { Sandbox } from './runtime/sandbox.js';
-import { SandboxUserStore } from './runtime/sandbox-users.js';
+import { SandboxUserStore } from './runtime/sandbox-user-store.js';
 import path from 'node:path';
 import type { LakeEngine } from './lake/engine.js';
 import { DuckDBLakeEngine } from './lake/duckdb-engine.js';

@@ -25,8 +25,8 @@ export class DeploymentsStore {
     return this.db.kysely.selectFrom('deployments').selectAll().where('group_id', '=', groupId).orderBy('name').execute();
   }
 
-  async update(id: string, set: Partial<DeploymentRow>): Promise<void> {
-    await this.db.kysely.updateTable('deployments').set(set).where('id', '=', id).execute();
+  async update(id: string, set: Partial<DeploymentRow>, trx?: Transaction<Database>): Promise<void> {
+    await (trx ?? this.db.kysely).updateTable('deployments').set(set).where('id', '=', id).execute();
   }
 
   /** A guarded status change: false when the deployment was no longer in one of `from`. */
