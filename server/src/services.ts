@@ -11,6 +11,7 @@ import { TrackingService } from './tracking/service.js';
 import { TrackingStore } from './tracking/store.js';
 import { ArtifactsService } from './artifacts/service.js';
 import { LoggedModelsService } from './tracking/logged-models.js';
+import { LoggedModelsStore } from './tracking/logged-models-store.js';
 import { MetricBulkService } from './tracking/metric-bulk.js';
 import { LocalArtifactStore } from './artifacts/local-store.js';
 import { ChunkedUploads } from './artifacts/uploads.js';
@@ -33,7 +34,7 @@ import { SchedulesService } from './batch/schedules.js';
 import { BatchStore } from './batch/store.js';
 import { Environments } from './runtime/environments.js';
 import { Sandbox } from './runtime/sandbox.js';
-import { SandboxUserStore } from './runtime/sandbox-users.js';
+import { SandboxUserStore } from './runtime/sandbox-user-store.js';
 import path from 'node:path';
 import type { LakeEngine } from './lake/engine.js';
 import { DuckDBLakeEngine } from './lake/duckdb-engine.js';
@@ -41,6 +42,7 @@ import { PostgresLakeEngine } from './lake/postgres-engine.js';
 import { LakeService } from './lake/service.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
+import { TrainingStore } from './training/store.js';
 import { PIPELINE_STEP_KIND, PipelinesService } from './pipelines/service.js';
 import { PipelinesStore } from './pipelines/store.js';
 import { TempSweeper } from './system/temp-sweeper.js';
@@ -104,8 +106,8 @@ export function createServices(
   const artifactStore = new LocalArtifactStore(config.artifactsDir);
   const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, artifactStore, clock);
   const artifacts = new ArtifactsService(artifactStore, tracking);
-  const loggedModels = new LoggedModelsService(db, tracking, clock);
-  const metricBulk = new MetricBulkService(db, tracking);
+  const loggedModels = new LoggedModelsService({ store: new LoggedModelsStore(db), tracking, clock });
+  const metricBulk = new MetricBulkService({ store: new TrackingStore(db), tracking });
   const engine = createJobEngine(db, { ...config, mode: options.mode ?? 'embedded', log: options.log, clock });
   const events = new EventBus((err, event) => options.log.error(`handling event ${event.type} failed: ${err.message}`));
   const webhookStore = new WebhooksStore(db);
@@ -121,7 +123,7 @@ export function createServices(
   const environments = new Environments(config.runtimeDir, { sandbox, sharedCacheDir: config.uvCacheDir, wheelhouse: config.wheelhouse });
   const deployments = new DeploymentsService(new DeploymentsStore(db), engine, environments, runtime, registry, artifacts, audit, config.secretKey, config.deploymentsDir, clock);
   engine.register(BUILD_KIND, deployments.buildHandler());
-  const executions = new ExecutionsService(db, deployments, engine, clock);
+  const executions = new ExecutionsService({ store: new DeploymentsStore(db), deployments, engine, clock });
   engine.register(EXECUTE_KIND, executions.handler());
   const tokens = new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock);
   const batchStore = new BatchStore(db);
@@ -133,7 +135,19 @@ export function createServices(
   const lake = new LakeService(createLakeEngine(config, options.mode ?? 'embedded'), audit, path.join(lakeDir, 'tmp'), config.lakeMaxUploadBytes, clock);
   const lakeScoring = new LakeScoringService(lake, registry, artifacts, environments, engine, jobs, audit, path.join(lakeDir, 'models'), config.lakeUrl !== undefined || options.mode !== 'standalone');
   engine.register(LAKE_PREDICT_KIND, lakeScoring.handler());
-  const training = new TrainingService(db.kysely, engine, environments, tracking, artifacts, registry, deployments, lake, audit, path.join(path.dirname(config.batchDir), 'training'), clock);
+  const training = new TrainingService({
+    store: new TrainingStore(db),
+    engine,
+    envs: environments,
+    tracking,
+    artifacts,
+    registry,
+    deployments,
+    lake,
+    audit,
+    root: path.join(path.dirname(config.batchDir), 'training'),
+    clock,
+  });
   engine.register(TRAINING_KIND, training.handler());
   const pipelines = new PipelinesService({
     store: new PipelinesStore(db),

@@ -2,7 +2,7 @@ import type { AuditEntry } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { forbidden } from '../errors.js';
 import type { AccessPolicy } from './access.js';
-import type { AuditFilter, AuditRow, AuthStore } from './store.js';
+import type { AuditFilter, AuditResource, AuditRow, AuthStore } from './store.js';
 import type { RequestContext } from './principal.js';
 
 export interface AuditEvent {
@@ -57,6 +57,11 @@ export class AuditLog {
       filter.groupIds = adminOf;
     }
     return this.list(filter);
+  }
+
+  /** A group's entries about one resource and those named under it, newest first. No access check: the calling service has made its own. */
+  trailOf(groupId: string, resource: AuditResource, limit: number): Promise<AuditRow[]> {
+    return this.store.auditOfResource(groupId, resource, limit);
   }
 
   private async list(filter: AuditFilter): Promise<{ items: AuditEntry[]; nextPageToken?: string }> {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { AuditLogTable, Database, GroupsTable, TokensTable, UsersTable } from '../db/schema.js';
 
@@ -30,6 +30,14 @@ export interface AuditFilter {
   action?: string;
   beforeId?: string;
   limit: number;
+}
+
+/** One resource's trail: its own id and the ids of the resources named under it. */
+export interface AuditResource {
+  types: string[];
+  id: string;
+  /** The ids of resources named under it start with one of these (e.g. `model/` for its versions). */
+  childPrefixes: string[];
 }
 
 /** SQL for users, groups, memberships, tokens and the audit log. No rules here: those live in the services. */
@@ -190,5 +198,17 @@ export class AuthStore {
     if (filter.action) q = q.where('audit_log.action', '=', filter.action);
     if (filter.beforeId) q = q.where('audit_log.id', '<', filter.beforeId);
     return q.execute();
+  }
+  /** A group's entries about the resource and those named under it, newest first. */
+  auditOfResource(groupId: string, resource: AuditResource, limit: number) {
+    return this.k
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .where('resource_type', 'in', resource.types)
+      .where((eb) => eb.or([eb('resource_id', '=', resource.id), ...resource.childPrefixes.map((prefix) => eb(sql`substr(resource_id, 1, ${prefix.length})`, '=', prefix))]))
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
   }
 }

@@ -2,22 +2,25 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Selectable } from 'kysely';
 import { DeploymentSettingsSchema, type Execution } from '@forja/contracts';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
-import type { Db } from '../db/database.js';
-import type { ExecutionsTable } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
 import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { preprocessFileOf } from './runtime.js';
 import type { DeploymentsService } from './service.js';
+import type { DeploymentsStore, ExecutionRow } from './store.js';
 import type { StagedUpload } from './uploads.js';
 
 export const EXECUTE_KIND = 'deployment.execute';
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_execute.py', import.meta.url));
 
-type ExecutionRow = Selectable<ExecutionsTable>;
+export interface ExecutionsServiceOptions {
+  store: DeploymentsStore;
+  deployments: DeploymentsService;
+  engine: JobEngine;
+  clock?: () => number;
+}
 
 /**
  * Async executions (Neomaril's file in, file out): each is a durable job that runs the model in a
@@ -25,12 +28,17 @@ type ExecutionRow = Selectable<ExecutionsTable>;
  * crash adopts a finished result instead of producing it twice.
  */
 export class ExecutionsService {
-  constructor(
-    private readonly db: Db,
-    private readonly deployments: DeploymentsService,
-    private readonly engine: JobEngine,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: DeploymentsStore;
+  private readonly deployments: DeploymentsService;
+  private readonly engine: JobEngine;
+  private readonly clock: () => number;
+
+  constructor(options: ExecutionsServiceOptions) {
+    this.store = options.store;
+    this.deployments = options.deployments;
+    this.engine = options.engine;
+    this.clock = options.clock ?? Date.now;
+  }
 
   folderOf(deploymentId: string, id: string): string {
     return path.join(this.deployments.folderOf(deploymentId), 'executions', id);
@@ -63,12 +71,12 @@ export class ExecutionsService {
       started_at: null,
       finished_at: null,
     };
-    await this.db.transaction(async (trx) => {
-      await trx.insertInto('executions').values(row).execute();
+    await this.store.transaction(async (trx) => {
+      await this.store.insertExecution(row, trx);
       // Two attempts: a worker that dies mid-run gets one retry, which adopts a finished result.
       const job = await this.engine.enqueue({ kind: EXECUTE_KIND, groupId: scope.id, params: { executionId: id, deploymentId }, maxAttempts: 2, backoffMs: 1000, timeoutMs: 6 * 3600_000, createdBy: ctx.principal.name }, trx);
       row.job_id = job!.id;
-      await trx.updateTable('executions').set({ job_id: row.job_id }).where('id', '=', id).execute();
+      await this.store.updateExecution(id, { job_id: row.job_id }, trx);
     });
     this.engine.wake();
     return this.present(row);
@@ -76,7 +84,7 @@ export class ExecutionsService {
 
   async list(scope: GroupScope, deploymentId: string): Promise<Execution[]> {
     await this.deployments.require(scope, deploymentId);
-    const rows = await this.db.kysely.selectFrom('executions').selectAll().where('deployment_id', '=', deploymentId).orderBy('id', 'desc').limit(500).execute();
+    const rows = await this.store.listExecutions(deploymentId);
     return Promise.all(rows.map((r) => this.present(r)));
   }
 
@@ -95,20 +103,20 @@ export class ExecutionsService {
   handler() {
     return async (ctx: JobContext): Promise<unknown> => {
       const id = String(ctx.job.params.executionId);
-      const row = await this.db.kysely.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await this.store.getExecution(id);
       if (!row) throw new PermanentJobError(`Execution ${id} no longer exists.`);
-      const dep = await this.db.kysely.selectFrom('deployments').selectAll().where('id', '=', row.deployment_id).executeTakeFirst();
+      const dep = await this.store.get(row.deployment_id);
       if (!dep) throw new PermanentJobError('Its deployment was deleted.');
       const folder = this.folderOf(dep.id, id);
       const work = path.join(folder, 'input');
       const done = path.join(folder, 'done.json');
       const finish = async (status: 'Succeeded' | 'Failed', set: Partial<ExecutionRow>) => {
-        await this.db.kysely.updateTable('executions').set({ status, finished_at: this.clock(), ...set }).where('id', '=', id).execute();
+        await this.store.updateExecution(id, { status, finished_at: this.clock(), ...set });
       };
       if (existsSync(done)) {
         ctx.log('A previous attempt finished this execution before its worker stopped; keeping its result.', 'system');
       } else {
-        await this.db.kysely.updateTable('executions').set({ status: 'Running', started_at: this.clock() }).where('id', '=', id).execute();
+        await this.store.updateExecution(id, { status: 'Running', started_at: this.clock() });
         const spec = this.deployments.runtimeSpec(dep);
         const files = JSON.parse(dep.files) as Array<{ name: string; role: string }>;
         const modelFile = files.find((f) => f.role === 'model')?.name;
@@ -156,7 +164,7 @@ export class ExecutionsService {
 
   private async require(scope: GroupScope, deploymentId: string, id: string): Promise<ExecutionRow> {
     await this.deployments.require(scope, deploymentId);
-    const row = await this.db.kysely.selectFrom('executions').selectAll().where('id', '=', id).where('deployment_id', '=', deploymentId).executeTakeFirst();
+    const row = await this.store.getExecutionOf(deploymentId, id);
     if (!row) throw notFound('Execution', id);
     return row;
   }

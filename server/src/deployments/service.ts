@@ -399,7 +399,7 @@ export class DeploymentsService {
     await this.store.db.transaction(async (trx) => {
       const job = await this.engine.enqueue({ kind: BUILD_KIND, groupId: row.group_id, params: { deploymentId: row.id, name: row.name }, maxAttempts: 1, timeoutMs: 3600_000, createdBy: ctx.principal.name }, trx);
       jobId = job!.id;
-      await trx.updateTable('deployments').set({ status: 'Building', message: 'Waiting for a worker…', build_job_id: jobId, updated_at: this.clock() }).where('id', '=', row.id).execute();
+      await this.store.update(row.id, { status: 'Building', message: 'Waiting for a worker…', build_job_id: jobId, updated_at: this.clock() }, trx);
     });
     this.engine.wake();
     this.cache.delete(row.id);

@@ -1,11 +1,17 @@
-import type { Selectable } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { DeploymentsTable } from '../db/schema.js';
+import type { Database, DeploymentsTable, ExecutionsTable } from '../db/schema.js';
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
+export type ExecutionRow = Selectable<ExecutionsTable>;
 
+/** SQL for deployments and their async executions. */
 export class DeploymentsStore {
   constructor(readonly db: Db) {}
+
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
 
   async insert(row: DeploymentRow): Promise<void> {
     await this.db.kysely.insertInto('deployments').values(row).execute();
@@ -19,8 +25,8 @@ export class DeploymentsStore {
     return this.db.kysely.selectFrom('deployments').selectAll().where('group_id', '=', groupId).orderBy('name').execute();
   }
 
-  async update(id: string, set: Partial<DeploymentRow>): Promise<void> {
-    await this.db.kysely.updateTable('deployments').set(set).where('id', '=', id).execute();
+  async update(id: string, set: Partial<DeploymentRow>, trx?: Transaction<Database>): Promise<void> {
+    await (trx ?? this.db.kysely).updateTable('deployments').set(set).where('id', '=', id).execute();
   }
 
   /** A guarded status change: false when the deployment was no longer in one of `from`. */
@@ -31,5 +37,27 @@ export class DeploymentsStore {
 
   async remove(id: string): Promise<void> {
     await this.db.kysely.deleteFrom('deployments').where('id', '=', id).execute();
+  }
+
+  // executions
+  async insertExecution(row: ExecutionRow, trx?: Transaction<Database>): Promise<void> {
+    await (trx ?? this.db.kysely).insertInto('executions').values(row).execute();
+  }
+
+  getExecution(id: string): Promise<ExecutionRow | undefined> {
+    return this.db.kysely.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  getExecutionOf(deploymentId: string, id: string): Promise<ExecutionRow | undefined> {
+    return this.db.kysely.selectFrom('executions').selectAll().where('id', '=', id).where('deployment_id', '=', deploymentId).executeTakeFirst();
+  }
+
+  /** The deployment's 500 newest executions. */
+  listExecutions(deploymentId: string): Promise<ExecutionRow[]> {
+    return this.db.kysely.selectFrom('executions').selectAll().where('deployment_id', '=', deploymentId).orderBy('id', 'desc').limit(500).execute();
+  }
+
+  async updateExecution(id: string, set: Partial<ExecutionRow>, trx?: Transaction<Database>): Promise<void> {
+    await (trx ?? this.db.kysely).updateTable('executions').set(set).where('id', '=', id).execute();
   }
 }

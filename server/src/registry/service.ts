@@ -350,7 +350,7 @@ export class RegistryService {
   /** Everything that happened to a model and its versions and aliases, newest first. */
   async timeline(scope: GroupScope, name: string): Promise<{ items: { at: number; actor: string | null; action: string; target: string | null; details: Record<string, unknown> | null }[] }> {
     await this.requireModel(scope, name);
-    const rows = await this.store.modelAudit(scope.id, name);
+    const rows = await this.audit.trailOf(scope.id, { types: ['registered_model', 'model_version', 'model_alias'], id: name, childPrefixes: [`${name}/`, `${name}@`] }, 500);
     return { items: rows.map((r) => ({ at: r.at, actor: r.actor_name, action: r.action, target: r.resource_id, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null })) };
   }
 

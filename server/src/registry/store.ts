@@ -257,25 +257,6 @@ export class RegistryStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  /** Audit entries about a model, its versions (name/N) and aliases (name@alias). */
-  modelAudit(groupId: string, name: string) {
-    return this.db.kysely
-      .selectFrom('audit_log')
-      .selectAll()
-      .where('group_id', '=', groupId)
-      .where('resource_type', 'in', ['registered_model', 'model_version', 'model_alias'])
-      .where((eb) =>
-        eb.or([
-          eb('resource_id', '=', name),
-          eb(sql`substr(resource_id, 1, ${name.length + 1})`, '=', `${name}/`),
-          eb(sql`substr(resource_id, 1, ${name.length + 1})`, '=', `${name}@`),
-        ]),
-      )
-      .orderBy('id', 'desc')
-      .limit(500)
-      .execute();
-  }
-
   private target(attrs: typeof MODEL_ATTRIBUTES, idColumn: string, tags: { table: string; idColumn: string } | undefined): FilterTarget {
     return {
       dialect: this.db.dialect,

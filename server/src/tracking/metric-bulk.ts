@@ -1,10 +1,8 @@
-import { sql } from 'kysely';
 import type { Metric } from '@forja/contracts';
 import type { RequestContext } from '../auth/principal.js';
-import type { Db } from '../db/database.js';
-import type { MetricsTable } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { toMetric, type TrackingService } from './service.js';
+import type { SampledMetricRow as SampledRow, TrackingStore } from './store.js';
 
 export interface MetricWithRun extends Metric {
   runId: string;
@@ -20,11 +18,9 @@ export interface DatasetSummary {
 /** MLflow's cap on summaries per search-datasets answer. */
 const MAX_DATASET_SUMMARIES = 1000;
 
-interface SampledRow extends MetricsTable {
-  /** 1 for the first row of its NTILE bucket. */
-  rn: number;
-  /** 1 for the run's last row in (step, timestamp, value, is_nan) order. */
-  rev: number;
+export interface MetricBulkServiceOptions {
+  store: TrackingStore;
+  tracking: TrackingService;
 }
 
 /**
@@ -33,26 +29,19 @@ interface SampledRow extends MetricsTable {
  * experiments the caller cannot read contribute nothing, exactly as unknown ids do in MLflow.
  */
 export class MetricBulkService {
-  constructor(
-    private readonly db: Db,
-    private readonly tracking: TrackingService,
-  ) {}
+  private readonly store: TrackingStore;
+  private readonly tracking: TrackingService;
+
+  constructor(options: MetricBulkServiceOptions) {
+    this.store = options.store;
+    this.tracking = options.tracking;
+  }
 
   /** Every point of `key` in the runs, ordered by run id, timestamp, step and value; at most `limit` in all. */
   async history(ctx: RequestContext, runIds: string[], key: string, limit: number): Promise<MetricWithRun[]> {
     const ids = await this.readableRunIds(ctx, runIds);
     if (ids.length === 0 || limit === 0) return [];
-    const rows = await this.db.kysely
-      .selectFrom('metrics')
-      .select(['run_id', 'key', 'value', 'timestamp', 'step', 'is_nan'])
-      .where('key', '=', key)
-      .where('run_id', 'in', ids)
-      .orderBy('run_id')
-      .orderBy('timestamp')
-      .orderBy('step')
-      .orderBy('value')
-      .limit(limit)
-      .execute();
+    const rows = await this.store.metricHistories(ids, key, limit);
     return rows.map((r) => ({ ...toMetric(r), runId: r.run_id }));
   }
 
@@ -65,20 +54,7 @@ export class MetricBulkService {
   async sampledHistory(ctx: RequestContext, runIds: string[], key: string, maxResults: number, range?: { start: number; end: number }): Promise<MetricWithRun[]> {
     const ids = await this.readableRunIds(ctx, runIds);
     if (ids.length === 0) return [];
-    const order = sql`step, timestamp, value, is_nan`;
-    const inRange = range ? sql`AND step >= ${range.start} AND step <= ${range.end}` : sql``;
-    const { rows } = await sql<SampledRow>`
-      WITH bucketed AS (
-        SELECT run_id, key, value, timestamp, step, is_nan,
-          NTILE(${maxResults}) OVER (PARTITION BY run_id ORDER BY ${order}) AS bucket,
-          ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC) AS rev
-        FROM metrics
-        WHERE key = ${key} AND run_id IN (${sql.join(ids)}) ${inRange}
-      ), ranked AS (
-        SELECT bucketed.*, ROW_NUMBER() OVER (PARTITION BY run_id, bucket ORDER BY ${order}) AS rn FROM bucketed
-      )
-      SELECT run_id, key, value, timestamp, step, is_nan, rn, rev FROM ranked WHERE rn = 1 OR rev = 1
-      ORDER BY run_id, ${order}`.execute(this.db.kysely);
+    const rows = await this.store.sampledMetricHistories(ids, key, maxResults, range);
     const byRun = new Map<string, SampledRow[]>();
     for (const r of rows) {
       const list = byRun.get(r.run_id) ?? [];
@@ -93,18 +69,7 @@ export class MetricBulkService {
   async datasetSummaries(ctx: RequestContext, experimentIds: string[], scope: Parameters<TrackingService['readableExperimentIds']>[2]): Promise<DatasetSummary[]> {
     const ids = await this.tracking.readableExperimentIds(ctx, experimentIds, scope);
     if (ids.length === 0) return [];
-    const rows = await this.db.kysely
-      .selectFrom('datasets')
-      .innerJoin('run_inputs', 'run_inputs.dataset_id', 'datasets.id')
-      .select(['datasets.experiment_id', 'datasets.name', 'datasets.digest', 'run_inputs.context'])
-      .distinct()
-      .where('datasets.experiment_id', 'in', ids)
-      .orderBy('datasets.experiment_id')
-      .orderBy('datasets.name')
-      .orderBy('datasets.digest')
-      .orderBy('run_inputs.context')
-      .limit(MAX_DATASET_SUMMARIES)
-      .execute();
+    const rows = await this.store.datasetSummaries(ids, MAX_DATASET_SUMMARIES);
     return rows.map((r) => ({ experimentId: r.experiment_id, name: r.name, digest: r.digest, context: r.context }));
   }
 

@@ -23,6 +23,14 @@ export interface RunData {
 /** A metric point to write; with modelId it is also linked to that logged model (MLflow 3). */
 export type MetricPoint = Omit<MetricRow, 'run_id'> & { model_id?: string; dataset_name?: string | null; dataset_digest?: string | null };
 
+/** A point of a sampled history, with the window numbers the sampling keeps points by. */
+export interface SampledMetricRow extends MetricsTable {
+  /** 1 for the first row of its NTILE bucket. */
+  rn: number;
+  /** 1 for the run's last row in (step, timestamp, value, is_nan) order. */
+  rev: number;
+}
+
 /** Which keys to load with each run; undefined means all. */
 export interface Projection {
   metrics?: string[];
@@ -355,7 +363,61 @@ export class TrackingStore {
       .execute();
   }
 
+  /** Every point of `key` in the runs, ordered by run id, timestamp, step and value; at most `limit` in all. */
+  metricHistories(runIds: string[], key: string, limit: number) {
+    return this.k
+      .selectFrom('metrics')
+      .select(['run_id', 'key', 'value', 'timestamp', 'step', 'is_nan'])
+      .where('key', '=', key)
+      .where('run_id', 'in', runIds)
+      .orderBy('run_id')
+      .orderBy('timestamp')
+      .orderBy('step')
+      .orderBy('value')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * The points of `key` in the runs (within [start, end] steps if given) that MLflow 3's sampling
+   * can keep: per run, ordered by step, timestamp, value and NaN-ness and cut into `buckets` NTILE
+   * buckets, the first point of each bucket (rn = 1) and the run's last point (rev = 1).
+   */
+  async sampledMetricHistories(runIds: string[], key: string, buckets: number, range?: { start: number; end: number }): Promise<SampledMetricRow[]> {
+    const order = sql`step, timestamp, value, is_nan`;
+    const inRange = range ? sql`AND step >= ${range.start} AND step <= ${range.end}` : sql``;
+    const { rows } = await sql<SampledMetricRow>`
+      WITH bucketed AS (
+        SELECT run_id, key, value, timestamp, step, is_nan,
+          NTILE(${buckets}) OVER (PARTITION BY run_id ORDER BY ${order}) AS bucket,
+          ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC) AS rev
+        FROM metrics
+        WHERE key = ${key} AND run_id IN (${sql.join(runIds)}) ${inRange}
+      ), ranked AS (
+        SELECT bucketed.*, ROW_NUMBER() OVER (PARTITION BY run_id, bucket ORDER BY ${order}) AS rn FROM bucketed
+      )
+      SELECT run_id, key, value, timestamp, step, is_nan, rn, rev FROM ranked WHERE rn = 1 OR rev = 1
+      ORDER BY run_id, ${order}`.execute(this.k);
+    return rows;
+  }
+
   // datasets
+  /** Distinct (experiment, dataset name, digest, context) of the inputs logged in the experiments; at most `limit`. */
+  datasetSummaries(experimentIds: string[], limit: number) {
+    return this.k
+      .selectFrom('datasets')
+      .innerJoin('run_inputs', 'run_inputs.dataset_id', 'datasets.id')
+      .select(['datasets.experiment_id', 'datasets.name', 'datasets.digest', 'run_inputs.context'])
+      .distinct()
+      .where('datasets.experiment_id', 'in', experimentIds)
+      .orderBy('datasets.experiment_id')
+      .orderBy('datasets.name')
+      .orderBy('datasets.digest')
+      .orderBy('run_inputs.context')
+      .limit(limit)
+      .execute();
+  }
+
   async logInputs(experimentId: string, runId: string, inputs: { dataset: Omit<DatasetRow, 'id' | 'experiment_id'>; tags: KV[]; newId: string }[]): Promise<void> {
     await this.transaction(async (trx) => {
       for (const input of inputs) {

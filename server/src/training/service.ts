@@ -2,13 +2,11 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Kysely, Selectable } from 'kysely';
 import { TrainingFieldsSchema, TrainingPromoteSchema, type Job, type TrainingPromote, type TrainingRun } from '@forja/contracts';
 import { requireScopeRole } from '../auth/access.js';
 import type { AuditLog } from '../auth/audit.js';
 import { systemContext, type GroupScope, type RequestContext } from '../auth/principal.js';
 import type { ArtifactsService } from '../artifacts/service.js';
-import type { Database } from '../db/schema.js';
 import { conflict, invalid, notFound, type AppError } from '../errors.js';
 import type { JobContext, JobEngine, JobHandler } from '../jobs/engine.js';
 import { PermanentJobError } from '../jobs/engine.js';
@@ -20,10 +18,10 @@ import type { LakeService } from '../lake/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { Environments } from '../runtime/environments.js';
 import type { TrackingService } from '../tracking/service.js';
+import type { TrainingRunRow as Row, TrainingStore } from './store.js';
 
 export const TRAINING_KIND = 'training.run';
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_train.py', import.meta.url));
-type Row = Selectable<Database['training_runs']>;
 
 /** What the runner needs besides the model's own packages. */
 const RUNNER_REQUIREMENTS = 'pandas\npyarrow';
@@ -37,25 +35,52 @@ function alreadyPromoted(id: string, promoted: string | null): string {
   return `Training run ${id} was already promoted to models:/${done.model}/${done.version}. Deploy that version (POST /api/v1/deployments/from-model), or register the run again through the registry if you want another version.`;
 }
 
+export interface TrainingServiceOptions {
+  store: TrainingStore;
+  engine: JobEngine;
+  envs: Environments;
+  tracking: TrackingService;
+  artifacts: ArtifactsService;
+  registry: RegistryService;
+  deployments: DeploymentsService;
+  lake: LakeService;
+  audit: AuditLog;
+  /** $DATA/training: each run's files under <id>. */
+  root: string;
+  clock?: () => number;
+}
+
 /**
  * MLOps Codex's custom training: a script's train_model(df, base_path) runs as a job in its own
  * environment, on an uploaded file or a lake table, and everything it returns lands in a tracking
  * run; a succeeded run is promoted to a registered model version (and a deployment) in one call.
  */
 export class TrainingService {
-  constructor(
-    private readonly k: Kysely<Database>,
-    private readonly engine: JobEngine,
-    private readonly envs: Environments,
-    private readonly tracking: TrackingService,
-    private readonly artifacts: ArtifactsService,
-    private readonly registry: RegistryService,
-    private readonly deployments: DeploymentsService,
-    private readonly lake: LakeService,
-    private readonly audit: AuditLog,
-    readonly root: string,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: TrainingStore;
+  private readonly engine: JobEngine;
+  private readonly envs: Environments;
+  private readonly tracking: TrackingService;
+  private readonly artifacts: ArtifactsService;
+  private readonly registry: RegistryService;
+  private readonly deployments: DeploymentsService;
+  private readonly lake: LakeService;
+  private readonly audit: AuditLog;
+  readonly root: string;
+  private readonly clock: () => number;
+
+  constructor(options: TrainingServiceOptions) {
+    this.store = options.store;
+    this.engine = options.engine;
+    this.envs = options.envs;
+    this.tracking = options.tracking;
+    this.artifacts = options.artifacts;
+    this.registry = options.registry;
+    this.deployments = options.deployments;
+    this.lake = options.lake;
+    this.audit = options.audit;
+    this.root = options.root;
+    this.clock = options.clock ?? Date.now;
+  }
 
   private filesOf(id: string): string {
     return path.join(this.root, id, 'files');
@@ -95,14 +120,13 @@ export class TrainingService {
     await mkdir(path.dirname(folder), { recursive: true });
     await rename(staging, folder);
     try {
-      await this.k.transaction().execute(async (trx) => {
+      await this.store.transaction(async (trx) => {
         const job = await this.engine.enqueue(
           { kind: TRAINING_KIND, groupId: scope.id, params: { trainingId: id, group: scope.name }, maxAttempts: 1, timeoutMs: f.timeoutSeconds * 1000, createdBy: ctx.principal.name },
           trx,
         );
-        await trx
-          .insertInto('training_runs')
-          .values({
+        await this.store.insert(
+          {
             id,
             group_id: scope.id,
             experiment_id: experiment.experimentId,
@@ -119,8 +143,9 @@ export class TrainingService {
             promoted: null,
             created_by: ctx.principal.name,
             created_at: this.clock(),
-          })
-          .execute();
+          },
+          trx,
+        );
       });
     } catch (err) {
       await rm(path.join(this.root, id), { recursive: true, force: true });
@@ -133,7 +158,7 @@ export class TrainingService {
 
   async list(ctx: RequestContext, scope: GroupScope): Promise<TrainingRun[]> {
     requireScopeRole(scope, 'viewer');
-    const rows = await this.k.selectFrom('training_runs').selectAll().where('group_id', '=', scope.id).orderBy('created_at', 'desc').limit(200).execute();
+    const rows = await this.store.list(scope.id);
     return Promise.all(rows.map((r) => this.present(ctx, scope, r)));
   }
 
@@ -143,7 +168,7 @@ export class TrainingService {
   }
 
   private async require(scope: GroupScope, id: string): Promise<Row> {
-    const row = await this.k.selectFrom('training_runs').selectAll().where('id', '=', id).where('group_id', '=', scope.id).executeTakeFirst();
+    const row = await this.store.getInGroup(scope.id, id);
     if (!row) throw notFound('Training run', id);
     return row;
   }
@@ -196,12 +221,11 @@ export class TrainingService {
     const job = await this.jobOf(row, scope.name);
     if (job.status !== 'succeeded') throw conflict(`Training run ${id} is ${job.status}: only a succeeded run can be promoted.`);
     // Claimed first, so a double click or two callers at once make one model version, not two.
-    const claimed = await this.k.updateTable('training_runs').set({ promoted: PROMOTING }).where('id', '=', id).where('promoted', 'is', null).executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) === 0) throw conflict(alreadyPromoted(id, (await this.require(scope, id)).promoted));
+    if (!(await this.store.movePromoted(id, null, PROMOTING))) throw conflict(alreadyPromoted(id, (await this.require(scope, id)).promoted));
     try {
       return await this.promoteClaimed(ctx, scope, row, body);
     } catch (err) {
-      await this.k.updateTable('training_runs').set({ promoted: null }).where('id', '=', id).where('promoted', '=', PROMOTING).execute();
+      await this.store.movePromoted(id, PROMOTING, null);
       throw err;
     }
   }
@@ -227,18 +251,14 @@ export class TrainingService {
       deploymentId = created.deployment.id;
       buildJobId = created.buildJobId;
     }
-    await this.k
-      .updateTable('training_runs')
-      .set({ promoted: JSON.stringify({ model: body.modelName, version: String(version.version), deploymentId }) })
-      .where('id', '=', id)
-      .execute();
+    await this.store.setPromoted(id, JSON.stringify({ model: body.modelName, version: String(version.version), deploymentId }));
     await this.audit.record(ctx, { action: 'training.promote', resourceType: 'training_run', resourceId: id, groupId: scope.id, details: { model: body.modelName, version: version.version, deploymentId } });
     return { run: await this.get(ctx, scope, id), modelVersion: { name: body.modelName, version: String(version.version) }, deploymentId, buildJobId };
   }
 
   handler(): JobHandler {
     return async (ctx: JobContext) => {
-      const row = await this.k.selectFrom('training_runs').selectAll().where('id', '=', String(ctx.job.params.trainingId)).executeTakeFirst();
+      const row = await this.store.get(String(ctx.job.params.trainingId));
       if (!row) throw new PermanentJobError('The training run no longer exists.');
       const as = systemContext;
       const runId = row.tracking_run_id;

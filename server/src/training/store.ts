@@ -1,0 +1,43 @@
+import type { Selectable, Transaction } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+
+export type TrainingRunRow = Selectable<Database['training_runs']>;
+
+/** SQL for training runs. */
+export class TrainingStore {
+  constructor(private readonly db: Db) {}
+
+  /** One transaction, so a run's row commits with the job that runs it. */
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  async insert(row: TrainingRunRow, trx?: Transaction<Database>): Promise<void> {
+    await (trx ?? this.db.kysely).insertInto('training_runs').values(row).execute();
+  }
+
+  /** The group's 200 newest runs. */
+  list(groupId: string): Promise<TrainingRunRow[]> {
+    return this.db.kysely.selectFrom('training_runs').selectAll().where('group_id', '=', groupId).orderBy('created_at', 'desc').limit(200).execute();
+  }
+
+  get(id: string): Promise<TrainingRunRow | undefined> {
+    return this.db.kysely.selectFrom('training_runs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  getInGroup(groupId: string, id: string): Promise<TrainingRunRow | undefined> {
+    return this.db.kysely.selectFrom('training_runs').selectAll().where('id', '=', id).where('group_id', '=', groupId).executeTakeFirst();
+  }
+
+  async setPromoted(id: string, promoted: string): Promise<void> {
+    await this.db.kysely.updateTable('training_runs').set({ promoted }).where('id', '=', id).execute();
+  }
+
+  /** A guarded change of the `promoted` column: false when it no longer held `from`. */
+  async movePromoted(id: string, from: string | null, to: string | null): Promise<boolean> {
+    const q = this.db.kysely.updateTable('training_runs').set({ promoted: to }).where('id', '=', id);
+    const res = await (from === null ? q.where('promoted', 'is', null) : q.where('promoted', '=', from)).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+}
