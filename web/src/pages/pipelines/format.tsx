@@ -1,7 +1,7 @@
 import type { PipelineRun, PipelineRunStep } from '@forja/contracts';
 import { Badge, type Tone } from '../../components/ui';
 
-export { PipelineIcon } from './icon';
+export { PipelineIcon } from '../../components/icons';
 
 /** Query keys of the pipeline pages. Pipelines belong to a group, so every key starts with it; ['pipelines'] refreshes them all. */
 export const pipelineKeys = {

@@ -1,7 +1,7 @@
 import type { TrainingRun } from '@forja/contracts';
 import { Badge, type Tone } from '../../components/ui';
 
-export { TrainingIcon } from './icon';
+export { TrainingIcon } from '../../components/icons';
 
 /** Query keys of the training pages; runs belong to a group, so every key starts with it. */
 export const trainingKeys = {
