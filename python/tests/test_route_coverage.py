@@ -18,9 +18,8 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
-import httpx
-
 import forja
+import httpx
 
 SDK = Path(forja.__file__).parent
 ABSENT = json.loads((Path(__file__).parent / "absent_routes.json").read_text())
