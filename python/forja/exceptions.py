@@ -38,7 +38,30 @@ __all__ = [
     "ExecutionFailed",
     "ExecutionTimeout",
     "error_for_status",
+    "ERROR_CODES",
 ]
+
+#: Every ``code`` the server's native API answers errors with, and the HTTP status that comes with
+#: it. The server's table (``ErrorCodes`` in packages/contracts) is the source:
+#: tests/test_error_codes.py fails when the two differ, in either direction.
+ERROR_CODES: Dict[str, int] = {
+    "INVALID_ARGUMENT": 400,
+    "MALFORMED_REQUEST": 400,
+    "MODEL_ERROR": 422,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ROUTE_NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "ALREADY_EXISTS": 409,
+    "CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RATE_LIMITED": 429,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+    "TIMEOUT": 504,
+}
 
 
 class ForjaError(Exception):

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import {
   ArtifactListSchema,
   ArtifactUploadedSchema,
+  UploadCompletedSchema,
+  UploadStateSchema,
   AuditListSchema,
   ExperimentPageSchema,
   ExperimentSchema,
@@ -308,6 +310,22 @@ export class ForjaClient {
       this.request('PUT', `/api/v1/runs/${enc(runId)}/artifacts/file`, ArtifactUploadedSchema, { rawBody: body, query: { path } }),
   };
 
+  /**
+   * Resumable chunked uploads of one artifact file, for files too big to send in one request:
+   * start, append each chunk at its offset, complete. After a failure, status().received is where
+   * to go on from.
+   */
+  readonly uploads = {
+    start: (runId: string, path: string, size?: number) => this.request('POST', `/api/v1/runs/${enc(runId)}/uploads`, UploadStateSchema, { body: { path, size } }),
+    status: (uploadId: string) => this.request('GET', `/api/v1/uploads/${enc(uploadId)}`, UploadStateSchema),
+    /** Never retried: a chunk the server took is refused when sent again at the same offset, so resume from status(). */
+    append: (uploadId: string, offset: number, chunk: RawBody | ReadableStream<Uint8Array>) =>
+      this.request('PUT', `/api/v1/uploads/${enc(uploadId)}`, UploadStateSchema, { ...(chunk instanceof ReadableStream ? { stream: chunk } : { rawBody: chunk }), query: { offset }, retries: 0 }),
+    /** Checks the size (and the SHA-256 when given) and makes the file visible. */
+    complete: (uploadId: string, sha256?: string) => this.request('POST', `/api/v1/uploads/${enc(uploadId)}/complete`, UploadCompletedSchema, { body: { sha256 } }),
+    abort: (uploadId: string) => this.request('DELETE', `/api/v1/uploads/${enc(uploadId)}`, OkSchema),
+  };
+
   /** The group's model registry (registered models, versions, stages, aliases, approvals). */
   readonly models = {
     create: (model: RegisteredModelCreate) => this.request('POST', '/api/v1/models', RegisteredModelSchema, { body: model }),
@@ -319,18 +337,30 @@ export class ForjaClient {
     deleteTag: (name: string, key: string) => this.request('DELETE', `/api/v1/models/${enc(name)}/tags/${enc(key)}`, OkSchema),
     createVersion: (name: string, version: ModelVersionCreate) => this.request('POST', `/api/v1/models/${enc(name)}/versions`, ModelVersionSchema, { body: version }),
     getVersion: (name: string, version: string | number) => this.request('GET', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`, ModelVersionSchema),
+    updateVersion: (name: string, version: string | number, description: string) =>
+      this.request('PATCH', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`, ModelVersionSchema, { body: { description } }),
+    deleteVersion: (name: string, version: string | number) => this.request('DELETE', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`, OkSchema),
+    setVersionTag: (name: string, version: string | number, key: string, value: string) =>
+      this.request('PUT', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}/tags/${enc(key)}`, OkSchema, { body: { value } }),
+    deleteVersionTag: (name: string, version: string | number, key: string) =>
+      this.request('DELETE', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}/tags/${enc(key)}`, OkSchema),
+    /** The newest version in each stage (every stage without `stages`). */
+    latest: async (name: string, stages?: Stage[]) =>
+      (await this.request('GET', `/api/v1/models/${enc(name)}/latest`, z.object({ modelVersions: z.array(ModelVersionSchema) }), { query: { stages: stages?.join(',') } })).modelVersions,
     searchVersions: (query: ModelSearch = {}) => this.request('POST', '/api/v1/model-versions/search', ModelVersionPageSchema, { body: query }),
     /** Moves a version, or opens an approval request when the group gates that stage (see `approvalRequest`). */
     transition: (name: string, version: string | number, stage: Stage, options: { archiveExistingVersions?: boolean; comment?: string } = {}) =>
       this.request('POST', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}/transition`, TransitionResultSchema, { body: { stage, archiveExistingVersions: options.archiveExistingVersions ?? false, comment: options.comment } }),
     setAlias: (name: string, alias: string, version: string | number) => this.request('PUT', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, OkSchema, { body: { version: String(version) } }),
     deleteAlias: (name: string, alias: string) => this.request('DELETE', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, OkSchema),
+    getAlias: (name: string, alias: string) => this.request('GET', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, ModelVersionSchema),
     /** models:/name/3, models:/name/Production, models:/name/latest or models:/name@alias. */
     resolve: (uri: string) => this.request('GET', '/api/v1/models/resolve', ModelVersionSchema, { query: { uri } }),
     timeline: (name: string) => this.request('GET', `/api/v1/models/${enc(name)}/timeline`, TimelineSchema),
     settings: () => this.request('GET', '/api/v1/registry/settings', RegistrySettingsSchema),
     updateSettings: (settings: RegistrySettingsUpdate) => this.request('PUT', '/api/v1/registry/settings', RegistrySettingsSchema, { body: settings }),
     approvals: async (status?: 'pending' | 'approved' | 'rejected' | 'cancelled') => (await this.request('GET', '/api/v1/approvals', ApprovalListSchema, { query: { status } })).items,
+    approval: (id: string) => this.request('GET', `/api/v1/approvals/${enc(id)}`, ApprovalRequestSchema),
     decide: (id: string, decision: 'approve' | 'reject', comment?: string) => this.request('POST', `/api/v1/approvals/${enc(id)}/decision`, ApprovalRequestSchema, { body: { decision, comment } }),
   };
 

@@ -48,4 +48,22 @@ describe('TypeScript SDK: model registry', () => {
     assert.equal((await forja.models.getVersion('scorer', 1)).currentStage, 'Production');
     assert.deepEqual(await forja.models.approvals('pending'), []);
   });
+
+  test("a version's description, tags and deletion; aliases, latest versions and one approval by id", async () => {
+    await forja.models.create({ name: 'ranker' });
+    await forja.models.createVersion('ranker', { source: `runs:/${runId}/model` });
+    await forja.models.createVersion('ranker', { source: `runs:/${runId}/model` });
+    assert.equal((await forja.models.updateVersion('ranker', 1, 'first cut')).description, 'first cut');
+    await forja.models.setVersionTag('ranker', 1, 'data', 'v3');
+    assert.deepEqual((await forja.models.getVersion('ranker', 1)).tags, [{ key: 'data', value: 'v3' }]);
+    await forja.models.deleteVersionTag('ranker', 1, 'data');
+    assert.deepEqual((await forja.models.getVersion('ranker', 1)).tags, []);
+    await forja.models.setAlias('ranker', 'best', 1);
+    assert.equal((await forja.models.getAlias('ranker', 'best')).version, '1');
+    assert.deepEqual((await forja.models.latest('ranker', ['None'])).map((v) => v.version), ['2']);
+    await forja.models.deleteVersion('ranker', 2);
+    await assert.rejects(forja.models.getVersion('ranker', 2), NotFoundError);
+    const [approved] = await forja.models.approvals('approved');
+    assert.equal((await forja.models.approval(approved!.id)).status, 'approved');
+  });
 });

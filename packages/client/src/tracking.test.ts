@@ -134,4 +134,20 @@ describe('TypeScript SDK: tracking and artifacts against a live server', () => {
     assert.equal((await fetch(url, { headers: { authorization: `Bearer ${s.adminToken}` } })).status, 200);
     await assert.rejects(forja.runs.downloadArtifact(info.runId, 'eval/missing.txt'), NotFoundError);
   });
+
+  test('resumable uploads: start, append chunks, resume from the status, complete; abort', async () => {
+    const exp = await forja.experiments.create({ name: 'sdk-uploads' });
+    const { info } = await forja.runs.create({ experimentId: exp.experimentId });
+    const started = await forja.uploads.start(info.runId, 'data/big.csv', 8);
+    assert.equal(started.received, 0);
+    await forja.uploads.append(started.uploadId, 0, 'a,b\n');
+    assert.equal((await forja.uploads.status(started.uploadId)).received, 4);
+    await forja.uploads.append(started.uploadId, 4, '1,2\n');
+    assert.equal((await forja.uploads.complete(started.uploadId)).size, 8);
+    assert.equal(await (await forja.runs.downloadArtifact(info.runId, 'data/big.csv')).text(), 'a,b\n1,2\n');
+
+    const abandoned = await forja.uploads.start(info.runId, 'data/other.csv');
+    assert.deepEqual(await forja.uploads.abort(abandoned.uploadId), { ok: true });
+    await assert.rejects(forja.uploads.status(abandoned.uploadId), NotFoundError);
+  });
 });

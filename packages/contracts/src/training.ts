@@ -69,3 +69,4 @@ export const TrainingPromotedSchema = z.object({
   deploymentId: z.string().nullable(),
   buildJobId: z.string().nullable(),
 });
+export type TrainingPromoted = z.infer<typeof TrainingPromotedSchema>;

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { useMutation, useQueryClient, type QueryKey } from '@tanstack/react-query';
-import { jobPath } from '../pages/jobs/format';
+import { jobPath } from '../jobs';
 import { JobLogPanel } from './JobLog';
 import { WarningIcon } from './icons';
 import { Button, ErrorText } from './ui';

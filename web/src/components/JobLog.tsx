@@ -2,7 +2,7 @@ import { useLayoutEffect, useRef, type ReactNode, type UIEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { JobLogLine, JobLogs } from '@forja/contracts';
 import { useClient } from '../session';
-import { jobKeys } from '../pages/jobs/format';
+import { jobKeys } from '../jobs';
 import { ErrorText } from './ui';
 import './JobLog.css';
 

@@ -13,13 +13,13 @@ import {
   ForjaMark,
   LayersIcon,
   LogoutIcon,
+  PipelineIcon,
+  ProjectIcon,
   PulseIcon,
   RocketIcon,
   ShieldIcon,
+  TrainingIcon,
 } from './icons';
-import { ProjectIcon } from '../pages/projects/icon';
-import { PipelineIcon } from '../pages/pipelines/icon';
-import { TrainingIcon } from '../pages/training/icon';
 
 export const sections = [
   { path: '/experiments', label: 'Experiments', icon: FlaskIcon },

@@ -147,3 +147,27 @@ export const DownloadIcon = (p: P) => (
     <path d="M5 19.5h14" />
   </Icon>
 );
+/** Batch projects in the navigation: a terminal window with a prompt. */
+export const ProjectIcon = (p: P) => (
+  <Icon {...p}>
+    <rect x="3" y="4.5" width="18" height="15" rx="2" />
+    <path d="m7.5 10 3 2.5-3 2.5M13 15h3.5" />
+  </Icon>
+);
+/** Pipelines in the navigation: three steps joined as a small DAG. */
+export const PipelineIcon = (p: P) => (
+  <Icon {...p}>
+    <rect x="2.5" y="9.5" width="6" height="5" rx="1.2" />
+    <rect x="15.5" y="3.5" width="6" height="5" rx="1.2" />
+    <rect x="15.5" y="15.5" width="6" height="5" rx="1.2" />
+    <path d="M8.5 12h2.5c1.2 0 1.8-.6 1.8-1.8V7.8c0-1.2.6-1.8 1.8-1.8h.9M11 12h.0M12.8 13.8v2.4c0 1.2.6 1.8 1.8 1.8h.9" />
+  </Icon>
+);
+/** Training in the navigation: a rising learning curve on axes. */
+export const TrainingIcon = (p: P) => (
+  <Icon {...p}>
+    <path d="M3.5 3.5v17h17" />
+    <path d="M6.5 16.5c2-5 4-7.5 6.5-8.5 2.2-.9 4.4-.9 6.5-.9" />
+    <circle cx="13" cy="8" r="1.4" />
+  </Icon>
+);

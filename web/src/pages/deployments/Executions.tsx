@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ExecutionListSchema, ExecutionSchema, type Deployment, type Execution } from '@forja/contracts';
+import type { Deployment, Execution } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { Badge, Button, Dialog, EmptyState, ErrorText, Field, Time, type Tone } from '../../components/ui';
 import { DialogForm } from '../../components/DialogForm';
@@ -29,7 +29,6 @@ export const isExecutionActive = (e: Pick<Execution, 'status'>) => e.status === 
 export const executionKeys = {
   list: (group: string | undefined, id: string) => [...deploymentKeys.one(group, id), 'executions'] as const,
 };
-const executionsPath = (id: string) => `/api/v1/deployments/${encodeURIComponent(id)}/executions`;
 
 export function ExecutionStatusBadge({ status }: { status: ExecutionStatus }) {
   return (
@@ -73,7 +72,7 @@ export function ExecutionsPanel({ deployment: d, mayRun }: { deployment: Deploym
   const [open, setOpen] = useState<string | null>(null);
   const list = useQuery({
     queryKey: executionKeys.list(group, d.id),
-    queryFn: async () => (await client.request('GET', executionsPath(d.id), ExecutionListSchema)).items,
+    queryFn: () => client.deployments.executions(d.id),
     refetchInterval: (q) => (q.state.data?.some(isExecutionActive) ? LIVE_REFRESH_MS : false),
   });
   const items = list.data ?? [];
@@ -172,7 +171,7 @@ function ExecutionDetails({ deploymentId, execution: e }: { deploymentId: string
   const client = useClient();
   const download = useMutation({
     mutationFn: async () => {
-      const res = await client.send('GET', `${executionsPath(deploymentId)}/${encodeURIComponent(e.id)}/result`);
+      const res = await client.deployments.executionResult(deploymentId, e.id);
       saveBlob(await res.blob(), e.outputName ?? `${e.id}.out`);
     },
   });
@@ -240,12 +239,10 @@ function NewExecutionDialog({ open, deployment: d, onClose, onStarted }: { open:
   const start = useMutation({
     mutationFn: async () => {
       if (source === 'file') {
-        const form = new FormData();
-        form.append('input', file!, file!.name);
-        return client.request('POST', executionsPath(d.id), ExecutionSchema, { form, retries: 0 });
+        return client.deployments.execute(d.id, file!, file!.name);
       }
       const body = { table, format, ...(filter.trim() ? { filter: filter.trim() } : {}), ...(columns ? { columns } : {}) };
-      return client.request('POST', `${executionsPath(d.id)}/from-table`, ExecutionSchema, { body, retries: 0 });
+      return client.deployments.executeTable(d.id, body);
     },
     onSuccess: async (e) => {
       queryClient.setQueryData<Execution[]>(executionKeys.list(group, d.id), (old) => [e, ...(old ?? []).filter((x) => x.id !== e.id)]);

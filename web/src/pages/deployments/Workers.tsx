@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { DeploymentSchema, DeploymentSettingsSchema, DeploymentStatsSchema, type Deployment, type DeploymentSettings } from '@forja/contracts';
+import { DeploymentSettingsSchema, type Deployment, type DeploymentSettings } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { Button, Dialog, ErrorText, Spinner } from '../../components/ui';
 import { formatDuration } from '../tracking/format';
@@ -26,7 +26,7 @@ export function WorkersPanel({ deployment: d, mayEdit, onEdit }: { deployment: D
   // Its own key: the Usage tab keeps a history of the deployment's stats and this must not feed it twice.
   const stats = useQuery({
     queryKey: [...deploymentKeys.stats(group, d.id), 'workers-panel'],
-    queryFn: () => client.request('GET', `/api/v1/deployments/${encodeURIComponent(d.id)}/stats`, DeploymentStatsSchema),
+    queryFn: () => client.deployments.stats(d.id),
     staleTime: 0,
     refetchInterval: WORKERS_POLL_MS,
   });
@@ -172,7 +172,8 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
   const changed = Object.keys(changes).length > 0;
 
   const save = useMutation({
-    mutationFn: () => client.request('PATCH', `/api/v1/deployments/${encodeURIComponent(d.id)}`, DeploymentSchema, { body: { settings: changes } }),
+    // A non-number goes as typed (see above), which the client's type does not foresee.
+    mutationFn: () => client.deployments.update(d.id, changes as Partial<DeploymentSettings>),
     onSuccess: async (updated) => {
       await onSaved(updated);
       close();

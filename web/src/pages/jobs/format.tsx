@@ -1,12 +1,7 @@
 import type { Job, JobStatus } from '@forja/contracts';
 import { Badge, type Tone } from '../../components/ui';
 
-/** Query keys of the jobs pages. Jobs are per group, so the list key starts with it. */
-export const jobKeys = {
-  list: (group: string | undefined, filter: object) => ['jobs', group ?? '', 'list', filter] as const,
-  job: (id: string) => ['jobs', 'job', id] as const,
-  workers: ['workers'] as const,
-};
+export { jobKeys, jobPath } from '../../jobs';
 
 const statusTone: Record<JobStatus, Tone> = { queued: 'neutral', running: 'blue', succeeded: 'green', failed: 'red', cancelled: 'muted' };
 
@@ -28,7 +23,5 @@ export function jobDuration(job: Pick<Job, 'startedAt' | 'finishedAt' | 'status'
 }
 
 export const firstLine = (text: string | null) => (text ? (text.split('\n', 1)[0] ?? '') : '');
-
-export const jobPath = (id: string) => `/jobs/${encodeURIComponent(id)}`;
 
 export const JOBS = { to: '/jobs', label: 'Jobs' };

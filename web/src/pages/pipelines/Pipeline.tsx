@@ -18,7 +18,6 @@ import {
   pipelineKeys,
   pipelineRunPath,
   PIPELINES,
-  pipelinesApi,
   PipelineRunStatusBadge,
   runDuration,
   stepLabel,
@@ -47,11 +46,10 @@ function PipelineView({ name }: { name: string }) {
   const can = useAbilities();
   const tab = useSearchTab(tabs);
   const [dialog, setDialog] = useState<'run' | 'upload' | null>(null);
-  const api = pipelinesApi(client);
-  const pipeline = useQuery({ queryKey: pipelineKeys.one(group, name), queryFn: () => api.get(name) });
+  const pipeline = useQuery({ queryKey: pipelineKeys.one(group, name), queryFn: () => client.pipelines.get(name) });
   const runs = useQuery({
     queryKey: pipelineKeys.runs(group, name),
-    queryFn: () => api.runs(name),
+    queryFn: () => client.pipelines.runs(name),
     refetchInterval: (q) => (q.state.data?.some(isRunActive) ? LIVE_REFRESH_MS : false),
   });
 
@@ -268,7 +266,7 @@ function RunDialog({ pipeline: p, open, onClose, onStarted }: { pipeline: Pipeli
       }
       parse={parseParams}
       example='e.g. {"day": "2026-01-31"}'
-      start={(params) => pipelinesApi(client).start(p.name, { params, ...(fromStep ? { fromStep } : {}) })}
+      start={(params) => client.pipelines.run(p.name, { params, ...(fromStep ? { fromStep } : {}) })}
       onStarted={onStarted}
       onReset={() => setFromStep('')}
       testIds={{ params: 'pipeline-params-input', paramsError: 'pipeline-params-error', submit: 'pipeline-run-submit', error: 'pipeline-run-error' }}

@@ -7,7 +7,7 @@ import { BackLink, Button, EmptyState, ErrorText, LoadFailed, Spinner, Time, rel
 import { JobDetails, JobError, JobLink } from '../../components/JobDetails';
 import { formatDuration } from '../tracking/format';
 import { Dag } from './Dag';
-import { isRunActive, LIVE_REFRESH_MS, pipelineKeys, pipelinePath, pipelinesApi, PipelineRunStatusBadge, runDuration, stepDuration, stepHelp, StepStatusBadge, stepSummary } from './format';
+import { isRunActive, LIVE_REFRESH_MS, pipelineKeys, pipelinePath, PipelineRunStatusBadge, runDuration, stepDuration, stepHelp, StepStatusBadge, stepSummary } from './format';
 import './pipelines.css';
 
 /** A pipeline run: the DAG coloured by each step's status (live while it runs); a step opens its times, outputs, error and log. */
@@ -25,15 +25,14 @@ function RunView({ name, runId }: { name: string; runId: string }) {
   const { group } = useSession();
   const can = useAbilities();
   const [params, setParams] = useSearchParams();
-  const api = pipelinesApi(client);
   const key = pipelineKeys.run(group, runId);
-  const run = useQuery({ queryKey: key, queryFn: () => api.run(runId), refetchInterval: (q) => (q.state.data && isRunActive(q.state.data) ? LIVE_REFRESH_MS : false) });
+  const run = useQuery({ queryKey: key, queryFn: () => client.pipelines.getRun(runId), refetchInterval: (q) => (q.state.data && isRunActive(q.state.data) ? LIVE_REFRESH_MS : false) });
   const settle = async (updated: PipelineRun) => {
     queryClient.setQueryData(key, updated);
     await queryClient.invalidateQueries({ queryKey: pipelineKeys.runs(group, name) });
   };
-  const cancel = useMutation({ mutationFn: () => api.cancel(runId), onSuccess: settle });
-  const retry = useMutation({ mutationFn: () => api.retry(runId), onSuccess: settle });
+  const cancel = useMutation({ mutationFn: () => client.pipelines.cancelRun(runId), onSuccess: settle });
+  const retry = useMutation({ mutationFn: () => client.pipelines.retryRun(runId), onSuccess: settle });
   const back = { to: pipelinePath(name), label: name };
 
   if (run.isPending) return <Spinner />;

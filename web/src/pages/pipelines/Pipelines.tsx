@@ -7,7 +7,7 @@ import { useAbilities } from '../../hooks';
 import { Button, CreateButton, PageHeader, Time, relativeTime } from '../../components/ui';
 import { GroupList } from '../../components/GroupList';
 import { num, TableHead } from '../../components/TableHead';
-import { isRunActive, LIVE_REFRESH_MS, PipelineIcon, pipelineKeys, pipelinePath, pipelineRunPath, pipelinesApi, PipelineRunStatusBadge } from './format';
+import { isRunActive, LIVE_REFRESH_MS, PipelineIcon, pipelineKeys, pipelinePath, pipelineRunPath, PipelineRunStatusBadge } from './format';
 import { UploadDialog } from './UploadDialog';
 import './pipelines.css';
 
@@ -19,7 +19,7 @@ export function PipelinesPage() {
   const { group } = useSession();
   const can = useAbilities();
   const [uploading, setUploading] = useState(false);
-  const list = useQuery({ queryKey: pipelineKeys.list(group), queryFn: () => pipelinesApi(client).list(), enabled: Boolean(group) });
+  const list = useQuery({ queryKey: pipelineKeys.list(group), queryFn: () => client.pipelines.list(), enabled: Boolean(group) });
   const mayEdit = group !== undefined && can.canEditGroup(group);
   const rows = list.data ?? [];
 
@@ -93,7 +93,7 @@ function PipelineRow({ pipeline: p }: { pipeline: Pipeline }) {
   // The list has no run summary, so each row reads its pipeline's runs (newest first) and follows a running one.
   const runs = useQuery({
     queryKey: pipelineKeys.runs(group, p.name),
-    queryFn: () => pipelinesApi(client).runs(p.name),
+    queryFn: () => client.pipelines.runs(p.name),
     refetchInterval: (q) => (q.state.data?.[0] && isRunActive(q.state.data[0]) ? LIVE_REFRESH_MS : false),
   });
   const last = runs.data?.[0];

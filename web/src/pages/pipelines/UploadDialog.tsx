@@ -3,7 +3,6 @@ import { useMutation } from '@tanstack/react-query';
 import type { Pipeline } from '@forja/contracts';
 import { useClient } from '../../session';
 import { Button, Dialog, ErrorText, Field } from '../../components/ui';
-import { pipelinesApi } from './format';
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
@@ -33,7 +32,12 @@ export function UploadDialog({ open, onClose, name: fixedName, onUploaded }: { o
   const nameError = !fixedName && target && !NAME.test(target) ? 'Lowercase letters, digits, “.”, “_” and “-”, starting with a letter or digit.' : undefined;
 
   const upload = useMutation({
-    mutationFn: () => pipelinesApi(client).upload(target, definition!, files),
+    mutationFn: () => {
+      const form = new FormData();
+      form.append('definition', definition!, definition!.name);
+      for (const f of files) form.append('file', f, f.name);
+      return client.pipelines.upload(target, form);
+    },
     onSuccess: async (p) => {
       await onUploaded(p);
       close();

@@ -1,8 +1,7 @@
-import { PipelineListSchema, PipelineRunListSchema, PipelineRunSchema, PipelineSchema, type Pipeline, type PipelineRun, type PipelineRunStep } from '@forja/contracts';
-import type { ForjaClient } from '@forja/client';
+import type { PipelineRun, PipelineRunStep } from '@forja/contracts';
 import { Badge, type Tone } from '../../components/ui';
 
-export { PipelineIcon } from './icon';
+export { PipelineIcon } from '../../components/icons';
 
 /** Query keys of the pipeline pages. Pipelines belong to a group, so every key starts with it; ['pipelines'] refreshes them all. */
 export const pipelineKeys = {
@@ -19,28 +18,6 @@ export const PIPELINES = { to: '/pipelines', label: 'Pipelines' };
 
 /** While a run runs, the pages showing it follow it every 2 s. */
 export const LIVE_REFRESH_MS = 2000;
-
-const enc = encodeURIComponent;
-
-/** The pipeline endpoints through the client's generic request (the client has no pipelines namespace of its own yet). */
-export function pipelinesApi(client: ForjaClient) {
-  return {
-    list: async (): Promise<Pipeline[]> => (await client.request('GET', '/api/v1/pipelines', PipelineListSchema)).items,
-    get: (name: string): Promise<Pipeline> => client.request('GET', `/api/v1/pipelines/${enc(name)}`, PipelineSchema),
-    upload: (name: string, definition: File, files: File[]): Promise<Pipeline> => {
-      const form = new FormData();
-      form.append('definition', definition, definition.name);
-      for (const f of files) form.append('file', f, f.name);
-      return client.request('PUT', `/api/v1/pipelines/${enc(name)}`, PipelineSchema, { form });
-    },
-    runs: async (name: string): Promise<PipelineRun[]> => (await client.request('GET', `/api/v1/pipelines/${enc(name)}/runs`, PipelineRunListSchema)).items,
-    start: (name: string, body: { params?: Record<string, unknown>; fromStep?: string }): Promise<PipelineRun> =>
-      client.request('POST', `/api/v1/pipelines/${enc(name)}/runs`, PipelineRunSchema, { body }),
-    run: (runId: string): Promise<PipelineRun> => client.request('GET', `/api/v1/pipeline-runs/${enc(runId)}`, PipelineRunSchema),
-    cancel: (runId: string): Promise<PipelineRun> => client.request('POST', `/api/v1/pipeline-runs/${enc(runId)}/cancel`, PipelineRunSchema),
-    retry: (runId: string): Promise<PipelineRun> => client.request('POST', `/api/v1/pipeline-runs/${enc(runId)}/retry`, PipelineRunSchema),
-  };
-}
 
 type RunStatus = PipelineRun['status'];
 export type StepStatus = PipelineRunStep['status'];

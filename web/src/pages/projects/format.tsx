@@ -1,7 +1,7 @@
 import type { BatchDeploy, BatchRun, ClusterProfile } from '@forja/contracts';
 import { Badge, type Tone } from '../../components/ui';
 
-export { ProjectIcon } from './icon';
+export { ProjectIcon } from '../../components/icons';
 
 /** Query keys of the batch project pages. Projects belong to a group, so every key starts with it; ['batch'] refreshes them all. */
 export const projectKeys = {

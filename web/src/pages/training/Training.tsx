@@ -9,7 +9,7 @@ import { DialogForm } from '../../components/DialogForm';
 import { GroupList } from '../../components/GroupList';
 import { TableHead } from '../../components/TableHead';
 import { lakeKeys } from '../lake/format';
-import { dataText, formatMetric, isActive, LIVE_REFRESH_MS, TrainingIcon, trainingApi, trainingKeys, trainingPath, TrainingStatusBadge } from './format';
+import { dataText, formatMetric, isActive, LIVE_REFRESH_MS, TrainingIcon, trainingKeys, trainingPath, TrainingStatusBadge } from './format';
 import './training.css';
 
 /** The group's training runs: a train_model(df, base_path) script run as a job on a file or a lake table, its metrics and model in a tracking run. */
@@ -22,7 +22,7 @@ export function TrainingPage() {
   const [creating, setCreating] = useState(false);
   const list = useQuery({
     queryKey: trainingKeys.list(group),
-    queryFn: () => trainingApi(client).list(),
+    queryFn: () => client.training.list(),
     enabled: Boolean(group),
     refetchInterval: (q) => (q.state.data?.some(isActive) ? LIVE_REFRESH_MS : false),
   });
@@ -205,7 +205,7 @@ function NewTrainingDialog({ open, onClose, onCreated }: { open: boolean; onClos
       if (dataMode === 'file') form.append('data', data!, data!.name);
       if (requirements) form.append('requirements', requirements, requirements.name);
       for (const f of extra) form.append('extra', f, f.name);
-      return trainingApi(client).create(form);
+      return client.training.start(form);
     },
     onSuccess: async (r) => {
       await onCreated(r);

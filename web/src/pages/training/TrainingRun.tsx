@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { TrainingRun } from '@forja/contracts';
+import type { TrainingPromoted, TrainingRun } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
 import { BackLink, Button, Dialog, ErrorText, Field, LoadFailed, Spinner, Time, relativeTime } from '../../components/ui';
@@ -10,7 +10,7 @@ import { DialogForm } from '../../components/DialogForm';
 import { JobError } from '../../components/JobDetails';
 import { JobLogPanel } from '../../components/JobLog';
 import { jobPath } from '../jobs/format';
-import { formatMetric, isActive, LIVE_REFRESH_MS, TRAINING, trainingApi, trainingKeys, TrainingStatusBadge, type TrainingPromoted } from './format';
+import { formatMetric, isActive, LIVE_REFRESH_MS, TRAINING, trainingKeys, TrainingStatusBadge } from './format';
 import './training.css';
 
 /** One training run: status, metrics, the data it used, its live log, links to its tracking run, and Promote. */
@@ -26,9 +26,9 @@ function RunView({ id }: { id: string }) {
   const can = useAbilities();
   const [promoting, setPromoting] = useState(false);
   const key = trainingKeys.one(group, id);
-  const run = useQuery({ queryKey: key, queryFn: () => trainingApi(client).get(id), refetchInterval: (q) => (q.state.data && isActive(q.state.data) ? LIVE_REFRESH_MS : false) });
+  const run = useQuery({ queryKey: key, queryFn: () => client.training.get(id), refetchInterval: (q) => (q.state.data && isActive(q.state.data) ? LIVE_REFRESH_MS : false) });
   const cancel = useMutation({
-    mutationFn: () => trainingApi(client).cancel(id),
+    mutationFn: () => client.training.cancel(id),
     onSuccess: async (r) => {
       queryClient.setQueryData(key, r);
       await queryClient.invalidateQueries({ queryKey: trainingKeys.list(group) });
@@ -187,7 +187,7 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
   const [operation, setOperation] = useState<'sync' | 'async'>('sync');
   const [done, setDone] = useState<TrainingPromoted | null>(null);
   const promote = useMutation({
-    mutationFn: () => trainingApi(client).promote(r.id, { modelName: modelName.trim(), ...(deploy && deployName.trim() ? { deploy: { name: deployName.trim(), operation } } : {}) }),
+    mutationFn: () => client.training.promote(r.id, { modelName: modelName.trim(), ...(deploy && deployName.trim() ? { deploy: { name: deployName.trim(), operation } } : {}) }),
     onSuccess: async (result) => {
       setDone(result);
       queryClient.setQueryData(trainingKeys.one(group, r.id), result.run);

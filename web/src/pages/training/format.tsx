@@ -1,16 +1,7 @@
-import { TrainingPromotedSchema, TrainingRunListSchema, TrainingRunSchema, type TrainingPromote, type TrainingRun } from '@forja/contracts';
-import type { ForjaClient } from '@forja/client';
+import type { TrainingRun } from '@forja/contracts';
 import { Badge, type Tone } from '../../components/ui';
 
-export { TrainingIcon } from './icon';
-
-/** The answer of a promote (TrainingPromotedSchema). */
-export interface TrainingPromoted {
-  run: TrainingRun;
-  modelVersion: { name: string; version: string };
-  deploymentId: string | null;
-  buildJobId: string | null;
-}
+export { TrainingIcon } from '../../components/icons';
 
 /** Query keys of the training pages; runs belong to a group, so every key starts with it. */
 export const trainingKeys = {
@@ -21,19 +12,6 @@ export const trainingKeys = {
 export const trainingPath = (id: string) => `/training/${encodeURIComponent(id)}`;
 export const TRAINING = { to: '/training', label: 'Training' };
 export const LIVE_REFRESH_MS = 2000;
-
-const enc = encodeURIComponent;
-
-/** The training endpoints through the client's generic request (the client has no training namespace of its own yet). */
-export function trainingApi(client: ForjaClient) {
-  return {
-    list: async (): Promise<TrainingRun[]> => (await client.request('GET', '/api/v1/training/runs', TrainingRunListSchema)).items,
-    get: (id: string): Promise<TrainingRun> => client.request('GET', `/api/v1/training/runs/${enc(id)}`, TrainingRunSchema),
-    create: (form: FormData): Promise<TrainingRun> => client.request('POST', '/api/v1/training/runs', TrainingRunSchema, { form }),
-    cancel: (id: string): Promise<TrainingRun> => client.request('POST', `/api/v1/training/runs/${enc(id)}/cancel`, TrainingRunSchema),
-    promote: (id: string, body: TrainingPromote): Promise<TrainingPromoted> => client.request('POST', `/api/v1/training/runs/${enc(id)}/promote`, TrainingPromotedSchema, { body }),
-  };
-}
 
 const tone: Record<TrainingRun['status'], Tone> = { queued: 'neutral', running: 'blue', succeeded: 'green', failed: 'red', cancelled: 'muted' };
 const label: Record<TrainingRun['status'], string> = { queued: 'Queued', running: 'Running', succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' };
