@@ -28,7 +28,7 @@ import { newId } from '../db/ids.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
 import type { Services } from '../services.js';
-import { stageUpload } from '../deployments/uploads.js';
+import { stageUpload } from '../http/multipart.js';
 
 const Name = z.object({ name: z.string().min(1).max(100) }).strict();
 const RunParams = Name.extend({ runId: z.string().min(1).max(40) }).strict();

@@ -26,7 +26,7 @@ import { openApiRelay } from '../runtime/api-relay.js';
 import { runProcess } from '../runtime/process.js';
 import type { JobRow } from '../jobs/store.js';
 import type { Environments } from '../runtime/environments.js';
-import type { StagedUpload } from '../deployments/uploads.js';
+import type { StagedUpload } from '../http/multipart.js';
 
 export const BATCH_BUILD_KIND = 'batch.build';
 export const BATCH_RUN_KIND = 'batch.run';

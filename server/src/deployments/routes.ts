@@ -27,7 +27,7 @@ import { mlflowErrorHandler } from '../mlflow/wire.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InputFormat } from '../runtime/worker-process.js';
 import type { Services } from '../services.js';
-import { DEPLOYMENT_FILES, stageUpload } from './uploads.js';
+import { stageUpload, type FileRole } from '../http/multipart.js';
 import { deploymentOpenApi } from './openapi.js';
 import { createReadStream } from 'node:fs';
 import { ExecutionFromTableSchema, ExecutionListSchema, ExecutionSchema } from '@forja/contracts';
@@ -39,6 +39,7 @@ const predictAuth = { auth: { group: 'predict' } } as const;
 /** Sync predictions carry rows, not files: bigger bodies belong to async executions. */
 const PREDICT_BODY_LIMIT = 50 * 1024 * 1024;
 const UPLOAD_FILE_LIMIT = 2 * 1024 * 1024 * 1024;
+const DEPLOYMENT_FILES: readonly FileRole[] = ['source', 'model', 'requirements', 'schema', 'env', 'extra', 'preprocess'];
 
 const FORMATS: Record<string, InputFormat> = {
   'application/json': 'json',

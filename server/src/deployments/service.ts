@@ -27,7 +27,7 @@ import { OverloadedError } from '../runtime/worker-pool.js';
 import { readRuntimeLog, type DeploymentRuntime, type RuntimeSpec } from './runtime.js';
 import { checkInput, schemaFromSample, type InputSchema } from './schema-check.js';
 import type { DeploymentRow, DeploymentsStore } from './store.js';
-import type { StagedUpload } from './uploads.js';
+import type { StagedUpload } from '../http/multipart.js';
 import { unzipExtras } from './zip.js';
 
 export const BUILD_KIND = 'deployment.build';

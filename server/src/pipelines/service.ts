@@ -8,7 +8,7 @@ import { systemContext, type GroupScope, type RequestContext } from '../auth/pri
 import { isUniqueViolation, type Dialect } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { Database } from '../db/schema.js';
-import type { StagedUpload } from '../deployments/uploads.js';
+import type { StagedUpload } from '../http/multipart.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { PermanentJobError, type JobContext, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import type { JobRow } from '../jobs/store.js';

@@ -8,7 +8,7 @@ import { newId } from '../db/ids.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
 import type { Services } from '../services.js';
-import { stageUpload } from '../deployments/uploads.js';
+import { stageUpload } from '../http/multipart.js';
 
 const Id = z.object({ id: z.string().min(1).max(40) }).strict();
 const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
