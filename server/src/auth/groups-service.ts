@@ -10,15 +10,29 @@ import { toGroup } from './mappers.js';
 import type { GroupScope, RequestContext } from './principal.js';
 import type { AuthStore } from './store.js';
 
+export interface GroupsServiceDeps {
+  store: AuthStore;
+  access: AccessPolicy;
+  audit: AuditLog;
+  authenticator: Authenticator;
+  clock?: () => number;
+}
+
 /** Groups are the namespace of every resource; members hold a role in each. */
 export class GroupsService {
-  constructor(
-    private readonly store: AuthStore,
-    private readonly access: AccessPolicy,
-    private readonly audit: AuditLog,
-    private readonly authenticator: Authenticator,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: AuthStore;
+  private readonly access: AccessPolicy;
+  private readonly audit: AuditLog;
+  private readonly authenticator: Authenticator;
+  private readonly clock: () => number;
+
+  constructor(deps: GroupsServiceDeps) {
+    this.store = deps.store;
+    this.access = deps.access;
+    this.audit = deps.audit;
+    this.authenticator = deps.authenticator;
+    this.clock = deps.clock ?? Date.now;
+  }
 
   /** Any user may create a group; they become its first admin. */
   async create(ctx: RequestContext, input: GroupCreate): Promise<Group> {
@@ -61,6 +75,12 @@ export class GroupsService {
     if (!row) throw notFound('Group', scope.name);
     const own = ctx.principal.userId ? await this.store.getRole(scope.id, ctx.principal.userId) : undefined;
     return toGroup(row, own ?? (ctx.principal.boundGroup?.id === scope.id ? ctx.principal.boundGroup.role : null));
+  }
+
+  /** The group a caller without credentials acts in (a public deployment's): it holds no role there. */
+  async anonymousScope(groupId: string): Promise<GroupScope | undefined> {
+    const group = await this.store.getGroupById(groupId);
+    return group ? { id: group.id, name: group.name, role: null } : undefined;
   }
 
   async update(ctx: RequestContext, scope: GroupScope, description: string): Promise<Group> {

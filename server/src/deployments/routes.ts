@@ -26,7 +26,10 @@ import type { App } from '../http/types.js';
 import { mlflowErrorHandler } from '../mlflow/wire.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InputFormat } from '../runtime/worker-process.js';
-import type { Services } from '../services.js';
+import type { GroupsService } from '../auth/groups-service.js';
+import type { LakeService } from '../lake/service.js';
+import type { ExecutionsService } from './executions.js';
+import type { DeploymentsService } from './service.js';
 import { stageUpload, type FileRole } from '../http/multipart.js';
 import { deploymentOpenApi } from './openapi.js';
 import { createReadStream } from 'node:fs';
@@ -57,7 +60,7 @@ const predictBody = Object.fromEntries(Object.entries(FORMATS).map(([type, forma
 /** The model raised (422) or ran out of time (504); a busy model is a 503, as on every route. */
 const PREDICT_ERRORS = [422, 504];
 
-export function registerDeploymentRoutes(app: App, s: Services): void {
+export function registerDeploymentRoutes(app: App, s: { deployments: DeploymentsService; executions: ExecutionsService; lake: LakeService; groups: GroupsService }): void {
   const d = s.deployments;
   const tags = ['deployments'];
 
@@ -211,8 +214,7 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
           const groupId = await d.publicGroupOf((req.params as { id: string }).id, req.ip);
           if (!groupId) return undefined;
           if (Number(req.headers['content-length'] ?? 0) > PUBLIC_BODY_LIMIT) throw publicTooLarge();
-          const group = await s.authStore.getGroupById(groupId);
-          return group ? { id: group.id, name: group.name, role: null } : undefined;
+          return s.groups.anonymousScope(groupId);
         },
       },
     } as const;

@@ -34,6 +34,21 @@ export const BUILD_KIND = 'deployment.build';
 
 type FileEntry = Deployment['files'][number];
 
+export interface DeploymentsServiceDeps {
+  store: DeploymentsStore;
+  engine: JobEngine;
+  envs: Environments;
+  runtime: DeploymentRuntime;
+  registry: RegistryService;
+  artifacts: ArtifactsService;
+  audit: AuditLog;
+  /** Seals deployment secrets at rest. */
+  secretKey: Buffer;
+  /** The folder holding each deployment's files. */
+  root: string;
+  clock?: () => number;
+}
+
 /**
  * Deployments of a group: files or a registered model in, a built environment and a pool of
  * Python workers out. Builds are durable jobs; predictions go to this server's worker pools.
@@ -44,18 +59,29 @@ export class DeploymentsService {
   private readonly publicLimiters = new Map<number, AttemptLimiter>();
   private readonly cache = new Map<string, { row: DeploymentRow; at: number; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }>();
 
-  constructor(
-    private readonly store: DeploymentsStore,
-    private readonly engine: JobEngine,
-    private readonly envs: Environments,
-    private readonly runtime: DeploymentRuntime,
-    private readonly registry: RegistryService,
-    private readonly artifacts: ArtifactsService,
-    private readonly audit: AuditLog,
-    private readonly secretKey: Buffer,
-    readonly root: string,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: DeploymentsStore;
+  private readonly engine: JobEngine;
+  private readonly envs: Environments;
+  private readonly runtime: DeploymentRuntime;
+  private readonly registry: RegistryService;
+  private readonly artifacts: ArtifactsService;
+  private readonly audit: AuditLog;
+  private readonly secretKey: Buffer;
+  readonly root: string;
+  private readonly clock: () => number;
+
+  constructor(deps: DeploymentsServiceDeps) {
+    this.store = deps.store;
+    this.engine = deps.engine;
+    this.envs = deps.envs;
+    this.runtime = deps.runtime;
+    this.registry = deps.registry;
+    this.artifacts = deps.artifacts;
+    this.audit = deps.audit;
+    this.secretKey = deps.secretKey;
+    this.root = deps.root;
+    this.clock = deps.clock ?? Date.now;
+  }
 
   folderOf(id: string): string {
     return path.join(this.root, id);

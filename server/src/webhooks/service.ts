@@ -23,16 +23,34 @@ import type { DeliveryRow, WebhookRow, WebhooksStore } from './store.js';
 /** Six attempts; with the default 10 s first wait, over about five minutes (10, 20, 40, 80, 160 s). */
 const DELIVERY_ATTEMPTS = 6;
 
+export interface WebhooksServiceDeps {
+  store: WebhooksStore;
+  engine: JobEngine;
+  audit: AuditLog;
+  /** Seals webhook secrets at rest. */
+  secretKey: Buffer;
+  /** The first wait before a failed delivery is retried. */
+  retryMs: number;
+  clock?: () => number;
+}
+
 /** Group admins manage their group's webhooks; events become signed deliveries on the job engine. */
 export class WebhooksService {
-  constructor(
-    private readonly store: WebhooksStore,
-    private readonly engine: JobEngine,
-    private readonly audit: AuditLog,
-    private readonly secretKey: Buffer,
-    private readonly retryMs: number,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: WebhooksStore;
+  private readonly engine: JobEngine;
+  private readonly audit: AuditLog;
+  private readonly secretKey: Buffer;
+  private readonly retryMs: number;
+  private readonly clock: () => number;
+
+  constructor(deps: WebhooksServiceDeps) {
+    this.store = deps.store;
+    this.engine = deps.engine;
+    this.audit = deps.audit;
+    this.secretKey = deps.secretKey;
+    this.retryMs = deps.retryMs;
+    this.clock = deps.clock ?? Date.now;
+  }
 
   async list(scope: GroupScope): Promise<Webhook[]> {
     requireScopeRole(scope, 'admin');
