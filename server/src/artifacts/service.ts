@@ -7,22 +7,22 @@ import { LocalArtifactStore, type ArtifactEntry } from './local-store.js';
 
 import { storePathOf } from './uris.js';
 
-/**
- * Artifacts of experiments, runs and logged models. The first segment of every stored path is the
- * experiment id, so access is decided by the caller's role in that experiment's group.
- */
-export interface ArtifactsServiceDeps {
+export interface ArtifactsServiceOptions {
   store: LocalArtifactStore;
   tracking: TrackingService;
 }
 
+/**
+ * Artifacts of experiments, runs and logged models. The first segment of every stored path is the
+ * experiment id, so access is decided by the caller's role in that experiment's group.
+ */
 export class ArtifactsService {
   readonly store: LocalArtifactStore;
   private readonly tracking: TrackingService;
 
-  constructor(deps: ArtifactsServiceDeps) {
-    this.store = deps.store;
-    this.tracking = deps.tracking;
+  constructor(options: ArtifactsServiceOptions) {
+    this.store = options.store;
+    this.tracking = options.tracking;
   }
 
   private async authorize(ctx: RequestContext, relative: string, needed: Role, groupId?: string): Promise<string> {

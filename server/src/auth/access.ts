@@ -23,7 +23,7 @@ export function refusalOf(error: unknown): Refusal | undefined {
   return refusals.get(error) ?? (error instanceof AppError && error.code === 'PERMISSION_DENIED' ? { groupId: null } : undefined);
 }
 
-export interface AccessPolicyDeps {
+export interface AccessPolicyOptions {
   store: AuthStore;
   clock?: () => number;
   /** How long a role or group lookup is cached (5 s). */
@@ -42,10 +42,10 @@ export class AccessPolicy {
   private readonly clock: () => number;
   private readonly ttlMs: number;
 
-  constructor(deps: AccessPolicyDeps) {
-    this.store = deps.store;
-    this.clock = deps.clock ?? Date.now;
-    this.ttlMs = deps.ttlMs ?? 5_000;
+  constructor(options: AccessPolicyOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? Date.now;
+    this.ttlMs = options.ttlMs ?? 5_000;
   }
 
   invalidate(): void {

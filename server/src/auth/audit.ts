@@ -13,7 +13,7 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
-export interface AuditLogDeps {
+export interface AuditLogOptions {
   store: AuthStore;
   access: AccessPolicy;
   clock?: () => number;
@@ -25,10 +25,10 @@ export class AuditLog {
   private readonly access: AccessPolicy;
   private readonly clock: () => number;
 
-  constructor(deps: AuditLogDeps) {
-    this.store = deps.store;
-    this.access = deps.access;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: AuditLogOptions) {
+    this.store = options.store;
+    this.access = options.access;
+    this.clock = options.clock ?? Date.now;
   }
 
   async record(ctx: RequestContext, event: AuditEvent): Promise<void> {

@@ -33,7 +33,7 @@ export interface LoginLimits {
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUser: 10, userLockMs: 60_000, perAddress: 50, windowMs: 15 * 60_000 };
 
-export interface AuthenticatorDeps {
+export interface AuthenticatorOptions {
   store: AuthStore;
   audit: AuditLog;
   clock?: () => number;
@@ -58,11 +58,11 @@ export class Authenticator {
   private readonly audit: AuditLog;
   private readonly clock: () => number;
 
-  constructor(deps: AuthenticatorDeps) {
-    this.store = deps.store;
-    this.audit = deps.audit;
-    this.clock = deps.clock ?? Date.now;
-    const limits = deps.limits ?? DEFAULT_LOGIN_LIMITS;
+  constructor(options: AuthenticatorOptions) {
+    this.store = options.store;
+    this.audit = options.audit;
+    this.clock = options.clock ?? Date.now;
+    const limits = options.limits ?? DEFAULT_LOGIN_LIMITS;
     this.perUser = new AttemptLimiter(limits.perUser, limits.windowMs, this.clock, limits.userLockMs);
     this.perAddress = new AttemptLimiter(limits.perAddress, limits.windowMs, this.clock);
     this.lockedAudits = new AuditSampler(60_000, this.clock);

@@ -10,7 +10,7 @@ import { toGroup } from './mappers.js';
 import type { GroupScope, RequestContext } from './principal.js';
 import type { AuthStore } from './store.js';
 
-export interface GroupsServiceDeps {
+export interface GroupsServiceOptions {
   store: AuthStore;
   access: AccessPolicy;
   audit: AuditLog;
@@ -26,12 +26,12 @@ export class GroupsService {
   private readonly authenticator: Authenticator;
   private readonly clock: () => number;
 
-  constructor(deps: GroupsServiceDeps) {
-    this.store = deps.store;
-    this.access = deps.access;
-    this.audit = deps.audit;
-    this.authenticator = deps.authenticator;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: GroupsServiceOptions) {
+    this.store = options.store;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.authenticator = options.authenticator;
+    this.clock = options.clock ?? Date.now;
   }
 
   /** Any user may create a group; they become its first admin. */
@@ -75,12 +75,6 @@ export class GroupsService {
     if (!row) throw notFound('Group', scope.name);
     const own = ctx.principal.userId ? await this.store.getRole(scope.id, ctx.principal.userId) : undefined;
     return toGroup(row, own ?? (ctx.principal.boundGroup?.id === scope.id ? ctx.principal.boundGroup.role : null));
-  }
-
-  /** The group a caller without credentials acts in (a public deployment's): it holds no role there. */
-  async anonymousScope(groupId: string): Promise<GroupScope | undefined> {
-    const group = await this.store.getGroupById(groupId);
-    return group ? { id: group.id, name: group.name, role: null } : undefined;
   }
 
   async update(ctx: RequestContext, scope: GroupScope, description: string): Promise<Group> {
@@ -129,6 +123,12 @@ export class GroupsService {
     if (user.default_group_id === scope.id) await this.store.updateUser(user.id, { default_group_id: null, updated_at: this.clock() });
     this.authenticator.invalidate();
     await this.audit.record(ctx, { action: 'member.remove', resourceType: 'membership', resourceId: username, groupId: scope.id, details: { role } });
+  }
+
+  /** The group a caller without credentials acts in (a public deployment's): it holds no role there. */
+  async anonymousScope(groupId: string): Promise<GroupScope | undefined> {
+    const group = await this.store.getGroupById(groupId);
+    return group ? { id: group.id, name: group.name, role: null } : undefined;
   }
 
   private async keepOneAdmin(scope: GroupScope): Promise<void> {

@@ -12,7 +12,7 @@ import type { AuthStore, TokenRow } from './store.js';
 
 const DAY = 24 * 3600 * 1000;
 
-export interface TokensServiceDeps {
+export interface TokensServiceOptions {
   store: AuthStore;
   access: AccessPolicy;
   audit: AuditLog;
@@ -34,13 +34,13 @@ export class TokensService {
   private readonly sessionTtlMs: number;
   private readonly clock: () => number;
 
-  constructor(deps: TokensServiceDeps) {
-    this.store = deps.store;
-    this.access = deps.access;
-    this.audit = deps.audit;
-    this.authenticator = deps.authenticator;
-    this.sessionTtlMs = deps.sessionTtlMs;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: TokensServiceOptions) {
+    this.store = options.store;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.authenticator = options.authenticator;
+    this.sessionTtlMs = options.sessionTtlMs;
+    this.clock = options.clock ?? Date.now;
   }
 
   /**

@@ -10,7 +10,7 @@ import { hashPassword } from './passwords.js';
 import type { RequestContext } from './principal.js';
 import type { AuthStore, UserRow } from './store.js';
 
-export interface UsersServiceDeps {
+export interface UsersServiceOptions {
   store: AuthStore;
   access: AccessPolicy;
   audit: AuditLog;
@@ -25,12 +25,12 @@ export class UsersService {
   private readonly authenticator: Authenticator;
   private readonly clock: () => number;
 
-  constructor(deps: UsersServiceDeps) {
-    this.store = deps.store;
-    this.access = deps.access;
-    this.audit = deps.audit;
-    this.authenticator = deps.authenticator;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: UsersServiceOptions) {
+    this.store = options.store;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.authenticator = options.authenticator;
+    this.clock = options.clock ?? Date.now;
   }
 
   /** Creates a user; they join the default group as a viewer so they can look around at once. */

@@ -34,7 +34,7 @@ export const BUILD_KIND = 'deployment.build';
 
 type FileEntry = Deployment['files'][number];
 
-export interface DeploymentsServiceDeps {
+export interface DeploymentsServiceOptions {
   store: DeploymentsStore;
   engine: JobEngine;
   envs: Environments;
@@ -70,17 +70,17 @@ export class DeploymentsService {
   readonly root: string;
   private readonly clock: () => number;
 
-  constructor(deps: DeploymentsServiceDeps) {
-    this.store = deps.store;
-    this.engine = deps.engine;
-    this.envs = deps.envs;
-    this.runtime = deps.runtime;
-    this.registry = deps.registry;
-    this.artifacts = deps.artifacts;
-    this.audit = deps.audit;
-    this.secretKey = deps.secretKey;
-    this.root = deps.root;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: DeploymentsServiceOptions) {
+    this.store = options.store;
+    this.engine = options.engine;
+    this.envs = options.envs;
+    this.runtime = options.runtime;
+    this.registry = options.registry;
+    this.artifacts = options.artifacts;
+    this.audit = options.audit;
+    this.secretKey = options.secretKey;
+    this.root = options.root;
+    this.clock = options.clock ?? Date.now;
   }
 
   folderOf(id: string): string {

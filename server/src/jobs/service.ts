@@ -8,7 +8,7 @@ import { conflict, notFound } from '../errors.js';
 import type { JobEngine } from './engine.js';
 import type { JobRow } from './store.js';
 
-export interface JobsServiceDeps {
+export interface JobsServiceOptions {
   engine: JobEngine;
   authStore: AuthStore;
   access: AccessPolicy;
@@ -24,12 +24,12 @@ export class JobsService {
   private readonly audit: AuditLog;
   private readonly clock: () => number;
 
-  constructor(deps: JobsServiceDeps) {
-    this.engine = deps.engine;
-    this.authStore = deps.authStore;
-    this.access = deps.access;
-    this.audit = deps.audit;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: JobsServiceOptions) {
+    this.engine = options.engine;
+    this.authStore = options.authStore;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.clock = options.clock ?? Date.now;
   }
 
   private get store() {

@@ -43,7 +43,7 @@ interface BatchParams {
   staged: StagedModel;
 }
 
-export interface LakeScoringServiceDeps {
+export interface LakeScoringServiceOptions {
   lake: LakeService;
   registry: RegistryService;
   artifacts: ArtifactsService;
@@ -72,16 +72,16 @@ export class LakeScoringService {
   private readonly modelsDir: string;
   private readonly canReachLake: boolean;
 
-  constructor(deps: LakeScoringServiceDeps) {
-    this.lake = deps.lake;
-    this.registry = deps.registry;
-    this.artifacts = deps.artifacts;
-    this.envs = deps.envs;
-    this.engine = deps.engine;
-    this.jobs = deps.jobs;
-    this.audit = deps.audit;
-    this.modelsDir = deps.modelsDir;
-    this.canReachLake = deps.canReachLake;
+  constructor(options: LakeScoringServiceOptions) {
+    this.lake = options.lake;
+    this.registry = options.registry;
+    this.artifacts = options.artifacts;
+    this.envs = options.envs;
+    this.engine = options.engine;
+    this.jobs = options.jobs;
+    this.audit = options.audit;
+    this.modelsDir = options.modelsDir;
+    this.canReachLake = options.canReachLake;
   }
 
   /** Copies the model's files here once per version (and scans pickles) so every run loads them locally. */

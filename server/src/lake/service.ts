@@ -108,7 +108,7 @@ interface PageToken {
   f: string;
 }
 
-export interface LakeServiceDeps {
+export interface LakeServiceOptions {
   engine: LakeEngine;
   audit: AuditLog;
   /** Scratch space for uploads and exports. */
@@ -124,12 +124,12 @@ export class LakeService {
   readonly maxUploadBytes: number;
   private readonly clock: () => number;
 
-  constructor(deps: LakeServiceDeps) {
-    this.engine = deps.engine;
-    this.audit = deps.audit;
-    this.tempDir = deps.tempDir;
-    this.maxUploadBytes = deps.maxUploadBytes;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: LakeServiceOptions) {
+    this.engine = options.engine;
+    this.audit = options.audit;
+    this.tempDir = options.tempDir;
+    this.maxUploadBytes = options.maxUploadBytes;
+    this.clock = options.clock ?? Date.now;
   }
 
   private async catalog(c: LakeConn, groupId: string, name: string): Promise<CatalogRow | undefined> {

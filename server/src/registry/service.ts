@@ -66,7 +66,7 @@ function parseVersion(version: string | number): number {
   return n;
 }
 
-export interface RegistryServiceDeps {
+export interface RegistryServiceOptions {
   store: RegistryStore;
   tracking: TrackingService;
   loggedModels: LoggedModelsService;
@@ -89,14 +89,14 @@ export class RegistryService {
   private readonly events: EventBus;
   private readonly clock: () => number;
 
-  constructor(deps: RegistryServiceDeps) {
-    this.store = deps.store;
-    this.tracking = deps.tracking;
-    this.loggedModels = deps.loggedModels;
-    this.audit = deps.audit;
-    this.groups = deps.groups;
-    this.events = deps.events;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: RegistryServiceOptions) {
+    this.store = options.store;
+    this.tracking = options.tracking;
+    this.loggedModels = options.loggedModels;
+    this.audit = options.audit;
+    this.groups = options.groups;
+    this.events = options.events;
+    this.clock = options.clock ?? Date.now;
   }
 
   /** Tells listeners (webhooks) what changed; called after the change and its audit entry are stored. */

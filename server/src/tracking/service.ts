@@ -78,7 +78,7 @@ export interface RunCreateInput extends RunCreate {
   userId?: string;
 }
 
-export interface TrackingServiceDeps {
+export interface TrackingServiceOptions {
   store: TrackingStore;
   authStore: AuthStore;
   access: AccessPolicy;
@@ -100,13 +100,13 @@ export class TrackingService {
   private readonly artifactStore: LocalArtifactStore;
   private readonly clock: () => number;
 
-  constructor(deps: TrackingServiceDeps) {
-    this.store = deps.store;
-    this.authStore = deps.authStore;
-    this.access = deps.access;
-    this.audit = deps.audit;
-    this.artifactStore = deps.artifactStore;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: TrackingServiceOptions) {
+    this.store = options.store;
+    this.authStore = options.authStore;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.artifactStore = options.artifactStore;
+    this.clock = options.clock ?? Date.now;
   }
 
   /**

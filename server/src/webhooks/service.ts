@@ -23,7 +23,7 @@ import type { DeliveryRow, WebhookRow, WebhooksStore } from './store.js';
 /** Six attempts; with the default 10 s first wait, over about five minutes (10, 20, 40, 80, 160 s). */
 const DELIVERY_ATTEMPTS = 6;
 
-export interface WebhooksServiceDeps {
+export interface WebhooksServiceOptions {
   store: WebhooksStore;
   engine: JobEngine;
   audit: AuditLog;
@@ -43,13 +43,13 @@ export class WebhooksService {
   private readonly retryMs: number;
   private readonly clock: () => number;
 
-  constructor(deps: WebhooksServiceDeps) {
-    this.store = deps.store;
-    this.engine = deps.engine;
-    this.audit = deps.audit;
-    this.secretKey = deps.secretKey;
-    this.retryMs = deps.retryMs;
-    this.clock = deps.clock ?? Date.now;
+  constructor(options: WebhooksServiceOptions) {
+    this.store = options.store;
+    this.engine = options.engine;
+    this.audit = options.audit;
+    this.secretKey = options.secretKey;
+    this.retryMs = options.retryMs;
+    this.clock = options.clock ?? Date.now;
   }
 
   async list(scope: GroupScope): Promise<Webhook[]> {
