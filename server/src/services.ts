@@ -99,41 +99,64 @@ export function createServices(
 ): Services {
   const clock = options.clock ?? Date.now;
   const authStore = new AuthStore(db);
-  const access = new AccessPolicy(authStore, clock);
-  const audit = new AuditLog(authStore, access, clock);
-  const authenticator = new Authenticator(authStore, audit, clock);
+  const access = new AccessPolicy({ store: authStore, clock });
+  const audit = new AuditLog({ store: authStore, access, clock });
+  const authenticator = new Authenticator({ store: authStore, audit, clock });
   authenticator.onInvalidate(() => access.invalidate());
   const artifactStore = new LocalArtifactStore(config.artifactsDir);
-  const tracking = new TrackingService(new TrackingStore(db), authStore, access, audit, artifactStore, clock);
-  const artifacts = new ArtifactsService(artifactStore, tracking);
+  const trackingStore = new TrackingStore(db);
+  const tracking = new TrackingService({ store: trackingStore, authStore, access, audit, artifactStore, clock });
+  const artifacts = new ArtifactsService({ store: artifactStore, tracking });
   const loggedModels = new LoggedModelsService({ store: new LoggedModelsStore(db), tracking, clock });
-  const metricBulk = new MetricBulkService({ store: new TrackingStore(db), tracking });
+  const metricBulk = new MetricBulkService({ store: trackingStore, tracking });
   const engine = createJobEngine(db, { ...config, mode: options.mode ?? 'embedded', log: options.log, clock });
   const events = new EventBus((err, event) => options.log.error(`handling event ${event.type} failed: ${err.message}`));
   const webhookStore = new WebhooksStore(db);
-  const webhooks = new WebhooksService(webhookStore, engine, audit, config.secretKey, config.webhookRetryMs, clock);
+  const webhooks = new WebhooksService({ store: webhookStore, engine, audit, secretKey: config.secretKey, retryMs: config.webhookRetryMs, clock });
   events.subscribe((e) => webhooks.onEvent(e));
   engine.register(DELIVER_KIND, deliveryHandler(webhookStore, config.secretKey, clock));
-  const groups = new GroupsService(authStore, access, audit, authenticator, clock);
-  const registry = new RegistryService(new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock);
+  const groups = new GroupsService({ store: authStore, access, audit, authenticator, clock });
+  const registry = new RegistryService({ store: new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock });
   // Slot 0 of the uid range is the shared package cache's builder; groups are numbered from 1.
   const sandbox = Sandbox.detect(config.sandbox, new SandboxUserStore(db, config.sandboxUidBase), config.sandboxUidBase);
   if (sandbox.status.mode !== 'bwrap') options.log.warn(`user code sandbox ${sandbox.status.mode}: ${sandbox.status.reason}`);
   const runtime = new DeploymentRuntime(sandbox);
   const environments = new Environments(config.runtimeDir, { sandbox, sharedCacheDir: config.uvCacheDir, wheelhouse: config.wheelhouse });
-  const deployments = new DeploymentsService(new DeploymentsStore(db), engine, environments, runtime, registry, artifacts, audit, config.secretKey, config.deploymentsDir, clock);
+  const deploymentsStore = new DeploymentsStore(db);
+  const deployments = new DeploymentsService({
+    store: deploymentsStore,
+    engine,
+    envs: environments,
+    runtime,
+    registry,
+    artifacts,
+    audit,
+    secretKey: config.secretKey,
+    root: config.deploymentsDir,
+    clock,
+  });
   engine.register(BUILD_KIND, deployments.buildHandler());
-  const executions = new ExecutionsService({ store: new DeploymentsStore(db), deployments, engine, clock });
+  const executions = new ExecutionsService({ store: deploymentsStore, deployments, engine, clock });
   engine.register(EXECUTE_KIND, executions.handler());
-  const tokens = new TokensService(authStore, access, audit, authenticator, config.sessionTtlHours * 3600_000, clock);
+  const tokens = new TokensService({ store: authStore, access, audit, authenticator, sessionTtlMs: config.sessionTtlHours * 3600_000, clock });
   const batchStore = new BatchStore(db);
   const batch = new BatchService({ store: batchStore, engine, envs: environments, tokens, groups, audit, root: config.batchDir, publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050'), clock });
   engine.register(BATCH_BUILD_KIND, batch.buildHandler());
   engine.register(BATCH_RUN_KIND, batch.runHandler());
-  const jobs = new JobsService(engine, authStore, access, audit, clock);
+  const jobs = new JobsService({ engine, authStore, access, audit, clock });
   const lakeDir = path.dirname(config.lakeFile);
-  const lake = new LakeService(createLakeEngine(config, options.mode ?? 'embedded'), audit, path.join(lakeDir, 'tmp'), config.lakeMaxUploadBytes, clock);
-  const lakeScoring = new LakeScoringService(lake, registry, artifacts, environments, engine, jobs, audit, path.join(lakeDir, 'models'), config.lakeUrl !== undefined || options.mode !== 'standalone');
+  const lake = new LakeService({ engine: createLakeEngine(config, options.mode ?? 'embedded'), audit, tempDir: path.join(lakeDir, 'tmp'), maxUploadBytes: config.lakeMaxUploadBytes, clock });
+  const lakeScoring = new LakeScoringService({
+    lake,
+    registry,
+    artifacts,
+    envs: environments,
+    engine,
+    jobs,
+    audit,
+    modelsDir: path.join(lakeDir, 'models'),
+    canReachLake: config.lakeUrl !== undefined || options.mode !== 'standalone',
+  });
   engine.register(LAKE_PREDICT_KIND, lakeScoring.handler());
   const training = new TrainingService({
     store: new TrainingStore(db),
@@ -185,7 +208,7 @@ export function createServices(
     authenticator,
     access,
     audit,
-    users: new UsersService(authStore, access, audit, authenticator, clock),
+    users: new UsersService({ store: authStore, access, audit, authenticator, clock }),
     groups,
     tokens,
     tracking,

@@ -8,8 +8,8 @@ import { contextOf } from '../http/auth-hooks.js';
 import { attachment } from '../http/content-disposition.js';
 import { contentResponse } from '../http/openapi.js';
 import type { App } from '../http/types.js';
-import { mlflowErrorHandler } from '../mlflow/wire.js';
-import type { Services } from '../services.js';
+import type { ArtifactsService } from './service.js';
+import type { ChunkedUploads } from './uploads.js';
 import { AppError } from '../errors.js';
 
 const OCTET = 'application/octet-stream';
@@ -56,42 +56,14 @@ export function streamBodies(scope: App): void {
 export const bodyOf = (req: FastifyRequest): Readable => (req.body as Readable | undefined) ?? Readable.from([]);
 
 // The router has already decoded the path once; decoding again would turn a file named "a%b" into an error.
-const wildcard = (req: FastifyRequest) => String((req.params as Record<string, string>)['*'] ?? '');
+export const wildcard = (req: FastifyRequest) => String((req.params as Record<string, string>)['*'] ?? '');
 
-/** MLflow's artifact proxy (`mlflow-artifacts:/` URIs) and the native run-artifact routes. */
-export function registerArtifactRoutes(app: App, s: Services): void {
+/** The native run-artifact routes and resumable uploads (MLflow's artifact proxy is in mlflow/). */
+export function registerArtifactRoutes(app: App, s: { artifacts: ArtifactsService; uploads: ChunkedUploads }): void {
   const a = s.artifacts;
   const cfg = { auth: { authenticated: true } } as const;
 
-  // Also under /g/<group>/, for an mlflow client whose tracking URI names a group.
-  for (const prefix of ['/api/2.0/mlflow-artifacts', '/g/:group/api/2.0/mlflow-artifacts']) {
-    app.register(
-      async (plain) => {
-        const scope = plain.withTypeProvider<ZodTypeProvider>();
-        streamBodies(scope);
-        scope.setErrorHandler(mlflowErrorHandler);
-        scope.put('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
-          await a.write(contextOf(req), wildcard(req), bodyOf(req));
-          return {};
-        });
-        scope.get('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req, reply) => {
-          const rel = wildcard(req);
-          return sendArtifact(reply, await a.open(contextOf(req), rel), rel);
-        });
-        scope.get('/artifacts', { config: cfg, schema: { hide: true, querystring: z.object({ path: z.string().max(2000).default('') }) } }, async (req) => {
-          const files = await a.list(contextOf(req), req.query.path);
-          return { files: files.map((f) => ({ path: f.path, is_dir: f.isDir, ...(f.size !== null ? { file_size: f.size } : {}) })) };
-        });
-        scope.delete('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
-          await a.remove(contextOf(req), wildcard(req));
-          return {};
-        });
-      },
-      { prefix },
-    );
-  }
-
-  // Native: a run's artifacts by run id.
+  // A run's artifacts by run id.
   const RunParams = z.object({ runId: z.string().max(256) }).strict();
   const PathQuery = z.object({ path: z.string().max(2000).default('') }).strict();
   app.get(
@@ -169,8 +141,7 @@ export function registerArtifactRoutes(app: App, s: Services): void {
       { config: cfg, schema: { tags: ['artifacts'], summary: 'Upload one artifact file (raw body, streamed)', params: RunParams, querystring: PathQuery, streamedBody: rawBody } },
       async (req) => {
         if (!req.query.path) throw new AppError('INVALID_ARGUMENT', 'Name the file to upload with ?path=.');
-        const { rel } = await a.runPath(contextOf(req), req.params.runId, req.query.path, 'editor');
-        const size = await a.store.write(rel, bodyOf(req));
+        const size = await a.writeRunFile(contextOf(req), req.params.runId, req.query.path, bodyOf(req));
         return { path: req.query.path, size };
       },
     );

@@ -7,15 +7,23 @@ import { LocalArtifactStore, type ArtifactEntry } from './local-store.js';
 
 import { storePathOf } from './uris.js';
 
+export interface ArtifactsServiceOptions {
+  store: LocalArtifactStore;
+  tracking: TrackingService;
+}
+
 /**
  * Artifacts of experiments, runs and logged models. The first segment of every stored path is the
  * experiment id, so access is decided by the caller's role in that experiment's group.
  */
 export class ArtifactsService {
-  constructor(
-    readonly store: LocalArtifactStore,
-    private readonly tracking: TrackingService,
-  ) {}
+  readonly store: LocalArtifactStore;
+  private readonly tracking: TrackingService;
+
+  constructor(options: ArtifactsServiceOptions) {
+    this.store = options.store;
+    this.tracking = options.tracking;
+  }
 
   private async authorize(ctx: RequestContext, relative: string, needed: Role, groupId?: string): Promise<string> {
     const rel = LocalArtifactStore.normalise(relative);
@@ -61,6 +69,18 @@ export class ArtifactsService {
     return { root, rel: clean ? `${root}/${clean}` : root, rootUri: run.artifact_uri };
   }
 
+  /** A file under a run's artifact root, after checking the caller may read the run. */
+  async openRunFile(ctx: RequestContext, runId: string, sub: string) {
+    const { rel } = await this.runPath(ctx, runId, sub, 'viewer');
+    return this.store.open(rel);
+  }
+
+  /** Writes a file under a run's artifact root, after checking the caller may edit the run; its size. */
+  async writeRunFile(ctx: RequestContext, runId: string, sub: string, body: Readable): Promise<number> {
+    const { rel } = await this.runPath(ctx, runId, sub, 'editor');
+    return this.store.write(rel, body);
+  }
+
   /**
    * The store path of `sub` under an `mlflow-artifacts:/` root that Forja keeps for another owner (a
    * logged model, a model version), after checking the caller's role in the group that owns the folder.
@@ -70,6 +90,11 @@ export class ArtifactsService {
     if (root === undefined) throw invalid(`The artifacts at ${rootUri} are not stored on this server.`);
     const clean = LocalArtifactStore.normalise(sub);
     return this.authorize(ctx, clean ? `${root}/${clean}` : root, needed);
+  }
+
+  /** A file under such a root, after checking the caller may read it. */
+  async openUnder(ctx: RequestContext, rootUri: string, sub: string) {
+    return this.store.open(await this.pathUnder(ctx, rootUri, sub, 'viewer'));
   }
 
   /** A directory under such a root, with paths relative to the root (as MLflow lists them). */

@@ -23,6 +23,13 @@ export function refusalOf(error: unknown): Refusal | undefined {
   return refusals.get(error) ?? (error instanceof AppError && error.code === 'PERMISSION_DENIED' ? { groupId: null } : undefined);
 }
 
+export interface AccessPolicyOptions {
+  store: AuthStore;
+  clock?: () => number;
+  /** How long a role or group lookup is cached (5 s). */
+  ttlMs?: number;
+}
+
 /** Decides what a principal may do in a group. The one place where roles are compared. */
 export class AccessPolicy {
   // Roles and group names are read on every request of the hot paths (logging, predicting); a few
@@ -31,11 +38,15 @@ export class AccessPolicy {
   private readonly groupsByName = new Map<string, { group: GroupRow | undefined; until: number }>();
   private readonly groupNamesById = new Map<string, { name: string | undefined; until: number }>();
 
-  constructor(
-    private readonly store: AuthStore,
-    private readonly clock: () => number = Date.now,
-    private readonly ttlMs = 5_000,
-  ) {}
+  private readonly store: AuthStore;
+  private readonly clock: () => number;
+  private readonly ttlMs: number;
+
+  constructor(options: AccessPolicyOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? Date.now;
+    this.ttlMs = options.ttlMs ?? 5_000;
+  }
 
   invalidate(): void {
     this.roles.clear();

@@ -13,13 +13,23 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
+export interface AuditLogOptions {
+  store: AuthStore;
+  access: AccessPolicy;
+  clock?: () => number;
+}
+
 /** Records who changed what. Every domain writes through this, so the trail has one shape. */
 export class AuditLog {
-  constructor(
-    private readonly store: AuthStore,
-    private readonly access: AccessPolicy,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: AuthStore;
+  private readonly access: AccessPolicy;
+  private readonly clock: () => number;
+
+  constructor(options: AuditLogOptions) {
+    this.store = options.store;
+    this.access = options.access;
+    this.clock = options.clock ?? Date.now;
+  }
 
   async record(ctx: RequestContext, event: AuditEvent): Promise<void> {
     const p = ctx.principal;

@@ -33,6 +33,13 @@ export interface LoginLimits {
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUser: 10, userLockMs: 60_000, perAddress: 50, windowMs: 15 * 60_000 };
 
+export interface AuthenticatorOptions {
+  store: AuthStore;
+  audit: AuditLog;
+  clock?: () => number;
+  limits?: LoginLimits;
+}
+
 /**
  * Turns credentials into a Principal. Looks tokens up by hash, caches the answer for a few seconds
  * (the hot predict and tracking paths should not pay a query per request), and rate limits
@@ -47,15 +54,18 @@ export class Authenticator {
   /** Refused attempts while locked are audited once a minute per lock, not once per request. */
   private readonly lockedAudits: AuditSampler;
 
-  constructor(
-    private readonly store: AuthStore,
-    private readonly audit: AuditLog,
-    private readonly clock: () => number = Date.now,
-    limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
-  ) {
-    this.perUser = new AttemptLimiter(limits.perUser, limits.windowMs, clock, limits.userLockMs);
-    this.perAddress = new AttemptLimiter(limits.perAddress, limits.windowMs, clock);
-    this.lockedAudits = new AuditSampler(60_000, clock);
+  private readonly store: AuthStore;
+  private readonly audit: AuditLog;
+  private readonly clock: () => number;
+
+  constructor(options: AuthenticatorOptions) {
+    this.store = options.store;
+    this.audit = options.audit;
+    this.clock = options.clock ?? Date.now;
+    const limits = options.limits ?? DEFAULT_LOGIN_LIMITS;
+    this.perUser = new AttemptLimiter(limits.perUser, limits.windowMs, this.clock, limits.userLockMs);
+    this.perAddress = new AttemptLimiter(limits.perAddress, limits.windowMs, this.clock);
+    this.lockedAudits = new AuditSampler(60_000, this.clock);
   }
 
   /** Principal for an Authorization header, null when there is none; throws 401 on bad credentials. */

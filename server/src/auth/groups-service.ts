@@ -10,15 +10,29 @@ import { toGroup } from './mappers.js';
 import type { GroupScope, RequestContext } from './principal.js';
 import type { AuthStore } from './store.js';
 
+export interface GroupsServiceOptions {
+  store: AuthStore;
+  access: AccessPolicy;
+  audit: AuditLog;
+  authenticator: Authenticator;
+  clock?: () => number;
+}
+
 /** Groups are the namespace of every resource; members hold a role in each. */
 export class GroupsService {
-  constructor(
-    private readonly store: AuthStore,
-    private readonly access: AccessPolicy,
-    private readonly audit: AuditLog,
-    private readonly authenticator: Authenticator,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: AuthStore;
+  private readonly access: AccessPolicy;
+  private readonly audit: AuditLog;
+  private readonly authenticator: Authenticator;
+  private readonly clock: () => number;
+
+  constructor(options: GroupsServiceOptions) {
+    this.store = options.store;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.authenticator = options.authenticator;
+    this.clock = options.clock ?? Date.now;
+  }
 
   /** Any user may create a group; they become its first admin. */
   async create(ctx: RequestContext, input: GroupCreate): Promise<Group> {
@@ -114,6 +128,12 @@ export class GroupsService {
     if (user.default_group_id === scope.id) await this.store.updateUser(user.id, { default_group_id: null, updated_at: this.clock() });
     this.authenticator.invalidate();
     await this.audit.record(ctx, { action: 'member.remove', resourceType: 'membership', resourceId: username, groupId: scope.id, details: { role } });
+  }
+
+  /** The group a caller without credentials acts in (a public deployment's): it holds no role there. */
+  async anonymousScope(groupId: string): Promise<GroupScope | undefined> {
+    const group = await this.store.getGroupById(groupId);
+    return group ? { id: group.id, name: group.name, role: null } : undefined;
   }
 
   private async keepOneAdmin(scope: GroupScope): Promise<void> {

@@ -28,7 +28,10 @@ import {
 } from '@forja/contracts';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { AuditLog } from './audit.js';
+import type { GroupsService } from './groups-service.js';
+import type { TokensService } from './tokens-service.js';
+import type { UsersService } from './users-service.js';
 
 const GroupParams = z.object({ group: SlugSchema }).strict();
 const MemberParams = z.object({ group: SlugSchema, username: SlugSchema }).strict();
@@ -40,7 +43,7 @@ const authedOrGroupToken = { auth: { authenticated: true, allowGroupToken: true 
 const admin = { auth: { admin: true } } as const;
 const groupRole = (role: 'viewer' | 'editor' | 'admin') => ({ auth: { group: role } }) as const;
 
-export function registerAuthRoutes(app: App, s: Services): void {
+export function registerAuthRoutes(app: App, s: { audit: AuditLog; groups: GroupsService; tokens: TokensService; users: UsersService }): void {
   app.post(
     '/api/v1/auth/login',
     {

@@ -12,19 +12,36 @@ import type { AuthStore, TokenRow } from './store.js';
 
 const DAY = 24 * 3600 * 1000;
 
+export interface TokensServiceOptions {
+  store: AuthStore;
+  access: AccessPolicy;
+  audit: AuditLog;
+  authenticator: Authenticator;
+  /** How long a login session lasts. */
+  sessionTtlMs: number;
+  clock?: () => number;
+}
+
 /**
  * Tokens: sessions from login, personal tokens of a user, service tokens that act in one group
  * with a role, and group tokens that may only call the group's models. The secret is returned once.
  */
 export class TokensService {
-  constructor(
-    private readonly store: AuthStore,
-    private readonly access: AccessPolicy,
-    private readonly audit: AuditLog,
-    private readonly authenticator: Authenticator,
-    private readonly sessionTtlMs: number,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: AuthStore;
+  private readonly access: AccessPolicy;
+  private readonly audit: AuditLog;
+  private readonly authenticator: Authenticator;
+  private readonly sessionTtlMs: number;
+  private readonly clock: () => number;
+
+  constructor(options: TokensServiceOptions) {
+    this.store = options.store;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.authenticator = options.authenticator;
+    this.sessionTtlMs = options.sessionTtlMs;
+    this.clock = options.clock ?? Date.now;
+  }
 
   /**
    * Logins are audited with the session they open, so its later actions lead back here; failed

@@ -10,14 +10,28 @@ import { hashPassword } from './passwords.js';
 import type { RequestContext } from './principal.js';
 import type { AuthStore, UserRow } from './store.js';
 
+export interface UsersServiceOptions {
+  store: AuthStore;
+  access: AccessPolicy;
+  audit: AuditLog;
+  authenticator: Authenticator;
+  clock?: () => number;
+}
+
 export class UsersService {
-  constructor(
-    private readonly store: AuthStore,
-    private readonly access: AccessPolicy,
-    private readonly audit: AuditLog,
-    private readonly authenticator: Authenticator,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: AuthStore;
+  private readonly access: AccessPolicy;
+  private readonly audit: AuditLog;
+  private readonly authenticator: Authenticator;
+  private readonly clock: () => number;
+
+  constructor(options: UsersServiceOptions) {
+    this.store = options.store;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.authenticator = options.authenticator;
+    this.clock = options.clock ?? Date.now;
+  }
 
   /** Creates a user; they join the default group as a viewer so they can look around at once. */
   async create(ctx: RequestContext, input: UserCreate, options: { joinGroupId?: string | null } = {}): Promise<User> {

@@ -27,14 +27,15 @@ import {
 import { newId } from '../db/ids.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
-import { stageUpload } from '../deployments/uploads.js';
+import type { SchedulesService } from './schedules.js';
+import type { BatchService } from './service.js';
+import { stageUpload } from '../http/multipart.js';
 
 const Name = z.object({ name: z.string().min(1).max(100) }).strict();
 const RunParams = Name.extend({ runId: z.string().min(1).max(40) }).strict();
 const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
 
-export function registerBatchRoutes(app: App, s: Services): void {
+export function registerBatchRoutes(app: App, s: { batch: BatchService; schedules: SchedulesService }): void {
   const b = s.batch;
   const tags = ['batch'];
   app.register(async (plain) => {

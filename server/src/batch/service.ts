@@ -24,7 +24,7 @@ import { openApiRelay } from '../runtime/api-relay.js';
 import { runProcess } from '../runtime/process.js';
 import type { JobRow } from '../jobs/store.js';
 import type { Environments } from '../runtime/environments.js';
-import type { StagedUpload } from '../deployments/uploads.js';
+import type { StagedUpload } from '../http/multipart.js';
 import type { BatchStore, DeployRow, ProjectRow, RunRow } from './store.js';
 
 export const BATCH_BUILD_KIND = 'batch.build';

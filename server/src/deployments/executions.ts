@@ -9,8 +9,8 @@ import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engi
 import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { preprocessFileOf } from './runtime.js';
 import type { DeploymentsService } from './service.js';
+import type { StagedUpload } from '../http/multipart.js';
 import type { DeploymentsStore, ExecutionRow } from './store.js';
-import type { StagedUpload } from './uploads.js';
 
 export const EXECUTE_KIND = 'deployment.execute';
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_execute.py', import.meta.url));

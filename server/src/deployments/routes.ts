@@ -26,8 +26,11 @@ import type { App } from '../http/types.js';
 import { mlflowErrorHandler } from '../mlflow/wire.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InputFormat } from '../runtime/worker-process.js';
-import type { Services } from '../services.js';
-import { DEPLOYMENT_FILES, stageUpload } from './uploads.js';
+import type { GroupsService } from '../auth/groups-service.js';
+import type { LakeService } from '../lake/service.js';
+import type { ExecutionsService } from './executions.js';
+import type { DeploymentsService } from './service.js';
+import { stageUpload, type FileRole } from '../http/multipart.js';
 import { deploymentOpenApi } from './openapi.js';
 import { createReadStream } from 'node:fs';
 import { ExecutionFromTableSchema, ExecutionListSchema, ExecutionSchema } from '@forja/contracts';
@@ -39,6 +42,7 @@ const predictAuth = { auth: { group: 'predict' } } as const;
 /** Sync predictions carry rows, not files: bigger bodies belong to async executions. */
 const PREDICT_BODY_LIMIT = 50 * 1024 * 1024;
 const UPLOAD_FILE_LIMIT = 2 * 1024 * 1024 * 1024;
+const DEPLOYMENT_FILES: readonly FileRole[] = ['source', 'model', 'requirements', 'schema', 'env', 'extra', 'preprocess'];
 
 const FORMATS: Record<string, InputFormat> = {
   'application/json': 'json',
@@ -56,7 +60,7 @@ const predictBody = Object.fromEntries(Object.entries(FORMATS).map(([type, forma
 /** The model raised (422) or ran out of time (504); a busy model is a 503, as on every route. */
 const PREDICT_ERRORS = [422, 504];
 
-export function registerDeploymentRoutes(app: App, s: Services): void {
+export function registerDeploymentRoutes(app: App, s: { deployments: DeploymentsService; executions: ExecutionsService; lake: LakeService; groups: GroupsService }): void {
   const d = s.deployments;
   const tags = ['deployments'];
 
@@ -210,8 +214,7 @@ export function registerDeploymentRoutes(app: App, s: Services): void {
           const groupId = await d.publicGroupOf((req.params as { id: string }).id, req.ip);
           if (!groupId) return undefined;
           if (Number(req.headers['content-length'] ?? 0) > PUBLIC_BODY_LIMIT) throw publicTooLarge();
-          const group = await s.authStore.getGroupById(groupId);
-          return group ? { id: group.id, name: group.name, role: null } : undefined;
+          return s.groups.anonymousScope(groupId);
         },
       },
     } as const;

@@ -27,12 +27,27 @@ import { OverloadedError } from '../runtime/worker-pool.js';
 import { readRuntimeLog, type DeploymentRuntime, type RuntimeSpec } from './runtime.js';
 import { checkInput, schemaFromSample, type InputSchema } from './schema-check.js';
 import type { DeploymentRow, DeploymentsStore } from './store.js';
-import type { StagedUpload } from './uploads.js';
+import type { StagedUpload } from '../http/multipart.js';
 import { unzipExtras } from './zip.js';
 
 export const BUILD_KIND = 'deployment.build';
 
 type FileEntry = Deployment['files'][number];
+
+export interface DeploymentsServiceOptions {
+  store: DeploymentsStore;
+  engine: JobEngine;
+  envs: Environments;
+  runtime: DeploymentRuntime;
+  registry: RegistryService;
+  artifacts: ArtifactsService;
+  audit: AuditLog;
+  /** Seals deployment secrets at rest. */
+  secretKey: Buffer;
+  /** The folder holding each deployment's files. */
+  root: string;
+  clock?: () => number;
+}
 
 /**
  * Deployments of a group: files or a registered model in, a built environment and a pool of
@@ -44,18 +59,29 @@ export class DeploymentsService {
   private readonly publicLimiters = new Map<number, AttemptLimiter>();
   private readonly cache = new Map<string, { row: DeploymentRow; at: number; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }>();
 
-  constructor(
-    private readonly store: DeploymentsStore,
-    private readonly engine: JobEngine,
-    private readonly envs: Environments,
-    private readonly runtime: DeploymentRuntime,
-    private readonly registry: RegistryService,
-    private readonly artifacts: ArtifactsService,
-    private readonly audit: AuditLog,
-    private readonly secretKey: Buffer,
-    readonly root: string,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: DeploymentsStore;
+  private readonly engine: JobEngine;
+  private readonly envs: Environments;
+  private readonly runtime: DeploymentRuntime;
+  private readonly registry: RegistryService;
+  private readonly artifacts: ArtifactsService;
+  private readonly audit: AuditLog;
+  private readonly secretKey: Buffer;
+  readonly root: string;
+  private readonly clock: () => number;
+
+  constructor(options: DeploymentsServiceOptions) {
+    this.store = options.store;
+    this.engine = options.engine;
+    this.envs = options.envs;
+    this.runtime = options.runtime;
+    this.registry = options.registry;
+    this.artifacts = options.artifacts;
+    this.audit = options.audit;
+    this.secretKey = options.secretKey;
+    this.root = options.root;
+    this.clock = options.clock ?? Date.now;
+  }
 
   folderOf(id: string): string {
     return path.join(this.root, id);

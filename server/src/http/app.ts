@@ -61,19 +61,21 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   await registerOpenApi(app, version);
 
   registerAuthHooks(app, services.authenticator, services.access, services.audit);
-  registerSystemRoutes(app, services, version);
-  registerAuthRoutes(app, services);
-  registerTrackingRoutes(app, services);
-  registerMlflowRoutes(app, services);
-  registerArtifactRoutes(app, services);
-  registerRegistryRoutes(app, services);
-  registerJobRoutes(app, services);
-  registerWebhookRoutes(app, services);
-  registerDeploymentRoutes(app, services);
-  registerBatchRoutes(app, services);
-  registerLakeRoutes(app, services);
-  registerTrainingRoutes(app, services);
-  registerPipelineRoutes(app, services);
+  const s = services;
+  // Each domain's routes get the services they call, and nothing else.
+  registerSystemRoutes(app, { db: s.db, sandbox: s.sandbox }, version);
+  registerAuthRoutes(app, { audit: s.audit, groups: s.groups, tokens: s.tokens, users: s.users });
+  registerTrackingRoutes(app, { tracking: s.tracking });
+  registerMlflowRoutes(app, { tracking: s.tracking, loggedModels: s.loggedModels, metricBulk: s.metricBulk, registry: s.registry, artifacts: s.artifacts });
+  registerArtifactRoutes(app, { artifacts: s.artifacts, uploads: s.uploads });
+  registerRegistryRoutes(app, { registry: s.registry });
+  registerJobRoutes(app, { jobs: s.jobs });
+  registerWebhookRoutes(app, { webhooks: s.webhooks });
+  registerDeploymentRoutes(app, { deployments: s.deployments, executions: s.executions, lake: s.lake, groups: s.groups });
+  registerBatchRoutes(app, { batch: s.batch, schedules: s.schedules });
+  registerLakeRoutes(app, { lake: s.lake, lakeScoring: s.lakeScoring });
+  registerTrainingRoutes(app, { training: s.training });
+  registerPipelineRoutes(app, { pipelines: s.pipelines });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

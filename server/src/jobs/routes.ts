@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { JobListQuerySchema, JobLogsQuerySchema, JobLogsSchema, JobPageSchema, JobSchema, WorkerListSchema } from '@forja/contracts';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { JobsService } from './service.js';
 
 const Id = z.object({ id: z.string().min(1).max(40) }).strict();
 
-export function registerJobRoutes(app: App, s: Services): void {
+export function registerJobRoutes(app: App, s: { jobs: JobsService }): void {
   const tags = ['jobs'];
   app.get(
     '/api/v1/jobs',

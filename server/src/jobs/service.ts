@@ -8,15 +8,29 @@ import { conflict, notFound } from '../errors.js';
 import type { JobEngine } from './engine.js';
 import type { JobRow } from './store.js';
 
+export interface JobsServiceOptions {
+  engine: JobEngine;
+  authStore: AuthStore;
+  access: AccessPolicy;
+  audit: AuditLog;
+  clock?: () => number;
+}
+
 /** What users see of jobs: read, tail logs, cancel; each checked against the job's group. */
 export class JobsService {
-  constructor(
-    private readonly engine: JobEngine,
-    private readonly authStore: AuthStore,
-    private readonly access: AccessPolicy,
-    private readonly audit: AuditLog,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly engine: JobEngine;
+  private readonly authStore: AuthStore;
+  private readonly access: AccessPolicy;
+  private readonly audit: AuditLog;
+  private readonly clock: () => number;
+
+  constructor(options: JobsServiceOptions) {
+    this.engine = options.engine;
+    this.authStore = options.authStore;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.clock = options.clock ?? Date.now;
+  }
 
   private get store() {
     return this.engine.store;

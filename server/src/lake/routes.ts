@@ -25,7 +25,8 @@ import { AppError } from '../errors.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import { contentResponse } from '../http/openapi.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { LakeScoringService } from './scoring.js';
+import type { LakeService } from './service.js';
 import type { FileFormat } from './engine.js';
 import { stageBody, tooLarge } from './upload.js';
 
@@ -68,7 +69,7 @@ function sendFile(reply: FastifyReply, file: string, format: FileFormat, downloa
     .send(stream);
 }
 
-export function registerLakeRoutes(app: App, s: Services): void {
+export function registerLakeRoutes(app: App, s: { lake: LakeService; lakeScoring: LakeScoringService }): void {
   const lake = s.lake;
   const tags = ['lake'];
 

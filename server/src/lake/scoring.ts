@@ -43,23 +43,46 @@ interface BatchParams {
   staged: StagedModel;
 }
 
+export interface LakeScoringServiceOptions {
+  lake: LakeService;
+  registry: RegistryService;
+  artifacts: ArtifactsService;
+  envs: Environments;
+  engine: JobEngine;
+  jobs: JobsService;
+  audit: AuditLog;
+  /** Where model versions are staged for scoring, once per version. */
+  modelsDir: string;
+  /** False in a standalone worker when the lake is the server's DuckDB file: it cannot open it. */
+  canReachLake: boolean;
+}
+
 /**
  * Scoring lake rows with registered models, on the server and in each model's own environment:
  * a frame at a time for the SDK, whole tables as jobs that write a versioned output table.
  */
 export class LakeScoringService {
-  constructor(
-    private readonly lake: LakeService,
-    private readonly registry: RegistryService,
-    private readonly artifacts: ArtifactsService,
-    private readonly envs: Environments,
-    private readonly engine: JobEngine,
-    private readonly jobs: JobsService,
-    private readonly audit: AuditLog,
-    private readonly modelsDir: string,
-    /** False in a standalone worker when the lake is the server's DuckDB file: it cannot open it. */
-    private readonly canReachLake: boolean,
-  ) {}
+  private readonly lake: LakeService;
+  private readonly registry: RegistryService;
+  private readonly artifacts: ArtifactsService;
+  private readonly envs: Environments;
+  private readonly engine: JobEngine;
+  private readonly jobs: JobsService;
+  private readonly audit: AuditLog;
+  private readonly modelsDir: string;
+  private readonly canReachLake: boolean;
+
+  constructor(options: LakeScoringServiceOptions) {
+    this.lake = options.lake;
+    this.registry = options.registry;
+    this.artifacts = options.artifacts;
+    this.envs = options.envs;
+    this.engine = options.engine;
+    this.jobs = options.jobs;
+    this.audit = options.audit;
+    this.modelsDir = options.modelsDir;
+    this.canReachLake = options.canReachLake;
+  }
 
   /** Copies the model's files here once per version (and scans pickles) so every run loads them locally. */
   private async stageModel(ctx: RequestContext, scope: GroupScope, uri: string): Promise<StagedModel> {

@@ -108,14 +108,29 @@ interface PageToken {
   f: string;
 }
 
+export interface LakeServiceOptions {
+  engine: LakeEngine;
+  audit: AuditLog;
+  /** Scratch space for uploads and exports. */
+  tempDir: string;
+  maxUploadBytes: number;
+  clock?: () => number;
+}
+
 export class LakeService {
-  constructor(
-    readonly engine: LakeEngine,
-    private readonly audit: AuditLog,
-    readonly tempDir: string,
-    readonly maxUploadBytes: number,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  readonly engine: LakeEngine;
+  private readonly audit: AuditLog;
+  readonly tempDir: string;
+  readonly maxUploadBytes: number;
+  private readonly clock: () => number;
+
+  constructor(options: LakeServiceOptions) {
+    this.engine = options.engine;
+    this.audit = options.audit;
+    this.tempDir = options.tempDir;
+    this.maxUploadBytes = options.maxUploadBytes;
+    this.clock = options.clock ?? Date.now;
+  }
 
   private async catalog(c: LakeConn, groupId: string, name: string): Promise<CatalogRow | undefined> {
     const rows = await c.all(`SELECT * FROM ${LAKE_SCHEMA}.tables WHERE group_id = $1 AND name_key = $2`, [groupId, keyOf(name)]);

@@ -1,10 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Readable } from 'node:stream';
-import { bodyOf, sendArtifact, streamBodies } from '../artifacts/routes.js';
+import { z } from 'zod';
+import { bodyOf, sendArtifact, streamBodies, wildcard } from '../artifacts/routes.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
 import { AppError } from '../errors.js';
-import type { Services } from '../services.js';
+import type { MlflowDeps } from './routes.js';
 import { mlflowErrorHandler } from './wire.js';
 
 /** MLflow's cap on a file uploaded through its UI. */
@@ -51,7 +53,7 @@ export function safeArtifactPath(raw: string): string {
  * model's files. Each checks the caller's role in the group owning the run or model; another
  * group's run or model answers 404 exactly as a missing one.
  */
-export function registerMlflowArtifactRoutes(scope: App, s: Services): void {
+export function registerMlflowArtifactRoutes(scope: App, s: Pick<MlflowDeps, 'artifacts' | 'loggedModels'>): void {
   const modelId = (req: FastifyRequest) => String((req.params as Record<string, string>).model_id);
 
   scope.route({
@@ -104,8 +106,7 @@ export function registerMlflowArtifactRoutes(scope: App, s: Services): void {
         if (Number(req.headers['content-length'] ?? 0) > MAX_UPLOAD_BYTES) throw bad('Artifact size is too large. Max size is 10MB.');
         const data = await readCapped(bodyOf(req), MAX_UPLOAD_BYTES);
         if (data.length === 0) throw bad('Request must specify data.');
-        const { rel } = await s.artifacts.runPath(contextOf(req), runId, path, 'editor');
-        await s.artifacts.store.write(rel, Readable.from([data]));
+        await s.artifacts.writeRunFile(contextOf(req), runId, path, Readable.from([data]));
         // MLflow answers an empty JSON-typed body here, not {}.
         return reply.type('application/json').send('');
       },
@@ -114,10 +115,47 @@ export function registerMlflowArtifactRoutes(scope: App, s: Services): void {
 }
 
 /**
+ * MLflow's artifact proxy, which `mlflow-artifacts:/` URIs resolve to: files by their store path,
+ * authorized by the experiment the path starts with.
+ */
+export function registerMlflowArtifactProxy(app: App, s: Pick<MlflowDeps, 'artifacts'>): void {
+  const a = s.artifacts;
+  const cfg = { auth: { authenticated: true } } as const;
+
+  // Also under /g/<group>/, for an mlflow client whose tracking URI names a group.
+  for (const prefix of ['/api/2.0/mlflow-artifacts', '/g/:group/api/2.0/mlflow-artifacts']) {
+    app.register(
+      async (plain) => {
+        const scope = plain.withTypeProvider<ZodTypeProvider>();
+        streamBodies(scope);
+        scope.setErrorHandler(mlflowErrorHandler);
+        scope.put('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
+          await a.write(contextOf(req), wildcard(req), bodyOf(req));
+          return {};
+        });
+        scope.get('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req, reply) => {
+          const rel = wildcard(req);
+          return sendArtifact(reply, await a.open(contextOf(req), rel), rel);
+        });
+        scope.get('/artifacts', { config: cfg, schema: { hide: true, querystring: z.object({ path: z.string().max(2000).default('') }) } }, async (req) => {
+          const files = await a.list(contextOf(req), req.query.path);
+          return { files: files.map((f) => ({ path: f.path, is_dir: f.isDir, ...(f.size !== null ? { file_size: f.size } : {}) })) };
+        });
+        scope.delete('/artifacts/*', { config: cfg, schema: { hide: true } }, async (req) => {
+          await a.remove(contextOf(req), wildcard(req));
+          return {};
+        });
+      },
+      { prefix },
+    );
+  }
+}
+
+/**
  * `/get-artifact` and `/model-versions/get-artifact`, which MLflow serves at the server's root (and
  * Forja also under /g/<group>/): the UI's file previews and downloads.
  */
-export function registerMlflowRootArtifactRoutes(app: App, s: Services): void {
+export function registerMlflowRootArtifactRoutes(app: App, s: Pick<MlflowDeps, 'artifacts' | 'registry'>): void {
   for (const prefix of ['', '/g/:group']) {
     app.register(
       async (scope) => {
@@ -126,8 +164,7 @@ export function registerMlflowRootArtifactRoutes(app: App, s: Services): void {
           const path = safeArtifactPath(required(req, 'path'));
           const runId = arg(req, 'run_id') || arg(req, 'run_uuid');
           if (!runId) throw bad("Missing value for required parameter 'run_id'.");
-          const { rel } = await s.artifacts.runPath(contextOf(req), runId, path, 'viewer');
-          return sendArtifact(reply, await s.artifacts.store.open(rel), path);
+          return sendArtifact(reply, await s.artifacts.openRunFile(contextOf(req), runId, path), path);
         });
         scope.get('/model-versions/get-artifact', { config: GROUP_VIEWER, schema: { hide: true } }, async (req, reply) => {
           const path = safeArtifactPath(required(req, 'path'));
@@ -140,8 +177,8 @@ export function registerMlflowRootArtifactRoutes(app: App, s: Services): void {
   }
 }
 
-async function send(reply: FastifyReply, s: Services, ctx: ReturnType<typeof contextOf>, rootUri: string, path: string): Promise<FastifyReply> {
-  return sendArtifact(reply, await s.artifacts.store.open(await s.artifacts.pathUnder(ctx, rootUri, path, 'viewer')), path);
+async function send(reply: FastifyReply, s: Pick<MlflowDeps, 'artifacts'>, ctx: ReturnType<typeof contextOf>, rootUri: string, path: string): Promise<FastifyReply> {
+  return sendArtifact(reply, await s.artifacts.openUnder(ctx, rootUri, path), path);
 }
 
 /** The whole body, refused past `limit` bytes (MLflow reads UI uploads into memory too). */

@@ -2,8 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import { AppError } from '../errors.js';
-import type { Services } from '../services.js';
-import type { MetricWithRun } from '../tracking/metric-bulk.js';
+import type { MetricBulkService, MetricWithRun } from '../tracking/metric-bulk.js';
 import type { Route } from './routes.js';
 import { input } from './wire.js';
 
@@ -43,7 +42,7 @@ const badField = (message: string) => bad(`${message} See the API docs for more 
 const wireMetricWithRun = (m: MetricWithRun) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step, run_id: m.runId });
 
 /** Reads the UI makes across many runs: metric histories for charts and the datasets of experiments. */
-export function registerBulkRoutes(route: Route, s: Services): void {
+export function registerBulkRoutes(route: Route, s: { metricBulk: MetricBulkService }): void {
   route('GET', 'metrics/get-history-bulk', async (req) => {
     const b = parse(req, HistoryBulk);
     const runIds = b.run_id ?? [];

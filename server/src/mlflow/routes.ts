@@ -2,10 +2,14 @@ import type { FastifyRequest } from 'fastify';
 import type { LogBatch as LogBatchInput } from '@forja/contracts';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { ArtifactsService } from '../artifacts/service.js';
+import type { RegistryService } from '../registry/service.js';
+import type { LoggedModelsService } from '../tracking/logged-models.js';
+import type { MetricBulkService } from '../tracking/metric-bulk.js';
+import type { TrackingService } from '../tracking/service.js';
 import { AppError } from '../errors.js';
 import * as S from './schemas.js';
-import { registerMlflowArtifactRoutes, registerMlflowRootArtifactRoutes } from './artifact-routes.js';
+import { registerMlflowArtifactProxy, registerMlflowArtifactRoutes, registerMlflowRootArtifactRoutes } from './artifact-routes.js';
 import { registerBulkRoutes } from './bulk-routes.js';
 import { input, mlflowErrorHandler, wireExperiment, wireLoggedModel, wireMetric, wireModelVersion, wireRegisteredModel, wireRun, wireRunInfo } from './wire.js';
 
@@ -18,12 +22,21 @@ export const MLFLOW_PREFIXES = [...BASE_PREFIXES, ...BASE_PREFIXES.map((p) => `/
 
 type Handler = (req: FastifyRequest) => Promise<unknown>;
 
+/** The services MLflow's REST surface is translated onto. */
+export interface MlflowDeps {
+  tracking: TrackingService;
+  loggedModels: LoggedModelsService;
+  metricBulk: MetricBulkService;
+  registry: RegistryService;
+  artifacts: ArtifactsService;
+}
+
 /**
  * The MLflow tracking REST surface, translated onto the tracking service. Every route acts in the
  * caller's group (X-Forja-Group, else their default group); resources named by id are checked
  * against the group that owns them.
  */
-export function registerMlflowRoutes(app: App, s: Services): void {
+export function registerMlflowRoutes(app: App, s: MlflowDeps): void {
   for (const prefix of MLFLOW_PREFIXES) {
     app.register(
       async (scope) => {
@@ -43,6 +56,7 @@ export function registerMlflowRoutes(app: App, s: Services): void {
     );
   }
   registerMlflowRootArtifactRoutes(app, s);
+  registerMlflowArtifactProxy(app, s);
 }
 
 /** MLflow 3's link from a metric to a logged model and the dataset it was measured on; empty means none. */
@@ -57,7 +71,7 @@ function modelLink(m: { model_id?: unknown; dataset_name?: unknown; dataset_dige
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | ('GET' | 'POST')[];
 export type Route = (method: Method, path: string, handler: Handler) => unknown;
 
-function registerTracking(route: Route, s: Services): void {
+function registerTracking(route: Route, s: Pick<MlflowDeps, 'tracking' | 'artifacts'>): void {
   const t = s.tracking;
   const ctx = contextOf;
 
@@ -182,7 +196,7 @@ function registerTracking(route: Route, s: Services): void {
   });
 }
 
-function registerLoggedModels(route: Route, s: Services): void {
+function registerLoggedModels(route: Route, s: Pick<MlflowDeps, 'loggedModels'>): void {
   const lm = s.loggedModels;
   const modelId = (req: FastifyRequest) => String((req.params as Record<string, string>).model_id);
   route('POST', 'logged-models', async (req) => {
@@ -222,7 +236,7 @@ function registerLoggedModels(route: Route, s: Services): void {
   });
 }
 
-function registerRegistry(route: Route, s: Services): void {
+function registerRegistry(route: Route, s: Pick<MlflowDeps, 'registry'>): void {
   const r = s.registry;
   const g = groupOf;
   const page = (token?: string) => (token ? { next_page_token: token } : {});

@@ -5,7 +5,7 @@ import type { GroupScope, RequestContext } from '../auth/principal.js';
 import type { TokensService } from '../auth/tokens-service.js';
 import { newId } from '../db/ids.js';
 import type { DeploymentsService } from '../deployments/service.js';
-import type { StagedUpload } from '../deployments/uploads.js';
+import type { StagedUpload } from '../http/multipart.js';
 import { invalid } from '../errors.js';
 import type { JobContext, JobEngine } from '../jobs/engine.js';
 import { openApiRelay } from '../runtime/api-relay.js';

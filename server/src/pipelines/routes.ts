@@ -7,14 +7,14 @@ import { PipelineListSchema, PipelineRunCreateSchema, PipelineRunListSchema, Pip
 import { newId } from '../db/ids.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
-import { stageUpload } from '../deployments/uploads.js';
+import type { PipelinesService } from './service.js';
+import { stageUpload } from '../http/multipart.js';
 
 const Name = z.object({ name: z.string().min(1).max(100) }).strict();
 const RunId = z.object({ runId: z.string().min(1).max(40) }).strict();
 const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
 
-export function registerPipelineRoutes(app: App, s: Services): void {
+export function registerPipelineRoutes(app: App, s: { pipelines: PipelinesService }): void {
   const p = s.pipelines;
   const tags = ['pipelines'];
   app.register(async (plain) => {

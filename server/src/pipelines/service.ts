@@ -7,7 +7,7 @@ import type { GroupsService } from '../auth/groups-service.js';
 import { systemContext, type GroupScope, type RequestContext } from '../auth/principal.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
-import type { StagedUpload } from '../deployments/uploads.js';
+import type { StagedUpload } from '../http/multipart.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import { PermanentJobError, type JobContext, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import type { JobRow } from '../jobs/store.js';

@@ -22,7 +22,7 @@ import {
 } from '@forja/contracts';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { RegistryService } from './service.js';
 
 const Name = z.object({ name: z.string().min(1).max(256) }).strict();
 const NameKey = z.object({ name: z.string().min(1).max(256), key: z.string().min(1).max(250) }).strict();
@@ -32,7 +32,7 @@ const NameAlias = z.object({ name: z.string().min(1).max(256), alias: z.string()
 const role = (r: 'viewer' | 'editor' | 'admin') => ({ auth: { group: r } }) as const;
 const ok = { ok: true as const };
 
-export function registerRegistryRoutes(app: App, s: Services): void {
+export function registerRegistryRoutes(app: App, s: { registry: RegistryService }): void {
   const r = s.registry;
   const tags = ['registry'];
 

@@ -66,20 +66,38 @@ function parseVersion(version: string | number): number {
   return n;
 }
 
+export interface RegistryServiceOptions {
+  store: RegistryStore;
+  tracking: TrackingService;
+  loggedModels: LoggedModelsService;
+  audit: AuditLog;
+  groups: GroupsService;
+  events: EventBus;
+  clock?: () => number;
+}
+
 /**
  * The model registry of a group: registered models, numbered versions, stages and aliases.
  * Names are unique per group; every change to a stage or alias lands in the audit log.
  */
 export class RegistryService {
-  constructor(
-    private readonly store: RegistryStore,
-    private readonly tracking: TrackingService,
-    private readonly loggedModels: LoggedModelsService,
-    private readonly audit: AuditLog,
-    private readonly groups: GroupsService,
-    private readonly events: EventBus,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: RegistryStore;
+  private readonly tracking: TrackingService;
+  private readonly loggedModels: LoggedModelsService;
+  private readonly audit: AuditLog;
+  private readonly groups: GroupsService;
+  private readonly events: EventBus;
+  private readonly clock: () => number;
+
+  constructor(options: RegistryServiceOptions) {
+    this.store = options.store;
+    this.tracking = options.tracking;
+    this.loggedModels = options.loggedModels;
+    this.audit = options.audit;
+    this.groups = options.groups;
+    this.events = options.events;
+    this.clock = options.clock ?? Date.now;
+  }
 
   /** Tells listeners (webhooks) what changed; called after the change and its audit entry are stored. */
   private emit(ctx: RequestContext, scope: GroupScope, type: string, data: Record<string, unknown>): Promise<void> {

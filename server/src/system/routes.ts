@@ -1,9 +1,10 @@
 import { HealthSchema, ReadySchema, SandboxStatusSchema, VersionSchema } from '@forja/contracts';
 import { appliedMigration, latestMigration } from '../db/migrate.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { Db } from '../db/database.js';
+import type { Sandbox } from '../runtime/sandbox.js';
 
-export function registerSystemRoutes(app: App, services: Services, version: string): void {
+export function registerSystemRoutes(app: App, services: { db: Db; sandbox: Sandbox }, version: string): void {
   const pub = { auth: { public: true } } as const;
 
   app.get('/health', { config: pub, schema: { tags: ['system'], summary: 'Liveness: the process answers', response: { 200: HealthSchema } } }, async () => ({

@@ -18,7 +18,7 @@ import {
 } from '@forja/contracts';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { TrackingService } from './service.js';
 
 const ExperimentParams = z.object({ experimentId: z.string().max(64) }).strict();
 const ExperimentTagParams = z.object({ experimentId: z.string().max(64), key: z.string().max(250) }).strict();
@@ -34,7 +34,7 @@ const inGroup = (role: 'viewer' | 'editor') => ({ auth: { group: role } }) as co
 const byId = { auth: { authenticated: true } } as const;
 const ok = { ok: true as const };
 
-export function registerTrackingRoutes(app: App, s: Services): void {
+export function registerTrackingRoutes(app: App, s: { tracking: TrackingService }): void {
   const t = s.tracking;
   const tags = ['tracking'];
 

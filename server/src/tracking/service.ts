@@ -78,20 +78,36 @@ export interface RunCreateInput extends RunCreate {
   userId?: string;
 }
 
+export interface TrackingServiceOptions {
+  store: TrackingStore;
+  authStore: AuthStore;
+  access: AccessPolicy;
+  audit: AuditLog;
+  artifactStore: LocalArtifactStore;
+  clock?: () => number;
+}
+
 /**
  * Experiments, runs and what is logged to them. Ids are global; every access checks the caller's
  * role in the group that owns the experiment, and a caller with no role there is told the thing
  * does not exist.
  */
 export class TrackingService {
-  constructor(
-    private readonly store: TrackingStore,
-    private readonly authStore: AuthStore,
-    private readonly access: AccessPolicy,
-    private readonly audit: AuditLog,
-    private readonly artifactStore: LocalArtifactStore,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: TrackingStore;
+  private readonly authStore: AuthStore;
+  private readonly access: AccessPolicy;
+  private readonly audit: AuditLog;
+  private readonly artifactStore: LocalArtifactStore;
+  private readonly clock: () => number;
+
+  constructor(options: TrackingServiceOptions) {
+    this.store = options.store;
+    this.authStore = options.authStore;
+    this.access = options.access;
+    this.audit = options.audit;
+    this.artifactStore = options.artifactStore;
+    this.clock = options.clock ?? Date.now;
+  }
 
   /**
    * Removes a deleted experiment for good: its runs, metrics, params, tags, inputs, logged models

@@ -7,14 +7,14 @@ import { TrainingPromoteSchema, TrainingPromotedSchema, TrainingRunListSchema, T
 import { newId } from '../db/ids.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
-import { stageUpload } from '../deployments/uploads.js';
+import type { TrainingService } from './service.js';
+import { stageUpload } from '../http/multipart.js';
 
 const Id = z.object({ id: z.string().min(1).max(40) }).strict();
 const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
 const UPLOAD_FILE_LIMIT = 2 * 1024 * 1024 * 1024;
 
-export function registerTrainingRoutes(app: App, s: Services): void {
+export function registerTrainingRoutes(app: App, s: { training: TrainingService }): void {
   const t = s.training;
   const tags = ['training'];
   app.register(async (plain) => {

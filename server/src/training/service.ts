@@ -13,7 +13,7 @@ import { PermanentJobError } from '../jobs/engine.js';
 import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { toJob } from '../jobs/service.js';
 import type { DeploymentsService } from '../deployments/service.js';
-import type { StagedUpload } from '../deployments/uploads.js';
+import type { StagedUpload } from '../http/multipart.js';
 import type { LakeService } from '../lake/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { Environments } from '../runtime/environments.js';

@@ -12,13 +12,13 @@ import {
 } from '@forja/contracts';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
-import type { Services } from '../services.js';
+import type { WebhooksService } from './service.js';
 
 const Id = z.object({ id: z.string().min(1).max(40) }).strict();
 const DeliveryParams = Id.extend({ deliveryId: z.string().min(1).max(40) }).strict();
 const groupAdmin = { auth: { group: 'admin' } } as const;
 
-export function registerWebhookRoutes(app: App, s: Services): void {
+export function registerWebhookRoutes(app: App, s: { webhooks: WebhooksService }): void {
   const tags = ['webhooks'];
   const w = s.webhooks;
   app.get('/api/v1/webhooks', { config: groupAdmin, schema: { tags, summary: "The group's webhooks (group admins)", response: { 200: WebhookListSchema } } }, async (req) => ({

@@ -23,16 +23,34 @@ import type { DeliveryRow, WebhookRow, WebhooksStore } from './store.js';
 /** Six attempts; with the default 10 s first wait, over about five minutes (10, 20, 40, 80, 160 s). */
 const DELIVERY_ATTEMPTS = 6;
 
+export interface WebhooksServiceOptions {
+  store: WebhooksStore;
+  engine: JobEngine;
+  audit: AuditLog;
+  /** Seals webhook secrets at rest. */
+  secretKey: Buffer;
+  /** The first wait before a failed delivery is retried. */
+  retryMs: number;
+  clock?: () => number;
+}
+
 /** Group admins manage their group's webhooks; events become signed deliveries on the job engine. */
 export class WebhooksService {
-  constructor(
-    private readonly store: WebhooksStore,
-    private readonly engine: JobEngine,
-    private readonly audit: AuditLog,
-    private readonly secretKey: Buffer,
-    private readonly retryMs: number,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  private readonly store: WebhooksStore;
+  private readonly engine: JobEngine;
+  private readonly audit: AuditLog;
+  private readonly secretKey: Buffer;
+  private readonly retryMs: number;
+  private readonly clock: () => number;
+
+  constructor(options: WebhooksServiceOptions) {
+    this.store = options.store;
+    this.engine = options.engine;
+    this.audit = options.audit;
+    this.secretKey = options.secretKey;
+    this.retryMs = options.retryMs;
+    this.clock = options.clock ?? Date.now;
+  }
 
   async list(scope: GroupScope): Promise<Webhook[]> {
     requireScopeRole(scope, 'admin');

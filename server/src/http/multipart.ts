@@ -9,7 +9,6 @@ import { AppError, invalid } from '../errors.js';
 export type FileRole = 'source' | 'model' | 'requirements' | 'schema' | 'env' | 'extra' | 'input' | 'data' | 'definition' | 'file' | 'preprocess';
 /** Roles a form may send many files under. */
 const REPEATABLE: readonly FileRole[] = ['extra', 'file'];
-export const DEPLOYMENT_FILES: readonly FileRole[] = ['source', 'model', 'requirements', 'schema', 'env', 'extra', 'preprocess'];
 
 export interface StagedFile {
   role: FileRole;
@@ -57,7 +56,7 @@ async function* partsOf(req: FastifyRequest) {
 }
 
 /**
- * Streams a multipart deployment upload to a staging folder: files by role (one each, `extra`
+ * Streams a multipart upload to a staging folder: files by role (one each, `extra`
  * and `file` repeatable), text fields kept as strings for the schema to check.
  */
 export async function stageUpload(req: FastifyRequest, dir: string, roles: readonly FileRole[]): Promise<StagedUpload> {
