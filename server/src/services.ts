@@ -104,8 +104,9 @@ export function createServices(
   const authenticator = new Authenticator({ store: authStore, audit, clock });
   authenticator.onInvalidate(() => access.invalidate());
   const artifactStore = new LocalArtifactStore(config.artifactsDir);
+  const groups = new GroupsService({ store: authStore, access, audit, authenticator, clock });
   const trackingStore = new TrackingStore(db);
-  const tracking = new TrackingService({ store: trackingStore, authStore, access, audit, artifactStore, clock });
+  const tracking = new TrackingService({ store: trackingStore, groups, access, audit, artifactStore, clock });
   const artifacts = new ArtifactsService({ store: artifactStore, tracking });
   const loggedModels = new LoggedModelsService({ store: new LoggedModelsStore(db), tracking, clock });
   const metricBulk = new MetricBulkService({ store: trackingStore, tracking });
@@ -115,7 +116,6 @@ export function createServices(
   const webhooks = new WebhooksService({ store: webhookStore, engine, audit, secretKey: config.secretKey, retryMs: config.webhookRetryMs, clock });
   events.subscribe((e) => webhooks.onEvent(e));
   engine.register(DELIVER_KIND, deliveryHandler(webhookStore, config.secretKey, clock));
-  const groups = new GroupsService({ store: authStore, access, audit, authenticator, clock });
   const registry = new RegistryService({ store: new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock });
   // Slot 0 of the uid range is the shared package cache's builder; groups are numbered from 1.
   const sandbox = Sandbox.detect(config.sandbox, new SandboxUserStore(db, config.sandboxUidBase), config.sandboxUidBase);

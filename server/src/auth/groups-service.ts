@@ -82,6 +82,11 @@ export class GroupsService {
     return (await this.store.getGroupById(id))?.name;
   }
 
+  /** A group's id by name, for domains that create rows in a well-known group (tracking's default experiment). */
+  async idOf(name: string): Promise<string | undefined> {
+    return (await this.store.getGroupByName(name))?.id;
+  }
+
   async update(ctx: RequestContext, scope: GroupScope, description: string): Promise<Group> {
     await this.store.updateGroup(scope.id, { description });
     await this.audit.record(ctx, { action: 'group.update', resourceType: 'group', resourceId: scope.name, groupId: scope.id });

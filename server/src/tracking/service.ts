@@ -27,7 +27,7 @@ import {
 import { requireScopeRole, type AccessPolicy } from '../auth/access.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
-import type { AuthStore } from '../auth/store.js';
+import type { GroupsService } from '../auth/groups-service.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import { decodePageToken, pageOf } from '../db/paging.js';
@@ -80,7 +80,8 @@ export interface RunCreateInput extends RunCreate {
 
 export interface TrackingServiceOptions {
   store: TrackingStore;
-  authStore: AuthStore;
+  /** Group names for presented experiments, and the default group's id. */
+  groups: GroupsService;
   access: AccessPolicy;
   audit: AuditLog;
   artifactStore: LocalArtifactStore;
@@ -94,7 +95,7 @@ export interface TrackingServiceOptions {
  */
 export class TrackingService {
   private readonly store: TrackingStore;
-  private readonly authStore: AuthStore;
+  private readonly groups: GroupsService;
   private readonly access: AccessPolicy;
   private readonly audit: AuditLog;
   private readonly artifactStore: LocalArtifactStore;
@@ -102,7 +103,7 @@ export class TrackingService {
 
   constructor(options: TrackingServiceOptions) {
     this.store = options.store;
-    this.authStore = options.authStore;
+    this.groups = options.groups;
     this.access = options.access;
     this.audit = options.audit;
     this.artifactStore = options.artifactStore;
@@ -135,11 +136,11 @@ export class TrackingService {
   /** Experiment "0" ("Default") of the default group, which the mlflow client falls back to. */
   async ensureDefaultExperiment(): Promise<void> {
     if (await this.store.getExperiment(DEFAULT_EXPERIMENT_ID)) return;
-    const group = await this.authStore.getGroupByName('default');
-    if (!group) return;
+    const groupId = await this.groups.idOf('default');
+    if (!groupId) return;
     const now = this.clock();
     try {
-      await this.store.transaction((trx) => this.store.insertExperiment(trx, this.experimentRow(DEFAULT_EXPERIMENT_ID, group.id, DEFAULT_EXPERIMENT_NAME, now), []));
+      await this.store.transaction((trx) => this.store.insertExperiment(trx, this.experimentRow(DEFAULT_EXPERIMENT_ID, groupId, DEFAULT_EXPERIMENT_NAME, now), []));
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
@@ -492,7 +493,7 @@ export class TrackingService {
 
   private async presentExperiment(row: ExperimentRow, tags?: KV[], groupName?: string): Promise<Experiment> {
     const t = tags ?? (await this.store.experimentTags([row.id])).get(row.id) ?? [];
-    const g = groupName ?? (await this.authStore.getGroupById(row.group_id))?.name ?? '';
+    const g = groupName ?? (await this.groups.nameOf(row.group_id)) ?? '';
     return this.toExperiment(row, t, g);
   }
 
