@@ -104,7 +104,9 @@ export function createServices(
   const artifacts = new ArtifactsService(artifactStore, tracking);
   const loggedModels = new LoggedModelsService(db, tracking, clock);
   const metricBulk = new MetricBulkService(db, tracking);
-  const engine = createJobEngine(db, { ...config, mode: options.mode ?? 'embedded', log: options.log, clock });
+  // The lake opens in the server, and everywhere when it is PostgreSQL; a standalone worker cannot open the server's DuckDB file.
+  const lakeOpensHere = config.lakeUrl !== undefined || options.mode !== 'standalone';
+  const engine = createJobEngine(db, { ...config, mode: options.mode ?? 'embedded', capabilities: lakeOpensHere ? ['lake'] : [], log: options.log, clock });
   const events = new EventBus((err, event) => options.log.error(`handling event ${event.type} failed: ${err.message}`));
   const webhookStore = new WebhooksStore(db);
   const webhooks = new WebhooksService(webhookStore, engine, audit, config.secretKey, config.webhookRetryMs, clock);
@@ -128,7 +130,7 @@ export function createServices(
   const jobs = new JobsService(engine, authStore, access, audit, clock);
   const lakeDir = path.dirname(config.lakeFile);
   const lake = new LakeService(createLakeEngine(config, options.mode ?? 'embedded'), audit, path.join(lakeDir, 'tmp'), config.lakeMaxUploadBytes, clock);
-  const lakeScoring = new LakeScoringService(lake, registry, artifacts, environments, engine, jobs, audit, path.join(lakeDir, 'models'), config.lakeUrl !== undefined || options.mode !== 'standalone');
+  const lakeScoring = new LakeScoringService(lake, registry, artifacts, environments, engine, jobs, audit, path.join(lakeDir, 'models'));
   engine.register(LAKE_PREDICT_KIND, lakeScoring.handler());
   const training = new TrainingService(db.kysely, engine, environments, tracking, artifacts, registry, deployments, lake, audit, path.join(path.dirname(config.batchDir), 'training'), clock);
   engine.register(TRAINING_KIND, training.handler());
@@ -202,6 +204,6 @@ export function stopBackground(services: Services): void {
 function createLakeEngine(config: Pick<Config, 'lakeFile' | 'lakeUrl'>, mode: 'embedded' | 'standalone'): LakeEngine {
   const tmp = path.join(path.dirname(config.lakeFile), 'tmp');
   if (config.lakeUrl) return new PostgresLakeEngine(config.lakeUrl, tmp);
-  // A standalone worker never opens the server's file (LakeScoringService defers lake jobs there).
+  // A standalone worker never opens the server's file (it lacks the `lake` capability, so it takes no lake jobs).
   return new DuckDBLakeEngine(config.lakeFile, tmp, mode === 'embedded');
 }

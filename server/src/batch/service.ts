@@ -21,15 +21,16 @@ import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { BatchDeploysTable, Database } from '../db/schema.js';
 import { alreadyExists, conflict, invalid, notFound } from '../errors.js';
-import { DeferJob, PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
+import type { JobKind } from '../jobs/catalog.js';
+import { DeferJob, PermanentJobError, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import { openApiRelay } from '../runtime/api-relay.js';
 import { runProcess } from '../runtime/process.js';
 import type { JobRow } from '../jobs/store.js';
 import type { Environments } from '../runtime/environments.js';
 import type { StagedUpload } from '../deployments/uploads.js';
 
-export const BATCH_BUILD_KIND = 'batch.build';
-export const BATCH_RUN_KIND = 'batch.run';
+export const BATCH_BUILD_KIND = 'batch.build' satisfies JobKind;
+export const BATCH_RUN_KIND = 'batch.run' satisfies JobKind;
 
 type ProjectRow = Selectable<Database['batch_projects']>;
 type DeployRow = Selectable<BatchDeploysTable>;
@@ -145,7 +146,7 @@ export class BatchService {
         await this.db.transaction(async (trx) => {
           const last = await trx.selectFrom('batch_deploys').select((eb) => eb.fn.max('version').as('v')).where('project_id', '=', project.id).executeTakeFirst();
           const version = Number(last?.v ?? 0) + 1;
-          const job = await this.engine.enqueue({ kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, maxAttempts: 1, timeoutMs: 3600_000, createdBy: ctx.principal.name }, trx);
+          const job = await this.engine.enqueue({ kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, createdBy: ctx.principal.name }, trx);
           jobId = job!.id;
           deploy = { project_id: project.id, version, status: 'Building', message: null, script_name: script.name, python_version: fields.data.pythonVersion, requirements, env_key: null, build_job_id: jobId, created_by: ctx.principal.name, created_at: this.clock() };
           await trx.insertInto('batch_deploys').values(deploy).execute();
@@ -169,10 +170,9 @@ export class BatchService {
     return (await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', project.id).orderBy('version', 'desc').execute()).map(toDeploy);
   }
 
-  buildHandler() {
-    return async (ctx: JobContext): Promise<unknown> => {
-      const projectId = String(ctx.job.params.projectId);
-      const version = Number(ctx.job.params.version);
+  buildHandler(): JobHandler<typeof BATCH_BUILD_KIND> {
+    return async (ctx) => {
+      const { projectId, version } = ctx.job.params;
       const deploy = await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('version', '=', version).executeTakeFirst();
       if (!deploy) throw new PermanentJobError('The deploy no longer exists.');
       try {
@@ -206,7 +206,7 @@ export class BatchService {
     let run: RunRow | undefined;
     await this.db.transaction(async (trx) => {
       const job = await this.engine.enqueue(
-        { kind: BATCH_RUN_KIND, groupId: scope.id, params: { runId: id, projectId: project.id, project: name, version: deploy.version, params: body.params }, maxAttempts: 1, timeoutMs: body.timeoutSeconds * 1000, createdBy: ctx.principal.name, dedupeKey },
+        { kind: BATCH_RUN_KIND, groupId: scope.id, params: { runId: id, projectId: project.id, project: name, version: deploy.version, params: body.params }, timeoutMs: body.timeoutSeconds * 1000, createdBy: ctx.principal.name, dedupeKey },
         trx,
       );
       if (!job) return;
@@ -240,10 +240,9 @@ export class BatchService {
     return this.getRun(scope, name, runId);
   }
 
-  runHandler() {
-    return async (ctx: JobContext): Promise<unknown> => {
-      const projectId = String(ctx.job.params.projectId);
-      const version = Number(ctx.job.params.version);
+  runHandler(): JobHandler<typeof BATCH_RUN_KIND> {
+    return async (ctx) => {
+      const { projectId, version, runId, params } = ctx.job.params;
       const project = await this.k.selectFrom('batch_projects').selectAll().where('id', '=', projectId).executeTakeFirst();
       if (!project) throw new PermanentJobError('The project was deleted.');
       const profile = (await this.clusters()).find((c) => c.size === project.cluster_size)!;
@@ -261,10 +260,8 @@ export class BatchService {
       }
       const deploy = await this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('version', '=', version).executeTakeFirst();
       if (!deploy?.env_key) throw new PermanentJobError(`Deploy ${version} is not built.`);
-      const runId = String(ctx.job.params.runId);
       const workDir = path.join(this.root, projectId, 'runs', runId);
       await mkdir(workDir, { recursive: true });
-      const params = (ctx.job.params.params ?? {}) as Record<string, unknown>;
       await writeFile(path.join(workDir, 'params.json'), JSON.stringify(params, null, 2));
       const group = await this.k.selectFrom('groups').select('name').where('id', '=', project.group_id).executeTakeFirst();
       const timeoutMs = ctx.job.timeout_ms;
@@ -325,7 +322,7 @@ export class BatchService {
   }
 
   private async presentRun(r: RunRow, project: string): Promise<BatchRun> {
-    const job: JobRow | undefined = await this.engine.store.get(r.job_id);
+    const job: JobRow | undefined = await this.engine.get(r.job_id);
     return {
       id: r.id,
       project,

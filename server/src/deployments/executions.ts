@@ -8,13 +8,14 @@ import type { GroupScope, RequestContext } from '../auth/principal.js';
 import type { Db } from '../db/database.js';
 import type { ExecutionsTable } from '../db/schema.js';
 import { conflict, invalid, notFound } from '../errors.js';
-import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
+import type { JobKind } from '../jobs/catalog.js';
+import { PermanentJobError, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { preprocessFileOf } from './runtime.js';
 import type { DeploymentsService } from './service.js';
 import type { StagedUpload } from './uploads.js';
 
-export const EXECUTE_KIND = 'deployment.execute';
+export const EXECUTE_KIND = 'deployment.execute' satisfies JobKind;
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_execute.py', import.meta.url));
 
 type ExecutionRow = Selectable<ExecutionsTable>;
@@ -65,8 +66,7 @@ export class ExecutionsService {
     };
     await this.db.transaction(async (trx) => {
       await trx.insertInto('executions').values(row).execute();
-      // Two attempts: a worker that dies mid-run gets one retry, which adopts a finished result.
-      const job = await this.engine.enqueue({ kind: EXECUTE_KIND, groupId: scope.id, params: { executionId: id, deploymentId }, maxAttempts: 2, backoffMs: 1000, timeoutMs: 6 * 3600_000, createdBy: ctx.principal.name }, trx);
+      const job = await this.engine.enqueue({ kind: EXECUTE_KIND, groupId: scope.id, params: { executionId: id, deploymentId }, createdBy: ctx.principal.name }, trx);
       row.job_id = job!.id;
       await trx.updateTable('executions').set({ job_id: row.job_id }).where('id', '=', id).execute();
     });
@@ -92,9 +92,9 @@ export class ExecutionsService {
     return { file, name: row.output_name, size: (await stat(file)).size };
   }
 
-  handler() {
-    return async (ctx: JobContext): Promise<unknown> => {
-      const id = String(ctx.job.params.executionId);
+  handler(): JobHandler<typeof EXECUTE_KIND> {
+    return async (ctx) => {
+      const id = ctx.job.params.executionId;
       const row = await this.db.kysely.selectFrom('executions').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw new PermanentJobError(`Execution ${id} no longer exists.`);
       const dep = await this.db.kysely.selectFrom('deployments').selectAll().where('id', '=', row.deployment_id).executeTakeFirst();
@@ -165,7 +165,7 @@ export class ExecutionsService {
   private async present(r: ExecutionRow): Promise<Execution> {
     let { status, message } = r;
     if ((status === 'Requested' || status === 'Running') && r.job_id) {
-      const job = await this.engine.store.get(r.job_id);
+      const job = await this.engine.get(r.job_id);
       if (job && (job.status === 'failed' || job.status === 'cancelled')) {
         status = 'Failed';
         message = job.error ?? `The execution's job was ${job.status}.`;

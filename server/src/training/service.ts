@@ -10,7 +10,8 @@ import { systemContext, type GroupScope, type RequestContext } from '../auth/pri
 import type { ArtifactsService } from '../artifacts/service.js';
 import type { Database } from '../db/schema.js';
 import { conflict, invalid, notFound, type AppError } from '../errors.js';
-import type { JobContext, JobEngine, JobHandler } from '../jobs/engine.js';
+import type { JobKind } from '../jobs/catalog.js';
+import type { JobEngine, JobHandler } from '../jobs/engine.js';
 import { PermanentJobError } from '../jobs/engine.js';
 import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { toJob } from '../jobs/service.js';
@@ -21,7 +22,7 @@ import type { RegistryService } from '../registry/service.js';
 import type { Environments } from '../runtime/environments.js';
 import type { TrackingService } from '../tracking/service.js';
 
-export const TRAINING_KIND = 'training.run';
+export const TRAINING_KIND = 'training.run' satisfies JobKind;
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_train.py', import.meta.url));
 type Row = Selectable<Database['training_runs']>;
 
@@ -97,7 +98,7 @@ export class TrainingService {
     try {
       await this.k.transaction().execute(async (trx) => {
         const job = await this.engine.enqueue(
-          { kind: TRAINING_KIND, groupId: scope.id, params: { trainingId: id, group: scope.name }, maxAttempts: 1, timeoutMs: f.timeoutSeconds * 1000, createdBy: ctx.principal.name },
+          { kind: TRAINING_KIND, groupId: scope.id, params: { trainingId: id, group: scope.name }, timeoutMs: f.timeoutSeconds * 1000, createdBy: ctx.principal.name },
           trx,
         );
         await trx
@@ -149,7 +150,7 @@ export class TrainingService {
   }
 
   private async jobOf(row: Row, group: string): Promise<Job> {
-    const job = await this.engine.store.get(row.job_id);
+    const job = await this.engine.get(row.job_id);
     if (!job) throw new Error(`training run ${row.id} has no job ${row.job_id}`);
     return toJob(job, group);
   }
@@ -236,9 +237,9 @@ export class TrainingService {
     return { run: await this.get(ctx, scope, id), modelVersion: { name: body.modelName, version: String(version.version) }, deploymentId, buildJobId };
   }
 
-  handler(): JobHandler {
-    return async (ctx: JobContext) => {
-      const row = await this.k.selectFrom('training_runs').selectAll().where('id', '=', String(ctx.job.params.trainingId)).executeTakeFirst();
+  handler(): JobHandler<typeof TRAINING_KIND> {
+    return async (ctx) => {
+      const row = await this.k.selectFrom('training_runs').selectAll().where('id', '=', ctx.job.params.trainingId).executeTakeFirst();
       if (!row) throw new PermanentJobError('The training run no longer exists.');
       const as = systemContext;
       const runId = row.tracking_run_id;
