@@ -1,4 +1,4 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatabase, type Db } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -26,8 +26,8 @@ for (const dialect of DIALECTS) {
     const ranBy = new Map<string, string>();
     const gates = new Map<string, () => void>();
 
-    /** An engine of its own on the shared database, as a separate worker process would have. */
-    const engine = async (name: string, capabilities: Capability[]) => {
+    /** An engine of its own on the shared database, as a separate worker process would have; it stops with the test. */
+    const engine = async (t: TestContext, name: string, capabilities: Capability[]) => {
       const e = createJobEngine(db, {
         databaseUrl: tdb.url,
         workers: 2,
@@ -55,13 +55,11 @@ for (const dialect of DIALECTS) {
       });
       await e.init();
       engines.push(e);
-      return e;
-    };
-    const retire = async (...es: JobEngine[]) => {
-      for (const e of es) {
+      t.after(async () => {
         engines.splice(engines.indexOf(e), 1);
         await e.stop();
-      }
+      });
+      return e;
     };
 
     before(async () => {
@@ -75,27 +73,28 @@ for (const dialect of DIALECTS) {
       await tdb.drop();
     });
 
-    test('a payload that does not fit its kind fails at claim, for good, saying which field', async () => {
-      const e = await engine('payloads', ['lake']);
+    test('a payload that does not fit its kind fails at claim, for good, saying which field', async (t) => {
+      const e = await engine(t, 'payloads', ['lake']);
       // The types stop this at compile time; the schema stops what slips past them at run time.
       const bad = { executionId: 42, deploymentId: 'd1' } as unknown as JobPayloadInput<'deployment.execute'>;
       await assert.rejects(e.enqueue({ kind: 'deployment.execute', groupId: null, params: bad }), /deployment\.execute job was queued with bad parameters \("executionId": .*expected string/);
       // A row that no longer fits (written by another version, or by hand) never reaches its handler.
-      const job = (await e.enqueue({ kind: 'deployment.execute', groupId: null, params: { executionId: 'x1', deploymentId: 'd1' }, runAt: Date.now() + 3_600_000 }))!;
+      const job = await db.transaction(async (trx) => {
+        const queued = (await e.enqueue({ kind: 'deployment.execute', groupId: null, params: { executionId: 'x1', deploymentId: 'd1' } }, trx))!;
+        await trx.updateTable('jobs').set({ params: JSON.stringify(bad) }).where('id', '=', queued.id).execute();
+        return queued;
+      });
       assert.equal(job.max_attempts, 2, 'attempts come from the catalog');
-      await db.kysely.updateTable('jobs').set({ params: JSON.stringify(bad), run_at: Date.now() }).where('id', '=', job.id).execute();
       await e.start();
-      e.wake();
       const done = (await e.waitFor(job.id, { timeoutMs: 20_000 }))!;
       assert.equal(done.status, 'failed');
       assert.equal(done.attempt, 1, 'not retried although the kind allows two attempts');
       assert.match(done.error!, /^The job's parameters do not fit a deployment\.execute job \("executionId": .*expected string.*\); it cannot run\.$/);
       assert.equal(ranBy.has(job.id), false);
-      await retire(e);
     });
 
-    test('an engine without the lake capability never claims a lake job; one with it does', async () => {
-      const without = await engine('without-lake', []);
+    test('an engine without the lake capability never claims a lake job; one with it does', async (t) => {
+      const without = await engine(t, 'without-lake', []);
       await without.start();
       const lakeJobs = [];
       for (let i = 0; i < 3; i++) lakeJobs.push((await without.enqueue({ kind: 'lake.batch_predict', groupId: null, params: LAKE_JOB }))!);
@@ -110,7 +109,7 @@ for (const dialect of DIALECTS) {
         lakeJobs.map(() => ['queued', 0]),
       );
 
-      const withLake = await engine('with-lake', ['lake']);
+      const withLake = await engine(t, 'with-lake', ['lake']);
       await withLake.start();
       for (const j of lakeJobs) {
         const done = (await withLake.waitFor(j.id, { timeoutMs: 20_000 }))!;
@@ -131,14 +130,13 @@ for (const dialect of DIALECTS) {
         (await withLake.list({ ids: [...lakeJobs, ...more].map((j) => j.id), status: ['succeeded', 'failed'] })).length,
         lakeJobs.length + more.length,
       );
-      await retire(without, withLake);
     });
 
-    test('waitFor answers on settle, not at a poll; it honours its timeout and abort', async () => {
-      const runner = await engine('runner', ['lake']);
+    test('waitFor answers on settle, not at a poll; it honours its timeout and abort', async (t) => {
+      const runner = await engine(t, 'runner', ['lake']);
       await runner.start();
       // On PostgreSQL the waiter is another engine (as a server waiting on a standalone worker's job): its notice crosses processes.
-      const waiter = dialect === 'postgres' ? await engine('waiter', []) : runner;
+      const waiter = dialect === 'postgres' ? await engine(t, 'waiter', []) : runner;
       const job = (await waiter.enqueue({ kind: 'test.gated', groupId: null }))!;
       for (let i = 0; i < 400 && !gates.has(job.id); i++) await sleep(25);
       assert.ok(gates.has(job.id), 'the gated job started');
@@ -170,7 +168,6 @@ for (const dialect of DIALECTS) {
       setTimeout(() => controller.abort(new Error('the step was cancelled')), 100);
       await assert.rejects(waiter.waitFor(still.id, { signal: controller.signal }), /the step was cancelled/);
       assert.equal(await waiter.waitFor('no-such-job'), undefined);
-      await retire(...new Set([runner, waiter]));
     });
   });
 }
