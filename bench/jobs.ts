@@ -273,7 +273,7 @@ const groupId = null;
 
 /** Forja on an already started server (enqueue side) with its workers in-process or in children. */
 function forjaTarget(label: string, server: RunningServer, ran: Map<string, number>, children: Child[]): Target {
-  const k = server.services.engine.store.db.kysely;
+  const k = server.services.db.kysely;
   return {
     label,
     async enqueue(kind, runAt) {

@@ -110,7 +110,9 @@ export function createServices(
   const artifacts = new ArtifactsService({ store: artifactStore, tracking });
   const loggedModels = new LoggedModelsService({ store: new LoggedModelsStore(db), tracking, clock });
   const metricBulk = new MetricBulkService({ store: trackingStore, tracking });
-  const engine = createJobEngine(db, { ...config, mode: options.mode ?? 'embedded', log: options.log, clock });
+  // The lake opens in the server, and everywhere when it is PostgreSQL; a standalone worker cannot open the server's DuckDB file.
+  const lakeOpensHere = config.lakeUrl !== undefined || options.mode !== 'standalone';
+  const engine = createJobEngine(db, { ...config, mode: options.mode ?? 'embedded', capabilities: lakeOpensHere ? ['lake'] : [], log: options.log, clock });
   const events = new EventBus((err, event) => options.log.error(`handling event ${event.type} failed: ${err.message}`));
   const webhookStore = new WebhooksStore(db);
   const webhooks = new WebhooksService({ store: webhookStore, engine, audit, secretKey: config.secretKey, retryMs: config.webhookRetryMs, clock });
@@ -155,7 +157,6 @@ export function createServices(
     jobs,
     audit,
     modelsDir: path.join(lakeDir, 'models'),
-    canReachLake: config.lakeUrl !== undefined || options.mode !== 'standalone',
   });
   engine.register(LAKE_PREDICT_KIND, lakeScoring.handler());
   const training = new TrainingService({
@@ -249,6 +250,6 @@ export function stopBackground(services: Services): void {
 function createLakeEngine(config: Pick<Config, 'lakeFile' | 'lakeUrl'>, mode: 'embedded' | 'standalone'): LakeEngine {
   const tmp = path.join(path.dirname(config.lakeFile), 'tmp');
   if (config.lakeUrl) return new PostgresLakeEngine(config.lakeUrl, tmp);
-  // A standalone worker never opens the server's file (LakeScoringService defers lake jobs there).
+  // A standalone worker never opens the server's file (it lacks the `lake` capability, so it takes no lake jobs).
   return new DuckDBLakeEngine(config.lakeFile, tmp, mode === 'embedded');
 }

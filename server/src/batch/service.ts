@@ -19,7 +19,8 @@ import type { TokensService } from '../auth/tokens-service.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import { alreadyExists, conflict, invalid, notFound } from '../errors.js';
-import { DeferJob, PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
+import type { JobKind } from '../jobs/catalog.js';
+import { DeferJob, PermanentJobError, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import { openApiRelay } from '../runtime/api-relay.js';
 import { runProcess } from '../runtime/process.js';
 import type { JobRow } from '../jobs/store.js';
@@ -27,8 +28,8 @@ import type { Environments } from '../runtime/environments.js';
 import type { StagedUpload } from '../http/multipart.js';
 import type { BatchStore, DeployRow, ProjectRow, RunRow } from './store.js';
 
-export const BATCH_BUILD_KIND = 'batch.build';
-export const BATCH_RUN_KIND = 'batch.run';
+export const BATCH_BUILD_KIND = 'batch.build' satisfies JobKind;
+export const BATCH_RUN_KIND = 'batch.run' satisfies JobKind;
 
 export interface BatchServiceOptions {
   store: BatchStore;
@@ -130,8 +131,8 @@ export class BatchService {
   async removeProject(ctx: RequestContext, scope: GroupScope, name: string): Promise<void> {
     requireScopeRole(scope, 'editor');
     const row = await this.requireProject(scope, name);
-    const jobs = await this.jobsOf(await this.store.runJobIds(row.id));
-    for (const j of jobs.values()) if (j.status === 'queued' || j.status === 'running') await this.engine.cancel(j.id);
+    const active = await this.jobsOf(await this.store.runJobIds(row.id), ['queued', 'running']);
+    for (const j of active.values()) await this.engine.cancel(j.id);
     await this.store.deleteProject(row.id);
     await rm(path.join(this.root, row.id), { recursive: true, force: true });
     await this.audit.record(ctx, { action: 'batch_project.delete', resourceType: 'batch_project', resourceId: name, groupId: scope.id });
@@ -155,7 +156,7 @@ export class BatchService {
       try {
         await this.store.transaction(async (trx) => {
           const version = await this.store.nextDeployVersion(trx, project.id);
-          const job = await this.engine.enqueue({ kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, maxAttempts: 1, timeoutMs: 3600_000, createdBy: ctx.principal.name }, trx);
+          const job = await this.engine.enqueue({ kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, createdBy: ctx.principal.name }, trx);
           jobId = job!.id;
           deploy = { project_id: project.id, version, status: 'Building', message: null, script_name: script.name, python_version: fields.data.pythonVersion, requirements, env_key: null, build_job_id: jobId, created_by: ctx.principal.name, created_at: this.clock() };
           await this.store.insertDeploy(trx, deploy);
@@ -179,10 +180,9 @@ export class BatchService {
     return (await this.store.deploys(project.id)).map(toDeploy);
   }
 
-  buildHandler() {
-    return async (ctx: JobContext): Promise<unknown> => {
-      const projectId = String(ctx.job.params.projectId);
-      const version = Number(ctx.job.params.version);
+  buildHandler(): JobHandler<typeof BATCH_BUILD_KIND> {
+    return async (ctx) => {
+      const { projectId, version } = ctx.job.params;
       const deploy = await this.store.deploy(projectId, version);
       if (!deploy) throw new PermanentJobError('The deploy no longer exists.');
       try {
@@ -216,7 +216,7 @@ export class BatchService {
     let run: RunRow | undefined;
     await this.store.transaction(async (trx) => {
       const job = await this.engine.enqueue(
-        { kind: BATCH_RUN_KIND, groupId: scope.id, params: { runId: id, projectId: project.id, project: name, version: deploy.version, params: body.params }, maxAttempts: 1, timeoutMs: body.timeoutSeconds * 1000, createdBy: ctx.principal.name, dedupeKey },
+        { kind: BATCH_RUN_KIND, groupId: scope.id, params: { runId: id, projectId: project.id, project: name, version: deploy.version, params: body.params }, timeoutMs: body.timeoutSeconds * 1000, createdBy: ctx.principal.name, dedupeKey },
         trx,
       );
       if (!job) return;
@@ -250,25 +250,21 @@ export class BatchService {
     return this.getRun(scope, name, runId);
   }
 
-  runHandler() {
-    return async (ctx: JobContext): Promise<unknown> => {
-      const projectId = String(ctx.job.params.projectId);
-      const version = Number(ctx.job.params.version);
+  runHandler(): JobHandler<typeof BATCH_RUN_KIND> {
+    return async (ctx) => {
+      const { projectId, version, runId, params } = ctx.job.params;
       const project = await this.store.projectById(projectId);
       if (!project) throw new PermanentJobError('The project was deleted.');
       const profile = (await this.clusters()).find((c) => c.size === project.cluster_size)!;
-      const others = await this.jobsOf((await this.store.runJobIds(projectId)).filter((id) => id !== ctx.job.id));
-      const running = [...others.values()].filter((j) => j.status === 'running').length;
+      const running = (await this.jobsOf((await this.store.runJobIds(projectId)).filter((id) => id !== ctx.job.id), ['running'])).size;
       if (running >= profile.parallelRuns) {
         ctx.log(`Cluster "${profile.name}" runs ${profile.parallelRuns} of this project at a time; waiting for a slot.`, 'system');
         throw new DeferJob(2000, 'cluster busy');
       }
       const deploy = await this.store.deploy(projectId, version);
       if (!deploy?.env_key) throw new PermanentJobError(`Deploy ${version} is not built.`);
-      const runId = String(ctx.job.params.runId);
       const workDir = path.join(this.root, projectId, 'runs', runId);
       await mkdir(workDir, { recursive: true });
-      const params = (ctx.job.params.params ?? {}) as Record<string, unknown>;
       await writeFile(path.join(workDir, 'params.json'), JSON.stringify(params, null, 2));
       const group = await this.groups.nameOf(project.group_id);
       const timeoutMs = ctx.job.timeout_ms;
@@ -313,9 +309,13 @@ export class BatchService {
    * The jobs behind these runs, by id; a job that is gone is absent. The one place batch reads
    * the job engine's records.
    */
-  private async jobsOf(ids: readonly string[]): Promise<Map<string, JobRow>> {
-    const rows = await Promise.all(ids.map((id) => this.engine.store.get(id)));
-    return new Map(rows.flatMap((j) => (j ? [[j.id, j] as const] : [])));
+  /** The jobs of these runs (a project's whole history, in slices that stay under the databases' bound-parameter limits). */
+  private async jobsOf(ids: readonly string[], status?: JobRow['status'][]): Promise<Map<string, JobRow>> {
+    const found = new Map<string, JobRow>();
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const j of await this.engine.list({ ids: ids.slice(i, i + 500), status })) found.set(j.id, j);
+    }
+    return found;
   }
 
   private deployDir(projectId: string, version: number): string {

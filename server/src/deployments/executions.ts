@@ -5,14 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { DeploymentSettingsSchema, type Execution } from '@forja/contracts';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import { conflict, invalid, notFound } from '../errors.js';
-import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
+import type { JobKind } from '../jobs/catalog.js';
+import { PermanentJobError, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { preprocessFileOf } from './runtime.js';
 import type { DeploymentsService } from './service.js';
 import type { StagedUpload } from '../http/multipart.js';
 import type { DeploymentsStore, ExecutionRow } from './store.js';
 
-export const EXECUTE_KIND = 'deployment.execute';
+export const EXECUTE_KIND = 'deployment.execute' satisfies JobKind;
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_execute.py', import.meta.url));
 
 export interface ExecutionsServiceOptions {
@@ -73,8 +74,7 @@ export class ExecutionsService {
     };
     await this.store.transaction(async (trx) => {
       await this.store.insertExecution(row, trx);
-      // Two attempts: a worker that dies mid-run gets one retry, which adopts a finished result.
-      const job = await this.engine.enqueue({ kind: EXECUTE_KIND, groupId: scope.id, params: { executionId: id, deploymentId }, maxAttempts: 2, backoffMs: 1000, timeoutMs: 6 * 3600_000, createdBy: ctx.principal.name }, trx);
+      const job = await this.engine.enqueue({ kind: EXECUTE_KIND, groupId: scope.id, params: { executionId: id, deploymentId }, createdBy: ctx.principal.name }, trx);
       row.job_id = job!.id;
       await this.store.updateExecution(id, { job_id: row.job_id }, trx);
     });
@@ -100,9 +100,9 @@ export class ExecutionsService {
     return { file, name: row.output_name, size: (await stat(file)).size };
   }
 
-  handler() {
-    return async (ctx: JobContext): Promise<unknown> => {
-      const id = String(ctx.job.params.executionId);
+  handler(): JobHandler<typeof EXECUTE_KIND> {
+    return async (ctx) => {
+      const id = ctx.job.params.executionId;
       const row = await this.store.getExecution(id);
       if (!row) throw new PermanentJobError(`Execution ${id} no longer exists.`);
       const dep = await this.store.get(row.deployment_id);
@@ -173,7 +173,7 @@ export class ExecutionsService {
   private async present(r: ExecutionRow): Promise<Execution> {
     let { status, message } = r;
     if ((status === 'Requested' || status === 'Running') && r.job_id) {
-      const job = await this.engine.store.get(r.job_id);
+      const job = await this.engine.get(r.job_id);
       if (job && (job.status === 'failed' || job.status === 'cancelled')) {
         status = 'Failed';
         message = job.error ?? `The execution's job was ${job.status}.`;

@@ -17,7 +17,8 @@ import type { ArtifactsService } from '../artifacts/service.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import { AppError, alreadyExists, conflict, forbidden, invalid, notFound, rateLimited } from '../errors.js';
-import { PermanentJobError, type JobContext, type JobEngine } from '../jobs/engine.js';
+import type { JobKind } from '../jobs/catalog.js';
+import { PermanentJobError, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import type { RegistryService } from '../registry/service.js';
 import { Environments } from '../runtime/environments.js';
 import type { Sandbox } from '../runtime/sandbox.js';
@@ -30,7 +31,7 @@ import type { DeploymentRow, DeploymentsStore } from './store.js';
 import type { StagedUpload } from '../http/multipart.js';
 import { unzipExtras } from './zip.js';
 
-export const BUILD_KIND = 'deployment.build';
+export const BUILD_KIND = 'deployment.build' satisfies JobKind;
 
 type FileEntry = Deployment['files'][number];
 
@@ -352,9 +353,9 @@ export class DeploymentsService {
   }
 
   /** The build job: scan, environment, a test call on the schema sample, then Deployed (or Failed with why). */
-  buildHandler() {
-    return async (ctx: JobContext): Promise<unknown> => {
-      const id = String(ctx.job.params.deploymentId);
+  buildHandler(): JobHandler<typeof BUILD_KIND> {
+    return async (ctx) => {
+      const id = ctx.job.params.deploymentId;
       const row = await this.store.get(id);
       if (!row) throw new PermanentJobError(`Deployment ${id} no longer exists.`);
       const fail = async (message: string): Promise<never> => {
@@ -423,7 +424,7 @@ export class DeploymentsService {
   private async enqueueBuild(row: DeploymentRow, ctx: RequestContext): Promise<string> {
     let jobId = '';
     await this.store.db.transaction(async (trx) => {
-      const job = await this.engine.enqueue({ kind: BUILD_KIND, groupId: row.group_id, params: { deploymentId: row.id, name: row.name }, maxAttempts: 1, timeoutMs: 3600_000, createdBy: ctx.principal.name }, trx);
+      const job = await this.engine.enqueue({ kind: BUILD_KIND, groupId: row.group_id, params: { deploymentId: row.id, name: row.name }, createdBy: ctx.principal.name }, trx);
       jobId = job!.id;
       await this.store.update(row.id, { status: 'Building', message: 'Waiting for a worker…', build_job_id: jobId, updated_at: this.clock() }, trx);
     });

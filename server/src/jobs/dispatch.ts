@@ -1,3 +1,4 @@
+import type { Capability } from './catalog.js';
 import type { Executor, JobsStore } from './store.js';
 
 /** "Job X, carrying token T, may run now." The engine claims the row; a stale token claims nothing. */
@@ -16,8 +17,11 @@ export interface Dispatcher {
   readonly name: 'table' | 'graphile-worker';
   /** Prepares what the queue engine needs (its schema); called once before anything is queued. */
   init(): Promise<void>;
-  /** Makes the queue engine aware of a queued row, inside the transaction that queued it. */
-  enqueue(trx: Executor, job: { id: string; token: string; runAt: number; priority: number }): Promise<void>;
+  /**
+   * Makes the queue engine aware of a queued row, inside the transaction that queued it. A job that
+   * needs a capability is delivered only to workers that have it.
+   */
+  enqueue(trx: Executor, job: { id: string; token: string; runAt: number; priority: number; needs?: Capability }): Promise<void>;
   /** After commit: local workers should look now rather than at their next poll. */
   wake(): void;
   start(concurrency: number, run: (d: Dispatch) => Promise<void>): Promise<void>;
@@ -42,6 +46,8 @@ export class TableDispatcher implements Dispatcher {
   constructor(
     private readonly store: JobsStore,
     private readonly clock: () => number,
+    /** Kinds needing a capability this worker lacks: the poll leaves them queued for one that has it. */
+    private readonly skipKinds: readonly string[],
     private readonly pollMs = 1000,
   ) {}
 
@@ -72,7 +78,7 @@ export class TableDispatcher implements Dispatcher {
       try {
         if (free > 0) {
           const now = this.clock();
-          const due = await this.store.due(now, free, this.active);
+          const due = await this.store.due(now, free, this.active, this.skipKinds);
           for (const d of due) {
             this.active.add(d.id);
             void run({ jobId: d.id, token: d.token, ref: null }).finally(() => {
@@ -82,7 +88,7 @@ export class TableDispatcher implements Dispatcher {
           }
           // Every free slot taken: more may be due, and a finishing job wakes the loop anyway.
           filled = due.length === free;
-          if (!filled) nextAt = await this.store.nextRunAt(now);
+          if (!filled) nextAt = await this.store.nextRunAt(now, this.skipKinds);
         }
       } catch {
         // The database was busy or closing; the next round tries again.

@@ -1,21 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { TERMINAL_JOB_STATUSES } from '@forja/contracts';
 import type { Transaction } from 'kysely';
 import type { Database, JobLogsTable } from '../db/schema.js';
 import { newId } from '../db/ids.js';
+import { AppError } from '../errors.js';
+import { definitionOf, parsePayload, readPayload, type Capability, type JobKind, type JobPayload, type JobPayloadInput } from './catalog.js';
 import type { Dispatch, Dispatcher } from './dispatch.js';
 import type { EngineLog } from './graphile-dispatch.js';
-import type { JobRow, JobsStore } from './store.js';
+import type { SettleFeed } from './settle-feed.js';
+import type { JobFilter, JobRow, JobsStore, WorkerRow } from './store.js';
 
-export interface JobSpec {
-  kind: string;
+/**
+ * A job to queue. A kind in the catalog takes its payload type, attempts and capability from
+ * there (its time limit and first retry delay may be the caller's); other kinds (tests',
+ * benches') carry plain parameters.
+ */
+export type JobSpec<K extends string = string> = {
+  kind: K;
   /** The owning group's id; null for system work. */
   groupId: string | null;
-  params?: Record<string, unknown>;
   queue?: string;
   /** Higher runs sooner. */
   priority?: number;
-  maxAttempts?: number;
   /** First retry delay; each later one doubles it (capped at an hour), with jitter. */
   backoffMs?: number;
   timeoutMs?: number;
@@ -23,17 +30,18 @@ export interface JobSpec {
   /** A job with the same key is made once (a schedule tick seen by several servers). */
   dedupeKey?: string;
   createdBy?: string | null;
-}
+} & (K extends JobKind ? { params: JobPayloadInput<K> } : { params?: Record<string, unknown>; maxAttempts?: number });
 
-export interface JobContext {
-  readonly job: Pick<JobRow, 'id' | 'kind' | 'group_id' | 'attempt' | 'max_attempts' | 'created_by' | 'timeout_ms'> & { params: Record<string, unknown> };
+export interface JobContext<P = Record<string, unknown>> {
+  /** params: the payload, parsed by its kind's schema when the job was claimed. */
+  readonly job: Pick<JobRow, 'id' | 'kind' | 'group_id' | 'attempt' | 'max_attempts' | 'created_by' | 'timeout_ms'> & { params: P };
   /** Aborted on cancel, timeout, shutdown or a lost lease; the reason is a JobAbort. */
   readonly signal: AbortSignal;
   log(line: string, stream?: JobLogsTable['stream']): void;
   progress(value: unknown): void;
 }
 
-export type JobHandler = (ctx: JobContext) => Promise<unknown>;
+export type JobHandler<K extends string = string> = (ctx: JobContext<JobPayload<K>>) => Promise<unknown>;
 
 /** Why a running job was stopped from outside. */
 export class JobAbort extends Error {
@@ -71,6 +79,10 @@ export interface EngineOptions {
   clock?: () => number;
   /** How long a handler gets to wind down after an abort before its attempt is settled anyway. */
   abortGraceMs?: number;
+  /** What this process can do; kinds needing anything else are never claimed here. */
+  capabilities: readonly Capability[];
+  /** Hears jobs settle in other processes (PostgreSQL); without it, only this process's settles wake waiters. */
+  feed?: SettleFeed;
 }
 
 interface Running {
@@ -84,6 +96,8 @@ interface Running {
 
 const MAX_LINE = 8192;
 const MAX_RESULT = 1_000_000;
+/** How often a waiter looks at its job anyway, in case a settle notice was lost (a dropped connection). */
+const WAIT_RECHECK_MS = 5000;
 
 /**
  * Runs jobs: claims a dispatched row, keeps its lease alive, streams its logs, and settles it
@@ -100,15 +114,20 @@ export class JobEngine {
   private timers: NodeJS.Timeout[] = [];
   private working = false;
   private readonly settled = new Set<(job: JobRow) => void>();
+  /** waitFor calls by job id, each woken when that job may have reached a final status. */
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly capabilities: ReadonlySet<Capability>;
 
   constructor(
-    readonly store: JobsStore,
+    private readonly store: JobsStore,
     readonly dispatcher: Dispatcher,
     private readonly options: EngineOptions,
   ) {
     this.clock = options.clock ?? Date.now;
     this.startedAt = this.clock();
     this.workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.capabilities = new Set(options.capabilities);
+    options.feed?.subscribe((id) => this.wakeWaiters(id));
   }
 
   get leaseMs(): number {
@@ -120,9 +139,16 @@ export class JobEngine {
     return this.dispatcher.init();
   }
 
-  register(kind: string, handler: JobHandler): void {
+  /** Sets the code that runs jobs of a kind here; it receives the payload its catalog entry declares. */
+  register<K extends string>(kind: K, handler: JobHandler<K>): void {
     if (this.handlers.has(kind)) throw new Error(`job kind ${kind} registered twice`);
-    this.handlers.set(kind, handler);
+    this.handlers.set(kind, handler as unknown as JobHandler);
+  }
+
+  /** Whether this process may run a kind: it has what the kind needs. */
+  private canRun(kind: string): boolean {
+    const needs = definitionOf(kind)?.needs;
+    return needs === undefined || this.capabilities.has(needs);
   }
 
   /** Called with every job that reaches a final status in this process (for waiters and live views). */
@@ -136,7 +162,11 @@ export class JobEngine {
    * delivery exists exactly when the event does); then call `wake()` after the commit.
    * Returns undefined when the dedupe key was taken.
    */
-  async enqueue(spec: JobSpec, trx?: Transaction<Database>): Promise<JobRow | undefined> {
+  async enqueue<K extends string>(typed: JobSpec<K>, trx?: Transaction<Database>): Promise<JobRow | undefined> {
+    const spec = typed as JobSpec;
+    const def = definitionOf(spec.kind);
+    const checked = parsePayload(spec.kind, spec.params ?? {});
+    if (!checked.ok) throw new AppError('INTERNAL', `A ${spec.kind} job was queued with bad parameters (${checked.message}); this is a bug in Forja.`);
     const now = this.clock();
     const row: JobRow = {
       id: newId(),
@@ -149,9 +179,9 @@ export class JobEngine {
       error: null,
       priority: spec.priority ?? 0,
       attempt: 0,
-      max_attempts: spec.maxAttempts ?? 1,
-      backoff_ms: spec.backoffMs ?? 10_000,
-      timeout_ms: spec.timeoutMs ?? 3600_000,
+      max_attempts: def?.maxAttempts ?? spec.maxAttempts ?? 1,
+      backoff_ms: spec.backoffMs ?? def?.backoffMs ?? 10_000,
+      timeout_ms: spec.timeoutMs ?? def?.timeoutMs ?? 3600_000,
       token: newToken(),
       run_at: spec.runAt ?? now,
       lease_owner: null,
@@ -168,7 +198,7 @@ export class JobEngine {
     };
     const insert = async (t: Transaction<Database>) => {
       if (!(await this.store.insert(row, t))) return false;
-      await this.dispatcher.enqueue(t, { id: row.id, token: row.token, runAt: row.run_at, priority: row.priority });
+      await this.dispatcher.enqueue(t, { id: row.id, token: row.token, runAt: row.run_at, priority: row.priority, needs: def?.needs });
       return true;
     };
     const inserted = trx ? await insert(trx) : await this.store.db.transaction(insert);
@@ -181,12 +211,20 @@ export class JobEngine {
     this.dispatcher.wake();
   }
 
-  /** Cancels a queued job at once, or asks a running one to stop (its worker kills it within a heartbeat). */
-  async cancel(id: string): Promise<JobRow | undefined> {
+  /**
+   * Cancels a queued job at once, or asks a running one to stop (its worker kills it within a
+   * heartbeat). `by` names who asked, in the job's log.
+   */
+  async cancel(id: string, by?: { name: string; attempt: number }): Promise<JobRow | undefined> {
+    if (by) await this.store.appendLogs([{ attempt: by.attempt, ts: this.clock(), stream: 'system', line: `Cancel requested by ${by.name}.` }], id);
     // A job can move between queued and running while we look (a deferred or retried attempt):
     // try both until one takes or the job has ended.
     for (let i = 0; i < 10; i++) {
-      if (await this.store.cancelQueued(id, this.clock())) break;
+      if (await this.store.cancelQueued(id, this.clock())) {
+        await this.store.announceSettled(id);
+        this.wakeWaiters(id);
+        break;
+      }
       if (await this.store.requestCancel(id)) {
         this.running.get(id)?.controller.abort(new JobAbort('cancelled', 'Cancelled while running.'));
         break;
@@ -195,6 +233,57 @@ export class JobEngine {
       if (!row || row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled') break;
     }
     return this.store.get(id);
+  }
+
+  get(id: string): Promise<JobRow | undefined> {
+    return this.store.get(id);
+  }
+
+  list(filter: JobFilter): Promise<JobRow[]> {
+    return this.store.list(filter);
+  }
+
+  /** A job's log lines after a sequence number. */
+  logs(id: string, after: number, limit: number) {
+    return this.store.logs(id, after, limit);
+  }
+
+  /** Workers seen since a time, newest first. */
+  workers(since: number): Promise<WorkerRow[]> {
+    return this.store.workers(since);
+  }
+
+  /**
+   * The job once it has reached a final status, or as it is when timeoutMs has passed; undefined
+   * for no such job. Woken by settles in this process and, on PostgreSQL, by other processes'
+   * notices; it looks again every few seconds in case a notice was lost. Rejects with the signal's
+   * reason when aborted.
+   */
+  async waitFor(id: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<JobRow | undefined> {
+    const { signal, timeoutMs } = options;
+    signal?.throwIfAborted();
+    const deadline = timeoutMs === undefined ? Infinity : this.clock() + timeoutMs;
+    let wake = () => {};
+    const waiter = () => wake();
+    const waiting = this.waiters.get(id) ?? new Set();
+    this.waiters.set(id, waiting.add(waiter));
+    try {
+      for (;;) {
+        // Armed before looking, so a settle between the look and the wait is not missed.
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        await this.options.feed?.listen();
+        const row = await this.store.get(id);
+        if (!row || TERMINAL_JOB_STATUSES.includes(row.status) || this.clock() >= deadline) return row;
+        await until(woken, Math.min(WAIT_RECHECK_MS, deadline - this.clock()), signal);
+      }
+    } finally {
+      waiting.delete(waiter);
+      if (waiting.size === 0) this.waiters.delete(id);
+    }
+  }
+
+  private wakeWaiters(id: string): void {
+    for (const w of this.waiters.get(id) ?? []) w();
   }
 
   /** Starts taking jobs in this process, with heartbeats, the lease reaper and the worker's row. */
@@ -227,6 +316,7 @@ export class JobEngine {
     await this.dispatcher.stop();
     // Aborted jobs settle (back to the queue) before the database closes under them.
     await Promise.all([...this.inflight]);
+    await this.options.feed?.close();
     if (this.working) {
       this.working = false;
       await this.beat(true).catch(() => undefined);
@@ -295,6 +385,12 @@ export class JobEngine {
       return;
     }
     if (!job) return;
+    if (!this.canRun(job.kind)) {
+      // Only a dispatch made before its kind needed a capability lands here: back to the queue,
+      // no attempt spent, dispatched again to workers that have it.
+      await this.finishAttempt(job, this.workerId, { kind: 'requeue' }).catch((err: unknown) => this.options.log.error(`requeuing job ${job.id} failed: ${(err as Error).message}`));
+      return;
+    }
     const r: Running = { controller: new AbortController(), attempt: job.attempt, logs: [], progress: undefined, flushing: Promise.resolve() };
     this.running.set(job.id, r);
     const timeout = setTimeout(
@@ -311,7 +407,7 @@ export class JobEngine {
       const handler = this.handlers.get(job.kind);
       if (!handler) throw new PermanentJobError(`No worker here knows jobs of kind "${job.kind}".`);
       const ctx: JobContext = {
-        job: { id: job.id, kind: job.kind, group_id: job.group_id, attempt: job.attempt, max_attempts: job.max_attempts, created_by: job.created_by, timeout_ms: job.timeout_ms, params: JSON.parse(job.params) },
+        job: { id: job.id, kind: job.kind, group_id: job.group_id, attempt: job.attempt, max_attempts: job.max_attempts, created_by: job.created_by, timeout_ms: job.timeout_ms, params: payloadOf(job) },
         signal: r.controller.signal,
         log,
         progress: (value) => {
@@ -349,6 +445,7 @@ export class JobEngine {
     if (outcome.kind === 'requeue' || (outcome.kind === 'error' && outcome.retryable && job.attempt < job.max_attempts)) {
       const token = newToken();
       const runAt = outcome.kind === 'requeue' ? now + (outcome.delayMs ?? 0) : now + backoff(job.backoff_ms, job.attempt);
+      let cancelled = false;
       const ok = await this.store.db.transaction(async (trx) => {
         const moved = await this.store.settle(
           job.id,
@@ -363,11 +460,14 @@ export class JobEngine {
         // A cancel that arrived during this attempt ends the job here instead of queuing it again.
         if (moved.cancel_requested === 1) {
           await trx.updateTable('jobs').set({ status: 'cancelled', finished_at: now, error: 'Cancelled while waiting to run again.' }).where('id', '=', job.id).execute();
+          await this.store.announceSettled(job.id, trx);
+          cancelled = true;
           return true;
         }
-        await this.dispatcher.enqueue(trx, { id: job.id, token, runAt, priority: job.priority });
+        await this.dispatcher.enqueue(trx, { id: job.id, token, runAt, priority: job.priority, needs: definitionOf(job.kind)?.needs });
         return true;
       });
+      if (cancelled) this.wakeWaiters(job.id);
       if (ok) this.wake();
       return ok;
     }
@@ -387,7 +487,10 @@ export class JobEngine {
           return moved;
         })
       : await this.store.settle(job.id, owner, job.attempt, { ...change, finished_at: now });
-    if (final) for (const l of this.settled) l(final);
+    if (final) {
+      for (const l of this.settled) l(final);
+      this.wakeWaiters(final.id);
+    }
     return final !== undefined;
   }
 
@@ -429,6 +532,39 @@ function abortOutcome(reason: unknown): Outcome {
     case 'timeout':
       return { kind: 'error', message: reason.message, retryable: true };
   }
+}
+
+/** The payload its kind declares; one that does not parse can never run, so the job fails for good. */
+function payloadOf(job: JobRow): Record<string, unknown> {
+  try {
+    return readPayload(job.kind, job.params);
+  } catch (err) {
+    throw new PermanentJobError((err as Error).message);
+  }
+}
+
+/** Resolves when woken or after ms; rejects with the signal's reason when it aborts first. */
+function until(woken: Promise<void>, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    void woken.then(() => {
+      done();
+      resolve();
+    });
+  });
 }
 
 /** Waits for the handler, but no longer than the grace period once the job has been aborted. */

@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
 import pg from 'pg';
-import { Logger, makeWorkerUtils, run, runMigrations, type Runner, type WorkerUtils } from 'graphile-worker';
+import { Logger, makeWorkerUtils, run, runMigrations, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
+import type { Capability } from './catalog.js';
 import type { Dispatch, Dispatcher } from './dispatch.js';
 import type { Executor } from './store.js';
 
+/** Jobs any worker runs; a job that needs a capability goes to the task of that name, which only workers with it register. */
 const TASK = 'forja_job';
+const taskFor = (needs: Capability | undefined) => (needs ? `${TASK}:${needs}` : TASK);
 
 export interface EngineLog {
   warn(msg: string): void;
@@ -24,7 +27,12 @@ export class GraphileDispatcher implements Dispatcher {
   private readonly logger: Logger;
 
   /** poolSize: the worker concurrency plus room for LISTEN and housekeeping. */
-  constructor(connectionString: string, log: EngineLog, poolSize: number) {
+  constructor(
+    connectionString: string,
+    log: EngineLog,
+    poolSize: number,
+    private readonly capabilities: readonly Capability[],
+  ) {
     this.pool = new pg.Pool({ connectionString, max: poolSize });
     // A dropped connection must not crash the worker; graphile-worker reconnects.
     this.pool.on('error', () => undefined);
@@ -40,9 +48,9 @@ export class GraphileDispatcher implements Dispatcher {
     await runMigrations({ pgPool: this.pool, logger: this.logger });
   }
 
-  async enqueue(trx: Executor, job: { id: string; token: string; runAt: number; priority: number }): Promise<void> {
+  async enqueue(trx: Executor, job: { id: string; token: string; runAt: number; priority: number; needs?: Capability }): Promise<void> {
     // In the caller's transaction: the dispatch exists exactly when the queued row commits.
-    await sql`select graphile_worker.add_job(${TASK}, json_build_object('id', ${job.id}::text, 'token', ${job.token}::text),
+    await sql`select graphile_worker.add_job(${taskFor(job.needs)}, json_build_object('id', ${job.id}::text, 'token', ${job.token}::text),
       run_at => to_timestamp(${job.runAt}::float8 / 1000), max_attempts => 1, priority => ${-job.priority}::int)`.execute(trx);
   }
 
@@ -51,19 +59,20 @@ export class GraphileDispatcher implements Dispatcher {
   }
 
   async start(concurrency: number, runJob: (d: Dispatch) => Promise<void>): Promise<void> {
+    const task: Task = async (payload, helpers) => {
+      const p = payload as { id?: unknown; token?: unknown };
+      if (typeof p.id !== 'string' || typeof p.token !== 'string') return;
+      await runJob({ jobId: p.id, token: p.token, ref: `${helpers.job.id}:${helpers.job.locked_by ?? ''}` });
+    };
+    // graphile-worker hands a worker only the tasks it registered: a job needing what this worker lacks stays for another.
+    const taskList = Object.fromEntries([undefined, ...this.capabilities].map((c) => [taskFor(c), task]));
     this.runner = await run({
       pgPool: this.pool,
       concurrency,
       noHandleSignals: true,
       pollInterval: 1000,
       logger: this.logger,
-      taskList: {
-        [TASK]: async (payload, helpers) => {
-          const p = payload as { id?: unknown; token?: unknown };
-          if (typeof p.id !== 'string' || typeof p.token !== 'string') return;
-          await runJob({ jobId: p.id, token: p.token, ref: `${helpers.job.id}:${helpers.job.locked_by ?? ''}` });
-        },
-      },
+      taskList,
     });
   }
 

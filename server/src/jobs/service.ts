@@ -32,40 +32,31 @@ export class JobsService {
     this.clock = options.clock ?? Date.now;
   }
 
-  private get store() {
-    return this.engine.store;
-  }
-
   async list(scope: GroupScope, query: { status?: JobRow['status']; kind?: string; limit: number; pageToken?: string }): Promise<{ items: Job[]; nextPageToken?: string }> {
     const offset = decodePageToken(query.pageToken);
-    const rows = await this.store.list({ groupIds: [scope.id], status: query.status, kind: query.kind, offset, limit: query.limit + 1 });
+    const rows = await this.engine.list({ groupId: scope.id, status: query.status, kind: query.kind, offset, limit: query.limit + 1 });
     const { page, nextPageToken } = pageOf(rows, offset, query.limit);
     return { items: page.map((r) => toJob(r, scope.name)), nextPageToken };
   }
 
-  /** The job if the caller may see it; with waitMs, first waits (polling the row) until it has finished. */
+  /** The job if the caller may see it; with waitMs, first waits until it has finished (or waitMs has passed). */
   async get(ctx: RequestContext, id: string, waitMs = 0): Promise<Job> {
     let row = await this.visible(ctx, id, 'viewer');
-    const deadline = this.clock() + waitMs;
-    while (!TERMINAL_JOB_STATUSES.includes(row.status) && this.clock() < deadline) {
-      await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - this.clock()))));
-      row = (await this.store.get(id)) ?? row;
-    }
+    if (waitMs > 0 && !TERMINAL_JOB_STATUSES.includes(row.status)) row = (await this.engine.waitFor(id, { timeoutMs: waitMs })) ?? row;
     return toJob(row, await this.groupName(row.group_id));
   }
 
   async cancel(ctx: RequestContext, id: string): Promise<Job> {
     const row = await this.visible(ctx, id, 'editor');
     if (TERMINAL_JOB_STATUSES.includes(row.status)) throw conflict(`Job ${id} has already ${row.status === 'cancelled' ? 'been cancelled' : row.status}.`);
-    await this.store.appendLogs([{ attempt: row.attempt, ts: this.clock(), stream: 'system', line: `Cancel requested by ${ctx.principal.name}.` }], id);
-    const after = (await this.engine.cancel(id)) ?? row;
+    const after = (await this.engine.cancel(id, { name: ctx.principal.name, attempt: row.attempt })) ?? row;
     await this.audit.record(ctx, { action: 'job.cancel', resourceType: 'job', resourceId: id, groupId: row.group_id, details: { kind: row.kind, was: row.status } });
     return toJob(after, await this.groupName(row.group_id));
   }
 
   async logs(ctx: RequestContext, id: string, after: number, limit: number): Promise<JobLogs> {
     const row = await this.visible(ctx, id, 'viewer');
-    const lines = await this.store.logs(id, after, limit);
+    const lines = await this.engine.logs(id, after, limit);
     const next = lines.length ? lines[lines.length - 1]!.seq : after;
     return {
       lines: lines.map((l) => ({ seq: l.seq, attempt: l.attempt, ts: l.ts, stream: l.stream, line: l.line })),
@@ -76,7 +67,7 @@ export class JobsService {
 
   async workers(): Promise<Worker[]> {
     const now = this.clock();
-    const rows = await this.store.workers(now - 24 * 3600_000);
+    const rows = await this.engine.workers(now - 24 * 3600_000);
     const staleAfter = this.engine.leaseMs;
     return rows.map((w) => ({
       id: w.id,
@@ -94,7 +85,7 @@ export class JobsService {
   }
 
   private async visible(ctx: RequestContext, id: string, needed: 'viewer' | 'editor'): Promise<JobRow> {
-    const row = await this.store.get(id);
+    const row = await this.engine.get(id);
     const missing = () => notFound('Job', id);
     if (!row) throw missing();
     if (row.group_id === null) {

@@ -1,10 +1,24 @@
-import { type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { isUniqueViolation, type Db } from '../db/database.js';
 import type { Database, JobLogsTable, JobsTable, WorkersTable } from '../db/schema.js';
+import { SETTLED_CHANNEL } from './settle-feed.js';
 
 export type JobRow = Selectable<JobsTable>;
 export type WorkerRow = Selectable<WorkersTable>;
 export type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Which jobs `list` returns, newest first; every field narrows. */
+export interface JobFilter {
+  ids?: readonly string[];
+  groupId?: string;
+  status?: JobRow['status'] | readonly JobRow['status'][];
+  kind?: string;
+  /** Only with a limit. */
+  offset?: number;
+  limit?: number;
+}
+
+const FINAL: ReadonlyArray<JobRow['status'] | undefined> = ['succeeded', 'failed', 'cancelled'];
 
 /** All SQL of the job engine. Every state change is a guarded UPDATE, so two workers never both win. */
 export class JobsStore {
@@ -28,13 +42,14 @@ export class JobsStore {
     return trx.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Queued jobs that are due, best first (the SQLite dispatcher's poll). */
-  async due(now: number, limit: number, exclude: ReadonlySet<string>): Promise<Array<{ id: string; token: string }>> {
+  /** Queued jobs that are due, best first (the SQLite dispatcher's poll), leaving the kinds this worker cannot run. */
+  async due(now: number, limit: number, exclude: ReadonlySet<string>, skipKinds: readonly string[]): Promise<Array<{ id: string; token: string }>> {
     const rows = await this.k
       .selectFrom('jobs')
       .select(['id', 'token'])
       .where('status', '=', 'queued')
       .where('run_at', '<=', now)
+      .$if(skipKinds.length > 0, (q) => q.where('kind', 'not in', skipKinds))
       .orderBy('priority', 'desc')
       .orderBy('run_at')
       .orderBy('id')
@@ -44,8 +59,14 @@ export class JobsStore {
   }
 
   /** When the next queued job that is not yet due falls due, to sleep exactly that long. */
-  async nextRunAt(now: number): Promise<number | undefined> {
-    const row = await this.k.selectFrom('jobs').select((eb) => eb.fn.min('run_at').as('next')).where('status', '=', 'queued').where('run_at', '>', now).executeTakeFirst();
+  async nextRunAt(now: number, skipKinds: readonly string[]): Promise<number | undefined> {
+    const row = await this.k
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.min('run_at').as('next'))
+      .where('status', '=', 'queued')
+      .where('run_at', '>', now)
+      .$if(skipKinds.length > 0, (q) => q.where('kind', 'not in', skipKinds))
+      .executeTakeFirst();
     return row?.next == null ? undefined : Number(row.next);
   }
 
@@ -100,7 +121,19 @@ export class JobsStore {
       .where('attempt', '=', attempt)
       .where('status', '=', 'running');
     if (owner !== null) q = q.where('lease_owner', '=', owner);
-    return q.returningAll().executeTakeFirst();
+    // A final status is announced to other processes' waiters in the same statement (no extra round trip).
+    const announce = this.db.dialect === 'postgres' && FINAL.includes(change.status);
+    const row = await q
+      .returningAll()
+      .$if(announce, (r) => r.returning(sql<string>`pg_notify(${SETTLED_CHANNEL}, id)`.as('announced')))
+      .executeTakeFirst();
+    if (row) delete row.announced;
+    return row;
+  }
+
+  /** Tells other processes' waiters that a job reached a final status (PostgreSQL NOTIFY, sent on commit). */
+  async announceSettled(id: string, trx: Executor = this.k): Promise<void> {
+    if (this.db.dialect === 'postgres') await sql`select pg_notify(${SETTLED_CHANNEL}, ${id})`.execute(trx);
   }
 
   /** Running jobs whose lease ran out: their worker died or stalled. */
@@ -133,24 +166,22 @@ export class JobsStore {
     return Number(res.numUpdatedRows) === 1;
   }
 
-  list(filter: { groupIds: readonly string[] | 'all'; status?: string; kind?: string; offset: number; limit: number }): Promise<JobRow[]> {
-    let q = this.k.selectFrom('jobs').selectAll();
-    if (filter.groupIds !== 'all') {
-      if (filter.groupIds.length === 0) return Promise.resolve([]);
-      q = q.where('group_id', 'in', filter.groupIds);
-    }
-    if (filter.status) q = q.where('status', '=', filter.status as JobRow['status']);
-    if (filter.kind) q = q.where('kind', '=', filter.kind);
-    return q.orderBy('id', 'desc').offset(filter.offset).limit(filter.limit).execute();
-  }
-
-  countByStatus(status: JobRow['status']): Promise<number> {
+  list(filter: JobFilter): Promise<JobRow[]> {
+    const { ids, groupId, status, kind, offset, limit } = filter;
+    if (ids?.length === 0) return Promise.resolve([]);
+    const statuses = status === undefined ? undefined : typeof status === 'string' ? [status] : status;
+    if (statuses?.length === 0) return Promise.resolve([]);
     return this.k
       .selectFrom('jobs')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('status', '=', status)
-      .executeTakeFirstOrThrow()
-      .then((r) => Number(r.n));
+      .selectAll()
+      .$if(ids !== undefined, (q) => q.where('id', 'in', ids!))
+      .$if(groupId !== undefined, (q) => q.where('group_id', '=', groupId!))
+      .$if(statuses !== undefined, (q) => q.where('status', 'in', statuses!))
+      .$if(!!kind, (q) => q.where('kind', '=', kind!))
+      .orderBy('id', 'desc')
+      // SQLite takes an OFFSET only after a LIMIT.
+      .$if(limit !== undefined, (q) => q.limit(limit!).offset(offset ?? 0))
+      .execute();
   }
 
   // ---- logs

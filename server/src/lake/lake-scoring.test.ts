@@ -87,7 +87,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(odd.map((r: { id: number; PREDICT: number }) => [r.id, r.PREDICT]), [[1, 0], [2, 1], [3, 0], [4, 1], [5, 0]]);
       // A retry of a job whose write already committed (its worker died before settling) finds
       // that write and adds nothing: the handler runs again with the same job id.
-      const row = (await s.server.services.engine.store.get(started.body.jobId))!;
+      const row = (await s.server.services.engine.get(started.body.jobId))!;
       const replay = await s.server.services.lakeScoring.handler()({
         job: { id: row.id, kind: row.kind, group_id: row.group_id, attempt: 2, max_attempts: 2, created_by: row.created_by, timeout_ms: row.timeout_ms, params: JSON.parse(row.params) },
         signal: new AbortController().signal,

@@ -10,7 +10,8 @@ import type { GroupScope, RequestContext } from '../auth/principal.js';
 import type { ArtifactsService } from '../artifacts/service.js';
 import { newId } from '../db/ids.js';
 import { AppError, invalid, notFound } from '../errors.js';
-import { DeferJob, PermanentJobError, type JobContext, type JobEngine, type JobHandler } from '../jobs/engine.js';
+import type { JobKind, JobPayload } from '../jobs/catalog.js';
+import { PermanentJobError, type JobContext, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { toJob, type JobsService } from '../jobs/service.js';
 import type { RegistryService } from '../registry/service.js';
@@ -18,30 +19,14 @@ import type { Environments } from '../runtime/environments.js';
 import { PICKLE_FILE, modelRequirements, safetyScan } from '../runtime/models.js';
 import type { LakeService, StagedFile } from './service.js';
 
-export const LAKE_PREDICT_KIND = 'lake.batch_predict';
+export const LAKE_PREDICT_KIND = 'lake.batch_predict' satisfies JobKind;
 const SCORER = fileURLToPath(new URL('../../runtime/forja_lake_score.py', import.meta.url));
 const PROGRESS = /^FORJA_PROGRESS (\d+) (\d+)$/;
 const SYNC_TIMEOUT_MS = 15 * 60_000;
 
+type BatchParams = JobPayload<typeof LAKE_PREDICT_KIND>;
 /** A registered model version laid out on this server, ready to load in its environment. */
-interface StagedModel {
-  name: string;
-  version: string;
-  kind: 'pyfunc' | 'pickle';
-  path: string;
-  requirements: string;
-}
-
-interface BatchParams {
-  sourceTable: string;
-  filter?: string;
-  model: string;
-  outputTable: string;
-  predictionColumn: string;
-  keepColumns?: string[];
-  chunkRows: number;
-  staged: StagedModel;
-}
+type StagedModel = BatchParams['staged'];
 
 export interface LakeScoringServiceOptions {
   lake: LakeService;
@@ -53,8 +38,6 @@ export interface LakeScoringServiceOptions {
   audit: AuditLog;
   /** Where model versions are staged for scoring, once per version. */
   modelsDir: string;
-  /** False in a standalone worker when the lake is the server's DuckDB file: it cannot open it. */
-  canReachLake: boolean;
 }
 
 /**
@@ -70,7 +53,6 @@ export class LakeScoringService {
   private readonly jobs: JobsService;
   private readonly audit: AuditLog;
   private readonly modelsDir: string;
-  private readonly canReachLake: boolean;
 
   constructor(options: LakeScoringServiceOptions) {
     this.lake = options.lake;
@@ -81,7 +63,6 @@ export class LakeScoringService {
     this.jobs = options.jobs;
     this.audit = options.audit;
     this.modelsDir = options.modelsDir;
-    this.canReachLake = options.canReachLake;
   }
 
   /** Copies the model's files here once per version (and scans pickles) so every run loads them locally. */
@@ -181,7 +162,7 @@ export class LakeScoringService {
     await this.lake.checkFilter(scope.id, body.sourceTable, body.filter, body.keepColumns);
     const staged = await this.stageModel(ctx, scope, body.model);
     const params: BatchParams = { ...body, staged };
-    const job = await this.engine.enqueue({ kind: LAKE_PREDICT_KIND, groupId: scope.id, params: params as unknown as Record<string, unknown>, maxAttempts: 2, timeoutMs: 6 * 3600_000, createdBy: ctx.principal.name });
+    const job = await this.engine.enqueue({ kind: LAKE_PREDICT_KIND, groupId: scope.id, params, createdBy: ctx.principal.name });
     this.engine.wake();
     await this.audit.record(ctx, { action: 'lake.batch_prediction.start', resourceType: 'job', resourceId: job!.id, groupId: scope.id, details: { source: body.sourceTable, output: body.outputTable, model: body.model } });
     return this.get(scope, job!.id);
@@ -205,15 +186,15 @@ export class LakeScoringService {
   }
 
   private async job(scope: GroupScope, jobId: string): Promise<Job> {
-    const row = await this.engine.store.get(jobId);
+    const row = await this.engine.get(jobId);
     if (!row || row.kind !== LAKE_PREDICT_KIND || row.group_id !== scope.id) throw notFound('Batch prediction', jobId);
     return toJob(row, scope.name);
   }
 
-  handler(): JobHandler {
+  /** Runs only where the lake opens (the catalog's `lake` capability). */
+  handler(): JobHandler<typeof LAKE_PREDICT_KIND> {
     return async (ctx) => {
-      if (!this.canReachLake) throw new DeferJob(5000, 'The lake is the server’s DuckDB file: batch predictions run in the server, not in standalone workers.');
-      const p = ctx.job.params as unknown as BatchParams;
+      const p = ctx.job.params;
       const groupId = ctx.job.group_id!;
       const key = `job:${ctx.job.id}`;
       const prior = await this.lake.priorWrite(key);

@@ -54,16 +54,17 @@ const opt = (inputs: Inputs, key: string): string | undefined => (inputs[key] ==
 /** Waits for a job this step started; a cancelled step cancels it. */
 async function waitForJob(deps: ActionDeps, run: StepRun, jobId: string, what: string): Promise<Record<string, unknown>> {
   run.job.log(`Waiting for ${what} (job ${jobId})…`, 'system');
-  for (;;) {
-    if (run.job.signal.aborted) {
-      await deps.engine.cancel(jobId);
-      throw run.job.signal.reason;
-    }
-    const job = await deps.engine.store.get(jobId);
-    if (job?.status === 'succeeded') return job.result ? (JSON.parse(job.result) as Record<string, unknown>) : {};
-    if (job && (job.status === 'failed' || job.status === 'cancelled')) throw new Error(`${what} ${job.status}: ${job.error ?? 'no message'}`);
-    await new Promise((r) => setTimeout(r, 500));
+  let job;
+  try {
+    job = await deps.engine.waitFor(jobId, { signal: run.job.signal });
+  } catch (err) {
+    if (!run.job.signal.aborted) throw err;
+    await deps.engine.cancel(jobId);
+    throw run.job.signal.reason;
   }
+  if (!job) throw new Error(`${what}: its job ${jobId} is gone.`);
+  if (job.status === 'succeeded') return job.result ? (JSON.parse(job.result) as Record<string, unknown>) : {};
+  throw new Error(`${what} ${job.status}: ${job.error ?? 'no message'}`);
 }
 
 async function stageFiles(run: StepRun, roles: Record<string, string | undefined>): Promise<{ staged: StagedUpload; dir: string }> {

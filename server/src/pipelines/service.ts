@@ -9,13 +9,14 @@ import { isUniqueViolation } from '../db/database.js';
 import { newId } from '../db/ids.js';
 import type { StagedUpload } from '../http/multipart.js';
 import { conflict, invalid, notFound } from '../errors.js';
-import { PermanentJobError, type JobContext, type JobEngine, type JobHandler } from '../jobs/engine.js';
+import { readPayload, type JobKind } from '../jobs/catalog.js';
+import { PermanentJobError, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import type { JobRow } from '../jobs/store.js';
 import { runAction, type ActionDeps } from './actions.js';
 import { downstreamOf, parseDefinition, resolve, topologicalOrder, type PipelineDef } from './definition.js';
 import { DONE_OK, type LockedRun, type PipelineRow, type PipelinesStore, type RunRow, type StepRow } from './store.js';
 
-export const PIPELINE_STEP_KIND = 'pipeline.step';
+export const PIPELINE_STEP_KIND = 'pipeline.step' satisfies JobKind;
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 const ACTIVE: StepRow['status'][] = ['pending', 'queued', 'running'];
 
@@ -161,7 +162,7 @@ export class PipelinesService {
           const claimed = await locked.claimStep(s.id);
           status.set(s.id, 'queued');
           if (!claimed) continue;
-          const job = await this.engine.enqueue({ kind: PIPELINE_STEP_KIND, groupId: run.group_id, params: { runId, stepId: s.id }, maxAttempts: 1, timeoutMs: 24 * 3600_000, createdBy: run.created_by }, trx);
+          const job = await this.engine.enqueue({ kind: PIPELINE_STEP_KIND, groupId: run.group_id, params: { runId, stepId: s.id }, createdBy: run.created_by }, trx);
           await locked.setStepJob(s.id, job!.id);
         }
       }
@@ -173,7 +174,7 @@ export class PipelinesService {
 
   /** A step's job ended: record how, then move the run on. Safe to call twice. */
   private async settleStep(job: JobRow): Promise<void> {
-    const { runId, stepId } = JSON.parse(job.params) as { runId: string; stepId: string };
+    const { runId, stepId } = readPayload(PIPELINE_STEP_KIND, job.params);
     const status = job.status === 'succeeded' ? 'succeeded' : job.status === 'cancelled' ? 'cancelled' : job.status === 'failed' ? 'failed' : undefined;
     if (!status) return;
     await this.store.withLockedRun(runId, async (locked) => {
@@ -190,7 +191,7 @@ export class PipelinesService {
   private async heal(runId: string, runStatus: RunRow['status'], steps: StepRow[]): Promise<boolean> {
     let healed = false;
     for (const s of steps.filter((x) => (x.status === 'queued' || x.status === 'running') && x.job_id)) {
-      const job = await this.engine.store.get(s.job_id!);
+      const job = await this.engine.get(s.job_id!);
       if (job && ['succeeded', 'failed', 'cancelled'].includes(job.status)) {
         await this.settleStep(job);
         healed = true;
@@ -313,9 +314,9 @@ export class PipelinesService {
     return this.run(scope, runId);
   }
 
-  handler(): JobHandler {
-    return async (job: JobContext) => {
-      const { runId, stepId } = job.job.params as { runId: string; stepId: string };
+  handler(): JobHandler<typeof PIPELINE_STEP_KIND> {
+    return async (job) => {
+      const { runId, stepId } = job.job.params;
       const run = await this.store.getRun(runId);
       if (!run) throw new PermanentJobError('The pipeline run no longer exists.');
       if (run.status !== 'running') throw new PermanentJobError(`The pipeline run is ${run.status}.`);

@@ -8,7 +8,8 @@ import type { AuditLog } from '../auth/audit.js';
 import { systemContext, type GroupScope, type RequestContext } from '../auth/principal.js';
 import type { ArtifactsService } from '../artifacts/service.js';
 import { conflict, invalid, notFound, type AppError } from '../errors.js';
-import type { JobContext, JobEngine, JobHandler } from '../jobs/engine.js';
+import type { JobKind } from '../jobs/catalog.js';
+import type { JobEngine, JobHandler } from '../jobs/engine.js';
 import { PermanentJobError } from '../jobs/engine.js';
 import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { toJob } from '../jobs/service.js';
@@ -20,7 +21,7 @@ import type { Environments } from '../runtime/environments.js';
 import type { TrackingService } from '../tracking/service.js';
 import type { TrainingRunRow as Row, TrainingStore } from './store.js';
 
-export const TRAINING_KIND = 'training.run';
+export const TRAINING_KIND = 'training.run' satisfies JobKind;
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_train.py', import.meta.url));
 
 /** What the runner needs besides the model's own packages. */
@@ -122,7 +123,7 @@ export class TrainingService {
     try {
       await this.store.transaction(async (trx) => {
         const job = await this.engine.enqueue(
-          { kind: TRAINING_KIND, groupId: scope.id, params: { trainingId: id, group: scope.name }, maxAttempts: 1, timeoutMs: f.timeoutSeconds * 1000, createdBy: ctx.principal.name },
+          { kind: TRAINING_KIND, groupId: scope.id, params: { trainingId: id, group: scope.name }, timeoutMs: f.timeoutSeconds * 1000, createdBy: ctx.principal.name },
           trx,
         );
         await this.store.insert(
@@ -174,7 +175,7 @@ export class TrainingService {
   }
 
   private async jobOf(row: Row, group: string): Promise<Job> {
-    const job = await this.engine.store.get(row.job_id);
+    const job = await this.engine.get(row.job_id);
     if (!job) throw new Error(`training run ${row.id} has no job ${row.job_id}`);
     return toJob(job, group);
   }
@@ -256,9 +257,9 @@ export class TrainingService {
     return { run: await this.get(ctx, scope, id), modelVersion: { name: body.modelName, version: String(version.version) }, deploymentId, buildJobId };
   }
 
-  handler(): JobHandler {
-    return async (ctx: JobContext) => {
-      const row = await this.store.get(String(ctx.job.params.trainingId));
+  handler(): JobHandler<typeof TRAINING_KIND> {
+    return async (ctx) => {
+      const row = await this.store.get(ctx.job.params.trainingId);
       if (!row) throw new PermanentJobError('The training run no longer exists.');
       const as = systemContext;
       const runId = row.tracking_run_id;

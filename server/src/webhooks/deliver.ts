@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { unseal } from '../auth/secrets.js';
-import { PermanentJobError, type JobContext } from '../jobs/engine.js';
+import type { JobKind } from '../jobs/catalog.js';
+import { PermanentJobError, type JobHandler } from '../jobs/engine.js';
 import { VERSION } from '../version.js';
 import type { WebhooksStore } from './store.js';
 
-export const DELIVER_KIND = 'webhook.deliver';
+export const DELIVER_KIND = 'webhook.deliver' satisfies JobKind;
 const RECEIVER_TIMEOUT_MS = 10_000;
 
 /**
@@ -16,9 +17,9 @@ export function signature(secret: string, timestamp: string, body: string): stri
 }
 
 /** One attempt at one delivery; a non-2xx answer throws so the job engine retries with backoff. */
-export function deliveryHandler(store: WebhooksStore, secretKey: Buffer, clock: () => number) {
-  return async (ctx: JobContext): Promise<unknown> => {
-    const deliveryId = String(ctx.job.params.deliveryId);
+export function deliveryHandler(store: WebhooksStore, secretKey: Buffer, clock: () => number): JobHandler<typeof DELIVER_KIND> {
+  return async (ctx) => {
+    const { deliveryId } = ctx.job.params;
     const delivery = await store.delivery(deliveryId);
     if (!delivery) throw new PermanentJobError(`Delivery ${deliveryId} no longer exists (its webhook was deleted).`);
     const hook = await store.byIdAnyGroup(delivery.webhook_id);

@@ -20,9 +20,6 @@ import type { JobEngine } from '../jobs/engine.js';
 import { DELIVER_KIND } from './deliver.js';
 import type { DeliveryRow, WebhookRow, WebhooksStore } from './store.js';
 
-/** Six attempts; with the default 10 s first wait, over about five minutes (10, 20, 40, 80, 160 s). */
-const DELIVERY_ATTEMPTS = 6;
-
 export interface WebhooksServiceOptions {
   store: WebhooksStore;
   engine: JobEngine;
@@ -171,7 +168,7 @@ export class WebhooksService {
     };
     // The delivery and its job commit together: neither exists without the other.
     await this.store.db.transaction(async (trx) => {
-      const job = await this.engine.enqueue({ kind: DELIVER_KIND, groupId: hook.group_id, params: { deliveryId: id, webhook: hook.name }, maxAttempts: DELIVERY_ATTEMPTS, backoffMs: this.retryMs, timeoutMs: 30_000 }, trx);
+      const job = await this.engine.enqueue({ kind: DELIVER_KIND, groupId: hook.group_id, params: { deliveryId: id, webhook: hook.name }, backoffMs: this.retryMs }, trx);
       row.job_id = job?.id ?? null;
       await this.store.insertDelivery(trx, row);
     });
