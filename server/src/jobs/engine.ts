@@ -290,7 +290,7 @@ export class JobEngine {
   async start(): Promise<void> {
     if (this.working) return;
     this.working = true;
-    if (this.options.mode === 'embedded' && this.store.db.dialect === 'sqlite') {
+    if (this.options.mode === 'embedded' && this.store.singleProcess) {
       // Nothing else can hold a lease on an embedded SQLite database: these are orphans of the last run.
       await this.store.expireAllLeases();
       await this.reap();
@@ -455,11 +455,11 @@ export class JobEngine {
           trx,
         );
         if (!moved) return false;
-        if (outcome.kind === 'requeue') await trx.updateTable('jobs').set({ attempt: job.attempt - 1 }).where('id', '=', job.id).execute();
+        if (outcome.kind === 'requeue') await this.store.refundAttempt(job.id, job.attempt, trx);
         await writeNote(trx);
         // A cancel that arrived during this attempt ends the job here instead of queuing it again.
         if (moved.cancel_requested === 1) {
-          await trx.updateTable('jobs').set({ status: 'cancelled', finished_at: now, error: 'Cancelled while waiting to run again.' }).where('id', '=', job.id).execute();
+          await this.store.cancelRequeued(job.id, now, trx);
           await this.store.announceSettled(job.id, trx);
           cancelled = true;
           return true;

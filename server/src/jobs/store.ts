@@ -141,6 +141,21 @@ export class JobsStore {
     return this.k.selectFrom('jobs').selectAll().where('status', '=', 'running').where('lease_expires_at', '<', now).orderBy('lease_expires_at').limit(limit).execute();
   }
 
+  /** Whether only one process can use this database (SQLite): then a running row at start-up is an orphan. */
+  get singleProcess(): boolean {
+    return this.db.dialect === 'sqlite';
+  }
+
+  /** A requeue that should not count as an attempt gives the attempt back. */
+  async refundAttempt(id: string, attempt: number, trx: Executor): Promise<void> {
+    await trx.updateTable('jobs').set({ attempt: attempt - 1 }).where('id', '=', id).execute();
+  }
+
+  /** Ends a job that a cancel reached while it was being requeued. */
+  async cancelRequeued(id: string, now: number, trx: Executor): Promise<void> {
+    await trx.updateTable('jobs').set({ status: 'cancelled', finished_at: now, error: 'Cancelled while waiting to run again.' }).where('id', '=', id).execute();
+  }
+
   /** On an embedded SQLite server nothing else can hold a lease: every running row is an orphan of the last process. */
   async expireAllLeases(): Promise<number> {
     const res = await this.k.updateTable('jobs').set({ lease_expires_at: 0 }).where('status', '=', 'running').executeTakeFirst();
