@@ -145,7 +145,7 @@ export function createServices(
   const batch = new BatchService({ store: batchStore, engine, envs: environments, tokens, groups, audit, root: config.batchDir, publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050'), clock });
   engine.register(BATCH_BUILD_KIND, batch.buildHandler());
   engine.register(BATCH_RUN_KIND, batch.runHandler());
-  const jobs = new JobsService({ engine, authStore, access, audit, clock });
+  const jobs = new JobsService({ engine, groups, access, audit, clock });
   const lakeDir = path.dirname(config.lakeFile);
   const lake = new LakeService({ engine: createLakeEngine(config, options.mode ?? 'embedded'), audit, tempDir: path.join(lakeDir, 'tmp'), maxUploadBytes: config.lakeMaxUploadBytes, clock });
   const lakeScoring = new LakeScoringService({

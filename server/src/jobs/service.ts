@@ -2,7 +2,7 @@ import { TERMINAL_JOB_STATUSES, type Job, type JobLogs, type Worker } from '@for
 import type { AccessPolicy } from '../auth/access.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
-import type { AuthStore } from '../auth/store.js';
+import type { GroupsService } from '../auth/groups-service.js';
 import { decodePageToken, pageOf } from '../db/paging.js';
 import { conflict, notFound } from '../errors.js';
 import type { JobEngine } from './engine.js';
@@ -10,7 +10,8 @@ import type { JobRow } from './store.js';
 
 export interface JobsServiceOptions {
   engine: JobEngine;
-  authStore: AuthStore;
+  /** Names the group a job belongs to. */
+  groups: GroupsService;
   access: AccessPolicy;
   audit: AuditLog;
   clock?: () => number;
@@ -19,14 +20,14 @@ export interface JobsServiceOptions {
 /** What users see of jobs: read, tail logs, cancel; each checked against the job's group. */
 export class JobsService {
   private readonly engine: JobEngine;
-  private readonly authStore: AuthStore;
+  private readonly groups: GroupsService;
   private readonly access: AccessPolicy;
   private readonly audit: AuditLog;
   private readonly clock: () => number;
 
   constructor(options: JobsServiceOptions) {
     this.engine = options.engine;
-    this.authStore = options.authStore;
+    this.groups = options.groups;
     this.access = options.access;
     this.audit = options.audit;
     this.clock = options.clock ?? Date.now;
@@ -96,7 +97,7 @@ export class JobsService {
   }
 
   private async groupName(groupId: string | null): Promise<string | null> {
-    return groupId ? ((await this.authStore.getGroupById(groupId))?.name ?? null) : null;
+    return groupId ? ((await this.groups.nameOf(groupId)) ?? null) : null;
   }
 }
 
