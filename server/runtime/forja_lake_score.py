@@ -8,30 +8,22 @@ import argparse
 import json
 import sys
 
+from forja_runtime import load_model, predict_function, read_frames
+
 # Columns the lake adds to versioned tables: never features.
 LAKE_COLUMNS = {"version", "created_at", "model_name", "model_version"}
 
 
 def load(kind, path):
     """The model's predict function and the feature names it wants (None when it does not say)."""
+    model = load_model(kind, path)
     if kind == "pyfunc":
-        import mlflow.pyfunc
-
-        model = mlflow.pyfunc.load_model(path)
         schema = model.metadata.get_input_schema()
         names = schema.input_names() if schema is not None and schema.has_input_names() else None
-        return model.predict, names
-    try:
-        import joblib
-
-        model = joblib.load(path)
-    except ImportError:
-        import pickle
-
-        with open(path, "rb") as f:
-            model = pickle.load(f)
-    names = getattr(model, "feature_names_in_", None)
-    return model.predict, (list(names) if names is not None else None)
+    else:
+        names = getattr(model, "feature_names_in_", None)
+        names = list(names) if names is not None else None
+    return predict_function(model, kind), names
 
 
 def features(frame, names):
@@ -65,8 +57,7 @@ def main():
     writer = None
     done = 0
     print(f"FORJA_PROGRESS 0 {total}", flush=True)
-    for batch in source.iter_batches(batch_size=args.chunk):
-        frame = batch.to_pandas()
+    for frame in read_frames(args.input, args.chunk):
         result = predict(features(frame, names))
         values = result.to_numpy() if hasattr(result, "to_numpy") else result
         out = frame[keep].copy() if keep is not None else frame.copy()

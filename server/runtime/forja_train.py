@@ -6,13 +6,13 @@ and optionally "extra" (files it wrote, relative to base_path), "model_output" (
 with the metrics, derived params and extras; the server logs them to the tracking run.
 """
 import argparse
-import importlib.util
 import json
 import math
 import os
 import pickle
 import shutil
-import sys
+
+from forja_runtime import load_module
 
 
 def load_frame(path):
@@ -61,11 +61,7 @@ def main():
     args = p.parse_args()
 
     base_path = os.path.dirname(os.path.abspath(args.source))
-    sys.path.insert(0, base_path)
-    spec = importlib.util.spec_from_file_location("forja_training", args.source)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    train = getattr(module, args.function, None)
+    train = getattr(load_module(args.source, "forja_training"), args.function, None)
     if not callable(train):
         raise SystemExit(f"{os.path.basename(args.source)} defines no function {args.function}(df, base_path)")
 

@@ -5,7 +5,6 @@ Runs inside the deployment's own Python environment with only the standard libra
 own; pandas is imported only for model kinds that need frames.
 """
 import argparse
-import importlib.util
 import json
 import os
 import struct
@@ -13,19 +12,7 @@ import sys
 import time
 import traceback
 
-
-def apply_limits(memory_mb, cpu_seconds, max_files):
-    try:
-        import resource
-    except ImportError:  # not on Linux: run without limits
-        return
-    if memory_mb:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    if cpu_seconds:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-    if max_files:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
+from forja_runtime import load_function, load_model, predict_function
 
 
 class Channel:
@@ -141,16 +128,6 @@ def mlflow_input(body, content_type):
     return data, payload.get("params")
 
 
-def load_function(source, name, module_name):
-    spec = importlib.util.spec_from_file_location(module_name, source)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(source)))
-    spec.loader.exec_module(module)
-    if not hasattr(module, name):
-        raise AttributeError(f"{os.path.basename(source)} has no function {name}()")
-    return getattr(module, name)
-
-
 class ScriptModel:
     """Neomaril's contract: score(data, base_path) with the request JSON as a string."""
 
@@ -181,25 +158,10 @@ class FrameModel:
     def __init__(self, kind, path, method, base_path=".", preprocess=None):
         self.base_path = base_path
         self.preprocess = preprocess
-        self.pyfunc = None
-        if kind == "pyfunc":
-            import mlflow.pyfunc
-
-            self.pyfunc = mlflow.pyfunc.load_model(path)
-            self.fn = self.pyfunc.predict
-        else:
-            try:
-                import joblib
-
-                model = joblib.load(path)
-            except ImportError:
-                import pickle
-
-                with open(path, "rb") as f:
-                    model = pickle.load(f)
-            if not hasattr(model, method):
-                raise AttributeError(f"the pickled {type(model).__name__} has no {method}()")
-            self.fn = getattr(model, method)
+        model = load_model(kind, path)
+        # A pyfunc model is kept whole: /invocations hands it to MLflow's own scoring server.
+        self.pyfunc = model if kind == "pyfunc" else None
+        self.fn = predict_function(model, kind, method)
 
     def predict_many(self, payloads, formats):
         import pandas as pd
@@ -274,13 +236,9 @@ def main():
     parser.add_argument("--entrypoint", default="score")
     parser.add_argument("--base-path", default=".")
     parser.add_argument("--method", default="predict")
-    parser.add_argument("--memory-mb", type=int, default=0)
-    parser.add_argument("--cpu-seconds", type=int, default=0)
-    parser.add_argument("--max-files", type=int, default=0)
     parser.add_argument("--preprocess", default="")
     args = parser.parse_args()
     channel = Channel()
-    apply_limits(args.memory_mb, args.cpu_seconds, args.max_files)
     started = time.perf_counter()
     try:
         preprocess = load_function(args.preprocess, "preprocess", "forja_preprocess") if args.preprocess else None

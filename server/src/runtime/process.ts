@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { JobLogsTable } from '../db/schema.js';
 import { exitOf, keepOnlyRegularFiles, type Launch, type Sandbox, type SandboxRun } from './sandbox.js';
+import { killGroup, spawnUserProcess, type Limits } from './user-process.js';
 
 /** What a run reports to: a job's context, or an environment build's log. */
 export interface RunContext {
@@ -9,37 +9,17 @@ export interface RunContext {
   log(line: string, stream?: JobLogsTable['stream']): void;
 }
 
-export interface ProcessSpec {
+export interface ProcessSpec extends Limits {
   /** Every process of user code starts in the sandbox; `run` says what it may see. */
   sandbox: Sandbox;
   run: SandboxRun;
   /** How long after SIGTERM the process group gets SIGKILL. */
   killGraceMs?: number;
-  /** Address-space limit of the job's processes. */
-  memoryMb?: number;
   /** Values the job was given (its token, the deployment's secrets): never written to its log. */
   secrets?: string[];
   /** Links and special files in the writable folders are removed afterwards unless kept (an environment build makes links). */
   keepLinks?: boolean;
 }
-
-/**
- * Runs the command in its own process group under a small sh watchdog: if the worker dies
- * (even by kill -9) the watchdog kills the group within a second, so a job never outlives the
- * worker that claimed it and runs twice once another worker retries it.
- */
-const WATCHDOG = [
-  'parent=$1; shift',
-  // An address-space limit (KiB) for the job, when given.
-  'if [ -n "$FORJA_JOB_MEMORY_KB" ]; then ulimit -v "$FORJA_JOB_MEMORY_KB"; fi',
-  '"$@" &',
-  'child=$!',
-  '( while kill -0 "$parent" 2>/dev/null; do sleep 1; done; kill -KILL 0 ) >/dev/null 2>&1 &',
-  'watch=$!',
-  'wait "$child"; code=$?',
-  'kill "$watch" 2>/dev/null',
-  'exit $code',
-].join('\n');
 
 export class ProcessFailed extends Error {
   constructor(
@@ -72,16 +52,7 @@ function masker(secrets: string[] = []): (line: string) => string {
 function watch(ctx: RunContext, spec: ProcessSpec, launch: Launch): Promise<void> {
   const mask = masker(spec.secrets);
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'forja-job', String(process.pid), launch.command, ...launch.args], {
-      cwd: launch.cwd,
-      env: {
-        PATH: '/usr/local/bin:/usr/bin:/bin',
-        ...launch.env,
-        ...(spec.memoryMb ? { FORJA_JOB_MEMORY_KB: String(spec.memoryMb * 1024) } : {}),
-      },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnUserProcess(launch, spec, 'ignore');
     const last: string[] = [];
     const collect = (stream: 'stdout' | 'stderr') => (raw: string) => {
       const line = mask(raw);
@@ -92,16 +63,9 @@ function watch(ctx: RunContext, spec: ProcessSpec, launch: Launch): Promise<void
     createInterface({ input: child.stdout }).on('line', collect('stdout'));
     createInterface({ input: child.stderr }).on('line', collect('stderr'));
     let killTimer: NodeJS.Timeout | undefined;
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // Already gone.
-      }
-    };
     const onAbort = () => {
-      killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), spec.killGraceMs ?? 3000);
+      killGroup(child, 'SIGTERM');
+      killTimer = setTimeout(() => killGroup(child, 'SIGKILL'), spec.killGraceMs ?? 3000);
     };
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -113,8 +77,6 @@ function watch(ctx: RunContext, spec: ProcessSpec, launch: Launch): Promise<void
       const { code, signal } = exitOf(exitCode, exitSignal);
       clearTimeout(killTimer);
       ctx.signal.removeEventListener('abort', onAbort);
-      // Whatever the main process left behind in its group goes with it.
-      killGroup('SIGKILL');
       if (ctx.signal.aborted) reject(ctx.signal.reason);
       else if (code === 0) resolve();
       else reject(new ProcessFailed(code, signal, last));

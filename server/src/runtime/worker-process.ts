@@ -1,11 +1,12 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { exitOf, type Launch, type Sandbox, type SandboxRun } from './sandbox.js';
+import { killGroup, spawnUserProcess, type Limits } from './user-process.js';
 
 /** The Python side of the protocol; the same relative place from src/ and dist/. */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../../runtime/forja_worker.py', import.meta.url));
 
-export interface WorkerSpec {
+export interface WorkerSpec extends Limits {
   /** Workers start in the sandbox once, when spawned: the predict path pays nothing for it. */
   sandbox: Sandbox;
   /** The deployment's group: a root server runs each group's workers as a user of its own. */
@@ -25,9 +26,6 @@ export interface WorkerSpec {
   cwd: string;
   /** The only environment the model sees besides PATH, HOME and LANG: declared secrets and Neomaril's variables. */
   env?: Record<string, string>;
-  memoryMb?: number;
-  cpuSeconds?: number;
-  maxFiles?: number;
   /** A script whose preprocess(data, base_path) runs before the model on every request. */
   preprocess?: string;
   /** Where the worker's stderr (prints, tracebacks) goes. */
@@ -74,9 +72,6 @@ export function workerRun(spec: WorkerSpec): SandboxRun {
   const argv = [spec.python, WORKER_SCRIPT, '--kind', spec.kind, '--path', spec.path, '--base-path', spec.cwd];
   if (spec.entrypoint) argv.push('--entrypoint', spec.entrypoint);
   if (spec.method) argv.push('--method', spec.method);
-  if (spec.memoryMb) argv.push('--memory-mb', String(spec.memoryMb));
-  if (spec.cpuSeconds) argv.push('--cpu-seconds', String(spec.cpuSeconds));
-  if (spec.maxFiles) argv.push('--max-files', String(spec.maxFiles));
   if (spec.preprocess) argv.push('--preprocess', spec.preprocess);
   // HOME is the sandbox's private /tmp: the model's folder is read-only.
   return { groupId: spec.groupId, argv, cwd: spec.cwd, python: spec.python, env: { HOME: '/tmp', ...spec.env }, readOnly: spec.readOnly, network: spec.network };
@@ -105,7 +100,7 @@ export class WorkerProcess {
   readonly ready: Promise<void>;
 
   constructor(spec: WorkerSpec, launch: Launch) {
-    this.child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawnUserProcess(launch, spec, 'pipe');
     let stderrTail = '';
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (chunk: string) => {
@@ -260,7 +255,7 @@ export class WorkerProcess {
 
   kill(): void {
     this.killed = true;
-    if (!this.exited) this.child.kill('SIGKILL');
+    if (!this.exited) killGroup(this.child, 'SIGKILL');
   }
 
   /** Closes stdin so the worker ends its loop, then makes sure it is gone. */
