@@ -78,12 +78,21 @@ async function deployOnForja(forja: Served): Promise<string> {
   const run = await post(forja, '/api/v1/runs', { experimentId: exp.experimentId });
   const runId = run.info.runId as string;
   for (const name of readdirSync(modelDir)) {
-    const res = await fetch(`${forja.url}/api/v1/runs/${runId}/artifacts/file?path=model/${name}`, { method: 'PUT', headers: forja.headers, body: readFileSync(path.join(modelDir, name)) });
+    const res = await fetch(`${forja.url}/api/v1/runs/${runId}/artifacts/file?path=model/${name}`, {
+      method: 'PUT',
+      headers: forja.headers,
+      body: readFileSync(path.join(modelDir, name)),
+    });
     if (!res.ok) throw new Error(`upload ${name}: ${res.status} ${await res.text()}`);
   }
   await post(forja, '/api/v1/models', { name: 'iris' });
   await post(forja, '/api/v1/models/iris/versions', { source: `runs:/${runId}/model` });
-  const created = await post(forja, '/api/v1/deployments/from-model', { name: 'iris', modelUri: 'models:/iris/1', kind: 'pyfunc', settings: { minWorkers: 2, maxWorkers: 2 } });
+  const created = await post(forja, '/api/v1/deployments/from-model', {
+    name: 'iris',
+    modelUri: 'models:/iris/1',
+    kind: 'pyfunc',
+    settings: { minWorkers: 2, maxWorkers: 2 },
+  });
   let job = await get(forja, `/api/v1/jobs/${created.buildJobId}?waitSeconds=60`);
   while (job.status === 'queued' || job.status === 'running') job = await get(forja, `/api/v1/jobs/${created.buildJobId}?waitSeconds=60`);
   if (job.status !== 'succeeded') throw new Error(`the Forja build failed: ${job.error}`);
@@ -119,14 +128,22 @@ async function load(s: Served, route: string, body: string, concurrency: number,
   );
   const elapsed = performance.now() - start;
   latencies.sort((a, b) => a - b);
-  return { p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]!, perSecond: (latencies.length / elapsed) * 1000 };
+  return {
+    p50: latencies[Math.floor(latencies.length * 0.5)]!,
+    p99: latencies[Math.floor(latencies.length * 0.99)]!,
+    perSecond: (latencies.length / elapsed) * 1000,
+  };
 }
 
 async function main() {
   process.stdout.write(`serving bench (${FULL ? 'full' : 'small'} size): preparing the model, starting mlflow models serve and Forja…\n`);
   const { inProcessP50Ms, row } = prepareModel();
   // A second Forja with FORJA_SANDBOX=off serves the same model: what the sandbox costs the predict path.
-  const [mlflow, forja, bare] = await Promise.all([startMlflowServe(), startForja(), startForja({ FORJA_SANDBOX: 'off', FORJA_UV_CACHE_DIR: path.join(os.homedir(), '.cache', 'forja-bench-unsandboxed-uv') })]);
+  const [mlflow, forja, bare] = await Promise.all([
+    startMlflowServe(),
+    startForja(),
+    startForja({ FORJA_SANDBOX: 'off', FORJA_UV_CACHE_DIR: path.join(os.homedir(), '.cache', 'forja-bench-unsandboxed-uv') }),
+  ]);
   try {
     const [route, bareRoute] = await Promise.all([deployOnForja(forja), deployOnForja(bare)]);
     const body = JSON.stringify({ dataframe_split: row });
@@ -148,7 +165,14 @@ async function main() {
         { name: `concurrency ${c}: p99 latency`, unit: 'ms', anchor: m.p99, forja: f.p99, higherIsBetter: false },
         { name: `concurrency ${c}: throughput`, unit: 'req/s', anchor: m.perSecond, forja: f.perSecond, higherIsBetter: true },
       );
-      if (c === 1) rows.push({ name: 'concurrency 1: p50 overhead over in-process', unit: 'ms', anchor: m.p50 - inProcessP50Ms, forja: f.p50 - inProcessP50Ms, higherIsBetter: false });
+      if (c === 1)
+        rows.push({
+          name: 'concurrency 1: p50 overhead over in-process',
+          unit: 'ms',
+          anchor: m.p50 - inProcessP50Ms,
+          forja: f.p50 - inProcessP50Ms,
+          higherIsBetter: false,
+        });
     }
     report(`Model serving: ${REQUESTS} single-row requests per level, 2 workers each (MLflow = mlflow models serve)`, rows);
     report('The sandbox on the predict path: the same deployment with FORJA_SANDBOX=off and sandboxed', sandboxRows, 'no sandbox');

@@ -46,7 +46,9 @@ async function main(): Promise<void> {
   // The anchor is timed as a user runs it, `python score.py` from start to end (imports included),
   // as Forja's side includes its process start.
   const started = performance.now();
-  const [, plainMb] = python(['-c', PLAIN, modelFile, csv, path.join(work, 'plain.csv')]).split(' ').map(Number) as [number, number];
+  const [, plainMb] = python(['-c', PLAIN, modelFile, csv, path.join(work, 'plain.csv')])
+    .split(' ')
+    .map(Number) as [number, number];
   const plainSeconds = (performance.now() - started) / 1000;
   const forja = await startForja();
   try {
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
     form.append('operation', 'async');
     form.append('model', new Blob([readFileSync(modelFile)]), 'model.joblib');
     form.append('requirements', new Blob(['scikit-learn\npandas\n']), 'requirements.txt');
-    const created = await (await fetch(`${forja.url}/api/v1/deployments`, { method: 'POST', headers: forja.headers, body: form })).json() as any;
+    const created = (await (await fetch(`${forja.url}/api/v1/deployments`, { method: 'POST', headers: forja.headers, body: form })).json()) as any;
     for (;;) {
       const job = await get(forja, `/api/v1/jobs/${created.buildJobId}?waitSeconds=30`);
       if (job.status === 'succeeded') break;
@@ -66,7 +68,9 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const input = new FormData();
     input.append('input', await openAsBlob(csv), 'input.csv');
-    const exec = await (await fetch(`${forja.url}/api/v1/deployments/${id}/executions`, { method: 'POST', headers: forja.headers, body: input })).json() as any;
+    const exec = (await (
+      await fetch(`${forja.url}/api/v1/deployments/${id}/executions`, { method: 'POST', headers: forja.headers, body: input })
+    ).json()) as any;
     const uploaded = performance.now();
     let scorerMb = 0;
     for (;;) {
@@ -93,8 +97,14 @@ async function main(): Promise<void> {
     if (lines !== ROWS) throw new Error(`the result has ${lines} rows, expected ${ROWS}`);
     const serverMb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${forja.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
     const rows: Row[] = [
-      { name: `score a ${ROWS}-row CSV (${(statSync(csv).size / 1e6).toFixed(0)} MB): rows/s, end to end`, unit: 'rows/s', anchor: ROWS / plainSeconds, forja: ROWS / forjaSeconds, higherIsBetter: true },
-      { name: 'peak memory: the plain script vs Forja\'s scorer', unit: 'MiB', anchor: plainMb, forja: scorerMb, higherIsBetter: false },
+      {
+        name: `score a ${ROWS}-row CSV (${(statSync(csv).size / 1e6).toFixed(0)} MB): rows/s, end to end`,
+        unit: 'rows/s',
+        anchor: ROWS / plainSeconds,
+        forja: ROWS / forjaSeconds,
+        higherIsBetter: true,
+      },
+      { name: "peak memory: the plain script vs Forja's scorer", unit: 'MiB', anchor: plainMb, forja: scorerMb, higherIsBetter: false },
       { name: 'peak memory of the Forja server', unit: 'MiB', anchor: null, forja: serverMb, higherIsBetter: false },
       { name: '  Forja: upload (multipart, streamed to disk)', unit: 's', anchor: null, forja: (uploaded - t0) / 1000, higherIsBetter: false },
       { name: '  Forja: queued → scored (process start, imports, scoring)', unit: 's', anchor: null, forja: (scored - uploaded) / 1000, higherIsBetter: false },

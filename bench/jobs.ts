@@ -109,7 +109,10 @@ function registerKinds(services: Services, ran: Map<string, number>, scratch: st
       k === 'python'
         ? async (ctx) => {
             count(ctx);
-            await runProcess(ctx, { sandbox: services.sandbox, run: { groupId: 'bench', argv: [PYTHON, ...PY_ARGS], cwd: scratch, python: PYTHON, env: {}, writable: [scratch] } });
+            await runProcess(ctx, {
+              sandbox: services.sandbox,
+              run: { groupId: 'bench', argv: [PYTHON, ...PY_ARGS], cwd: scratch, python: PYTHON, env: {}, writable: [scratch] },
+            });
           }
         : async (ctx) => {
             count(ctx);
@@ -402,7 +405,13 @@ interface System {
 }
 
 /** Queues n jobs of a kind (one after another) and waits for them; their timings, in queueing order. */
-async function queueAndWait(sys: System, kind: Kind, n: number, runAt: (i: number) => number | undefined, between?: () => Promise<void>): Promise<{ ts: Timing[]; enqueueMs: number; t0: number }> {
+async function queueAndWait(
+  sys: System,
+  kind: Kind,
+  n: number,
+  runAt: (i: number) => number | undefined,
+  between?: () => Promise<void>,
+): Promise<{ ts: Timing[]; enqueueMs: number; t0: number }> {
   const before = await sys.t.done(kind);
   const ids: string[] = [];
   const t0 = Date.now();
@@ -436,9 +445,18 @@ async function idleLatency(sys: System): Promise<Measured['idle']> {
     ts.push((await sys.t.timings('idle')).get(id)!);
   }
   return {
-    startP50: percentile(ts.map((x) => x.started - x.runAt), 0.5),
-    startP99: percentile(ts.map((x) => x.started - x.runAt), 0.99),
-    e2eP50: percentile(ts.map((x) => x.finished - x.created), 0.5),
+    startP50: percentile(
+      ts.map((x) => x.started - x.runAt),
+      0.5,
+    ),
+    startP99: percentile(
+      ts.map((x) => x.started - x.runAt),
+      0.99,
+    ),
+    e2eP50: percentile(
+      ts.map((x) => x.finished - x.created),
+      0.5,
+    ),
   };
 }
 
@@ -446,19 +464,40 @@ async function idleLatency(sys: System): Promise<Measured['idle']> {
 async function burst(sys: System, kind: Kind, n: number): Promise<Burst> {
   const q0 = await sys.t.queries();
   let qEnq: [number, number] | undefined;
-  const { ts, enqueueMs, t0 } = await queueAndWait(sys, kind, n, () => undefined, async () => {
-    qEnq = await sys.t.queries();
-  });
+  const { ts, enqueueMs, t0 } = await queueAndWait(
+    sys,
+    kind,
+    n,
+    () => undefined,
+    async () => {
+      qEnq = await sys.t.queries();
+    },
+  );
   const q1 = await sys.t.queries();
   const last = Math.max(...ts.map((x) => x.finished));
   return {
     n,
     enqueuePerSec: n / (Math.max(1, enqueueMs) / 1000),
-    startP50: percentile(ts.map((x) => x.started - x.runAt), 0.5),
-    startP99: percentile(ts.map((x) => x.started - x.runAt), 0.99),
-    e2eP50: percentile(ts.map((x) => x.finished - x.created), 0.5),
-    e2eP99: percentile(ts.map((x) => x.finished - x.created), 0.99),
-    runP50: percentile(ts.map((x) => x.finished - x.started), 0.5),
+    startP50: percentile(
+      ts.map((x) => x.started - x.runAt),
+      0.5,
+    ),
+    startP99: percentile(
+      ts.map((x) => x.started - x.runAt),
+      0.99,
+    ),
+    e2eP50: percentile(
+      ts.map((x) => x.finished - x.created),
+      0.5,
+    ),
+    e2eP99: percentile(
+      ts.map((x) => x.finished - x.created),
+      0.99,
+    ),
+    runP50: percentile(
+      ts.map((x) => x.finished - x.started),
+      0.5,
+    ),
     perSec: n / (Math.max(1, last - t0) / 1000),
     // The waits poll with queries of their own, so the enqueue side is counted before they start.
     rtEnqueue: q0 && qEnq ? (qEnq[0] - q0[0]) / n : null,
@@ -471,13 +510,20 @@ async function drain(sys: System, n: number, enqueuePerSec: number): Promise<Dra
   const runAt = Date.now() + Math.max(2000, Math.ceil((3 * n * 1000) / enqueuePerSec));
   let cpu0 = 0;
   let q0: [number, number] | undefined;
-  const { ts } = await queueAndWait(sys, 'drain', n, () => runAt, async () => {
-    // Not an error (a bench asserts no timings): the drain rate still counts from the first start.
-    if (Date.now() > runAt - 100) process.stderr.write(`\n${sys.t.label}: queueing the backlog took longer than planned; workers started before it was complete\n`);
-    await new Promise((r) => setTimeout(r, Math.max(0, runAt - 100 - Date.now())));
-    cpu0 = await sys.t.cpu();
-    q0 = await sys.t.queries();
-  });
+  const { ts } = await queueAndWait(
+    sys,
+    'drain',
+    n,
+    () => runAt,
+    async () => {
+      // Not an error (a bench asserts no timings): the drain rate still counts from the first start.
+      if (Date.now() > runAt - 100)
+        process.stderr.write(`\n${sys.t.label}: queueing the backlog took longer than planned; workers started before it was complete\n`);
+      await new Promise((r) => setTimeout(r, Math.max(0, runAt - 100 - Date.now())));
+      cpu0 = await sys.t.cpu();
+      q0 = await sys.t.queries();
+    },
+  );
   const cpu1 = await sys.t.cpu();
   const q1 = await sys.t.queries();
   const first = Math.min(...ts.map((x) => x.started));
@@ -524,10 +570,13 @@ async function embedded(): Promise<System> {
   const db = await createTestDatabase('sqlite');
   const ran = new Map<string, number>();
   try {
-    const server = await startServer(loadConfig({ ...ADMIN, FORJA_WORKERS: String(EMBEDDED_SLOTS) }, { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url }), {
-      logger: false,
-      beforeStart: (s) => registerKinds(s, ran, db.dir),
-    });
+    const server = await startServer(
+      loadConfig({ ...ADMIN, FORJA_WORKERS: String(EMBEDDED_SLOTS) }, { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url }),
+      {
+        logger: false,
+        beforeStart: (s) => registerKinds(s, ran, db.dir),
+      },
+    );
     return system(forjaTarget('Forja embedded SQLite', server, ran, []), async () => {
       await server.close();
       await db.drop();
@@ -549,7 +598,9 @@ async function forjaPostgres(): Promise<System> {
   };
   try {
     // The server enqueues (as the API would) and works nothing itself; it migrates both schemas first.
-    server = await startServer(loadConfig({ ...ADMIN, FORJA_WORKERS: '0' }, { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url }), { logger: false });
+    server = await startServer(loadConfig({ ...ADMIN, FORJA_WORKERS: '0' }, { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url }), {
+      logger: false,
+    });
     children.push(...(await Promise.all(Array.from({ length: PROCESSES }, () => Child.start('forja', db.url)))));
     return system(forjaTarget('Forja on PostgreSQL', server, new Map(), children), close);
   } catch (err) {
@@ -593,7 +644,10 @@ interface Line {
 
 function table(title: string, lines: Line[]): void {
   const fmt = (v: number | null) => (v === null || Number.isNaN(v) ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1));
-  const out = [`\n${title}`, `${'measure'.padEnd(50)} ${'Forja SQLite'.padStart(13)} ${'bare graphile'.padStart(14)} ${'Forja PG'.padStart(10)} ${'PG vs bare'.padStart(11)}`];
+  const out = [
+    `\n${title}`,
+    `${'measure'.padEnd(50)} ${'Forja SQLite'.padStart(13)} ${'bare graphile'.padStart(14)} ${'Forja PG'.padStart(10)} ${'PG vs bare'.padStart(11)}`,
+  ];
   for (const l of lines) {
     let ratio = '-';
     if (l.bare !== null && l.pg !== null && l.bare > 0 && l.pg > 0) ratio = `${(l.higherIsBetter ? l.pg / l.bare : l.bare / l.pg).toFixed(2)}×`;
@@ -681,7 +735,10 @@ async function main(): Promise<void> {
       r('PostgreSQL round trips per job, worker side', 'count', (x) => x.rtWorker),
     ];
   };
-  table(`${SIZE.noop} no-op jobs, enqueued back to back while the workers run`, burstLines((m) => m.noop, false));
+  table(
+    `${SIZE.noop} no-op jobs, enqueued back to back while the workers run`,
+    burstLines((m) => m.noop, false),
+  );
   const d = row((m) => m.drain);
   table(`Backlog: ${SIZE.noop} no-op jobs queued first, all due at one moment, then drained`, [
     d('drain throughput, first start → last finish', 'jobs/s', (x) => x.perSec, true),
@@ -689,7 +746,10 @@ async function main(): Promise<void> {
     d('worker CPU per job (worker processes only)', 'ms', (x) => x.cpuPerJob),
     d('PostgreSQL round trips per job, worker side', 'count', (x) => x.rtWorker),
   ]);
-  table(`${SIZE.python} short Python jobs (${path.basename(PYTHON)} -c pass), enqueued back to back`, burstLines((m) => m.python, true));
+  table(
+    `${SIZE.python} short Python jobs (${path.basename(PYTHON)} -c pass), enqueued back to back`,
+    burstLines((m) => m.python, true),
+  );
   const late = row((m) => m.scheduled);
   table(`${SIZE.scheduled} no-op jobs queued with runAt = now + ${SCHEDULE_AHEAD_MS / 1000}…${SCHEDULE_AHEAD_MS / 1000 + 1} s: how late they start`, [
     late('lateness after runAt p50', 'ms', (x) => x.lateP50),

@@ -115,7 +115,11 @@ async function registerModel(forja: Served): Promise<void> {
     ['model.joblib', readFileSync(file)],
     ['requirements.txt', 'scikit-learn\n'],
   ] as const) {
-    const res = await fetch(`${forja.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/model/${name}`, { method: 'PUT', headers: forja.headers, body });
+    const res = await fetch(`${forja.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/model/${name}`, {
+      method: 'PUT',
+      headers: forja.headers,
+      body,
+    });
     if (!res.ok) throw new Error(`artifact upload: ${res.status}`);
   }
   await post(forja, '/api/v1/models', { name: 'bench-scorer' });
@@ -123,7 +127,13 @@ async function registerModel(forja: Served): Promise<void> {
 }
 
 async function scoreTable(forja: Served & { pid: number }, chunkRows: number): Promise<{ seconds: number; peakMb: number; rows: number }> {
-  const started = await post(forja, '/api/v1/lake/batch-predictions', { sourceTable: 'bench_lake', model: 'models:/bench-scorer/1', outputTable: `bench_scores_${chunkRows}`, keepColumns: ['id'], chunkRows });
+  const started = await post(forja, '/api/v1/lake/batch-predictions', {
+    sourceTable: 'bench_lake',
+    model: 'models:/bench-scorer/1',
+    outputTable: `bench_scores_${chunkRows}`,
+    keepColumns: ['id'],
+    chunkRows,
+  });
   const t0 = performance.now();
   const finished = (async () => {
     for (;;) {
@@ -144,15 +154,25 @@ async function main(): Promise<void> {
     const token = forja.headers.authorization!.replace('Bearer ', '');
     const targets: Record<string, { url: string; token: string }> = { forja: { url: forja.url, token } };
     if (forjaPg) targets.forjaPg = { url: forjaPg.url, token };
-    const t = JSON.parse(python(['-c', SCRIPT, String(ROWS), path.join(work, 'dhuolib.db'), PG ?? '', JSON.stringify(targets)])) as Record<string, { write: number; read: number; readRows: number }>;
-    for (const [k, v] of Object.entries(t)) if (v.readRows !== t.forja!.readRows) throw new Error(`${k} read ${v.readRows} rows, Forja ${t.forja!.readRows}: the reads disagree`);
+    const t = JSON.parse(python(['-c', SCRIPT, String(ROWS), path.join(work, 'dhuolib.db'), PG ?? '', JSON.stringify(targets)])) as Record<
+      string,
+      { write: number; read: number; readRows: number }
+    >;
+    for (const [k, v] of Object.entries(t))
+      if (v.readRows !== t.forja!.readRows) throw new Error(`${k} read ${v.readRows} rows, Forja ${t.forja!.readRows}: the reads disagree`);
     const rows: Row[] = [
       { name: `write ${ROWS} x 20: to_sql SQLite vs SDK → DuckDB`, unit: 's', anchor: t.sqlite!.write, forja: t.forja!.write, higherIsBetter: false },
       { name: `read filter + 5 cols: read_sql SQLite vs SDK ← DuckDB`, unit: 's', anchor: t.sqlite!.read, forja: t.forja!.read, higherIsBetter: false },
     ];
     if (t.postgres && t.forjaPg) {
       rows.push(
-        { name: `write ${ROWS} x 20: to_sql PostgreSQL vs SDK → PostgreSQL`, unit: 's', anchor: t.postgres.write, forja: t.forjaPg.write, higherIsBetter: false },
+        {
+          name: `write ${ROWS} x 20: to_sql PostgreSQL vs SDK → PostgreSQL`,
+          unit: 's',
+          anchor: t.postgres.write,
+          forja: t.forjaPg.write,
+          higherIsBetter: false,
+        },
         { name: `read filter + 5 cols: read_sql PG vs SDK ← PostgreSQL`, unit: 's', anchor: t.postgres.read, forja: t.forjaPg.read, higherIsBetter: false },
       );
     }
@@ -160,8 +180,16 @@ async function main(): Promise<void> {
 
     await registerModel(forja);
     // Build the model's environment first (a few rows through /lake/predict): the timings are of scoring.
-    const sample = await fetch(`${forja.url}/api/v1/lake/tables/bench_lake/query`, { method: 'POST', headers: { ...forja.headers, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'parquet', limit: 10 }) });
-    const warm = await fetch(`${forja.url}/api/v1/lake/predict?model=${encodeURIComponent('models:/bench-scorer/1')}`, { method: 'POST', headers: { ...forja.headers, 'content-type': 'application/vnd.apache.parquet' }, body: await sample.arrayBuffer() });
+    const sample = await fetch(`${forja.url}/api/v1/lake/tables/bench_lake/query`, {
+      method: 'POST',
+      headers: { ...forja.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 'parquet', limit: 10 }),
+    });
+    const warm = await fetch(`${forja.url}/api/v1/lake/predict?model=${encodeURIComponent('models:/bench-scorer/1')}`, {
+      method: 'POST',
+      headers: { ...forja.headers, 'content-type': 'application/vnd.apache.parquet' },
+      body: await sample.arrayBuffer(),
+    });
     if (!warm.ok) throw new Error(`warming the model environment: ${warm.status} ${await warm.text()}`);
     const scoring: Row[] = [];
     for (const chunk of CHUNKS) {

@@ -58,7 +58,9 @@ function stopper(child: ChildProcess, dir: string) {
 }
 
 function passThrough(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && /^(SSL_|REQUESTS_CA|CURL_CA|PIP_|UV_|HTTPS?_PROXY|NO_PROXY)/i.test(k))) as Record<string, string>;
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => v !== undefined && /^(SSL_|REQUESTS_CA|CURL_CA|PIP_|UV_|HTTPS?_PROXY|NO_PROXY)/i.test(k)),
+  ) as Record<string, string>;
 }
 
 /** Forja as users run it: its own process, embedded SQLite, a fresh data directory. */
@@ -69,7 +71,18 @@ export async function startForja(env: Record<string, string> = {}): Promise<Serv
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, 'cli/src/main.ts'), 'server'], {
     // Certificates and proxies pass through: deployments install packages from PyPI.
     // One package cache for every bench server (as the tests do), so builds do not download again.
-    env: { ...passThrough(), PATH: process.env.PATH, HOME: process.env.HOME, FORJA_UV_CACHE_DIR: process.env.FORJA_UV_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'forja-test-uv'), FORJA_DATA_DIR: dir, FORJA_PORT: String(port), FORJA_LOG_LEVEL: 'warn', FORJA_ADMIN_PASSWORD: 'bench-password', FORJA_ADMIN_TOKEN: token, ...env },
+    env: {
+      ...passThrough(),
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      FORJA_UV_CACHE_DIR: process.env.FORJA_UV_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'forja-test-uv'),
+      FORJA_DATA_DIR: dir,
+      FORJA_PORT: String(port),
+      FORJA_LOG_LEVEL: 'warn',
+      FORJA_ADMIN_PASSWORD: 'bench-password',
+      FORJA_ADMIN_TOKEN: token,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -87,7 +100,19 @@ export async function startMlflow(): Promise<Served> {
   const port = await freePort();
   const child = spawn(
     python,
-    ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', `${dir}/artifacts`, '--host', '127.0.0.1', '--port', String(port)],
+    [
+      '-m',
+      'mlflow',
+      'server',
+      '--backend-store-uri',
+      `sqlite:///${dir}/mlflow.db`,
+      '--artifacts-destination',
+      `${dir}/artifacts`,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
     { env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' }, stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
   );
   let out = '';
@@ -112,7 +137,11 @@ async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
 }
 
 export async function post(s: Served, route: string, body: unknown): Promise<any> {
-  const res = await fetchOnce(`${s.url}${route}`, { method: 'POST', headers: { ...s.headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetchOnce(`${s.url}${route}`, {
+    method: 'POST',
+    headers: { ...s.headers, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${route}: ${res.status} ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : {};

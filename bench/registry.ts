@@ -15,7 +15,10 @@ async function populate(s: Served): Promise<string> {
     4,
     async (i) => {
       const name = `${i % 3 === 0 ? 'fraud' : 'churn'}-model-${i}`;
-      const tags = Array.from({ length: SIZE.tags }, (_, k) => ({ key: `t${k}`, value: k === 0 ? (i % 2 ? 'risk' : 'growth') : k === 1 ? (i % 5 === 0 ? 'tree' : 'linear') : String(k) }));
+      const tags = Array.from({ length: SIZE.tags }, (_, k) => ({
+        key: `t${k}`,
+        value: k === 0 ? (i % 2 ? 'risk' : 'growth') : k === 1 ? (i % 5 === 0 ? 'tree' : 'linear') : String(k),
+      }));
       await post(s, `${API}/registered-models/create`, { name, tags });
       for (let v = 0; v < SIZE.versions; v++) await post(s, `${API}/model-versions/create`, { name, source: `runs:/${run}/model`, run_id: run });
       await post(s, `${API}/registered-models/alias`, { name, alias: 'champion', version: String(SIZE.versions) });
@@ -31,9 +34,10 @@ async function measure(s: Served) {
   const first = await get(s, `${API}/registered-models/search?filter=${filter}&max_results=1000`);
   if ((first.registered_models ?? []).length !== expected) throw new Error(`search found ${(first.registered_models ?? []).length}, expected ${expected}`);
   const repeats = 5;
-  const searchMs = (await timed(async () => {
-    for (let i = 0; i < repeats; i++) await get(s, `${API}/registered-models/search?filter=${filter}&max_results=1000`);
-  })) / repeats;
+  const searchMs =
+    (await timed(async () => {
+      for (let i = 0; i < repeats; i++) await get(s, `${API}/registered-models/search?filter=${filter}&max_results=1000`);
+    })) / repeats;
   const latencies: number[] = [];
   for (let i = 0; i < SIZE.resolves; i++) {
     const name = `${i % 3 === 0 ? 'fraud' : 'churn'}-model-${i % SIZE.models}`;
@@ -63,7 +67,13 @@ async function main(): Promise<void> {
     await forja.stop();
   }
   const rows: Row[] = [
-    { name: `search ${SIZE.models} models × ${SIZE.versions} versions by 2 tags + name pattern`, unit: 'ms', anchor: anchor.searchMs, forja: ours.searchMs, higherIsBetter: false },
+    {
+      name: `search ${SIZE.models} models × ${SIZE.versions} versions by 2 tags + name pattern`,
+      unit: 'ms',
+      anchor: anchor.searchMs,
+      forja: ours.searchMs,
+      higherIsBetter: false,
+    },
     { name: `resolve name@alias, p50 of ${SIZE.resolves}`, unit: 'ms', anchor: anchor.p50, forja: ours.p50, higherIsBetter: false },
   ];
   report('Registry: MLflow server (SQLite) vs Forja (SQLite), same machine, same run', rows);

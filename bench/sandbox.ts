@@ -20,7 +20,10 @@ const bare = Sandbox.detect('off', users, 961_001);
 
 async function time(sandbox: Sandbox, argv: string[], work: string): Promise<number> {
   const t = performance.now();
-  await runProcess({ signal: new AbortController().signal, log: () => undefined }, { sandbox, run: { groupId: 'bench', argv, cwd: work, python: argv[0] === PYTHON ? PYTHON : undefined, env: {}, writable: [work] } });
+  await runProcess(
+    { signal: new AbortController().signal, log: () => undefined },
+    { sandbox, run: { groupId: 'bench', argv, cwd: work, python: argv[0] === PYTHON ? PYTHON : undefined, env: {}, writable: [work] } },
+  );
   return performance.now() - t;
 }
 
@@ -52,7 +55,11 @@ async function main() {
         { name: `${name}: added by the sandbox, median`, unit: 'ms', anchor: null, forja: median(on) - median(off), higherIsBetter: false },
       );
     }
-    report(`Sandbox start-up of a one-shot job: ${ROUNDS} runs each (${sandboxed.status.perGroupUsers ? 'root server: per-group user via setpriv' : 'user namespaces'})`, rows, 'no sandbox');
+    report(
+      `Sandbox start-up of a one-shot job: ${ROUNDS} runs each (${sandboxed.status.perGroupUsers ? 'root server: per-group user via setpriv' : 'user namespaces'})`,
+      rows,
+      'no sandbox',
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -29,7 +29,8 @@ async function ingest(s: Served): Promise<{ batchPointsPerSec: number; singlePer
   });
   const single = await run(s, exp);
   const singleMs = await timed(async () => {
-    for (let i = 0; i < SIZE.singleCalls; i++) await post(s, `${API}/runs/log-metric`, { run_id: single, key: 'loss', value: 1 / (i + 1), timestamp: Date.now(), step: i });
+    for (let i = 0; i < SIZE.singleCalls; i++)
+      await post(s, `${API}/runs/log-metric`, { run_id: single, key: 'loss', value: 1 / (i + 1), timestamp: Date.now(), step: i });
   });
   return { batchPointsPerSec: points / (batchMs / 1000), singlePerSec: SIZE.singleCalls / (singleMs / 1000) };
 }
@@ -57,7 +58,13 @@ async function search(s: Served, exp: string, repeats: number): Promise<number> 
 }
 
 async function projectedSearch(s: Served, exp: string, repeats: number): Promise<number> {
-  const body = { experimentIds: [exp], filter: "metrics.m1 > 0.2 and params.p0 = 'rf'", orderBy: ['metrics.m2 DESC'], maxResults: SIZE.results, columns: ['metrics.m1', 'metrics.m2', 'params.p0'] };
+  const body = {
+    experimentIds: [exp],
+    filter: "metrics.m1 > 0.2 and params.p0 = 'rf'",
+    orderBy: ['metrics.m2 DESC'],
+    maxResults: SIZE.results,
+    columns: ['metrics.m1', 'metrics.m2', 'params.p0'],
+  };
   const ms = await timed(async () => {
     for (let i = 0; i < repeats; i++) await post(s, '/api/v1/runs/search', body);
   });
@@ -68,7 +75,12 @@ async function history(s: Served): Promise<number> {
   const exp = await experiment(s, 'history');
   const runId = await run(s, exp);
   for (let step = 0; step < SIZE.history; step += 1000) {
-    const metrics = Array.from({ length: Math.min(1000, SIZE.history - step) }, (_, j) => ({ key: 'loss', value: Math.random(), timestamp: Date.now(), step: step + j }));
+    const metrics = Array.from({ length: Math.min(1000, SIZE.history - step) }, (_, j) => ({
+      key: 'loss',
+      value: Math.random(),
+      timestamp: Date.now(),
+      step: step + j,
+    }));
     await post(s, `${API}/runs/log-batch`, { run_id: runId, metrics });
   }
   let count = 0;
@@ -109,13 +121,28 @@ async function main(): Promise<void> {
     await forja.stop();
   }
   const rows: Row[] = [
-    { name: `log_batch ingest, ${SIZE.batchRuns} runs × ${SIZE.pointsPerRun} points`, unit: 'points/s', anchor: anchor.batchPointsPerSec, forja: ours.batchPointsPerSec, higherIsBetter: true },
+    {
+      name: `log_batch ingest, ${SIZE.batchRuns} runs × ${SIZE.pointsPerRun} points`,
+      unit: 'points/s',
+      anchor: anchor.batchPointsPerSec,
+      forja: ours.batchPointsPerSec,
+      higherIsBetter: true,
+    },
     { name: `${SIZE.singleCalls} single log_metric calls`, unit: 'calls/s', anchor: anchor.singlePerSec, forja: ours.singlePerSec, higherIsBetter: true },
-    { name: `search ${SIZE.searchRuns} runs × ${SIZE.keys}+${SIZE.keys} keys → ${SIZE.results}`, unit: 'ms', anchor: anchor.searchMs, forja: ours.searchMs, higherIsBetter: false },
+    {
+      name: `search ${SIZE.searchRuns} runs × ${SIZE.keys}+${SIZE.keys} keys → ${SIZE.results}`,
+      unit: 'ms',
+      anchor: anchor.searchMs,
+      forja: ours.searchMs,
+      higherIsBetter: false,
+    },
     { name: `  same search, projection of 3 columns (Forja only)`, unit: 'ms', anchor: anchor.searchMs, forja: projected, higherIsBetter: false },
     { name: `metric history of ${SIZE.history} points`, unit: 'ms', anchor: anchor.hist, forja: ours.hist, higherIsBetter: false },
   ];
-  report('Tracking: MLflow server (SQLite) vs Forja (SQLite), same machine, same run', rows.filter((r) => !Number.isNaN(r.forja)));
+  report(
+    'Tracking: MLflow server (SQLite) vs Forja (SQLite), same machine, same run',
+    rows.filter((r) => !Number.isNaN(r.forja)),
+  );
 }
 
 await main();

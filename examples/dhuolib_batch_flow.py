@@ -72,8 +72,8 @@ def main() -> int:
 
     with forja.PlatformClient(project_name=name) as platform, forja.GenericRepository(platform.client) as repo:
         platform.create_batch_project(name, "Churn scoring, DHuolib style")
-        deploy = platform.deploy_batch_project(script, requirements)      # waits for the build
-        project = platform.create_cluster(2)                              # medium
+        deploy = platform.deploy_batch_project(script, requirements)  # waits for the build
+        project = platform.create_cluster(2)  # medium
         run = platform.batch_run({**params, "trigger": "manual"}, wait=True, timeout_seconds=1800)
         if run["status"] != "succeeded":
             print("\n".join(platform.run_logs(run)[-30:]), file=sys.stderr)
@@ -97,24 +97,29 @@ def main() -> int:
         scheduled = [r for r in platform.runs() if r["trigger"] == "schedule"]
         for r in scheduled:
             if r["status"] in ("queued", "running"):
-                platform.wait_run(r, timeout=600)      # let the runs in flight finish
+                platform.wait_run(r, timeout=600)  # let the runs in flight finish
         versions = _versions(repo, output)
         latest = repo.to_dataframe(output, version="latest") if versions else None
 
-        print(json.dumps({
-            "project": name,
-            "version": deploy["version"],
-            "cluster_size": project["clusterSize"],
-            "run_status": run["status"],
-            "manual_run": manual[-1] if manual else None,
-            "schedule": {"cron": schedule["cron"], "next": schedule.get("nextFireTimes", [])[:1]},
-            "scheduled_run": any(r["status"] == "succeeded" for r in platform.runs() if r["trigger"] == "schedule"),
-            "schedules_left": len(platform.list_schedules()),
-            "output_table": output,
-            "output_versions": versions,
-            "latest_rows": 0 if latest is None else len(latest),
-            "report": platform.pipeline_status_report()[:3],
-        }, default=str))
+        print(
+            json.dumps(
+                {
+                    "project": name,
+                    "version": deploy["version"],
+                    "cluster_size": project["clusterSize"],
+                    "run_status": run["status"],
+                    "manual_run": manual[-1] if manual else None,
+                    "schedule": {"cron": schedule["cron"], "next": schedule.get("nextFireTimes", [])[:1]},
+                    "scheduled_run": any(r["status"] == "succeeded" for r in platform.runs() if r["trigger"] == "schedule"),
+                    "schedules_left": len(platform.list_schedules()),
+                    "output_table": output,
+                    "output_versions": versions,
+                    "latest_rows": 0 if latest is None else len(latest),
+                    "report": platform.pipeline_status_report()[:3],
+                },
+                default=str,
+            )
+        )
     return 0 if run["status"] == "succeeded" and 1 in versions and 2 in versions else 1
 
 

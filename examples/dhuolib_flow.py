@@ -38,7 +38,17 @@ def main() -> int:
         loaded = experiments.download_pkl({"modelname": name, "stage": "Production", "batch_model_dir": os.path.join(work, "prod.pkl")})
         same = bool((loaded.predict(X) == model.predict(X)).all())
 
-    print(json.dumps({"run_id": run["run_id"], "version": production["model_version"], "stage": production["current_stage"], "models": [m["model_name"] for m in found], "same_predictions": same}))
+    print(
+        json.dumps(
+            {
+                "run_id": run["run_id"],
+                "version": production["model_version"],
+                "stage": production["current_stage"],
+                "models": [m["model_name"] for m in found],
+                "same_predictions": same,
+            }
+        )
+    )
     return 0 if same else 1
 
 

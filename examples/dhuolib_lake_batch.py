@@ -39,22 +39,27 @@ def main(argv: list) -> int:
         "batch_model_dir": None,
     }
 
-    with forja.GenericRepository() as repo:   # FORJA_URL, FORJA_TOKEN, FORJA_GROUP
+    with forja.GenericRepository() as repo:  # FORJA_URL, FORJA_TOKEN, FORJA_GROUP
         df = repo.to_dataframe(feature_table, filter_clause=filter_clause)
         features = df.drop(columns=[c for c in id_columns if c in df.columns])
         df["predict"] = repo.prediction_batch_with_dataframe(batch_params, features)
         output = df[[c for c in id_columns if c in df.columns] + ["predict"]]
         written = repo.update_table_by_dataframe(output_table, output, if_exists="append", is_update_version=True)
 
-    print(json.dumps({
-        "model": f"models:/{model_name}/Production",
-        "feature_table": feature_table,
-        "rows_scored": len(df),
-        "output_table": written["table_name"],
-        "rows_written": written["number_lines_inserted"],
-        "version": written["version"],
-        "predictions": {str(k): int(n) for k, n in df["predict"].value_counts().sort_index().items()},
-    }, default=str))
+    print(
+        json.dumps(
+            {
+                "model": f"models:/{model_name}/Production",
+                "feature_table": feature_table,
+                "rows_scored": len(df),
+                "output_table": written["table_name"],
+                "rows_written": written["number_lines_inserted"],
+                "version": written["version"],
+                "predictions": {str(k): int(n) for k, n in df["predict"].value_counts().sort_index().items()},
+            },
+            default=str,
+        )
+    )
     return 0
 
 

@@ -85,7 +85,9 @@ def main() -> int:
         best_model, best_metrics = results[best_name]
         mlflow.set_tag("best_model", best_name)
         mlflow.log_metrics({f"best_{k}": v for k, v in best_metrics.items()})
-        info = mlflow.sklearn.log_model(best_model, name="best_model", signature=infer_signature(X_test, best_model.predict(X_test)), input_example=X_test.head(3))
+        info = mlflow.sklearn.log_model(
+            best_model, name="best_model", signature=infer_signature(X_test, best_model.predict(X_test)), input_example=X_test.head(3)
+        )
 
     with mlflow.start_run(run_name="AplicacaoProducao"):
         prod = prepare(raw_shots(500, seed=11))

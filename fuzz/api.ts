@@ -141,14 +141,17 @@ async function main(): Promise<number> {
       const { dir, code } = await schemathesis(s.url, s.adminToken, pass, await seed(s.url, s.adminToken, pass.name));
       const ndjson = reportIn(dir, '.ndjson');
       const json = reportIn(dir, '.json');
-      if (!ndjson || !json) throw new Error(`Schemathesis (${pass.name} pass) exited with ${code} and wrote no report: see ${path.join(dir, 'schemathesis.log')}`);
+      if (!ndjson || !json)
+        throw new Error(`Schemathesis (${pass.name} pass) exited with ${code} and wrote no report: see ${path.join(dir, 'schemathesis.log')}`);
       const summary = JSON.parse(readFileSync(path.join(dir, json), 'utf8')) as { test_cases: { generated: number } };
       const run = await readRun(path.join(dir, ndjson));
       failures = failures.concat(run.failures);
       errors.push(...run.errors);
       for (const op of run.operations) operations.add(op);
       cases += summary.test_cases.generated;
-      console.log(`schema fuzzing, ${pass.name} pass: ${run.operations.size} operations, ${summary.test_cases.generated} cases, ${run.failures.length} 5xx, in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      console.log(
+        `schema fuzzing, ${pass.name} pass: ${run.operations.size} operations, ${summary.test_cases.generated} cases, ${run.failures.length} 5xx, in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      );
     }
   } finally {
     await s.close();
@@ -168,7 +171,9 @@ async function main(): Promise<number> {
   }
   for (const e of errors) console.log(`  ✗ ${e}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  console.log(`schema fuzzing: ${operations.size} operations, ${cases} cases, ${failures.length} server errors in ${groups.size} groups, ${errors.length} errors, in ${seconds} s (reports in ${path.relative(ROOT, WORK)})`);
+  console.log(
+    `schema fuzzing: ${operations.size} operations, ${cases} cases, ${failures.length} server errors in ${groups.size} groups, ${errors.length} errors, in ${seconds} s (reports in ${path.relative(ROOT, WORK)})`,
+  );
   return failures.length === 0 && errors.length === 0 && operations.size > 0 ? 0 : 1;
 }
 

@@ -52,7 +52,11 @@ export async function readRun(ndjson: string): Promise<RunRecord> {
     }
     if (!line.startsWith('{"ScenarioFinished"')) continue;
     // A skipped scenario (no examples in the schema, say) records no checks.
-    const recorder = JSON.parse(line).ScenarioFinished.recorder as { label: string; checks?: Record<string, Check[]>; interactions?: Record<string, Interaction> };
+    const recorder = JSON.parse(line).ScenarioFinished.recorder as {
+      label: string;
+      checks?: Record<string, Check[]>;
+      interactions?: Record<string, Interaction>;
+    };
     if (recorder.interactions && Object.keys(recorder.interactions).length > 0) record.operations.add(recorder.label);
     for (const [caseId, checks] of Object.entries(recorder.checks ?? {})) {
       const failed = checks.find((c) => c.name === 'not_a_server_error' && c.status === 'failure');
@@ -67,7 +71,13 @@ export async function readRun(ndjson: string): Promise<RunRecord> {
       }
       const headers = Object.fromEntries(Object.entries(interaction.request.headers).map(([k, v]) => [k, v.join(', ')]));
       record.failures.push({
-        request: { operation: recorder.label, method: interaction.request.method, uri: interaction.request.uri, headers, body: bytes(interaction.request.body) },
+        request: {
+          operation: recorder.label,
+          method: interaction.request.method,
+          uri: interaction.request.uri,
+          headers,
+          body: bytes(interaction.request.body),
+        },
         status: interaction.response?.status_code ?? null,
         title: failed.failure_info?.failure?.title ?? 'Server error',
         requestId,
@@ -82,11 +92,19 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** A command that sends the request again (the body cut short when long or binary). */
 export function curl(r: SentRequest): string {
   const headers = Object.entries(r.headers)
-    .filter(([k]) => !['authorization', 'user-agent', 'accept', 'accept-encoding', 'connection', 'content-length', 'x-schemathesis-testcaseid'].includes(k.toLowerCase()))
+    .filter(
+      ([k]) =>
+        !['authorization', 'user-agent', 'accept', 'accept-encoding', 'connection', 'content-length', 'x-schemathesis-testcaseid'].includes(k.toLowerCase()),
+    )
     .map(([k, v]) => ` -H ${quote(`${k}: ${v}`)}`)
     .join('');
   const text = r.body.toString('utf8');
   const printable = !/[\u0000-\u0008\u000e-\u001f]/.test(text);
-  const body = r.body.length === 0 ? '' : printable ? ` --data-binary ${quote(text.length > 400 ? `${text.slice(0, 400)}…` : text)}` : ` --data-binary @<${r.body.length} binary bytes>`;
+  const body =
+    r.body.length === 0
+      ? ''
+      : printable
+        ? ` --data-binary ${quote(text.length > 400 ? `${text.slice(0, 400)}…` : text)}`
+        : ` --data-binary @<${r.body.length} binary bytes>`;
   return `curl -X ${r.method} -H 'Authorization: Bearer $TOKEN'${headers}${body} ${quote(r.uri)}`;
 }

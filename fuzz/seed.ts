@@ -66,9 +66,13 @@ export async function seed(url: string, token: string, round: string): Promise<S
 
   // No job worker runs during the fuzz: builds, runs and deliveries stay queued, nothing executes.
   await json('POST', '/api/v1/batch/projects', 201, { name: n.batch });
-  const batchDeploy = await form('POST', `/api/v1/batch/projects/${n.batch}/deploys`, 202, {}, [{ field: 'source', name: 'job.py', content: 'print("batch")\n' }]);
+  const batchDeploy = await form('POST', `/api/v1/batch/projects/${n.batch}/deploys`, 202, {}, [
+    { field: 'source', name: 'job.py', content: 'print("batch")\n' },
+  ]);
   const schedule = await json('POST', `/api/v1/batch/projects/${n.batch}/schedules`, 201, { cron: '0 3 * * *' });
-  const deployment = await form('POST', '/api/v1/deployments', 201, { name: n.deployment }, [{ field: 'source', name: 'scorer.py', content: 'def score(data, base_path):\n    return data\n' }]);
+  const deployment = await form('POST', '/api/v1/deployments', 201, { name: n.deployment }, [
+    { field: 'source', name: 'scorer.py', content: 'def score(data, base_path):\n    return data\n' },
+  ]);
   await form('PUT', `/api/v1/pipelines/${n.pipeline}`, 200, {}, [
     { field: 'definition', name: 'pipeline.yaml', content: dailyPipeline() },
     { field: 'file', name: 'prep.py', content: PREP_SCRIPT },
@@ -81,7 +85,11 @@ export async function seed(url: string, token: string, round: string): Promise<S
   ]);
   const hook = await json('POST', '/api/v1/webhooks', 201, { name: `fuzz-hook-${round}`, url: 'http://127.0.0.1:9/hook', events: ['model_version.created'] });
   const delivery = await json('POST', `/api/v1/webhooks/${hook.id}/ping`, 202);
-  const scoring = await json('POST', '/api/v1/lake/batch-predictions', 202, { sourceTable: n.table, model: `models:/${n.model}/1`, outputTable: `fuzz_scores_${round}` });
+  const scoring = await json('POST', '/api/v1/lake/batch-predictions', 202, {
+    sourceTable: n.table,
+    model: `models:/${n.model}/1`,
+    outputTable: `fuzz_scores_${round}`,
+  });
 
   return {
     '/api/v1/models/': { name: [n.model], version: ['1', '2'], alias: ['champion'], key: ['team'] },

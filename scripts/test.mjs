@@ -120,13 +120,17 @@ function runPytest(python, env) {
   log('running Python tests…');
   // `npm test -- python/tests/test_x.py` runs those files only; any other filter with "py" runs them all.
   const files = only.filter((o) => o.startsWith('python/tests/') && o.endsWith('.py'));
-  const r = spawnSync(python, ['-m', 'pytest', ...(files.length ? files : ['python/tests']), '-q', '-p', 'no:cacheprovider', '--timeout=600', `--junitxml=${xml}`], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    env,
-    timeout: SUITE_TIMEOUT_MS,
-    killSignal: 'SIGKILL',
-  });
+  const r = spawnSync(
+    python,
+    ['-m', 'pytest', ...(files.length ? files : ['python/tests']), '-q', '-p', 'no:cacheprovider', '--timeout=600', `--junitxml=${xml}`],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env,
+      timeout: SUITE_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    },
+  );
   let counts = { passed: 0, failed: 1, skipped: 0, failures: [`pytest exited with ${r.status ?? r.signal} and wrote no report`] };
   if (existsSync(xml)) {
     const head = readFileSync(xml, 'utf8').match(/<testsuite [^>]*>/)?.[0] ?? '';
@@ -147,10 +151,22 @@ function runFuzz(env) {
   const script = 'fuzz/api.ts';
   if (only.length && !only.some((o) => script.includes(o))) return;
   log('fuzzing the API from its OpenAPI document…');
-  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, script)], { cwd: ROOT, stdio: 'inherit', env, timeout: 15 * 60_000, killSignal: 'SIGKILL' });
+  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, script)], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env,
+    timeout: 15 * 60_000,
+    killSignal: 'SIGKILL',
+  });
   const ok = r.status === 0;
   const why = r.error ? r.error.message : r.signal ? `stopped by ${r.signal}` : `exit ${r.status}`;
-  results.push({ suite: 'Schema fuzzing', passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0, failures: ok ? [] : [`${script}: ${why} (its failures are listed above)`] });
+  results.push({
+    suite: 'Schema fuzzing',
+    passed: ok ? 1 : 0,
+    failed: ok ? 0 : 1,
+    skipped: 0,
+    failures: ok ? [] : [`${script}: ${why} (its failures are listed above)`],
+  });
 }
 
 /** Benchmarks at small size, so they never rot; each counts as one check and prints its figures. */
@@ -160,7 +176,12 @@ function runBenches(env) {
   const counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
   for (const b of picked) {
     log(`running bench/${b} (small size)…`);
-    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, 'bench', b)], { cwd: ROOT, stdio: 'inherit', env, timeout: 15 * 60_000 });
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(ROOT, 'bench', b)], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env,
+      timeout: 15 * 60_000,
+    });
     if (r.status === 0) counts.passed++;
     else {
       counts.failed++;
@@ -207,7 +228,11 @@ async function main() {
   } finally {
     cleanup();
   }
-  const total = results.reduce((a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
+  const total = results.reduce((a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }), {
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+  });
   process.stdout.write('\n');
   for (const r of results) {
     process.stdout.write(`  ${r.suite}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}\n`);

@@ -18,7 +18,11 @@ log('starting Forja…');
 const child = spawn(process.execPath, [path.join(ROOT, 'cli', 'bin', 'forja.js'), 'server', ...process.argv.slice(2)], {
   cwd: ROOT,
   stdio: 'inherit',
-  env: { ...process.env, FORJA_DATA_DIR: process.env.FORJA_DATA_DIR || path.join(ROOT, 'forja-data'), FORJA_WEB_DIR: process.env.FORJA_WEB_DIR || path.join(ROOT, 'web', 'dist') },
+  env: {
+    ...process.env,
+    FORJA_DATA_DIR: process.env.FORJA_DATA_DIR || path.join(ROOT, 'forja-data'),
+    FORJA_WEB_DIR: process.env.FORJA_WEB_DIR || path.join(ROOT, 'web', 'dist'),
+  },
 });
 // The child gets Ctrl-C from the terminal itself; forward other stop requests and leave with its code.
 process.on('SIGINT', () => undefined);

@@ -42,7 +42,10 @@ describe('forja executions against a live server', () => {
     const created = (await res.json()) as { deployment: { id: string }; buildJobId: string };
     assert.equal(res.status, 201, JSON.stringify(created));
     depId = created.deployment.id;
-    const job = (await (await fetch(`${s.url}/api/v1/jobs/${created.buildJobId}?waitSeconds=60`, { headers: auth() })).json()) as { status: string; error: string };
+    const job = (await (await fetch(`${s.url}/api/v1/jobs/${created.buildJobId}?waitSeconds=60`, { headers: auth() })).json()) as {
+      status: string;
+      error: string;
+    };
     assert.equal(job.status, 'succeeded', job.error);
   });
   after(() => s.close());
@@ -127,7 +130,22 @@ describe('forja executions against a live server', () => {
     });
     assert.equal(seeded.status, 201, await seeded.clone().text());
     const out = file('people-out.csv');
-    const r = await cli(['executions', 'run', depId, '--table', 'people', '--filter', 'age > 25', '--columns', 'id, name', '--format', 'csv', '--follow', '--out', out]);
+    const r = await cli([
+      'executions',
+      'run',
+      depId,
+      '--table',
+      'people',
+      '--filter',
+      'age > 25',
+      '--columns',
+      'id, name',
+      '--format',
+      'csv',
+      '--follow',
+      '--out',
+      out,
+    ]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stderr, /on input\.csv \(\d+ B\): Requested\./);
     assert.match(r.stderr, /: Succeeded$/m);

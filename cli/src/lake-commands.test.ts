@@ -95,7 +95,19 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const first = await cli(['lake', 'import', file('scores.parquet'), 'scores', '--versioned']);
       assert.equal(first.status, 0, first.stderr);
       assert.equal(first.stdout, '5 rows written to new table scores as VERSION 1.\n');
-      const second = await cli(['lake', 'import', file('scores.parquet'), 'scores', '--mode', 'append', '--versioned', '--model-name', 'scorer', '--model-version', '3']);
+      const second = await cli([
+        'lake',
+        'import',
+        file('scores.parquet'),
+        'scores',
+        '--mode',
+        'append',
+        '--versioned',
+        '--model-name',
+        'scorer',
+        '--model-version',
+        '3',
+      ]);
       assert.equal(second.status, 0, second.stderr);
       assert.equal(second.stdout, '5 rows written to scores as VERSION 2.\n');
 
@@ -176,7 +188,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       writeFileSync(file('other.csv'), 'a,b\n1,2\n');
       const mismatch = await cli(['lake', 'import', file('other.csv'), 'iris', '--mode', 'append']);
       assert.equal(mismatch.status, 1);
-      assert.match(mismatch.stderr, /do not match table iris: missing columns "id", "species", "sepal_length", "note"; columns the table does not have "a", "b"\..*HTTP 400/);
+      assert.match(
+        mismatch.stderr,
+        /do not match table iris: missing columns "id", "species", "sepal_length", "note"; columns the table does not have "a", "b"\..*HTTP 400/,
+      );
 
       writeFileSync(file('big.csv'), 'id,text\n' + Array.from({ length: 40_000 }, (_, i) => `${i},${'x'.repeat(40)}`).join('\n') + '\n');
       const tooBig = await cli(['lake', 'import', file('big.csv'), 'big']);
@@ -206,7 +221,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(badVersion.status, 1);
       assert.match(badVersion.stderr, /--version takes a VERSION number or "latest", not "newest"/);
 
-      const commands = [['head', 'nope'], ['describe', 'nope'], ['export', 'nope', file('nope.csv')], ['rename', 'nope', 'other'], ['rm', 'nope', '--yes']];
+      const commands = [
+        ['head', 'nope'],
+        ['describe', 'nope'],
+        ['export', 'nope', file('nope.csv')],
+        ['rename', 'nope', 'other'],
+        ['rm', 'nope', '--yes'],
+      ];
       const results = await Promise.all(commands.map((args) => cli(['lake', ...args])));
       results.forEach((r, i) => {
         assert.equal(r.status, 1, `lake ${commands[i]!.join(' ')}: ${r.stdout}`);

@@ -16,7 +16,10 @@ describe('forja models against a live server', () => {
     env = { FORJA_URL: s.url, FORJA_TOKEN: s.adminToken, FORJA_CONFIG: path.join(tempDir('forja-cli-'), 'c.json') };
     const exp = (await api('POST', '/api/v1/experiments', { name: 'm' })).body.experimentId;
     const run = (await api('POST', '/api/v1/runs', { experimentId: exp })).body.info.runId;
-    for (const [file, body] of [['model/MLmodel', 'flavors: {}\n'], ['model/model.pkl', 'pickle-bytes']]) {
+    for (const [file, body] of [
+      ['model/MLmodel', 'flavors: {}\n'],
+      ['model/model.pkl', 'pickle-bytes'],
+    ]) {
       await fetch(`${s.url}/api/v1/runs/${run}/artifacts/file?path=${file}`, { method: 'PUT', headers: { authorization: `Bearer ${s.adminToken}` }, body });
     }
     await api('POST', '/api/v1/models', { name: 'churn', tags: [{ key: 'team', value: 'growth' }] });

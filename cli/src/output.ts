@@ -10,7 +10,11 @@ export function printList<T extends object>(rows: T[], columns: { header: string
   }
   const cells = rows.map((r) => columns.map((c) => format(c.value(r))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write([line(columns.map((c) => c.header.toUpperCase())), ...cells.map(line)].join('\n') + '\n');
 }
 

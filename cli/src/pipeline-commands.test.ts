@@ -70,7 +70,11 @@ describe('forja pipelines and training against a live server', () => {
       ['prep:succeeded', 'use:failed', 'after:skipped'],
     );
 
-    const opened = await fetch(`${s.url}/api/v1/experiments`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: gate }) });
+    const opened = await fetch(`${s.url}/api/v1/experiments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: gate }),
+    });
     assert.equal(opened.status, 201, await opened.text());
     const retried = await cli(['pipelines', 'retry', runId, '--follow']);
     assert.equal(retried.status, 0, retried.stdout + retried.stderr);
@@ -166,7 +170,10 @@ describe('forja pipelines and training against a live server', () => {
     assert.match((await start([])).stderr, /give the training data: --data FILE \(\.csv or \.parquet\) or --table TABLE/);
     assert.match((await start(['--data', data, '--table', 't'])).stderr, /not both/);
     assert.match((await start(['--data', path.join(t, 'none.csv')])).stderr, /--data .*none\.csv is not a file/);
-    assert.match((await start(['--data', path.join(t, 'data.txt')])).stderr, /The data file "data\.txt" must be \.csv or \.parquet\. \[INVALID_ARGUMENT, HTTP 400/);
+    assert.match(
+      (await start(['--data', path.join(t, 'data.txt')])).stderr,
+      /The data file "data\.txt" must be \.csv or \.parquet\. \[INVALID_ARGUMENT, HTTP 400/,
+    );
     assert.match((await start(['--data', data, '--model-type', 'Foo'])).stderr, /modelType: Invalid option/);
     assert.match((await cli(['training', 'start', '--source', train, '--data', data])).stderr, /required option '--experiment <name>' not specified/);
 

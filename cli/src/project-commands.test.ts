@@ -19,7 +19,10 @@ describe('forja projects and schedules against a live server', () => {
   test('create, deploy with the build streamed, run with parameters and follow, history, schedules', async () => {
     const dir = tempDir('forja-project-');
     const script = path.join(dir, 'score.py');
-    writeFileSync(script, 'import json, os, sys\np = json.loads(os.environ["FORJA_PARAMS"])\nprint("scoring", p["date"], p["rows"] + 1)\nsys.exit(2 if p.get("fail") else 0)\n');
+    writeFileSync(
+      script,
+      'import json, os, sys\np = json.loads(os.environ["FORJA_PARAMS"])\nprint("scoring", p["date"], p["rows"] + 1)\nsys.exit(2 if p.get("fail") else 0)\n',
+    );
     assert.match((await cli(['projects', 'create', 'nightly', '--cluster', '2'])).stdout, /Batch project nightly created \(cluster size 2\)/);
     const bad = await cli(['projects', 'create', 'other', '--cluster', '4']);
     assert.equal(bad.status, 1);

@@ -20,7 +20,11 @@ test('first start prints the URL and a generated admin password once; a restart 
   const first = await startServerProcess({ FORJA_DATA_DIR: dataDir });
   const password = first.output().match(/password: (\S+)/)?.[1];
   assert.ok(password, first.output());
-  const login = await fetch(`${first.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+  const login = await fetch(`${first.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
   assert.equal(login.status, 200);
   first.child.kill('SIGINT');
   const [code] = await once(first.child, 'exit');
@@ -42,12 +46,17 @@ test('graceful shutdown: a request in flight when SIGTERM arrives still gets its
   await once(socket, 'connect');
   let response = '';
   socket.on('data', (d) => (response += d));
-  socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+  socket.write(
+    `POST /api/v1/auth/login HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+  );
   socket.write(body.slice(0, 10));
   await new Promise((r) => setTimeout(r, 200));
   srv.child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 200));
-  const late = await fetch(`${srv.url}/health`).then((r) => r.status, () => 'refused');
+  const late = await fetch(`${srv.url}/health`).then(
+    (r) => r.status,
+    () => 'refused',
+  );
   assert.ok(late === 503 || late === 'refused', `a new request during shutdown is turned away (got ${late})`);
   socket.write(body.slice(10));
   await once(socket, 'end');
@@ -65,7 +74,15 @@ test('`forja worker` explains that workers need PostgreSQL', async () => {
 });
 
 test('--help works on every command', async () => {
-  for (const args of [['--help'], ['server', '--help'], ['tokens', '--help'], ['tokens', 'create', '--help'], ['groups', 'add-member', '--help'], ['users', '--help'], ['login', '--help']]) {
+  for (const args of [
+    ['--help'],
+    ['server', '--help'],
+    ['tokens', '--help'],
+    ['tokens', 'create', '--help'],
+    ['groups', 'add-member', '--help'],
+    ['users', '--help'],
+    ['login', '--help'],
+  ]) {
     const r = await runCli(args);
     assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stdout, /Usage: forja/);

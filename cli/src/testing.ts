@@ -78,4 +78,3 @@ export async function startServerProcess(env: Record<string, string>) {
   });
   return { child, url, output: () => out, errors: () => err };
 }
-

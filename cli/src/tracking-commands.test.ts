@@ -20,7 +20,10 @@ describe('forja experiments, runs and artifacts against a live server', () => {
     for (const [i, model] of ['rf', 'xgb', 'rf'].entries()) {
       const id = (await http(s.url, 'POST', '/api/v1/runs', { token: s.adminToken, body: { experimentId: exp, runName: `run-${i}` } })).body.info.runId;
       runIds.push(id);
-      await http(s.url, 'POST', `/api/v1/runs/${id}/batch`, { token: s.adminToken, body: { params: [{ key: 'model', value: model }], metrics: [{ key: 'acc', value: 0.5 + i / 10 }] } });
+      await http(s.url, 'POST', `/api/v1/runs/${id}/batch`, {
+        token: s.adminToken,
+        body: { params: [{ key: 'model', value: model }], metrics: [{ key: 'acc', value: 0.5 + i / 10 }] },
+      });
     }
   });
   after(() => s.close());
@@ -35,11 +38,25 @@ describe('forja experiments, runs and artifacts against a live server', () => {
   });
 
   test('runs list with a filter, order and columns; get; compare marks differing params', async () => {
-    const list = await cli(['runs', 'list', exp, '--filter', "params.model = 'rf'", '--order-by', 'metrics.acc DESC', '--columns', 'metrics.acc', 'params.model']);
+    const list = await cli([
+      'runs',
+      'list',
+      exp,
+      '--filter',
+      "params.model = 'rf'",
+      '--order-by',
+      'metrics.acc DESC',
+      '--columns',
+      'metrics.acc',
+      'params.model',
+    ]);
     assert.equal(list.status, 0, list.stderr);
     const lines = list.stdout.trim().split('\n');
     assert.match(lines[0]!, /RUN ID\s+NAME\s+STATUS\s+STARTED\s+METRICS\.ACC\s+PARAMS\.MODEL/);
-    assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[1]), ['run-2', 'run-0']);
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(/\s+/)[1]),
+      ['run-2', 'run-0'],
+    );
     const bad = await cli(['runs', 'list', exp, '--filter', 'metrics.acc >']);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /Invalid filter at position 13/);
@@ -66,7 +83,10 @@ describe('forja experiments, runs and artifacts against a live server', () => {
     assert.equal(upBig.status, 0, upBig.stderr);
     assert.match(upBig.stderr, /data\/big\.bin: 23\.0 MiB/);
     const list = JSON.parse((await cli(['artifacts', 'list', runIds[0]!, 'model', '--json'])).stdout);
-    assert.deepEqual(list.map((f: { path: string }) => f.path), ['model/MLmodel', 'model/sub']);
+    assert.deepEqual(
+      list.map((f: { path: string }) => f.path),
+      ['model/MLmodel', 'model/sub'],
+    );
     const out = tempDir('forja-cli-dl-');
     const down = await cli(['artifacts', 'download', runIds[0]!, 'model', out]);
     assert.equal(down.status, 0, down.stderr);

@@ -33,7 +33,10 @@ describe('forja user commands against a live server', () => {
   });
 
   test('a wrong password fails with the server message and exit code 1', async () => {
-    const r = await runCli(['login', '-u', 'admin', '--password-stdin'], { env: { FORJA_CONFIG: configFile + '.other', FORJA_URL: s.url }, input: 'wrong-password\n' });
+    const r = await runCli(['login', '-u', 'admin', '--password-stdin'], {
+      env: { FORJA_CONFIG: configFile + '.other', FORJA_URL: s.url },
+      input: 'wrong-password\n',
+    });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /Wrong username or password\. \[UNAUTHENTICATED, HTTP 401/);
   });

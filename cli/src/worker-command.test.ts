@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { http, startTestServer, until } from '@forja/server/testing';
 import { spawnCli } from './testing.js';
 
-
 test('PostgreSQL mode: two `forja worker`s; kill -9 the one mid-job and the other finishes it', { timeout: 120_000 }, async () => {
   const lease = { FORJA_JOB_LEASE_SECONDS: '2', FORJA_WEBHOOK_RETRY_SECONDS: '0.05' };
   // An API-only server: every job runs on the standalone workers.
@@ -59,7 +58,10 @@ test('PostgreSQL mode: two `forja worker`s; kill -9 the one mid-job and the othe
     assert.equal(delivery.attempts, 2);
     assert.deepEqual(deliveries, [delivery.id, delivery.id], 'the receiver saw the one delivery twice, nothing more');
     const logs = (await call('GET', `/api/v1/jobs/${first.job.id}/logs`)).body.lines.map((l: { line: string }) => l.line);
-    assert.ok(logs.some((l: string) => /stopped heartbeating \(lease expired\) during attempt 1/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l: string) => /stopped heartbeating \(lease expired\) during attempt 1/.test(l)),
+      logs.join('\n'),
+    );
 
     const listed = (await call('GET', '/api/v1/workers')).body.workers;
     const survivor = workers.find((w) => w !== victim)!;
@@ -77,7 +79,6 @@ test('PostgreSQL mode: two `forja worker`s; kill -9 the one mid-job and the othe
     await s.close();
   }
 });
-
 
 /** A k-nearest-neighbours model: slow enough to predict that a worker can be killed mid-scoring. */
 const SLOW_MODEL = `
@@ -110,16 +111,35 @@ test('kill -9 a worker mid batch prediction (PostgreSQL lake): the other worker 
       ['model.joblib', new Uint8Array(readFileSync(modelFile))],
       ['requirements.txt', 'scikit-learn\n'],
     ] as const) {
-      const put = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/model/${name}`, { method: 'PUT', headers: { authorization: `Bearer ${s.adminToken}` }, body });
+      const put = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/model/${name}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${s.adminToken}` },
+        body,
+      });
       assert.equal(put.status, 200);
     }
     await call('POST', '/api/v1/models', { name: 'knn' });
     await call('POST', '/api/v1/models/knn/versions', { source: `runs:/${runId}/model` });
     const rows = 60_000;
-    const csv = ['id,' + Array.from({ length: 8 }, (_, i) => `f${i}`).join(','), ...Array.from({ length: rows }, (_, r) => `${r},${Array.from({ length: 8 }, (_, i) => (((r * 7 + i * 13) % 200) / 100 - 1).toFixed(2)).join(',')}`)].join('\n');
-    const seeded = await fetch(`${s.url}/api/v1/lake/tables/features/rows`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' }, body: csv });
+    const csv = [
+      'id,' + Array.from({ length: 8 }, (_, i) => `f${i}`).join(','),
+      ...Array.from({ length: rows }, (_, r) => `${r},${Array.from({ length: 8 }, (_, i) => (((r * 7 + i * 13) % 200) / 100 - 1).toFixed(2)).join(',')}`),
+    ].join('\n');
+    const seeded = await fetch(`${s.url}/api/v1/lake/tables/features/rows`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' },
+      body: csv,
+    });
     assert.equal(seeded.status, 201);
-    const started = (await call('POST', '/api/v1/lake/batch-predictions', { sourceTable: 'features', model: 'models:/knn/1', outputTable: 'scores', keepColumns: ['id'], chunkRows: 500 })).body;
+    const started = (
+      await call('POST', '/api/v1/lake/batch-predictions', {
+        sourceTable: 'features',
+        model: 'models:/knn/1',
+        outputTable: 'scores',
+        keepColumns: ['id'],
+        chunkRows: 500,
+      })
+    ).body;
     // Scoring has begun (some rows done, not all): kill the worker that runs it.
     let last: unknown;
     const running = await until(
@@ -149,7 +169,10 @@ test('kill -9 a worker mid batch prediction (PostgreSQL lake): the other worker 
     assert.deepEqual(done.result, { version: 1, rowsWritten: rows, modelName: 'knn', modelVersion: '1' });
     const out = (await call('GET', '/api/v1/lake/tables/scores')).body;
     assert.equal(out.rowCount, rows, 'every row written once');
-    assert.deepEqual(out.versions.map((v: { version: number; rows: number }) => [v.version, v.rows]), [[1, rows]]);
+    assert.deepEqual(
+      out.versions.map((v: { version: number; rows: number }) => [v.version, v.rows]),
+      [[1, rows]],
+    );
     const job = (await call('GET', `/api/v1/jobs/${started.jobId}`)).body;
     assert.equal(job.attempt, 2);
   } finally {

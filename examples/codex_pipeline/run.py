@@ -23,22 +23,26 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     pipeline = forja.Pipeline.from_config_file(HERE / "pipeline.yaml", name=os.environ.get("EXAMPLE_PIPELINE_NAME"))
     with pipeline:
-        run = pipeline.start()            # uploads, runs training then deploy, prints step changes
+        run = pipeline.start()  # uploads, runs training then deploy, prints step changes
         steps = {s["id"]: s for s in run["steps"]}
         deployed = steps["deploy"]["outputs"]
         model = forja.ModelClient(pipeline.client).get_model(deployed["deploymentId"], group=pipeline.group)
         answer = model.predict([{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}])
-        print(json.dumps({
-            "pipeline": pipeline.name,
-            "group": pipeline.group,
-            "run": run["id"],
-            "status": run["status"],
-            "metrics": {k: v for k, v in steps["training"]["outputs"].items() if k not in ("trainingId", "trackingRunId")},
-            "model": deployed["model"],
-            "model_version": deployed["version"],
-            "deployment": deployed["deploymentId"],
-            "prediction": answer,
-        }))
+        print(
+            json.dumps(
+                {
+                    "pipeline": pipeline.name,
+                    "group": pipeline.group,
+                    "run": run["id"],
+                    "status": run["status"],
+                    "metrics": {k: v for k, v in steps["training"]["outputs"].items() if k not in ("trainingId", "trackingRunId")},
+                    "model": deployed["model"],
+                    "model_version": deployed["version"],
+                    "deployment": deployed["deploymentId"],
+                    "prediction": answer,
+                }
+            )
+        )
     return 0
 
 

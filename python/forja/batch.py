@@ -293,10 +293,7 @@ class PlatformClient(ClientOwner):
             for row in platform.pipeline_status_report("churn-scoring"):
                 print(row["date"], row["step"], row["status"])
         """
-        return [
-            {"date": _iso(run["createdAt"]), "step": f"{run['project']} v{run['version']}", "status": run["status"]}
-            for run in self.runs(project_name)
-        ]
+        return [{"date": _iso(run["createdAt"]), "step": f"{run['project']} v{run['version']}", "status": run["status"]} for run in self.runs(project_name)]
 
     # -- schedules --------------------------------------------------------------------------
 

@@ -184,11 +184,11 @@ class Client:
         params: Optional[Dict[str, Any]] = None,
         timeout: Optional[float] = None,
     ) -> Any:
-        return self._core.request(
-            method, path, token=token or self._token, group=group or self.group, json_body=json, params=params, timeout=timeout
-        )
+        return self._core.request(method, path, token=token or self._token, group=group or self.group, json_body=json, params=params, timeout=timeout)
 
-    def _multipart(self, path: str, fields: Dict[str, str], files: List[Any], group: Optional[str] = None, token: Optional[str] = None, method: str = "POST") -> Any:
+    def _multipart(
+        self, path: str, fields: Dict[str, str], files: List[Any], group: Optional[str] = None, token: Optional[str] = None, method: str = "POST"
+    ) -> Any:
         return self._core.multipart(path, token=token or self._token, group=group or self.group, fields=fields, files=files, method=method)
 
     # Raw-body transfers for the tracking module; JSON calls go through request().
@@ -302,9 +302,7 @@ class Client:
             for entry in itertools.islice(client.audit(group="vision"), 20):
                 print(entry["at"], entry["actor"], entry["action"], entry["resourceId"])
         """
-        return Pager(
-            lambda page_token: self.audit_page(group=group, actor=actor, action=action, limit=page_size, page_token=page_token)
-        )
+        return Pager(lambda page_token: self.audit_page(group=group, actor=actor, action=action, limit=page_size, page_token=page_token))
 
     def audit_page(
         self,

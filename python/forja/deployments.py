@@ -294,9 +294,7 @@ class ModelClient(VerboseClientOwner):
         items = self.client._call("GET", DEPLOYMENTS, group=group)["items"]
         wanted = name.lower() if name else None
         found = [
-            ForjaModel(self, d)
-            for d in items
-            if (wanted is None or wanted in d["name"].lower()) and (status is None or d["status"].lower() == status.lower())
+            ForjaModel(self, d) for d in items if (wanted is None or wanted in d["name"].lower()) and (status is None or d["status"].lower() == status.lower())
         ]
         return sorted(found, key=lambda m: m.created_at or 0, reverse=True)
 
@@ -542,7 +540,9 @@ class ForjaModel(WaitsOnJob):
                 raise TypeError(f"format='csv' takes a pandas DataFrame, not {type(data).__name__}")
             if params is not None:
                 raise ValueError("MLflow's CSV bodies carry no params: send format='dataframe_split' with params")
-            return self._client._core.post_bytes(path, token=self._token or self._client.token, group=self.group, content=data.to_csv(index=False).encode("utf-8"), content_type="text/csv")
+            return self._client._core.post_bytes(
+                path, token=self._token or self._client.token, group=self.group, content=data.to_csv(index=False).encode("utf-8"), content_type="text/csv"
+            )
         body: JSON = {format: _mlflow_input(data, format)}
         if params is not None:
             body["params"] = _plain_json(params)
@@ -927,7 +927,7 @@ def _operation(operation: str) -> str:
 
 
 def _python_version(version: Optional[str]) -> str:
-    """"3.11", Neomaril's "Python311" / "Python3.11", or "" for the server's default."""
+    """ "3.11", Neomaril's "Python311" / "Python3.11", or "" for the server's default."""
     text = (version or "").strip()
     match = re.fullmatch(r"(?i)python\s*-?(3)\.?(\d{1,2})", text)
     if match:

@@ -132,7 +132,9 @@ class GenericRepository(ClientOwner):
     def _raw(self, path: str, content: bytes, content_type: str, params: Optional[Dict[str, Any]] = None, timeout: float = TRANSFER_TIMEOUT) -> Any:
         """POSTs ``content`` as it is (Parquet rows, or JSON that asks for a file back): the
         JSON-only client methods cannot send or take either."""
-        return self.client._core.post_bytes(path, token=self.client.token, group=self.client.group, content=content, content_type=content_type, params=params, timeout=timeout)
+        return self.client._core.post_bytes(
+            path, token=self.client.token, group=self.client.group, content=content, content_type=content_type, params=params, timeout=timeout
+        )
 
     def _table(self, name: str, suffix: str = "") -> str:
         return f"{TABLES}/{_segment(name, 'table_name')}{suffix}"

@@ -83,7 +83,14 @@ class PipelineFailed(ForjaError):
             print(*pipeline.logs(err.run_id, next(iter(err.failed_steps)))[-20:], sep="\\n")
     """
 
-    def __init__(self, message: str, pipeline: Optional[str] = None, run_id: Optional[str] = None, failed_steps: Optional[Dict[str, Optional[str]]] = None, run: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        pipeline: Optional[str] = None,
+        run_id: Optional[str] = None,
+        failed_steps: Optional[Dict[str, Optional[str]]] = None,
+        run: Any = None,
+    ) -> None:
         self.message = message
         self.pipeline = pipeline
         self.run_id = run_id
@@ -280,7 +287,9 @@ class Pipeline(ClientOwner):
         self.upload()
         return self.run(params, wait=wait, timeout=timeout, verbose=verbose)
 
-    def run(self, params: Optional[JSON] = None, from_step: Optional[str] = None, wait: bool = True, *, timeout: float = PIPELINE_WAIT, verbose: bool = True) -> JSON:
+    def run(
+        self, params: Optional[JSON] = None, from_step: Optional[str] = None, wait: bool = True, *, timeout: float = PIPELINE_WAIT, verbose: bool = True
+    ) -> JSON:
         """Runs the uploaded pipeline's newest version with ``params`` (over the YAML's
         ``params:`` defaults). ``from_step`` runs that step and what depends on it, reusing
         the other steps' outputs from the last succeeded run. See :meth:`start` for ``wait``.

@@ -629,7 +629,7 @@ class ExperimentClient(ClientOwner):
             root = self.get_run(run_id)["info"]["artifactUri"] if run_id else ""
             if not run_id or not location.startswith(root + "/"):
                 raise ValueError(f"{name} {stage} was not registered from a run's artifacts ({location}); download it with the mlflow client")
-            path = f"{location[len(root) + 1:]}/model.pkl"
+            path = f"{location[len(root) + 1 :]}/model.pkl"
         elif run_id:
             path = f"{MODEL_DIR}/model.pkl"
         else:

@@ -33,6 +33,7 @@ import pytest
 
 from conftest import ADMIN_TOKEN, RealMlflow, Server
 
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def forja(request: pytest.FixtureRequest) -> Server:
     """Forja on each of its stores: a test using it runs once on SQLite and once on PostgreSQL."""

@@ -92,11 +92,20 @@ def test_a_registered_sklearn_model_deploys_with_no_code_and_predicts_like_in_pr
     assert proba.status_code == 201, proba.text
     job = wait_for_job(server.url, proba.json()["buildJobId"])
     assert job["status"] == "succeeded", job
-    out = httpx.post(f"{server.url}/api/v1/deployments/{proba.json()['deployment']['id']}/predict", headers=HEADERS, json=rows.to_dict(orient="records"), timeout=60)
+    out = httpx.post(
+        f"{server.url}/api/v1/deployments/{proba.json()['deployment']['id']}/predict", headers=HEADERS, json=rows.to_dict(orient="records"), timeout=60
+    )
     assert np.allclose(np.array(out.json()["predictions"]), clf.predict_proba(rows))
 
-    pyfunc_as_pickle = httpx.post(f"{server.url}/api/v1/deployments/from-model", headers=HEADERS, json={"name": unique("nopkl"), "modelUri": f"models:/{name}/1", "kind": "pickle"}, timeout=30)
+    pyfunc_as_pickle = httpx.post(
+        f"{server.url}/api/v1/deployments/from-model",
+        headers=HEADERS,
+        json={"name": unique("nopkl"), "modelUri": f"models:/{name}/1", "kind": "pickle"},
+        timeout=30,
+    )
     assert pyfunc_as_pickle.status_code == 400
     assert "model.skops" in pyfunc_as_pickle.json()["error"]["message"]
-    missing = httpx.post(f"{server.url}/api/v1/deployments/from-model", headers=HEADERS, json={"name": unique("nope"), "modelUri": "models:/no-such-model@champion"}, timeout=30)
+    missing = httpx.post(
+        f"{server.url}/api/v1/deployments/from-model", headers=HEADERS, json={"name": unique("nope"), "modelUri": "models:/no-such-model@champion"}, timeout=30
+    )
     assert missing.status_code == 404, missing.text

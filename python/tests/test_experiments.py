@@ -174,9 +174,7 @@ def test_execute_run_for_experiment_round_trips_the_pickle(experiments, tmp_path
     requirements_path = _write(tmp_path / "reqs.txt", requirements)
     name = unique("dh-run")
 
-    result = experiments.execute_run_for_experiment(
-        "RANDOM_FOREST", name, str(model_path), requirements_path, tags={"owner": "ana", "type_model": "ignored"}
-    )
+    result = experiments.execute_run_for_experiment("RANDOM_FOREST", name, str(model_path), requirements_path, tags={"owner": "ana", "type_model": "ignored"})
     run_id = result["run_id"]
     assert result == {"experiment_name": name, "run_id": run_id, "model_uri": f"runs:/{run_id}/model"}
 

@@ -45,9 +45,14 @@ def _log_models(url: str) -> Tuple[str, str, object]:
         X.columns = ["sl", "sw", "pl", "pw"]
         with_sig, no_sig = unique("parity-sig"), unique("parity-nosig")
         # Requirements given, so MLflow does not spend minutes inferring them in a subprocess.
-        logged = dict(serialization_format="cloudpickle", pip_requirements=[f"mlflow=={mlflow.__version__}", f"scikit-learn=={sklearn.__version__}", f"cloudpickle=={cloudpickle.__version__}"])
+        logged = dict(
+            serialization_format="cloudpickle",
+            pip_requirements=[f"mlflow=={mlflow.__version__}", f"scikit-learn=={sklearn.__version__}", f"cloudpickle=={cloudpickle.__version__}"],
+        )
         with mlflow.start_run():
-            mlflow.sklearn.log_model(LogisticRegression(max_iter=500).fit(X, y), name="model", input_example=X.head(2), registered_model_name=with_sig, **logged)
+            mlflow.sklearn.log_model(
+                LogisticRegression(max_iter=500).fit(X, y), name="model", input_example=X.head(2), registered_model_name=with_sig, **logged
+            )
             mlflow.sklearn.log_model(LogisticRegression(max_iter=500).fit(X.to_numpy(), y), name="plain", registered_model_name=no_sig, **logged)
         return with_sig, no_sig, X
     finally:

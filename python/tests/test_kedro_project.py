@@ -139,7 +139,10 @@ def snapshot(url: str) -> Dict[str, Any]:
     def model_name(model_id: str | None) -> str | None:
         return model_names.get(model_id, "<unknown model>") if model_id else None
 
-    out: Dict[str, Any] = {"experiment": {"name": experiment["name"], "lifecycle_stage": experiment["lifecycle_stage"], "tags": _tags(experiment.get("tags"))}, "runs": {}}
+    out: Dict[str, Any] = {
+        "experiment": {"name": experiment["name"], "lifecycle_stage": experiment["lifecycle_stage"], "tags": _tags(experiment.get("tags"))},
+        "runs": {},
+    }
     for run in runs:
         info, data, run_id = run["info"], run.get("data", {}), run["info"]["run_id"]
         tags = {k: v for k, v in _tags(data.get("tags")).items() if k not in IGNORED_RUN_TAGS}

@@ -228,7 +228,10 @@ def test_prediction_batch_with_dataframe_scores_on_the_server(repo, model, iris)
     assert isinstance(predicted, np.ndarray) and predicted.ndim == 1
     assert predicted.tolist() == clf.predict(X).tolist()
     # The model picks its own input columns: extra ones (an id) are left out.
-    assert repo.prediction_batch_with_dataframe({"modelname": name, "alias": "champion"}, X.head(5).assign(id=range(5))).tolist() == clf.predict(X.head(5)).tolist()
+    assert (
+        repo.prediction_batch_with_dataframe({"modelname": name, "alias": "champion"}, X.head(5).assign(id=range(5))).tolist()
+        == clf.predict(X.head(5)).tolist()
+    )
     assert repo.prediction_batch_with_dataframe({"modelname": name, "version": 1}, X.tail(3)).tolist() == clf.predict(X.tail(3)).tolist()
     with pytest.raises(forja.NotFound):
         repo.prediction_batch_with_dataframe({"modelname": unique("no-model"), "stage": "Production"}, X.head(1))

@@ -109,7 +109,9 @@ def test_not_found_words_and_invalid_path(sbs):
         message=r"^Run with id=0123456789abcdef0123456789abcdef not found$"
     )
     sbs.send("GET", f"{API}/experiments/get", params={"experiment_id": "999999"}).assert_same(message=r"^No Experiment with id=999999 exists$")
-    sbs.send("GET", f"{API}/experiments/get-by-name", params={"experiment_name": "nope-x"}).assert_same(message=r"^Could not find experiment with name 'nope-x'$")
+    sbs.send("GET", f"{API}/experiments/get-by-name", params={"experiment_name": "nope-x"}).assert_same(
+        message=r"^Could not find experiment with name 'nope-x'$"
+    )
     sbs.send("POST", f"{API}/runs/delete-tag", json=_run({"key": "nope"})).assert_same(message=r"^No tag with name: nope in run with id [0-9a-f]{32}$")
     sbs.send("GET", f"{API}/artifacts/list", params=lambda s: {"run_id": s.run_id, "path": "../x"}).assert_same(message=r"^Invalid path")
 
@@ -128,7 +130,13 @@ def test_unknown_paths_under_an_api_prefix_are_a_404_never_the_ui(sbs, path):
 
 def test_unknown_paths_under_a_group_prefix_are_json_404(forja):
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Accept": "text/html"}
-    for path in ["/g/default/api/2.0/mlflow/get-nothing", "/g/default/ajax-api/2.0/mlflow/x", "/g/default/api/2.0/unknown", "/api/v1/unknown", "/g/x/api/v1/nope"]:
+    for path in [
+        "/g/default/api/2.0/mlflow/get-nothing",
+        "/g/default/ajax-api/2.0/mlflow/x",
+        "/g/default/api/2.0/unknown",
+        "/api/v1/unknown",
+        "/g/x/api/v1/nope",
+    ]:
         r = httpx.get(f"{forja.url}{path}", headers=headers)
         assert r.status_code == 404, (path, r.text[:200])
         assert r.headers["content-type"].startswith("application/json"), (path, r.text[:200])
@@ -199,11 +207,70 @@ def test_the_forja_sdk_logs_and_reads_back_the_same_keys_on_the_native_api(forja
 
 # Keys at the edges of the rule: scripts, digits of other systems, marks, punctuation, path forms.
 EDGE_KEYS = [
-    "a", "A_b-c.d e/f:g", "ñandú", "Ελληνικά", "кириллица", "עברית", "عربى", "हिन्दी", "ไทย", "한국어", "日本語のキー",
-    "٣٤", "²", "Ⅻ", "_", "-", ".", "..", "...", ".a", "a.", "a..b", "a/..b", "..a", "a/.b", "./a", "a/.", "a/./b",
-    "a//b", "a/", "/a", "//a", "a b", " a", "a ", "e\u0301", "a\u200bb", "a\u00a0b", "a\tb", "a!", "a#b", "a@b",
-    "a$b", "a+b", "a=b", "a,b", "a;b", "a'b", "a\"b", "a\\b", "a|b", "a~b", "a%b", "a?b", "a*b", "(a)", "[a]", "{a}",
-    "a\u0000", "😀", "a\u2028b", "x" * 250, "x" * 251, "精度/" * 83 + "a",
+    "a",
+    "A_b-c.d e/f:g",
+    "ñandú",
+    "Ελληνικά",
+    "кириллица",
+    "עברית",
+    "عربى",
+    "हिन्दी",
+    "ไทย",
+    "한국어",
+    "日本語のキー",
+    "٣٤",
+    "²",
+    "Ⅻ",
+    "_",
+    "-",
+    ".",
+    "..",
+    "...",
+    ".a",
+    "a.",
+    "a..b",
+    "a/..b",
+    "..a",
+    "a/.b",
+    "./a",
+    "a/.",
+    "a/./b",
+    "a//b",
+    "a/",
+    "/a",
+    "//a",
+    "a b",
+    " a",
+    "a ",
+    "e\u0301",
+    "a\u200bb",
+    "a\u00a0b",
+    "a\tb",
+    "a!",
+    "a#b",
+    "a@b",
+    "a$b",
+    "a+b",
+    "a=b",
+    "a,b",
+    "a;b",
+    "a'b",
+    "a\"b",
+    "a\\b",
+    "a|b",
+    "a~b",
+    "a%b",
+    "a?b",
+    "a*b",
+    "(a)",
+    "[a]",
+    "{a}",
+    "a\u0000",
+    "😀",
+    "a\u2028b",
+    "x" * 250,
+    "x" * 251,
+    "精度/" * 83 + "a",
 ]
 
 

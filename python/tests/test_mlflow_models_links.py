@@ -247,6 +247,10 @@ def test_model_versions_from_another_groups_things_look_like_missing_ones(server
     # Deploying the runs:/ version never copies their run's files: Forja only downloads what it holds.
     with forja.Client(server.url, token=ADMIN_TOKEN) as admin:
         with pytest.raises(forja.ApiError) as err:
-            admin.request("POST", "/api/v1/deployments/from-model", json={"name": unique("links-dep"), "modelUri": f"models:/{name}/{via_run.json()['model_version']['version']}"})
+            admin.request(
+                "POST",
+                "/api/v1/deployments/from-model",
+                json={"name": unique("links-dep"), "modelUri": f"models:/{name}/{via_run.json()['model_version']['version']}"},
+            )
     assert err.value.status == 400
     assert "not stored on this server" in str(err.value)

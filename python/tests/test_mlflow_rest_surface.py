@@ -120,6 +120,7 @@ def nan_as_string(metrics: list) -> list:
 
 def same(ml: Side, fj: Side, method: str, path: str, *, expect: int | None = None, message: bool = True, **kw):
     """Sends one request (with `{label}` placeholders filled per server) to both, compares, returns both bodies."""
+
     def send(side: Side):
         fill = lambda v: v.format(**side.ids) if isinstance(v, str) else [x.format(**side.ids) for x in v] if isinstance(v, list) else v
         params = {k: fill(v) for k, v in kw.get("params", {}).items()}
@@ -168,7 +169,9 @@ def test_get_history_bulk_matches_per_run(sides):
     ml, fj = sides
     full = {}
     for extra in ({}, {"max_results": "700"}, {"max_results": "0"}):
-        a, b = same(ml, fj, "GET", f"{AJAX}/metrics/get-history-bulk", expect=200, params={"run_id": ["{short}", "{flat}", "{long}"], "metric_key": "loss", **extra})
+        a, b = same(
+            ml, fj, "GET", f"{AJAX}/metrics/get-history-bulk", expect=200, params={"run_id": ["{short}", "{flat}", "{long}"], "metric_key": "loss", **extra}
+        )
         if extra:
             # The cap applies to the whole answer in run-id order, and run ids differ between servers.
             n = int(extra["max_results"])
@@ -209,7 +212,9 @@ def test_upload_then_get_artifact_and_client_download(sides, tmp_path):
     for side in sides:
         listed = side.client.list_artifacts(side.ids["long"], "notes")
         assert [(f.path, f.file_size) for f in listed] == [("notes/readme.txt", len(body))]
-        out = mlflow.artifacts.download_artifacts(run_id=side.ids["long"], artifact_path="notes/readme.txt", tracking_uri=side.url, dst_path=str(tmp_path / side.url.split(":")[-1]))
+        out = mlflow.artifacts.download_artifacts(
+            run_id=side.ids["long"], artifact_path="notes/readme.txt", tracking_uri=side.url, dst_path=str(tmp_path / side.url.split(":")[-1])
+        )
         assert Path(out).read_bytes() == body
 
 

@@ -148,7 +148,9 @@ def test_dhuolib_batch_example_runs_end_to_end(server, model, iris, repo, tmp_pa
     # place would leave a build/ folder in python/.
     sdk = tmp_path / "forja-sdk"
     shutil.copytree(REPO / "python", sdk, ignore=shutil.ignore_patterns("tests", "build", "*.egg-info", "__pycache__"))
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(WHEELHOUSE), str(sdk)], capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(WHEELHOUSE), str(sdk)], capture_output=True, text=True, timeout=300
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     wheel = next(WHEELHOUSE.glob("forja-*.whl"))
     env = {

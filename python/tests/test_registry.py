@@ -32,7 +32,15 @@ def test_create_transition_search_and_download_pkl(experiments, tmp_path):
     name = unique("dh-model")
     run = _model_run(experiments, tmp_path, {"weights": [1, 2, 3]})
     v1 = experiments.create_model(name, "Staging", run["run_id"], run["model_uri"], {"owner": "ana"})
-    assert v1 == {**v1, "model_version": 1, "model_version_name": name, "run_id": run["run_id"], "previous_stage": "None", "current_stage": "Staging", "status": "READY"}
+    assert v1 == {
+        **v1,
+        "model_version": 1,
+        "model_version_name": name,
+        "run_id": run["run_id"],
+        "previous_stage": "None",
+        "current_stage": "Staging",
+        "status": "READY",
+    }
     v2 = experiments.create_model(name, "None", run["run_id"], run["model_uri"])
     assert (v2["model_version"], v2["current_stage"]) == (2, "None")
     moved = experiments.transition_model(name, 1, "production")

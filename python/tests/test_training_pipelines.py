@@ -259,9 +259,7 @@ def test_a_monitoring_section_and_a_missing_file_are_refused(admin, tmp_path):
     (tmp_path / "train.py").write_text(TRAIN)
     (tmp_path / "iris.csv").write_text("a\n1\n")
     yaml = tmp_path / "codex.yaml"
-    yaml.write_text(
-        "training:\n  experiment_name: x\n  source: train.py\n  data: iris.csv\nmonitoring:\n  config: configuration.json\n"
-    )
+    yaml.write_text("training:\n  experiment_name: x\n  source: train.py\n  data: iris.csv\nmonitoring:\n  config: configuration.json\n")
     with pytest.raises(forja.InvalidArgument, match="monitoring"):
         forja.Pipeline.from_config_file(yaml, admin, name=unique("mon")).upload()
     yaml.write_text("training:\n  experiment_name: x\n  source: train.py\n  data: missing.csv\n")
@@ -272,9 +270,7 @@ def test_a_monitoring_section_and_a_missing_file_are_refused(admin, tmp_path):
 def test_the_codex_pipeline_example_trains_and_deploys(server, admin):
     env = {**os.environ, "FORJA_URL": server.url, "FORJA_TOKEN": ADMIN_TOKEN, "EXAMPLE_PIPELINE_NAME": unique("codex")}
     env.pop("FORJA_GROUP", None)
-    done = subprocess.run(
-        [sys.executable, "run.py"], cwd=str(REPO / "examples" / "codex_pipeline"), env=env, capture_output=True, text=True, timeout=900
-    )
+    done = subprocess.run([sys.executable, "run.py"], cwd=str(REPO / "examples" / "codex_pipeline"), env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "step training (train): succeeded" in done.stdout and "step deploy (register): succeeded" in done.stdout
     summary = json.loads(done.stdout.strip().splitlines()[-1])

@@ -5,6 +5,7 @@ folder, the scorer writes its output there and returns that path. Frame models (
 are read and scored chunk by chunk, so memory follows the chunk size, not the file size.
 When done, writes done.json (atomically): a retry after a crash adopts it instead of running again.
 """
+
 import argparse
 import json
 import os

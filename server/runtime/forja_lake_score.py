@@ -4,6 +4,7 @@ Runs in the model's own environment (its requirements.txt), never in the caller'
 Memory follows --chunk, not the file: rows are read, scored and written one batch at a time.
 Prints "FORJA_PROGRESS <done> <total>" after each batch for the server to report.
 """
+
 import argparse
 import json
 import sys

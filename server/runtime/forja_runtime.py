@@ -5,6 +5,7 @@ as scripts from this folder (mounted read-only in every sandbox), so it is found
 The standard library only at import time: pandas, pyarrow, joblib and MLflow are imported when
 a model kind or a file format needs them, so a script model's worker starts without them.
 """
+
 import importlib.util
 import json
 import os

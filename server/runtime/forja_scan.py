@@ -9,6 +9,7 @@ pyfunc's cloudpickled python_model.pkl): what is not on the list is a warning, a
 that run commands or code are errors. The verdict is advisory: a static scan cannot prove a pickle
 harmless, and the sandbox the model runs in is what actually contains it. Prints one JSON object.
 """
+
 import ast
 import io
 import json
@@ -18,42 +19,120 @@ import sys
 import zipfile
 
 RISKY_CALLS = {
-    "eval", "exec", "compile", "__import__", "os.system", "os.popen", "os.execv", "os.execve", "os.spawnl",
-    "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output", "subprocess.Popen",
-    "subprocess.getoutput", "subprocess.getstatusoutput", "shutil.rmtree", "socket.socket", "pty.spawn",
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+    "os.system",
+    "os.popen",
+    "os.execv",
+    "os.execve",
+    "os.spawnl",
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.Popen",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
+    "shutil.rmtree",
+    "socket.socket",
+    "pty.spawn",
 }
 
 # Globals a pickled model may import, exactly.
 SAFE_GLOBALS = {
-    *(("builtins", n) for n in ("slice", "set", "frozenset", "complex", "bytearray", "bytes", "object", "int", "float", "str", "list", "dict", "tuple", "bool", "range")),
-    *(("__builtin__", n) for n in ("slice", "set", "frozenset", "complex", "bytearray", "bytes", "object", "int", "float", "str", "list", "dict", "tuple", "bool", "unicode", "long")),
-    ("_codecs", "encode"), ("copyreg", "_reconstructor"), ("copy_reg", "_reconstructor"), ("copyreg", "__newobj__"), ("copyreg", "__newobj_ex__"),
-    ("collections", "OrderedDict"), ("collections", "defaultdict"), ("collections", "deque"), ("collections", "Counter"),
-    ("datetime", "datetime"), ("datetime", "date"), ("datetime", "time"), ("datetime", "timedelta"), ("datetime", "timezone"),
-    ("decimal", "Decimal"), ("fractions", "Fraction"), ("uuid", "UUID"), ("functools", "partial"),
-    ("numpy", "dtype"), ("numpy", "ndarray"),
+    *(
+        ("builtins", n)
+        for n in ("slice", "set", "frozenset", "complex", "bytearray", "bytes", "object", "int", "float", "str", "list", "dict", "tuple", "bool", "range")
+    ),
+    *(
+        ("__builtin__", n)
+        for n in (
+            "slice",
+            "set",
+            "frozenset",
+            "complex",
+            "bytearray",
+            "bytes",
+            "object",
+            "int",
+            "float",
+            "str",
+            "list",
+            "dict",
+            "tuple",
+            "bool",
+            "unicode",
+            "long",
+        )
+    ),
+    ("_codecs", "encode"),
+    ("copyreg", "_reconstructor"),
+    ("copy_reg", "_reconstructor"),
+    ("copyreg", "__newobj__"),
+    ("copyreg", "__newobj_ex__"),
+    ("collections", "OrderedDict"),
+    ("collections", "defaultdict"),
+    ("collections", "deque"),
+    ("collections", "Counter"),
+    ("datetime", "datetime"),
+    ("datetime", "date"),
+    ("datetime", "time"),
+    ("datetime", "timedelta"),
+    ("datetime", "timezone"),
+    ("decimal", "Decimal"),
+    ("fractions", "Fraction"),
+    ("uuid", "UUID"),
+    ("functools", "partial"),
+    ("numpy", "dtype"),
+    ("numpy", "ndarray"),
     *((m, n) for m in ("numpy.core.multiarray", "numpy._core.multiarray") for n in ("_reconstruct", "scalar")),
-    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-    ("numpy.ma", "MaskedArray"), ("numpy.ma.core", "MaskedArray"), ("numpy.ma.core", "_mareconstruct"),
-    ("numpy.random.bit_generator", "SeedSequence"), ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
-    ("numpy.random._mt19937", "MT19937"), ("numpy.random._pcg64", "PCG64"), ("numpy.random._pcg64", "PCG64DXSM"),
-    ("numpy.random._philox", "Philox"), ("numpy.random._sfc64", "SFC64"), ("numpy.random._generator", "Generator"), ("numpy.random.mtrand", "RandomState"),
-    ("joblib.numpy_pickle", "NumpyArrayWrapper"), ("joblib.numpy_pickle", "NDArrayWrapper"),
-    ("joblib.numpy_pickle_compat", "NDArrayWrapper"), ("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
-    *(("pyarrow.lib", n) for n in ("_restore_array", "py_buffer", "type_for_alias", "_reconstruct_table", "_reconstruct_record_batch", "chunked_array", "field", "schema")),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("numpy.ma", "MaskedArray"),
+    ("numpy.ma.core", "MaskedArray"),
+    ("numpy.ma.core", "_mareconstruct"),
+    ("numpy.random.bit_generator", "SeedSequence"),
+    ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
+    ("numpy.random._mt19937", "MT19937"),
+    ("numpy.random._pcg64", "PCG64"),
+    ("numpy.random._pcg64", "PCG64DXSM"),
+    ("numpy.random._philox", "Philox"),
+    ("numpy.random._sfc64", "SFC64"),
+    ("numpy.random._generator", "Generator"),
+    ("numpy.random.mtrand", "RandomState"),
+    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+    ("joblib.numpy_pickle", "NDArrayWrapper"),
+    ("joblib.numpy_pickle_compat", "NDArrayWrapper"),
+    ("joblib.numpy_pickle_compat", "ZNDArrayWrapper"),
+    *(
+        ("pyarrow.lib", n)
+        for n in ("_restore_array", "py_buffer", "type_for_alias", "_reconstruct_table", "_reconstruct_record_batch", "chunked_array", "field", "schema")
+    ),
 }
 # NumPy's scalar types and dtype classes, as estimators keep them (dtype=np.float64).
-NUMPY_TYPE = re.compile(r"(u?int(8|16|32|64)|float(16|32|64|128)|complex(64|128|256)|bool_?|object_|str_|bytes_|void|datetime64|timedelta64|u?intc|u?intp|u?longlong|u?short|u?byte|half|single|double|longdouble|c?single|c?double|clongdouble|\w+DType)")
+NUMPY_TYPE = re.compile(
+    r"(u?int(8|16|32|64)|float(16|32|64|128)|complex(64|128|256)|bool_?|object_|str_|bytes_|void|datetime64|timedelta64|u?intc|u?intp|u?longlong|u?short|u?byte|half|single|double|longdouble|c?single|c?double|clongdouble|\w+DType)"
+)
 # Modules whose classes and reconstructors a model is made of; not the parts that read or write files or run code.
 SAFE_PACKAGES = ("sklearn", "xgboost", "lightgbm", "pandas", "scipy", "numpy.random._pickle", "numpy.dtypes")
-UNSAFE_PARTS = re.compile(r"^(sklearn\.(datasets|utils\._testing|utils\._show_versions)|pandas\.(io|_testing|testing|util|plotting|core\.computation)|scipy\.(io|_lib\._testutils)|xgboost\.(testing|tracker|dask|spark|collective)|lightgbm\.dask)(\.|$)")
-UNSAFE_NAMES = re.compile(r"^(read_\w*|to_\w*|eval|exec\w*|system|popen|getoutput|getstatusoutput|check_output|check_call|call|run|Popen|spawn\w*|open|load|loads|save|dump|dumps|rmtree|remove|unlink|test|show_versions|HDFStore|ExcelWriter|ExcelFile)$")
+UNSAFE_PARTS = re.compile(
+    r"^(sklearn\.(datasets|utils\._testing|utils\._show_versions)|pandas\.(io|_testing|testing|util|plotting|core\.computation)|scipy\.(io|_lib\._testutils)|xgboost\.(testing|tracker|dask|spark|collective)|lightgbm\.dask)(\.|$)"
+)
+UNSAFE_NAMES = re.compile(
+    r"^(read_\w*|to_\w*|eval|exec\w*|system|popen|getoutput|getstatusoutput|check_output|check_call|call|run|Popen|spawn\w*|open|load|loads|save|dump|dumps|rmtree|remove|unlink|test|show_versions|HDFStore|ExcelWriter|ExcelFile)$"
+)
 
 
 # Globals that run commands, evaluate code or touch files: an error in any pickle.
-COMMAND_MODULES = re.compile(r"^(subprocess|_posixsubprocess|pty|socket|commands|runpy|code|codeop|ctypes|webbrowser|shutil|multiprocessing|asyncio\.subprocess)(\.|$)")
+COMMAND_MODULES = re.compile(
+    r"^(subprocess|_posixsubprocess|pty|socket|commands|runpy|code|codeop|ctypes|webbrowser|shutil|multiprocessing|asyncio\.subprocess)(\.|$)"
+)
 COMMAND_NAMES = {
-    "os": re.compile(r"^(system|popen|exec\w*|spawn\w*|fork\w*|kill\w*|remove\w*|unlink|rmdir|rename\w*|replace|truncate|chmod|chown|symlink|link|putenv|setuid|setgid)$"),
+    "os": re.compile(
+        r"^(system|popen|exec\w*|spawn\w*|fork\w*|kill\w*|remove\w*|unlink|rmdir|rename\w*|replace|truncate|chmod|chown|symlink|link|putenv|setuid|setgid)$"
+    ),
     "builtins": re.compile(r"^(eval|exec|compile|__import__|getattr|setattr|delattr|open|input|breakpoint|globals|locals|vars)$"),
     "importlib": re.compile(r"^(import_module|__import__|reload)$"),
 }
@@ -103,7 +182,7 @@ def scan_source(path):
     return findings
 
 
-MAX_UNPACKED = 2 * 1024 ** 3
+MAX_UNPACKED = 2 * 1024**3
 
 
 def unpacked(data):
@@ -156,9 +235,28 @@ class Obj:
 
 
 LITERALS = {
-    "NONE", "NEWTRUE", "NEWFALSE", "INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT", "BINFLOAT",
-    "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING", "BINSTRING", "SHORT_BINSTRING",
-    "BINBYTES", "SHORT_BINBYTES", "BINBYTES8",
+    "NONE",
+    "NEWTRUE",
+    "NEWFALSE",
+    "INT",
+    "BININT",
+    "BININT1",
+    "BININT2",
+    "LONG",
+    "LONG1",
+    "LONG4",
+    "FLOAT",
+    "BINFLOAT",
+    "SHORT_BINUNICODE",
+    "BINUNICODE",
+    "BINUNICODE8",
+    "UNICODE",
+    "STRING",
+    "BINSTRING",
+    "SHORT_BINSTRING",
+    "BINBYTES",
+    "SHORT_BINBYTES",
+    "BINBYTES8",
 }
 CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
 
@@ -299,14 +397,14 @@ def raw_globals(data, start):
         yield m.group(1).decode("latin-1"), m.group(2).decode("latin-1"), m.start()
     for m in RAW_STACK_GLOBAL.finditer(data, start):
         i = m.start()
-        module = data[i + 2:i + 2 + data[i + 1]]
-        j = i + 2 + data[i + 1] + (1 if data[i + 2 + data[i + 1]:i + 3 + data[i + 1]] == b"\x94" else 0)
-        if data[j:j + 1] != b"\x8c" or j + 1 >= len(data):
+        module = data[i + 2 : i + 2 + data[i + 1]]
+        j = i + 2 + data[i + 1] + (1 if data[i + 2 + data[i + 1] : i + 3 + data[i + 1]] == b"\x94" else 0)
+        if data[j : j + 1] != b"\x8c" or j + 1 >= len(data):
             continue
-        name = data[j + 2:j + 2 + data[j + 1]]
+        name = data[j + 2 : j + 2 + data[j + 1]]
         k = j + 2 + data[j + 1]
-        k += 1 if data[k:k + 1] == b"\x94" else 0
-        if data[k:k + 1] == b"\x93" and re.fullmatch(rb"[A-Za-z_][\w.]*", module) and re.fullmatch(rb"[A-Za-z_][\w.]*", name):
+        k += 1 if data[k : k + 1] == b"\x94" else 0
+        if data[k : k + 1] == b"\x93" and re.fullmatch(rb"[A-Za-z_][\w.]*", module) and re.fullmatch(rb"[A-Za-z_][\w.]*", name):
             yield module.decode(), name.decode(), i
 
 
@@ -320,7 +418,11 @@ def scan_pickle(path, allowed_modules=(), carries_code=False):
         elif runs_commands(module, name):
             message = f"the pickle imports {module}.{name}, which runs commands or code; unpickling would call it"
         else:
-            hint = " (a class defined in a training script's __main__ cannot be loaded here: put it in a .py file uploaded with the deployment)" if module == "__main__" else ""
+            hint = (
+                " (a class defined in a training script's __main__ cannot be loaded here: put it in a .py file uploaded with the deployment)"
+                if module == "__main__"
+                else ""
+            )
             message = f"the pickle imports {module}.{name}, which is not on the list of what a model may reference; unpickling would call it{hint}"
         refused = not carries_code or module is None or runs_commands(module, name)
         findings.append({"level": "error" if refused else "warning", "file": file, "line": None, "message": message})
@@ -328,7 +430,14 @@ def scan_pickle(path, allowed_modules=(), carries_code=False):
     for name, data in pickle_streams(path):
         found, end, failure = pickle_globals(data)
         if failure is not None:
-            findings.append({"level": "warning" if carries_code else "error", "file": name, "line": None, "message": f"could not be scanned past byte {end} ({failure}): a pickle the scan cannot read is not one it passed"})
+            findings.append(
+                {
+                    "level": "warning" if carries_code else "error",
+                    "file": name,
+                    "line": None,
+                    "message": f"could not be scanned past byte {end} ({failure}): a pickle the scan cannot read is not one it passed",
+                }
+            )
         # Past where the walk stopped, look for globals by their bytes: what is hidden there still counts.
         found += [(module, attr) for module, attr, _pos in raw_globals(data, end)]
         for module, attr in dict.fromkeys(found):

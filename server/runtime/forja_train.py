@@ -5,6 +5,7 @@ and optionally "extra" (files it wrote, relative to base_path), "model_output" (
 "X_train" and "y_train". This runner saves the model as model/model.pkl and writes result.json
 with the metrics, derived params and extras; the server logs them to the tracking run.
 """
+
 import argparse
 import json
 import math

@@ -4,6 +4,7 @@ Frames, both ways: 4-byte big-endian header length, header JSON, 4-byte body len
 Runs inside the deployment's own Python environment with only the standard library of its
 own; pandas is imported only for model kinds that need frames.
 """
+
 import argparse
 import json
 import os
@@ -176,7 +177,7 @@ class FrameModel:
         rows = to_jsonable(result) if not isinstance(result, list) else result
         out, start = [], 0
         for n in counts:
-            out.append(json.dumps({"predictions": rows[start:start + n]}, default=to_jsonable).encode())
+            out.append(json.dumps({"predictions": rows[start : start + n]}, default=to_jsonable).encode())
             start += n
         return out
 
@@ -263,7 +264,7 @@ def main():
             elif op == "predict_many":
                 parts, start = [], 0
                 for size in header["sizes"]:
-                    parts.append(body[start:start + size])
+                    parts.append(body[start : start + size])
                     start += size
                 outs = model.predict_many(parts, header.get("formats") or ["json"] * len(parts))
                 channel.write({"id": header["id"], "ok": True, "sizes": [len(o) for o in outs]}, b"".join(outs))
@@ -275,7 +276,9 @@ def main():
             else:
                 channel.write({"id": header.get("id"), "ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}})
         except MemoryError as exc:
-            channel.write({"id": header["id"], "ok": False, "error": {"type": "MemoryError", "message": "the model ran out of memory (the worker's memory limit)"}})
+            channel.write(
+                {"id": header["id"], "ok": False, "error": {"type": "MemoryError", "message": "the model ran out of memory (the worker's memory limit)"}}
+            )
             raise SystemExit(4) from exc
         except Exception as exc:  # the scorer's own error: report it, keep serving
             traceback.print_exc()

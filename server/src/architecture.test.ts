@@ -106,7 +106,9 @@ describe('architecture rules', () => {
   });
 
   it('services do not branch on the SQL dialect', () => {
-    const found = serverFiles.filter((f) => !isStore(f) && !['jobs/create-engine.ts', 'services.ts'].includes(rel(f)) && /\bdialect\s*===/.test(readFileSync(f, 'utf8')));
+    const found = serverFiles.filter(
+      (f) => !isStore(f) && !['jobs/create-engine.ts', 'services.ts'].includes(rel(f)) && /\bdialect\s*===/.test(readFileSync(f, 'utf8')),
+    );
     assert.deepEqual(found.map(rel), []);
   });
 

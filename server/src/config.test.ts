@@ -51,7 +51,10 @@ for (const [env, variable] of bad) {
 test('a data directory that cannot be created is reported as FORJA_DATA_DIR', () => {
   const file = path.join(tmp(), 'a-file');
   writeFileSync(file, 'not a directory');
-  assert.throws(() => loadConfig({ FORJA_DATA_DIR: path.join(file, 'data') }), (err: unknown) => err instanceof ConfigError && err.variable === 'FORJA_DATA_DIR');
+  assert.throws(
+    () => loadConfig({ FORJA_DATA_DIR: path.join(file, 'data') }),
+    (err: unknown) => err instanceof ConfigError && err.variable === 'FORJA_DATA_DIR',
+  );
 });
 
 /** A file holding `content`, readable by this user only, as a Docker or Kubernetes secret would be. */
@@ -79,7 +82,12 @@ test('inline secrets are kept as hashes too', async () => {
 });
 
 const fileCases: [string, Record<string, string>, string, RegExp][] = [
-  ['both a variable and its file', { FORJA_ADMIN_TOKEN: 'inline-admin-token-0123456789', FORJA_ADMIN_TOKEN_FILE: secretFile('file-admin-token-0123456789') }, 'FORJA_ADMIN_TOKEN', /FORJA_ADMIN_TOKEN_FILE: set only one/],
+  [
+    'both a variable and its file',
+    { FORJA_ADMIN_TOKEN: 'inline-admin-token-0123456789', FORJA_ADMIN_TOKEN_FILE: secretFile('file-admin-token-0123456789') },
+    'FORJA_ADMIN_TOKEN',
+    /FORJA_ADMIN_TOKEN_FILE: set only one/,
+  ],
   ['an empty file', { FORJA_ADMIN_PASSWORD_FILE: secretFile('\n') }, 'FORJA_ADMIN_PASSWORD_FILE', /is empty/],
   ['a file holding a short password', { FORJA_ADMIN_PASSWORD_FILE: secretFile('short\n') }, 'FORJA_ADMIN_PASSWORD_FILE', /at least 8/],
   ['a file holding a token with spaces', { FORJA_ADMIN_TOKEN_FILE: secretFile('a token with spaces in it') }, 'FORJA_ADMIN_TOKEN_FILE', /no spaces/],
@@ -140,7 +148,9 @@ test('FORJA_TRUST_PROXY=true still trusts everyone, with a warning that says wha
   assert.match(c.warnings[0]!, /FORJA_TRUSTED_PROXIES/);
 });
 
-test('a wheelhouse the sandbox users cannot read stops a root server naming the fix; an open one, or FORJA_SANDBOX=off, starts', { skip: process.getuid?.() !== 0 && 'only a root server runs builds as other users' }, () => {
+test('a wheelhouse the sandbox users cannot read stops a root server naming the fix; an open one, or FORJA_SANDBOX=off, starts', {
+  skip: process.getuid?.() !== 0 && 'only a root server runs builds as other users',
+}, () => {
   const wheelhouse = tmp(); // mkdtemp: 0700, as a test's temporary folder or an operator's private one would be
   writeFileSync(path.join(wheelhouse, 'pkg-1.0-py3-none-any.whl'), 'x');
   assert.throws(

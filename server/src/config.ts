@@ -8,7 +8,10 @@ import { hashToken } from './auth/secrets.js';
 
 /** A bad setting: start-up stops with this message, which names the variable to fix. */
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';
   }
@@ -117,7 +120,9 @@ function loadSecretKey(raw: string | undefined, dataDir: string): Buffer {
 
 /** A fixed-size key from whatever string the operator chose, so any length of at least 32 works. */
 function deriveKey(material: string): Buffer {
-  return createHash('sha256').update('forja-secret-key:' + material).digest();
+  return createHash('sha256')
+    .update('forja-secret-key:' + material)
+    .digest();
 }
 
 function existingDir(variable: string, raw: string): string {
@@ -139,7 +144,10 @@ function sharedDir(variable: string, raw: string, sandbox: Config['sandbox']): s
     return (st.mode & needed) !== needed;
   });
   if (closed.length > 0) {
-    throw new ConfigError(variable, `${closed[0]} is not readable by the sandbox's users (builds run as unprivileged users, not root): run chmod -R o+rX ${dir}`);
+    throw new ConfigError(
+      variable,
+      `${closed[0]} is not readable by the sandbox's users (builds run as unprivileged users, not root): run chmod -R o+rX ${dir}`,
+    );
   }
   return dir;
 }
@@ -179,7 +187,10 @@ function prepareDataDir(dataDir: string, warnings: string[]): void {
       // Without POSIX owners (Windows) there is nothing to check.
       if (process.getuid && (mode & 0o077) !== 0) {
         if (uid === process.getuid()) chmodSync(dataDir, 0o700);
-        else warnings.push(`FORJA_DATA_DIR: ${dataDir} is open to other users (mode ${(mode & 0o777).toString(8)}) and belongs to another user, so it was left as it is; make it 0700.`);
+        else
+          warnings.push(
+            `FORJA_DATA_DIR: ${dataDir} is open to other users (mode ${(mode & 0o777).toString(8)}) and belongs to another user, so it was left as it is; make it 0700.`,
+          );
       }
     } else {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -195,8 +206,12 @@ const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** Addresses, CIDRs, or the names loopback/linklocal/uniquelocal, as Fastify's trustProxy takes them. */
 function parseTrustedProxies(raw: string): string[] {
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
-  if (entries.length === 0) throw new ConfigError('FORJA_TRUSTED_PROXIES', 'lists no address: give IPs or CIDRs separated by commas, e.g. 10.0.0.5,192.168.0.0/16');
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 0)
+    throw new ConfigError('FORJA_TRUSTED_PROXIES', 'lists no address: give IPs or CIDRs separated by commas, e.g. 10.0.0.5,192.168.0.0/16');
   for (const entry of entries) {
     if (PROXY_KEYWORDS.has(entry)) continue;
     const [ip = '', bits, extra] = entry.split('/');
@@ -210,10 +225,17 @@ function parseTrustedProxies(raw: string): string[] {
 }
 
 function resolveTrustProxy(env: NodeJS.ProcessEnv, warnings: string[]): boolean | string[] {
-  const trustAll = parseOr('FORJA_TRUST_PROXY', env.FORJA_TRUST_PROXY, z.enum(['true', 'false']).transform((v) => v === 'true'), false);
+  const trustAll = parseOr(
+    'FORJA_TRUST_PROXY',
+    env.FORJA_TRUST_PROXY,
+    z.enum(['true', 'false']).transform((v) => v === 'true'),
+    false,
+  );
   if (!env.FORJA_TRUSTED_PROXIES) {
     if (trustAll)
-      warnings.push('FORJA_TRUST_PROXY=true believes X-Forwarded-For from every client, so a client can choose the address the login limit and the audit log see; list your proxies in FORJA_TRUSTED_PROXIES instead.');
+      warnings.push(
+        'FORJA_TRUST_PROXY=true believes X-Forwarded-For from every client, so a client can choose the address the login limit and the audit log see; list your proxies in FORJA_TRUSTED_PROXIES instead.',
+      );
     return trustAll;
   }
   if (trustAll) throw new ConfigError('FORJA_TRUST_PROXY', 'is true and FORJA_TRUSTED_PROXIES is set: keep only FORJA_TRUSTED_PROXIES');
@@ -254,14 +276,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     batchDir: path.join(dataDir, 'batch'),
     publicUrl: env.FORJA_PUBLIC_URL ? env.FORJA_PUBLIC_URL.replace(/\/+$/, '') : undefined,
     lakeFile: path.join(dataDir, 'lake', 'lake.duckdb'),
-    lakeUrl: env.FORJA_LAKE_URL ? parseOr('FORJA_LAKE_URL', env.FORJA_LAKE_URL, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'), '') : undefined,
+    lakeUrl: env.FORJA_LAKE_URL
+      ? parseOr('FORJA_LAKE_URL', env.FORJA_LAKE_URL, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'), '')
+      : undefined,
     lakeMaxUploadBytes: parseOr('FORJA_LAKE_MAX_UPLOAD_MB', env.FORJA_LAKE_MAX_UPLOAD_MB, z.coerce.number().min(1).max(1_048_576), 10_240) * 1024 * 1024,
     secretKey,
     adminPasswordHash: adminPassword && hashPasswordSync(adminPassword.value),
     adminTokenHash: adminToken && hashToken(adminToken.value),
     webDir: overrides.webDir ? path.resolve(overrides.webDir) : env.FORJA_WEB_DIR ? path.resolve(env.FORJA_WEB_DIR) : undefined,
     logLevel,
-    sessionTtlHours: parseOr('FORJA_SESSION_TTL_HOURS', env.FORJA_SESSION_TTL_HOURS, z.coerce.number().int().min(1).max(24 * 90), 12),
+    sessionTtlHours: parseOr(
+      'FORJA_SESSION_TTL_HOURS',
+      env.FORJA_SESSION_TTL_HOURS,
+      z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 90),
+      12,
+    ),
     bodyLimitBytes: parseOr('FORJA_BODY_LIMIT_BYTES', env.FORJA_BODY_LIMIT_BYTES, z.coerce.number().int().min(1024), 1024 * 1024),
     sandbox,
     sandboxUidBase: parseOr('FORJA_SANDBOX_UID_BASE', env.FORJA_SANDBOX_UID_BASE, z.coerce.number().int().min(1000).max(4_000_000_000), 900_000),

@@ -19,8 +19,7 @@ export class AppError extends Error {
   }
 }
 
-export const invalid = (message: string, issues?: FieldIssue[]) =>
-  new AppError('INVALID_ARGUMENT', message, issues ? { issues } : undefined);
+export const invalid = (message: string, issues?: FieldIssue[]) => new AppError('INVALID_ARGUMENT', message, issues ? { issues } : undefined);
 export const unauthenticated = (message: string) => new AppError('UNAUTHENTICATED', message, undefined, { 'www-authenticate': 'Bearer realm="forja"' });
 export const forbidden = (message: string) => new AppError('PERMISSION_DENIED', message);
 /** details name the resource, so the MLflow API can say it in MLflow's words ("Run with id=… not found"). */

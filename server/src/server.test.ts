@@ -66,7 +66,11 @@ test('a DuckDB lake held by another process: the server starts, lake calls answe
   // Another process (as a second `forja server` on this directory would be) holds the file.
   const holder = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; await DuckDBInstance.create(${JSON.stringify(lakeFile)}); console.log('held'); setInterval(() => {}, 1000);`],
+    [
+      '--input-type=module',
+      '-e',
+      `import { DuckDBInstance } from '@duckdb/node-api'; await DuckDBInstance.create(${JSON.stringify(lakeFile)}); console.log('held'); setInterval(() => {}, 1000);`,
+    ],
     { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {

@@ -94,7 +94,26 @@ export interface ServiceOptions {
 
 export function createServices(
   db: Db,
-  config: Pick<Config, 'sessionTtlHours' | 'artifactsDir' | 'databaseUrl' | 'workers' | 'jobLeaseMs' | 'secretKey' | 'webhookRetryMs' | 'deploymentsDir' | 'runtimeDir' | 'batchDir' | 'lakeFile' | 'lakeUrl' | 'lakeMaxUploadBytes' | 'sandbox' | 'sandboxUidBase' | 'uvCacheDir' | 'wheelhouse'>,
+  config: Pick<
+    Config,
+    | 'sessionTtlHours'
+    | 'artifactsDir'
+    | 'databaseUrl'
+    | 'workers'
+    | 'jobLeaseMs'
+    | 'secretKey'
+    | 'webhookRetryMs'
+    | 'deploymentsDir'
+    | 'runtimeDir'
+    | 'batchDir'
+    | 'lakeFile'
+    | 'lakeUrl'
+    | 'lakeMaxUploadBytes'
+    | 'sandbox'
+    | 'sandboxUidBase'
+    | 'uvCacheDir'
+    | 'wheelhouse'
+  >,
   options: ServiceOptions,
 ): Services {
   const clock = options.clock ?? Date.now;
@@ -142,12 +161,28 @@ export function createServices(
   engine.register(EXECUTE_KIND, executions.handler());
   const tokens = new TokensService({ store: authStore, access, audit, authenticator, sessionTtlMs: config.sessionTtlHours * 3600_000, clock });
   const batchStore = new BatchStore(db);
-  const batch = new BatchService({ store: batchStore, engine, envs: environments, tokens, groups, audit, root: config.batchDir, publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050'), clock });
+  const batch = new BatchService({
+    store: batchStore,
+    engine,
+    envs: environments,
+    tokens,
+    groups,
+    audit,
+    root: config.batchDir,
+    publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050'),
+    clock,
+  });
   engine.register(BATCH_BUILD_KIND, batch.buildHandler());
   engine.register(BATCH_RUN_KIND, batch.runHandler());
   const jobs = new JobsService({ engine, groups, access, audit, clock });
   const lakeDir = path.dirname(config.lakeFile);
-  const lake = new LakeService({ engine: createLakeEngine(config, options.mode ?? 'embedded'), audit, tempDir: path.join(lakeDir, 'tmp'), maxUploadBytes: config.lakeMaxUploadBytes, clock });
+  const lake = new LakeService({
+    engine: createLakeEngine(config, options.mode ?? 'embedded'),
+    audit,
+    tempDir: path.join(lakeDir, 'tmp'),
+    maxUploadBytes: config.lakeMaxUploadBytes,
+    clock,
+  });
   const lakeScoring = new LakeScoringService({
     lake,
     registry,

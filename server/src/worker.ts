@@ -14,8 +14,12 @@ export interface RunningWorker {
  * A standalone worker (`forja worker`): the same services as the server, no HTTP, taking jobs
  * from the shared PostgreSQL database next to the servers' embedded workers.
  */
-export async function startWorker(config: Config, options: { log?: (level: 'warn' | 'error', message: string) => void; beforeStart?: (s: Services) => void | Promise<void> } = {}): Promise<RunningWorker> {
-  if (!config.databaseUrl.startsWith('postgres')) throw new Error('workers share jobs through PostgreSQL: set FORJA_DATABASE_URL=postgres://… (the same as the servers\').');
+export async function startWorker(
+  config: Config,
+  options: { log?: (level: 'warn' | 'error', message: string) => void; beforeStart?: (s: Services) => void | Promise<void> } = {},
+): Promise<RunningWorker> {
+  if (!config.databaseUrl.startsWith('postgres'))
+    throw new Error("workers share jobs through PostgreSQL: set FORJA_DATABASE_URL=postgres://… (the same as the servers').");
   if (config.workers < 1) throw new Error('FORJA_WORKERS is 0: a worker with no job slots would do nothing.');
   const db = openDatabase(config.databaseUrl);
   const write = options.log ?? ((level, message) => process.stderr.write(JSON.stringify({ level, time: Date.now(), msg: message }) + '\n'));

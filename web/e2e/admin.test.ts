@@ -93,7 +93,10 @@ test('an admin creates a user, a group with members, a token shown once, and fin
 
     // The new group is offered by the group switcher.
     const options = await page.getByTestId('group-switcher').locator('option').allInnerTexts();
-    assert.ok(options.some((o) => o.startsWith('ml-team')), `group switcher offers ${options.join(', ')}`);
+    assert.ok(
+      options.some((o) => o.startsWith('ml-team')),
+      `group switcher offers ${options.join(', ')}`,
+    );
 
     // Tokens: the secret is shown once, starts with "fj", works, and is gone after closing.
     await page.getByTestId('admin-tab-tokens').click();

@@ -259,12 +259,21 @@ test('the Upload files dialog sends the files and the new deployment builds to D
     const id = page.url().split('/').pop()!;
     const created = await forja.deployments.get(id);
     assert.equal(created.name, 'pricing');
-    assert.deepEqual(created.files.map((f) => `${f.role}:${f.name}`).sort(), ['extra:notes.md', 'extra:units.txt', 'model:weights.json', 'schema:schema.json', 'source:pricing.py']);
+    assert.deepEqual(created.files.map((f) => `${f.role}:${f.name}`).sort(), [
+      'extra:notes.md',
+      'extra:units.txt',
+      'model:weights.json',
+      'schema:schema.json',
+      'source:pricing.py',
+    ]);
     assert.deepEqual(created.schemaSample, [{ area: 40 }]);
     await page.getByTestId('build-log').waitFor();
     await waitFor(async () => ['Deployed', 'Failed'].includes((await statusOf(page)) ?? ''), 'the uploaded deployment’s build to end', BUILD_MS);
     assert.equal(await statusOf(page), 'Deployed', (await forja.deployments.get(id)).message ?? '');
-    await waitFor(async () => (await logText(page)).includes('Test call on the schema sample answered: {"prices": [200.0], "unit": "EUR"}'), 'the build log’s test call');
+    await waitFor(
+      async () => (await logText(page)).includes('Test call on the schema sample answered: {"prices": [200.0], "unit": "EUR"}'),
+      'the build log’s test call',
+    );
     await shot(page, 'deployment-uploaded');
 
     // Its form comes from a list-of-records sample, and the call is sent in that shape.
@@ -405,11 +414,17 @@ async function settled(page: Page, n: number, what: string) {
 
 test('an async deployment: executions of an uploaded file and of lake rows, each with its live log, a download once Succeeded, and the message of a failure', async () => {
   // Empty requirements and the same Python: the doubler's environment is reused, so this builds quickly.
-  const created = await forja.deployments.upload(form({ name: 'async-doubler', operation: 'async' }, [{ field: 'source', name: 'async_doubler.py', content: ASYNC_SCORER }]));
+  const created = await forja.deployments.upload(
+    form({ name: 'async-doubler', operation: 'async' }, [{ field: 'source', name: 'async_doubler.py', content: ASYNC_SCORER }]),
+  );
   const dep = await forja.deployments.waitReady(created.deployment.id, { timeoutMs: BUILD_MS });
   assert.equal(dep.status, 'Deployed', dep.message ?? '');
   assert.equal(dep.operation, 'async');
-  const seeded = await fetch(`${server.url}/api/v1/lake/tables/exec_rows/rows`, { method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'text/csv' }, body: 'x,y\n1,a\n2.5,b\n7,c\n' });
+  const seeded = await fetch(`${server.url}/api/v1/lake/tables/exec_rows/rows`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'text/csv' },
+    body: 'x,y\n1,a\n2.5,b\n7,c\n',
+  });
   assert.equal(seeded.status, 201, await seeded.text());
 
   const { page, errors, close } = await signedIn();
@@ -527,7 +542,10 @@ test('the Workers tab shows this server’s workers after a call; the settings e
 
     // The workers come back with the new settings on the next call.
     assert.deepEqual(await forja.deployments.predict(scorer.id, { x: 4, label: 'workers' }), { score: 8 });
-    await waitFor(async () => (await text(page, 'workers-stat-workers')).replace(/\s/g, '') !== '' && Number(await text(page, 'workers-stat-served')) >= 1, 'the served count after the settings change');
+    await waitFor(
+      async () => (await text(page, 'workers-stat-workers')).replace(/\s/g, '') !== '' && Number(await text(page, 'workers-stat-served')) >= 1,
+      'the served count after the settings change',
+    );
     assert.match(await text(page, 'workers-stat-workers'), /^\d+\s*\/\s*3$/);
     await page.screenshot({ path: '/tmp/deploy-workers.png' });
 

@@ -52,15 +52,19 @@ before(async () => {
   // One delivery lands; the other fails its first attempt and waits for a retry.
   const deliveryJobs = async () => (await forja.jobs.list({ kind: 'webhook.deliver' })).items;
   const hookOf = (j: Job) => String(j.params.webhook);
-  await waitFor(async () => {
-    const jobs = await deliveryJobs();
-    const ok = jobs.find((j) => hookOf(j) === 'ci-receiver');
-    const failing = jobs.find((j) => hookOf(j) === 'broken-receiver');
-    if (ok?.status !== 'succeeded' || !failing || failing.attempt < 1 || failing.error === null) return false;
-    okJob = ok;
-    failingJob = failing;
-    return true;
-  }, 'the two webhook delivery jobs to run', 20_000);
+  await waitFor(
+    async () => {
+      const jobs = await deliveryJobs();
+      const ok = jobs.find((j) => hookOf(j) === 'ci-receiver');
+      const failing = jobs.find((j) => hookOf(j) === 'broken-receiver');
+      if (ok?.status !== 'succeeded' || !failing || failing.attempt < 1 || failing.error === null) return false;
+      okJob = ok;
+      failingJob = failing;
+      return true;
+    },
+    'the two webhook delivery jobs to run',
+    20_000,
+  );
 });
 
 after(async () => {
@@ -129,7 +133,10 @@ test('the jobs list shows the delivery jobs with their statuses, filters by stat
     await shot(page, 'job-cancel-confirm');
     await confirm.getByRole('button', { name: 'Yes, cancel it' }).click();
     await confirm.waitFor({ state: 'hidden' });
-    await waitFor(async () => (await page.getByTestId('job-info').getByTestId('job-status').getAttribute('data-status')) === 'cancelled', 'the job page to show it cancelled');
+    await waitFor(
+      async () => (await page.getByTestId('job-info').getByTestId('job-status').getAttribute('data-status')) === 'cancelled',
+      'the job page to show it cancelled',
+    );
     assert.equal((await forja.jobs.get(failingJob.id)).status, 'cancelled');
     await waitFor(async () => (await page.getByTestId('log-state').innerText()).trim() === 'complete', 'the cancelled job’s log to be complete');
     assert.equal(await page.getByTestId('cancel-job').count(), 0);
@@ -231,7 +238,11 @@ test('an admin creates a webhook, sees its secret once, pings it, rotates its se
     assert.match(await ping.innerText(), /200/);
     const got = received.slice(before).find((r) => r.headers['x-forja-event'] === 'ping');
     assert.ok(got, 'the receiver got the ping');
-    const signed = 'sha256=' + createHmac('sha256', secret).update(`${String(got.headers['x-forja-timestamp'])}.${got.body}`).digest('hex');
+    const signed =
+      'sha256=' +
+      createHmac('sha256', secret)
+        .update(`${String(got.headers['x-forja-timestamp'])}.${got.body}`)
+        .digest('hex');
     assert.equal(got.headers['x-forja-signature'], signed);
     await shot(page, 'webhook-ping');
 
@@ -255,7 +266,13 @@ test('an admin creates a webhook, sees its secret once, pings it, rotates its se
     await row.getByTestId('webhook-ping').click();
     await waitFor(async () => received.slice(beforeSecond).some((r) => r.headers['x-forja-event'] === 'ping'), 'the second ping');
     const second = received.slice(beforeSecond).find((r) => r.headers['x-forja-event'] === 'ping')!;
-    assert.equal(second.headers['x-forja-signature'], 'sha256=' + createHmac('sha256', rotated).update(`${String(second.headers['x-forja-timestamp'])}.${second.body}`).digest('hex'));
+    assert.equal(
+      second.headers['x-forja-signature'],
+      'sha256=' +
+        createHmac('sha256', rotated)
+          .update(`${String(second.headers['x-forja-timestamp'])}.${second.body}`)
+          .digest('hex'),
+    );
     await waitFor(async () => (await deliveries.getByTestId('delivery-row').count()) === 2, 'both pings in the deliveries table');
 
     // Turn it off, then delete it after confirming.

@@ -30,7 +30,11 @@ function customers(from: number, to: number): string {
 }
 
 async function writeCsv(table: string, csv: string, query = ''): Promise<void> {
-  const r = await http(server.url, 'POST', `/api/v1/lake/tables/${table}/rows${query ? `?${query}` : ''}`, { token: server.adminToken, rawBody: csv, headers: { 'content-type': 'text/csv' } });
+  const r = await http(server.url, 'POST', `/api/v1/lake/tables/${table}/rows${query ? `?${query}` : ''}`, {
+    token: server.adminToken,
+    rawBody: csv,
+    headers: { 'content-type': 'text/csv' },
+  });
   assert.ok(r.status === 200 || r.status === 201, `${table}: ${r.status} ${r.text}`);
 }
 
@@ -39,7 +43,10 @@ before(async () => {
   assert.ok(existsSync(path.join(WEB_DIST, 'index.html')), `${WEB_DIST}/index.html is missing: build the UI first with \`npm run build -w web\``);
   assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
   server = await startTestServer({ webDir: WEB_DIST, env: { FORJA_WORKERS: '0' } });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
   harness = {
     server,
     browser,
@@ -58,7 +65,11 @@ before(async () => {
   // A registered model whose files are an MLflow model (an MLmodel file): enough to start a batch prediction.
   const experiment = await forja.experiments.create({ name: 'lake-scoring' });
   const run = await forja.runs.create({ experimentId: experiment.experimentId, runName: 'train' });
-  await forja.runs.uploadArtifact(run.info.runId, 'model/MLmodel', 'flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    python_version: 3.11.0\n');
+  await forja.runs.uploadArtifact(
+    run.info.runId,
+    'model/MLmodel',
+    'flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    python_version: 3.11.0\n',
+  );
   await forja.models.create({ name: 'scorer' });
   await forja.models.createVersion('scorer', { source: `runs:/${run.info.runId}/model` });
   await forja.models.transition('scorer', 1, 'Production');
@@ -82,10 +93,17 @@ async function column(page: Page, name: string): Promise<string[]> {
   const headers = await page.getByTestId('lake-grid').locator('thead th').allInnerTexts();
   const at = headers.findIndex((h) => h.split('\n')[0]!.trim() === name);
   assert.ok(at >= 0, `no column ${name} in ${JSON.stringify(headers)}`);
-  return (await gridRows(page).locator(`td:nth-child(${at + 1})`).allInnerTexts()).map((s) => s.trim());
+  return (
+    await gridRows(page)
+      .locator(`td:nth-child(${at + 1})`)
+      .allInnerTexts()
+  ).map((s) => s.trim());
 }
 async function waitRows(page: Page, n: number, what: string) {
-  await waitFor(async () => (await gridRows(page).count()) === n && !(await page.getByTestId('lake-grid').getAttribute('class'))!.includes('is-stale'), `${what} (${n} rows)`);
+  await waitFor(
+    async () => (await gridRows(page).count()) === n && !(await page.getByTestId('lake-grid').getAttribute('class'))!.includes('is-stale'),
+    `${what} (${n} rows)`,
+  );
 }
 
 test('the tables list: each table with its rows, columns and latest VERSION', async () => {
@@ -141,7 +159,9 @@ test('the upload dialog: a CSV makes a table; the server’s errors (ragged CSV,
 
     // A new table from a CSV, versioned: the page of the new table opens.
     await page.getByTestId('lake-upload-mode-fail').click();
-    await page.getByTestId('lake-upload-file').setInputFiles({ name: 'city list.csv', mimeType: 'text/csv', buffer: Buffer.from('city,population\nLisbon,545000\nPorto,232000\nFaro,64000\n') });
+    await page
+      .getByTestId('lake-upload-file')
+      .setInputFiles({ name: 'city list.csv', mimeType: 'text/csv', buffer: Buffer.from('city,population\nLisbon,545000\nPorto,232000\nFaro,64000\n') });
     await page.getByTestId('lake-upload-name').fill('cities');
     await page.getByTestId('lake-upload-versioned').check();
     await page.getByTestId('lake-upload-submit').click();

@@ -43,7 +43,8 @@ before(async () => {
   }
 
   await forja.models.create({ name: 'churn-classifier', description: 'Predicts which customers leave next month.', tags: [{ key: 'team', value: 'risk' }] });
-  for (const [i, runId] of runIds.entries()) await forja.models.createVersion('churn-classifier', { source: `runs:/${runId}/model`, description: `Trained as ${runs[i]!.name}.` });
+  for (const [i, runId] of runIds.entries())
+    await forja.models.createVersion('churn-classifier', { source: `runs:/${runId}/model`, description: `Trained as ${runs[i]!.name}.` });
   await forja.models.transition('churn-classifier', 1, 'Production');
   await forja.models.transition('churn-classifier', 2, 'Staging');
   await forja.models.setAlias('churn-classifier', 'champion', 1);
@@ -74,7 +75,8 @@ async function signedIn(username = 'admin', password = TEST_ADMIN_PASSWORD): Pro
 
 /** One attribute of each element the locator finds, in page order. */
 const attributes = async (elements: Locator, name: string) => Promise.all((await elements.all()).map((e) => e.getAttribute(name)));
-const modelNames = async (page: Page) => (await attributes(page.locator('[data-testid^="model-row-"]'), 'data-testid')).map((id) => id!.slice('model-row-'.length));
+const modelNames = async (page: Page) =>
+  (await attributes(page.locator('[data-testid^="model-row-"]'), 'data-testid')).map((id) => id!.slice('model-row-'.length));
 const versionRow = (page: Page, version: number) => page.locator(`[data-testid="version-row"][data-version="${version}"]`);
 const stageOf = (page: Page, version: number) => versionRow(page, version).getAttribute('data-stage');
 
@@ -100,7 +102,8 @@ test('models list: latest versions per stage, aliases, the filter grammar with t
 
     // A mistake shows the server's own message, and the hint comes back once it is fixed.
     const bad = "tags.team == 'risk'";
-    const expected = (await http(server.url, 'POST', '/api/v1/models/search', { token: server.adminToken, body: { filter: bad } })).body.error.message as string;
+    const expected = (await http(server.url, 'POST', '/api/v1/models/search', { token: server.adminToken, body: { filter: bad } })).body.error
+      .message as string;
     await page.getByTestId('models-filter').fill(bad);
     await page.getByTestId('models-filter-apply').click();
     const error = page.getByTestId('filter-error');
@@ -141,7 +144,12 @@ test('model page: versions with stages and aliases, a transition, aliases set, m
     assert.deepEqual([await stageOf(page, 1), await stageOf(page, 2), await stageOf(page, 3)], ['Production', 'Staging', 'None']);
     assert.match(await versionRow(page, 1).innerText(), /@champion/);
     assert.match(await versionRow(page, 2).innerText(), /Trained as gbm-deeper\./);
-    assert.equal(await versionRow(page, 3).getByRole('link', { name: runIds[2]!.slice(0, 8) }).getAttribute('href'), `/runs/${runIds[2]}`);
+    assert.equal(
+      await versionRow(page, 3)
+        .getByRole('link', { name: runIds[2]!.slice(0, 8) })
+        .getAttribute('href'),
+      `/runs/${runIds[2]}`,
+    );
     await shot(page, 'model-versions');
 
     // Staging for version 3, archiving version 2 which is there now.
@@ -172,7 +180,10 @@ test('model page: versions with stages and aliases, a transition, aliases set, m
     await aliases.getByRole('button', { name: 'Set', exact: true }).click();
     assert.match(await aliases.getByTestId('form-error').innerText(), /reserved/);
     await aliases.getByRole('button', { name: 'Done' }).click();
-    await waitFor(async () => /@champion/.test(await versionRow(page, 3).innerText()) && !/@champion/.test(await versionRow(page, 1).innerText()), 'champion on version 3 in the table');
+    await waitFor(
+      async () => /@champion/.test(await versionRow(page, 3).innerText()) && !/@champion/.test(await versionRow(page, 1).innerText()),
+      'champion on version 3 in the table',
+    );
     assert.equal((await forja.models.resolve('models:/churn-classifier@champion')).version, '3');
 
     // The description is edited in place; tags are added and removed.
@@ -347,7 +358,10 @@ test('approvals: an editor asks for Production, cannot approve it, a stale appro
     await decision.getByRole('button', { name: 'Approve' }).click();
     await page.getByText('Nothing waits for a decision').waitFor();
     await page.getByTestId('approvals-status').selectOption('approved');
-    await waitFor(async () => /Checked the holdout, ship it/.test(await page.getByTestId('approvals-table').innerText()), 'the decided request with its comment');
+    await waitFor(
+      async () => /Checked the holdout, ship it/.test(await page.getByTestId('approvals-table').innerText()),
+      'the decided request with its comment',
+    );
     assert.match(await page.getByTestId('approvals-table').innerText(), /approved\s+by admin/);
 
     // Version 3 is in Production, version 1 archived, and the timeline tells the story.

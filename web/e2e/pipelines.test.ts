@@ -112,8 +112,13 @@ before(async () => {
     ['extract.py', EXTRACT],
     ['transform.py', TRANSFORM],
     ['load.py', LOAD],
-  ]) form.append('file', new Blob([content!]), name);
-  const up = await fetch(`${server.url}/api/v1/pipelines/${PIPELINE}`, { method: 'PUT', headers: { authorization: `Bearer ${server.adminToken}` }, body: form });
+  ])
+    form.append('file', new Blob([content!]), name);
+  const up = await fetch(`${server.url}/api/v1/pipelines/${PIPELINE}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${server.adminToken}` },
+    body: form,
+  });
   assert.equal(up.status, 200, await up.text());
 
   const ok = await api('POST', `/api/v1/pipelines/${PIPELINE}/runs`, {});

@@ -92,7 +92,10 @@ test('a project is created through the dialog, with the cluster profiles, and it
     const dialog = page.getByTestId('new-project-dialog');
     // Each size shows its profile from GET /clusters.
     const profiles = await forja.batch.clusters();
-    assert.deepEqual(profiles.map((p) => p.size), [1, 2, 3]);
+    assert.deepEqual(
+      profiles.map((p) => p.size),
+      [1, 2, 3],
+    );
     for (const p of profiles) {
       const card = dialog.getByTestId(`cluster-size-${p.size}`);
       await waitFor(async () => (await card.innerText()).includes(`${p.parallelRuns} parallel run`), `the profile of size ${p.size}`);
@@ -207,11 +210,14 @@ test('runs: Run now shows the live log and Succeeded; a failing run shows Failed
 
     // Every run is in the table, newest first, with its version.
     const runs = await forja.batch.runs(PROJECT);
-    assert.deepEqual(runs.map((r) => [r.id, r.status]), [
-      [slow, 'cancelled'],
-      [failed, 'failed'],
-      [ok, 'succeeded'],
-    ]);
+    assert.deepEqual(
+      runs.map((r) => [r.id, r.status]),
+      [
+        [slow, 'cancelled'],
+        [failed, 'failed'],
+        [ok, 'succeeded'],
+      ],
+    );
     assert.equal(await page.getByTestId('runs-table').locator('tbody tr[data-status]').count(), 3);
     assert.deepEqual(errors, []);
   } finally {

@@ -77,8 +77,22 @@ before(async () => {
   }
 
   const best = runIds.get('deep-trees')!;
-  await upload(best, 'eval/metrics.json', JSON.stringify({ accuracy: 0.93, f1: 0.91, confusion: [[50, 3], [4, 43]] }));
-  const rows = ['id,age,income,churned', ...Array.from({ length: 30 }, (_, i) => `${i + 1},${20 + i},${(30_000 + i * 1234).toFixed(0)},${i % 3 === 0 ? 'yes' : 'no'}`)];
+  await upload(
+    best,
+    'eval/metrics.json',
+    JSON.stringify({
+      accuracy: 0.93,
+      f1: 0.91,
+      confusion: [
+        [50, 3],
+        [4, 43],
+      ],
+    }),
+  );
+  const rows = [
+    'id,age,income,churned',
+    ...Array.from({ length: 30 }, (_, i) => `${i + 1},${20 + i},${(30_000 + i * 1234).toFixed(0)},${i % 3 === 0 ? 'yes' : 'no'}`),
+  ];
   await upload(best, 'data/sample.csv', rows.join('\n') + '\n');
   await upload(best, 'plots/roc.png', pngChart(320, 200));
   await upload(best, 'logs/train.log', Array.from({ length: 40 }, (_, i) => `[epoch ${i}] loss=${(1 / (i + 1)).toFixed(4)}`).join('\n'));
@@ -188,7 +202,10 @@ test('runs table: columns from the chooser, sorting by header, the filter gramma
     // The filter grammar, with OR.
     await page.getByTestId('runs-filter').fill("metrics.acc > 0.85 OR params.lr = '0.001'");
     await page.getByTestId('runs-filter').press('Enter');
-    await waitFor(async () => JSON.stringify((await runNames(page)).sort()) === JSON.stringify(['deep-trees', 'tiny', 'tuned']), 'the filter to keep three runs');
+    await waitFor(
+      async () => JSON.stringify((await runNames(page)).sort()) === JSON.stringify(['deep-trees', 'tiny', 'tuned']),
+      'the filter to keep three runs',
+    );
 
     // A mistake shows the server's message, with the position it names.
     const bad = 'metrics.acc >> 1';
@@ -201,7 +218,7 @@ test('runs table: columns from the chooser, sorting by header, the filter gramma
     assert.match(expected, /position 13/);
     await shot(page, 'tracking-filter-error');
 
-    await page.getByTestId('runs-filter').fill('params.max_depth IN (\'3\', \'8\')');
+    await page.getByTestId('runs-filter').fill("params.max_depth IN ('3', '8')");
     await page.getByTestId('runs-filter').press('Enter');
     await waitFor(async () => (await page.getByTestId('run-row').count()) === 3, 'the IN filter to keep three runs');
     assert.equal(await page.getByTestId('filter-error').count(), 0);
@@ -274,7 +291,10 @@ test('run detail: info, params, metrics, charts over steps and time, and artifac
     await page.locator('[data-testid="artifact-entry"][data-path="data/sample.csv"]').click();
     const csv = page.getByTestId('artifact-csv');
     await csv.waitFor();
-    assert.deepEqual((await csv.locator('thead th').allInnerTexts()).map((t) => t.trim()), ['id', 'age', 'income', 'churned']);
+    assert.deepEqual(
+      (await csv.locator('thead th').allInnerTexts()).map((t) => t.trim()),
+      ['id', 'age', 'income', 'churned'],
+    );
     assert.equal(await csv.locator('tbody tr').count(), 20);
     await page.getByText('The first 20 rows').waitFor();
     await shot(page, 'tracking-artifact-csv');
@@ -306,13 +326,22 @@ test('2,000 runs: the first page renders promptly, the rest loads on demand, row
   const worker = async () => {
     while (next < RUNS) {
       const i = next++;
-      const run = await ok('POST', '/api/v1/runs', { experimentId: big, runName: `sweep-${String(i).padStart(4, '0')}`, startTime: started - (RUNS - i) * 1000 });
+      const run = await ok('POST', '/api/v1/runs', {
+        experimentId: big,
+        runName: `sweep-${String(i).padStart(4, '0')}`,
+        startTime: started - (RUNS - i) * 1000,
+      });
       await ok('POST', `/api/v1/runs/${run.info.runId}/batch`, {
         params: [
           { key: 'lr', value: String(10 ** -(1 + (i % 4))) },
           { key: 'seed', value: String(i) },
         ],
-        metrics: Array.from({ length: METRIC_KEYS }, (_, k) => ({ key: `m${String(k).padStart(2, '0')}`, value: ((i * 7919 + k * 104729) % 1000) / 1000, step: 0, timestamp: started })),
+        metrics: Array.from({ length: METRIC_KEYS }, (_, k) => ({
+          key: `m${String(k).padStart(2, '0')}`,
+          value: ((i * 7919 + k * 104729) % 1000) / 1000,
+          step: 0,
+          timestamp: started,
+        })),
       });
     }
   };
@@ -377,7 +406,12 @@ function pngChart(width: number, height: number): Buffer {
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function crc32(bytes: Buffer): number {

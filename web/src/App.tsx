@@ -44,7 +44,10 @@ const built = ['/experiments', '/training', '/models', '/deployments', '/lake', 
 type Placeholder = Exclude<Section['path'], (typeof built)[number]>;
 const isPlaceholder = (s: Section): s is Extract<Section, { path: Placeholder }> => !(built as readonly string[]).includes(s.path);
 const about: Record<Placeholder, { heading: string; purpose: string }> = {
-  '/monitoring': { heading: 'Production monitoring', purpose: 'Watch deployed models in production for data drift and performance, against their reference data, with alerts.' },
+  '/monitoring': {
+    heading: 'Production monitoring',
+    purpose: 'Watch deployed models in production for data drift and performance, against their reference data, with alerts.',
+  },
 };
 
 export function App() {
@@ -75,7 +78,11 @@ export function App() {
         <Route path="/pipelines/*" element={later(<PipelineRoutes />)} />
         <Route path="/training/*" element={later(<TrainingRoutes />)} />
         {sections.filter(isPlaceholder).map((s) => (
-          <Route key={s.path} path={s.path} element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />} />
+          <Route
+            key={s.path}
+            path={s.path}
+            element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />}
+          />
         ))}
         <Route path="/admin" element={<AdminLayout />}>
           <Route index element={<AdminIndex />} />

@@ -57,9 +57,7 @@ export interface Abilities {
 
 export function abilitiesOf(me: Whoami | undefined, groups: Group[] | undefined): Abilities {
   const isAdmin = me?.user?.isAdmin ?? false;
-  const adminGroups = isAdmin
-    ? (groups ?? []).map((g) => g.name)
-    : (me?.memberships ?? []).filter((m) => m.role === 'admin').map((m) => m.group);
+  const adminGroups = isAdmin ? (groups ?? []).map((g) => g.name) : (me?.memberships ?? []).filter((m) => m.role === 'admin').map((m) => m.group);
   return {
     isAdmin,
     adminGroups,

@@ -37,7 +37,10 @@ export function registerAccountCommands(program: Command): void {
     .description('End the saved session and forget the token')
     .action(async (_opts: unknown, command: Command) => {
       const saved = readSettings();
-      if (saved.token) await clientFor(command).logout().catch(() => undefined);
+      if (saved.token)
+        await clientFor(command)
+          .logout()
+          .catch(() => undefined);
       writeSettings({ ...saved, token: undefined });
       process.stdout.write('Logged out.\n');
     });

@@ -8,7 +8,6 @@ import { printList, printObject } from '../output.js';
 import { tailJobLogs } from './jobs.js';
 import { int } from '../options.js';
 
-
 interface DeployOptions {
   name?: string;
   kind?: 'script' | 'pickle' | 'pyfunc';
@@ -47,7 +46,11 @@ function formFromFolder(dir: string, o: DeployOptions): FormData {
   if (o.entrypoint) form.append('entrypoint', o.entrypoint);
   if (o.python) form.append('pythonVersion', o.python);
   if (o.method) form.append('predictMethod', o.method);
-  const settings = { ...(o.minWorkers !== undefined ? { minWorkers: o.minWorkers } : {}), ...(o.maxWorkers !== undefined ? { maxWorkers: o.maxWorkers } : {}), ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}) };
+  const settings = {
+    ...(o.minWorkers !== undefined ? { minWorkers: o.minWorkers } : {}),
+    ...(o.maxWorkers !== undefined ? { maxWorkers: o.maxWorkers } : {}),
+    ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}),
+  };
   if (Object.keys(settings).length) form.append('settings', JSON.stringify(settings));
   const add = (field: string, name: string) => form.append(field, new Blob([readFileSync(path.join(dir, name))]), name);
   for (const f of files) {
@@ -65,7 +68,9 @@ async function followBuild(client: ForjaClient, id: string, jobId: string): Prom
   await tailJobLogs(client, jobId, true, (line) => process.stderr.write(`  ${line}\n`));
   const dep = await client.deployments.get(id);
   if (dep.status === 'Deployed') {
-    process.stdout.write(`Deployment ${dep.name} (${dep.id}) is Deployed.\nCall it: forja predict ${dep.id} --data '${JSON.stringify(dep.schemaSample ?? { feature: 1 })}'\n`);
+    process.stdout.write(
+      `Deployment ${dep.name} (${dep.id}) is Deployed.\nCall it: forja predict ${dep.id} --data '${JSON.stringify(dep.schemaSample ?? { feature: 1 })}'\n`,
+    );
     return 0;
   }
   process.stdout.write(`Deployment ${dep.name} (${dep.id}) is ${dep.status}${dep.message ? `: ${dep.message}` : ''}\n`);
@@ -81,7 +86,7 @@ export function registerDeploymentCommands(program: Command): void {
     .option('--source <file>', 'the scorer, when the folder has several .py files')
     .option('--model <file>', 'the model file (default: the file named model.*)')
     .option('--entrypoint <fn>', 'the scorer function (default score)')
-    .option('--python <version>', 'e.g. 3.11 (default: the server\'s)')
+    .option('--python <version>', "e.g. 3.11 (default: the server's)")
     .option('--method <method>', 'predict | predict_proba, for pickles and pyfunc')
     .option('--min-workers <n>', 'workers kept warm', int)
     .option('--max-workers <n>', 'workers at most', int)
@@ -92,8 +97,19 @@ export function registerDeploymentCommands(program: Command): void {
       let created;
       if (target.startsWith('models:/')) {
         const name = o.name ?? target.slice('models:/'.length).split(/[/@]/)[0]!;
-        const settings = { ...(o.minWorkers !== undefined ? { minWorkers: o.minWorkers } : {}), ...(o.maxWorkers !== undefined ? { maxWorkers: o.maxWorkers } : {}), ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}) };
-        created = await client.deployments.fromModel({ name, modelUri: target, kind: o.kind === 'pickle' ? 'pickle' : 'pyfunc', predictMethod: o.method, pythonVersion: o.python, settings });
+        const settings = {
+          ...(o.minWorkers !== undefined ? { minWorkers: o.minWorkers } : {}),
+          ...(o.maxWorkers !== undefined ? { maxWorkers: o.maxWorkers } : {}),
+          ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}),
+        };
+        created = await client.deployments.fromModel({
+          name,
+          modelUri: target,
+          kind: o.kind === 'pickle' ? 'pickle' : 'pyfunc',
+          predictMethod: o.method,
+          pythonVersion: o.python,
+          settings,
+        });
       } else {
         if (!existsSync(target) || !statSync(target).isDirectory()) throw new Error(`${target} is not a folder or a models:/ URI`);
         created = await client.deployments.upload(formFromFolder(target, o));
@@ -129,11 +145,28 @@ export function registerDeploymentCommands(program: Command): void {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const d = await clientFor(cmd).deployments.get(id);
       if (jsonOf(cmd)) return printObject(d, true);
-      printObject({ id: d.id, name: d.name, status: d.status, message: d.message, kind: d.kind, source: d.source, python: d.pythonVersion || 'default', environment: d.environment, settings: d.settings, files: d.files.map((f) => f.name).join(' ') }, false);
+      printObject(
+        {
+          id: d.id,
+          name: d.name,
+          status: d.status,
+          message: d.message,
+          kind: d.kind,
+          source: d.source,
+          python: d.pythonVersion || 'default',
+          environment: d.environment,
+          settings: d.settings,
+          files: d.files.map((f) => f.name).join(' '),
+        },
+        false,
+      );
     });
-  deployments.command('logs <id>').description("What the deployment's workers printed").action(async (id: string, _o: unknown, cmd: Command) => {
-    process.stdout.write(await clientFor(cmd).deployments.logs(id));
-  });
+  deployments
+    .command('logs <id>')
+    .description("What the deployment's workers printed")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      process.stdout.write(await clientFor(cmd).deployments.logs(id));
+    });
   for (const action of ['disable', 'enable', 'delete'] as const) {
     deployments.command(`${action} <id>`).action(async (id: string, _o: unknown, cmd: Command) => {
       await clientFor(cmd).deployments[action](id);

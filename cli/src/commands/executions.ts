@@ -28,11 +28,22 @@ const formatOf = (v: string): 'csv' | 'parquet' => {
 };
 
 const size = (bytes: number | null) =>
-  bytes === null ? '-' : bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : bytes >= 1024 ** 2 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+  bytes === null
+    ? '-'
+    : bytes >= 1024 ** 3
+      ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+      : bytes >= 1024 ** 2
+        ? `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+        : bytes >= 1024
+          ? `${(bytes / 1024).toFixed(1)} KiB`
+          : `${bytes} B`;
 const firstLine = (m: string | null) => (m ?? '').split('\n')[0]!;
 /** The message of a failed execution, its last line first: a Python traceback ends with the error itself. */
 const failure = (e: Execution) => {
-  const lines = (e.message ?? '').trim().split('\n').filter((l) => l.trim());
+  const lines = (e.message ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim());
   return lines.length ? lines[lines.length - 1]!.trim() : 'no message';
 };
 
@@ -210,7 +221,8 @@ export function registerExecutionCommands(program: Command): void {
     .action(async (depId: string, id: string, o: { out?: string; force?: boolean }, cmd: Command) => {
       const client = clientFor(cmd);
       const e = await client.deployments.execution(depId, id);
-      if (e.status !== 'Succeeded') throw new Error(`Execution ${id} is ${e.status}${e.status === 'Failed' ? `: ${failure(e)}` : ''}; it has a result once it has succeeded.`);
+      if (e.status !== 'Succeeded')
+        throw new Error(`Execution ${id} is ${e.status}${e.status === 'Failed' ? `: ${failure(e)}` : ''}; it has a result once it has succeeded.`);
       const written = await downloadResult(client, depId, e, o.out, Boolean(o.force));
       if (jsonOf(cmd)) return printObject({ ...e, file: written }, true);
       process.stdout.write(`${e.outputName} (${size(e.outputSize)}) written to ${written}.\n`);

@@ -18,7 +18,16 @@ export function registerGroupCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (_o: unknown, cmd: Command) => {
       const items = await clientFor(cmd).groups.list();
-      printList(items, [{ header: 'name', value: (g) => g.name }, { header: 'my role', value: (g) => g.myRole }, { header: 'description', value: (g) => g.description }, { header: 'created', value: (g) => g.createdAt }], jsonOf(cmd));
+      printList(
+        items,
+        [
+          { header: 'name', value: (g) => g.name },
+          { header: 'my role', value: (g) => g.myRole },
+          { header: 'description', value: (g) => g.description },
+          { header: 'created', value: (g) => g.createdAt },
+        ],
+        jsonOf(cmd),
+      );
     });
 
   groups
@@ -36,7 +45,15 @@ export function registerGroupCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (group: string, _o: unknown, cmd: Command) => {
       const items = await clientFor(cmd).groups.members(group);
-      printList(items, [{ header: 'username', value: (m) => m.username }, { header: 'role', value: (m) => m.role }, { header: 'added', value: (m) => m.addedAt }], jsonOf(cmd));
+      printList(
+        items,
+        [
+          { header: 'username', value: (m) => m.username },
+          { header: 'role', value: (m) => m.role },
+          { header: 'added', value: (m) => m.addedAt },
+        ],
+        jsonOf(cmd),
+      );
     });
 
   groups

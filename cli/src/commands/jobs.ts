@@ -5,7 +5,6 @@ import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
 import { sleep } from '../options.js';
 
-
 /** Prints a job's log from the start; with follow, keeps tailing until the job has finished. */
 export async function tailJobLogs(client: ForjaClient, id: string, follow: boolean, out: (line: string) => void): Promise<void> {
   let after = 0;
@@ -137,15 +136,20 @@ export function registerJobCommands(program: Command): void {
     .requiredOption('--events <list>', 'comma-separated events')
     .option('--secret <secret>', 'your own signing secret (one is generated otherwise)')
     .action(async (name: string, url: string, o: { events: string; secret?: string }, cmd: Command) => {
-      const hook = await clientFor(cmd).webhooks.create({ name, url, events: o.events.split(',').map((e) => e.trim()) as (typeof WEBHOOK_EVENTS)[number][], secret: o.secret });
-      process.stdout.write(`Webhook ${hook.name} (${hook.id}) created.\nSigning secret (shown once; deliveries carry X-Forja-Signature: sha256=HMAC(secret, "<timestamp>.<body>")):\n${hook.secret}\n`);
+      const hook = await clientFor(cmd).webhooks.create({
+        name,
+        url,
+        events: o.events.split(',').map((e) => e.trim()) as (typeof WEBHOOK_EVENTS)[number][],
+        secret: o.secret,
+      });
+      process.stdout.write(
+        `Webhook ${hook.name} (${hook.id}) created.\nSigning secret (shown once; deliveries carry X-Forja-Signature: sha256=HMAC(secret, "<timestamp>.<body>")):\n${hook.secret}\n`,
+      );
     });
-  hooks
-    .command('delete <id>')
-    .action(async (id: string, _o: unknown, cmd: Command) => {
-      await clientFor(cmd).webhooks.delete(id);
-      process.stdout.write(`Webhook ${id} deleted.\n`);
-    });
+  hooks.command('delete <id>').action(async (id: string, _o: unknown, cmd: Command) => {
+    await clientFor(cmd).webhooks.delete(id);
+    process.stdout.write(`Webhook ${id} deleted.\n`);
+  });
   hooks
     .command('ping <id>')
     .description('Send a ping delivery now')

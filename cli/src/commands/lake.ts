@@ -58,7 +58,13 @@ const modeOf = (v: string): LakeWriteMode => {
 };
 
 const size = (bytes: number) =>
-  bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : bytes >= 1024 ** 2 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+  bytes >= 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+    : bytes >= 1024 ** 2
+      ? `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+      : bytes >= 1024
+        ? `${(bytes / 1024).toFixed(1)} KiB`
+        : `${bytes} B`;
 
 /** A cell of `lake head`: NULL spelled out, objects as JSON, long text cut so the table stays readable. */
 function cell(value: unknown, width = 48): string {
@@ -103,14 +109,14 @@ class RowProgress {
   }
 }
 
-
 async function followPrediction(client: ForjaClient, started: LakeBatchPrediction): Promise<LakeBatchPrediction> {
   const bar = new RowProgress(`${started.sourceTable} → ${started.outputTable}`);
   let p = started;
   let lastStatus = '';
   try {
     for (;;) {
-      if (p.status !== lastStatus && !process.stderr.isTTY) process.stderr.write(`${p.status}${p.progress ? ` (${p.progress.done}/${p.progress.total} rows)` : ''}\n`);
+      if (p.status !== lastStatus && !process.stderr.isTTY)
+        process.stderr.write(`${p.status}${p.progress ? ` (${p.progress.done}/${p.progress.total} rows)` : ''}\n`);
       lastStatus = p.status;
       if (p.progress) bar.update(p.progress.done, p.progress.total);
       if (TERMINAL_JOB_STATUSES.includes(p.status as never)) return p;
@@ -224,7 +230,12 @@ export function registerLakeCommands(program: Command, argv: string[] = process.
       let columns: { name: string; type: string }[] = [];
       let pageToken: string | undefined;
       do {
-        const page = await client.lake.rows(name, { ...readQuery(o), ...(o.order ? { orderBy: o.order } : {}), limit: Math.min(10_000, o.rows - rows.length), ...(pageToken ? { pageToken } : {}) });
+        const page = await client.lake.rows(name, {
+          ...readQuery(o),
+          ...(o.order ? { orderBy: o.order } : {}),
+          limit: Math.min(10_000, o.rows - rows.length),
+          ...(pageToken ? { pageToken } : {}),
+        });
         columns = page.columns;
         rows.push(...page.rows);
         pageToken = page.nextPageToken ?? undefined;
@@ -260,7 +271,11 @@ export function registerLakeCommands(program: Command, argv: string[] = process.
         const format = formatOf(file);
         if (!existsSync(file) || !statSync(file).isFile()) throw new Error(`${file} is not a file`);
         if (o.yesReplace && o.mode !== 'replace') throw new Error('--yes-replace goes with --mode replace');
-        if (o.mode === 'replace' && !o.yesReplace) await confirm(`Delete every row of ${table} and import ${path.basename(file)} instead?`, `--mode replace deletes every row of ${table} first: pass --yes-replace to confirm.`);
+        if (o.mode === 'replace' && !o.yesReplace)
+          await confirm(
+            `Delete every row of ${table} and import ${path.basename(file)} instead?`,
+            `--mode replace deletes every row of ${table} first: pass --yes-replace to confirm.`,
+          );
         const client = clientFor(cmd);
         const bytes = statSync(file).size;
         const progress = new Progress(path.basename(file), bytes);
@@ -287,7 +302,9 @@ export function registerLakeCommands(program: Command, argv: string[] = process.
         const where = result.created ? `new table ${result.table}` : result.table;
         const version = result.version !== null ? ` as VERSION ${result.version}` : '';
         process.stdout.write(
-          o.mode === 'replace' ? `Replaced the rows of ${where}: ${result.rowsWritten} rows written${version}.\n` : `${result.rowsWritten} rows written to ${where}${version}.\n`,
+          o.mode === 'replace'
+            ? `Replaced the rows of ${where}: ${result.rowsWritten} rows written${version}.\n`
+            : `${result.rowsWritten} rows written to ${where}${version}.\n`,
         );
       },
     );

@@ -44,7 +44,16 @@ export function registerModelCommands(program: Command): void {
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const m = await clientFor(cmd).request('GET', `/api/v1/models/${enc(name)}`, RegisteredModelSchema);
       if (jsonOf(cmd)) return printObject(m, true);
-      printObject({ name: m.name, group: m.group, description: m.description || '-', aliases: m.aliases.map((a) => `${a.alias}→v${a.version}`).join(' ') || '-', tags: m.tags.map((t) => `${t.key}=${t.value}`).join(' ') || '-' }, false);
+      printObject(
+        {
+          name: m.name,
+          group: m.group,
+          description: m.description || '-',
+          aliases: m.aliases.map((a) => `${a.alias}→v${a.version}`).join(' ') || '-',
+          tags: m.tags.map((t) => `${t.key}=${t.value}`).join(' ') || '-',
+        },
+        false,
+      );
     });
 
   models
@@ -52,7 +61,9 @@ export function registerModelCommands(program: Command): void {
     .description("A model's versions, newest first")
     .option('--json', 'print JSON')
     .action(async (name: string, _o: unknown, cmd: Command) => {
-      const page = await clientFor(cmd).request('POST', '/api/v1/model-versions/search', ModelVersionPageSchema, { body: { filter: `name = '${name.replace(/'/g, "''")}'`, maxResults: 1000 } });
+      const page = await clientFor(cmd).request('POST', '/api/v1/model-versions/search', ModelVersionPageSchema, {
+        body: { filter: `name = '${name.replace(/'/g, "''")}'`, maxResults: 1000 },
+      });
       printList(
         page.modelVersions,
         [
@@ -75,7 +86,10 @@ export function registerModelCommands(program: Command): void {
       const r = await clientFor(cmd).request('POST', `/api/v1/models/${enc(name)}/versions/${enc(version)}/transition`, TransitionResultSchema, {
         body: { stage: stage.charAt(0).toUpperCase() + stage.slice(1).toLowerCase(), archiveExistingVersions: Boolean(o.archiveExisting), comment: o.comment },
       });
-      if (r.approvalRequest) process.stdout.write(`${stage} needs an approval: request ${r.approvalRequest.id} is waiting for an approver (forja models approve ${r.approvalRequest.id}). Version ${version} stays in ${r.modelVersion.currentStage}.\n`);
+      if (r.approvalRequest)
+        process.stdout.write(
+          `${stage} needs an approval: request ${r.approvalRequest.id} is waiting for an approver (forja models approve ${r.approvalRequest.id}). Version ${version} stays in ${r.modelVersion.currentStage}.\n`,
+        );
       else process.stdout.write(`${name} version ${version} is now in ${r.modelVersion.currentStage}.\n`);
     });
 
@@ -122,8 +136,12 @@ export function registerModelCommands(program: Command): void {
       .description(decision === 'approve' ? 'Approve a request (performs the transition)' : 'Reject a request')
       .option('-m, --comment <text>', 'a comment for the requester')
       .action(async (id: string, o: { comment?: string }, cmd: Command) => {
-        const r = await clientFor(cmd).request('POST', `/api/v1/approvals/${enc(id)}/decision`, ApprovalRequestSchema, { body: { decision, comment: o.comment } });
-        process.stdout.write(`Request ${r.id} ${r.status}: ${r.model} version ${r.version} → ${r.toStage}${r.status === 'approved' ? ' done' : ' not done'}.\n`);
+        const r = await clientFor(cmd).request('POST', `/api/v1/approvals/${enc(id)}/decision`, ApprovalRequestSchema, {
+          body: { decision, comment: o.comment },
+        });
+        process.stdout.write(
+          `Request ${r.id} ${r.status}: ${r.model} version ${r.version} → ${r.toStage}${r.status === 'approved' ? ' done' : ' not done'}.\n`,
+        );
       });
   }
 

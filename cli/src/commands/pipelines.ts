@@ -13,7 +13,6 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** The last line of an error says the most (a traceback's exception, a process's last words). */
 const lastLine = (text: string | null) => (text ?? '').trim().split('\n').filter(Boolean).pop() ?? '';
 
-
 /** How long a step took, or has been running. */
 function duration(s: { startedAt: number | null; finishedAt: number | null }): string {
   if (s.startedAt === null) return '-';
@@ -124,7 +123,11 @@ const TERMINAL_STEP = new Set(['succeeded', 'failed', 'skipped', 'cancelled', 'r
  * or error once it ends); with `logs`, each step's log lines prefixed with the step id. Returns the
  * run as it ended.
  */
-export async function followRun(client: ForjaClient, started: PipelineRun, options: { logs?: boolean; out?: (line: string) => void } = {}): Promise<PipelineRun> {
+export async function followRun(
+  client: ForjaClient,
+  started: PipelineRun,
+  options: { logs?: boolean; out?: (line: string) => void } = {},
+): Promise<PipelineRun> {
   const out = options.out ?? ((l: string) => process.stdout.write(l + '\n'));
   const width = Math.max(4, ...started.steps.map((s) => s.id.length));
   const seen = new Map<string, string>();
@@ -203,7 +206,9 @@ async function startedRun(client: ForjaClient, run: PipelineRun, o: FollowOption
   const follow = o.follow || o.logs;
   if (!follow) {
     if (json) return printObject(run, true);
-    process.stdout.write(`Run ${run.id} of ${run.pipeline} version ${run.pipelineVersion} ${verb}.\nFollow it: forja pipelines show ${run.id}  (or run with --follow)\n`);
+    process.stdout.write(
+      `Run ${run.id} of ${run.pipeline} version ${run.pipelineVersion} ${verb}.\nFollow it: forja pipelines show ${run.id}  (or run with --follow)\n`,
+    );
     return;
   }
   process.stderr.write(`Run ${run.id} of ${run.pipeline} version ${run.pipelineVersion} ${verb}${run.fromStep ? ` from step ${run.fromStep}` : ''}.\n`);
@@ -215,7 +220,9 @@ async function startedRun(client: ForjaClient, run: PipelineRun, o: FollowOption
 }
 
 export function registerPipelineCommands(program: Command): void {
-  const pipelines = program.command('pipelines').description("The group's pipelines: a YAML DAG of scripts and platform actions (train, register, transition, deploy, batch-predict)");
+  const pipelines = program
+    .command('pipelines')
+    .description("The group's pipelines: a YAML DAG of scripts and platform actions (train, register, transition, deploy, batch-predict)");
 
   pipelines
     .command('ls', { isDefault: true })
@@ -245,7 +252,9 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (file: string, o: { name?: string }, cmd: Command) => {
       const p = await pushPipeline(clientFor(cmd), file, o.name);
       if (jsonOf(cmd)) return printObject(p, true);
-      process.stdout.write(`Pipeline ${p.name} version ${p.version}: ${p.steps.length} step${p.steps.length === 1 ? '' : 's'} (${p.steps.map((s) => s.id).join(', ')}); files: ${p.files.join(', ') || 'none'}.\n`);
+      process.stdout.write(
+        `Pipeline ${p.name} version ${p.version}: ${p.steps.length} step${p.steps.length === 1 ? '' : 's'} (${p.steps.map((s) => s.id).join(', ')}); files: ${p.files.join(', ') || 'none'}.\n`,
+      );
     });
 
   pipelines

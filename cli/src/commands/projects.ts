@@ -6,8 +6,6 @@ import { printList } from '../output.js';
 import { tailJobLogs } from './jobs.js';
 import { collect, int, params, when } from '../options.js';
 
-
-
 export function registerProjectCommands(program: Command): void {
   const projects = program.command('projects').description("The group's batch projects: deploy a script, run it now or on a schedule");
   projects
@@ -48,7 +46,9 @@ export function registerProjectCommands(program: Command): void {
       process.stderr.write(`Building ${name} version ${r.deploy.version}…\n`);
       await tailJobLogs(client, r.buildJobId, true, (l) => process.stderr.write(`  ${l}\n`));
       const d = (await client.batch.deploys(name)).find((x) => x.version === r.deploy.version)!;
-      process.stdout.write(d.status === 'Ready' ? `${name} version ${d.version} is Ready.\n` : `${name} version ${d.version} ${d.status}: ${d.message ?? ''}\n`);
+      process.stdout.write(
+        d.status === 'Ready' ? `${name} version ${d.version} is Ready.\n` : `${name} version ${d.version} ${d.status}: ${d.message ?? ''}\n`,
+      );
       if (d.status !== 'Ready') process.exitCode = 1;
     });
   projects

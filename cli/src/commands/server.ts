@@ -13,7 +13,6 @@ function defaultWebDir(): string | undefined {
   return existsSync(dir) ? dir : undefined;
 }
 
-
 /** Ctrl-C or SIGTERM: say what happens (%s is the signal), close once, exit 0 — or 1 if closing failed. */
 function stopOnSignals(close: () => Promise<void>, message: string): void {
   let stopping = false;
@@ -62,7 +61,10 @@ export function registerServerCommands(program: Command): void {
         `  Data:      ${config.dataDir} (${config.databaseUrl.startsWith('sqlite:') ? 'SQLite' : 'PostgreSQL'})`,
       ];
       if (server.bootstrap.generatedPassword) {
-        lines.push(`  Log in as "admin" with password: ${server.bootstrap.generatedPassword}`, '  (shown once; change it under Admin → Users, or set FORJA_ADMIN_PASSWORD before the first start)');
+        lines.push(
+          `  Log in as "admin" with password: ${server.bootstrap.generatedPassword}`,
+          '  (shown once; change it under Admin → Users, or set FORJA_ADMIN_PASSWORD before the first start)',
+        );
       } else if (server.bootstrap.createdAdmin) {
         lines.push('  Log in as "admin" with the password from FORJA_ADMIN_PASSWORD.');
       } else {

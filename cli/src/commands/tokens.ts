@@ -38,15 +38,21 @@ export function registerTokenCommands(program: Command): void {
     .option('-r, --role <role>', 'role of a service token: viewer | editor | admin')
     .option('--expires-in-days <days>', 'expiry in days', (v) => Number(v))
     .option('--json', 'print JSON')
-    .action(async (name: string, o: { kind: 'personal' | 'service' | 'group'; forGroup?: string; role?: 'viewer' | 'editor' | 'admin'; expiresInDays?: number }, cmd: Command) => {
-      const created = await clientFor(cmd).tokens.create({ name, kind: o.kind, group: o.forGroup, role: o.role, expiresInDays: o.expiresInDays });
-      if (jsonOf(cmd)) {
-        process.stdout.write(JSON.stringify(created, null, 2) + '\n');
-        return;
-      }
-      process.stdout.write(`Created ${created.token.kind} token "${created.token.name}" (id ${created.token.id}).\n`);
-      process.stdout.write(`Secret (shown once, store it now):\n${created.secret}\n`);
-    });
+    .action(
+      async (
+        name: string,
+        o: { kind: 'personal' | 'service' | 'group'; forGroup?: string; role?: 'viewer' | 'editor' | 'admin'; expiresInDays?: number },
+        cmd: Command,
+      ) => {
+        const created = await clientFor(cmd).tokens.create({ name, kind: o.kind, group: o.forGroup, role: o.role, expiresInDays: o.expiresInDays });
+        if (jsonOf(cmd)) {
+          process.stdout.write(JSON.stringify(created, null, 2) + '\n');
+          return;
+        }
+        process.stdout.write(`Created ${created.token.kind} token "${created.token.name}" (id ${created.token.id}).\n`);
+        process.stdout.write(`Secret (shown once, store it now):\n${created.secret}\n`);
+      },
+    );
 
   tokens
     .command('revoke <id>')

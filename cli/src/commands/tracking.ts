@@ -2,7 +2,17 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { ArtifactListSchema, ExperimentPageSchema, ExperimentSchema, OkSchema, RunPageSchema, RunSchema, UploadCompletedSchema, UploadStateSchema, type Run } from '@forja/contracts';
+import {
+  ArtifactListSchema,
+  ExperimentPageSchema,
+  ExperimentSchema,
+  OkSchema,
+  RunPageSchema,
+  RunSchema,
+  UploadCompletedSchema,
+  UploadStateSchema,
+  type Run,
+} from '@forja/contracts';
 import { ForjaApiError, type ForjaClient } from '@forja/client';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
@@ -18,14 +28,23 @@ export function registerTrackingCommands(program: Command): void {
   experiments
     .command('list', { isDefault: true })
     .description('List experiments')
-    .option('--filter <filter>', "e.g. \"name LIKE 'churn%'\"")
+    .option('--filter <filter>', 'e.g. "name LIKE \'churn%\'"')
     .option('--deleted', 'list deleted experiments instead')
     .option('--json', 'print JSON')
     .action(async (o: { filter?: string; deleted?: boolean }, cmd: Command) => {
       const page = await clientFor(cmd).request('POST', '/api/v1/experiments/search', ExperimentPageSchema, {
         body: { filter: o.filter, viewType: o.deleted ? 'DELETED_ONLY' : 'ACTIVE_ONLY', maxResults: 1000 },
       });
-      printList(page.experiments, [{ header: 'id', value: (e) => e.experimentId }, { header: 'name', value: (e) => e.name }, { header: 'created', value: (e) => e.creationTime }, { header: 'artifacts', value: (e) => e.artifactLocation }], jsonOf(cmd));
+      printList(
+        page.experiments,
+        [
+          { header: 'id', value: (e) => e.experimentId },
+          { header: 'name', value: (e) => e.name },
+          { header: 'created', value: (e) => e.creationTime },
+          { header: 'artifacts', value: (e) => e.artifactLocation },
+        ],
+        jsonOf(cmd),
+      );
     });
   experiments
     .command('create <name>')
@@ -39,7 +58,9 @@ export function registerTrackingCommands(program: Command): void {
     .description('Delete an experiment and its runs (restorable); --permanent on a deleted one removes it and its artifacts')
     .option('--permanent', 'remove for good')
     .action(async (id: string, o: { permanent?: boolean }, cmd: Command) => {
-      await clientFor(cmd).request('DELETE', `/api/v1/experiments/${encodeURIComponent(id)}`, OkSchema, { query: { permanent: o.permanent ? 'true' : undefined } });
+      await clientFor(cmd).request('DELETE', `/api/v1/experiments/${encodeURIComponent(id)}`, OkSchema, {
+        query: { permanent: o.permanent ? 'true' : undefined },
+      });
       process.stdout.write(`Experiment ${id} ${o.permanent ? 'removed for good' : 'deleted (restore with the API or UI)'}.\n`);
     });
 
@@ -47,7 +68,7 @@ export function registerTrackingCommands(program: Command): void {
   runs
     .command('list <experiment...>')
     .description('List runs of experiments (ids), newest first, with a filter and chosen columns')
-    .option('--filter <filter>', "e.g. \"metrics.acc > 0.9 and params.model = 'rf'\"")
+    .option('--filter <filter>', 'e.g. "metrics.acc > 0.9 and params.model = \'rf\'"')
     .option('--order-by <column...>', 'e.g. "metrics.acc DESC"')
     .option('--columns <column...>', 'metrics/params/tags to show, e.g. metrics.acc params.lr')
     .option('--max <n>', 'at most this many runs', (v) => Number(v), 100)
@@ -66,7 +87,17 @@ export function registerTrackingCommands(program: Command): void {
           return list.find((kv) => kv.key === key)?.value ?? null;
         },
       }));
-      printList(page.runs, [{ header: 'run id', value: (r) => r.info.runId }, { header: 'name', value: (r) => r.info.runName }, { header: 'status', value: (r) => r.info.status }, { header: 'started', value: (r) => r.info.startTime }, ...extra], jsonOf(cmd));
+      printList(
+        page.runs,
+        [
+          { header: 'run id', value: (r) => r.info.runId },
+          { header: 'name', value: (r) => r.info.runName },
+          { header: 'status', value: (r) => r.info.status },
+          { header: 'started', value: (r) => r.info.startTime },
+          ...extra,
+        ],
+        jsonOf(cmd),
+      );
     });
   runs
     .command('get <runId>')
@@ -75,10 +106,33 @@ export function registerTrackingCommands(program: Command): void {
     .action(async (runId: string, _o: unknown, cmd: Command) => {
       const run = await clientFor(cmd).request('GET', `/api/v1/runs/${encodeURIComponent(runId)}`, RunSchema);
       if (jsonOf(cmd)) return printObject(run, true);
-      printObject({ run: run.info.runId, name: run.info.runName, experiment: run.info.experimentId, status: run.info.status, user: run.info.userId, started: run.info.startTime, ended: run.info.endTime, artifacts: run.info.artifactUri }, false);
-      for (const [title, rows] of [['params', run.data.params], ['metrics', run.data.metrics.map((m) => ({ key: m.key, value: `${m.value} (step ${m.step})` }))], ['tags', run.data.tags.filter((t) => !t.key.startsWith('mlflow.'))]] as const) {
+      printObject(
+        {
+          run: run.info.runId,
+          name: run.info.runName,
+          experiment: run.info.experimentId,
+          status: run.info.status,
+          user: run.info.userId,
+          started: run.info.startTime,
+          ended: run.info.endTime,
+          artifacts: run.info.artifactUri,
+        },
+        false,
+      );
+      for (const [title, rows] of [
+        ['params', run.data.params],
+        ['metrics', run.data.metrics.map((m) => ({ key: m.key, value: `${m.value} (step ${m.step})` }))],
+        ['tags', run.data.tags.filter((t) => !t.key.startsWith('mlflow.'))],
+      ] as const) {
         process.stdout.write(`\n${title}:\n`);
-        printList([...rows], [{ header: 'key', value: (r) => r.key }, { header: 'value', value: (r) => r.value }], false);
+        printList(
+          [...rows],
+          [
+            { header: 'key', value: (r) => r.key },
+            { header: 'value', value: (r) => r.value },
+          ],
+          false,
+        );
       }
     });
   runs
@@ -97,17 +151,30 @@ export function registerTrackingCommands(program: Command): void {
         ...keys((r) => r.data.metrics).map((k) => ({ key: `  metrics.${k}`, values: all.map((r) => metric(r, k)) })),
       ];
       if (jsonOf(cmd)) return printObject({ runs: runIds, rows }, true);
-      printList(rows, [{ header: 'column', value: (r) => r.key }, ...all.map((r, i) => ({ header: r.info.runName, value: (row: { values: unknown[] }) => row.values[i] }))], false);
+      printList(
+        rows,
+        [{ header: 'column', value: (r) => r.key }, ...all.map((r, i) => ({ header: r.info.runName, value: (row: { values: unknown[] }) => row.values[i] }))],
+        false,
+      );
     });
 
   const artifacts = program.command('artifacts').description("Upload and download a run's artifacts");
   artifacts
     .command('list <runId> [path]')
-    .description('List a directory of the run\'s artifacts')
+    .description("List a directory of the run's artifacts")
     .option('--json', 'print JSON')
     .action(async (runId: string, dir: string | undefined, _o: unknown, cmd: Command) => {
-      const list = await clientFor(cmd).request('GET', `/api/v1/runs/${encodeURIComponent(runId)}/artifacts`, ArtifactListSchema, { query: { path: dir ?? '' } });
-      printList(list.files, [{ header: 'path', value: (f) => f.path + (f.isDir ? '/' : '') }, { header: 'size', value: (f) => f.size }], jsonOf(cmd));
+      const list = await clientFor(cmd).request('GET', `/api/v1/runs/${encodeURIComponent(runId)}/artifacts`, ArtifactListSchema, {
+        query: { path: dir ?? '' },
+      });
+      printList(
+        list.files,
+        [
+          { header: 'path', value: (f) => f.path + (f.isDir ? '/' : '') },
+          { header: 'size', value: (f) => f.size },
+        ],
+        jsonOf(cmd),
+      );
     });
   artifacts
     .command('upload <runId> <localPath> [artifactPath]')
@@ -122,7 +189,7 @@ export function registerTrackingCommands(program: Command): void {
     });
   artifacts
     .command('download <runId> <artifactPath> [destination]')
-    .description('Download a file or a directory of the run\'s artifacts, streamed, with a progress bar')
+    .description("Download a file or a directory of the run's artifacts, streamed, with a progress bar")
     .action(async (runId: string, artifactPath: string, dest: string | undefined, _o: unknown, cmd: Command) => {
       const client = clientFor(cmd);
       const run = await client.request('GET', `/api/v1/runs/${encodeURIComponent(runId)}`, RunSchema);
@@ -168,12 +235,22 @@ async function uploadFile(client: ForjaClient, runId: string, abs: string, dest:
   const progress = new Progress(dest, size);
   const run = encodeURIComponent(runId);
   if (size <= CHUNK) {
-    await send(client, `${client.baseUrl}/api/v1/runs/${run}/artifacts/file?path=${encodeURIComponent(dest)}`, createReadStream(abs).pipe(counting(progress)), size);
+    await send(
+      client,
+      `${client.baseUrl}/api/v1/runs/${run}/artifacts/file?path=${encodeURIComponent(dest)}`,
+      createReadStream(abs).pipe(counting(progress)),
+      size,
+    );
   } else {
     const upload = await client.request('POST', `/api/v1/runs/${run}/uploads`, UploadStateSchema, { body: { path: dest, size } });
     for (let offset = 0; offset < size; offset += CHUNK) {
       const end = Math.min(size, offset + CHUNK);
-      await send(client, `${client.baseUrl}/api/v1/uploads/${upload.uploadId}?offset=${offset}`, createReadStream(abs, { start: offset, end: end - 1 }).pipe(counting(progress)), end - offset);
+      await send(
+        client,
+        `${client.baseUrl}/api/v1/uploads/${upload.uploadId}?offset=${offset}`,
+        createReadStream(abs, { start: offset, end: end - 1 }).pipe(counting(progress)),
+        end - offset,
+      );
     }
     await client.request('POST', `/api/v1/uploads/${upload.uploadId}/complete`, UploadCompletedSchema, { body: {} });
   }

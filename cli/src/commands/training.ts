@@ -36,7 +36,9 @@ interface StartOptions {
 const dataOf = (r: TrainingRun) => r.data.file ?? (r.data.table ? `${r.data.table}${r.data.filter ? ` WHERE ${r.data.filter}` : ''}` : '-');
 
 export function registerTrainingCommands(program: Command): void {
-  const training = program.command('training').description('Training runs: train_model(df, base_path) on a file or a lake table as a job, tracked; promote the model');
+  const training = program
+    .command('training')
+    .description('Training runs: train_model(df, base_path) on a file or a lake table as a job, tracked; promote the model');
 
   training
     .command('start')
@@ -45,7 +47,7 @@ export function registerTrainingCommands(program: Command): void {
     .requiredOption('--source <file.py>', 'the script defining train_model(df, base_path)')
     .option('--data <file>', 'training data: a .csv or .parquet file')
     .option('--table <name>', 'training data: a lake table instead of a file')
-    .option('--filter <expr>', "with --table: the rows to train on, e.g. \"day >= '2026-01-01'\"")
+    .option('--filter <expr>', 'with --table: the rows to train on, e.g. "day >= \'2026-01-01\'"')
     .option('--requirements <file>', 'requirements.txt for the environment')
     .option('--extra <file>', 'another file the script reads beside it (repeatable)', collect, [])
     .option('--run-name <name>', 'the tracking run name')
@@ -88,7 +90,9 @@ export function registerTrainingCommands(program: Command): void {
       const done = await client.training.get(run.id);
       if (json) printObject(done, true);
       if (done.status === 'succeeded') {
-        process.stderr.write(`Training run ${done.id} succeeded${Object.keys(done.metrics).length ? `: ${metricsText(done.metrics)}` : ''}.\nPromote it: forja training promote ${done.id} --model NAME [--deploy NAME]\n`);
+        process.stderr.write(
+          `Training run ${done.id} succeeded${Object.keys(done.metrics).length ? `: ${metricsText(done.metrics)}` : ''}.\nPromote it: forja training promote ${done.id} --model NAME [--deploy NAME]\n`,
+        );
       } else {
         process.stderr.write(`Training run ${done.id} ${done.status}${done.error ? `: ${done.error.trim()}` : ''}\n`);
         process.exitCode = 1;
@@ -137,7 +141,9 @@ export function registerTrainingCommands(program: Command): void {
           python: r.pythonVersion || 'default',
           metrics: metricsText(r.metrics) || '-',
           error: r.error,
-          promoted: r.promoted ? `${r.promoted.model} version ${r.promoted.version}${r.promoted.deploymentId ? `, deployment ${r.promoted.deploymentId}` : ''}` : '-',
+          promoted: r.promoted
+            ? `${r.promoted.model} version ${r.promoted.version}${r.promoted.deploymentId ? `, deployment ${r.promoted.deploymentId}` : ''}`
+            : '-',
           created: `${when(r.createdAt)}${r.createdBy ? ` by ${r.createdBy}` : ''}`,
         },
         false,
@@ -163,9 +169,15 @@ export function registerTrainingCommands(program: Command): void {
     .action(async (id: string, o: { model: string; deploy?: string; operation?: 'sync' | 'async'; wait: boolean }, cmd: Command) => {
       if (o.operation && !o.deploy) throw new Error('--operation goes with --deploy');
       const client = clientFor(cmd);
-      const r = await client.training.promote(id, { modelName: o.model, ...(o.deploy ? { deploy: { name: o.deploy, operation: o.operation ?? 'sync' } } : {}) });
+      const r = await client.training.promote(id, {
+        modelName: o.model,
+        ...(o.deploy ? { deploy: { name: o.deploy, operation: o.operation ?? 'sync' } } : {}),
+      });
       if (jsonOf(cmd)) printObject(r, true);
-      else process.stdout.write(`Registered ${r.modelVersion.name} version ${r.modelVersion.version} (models:/${r.modelVersion.name}/${r.modelVersion.version}).\n`);
+      else
+        process.stdout.write(
+          `Registered ${r.modelVersion.name} version ${r.modelVersion.version} (models:/${r.modelVersion.name}/${r.modelVersion.version}).\n`,
+        );
       if (!r.deploymentId || !r.buildJobId) return;
       process.stderr.write(`Building deployment ${o.deploy} (${r.deploymentId}), job ${r.buildJobId}…\n`);
       if (!o.wait) return;

@@ -26,7 +26,10 @@ describe('TypeScript SDK against a live server', () => {
     assert.equal(group.myRole, 'admin');
     await forja.users.create({ username: 'sdk-user', password: 'sdk-user-password' });
     assert.equal((await forja.groups.setMember('sdk-team', 'sdk-user', 'editor')).role, 'editor');
-    assert.deepEqual((await forja.groups.members('sdk-team')).map((m) => m.username), ['admin', 'sdk-user']);
+    assert.deepEqual(
+      (await forja.groups.members('sdk-team')).map((m) => m.username),
+      ['admin', 'sdk-user'],
+    );
     const created = await forja.tokens.create({ name: 'svc', kind: 'service', group: 'sdk-team', role: 'viewer' });
     const svc = new ForjaClient({ baseUrl: s.url, token: created.secret });
     assert.equal((await svc.whoami()).kind, 'service');
@@ -41,7 +44,10 @@ describe('TypeScript SDK against a live server', () => {
 
   test('errors are typed by status and carry the code, message and request id', async () => {
     const forja = new ForjaClient({ baseUrl: s.url, token: s.adminToken });
-    await assert.rejects(forja.groups.get('no-such-group'), (err: unknown) => err instanceof NotFoundError && err.status === 404 && err.code === 'NOT_FOUND' && typeof err.requestId === 'string');
+    await assert.rejects(
+      forja.groups.get('no-such-group'),
+      (err: unknown) => err instanceof NotFoundError && err.status === 404 && err.code === 'NOT_FOUND' && typeof err.requestId === 'string',
+    );
     await assert.rejects(forja.groups.create({ name: 'Bad Name!' }), (err: unknown) => err instanceof InvalidArgumentError && /body\.name/.test(err.message));
     const viewer = new ForjaClient({ baseUrl: s.url });
     await forja.users.create({ username: 'sdk-viewer', password: 'sdk-viewer-password' });

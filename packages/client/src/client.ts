@@ -23,7 +23,8 @@ import {
   UserListSchema,
   UserSchema,
   VersionSchema,
-  WhoamiSchema, SandboxStatusSchema,
+  WhoamiSchema,
+  SandboxStatusSchema,
   ApprovalListSchema,
   ApprovalRequestSchema,
   ModelVersionPageSchema,
@@ -135,7 +136,6 @@ export interface SendOptions {
   retries?: number;
 }
 
-
 export interface RunUpdate {
   status?: RunStatus;
   endTime?: number;
@@ -200,7 +200,9 @@ export class ForjaClient {
       }
       if (response.ok) return response;
       const text = await response.text();
-      const parsed = safeJson(text) as { error?: { code?: string; message?: string; details?: unknown; requestId?: string }; error_code?: string; message?: string } | undefined;
+      const parsed = safeJson(text) as
+        | { error?: { code?: string; message?: string; details?: unknown; requestId?: string }; error_code?: string; message?: string }
+        | undefined;
       // Forja's {"error": {…}}, or MLflow's {"error_code", "message"} (as /invocations answers).
       const err = parsed?.error ?? (typeof parsed?.error_code === 'string' ? { code: parsed.error_code, message: parsed.message } : undefined);
       throw ForjaApiError.from(
@@ -316,13 +318,19 @@ export class ForjaClient {
    * to go on from.
    */
   readonly uploads = {
-    start: (runId: string, path: string, size?: number) => this.request('POST', `/api/v1/runs/${enc(runId)}/uploads`, UploadStateSchema, { body: { path, size } }),
+    start: (runId: string, path: string, size?: number) =>
+      this.request('POST', `/api/v1/runs/${enc(runId)}/uploads`, UploadStateSchema, { body: { path, size } }),
     status: (uploadId: string) => this.request('GET', `/api/v1/uploads/${enc(uploadId)}`, UploadStateSchema),
     /** Never retried: a chunk the server took is refused when sent again at the same offset, so resume from status(). */
     append: (uploadId: string, offset: number, chunk: RawBody | ReadableStream<Uint8Array>) =>
-      this.request('PUT', `/api/v1/uploads/${enc(uploadId)}`, UploadStateSchema, { ...(chunk instanceof ReadableStream ? { stream: chunk } : { rawBody: chunk }), query: { offset }, retries: 0 }),
+      this.request('PUT', `/api/v1/uploads/${enc(uploadId)}`, UploadStateSchema, {
+        ...(chunk instanceof ReadableStream ? { stream: chunk } : { rawBody: chunk }),
+        query: { offset },
+        retries: 0,
+      }),
     /** Checks the size (and the SHA-256 when given) and makes the file visible. */
-    complete: (uploadId: string, sha256?: string) => this.request('POST', `/api/v1/uploads/${enc(uploadId)}/complete`, UploadCompletedSchema, { body: { sha256 } }),
+    complete: (uploadId: string, sha256?: string) =>
+      this.request('POST', `/api/v1/uploads/${enc(uploadId)}/complete`, UploadCompletedSchema, { body: { sha256 } }),
     abort: (uploadId: string) => this.request('DELETE', `/api/v1/uploads/${enc(uploadId)}`, OkSchema),
   };
 
@@ -331,12 +339,15 @@ export class ForjaClient {
     create: (model: RegisteredModelCreate) => this.request('POST', '/api/v1/models', RegisteredModelSchema, { body: model }),
     search: (query: ModelSearch = {}) => this.request('POST', '/api/v1/models/search', RegisteredModelPageSchema, { body: query }),
     get: (name: string) => this.request('GET', `/api/v1/models/${enc(name)}`, RegisteredModelSchema),
-    update: (name: string, patch: { newName?: string; description?: string }) => this.request('PATCH', `/api/v1/models/${enc(name)}`, RegisteredModelSchema, { body: patch }),
+    update: (name: string, patch: { newName?: string; description?: string }) =>
+      this.request('PATCH', `/api/v1/models/${enc(name)}`, RegisteredModelSchema, { body: patch }),
     delete: (name: string) => this.request('DELETE', `/api/v1/models/${enc(name)}`, OkSchema),
     setTag: (name: string, key: string, value: string) => this.request('PUT', `/api/v1/models/${enc(name)}/tags/${enc(key)}`, OkSchema, { body: { value } }),
     deleteTag: (name: string, key: string) => this.request('DELETE', `/api/v1/models/${enc(name)}/tags/${enc(key)}`, OkSchema),
-    createVersion: (name: string, version: ModelVersionCreate) => this.request('POST', `/api/v1/models/${enc(name)}/versions`, ModelVersionSchema, { body: version }),
-    getVersion: (name: string, version: string | number) => this.request('GET', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`, ModelVersionSchema),
+    createVersion: (name: string, version: ModelVersionCreate) =>
+      this.request('POST', `/api/v1/models/${enc(name)}/versions`, ModelVersionSchema, { body: version }),
+    getVersion: (name: string, version: string | number) =>
+      this.request('GET', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`, ModelVersionSchema),
     updateVersion: (name: string, version: string | number, description: string) =>
       this.request('PATCH', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`, ModelVersionSchema, { body: { description } }),
     deleteVersion: (name: string, version: string | number) => this.request('DELETE', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}`, OkSchema),
@@ -346,12 +357,19 @@ export class ForjaClient {
       this.request('DELETE', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}/tags/${enc(key)}`, OkSchema),
     /** The newest version in each stage (every stage without `stages`). */
     latest: async (name: string, stages?: Stage[]) =>
-      (await this.request('GET', `/api/v1/models/${enc(name)}/latest`, z.object({ modelVersions: z.array(ModelVersionSchema) }), { query: { stages: stages?.join(',') } })).modelVersions,
+      (
+        await this.request('GET', `/api/v1/models/${enc(name)}/latest`, z.object({ modelVersions: z.array(ModelVersionSchema) }), {
+          query: { stages: stages?.join(',') },
+        })
+      ).modelVersions,
     searchVersions: (query: ModelSearch = {}) => this.request('POST', '/api/v1/model-versions/search', ModelVersionPageSchema, { body: query }),
     /** Moves a version, or opens an approval request when the group gates that stage (see `approvalRequest`). */
     transition: (name: string, version: string | number, stage: Stage, options: { archiveExistingVersions?: boolean; comment?: string } = {}) =>
-      this.request('POST', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}/transition`, TransitionResultSchema, { body: { stage, archiveExistingVersions: options.archiveExistingVersions ?? false, comment: options.comment } }),
-    setAlias: (name: string, alias: string, version: string | number) => this.request('PUT', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, OkSchema, { body: { version: String(version) } }),
+      this.request('POST', `/api/v1/models/${enc(name)}/versions/${enc(String(version))}/transition`, TransitionResultSchema, {
+        body: { stage, archiveExistingVersions: options.archiveExistingVersions ?? false, comment: options.comment },
+      }),
+    setAlias: (name: string, alias: string, version: string | number) =>
+      this.request('PUT', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, OkSchema, { body: { version: String(version) } }),
     deleteAlias: (name: string, alias: string) => this.request('DELETE', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, OkSchema),
     getAlias: (name: string, alias: string) => this.request('GET', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, ModelVersionSchema),
     /** models:/name/3, models:/name/Production, models:/name/latest or models:/name@alias. */
@@ -359,16 +377,20 @@ export class ForjaClient {
     timeline: (name: string) => this.request('GET', `/api/v1/models/${enc(name)}/timeline`, TimelineSchema),
     settings: () => this.request('GET', '/api/v1/registry/settings', RegistrySettingsSchema),
     updateSettings: (settings: RegistrySettingsUpdate) => this.request('PUT', '/api/v1/registry/settings', RegistrySettingsSchema, { body: settings }),
-    approvals: async (status?: 'pending' | 'approved' | 'rejected' | 'cancelled') => (await this.request('GET', '/api/v1/approvals', ApprovalListSchema, { query: { status } })).items,
+    approvals: async (status?: 'pending' | 'approved' | 'rejected' | 'cancelled') =>
+      (await this.request('GET', '/api/v1/approvals', ApprovalListSchema, { query: { status } })).items,
     approval: (id: string) => this.request('GET', `/api/v1/approvals/${enc(id)}`, ApprovalRequestSchema),
-    decide: (id: string, decision: 'approve' | 'reject', comment?: string) => this.request('POST', `/api/v1/approvals/${enc(id)}/decision`, ApprovalRequestSchema, { body: { decision, comment } }),
+    decide: (id: string, decision: 'approve' | 'reject', comment?: string) =>
+      this.request('POST', `/api/v1/approvals/${enc(id)}/decision`, ApprovalRequestSchema, { body: { decision, comment } }),
   };
 
   /** Background jobs of the group: read, wait for, tail and cancel. */
   readonly jobs = {
-    list: (query: { status?: JobStatus; kind?: string; limit?: number; pageToken?: string } = {}) => this.request('GET', '/api/v1/jobs', JobPageSchema, { query }),
+    list: (query: { status?: JobStatus; kind?: string; limit?: number; pageToken?: string } = {}) =>
+      this.request('GET', '/api/v1/jobs', JobPageSchema, { query }),
     /** With waitSeconds, the server answers once the job has finished or that long has passed. */
-    get: (id: string, options: { waitSeconds?: number } = {}) => this.request('GET', `/api/v1/jobs/${enc(id)}`, JobSchema, { query: { waitSeconds: options.waitSeconds } }),
+    get: (id: string, options: { waitSeconds?: number } = {}) =>
+      this.request('GET', `/api/v1/jobs/${enc(id)}`, JobSchema, { query: { waitSeconds: options.waitSeconds } }),
     logs: (id: string, query: { after?: number; limit?: number } = {}) => this.request('GET', `/api/v1/jobs/${enc(id)}/logs`, JobLogsSchema, { query }),
     cancel: (id: string) => this.request('POST', `/api/v1/jobs/${enc(id)}/cancel`, JobSchema),
     workers: async () => (await this.request('GET', '/api/v1/workers', WorkerListSchema)).workers,
@@ -381,7 +403,8 @@ export class ForjaClient {
     /** Files (source, model, requirements, schema, env, extra) and fields (name, kind, entrypoint, pythonVersion, settings) as multipart. */
     upload: (form: FormData) => this.request('POST', '/api/v1/deployments', DeploymentCreatedSchema, { form }),
     fromModel: (body: DeploymentFromModel) => this.request('POST', '/api/v1/deployments/from-model', DeploymentCreatedSchema, { body }),
-    update: (id: string, settings: Partial<DeploymentSettings>) => this.request('PATCH', `/api/v1/deployments/${enc(id)}`, DeploymentSchema, { body: { settings } }),
+    update: (id: string, settings: Partial<DeploymentSettings>) =>
+      this.request('PATCH', `/api/v1/deployments/${enc(id)}`, DeploymentSchema, { body: { settings } }),
     rebuild: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/rebuild`, DeploymentCreatedSchema),
     disable: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/disable`, DeploymentSchema),
     enable: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/enable`, DeploymentSchema),
@@ -392,7 +415,10 @@ export class ForjaClient {
     /** JSON in and out; pass `{ raw, contentType }` to send CSV or Parquet bytes. */
     predict: async (id: string, input: unknown, options: { raw?: RawBody; contentType?: string } = {}): Promise<unknown> => {
       // Not retried: an input that crashes a worker would crash the next ones too.
-      const res = await this.send('POST', `/api/v1/deployments/${enc(id)}/predict`, { ...(options.raw !== undefined ? { rawBody: options.raw, contentType: options.contentType } : { body: input }), retries: 0 });
+      const res = await this.send('POST', `/api/v1/deployments/${enc(id)}/predict`, {
+        ...(options.raw !== undefined ? { rawBody: options.raw, contentType: options.contentType } : { body: input }),
+        retries: 0,
+      });
       return safeJson(await res.text());
     },
     /** The URL of a deployment's MLflow `/invocations`, what clients of `mlflow models serve` (and dashboards) post to. */
@@ -413,7 +439,10 @@ export class ForjaClient {
         if (options.params) throw new TypeError("MLflow's CSV bodies carry no params: use format 'dataframe_split' with params");
         return safeJson(await (await this.send('POST', path, { rawBody: input, contentType: 'text/csv', retries: 0 })).text());
       }
-      const body = { [format]: format === 'dataframe_split' && Array.isArray(input) ? splitOf(input as Record<string, unknown>[]) : input, ...(options.params ? { params: options.params } : {}) };
+      const body = {
+        [format]: format === 'dataframe_split' && Array.isArray(input) ? splitOf(input as Record<string, unknown>[]) : input,
+        ...(options.params ? { params: options.params } : {}),
+      };
       return safeJson(await (await this.send('POST', path, { body, retries: 0 })).text());
     },
     /**
@@ -467,15 +496,19 @@ export class ForjaClient {
       return this.request('POST', `/api/v1/lake/tables/${enc(name)}/rows`, LakeWriteResultSchema, { ...body, contentType, query: query as Query, retries: 0 });
     },
     /** One JSON page; pass nextPageToken back as pageToken for the next. */
-    rows: (name: string, query: Omit<LakeQuery, 'format'> = {}) => this.request('POST', `/api/v1/lake/tables/${enc(name)}/query`, LakeRowsSchema, { body: { ...query, format: 'json' } }),
+    rows: (name: string, query: Omit<LakeQuery, 'format'> = {}) =>
+      this.request('POST', `/api/v1/lake/tables/${enc(name)}/query`, LakeRowsSchema, { body: { ...query, format: 'json' } }),
     /** The whole read as a Parquet or CSV response to stream (x-forja-rows has the row count). */
-    download: (name: string, query: Omit<LakeQuery, 'format'> & { format: 'parquet' | 'csv' }) => this.send('POST', `/api/v1/lake/tables/${enc(name)}/query`, { body: query }),
+    download: (name: string, query: Omit<LakeQuery, 'format'> & { format: 'parquet' | 'csv' }) =>
+      this.send('POST', `/api/v1/lake/tables/${enc(name)}/query`, { body: query }),
     rename: (name: string, newName: string) => this.request('PATCH', `/api/v1/lake/tables/${enc(name)}`, LakeTableSchema, { body: { name: newName } }),
     drop: (name: string) => this.request('DELETE', `/api/v1/lake/tables/${enc(name)}`, OkSchema),
     /** Scores Parquet rows with a registered model on the server; the response is Parquet with a PREDICT column. */
-    predict: (model: string, parquet: RawBody) => this.send('POST', '/api/v1/lake/predict', { rawBody: parquet, contentType: 'application/vnd.apache.parquet', query: { model }, retries: 0 }),
+    predict: (model: string, parquet: RawBody) =>
+      this.send('POST', '/api/v1/lake/predict', { rawBody: parquet, contentType: 'application/vnd.apache.parquet', query: { model }, retries: 0 }),
     batchPredictions: async () => (await this.request('GET', '/api/v1/lake/batch-predictions', LakeBatchPredictionListSchema)).items,
-    startBatchPrediction: (body: LakeBatchPredictionCreate) => this.request('POST', '/api/v1/lake/batch-predictions', LakeBatchPredictionSchema, { body, retries: 0 }),
+    startBatchPrediction: (body: LakeBatchPredictionCreate) =>
+      this.request('POST', '/api/v1/lake/batch-predictions', LakeBatchPredictionSchema, { body, retries: 0 }),
     batchPrediction: (jobId: string) => this.request('GET', `/api/v1/lake/batch-predictions/${enc(jobId)}`, LakeBatchPredictionSchema),
     cancelBatchPrediction: (jobId: string) => this.request('POST', `/api/v1/lake/batch-predictions/${enc(jobId)}/cancel`, LakeBatchPredictionSchema),
   };
@@ -484,18 +517,22 @@ export class ForjaClient {
     projects: async () => (await this.request('GET', '/api/v1/batch/projects', BatchProjectListSchema)).items,
     create: (body: z.input<typeof BatchProjectCreateSchema>) => this.request('POST', '/api/v1/batch/projects', BatchProjectSchema, { body }),
     get: (name: string) => this.request('GET', `/api/v1/batch/projects/${enc(name)}`, BatchProjectSchema),
-    update: (name: string, patch: z.input<typeof BatchProjectUpdateSchema>) => this.request('PATCH', `/api/v1/batch/projects/${enc(name)}`, BatchProjectSchema, { body: patch }),
+    update: (name: string, patch: z.input<typeof BatchProjectUpdateSchema>) =>
+      this.request('PATCH', `/api/v1/batch/projects/${enc(name)}`, BatchProjectSchema, { body: patch }),
     delete: (name: string) => this.request('DELETE', `/api/v1/batch/projects/${enc(name)}`, OkSchema),
     /** Multipart: "source" (.py), optional "requirements", field pythonVersion. */
-    deploy: (name: string, form: FormData) => this.request('POST', `/api/v1/batch/projects/${enc(name)}/deploys`, z.object({ deploy: BatchDeploySchema, buildJobId: z.string() }), { form }),
+    deploy: (name: string, form: FormData) =>
+      this.request('POST', `/api/v1/batch/projects/${enc(name)}/deploys`, z.object({ deploy: BatchDeploySchema, buildJobId: z.string() }), { form }),
     deploys: async (name: string) => (await this.request('GET', `/api/v1/batch/projects/${enc(name)}/deploys`, BatchDeployListSchema)).items,
     run: (name: string, body: BatchRunCreate = {}) => this.request('POST', `/api/v1/batch/projects/${enc(name)}/runs`, BatchRunSchema, { body }),
     runs: async (name: string) => (await this.request('GET', `/api/v1/batch/projects/${enc(name)}/runs`, BatchRunListSchema)).items,
     getRun: (name: string, runId: string) => this.request('GET', `/api/v1/batch/projects/${enc(name)}/runs/${enc(runId)}`, BatchRunSchema),
     cancelRun: (name: string, runId: string) => this.request('POST', `/api/v1/batch/projects/${enc(name)}/runs/${enc(runId)}/cancel`, BatchRunSchema),
     schedule: (name: string, body: ScheduleCreate) => this.request('POST', `/api/v1/batch/projects/${enc(name)}/schedules`, ScheduleSchema, { body }),
-    schedules: async (name?: string) => (await this.request('GET', name ? `/api/v1/batch/projects/${enc(name)}/schedules` : '/api/v1/schedules', ScheduleListSchema)).items,
-    updateSchedule: (id: string, patch: z.input<typeof ScheduleUpdateSchema>) => this.request('PATCH', `/api/v1/schedules/${enc(id)}`, ScheduleSchema, { body: patch }),
+    schedules: async (name?: string) =>
+      (await this.request('GET', name ? `/api/v1/batch/projects/${enc(name)}/schedules` : '/api/v1/schedules', ScheduleListSchema)).items,
+    updateSchedule: (id: string, patch: z.input<typeof ScheduleUpdateSchema>) =>
+      this.request('PATCH', `/api/v1/schedules/${enc(id)}`, ScheduleSchema, { body: patch }),
     deleteSchedule: (id: string) => this.request('DELETE', `/api/v1/schedules/${enc(id)}`, OkSchema),
     clusters: async () => (await this.request('GET', '/api/v1/clusters', ClusterProfileListSchema)).items,
   };
@@ -508,7 +545,8 @@ export class ForjaClient {
     get: (id: string) => this.request('GET', `/api/v1/training/runs/${enc(id)}`, TrainingRunSchema),
     cancel: (id: string) => this.request('POST', `/api/v1/training/runs/${enc(id)}/cancel`, TrainingRunSchema),
     /** A registered model version of a succeeded run, and a deployment of it with `deploy`. */
-    promote: (id: string, body: TrainingPromote) => this.request('POST', `/api/v1/training/runs/${enc(id)}/promote`, TrainingPromotedSchema, { body, retries: 0 }),
+    promote: (id: string, body: TrainingPromote) =>
+      this.request('POST', `/api/v1/training/runs/${enc(id)}/promote`, TrainingPromotedSchema, { body, retries: 0 }),
   };
 
   /** Pipelines of the group: a YAML DAG of scripts and platform actions, run step by step as jobs. */
@@ -533,11 +571,14 @@ export class ForjaClient {
     /** The signing secret is in the answer once, never again. */
     create: (hook: WebhookCreate) => this.request('POST', '/api/v1/webhooks', WebhookWithSecretSchema, { body: hook }),
     get: (id: string) => this.request('GET', `/api/v1/webhooks/${enc(id)}`, WebhookSchema),
-    update: (id: string, patch: WebhookUpdate) => this.request('PATCH', `/api/v1/webhooks/${enc(id)}`, WebhookSchema.extend({ secret: z.string().optional() }), { body: patch }),
+    update: (id: string, patch: WebhookUpdate) =>
+      this.request('PATCH', `/api/v1/webhooks/${enc(id)}`, WebhookSchema.extend({ secret: z.string().optional() }), { body: patch }),
     delete: (id: string) => this.request('DELETE', `/api/v1/webhooks/${enc(id)}`, OkSchema),
-    deliveries: (id: string, query: { limit?: number; pageToken?: string } = {}) => this.request('GET', `/api/v1/webhooks/${enc(id)}/deliveries`, WebhookDeliveryPageSchema, { query }),
+    deliveries: (id: string, query: { limit?: number; pageToken?: string } = {}) =>
+      this.request('GET', `/api/v1/webhooks/${enc(id)}/deliveries`, WebhookDeliveryPageSchema, { query }),
     ping: (id: string) => this.request('POST', `/api/v1/webhooks/${enc(id)}/ping`, WebhookDeliverySchema),
-    redeliver: (id: string, deliveryId: string) => this.request('POST', `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`, WebhookDeliverySchema),
+    redeliver: (id: string, deliveryId: string) =>
+      this.request('POST', `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`, WebhookDeliverySchema),
   };
 
   audit(query: { group?: string; actor?: string; token?: string; action?: string; limit?: number; pageToken?: string } = {}) {
@@ -553,7 +594,9 @@ function multipartStream(field: string, filename: string, file: ReadableStream<U
   // The quoted-string form browsers use: quotes and line breaks escaped, the rest as UTF-8.
   const quoted = (v: string) => v.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
   const utf8 = new TextEncoder();
-  const head = utf8.encode(`--${boundary}\r\nContent-Disposition: form-data; name="${quoted(field)}"; filename="${quoted(filename)}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const head = utf8.encode(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${quoted(field)}"; filename="${quoted(filename)}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
   const tail = utf8.encode(`\r\n--${boundary}--\r\n`);
   const reader = file.getReader();
   let started = false;

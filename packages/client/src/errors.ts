@@ -16,13 +16,19 @@ export class ForjaApiError extends Error {
   /** Picks the subclass for the status, so callers can catch by kind. */
   static from(status: number, code: string, message: string, details?: unknown, requestId?: string): ForjaApiError {
     const Kind =
-      status === 400 ? InvalidArgumentError
-      : status === 401 ? UnauthenticatedError
-      : status === 403 ? PermissionDeniedError
-      : status === 404 ? NotFoundError
-      : status === 409 ? ConflictError
-      : status === 429 ? RateLimitedError
-      : ForjaApiError;
+      status === 400
+        ? InvalidArgumentError
+        : status === 401
+          ? UnauthenticatedError
+          : status === 403
+            ? PermissionDeniedError
+            : status === 404
+              ? NotFoundError
+              : status === 409
+                ? ConflictError
+                : status === 429
+                  ? RateLimitedError
+                  : ForjaApiError;
     return new Kind(status, code, message, details, requestId);
   }
 }
@@ -35,7 +41,10 @@ export class RateLimitedError extends ForjaApiError {}
 
 /** The server could not be reached at all. */
 export class ForjaConnectionError extends Error {
-  constructor(readonly url: string, cause: unknown) {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
     super(`Cannot reach Forja at ${url}: ${(cause as Error)?.message ?? String(cause)}`);
     this.name = 'ForjaConnectionError';
   }

@@ -36,11 +36,26 @@ describe('TypeScript SDK: MLflow /invocations', () => {
   test('invocationsUrl and invoke, without a token on a public deployment; MLflow errors carry their error_code', async () => {
     const sdk = new ForjaClient({ baseUrl: s.url });
     assert.equal(sdk.deployments.invocationsUrl(id), `${s.url}/api/v1/deployments/${id}/invocations`);
-    assert.deepEqual(await sdk.deployments.invoke(id, [{ x: 1, y: 'a' }, { y: 'b' }]), { got: { dataframe_split: { columns: ['x', 'y'], data: [[1, 'a'], [null, 'b']] } } });
+    assert.deepEqual(await sdk.deployments.invoke(id, [{ x: 1, y: 'a' }, { y: 'b' }]), {
+      got: {
+        dataframe_split: {
+          columns: ['x', 'y'],
+          data: [
+            [1, 'a'],
+            [null, 'b'],
+          ],
+        },
+      },
+    });
     assert.deepEqual(await sdk.deployments.invoke(id, { columns: ['x'], data: [[1]] }), { got: { dataframe_split: { columns: ['x'], data: [[1]] } } });
-    assert.deepEqual(await sdk.deployments.invoke(id, { x: [1, 2] }, { format: 'inputs', params: { k: 3 } }), { got: { inputs: { x: [1, 2] }, params: { k: 3 } } });
+    assert.deepEqual(await sdk.deployments.invoke(id, { x: [1, 2] }, { format: 'inputs', params: { k: 3 } }), {
+      got: { inputs: { x: [1, 2] }, params: { k: 3 } },
+    });
     assert.deepEqual(await sdk.deployments.invoke(id, [[1, 2]], { format: 'instances' }), { got: { instances: [[1, 2]] } });
-    await assert.rejects(sdk.deployments.invoke(id, 1, { format: 'boom' as never }), (err: unknown) => err instanceof ForjaApiError && err.status === 400 && err.code === 'BAD_REQUEST' && /boom/.test(err.message));
+    await assert.rejects(
+      sdk.deployments.invoke(id, 1, { format: 'boom' as never }),
+      (err: unknown) => err instanceof ForjaApiError && err.status === 400 && err.code === 'BAD_REQUEST' && /boom/.test(err.message),
+    );
     await assert.rejects(sdk.deployments.invoke(id, [{ x: 1 }], { format: 'csv' }), TypeError);
   });
 });

@@ -29,7 +29,10 @@ describe('TypeScript SDK: model registry', () => {
     assert.equal((await forja.models.resolve('models:/scorer@champion')).version, '2');
     assert.equal((await forja.models.resolve('models:/scorer/Production')).version, '2');
     const page = await forja.models.search({ filter: "tags.team = 'risk'" });
-    assert.deepEqual(page.registeredModels.map((m) => m.name), ['scorer']);
+    assert.deepEqual(
+      page.registeredModels.map((m) => m.name),
+      ['scorer'],
+    );
     assert.ok((await forja.models.timeline('scorer')).items.some((e) => e.action === 'model_alias.set'));
     await assert.rejects(forja.models.resolve('models:/scorer@nobody'), NotFoundError);
   });
@@ -60,7 +63,10 @@ describe('TypeScript SDK: model registry', () => {
     assert.deepEqual((await forja.models.getVersion('ranker', 1)).tags, []);
     await forja.models.setAlias('ranker', 'best', 1);
     assert.equal((await forja.models.getAlias('ranker', 'best')).version, '1');
-    assert.deepEqual((await forja.models.latest('ranker', ['None'])).map((v) => v.version), ['2']);
+    assert.deepEqual(
+      (await forja.models.latest('ranker', ['None'])).map((v) => v.version),
+      ['2'],
+    );
     await forja.models.deleteVersion('ranker', 2);
     await assert.rejects(forja.models.getVersion('ranker', 2), NotFoundError);
     const [approved] = await forja.models.approvals('approved');

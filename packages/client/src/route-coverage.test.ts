@@ -53,7 +53,11 @@ function sdkMethods(client: ForjaClient): [string, (...args: unknown[]) => unkno
     .map((name) => [name, (client as any)[name].bind(client)] as [string, (...args: unknown[]) => unknown]);
   const namespaced = Object.entries(client)
     .filter(([, v]) => v !== null && typeof v === 'object')
-    .flatMap(([ns, v]) => Object.entries(v as Record<string, unknown>).filter(([, fn]) => typeof fn === 'function').map(([name, fn]) => [`${ns}.${name}`, fn] as [string, (...args: unknown[]) => unknown]));
+    .flatMap(([ns, v]) =>
+      Object.entries(v as Record<string, unknown>)
+        .filter(([, fn]) => typeof fn === 'function')
+        .map(([name, fn]) => [`${ns}.${name}`, fn] as [string, (...args: unknown[]) => unknown]),
+    );
   return [...own, ...namespaced];
 }
 
@@ -100,7 +104,9 @@ test('every documented route has a TS SDK method, or a reason in absent-routes.j
   const covered = new Set([...byMethod.values()].flat().map((r) => operationOf(r, ops)?.label));
   const missing = ops.map((o) => o.label).filter((label) => !covered.has(label) && !(label in absent));
   assert.deepEqual(missing, [], 'add a method to packages/client (or list the route in absent-routes.json with why it has none)');
-  console.log(`# ${ops.length} operations: ${covered.size - (covered.has(undefined) ? 1 : 0)} have a TS SDK method, ${Object.keys(absent).length} are listed absent`);
+  console.log(
+    `# ${ops.length} operations: ${covered.size - (covered.has(undefined) ? 1 : 0)} have a TS SDK method, ${Object.keys(absent).length} are listed absent`,
+  );
 });
 
 test('every request an SDK method sends is a documented route', () => {

@@ -24,11 +24,17 @@ describe('TypeScript SDK: tracking and artifacts against a live server', () => {
 
     await forja.experiments.create({ name: 'sdk-other' });
     const found = await forja.experiments.search({ filter: "name LIKE 'sdk-%'", orderBy: ['name ASC'] });
-    assert.deepEqual(found.experiments.map((e) => e.name), ['sdk-churn', 'sdk-other']);
+    assert.deepEqual(
+      found.experiments.map((e) => e.name),
+      ['sdk-churn', 'sdk-other'],
+    );
     const paged = await forja.experiments.search({ filter: "name LIKE 'sdk-%'", orderBy: ['name ASC'], maxResults: 1 });
     assert.equal(paged.experiments.length, 1);
     const next = await forja.experiments.search({ filter: "name LIKE 'sdk-%'", orderBy: ['name ASC'], maxResults: 1, pageToken: paged.nextPageToken });
-    assert.deepEqual(next.experiments.map((e) => e.name), ['sdk-other']);
+    assert.deepEqual(
+      next.experiments.map((e) => e.name),
+      ['sdk-other'],
+    );
     assert.equal(next.nextPageToken, undefined);
 
     assert.equal((await forja.experiments.rename(exp.experimentId, 'sdk-churn-v2')).name, 'sdk-churn-v2');
@@ -38,7 +44,10 @@ describe('TypeScript SDK: tracking and artifacts against a live server', () => {
 
     await forja.experiments.delete(exp.experimentId);
     const deleted = await forja.experiments.search({ viewType: 'DELETED_ONLY' });
-    assert.deepEqual(deleted.experiments.map((e) => e.experimentId), [exp.experimentId]);
+    assert.deepEqual(
+      deleted.experiments.map((e) => e.experimentId),
+      [exp.experimentId],
+    );
     await forja.experiments.restore(exp.experimentId);
     assert.equal((await forja.experiments.get(exp.experimentId)).lifecycleStage, 'active');
     await assert.rejects(forja.experiments.get('999999'), NotFoundError);
@@ -70,15 +79,35 @@ describe('TypeScript SDK: tracking and artifacts against a live server', () => {
       ],
     );
 
-    const best = await forja.runs.search({ experimentIds: [exp.experimentId], filter: 'metrics.acc > 0.65', orderBy: ['metrics.acc DESC'], columns: ['metrics.acc', 'params.lr'] });
-    assert.deepEqual(best.runs.map((r) => r.info.runName), ['run-2', 'run-1']);
-    assert.deepEqual(best.runs[0]!.data.metrics.map((m) => m.key), ['acc'], 'the projection drops the other metrics');
+    const best = await forja.runs.search({
+      experimentIds: [exp.experimentId],
+      filter: 'metrics.acc > 0.65',
+      orderBy: ['metrics.acc DESC'],
+      columns: ['metrics.acc', 'params.lr'],
+    });
+    assert.deepEqual(
+      best.runs.map((r) => r.info.runName),
+      ['run-2', 'run-1'],
+    );
+    assert.deepEqual(
+      best.runs[0]!.data.metrics.map((m) => m.key),
+      ['acc'],
+      'the projection drops the other metrics',
+    );
     assert.deepEqual(best.runs[0]!.data.tags, [], 'and every tag');
 
     const page = await forja.runs.search({ experimentIds: [exp.experimentId], maxResults: 2, orderBy: ['attributes.run_name ASC'] });
     assert.equal(page.runs.length, 2);
-    const rest = await forja.runs.search({ experimentIds: [exp.experimentId], maxResults: 2, orderBy: ['attributes.run_name ASC'], pageToken: page.nextPageToken });
-    assert.deepEqual(rest.runs.map((r) => r.info.runName), ['run-2']);
+    const rest = await forja.runs.search({
+      experimentIds: [exp.experimentId],
+      maxResults: 2,
+      orderBy: ['attributes.run_name ASC'],
+      pageToken: page.nextPageToken,
+    });
+    assert.deepEqual(
+      rest.runs.map((r) => r.info.runName),
+      ['run-2'],
+    );
 
     await assert.rejects(
       forja.runs.search({ experimentIds: [exp.experimentId], filter: 'metrics.acc >> 1' }),
@@ -90,14 +119,30 @@ describe('TypeScript SDK: tracking and artifacts against a live server', () => {
     assert.equal(finished.runName, 'renamed');
 
     const history = await forja.runs.metricHistory(ids[1]!, 'acc');
-    assert.deepEqual(history.metrics.map((m) => [m.step, m.value]), [[0, 0.6], [1, 0.7]]);
+    assert.deepEqual(
+      history.metrics.map((m) => [m.step, m.value]),
+      [
+        [0, 0.6],
+        [1, 0.7],
+      ],
+    );
     const first = await forja.runs.metricHistory(ids[1]!, 'acc', { maxResults: 1 });
     assert.equal(first.metrics.length, 1);
-    assert.deepEqual((await forja.runs.metricHistory(ids[1]!, 'acc', { maxResults: 1, pageToken: first.nextPageToken })).metrics.map((m) => m.step), [1]);
-    assert.deepEqual((await forja.runs.metricHistory(ids[1]!, 'val/loss')).metrics.map((m) => m.value), ['NaN'], 'keys with a slash are escaped in the path');
+    assert.deepEqual(
+      (await forja.runs.metricHistory(ids[1]!, 'acc', { maxResults: 1, pageToken: first.nextPageToken })).metrics.map((m) => m.step),
+      [1],
+    );
+    assert.deepEqual(
+      (await forja.runs.metricHistory(ids[1]!, 'val/loss')).metrics.map((m) => m.value),
+      ['NaN'],
+      'keys with a slash are escaped in the path',
+    );
 
     await forja.runs.deleteTag(ids[0]!, 'team');
-    assert.equal((await forja.runs.get(ids[0]!)).data.tags.find((t) => t.key === 'team'), undefined);
+    assert.equal(
+      (await forja.runs.get(ids[0]!)).data.tags.find((t) => t.key === 'team'),
+      undefined,
+    );
     await forja.runs.delete(ids[2]!);
     assert.equal((await forja.runs.search({ experimentIds: [exp.experimentId] })).runs.length, 2);
     await forja.runs.restore(ids[2]!);

@@ -60,9 +60,7 @@ export const WhoamiSchema = z.object({
 });
 export type Whoami = z.infer<typeof WhoamiSchema>;
 
-export const LoginRequestSchema = z
-  .object({ username: z.string().min(1).max(63), password: z.string().min(1).max(256) })
-  .strict();
+export const LoginRequestSchema = z.object({ username: z.string().min(1).max(63), password: z.string().min(1).max(256) }).strict();
 export type LoginRequest = z.infer<typeof LoginRequestSchema>;
 
 export const LoginResponseSchema = z.object({
@@ -82,9 +80,7 @@ export const GroupSchema = z.object({
 });
 export type Group = z.infer<typeof GroupSchema>;
 
-export const GroupCreateSchema = z
-  .object({ name: SlugSchema, description: z.string().max(2000).default('') })
-  .strict();
+export const GroupCreateSchema = z.object({ name: SlugSchema, description: z.string().max(2000).default('') }).strict();
 export type GroupCreate = z.input<typeof GroupCreateSchema>;
 
 export const GroupUpdateSchema = z.object({ description: z.string().max(2000) }).strict();

@@ -30,7 +30,9 @@ export const BatchProjectSchema = z.object({
 });
 export type BatchProject = z.infer<typeof BatchProjectSchema>;
 export const BatchProjectListSchema = z.object({ items: z.array(BatchProjectSchema) });
-export const BatchProjectCreateSchema = z.object({ name: DeploymentNameSchema, description: z.string().max(10_000).default(''), clusterSize: ClusterSizeSchema.default(1) }).strict();
+export const BatchProjectCreateSchema = z
+  .object({ name: DeploymentNameSchema, description: z.string().max(10_000).default(''), clusterSize: ClusterSizeSchema.default(1) })
+  .strict();
 export const BatchProjectUpdateSchema = z.object({ description: z.string().max(10_000).optional(), clusterSize: ClusterSizeSchema.optional() }).strict();
 
 export const BatchDeploySchema = z.object({
@@ -75,7 +77,12 @@ export const BatchRunCreateSchema = z
   .object({
     params: z.record(z.string(), z.unknown()).default({}),
     /** Seconds; the run's process tree is killed after it. */
-    timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(3600),
   })
   .strict();
 export type BatchRunCreate = z.input<typeof BatchRunCreateSchema>;
@@ -104,7 +111,12 @@ export const ScheduleCreateSchema = z
     timezone: z.string().min(1).max(100).default('UTC'),
     params: z.record(z.string(), z.unknown()).default({}),
     missedPolicy: MissedPolicySchema.default('skip'),
-    timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(3600),
   })
   .strict();
 export type ScheduleCreate = z.input<typeof ScheduleCreateSchema>;

@@ -20,8 +20,7 @@ export const PageQuerySchema = z
   })
   .strict();
 
-export const pageOf = <T extends z.ZodTypeAny>(item: T) =>
-  z.object({ items: z.array(item), nextPageToken: z.string().optional() });
+export const pageOf = <T extends z.ZodTypeAny>(item: T) => z.object({ items: z.array(item), nextPageToken: z.string().optional() });
 
 export const OkSchema = z.object({ ok: z.literal(true) });
 

@@ -29,7 +29,12 @@ export const DeploymentSettingsSchema = z
     maxBatch: z.number().int().min(1).max(1024).default(32),
     memoryMb: z.number().int().min(64).max(65_536).default(2048),
     /** CPU seconds a worker may use in its life before it is stopped and replaced (0: no limit). */
-    cpuSeconds: z.number().int().min(0).max(30 * 86_400).default(0),
+    cpuSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .default(0),
     /** Files a worker may have open at once. */
     maxFiles: z.number().int().min(32).max(65_536).default(1024),
     /** Outbound network for the model's workers and executions; off by default, only a group admin may turn it on. */
@@ -99,7 +104,10 @@ export const DeploymentUploadFieldsSchema = z
     name: DeploymentNameSchema,
     operation: OperationSchema.default('sync'),
     kind: ModelKindSchema.default('script'),
-    entrypoint: z.string().regex(/^[A-Za-z_]\w*$/, 'must be a Python function name').default('score'),
+    entrypoint: z
+      .string()
+      .regex(/^[A-Za-z_]\w*$/, 'must be a Python function name')
+      .default('score'),
     predictMethod: z.enum(['predict', 'predict_proba']).default('predict'),
     pythonVersion: PythonVersionSchema,
     settings: z
@@ -110,7 +118,10 @@ export const DeploymentUploadFieldsSchema = z
         try {
           return DeploymentSettingsSchema.partial().parse(JSON.parse(s));
         } catch (err) {
-          ctx.addIssue({ code: 'custom', message: `settings must be a JSON object of ${Object.keys(DeploymentSettingsSchema.shape).join(', ')}: ${(err as Error).message.slice(0, 300)}` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `settings must be a JSON object of ${Object.keys(DeploymentSettingsSchema.shape).join(', ')}: ${(err as Error).message.slice(0, 300)}`,
+          });
           return z.NEVER;
         }
       }),

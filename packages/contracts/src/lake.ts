@@ -126,7 +126,11 @@ export const LakeRowsSchema = z.object({
 export type LakeRows = z.infer<typeof LakeRowsSchema>;
 
 /** Which registered model scores: models:/name/Stage, models:/name@alias or models:/name/3. */
-export const LakeModelRefSchema = z.string().min(1).max(600).regex(/^models:\//, 'a model is models:/name/Stage, models:/name@alias or models:/name/<version>');
+export const LakeModelRefSchema = z
+  .string()
+  .min(1)
+  .max(600)
+  .regex(/^models:\//, 'a model is models:/name/Stage, models:/name@alias or models:/name/<version>');
 
 export const LakeBatchPredictionCreateSchema = z
   .object({

@@ -134,5 +134,11 @@ export type RegistrySettings = z.infer<typeof RegistrySettingsSchema>;
 export const RegistrySettingsUpdateSchema = RegistrySettingsSchema.extend({ approvers: RegistrySettingsSchema.shape.approvers.default([]) }).strict();
 export type RegistrySettingsUpdate = z.input<typeof RegistrySettingsUpdateSchema>;
 
-export const TimelineEntrySchema = z.object({ at: TimestampSchema, actor: z.string().nullable(), action: z.string(), target: z.string().nullable(), details: z.record(z.string(), z.unknown()).nullable() });
+export const TimelineEntrySchema = z.object({
+  at: TimestampSchema,
+  actor: z.string().nullable(),
+  action: z.string(),
+  target: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+});
 export const TimelineSchema = z.object({ items: z.array(TimelineEntrySchema) });

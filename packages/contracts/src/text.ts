@@ -47,7 +47,8 @@ export const uniqueKeys =
   (items: { key: string }[], ctx: z.RefinementCtx): void => {
     const seen = new Set<string>();
     items.forEach((item, i) => {
-      if (seen.has(item.key)) ctx.addIssue({ code: 'custom', path: [i, 'key'], message: `the ${what} '${item.key}' appears more than once; send each key once` });
+      if (seen.has(item.key))
+        ctx.addIssue({ code: 'custom', path: [i, 'key'], message: `the ${what} '${item.key}' appears more than once; send each key once` });
       seen.add(item.key);
     });
   };

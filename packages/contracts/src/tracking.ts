@@ -127,11 +127,15 @@ export const RunSchema = z.object({
 export type Run = z.infer<typeof RunSchema>;
 
 // Requests of the native API; the MLflow API checks what it receives with the same schemas.
-export const ExperimentNameSchema = safeName(z.string().trim().min(1, 'must not be empty').max(TRACKING_LIMITS.experimentNameLength, `must be at most ${TRACKING_LIMITS.experimentNameLength} characters`));
+export const ExperimentNameSchema = safeName(
+  z.string().trim().min(1, 'must not be empty').max(TRACKING_LIMITS.experimentNameLength, `must be at most ${TRACKING_LIMITS.experimentNameLength} characters`),
+);
 export const RunNameSchema = safeName(z.string().max(TRACKING_LIMITS.runNameLength, `must be at most ${TRACKING_LIMITS.runNameLength} characters`));
 const tagValue = (max: number) => safeValue(z.string().max(max, `a tag value is at most ${max} characters`));
 export const RunTagValueSchema = tagValue(TRACKING_LIMITS.runTagValueLength);
-export const ParamValueSchema = safeValue(z.string().max(TRACKING_LIMITS.paramValueLength, `a param value is at most ${TRACKING_LIMITS.paramValueLength} characters`));
+export const ParamValueSchema = safeValue(
+  z.string().max(TRACKING_LIMITS.paramValueLength, `a param value is at most ${TRACKING_LIMITS.paramValueLength} characters`),
+);
 export const TagInputSchema = z.object({ key: TrackingKeySchema, value: RunTagValueSchema }).strict();
 export const ParamInputSchema = z.object({ key: TrackingKeySchema, value: ParamValueSchema }).strict();
 /** Logged models (MLflow 3) are named like runs. */
@@ -151,7 +155,10 @@ export const ExperimentCreateSchema = z
      * Forja assigns every experiment its own folder (mlflow-artifacts:/<id>); another location is
      * refused, since deleting the experiment deletes its folder. Empty means "assign one".
      */
-    artifactLocation: z.string().max(0, 'Forja gives each experiment its own artifact location (mlflow-artifacts:/<experiment id>); leave this field out or empty').optional(),
+    artifactLocation: z
+      .string()
+      .max(0, 'Forja gives each experiment its own artifact location (mlflow-artifacts:/<experiment id>); leave this field out or empty')
+      .optional(),
     tags: tagsInput(TRACKING_LIMITS.experimentTagValueLength).default([]),
   })
   .strict();
@@ -207,14 +214,8 @@ export const MetricInputSchema = z
 export const LogBatchSchema = z
   .object({
     metrics: z.array(MetricInputSchema).max(TRACKING_LIMITS.batchMetrics, `at most ${TRACKING_LIMITS.batchMetrics} metrics per batch`).default([]),
-    params: z
-      .array(ParamInputSchema)
-      .max(TRACKING_LIMITS.batchParams, `at most ${TRACKING_LIMITS.batchParams} params per batch`)
-      .default([]),
-    tags: z
-      .array(TagInputSchema)
-      .max(TRACKING_LIMITS.batchTags, `at most ${TRACKING_LIMITS.batchTags} tags per batch`)
-      .default([]),
+    params: z.array(ParamInputSchema).max(TRACKING_LIMITS.batchParams, `at most ${TRACKING_LIMITS.batchParams} params per batch`).default([]),
+    tags: z.array(TagInputSchema).max(TRACKING_LIMITS.batchTags, `at most ${TRACKING_LIMITS.batchTags} tags per batch`).default([]),
   })
   .strict();
 export type LogBatch = z.input<typeof LogBatchSchema>;

@@ -14,12 +14,20 @@ export const TrainingFieldsSchema = z
     runName: z.string().max(256).optional(),
     modelType: TrainingModelTypeSchema.default('Classification'),
     /** The function the script defines: train_model(df, base_path) → dict. */
-    trainFunction: z.string().regex(/^[A-Za-z_]\w*$/, 'must be a Python function name').default('train_model'),
+    trainFunction: z
+      .string()
+      .regex(/^[A-Za-z_]\w*$/, 'must be a Python function name')
+      .default('train_model'),
     pythonVersion: PythonVersionSchema,
     /** Train on a lake table instead of an uploaded file. */
     table: LakeTableNameSchema.optional(),
     filter: z.string().max(20_000).optional(),
-    timeoutSeconds: z.coerce.number().int().min(10).max(7 * 24 * 3600).default(6 * 3600),
+    timeoutSeconds: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600)
+      .default(6 * 3600),
   })
   .strict();
 export type TrainingFields = z.input<typeof TrainingFieldsSchema>;
@@ -59,7 +67,10 @@ export const TrainingPromoteSchema = z
   .object({
     modelName: z.string().min(1).max(256),
     /** Also deploy the new version (a pickle deployment of the trained pipeline). */
-    deploy: z.object({ name: DeploymentNameSchema, operation: z.enum(['sync', 'async']).default('sync'), schemaSample: z.unknown().optional() }).strict().optional(),
+    deploy: z
+      .object({ name: DeploymentNameSchema, operation: z.enum(['sync', 'async']).default('sync'), schemaSample: z.unknown().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type TrainingPromote = z.input<typeof TrainingPromoteSchema>;

@@ -26,7 +26,11 @@ const WebhookUrlSchema = z
     }
   }, 'must be an http:// or https:// URL');
 
-const NameSchema = z.string().min(1).max(100).regex(/^[\w .-]+$/, 'may contain letters, digits, spaces, "_", "." and "-"');
+const NameSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\w .-]+$/, 'may contain letters, digits, spaces, "_", "." and "-"');
 
 export const WebhookSchema = z.object({
   id: z.string(),

@@ -15,7 +15,12 @@ for (const dialect of DIALECTS) {
     let runId: string;
     const auth = () => ({ authorization: `Bearer ${s.adminToken}` });
     const call = (method: string, p: string, body?: unknown) => http(s.url, method, p, { token: s.adminToken, body });
-    const put = (p: string, body: string | Buffer, headers: Record<string, string> = {}) => fetch(s.url + p, { method: 'PUT', headers: { ...auth(), ...headers }, body: (typeof body === 'string' ? body : new Uint8Array(body)) as RequestInit['body'] });
+    const put = (p: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+      fetch(s.url + p, {
+        method: 'PUT',
+        headers: { ...auth(), ...headers },
+        body: (typeof body === 'string' ? body : new Uint8Array(body)) as RequestInit['body'],
+      });
 
     before(async () => {
       s = await startTestServer({ dialect });
@@ -69,14 +74,21 @@ for (const dialect of DIALECTS) {
     });
 
     test('paths with .., absolute paths and symlinks that lead outside are 400s', async () => {
-      for (const p of [`/api/v1/runs/${runId}/artifacts/file?path=../../etc/passwd`, `/api/v1/runs/${runId}/artifacts/file?path=/etc/passwd`, `/api/v1/runs/${runId}/artifacts?path=a/../../..`]) {
+      for (const p of [
+        `/api/v1/runs/${runId}/artifacts/file?path=../../etc/passwd`,
+        `/api/v1/runs/${runId}/artifacts/file?path=/etc/passwd`,
+        `/api/v1/runs/${runId}/artifacts?path=a/../../..`,
+      ]) {
         const r = await call('GET', p);
         assert.equal(r.status, 400, p);
         assert.equal(r.body.error.code, 'INVALID_ARGUMENT');
       }
       const percent = await put(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/odd/a%25b%20c.txt`, 'odd name');
       assert.equal(percent.status, 200, 'a file name with % and a space is stored as named');
-      assert.deepEqual((await call('GET', `/api/v1/runs/${runId}/artifacts?path=odd`)).body.files.map((f: { path: string }) => f.path), ['odd/a%b c.txt']);
+      assert.deepEqual(
+        (await call('GET', `/api/v1/runs/${runId}/artifacts?path=odd`)).body.files.map((f: { path: string }) => f.path),
+        ['odd/a%b c.txt'],
+      );
       const encoded = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/..%2F..%2Fsecret.txt`, { method: 'PUT', headers: auth(), body: 'x' });
       assert.equal(encoded.status, 400);
       assert.equal(((await encoded.json()) as { error_code: string }).error_code, 'INVALID_PARAMETER_VALUE');
@@ -97,7 +109,9 @@ for (const dialect of DIALECTS) {
       const { hostname, port } = new URL(s.url);
       const socket = net.connect(Number(port), hostname);
       await once(socket, 'connect');
-      socket.write(`PUT /api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/cut.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.adminToken}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n`);
+      socket.write(
+        `PUT /api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/cut.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.adminToken}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n`,
+      );
       socket.write(Buffer.alloc(5000, 1));
       await new Promise((r) => setTimeout(r, 200));
       socket.destroy();
@@ -125,7 +139,8 @@ for (const dialect of DIALECTS) {
       assert.equal(early.status, 400);
       assert.match(early.body.error.message, /1000000 of 2500000 bytes/);
       assert.equal((await call('GET', `/api/v1/runs/${runId}/artifacts?path=big`)).body.files.length, 0, 'nothing visible before complete');
-      for (let off = chunk; off < data.length; off += chunk) assert.equal((await put(`/api/v1/uploads/${id}?offset=${off}`, data.subarray(off, off + chunk))).status, 200);
+      for (let off = chunk; off < data.length; off += chunk)
+        assert.equal((await put(`/api/v1/uploads/${id}?offset=${off}`, data.subarray(off, off + chunk))).status, 200);
       const badSum = await call('POST', `/api/v1/uploads/${id}/complete`, { sha256: '0'.repeat(64) });
       assert.equal(badSum.status, 400);
       const done = await call('POST', `/api/v1/uploads/${id}/complete`, { sha256: sha });
@@ -144,7 +159,9 @@ for (const dialect of DIALECTS) {
       const { hostname, port } = new URL(s.url);
       const socket = net.connect(Number(port), hostname);
       await once(socket, 'connect');
-      socket.write(`PUT /api/v1/uploads/${id}?offset=100000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.adminToken}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n`);
+      socket.write(
+        `PUT /api/v1/uploads/${id}?offset=100000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.adminToken}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n`,
+      );
       socket.write(Buffer.alloc(40_000, 2));
       await new Promise((r) => setTimeout(r, 200));
       socket.destroy();
@@ -175,7 +192,8 @@ for (const dialect of DIALECTS) {
     test("deleting an experiment or run for good removes only the folder Forja gave it, never another group's", async () => {
       // The victim: an experiment of another group with a file in its folder.
       await call('POST', '/api/v1/groups', { name: 'victims' });
-      const victims = (method: string, p: string, body?: unknown) => http(s.url, method, p, { token: s.adminToken, body, headers: { 'x-forja-group': 'victims' } });
+      const victims = (method: string, p: string, body?: unknown) =>
+        http(s.url, method, p, { token: s.adminToken, body, headers: { 'x-forja-group': 'victims' } });
       const victimExp = (await victims('POST', '/api/v1/experiments', { name: 'precious' })).body.experimentId;
       const victimRun = (await victims('POST', '/api/v1/runs', { experimentId: victimExp })).body.info.runId;
       assert.equal((await put(`/api/v1/runs/${victimRun}/artifacts/file?path=model.pkl`, 'weights')).status, 200);
@@ -185,8 +203,16 @@ for (const dialect of DIALECTS) {
       const e = (await call('POST', '/api/v1/experiments', { name: 'pointing-elsewhere' })).body.experimentId;
       const r = (await call('POST', '/api/v1/runs', { experimentId: e })).body.info.runId;
       const db = s.server.services.db.kysely;
-      await db.updateTable('experiments').set({ artifact_location: `mlflow-artifacts:/${victimExp}` }).where('id', '=', e).execute();
-      await db.updateTable('runs').set({ artifact_uri: `mlflow-artifacts:/${victimExp}/${victimRun}/artifacts` }).where('id', '=', r).execute();
+      await db
+        .updateTable('experiments')
+        .set({ artifact_location: `mlflow-artifacts:/${victimExp}` })
+        .where('id', '=', e)
+        .execute();
+      await db
+        .updateTable('runs')
+        .set({ artifact_uri: `mlflow-artifacts:/${victimExp}/${victimRun}/artifacts` })
+        .where('id', '=', r)
+        .execute();
       await call('DELETE', `/api/v1/runs/${r}`);
       assert.equal((await call('DELETE', `/api/v1/runs/${r}?permanent=true`)).status, 200);
       await call('DELETE', `/api/v1/experiments/${e}`);
@@ -206,7 +232,10 @@ for (const dialect of DIALECTS) {
       assert.equal((await bare(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/empty/proxy.txt`)).status, 200);
       assert.deepEqual(
         (await call('GET', `/api/v1/runs/${runId}/artifacts?path=empty`)).body.files.map((f: { path: string; size: number }) => [f.path, f.size]),
-        [['empty/marker.txt', 0], ['empty/proxy.txt', 0]],
+        [
+          ['empty/marker.txt', 0],
+          ['empty/proxy.txt', 0],
+        ],
       );
       const id = (await call('POST', `/api/v1/runs/${runId}/uploads`, { path: 'chunks/none.bin', size: 10 })).body.uploadId;
       const wrongOffset = await bare(`/api/v1/uploads/${id}?offset=5`);
@@ -221,7 +250,9 @@ for (const dialect of DIALECTS) {
       await call('POST', '/api/v1/users', { username: 'stranger', password: 'stranger-password' });
       await call('DELETE', '/api/v1/groups/default/members/stranger');
       const token = (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: 'stranger', password: 'stranger-password' } })).body.token;
-      const r = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/config/params.json`, { headers: { authorization: `Bearer ${token}` } });
+      const r = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/config/params.json`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       assert.equal(r.status, 404);
       assert.equal((await http(s.url, 'GET', `/api/v1/runs/${runId}/artifacts`, { token })).status, 404);
     });

@@ -78,14 +78,16 @@ export class LocalArtifactStore {
     });
     try {
       await pipeline(body, counter, createWriteStream(tmp));
-      if ((body as { complete?: boolean }).complete === false || (body as { aborted?: boolean }).aborted) throw invalid('The upload was cut off before the end.');
+      if ((body as { complete?: boolean }).complete === false || (body as { aborted?: boolean }).aborted)
+        throw invalid('The upload was cut off before the end.');
       await this.prepareTarget(target, relative);
       await rename(tmp, target);
       return size;
     } catch (err) {
       await rm(tmp, { force: true });
       if (err instanceof AppError) throw err;
-      if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET') throw invalid('The upload was cut off before the end.');
+      if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET')
+        throw invalid('The upload was cut off before the end.');
       throw err;
     }
   }
@@ -126,7 +128,7 @@ export class LocalArtifactStore {
     for (const e of entries) {
       if (e.name === '.uploads' && full === this.root) continue;
       const isDir = e.isDirectory();
-      const size = isDir ? null : (await stat(path.join(full, e.name)).catch(() => undefined))?.size ?? null;
+      const size = isDir ? null : ((await stat(path.join(full, e.name)).catch(() => undefined))?.size ?? null);
       out.push({ path: e.name, isDir, size });
     }
     return out.sort((a, b) => a.path.localeCompare(b.path));

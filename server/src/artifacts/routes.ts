@@ -68,12 +68,30 @@ export function registerArtifactRoutes(app: App, s: { artifacts: ArtifactsServic
   const PathQuery = z.object({ path: z.string().max(2000).default('') }).strict();
   app.get(
     '/api/v1/runs/:runId/artifacts',
-    { config: cfg, schema: { tags: ['artifacts'], summary: "List a directory of a run's artifacts", params: RunParams, querystring: PathQuery, response: { 200: ArtifactListSchema } } },
+    {
+      config: cfg,
+      schema: {
+        tags: ['artifacts'],
+        summary: "List a directory of a run's artifacts",
+        params: RunParams,
+        querystring: PathQuery,
+        response: { 200: ArtifactListSchema },
+      },
+    },
     async (req) => a.listRun(contextOf(req), req.params.runId, req.query.path),
   );
   app.get(
     '/api/v1/runs/:runId/artifacts/file',
-    { config: cfg, schema: { tags: ['artifacts'], summary: "Download one of a run's artifacts (streamed)", params: RunParams, querystring: PathQuery, response: { 200: artifactResponse } } },
+    {
+      config: cfg,
+      schema: {
+        tags: ['artifacts'],
+        summary: "Download one of a run's artifacts (streamed)",
+        params: RunParams,
+        querystring: PathQuery,
+        response: { 200: artifactResponse },
+      },
+    },
     async (req, reply) => {
       const { rel } = await a.runPath(contextOf(req), req.params.runId, req.query.path, 'viewer');
       if (!req.query.path) throw new AppError('INVALID_ARGUMENT', 'Name the file to download with ?path=.');
@@ -96,8 +114,10 @@ export function registerArtifactRoutes(app: App, s: { artifacts: ArtifactsServic
     },
     async (req, reply) => reply.status(201).send(await u.start(contextOf(req), req.params.runId, req.body.path, req.body.size)),
   );
-  app.get('/api/v1/uploads/:uploadId', { config: cfg, schema: { tags: ['artifacts'], summary: 'How much of an upload has arrived', params: UploadParams, response: { 200: UploadStateSchema } } }, async (req) =>
-    u.status(contextOf(req), req.params.uploadId),
+  app.get(
+    '/api/v1/uploads/:uploadId',
+    { config: cfg, schema: { tags: ['artifacts'], summary: 'How much of an upload has arrived', params: UploadParams, response: { 200: UploadStateSchema } } },
+    async (req) => u.status(contextOf(req), req.params.uploadId),
   );
   app.post(
     '/api/v1/uploads/:uploadId/complete',
@@ -107,16 +127,27 @@ export function registerArtifactRoutes(app: App, s: { artifacts: ArtifactsServic
         tags: ['artifacts'],
         summary: 'Finish an upload: checks size (and SHA-256) and makes the file visible',
         params: UploadParams,
-        body: z.object({ sha256: z.string().regex(/^[a-fA-F0-9]{64}$/).optional() }).strict(),
+        body: z
+          .object({
+            sha256: z
+              .string()
+              .regex(/^[a-fA-F0-9]{64}$/)
+              .optional(),
+          })
+          .strict(),
         response: { 200: UploadCompletedSchema },
       },
     },
     async (req) => u.complete(contextOf(req), req.params.uploadId, req.body.sha256),
   );
-  app.delete('/api/v1/uploads/:uploadId', { config: cfg, schema: { tags: ['artifacts'], summary: 'Abandon an upload', params: UploadParams, response: { 200: z.object({ ok: z.literal(true) }) } } }, async (req) => {
-    await u.abort(contextOf(req), req.params.uploadId);
-    return { ok: true as const };
-  });
+  app.delete(
+    '/api/v1/uploads/:uploadId',
+    { config: cfg, schema: { tags: ['artifacts'], summary: 'Abandon an upload', params: UploadParams, response: { 200: z.object({ ok: z.literal(true) }) } } },
+    async (req) => {
+      await u.abort(contextOf(req), req.params.uploadId);
+      return { ok: true as const };
+    },
+  );
 
   app.register(async (plain) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
@@ -138,7 +169,16 @@ export function registerArtifactRoutes(app: App, s: { artifacts: ArtifactsServic
     );
     scope.put(
       '/api/v1/runs/:runId/artifacts/file',
-      { config: cfg, schema: { tags: ['artifacts'], summary: 'Upload one artifact file (raw body, streamed)', params: RunParams, querystring: PathQuery, streamedBody: rawBody } },
+      {
+        config: cfg,
+        schema: {
+          tags: ['artifacts'],
+          summary: 'Upload one artifact file (raw body, streamed)',
+          params: RunParams,
+          querystring: PathQuery,
+          streamedBody: rawBody,
+        },
+      },
       async (req) => {
         if (!req.query.path) throw new AppError('INVALID_ARGUMENT', 'Name the file to upload with ?path=.');
         const size = await a.writeRunFile(contextOf(req), req.params.runId, req.query.path, bodyOf(req));

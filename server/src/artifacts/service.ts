@@ -55,7 +55,10 @@ export class ArtifactsService {
    */
   async copyOut(ctx: RequestContext, uri: string, dest: string, groupId: string): Promise<void> {
     const relative = storePathOf(uri);
-    if (relative === undefined) throw invalid(`${uri.slice(0, 300)} is not stored on this server: Forja only copies model files it holds (the artifacts of a run, logged model or experiment of the group).`);
+    if (relative === undefined)
+      throw invalid(
+        `${uri.slice(0, 300)} is not stored on this server: Forja only copies model files it holds (the artifacts of a run, logged model or experiment of the group).`,
+      );
     const rel = await this.authorize(ctx, relative, 'viewer', groupId);
     await this.store.copyOut(rel, dest);
   }

@@ -93,8 +93,10 @@ export class AccessPolicy {
     const isGroupToken = principal.kind === 'group' && principal.boundGroup?.id === group.id;
     if (role === null && !isGroupToken) throw refuse(notFound('Group', name), group.id);
     if (needed === 'predict') return { id: group.id, name: group.name, role };
-    if (role === null) throw refuse(forbidden(`A group token can only call models; "${needed}" access to group "${name}" needs a user or service token.`), group.id);
-    if (roleRank[role] < roleRank[needed]) throw refuse(forbidden(`You are ${article(role)} ${role} in group "${name}"; this needs ${needed} or higher.`), group.id);
+    if (role === null)
+      throw refuse(forbidden(`A group token can only call models; "${needed}" access to group "${name}" needs a user or service token.`), group.id);
+    if (roleRank[role] < roleRank[needed])
+      throw refuse(forbidden(`You are ${article(role)} ${role} in group "${name}"; this needs ${needed} or higher.`), group.id);
     return { id: group.id, name: group.name, role };
   }
 
@@ -105,7 +107,8 @@ export class AccessPolicy {
   async requireRoleIn(principal: Principal, groupId: string, needed: Role, missing: () => Error): Promise<Role> {
     const role = await this.roleIn(principal, groupId);
     if (role === null) throw refuse(missing(), groupId);
-    if (roleRank[role] < roleRank[needed]) throw refuse(forbidden(`You are ${article(role)} ${role} in this resource's group; this needs ${needed} or higher.`), groupId);
+    if (roleRank[role] < roleRank[needed])
+      throw refuse(forbidden(`You are ${article(role)} ${role} in this resource's group; this needs ${needed} or higher.`), groupId);
     return role;
   }
 
@@ -140,5 +143,8 @@ const article = (role: Role) => (/^[aeiou]/.test(role) ? 'an' : 'a');
 /** For routes whose group was resolved by the auth hook: does the caller's role there reach `needed`? */
 export function requireScopeRole(scope: GroupScope, needed: Role): void {
   if (!scope.role || roleRank[scope.role] < roleRank[needed])
-    throw refuse(forbidden(`You are ${scope.role ? `${article(scope.role)} ${scope.role}` : 'not a member'} in group "${scope.name}"; this needs ${needed} or higher.`), scope.id);
+    throw refuse(
+      forbidden(`You are ${scope.role ? `${article(scope.role)} ${scope.role}` : 'not a member'} in group "${scope.name}"; this needs ${needed} or higher.`),
+      scope.id,
+    );
 }

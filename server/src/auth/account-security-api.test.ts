@@ -22,7 +22,8 @@ for (const dialect of DIALECTS) {
     let s: TestServer;
     const call = (method: string, path: string, options: Parameters<typeof http>[3] = {}) => http(s.url, method, path, options);
     const from = (address: string) => ({ 'x-forwarded-for': address });
-    const login = (username: string, password: string, headers?: Record<string, string>) => call('POST', '/api/v1/auth/login', { body: { username, password }, headers });
+    const login = (username: string, password: string, headers?: Record<string, string>) =>
+      call('POST', '/api/v1/auth/login', { body: { username, password }, headers });
     const audit = async (query: string, server = s): Promise<Entry[]> => {
       const r = await http(server.url, 'GET', `/api/v1/audit?limit=500&${query}`, { token: server.adminToken });
       assert.equal(r.status, 200, r.text);
@@ -43,11 +44,24 @@ for (const dialect of DIALECTS) {
     after(() => s.close());
 
     test('audit entries name the token used: a user made with the admin token stands apart from one made in a session', async () => {
-      const adminTokenId = (await call('GET', '/api/v1/tokens', { token: s.adminToken })).body.items.find((t: { name: string }) => t.name === 'FORJA_ADMIN_TOKEN').id;
+      const adminTokenId = (await call('GET', '/api/v1/tokens', { token: s.adminToken })).body.items.find(
+        (t: { name: string }) => t.name === 'FORJA_ADMIN_TOKEN',
+      ).id;
       assert.equal((await call('POST', '/api/v1/users', { token: s.adminToken, body: { username: 'via-token', password: 'password-123' } })).status, 201);
       const session = await login('admin', TEST_ADMIN_PASSWORD);
-      assert.equal((await call('POST', '/api/v1/users', { token: session.body.token, body: { username: 'via-session', password: 'password-123' } })).status, 201);
-      assert.equal((await call('POST', '/api/v1/users', { headers: { authorization: basic('admin', TEST_ADMIN_PASSWORD) }, body: { username: 'via-basic', password: 'password-123' } })).status, 201);
+      assert.equal(
+        (await call('POST', '/api/v1/users', { token: session.body.token, body: { username: 'via-session', password: 'password-123' } })).status,
+        201,
+      );
+      assert.equal(
+        (
+          await call('POST', '/api/v1/users', {
+            headers: { authorization: basic('admin', TEST_ADMIN_PASSWORD) },
+            body: { username: 'via-basic', password: 'password-123' },
+          })
+        ).status,
+        201,
+      );
 
       const created = await audit('action=user.create');
       const by = (name: string) => created.find((e) => e.resourceId === name)!;
@@ -128,13 +142,17 @@ for (const dialect of DIALECTS) {
       assert.equal((await login('admin', TEST_ADMIN_PASSWORD, from('203.0.113.8'))).status, 200);
       assert.equal((await login('admin', TEST_ADMIN_PASSWORD)).status, 200, 'the proxy itself is not locked');
       const limited = (await audit('action=auth.login_limited')).filter((e) => e.ip === '203.0.113.7');
-      assert.deepEqual(limited.map((e) => [e.resourceId, e.details?.locked]), [['admin', 'address']]);
+      assert.deepEqual(
+        limited.map((e) => [e.resourceId, e.details?.locked]),
+        [['admin', 'address']],
+      );
     });
 
     test('X-Forwarded-For from a peer that is not a trusted proxy is ignored, for the limit and the audit log', async () => {
       const direct = await startTestServer({ dialect, env: { FORJA_TRUSTED_PROXIES: '10.9.9.9' } });
       try {
-        const attempt = (i: number) => http(direct.url, 'POST', '/api/v1/auth/login', { body: { username: `nobody-${i}`, password: 'wrong-password' }, headers: from(`203.0.113.${i}`) });
+        const attempt = (i: number) =>
+          http(direct.url, 'POST', '/api/v1/auth/login', { body: { username: `nobody-${i}`, password: 'wrong-password' }, headers: from(`203.0.113.${i}`) });
         for (let i = 0; i < 50; i++) assert.equal((await attempt(i)).status, 401);
         assert.equal((await attempt(50)).status, 429, 'a new X-Forwarded-For does not buy new guesses');
         const failed = await audit('action=auth.login_failed', direct);
@@ -167,7 +185,9 @@ for (const dialect of DIALECTS) {
       const denied = await audit('action=access.denied');
       const of = (actor: string) => denied.filter((e) => e.actor === actor);
       assert.deepEqual(
-        of('eve').map((e) => [e.resourceId, e.group, e.details?.status]).sort(),
+        of('eve')
+          .map((e) => [e.resourceId, e.group, e.details?.status])
+          .sort(),
         [
           ['GET /api/v1/groups/:group', 'vault', 404],
           ['GET /api/v1/groups/:group/members', 'vault', 404],
@@ -175,7 +195,10 @@ for (const dialect of DIALECTS) {
         ],
       );
       assert.ok(of('eve').every((e) => e.actorTokenName === 'session' && e.ip === '127.0.0.1'));
-      assert.deepEqual(of('vic').map((e) => [e.resourceId, e.details?.status]), [['PATCH /api/v1/groups/:group', 403]]);
+      assert.deepEqual(
+        of('vic').map((e) => [e.resourceId, e.details?.status]),
+        [['PATCH /api/v1/groups/:group', 403]],
+      );
       assert.match(String(of('vic')[0]!.details?.reason), /viewer.*needs admin/);
       assert.deepEqual(of('tim'), []);
       // The group's admin sees who knocked.

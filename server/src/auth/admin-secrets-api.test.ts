@@ -29,7 +29,11 @@ for (const dialect of DIALECTS) {
         const server = await startServer(config, { logger: false });
         try {
           for (const name of ADMIN_VARIABLES) assert.equal(process.env[name], undefined, name);
-          const inherited = execFileSync(process.execPath, ['-e', 'process.stdout.write(Object.keys(process.env).filter((k) => k.startsWith("FORJA_ADMIN")).join(","))'], { encoding: 'utf8' });
+          const inherited = execFileSync(
+            process.execPath,
+            ['-e', 'process.stdout.write(Object.keys(process.env).filter((k) => k.startsWith("FORJA_ADMIN")).join(","))'],
+            { encoding: 'utf8' },
+          );
           assert.equal(inherited, '', 'a child process inherits none of them');
           const kept = JSON.stringify(config);
           assert.ok(!kept.includes(token) && !kept.includes(password), 'the configuration holds hashes only');
@@ -41,7 +45,11 @@ for (const dialect of DIALECTS) {
           assert.equal(me.body.tokenName, 'FORJA_ADMIN_TOKEN');
           const login = await http(server.url, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password } });
           assert.equal(login.status, 200, login.text);
-          assert.equal((await http(server.url, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: password + '\n' } })).status, 401, 'the newline was not part of it');
+          assert.equal(
+            (await http(server.url, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: password + '\n' } })).status,
+            401,
+            'the newline was not part of it',
+          );
         } finally {
           await server.close();
         }

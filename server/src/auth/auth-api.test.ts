@@ -132,7 +132,11 @@ for (const dialect of DIALECTS) {
       assert.match(after.body.error.message, /revoked/);
 
       const expiring = await call('POST', '/api/v1/tokens', { token: admin, body: { name: 'short', expiresInDays: 1 } });
-      await s.server.services.db.kysely.updateTable('tokens').set({ expires_at: Date.now() - 1000 }).where('id', '=', expiring.body.token.id).execute();
+      await s.server.services.db.kysely
+        .updateTable('tokens')
+        .set({ expires_at: Date.now() - 1000 })
+        .where('id', '=', expiring.body.token.id)
+        .execute();
       s.server.services.authenticator.invalidate();
       const expired = await call('GET', '/api/v1/whoami', { token: expiring.body.secret });
       assert.equal(expired.status, 401);
@@ -162,7 +166,10 @@ for (const dialect of DIALECTS) {
       const members = await call('GET', '/api/v1/groups/fraud-team/members', { token: viewer });
       assert.deepEqual(
         members.body.items.map((m: { username: string; role: string }) => [m.username, m.role]),
-        [['olga', 'admin'], ['victor', 'viewer']],
+        [
+          ['olga', 'admin'],
+          ['victor', 'viewer'],
+        ],
       );
 
       // A viewer cannot change anything, and the attempt changes nothing.
@@ -172,7 +179,10 @@ for (const dialect of DIALECTS) {
       assert.equal(denied.body.error.code, 'PERMISSION_DENIED');
       assert.match(denied.body.error.message, /viewer.*needs admin/);
       assert.equal((await call('PUT', '/api/v1/groups/fraud-team/members/victor', { token: viewer, body: { role: 'admin' } })).status, 403);
-      assert.equal((await call('POST', '/api/v1/tokens', { token: viewer, body: { name: 'x', kind: 'service', group: 'fraud-team', role: 'editor' } })).status, 403);
+      assert.equal(
+        (await call('POST', '/api/v1/tokens', { token: viewer, body: { name: 'x', kind: 'service', group: 'fraud-team', role: 'editor' } })).status,
+        403,
+      );
       assert.equal((await call('GET', '/api/v1/groups/fraud-team', { token: viewer })).body.description, 'Fraud models');
       assert.equal(await auditCount(), before);
 
@@ -197,7 +207,10 @@ for (const dialect of DIALECTS) {
       }
       const listed = await call('GET', '/api/v1/groups', { token: a });
       assert.deepEqual(listed.body.items.map((g: { name: string }) => g.name).sort(), ['default', 'group-a']);
-      assert.equal((await call('GET', '/api/v1/audit', { token: a })).body.items.every((e: { group: string }) => e.group === 'group-a'), true);
+      assert.equal(
+        (await call('GET', '/api/v1/audit', { token: a })).body.items.every((e: { group: string }) => e.group === 'group-a'),
+        true,
+      );
       assert.equal((await call('GET', '/api/v1/groups/group-b', { token: admin })).status, 200, 'a system admin sees every group');
     });
 
@@ -226,9 +239,21 @@ for (const dialect of DIALECTS) {
       const listed = await call('GET', '/api/v1/tokens?group=svc-group', { token: owner });
       assert.deepEqual(listed.body.items.map((t: { name: string }) => t.name).sort(), ['airflow', 'app']);
 
-      assert.equal((await call('POST', '/api/v1/tokens', { token: owner, body: { name: 'x', kind: 'service', group: 'svc-group' } })).status, 400, 'service token without role');
-      assert.equal((await call('POST', '/api/v1/tokens', { token: owner, body: { name: 'x', kind: 'group', group: 'svc-group', role: 'admin' } })).status, 400, 'group token with a role');
-      assert.equal((await call('POST', '/api/v1/tokens', { token: owner, body: { name: 'x', kind: 'personal', group: 'svc-group' } })).status, 400, 'personal token with a group');
+      assert.equal(
+        (await call('POST', '/api/v1/tokens', { token: owner, body: { name: 'x', kind: 'service', group: 'svc-group' } })).status,
+        400,
+        'service token without role',
+      );
+      assert.equal(
+        (await call('POST', '/api/v1/tokens', { token: owner, body: { name: 'x', kind: 'group', group: 'svc-group', role: 'admin' } })).status,
+        400,
+        'group token with a role',
+      );
+      assert.equal(
+        (await call('POST', '/api/v1/tokens', { token: owner, body: { name: 'x', kind: 'personal', group: 'svc-group' } })).status,
+        400,
+        'personal token with a group',
+      );
     });
 
     test('users: admin-only management; a user may update themself but not promote themself; disabled users are locked out', async () => {
@@ -266,7 +291,10 @@ for (const dialect of DIALECTS) {
       const plain = await makeUser('pete');
       assert.equal((await call('GET', '/api/v1/audit', { token: plain })).status, 403);
       const failed = await call('GET', '/api/v1/audit?action=auth.login_failed', { token: admin });
-      assert.ok(failed.body.items.some((e: { resourceId: string; actor: string }) => e.resourceId === 'target' && e.actor === '(anonymous)'), 'failed logins are audited');
+      assert.ok(
+        failed.body.items.some((e: { resourceId: string; actor: string }) => e.resourceId === 'target' && e.actor === '(anonymous)'),
+        'failed logins are audited',
+      );
       assert.ok((await call('GET', '/api/v1/audit?action=auth.login_limited', { token: admin })).body.items.length >= 1, 'rate-limited attempts too');
       const logins = await call('GET', '/api/v1/audit?action=auth.login&actor=admin', { token: admin });
       assert.ok(logins.body.items.length >= 1);
@@ -275,21 +303,103 @@ for (const dialect of DIALECTS) {
     });
 
     describe('bad input gets a clear 4xx and changes nothing', () => {
-      const cases: { name: string; method: string; path: string; status: number; code: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string>; message?: RegExp }[] = [
-        { name: 'malformed JSON', method: 'POST', path: '/api/v1/groups', raw: '{"name": "x",', headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_REQUEST', message: /JSON/ },
+      const cases: {
+        name: string;
+        method: string;
+        path: string;
+        status: number;
+        code: string;
+        body?: unknown;
+        raw?: string | Buffer;
+        headers?: Record<string, string>;
+        message?: RegExp;
+      }[] = [
+        {
+          name: 'malformed JSON',
+          method: 'POST',
+          path: '/api/v1/groups',
+          raw: '{"name": "x",',
+          headers: { 'content-type': 'application/json' },
+          status: 400,
+          code: 'MALFORMED_REQUEST',
+          message: /JSON/,
+        },
         { name: 'wrong type', method: 'POST', path: '/api/v1/groups', body: { name: 42 }, status: 400, code: 'INVALID_ARGUMENT', message: /body\.name/ },
-        { name: 'unknown field on a strict schema', method: 'POST', path: '/api/v1/groups', body: { name: 'ok-name', owner: 'me' }, status: 400, code: 'INVALID_ARGUMENT', message: /owner/ },
-        { name: 'a group name with SQL quotes', method: 'POST', path: '/api/v1/groups', body: { name: "x'; drop table users;--" }, status: 400, code: 'INVALID_ARGUMENT', message: /body\.name/ },
+        {
+          name: 'unknown field on a strict schema',
+          method: 'POST',
+          path: '/api/v1/groups',
+          body: { name: 'ok-name', owner: 'me' },
+          status: 400,
+          code: 'INVALID_ARGUMENT',
+          message: /owner/,
+        },
+        {
+          name: 'a group name with SQL quotes',
+          method: 'POST',
+          path: '/api/v1/groups',
+          body: { name: "x'; drop table users;--" },
+          status: 400,
+          code: 'INVALID_ARGUMENT',
+          message: /body\.name/,
+        },
         { name: 'a path id with ../', method: 'GET', path: '/api/v1/groups/..%2F..%2Fetc', status: 400, code: 'INVALID_ARGUMENT', message: /params\.group/ },
-        { name: 'a path id with SQL quotes', method: 'DELETE', path: "/api/v1/tokens/1'%20OR%20'1'='1", status: 400, code: 'INVALID_ARGUMENT', message: /params\.id/ },
-        { name: 'a 10 MB body to a small endpoint', method: 'POST', path: '/api/v1/groups', raw: JSON.stringify({ name: 'big', description: 'x'.repeat(10 * 1024 * 1024) }), headers: { 'content-type': 'application/json' }, status: 413, code: 'PAYLOAD_TOO_LARGE' },
-        { name: 'an unsupported content type', method: 'POST', path: '/api/v1/groups', raw: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+        {
+          name: 'a path id with SQL quotes',
+          method: 'DELETE',
+          path: "/api/v1/tokens/1'%20OR%20'1'='1",
+          status: 400,
+          code: 'INVALID_ARGUMENT',
+          message: /params\.id/,
+        },
+        {
+          name: 'a 10 MB body to a small endpoint',
+          method: 'POST',
+          path: '/api/v1/groups',
+          raw: JSON.stringify({ name: 'big', description: 'x'.repeat(10 * 1024 * 1024) }),
+          headers: { 'content-type': 'application/json' },
+          status: 413,
+          code: 'PAYLOAD_TOO_LARGE',
+        },
+        {
+          name: 'an unsupported content type',
+          method: 'POST',
+          path: '/api/v1/groups',
+          raw: 'name=x',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          status: 415,
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+        },
         { name: 'an unknown route', method: 'GET', path: '/api/v1/does-not-exist', status: 404, code: 'ROUTE_NOT_FOUND' },
         { name: 'an unknown query parameter', method: 'GET', path: '/api/v1/audit?colour=red', status: 400, code: 'INVALID_ARGUMENT', message: /colour/ },
         { name: 'a limit out of range', method: 'GET', path: '/api/v1/audit?limit=100000', status: 400, code: 'INVALID_ARGUMENT', message: /limit/ },
-        { name: 'a short password', method: 'POST', path: '/api/v1/users', body: { username: 'shorty', password: 'abc' }, status: 400, code: 'INVALID_ARGUMENT', message: /password/ },
-        { name: 'an unknown role', method: 'PUT', path: '/api/v1/groups/default/members/admin', body: { role: 'owner' }, status: 400, code: 'INVALID_ARGUMENT', message: /role/ },
-        { name: 'an unknown user as member', method: 'PUT', path: '/api/v1/groups/default/members/nobody', body: { role: 'viewer' }, status: 404, code: 'NOT_FOUND', message: /nobody/ },
+        {
+          name: 'a short password',
+          method: 'POST',
+          path: '/api/v1/users',
+          body: { username: 'shorty', password: 'abc' },
+          status: 400,
+          code: 'INVALID_ARGUMENT',
+          message: /password/,
+        },
+        {
+          name: 'an unknown role',
+          method: 'PUT',
+          path: '/api/v1/groups/default/members/admin',
+          body: { role: 'owner' },
+          status: 400,
+          code: 'INVALID_ARGUMENT',
+          message: /role/,
+        },
+        {
+          name: 'an unknown user as member',
+          method: 'PUT',
+          path: '/api/v1/groups/default/members/nobody',
+          body: { role: 'viewer' },
+          status: 404,
+          code: 'NOT_FOUND',
+          message: /nobody/,
+        },
         { name: 'revoking an unknown token', method: 'DELETE', path: '/api/v1/tokens/aaaaaaaaaaaaaaaaaaaa', status: 404, code: 'NOT_FOUND' },
       ];
       for (const c of cases) {

@@ -93,7 +93,8 @@ export class Authenticator {
     const token = await this.store.findTokenByHash(hash);
     if (!token) throw unauthenticated('The token is not valid. Log in again or create a new token.');
     if (token.revoked_at !== null) throw unauthenticated(`The token "${token.name}" has been revoked.`);
-    if (token.expires_at !== null && token.expires_at <= now) throw unauthenticated(`The token "${token.name}" has expired. Log in again or create a new token.`);
+    if (token.expires_at !== null && token.expires_at <= now)
+      throw unauthenticated(`The token "${token.name}" has expired. Log in again or create a new token.`);
     const principal = await this.principalForToken(token);
     const until = Math.min(now + TOKEN_CACHE_MS, token.expires_at ?? Infinity);
     this.cache.set(hash, { principal, until });

@@ -142,7 +142,6 @@ export class GroupsService {
   }
 
   private async keepOneAdmin(scope: GroupScope): Promise<void> {
-    if ((await this.store.countAdmins(scope.id)) <= 1)
-      throw conflict(`"${scope.name}" would be left without an admin: make another member admin first.`);
+    if ((await this.store.countAdmins(scope.id)) <= 1) throw conflict(`"${scope.name}" would be left without an admin: make another member admin first.`);
   }
 }

@@ -59,7 +59,10 @@ export class AuthStore {
     return this.k.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
   }
   async countUsers(): Promise<number> {
-    const row = await this.k.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.k
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
   listUsers(limit: number, afterUsername?: string) {
@@ -114,12 +117,7 @@ export class AuthStore {
     return Number(res.numDeletedRows) > 0;
   }
   async getRole(groupId: string, userId: string): Promise<RoleName | undefined> {
-    const row = await this.k
-      .selectFrom('memberships')
-      .select('role')
-      .where('group_id', '=', groupId)
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const row = await this.k.selectFrom('memberships').select('role').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
     return row?.role;
   }
   async countAdmins(groupId: string): Promise<number> {
@@ -206,7 +204,9 @@ export class AuthStore {
       .selectAll()
       .where('group_id', '=', groupId)
       .where('resource_type', 'in', resource.types)
-      .where((eb) => eb.or([eb('resource_id', '=', resource.id), ...resource.childPrefixes.map((prefix) => eb(sql`substr(resource_id, 1, ${prefix.length})`, '=', prefix))]))
+      .where((eb) =>
+        eb.or([eb('resource_id', '=', resource.id), ...resource.childPrefixes.map((prefix) => eb(sql`substr(resource_id, 1, ${prefix.length})`, '=', prefix))]),
+      )
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();

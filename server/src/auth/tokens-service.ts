@@ -52,10 +52,22 @@ export class TokensService {
     const now = this.clock();
     const secret = generateTokenSecret('session');
     const expiresAt = now + this.sessionTtlMs;
-    const row: TokenRow = { ...this.baseRow(secretKeys(secret), 'session', `login ${new Date(now).toISOString()}`, now), user_id: user.id, created_by: user.id, expires_at: expiresAt };
+    const row: TokenRow = {
+      ...this.baseRow(secretKeys(secret), 'session', `login ${new Date(now).toISOString()}`, now),
+      user_id: user.id,
+      created_by: user.id,
+      expires_at: expiresAt,
+    };
     await this.store.insertToken(row);
     const group = user.default_group_id ? await this.store.getGroupById(user.default_group_id) : undefined;
-    const principal = { ...anonymousContext(ctx.ip, ctx.requestId).principal, userId: user.id, name: user.username, tokenId: row.id, tokenName: row.name, tokenKind: 'session' as const };
+    const principal = {
+      ...anonymousContext(ctx.ip, ctx.requestId).principal,
+      userId: user.id,
+      name: user.username,
+      tokenId: row.id,
+      tokenName: row.name,
+      tokenKind: 'session' as const,
+    };
     await this.audit.record({ ...ctx, principal }, { action: 'auth.login', resourceType: 'user', resourceId: user.username });
     return { token: secret, expiresAt, user: toUser(user, group?.name ?? null) };
   }
@@ -106,10 +118,22 @@ export class TokensService {
    * A service token for one piece of background work (a batch run): its group and role only, an
    * expiry, and revoked by the caller when the work ends. The secret is handed to the work only.
    */
-  async issueWorkToken(groupId: string, name: string, role: 'viewer' | 'editor', ttlMs: number, createdBy: string | null): Promise<{ id: string; secret: string }> {
+  async issueWorkToken(
+    groupId: string,
+    name: string,
+    role: 'viewer' | 'editor',
+    ttlMs: number,
+    createdBy: string | null,
+  ): Promise<{ id: string; secret: string }> {
     const now = this.clock();
     const secret = generateTokenSecret('service');
-    const row: TokenRow = { ...this.baseRow(secretKeys(secret), 'service', name, now), created_by: createdBy, expires_at: now + ttlMs, group_id: groupId, role };
+    const row: TokenRow = {
+      ...this.baseRow(secretKeys(secret), 'service', name, now),
+      created_by: createdBy,
+      expires_at: now + ttlMs,
+      group_id: groupId,
+      role,
+    };
     await this.store.insertToken(row);
     return { id: row.id, secret };
   }

@@ -83,7 +83,8 @@ export class UsersService {
     if (!self) this.access.requireAdmin(ctx.principal);
     if (!ctx.principal.isAdmin && (patch.isAdmin !== undefined || patch.disabled !== undefined))
       throw forbidden('Only a system administrator can change isAdmin or disabled.');
-    if (self && (patch.disabled === true || patch.isAdmin === false)) throw invalid('You cannot disable yourself or remove your own admin right; ask another administrator.');
+    if (self && (patch.disabled === true || patch.isAdmin === false))
+      throw invalid('You cannot disable yourself or remove your own admin right; ask another administrator.');
     const user = await this.require(username);
     const set: Partial<UserRow> = { updated_at: this.clock() };
     if (patch.displayName !== undefined) set.display_name = patch.displayName;

@@ -29,12 +29,17 @@ print("params file:", open("params.json").read().replace("\\n", ""))
 for (const dialect of DIALECTS) {
   describe(`batch projects on ${dialect}`, () => {
     let s: TestServer;
-    const call = (method: string, p: string, body?: unknown, token?: string, headers?: Record<string, string>) => http(s.url, method, p, { token: token ?? s.adminToken, body, headers });
+    const call = (method: string, p: string, body?: unknown, token?: string, headers?: Record<string, string>) =>
+      http(s.url, method, p, { token: token ?? s.adminToken, body, headers });
     const deploy = async (project: string, script: string, version = '') => {
       const fd = new FormData();
       fd.append('source', new Blob([script]), 'job.py');
       if (version) fd.append('pythonVersion', version);
-      const r = await fetch(`${s.url}/api/v1/batch/projects/${project}/deploys`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd });
+      const r = await fetch(`${s.url}/api/v1/batch/projects/${project}/deploys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}` },
+        body: fd,
+      });
       return { status: r.status, body: (await r.json()) as any };
     };
     const finished = async (jobId: string) => {
@@ -65,7 +70,10 @@ for (const dialect of DIALECTS) {
       assert.equal(d.body.deploy.version, 1);
       assert.equal((await finished(d.body.buildJobId)).status, 'succeeded');
       const deploys = (await call('GET', '/api/v1/batch/projects/churn-scoring/deploys')).body.items;
-      assert.deepEqual(deploys.map((x: { version: number; status: string }) => [x.version, x.status]), [[1, 'Ready']]);
+      assert.deepEqual(
+        deploys.map((x: { version: number; status: string }) => [x.version, x.status]),
+        [[1, 'Ready']],
+      );
       assert.equal((await call('GET', '/api/v1/batch/projects/churn-scoring')).body.currentVersion, 1);
 
       const run = await call('POST', '/api/v1/batch/projects/churn-scoring/runs', { params: { date: '2026-11-23', rows: 10 } });
@@ -73,7 +81,10 @@ for (const dialect of DIALECTS) {
       const job = await finished(run.body.jobId);
       assert.equal(job.status, 'succeeded', job.error);
       const lines = await logOf(run.body.jobId);
-      assert.ok(lines.includes(`run ${run.body.id} of churn-scoring as job ${run.body.jobId}: batch run ${run.body.id} with {"date": "2026-11-23", "rows": 10}`), lines.join('\n'));
+      assert.ok(
+        lines.includes(`run ${run.body.id} of churn-scoring as job ${run.body.jobId}: batch run ${run.body.id} with {"date": "2026-11-23", "rows": 10}`),
+        lines.join('\n'),
+      );
       assert.ok(lines.some((l) => l.startsWith('params file: {  "date": "2026-11-23"')));
       const project = (await call('GET', '/api/v1/batch/projects/churn-scoring')).body;
       const token = readFileSync(path.join(s.dataDir, 'batch', project.id, 'runs', run.body.id, 'token.txt'), 'utf8');
@@ -125,16 +136,31 @@ for (const dialect of DIALECTS) {
       assert.equal(other.status, 404);
       const foreign = new FormData();
       foreign.append('source', new Blob(['print(1)']), 'job.py');
-      const deployElsewhere = await fetch(`${s.url}/api/v1/batch/projects/churn-scoring/deploys`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'x-forja-group': `elsewhere-${dialect}` }, body: foreign });
+      const deployElsewhere = await fetch(`${s.url}/api/v1/batch/projects/churn-scoring/deploys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}`, 'x-forja-group': `elsewhere-${dialect}` },
+        body: foreign,
+      });
       assert.equal(deployElsewhere.status, 404, 'deploying to a project of another group');
       const runElsewhere = await call('POST', '/api/v1/batch/projects/churn-scoring/runs', {}, undefined, { 'x-forja-group': `elsewhere-${dialect}` });
       assert.equal(runElsewhere.status, 404);
       const fd = new FormData();
       fd.append('source', new Blob(['x']), 'job.sh');
-      const notPy = await fetch(`${s.url}/api/v1/batch/projects/churn-scoring/deploys`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd });
+      const notPy = await fetch(`${s.url}/api/v1/batch/projects/churn-scoring/deploys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}` },
+        body: fd,
+      });
       assert.equal(notPy.status, 400);
       const clusters = (await call('GET', '/api/v1/clusters')).body.items;
-      assert.deepEqual(clusters.map((c: { size: number; parallelRuns: number }) => [c.size, c.parallelRuns]), [[1, 1], [2, 2], [3, 4]]);
+      assert.deepEqual(
+        clusters.map((c: { size: number; parallelRuns: number }) => [c.size, c.parallelRuns]),
+        [
+          [1, 1],
+          [2, 2],
+          [3, 4],
+        ],
+      );
       await call('POST', '/api/v1/users', { username: `ed-${dialect}`, password: 'editor-password' });
       const tok = (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: `ed-${dialect}`, password: 'editor-password' } })).body.token;
       assert.equal((await call('PATCH', '/api/v1/clusters/2', { parallelRuns: 3 }, tok)).status, 403);
@@ -154,7 +180,11 @@ for (const dialect of DIALECTS) {
     test('deploys sent at the same moment get distinct versions, not a 500 from the version key', async () => {
       assert.equal((await call('POST', '/api/v1/batch/projects', { name: 'busy-deploys' })).status, 201);
       const results = await Promise.all(Array.from({ length: 4 }, () => deploy('busy-deploys', 'print("hi")')));
-      assert.deepEqual(results.map((r) => r.status), [202, 202, 202, 202], JSON.stringify(results.map((r) => r.body)));
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [202, 202, 202, 202],
+        JSON.stringify(results.map((r) => r.body)),
+      );
       assert.deepEqual(results.map((r) => r.body.deploy.version).sort(), [1, 2, 3, 4]);
       for (const r of results) await finished(r.body.buildJobId);
     });

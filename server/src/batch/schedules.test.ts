@@ -7,13 +7,18 @@ import { http, until } from '../testing/server.js';
 
 const TOKEN = 'schedules-admin-token-0123456789';
 
-
 /** `count` servers on one database, as a team outgrowing one machine would run them. */
 async function startServers(db: TestDatabase, count: number): Promise<RunningServer[]> {
   const servers: RunningServer[] = [];
   for (let i = 0; i < count; i++) {
     servers.push(
-      await startServer(loadConfig({ FORJA_ADMIN_PASSWORD: 'schedules-password', FORJA_ADMIN_TOKEN: TOKEN, FORJA_WORKERS: '2' }, { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url }), { logger: false }),
+      await startServer(
+        loadConfig(
+          { FORJA_ADMIN_PASSWORD: 'schedules-password', FORJA_ADMIN_TOKEN: TOKEN, FORJA_WORKERS: '2' },
+          { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url },
+        ),
+        { logger: false },
+      ),
     );
   }
   return servers;
@@ -32,7 +37,9 @@ for (const dialect of DIALECTS) {
       await call('POST', '/api/v1/batch/projects', { name: 'ticker' });
       const fd = new FormData();
       fd.append('source', new Blob(['import os\nprint("tick", os.environ["FORJA_RUN_ID"])\n']), 'tick.py');
-      const d = (await (await fetch(`${servers[0]!.url}/api/v1/batch/projects/ticker/deploys`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: fd })).json()) as { buildJobId: string };
+      const d = (await (
+        await fetch(`${servers[0]!.url}/api/v1/batch/projects/ticker/deploys`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: fd })
+      ).json()) as { buildJobId: string };
       assert.equal((await call('GET', `/api/v1/jobs/${d.buildJobId}?waitSeconds=60`)).body.status, 'succeeded');
     });
     after(async () => {
@@ -41,11 +48,18 @@ for (const dialect of DIALECTS) {
     });
 
     test(`each tick fires exactly once${dialect === 'postgres' ? ' with 3 servers on one database' : ''}; next fire times; pause`, async () => {
-      const created = await call('POST', '/api/v1/batch/projects/ticker/schedules', { cron: '* * * * * *', timezone: 'America/Sao_Paulo', params: { source: 'cron' } });
+      const created = await call('POST', '/api/v1/batch/projects/ticker/schedules', {
+        cron: '* * * * * *',
+        timezone: 'America/Sao_Paulo',
+        params: { source: 'cron' },
+      });
       assert.equal(created.status, 201, created.text);
       const next: number[] = created.body.nextFireTimes;
       assert.equal(next.length, 5);
-      assert.deepEqual(next.slice(1).map((t, i) => t - next[i]!), [1000, 1000, 1000, 1000]);
+      assert.deepEqual(
+        next.slice(1).map((t, i) => t - next[i]!),
+        [1000, 1000, 1000, 1000],
+      );
       const startedAt = Date.now();
       await new Promise((r) => setTimeout(r, 4200));
       await call('PATCH', `/api/v1/schedules/${created.body.id}`, { paused: true });
@@ -59,8 +73,15 @@ for (const dialect of DIALECTS) {
       assert.equal(new Set(keys).size, keys.length, 'no tick made two runs');
       assert.equal(runs.length, keys.length);
       const seconds = keys.map((k) => Number(k.split(':')[2]) / 1000).sort((a, b) => a - b);
-      assert.ok(seconds.length >= 3 && seconds.length <= Math.ceil((stoppedAt - startedAt) / 1000) + 1, `${seconds.length} ticks in ${stoppedAt - startedAt} ms`);
-      assert.deepEqual(seconds.slice(1).map((s, i) => s - seconds[i]!), Array(seconds.length - 1).fill(1), 'one run for every second, none missing');
+      assert.ok(
+        seconds.length >= 3 && seconds.length <= Math.ceil((stoppedAt - startedAt) / 1000) + 1,
+        `${seconds.length} ticks in ${stoppedAt - startedAt} ms`,
+      );
+      assert.deepEqual(
+        seconds.slice(1).map((s, i) => s - seconds[i]!),
+        Array(seconds.length - 1).fill(1),
+        'one run for every second, none missing',
+      );
       assert.ok(runs.every((r) => r.trigger === 'schedule'));
       assert.deepEqual(runs[0]!.params, { source: 'cron' });
       const paused = (await call('GET', '/api/v1/schedules')).body.items[0];
@@ -76,7 +97,11 @@ for (const dialect of DIALECTS) {
         const s = (await call('POST', '/api/v1/batch/projects/ticker/schedules', { cron: '0 3 * * *', missedPolicy: policy })).body;
         const before = (await k.selectFrom('jobs').select('id').where('dedupe_key', 'like', `schedule:${s.id}:%`).execute()).length;
         // As if every server was down for the last three nightly ticks.
-        await k.updateTable('schedules').set({ next_fire_at: Date.now() - 3 * 86_400_000 }).where('id', '=', s.id).execute();
+        await k
+          .updateTable('schedules')
+          .set({ next_fire_at: Date.now() - 3 * 86_400_000 })
+          .where('id', '=', s.id)
+          .execute();
         await until('the schedule to move on', async () => {
           const row = await k.selectFrom('schedules').select('next_fire_at').where('id', '=', s.id).executeTakeFirstOrThrow();
           return row.next_fire_at! > Date.now() ? true : undefined;

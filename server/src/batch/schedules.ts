@@ -29,7 +29,9 @@ function cronOf(pattern: string, timezone: string): Cron {
   try {
     cron = new Cron(pattern, { timezone, paused: true });
   } catch (err) {
-    throw invalid(`Invalid cron "${pattern}": ${(err as Error).message.replace(/^CronPattern: /, '')}. Use 5 fields (minute hour day month weekday) or 6 with seconds first.`);
+    throw invalid(
+      `Invalid cron "${pattern}": ${(err as Error).message.replace(/^CronPattern: /, '')}. Use 5 fields (minute hour day month weekday) or 6 with seconds first.`,
+    );
   }
   try {
     cron.nextRun();
@@ -85,7 +87,13 @@ export class SchedulesService {
       created_at: this.clock(),
     };
     await this.store.insertSchedule(row);
-    await this.audit.record(ctx, { action: 'schedule.create', resourceType: 'schedule', resourceId: row.id, groupId: scope.id, details: { project: projectName, cron: body.cron, timezone: body.timezone } });
+    await this.audit.record(ctx, {
+      action: 'schedule.create',
+      resourceType: 'schedule',
+      resourceId: row.id,
+      groupId: scope.id,
+      details: { project: projectName, cron: body.cron, timezone: body.timezone },
+    });
     return this.present(row, projectName);
   }
 
@@ -185,7 +193,14 @@ export class SchedulesService {
     if (group === undefined) return;
     const ctx: RequestContext = { ...systemContext, principal: { ...systemContext.principal, name: `schedule ${s.id}` } };
     try {
-      await this.batch.startRun(ctx, { id: s.group_id, name: group, role: 'editor' }, project.name, { params: JSON.parse(s.params) as Record<string, unknown>, timeoutSeconds: s.timeout_seconds }, 'schedule', `schedule:${s.id}:${fireAt}`);
+      await this.batch.startRun(
+        ctx,
+        { id: s.group_id, name: group, role: 'editor' },
+        project.name,
+        { params: JSON.parse(s.params) as Record<string, unknown>, timeoutSeconds: s.timeout_seconds },
+        'schedule',
+        `schedule:${s.id}:${fireAt}`,
+      );
     } catch (err) {
       this.log.warn(`schedule ${s.id} of ${project.name} could not start a run: ${(err as Error).message}`);
     }

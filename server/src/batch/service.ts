@@ -97,7 +97,16 @@ export class BatchService {
     requireScopeRole(scope, 'editor');
     const body = BatchProjectCreateSchema.parse(input);
     const now = this.clock();
-    const row: ProjectRow = { id: newId(), group_id: scope.id, name: body.name, description: body.description, cluster_size: body.clusterSize, created_by: ctx.principal.name, created_at: now, updated_at: now };
+    const row: ProjectRow = {
+      id: newId(),
+      group_id: scope.id,
+      name: body.name,
+      description: body.description,
+      cluster_size: body.clusterSize,
+      created_by: ctx.principal.name,
+      created_at: now,
+      updated_at: now,
+    };
     try {
       await this.store.insertProject(row);
     } catch (err) {
@@ -140,7 +149,13 @@ export class BatchService {
 
   // ---- deploys
 
-  async deploy(ctx: RequestContext, scope: GroupScope, name: string, staged: StagedUpload, stagingDir: string): Promise<{ deploy: BatchDeploy; buildJobId: string }> {
+  async deploy(
+    ctx: RequestContext,
+    scope: GroupScope,
+    name: string,
+    staged: StagedUpload,
+    stagingDir: string,
+  ): Promise<{ deploy: BatchDeploy; buildJobId: string }> {
     requireScopeRole(scope, 'editor');
     const project = await this.requireProject(scope, name);
     const fields = BatchDeployFieldsSchema.safeParse(staged.fields);
@@ -156,9 +171,24 @@ export class BatchService {
       try {
         await this.store.transaction(async (trx) => {
           const version = await this.store.nextDeployVersion(trx, project.id);
-          const job = await this.engine.enqueue({ kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, createdBy: ctx.principal.name }, trx);
+          const job = await this.engine.enqueue(
+            { kind: BATCH_BUILD_KIND, groupId: scope.id, params: { projectId: project.id, version, project: name }, createdBy: ctx.principal.name },
+            trx,
+          );
           jobId = job!.id;
-          deploy = { project_id: project.id, version, status: 'Building', message: null, script_name: script.name, python_version: fields.data.pythonVersion, requirements, env_key: null, build_job_id: jobId, created_by: ctx.principal.name, created_at: this.clock() };
+          deploy = {
+            project_id: project.id,
+            version,
+            status: 'Building',
+            message: null,
+            script_name: script.name,
+            python_version: fields.data.pythonVersion,
+            requirements,
+            env_key: null,
+            build_job_id: jobId,
+            created_by: ctx.principal.name,
+            created_at: this.clock(),
+          };
           await this.store.insertDeploy(trx, deploy);
         });
         break;
@@ -171,7 +201,13 @@ export class BatchService {
     await mkdir(path.dirname(dir), { recursive: true });
     await rename(stagingDir, dir);
     this.engine.wake();
-    await this.audit.record(ctx, { action: 'batch_project.deploy', resourceType: 'batch_project', resourceId: name, groupId: scope.id, details: { version: deploy.version, script: script.name } });
+    await this.audit.record(ctx, {
+      action: 'batch_project.deploy',
+      resourceType: 'batch_project',
+      resourceId: name,
+      groupId: scope.id,
+      details: { version: deploy.version, script: script.name },
+    });
     return { deploy: toDeploy(deploy), buildJobId: jobId };
   }
 
@@ -188,7 +224,10 @@ export class BatchService {
       try {
         const project = await this.store.projectById(projectId);
         if (!project) throw new PermanentJobError('The project was deleted.');
-        const env = await this.envs.ensure({ python: deploy.python_version, requirements: deploy.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal, groupId: project.group_id });
+        const env = await this.envs.ensure(
+          { python: deploy.python_version, requirements: deploy.requirements },
+          { log: (l) => ctx.log(l), signal: ctx.signal, groupId: project.group_id },
+        );
         await this.store.updateDeploy(projectId, version, { status: 'Ready', env_key: env.key });
         return { environment: env.key, reused: env.reused };
       } catch (err) {
@@ -206,7 +245,14 @@ export class BatchService {
   }
 
   /** A run from a trigger; with a dedupe key (a schedule tick), undefined when that tick already made one. */
-  async startRun(ctx: RequestContext, scope: GroupScope, name: string, input: BatchRunCreate, trigger: RunRow['trigger'], dedupeKey?: string): Promise<BatchRun | undefined> {
+  async startRun(
+    ctx: RequestContext,
+    scope: GroupScope,
+    name: string,
+    input: BatchRunCreate,
+    trigger: RunRow['trigger'],
+    dedupeKey?: string,
+  ): Promise<BatchRun | undefined> {
     requireScopeRole(scope, 'editor');
     const project = await this.requireProject(scope, name);
     const body = BatchRunCreateSchema.parse(input);
@@ -216,11 +262,27 @@ export class BatchService {
     let run: RunRow | undefined;
     await this.store.transaction(async (trx) => {
       const job = await this.engine.enqueue(
-        { kind: BATCH_RUN_KIND, groupId: scope.id, params: { runId: id, projectId: project.id, project: name, version: deploy.version, params: body.params }, timeoutMs: body.timeoutSeconds * 1000, createdBy: ctx.principal.name, dedupeKey },
+        {
+          kind: BATCH_RUN_KIND,
+          groupId: scope.id,
+          params: { runId: id, projectId: project.id, project: name, version: deploy.version, params: body.params },
+          timeoutMs: body.timeoutSeconds * 1000,
+          createdBy: ctx.principal.name,
+          dedupeKey,
+        },
         trx,
       );
       if (!job) return;
-      run = { id, project_id: project.id, version: deploy.version, params: JSON.stringify(body.params), trigger, job_id: job.id, created_by: ctx.principal.name, created_at: this.clock() };
+      run = {
+        id,
+        project_id: project.id,
+        version: deploy.version,
+        params: JSON.stringify(body.params),
+        trigger,
+        job_id: job.id,
+        created_by: ctx.principal.name,
+        created_at: this.clock(),
+      };
       await this.store.insertRun(trx, run);
     });
     if (!run) return undefined;
@@ -256,7 +318,12 @@ export class BatchService {
       const project = await this.store.projectById(projectId);
       if (!project) throw new PermanentJobError('The project was deleted.');
       const profile = (await this.clusters()).find((c) => c.size === project.cluster_size)!;
-      const running = (await this.jobsOf((await this.store.runJobIds(projectId)).filter((id) => id !== ctx.job.id), ['running'])).size;
+      const running = (
+        await this.jobsOf(
+          (await this.store.runJobIds(projectId)).filter((id) => id !== ctx.job.id),
+          ['running'],
+        )
+      ).size;
       if (running >= profile.parallelRuns) {
         ctx.log(`Cluster "${profile.name}" runs ${profile.parallelRuns} of this project at a time; waiting for a slot.`, 'system');
         throw new DeferJob(2000, 'cluster busy');
@@ -269,7 +336,13 @@ export class BatchService {
       const group = await this.groups.nameOf(project.group_id);
       const timeoutMs = ctx.job.timeout_ms;
       // A token for this run alone: it expires with the job's time limit and is revoked when the run ends.
-      const token = await this.tokens.issueWorkToken(project.group_id, `job ${ctx.job.id}: batch run ${runId}`, 'editor', timeoutMs + 60_000, ctx.job.created_by);
+      const token = await this.tokens.issueWorkToken(
+        project.group_id,
+        `job ${ctx.job.id}: batch run ${runId}`,
+        'editor',
+        timeoutMs + 60_000,
+        ctx.job.created_by,
+      );
       const relay = await openApiRelay(this.publicUrl());
       ctx.log(`Running ${deploy.script_name} (deploy ${version}) on cluster "${profile.name}" (${profile.memoryMb} MB).`, 'system');
       try {
@@ -330,7 +403,17 @@ export class BatchService {
 
   private async present(r: ProjectRow, group: string): Promise<BatchProject> {
     const current = await this.store.currentDeploy(r.id);
-    return { id: r.id, group, name: r.name, description: r.description, clusterSize: r.cluster_size, currentVersion: current?.version ?? null, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at };
+    return {
+      id: r.id,
+      group,
+      name: r.name,
+      description: r.description,
+      clusterSize: r.cluster_size,
+      currentVersion: current?.version ?? null,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
   }
 
   /** Runs with their jobs' states, asked of the job engine in one go. */
@@ -358,5 +441,16 @@ export class BatchService {
 }
 
 function toDeploy(d: DeployRow): BatchDeploy {
-  return { version: d.version, status: d.status, message: d.message, scriptName: d.script_name, pythonVersion: d.python_version, requirements: d.requirements, environment: d.env_key, buildJobId: d.build_job_id, createdBy: d.created_by, createdAt: d.created_at };
+  return {
+    version: d.version,
+    status: d.status,
+    message: d.message,
+    scriptName: d.script_name,
+    pythonVersion: d.python_version,
+    requirements: d.requirements,
+    environment: d.env_key,
+    buildJobId: d.build_job_id,
+    createdBy: d.created_by,
+    createdAt: d.created_at,
+  };
 }

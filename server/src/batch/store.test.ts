@@ -66,17 +66,29 @@ for (const dialect of DIALECTS) {
       for (const status of ['Ready', 'Failed'] as const) {
         await store.transaction(async (trx) => store.insertDeploy(trx, deploy(p.id, await store.nextDeployVersion(trx, p.id), status)));
       }
-      assert.deepEqual((await store.deploys(p.id)).map((d) => [d.version, d.status]), [[2, 'Failed'], [1, 'Ready']]);
+      assert.deepEqual(
+        (await store.deploys(p.id)).map((d) => [d.version, d.status]),
+        [
+          [2, 'Failed'],
+          [1, 'Ready'],
+        ],
+      );
       assert.equal((await store.currentDeploy(p.id))?.version, 1, 'the newest Ready deploy, not the newest');
       // What a deploy that read the same next version as another one meets; the service retries on it.
-      await assert.rejects(store.transaction((trx) => store.insertDeploy(trx, deploy(p.id, 2, 'Building'))), isUniqueViolation);
+      await assert.rejects(
+        store.transaction((trx) => store.insertDeploy(trx, deploy(p.id, 2, 'Building'))),
+        isUniqueViolation,
+      );
     });
 
     test('a schedule tick advances once however many processes fire it', async () => {
       const p = await project('ticks');
       const s = schedule(p.id, 1000);
       await store.insertSchedule(s);
-      assert.deepEqual((await store.dueSchedules(1000, 100)).map((r) => r.id), [s.id]);
+      assert.deepEqual(
+        (await store.dueSchedules(1000, 100)).map((r) => r.id),
+        [s.id],
+      );
       const moved = await Promise.all([1, 2, 3].map(() => store.advanceSchedule(s.id, 1000, { next_fire_at: 2000, last_fire_at: 1000 })));
       assert.deepEqual(moved.sort(), [false, false, true]);
       assert.deepEqual(await store.dueSchedules(1999, 100), []);
@@ -88,7 +100,17 @@ for (const dialect of DIALECTS) {
       const p = await project('gone');
       await store.transaction(async (trx) => {
         await store.insertDeploy(trx, deploy(p.id, 1, 'Ready'));
-        for (const job of ['job-a', 'job-b']) await store.insertRun(trx, { id: newId(), project_id: p.id, version: 1, params: '{}', trigger: 'manual', job_id: job, created_by: 'ana', created_at: 1 });
+        for (const job of ['job-a', 'job-b'])
+          await store.insertRun(trx, {
+            id: newId(),
+            project_id: p.id,
+            version: 1,
+            params: '{}',
+            trigger: 'manual',
+            job_id: job,
+            created_by: 'ana',
+            created_at: 1,
+          });
       });
       await store.insertSchedule(schedule(p.id, 5000));
       assert.deepEqual((await store.runJobIds(p.id)).sort(), ['job-a', 'job-b']);

@@ -61,7 +61,11 @@ export class BatchStore {
    * insert then fails on the (project, version) key and the caller tries again.
    */
   async nextDeployVersion(trx: Transaction<Database>, projectId: string): Promise<number> {
-    const last = await trx.selectFrom('batch_deploys').select((eb) => eb.fn.max('version').as('v')).where('project_id', '=', projectId).executeTakeFirst();
+    const last = await trx
+      .selectFrom('batch_deploys')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
     return Number(last?.v ?? 0) + 1;
   }
   async insertDeploy(trx: Transaction<Database>, row: DeployRow): Promise<void> {
@@ -76,7 +80,14 @@ export class BatchStore {
   }
   /** The newest Ready deploy: the one new runs use. */
   currentDeploy(projectId: string): Promise<DeployRow | undefined> {
-    return this.k.selectFrom('batch_deploys').selectAll().where('project_id', '=', projectId).where('status', '=', 'Ready').orderBy('version', 'desc').limit(1).executeTakeFirst();
+    return this.k
+      .selectFrom('batch_deploys')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('status', '=', 'Ready')
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
   }
   async updateDeploy(projectId: string, version: number, set: Partial<Pick<DeployRow, 'status' | 'message' | 'env_key'>>): Promise<void> {
     await this.k.updateTable('batch_deploys').set(set).where('project_id', '=', projectId).where('version', '=', version).execute();
@@ -106,7 +117,12 @@ export class BatchStore {
   }
   /** The group's schedules (of one project when named), in creation order, each with its project's name. */
   schedules(groupId: string, projectName?: string): Promise<Array<ScheduleRow & { project: string }>> {
-    let q = this.k.selectFrom('schedules').innerJoin('batch_projects', 'batch_projects.id', 'schedules.project_id').selectAll('schedules').select('batch_projects.name as project').where('schedules.group_id', '=', groupId);
+    let q = this.k
+      .selectFrom('schedules')
+      .innerJoin('batch_projects', 'batch_projects.id', 'schedules.project_id')
+      .selectAll('schedules')
+      .select('batch_projects.name as project')
+      .where('schedules.group_id', '=', groupId);
     if (projectName) q = q.where('batch_projects.name', '=', projectName);
     return q.orderBy('schedules.id').execute();
   }

@@ -373,7 +373,18 @@ export interface Database {
   deployments: DeploymentsTable;
   executions: ExecutionsTable;
   cluster_profiles: { size: number; name: string; cpus: number; memory_mb: number; parallel_runs: number };
-  pipelines: { id: string; group_id: string; name: string; version: number; definition: string; steps: string; files: string; created_by: string | null; created_at: number; updated_at: number };
+  pipelines: {
+    id: string;
+    group_id: string;
+    name: string;
+    version: number;
+    definition: string;
+    steps: string;
+    files: string;
+    created_by: string | null;
+    created_at: number;
+    updated_at: number;
+  };
   pipeline_runs: {
     id: string;
     pipeline_id: string;
@@ -415,7 +426,16 @@ export interface Database {
     created_by: string | null;
     created_at: number;
   };
-  batch_projects: { id: string; group_id: string; name: string; description: string; cluster_size: number; created_by: string | null; created_at: number; updated_at: number };
+  batch_projects: {
+    id: string;
+    group_id: string;
+    name: string;
+    description: string;
+    cluster_size: number;
+    created_by: string | null;
+    created_at: number;
+    updated_at: number;
+  };
   batch_deploys: BatchDeploysTable;
   schedules: {
     id: string;
@@ -432,7 +452,16 @@ export interface Database {
     created_by: string | null;
     created_at: number;
   };
-  batch_runs: { id: string; project_id: string; version: number; params: string; trigger: 'manual' | 'schedule' | 'pipeline'; job_id: string; created_by: string | null; created_at: number };
+  batch_runs: {
+    id: string;
+    project_id: string;
+    version: number;
+    params: string;
+    trigger: 'manual' | 'schedule' | 'pipeline';
+    job_id: string;
+    created_by: string | null;
+    created_at: number;
+  };
   webhook_deliveries: WebhookDeliveriesTable;
   approval_requests: ApprovalRequestsTable;
   jobs: JobsTable;

@@ -29,7 +29,10 @@ type Part = { field: string; name: string; content: string | Uint8Array };
 
 /** A valid zip of one deflated file whose headers then claim another uncompressed size. */
 function lyingZip(declaredSize: number): Buffer {
-  const zip = execFileSync('python3', ['-c', 'import io, sys, zipfile\nb = io.BytesIO()\nwith zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:\n    z.writestr("data/lookup.json", "{\\"k\\": " + "1" * 500 + "}")\nsys.stdout.buffer.write(b.getvalue())\n']);
+  const zip = execFileSync('python3', [
+    '-c',
+    'import io, sys, zipfile\nb = io.BytesIO()\nwith zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:\n    z.writestr("data/lookup.json", "{\\"k\\": " + "1" * 500 + "}")\nsys.stdout.buffer.write(b.getvalue())\n',
+  ]);
   // The uncompressed size sits 22 bytes into the local header (PK\x03\x04) and 24 into the central one (PK\x01\x02).
   zip.writeUInt32LE(declaredSize, zip.indexOf('PK\x03\x04', 0, 'latin1') + 22);
   zip.writeUInt32LE(declaredSize, zip.indexOf('PK\x01\x02', 0, 'latin1') + 24);
@@ -56,7 +59,9 @@ for (const dialect of DIALECTS) {
     let s: TestServer;
     const call = (method: string, p: string, body?: unknown, token?: string) => http(s.url, method, p, { token: token ?? s.adminToken, body });
     const upload = (fields: Record<string, string>, files: Part[]) =>
-      fetch(`${s.url}/api/v1/deployments`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form(fields, files) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+      fetch(`${s.url}/api/v1/deployments`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form(fields, files) }).then(
+        async (r) => ({ status: r.status, body: (await r.json()) as any }),
+      );
     const predict = (id: string, body: unknown, token = s.adminToken) => http(s.url, 'POST', `/api/v1/deployments/${id}/predict`, { token, body });
     const built = async (jobId: string) => {
       const job = await call('GET', `/api/v1/jobs/${jobId}?waitSeconds=60`);
@@ -78,12 +83,20 @@ for (const dialect of DIALECTS) {
       const job = await built(created.body.buildJobId);
       assert.equal(job.status, 'succeeded', job.error);
       const logs = (await call('GET', `/api/v1/jobs/${job.id}/logs`)).body.lines.map((l: { line: string }) => l.line);
-      assert.ok(logs.some((l: string) => l.startsWith('Test call on the schema sample answered: {"scores": [25.0]')), logs.join('\n'));
+      assert.ok(
+        logs.some((l: string) => l.startsWith('Test call on the schema sample answered: {"scores": [25.0]')),
+        logs.join('\n'),
+      );
       const shown = await call('GET', `/api/v1/deployments/${dep.id}`);
       assert.equal(shown.body.status, 'Deployed');
       assert.ok(!shown.text.includes('s3cret'));
 
-      const res = await predict(dep.id, { Input: [{ income: 1000, age: 30 }, { income: 2000, age: 50 }] });
+      const res = await predict(dep.id, {
+        Input: [
+          { income: 1000, age: 30 },
+          { income: 2000, age: 50 },
+        ],
+      });
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(res.body, { scores: [16, 27], has_secret: true });
       assert.deepEqual((await predict(dep.id, { income: 1000, age: 30 })).body.scores, [16]);
@@ -108,12 +121,17 @@ for (const dialect of DIALECTS) {
     });
 
     test('a preprocessing script chained before the scorer', async () => {
-      const pre = 'import json\n\ndef preprocess(data, base_path):\n    rows = json.loads(data)\n    rows = rows if isinstance(rows, list) else [rows]\n    return [{"income": r["income_k"] * 1000, "age": r["age"]} for r in rows]\n';
+      const pre =
+        'import json\n\ndef preprocess(data, base_path):\n    rows = json.loads(data)\n    rows = rows if isinstance(rows, list) else [rows]\n    return [{"income": r["income_k"] * 1000, "age": r["age"]} for r in rows]\n';
       const files = scriptFiles().filter((f) => f.field !== 'schema');
       const bad = await upload({ name: 'credit-pre-bad' }, [...files, { field: 'preprocess', name: 'pre.txt', content: pre }]);
       assert.equal(bad.status, 400);
       assert.match(bad.body.error.message, /preprocess\(data, base_path\)/);
-      const created = await upload({ name: 'credit-pre' }, [...files, { field: 'preprocess', name: 'pre.py', content: pre }, { field: 'schema', name: 'schema.json', content: JSON.stringify({ income_k: 5, age: 40 }) }]);
+      const created = await upload({ name: 'credit-pre' }, [
+        ...files,
+        { field: 'preprocess', name: 'pre.py', content: pre },
+        { field: 'schema', name: 'schema.json', content: JSON.stringify({ income_k: 5, age: 40 }) },
+      ]);
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal((await built(created.body.buildJobId)).status, 'succeeded');
       const res = await predict(created.body.deployment.id, { income_k: 1, age: 30 });
@@ -153,7 +171,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('DELETE', `/api/v1/deployments/${good.body.deployment.id}`)).status, 200);
     });
 
-    test('limits: a worker past its CPU time is replaced (503, then the next call works); too many open files is the model\'s error; a notebook source', async () => {
+    test("limits: a worker past its CPU time is replaced (503, then the next call works); too many open files is the model's error; a notebook source", async () => {
       const limits = [
         'import json, os',
         '',
@@ -184,8 +202,19 @@ for (const dialect of DIALECTS) {
       assert.match(files.body.error.message, /OSError: \[Errno 24\] Too many open files/);
 
       // A notebook's code cells become the scorer (shell and magic lines dropped).
-      const nb = { cells: [{ cell_type: 'markdown', source: ['# credit'] }, { cell_type: 'code', source: ['!pip install nothing\n', 'def score(data, base_path):\n', '    return {"echo": data}\n'] }], metadata: {}, nbformat: 4, nbformat_minor: 5 };
-      const fromNotebook = await upload({ name: 'notebook' }, [{ field: 'source', name: 'scorer.ipynb', content: JSON.stringify(nb) }, { field: 'schema', name: 'schema.json', content: '{"a": 1}' }]);
+      const nb = {
+        cells: [
+          { cell_type: 'markdown', source: ['# credit'] },
+          { cell_type: 'code', source: ['!pip install nothing\n', 'def score(data, base_path):\n', '    return {"echo": data}\n'] },
+        ],
+        metadata: {},
+        nbformat: 4,
+        nbformat_minor: 5,
+      };
+      const fromNotebook = await upload({ name: 'notebook' }, [
+        { field: 'source', name: 'scorer.ipynb', content: JSON.stringify(nb) },
+        { field: 'schema', name: 'schema.json', content: '{"a": 1}' },
+      ]);
       assert.equal(fromNotebook.status, 201, JSON.stringify(fromNotebook.body));
       assert.equal((await built(fromNotebook.body.buildJobId)).status, 'succeeded');
       assert.deepEqual((await predict(fromNotebook.body.deployment.id, { a: 2 })).body, { echo: '{"a":2}' });
@@ -199,7 +228,11 @@ for (const dialect of DIALECTS) {
       const wrongType = await predict(dep.id, [{ income: 'lots', age: 3 }]);
       assert.equal(wrongType.status, 400);
       assert.match(wrongType.body.error.message, /field "income" should be a number, not a string/);
-      const malformed = await http(s.url, 'POST', `/api/v1/deployments/${dep.id}/predict`, { token: s.adminToken, rawBody: '{"income":', headers: { 'content-type': 'application/json' } });
+      const malformed = await http(s.url, 'POST', `/api/v1/deployments/${dep.id}/predict`, {
+        token: s.adminToken,
+        rawBody: '{"income":',
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(malformed.status, 400);
 
       const raised = await predict(dep.id, { income: -5, age: 30 });
@@ -224,14 +257,25 @@ for (const dialect of DIALECTS) {
       assert.match(disabled.body.error.message, /disabled/);
       assert.equal((await call('POST', `/api/v1/deployments/${dep.id}/enable`)).body.status, 'Deployed');
       assert.equal((await predict(dep.id, { income: 1000, age: 30 })).status, 200);
-      const csv = await http(s.url, 'POST', `/api/v1/deployments/${dep.id}/predict`, { token: s.adminToken, rawBody: 'a,b\n1,2\n', headers: { 'content-type': 'text/xml' } });
+      const csv = await http(s.url, 'POST', `/api/v1/deployments/${dep.id}/predict`, {
+        token: s.adminToken,
+        rawBody: 'a,b\n1,2\n',
+        headers: { 'content-type': 'text/xml' },
+      });
       assert.equal(csv.status, 415);
-      const huge = await http(s.url, 'POST', `/api/v1/deployments/${dep.id}/predict`, { token: s.adminToken, rawBody: Buffer.alloc(51 * 1024 * 1024, 32), headers: { 'content-type': 'application/json' } });
+      const huge = await http(s.url, 'POST', `/api/v1/deployments/${dep.id}/predict`, {
+        token: s.adminToken,
+        rawBody: Buffer.alloc(51 * 1024 * 1024, 32),
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(huge.status, 413);
     });
 
     test('builds that must fail: requirements that cannot install, a malicious pickle', async () => {
-      const badReq = await upload({ name: 'bad-reqs' }, scriptFiles([{ field: 'requirements', name: 'requirements.txt', content: 'this-package-does-not-exist-forja==1.0\n' }]));
+      const badReq = await upload(
+        { name: 'bad-reqs' },
+        scriptFiles([{ field: 'requirements', name: 'requirements.txt', content: 'this-package-does-not-exist-forja==1.0\n' }]),
+      );
       assert.equal(badReq.status, 201, JSON.stringify(badReq.body));
       const job = await built(badReq.body.buildJobId);
       assert.equal(job.status, 'failed');
@@ -267,7 +311,10 @@ for (const dialect of DIALECTS) {
       const sneakyDep = (await call('GET', `/api/v1/deployments/${sneaky.body.deployment.id}`)).body;
       assert.match(sneakyDep.message, /model\.pkl: the pickle imports subprocess\.getoutput, which runs commands or code/);
       const log = (await call('GET', `/api/v1/jobs/${sneakyJob.id}/logs`)).body.lines.map((l: { line: string }) => l.line);
-      assert.ok(log.some((l: string) => /^Safety scan: 1 error\(s\), 0 warning\(s\)\. The safety scan is advisory/.test(l)), log.join('\n'));
+      assert.ok(
+        log.some((l: string) => /^Safety scan: 1 error\(s\), 0 warning\(s\)\. The safety scan is advisory/.test(l)),
+        log.join('\n'),
+      );
       assert.equal((await call('DELETE', `/api/v1/deployments/${sneaky.body.deployment.id}`)).status, 200);
     });
 
@@ -303,9 +350,13 @@ for (const dialect of DIALECTS) {
       assert.equal(noBoundary.status, 400, noBoundary.text);
       assert.equal(noBoundary.body.error.code, 'MALFORMED_REQUEST');
       assert.match(noBoundary.body.error.message, /boundary/);
-      const head = (name: string) => `--XX\r\nContent-Disposition: form-data; name="name"\r\n\r\ncut\r\n--XX\r\nContent-Disposition: form-data; name="source"; filename="${name}"\r\n\r\n`;
+      const head = (name: string) =>
+        `--XX\r\nContent-Disposition: form-data; name="name"\r\n\r\ncut\r\n--XX\r\nContent-Disposition: form-data; name="source"; filename="${name}"\r\n\r\n`;
       // Small: the parser is done before the handler reads the file; large: it gives up while the file is being written.
-      for (const [name, content] of [['small.py', 'print(1)'], ['large.py', 'x'.repeat(4_000_000)]] as const) {
+      for (const [name, content] of [
+        ['small.py', 'print(1)'],
+        ['large.py', 'x'.repeat(4_000_000)],
+      ] as const) {
         const cut = await post('multipart/form-data; boundary=XX', head(name) + content);
         assert.equal(cut.status, 400, `${name}: ${cut.text}`);
         assert.equal(cut.body.error.code, 'MALFORMED_REQUEST');

@@ -85,9 +85,18 @@ for (const dialect of DIALECTS) {
     });
 
     test('the rows of a lake table as the input; group tokens cannot read the lake', async () => {
-      const seeded = await fetch(`${s.url}/api/v1/lake/tables/exec_rows/rows`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' }, body: 'x,y\n1,a\n2.5,b\n7,c\n' });
+      const seeded = await fetch(`${s.url}/api/v1/lake/tables/exec_rows/rows`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' },
+        body: 'x,y\n1,a\n2.5,b\n7,c\n',
+      });
       assert.equal(seeded.status, 201);
-      const started = await call('POST', `/api/v1/deployments/${depId}/executions/from-table`, { table: 'exec_rows', filter: 'x < 5', columns: ['x'], format: 'csv' });
+      const started = await call('POST', `/api/v1/deployments/${depId}/executions/from-table`, {
+        table: 'exec_rows',
+        filter: 'x < 5',
+        columns: ['x'],
+        format: 'csv',
+      });
       assert.equal(started.status, 202, started.text);
       assert.equal(started.body.inputName, 'input.csv');
       const done = await settle(started.body.id);
@@ -95,20 +104,37 @@ for (const dialect of DIALECTS) {
       const result = await fetch(`${s.url}/api/v1/deployments/${depId}/executions/${done.id}/result`, { headers: { authorization: `Bearer ${s.adminToken}` } });
       assert.equal((await result.text()).trim().split('\n').length, 3, 'a header and the two rows the filter kept');
       assert.equal((await call('POST', `/api/v1/deployments/${depId}/executions/from-table`, { table: 'nope' })).status, 404);
-      assert.equal((await call('POST', `/api/v1/deployments/${depId}/executions/from-table`, { table: 'exec_rows', filter: 'x = 1; DROP TABLE t' })).status, 400);
+      assert.equal(
+        (await call('POST', `/api/v1/deployments/${depId}/executions/from-table`, { table: 'exec_rows', filter: 'x = 1; DROP TABLE t' })).status,
+        400,
+      );
       const tok = await call('POST', '/api/v1/tokens', { name: `lake-exec-${dialect}`, kind: 'group', group: 'default' });
       const denied = await http(s.url, 'POST', `/api/v1/deployments/${depId}/executions/from-table`, { token: tok.body.secret, body: { table: 'exec_rows' } });
       assert.equal(denied.status, 403);
     });
 
     test('a preprocessing script runs on the input file before the scorer', async () => {
-      const pre = 'import os\n\ndef preprocess(data_path, base_path):\n    out = os.path.join(os.path.dirname(data_path), "clean.csv")\n    lines = [l for l in open(data_path) if l.strip() != "skip"]\n    open(out, "w").write("".join(lines))\n    return out\n';
-      const created = await post('/api/v1/deployments', form([['name', 'batch-pre'], ['operation', 'async'], ['source', ASYNC_SCORER, 'scorer.py'], ['model', '2', 'factor.txt'], ['preprocess', pre, 'clean.py']]));
+      const pre =
+        'import os\n\ndef preprocess(data_path, base_path):\n    out = os.path.join(os.path.dirname(data_path), "clean.csv")\n    lines = [l for l in open(data_path) if l.strip() != "skip"]\n    open(out, "w").write("".join(lines))\n    return out\n';
+      const created = await post(
+        '/api/v1/deployments',
+        form([
+          ['name', 'batch-pre'],
+          ['operation', 'async'],
+          ['source', ASYNC_SCORER, 'scorer.py'],
+          ['model', '2', 'factor.txt'],
+          ['preprocess', pre, 'clean.py'],
+        ]),
+      );
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const job = (await call('GET', `/api/v1/jobs/${created.body.buildJobId}?waitSeconds=60`)).body;
       assert.equal(job.status, 'succeeded', job.error);
       const id = created.body.deployment.id;
-      const started = await fetch(`${s.url}/api/v1/deployments/${id}/executions`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form([['input', 'x\n1\nskip\n3\n', 'in.csv']]) });
+      const started = await fetch(`${s.url}/api/v1/deployments/${id}/executions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}` },
+        body: form([['input', 'x\n1\nskip\n3\n', 'in.csv']]),
+      });
       const exec = (await started.json()) as any;
       let done: any;
       for (let i = 0; i < 200 && !['Succeeded', 'Failed'].includes(done?.status); i++) {
@@ -131,7 +157,11 @@ for (const dialect of DIALECTS) {
       assert.equal(early.status, 409);
 
       const tok = await call('POST', '/api/v1/tokens', { name: `batch-client-${dialect}`, kind: 'group', group: 'default' });
-      const viaGroupToken = await fetch(`${s.url}/api/v1/deployments/${depId}/executions`, { method: 'POST', headers: { authorization: `Bearer ${tok.body.secret}` }, body: form([['input', 'x\n4\n', 'g.csv']]) });
+      const viaGroupToken = await fetch(`${s.url}/api/v1/deployments/${depId}/executions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tok.body.secret}` },
+        body: form([['input', 'x\n4\n', 'g.csv']]),
+      });
       assert.equal(viaGroupToken.status, 202, 'a group token runs executions as it calls predict');
       assert.equal((await settle(((await viaGroupToken.json()) as { id: string }).id)).status, 'Succeeded');
 
@@ -140,7 +170,13 @@ for (const dialect of DIALECTS) {
       const wrongField = await post(`/api/v1/deployments/${depId}/executions`, form([['model', 'x', 'x.csv']]));
       assert.equal(wrongField.status, 400);
       assert.match(wrongField.body.error.message, /Unknown file field "model": use input/);
-      const two = await post(`/api/v1/deployments/${depId}/executions`, form([['input', 'x\n1\n', 'a.csv'], ['input', 'x\n1\n', 'b.csv']]));
+      const two = await post(
+        `/api/v1/deployments/${depId}/executions`,
+        form([
+          ['input', 'x\n1\n', 'a.csv'],
+          ['input', 'x\n1\n', 'b.csv'],
+        ]),
+      );
       assert.equal(two.status, 400);
       const sync = await call('POST', `/api/v1/deployments/${depId}/predict`, { x: 1 });
       assert.equal(sync.status, 409);

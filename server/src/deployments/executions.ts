@@ -74,7 +74,10 @@ export class ExecutionsService {
     };
     await this.store.transaction(async (trx) => {
       await this.store.insertExecution(row, trx);
-      const job = await this.engine.enqueue({ kind: EXECUTE_KIND, groupId: scope.id, params: { executionId: id, deploymentId }, createdBy: ctx.principal.name }, trx);
+      const job = await this.engine.enqueue(
+        { kind: EXECUTE_KIND, groupId: scope.id, params: { executionId: id, deploymentId }, createdBy: ctx.principal.name },
+        trx,
+      );
       row.job_id = job!.id;
       await this.store.updateExecution(id, { job_id: row.job_id }, trx);
     });
@@ -129,10 +132,37 @@ export class ExecutionsService {
             secrets: Object.values(spec.secrets),
             run: {
               groupId: dep.group_id,
-              argv: [spec.python, RUNNER, '--kind', dep.kind, '--path', path.join(spec.folder, dep.model_path), '--entrypoint', dep.entrypoint ?? 'score', '--method', dep.predict_method, '--input', path.join(work, row.input_name), '--model-path', modelFile ? path.join(base, modelFile) : base, '--done', done, '--base-path', base, ...(preprocess ? ['--preprocess', path.join(base, preprocess)] : [])],
+              argv: [
+                spec.python,
+                RUNNER,
+                '--kind',
+                dep.kind,
+                '--path',
+                path.join(spec.folder, dep.model_path),
+                '--entrypoint',
+                dep.entrypoint ?? 'score',
+                '--method',
+                dep.predict_method,
+                '--input',
+                path.join(work, row.input_name),
+                '--model-path',
+                modelFile ? path.join(base, modelFile) : base,
+                '--done',
+                done,
+                '--base-path',
+                base,
+                ...(preprocess ? ['--preprocess', path.join(base, preprocess)] : []),
+              ],
               cwd: work,
               python: spec.python,
-              env: { ...spec.secrets, BASE_PATH: base, inputFileName: row.input_name, EXECUTION_ID: id, ...(modelFile ? { modelFileName: modelFile } : {}), HOME: work },
+              env: {
+                ...spec.secrets,
+                BASE_PATH: base,
+                inputFileName: row.input_name,
+                EXECUTION_ID: id,
+                ...(modelFile ? { modelFileName: modelFile } : {}),
+                HOME: work,
+              },
               readOnly: [base],
               // The execution's folder: its input (and the result written beside it) and the runner's done.json.
               writable: [folder],
@@ -142,7 +172,10 @@ export class ExecutionsService {
         } catch (err) {
           if (ctx.signal.aborted) throw err;
           // The scorer's own failure is final: only a lost worker earns the retry.
-          const message = (err as Error).message.split(spec.folder + path.sep).join('').slice(0, 4000);
+          const message = (err as Error).message
+            .split(spec.folder + path.sep)
+            .join('')
+            .slice(0, 4000);
           await finish('Failed', { message });
           throw err instanceof ProcessFailed ? new PermanentJobError(message) : err;
         }

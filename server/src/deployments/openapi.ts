@@ -18,7 +18,11 @@ export function deploymentOpenApi(deployment: Deployment, group: string, baseUrl
       }
     : { type: 'object', description: 'This deployment has no schema sample: any object.', additionalProperties: true };
   const body = {
-    oneOf: [{ $ref: '#/components/schemas/Row' }, { type: 'array', items: { $ref: '#/components/schemas/Row' } }, { type: 'object', required: ['Input'], properties: { Input: {} } }],
+    oneOf: [
+      { $ref: '#/components/schemas/Row' },
+      { type: 'array', items: { $ref: '#/components/schemas/Row' } },
+      { type: 'object', required: ['Input'], properties: { Input: {} } },
+    ],
   };
   const predict = {
     summary: `Predict with ${deployment.name}`,
@@ -28,7 +32,10 @@ export function deploymentOpenApi(deployment: Deployment, group: string, baseUrl
     requestBody: {
       required: true,
       content: {
-        'application/json': { schema: body, ...(deployment.schemaSample !== null && deployment.schemaSample !== undefined ? { example: deployment.schemaSample } : {}) },
+        'application/json': {
+          schema: body,
+          ...(deployment.schemaSample !== null && deployment.schemaSample !== undefined ? { example: deployment.schemaSample } : {}),
+        },
         'text/csv': { schema: { type: 'string' } },
         'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
       },
@@ -56,7 +63,17 @@ export function deploymentOpenApi(deployment: Deployment, group: string, baseUrl
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A personal, service or group token' } },
       schemas: {
         Row: row,
-        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {}, requestId: { type: 'string' } } } } },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string' }, message: { type: 'string' }, details: {}, requestId: { type: 'string' } },
+            },
+          },
+        },
       },
     },
   };

@@ -25,7 +25,9 @@ for (const dialect of DIALECTS) {
       fd.append('name', 'dashboard-model');
       fd.append('settings', JSON.stringify({ maxWorkers: 1 }));
       fd.append('source', new Blob([SCORER]), 'scorer.py');
-      const created = await fetch(`${s.url}/api/v1/deployments`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd }).then((r) => r.json() as Promise<any>);
+      const created = await fetch(`${s.url}/api/v1/deployments`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd }).then(
+        (r) => r.json() as Promise<any>,
+      );
       id = created.deployment.id;
       let job = await call('GET', `/api/v1/jobs/${created.buildJobId}?waitSeconds=60`);
       while (!['succeeded', 'failed'].includes(job.body.status)) job = await call('GET', `/api/v1/jobs/${created.buildJobId}?waitSeconds=60`);
@@ -55,7 +57,10 @@ for (const dialect of DIALECTS) {
       // (A PATCH changes only what it sends: the settings not sent keep their values, not their defaults.)
       const kept = await call('PATCH', `/api/v1/deployments/${id}`, { settings: { timeoutMs: 25_000 } }, editor);
       assert.equal(kept.status, 200, kept.text);
-      assert.deepEqual([kept.body.settings.public, kept.body.settings.publicRateLimit, kept.body.settings.maxWorkers, kept.body.settings.timeoutMs], [true, 1000, 1, 25_000]);
+      assert.deepEqual(
+        [kept.body.settings.public, kept.body.settings.publicRateLimit, kept.body.settings.maxWorkers, kept.body.settings.timeoutMs],
+        [true, 1000, 1, 25_000],
+      );
       const audit = await call('GET', '/api/v1/audit?action=deployment.public.allow');
       assert.equal(audit.body.items.length, 1, audit.text);
       assert.equal(audit.body.items[0].resourceId, id);
@@ -102,11 +107,16 @@ for (const dialect of DIALECTS) {
       assert.equal(whole.status, 413, whole.text.slice(0, 300));
       const chunks = new ReadableStream({
         start(c) {
-          for (let i = 0; i < 10; i++) c.enqueue(new TextEncoder().encode(big.slice(i * big.length / 10, (i + 1) * big.length / 10)));
+          for (let i = 0; i < 10; i++) c.enqueue(new TextEncoder().encode(big.slice((i * big.length) / 10, ((i + 1) * big.length) / 10)));
           c.close();
         },
       });
-      const chunked = await fetch(`${s.url}/api/v1/deployments/${id}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+      const chunked = await fetch(`${s.url}/api/v1/deployments/${id}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: chunks,
+        duplex: 'half',
+      } as RequestInit);
       assert.equal(chunked.status, 413, await chunked.text());
 
       assert.equal((await call('PATCH', `/api/v1/deployments/${id}`, { settings: { publicRateLimit: 5 } })).status, 200);
@@ -118,7 +128,10 @@ for (const dialect of DIALECTS) {
         if (res.status === 429) retryAfter ??= res.headers.get('retry-after');
       }
       assert.deepEqual(statuses.slice(0, 5), [200, 200, 200, 200, 200]);
-      assert.ok(statuses.slice(5).every((st) => st === 429), statuses.join(','));
+      assert.ok(
+        statuses.slice(5).every((st) => st === 429),
+        statuses.join(','),
+      );
       assert.ok(Number(retryAfter) > 0 && Number(retryAfter) <= 60, String(retryAfter));
       // A caller with a token is not limited by it.
       const withToken = await http(s.url, 'POST', `/api/v1/deployments/${id}/predict`, { token: s.adminToken, body: { x: 3 } });

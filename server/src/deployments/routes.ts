@@ -60,7 +60,10 @@ const predictBody = Object.fromEntries(Object.entries(FORMATS).map(([type, forma
 /** The model raised (422) or ran out of time (504); a busy model is a 503, as on every route. */
 const PREDICT_ERRORS = [422, 504];
 
-export function registerDeploymentRoutes(app: App, s: { deployments: DeploymentsService; executions: ExecutionsService; lake: LakeService; groups: GroupsService }): void {
+export function registerDeploymentRoutes(
+  app: App,
+  s: { deployments: DeploymentsService; executions: ExecutionsService; lake: LakeService; groups: GroupsService },
+): void {
   const d = s.deployments;
   const tags = ['deployments'];
 
@@ -69,9 +72,13 @@ export function registerDeploymentRoutes(app: App, s: { deployments: Deployments
     // preservePath: a name with folders in it is refused, not quietly cut down to its last part.
     await scope.register(multipart, { preservePath: true, limits: { fileSize: UPLOAD_FILE_LIMIT, files: 100, fields: 20, fieldSize: 100_000 } });
 
-    scope.get('/api/v1/deployments', { config: role('viewer'), schema: { tags, summary: "The group's deployments", response: { 200: DeploymentListSchema } } }, async (req) => ({
-      items: await d.list(groupOf(req)),
-    }));
+    scope.get(
+      '/api/v1/deployments',
+      { config: role('viewer'), schema: { tags, summary: "The group's deployments", response: { 200: DeploymentListSchema } } },
+      async (req) => ({
+        items: await d.list(groupOf(req)),
+      }),
+    );
     scope.post(
       '/api/v1/deployments',
       {
@@ -96,43 +103,96 @@ export function registerDeploymentRoutes(app: App, s: { deployments: Deployments
     );
     scope.post(
       '/api/v1/deployments/from-model',
-      { config: role('editor'), schema: { tags, summary: 'Deploy a registered model (models:/name@alias, /N, /Stage) with no code', body: DeploymentFromModelSchema, response: { 201: DeploymentCreatedSchema } } },
+      {
+        config: role('editor'),
+        schema: {
+          tags,
+          summary: 'Deploy a registered model (models:/name@alias, /N, /Stage) with no code',
+          body: DeploymentFromModelSchema,
+          response: { 201: DeploymentCreatedSchema },
+        },
+      },
       async (req, reply) => reply.code(201).send(await d.createFromModel(contextOf(req), groupOf(req), req.body)),
     );
-    scope.get('/api/v1/deployments/:id', { config: role('viewer'), schema: { tags, summary: 'A deployment', params: Id, response: { 200: DeploymentSchema } } }, async (req) =>
-      d.get(groupOf(req), req.params.id),
+    scope.get(
+      '/api/v1/deployments/:id',
+      { config: role('viewer'), schema: { tags, summary: 'A deployment', params: Id, response: { 200: DeploymentSchema } } },
+      async (req) => d.get(groupOf(req), req.params.id),
     );
     scope.patch(
       '/api/v1/deployments/:id',
-      { config: role('editor'), schema: { tags, summary: 'Change workers, timeout, queue, batch size or memory', params: Id, body: DeploymentUpdateSchema, response: { 200: DeploymentSchema } } },
+      {
+        config: role('editor'),
+        schema: {
+          tags,
+          summary: 'Change workers, timeout, queue, batch size or memory',
+          params: Id,
+          body: DeploymentUpdateSchema,
+          response: { 200: DeploymentSchema },
+        },
+      },
       async (req) => d.updateSettings(contextOf(req), groupOf(req), req.params.id, req.body.settings),
     );
-    scope.delete('/api/v1/deployments/:id', { config: role('editor'), schema: { tags, summary: 'Delete a deployment and its files', params: Id, response: { 200: z.object({ ok: z.literal(true) }) } } }, async (req) => {
-      await d.remove(contextOf(req), groupOf(req), req.params.id);
-      return { ok: true as const };
-    });
-    scope.post('/api/v1/deployments/:id/rebuild', { config: role('editor'), schema: { tags, summary: 'Build again', params: Id, response: { 202: DeploymentCreatedSchema } } }, async (req, reply) =>
-      reply.code(202).send(await d.rebuild(contextOf(req), groupOf(req), req.params.id)),
+    scope.delete(
+      '/api/v1/deployments/:id',
+      {
+        config: role('editor'),
+        schema: { tags, summary: 'Delete a deployment and its files', params: Id, response: { 200: z.object({ ok: z.literal(true) }) } },
+      },
+      async (req) => {
+        await d.remove(contextOf(req), groupOf(req), req.params.id);
+        return { ok: true as const };
+      },
+    );
+    scope.post(
+      '/api/v1/deployments/:id/rebuild',
+      { config: role('editor'), schema: { tags, summary: 'Build again', params: Id, response: { 202: DeploymentCreatedSchema } } },
+      async (req, reply) => reply.code(202).send(await d.rebuild(contextOf(req), groupOf(req), req.params.id)),
     );
     for (const [action, enabled] of [
       ['disable', false],
       ['enable', true],
     ] as const) {
-      scope.post(`/api/v1/deployments/:id/${action}`, { config: role('editor'), schema: { tags, summary: `${action[0]!.toUpperCase()}${action.slice(1)} predictions`, params: Id, response: { 200: DeploymentSchema } } }, async (req) =>
-        d.setEnabled(contextOf(req), groupOf(req), req.params.id, enabled),
+      scope.post(
+        `/api/v1/deployments/:id/${action}`,
+        {
+          config: role('editor'),
+          schema: { tags, summary: `${action[0]!.toUpperCase()}${action.slice(1)} predictions`, params: Id, response: { 200: DeploymentSchema } },
+        },
+        async (req) => d.setEnabled(contextOf(req), groupOf(req), req.params.id, enabled),
       );
     }
-    scope.get('/api/v1/deployments/:id/logs', { config: role('viewer'), schema: { tags, summary: "What the deployment's workers printed (the build log is its build job's log)", params: Id, response: { 200: z.object({ runtime: z.string() }) } } }, async (req) => ({
-      runtime: await d.runtimeLog(groupOf(req), req.params.id),
-    }));
-    scope.get('/api/v1/deployments/:id/stats', { config: role('viewer'), schema: { tags, summary: "This server's workers for the deployment", params: Id, response: { 200: DeploymentStatsSchema } } }, async (req) =>
-      d.stats(groupOf(req), req.params.id),
+    scope.get(
+      '/api/v1/deployments/:id/logs',
+      {
+        config: role('viewer'),
+        schema: {
+          tags,
+          summary: "What the deployment's workers printed (the build log is its build job's log)",
+          params: Id,
+          response: { 200: z.object({ runtime: z.string() }) },
+        },
+      },
+      async (req) => ({
+        runtime: await d.runtimeLog(groupOf(req), req.params.id),
+      }),
+    );
+    scope.get(
+      '/api/v1/deployments/:id/stats',
+      { config: role('viewer'), schema: { tags, summary: "This server's workers for the deployment", params: Id, response: { 200: DeploymentStatsSchema } } },
+      async (req) => d.stats(groupOf(req), req.params.id),
     );
     scope.post(
       '/api/v1/deployments/:id/executions',
       {
         config: predictAuth,
-        schema: { tags, summary: 'Start an async execution on a file (multipart form, file "input")', params: Id, streamedBody: { 'multipart/form-data': ExecutionUploadFormSchema }, response: { 202: ExecutionSchema } },
+        schema: {
+          tags,
+          summary: 'Start an async execution on a file (multipart form, file "input")',
+          params: Id,
+          streamedBody: { 'multipart/form-data': ExecutionUploadFormSchema },
+          response: { 202: ExecutionSchema },
+        },
       },
       async (req, reply) => {
         const id = newId();
@@ -149,7 +209,13 @@ export function registerDeploymentRoutes(app: App, s: { deployments: Deployments
       '/api/v1/deployments/:id/executions/from-table',
       {
         config: predictAuth,
-        schema: { tags, summary: 'Start an async execution on the rows of a lake table (a filter and columns optional), sent to the model as input.parquet', params: Id, body: ExecutionFromTableSchema, response: { 202: ExecutionSchema } },
+        schema: {
+          tags,
+          summary: 'Start an async execution on the rows of a lake table (a filter and columns optional), sent to the model as input.parquet',
+          params: Id,
+          body: ExecutionFromTableSchema,
+          response: { 202: ExecutionSchema },
+        },
       },
       async (req, reply) => {
         const id = newId();
@@ -170,31 +236,60 @@ export function registerDeploymentRoutes(app: App, s: { deployments: Deployments
         }
       },
     );
-    scope.get('/api/v1/deployments/:id/executions', { config: predictAuth, schema: { tags, summary: "A deployment's executions, newest first", params: Id, response: { 200: ExecutionListSchema } } }, async (req) => ({
-      items: await s.executions.list(groupOf(req), req.params.id),
-    }));
+    scope.get(
+      '/api/v1/deployments/:id/executions',
+      { config: predictAuth, schema: { tags, summary: "A deployment's executions, newest first", params: Id, response: { 200: ExecutionListSchema } } },
+      async (req) => ({
+        items: await s.executions.list(groupOf(req), req.params.id),
+      }),
+    );
     const ExecParams = Id.extend({ executionId: z.string().min(1).max(40) }).strict();
-    scope.get('/api/v1/deployments/:id/executions/:executionId', { config: predictAuth, schema: { tags, summary: 'An execution: Requested → Running → Succeeded or Failed', params: ExecParams, response: { 200: ExecutionSchema } } }, async (req) =>
-      s.executions.get(groupOf(req), req.params.id, req.params.executionId),
+    scope.get(
+      '/api/v1/deployments/:id/executions/:executionId',
+      {
+        config: predictAuth,
+        schema: { tags, summary: 'An execution: Requested → Running → Succeeded or Failed', params: ExecParams, response: { 200: ExecutionSchema } },
+      },
+      async (req) => s.executions.get(groupOf(req), req.params.id, req.params.executionId),
     );
     const resultResponse = contentResponse("The scorer's output file, as it wrote it", { 'application/octet-stream': FileSchema });
-    scope.get('/api/v1/deployments/:id/executions/:executionId/result', { config: predictAuth, schema: { tags, summary: "The execution's output file", params: ExecParams, response: { 200: resultResponse } } }, async (req, reply) => {
-      const r = await s.executions.result(groupOf(req), req.params.id, req.params.executionId);
-      return reply
-        .header('content-type', 'application/octet-stream')
-        .header('content-length', String(r.size))
-        .header('content-disposition', attachment(r.name))
-        .send(createReadStream(r.file));
-    });
+    scope.get(
+      '/api/v1/deployments/:id/executions/:executionId/result',
+      { config: predictAuth, schema: { tags, summary: "The execution's output file", params: ExecParams, response: { 200: resultResponse } } },
+      async (req, reply) => {
+        const r = await s.executions.result(groupOf(req), req.params.id, req.params.executionId);
+        return reply
+          .header('content-type', 'application/octet-stream')
+          .header('content-length', String(r.size))
+          .header('content-disposition', attachment(r.name))
+          .send(createReadStream(r.file));
+      },
+    );
     const openApiResponse = contentResponse('An OpenAPI 3 document', { 'application/json': z.record(z.string(), z.unknown()) });
-    scope.get('/api/v1/deployments/:id/openapi.json', { config: role('viewer'), schema: { tags, summary: "An OpenAPI document for this deployment's predict call, with its row schema", params: Id, response: { 200: openApiResponse } } }, async (req) => {
-      const group = groupOf(req);
-      return deploymentOpenApi(await d.get(group, req.params.id), group.name, `${req.protocol}://${req.host}`);
-    });
-    scope.get('/api/v1/deployments/:id/code', { config: role('viewer'), schema: { tags, summary: 'How to call it: curl, Python and TypeScript', params: Id, response: { 200: PredictCodeSchema } } }, async (req) => {
-      const group = groupOf(req);
-      return d.predictCode(group, await d.get(group, req.params.id), `${req.protocol}://${req.host}`);
-    });
+    scope.get(
+      '/api/v1/deployments/:id/openapi.json',
+      {
+        config: role('viewer'),
+        schema: {
+          tags,
+          summary: "An OpenAPI document for this deployment's predict call, with its row schema",
+          params: Id,
+          response: { 200: openApiResponse },
+        },
+      },
+      async (req) => {
+        const group = groupOf(req);
+        return deploymentOpenApi(await d.get(group, req.params.id), group.name, `${req.protocol}://${req.host}`);
+      },
+    );
+    scope.get(
+      '/api/v1/deployments/:id/code',
+      { config: role('viewer'), schema: { tags, summary: 'How to call it: curl, Python and TypeScript', params: Id, response: { 200: PredictCodeSchema } } },
+      async (req) => {
+        const group = groupOf(req);
+        return d.predictCode(group, await d.get(group, req.params.id), `${req.protocol}://${req.host}`);
+      },
+    );
   });
 
   // The predict path takes the body as bytes: the worker parses it, Node only checks it against the schema.
@@ -218,11 +313,20 @@ export function registerDeploymentRoutes(app: App, s: { deployments: Deployments
         },
       },
     } as const;
-    const mediaTypeOf = (req: FastifyRequest) => String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const summary = 'Predict: JSON (an object, records, {"Input": …} or MLflow shapes), CSV or Parquet; group tokens allowed; no token needed on a public deployment';
+    const mediaTypeOf = (req: FastifyRequest) =>
+      String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
+    const summary =
+      'Predict: JSON (an object, records, {"Input": …} or MLflow shapes), CSV or Parquet; group tokens allowed; no token needed on a public deployment';
     scope.post(
       '/api/v1/deployments/:id/predict',
-      { config: publicAuth, bodyLimit: PREDICT_BODY_LIMIT, schema: { tags, summary, params: Id, streamedBody: predictBody, response: { 200: predictions }, errors: PREDICT_ERRORS } },
+      {
+        config: publicAuth,
+        bodyLimit: PREDICT_BODY_LIMIT,
+        schema: { tags, summary, params: Id, streamedBody: predictBody, response: { 200: predictions }, errors: PREDICT_ERRORS },
+      },
       async (req, reply) => {
         const format = FORMATS[mediaTypeOf(req)];
         if (!format) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or application/vnd.apache.parquet.');
@@ -240,7 +344,8 @@ export function registerDeploymentRoutes(app: App, s: { deployments: Deployments
           bodyLimit: PREDICT_BODY_LIMIT,
           schema: {
             tags,
-            summary: "MLflow's /invocations for this deployment: dataframe_split, dataframe_records, instances, inputs (+ params), CSV or Parquet, answered as `mlflow models serve` answers",
+            summary:
+              "MLflow's /invocations for this deployment: dataframe_split, dataframe_records, instances, inputs (+ params), CSV or Parquet, answered as `mlflow models serve` answers",
             params: Id,
             streamedBody: predictBody,
             response: { 200: predictions },
@@ -263,20 +368,30 @@ export function registerDeploymentRoutes(app: App, s: { deployments: Deployments
 
 /** Calls without credentials carry rows for a dashboard, not files: a tighter limit than the group's 50 MB. */
 const PUBLIC_BODY_LIMIT = 1024 * 1024;
-const publicTooLarge = () => new AppError('PAYLOAD_TOO_LARGE', `A call without a token may send at most ${PUBLIC_BODY_LIMIT / 1024 / 1024} MB; send a token for bigger bodies, or use an async execution.`);
+const publicTooLarge = () =>
+  new AppError(
+    'PAYLOAD_TOO_LARGE',
+    `A call without a token may send at most ${PUBLIC_BODY_LIMIT / 1024 / 1024} MB; send a token for bigger bodies, or use an async execution.`,
+  );
 const predictions = contentResponse("The model's predictions", { 'application/json': z.unknown() });
 const MLFLOW_MEDIA_TYPES = ['text/csv', 'application/json', 'application/vnd.apache.parquet'];
 
 /** MLflow's scoring server reads UTF-8 only and refuses content-type parameters other than charset (415). */
 function contentTypeRefusal(contentType: string): string | undefined {
-  const params = contentType.split(';').slice(1).map((p) => p.trim()).filter(Boolean).map((p) => p.split('=')[0]!.trim().toLowerCase());
+  const params = contentType
+    .split(';')
+    .slice(1)
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => p.split('=')[0]!.trim().toLowerCase());
   const charset = /;\s*charset\s*=\s*"?([^;"]+)/i.exec(contentType)?.[1]?.trim().toLowerCase() ?? 'utf-8';
   if (charset !== 'utf-8') return 'The scoring server only supports UTF-8';
   const unknown = params.filter((p) => p !== 'charset');
   return unknown.length ? `Unrecognized content type parameters: ${unknown.join(', ')}.` : undefined;
 }
 
-const unsupportedMediaType = (req: FastifyRequest) => `This predictor only supports the following content types: ${MLFLOW_MEDIA_TYPES.join(', ')}. Got '${req.headers['content-type'] ?? ''}'.`;
+const unsupportedMediaType = (req: FastifyRequest) =>
+  `This predictor only supports the following content types: ${MLFLOW_MEDIA_TYPES.join(', ')}. Got '${req.headers['content-type'] ?? ''}'.`;
 
 /** /invocations errors as MLflow's (400 for bad input or a model error), but a 415 stays a plain-text 415. */
 function invocationsErrorHandler(error: Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -81,13 +81,18 @@ describe('the pickle safety scan (an allow-list, advisory)', () => {
       assert.equal(found.length, 1, `${file}: ${found.join('; ')}`);
       assert.match(found[0]!, refused, file);
     }
-    assert.deepEqual(await messages('computed.pkl'), ['error: the pickle builds the name of what it imports while it loads, so the scan cannot tell what unpickling would run']);
+    assert.deepEqual(await messages('computed.pkl'), [
+      'error: the pickle builds the name of what it imports while it loads, so the scan cannot tell what unpickling would run',
+    ]);
   });
 
   test("classes of the deployment's own modules pass when named; a training script's __main__ is explained", async () => {
     assert.match((await messages('own-class.pkl')).join(), /imports mytransformers\.Scaler, which is not on the list/);
     assert.deepEqual(await messages('own-class.pkl', 'allow:mytransformers'), []);
-    assert.match((await messages('main-class.pkl')).join(), /a class defined in a training script's __main__ cannot be loaded here: put it in a \.py file uploaded with the deployment/);
+    assert.match(
+      (await messages('main-class.pkl')).join(),
+      /a class defined in a training script's __main__ cannot be loaded here: put it in a \.py file uploaded with the deployment/,
+    );
   });
 
   test('in a model that is code by design (an MLflow pyfunc), what is not on the list is a warning; what runs commands is still an error', async () => {

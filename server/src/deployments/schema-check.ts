@@ -33,13 +33,15 @@ export function schemaFromSample(sample: unknown): InputSchema | undefined {
 /** Every row has every field of the sample, with the same JSON type (null allowed); 400 naming the first that does not. */
 export function checkInput(schema: InputSchema, payload: unknown): void {
   const rows = rowsOf(payload);
-  if (!rows) throw invalid('The input must be a JSON object, a list of records, {"Input": …}, or MLflow\'s dataframe_split / dataframe_records / instances / inputs.');
+  if (!rows)
+    throw invalid('The input must be a JSON object, a list of records, {"Input": …}, or MLflow\'s dataframe_split / dataframe_records / instances / inputs.');
   if (rows.length === 0) throw invalid('The input has no rows.');
   rows.forEach((row, i) => {
     for (const [field, type] of schema.fields) {
       if (!(field in row)) throw invalid(`Row ${i}: field "${field}" is missing (the schema expects ${[...schema.fields.keys()].join(', ')}).`);
       const got = typeOf(row[field]);
-      if (got !== type && got !== 'null' && type !== 'null') throw invalid(`Row ${i}: field "${field}" should be ${article(type)} ${type}, not ${article(got)} ${got}.`);
+      if (got !== type && got !== 'null' && type !== 'null')
+        throw invalid(`Row ${i}: field "${field}" should be ${article(type)} ${type}, not ${article(got)} ${got}.`);
     }
   });
 }

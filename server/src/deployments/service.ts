@@ -96,12 +96,21 @@ export class DeploymentsService {
     return this.present(await this.require(scope, id), scope.name);
   }
 
-  async createFromUpload(ctx: RequestContext, scope: GroupScope, id: string, staged: StagedUpload, stagingDir: string): Promise<{ deployment: Deployment; buildJobId: string }> {
+  async createFromUpload(
+    ctx: RequestContext,
+    scope: GroupScope,
+    id: string,
+    staged: StagedUpload,
+    stagingDir: string,
+  ): Promise<{ deployment: Deployment; buildJobId: string }> {
     requireScopeRole(scope, 'editor');
     const parsed = DeploymentUploadFieldsSchema.safeParse(staged.fields);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw invalid(`${issue.path.join('.') || 'fields'}: ${issue.message}`, parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+      throw invalid(
+        `${issue.path.join('.') || 'fields'}: ${issue.message}`,
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
     }
     const f = parsed.data;
     const byRole = (role: string) => staged.files.find((x) => x.role === role);
@@ -112,7 +121,8 @@ export class DeploymentsService {
     if (f.kind === 'pickle' && !model) throw invalid('A pickle deployment needs the pickled estimator in the "model" field.');
     if (f.kind === 'pyfunc') throw invalid('MLflow pyfunc models deploy from the registry: POST /api/v1/deployments/from-model with a models:/ URI.');
     const preprocess = byRole('preprocess');
-    if (preprocess && !/\.py$/i.test(preprocess.name)) throw invalid(`The preprocessing script must be a .py defining preprocess(data, base_path), not "${preprocess.name}".`);
+    if (preprocess && !/\.py$/i.test(preprocess.name))
+      throw invalid(`The preprocessing script must be a .py defining preprocess(data, base_path), not "${preprocess.name}".`);
     const schemaFile = byRole('schema');
     let schemaSample: unknown = null;
     if (schemaFile) {
@@ -173,9 +183,15 @@ export class DeploymentsService {
     try {
       await this.artifacts.copyOut(ctx, version.storageLocation, modelDir, scope.id);
       const listing = await readdir(modelDir);
-      if (body.kind === 'pyfunc' && !listing.includes('MLmodel')) throw invalid(`${body.modelUri} (version ${version.version}) has no MLmodel file: deploy it with kind "pickle", or log it with mlflow.<flavor>.log_model.`);
+      if (body.kind === 'pyfunc' && !listing.includes('MLmodel'))
+        throw invalid(
+          `${body.modelUri} (version ${version.version}) has no MLmodel file: deploy it with kind "pickle", or log it with mlflow.<flavor>.log_model.`,
+        );
       const pickle = listing.find((n) => PICKLE_FILE.test(n));
-      if (body.kind === 'pickle' && !pickle) throw invalid(`${body.modelUri} (version ${version.version}) has no .pkl, .pickle or .joblib file (it has ${listing.join(', ') || 'no files'}); deploy an MLflow model with kind "pyfunc".`);
+      if (body.kind === 'pickle' && !pickle)
+        throw invalid(
+          `${body.modelUri} (version ${version.version}) has no .pkl, .pickle or .joblib file (it has ${listing.join(', ') || 'no files'}); deploy an MLflow model with kind "pyfunc".`,
+        );
       const modelRequirementsText = listing.includes('requirements.txt') ? await readFile(path.join(modelDir, 'requirements.txt'), 'utf8') : '';
       const row = this.newRow(ctx, scope, id, {
         name: body.name,
@@ -217,14 +233,23 @@ export class DeploymentsService {
     if (enabled) {
       if (row.status !== 'Disabled') throw conflict(`Deployment ${row.name} is ${row.status}, not Disabled.`);
       // Only a deployment that was built comes back as Deployed; otherwise it needs a build.
-      await this.store.update(id, { status: row.env_key && this.envs.isReady(row.env_key) ? 'Deployed' : 'Failed', message: row.env_key ? null : 'Never built: rebuild it.', updated_at: now });
+      await this.store.update(id, {
+        status: row.env_key && this.envs.isReady(row.env_key) ? 'Deployed' : 'Failed',
+        message: row.env_key ? null : 'Never built: rebuild it.',
+        updated_at: now,
+      });
     } else {
       if (row.status === 'Disabled') throw conflict(`Deployment ${row.name} is already disabled.`);
       await this.store.update(id, { status: 'Disabled', updated_at: now });
       await this.runtime.stop(id);
     }
     this.cache.delete(id);
-    await this.audit.record(ctx, { action: enabled ? 'deployment.enable' : 'deployment.disable', resourceType: 'deployment', resourceId: id, groupId: scope.id });
+    await this.audit.record(ctx, {
+      action: enabled ? 'deployment.enable' : 'deployment.disable',
+      resourceType: 'deployment',
+      resourceId: id,
+      groupId: scope.id,
+    });
     return this.get(scope, id);
   }
 
@@ -239,9 +264,19 @@ export class DeploymentsService {
     this.cache.delete(id);
     await this.audit.record(ctx, { action: 'deployment.settings', resourceType: 'deployment', resourceId: id, groupId: scope.id, details: patch });
     if (settings.network !== before.network)
-      await this.audit.record(ctx, { action: settings.network ? 'deployment.network.allow' : 'deployment.network.deny', resourceType: 'deployment', resourceId: id, groupId: scope.id });
+      await this.audit.record(ctx, {
+        action: settings.network ? 'deployment.network.allow' : 'deployment.network.deny',
+        resourceType: 'deployment',
+        resourceId: id,
+        groupId: scope.id,
+      });
     if (settings.public !== before.public)
-      await this.audit.record(ctx, { action: settings.public ? 'deployment.public.allow' : 'deployment.public.deny', resourceType: 'deployment', resourceId: id, groupId: scope.id });
+      await this.audit.record(ctx, {
+        action: settings.public ? 'deployment.public.allow' : 'deployment.public.deny',
+        resourceType: 'deployment',
+        resourceId: id,
+        groupId: scope.id,
+      });
     return this.get(scope, id);
   }
 
@@ -304,7 +339,11 @@ export class DeploymentsService {
     const key = `${id}|${clientIp}`;
     const limiter = this.publicLimiter(settings.publicRateLimit);
     const wait = limiter.retryAfter(key);
-    if (wait > 0) throw rateLimited(wait, `Deployment ${row.name} takes ${settings.publicRateLimit} calls a minute from each address without a token; retry in ${wait} s, or send a token.`);
+    if (wait > 0)
+      throw rateLimited(
+        wait,
+        `Deployment ${row.name} takes ${settings.publicRateLimit} calls a minute from each address without a token; retry in ${wait} s, or send a token.`,
+      );
     limiter.fail(key);
     return row.group_id;
   }
@@ -328,7 +367,11 @@ export class DeploymentsService {
     return target;
   }
 
-  private async predictOn({ row, schema, spec }: { row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }, body: Buffer, format: InputFormat): Promise<Buffer> {
+  private async predictOn(
+    { row, schema, spec }: { row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined },
+    body: Buffer,
+    format: InputFormat,
+  ): Promise<Buffer> {
     if (format === 'json' && (schema || row.kind === 'script')) {
       const payload = jsonOf(body);
       if (schema) checkInput(schema, payload);
@@ -366,14 +409,18 @@ export class DeploymentsService {
       await this.store.update(id, { status: 'Building', message: 'Checking the files…', updated_at: this.clock() });
       const folder = this.folderOf(id);
       const findings = await scan(row, folder);
-      for (const f of findings) ctx.log(`scan ${f.level}: ${path.basename(f.file)}${f.line ? `:${f.line}` : ''}: ${f.message}`, f.level === 'error' ? 'stderr' : 'stdout');
+      for (const f of findings)
+        ctx.log(`scan ${f.level}: ${path.basename(f.file)}${f.line ? `:${f.line}` : ''}: ${f.message}`, f.level === 'error' ? 'stderr' : 'stdout');
       const errors = findings.filter((f) => f.level === 'error');
       ctx.log(`Safety scan: ${errors.length} error(s), ${findings.length - errors.length} warning(s). ${SCAN_ADVISORY}`, 'system');
       if (errors.length) await fail(`The files did not pass the safety scan: ${errors.map((e) => `${path.basename(e.file)}: ${e.message}`).join('; ')}`);
       await this.store.update(id, { message: 'Building the Python environment…' });
       let env;
       try {
-        env = await this.envs.ensure({ python: row.python_version, requirements: row.requirements }, { log: (l) => ctx.log(l), signal: ctx.signal, groupId: row.group_id });
+        env = await this.envs.ensure(
+          { python: row.python_version, requirements: row.requirements },
+          { log: (l) => ctx.log(l), signal: ctx.signal, groupId: row.group_id },
+        );
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         return await fail((err as Error).message);
@@ -403,9 +450,43 @@ export class DeploymentsService {
     };
   }
 
-  private newRow(ctx: RequestContext, scope: GroupScope, id: string, fields: Omit<DeploymentRow, 'id' | 'group_id' | 'status' | 'message' | 'env_key' | 'build_job_id' | 'created_by' | 'created_at' | 'updated_at' | 'deployed_at' | 'model_name' | 'model_version'> & Partial<Pick<DeploymentRow, 'model_name' | 'model_version'>>): DeploymentRow {
+  private newRow(
+    ctx: RequestContext,
+    scope: GroupScope,
+    id: string,
+    fields: Omit<
+      DeploymentRow,
+      | 'id'
+      | 'group_id'
+      | 'status'
+      | 'message'
+      | 'env_key'
+      | 'build_job_id'
+      | 'created_by'
+      | 'created_at'
+      | 'updated_at'
+      | 'deployed_at'
+      | 'model_name'
+      | 'model_version'
+    > &
+      Partial<Pick<DeploymentRow, 'model_name' | 'model_version'>>,
+  ): DeploymentRow {
     const now = this.clock();
-    return { model_name: null, model_version: null, ...fields, id, group_id: scope.id, status: 'Uploaded', message: null, env_key: null, build_job_id: null, created_by: ctx.principal.name, created_at: now, updated_at: now, deployed_at: null };
+    return {
+      model_name: null,
+      model_version: null,
+      ...fields,
+      id,
+      group_id: scope.id,
+      status: 'Uploaded',
+      message: null,
+      env_key: null,
+      build_job_id: null,
+      created_by: ctx.principal.name,
+      created_at: now,
+      updated_at: now,
+      deployed_at: null,
+    };
   }
 
   private async insertAndBuild(ctx: RequestContext, scope: GroupScope, row: DeploymentRow): Promise<{ deployment: Deployment; buildJobId: string }> {
@@ -417,14 +498,23 @@ export class DeploymentsService {
       throw err;
     }
     const jobId = await this.enqueueBuild(row, ctx);
-    await this.audit.record(ctx, { action: 'deployment.create', resourceType: 'deployment', resourceId: row.id, groupId: scope.id, details: { name: row.name, kind: row.kind, source: row.source } });
+    await this.audit.record(ctx, {
+      action: 'deployment.create',
+      resourceType: 'deployment',
+      resourceId: row.id,
+      groupId: scope.id,
+      details: { name: row.name, kind: row.kind, source: row.source },
+    });
     return { deployment: await this.get(scope, row.id), buildJobId: jobId };
   }
 
   private async enqueueBuild(row: DeploymentRow, ctx: RequestContext): Promise<string> {
     let jobId = '';
     await this.store.db.transaction(async (trx) => {
-      const job = await this.engine.enqueue({ kind: BUILD_KIND, groupId: row.group_id, params: { deploymentId: row.id, name: row.name }, createdBy: ctx.principal.name }, trx);
+      const job = await this.engine.enqueue(
+        { kind: BUILD_KIND, groupId: row.group_id, params: { deploymentId: row.id, name: row.name }, createdBy: ctx.principal.name },
+        trx,
+      );
       jobId = job!.id;
       await this.store.update(row.id, { status: 'Building', message: 'Waiting for a worker…', build_job_id: jobId, updated_at: this.clock() }, trx);
     });
@@ -456,7 +546,12 @@ export class DeploymentsService {
     const row = await this.store.get(id);
     if (!row) throw notFound('Deployment', id);
     // Parsed and unsealed once per cache entry, not per request.
-    const entry = { row, at: now, schema: row.schema_sample ? schemaFromSample(JSON.parse(row.schema_sample)) : undefined, spec: row.env_key ? this.runtimeSpec(row) : undefined };
+    const entry = {
+      row,
+      at: now,
+      schema: row.schema_sample ? schemaFromSample(JSON.parse(row.schema_sample)) : undefined,
+      spec: row.env_key ? this.runtimeSpec(row) : undefined,
+    };
     this.cache.set(id, entry);
     return entry;
   }
@@ -505,7 +600,10 @@ function pythonLiteral(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (Array.isArray(value)) return `[${value.map(pythonLiteral).join(', ')}]`;
-  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v)}`).join(', ')}}`;
+  if (typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v)}`)
+      .join(', ')}}`;
   return JSON.stringify(value);
 }
 
@@ -552,7 +650,12 @@ async function notebookToScript(dir: string, name: string): Promise<string> {
     .filter((c) => c.cell_type === 'code')
     .map((c) => (Array.isArray(c.source) ? c.source.join('') : (c.source ?? '')))
     // Shell and magic lines only make sense inside Jupyter.
-    .map((src) => src.split('\n').filter((l) => !/^\s*[!%]/.test(l)).join('\n'))
+    .map((src) =>
+      src
+        .split('\n')
+        .filter((l) => !/^\s*[!%]/.test(l))
+        .join('\n'),
+    )
     .join('\n\n');
   const script = name.replace(/\.ipynb$/i, '.py');
   await writeFile(path.join(dir, script), code + '\n');
@@ -591,6 +694,7 @@ function scan(row: DeploymentRow, folder: string): Promise<Finding[]> {
 function adminSettingsAllowedBy(scope: GroupScope, settings: DeploymentSettings, before?: DeploymentSettings): DeploymentSettings {
   if (scope.role === 'admin') return settings;
   if (settings.network && !before?.network) throw forbidden('Only a group admin may allow outbound network for a deployment (settings.network).');
-  if (settings.public && !before?.public) throw forbidden('Only a group admin may make a deployment public (settings.public): it would answer callers without a token.');
+  if (settings.public && !before?.public)
+    throw forbidden('Only a group admin may make a deployment public (settings.public): it would answer callers without a token.');
   return settings;
 }

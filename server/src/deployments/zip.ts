@@ -19,8 +19,10 @@ export async function unzipExtras(zipFile: string, dir: string, taken: Set<strin
   const zip = await yauzl.openPromise(zipFile, { lazyEntries: true, autoClose: false, strictFileNames: false }).catch((err: Error) => {
     throw invalid(`"${path.basename(zipFile)}" is not a readable zip file: ${err.message}`);
   });
-  const damaged = (name: string, err: Error) => invalid(`"${path.basename(zipFile)}" is damaged: its entry "${name.slice(0, 200)}" cannot be unpacked (${err.message}). Make the zip again.`);
-  const outside = (name: string) => invalid(`"${path.basename(zipFile)}" holds "${name.slice(0, 200)}", a path outside its folder: zips may only hold relative paths without "..".`);
+  const damaged = (name: string, err: Error) =>
+    invalid(`"${path.basename(zipFile)}" is damaged: its entry "${name.slice(0, 200)}" cannot be unpacked (${err.message}). Make the zip again.`);
+  const outside = (name: string) =>
+    invalid(`"${path.basename(zipFile)}" holds "${name.slice(0, 200)}", a path outside its folder: zips may only hold relative paths without "..".`);
   try {
     const entries: yauzl.Entry[] = [];
     let total = 0;
@@ -33,7 +35,8 @@ export async function unzipExtras(zipFile: string, dir: string, taken: Set<strin
       const name = entry.fileName;
       if (entries.length >= MAX_ENTRIES) throw invalid(`"${path.basename(zipFile)}" has more than ${MAX_ENTRIES} entries.`);
       if (name.startsWith('/') || name.includes('\\') || /^[A-Za-z]:/.test(name) || name.split('/').some((part) => part === '..')) throw outside(name);
-      if (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) throw invalid(`"${path.basename(zipFile)}" holds a symbolic link ("${name.slice(0, 200)}"): send the file itself.`);
+      if (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK)
+        throw invalid(`"${path.basename(zipFile)}" holds a symbolic link ("${name.slice(0, 200)}"): send the file itself.`);
       if (name.endsWith('/')) continue;
       if (taken.has(name)) throw invalid(`"${path.basename(zipFile)}" holds "${name}", which another uploaded file is already named.`);
       total += entry.uncompressedSize;

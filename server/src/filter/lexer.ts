@@ -85,8 +85,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/;
 export function lex(input: string, o: LexOptions): Token[] {
   const tokens: Token[] = [];
   let i = 0;
-  const problem = (kind: ProblemKind, position: number, text: string, quote?: string) =>
-    o.problem({ kind, source: input, position, text, quote });
+  const problem = (kind: ProblemKind, position: number, text: string, quote?: string) => o.problem({ kind, source: input, position, text, quote });
   const readQuoted = (quote: string, doubled: boolean): string => {
     const start = i;
     i++;

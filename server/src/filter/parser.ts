@@ -14,7 +14,23 @@ import { lex, type FilterProblem, type LexOptions, type ProblemKind, type Token 
  */
 
 export type Literal = string | number | boolean;
-export type Op = '=' | '!=' | '>' | '>=' | '<' | '<=' | 'LIKE' | 'NOT LIKE' | 'ILIKE' | 'NOT ILIKE' | 'IN' | 'NOT IN' | 'IS NULL' | 'IS NOT NULL' | 'BETWEEN' | 'NOT BETWEEN';
+export type Op =
+  | '='
+  | '!='
+  | '>'
+  | '>='
+  | '<'
+  | '<='
+  | 'LIKE'
+  | 'NOT LIKE'
+  | 'ILIKE'
+  | 'NOT ILIKE'
+  | 'IN'
+  | 'NOT IN'
+  | 'IS NULL'
+  | 'IS NOT NULL'
+  | 'BETWEEN'
+  | 'NOT BETWEEN';
 /**
  * One comparison: the domain's resolved name (`C`), the operator and its value — a list for
  * IN and BETWEEN (low, high), null for IS [NOT] NULL.

@@ -88,7 +88,11 @@ export async function buildApp({ config, services, version, logger }: AppOptions
     const where = url.split('?')[0]!;
     const api = apiPrefixOf(where);
     // MLflow's prefixes answer as MLflow's API does, so its client sees ENDPOINT_NOT_FOUND.
-    if (api === 'mlflow') return reply.status(404).type('application/json').send(mlflowErrorBody('ENDPOINT_NOT_FOUND', `Forja does not serve ${request.method} ${where} on its MLflow API.`));
+    if (api === 'mlflow')
+      return reply
+        .status(404)
+        .type('application/json')
+        .send(mlflowErrorBody('ENDPOINT_NOT_FOUND', `Forja does not serve ${request.method} ${where} on its MLflow API.`));
     const wantsPage = (request.headers.accept ?? '').includes('text/html') || !path.extname(where);
     if (!api && hasWeb && request.method === 'GET' && wantsPage) {
       // Client-side routes of the single-page UI (a browser navigation asks for HTML, even for /groups/team.v2).

@@ -55,7 +55,8 @@ export function registerAuthHooks(app: App, authenticator: Authenticator, access
     request.principal = await authenticator.fromAuthorization(request.headers.authorization, { ip: request.ip, requestId: request.id });
     if ('public' in need) return;
     if (!request.principal && 'group' in need && need.anonymous) request.group = (await need.anonymous(request)) ?? null;
-    if (!request.principal && !request.group) throw unauthenticated('Authentication required: send "Authorization: Bearer <token>" (log in at POST /api/v1/auth/login).');
+    if (!request.principal && !request.group)
+      throw unauthenticated('Authentication required: send "Authorization: Bearer <token>" (log in at POST /api/v1/auth/login).');
   });
 
   app.addHook('preValidation', async (request: FastifyRequest, _reply: FastifyReply) => {
@@ -66,8 +67,7 @@ export function registerAuthHooks(app: App, authenticator: Authenticator, access
       request.group = await access.requireGroup(principal, groupNameOf(request), need.group);
       return;
     }
-    if (principal.kind === 'group' && !('authenticated' in need && need.allowGroupToken))
-      throw forbidden('A group token can only call models of its group.');
+    if (principal.kind === 'group' && !('authenticated' in need && need.allowGroupToken)) throw forbidden('A group token can only call models of its group.');
     if ('admin' in need) access.requireAdmin(principal);
   });
 
@@ -88,9 +88,20 @@ function auditRefusals(app: App, audit: AuditLog): void {
     const route = `${request.method} ${request.routeOptions.url ?? '(no route)'}`;
     const held = sampler.admit(`${principal.userId ?? principal.tokenId ?? principal.name}|${route}`);
     if (held === null) return;
-    const details = { path: request.url.split('?')[0]!.slice(0, 300), status: error instanceof AppError ? error.status : reply.statusCode, reason: error.message.slice(0, 300), ...(held ? { heldBack: held } : {}) };
+    const details = {
+      path: request.url.split('?')[0]!.slice(0, 300),
+      status: error instanceof AppError ? error.status : reply.statusCode,
+      reason: error.message.slice(0, 300),
+      ...(held ? { heldBack: held } : {}),
+    };
     try {
-      await audit.record(contextOf(request), { action: 'access.denied', resourceType: 'route', resourceId: route.slice(0, 200), groupId: refusal.groupId, details });
+      await audit.record(contextOf(request), {
+        action: 'access.denied',
+        resourceType: 'route',
+        resourceId: route.slice(0, 200),
+        groupId: refusal.groupId,
+        details,
+      });
     } catch (err) {
       // The refusal stands whether or not it could be written down.
       request.log.warn({ err }, 'could not audit a refused request');

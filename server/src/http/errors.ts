@@ -47,7 +47,8 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     return send(reply, request, 400, 'MALFORMED_REQUEST', `The body is not valid JSON: ${error.message}`);
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code: ErrorCode = fe.statusCode === 404 ? 'NOT_FOUND' : fe.statusCode === 429 ? 'RATE_LIMITED' : fe.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'MALFORMED_REQUEST';
+    const code: ErrorCode =
+      fe.statusCode === 404 ? 'NOT_FOUND' : fe.statusCode === 429 ? 'RATE_LIMITED' : fe.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'MALFORMED_REQUEST';
     return send(reply, request, fe.statusCode, code, fe.message);
   }
   request.log.error({ err: error, reqId: request.id }, 'unhandled error');

@@ -47,7 +47,8 @@ function brokenForm(err: unknown): unknown {
 async function* partsOf(req: FastifyRequest) {
   try {
     for await (const part of req.parts()) {
-      if (part.type === 'file' && part.file.readableAborted) throw new AppError('MALFORMED_REQUEST', `The form ends inside the file "${part.filename.slice(0, 100)}": send the whole form.`);
+      if (part.type === 'file' && part.file.readableAborted)
+        throw new AppError('MALFORMED_REQUEST', `The form ends inside the file "${part.filename.slice(0, 100)}": send the whole form.`);
       yield part;
     }
   } catch (err) {
@@ -60,7 +61,8 @@ async function* partsOf(req: FastifyRequest) {
  * and `file` repeatable), text fields kept as strings for the schema to check.
  */
 export async function stageUpload(req: FastifyRequest, dir: string, roles: readonly FileRole[]): Promise<StagedUpload> {
-  if (!req.isMultipart()) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send multipart/form-data with the file field${roles.length > 1 ? 's' : ''} ${roles.join(', ')}.`);
+  if (!req.isMultipart())
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send multipart/form-data with the file field${roles.length > 1 ? 's' : ''} ${roles.join(', ')}.`);
   await mkdir(dir, { recursive: true });
   const fields: Record<string, string> = {};
   const files: StagedFile[] = [];

@@ -17,7 +17,9 @@ const ERROR_REF = '#/components/schemas/ErrorBody';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 const operations = (doc: Doc) =>
-  Object.entries(doc.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((m) => ({ label: `${m.toUpperCase()} ${path}`, path, method: m, op: item[m]! })));
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m]).map((m) => ({ label: `${m.toUpperCase()} ${path}`, path, method: m, op: item[m]! })),
+  );
 
 /** Routes whose handlers read a multipart form themselves. */
 const MULTIPART = [
@@ -43,9 +45,17 @@ for (const dialect of DIALECTS) {
       const ops = operations(doc);
       assert.ok(ops.length > 100, `only ${ops.length} operations documented`);
       for (const { label, op } of ops) {
-        const errors = Object.entries(op.responses).filter(([status, r]) => /^[45]\d\d$/.test(status) && r.content?.['application/json']?.schema?.$ref === ERROR_REF);
-        assert.ok(errors.some(([status]) => status.startsWith('4')), `${label} declares no 4xx with the ErrorBody schema`);
-        assert.ok(errors.some(([status]) => status === '500'), `${label} declares no 500`);
+        const errors = Object.entries(op.responses).filter(
+          ([status, r]) => /^[45]\d\d$/.test(status) && r.content?.['application/json']?.schema?.$ref === ERROR_REF,
+        );
+        assert.ok(
+          errors.some(([status]) => status.startsWith('4')),
+          `${label} declares no 4xx with the ErrorBody schema`,
+        );
+        assert.ok(
+          errors.some(([status]) => status === '500'),
+          `${label} declares no 500`,
+        );
         assert.ok(op.responses['401'], `${label}: any route answers 401 to a bad token`);
       }
       const body = doc.components.schemas.ErrorBody;
@@ -78,7 +88,9 @@ for (const dialect of DIALECTS) {
       assert.equal(deploy.properties!.source!.format, 'binary');
       assert.equal(deploy.properties!.extra!.items!.format, 'binary', 'extra files repeat');
       assert.equal(deploy.properties!.name!.type, 'string', 'the text fields sit beside the files');
-      const everyMultipart = operations(doc).filter((o) => o.op.requestBody?.content['multipart/form-data']).map((o) => o.label);
+      const everyMultipart = operations(doc)
+        .filter((o) => o.op.requestBody?.content['multipart/form-data'])
+        .map((o) => o.label);
       assert.deepEqual(everyMultipart.sort(), [...MULTIPART].sort());
     });
 
@@ -92,7 +104,10 @@ for (const dialect of DIALECTS) {
       assert.ok(bodyTypes('POST /api/v1/lake/tables/{name}/rows').includes('text/csv'));
       assert.ok(bodyTypes('POST /api/v1/lake/tables/{name}/rows').includes('application/vnd.apache.parquet'));
       assert.ok(!bodyTypes('POST /api/v1/lake/predict').includes('text/csv'), 'scoring reads Parquet only');
-      assert.deepEqual(bodyTypes('POST /api/v1/deployments/{id}/predict').filter((t) => !t.includes('parquet') && t !== 'application/octet-stream'), ['application/json', 'text/csv']);
+      assert.deepEqual(
+        bodyTypes('POST /api/v1/deployments/{id}/predict').filter((t) => !t.includes('parquet') && t !== 'application/octet-stream'),
+        ['application/json', 'text/csv'],
+      );
       assert.deepEqual(okTypes('GET /api/v1/lake/tables/{name}/export'), ['application/vnd.apache.parquet', 'text/csv']);
       assert.deepEqual(okTypes('POST /api/v1/lake/tables/{name}/query'), ['application/json', 'application/vnd.apache.parquet', 'text/csv']);
       assert.deepEqual(okTypes('GET /api/v1/deployments/{id}/executions/{executionId}/result'), ['application/octet-stream']);

@@ -49,7 +49,12 @@ export const JOB_CATALOG = {
     timeoutMs: 3600_000,
     maxAttempts: 1,
   },
-  'lake.batch_predict': { payload: LakeBatchPredictionCreateSchema.extend({ staged: StagedModelSchema }), timeoutMs: 6 * 3600_000, maxAttempts: 2, needs: 'lake' },
+  'lake.batch_predict': {
+    payload: LakeBatchPredictionCreateSchema.extend({ staged: StagedModelSchema }),
+    timeoutMs: 6 * 3600_000,
+    maxAttempts: 2,
+    needs: 'lake',
+  },
   'training.run': { payload: z.object({ trainingId: Id, group: z.string() }), timeoutMs: 3600_000, maxAttempts: 1 },
   'pipeline.step': { payload: z.object({ runId: Id, stepId: z.string() }), timeoutMs: 24 * 3600_000, maxAttempts: 1 },
 } satisfies Record<string, JobDefinition>;

@@ -23,8 +23,19 @@ export function createJobEngine(db: Db, s: EngineSettings): JobEngine {
   const store = new JobsStore(db);
   const clock = s.clock ?? Date.now;
   const sqlite = db.dialect === 'sqlite';
-  const dispatcher = sqlite ? new TableDispatcher(store, clock, kindsBeyond(new Set(s.capabilities))) : new GraphileDispatcher(s.databaseUrl, s.log, s.workers + 3, s.capabilities);
+  const dispatcher = sqlite
+    ? new TableDispatcher(store, clock, kindsBeyond(new Set(s.capabilities)))
+    : new GraphileDispatcher(s.databaseUrl, s.log, s.workers + 3, s.capabilities);
   // One process owns a SQLite database, so every settle happens in it; on PostgreSQL other processes' are heard by LISTEN.
   const feed = sqlite ? undefined : new SettleFeed(s.databaseUrl, s.log);
-  return new JobEngine(store, dispatcher, { mode: s.mode, concurrency: s.workers, leaseMs: s.jobLeaseMs, version: VERSION, log: s.log, clock, capabilities: s.capabilities, feed });
+  return new JobEngine(store, dispatcher, {
+    mode: s.mode,
+    concurrency: s.workers,
+    leaseMs: s.jobLeaseMs,
+    version: VERSION,
+    log: s.log,
+    clock,
+    capabilities: s.capabilities,
+    feed,
+  });
 }

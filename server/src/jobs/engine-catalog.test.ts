@@ -77,11 +77,18 @@ for (const dialect of DIALECTS) {
       const e = await engine(t, 'payloads', ['lake']);
       // The types stop this at compile time; the schema stops what slips past them at run time.
       const bad = { executionId: 42, deploymentId: 'd1' } as unknown as JobPayloadInput<'deployment.execute'>;
-      await assert.rejects(e.enqueue({ kind: 'deployment.execute', groupId: null, params: bad }), /deployment\.execute job was queued with bad parameters \("executionId": .*expected string/);
+      await assert.rejects(
+        e.enqueue({ kind: 'deployment.execute', groupId: null, params: bad }),
+        /deployment\.execute job was queued with bad parameters \("executionId": .*expected string/,
+      );
       // A row that no longer fits (written by another version, or by hand) never reaches its handler.
       const job = await db.transaction(async (trx) => {
         const queued = (await e.enqueue({ kind: 'deployment.execute', groupId: null, params: { executionId: 'x1', deploymentId: 'd1' } }, trx))!;
-        await trx.updateTable('jobs').set({ params: JSON.stringify(bad) }).where('id', '=', queued.id).execute();
+        await trx
+          .updateTable('jobs')
+          .set({ params: JSON.stringify(bad) })
+          .where('id', '=', queued.id)
+          .execute();
         return queued;
       });
       assert.equal(job.max_attempts, 2, 'attempts come from the catalog');

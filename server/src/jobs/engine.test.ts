@@ -30,7 +30,10 @@ function registerTestKinds(services: Services, calls: Map<string, number>) {
   e.register('test.process', async (ctx) => {
     const cwd = String(ctx.job.params.cwd);
     mkdirSync(cwd, { recursive: true });
-    await runProcess(ctx, { sandbox: services.sandbox, run: { groupId: 'engine-tests', argv: ['/bin/sh', '-c', String(ctx.job.params.script)], cwd, env: {}, writable: [cwd] } });
+    await runProcess(ctx, {
+      sandbox: services.sandbox,
+      run: { groupId: 'engine-tests', argv: ['/bin/sh', '-c', String(ctx.job.params.script)], cwd, env: {}, writable: [cwd] },
+    });
   });
   e.register('test.count', async (ctx) => {
     calls.set(ctx.job.id, (calls.get(ctx.job.id) ?? 0) + 1);
@@ -66,7 +69,10 @@ for (const dialect of DIALECTS) {
       assert.equal(done.group, 'default');
       assert.ok(done.startedAt >= done.createdAt && done.finishedAt >= done.startedAt);
       const logs = await call('GET', `/api/v1/jobs/${job.id}/logs`);
-      assert.deepEqual(logs.body.lines.map((l: { line: string }) => l.line), ['hello from attempt 1']);
+      assert.deepEqual(
+        logs.body.lines.map((l: { line: string }) => l.line),
+        ['hello from attempt 1'],
+      );
       assert.equal(logs.body.complete, true);
       const tail = await call('GET', `/api/v1/jobs/${job.id}/logs?after=${logs.body.next}`);
       assert.deepEqual(tail.body.lines, []);
@@ -100,7 +106,10 @@ for (const dialect of DIALECTS) {
     });
 
     test('a process that exits non-zero fails with its last log lines', async () => {
-      const job = await enqueue({ kind: 'test.process', params: { cwd: path.join(s.dataDir, 'engine-tests'), script: 'echo reading data; echo "KeyError: churn" >&2; exit 3' } });
+      const job = await enqueue({
+        kind: 'test.process',
+        params: { cwd: path.join(s.dataDir, 'engine-tests'), script: 'echo reading data; echo "KeyError: churn" >&2; exit 3' },
+      });
       const done = await waitDone(job.id);
       assert.equal(done.status, 'failed');
       assert.equal(done.error, 'The process exited with code 3. Last lines:\nreading data\nKeyError: churn');
@@ -148,7 +157,11 @@ for (const dialect of DIALECTS) {
       const db = s.server.services.db.kysely;
       const job = await enqueue({ kind: 'test.count', maxAttempts: 2, backoffMs: 10, runAt: Date.now() + 3_600_000 });
       // As a worker that claimed the job and then died: running, its lease already past.
-      await db.updateTable('jobs').set({ status: 'running', attempt: 1, lease_owner: 'dead-worker', lease_expires_at: Date.now() - 1, run_at: Date.now() }).where('id', '=', job.id).execute();
+      await db
+        .updateTable('jobs')
+        .set({ status: 'running', attempt: 1, lease_owner: 'dead-worker', lease_expires_at: Date.now() - 1, run_at: Date.now() })
+        .where('id', '=', job.id)
+        .execute();
       const done = await waitDone(job.id);
       assert.equal(done.status, 'succeeded');
       assert.equal(done.attempt, 2);
@@ -156,7 +169,11 @@ for (const dialect of DIALECTS) {
       const lines = (await call('GET', `/api/v1/jobs/${job.id}/logs`)).body.lines.map((l: { line: string }) => l.line);
       assert.deepEqual(lines, ['Worker dead-worker stopped heartbeating (lease expired) during attempt 1.', 'Attempt 2 of 2.']);
       const lost = await enqueue({ kind: 'test.count', maxAttempts: 1, runAt: Date.now() + 3_600_000 });
-      await db.updateTable('jobs').set({ status: 'running', attempt: 1, lease_owner: 'dead-worker', lease_expires_at: Date.now() - 1 }).where('id', '=', lost.id).execute();
+      await db
+        .updateTable('jobs')
+        .set({ status: 'running', attempt: 1, lease_owner: 'dead-worker', lease_expires_at: Date.now() - 1 })
+        .where('id', '=', lost.id)
+        .execute();
       const failed = await waitDone(lost.id);
       assert.equal(failed.status, 'failed');
       assert.match(failed.error, /Worker dead-worker stopped heartbeating \(lease expired\) during attempt 1\./);

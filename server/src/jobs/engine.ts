@@ -45,7 +45,10 @@ export type JobHandler<K extends string = string> = (ctx: JobContext<JobPayload<
 
 /** Why a running job was stopped from outside. */
 export class JobAbort extends Error {
-  constructor(readonly reason: 'cancelled' | 'timeout' | 'shutdown' | 'lease-lost', message: string) {
+  constructor(
+    readonly reason: 'cancelled' | 'timeout' | 'shutdown' | 'lease-lost',
+    message: string,
+  ) {
     super(message);
     this.name = 'JobAbort';
   }
@@ -388,7 +391,9 @@ export class JobEngine {
     if (!this.canRun(job.kind)) {
       // Only a dispatch made before its kind needed a capability lands here: back to the queue,
       // no attempt spent, dispatched again to workers that have it.
-      await this.finishAttempt(job, this.workerId, { kind: 'requeue' }).catch((err: unknown) => this.options.log.error(`requeuing job ${job.id} failed: ${(err as Error).message}`));
+      await this.finishAttempt(job, this.workerId, { kind: 'requeue' }).catch((err: unknown) =>
+        this.options.log.error(`requeuing job ${job.id} failed: ${(err as Error).message}`),
+      );
       return;
     }
     const r: Running = { controller: new AbortController(), attempt: job.attempt, logs: [], progress: undefined, flushing: Promise.resolve() };
@@ -407,7 +412,16 @@ export class JobEngine {
       const handler = this.handlers.get(job.kind);
       if (!handler) throw new PermanentJobError(`No worker here knows jobs of kind "${job.kind}".`);
       const ctx: JobContext = {
-        job: { id: job.id, kind: job.kind, group_id: job.group_id, attempt: job.attempt, max_attempts: job.max_attempts, created_by: job.created_by, timeout_ms: job.timeout_ms, params: payloadOf(job) },
+        job: {
+          id: job.id,
+          kind: job.kind,
+          group_id: job.group_id,
+          attempt: job.attempt,
+          max_attempts: job.max_attempts,
+          created_by: job.created_by,
+          timeout_ms: job.timeout_ms,
+          params: payloadOf(job),
+        },
         signal: r.controller.signal,
         log,
         progress: (value) => {
@@ -437,7 +451,13 @@ export class JobEngine {
   }
 
   /** Settles one attempt; false when the row had already moved on (someone else settled it). */
-  private async finishAttempt(job: JobRow, owner: string | null, outcome: Exclude<Outcome, { kind: 'lost' }>, note?: string, progress?: string): Promise<boolean> {
+  private async finishAttempt(
+    job: JobRow,
+    owner: string | null,
+    outcome: Exclude<Outcome, { kind: 'lost' }>,
+    note?: string,
+    progress?: string,
+  ): Promise<boolean> {
     const now = this.clock();
     // The note lands with the state change, so it precedes anything the next attempt logs.
     const writeNote = (trx: Transaction<Database>) =>
@@ -554,10 +574,13 @@ function until(woken: Promise<void>, ms: number, signal?: AbortSignal): Promise<
       done();
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
-      done();
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        done();
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
     void woken.then(() => {

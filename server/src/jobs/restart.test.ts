@@ -9,7 +9,9 @@ const JOBS = 1000;
 
 for (const dialect of DIALECTS) {
   describe(`job engine restarts on ${dialect}`, () => {
-    test(`a server stopped with ${JOBS} jobs queued and some running: after the restart none is lost and none completes twice`, { timeout: 120_000 }, async () => {
+    test(`a server stopped with ${JOBS} jobs queued and some running: after the restart none is lost and none completes twice`, {
+      timeout: 120_000,
+    }, async () => {
       const db = await createTestDatabase(dialect);
       const completions = new Map<string, number>();
       // A job's effect is committed only when it was not interrupted, as a real job's final write would be.
@@ -21,7 +23,10 @@ for (const dialect of DIALECTS) {
         });
       const start = (workers: number) =>
         startServer(
-          loadConfig({ FORJA_ADMIN_PASSWORD: 'restart-password', FORJA_WORKERS: String(workers) }, { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url }),
+          loadConfig(
+            { FORJA_ADMIN_PASSWORD: 'restart-password', FORJA_WORKERS: String(workers) },
+            { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url },
+          ),
           { logger: false, beforeStart: register },
         );
       let server: RunningServer | undefined;
@@ -42,13 +47,25 @@ for (const dialect of DIALECTS) {
         server = await start(4);
         const k = server.services.db.kysely;
         const count = async (status: 'succeeded' | 'failed') =>
-          Number((await k.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status).executeTakeFirstOrThrow()).n);
+          Number(
+            (
+              await k
+                .selectFrom('jobs')
+                .select((eb) => eb.fn.countAll<number>().as('n'))
+                .where('status', '=', status)
+                .executeTakeFirstOrThrow()
+            ).n,
+          );
         const deadline = Date.now() + 90_000;
         while ((await count('succeeded')) < JOBS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         assert.equal(await count('succeeded'), JOBS);
         assert.equal(await count('failed'), 0);
         assert.deepEqual([...completions.keys()].sort(), [...ids].sort(), 'every queued job ran');
-        assert.deepEqual([...completions.values()].filter((n) => n !== 1), [], 'no job completed twice');
+        assert.deepEqual(
+          [...completions.values()].filter((n) => n !== 1),
+          [],
+          'no job completed twice',
+        );
       } finally {
         await server?.close();
         await db.drop();

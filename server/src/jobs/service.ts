@@ -33,7 +33,10 @@ export class JobsService {
     this.clock = options.clock ?? Date.now;
   }
 
-  async list(scope: GroupScope, query: { status?: JobRow['status']; kind?: string; limit: number; pageToken?: string }): Promise<{ items: Job[]; nextPageToken?: string }> {
+  async list(
+    scope: GroupScope,
+    query: { status?: JobRow['status']; kind?: string; limit: number; pageToken?: string },
+  ): Promise<{ items: Job[]; nextPageToken?: string }> {
     const offset = decodePageToken(query.pageToken);
     const rows = await this.engine.list({ groupId: scope.id, status: query.status, kind: query.kind, offset, limit: query.limit + 1 });
     const { page, nextPageToken } = pageOf(rows, offset, query.limit);
@@ -51,7 +54,13 @@ export class JobsService {
     const row = await this.visible(ctx, id, 'editor');
     if (TERMINAL_JOB_STATUSES.includes(row.status)) throw conflict(`Job ${id} has already ${row.status === 'cancelled' ? 'been cancelled' : row.status}.`);
     const after = (await this.engine.cancel(id, { name: ctx.principal.name, attempt: row.attempt })) ?? row;
-    await this.audit.record(ctx, { action: 'job.cancel', resourceType: 'job', resourceId: id, groupId: row.group_id, details: { kind: row.kind, was: row.status } });
+    await this.audit.record(ctx, {
+      action: 'job.cancel',
+      resourceType: 'job',
+      resourceId: id,
+      groupId: row.group_id,
+      details: { kind: row.kind, was: row.status },
+    });
     return toJob(after, await this.groupName(row.group_id));
   }
 

@@ -92,7 +92,14 @@ export class JobsStore {
   }
 
   /** Extends the lease; undefined when the job is no longer this worker's (reaped or finished). */
-  async heartbeat(id: string, owner: string, attempt: number, now: number, leaseMs: number, progress: string | null | undefined): Promise<{ cancelRequested: boolean } | undefined> {
+  async heartbeat(
+    id: string,
+    owner: string,
+    attempt: number,
+    now: number,
+    leaseMs: number,
+    progress: string | null | undefined,
+  ): Promise<{ cancelRequested: boolean } | undefined> {
     const row = await this.k
       .updateTable('jobs')
       .set({ lease_expires_at: now + leaseMs, heartbeat_at: now, ...(progress !== undefined ? { progress } : {}) })
@@ -138,7 +145,14 @@ export class JobsStore {
 
   /** Running jobs whose lease ran out: their worker died or stalled. */
   expired(now: number, limit = 100): Promise<JobRow[]> {
-    return this.k.selectFrom('jobs').selectAll().where('status', '=', 'running').where('lease_expires_at', '<', now).orderBy('lease_expires_at').limit(limit).execute();
+    return this.k
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', '=', 'running')
+      .where('lease_expires_at', '<', now)
+      .orderBy('lease_expires_at')
+      .limit(limit)
+      .execute();
   }
 
   /** Whether only one process can use this database (SQLite): then a running row at start-up is an orphan. */
@@ -148,7 +162,11 @@ export class JobsStore {
 
   /** A requeue that should not count as an attempt gives the attempt back. */
   async refundAttempt(id: string, attempt: number, trx: Executor): Promise<void> {
-    await trx.updateTable('jobs').set({ attempt: attempt - 1 }).where('id', '=', id).execute();
+    await trx
+      .updateTable('jobs')
+      .set({ attempt: attempt - 1 })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Ends a job that a cancel reached while it was being requeued. */
@@ -186,17 +204,19 @@ export class JobsStore {
     if (ids?.length === 0) return Promise.resolve([]);
     const statuses = status === undefined ? undefined : typeof status === 'string' ? [status] : status;
     if (statuses?.length === 0) return Promise.resolve([]);
-    return this.k
-      .selectFrom('jobs')
-      .selectAll()
-      .$if(ids !== undefined, (q) => q.where('id', 'in', ids!))
-      .$if(groupId !== undefined, (q) => q.where('group_id', '=', groupId!))
-      .$if(statuses !== undefined, (q) => q.where('status', 'in', statuses!))
-      .$if(!!kind, (q) => q.where('kind', '=', kind!))
-      .orderBy('id', 'desc')
-      // SQLite takes an OFFSET only after a LIMIT.
-      .$if(limit !== undefined, (q) => q.limit(limit!).offset(offset ?? 0))
-      .execute();
+    return (
+      this.k
+        .selectFrom('jobs')
+        .selectAll()
+        .$if(ids !== undefined, (q) => q.where('id', 'in', ids!))
+        .$if(groupId !== undefined, (q) => q.where('group_id', '=', groupId!))
+        .$if(statuses !== undefined, (q) => q.where('status', 'in', statuses!))
+        .$if(!!kind, (q) => q.where('kind', '=', kind!))
+        .orderBy('id', 'desc')
+        // SQLite takes an OFFSET only after a LIMIT.
+        .$if(limit !== undefined, (q) => q.limit(limit!).offset(offset ?? 0))
+        .execute()
+    );
   }
 
   // ---- logs
@@ -204,7 +224,11 @@ export class JobsStore {
   async appendLogs(lines: Array<Omit<JobLogsTable, 'seq' | 'job_id'>>, jobId: string, within?: Transaction<Database>): Promise<void> {
     if (lines.length === 0) return;
     const write = async (trx: Transaction<Database>) => {
-      const last = await trx.selectFrom('job_logs').select((eb) => eb.fn.max('seq').as('seq')).where('job_id', '=', jobId).executeTakeFirst();
+      const last = await trx
+        .selectFrom('job_logs')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .where('job_id', '=', jobId)
+        .executeTakeFirst();
       let seq = Number(last?.seq ?? 0);
       for (let i = 0; i < lines.length; i += 500) {
         await trx
@@ -229,7 +253,14 @@ export class JobsStore {
   }
 
   async tail(jobId: string, lines: number): Promise<string[]> {
-    const rows = await this.k.selectFrom('job_logs').select('line').where('job_id', '=', jobId).where('stream', '!=', 'system').orderBy('seq', 'desc').limit(lines).execute();
+    const rows = await this.k
+      .selectFrom('job_logs')
+      .select('line')
+      .where('job_id', '=', jobId)
+      .where('stream', '!=', 'system')
+      .orderBy('seq', 'desc')
+      .limit(lines)
+      .execute();
     return rows.map((r) => r.line).reverse();
   }
 

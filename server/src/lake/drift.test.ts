@@ -28,10 +28,13 @@ test('PSI: zero for the same sample; by hand for a shifted one and for categorie
       { name: 'kind', type: 'VARCHAR' },
     ];
     const flat = await populationStability(ref, same, columns);
-    assert.deepEqual(flat.map((c) => [c.column, Math.abs(c.psi) < 1e-12, c.binning, c.bins]), [
-      ['x', true, 'deciles', 10],
-      ['kind', true, 'categories', 2],
-    ]);
+    assert.deepEqual(
+      flat.map((c) => [c.column, Math.abs(c.psi) < 1e-12, c.binning, c.bins]),
+      [
+        ['x', true, 'deciles', 10],
+        ['kind', true, 'categories', 2],
+      ],
+    );
     const [x, kind] = await populationStability(ref, moved, columns);
     // Reference deciles: 10% a bin. The moved sample leaves bins 0–4 empty (ε), keeps 10% in 5–8 and puts 60% in the last.
     const expected = 5 * (0.1 - 1e-4) * Math.log(0.1 / 1e-4) + (0.1 - 0.6) * Math.log(0.1 / 0.6);

@@ -33,7 +33,9 @@ export async function populationStability(reference: string, current: string, co
       let params: DuckDBValue[] = [];
       let bins: number;
       if (numeric) {
-        const [row] = await all(`SELECT quantile_cont(CAST(${q} AS DOUBLE), [${DECILES.join(', ')}]) AS edges FROM read_parquet(${fileLiteral(reference)}) WHERE ${q} IS NOT NULL`);
+        const [row] = await all(
+          `SELECT quantile_cont(CAST(${q} AS DOUBLE), [${DECILES.join(', ')}]) AS edges FROM read_parquet(${fileLiteral(reference)}) WHERE ${q} IS NOT NULL`,
+        );
         const raw = (row?.edges as { items?: unknown[] } | null)?.items ?? [];
         const edges = [...new Set(raw.map(Number).filter(Number.isFinite))].sort((a, b) => a - b);
         params = edges;

@@ -3,7 +3,18 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { LakeColumn } from '@forja/contracts';
 import { AppError, invalid } from '../errors.js';
-import { CATALOG_DDL, csvReader, fileLiteral, quoteIdent, ROW_ID, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine } from './engine.js';
+import {
+  CATALOG_DDL,
+  csvReader,
+  fileLiteral,
+  quoteIdent,
+  ROW_ID,
+  toJsonValue,
+  type FileFormat,
+  type InsertSpec,
+  type LakeConn,
+  type LakeEngine,
+} from './engine.js';
 
 /** Calls for one key run one after another; calls for other keys do not wait. */
 export class KeyedMutex {
@@ -170,7 +181,9 @@ export class DuckDBLakeEngine implements LakeEngine {
     // Blocks are counted once written to the file: fold the write-ahead log in first (cheap when
     // nothing changed; skipped while another transaction runs).
     await c.run('CHECKPOINT').catch(() => undefined);
-    const rows = await c.all(`SELECT count(DISTINCT block_id) AS blocks FROM pragma_storage_info($1) WHERE persistent`, [`${schema}.${table}`]).catch(() => [{ blocks: 0 }]);
+    const rows = await c
+      .all(`SELECT count(DISTINCT block_id) AS blocks FROM pragma_storage_info($1) WHERE persistent`, [`${schema}.${table}`])
+      .catch(() => [{ blocks: 0 }]);
     return Number(rows[0]?.blocks ?? 0) * 262_144;
   }
 

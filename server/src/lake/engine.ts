@@ -103,7 +103,9 @@ export function storedType(column: LakeColumn): string {
   if (TIMESTAMP.test(t)) return t === 'TIMESTAMP WITH TIME ZONE' ? t : 'TIMESTAMP';
   if (t === 'NULL' || t === '"NULL"') return 'VARCHAR';
   if (SUPPORTED.test(t)) return t;
-  throw invalid(`Column ${JSON.stringify(column.name)} has type ${t}, which lake tables do not hold: use numbers, booleans, strings, dates or timestamps (turn lists and structs into strings first).`);
+  throw invalid(
+    `Column ${JSON.stringify(column.name)} has type ${t}, which lake tables do not hold: use numbers, booleans, strings, dates or timestamps (turn lists and structs into strings first).`,
+  );
 }
 
 /** Can a column of type `incoming` be appended to a column of type `stored`? */

@@ -15,7 +15,9 @@ const MAX_IN_VALUES = 10_000;
 
 function filterError(source: string, at: number, what: string) {
   const shown = source.length > 60 ? `${source.slice(Math.max(0, at - 20), at + 20)}` : source;
-  return invalid(`Bad filter at character ${at + 1}: ${what}. Near: ${JSON.stringify(shown)}. Filters are comparisons (= != < <= > >=), IN (…), IS [NOT] NULL, LIKE and BETWEEN, joined with AND, OR, NOT and parentheses; strings in 'single quotes', odd column names in "double quotes".`);
+  return invalid(
+    `Bad filter at character ${at + 1}: ${what}. Near: ${JSON.stringify(shown)}. Filters are comparisons (= != < <= > >=), IN (…), IS [NOT] NULL, LIKE and BETWEEN, joined with AND, OR, NOT and parentheses; strings in 'single quotes', odd column names in "double quotes".`,
+  );
 }
 
 function describe(tok: Token): string {

@@ -14,7 +14,8 @@ const CSV_TYPES = [
 for (const dialect of DIALECTS) {
   describe(`lake on ${dialect}`, () => {
     let s: TestServer;
-    const call = (method: string, p: string, body?: unknown, token?: string, headers?: Record<string, string>) => http(s.url, method, p, { token: token ?? s.adminToken, body, headers });
+    const call = (method: string, p: string, body?: unknown, token?: string, headers?: Record<string, string>) =>
+      http(s.url, method, p, { token: token ?? s.adminToken, body, headers });
     const send = (table: string, body: string | Uint8Array, type: string, query = '', token?: string, extra: Record<string, string> = {}) =>
       fetch(`${s.url}/api/v1/lake/tables/${table}/rows${query ? `?${query}` : ''}`, {
         method: 'POST',
@@ -46,12 +47,19 @@ for (const dialect of DIALECTS) {
       assert.equal(page.rows[2].score, null);
       assert.equal(page.rows[0].note, null);
       const listed = (await call('GET', '/api/v1/lake/tables')).body.items;
-      assert.deepEqual(listed.map((t: { name: string; rowCount: number }) => [t.name, t.rowCount]), [['people', 3]]);
+      assert.deepEqual(
+        listed.map((t: { name: string; rowCount: number }) => [t.name, t.rowCount]),
+        [['people', 3]],
+      );
       const renamed = await call('PATCH', '/api/v1/lake/tables/people', { name: 'customers' });
       assert.equal(renamed.body.name, 'customers');
       assert.equal((await call('GET', '/api/v1/lake/tables/people')).status, 404);
       // Types survive a file export too (PostgreSQL prints booleans as t/f, timestamps without a T).
-      const file = await fetch(`${s.url}/api/v1/lake/tables/customers/query`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'parquet' }) });
+      const file = await fetch(`${s.url}/api/v1/lake/tables/customers/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ format: 'parquet' }),
+      });
       const back = await parquetRows(await file.arrayBuffer());
       assert.deepEqual(
         back.map((r) => [r.id, r.active, r.name, r.seen_at, r.note]),
@@ -72,14 +80,22 @@ for (const dialect of DIALECTS) {
       assert.equal((await send('modes', pq, 'application/vnd.apache.parquet', 'mode=append')).body.rowsWritten, 5);
       const wrong = await send('modes', await parquetOf(`SELECT 'a' AS id, 1 AS extra`), 'application/vnd.apache.parquet', 'mode=append');
       assert.equal(wrong.status, 400);
-      assert.match(wrong.body.error.message, /missing columns "x", "label"; columns the table does not have "extra"; "id" is VARCHAR in the upload but BIGINT in the table/);
+      assert.match(
+        wrong.body.error.message,
+        /missing columns "x", "label"; columns the table does not have "extra"; "id" is VARCHAR in the upload but BIGINT in the table/,
+      );
       // Integers go into a float column; column names match regardless of case.
       assert.equal((await send('modes', await parquetOf(`SELECT 7 AS ID, 2 AS X, 'z' AS label`), 'application/vnd.apache.parquet', 'mode=append')).status, 200);
       const unconfirmed = await send('modes', pq, 'application/vnd.apache.parquet', 'mode=replace');
       assert.equal(unconfirmed.status, 400);
       assert.match(unconfirmed.body.error.message, /confirmReplace=true/);
       assert.equal((await call('GET', '/api/v1/lake/tables/modes')).body.rowCount, 11);
-      const replaced = await send('modes', await parquetOf(`SELECT 1 AS id, 1.0 AS x, 'only' AS label`), 'application/vnd.apache.parquet', 'mode=replace&confirmReplace=true');
+      const replaced = await send(
+        'modes',
+        await parquetOf(`SELECT 1 AS id, 1.0 AS x, 'only' AS label`),
+        'application/vnd.apache.parquet',
+        'mode=replace&confirmReplace=true',
+      );
       assert.equal(replaced.status, 200);
       assert.equal((await call('GET', '/api/v1/lake/tables/modes')).body.rowCount, 1);
       // A write that fails half-way leaves nothing: the value 'x' does not fit the BIGINT column.
@@ -93,13 +109,24 @@ for (const dialect of DIALECTS) {
       const first = await send('preds', pq, 'application/vnd.apache.parquet', 'mode=append&versioned=true');
       assert.deepEqual([first.status, first.body.version], [201, 1]);
       const before = Date.now();
-      const writers = await Promise.all(Array.from({ length: 6 }, () => send('preds', pq, 'application/vnd.apache.parquet', 'mode=append&versioned=true&modelName=churn&modelVersion=4')));
-      assert.deepEqual(writers.map((w) => w.status), [200, 200, 200, 200, 200, 200]);
-      assert.deepEqual(writers.map((w) => w.body.version).sort((a, b) => a - b), [2, 3, 4, 5, 6, 7]);
+      const writers = await Promise.all(
+        Array.from({ length: 6 }, () => send('preds', pq, 'application/vnd.apache.parquet', 'mode=append&versioned=true&modelName=churn&modelVersion=4')),
+      );
+      assert.deepEqual(
+        writers.map((w) => w.status),
+        [200, 200, 200, 200, 200, 200],
+      );
+      assert.deepEqual(
+        writers.map((w) => w.body.version).sort((a, b) => a - b),
+        [2, 3, 4, 5, 6, 7],
+      );
       const d = (await call('GET', '/api/v1/lake/tables/preds')).body;
       assert.equal(d.rowCount, 21);
       assert.equal(d.latestVersion, 7);
-      assert.deepEqual(d.versions.map((v: { version: number; rows: number }) => [v.version, v.rows]), [7, 6, 5, 4, 3, 2, 1].map((v) => [v, 3]));
+      assert.deepEqual(
+        d.versions.map((v: { version: number; rows: number }) => [v.version, v.rows]),
+        [7, 6, 5, 4, 3, 2, 1].map((v) => [v, 3]),
+      );
       assert.equal(d.versions[0].modelName, 'churn');
       assert.equal(d.versions[0].modelVersion, '4');
       assert.equal(d.versions[6].modelName, null);
@@ -110,7 +137,12 @@ for (const dialect of DIALECTS) {
       assert.equal((await read('preds', { version: 1, columns: ['customer'] })).body.rows.length, 3);
       assert.equal((await read('modes', { version: 'latest' })).status, 400);
       // The upload's own VERSION column is replaced, not kept.
-      const own = await send('preds', await parquetOf(`SELECT 9 AS customer, 1 AS predict, 999 AS version`), 'application/vnd.apache.parquet', 'mode=append&versioned=true');
+      const own = await send(
+        'preds',
+        await parquetOf(`SELECT 9 AS customer, 1 AS predict, 999 AS version`),
+        'application/vnd.apache.parquet',
+        'mode=append&versioned=true',
+      );
       assert.equal(own.body.version, 8);
 
       // A lake from before the catalog kept counts: listing counts the table, the next write stores them.
@@ -125,12 +157,25 @@ for (const dialect of DIALECTS) {
     });
 
     test('reads: columns, filters, order and keyset pages; Parquet and CSV streamed', async () => {
-      const pq = await parquetOf(`SELECT range AS n, CASE WHEN range % 3 = 0 THEN NULL ELSE 'g' || (range % 4) END AS grp, range / 10.0 AS v, TIMESTAMP '2026-01-01' + INTERVAL (range) HOUR AS at FROM range(250)`);
+      const pq = await parquetOf(
+        `SELECT range AS n, CASE WHEN range % 3 = 0 THEN NULL ELSE 'g' || (range % 4) END AS grp, range / 10.0 AS v, TIMESTAMP '2026-01-01' + INTERVAL (range) HOUR AS at FROM range(250)`,
+      );
       assert.equal((await send('big', pq, 'application/vnd.apache.parquet')).status, 201);
-      const f = await read('big', { columns: ['n', 'grp'], filter: `grp IN ('g1', 'g2') AND NOT (n < 100) AND n BETWEEN 100 AND 200 AND grp LIKE 'g%'`, orderBy: [{ column: 'n', desc: true }], limit: 5 });
+      const f = await read('big', {
+        columns: ['n', 'grp'],
+        filter: `grp IN ('g1', 'g2') AND NOT (n < 100) AND n BETWEEN 100 AND 200 AND grp LIKE 'g%'`,
+        orderBy: [{ column: 'n', desc: true }],
+        limit: 5,
+      });
       assert.equal(f.status, 200, JSON.stringify(f.body));
-      assert.deepEqual(f.body.columns.map((c: { name: string }) => c.name), ['n', 'grp']);
-      assert.deepEqual(f.body.rows.map((r: { n: number }) => r.n), [197, 194, 193, 190, 185]);
+      assert.deepEqual(
+        f.body.columns.map((c: { name: string }) => c.name),
+        ['n', 'grp'],
+      );
+      assert.deepEqual(
+        f.body.rows.map((r: { n: number }) => r.n),
+        [197, 194, 193, 190, 185],
+      );
       assert.equal((await read('big', { filter: 'grp IS NULL' })).body.rows.length, 84);
       assert.equal((await read('big', { filter: `at >= '2026-01-10 00:00:00' OR v > 24.5`, limit: 1000 })).body.rows.length, 250 - 216);
       // Keyset pages over an order with NULLs: every row once, in order.
@@ -147,19 +192,31 @@ for (const dialect of DIALECTS) {
       assert.equal(other.status, 400);
       assert.match(other.body.error.message, /another query/);
 
-      const parquet = await fetch(`${s.url}/api/v1/lake/tables/big/query`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'parquet', columns: ['n', 'v'], filter: 'n >= 200' }) });
+      const parquet = await fetch(`${s.url}/api/v1/lake/tables/big/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ format: 'parquet', columns: ['n', 'v'], filter: 'n >= 200' }),
+      });
       assert.equal(parquet.headers.get('content-type'), 'application/vnd.apache.parquet');
       assert.equal(parquet.headers.get('x-forja-rows'), '50');
       const back = await parquetRows(await parquet.arrayBuffer());
       assert.equal(back.length, 50);
       assert.deepEqual(Object.keys(back[0]!), ['n', 'v']);
       // A read that keeps no rows is an empty file with the columns, in both formats.
-      const none = await fetch(`${s.url}/api/v1/lake/tables/big/query`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'parquet', columns: ['n', 'at'], filter: 'n > 1000' }) });
+      const none = await fetch(`${s.url}/api/v1/lake/tables/big/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ format: 'parquet', columns: ['n', 'at'], filter: 'n > 1000' }),
+      });
       assert.equal(none.status, 200, await none.clone().text());
       assert.deepEqual(await parquetRows(await none.arrayBuffer()), []);
-      const noneCsv = await fetch(`${s.url}/api/v1/lake/tables/big/export?format=csv&filter=${encodeURIComponent('n > 1000')}`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+      const noneCsv = await fetch(`${s.url}/api/v1/lake/tables/big/export?format=csv&filter=${encodeURIComponent('n > 1000')}`, {
+        headers: { authorization: `Bearer ${s.adminToken}` },
+      });
       assert.equal((await noneCsv.text()).trim(), 'n,grp,v,at');
-      const csv = await fetch(`${s.url}/api/v1/lake/tables/big/export?format=csv&filter=${encodeURIComponent('n < 3')}`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+      const csv = await fetch(`${s.url}/api/v1/lake/tables/big/export?format=csv&filter=${encodeURIComponent('n < 3')}`, {
+        headers: { authorization: `Bearer ${s.adminToken}` },
+      });
       const text = await csv.text();
       assert.equal(text.trim().split('\n')[0], 'n,grp,v,at');
       assert.equal(text.trim().split('\n').length, 4);
@@ -181,7 +238,16 @@ for (const dialect of DIALECTS) {
       assert.equal(odd.status, 201, JSON.stringify(odd.body));
       const picked = await read('odd', { filter: '"sepal length (cm)" > 5' });
       assert.deepEqual(picked.body.rows, [{ 'a"; DROP TABLE x; --': 1, 'sepal length (cm)': 5.1 }]);
-      for (const filter of ['1=1; DROP TABLE odd', "a = 1 OR 1=1", "\"sepal length (cm)\" = 1; --", 'nope = 3', "\"sepal length (cm)\" = 'abc'", "x' OR '1'='1", '(("sepal length (cm)" > 1)', 'NULL = NULL']) {
+      for (const filter of [
+        '1=1; DROP TABLE odd',
+        'a = 1 OR 1=1',
+        '"sepal length (cm)" = 1; --',
+        'nope = 3',
+        '"sepal length (cm)" = \'abc\'',
+        "x' OR '1'='1",
+        '(("sepal length (cm)" > 1)',
+        'NULL = NULL',
+      ]) {
         const r = await read('odd', { filter });
         assert.equal(r.status, 400, `${filter}: ${JSON.stringify(r.body)}`);
       }
@@ -216,13 +282,22 @@ for (const dialect of DIALECTS) {
       const small = await startTestServer({ dialect, env: { FORJA_LAKE_MAX_UPLOAD_MB: '1' } });
       try {
         const big = 'a,b\n' + '1234567890,abcdefghij\n'.repeat(100_000);
-        const declared = await fetch(`${small.url}/api/v1/lake/tables/huge/rows`, { method: 'POST', headers: { authorization: `Bearer ${small.adminToken}`, 'content-type': 'text/csv' }, body: big });
+        const declared = await fetch(`${small.url}/api/v1/lake/tables/huge/rows`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${small.adminToken}`, 'content-type': 'text/csv' },
+          body: big,
+        });
         assert.equal(declared.status, 413);
         // Without a length up front (chunked), the server counts as it streams.
         const chunks = (async function* () {
           for (let i = 0; i < 30; i++) yield new TextEncoder().encode(i === 0 ? 'a,b\n' : '1234567890,abcdefghij\n'.repeat(5000));
         })();
-        const streamed = await fetch(`${small.url}/api/v1/lake/tables/huge/rows`, { method: 'POST', headers: { authorization: `Bearer ${small.adminToken}`, 'content-type': 'text/csv' }, body: chunks as any, duplex: 'half' } as RequestInit);
+        const streamed = await fetch(`${small.url}/api/v1/lake/tables/huge/rows`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${small.adminToken}`, 'content-type': 'text/csv' },
+          body: chunks as any,
+          duplex: 'half',
+        } as RequestInit);
         assert.equal(streamed.status, 413);
         assert.match(((await streamed.json()) as any).error.message, /FORJA_LAKE_MAX_UPLOAD_MB/);
         assert.equal((await http(small.url, 'GET', '/api/v1/lake/tables/huge', { token: small.adminToken })).status, 404);

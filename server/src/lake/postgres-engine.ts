@@ -145,7 +145,10 @@ export class PostgresLakeEngine implements LakeEngine {
     );
     return rows.map((r) => ({
       name: String(r.column_name),
-      type: r.data_type === 'numeric' ? `DECIMAL(${r.numeric_precision ?? 38},${r.numeric_scale ?? 0})` : (FROM_PG[String(r.data_type)] ?? String(r.data_type).toUpperCase()),
+      type:
+        r.data_type === 'numeric'
+          ? `DECIMAL(${r.numeric_precision ?? 38},${r.numeric_scale ?? 0})`
+          : (FROM_PG[String(r.data_type)] ?? String(r.data_type).toUpperCase()),
     }));
   }
 

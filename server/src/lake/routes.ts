@@ -52,7 +52,10 @@ const fileTypes = (formats: FileFormat[]) => Object.fromEntries(formats.map((f) 
 const ROWS_HEADER = 'The file; the header x-forja-rows gives its row count';
 
 function bodyFormat(contentType: string | undefined): FileFormat {
-  const type = String(contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = String(contentType ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   const format = BODY_FORMATS[type];
   if (!format) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the rows as application/vnd.apache.parquet or text/csv.');
   return format;
@@ -73,30 +76,54 @@ export function registerLakeRoutes(app: App, s: { lake: LakeService; lakeScoring
   const lake = s.lake;
   const tags = ['lake'];
 
-  app.get('/api/v1/lake/tables', { config: role('viewer'), schema: { tags, summary: "The group's lake tables", response: { 200: LakeTableListSchema } } }, async (req) => ({
-    items: await lake.list(groupOf(req)),
-  }));
-  app.get('/api/v1/lake/tables/:name', { config: role('viewer'), schema: { tags, summary: 'A table: columns, row count, size and versions', params: TableParams, response: { 200: LakeTableSchema } } }, async (req) =>
-    lake.describe(groupOf(req), req.params.name),
+  app.get(
+    '/api/v1/lake/tables',
+    { config: role('viewer'), schema: { tags, summary: "The group's lake tables", response: { 200: LakeTableListSchema } } },
+    async (req) => ({
+      items: await lake.list(groupOf(req)),
+    }),
   );
-  app.patch('/api/v1/lake/tables/:name', { config: role('editor'), schema: { tags, summary: 'Rename a table', params: TableParams, body: LakeRenameSchema, response: { 200: LakeTableSchema } } }, async (req) =>
-    lake.rename(contextOf(req), groupOf(req), req.params.name, req.body.name),
+  app.get(
+    '/api/v1/lake/tables/:name',
+    {
+      config: role('viewer'),
+      schema: { tags, summary: 'A table: columns, row count, size and versions', params: TableParams, response: { 200: LakeTableSchema } },
+    },
+    async (req) => lake.describe(groupOf(req), req.params.name),
   );
-  app.delete('/api/v1/lake/tables/:name', { config: role('editor'), schema: { tags, summary: 'Drop a table and its rows (audit-logged)', params: TableParams, response: { 200: z.object({ ok: z.literal(true) }) } } }, async (req) => {
-    await lake.drop(contextOf(req), groupOf(req), req.params.name);
-    return { ok: true as const };
-  });
+  app.patch(
+    '/api/v1/lake/tables/:name',
+    { config: role('editor'), schema: { tags, summary: 'Rename a table', params: TableParams, body: LakeRenameSchema, response: { 200: LakeTableSchema } } },
+    async (req) => lake.rename(contextOf(req), groupOf(req), req.params.name, req.body.name),
+  );
+  app.delete(
+    '/api/v1/lake/tables/:name',
+    {
+      config: role('editor'),
+      schema: { tags, summary: 'Drop a table and its rows (audit-logged)', params: TableParams, response: { 200: z.object({ ok: z.literal(true) }) } },
+    },
+    async (req) => {
+      await lake.drop(contextOf(req), groupOf(req), req.params.name);
+      return { ok: true as const };
+    },
+  );
   app.post(
     '/api/v1/lake/tables/:name/query',
     {
       config: role('viewer'),
       schema: {
         tags,
-        summary: 'Read rows: columns, a filter (parsed and bound, never pasted into SQL), order, keyset pages, a VERSION; JSON pages or a whole Parquet/CSV file',
+        summary:
+          'Read rows: columns, a filter (parsed and bound, never pasted into SQL), order, keyset pages, a VERSION; JSON pages or a whole Parquet/CSV file',
         params: TableParams,
         querystring: z.object(group).strict(),
         body: LakeQuerySchema,
-        response: { 200: contentResponse(`A JSON page (format json), or the whole file (format csv or parquet). ${ROWS_HEADER}`, { 'application/json': LakeRowsSchema, ...fileTypes(['csv', 'parquet']) }) },
+        response: {
+          200: contentResponse(`A JSON page (format json), or the whole file (format csv or parquet). ${ROWS_HEADER}`, {
+            'application/json': LakeRowsSchema,
+            ...fileTypes(['csv', 'parquet']),
+          }),
+        },
       },
     },
     async (req, reply) => {
@@ -124,19 +151,41 @@ export function registerLakeRoutes(app: App, s: { lake: LakeService; lakeScoring
     },
   );
 
-  app.get('/api/v1/lake/batch-predictions', { config: role('viewer'), schema: { tags, summary: "The group's batch predictions, newest first", response: { 200: LakeBatchPredictionListSchema } } }, async (req) => ({
-    items: await s.lakeScoring.list(groupOf(req)),
-  }));
+  app.get(
+    '/api/v1/lake/batch-predictions',
+    { config: role('viewer'), schema: { tags, summary: "The group's batch predictions, newest first", response: { 200: LakeBatchPredictionListSchema } } },
+    async (req) => ({
+      items: await s.lakeScoring.list(groupOf(req)),
+    }),
+  );
   app.post(
     '/api/v1/lake/batch-predictions',
-    { config: role('editor'), schema: { tags, summary: 'Score a table (or the rows a filter keeps) with a registered model into a versioned output table, as a job', body: LakeBatchPredictionCreateSchema, response: { 202: LakeBatchPredictionSchema } } },
+    {
+      config: role('editor'),
+      schema: {
+        tags,
+        summary: 'Score a table (or the rows a filter keeps) with a registered model into a versioned output table, as a job',
+        body: LakeBatchPredictionCreateSchema,
+        response: { 202: LakeBatchPredictionSchema },
+      },
+    },
     async (req, reply) => reply.code(202).send(await s.lakeScoring.start(contextOf(req), groupOf(req), req.body)),
   );
-  app.get('/api/v1/lake/batch-predictions/:jobId', { config: role('viewer'), schema: { tags, summary: 'A batch prediction: progress, result or error', params: JobParams, response: { 200: LakeBatchPredictionSchema } } }, async (req) =>
-    s.lakeScoring.get(groupOf(req), req.params.jobId),
+  app.get(
+    '/api/v1/lake/batch-predictions/:jobId',
+    {
+      config: role('viewer'),
+      schema: { tags, summary: 'A batch prediction: progress, result or error', params: JobParams, response: { 200: LakeBatchPredictionSchema } },
+    },
+    async (req) => s.lakeScoring.get(groupOf(req), req.params.jobId),
   );
-  app.post('/api/v1/lake/batch-predictions/:jobId/cancel', { config: role('editor'), schema: { tags, summary: 'Stop a batch prediction (its output is not written)', params: JobParams, response: { 200: LakeBatchPredictionSchema } } }, async (req) =>
-    s.lakeScoring.cancel(contextOf(req), groupOf(req), req.params.jobId),
+  app.post(
+    '/api/v1/lake/batch-predictions/:jobId/cancel',
+    {
+      config: role('editor'),
+      schema: { tags, summary: 'Stop a batch prediction (its output is not written)', params: JobParams, response: { 200: LakeBatchPredictionSchema } },
+    },
+    async (req) => s.lakeScoring.cancel(contextOf(req), groupOf(req), req.params.jobId),
   );
 
   // Bodies of rows stream to disk: they can be far bigger than any in-memory limit.

@@ -79,10 +79,16 @@ export class LakeScoringService {
       const listing = await readdir(tmp);
       const pickle = listing.find((n) => PICKLE_FILE.test(n));
       const kind = listing.includes('MLmodel') ? 'pyfunc' : pickle ? 'pickle' : undefined;
-      if (!kind) throw invalid(`${uri} (version ${version.version}) is neither an MLflow model (no MLmodel file) nor a .pkl/.joblib file; it has ${listing.join(', ') || 'no files'}.`);
+      if (!kind)
+        throw invalid(
+          `${uri} (version ${version.version}) is neither an MLflow model (no MLmodel file) nor a .pkl/.joblib file; it has ${listing.join(', ') || 'no files'}.`,
+        );
       if (kind === 'pickle') {
         const findings = (await safetyScan([`pickle:${path.join(tmp, pickle!)}`])).filter((f) => f.level === 'error');
-        if (findings.length) throw invalid(`${uri} (version ${version.version}) did not pass the safety scan: ${findings.map((f) => `${path.basename(f.file)}: ${f.message}`).join('; ')}`);
+        if (findings.length)
+          throw invalid(
+            `${uri} (version ${version.version}) did not pass the safety scan: ${findings.map((f) => `${path.basename(f.file)}: ${f.message}`).join('; ')}`,
+          );
       }
       const own = listing.includes('requirements.txt') ? await readFile(path.join(tmp, 'requirements.txt'), 'utf8') : '';
       const staged: StagedModel = {
@@ -106,7 +112,14 @@ export class LakeScoringService {
     }
   }
 
-  private async score(run: Pick<JobContext, 'signal' | 'log' | 'progress'>, groupId: string, model: StagedModel, input: string, output: string, options: { column: string; chunkRows: number; keep?: string[] }): Promise<number> {
+  private async score(
+    run: Pick<JobContext, 'signal' | 'log' | 'progress'>,
+    groupId: string,
+    model: StagedModel,
+    input: string,
+    output: string,
+    options: { column: string; chunkRows: number; keep?: string[] },
+  ): Promise<number> {
     const env = await this.envs.ensure({ python: '', requirements: model.requirements }, { log: (l) => run.log(l), signal: run.signal, groupId });
     let rows = 0;
     const log = (line: string, stream?: Parameters<JobContext['log']>[1]) => {
@@ -115,14 +128,34 @@ export class LakeScoringService {
       rows = Number(m[1]);
       run.progress({ done: rows, total: Number(m[2]) });
     };
-    const args = ['--kind', model.kind, '--model', model.path, '--input', input, '--output', output, '--column', options.column, '--chunk', String(options.chunkRows)];
+    const args = [
+      '--kind',
+      model.kind,
+      '--model',
+      model.path,
+      '--input',
+      input,
+      '--output',
+      output,
+      '--column',
+      options.column,
+      '--chunk',
+      String(options.chunkRows),
+    ];
     if (options.keep) args.push('--keep', JSON.stringify(options.keep));
     try {
       const modelDir = model.kind === 'pyfunc' ? model.path : path.dirname(model.path);
       const work = path.dirname(input);
-      await runProcess({ signal: run.signal, log }, { sandbox: this.envs.sandbox, run: { groupId, argv: [env.python, SCORER, ...args], cwd: work, python: env.python, env: {}, readOnly: [modelDir], writable: [work] } });
+      await runProcess(
+        { signal: run.signal, log },
+        {
+          sandbox: this.envs.sandbox,
+          run: { groupId, argv: [env.python, SCORER, ...args], cwd: work, python: env.python, env: {}, readOnly: [modelDir], writable: [work] },
+        },
+      );
     } catch (err) {
-      if (err instanceof ProcessFailed) throw new AppError('MODEL_ERROR', `Scoring with ${model.name} version ${model.version} failed: ${err.lastLines.slice(-5).join(' | ') || err.message}`);
+      if (err instanceof ProcessFailed)
+        throw new AppError('MODEL_ERROR', `Scoring with ${model.name} version ${model.version} failed: ${err.lastLines.slice(-5).join(' | ') || err.message}`);
       throw err;
     }
     return rows;
@@ -143,12 +176,20 @@ export class LakeScoringService {
     try {
       // The scorer writes only inside its own folder; the result moves out once the sandbox is gone.
       const scored = path.join(work, 'output.parquet');
-      const rows = await this.score({ signal, log: (l) => void (lines.length < 200 && lines.push(l)), progress: () => undefined }, scope.id, model, input, scored, { column: 'PREDICT', chunkRows: 50_000, keep: [] });
+      const rows = await this.score(
+        { signal, log: (l) => void (lines.length < 200 && lines.push(l)), progress: () => undefined },
+        scope.id,
+        model,
+        input,
+        scored,
+        { column: 'PREDICT', chunkRows: 50_000, keep: [] },
+      );
       await rename(scored, output);
       return { file: output, rows };
     } catch (err) {
       await rm(output, { force: true });
-      if (signal.aborted) throw new AppError('TIMEOUT', `Scoring took longer than ${SYNC_TIMEOUT_MS / 60_000} minutes: score big tables with a batch prediction job.`);
+      if (signal.aborted)
+        throw new AppError('TIMEOUT', `Scoring took longer than ${SYNC_TIMEOUT_MS / 60_000} minutes: score big tables with a batch prediction job.`);
       throw err;
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -164,7 +205,13 @@ export class LakeScoringService {
     const params: BatchParams = { ...body, staged };
     const job = await this.engine.enqueue({ kind: LAKE_PREDICT_KIND, groupId: scope.id, params, createdBy: ctx.principal.name });
     this.engine.wake();
-    await this.audit.record(ctx, { action: 'lake.batch_prediction.start', resourceType: 'job', resourceId: job!.id, groupId: scope.id, details: { source: body.sourceTable, output: body.outputTable, model: body.model } });
+    await this.audit.record(ctx, {
+      action: 'lake.batch_prediction.start',
+      resourceType: 'job',
+      resourceId: job!.id,
+      groupId: scope.id,
+      details: { source: body.sourceTable, output: body.outputTable, model: body.model },
+    });
     return this.get(scope, job!.id);
   }
 

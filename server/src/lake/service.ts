@@ -22,7 +22,19 @@ import type { AuditLog } from '../auth/audit.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import { newId } from '../db/ids.js';
 import { alreadyExists, invalid, notFound } from '../errors.js';
-import { appendable, physicalTable, quoteIdent, ROW_ID, sqlTimestamp, storedType, typeFamily, LAKE_SCHEMA, type FileFormat, type LakeConn, type LakeEngine } from './engine.js';
+import {
+  appendable,
+  physicalTable,
+  quoteIdent,
+  ROW_ID,
+  sqlTimestamp,
+  storedType,
+  typeFamily,
+  LAKE_SCHEMA,
+  type FileFormat,
+  type LakeConn,
+  type LakeEngine,
+} from './engine.js';
 import { compileFilter, parseFilter, type SqlBuilder } from './filter.js';
 import { populationStability, PSI_EPSILON, type ColumnDrift } from './drift.js';
 
@@ -100,7 +112,12 @@ function checkedValue(value: unknown, column: string, type: string): unknown {
 }
 
 const PRIOR_WRITE = `SELECT w.version, w.rows_written, t.name FROM ${LAKE_SCHEMA}.writes w JOIN ${LAKE_SCHEMA}.tables t ON t.id = w.table_id WHERE w.key = $1`;
-const writeOf = (r: Record<string, unknown>): LakeWriteResult => ({ table: String(r.name), created: false, rowsWritten: Number(r.rows_written), version: r.version === null ? null : Number(r.version) });
+const writeOf = (r: Record<string, unknown>): LakeWriteResult => ({
+  table: String(r.name),
+  created: false,
+  rowsWritten: Number(r.rows_written),
+  version: r.version === null ? null : Number(r.version),
+});
 
 interface PageToken {
   v: unknown;
@@ -180,7 +197,8 @@ export class LakeService {
       );
       const byTable = new Map(shapes.map((r) => [String(r.t), { columnCount: Number(r.n), versioned: Number(r.versioned) === 1 }]));
       const out: LakeTableSummary[] = [];
-      for (const row of rows) out.push(await this.summary(c, row, scope, byTable.get(physicalTable(row.id).split('.')[1]!) ?? { columnCount: 0, versioned: false }));
+      for (const row of rows)
+        out.push(await this.summary(c, row, scope, byTable.get(physicalTable(row.id).split('.')[1]!) ?? { columnCount: 0, versioned: false }));
       return out;
     });
   }
@@ -235,99 +253,136 @@ export class LakeService {
     if (!name.success) throw invalid(`Bad table name ${JSON.stringify(rawName.slice(0, 100))}: ${name.error.issues[0]!.message}.`);
     const q = LakeWriteQuerySchema.parse(rawQuery);
     if (q.mode === 'replace' && !q.confirmReplace)
-      throw invalid(`mode "replace" deletes every row of ${name.data} before writing: confirm it with confirmReplace=true (force_replace_delete_itens_in_table=True in the Python SDK).`);
+      throw invalid(
+        `mode "replace" deletes every row of ${name.data} before writing: confirm it with confirmReplace=true (force_replace_delete_itens_in_table=True in the Python SDK).`,
+      );
     if ((q.modelName || q.modelVersion) && !q.versioned) throw invalid('modelName and modelVersion go with a versioned write (versioned=true).');
 
     const incoming = await this.engine.describeFile(staged.file, staged.format, staged.delimiter);
     this.checkIncoming(incoming);
-    const system = q.versioned ? SYSTEM_COLUMNS.filter((n) => n === LAKE_VERSION_COLUMN || n === LAKE_CREATED_AT_COLUMN || (q.modelName && n === LAKE_MODEL_NAME_COLUMN) || (q.modelVersion && n === LAKE_MODEL_VERSION_COLUMN)) : [];
+    const system = q.versioned
+      ? SYSTEM_COLUMNS.filter(
+          (n) =>
+            n === LAKE_VERSION_COLUMN ||
+            n === LAKE_CREATED_AT_COLUMN ||
+            (q.modelName && n === LAKE_MODEL_NAME_COLUMN) ||
+            (q.modelVersion && n === LAKE_MODEL_VERSION_COLUMN),
+        )
+      : [];
     // A versioned write sets these itself: the same columns in the upload are replaced, not kept.
     const data = incoming.filter((col) => !system.some((s) => keyOf(s) === keyOf(col.name)));
     const now = this.clock();
 
-    return this.engine.write(`${origin.groupId}:${keyOf(name.data)}`, async (c) => {
-      if (origin.idempotencyKey) {
-        const [done] = await c.all(PRIOR_WRITE, [origin.idempotencyKey]);
-        if (done) return writeOf(done);
-      }
-      let row = await this.catalog(c, origin.groupId, name.data);
-      if (row && q.mode === 'fail')
-        throw alreadyExists(`Table ${row.name} already exists: append to it (mode "append", if_exists="append" in the SDK) or replace its rows (mode "replace" with confirmReplace).`);
-      let created = false;
-      let hadVersions = false;
-      let targets: LakeColumn[];
-      if (!row) {
-        row = { id: newId(), group_id: origin.groupId, name: name.data, name_key: keyOf(name.data), created_by: origin.createdBy, created_at: now, updated_at: now, row_count: 0, latest_version: null };
-        targets = data.map((col) => ({ name: col.name, type: storedType(col) }));
-        const ddl = [...targets, ...system.map((n) => ({ name: n, type: SYSTEM_TYPES[n]! })), { name: ROW_ID, type: 'BIGINT' }];
-        await c.run(`CREATE TABLE ${physicalTable(row.id)} (${ddl.map((col) => `${quoteIdent(col.name)} ${this.engine.ddlType(col.type)}`).join(', ')})`);
-        await c.run(`INSERT INTO ${LAKE_SCHEMA}.tables (id, group_id, name, name_key, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-          row.id,
-          row.group_id,
-          row.name,
-          row.name_key,
-          row.created_by,
-          now,
-          now,
-        ]);
-        created = true;
-      } else {
-        const existing = await this.userColumns(c, row);
-        hadVersions = existing.some((col) => col.name === LAKE_VERSION_COLUMN);
-        targets = this.matchSchema(row.name, existing, data, system);
-        for (const n of system) {
-          // Versions asked of a table written without them: add the columns, older rows keep NULL.
-          if (!existing.some((col) => col.name === n)) await c.run(`ALTER TABLE ${physicalTable(row.id)} ADD COLUMN ${quoteIdent(n)} ${this.engine.ddlType(SYSTEM_TYPES[n]!)}`);
+    return this.engine
+      .write(`${origin.groupId}:${keyOf(name.data)}`, async (c) => {
+        if (origin.idempotencyKey) {
+          const [done] = await c.all(PRIOR_WRITE, [origin.idempotencyKey]);
+          if (done) return writeOf(done);
         }
-        if (q.mode === 'replace') await c.run(`DELETE FROM ${physicalTable(row.id)}`);
-      }
-      const t = physicalTable(row.id);
-      const [{ v, r } = { v: 0, r: 0 }] = await c.all(
-        `SELECT ${q.versioned ? `coalesce(max(${quoteIdent(LAKE_VERSION_COLUMN)}), 0)` : '0'} AS v, coalesce(max(${quoteIdent(ROW_ID)}), 0) AS r FROM ${t}`,
-      );
-      const version = q.versioned ? Number(v) + 1 : null;
-      const constants: { name: string; type: string; value: string | number }[] = [];
-      if (q.versioned) constants.push({ name: LAKE_VERSION_COLUMN, type: 'BIGINT', value: version! }, { name: LAKE_CREATED_AT_COLUMN, type: 'TIMESTAMP', value: sqlTimestamp(now) });
-      if (q.versioned && q.modelName) constants.push({ name: LAKE_MODEL_NAME_COLUMN, type: 'VARCHAR', value: q.modelName });
-      if (q.versioned && q.modelVersion) constants.push({ name: LAKE_MODEL_VERSION_COLUMN, type: 'VARCHAR', value: q.modelVersion });
-      const byTarget = new Map(targets.map((col) => [keyOf(col.name), col]));
-      const rowsWritten = await this.engine.insertFile(c, t, {
-        ...staged,
-        columns: data.map((col) => {
-          const target = byTarget.get(keyOf(col.name))!;
-          return { source: col.name, target: target.name, type: target.type };
-        }),
-        constants,
-        ridBase: Number(r),
+        let row = await this.catalog(c, origin.groupId, name.data);
+        if (row && q.mode === 'fail')
+          throw alreadyExists(
+            `Table ${row.name} already exists: append to it (mode "append", if_exists="append" in the SDK) or replace its rows (mode "replace" with confirmReplace).`,
+          );
+        let created = false;
+        let hadVersions = false;
+        let targets: LakeColumn[];
+        if (!row) {
+          row = {
+            id: newId(),
+            group_id: origin.groupId,
+            name: name.data,
+            name_key: keyOf(name.data),
+            created_by: origin.createdBy,
+            created_at: now,
+            updated_at: now,
+            row_count: 0,
+            latest_version: null,
+          };
+          targets = data.map((col) => ({ name: col.name, type: storedType(col) }));
+          const ddl = [...targets, ...system.map((n) => ({ name: n, type: SYSTEM_TYPES[n]! })), { name: ROW_ID, type: 'BIGINT' }];
+          await c.run(`CREATE TABLE ${physicalTable(row.id)} (${ddl.map((col) => `${quoteIdent(col.name)} ${this.engine.ddlType(col.type)}`).join(', ')})`);
+          await c.run(
+            `INSERT INTO ${LAKE_SCHEMA}.tables (id, group_id, name, name_key, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+            [row.id, row.group_id, row.name, row.name_key, row.created_by, now, now],
+          );
+          created = true;
+        } else {
+          const existing = await this.userColumns(c, row);
+          hadVersions = existing.some((col) => col.name === LAKE_VERSION_COLUMN);
+          targets = this.matchSchema(row.name, existing, data, system);
+          for (const n of system) {
+            // Versions asked of a table written without them: add the columns, older rows keep NULL.
+            if (!existing.some((col) => col.name === n))
+              await c.run(`ALTER TABLE ${physicalTable(row.id)} ADD COLUMN ${quoteIdent(n)} ${this.engine.ddlType(SYSTEM_TYPES[n]!)}`);
+          }
+          if (q.mode === 'replace') await c.run(`DELETE FROM ${physicalTable(row.id)}`);
+        }
+        const t = physicalTable(row.id);
+        const [{ v, r } = { v: 0, r: 0 }] = await c.all(
+          `SELECT ${q.versioned ? `coalesce(max(${quoteIdent(LAKE_VERSION_COLUMN)}), 0)` : '0'} AS v, coalesce(max(${quoteIdent(ROW_ID)}), 0) AS r FROM ${t}`,
+        );
+        const version = q.versioned ? Number(v) + 1 : null;
+        const constants: { name: string; type: string; value: string | number }[] = [];
+        if (q.versioned)
+          constants.push(
+            { name: LAKE_VERSION_COLUMN, type: 'BIGINT', value: version! },
+            { name: LAKE_CREATED_AT_COLUMN, type: 'TIMESTAMP', value: sqlTimestamp(now) },
+          );
+        if (q.versioned && q.modelName) constants.push({ name: LAKE_MODEL_NAME_COLUMN, type: 'VARCHAR', value: q.modelName });
+        if (q.versioned && q.modelVersion) constants.push({ name: LAKE_MODEL_VERSION_COLUMN, type: 'VARCHAR', value: q.modelVersion });
+        const byTarget = new Map(targets.map((col) => [keyOf(col.name), col]));
+        const rowsWritten = await this.engine.insertFile(c, t, {
+          ...staged,
+          columns: data.map((col) => {
+            const target = byTarget.get(keyOf(col.name))!;
+            return { source: col.name, target: target.name, type: target.type };
+          }),
+          constants,
+          ridBase: Number(r),
+        });
+        const after =
+          created || q.mode === 'replace'
+            ? { rows: rowsWritten, latest: version }
+            : row.row_count === null
+              ? await this.stats(c, row, hadVersions || q.versioned)
+              : { rows: Number(row.row_count) + rowsWritten, latest: q.versioned ? version : row.latest_version === null ? null : Number(row.latest_version) };
+        await c.run(`UPDATE ${LAKE_SCHEMA}.tables SET updated_at = $1, row_count = $2, latest_version = $3 WHERE id = $4`, [
+          now,
+          after.rows,
+          after.latest,
+          row.id,
+        ]);
+        if (origin.idempotencyKey)
+          await c.run(`INSERT INTO ${LAKE_SCHEMA}.writes (key, table_id, version, rows_written) VALUES ($1, $2, $3, $4)`, [
+            origin.idempotencyKey,
+            row.id,
+            version,
+            rowsWritten,
+          ]);
+        return { table: row.name, created, rowsWritten, version };
+      })
+      .catch((err: unknown) => {
+        throw this.asClientError(err, true);
       });
-      const after =
-        created || q.mode === 'replace'
-          ? { rows: rowsWritten, latest: version }
-          : row.row_count === null
-            ? await this.stats(c, row, hadVersions || q.versioned)
-            : { rows: Number(row.row_count) + rowsWritten, latest: q.versioned ? version : row.latest_version === null ? null : Number(row.latest_version) };
-      await c.run(`UPDATE ${LAKE_SCHEMA}.tables SET updated_at = $1, row_count = $2, latest_version = $3 WHERE id = $4`, [now, after.rows, after.latest, row.id]);
-      if (origin.idempotencyKey)
-        await c.run(`INSERT INTO ${LAKE_SCHEMA}.writes (key, table_id, version, rows_written) VALUES ($1, $2, $3, $4)`, [origin.idempotencyKey, row.id, version, rowsWritten]);
-      return { table: row.name, created, rowsWritten, version };
-    }).catch((err: unknown) => {
-      throw this.asClientError(err, true);
-    });
   }
 
   /** The write a job made under this key, if it committed (a retry then has nothing to do). */
   async priorWrite(key: string): Promise<LakeWriteResult | undefined> {
-    const [done] = await this.engine.read((c) =>
-      c.all(PRIOR_WRITE, [key]),
-    );
+    const [done] = await this.engine.read((c) => c.all(PRIOR_WRITE, [key]));
     return done ? writeOf(done) : undefined;
   }
 
   /** Engine errors a bad upload causes (a value that does not fit its column) are the caller's to fix. */
   private asClientError(err: unknown, upload = false): unknown {
     const message = (err as Error)?.message ?? '';
-    const fault = upload ? /Conversion Error|Could not convert|invalid input syntax|out of range|CSV Error|Invalid Input Error/i : /Conversion Error|Could not convert|invalid input syntax|out of range/i;
-    if (fault.test(message)) return invalid(`${upload ? 'The rows do not fit the table' : 'A value does not fit its column'}: ${message.split('\n')[0]!.replace(/(['"])\/[^'"]*\1/g, 'the file')}`);
+    const fault = upload
+      ? /Conversion Error|Could not convert|invalid input syntax|out of range|CSV Error|Invalid Input Error/i
+      : /Conversion Error|Could not convert|invalid input syntax|out of range/i;
+    if (fault.test(message))
+      return invalid(
+        `${upload ? 'The rows do not fit the table' : 'A value does not fit its column'}: ${message.split('\n')[0]!.replace(/(['"])\/[^'"]*\1/g, 'the file')}`,
+      );
     return err;
   }
 
@@ -335,10 +390,12 @@ export class LakeService {
     if (columns.length === 0) throw invalid('The upload has no columns.');
     const seen = new Map<string, string>();
     for (const col of columns) {
-      if (!col.name || col.name.length > 255 || /[\u0000-\u001f]/.test(col.name)) throw invalid(`Bad column name ${JSON.stringify(col.name.slice(0, 100))}: 1 to 255 characters, no control characters.`);
+      if (!col.name || col.name.length > 255 || /[\u0000-\u001f]/.test(col.name))
+        throw invalid(`Bad column name ${JSON.stringify(col.name.slice(0, 100))}: 1 to 255 characters, no control characters.`);
       if (keyOf(col.name) === ROW_ID) throw invalid(`Column name ${ROW_ID} is reserved for the lake's row ids; rename that column.`);
       const twin = seen.get(keyOf(col.name));
-      if (twin !== undefined) throw invalid(`Columns ${JSON.stringify(twin)} and ${JSON.stringify(col.name)} differ only in case; lake column names ignore case.`);
+      if (twin !== undefined)
+        throw invalid(`Columns ${JSON.stringify(twin)} and ${JSON.stringify(col.name)} differ only in case; lake column names ignore case.`);
       seen.set(keyOf(col.name), col.name);
       storedType(col);
     }
@@ -357,7 +414,11 @@ export class LakeService {
       extra.length ? `columns the table does not have ${list(extra.map((c) => c.name))}` : '',
       ...mismatched.map((col) => `${JSON.stringify(col.name)} is ${col.type} in the upload but ${have.get(keyOf(col.name))!.type} in the table`),
     ].filter(Boolean);
-    if (problems.length) throw invalid(`The rows do not match table ${table}: ${problems.join('; ')}.`, problems.map((message) => ({ path: 'body', message })));
+    if (problems.length)
+      throw invalid(
+        `The rows do not match table ${table}: ${problems.join('; ')}.`,
+        problems.map((message) => ({ path: 'body', message })),
+      );
     return incoming.map((col) => have.get(keyOf(col.name))!);
   }
 
@@ -410,7 +471,8 @@ export class LakeService {
     if (tree) where.push(compileFilter(tree, builder));
     const t = physicalTable(row.id);
     if (q.version !== undefined) {
-      if (!columns.some((col) => col.name === LAKE_VERSION_COLUMN)) throw invalid(`Table ${row.name} has no ${LAKE_VERSION_COLUMN} column: it was never written with versioned=true.`);
+      if (!columns.some((col) => col.name === LAKE_VERSION_COLUMN))
+        throw invalid(`Table ${row.name} has no ${LAKE_VERSION_COLUMN} column: it was never written with versioned=true.`);
       const v = quoteIdent(LAKE_VERSION_COLUMN);
       where.push(q.version === 'latest' ? `${v} = (SELECT max(${v}) FROM ${t})` : `${v} = ${bind(q.version, 'BIGINT')}`);
     }
@@ -427,7 +489,8 @@ export class LakeService {
       } catch {
         throw invalid('pageToken is not one this server gave out.');
       }
-      if (token.f !== fingerprint || typeof token.r !== 'number') throw invalid('pageToken belongs to another query (table, filter, order or version changed): start again without it.');
+      if (token.f !== fingerprint || typeof token.r !== 'number')
+        throw invalid('pageToken belongs to another query (table, filter, order or version changed): start again without it.');
       if (!order) where.push(`${rid} > ${bind(token.r, 'BIGINT')}`);
       else {
         const o = quoteIdent(order.col.name);
@@ -447,23 +510,28 @@ export class LakeService {
   /** One page of rows as JSON, with a keyset token for the next. */
   async rows(scope: GroupScope, name: string, query: LakeQuery): Promise<LakeRows> {
     requireScopeRole(scope, 'viewer');
-    return this.engine.read(async (c) => {
-      const p = await this.plan(c, scope.id, name, query);
-      const limit = Math.min(p.q.limit ?? JSON_PAGE_DEFAULT, JSON_PAGE_MAX);
-      const extra = [`${quoteIdent(ROW_ID)} AS "__rid"`, ...(p.order ? [`${quoteIdent(p.order.col.name)} AS "__order"`] : [])];
-      const rows = await c.all(`SELECT ${[...p.selected.map((col) => quoteIdent(col.name)), ...extra].join(', ')} FROM ${p.t} ${p.whereSql} ${p.orderSql} LIMIT ${limit + 1}`, p.params);
-      const more = rows.length > limit;
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      const token: PageToken | null = more && last ? { v: p.order ? last.__order : null, r: Number(last.__rid), f: p.fingerprint } : null;
-      return {
-        columns: p.selected,
-        rows: page.map((r) => Object.fromEntries(p.selected.map((col) => [col.name, r[col.name] ?? null]))),
-        nextPageToken: token ? Buffer.from(JSON.stringify(token)).toString('base64url') : null,
-      };
-    }).catch((err: unknown) => {
-      throw this.asClientError(err);
-    });
+    return this.engine
+      .read(async (c) => {
+        const p = await this.plan(c, scope.id, name, query);
+        const limit = Math.min(p.q.limit ?? JSON_PAGE_DEFAULT, JSON_PAGE_MAX);
+        const extra = [`${quoteIdent(ROW_ID)} AS "__rid"`, ...(p.order ? [`${quoteIdent(p.order.col.name)} AS "__order"`] : [])];
+        const rows = await c.all(
+          `SELECT ${[...p.selected.map((col) => quoteIdent(col.name)), ...extra].join(', ')} FROM ${p.t} ${p.whereSql} ${p.orderSql} LIMIT ${limit + 1}`,
+          p.params,
+        );
+        const more = rows.length > limit;
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        const token: PageToken | null = more && last ? { v: p.order ? last.__order : null, r: Number(last.__rid), f: p.fingerprint } : null;
+        return {
+          columns: p.selected,
+          rows: page.map((r) => Object.fromEntries(p.selected.map((col) => [col.name, r[col.name] ?? null]))),
+          nextPageToken: token ? Buffer.from(JSON.stringify(token)).toString('base64url') : null,
+        };
+      })
+      .catch((err: unknown) => {
+        throw this.asClientError(err);
+      });
   }
 
   /** A whole read (or export) streamed into a Parquet or CSV file the caller sends and deletes. */
@@ -474,7 +542,13 @@ export class LakeService {
     try {
       const p = await this.engine.read((c) => this.plan(c, scope.id, name, query));
       const limit = p.q.limit ? ` LIMIT ${p.q.limit}` : '';
-      const rows = await this.engine.exportQuery(`SELECT ${p.selected.map((col) => quoteIdent(col.name)).join(', ')} FROM ${p.t} ${p.whereSql} ${p.orderSql}${limit}`, p.params, p.selected, format, file);
+      const rows = await this.engine.exportQuery(
+        `SELECT ${p.selected.map((col) => quoteIdent(col.name)).join(', ')} FROM ${p.t} ${p.whereSql} ${p.orderSql}${limit}`,
+        p.params,
+        p.selected,
+        format,
+        file,
+      );
       return { file, rows, table: p.row.name };
     } catch (err) {
       await rm(file, { force: true });
@@ -512,7 +586,8 @@ export class LakeService {
       const names = shared.map((c) => c.name);
       const referenceRows = await this.exportForJob(groupId, reference.table, { filter: reference.filter, columns: names }, refFile);
       const currentRows = await this.exportForJob(groupId, current.table, { filter: current.filter, columns: names }, curFile);
-      if (referenceRows === 0 || currentRows === 0) throw invalid(`Drift needs rows on both sides: the reference has ${referenceRows}, the current ${currentRows}.`);
+      if (referenceRows === 0 || currentRows === 0)
+        throw invalid(`Drift needs rows on both sides: the reference has ${referenceRows}, the current ${currentRows}.`);
       return { columns: await populationStability(refFile, curFile, shared), epsilon: PSI_EPSILON, referenceRows, currentRows };
     } finally {
       await rm(refFile, { force: true });
@@ -523,6 +598,12 @@ export class LakeService {
   /** Exports rows for a job (no request scope: the job's group is the scope). */
   async exportForJob(groupId: string, name: string, query: LakeQuery, file: string): Promise<number> {
     const p = await this.engine.read((c) => this.plan(c, groupId, name, query));
-    return this.engine.exportQuery(`SELECT ${p.selected.map((col) => quoteIdent(col.name)).join(', ')} FROM ${p.t} ${p.whereSql} ${p.orderSql}`, p.params, p.selected, 'parquet', file);
+    return this.engine.exportQuery(
+      `SELECT ${p.selected.map((col) => quoteIdent(col.name)).join(', ')} FROM ${p.t} ${p.whereSql} ${p.orderSql}`,
+      p.params,
+      p.selected,
+      'parquet',
+      file,
+    );
   }
 }

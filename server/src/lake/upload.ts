@@ -121,7 +121,10 @@ class ByteLimit extends Transform {
 }
 
 export const tooLarge = (limit: number) =>
-  new AppError('PAYLOAD_TOO_LARGE', `The upload is larger than ${Math.round(limit / 1024 / 1024)} MiB, the lake's limit (FORJA_LAKE_MAX_UPLOAD_MB). Split it into appends.`);
+  new AppError(
+    'PAYLOAD_TOO_LARGE',
+    `The upload is larger than ${Math.round(limit / 1024 / 1024)} MiB, the lake's limit (FORJA_LAKE_MAX_UPLOAD_MB). Split it into appends.`,
+  );
 
 /** Streams a request body to a file, within the size limit; a CSV is checked on the way. */
 export async function stageBody(body: Readable, file: string, format: FileFormat, limitBytes: number): Promise<{ bytes: number; delimiter?: string }> {

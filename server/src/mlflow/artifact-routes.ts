@@ -44,7 +44,8 @@ export function safeArtifactPath(raw: string): string {
     path = next;
   }
   if (path.startsWith('file://')) path = path.slice('file://'.length);
-  if (path.includes('#') || path.includes('\\') || path.includes('\0') || path.split('/').includes('..') || path.startsWith('/') || /^[A-Za-z]:/.test(path)) throw bad('Invalid path');
+  if (path.includes('#') || path.includes('\\') || path.includes('\0') || path.split('/').includes('..') || path.startsWith('/') || /^[A-Za-z]:/.test(path))
+    throw bad('Invalid path');
   return path;
 }
 
@@ -177,7 +178,13 @@ export function registerMlflowRootArtifactRoutes(app: App, s: Pick<MlflowDeps, '
   }
 }
 
-async function send(reply: FastifyReply, s: Pick<MlflowDeps, 'artifacts'>, ctx: ReturnType<typeof contextOf>, rootUri: string, path: string): Promise<FastifyReply> {
+async function send(
+  reply: FastifyReply,
+  s: Pick<MlflowDeps, 'artifacts'>,
+  ctx: ReturnType<typeof contextOf>,
+  rootUri: string,
+  path: string,
+): Promise<FastifyReply> {
   return sendArtifact(reply, await s.artifacts.openUnder(ctx, rootUri, path), path);
 }
 

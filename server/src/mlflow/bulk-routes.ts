@@ -47,10 +47,12 @@ export function registerBulkRoutes(route: Route, s: { metricBulk: MetricBulkServ
     const b = parse(req, HistoryBulk);
     const runIds = b.run_id ?? [];
     if (runIds.length === 0) throw bad('GetMetricHistoryBulk request must specify at least one run_id.');
-    if (runIds.length > MAX_RUN_IDS) throw bad(`GetMetricHistoryBulk request cannot specify more than ${MAX_RUN_IDS} run_ids. Received ${runIds.length} run_ids.`);
+    if (runIds.length > MAX_RUN_IDS)
+      throw bad(`GetMetricHistoryBulk request cannot specify more than ${MAX_RUN_IDS} run_ids. Received ${runIds.length} run_ids.`);
     if (b.metric_key === undefined) throw bad('GetMetricHistoryBulk request must specify a metric_key.');
     // MLflow lets a negative max_results through to SQL, where it means different things per database.
-    if (b.max_results !== undefined && b.max_results < 0) throw bad(`Invalid value ${b.max_results} for parameter 'max_results' supplied: it must be 0 or more.`);
+    if (b.max_results !== undefined && b.max_results < 0)
+      throw bad(`Invalid value ${b.max_results} for parameter 'max_results' supplied: it must be 0 or more.`);
     const limit = Math.min(b.max_results ?? MAX_BULK_POINTS, MAX_BULK_POINTS);
     const metrics = await s.metricBulk.history(contextOf(req), runIds, b.metric_key, limit);
     return { metrics: metrics.map(wireMetricWithRun) };
@@ -60,7 +62,8 @@ export function registerBulkRoutes(route: Route, s: { metricBulk: MetricBulkServ
     const b = parse(req, HistoryInterval);
     const runIds = b.run_ids ?? [];
     if (runIds.length === 0) throw badField("Missing value for required parameter 'run_ids'.");
-    if (runIds.length > MAX_RUN_IDS) throw badField(`GetMetricHistoryBulkInterval request must specify at most ${MAX_RUN_IDS} run_ids. Received ${runIds.length} run_ids.`);
+    if (runIds.length > MAX_RUN_IDS)
+      throw badField(`GetMetricHistoryBulkInterval request must specify at most ${MAX_RUN_IDS} run_ids. Received ${runIds.length} run_ids.`);
     if (!b.metric_key) throw badField("Missing value for required parameter 'metric_key'.");
     const maxResults = b.max_results ?? MAX_SAMPLED_PER_RUN;
     if (maxResults < 1 || maxResults > MAX_SAMPLED_PER_RUN) throw badField(`max_results must be between 1 and ${MAX_SAMPLED_PER_RUN}.`);
@@ -75,11 +78,17 @@ export function registerBulkRoutes(route: Route, s: { metricBulk: MetricBulkServ
   route('POST', 'experiments/search-datasets', async (req) => {
     const ids = parse(req, SearchDatasets).experiment_ids ?? [];
     if (ids.length === 0) throw bad('SearchDatasets request must specify at least one experiment_id.');
-    if (ids.length > MAX_DATASET_EXPERIMENTS) throw bad(`SearchDatasets request cannot specify more than ${MAX_DATASET_EXPERIMENTS} experiment_ids. Received ${ids.length} experiment_ids.`);
+    if (ids.length > MAX_DATASET_EXPERIMENTS)
+      throw bad(`SearchDatasets request cannot specify more than ${MAX_DATASET_EXPERIMENTS} experiment_ids. Received ${ids.length} experiment_ids.`);
     const summaries = await s.metricBulk.datasetSummaries(contextOf(req), ids, groupOf(req));
     if (summaries.length === 0) return {};
     return {
-      dataset_summaries: summaries.map((d) => ({ experiment_id: d.experimentId, name: d.name, digest: d.digest, ...(d.context !== null ? { context: d.context } : {}) })),
+      dataset_summaries: summaries.map((d) => ({
+        experiment_id: d.experimentId,
+        name: d.name,
+        digest: d.digest,
+        ...(d.context !== null ? { context: d.context } : {}),
+      })),
     };
   });
 }

@@ -8,7 +8,8 @@ for (const dialect of DIALECTS) {
     let s: TestServer;
     let exp: string;
     let run: string;
-    const ml = (method: string, p: string, body?: unknown, headers?: Record<string, string>) => http(s.url, method, `/api/2.0/mlflow/${p}`, { token: s.adminToken, body, headers });
+    const ml = (method: string, p: string, body?: unknown, headers?: Record<string, string>) =>
+      http(s.url, method, `/api/2.0/mlflow/${p}`, { token: s.adminToken, body, headers });
 
     before(async () => {
       s = await startTestServer({ dialect });
@@ -28,7 +29,10 @@ for (const dialect of DIALECTS) {
       const batch = await ml('POST', 'runs/log-batch', {
         run_uuid: run,
         // Without a model_id the dataset fields mean nothing, as in MLflow; run_id inside a metric is ignored.
-        metrics: [{ key: 'acc', value: 0.5, timestamp: 5, step: 2, run_id: run, dataset_name: 'd', dataset_digest: 'x' }, { key: 'weird', value: 'NaN', timestamp: 5 }],
+        metrics: [
+          { key: 'acc', value: 0.5, timestamp: 5, step: 2, run_id: run, dataset_name: 'd', dataset_digest: 'x' },
+          { key: 'weird', value: 'NaN', timestamp: 5 },
+        ],
         params: [{ key: 'n', value: 3 }],
         tags: [{ key: 't', value: 'v' }],
         extra: true,
@@ -47,8 +51,22 @@ for (const dialect of DIALECTS) {
         ['POST', 'experiments/create', { name: 'wire' }, 400, 'RESOURCE_ALREADY_EXISTS'],
         ['GET', 'experiments/get?experiment_id=999999', undefined, 404, 'RESOURCE_DOES_NOT_EXIST'],
         ['POST', 'runs/log-batch', { metrics: [] }, 400, 'INVALID_PARAMETER_VALUE', /Missing value for required parameter 'run_id'/],
-        ['POST', 'runs/log-batch', { run_id: run, metrics: [{ key: 'a', value: 'high', timestamp: 1 }] }, 400, 'INVALID_PARAMETER_VALUE', /^Invalid value "high" for parameter 'metrics\[0\]\.value' supplied/],
-        ['POST', 'runs/log-batch', { run_id: run, metrics: Array.from({ length: 1001 }, (_, i) => ({ key: 'm', value: i, timestamp: 1 })) }, 400, 'INVALID_PARAMETER_VALUE', /1000/],
+        [
+          'POST',
+          'runs/log-batch',
+          { run_id: run, metrics: [{ key: 'a', value: 'high', timestamp: 1 }] },
+          400,
+          'INVALID_PARAMETER_VALUE',
+          /^Invalid value "high" for parameter 'metrics\[0\]\.value' supplied/,
+        ],
+        [
+          'POST',
+          'runs/log-batch',
+          { run_id: run, metrics: Array.from({ length: 1001 }, (_, i) => ({ key: 'm', value: i, timestamp: 1 })) },
+          400,
+          'INVALID_PARAMETER_VALUE',
+          /1000/,
+        ],
         ['POST', 'runs/log-parameter', { run_id: run, key: 'n', value: '4' }, 400, 'INVALID_PARAMETER_VALUE', /Changing param values is not allowed/],
         ['POST', 'runs/search', { experiment_ids: [exp], filter: 'metrics.acc >' }, 400, 'INVALID_PARAMETER_VALUE', /position 13/],
         ['POST', 'runs/search', { experiment_ids: [exp], max_results: 50001 }, 400, 'INVALID_PARAMETER_VALUE'],

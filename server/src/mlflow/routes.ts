@@ -45,7 +45,13 @@ export function registerMlflowRoutes(app: App, s: MlflowDeps): void {
           throw new AppError('ROUTE_NOT_FOUND', `Forja does not serve ${req.method} ${req.url.split('?')[0]} on its MLflow API.`);
         });
         const route = (method: Method, path: string, handler: Handler) =>
-          scope.route({ method, url: `/${path}`, config: { auth: { group: 'viewer' } }, schema: { hide: true }, handler: async (req) => (await handler(req)) ?? {} });
+          scope.route({
+            method,
+            url: `/${path}`,
+            config: { auth: { group: 'viewer' } },
+            schema: { hide: true },
+            handler: async (req) => (await handler(req)) ?? {},
+          });
         registerTracking(route, s);
         registerLoggedModels(route, s);
         registerRegistry(route, s);
@@ -89,14 +95,23 @@ function registerTracking(route: Route, s: Pick<MlflowDeps, 'tracking' | 'artifa
     const e = await t.createExperiment(ctx(req), groupOf(req), { name: b.name, artifactLocation: b.artifact_location, tags: b.tags });
     return { experiment_id: e.experimentId };
   });
-  route('GET', 'experiments/get', async (req) => ({ experiment: wireExperiment(await t.getExperiment(ctx(req), input(req, S.ExperimentIdOnly).experiment_id, groupOf(req))) }));
+  route('GET', 'experiments/get', async (req) => ({
+    experiment: wireExperiment(await t.getExperiment(ctx(req), input(req, S.ExperimentIdOnly).experiment_id, groupOf(req))),
+  }));
   route('GET', 'experiments/get-by-name', async (req) => ({
     experiment: wireExperiment(await t.getExperimentByName(ctx(req), groupOf(req), input(req, S.ExperimentByName).experiment_name)),
   }));
   route(['GET', 'POST'], 'experiments/search', async (req) => {
     const b = input(req, S.ExperimentSearch);
-    if (b.max_results === undefined || b.max_results < 1) throw new AppError('INVALID_ARGUMENT', `Invalid value ${b.max_results ?? 0} for parameter 'max_results' supplied: it must be at least 1.`);
-    const page = await t.searchExperiments(ctx(req), groupOf(req), { filter: b.filter, orderBy: b.order_by ?? [], viewType: b.view_type, maxResults: b.max_results, pageToken: b.page_token || undefined });
+    if (b.max_results === undefined || b.max_results < 1)
+      throw new AppError('INVALID_ARGUMENT', `Invalid value ${b.max_results ?? 0} for parameter 'max_results' supplied: it must be at least 1.`);
+    const page = await t.searchExperiments(ctx(req), groupOf(req), {
+      filter: b.filter,
+      orderBy: b.order_by ?? [],
+      viewType: b.view_type,
+      maxResults: b.max_results,
+      pageToken: b.page_token || undefined,
+    });
     return { experiments: page.experiments.map(wireExperiment), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
   route('POST', 'experiments/update', async (req) => {
@@ -120,7 +135,13 @@ function registerTracking(route: Route, s: Pick<MlflowDeps, 'tracking' | 'artifa
 
   route('POST', 'runs/create', async (req) => {
     const b = input(req, S.RunCreate);
-    const run = await t.createRun(ctx(req), groupOf(req), { experimentId: b.experiment_id || '0', runName: b.run_name, startTime: b.start_time, tags: b.tags, userId: b.user_id });
+    const run = await t.createRun(ctx(req), groupOf(req), {
+      experimentId: b.experiment_id || '0',
+      runName: b.run_name,
+      startTime: b.start_time,
+      tags: b.tags,
+      userId: b.user_id,
+    });
     return { run: wireRun(run, { modelInputs: true }) };
   });
   route('POST', 'runs/update', async (req) => {
@@ -136,11 +157,19 @@ function registerTracking(route: Route, s: Pick<MlflowDeps, 'tracking' | 'artifa
   route('GET', 'runs/get', async (req) => ({ run: wireRun(await t.getRun(ctx(req), input(req, S.RunOnly).runId), { modelInputs: true }) }));
   route('POST', 'runs/search', async (req) => {
     const b = input(req, S.RunSearch);
-    if (b.max_results !== undefined && b.max_results > 50_000) throw new AppError('INVALID_ARGUMENT', `Invalid value ${b.max_results} for parameter 'max_results' supplied: it must be at most 50000.`);
+    if (b.max_results !== undefined && b.max_results > 50_000)
+      throw new AppError('INVALID_ARGUMENT', `Invalid value ${b.max_results} for parameter 'max_results' supplied: it must be at most 50000.`);
     if (b.experiment_ids.length === 0) return { runs: [] };
     const page = await t.searchRuns(
       ctx(req),
-      { experimentIds: b.experiment_ids, filter: b.filter, orderBy: b.order_by ?? [], viewType: b.run_view_type, maxResults: b.max_results ?? 1000, pageToken: b.page_token || undefined },
+      {
+        experimentIds: b.experiment_ids,
+        filter: b.filter,
+        orderBy: b.order_by ?? [],
+        viewType: b.run_view_type,
+        maxResults: b.max_results ?? 1000,
+        pageToken: b.page_token || undefined,
+      },
       groupOf(req),
     );
     // MLflow's runs/search leaves model inputs out (runs/get has them).
@@ -180,7 +209,17 @@ function registerTracking(route: Route, s: Pick<MlflowDeps, 'tracking' | 'artifa
     await t.logInputs(
       ctx(req),
       b.runId,
-      b.datasets.map((d) => ({ tags: d.tags, dataset: { name: d.dataset.name, digest: d.dataset.digest, sourceType: d.dataset.source_type, source: d.dataset.source, schema: d.dataset.schema, profile: d.dataset.profile } })),
+      b.datasets.map((d) => ({
+        tags: d.tags,
+        dataset: {
+          name: d.dataset.name,
+          digest: d.dataset.digest,
+          sourceType: d.dataset.source_type,
+          source: d.dataset.source,
+          schema: d.dataset.schema,
+          profile: d.dataset.profile,
+        },
+      })),
       b.models.map((m) => m.model_id),
     );
   });
@@ -201,7 +240,11 @@ function registerLoggedModels(route: Route, s: Pick<MlflowDeps, 'loggedModels'>)
   const modelId = (req: FastifyRequest) => String((req.params as Record<string, string>).model_id);
   route('POST', 'logged-models', async (req) => {
     const b = input(req, S.LoggedModelCreate);
-    const m = await lm.create(contextOf(req), { experimentId: b.experiment_id, name: b.name, modelType: b.model_type, sourceRunId: b.source_run_id, params: b.params, tags: b.tags }, groupOf(req));
+    const m = await lm.create(
+      contextOf(req),
+      { experimentId: b.experiment_id, name: b.name, modelType: b.model_type, sourceRunId: b.source_run_id, params: b.params, tags: b.tags },
+      groupOf(req),
+    );
     return { model: wireLoggedModel(m) };
   });
   route('POST', 'logged-models/search', async (req) => {
@@ -217,7 +260,9 @@ function registerLoggedModels(route: Route, s: Pick<MlflowDeps, 'loggedModels'>)
     return { models: page.models.map(wireLoggedModel), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   });
   route('GET', 'logged-models/:model_id', async (req) => ({ model: wireLoggedModel(await lm.get(contextOf(req), modelId(req))) }));
-  route('PATCH', 'logged-models/:model_id', async (req) => ({ model: wireLoggedModel(await lm.finalize(contextOf(req), modelId(req), input(req, S.LoggedModelFinalize).status)) }));
+  route('PATCH', 'logged-models/:model_id', async (req) => ({
+    model: wireLoggedModel(await lm.finalize(contextOf(req), modelId(req), input(req, S.LoggedModelFinalize).status)),
+  }));
   route('DELETE', 'logged-models/:model_id', async (req) => {
     await lm.remove(contextOf(req), modelId(req));
   });
@@ -232,7 +277,11 @@ function registerLoggedModels(route: Route, s: Pick<MlflowDeps, 'loggedModels'>)
   });
   route('POST', 'runs/outputs', async (req) => {
     const b = input(req, S.RunOutputs);
-    await lm.logOutputs(contextOf(req), b.runId, b.models.map((m) => ({ modelId: m.model_id, step: m.step ?? 0 })));
+    await lm.logOutputs(
+      contextOf(req),
+      b.runId,
+      b.models.map((m) => ({ modelId: m.model_id, step: m.step ?? 0 })),
+    );
   });
 }
 
@@ -243,7 +292,9 @@ function registerRegistry(route: Route, s: Pick<MlflowDeps, 'registry'>): void {
 
   route('POST', 'registered-models/create', async (req) => {
     const b = input(req, S.ModelCreate);
-    return { registered_model: wireRegisteredModel(await r.createModel(contextOf(req), g(req), { name: b.name, description: b.description ?? '', tags: b.tags })) };
+    return {
+      registered_model: wireRegisteredModel(await r.createModel(contextOf(req), g(req), { name: b.name, description: b.description ?? '', tags: b.tags })),
+    };
   });
   route('GET', 'registered-models/get', async (req) => ({ registered_model: wireRegisteredModel(await r.getModel(g(req), input(req, S.ModelName).name)) }));
   route('POST', 'registered-models/rename', async (req) => {
@@ -259,7 +310,12 @@ function registerRegistry(route: Route, s: Pick<MlflowDeps, 'registry'>): void {
   });
   route('GET', 'registered-models/search', async (req) => {
     const b = input(req, S.ModelSearchQ);
-    const res = await r.searchModels(g(req), { filter: b.filter, orderBy: b.order_by ?? [], maxResults: b.max_results ?? 100, pageToken: b.page_token || undefined });
+    const res = await r.searchModels(g(req), {
+      filter: b.filter,
+      orderBy: b.order_by ?? [],
+      maxResults: b.max_results ?? 100,
+      pageToken: b.page_token || undefined,
+    });
     return { registered_models: res.registeredModels.map(wireRegisteredModel), ...page(res.nextPageToken) };
   });
   route(['GET', 'POST'], 'registered-models/get-latest-versions', async (req) => {
@@ -289,7 +345,14 @@ function registerRegistry(route: Route, s: Pick<MlflowDeps, 'registry'>): void {
 
   route('POST', 'model-versions/create', async (req) => {
     const b = input(req, S.VersionCreate);
-    const v = await r.createVersion(contextOf(req), g(req), b.name, { source: b.source, runId: b.run_id || undefined, runLink: b.run_link, modelId: b.model_id || undefined, description: b.description ?? '', tags: b.tags });
+    const v = await r.createVersion(contextOf(req), g(req), b.name, {
+      source: b.source,
+      runId: b.run_id || undefined,
+      runLink: b.run_link,
+      modelId: b.model_id || undefined,
+      description: b.description ?? '',
+      tags: b.tags,
+    });
     return { model_version: wireModelVersion(v) };
   });
   route('GET', 'model-versions/get', async (req) => {
@@ -306,7 +369,12 @@ function registerRegistry(route: Route, s: Pick<MlflowDeps, 'registry'>): void {
   });
   route('GET', 'model-versions/search', async (req) => {
     const b = input(req, S.ModelSearchQ);
-    const res = await r.searchVersions(g(req), { filter: b.filter, orderBy: b.order_by ?? [], maxResults: b.max_results ?? 1000, pageToken: b.page_token || undefined });
+    const res = await r.searchVersions(g(req), {
+      filter: b.filter,
+      orderBy: b.order_by ?? [],
+      maxResults: b.max_results ?? 1000,
+      pageToken: b.page_token || undefined,
+    });
     return { model_versions: res.modelVersions.map(wireModelVersion), ...page(res.nextPageToken) };
   });
   route('POST', 'model-versions/transition-stage', async (req) => {

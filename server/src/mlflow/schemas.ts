@@ -6,26 +6,39 @@ import { z } from 'zod';
  * sometimes as strings (query strings), repeated fields as one value or many, run_uuid for run_id.
  */
 const str = z.string();
-const int = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]).pipe(z.number().int());
+const int = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number),
+  ])
+  .pipe(z.number().int());
 const list = <T extends z.ZodTypeAny>(item: T) => z.union([z.array(item), item.transform((v) => [v])]);
 const tags = z.array(z.object({ key: str, value: z.string().default('') })).default([]);
 const viewType = z
   .union([z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']), z.number(), z.string()])
   .transform((v) => (v === 2 || v === '2' || v === 'DELETED_ONLY' ? 'DELETED_ONLY' : v === 3 || v === '3' || v === 'ALL' ? 'ALL' : 'ACTIVE_ONLY'))
   .optional();
-export const metricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']), z.string().regex(/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/).transform(Number)]);
+export const metricValue = z.union([
+  z.number(),
+  z.enum(['NaN', 'Infinity', '-Infinity']),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/)
+    .transform(Number),
+]);
 
 /** Accepts run_id or the older run_uuid and names the field MLflow does when both are missing. */
-const runRef = z
-  .object({ run_id: str.optional(), run_uuid: str.optional() })
-  .transform((o, ctx) => {
-    const id = o.run_id || o.run_uuid;
-    if (!id) {
-      ctx.addIssue({ code: 'custom', message: "Missing value for required parameter 'run_id'.", path: ['run_id'] });
-      return z.NEVER;
-    }
-    return id;
-  });
+const runRef = z.object({ run_id: str.optional(), run_uuid: str.optional() }).transform((o, ctx) => {
+  const id = o.run_id || o.run_uuid;
+  if (!id) {
+    ctx.addIssue({ code: 'custom', message: "Missing value for required parameter 'run_id'.", path: ['run_id'] });
+    return z.NEVER;
+  }
+  return id;
+});
 export const withRun = <T extends z.ZodRawShape>(shape: T) =>
   z.object({ run_id: str.optional(), run_uuid: str.optional(), ...shape }).transform((o, ctx) => {
     const runId = runRef.safeParse(o);
@@ -51,7 +64,11 @@ export const ExperimentTag = z.object({ experiment_id: str, key: str, value: z.s
 export const ExperimentTagDelete = z.object({ experiment_id: str, key: str });
 
 export const RunCreate = z.object({ experiment_id: str.optional(), user_id: str.optional(), run_name: str.optional(), start_time: int.optional(), tags });
-export const RunUpdate = withRun({ status: z.enum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']).optional(), end_time: int.optional(), run_name: str.optional() });
+export const RunUpdate = withRun({
+  status: z.enum(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']).optional(),
+  end_time: int.optional(),
+  run_name: str.optional(),
+});
 export const RunOnly = withRun({});
 export const RunSearch = z.object({
   experiment_ids: list(str).default([]),
@@ -146,12 +163,23 @@ export const ModelSearchQ = z.object({ filter: str.optional(), max_results: int.
 export const LatestVersions = z.object({ name: str, stages: list(str).default([]) });
 export const AliasSet = z.object({ name: str, alias: str, version: z.union([str, z.number()]).transform(String) });
 export const AliasRef = z.object({ name: str, alias: str });
-export const VersionCreate = z.object({ name: str, source: str, run_id: str.optional(), run_link: str.optional(), model_id: str.optional(), description: z.string().optional(), tags: kvList });
+export const VersionCreate = z.object({
+  name: str,
+  source: str,
+  run_id: str.optional(),
+  run_link: str.optional(),
+  model_id: str.optional(),
+  description: z.string().optional(),
+  tags: kvList,
+});
 export const VersionRef = z.object({ name: str, version: z.union([str, z.number()]).transform(String) });
 export const VersionUpdate = VersionRef.extend({ description: z.string().default('') });
 export const VersionTransition = VersionRef.extend({
   stage: str,
-  archive_existing_versions: z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False'])]).transform((v) => v === true || v === 'true' || v === 'True').default(false),
+  archive_existing_versions: z
+    .union([z.boolean(), z.enum(['true', 'false', 'True', 'False'])])
+    .transform((v) => v === true || v === 'true' || v === 'True')
+    .default(false),
 });
 export const VersionTag = VersionRef.extend({ key: str, value: z.string().default('') });
 export const VersionTagDelete = VersionRef.extend({ key: str });

@@ -37,7 +37,9 @@ for (const dialect of DIALECTS) {
       const metrics = Array.from({ length: 50 }, (_, i) => ({ key: 'loss', value: i === 7 ? 'NaN' : 1 / (i + 1), timestamp: 100 + i, step: i * 2 }));
       assert.equal((await admin('POST', `${AJAX}/runs/log-batch`, { body: { run_id: run, metrics } })).status, 200);
       const ds = { name: 'train', digest: 'abc123', source_type: 'code', source: '{}' };
-      await admin('POST', `${AJAX}/runs/log-inputs`, { body: { run_id: run, datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset: ds }] } });
+      await admin('POST', `${AJAX}/runs/log-inputs`, {
+        body: { run_id: run, datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset: ds }] },
+      });
       model = (await admin('POST', `${AJAX}/logged-models`, { body: { experiment_id: exp, name: 'm' } })).body.model.info.model_id;
       const up = await admin('PUT', `/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${model}/artifacts/MLmodel`, { rawBody: Buffer.from('flavors: {}\n') });
       assert.equal(up.status, 200, up.text);
@@ -65,7 +67,12 @@ for (const dialect of DIALECTS) {
       const ranged = await admin('GET', `${AJAX}/metrics/get-history-bulk-interval?run_ids=${run}&metric_key=loss&start_step=10&end_step=16`);
       assert.deepEqual(
         ranged.body.metrics.map((m: { step: number; value: unknown }) => [m.step, m.value]),
-        [[10, 1 / 6], [12, 1 / 7], [14, 'NaN'], [16, 1 / 9]],
+        [
+          [10, 1 / 6],
+          [12, 1 / 7],
+          [14, 'NaN'],
+          [16, 1 / 9],
+        ],
       );
       const bulk = await admin('GET', `${AJAX}/metrics/get-history-bulk?run_id=${run}&metric_key=loss&max_results=3`);
       assert.deepEqual(bulk.body.metrics, [
@@ -91,7 +98,11 @@ for (const dialect of DIALECTS) {
         ['GET', `/get-artifact?run_uuid=${run}&path=x.txt`, `/get-artifact?run_uuid=${missingRun}&path=x.txt`],
         ['POST', `${AJAX}/upload-artifact?run_uuid=${run}&path=x.txt`, `${AJAX}/upload-artifact?run_uuid=${missingRun}&path=x.txt`, Buffer.from('x')],
         ['GET', `${AJAX}/logged-models/${model}/artifacts/directories`, `${AJAX}/logged-models/${missingModel}/artifacts/directories`],
-        ['GET', `${AJAX}/logged-models/${model}/artifacts/files?artifact_file_path=MLmodel`, `${AJAX}/logged-models/${missingModel}/artifacts/files?artifact_file_path=MLmodel`],
+        [
+          'GET',
+          `${AJAX}/logged-models/${model}/artifacts/files?artifact_file_path=MLmodel`,
+          `${AJAX}/logged-models/${missingModel}/artifacts/files?artifact_file_path=MLmodel`,
+        ],
       ];
       for (const [method, theirs, missing, rawBody] of pairs) {
         const a = await out(method, theirs, { rawBody });
@@ -103,7 +114,9 @@ for (const dialect of DIALECTS) {
       }
       // The model registry is per group: the outsider's group has no such model.
       await admin('POST', `${AJAX}/registered-models/create`, { body: { name: 'reg' } });
-      const v = await admin('POST', `${AJAX}/model-versions/create`, { body: { name: 'reg', source: `mlflow-artifacts:/${exp}/models/${model}/artifacts`, model_id: model } });
+      const v = await admin('POST', `${AJAX}/model-versions/create`, {
+        body: { name: 'reg', source: `mlflow-artifacts:/${exp}/models/${model}/artifacts`, model_id: model },
+      });
       assert.equal(v.status, 200, v.text);
       const mine = await admin('GET', `/model-versions/get-artifact?name=reg&version=1&path=MLmodel`);
       assert.equal(mine.status, 200, mine.text);
@@ -151,7 +164,11 @@ for (const dialect of DIALECTS) {
         ['GET', `/model-versions/get-artifact?name=reg&version=1&path=C:/x`, /^Invalid path$/],
       ];
       for (const [method, p, message] of cases) {
-        const r = await admin(method, p, method === 'POST' && p.includes('search-datasets') ? { body: { experiment_ids: [] } } : method === 'POST' ? { rawBody: Buffer.from('x') } : {});
+        const r = await admin(
+          method,
+          p,
+          method === 'POST' && p.includes('search-datasets') ? { body: { experiment_ids: [] } } : method === 'POST' ? { rawBody: Buffer.from('x') } : {},
+        );
         assert.equal(r.status, 400, `${p}: ${r.text}`);
         assert.equal(r.body.error_code, 'INVALID_PARAMETER_VALUE', p);
         assert.match(r.body.message, message, p);

@@ -116,7 +116,8 @@ export function describeIssue(issue: Issue | undefined, data: unknown, snake = t
   if (issue.message.startsWith('Missing value for required parameter')) return issue.message;
   const absent = value === undefined || value === null || (value === '' && issue.code === 'too_small');
   if (absent && ['invalid_type', 'invalid_union', 'too_small'].includes(issue.code)) return `Missing value for required parameter '${field}'.`;
-  if (issue.code === 'too_big' && issue.origin === 'string' && Number(issue.maximum) > 0) return `'${field}' exceeds the maximum length of ${String(issue.maximum)} characters`;
+  if (issue.code === 'too_big' && issue.origin === 'string' && Number(issue.maximum) > 0)
+    return `'${field}' exceeds the maximum length of ${String(issue.maximum)} characters`;
   const shown = value === undefined ? '' : ` ${JSON.stringify(value)}`;
   return `Invalid value${shown} for parameter '${field}' supplied: ${issue.message}`;
 }

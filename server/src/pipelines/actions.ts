@@ -84,10 +84,19 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
   async script(deps, run, inputs) {
     const script = str(inputs, 'script', run.stepId);
     const requirements = inputs.requirements ? await readFile(path.join(run.files, String(inputs.requirements)), 'utf8') : '';
-    const env = await deps.envs.ensure({ python: run.pythonVersion, requirements }, { log: (l) => run.job.log(l), signal: run.job.signal, groupId: run.scope.id });
+    const env = await deps.envs.ensure(
+      { python: run.pythonVersion, requirements },
+      { log: (l) => run.job.log(l), signal: run.job.signal, groupId: run.scope.id },
+    );
     const outputsFile = path.join(run.work, 'outputs.json');
     // A token for this step alone: it expires with the job's time limit and is revoked when the step ends.
-    const token = await deps.tokens.issueWorkToken(run.scope.id, `job ${run.job.job.id}: pipeline run ${run.runId} step ${run.stepId}`, 'editor', run.job.job.timeout_ms + 60_000, run.createdBy);
+    const token = await deps.tokens.issueWorkToken(
+      run.scope.id,
+      `job ${run.job.job.id}: pipeline run ${run.runId} step ${run.stepId}`,
+      'editor',
+      run.job.job.timeout_ms + 60_000,
+      run.createdBy,
+    );
     const relay = await openApiRelay(deps.publicUrl());
     try {
       await runProcess(run.job, {
@@ -128,7 +137,11 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
 
   async train(deps, run, inputs) {
     const table = opt(inputs, 'table');
-    const { staged, dir } = await stageFiles(run, { source: str(inputs, 'source', run.stepId), data: table ? undefined : str(inputs, 'data', run.stepId), requirements: opt(inputs, 'requirements') });
+    const { staged, dir } = await stageFiles(run, {
+      source: str(inputs, 'source', run.stepId),
+      data: table ? undefined : str(inputs, 'data', run.stepId),
+      requirements: opt(inputs, 'requirements'),
+    });
     staged.fields = Object.fromEntries(
       Object.entries({
         experimentName: str(inputs, 'experiment', run.stepId),
@@ -176,7 +189,10 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
     const version = str(inputs, 'version', run.stepId);
     const stage = str(inputs, 'stage', run.stepId);
     const out = await deps.registry.transition(run.ctx, run.scope, model, version, stage, inputs.archiveExisting !== false, `pipeline run ${run.runId}`);
-    if (out.approvalRequest) throw new Error(`Moving ${model} version ${version} to ${stage} needs an approval (request ${out.approvalRequest.id}); approve it, then re-run this step.`);
+    if (out.approvalRequest)
+      throw new Error(
+        `Moving ${model} version ${version} to ${stage} needs an approval (request ${out.approvalRequest.id}); approve it, then re-run this step.`,
+      );
     return { model, version, stage };
   },
 
@@ -207,7 +223,8 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
 
   async 'drift-check'(deps, run, inputs) {
     const threshold = inputs.threshold === undefined ? 0.1 : Number(inputs.threshold);
-    if (!Number.isFinite(threshold) || threshold <= 0) throw invalid(`Step "${run.stepId}": threshold must be a positive number (PSI 0.1 is "investigate", 0.25 "act").`);
+    if (!Number.isFinite(threshold) || threshold <= 0)
+      throw invalid(`Step "${run.stepId}": threshold must be a positive number (PSI 0.1 is "investigate", 0.25 "act").`);
     const result = await deps.lake.drift(
       run.scope.id,
       { table: str(inputs, 'reference', run.stepId), filter: opt(inputs, 'referenceFilter') },
@@ -216,9 +233,21 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
     );
     const psi = Object.fromEntries(result.columns.map((c) => [c.column, Number(c.psi.toFixed(6))]));
     const drifted = result.columns.filter((c) => c.psi >= threshold).map((c) => c.column);
-    for (const c of result.columns) run.job.log(`${c.column}: PSI ${c.psi.toFixed(4)} over ${c.bins} ${c.binning === 'deciles' ? 'reference-decile bins' : 'categories'}${c.psi >= threshold ? '  ← drifted' : ''}`);
-    if (drifted.length && inputs.failOnDrift === true) throw new Error(`Drift at or above PSI ${threshold} in ${drifted.join(', ')} (${drifted.map((d) => psi[d]).join(', ')}).`);
-    return { psi, drifted, maxPsi: Math.max(...result.columns.map((c) => c.psi)), threshold, referenceRows: result.referenceRows, currentRows: result.currentRows, epsilon: result.epsilon };
+    for (const c of result.columns)
+      run.job.log(
+        `${c.column}: PSI ${c.psi.toFixed(4)} over ${c.bins} ${c.binning === 'deciles' ? 'reference-decile bins' : 'categories'}${c.psi >= threshold ? '  ← drifted' : ''}`,
+      );
+    if (drifted.length && inputs.failOnDrift === true)
+      throw new Error(`Drift at or above PSI ${threshold} in ${drifted.join(', ')} (${drifted.map((d) => psi[d]).join(', ')}).`);
+    return {
+      psi,
+      drifted,
+      maxPsi: Math.max(...result.columns.map((c) => c.psi)),
+      threshold,
+      referenceRows: result.referenceRows,
+      currentRows: result.currentRows,
+      epsilon: result.epsilon,
+    };
   },
 };
 

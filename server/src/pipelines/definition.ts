@@ -54,11 +54,21 @@ function generalSteps(raw: unknown): StepDef[] {
     if (!STEP_ID.test(id)) throw invalid(`Step ${i + 1}: id ${JSON.stringify(s.id ?? null)} must be a name (letters, digits, _ and -).`);
     const actionRaw = s.action ?? (s.script !== undefined ? 'script' : undefined);
     const action = PipelineActionSchema.safeParse(actionRaw);
-    if (!action.success) throw invalid(`Step "${id}": unknown action ${JSON.stringify(actionRaw ?? null)}; use ${PipelineActionSchema.options.join(', ')} (or "script: file.py").`);
+    if (!action.success)
+      throw invalid(
+        `Step "${id}": unknown action ${JSON.stringify(actionRaw ?? null)}; use ${PipelineActionSchema.options.join(', ')} (or "script: file.py").`,
+      );
     const needs = s.needs === undefined ? [] : Array.isArray(s.needs) ? s.needs.map(String) : [String(s.needs)];
     const inputs = s.with === undefined ? {} : s.with;
     if (!isObject(inputs)) throw invalid(`Step "${id}": "with" must be a mapping.`);
-    const extra = action.data === 'script' ? { script: s.script, ...(s.requirements !== undefined ? { requirements: s.requirements } : {}), ...(s.params !== undefined ? { params: s.params } : {}) } : {};
+    const extra =
+      action.data === 'script'
+        ? {
+            script: s.script,
+            ...(s.requirements !== undefined ? { requirements: s.requirements } : {}),
+            ...(s.params !== undefined ? { params: s.params } : {}),
+          }
+        : {};
     return { id, action: action.data, needs, with: { ...extra, ...inputs } };
   });
 }
@@ -66,7 +76,10 @@ function generalSteps(raw: unknown): StepDef[] {
 /** MLOps Codex's pipeline YAML: training → deploy (monitoring needs the monitoring capability). */
 function codexSteps(doc: Record<string, unknown>): StepDef[] {
   if (doc.training === undefined && doc.deploy === undefined) throw invalid('The pipeline file has no "steps:" and no "training:"/"deploy:" sections.');
-  if (doc.monitoring !== undefined) throw invalid('The "monitoring" section is not supported yet: this server has no model monitoring. Remove it, and check drift with a "drift-check" step of a general pipeline (PSI between two lake tables).');
+  if (doc.monitoring !== undefined)
+    throw invalid(
+      'The "monitoring" section is not supported yet: this server has no model monitoring. Remove it, and check drift with a "drift-check" step of a general pipeline (PSI between two lake tables).',
+    );
   const steps: StepDef[] = [];
   if (doc.training !== undefined) {
     const t = doc.training;
@@ -130,7 +143,8 @@ function validate(steps: StepDef[], files: string[], params: Record<string, unkn
     for (const input of FILE_INPUTS[s.action] ?? []) {
       const name = s.with[input];
       if (name === undefined || name === null || (typeof name === 'string' && name.includes('${{'))) continue;
-      if (typeof name !== 'string' || !files.includes(name)) throw invalid(`Step "${s.id}": ${input} "${String(name)}" is not among the uploaded files (${files.join(', ') || 'none'}).`);
+      if (typeof name !== 'string' || !files.includes(name))
+        throw invalid(`Step "${s.id}": ${input} "${String(name)}" is not among the uploaded files (${files.join(', ') || 'none'}).`);
     }
     if (s.action === 'script' && typeof s.with.script !== 'string') throw invalid(`Step "${s.id}" runs a script: name it with "script: file.py".`);
   }
@@ -166,7 +180,7 @@ export function upstreamOf(steps: StepDef[], id: string): Set<string> {
   const byId = new Map(steps.map((s) => [s.id, s]));
   const seen = new Set<string>();
   const walk = (x: string) => {
-    for (const n of byId.get(x)?.needs ?? []) if (!seen.has(n)) (seen.add(n), walk(n));
+    for (const n of byId.get(x)?.needs ?? []) if (!seen.has(n)) seen.add(n), walk(n);
   };
   walk(id);
   return seen;
@@ -177,7 +191,7 @@ export function downstreamOf(steps: StepDef[], id: string): Set<string> {
   let grew = true;
   while (grew) {
     grew = false;
-    for (const s of steps) if (!seen.has(s.id) && s.needs.some((n) => seen.has(n))) (seen.add(s.id), (grew = true));
+    for (const s of steps) if (!seen.has(s.id) && s.needs.some((n) => seen.has(n))) seen.add(s.id), (grew = true);
   }
   return seen;
 }

@@ -70,7 +70,10 @@ for (const dialect of DIALECTS) {
       assert.equal(started.status, 202, started.text);
       const run = await finished(started.body.id);
       assert.equal(run.status, 'succeeded', JSON.stringify(run.steps));
-      assert.deepEqual(run.steps.map((st: { outputs: unknown }) => st.outputs), [{ rows: 3, day: '2026-12-01' }, { total: 6 }, { total: 12 }]);
+      assert.deepEqual(
+        run.steps.map((st: { outputs: unknown }) => st.outputs),
+        [{ rows: 3, day: '2026-12-01' }, { total: 6 }, { total: 12 }],
+      );
       const useLog = (await call('GET', `/api/v1/jobs/${run.steps[1].jobId}/logs`)).body.lines.map((l: { line: string }) => l.line);
       assert.ok(useLog.includes('got 3 rows for day 2026-12-01'), useLog.join('\n'));
 
@@ -101,14 +104,29 @@ for (const dialect of DIALECTS) {
       assert.equal(done.status, 'succeeded');
       // Rewind to the moment after "use"'s job succeeded but before the run moved on.
       const k = s.server.services.db.kysely;
-      await k.updateTable('pipeline_steps').set({ status: 'running', outputs: null, finished_at: null }).where('run_id', '=', done.id).where('step_id', '=', 'use').execute();
-      await k.updateTable('pipeline_steps').set({ status: 'pending', job_id: null, outputs: null, started_at: null, finished_at: null }).where('run_id', '=', done.id).where('step_id', '=', 'after').execute();
+      await k
+        .updateTable('pipeline_steps')
+        .set({ status: 'running', outputs: null, finished_at: null })
+        .where('run_id', '=', done.id)
+        .where('step_id', '=', 'use')
+        .execute();
+      await k
+        .updateTable('pipeline_steps')
+        .set({ status: 'pending', job_id: null, outputs: null, started_at: null, finished_at: null })
+        .where('run_id', '=', done.id)
+        .where('step_id', '=', 'after')
+        .execute();
       await k.updateTable('pipeline_runs').set({ status: 'running', finished_at: null }).where('id', '=', done.id).execute();
       assert.equal(await s.server.services.pipelines.reconcile(), 1);
       const stored = async () => (await k.selectFrom('pipeline_runs').select('status').where('id', '=', done.id).executeTakeFirstOrThrow()).status;
       for (let i = 0; i < 300 && (await stored()) === 'running'; i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(await stored(), 'succeeded');
-      const steps = await k.selectFrom('pipeline_steps').select(['step_id', 'status', 'job_id', 'outputs']).where('run_id', '=', done.id).orderBy('step_id').execute();
+      const steps = await k
+        .selectFrom('pipeline_steps')
+        .select(['step_id', 'status', 'job_id', 'outputs'])
+        .where('run_id', '=', done.id)
+        .orderBy('step_id')
+        .execute();
       const after = steps.find((x) => x.step_id === 'after')!;
       assert.deepEqual([after.status, JSON.parse(after.outputs!)], ['succeeded', { total: 12 }]);
       assert.notEqual(after.job_id, done.steps[2].jobId, '"after" ran again as a new job');
@@ -143,7 +161,12 @@ for (const dialect of DIALECTS) {
     });
 
     test('drift-check: PSI per column between two lake tables; failOnDrift fails the step', async () => {
-      const seed = (name: string, csv: string) => fetch(`${s.url}/api/v1/lake/tables/${name}/rows`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' }, body: csv });
+      const seed = (name: string, csv: string) =>
+        fetch(`${s.url}/api/v1/lake/tables/${name}/rows`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' },
+          body: csv,
+        });
       const rows = (shift: number) => ['x,kind', ...Array.from({ length: 1000 }, (_, i) => `${i + shift},${i % 2 ? 'b' : 'a'}`)].join('\n');
       assert.equal((await seed('train_features', rows(0))).status, 201);
       assert.equal((await seed('live_features', rows(500))).status, 201);

@@ -3,7 +3,14 @@ import path from 'node:path';
 import multipart from '@fastify/multipart';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PipelineListSchema, PipelineRunCreateSchema, PipelineRunListSchema, PipelineRunSchema, PipelineSchema, PipelineUploadFormSchema } from '@forja/contracts';
+import {
+  PipelineListSchema,
+  PipelineRunCreateSchema,
+  PipelineRunListSchema,
+  PipelineRunSchema,
+  PipelineSchema,
+  PipelineUploadFormSchema,
+} from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
@@ -43,25 +50,59 @@ export function registerPipelineRoutes(app: App, s: { pipelines: PipelinesServic
       },
     );
   });
-  app.get('/api/v1/pipelines', { config: role('viewer'), schema: { tags, summary: "The group's pipelines", response: { 200: PipelineListSchema } } }, async (req) => ({ items: await p.list(groupOf(req)) }));
-  app.get('/api/v1/pipelines/:name', { config: role('viewer'), schema: { tags, summary: 'A pipeline: its steps, definition and files', params: Name, response: { 200: PipelineSchema } } }, async (req) =>
-    p.get(groupOf(req), req.params.name),
+  app.get(
+    '/api/v1/pipelines',
+    { config: role('viewer'), schema: { tags, summary: "The group's pipelines", response: { 200: PipelineListSchema } } },
+    async (req) => ({ items: await p.list(groupOf(req)) }),
+  );
+  app.get(
+    '/api/v1/pipelines/:name',
+    { config: role('viewer'), schema: { tags, summary: 'A pipeline: its steps, definition and files', params: Name, response: { 200: PipelineSchema } } },
+    async (req) => p.get(groupOf(req), req.params.name),
   );
   app.post(
     '/api/v1/pipelines/:name/runs',
-    { config: role('editor'), schema: { tags, summary: 'Run the pipeline (whole, or from a step reusing the last outputs before it)', params: Name, body: PipelineRunCreateSchema, response: { 202: PipelineRunSchema } } },
+    {
+      config: role('editor'),
+      schema: {
+        tags,
+        summary: 'Run the pipeline (whole, or from a step reusing the last outputs before it)',
+        params: Name,
+        body: PipelineRunCreateSchema,
+        response: { 202: PipelineRunSchema },
+      },
+    },
     async (req, reply) => reply.code(202).send(await p.start(contextOf(req), groupOf(req), req.params.name, req.body)),
   );
-  app.get('/api/v1/pipelines/:name/runs', { config: role('viewer'), schema: { tags, summary: "The pipeline's runs, newest first", params: Name, response: { 200: PipelineRunListSchema } } }, async (req) => ({
-    items: await p.runs(groupOf(req), req.params.name),
-  }));
-  app.get('/api/v1/pipeline-runs/:runId', { config: role('viewer'), schema: { tags, summary: 'A run: the status, job, outputs and error of every step', params: RunId, response: { 200: PipelineRunSchema } } }, async (req) =>
-    p.run(groupOf(req), req.params.runId),
+  app.get(
+    '/api/v1/pipelines/:name/runs',
+    { config: role('viewer'), schema: { tags, summary: "The pipeline's runs, newest first", params: Name, response: { 200: PipelineRunListSchema } } },
+    async (req) => ({
+      items: await p.runs(groupOf(req), req.params.name),
+    }),
   );
-  app.post('/api/v1/pipeline-runs/:runId/cancel', { config: role('editor'), schema: { tags, summary: 'Cancel a run: running steps are stopped, pending ones never start', params: RunId, response: { 200: PipelineRunSchema } } }, async (req) =>
-    p.cancel(contextOf(req), groupOf(req), req.params.runId),
+  app.get(
+    '/api/v1/pipeline-runs/:runId',
+    {
+      config: role('viewer'),
+      schema: { tags, summary: 'A run: the status, job, outputs and error of every step', params: RunId, response: { 200: PipelineRunSchema } },
+    },
+    async (req) => p.run(groupOf(req), req.params.runId),
   );
-  app.post('/api/v1/pipeline-runs/:runId/retry', { config: role('editor'), schema: { tags, summary: 'Run the failed, skipped and cancelled steps again', params: RunId, response: { 202: PipelineRunSchema } } }, async (req, reply) =>
-    reply.code(202).send(await p.retry(contextOf(req), groupOf(req), req.params.runId)),
+  app.post(
+    '/api/v1/pipeline-runs/:runId/cancel',
+    {
+      config: role('editor'),
+      schema: { tags, summary: 'Cancel a run: running steps are stopped, pending ones never start', params: RunId, response: { 200: PipelineRunSchema } },
+    },
+    async (req) => p.cancel(contextOf(req), groupOf(req), req.params.runId),
+  );
+  app.post(
+    '/api/v1/pipeline-runs/:runId/retry',
+    {
+      config: role('editor'),
+      schema: { tags, summary: 'Run the failed, skipped and cancelled steps again', params: RunId, response: { 202: PipelineRunSchema } },
+    },
+    async (req, reply) => reply.code(202).send(await p.retry(contextOf(req), groupOf(req), req.params.runId)),
   );
 }

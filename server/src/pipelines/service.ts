@@ -80,7 +80,19 @@ export class PipelinesService {
     const steps = JSON.stringify(def.steps.map((s) => ({ id: s.id, action: s.action, needs: s.needs })));
     try {
       if (existing) await this.store.addVersion(id, existing.version, { version, definition: text, steps, files: JSON.stringify(files), updated_at: now });
-      else await this.store.insert({ id, group_id: scope.id, name, version, definition: text, steps, files: JSON.stringify(files), created_by: ctx.principal.name, created_at: now, updated_at: now });
+      else
+        await this.store.insert({
+          id,
+          group_id: scope.id,
+          name,
+          version,
+          definition: text,
+          steps,
+          files: JSON.stringify(files),
+          created_by: ctx.principal.name,
+          created_at: now,
+          updated_at: now,
+        });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`Pipeline ${name} was uploaded by someone else at the same moment; upload again.`);
       throw err;
@@ -119,22 +131,52 @@ export class PipelinesService {
     if (unknown.length) throw invalid(`Unknown params ${unknown.join(', ')}: the pipeline declares ${Object.keys(def.params).join(', ') || 'none'}.`);
     let reused = new Map<string, string | null>();
     if (body.fromStep) {
-      if (!def.steps.some((s) => s.id === body.fromStep)) throw invalid(`No step "${body.fromStep}" in pipeline ${name} (it has ${def.steps.map((s) => s.id).join(', ')}).`);
+      if (!def.steps.some((s) => s.id === body.fromStep))
+        throw invalid(`No step "${body.fromStep}" in pipeline ${name} (it has ${def.steps.map((s) => s.id).join(', ')}).`);
       const again = downstreamOf(def.steps, body.fromStep);
       const keep = def.steps.filter((s) => !again.has(s.id)).map((s) => s.id);
       reused = await this.store.lastOutputs(p.id, keep);
       const missing = keep.filter((id) => !reused.has(id));
-      if (missing.length) throw invalid(`Starting from "${body.fromStep}" needs the outputs of ${missing.join(', ')} from an earlier run, and no run of ${name} has them succeeded.`);
+      if (missing.length)
+        throw invalid(
+          `Starting from "${body.fromStep}" needs the outputs of ${missing.join(', ')} from an earlier run, and no run of ${name} has them succeeded.`,
+        );
     }
     const id = newId();
     const now = this.clock();
     await this.store.createRun(
-      { id, pipeline_id: p.id, group_id: scope.id, pipeline_version: p.version, status: 'running', params: JSON.stringify({ ...def.params, ...body.params }), from_step: body.fromStep ?? null, created_by: ctx.principal.name, created_at: now, finished_at: null },
-      def.steps.map((s) => ({ run_id: id, step_id: s.id, status: reused.has(s.id) ? 'reused' : 'pending', job_id: null, outputs: reused.get(s.id) ?? null, error: null, started_at: null, finished_at: null })),
+      {
+        id,
+        pipeline_id: p.id,
+        group_id: scope.id,
+        pipeline_version: p.version,
+        status: 'running',
+        params: JSON.stringify({ ...def.params, ...body.params }),
+        from_step: body.fromStep ?? null,
+        created_by: ctx.principal.name,
+        created_at: now,
+        finished_at: null,
+      },
+      def.steps.map((s) => ({
+        run_id: id,
+        step_id: s.id,
+        status: reused.has(s.id) ? 'reused' : 'pending',
+        job_id: null,
+        outputs: reused.get(s.id) ?? null,
+        error: null,
+        started_at: null,
+        finished_at: null,
+      })),
       (locked) => this.advance(locked),
     );
     this.engine.wake();
-    await this.audit.record(ctx, { action: 'pipeline.run', resourceType: 'pipeline', resourceId: name, groupId: scope.id, details: { runId: id, fromStep: body.fromStep ?? null } });
+    await this.audit.record(ctx, {
+      action: 'pipeline.run',
+      resourceType: 'pipeline',
+      resourceId: name,
+      groupId: scope.id,
+      details: { runId: id, fromStep: body.fromStep ?? null },
+    });
     return this.run(scope, id);
   }
 
@@ -162,7 +204,10 @@ export class PipelinesService {
           const claimed = await locked.claimStep(s.id);
           status.set(s.id, 'queued');
           if (!claimed) continue;
-          const job = await this.engine.enqueue({ kind: PIPELINE_STEP_KIND, groupId: run.group_id, params: { runId, stepId: s.id }, createdBy: run.created_by }, trx);
+          const job = await this.engine.enqueue(
+            { kind: PIPELINE_STEP_KIND, groupId: run.group_id, params: { runId, stepId: s.id }, createdBy: run.created_by },
+            trx,
+          );
           await locked.setStepJob(s.id, job!.id);
         }
       }
@@ -178,7 +223,12 @@ export class PipelinesService {
     const status = job.status === 'succeeded' ? 'succeeded' : job.status === 'cancelled' ? 'cancelled' : job.status === 'failed' ? 'failed' : undefined;
     if (!status) return;
     await this.store.withLockedRun(runId, async (locked) => {
-      const moved = await locked.settleStep(stepId, job.id, { status, outputs: status === 'succeeded' ? (job.result ?? '{}') : null, error: job.error, finished_at: job.finished_at ?? this.clock() });
+      const moved = await locked.settleStep(stepId, job.id, {
+        status,
+        outputs: status === 'succeeded' ? (job.result ?? '{}') : null,
+        error: job.error,
+        finished_at: job.finished_at ?? this.clock(),
+      });
       if (moved) await this.advance(locked);
     });
     this.engine.wake();
@@ -342,7 +392,17 @@ export class PipelinesService {
         const ctx: RequestContext = { ...systemContext, principal: { ...systemContext.principal, name: run.created_by ?? 'pipeline' } };
         const result = await runAction(
           this.deps,
-          { ctx, scope: { id: run.group_id, name: group, role: 'editor' }, job, files: this.versionDir(run.pipeline_id, run.pipeline_version), work, pythonVersion: def.pythonVersion, runId, stepId, createdBy: run.created_by },
+          {
+            ctx,
+            scope: { id: run.group_id, name: group, role: 'editor' },
+            job,
+            files: this.versionDir(run.pipeline_id, run.pipeline_version),
+            work,
+            pythonVersion: def.pythonVersion,
+            runId,
+            stepId,
+            createdBy: run.created_by,
+          },
           step.action,
           inputs,
         );

@@ -21,7 +21,18 @@ for (const dialect of DIALECTS) {
       await migrateToLatest(db);
       store = new PipelinesStore(db);
       await db.kysely.insertInto('groups').values({ id: 'g1', name: 'g', description: '', created_at: 1, created_by: null }).execute();
-      await store.insert({ id: pipelineId, group_id: 'g1', name: 'p', version: 1, definition: '', steps: '[]', files: '[]', created_by: null, created_at: 1, updated_at: 1 });
+      await store.insert({
+        id: pipelineId,
+        group_id: 'g1',
+        name: 'p',
+        version: 1,
+        definition: '',
+        steps: '[]',
+        files: '[]',
+        created_by: null,
+        created_at: 1,
+        updated_at: 1,
+      });
     });
     after(async () => {
       await db.close();
@@ -32,8 +43,28 @@ for (const dialect of DIALECTS) {
     const runWith = (steps: Record<string, StepRow['status']>) => {
       const id = newId();
       return store.createRun(
-        { id, pipeline_id: pipelineId, group_id: 'g1', pipeline_version: 1, status: 'running', params: '{}', from_step: null, created_by: null, created_at: Date.now(), finished_at: null },
-        Object.entries(steps).map(([step_id, status]) => ({ run_id: id, step_id, status, job_id: `job-${step_id}`, outputs: null, error: null, started_at: null, finished_at: null })),
+        {
+          id,
+          pipeline_id: pipelineId,
+          group_id: 'g1',
+          pipeline_version: 1,
+          status: 'running',
+          params: '{}',
+          from_step: null,
+          created_by: null,
+          created_at: Date.now(),
+          finished_at: null,
+        },
+        Object.entries(steps).map(([step_id, status]) => ({
+          run_id: id,
+          step_id,
+          status,
+          job_id: `job-${step_id}`,
+          outputs: null,
+          error: null,
+          started_at: null,
+          finished_at: null,
+        })),
         async () => id,
       );
     };
@@ -54,7 +85,11 @@ for (const dialect of DIALECTS) {
       await Promise.all([settle('a'), settle('b')]);
       assert.deepEqual(events, ['in a', 'out a', 'in b', 'out b'], 'one holder at a time');
       assert.equal((await store.getRun(runId))?.status, 'succeeded');
-      assert.equal(await store.withLockedRun(runId, (locked) => locked.settleStep('a', 'job-a', { status: 'failed', outputs: null, error: 'late', finished_at: 1 })), false, 'a step is settled once');
+      assert.equal(
+        await store.withLockedRun(runId, (locked) => locked.settleStep('a', 'job-a', { status: 'failed', outputs: null, error: 'late', finished_at: 1 })),
+        false,
+        'a step is settled once',
+      );
     });
 
     test('two advances of one run queue the ready step once', async () => {
@@ -89,8 +124,14 @@ for (const dialect of DIALECTS) {
       ]);
       await db.kysely.updateTable('pipeline_steps').set({ outputs: '{"run":"older"}' }).where('run_id', '=', older).execute();
       await db.kysely.updateTable('pipeline_steps').set({ outputs: '{"run":"newer"}' }).where('run_id', '=', runId).where('step_id', '=', 'a').execute();
-      assert.deepEqual(await store.lastOutputs(pipelineId, ['a', 'b']), new Map([['a', '{"run":"newer"}'], ['b', '{"run":"older"}']]));
-      assert.equal((await store.getRun(runId, 'other-group')), undefined);
+      assert.deepEqual(
+        await store.lastOutputs(pipelineId, ['a', 'b']),
+        new Map([
+          ['a', '{"run":"newer"}'],
+          ['b', '{"run":"older"}'],
+        ]),
+      );
+      assert.equal(await store.getRun(runId, 'other-group'), undefined);
     });
   });
 }

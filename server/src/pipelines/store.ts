@@ -68,7 +68,13 @@ export class PipelinesStore {
   }
 
   async runIds(pipelineId: string, limit: number): Promise<string[]> {
-    const rows = await this.k.selectFrom('pipeline_runs').select('id').where('pipeline_id', '=', pipelineId).orderBy('created_at', 'desc').limit(limit).execute();
+    const rows = await this.k
+      .selectFrom('pipeline_runs')
+      .select('id')
+      .where('pipeline_id', '=', pipelineId)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map((r) => r.id);
   }
 
@@ -106,14 +112,25 @@ export class PipelinesStore {
 
   /** A queued step's job started. */
   async startStep(runId: string, stepId: string, at: number | null): Promise<void> {
-    await this.k.updateTable('pipeline_steps').set({ status: 'running', started_at: at }).where('run_id', '=', runId).where('step_id', '=', stepId).where('status', '=', 'queued').execute();
+    await this.k
+      .updateTable('pipeline_steps')
+      .set({ status: 'running', started_at: at })
+      .where('run_id', '=', runId)
+      .where('step_id', '=', stepId)
+      .where('status', '=', 'queued')
+      .execute();
   }
 
   /** Cancels a running run and its pending steps (queued and running ones end with their jobs). */
   async cancelRun(runId: string, at: number): Promise<void> {
     await this.db.transaction(async (trx) => {
       await trx.updateTable('pipeline_runs').set({ status: 'cancelled', finished_at: at }).where('id', '=', runId).where('status', '=', 'running').execute();
-      await trx.updateTable('pipeline_steps').set({ status: 'cancelled', finished_at: at }).where('run_id', '=', runId).where('status', '=', 'pending').execute();
+      await trx
+        .updateTable('pipeline_steps')
+        .set({ status: 'cancelled', finished_at: at })
+        .where('run_id', '=', runId)
+        .where('status', '=', 'pending')
+        .execute();
     });
   }
 

@@ -30,14 +30,23 @@ for (const dialect of DIALECTS) {
       const model = await call('GET', `/api/v1/models/${encodeURIComponent('churn model')}`);
       assert.equal(model.body.description, 'predicts churn');
       assert.deepEqual(model.body.tags, [{ key: 'team', value: 'growth' }]);
-      assert.deepEqual(model.body.latestVersions.map((v: { version: string }) => v.version), ['1']);
+      assert.deepEqual(
+        model.body.latestVersions.map((v: { version: string }) => v.version),
+        ['1'],
+      );
     });
 
     test('20 concurrent registrations get 20 distinct consecutive versions', async () => {
       await call('POST', '/api/v1/models', { name: 'busy' });
       const results = await Promise.all(Array.from({ length: 20 }, () => call('POST', '/api/v1/models/busy/versions', { source: `runs:/${runId}/model` })));
-      assert.ok(results.every((r) => r.status === 201), results.map((r) => r.text).join('\n'));
-      assert.deepEqual(results.map((r) => Number(r.body.version)).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+      assert.ok(
+        results.every((r) => r.status === 201),
+        results.map((r) => r.text).join('\n'),
+      );
+      assert.deepEqual(
+        results.map((r) => Number(r.body.version)).sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
     });
 
     test('stages with archive_existing_versions, aliases, and models:/ URIs resolved by the server', async () => {
@@ -59,28 +68,60 @@ for (const dialect of DIALECTS) {
       assert.equal(await resolve('models:/staged/latest'), '3');
       assert.deepEqual((await call('GET', '/api/v1/models/staged/versions/3')).body.aliases, ['champion']);
       const latest = await ml('GET', 'registered-models/get-latest-versions?name=staged&stages=Production');
-      assert.deepEqual(latest.body.model_versions.map((v: { version: string }) => v.version), ['2']);
+      assert.deepEqual(
+        latest.body.model_versions.map((v: { version: string }) => v.version),
+        ['2'],
+      );
       const audit = await call('GET', '/api/v1/audit?action=model_alias.set');
-      assert.deepEqual(audit.body.items.slice(0, 2).map((e: { details: { version: number; previous: number | null } }) => [e.details.version, e.details.previous]), [[3, 2], [2, null]]);
+      assert.deepEqual(
+        audit.body.items.slice(0, 2).map((e: { details: { version: number; previous: number | null } }) => [e.details.version, e.details.previous]),
+        [
+          [3, 2],
+          [2, null],
+        ],
+      );
       const transitions = await call('GET', '/api/v1/audit?action=model_version.transition');
-      assert.ok(transitions.body.items.some((e: { resourceId: string; details: { archived: number[] } }) => e.resourceId === 'staged/2' && e.details.archived.includes(1)));
+      assert.ok(
+        transitions.body.items.some(
+          (e: { resourceId: string; details: { archived: number[] } }) => e.resourceId === 'staged/2' && e.details.archived.includes(1),
+        ),
+      );
       assert.equal((await call('DELETE', '/api/v1/models/staged/aliases/champion')).status, 200);
       assert.equal((await call('GET', '/api/v1/models/staged/aliases/champion')).status, 404);
     });
 
     test('search models by name pattern and several tags; search versions by run and number', async () => {
-      for (const [name, team, kind] of [['fraud-a', 'risk', 'tree'], ['fraud-b', 'risk', 'linear'], ['other', 'growth', 'tree']]) {
-        await call('POST', '/api/v1/models', { name, tags: [{ key: 'team', value: team! }, { key: 'kind', value: kind! }] });
+      for (const [name, team, kind] of [
+        ['fraud-a', 'risk', 'tree'],
+        ['fraud-b', 'risk', 'linear'],
+        ['other', 'growth', 'tree'],
+      ]) {
+        await call('POST', '/api/v1/models', {
+          name,
+          tags: [
+            { key: 'team', value: team! },
+            { key: 'kind', value: kind! },
+          ],
+        });
       }
       const found = await call('POST', '/api/v1/models/search', { filter: "name LIKE 'fraud%' AND tags.team = 'risk' AND tags.kind = 'tree'" });
-      assert.deepEqual(found.body.registeredModels.map((m: { name: string }) => m.name), ['fraud-a']);
+      assert.deepEqual(
+        found.body.registeredModels.map((m: { name: string }) => m.name),
+        ['fraud-a'],
+      );
       const either = await call('POST', '/api/v1/models/search', { filter: "tags.kind = 'linear' OR name = 'other'", orderBy: ['name DESC'] });
-      assert.deepEqual(either.body.registeredModels.map((m: { name: string }) => m.name), ['other', 'fraud-b']);
+      assert.deepEqual(
+        either.body.registeredModels.map((m: { name: string }) => m.name),
+        ['other', 'fraud-b'],
+      );
       const mlSearch = await ml('GET', `registered-models/search?filter=${encodeURIComponent("name ILIKE 'FRAUD%'")}&max_results=1`);
       assert.equal(mlSearch.body.registered_models.length, 1);
       assert.ok(mlSearch.body.next_page_token);
       const versions = await call('POST', '/api/v1/model-versions/search', { filter: `run_id = '${runId}' AND name = 'busy' AND version_number >= 19` });
-      assert.deepEqual(versions.body.modelVersions.map((v: { version: string }) => v.version), ['20', '19']);
+      assert.deepEqual(
+        versions.body.modelVersions.map((v: { version: string }) => v.version),
+        ['20', '19'],
+      );
       assert.equal((await call('POST', '/api/v1/models/search', { filter: "name = 'x' OR" })).status, 400);
     });
 
@@ -116,15 +157,20 @@ for (const dialect of DIALECTS) {
 
     test('approvals: Production needs another member to approve; the requester cannot; decisions are in the timeline', async () => {
       await call('POST', '/api/v1/groups', { name: 'governed' });
-      const g = (method: string, p: string, body?: unknown, token = s.adminToken) => http(s.url, method, p, { token, body, headers: { 'x-forja-group': 'governed' } });
+      const g = (method: string, p: string, body?: unknown, token = s.adminToken) =>
+        http(s.url, method, p, { token, body, headers: { 'x-forja-group': 'governed' } });
       for (const u of ['eddie', 'ada', 'ari']) await call('POST', '/api/v1/users', { username: u, password: `${u}-password` });
       await call('PUT', '/api/v1/groups/governed/members/eddie', { role: 'editor' });
       await call('PUT', '/api/v1/groups/governed/members/ada', { role: 'admin' });
       await call('PUT', '/api/v1/groups/governed/members/ari', { role: 'admin' });
-      const login = async (u: string) => (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: u, password: `${u}-password` } })).body.token as string;
+      const login = async (u: string) =>
+        (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: u, password: `${u}-password` } })).body.token as string;
       const [eddie, ada, ari] = [await login('eddie'), await login('ada'), await login('ari')];
       assert.equal((await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'] }, eddie)).status, 403, 'an editor cannot change the rules');
-      assert.deepEqual((await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'] }, ada)).body, { approvalStages: ['Production'], approvers: [] });
+      assert.deepEqual((await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'] }, ada)).body, {
+        approvalStages: ['Production'],
+        approvers: [],
+      });
       assert.equal((await g('POST', '/api/v1/models', { name: 'gated' }, eddie)).status, 201);
       await g('POST', '/api/v1/models/gated/versions', { source: `runs:/${runId}/model` }, eddie);
 
@@ -138,7 +184,11 @@ for (const dialect of DIALECTS) {
       assert.equal(request.requestedBy, 'eddie');
       const again = await g('POST', '/api/v1/models/gated/versions/1/transition', { stage: 'Production' }, eddie);
       assert.equal(again.body.approvalRequest.id, request.id, 'asking twice reuses the open request');
-      const viaMlflow = await http(s.url, 'POST', '/api/2.0/mlflow/model-versions/transition-stage', { token: eddie, headers: { 'x-forja-group': 'governed' }, body: { name: 'gated', version: '1', stage: 'Production', archive_existing_versions: false } });
+      const viaMlflow = await http(s.url, 'POST', '/api/2.0/mlflow/model-versions/transition-stage', {
+        token: eddie,
+        headers: { 'x-forja-group': 'governed' },
+        body: { name: 'gated', version: '1', stage: 'Production', archive_existing_versions: false },
+      });
       assert.equal(viaMlflow.status, 403);
       assert.equal(viaMlflow.body.error_code, 'PERMISSION_DENIED');
       assert.match(viaMlflow.body.message, new RegExp(`Approval request ${request.id} is waiting`));
@@ -162,7 +212,14 @@ for (const dialect of DIALECTS) {
       assert.deepEqual((await g('GET', '/api/v1/approvals?status=pending')).body.items, []);
 
       const timeline = (await g('GET', '/api/v1/models/gated/timeline')).body.items.map((e: { action: string; actor: string }) => `${e.actor}:${e.action}`);
-      assert.deepEqual(timeline.slice(0, 6), ['ari:approval.reject', 'ari:model_version.transition', 'ari:approval.approve', 'ada:approval.request', 'ada:model_version.create', 'eddie:approval.request']);
+      assert.deepEqual(timeline.slice(0, 6), [
+        'ari:approval.reject',
+        'ari:model_version.transition',
+        'ari:approval.approve',
+        'ada:approval.request',
+        'ada:model_version.create',
+        'eddie:approval.request',
+      ]);
 
       // Named approvers replace "any group admin": an editor may approve, an admin not on the list may not.
       const outsider = await g('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'], approvers: ['eddie', 'nobody-here'] }, ada);

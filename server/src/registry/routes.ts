@@ -36,61 +36,139 @@ export function registerRegistryRoutes(app: App, s: { registry: RegistryService 
   const r = s.registry;
   const tags = ['registry'];
 
-  app.post('/api/v1/models', { config: role('editor'), schema: { tags, summary: 'Register a model name in the group', body: RegisteredModelCreateSchema, response: { 201: RegisteredModelSchema } } }, async (req, reply) =>
-    reply.status(201).send(await r.createModel(contextOf(req), groupOf(req), req.body)),
+  app.post(
+    '/api/v1/models',
+    {
+      config: role('editor'),
+      schema: { tags, summary: 'Register a model name in the group', body: RegisteredModelCreateSchema, response: { 201: RegisteredModelSchema } },
+    },
+    async (req, reply) => reply.status(201).send(await r.createModel(contextOf(req), groupOf(req), req.body)),
   );
-  app.post('/api/v1/models/search', { config: role('viewer'), schema: { tags, summary: 'Search registered models (name, tags.<key>)', body: ModelSearchSchema, response: { 200: RegisteredModelPageSchema } } }, async (req) =>
-    r.searchModels(groupOf(req), req.body),
+  app.post(
+    '/api/v1/models/search',
+    {
+      config: role('viewer'),
+      schema: { tags, summary: 'Search registered models (name, tags.<key>)', body: ModelSearchSchema, response: { 200: RegisteredModelPageSchema } },
+    },
+    async (req) => r.searchModels(groupOf(req), req.body),
   );
   app.get(
     '/api/v1/models/resolve',
-    { config: role('viewer'), schema: { tags, summary: 'Resolve models:/name/3, models:/name/Production, models:/name/latest or models:/name@alias', querystring: z.object({ uri: z.string().max(600) }).strict(), response: { 200: ModelVersionSchema } } },
+    {
+      config: role('viewer'),
+      schema: {
+        tags,
+        summary: 'Resolve models:/name/3, models:/name/Production, models:/name/latest or models:/name@alias',
+        querystring: z.object({ uri: z.string().max(600) }).strict(),
+        response: { 200: ModelVersionSchema },
+      },
+    },
     async (req) => r.resolveUri(groupOf(req), req.query.uri),
   );
-  app.post('/api/v1/model-versions/search', { config: role('viewer'), schema: { tags, summary: 'Search model versions', body: ModelSearchSchema, response: { 200: ModelVersionPageSchema } } }, async (req) =>
-    r.searchVersions(groupOf(req), req.body),
+  app.post(
+    '/api/v1/model-versions/search',
+    { config: role('viewer'), schema: { tags, summary: 'Search model versions', body: ModelSearchSchema, response: { 200: ModelVersionPageSchema } } },
+    async (req) => r.searchVersions(groupOf(req), req.body),
   );
-  app.get('/api/v1/models/:name', { config: role('viewer'), schema: { tags, summary: 'A registered model with its latest version per stage', params: Name, response: { 200: RegisteredModelSchema } } }, async (req) =>
-    r.getModel(groupOf(req), req.params.name),
+  app.get(
+    '/api/v1/models/:name',
+    {
+      config: role('viewer'),
+      schema: { tags, summary: 'A registered model with its latest version per stage', params: Name, response: { 200: RegisteredModelSchema } },
+    },
+    async (req) => r.getModel(groupOf(req), req.params.name),
   );
-  app.patch('/api/v1/models/:name', { config: role('editor'), schema: { tags, summary: 'Rename or describe a model', params: Name, body: RegisteredModelUpdateSchema, response: { 200: RegisteredModelSchema } } }, async (req) =>
-    r.updateModel(contextOf(req), groupOf(req), req.params.name, req.body),
+  app.patch(
+    '/api/v1/models/:name',
+    {
+      config: role('editor'),
+      schema: { tags, summary: 'Rename or describe a model', params: Name, body: RegisteredModelUpdateSchema, response: { 200: RegisteredModelSchema } },
+    },
+    async (req) => r.updateModel(contextOf(req), groupOf(req), req.params.name, req.body),
   );
-  app.delete('/api/v1/models/:name', { config: role('editor'), schema: { tags, summary: 'Delete a model and its versions', params: Name, response: { 200: OkSchema } } }, async (req) => {
-    await r.deleteModel(contextOf(req), groupOf(req), req.params.name);
-    return ok;
-  });
-  app.put('/api/v1/models/:name/tags/:key', { config: role('editor'), schema: { tags, summary: 'Set a model tag', params: NameKey, body: z.object({ value: z.string().max(100_000) }).strict(), response: { 200: OkSchema } } }, async (req) => {
-    await r.setModelTag(groupOf(req), req.params.name, req.params.key, req.body.value);
-    return ok;
-  });
-  app.delete('/api/v1/models/:name/tags/:key', { config: role('editor'), schema: { tags, summary: 'Delete a model tag', params: NameKey, response: { 200: OkSchema } } }, async (req) => {
-    await r.deleteModelTag(groupOf(req), req.params.name, req.params.key);
-    return ok;
-  });
+  app.delete(
+    '/api/v1/models/:name',
+    { config: role('editor'), schema: { tags, summary: 'Delete a model and its versions', params: Name, response: { 200: OkSchema } } },
+    async (req) => {
+      await r.deleteModel(contextOf(req), groupOf(req), req.params.name);
+      return ok;
+    },
+  );
+  app.put(
+    '/api/v1/models/:name/tags/:key',
+    {
+      config: role('editor'),
+      schema: { tags, summary: 'Set a model tag', params: NameKey, body: z.object({ value: z.string().max(100_000) }).strict(), response: { 200: OkSchema } },
+    },
+    async (req) => {
+      await r.setModelTag(groupOf(req), req.params.name, req.params.key, req.body.value);
+      return ok;
+    },
+  );
+  app.delete(
+    '/api/v1/models/:name/tags/:key',
+    { config: role('editor'), schema: { tags, summary: 'Delete a model tag', params: NameKey, response: { 200: OkSchema } } },
+    async (req) => {
+      await r.deleteModelTag(groupOf(req), req.params.name, req.params.key);
+      return ok;
+    },
+  );
   app.get(
     '/api/v1/models/:name/latest',
-    { config: role('viewer'), schema: { tags, summary: 'Newest version per stage', params: Name, querystring: z.object({ stages: z.string().max(200).optional() }).strict(), response: { 200: z.object({ modelVersions: z.array(ModelVersionSchema) }) } } },
+    {
+      config: role('viewer'),
+      schema: {
+        tags,
+        summary: 'Newest version per stage',
+        params: Name,
+        querystring: z.object({ stages: z.string().max(200).optional() }).strict(),
+        response: { 200: z.object({ modelVersions: z.array(ModelVersionSchema) }) },
+      },
+    },
     async (req) => ({ modelVersions: await r.latestVersions(groupOf(req), req.params.name, req.query.stages ? req.query.stages.split(',') : []) }),
   );
 
   app.post(
     '/api/v1/models/:name/versions',
-    { config: role('editor'), schema: { tags, summary: 'Create a version from a run artifact path or a logged model', params: Name, body: ModelVersionCreateSchema, response: { 201: ModelVersionSchema } } },
+    {
+      config: role('editor'),
+      schema: {
+        tags,
+        summary: 'Create a version from a run artifact path or a logged model',
+        params: Name,
+        body: ModelVersionCreateSchema,
+        response: { 201: ModelVersionSchema },
+      },
+    },
     async (req, reply) => reply.status(201).send(await r.createVersion(contextOf(req), groupOf(req), req.params.name, req.body)),
   );
-  app.get('/api/v1/models/:name/versions/:version', { config: role('viewer'), schema: { tags, summary: 'A model version', params: NameVersion, response: { 200: ModelVersionSchema } } }, async (req) =>
-    r.getVersion(groupOf(req), req.params.name, req.params.version),
+  app.get(
+    '/api/v1/models/:name/versions/:version',
+    { config: role('viewer'), schema: { tags, summary: 'A model version', params: NameVersion, response: { 200: ModelVersionSchema } } },
+    async (req) => r.getVersion(groupOf(req), req.params.name, req.params.version),
   );
   app.patch(
     '/api/v1/models/:name/versions/:version',
-    { config: role('editor'), schema: { tags, summary: "Update a version's description", params: NameVersion, body: z.object({ description: z.string().max(100_000) }).strict(), response: { 200: ModelVersionSchema } } },
+    {
+      config: role('editor'),
+      schema: {
+        tags,
+        summary: "Update a version's description",
+        params: NameVersion,
+        body: z.object({ description: z.string().max(100_000) }).strict(),
+        response: { 200: ModelVersionSchema },
+      },
+    },
     async (req) => r.updateVersion(groupOf(req), req.params.name, req.params.version, req.body.description),
   );
-  app.delete('/api/v1/models/:name/versions/:version', { config: role('editor'), schema: { tags, summary: 'Delete a version', params: NameVersion, response: { 200: OkSchema } } }, async (req) => {
-    await r.deleteVersion(contextOf(req), groupOf(req), req.params.name, req.params.version);
-    return ok;
-  });
+  app.delete(
+    '/api/v1/models/:name/versions/:version',
+    { config: role('editor'), schema: { tags, summary: 'Delete a version', params: NameVersion, response: { 200: OkSchema } } },
+    async (req) => {
+      await r.deleteVersion(contextOf(req), groupOf(req), req.params.name, req.params.version);
+      return ok;
+    },
+  );
   app.post(
     '/api/v1/models/:name/versions/:version/transition',
     {
@@ -104,52 +182,119 @@ export function registerRegistryRoutes(app: App, s: { registry: RegistryService 
       },
     },
     async (req, reply) => {
-      const result = await r.transition(contextOf(req), groupOf(req), req.params.name, req.params.version, req.body.stage, req.body.archiveExistingVersions, req.body.comment);
+      const result = await r.transition(
+        contextOf(req),
+        groupOf(req),
+        req.params.name,
+        req.params.version,
+        req.body.stage,
+        req.body.archiveExistingVersions,
+        req.body.comment,
+      );
       return reply.status(result.approvalRequest ? 202 : 200).send(result);
     },
   );
-  app.get('/api/v1/models/:name/timeline', { config: role('viewer'), schema: { tags, summary: 'Transitions, alias moves, approvals and edits of a model, newest first', params: Name, response: { 200: TimelineSchema } } }, async (req) =>
-    r.timeline(groupOf(req), req.params.name),
+  app.get(
+    '/api/v1/models/:name/timeline',
+    {
+      config: role('viewer'),
+      schema: { tags, summary: 'Transitions, alias moves, approvals and edits of a model, newest first', params: Name, response: { 200: TimelineSchema } },
+    },
+    async (req) => r.timeline(groupOf(req), req.params.name),
   );
 
-  app.get('/api/v1/registry/settings', { config: role('viewer'), schema: { tags, summary: "The group's registry settings", response: { 200: RegistrySettingsSchema } } }, async (req) => r.settings(groupOf(req)));
-  app.put('/api/v1/registry/settings', { config: role('admin'), schema: { tags, summary: 'Which stages need an approval (group admins)', body: RegistrySettingsUpdateSchema, response: { 200: RegistrySettingsSchema } } }, async (req) =>
-    r.updateSettings(contextOf(req), groupOf(req), req.body),
+  app.get(
+    '/api/v1/registry/settings',
+    { config: role('viewer'), schema: { tags, summary: "The group's registry settings", response: { 200: RegistrySettingsSchema } } },
+    async (req) => r.settings(groupOf(req)),
+  );
+  app.put(
+    '/api/v1/registry/settings',
+    {
+      config: role('admin'),
+      schema: { tags, summary: 'Which stages need an approval (group admins)', body: RegistrySettingsUpdateSchema, response: { 200: RegistrySettingsSchema } },
+    },
+    async (req) => r.updateSettings(contextOf(req), groupOf(req), req.body),
   );
   app.get(
     '/api/v1/approvals',
-    { config: role('viewer'), schema: { tags, summary: "The group's approval requests, newest first", querystring: z.object({ status: ApprovalStatusSchema.optional() }).strict(), response: { 200: ApprovalListSchema } } },
+    {
+      config: role('viewer'),
+      schema: {
+        tags,
+        summary: "The group's approval requests, newest first",
+        querystring: z.object({ status: ApprovalStatusSchema.optional() }).strict(),
+        response: { 200: ApprovalListSchema },
+      },
+    },
     async (req) => ({ items: await r.approvals(groupOf(req), req.query.status) }),
   );
-  app.get('/api/v1/approvals/:id', { config: role('viewer'), schema: { tags, summary: 'An approval request', params: z.object({ id: z.string().max(40) }).strict(), response: { 200: ApprovalRequestSchema } } }, async (req) =>
-    r.approval(groupOf(req), req.params.id),
+  app.get(
+    '/api/v1/approvals/:id',
+    {
+      config: role('viewer'),
+      schema: { tags, summary: 'An approval request', params: z.object({ id: z.string().max(40) }).strict(), response: { 200: ApprovalRequestSchema } },
+    },
+    async (req) => r.approval(groupOf(req), req.params.id),
   );
   app.post(
     '/api/v1/approvals/:id/decision',
-    { config: role('viewer'), schema: { tags, summary: 'Approve (performs the transition) or reject, with a comment; group admins, not the requester', params: z.object({ id: z.string().max(40) }).strict(), body: ApprovalDecisionSchema, response: { 200: ApprovalRequestSchema } } },
+    {
+      config: role('viewer'),
+      schema: {
+        tags,
+        summary: 'Approve (performs the transition) or reject, with a comment; group admins, not the requester',
+        params: z.object({ id: z.string().max(40) }).strict(),
+        body: ApprovalDecisionSchema,
+        response: { 200: ApprovalRequestSchema },
+      },
+    },
     async (req) => r.decide(contextOf(req), groupOf(req), req.params.id, req.body.decision, req.body.comment),
   );
   app.put(
     '/api/v1/models/:name/versions/:version/tags/:key',
-    { config: role('editor'), schema: { tags, summary: 'Set a version tag', params: NameVersionKey, body: z.object({ value: z.string().max(100_000) }).strict(), response: { 200: OkSchema } } },
+    {
+      config: role('editor'),
+      schema: {
+        tags,
+        summary: 'Set a version tag',
+        params: NameVersionKey,
+        body: z.object({ value: z.string().max(100_000) }).strict(),
+        response: { 200: OkSchema },
+      },
+    },
     async (req) => {
       await r.setVersionTag(groupOf(req), req.params.name, req.params.version, req.params.key, req.body.value);
       return ok;
     },
   );
-  app.delete('/api/v1/models/:name/versions/:version/tags/:key', { config: role('editor'), schema: { tags, summary: 'Delete a version tag', params: NameVersionKey, response: { 200: OkSchema } } }, async (req) => {
-    await r.deleteVersionTag(groupOf(req), req.params.name, req.params.version, req.params.key);
-    return ok;
-  });
-  app.put('/api/v1/models/:name/aliases/:alias', { config: role('editor'), schema: { tags, summary: 'Point an alias at a version', params: NameAlias, body: AliasSetSchema, response: { 200: OkSchema } } }, async (req) => {
-    await r.setAlias(contextOf(req), groupOf(req), req.params.name, req.params.alias, req.body.version);
-    return ok;
-  });
-  app.delete('/api/v1/models/:name/aliases/:alias', { config: role('editor'), schema: { tags, summary: 'Delete an alias', params: NameAlias, response: { 200: OkSchema } } }, async (req) => {
-    await r.deleteAlias(contextOf(req), groupOf(req), req.params.name, req.params.alias);
-    return ok;
-  });
-  app.get('/api/v1/models/:name/aliases/:alias', { config: role('viewer'), schema: { tags, summary: 'The version an alias points at', params: NameAlias, response: { 200: ModelVersionSchema } } }, async (req) =>
-    r.versionByAlias(groupOf(req), req.params.name, req.params.alias),
+  app.delete(
+    '/api/v1/models/:name/versions/:version/tags/:key',
+    { config: role('editor'), schema: { tags, summary: 'Delete a version tag', params: NameVersionKey, response: { 200: OkSchema } } },
+    async (req) => {
+      await r.deleteVersionTag(groupOf(req), req.params.name, req.params.version, req.params.key);
+      return ok;
+    },
+  );
+  app.put(
+    '/api/v1/models/:name/aliases/:alias',
+    { config: role('editor'), schema: { tags, summary: 'Point an alias at a version', params: NameAlias, body: AliasSetSchema, response: { 200: OkSchema } } },
+    async (req) => {
+      await r.setAlias(contextOf(req), groupOf(req), req.params.name, req.params.alias, req.body.version);
+      return ok;
+    },
+  );
+  app.delete(
+    '/api/v1/models/:name/aliases/:alias',
+    { config: role('editor'), schema: { tags, summary: 'Delete an alias', params: NameAlias, response: { 200: OkSchema } } },
+    async (req) => {
+      await r.deleteAlias(contextOf(req), groupOf(req), req.params.name, req.params.alias);
+      return ok;
+    },
+  );
+  app.get(
+    '/api/v1/models/:name/aliases/:alias',
+    { config: role('viewer'), schema: { tags, summary: 'The version an alias points at', params: NameAlias, response: { 200: ModelVersionSchema } } },
+    async (req) => r.versionByAlias(groupOf(req), req.params.name, req.params.alias),
   );
 }

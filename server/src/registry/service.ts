@@ -62,7 +62,8 @@ export function parseStage(stage: string): Stage {
 
 function parseVersion(version: string | number): number {
   const n = Number(version);
-  if (!Number.isInteger(n) || n < 1 || n > 1e12) throw invalid(`Invalid value '${String(version).slice(0, 40)}' for parameter 'version': use a version number.`);
+  if (!Number.isInteger(n) || n < 1 || n > 1e12)
+    throw invalid(`Invalid value '${String(version).slice(0, 40)}' for parameter 'version': use a version number.`);
   return n;
 }
 
@@ -108,7 +109,16 @@ export class RegistryService {
     requireScopeRole(scope, 'editor');
     const body = RegisteredModelCreateSchema.parse(input);
     const now = this.clock();
-    const row: RegisteredModelRow = { id: newId(), group_id: scope.id, name: body.name, description: body.description, creation_time: now, last_updated_time: now, created_by: ctx.principal.name, last_version: 0 };
+    const row: RegisteredModelRow = {
+      id: newId(),
+      group_id: scope.id,
+      name: body.name,
+      description: body.description,
+      creation_time: now,
+      last_updated_time: now,
+      created_by: ctx.principal.name,
+      last_version: 0,
+    };
     try {
       await this.store.insertModel(row, body.tags);
     } catch (err) {
@@ -137,7 +147,14 @@ export class RegistryService {
       if (isUniqueViolation(err)) throw alreadyExists(`Registered Model (name=${patch.newName}) already exists.`);
       throw err;
     }
-    if (set.name) await this.audit.record(ctx, { action: 'model.rename', resourceType: 'registered_model', resourceId: set.name, groupId: scope.id, details: { from: name } });
+    if (set.name)
+      await this.audit.record(ctx, {
+        action: 'model.rename',
+        resourceType: 'registered_model',
+        resourceId: set.name,
+        groupId: scope.id,
+        details: { from: name },
+      });
     return this.present(scope, { ...row, ...set });
   }
 
@@ -195,9 +212,21 @@ export class RegistryService {
       body.tags,
     );
     if (modelId) await this.loggedModels.linkModelVersion(modelId, name, version);
-    await this.audit.record(ctx, { action: 'model_version.create', resourceType: 'model_version', resourceId: `${name}/${version}`, groupId: scope.id, details: { source: body.source, runId } });
+    await this.audit.record(ctx, {
+      action: 'model_version.create',
+      resourceType: 'model_version',
+      resourceId: `${name}/${version}`,
+      groupId: scope.id,
+      details: { source: body.source, runId },
+    });
     const created = await this.getVersion(scope, name, version);
-    await this.emit(ctx, scope, 'model_version.created', { name, version: created.version, source: created.source, runId: created.runId, stage: created.currentStage });
+    await this.emit(ctx, scope, 'model_version.created', {
+      name,
+      version: created.version,
+      source: created.source,
+      runId: created.runId,
+      stage: created.currentStage,
+    });
     return created;
   }
 
@@ -210,7 +239,10 @@ export class RegistryService {
     requireScopeRole(scope, 'editor');
     const model = await this.requireModel(scope, name);
     const v = await this.requireVersion(model, version);
-    await this.store.updateVersion(null, model.id, v.version, { description: parseField(DescriptionSchema, description, 'description'), last_updated_time: this.clock() });
+    await this.store.updateVersion(null, model.id, v.version, {
+      description: parseField(DescriptionSchema, description, 'description'),
+      last_updated_time: this.clock(),
+    });
     return this.getVersion(scope, name, v.version);
   }
 
@@ -238,7 +270,15 @@ export class RegistryService {
    * Moves a version to a stage; when the group says that stage needs approval, opens a request
    * instead (or returns the one already open) and leaves the version where it is.
    */
-  async transition(ctx: RequestContext, scope: GroupScope, name: string, version: string, stage: string, archiveExisting: boolean, comment?: string): Promise<{ modelVersion: ModelVersion; approvalRequest: ApprovalRequest | null }> {
+  async transition(
+    ctx: RequestContext,
+    scope: GroupScope,
+    name: string,
+    version: string,
+    stage: string,
+    archiveExisting: boolean,
+    comment?: string,
+  ): Promise<{ modelVersion: ModelVersion; approvalRequest: ApprovalRequest | null }> {
     requireScopeRole(scope, 'editor');
     const target = parseStage(stage);
     const model = await this.requireModel(scope, name);
@@ -264,15 +304,36 @@ export class RegistryService {
           decided_at: null,
           decision_comment: null,
         });
-        await this.audit.record(ctx, { action: 'approval.request', resourceType: 'model_version', resourceId: `${name}/${v.version}`, groupId: scope.id, details: { request: id, to: target, comment: comment ?? null } });
-        await this.emit(ctx, scope, 'approval.requested', { request: id, name, version: String(v.version), from: v.current_stage, to: target, comment: comment ?? null });
+        await this.audit.record(ctx, {
+          action: 'approval.request',
+          resourceType: 'model_version',
+          resourceId: `${name}/${v.version}`,
+          groupId: scope.id,
+          details: { request: id, to: target, comment: comment ?? null },
+        });
+        await this.emit(ctx, scope, 'approval.requested', {
+          request: id,
+          name,
+          version: String(v.version),
+          from: v.current_stage,
+          to: target,
+          comment: comment ?? null,
+        });
       }
       return { modelVersion: await this.getVersion(scope, name, v.version), approvalRequest: await this.approval(scope, id) };
     }
     return { modelVersion: await this.performTransition(ctx, scope, model, v, target, archiveExisting), approvalRequest: null };
   }
 
-  private async performTransition(ctx: RequestContext, scope: GroupScope, model: RegisteredModelRow, v: ModelVersionRow, target: Stage, archiveExisting: boolean, approvalId?: string): Promise<ModelVersion> {
+  private async performTransition(
+    ctx: RequestContext,
+    scope: GroupScope,
+    model: RegisteredModelRow,
+    v: ModelVersionRow,
+    target: Stage,
+    archiveExisting: boolean,
+    approvalId?: string,
+  ): Promise<ModelVersion> {
     const now = this.clock();
     const archived = await this.store.transaction(async (trx) => {
       await this.store.updateVersion(trx, model.id, v.version, { current_stage: target, last_updated_time: now });
@@ -311,7 +372,13 @@ export class RegistryService {
     const unknown = await this.membersMissing(scope, approvers);
     if (unknown.length) throw invalid(`Approvers must be members of group "${scope.name}": ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not.`);
     await this.store.saveGroupSettings(scope.id, JSON.stringify(stages), JSON.stringify(approvers), this.clock());
-    await this.audit.record(ctx, { action: 'registry.settings', resourceType: 'group', resourceId: scope.name, groupId: scope.id, details: { approvalStages: stages, approvers } });
+    await this.audit.record(ctx, {
+      action: 'registry.settings',
+      resourceType: 'group',
+      resourceId: scope.name,
+      groupId: scope.id,
+      details: { approvalStages: stages, approvers },
+    });
     return { approvalStages: stages, approvers };
   }
 
@@ -357,7 +424,14 @@ export class RegistryService {
       groupId: scope.id,
       details: { request: id, to: row.to_stage, comment: comment ?? null },
     });
-    await this.emit(ctx, scope, 'approval.decided', { request: id, name: model!.name, version: String(row.version), to: row.to_stage, decision: decision === 'approve' ? 'approved' : 'rejected', comment: comment ?? null });
+    await this.emit(ctx, scope, 'approval.decided', {
+      request: id,
+      name: model!.name,
+      version: String(row.version),
+      to: row.to_stage,
+      decision: decision === 'approve' ? 'approved' : 'rejected',
+      comment: comment ?? null,
+    });
     if (decision === 'approve') {
       const v = await this.requireVersion(model!, row.version);
       await this.performTransition(ctx, scope, model!, v, row.to_stage as Stage, row.archive_existing === 1, id);
@@ -366,10 +440,25 @@ export class RegistryService {
   }
 
   /** Everything that happened to a model and its versions and aliases, newest first. */
-  async timeline(scope: GroupScope, name: string): Promise<{ items: { at: number; actor: string | null; action: string; target: string | null; details: Record<string, unknown> | null }[] }> {
+  async timeline(
+    scope: GroupScope,
+    name: string,
+  ): Promise<{ items: { at: number; actor: string | null; action: string; target: string | null; details: Record<string, unknown> | null }[] }> {
     await this.requireModel(scope, name);
-    const rows = await this.audit.trailOf(scope.id, { types: ['registered_model', 'model_version', 'model_alias'], id: name, childPrefixes: [`${name}/`, `${name}@`] }, 500);
-    return { items: rows.map((r) => ({ at: r.at, actor: r.actor_name, action: r.action, target: r.resource_id, details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null })) };
+    const rows = await this.audit.trailOf(
+      scope.id,
+      { types: ['registered_model', 'model_version', 'model_alias'], id: name, childPrefixes: [`${name}/`, `${name}@`] },
+      500,
+    );
+    return {
+      items: rows.map((r) => ({
+        at: r.at,
+        actor: r.actor_name,
+        action: r.action,
+        target: r.resource_id,
+        details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+      })),
+    };
   }
 
   async setAlias(ctx: RequestContext, scope: GroupScope, name: string, alias: string, version: string): Promise<void> {
@@ -378,8 +467,19 @@ export class RegistryService {
     const model = await this.requireModel(scope, name);
     const v = await this.requireVersion(model, version);
     const previous = await this.store.setAlias(model.id, a, v.version);
-    await this.audit.record(ctx, { action: 'model_alias.set', resourceType: 'model_alias', resourceId: `${name}@${a}`, groupId: scope.id, details: { version: v.version, previous } });
-    await this.emit(ctx, scope, 'model_version.alias_set', { name, alias: a, version: String(v.version), previous: previous === null ? null : String(previous) });
+    await this.audit.record(ctx, {
+      action: 'model_alias.set',
+      resourceType: 'model_alias',
+      resourceId: `${name}@${a}`,
+      groupId: scope.id,
+      details: { version: v.version, previous },
+    });
+    await this.emit(ctx, scope, 'model_version.alias_set', {
+      name,
+      alias: a,
+      version: String(v.version),
+      previous: previous === null ? null : String(previous),
+    });
   }
 
   async deleteAlias(ctx: RequestContext, scope: GroupScope, name: string, alias: string): Promise<void> {
@@ -387,7 +487,13 @@ export class RegistryService {
     const model = await this.requireModel(scope, name);
     const previous = await this.store.deleteAlias(model.id, alias);
     if (previous === null) throw notFound('Alias', `${name}@${alias}`);
-    await this.audit.record(ctx, { action: 'model_alias.delete', resourceType: 'model_alias', resourceId: `${name}@${alias}`, groupId: scope.id, details: { previous } });
+    await this.audit.record(ctx, {
+      action: 'model_alias.delete',
+      resourceType: 'model_alias',
+      resourceId: `${name}@${alias}`,
+      groupId: scope.id,
+      details: { previous },
+    });
     await this.emit(ctx, scope, 'model_version.alias_deleted', { name, alias, previous: String(previous) });
   }
 
@@ -419,7 +525,10 @@ export class RegistryService {
   /** models:/name/3, models:/name/Production, models:/name/latest or models:/name@alias → the version. */
   async resolveUri(scope: GroupScope, uri: string): Promise<ModelVersion> {
     const m = /^models:\/([^/@]+)(?:\/([^/]+)|@([\w-]+))\/?$/.exec(uri);
-    if (!m) throw invalid(`'${uri.slice(0, 200)}' is not a registry URI: use models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest or models:/<name>@<alias>.`);
+    if (!m)
+      throw invalid(
+        `'${uri.slice(0, 200)}' is not a registry URI: use models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest or models:/<name>@<alias>.`,
+      );
     const [, name, ref, alias] = m as unknown as [string, string, string | undefined, string | undefined];
     if (alias) return this.versionByAlias(scope, name, alias);
     if (/^\d+$/.test(ref!)) return this.getVersion(scope, name, ref!);
@@ -448,7 +557,8 @@ export class RegistryService {
     runId: string | undefined,
     modelId: string | undefined,
   ): Promise<{ source: string; storage: string; runId: string | null; modelId: string | null }> {
-    if (/(^|\/)(\.\.|%2e%2e)(\/|$)/i.test(source) || /%2e%2e/i.test(source)) throw invalid(`Invalid model version source '${source.slice(0, 200)}': '..' is not allowed.`);
+    if (/(^|\/)(\.\.|%2e%2e)(\/|$)/i.test(source) || /%2e%2e/i.test(source))
+      throw invalid(`Invalid model version source '${source.slice(0, 200)}': '..' is not allowed.`);
     const notContained = (field: 'run_id' | 'model_id') =>
       invalid(`Invalid model version source: '${source.slice(0, 200)}'. The ${field} request parameter must identify the resource that contains the source.`);
     const runs = /^runs:\/([^/]+)\/(.+)$/.exec(source);

@@ -37,7 +37,11 @@ export class RegistryStore {
   async insertModel(row: RegisteredModelRow, tags: KV[]): Promise<void> {
     await this.db.transaction(async (trx) => {
       await trx.insertInto('registered_models').values(row).execute();
-      if (tags.length) await trx.insertInto('registered_model_tags').values(tags.map((t) => ({ model_id: row.id, ...t }))).execute();
+      if (tags.length)
+        await trx
+          .insertInto('registered_model_tags')
+          .values(tags.map((t) => ({ model_id: row.id, ...t })))
+          .execute();
     });
   }
   getModel(groupId: string, name: string) {
@@ -50,24 +54,47 @@ export class RegistryStore {
     await this.db.kysely.deleteFrom('registered_models').where('id', '=', id).execute();
   }
   async setModelTag(id: string, key: string, value: string): Promise<void> {
-    await this.db.kysely.insertInto('registered_model_tags').values({ model_id: id, key, value }).onConflict((oc) => oc.columns(['model_id', 'key']).doUpdateSet({ value })).execute();
+    await this.db.kysely
+      .insertInto('registered_model_tags')
+      .values({ model_id: id, key, value })
+      .onConflict((oc) => oc.columns(['model_id', 'key']).doUpdateSet({ value }))
+      .execute();
   }
   async deleteModelTag(id: string, key: string): Promise<boolean> {
-    return Number((await this.db.kysely.deleteFrom('registered_model_tags').where('model_id', '=', id).where('key', '=', key).executeTakeFirst()).numDeletedRows) > 0;
+    return (
+      Number((await this.db.kysely.deleteFrom('registered_model_tags').where('model_id', '=', id).where('key', '=', key).executeTakeFirst()).numDeletedRows) > 0
+    );
   }
 
   /** Hands out the next version number and inserts the version in one transaction. */
   async insertVersion(modelId: string, row: Omit<ModelVersionRow, 'model_id' | 'version'>, tags: KV[]): Promise<number> {
     return this.db.transaction(async (trx) => {
-      const bumped = await sql<{ last_version: number }>`UPDATE registered_models SET last_version = last_version + 1, last_updated_time = ${row.creation_time} WHERE id = ${modelId} RETURNING last_version`.execute(trx);
+      const bumped = await sql<{
+        last_version: number;
+      }>`UPDATE registered_models SET last_version = last_version + 1, last_updated_time = ${row.creation_time} WHERE id = ${modelId} RETURNING last_version`.execute(
+        trx,
+      );
       const version = Number(bumped.rows[0]!.last_version);
-      await trx.insertInto('model_versions').values({ ...row, model_id: modelId, version }).execute();
-      if (tags.length) await trx.insertInto('model_version_tags').values(tags.map((t) => ({ model_id: modelId, version, ...t }))).execute();
+      await trx
+        .insertInto('model_versions')
+        .values({ ...row, model_id: modelId, version })
+        .execute();
+      if (tags.length)
+        await trx
+          .insertInto('model_version_tags')
+          .values(tags.map((t) => ({ model_id: modelId, version, ...t })))
+          .execute();
       return version;
     });
   }
   getVersion(modelId: string, version: number) {
-    return this.db.kysely.selectFrom('model_versions').selectAll().where('model_id', '=', modelId).where('version', '=', version).where('deleted', '=', 0).executeTakeFirst();
+    return this.db.kysely
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('model_id', '=', modelId)
+      .where('version', '=', version)
+      .where('deleted', '=', 0)
+      .executeTakeFirst();
   }
   async updateVersion(trx: Transaction<Database> | null, modelId: string, version: number, patch: Partial<ModelVersionRow>): Promise<void> {
     await (trx ?? this.db.kysely).updateTable('model_versions').set(patch).where('model_id', '=', modelId).where('version', '=', version).execute();
@@ -103,7 +130,18 @@ export class RegistryStore {
       .execute();
   }
   async deleteVersionTag(modelId: string, version: number, key: string): Promise<boolean> {
-    return Number((await this.db.kysely.deleteFrom('model_version_tags').where('model_id', '=', modelId).where('version', '=', version).where('key', '=', key).executeTakeFirst()).numDeletedRows) > 0;
+    return (
+      Number(
+        (
+          await this.db.kysely
+            .deleteFrom('model_version_tags')
+            .where('model_id', '=', modelId)
+            .where('version', '=', version)
+            .where('key', '=', key)
+            .executeTakeFirst()
+        ).numDeletedRows,
+      ) > 0
+    );
   }
   async setAlias(modelId: string, alias: string, version: number): Promise<number | null> {
     return this.db.transaction(async (trx) => {
@@ -117,13 +155,19 @@ export class RegistryStore {
     });
   }
   async deleteAlias(modelId: string, alias: string): Promise<number | null> {
-    const prev = await this.db.kysely.selectFrom('model_aliases').select('version').where('model_id', '=', modelId).where('alias', '=', alias).executeTakeFirst();
+    const prev = await this.db.kysely
+      .selectFrom('model_aliases')
+      .select('version')
+      .where('model_id', '=', modelId)
+      .where('alias', '=', alias)
+      .executeTakeFirst();
     if (!prev) return null;
     await this.db.kysely.deleteFrom('model_aliases').where('model_id', '=', modelId).where('alias', '=', alias).execute();
     return prev.version;
   }
   async aliasVersion(modelId: string, alias: string): Promise<number | undefined> {
-    return (await this.db.kysely.selectFrom('model_aliases').select('version').where('model_id', '=', modelId).where('alias', '=', alias).executeTakeFirst())?.version;
+    return (await this.db.kysely.selectFrom('model_aliases').select('version').where('model_id', '=', modelId).where('alias', '=', alias).executeTakeFirst())
+      ?.version;
   }
 
   // Details for presenting many models or versions at once.
@@ -168,7 +212,13 @@ export class RegistryStore {
   async searchModels(groupIds: string[], filter: FilterExpr | null, order: OrderTerm[], offset: number, limit: number): Promise<RegisteredModelRow[]> {
     if (!groupIds.length) return [];
     let q = this.db.kysely.selectFrom('registered_models').selectAll().where('group_id', 'in', groupIds);
-    if (filter) q = q.where(compileFilter(filter, this.target(MODEL_ATTRIBUTES, 'registered_models.id', { table: 'registered_model_tags', idColumn: 'model_id' })) as RawBuilder<boolean>);
+    if (filter)
+      q = q.where(
+        compileFilter(
+          filter,
+          this.target(MODEL_ATTRIBUTES, 'registered_models.id', { table: 'registered_model_tags', idColumn: 'model_id' }),
+        ) as RawBuilder<boolean>,
+      );
     for (const t of order) {
       const a = t.entity === 'attribute' ? MODEL_ATTRIBUTES[t.key.toLowerCase()] : undefined;
       if (!a) throw new FilterError(`cannot order registered models by '${t.key}': use name, creation_timestamp or last_updated_timestamp`, 0, t.key);

@@ -22,7 +22,10 @@ describe('Python environments (real uv, real PyPI)', () => {
     assert.ok(lines.includes('Environment ready.'), lines.join('\n'));
     const run = spawnSync(first.python, ['-c', 'import six, sys; print(six.__version__, sys.prefix)'], { encoding: 'utf8' });
     assert.equal(run.stdout.trim(), `1.16.0 ${first.dir}`);
-    const again = await envs.ensure({ python: '', requirements: '# pinned for the scorer\n\nsix==1.16.0   # utils\n' }, { log: () => undefined, groupId: 'g-envs' });
+    const again = await envs.ensure(
+      { python: '', requirements: '# pinned for the scorer\n\nsix==1.16.0   # utils\n' },
+      { log: () => undefined, groupId: 'g-envs' },
+    );
     assert.deepEqual(again, { ...first, reused: true });
     const other = Environments.keyOf({ python: '3.11', requirements: 'six==1.16.0' });
     assert.notEqual(other, first.key, 'the Python version is part of the identity');
@@ -34,7 +37,10 @@ describe('Python environments (real uv, real PyPI)', () => {
     const b = new Environments(root, { sandbox: testSandbox(), sharedCacheDir: testUvCache() });
     const spec = { python: '3.11', requirements: 'six==1.15.0' };
     const logs: string[][] = [[], []];
-    const [ea, eb] = await Promise.all([a.ensure(spec, { log: (l) => logs[0]!.push(l), groupId: 'g-envs' }), b.ensure(spec, { log: (l) => logs[1]!.push(l), groupId: 'g-envs' })]);
+    const [ea, eb] = await Promise.all([
+      a.ensure(spec, { log: (l) => logs[0]!.push(l), groupId: 'g-envs' }),
+      b.ensure(spec, { log: (l) => logs[1]!.push(l), groupId: 'g-envs' }),
+    ]);
     assert.equal(ea.python, eb.python);
     assert.deepEqual([ea.reused, eb.reused].sort(), [false, true]);
     const builds = logs.flat().filter((l) => l.startsWith('Creating environment'));
@@ -43,7 +49,7 @@ describe('Python environments (real uv, real PyPI)', () => {
     assert.ok(!existsSync(`${ea.dir}.lock`), 'the lock is gone');
   });
 
-  test('a requirement that cannot install fails with the installer\'s reason and leaves nothing behind', async () => {
+  test("a requirement that cannot install fails with the installer's reason and leaves nothing behind", async () => {
     const envs = new Environments(root, { sandbox: testSandbox(), sharedCacheDir: testUvCache() });
     const spec = { python: '', requirements: 'this-package-does-not-exist-forja==1.0' };
     await assert.rejects(envs.ensure(spec, { log: () => undefined, groupId: 'g-envs' }), (err: Error) => {
@@ -60,7 +66,13 @@ describe('Python environments (real uv, real PyPI)', () => {
 
   test('a Python that is not installed, or a version that is not one, is refused with the reason', async () => {
     const envs = new Environments(root, { sandbox: testSandbox(), sharedCacheDir: testUvCache() });
-    await assert.rejects(envs.ensure({ python: '3.4', requirements: '' }, { log: () => undefined, groupId: 'g-envs' }), /^EnvironmentBuildError: Python 3\.4 is not available on this server \(available: [\d., ]+\)/);
-    await assert.rejects(envs.ensure({ python: '3.11; rm -rf /', requirements: '' }, { log: () => undefined, groupId: 'g-envs' }), /Invalid Python version "3\.11; rm -rf \/"/);
+    await assert.rejects(
+      envs.ensure({ python: '3.4', requirements: '' }, { log: () => undefined, groupId: 'g-envs' }),
+      /^EnvironmentBuildError: Python 3\.4 is not available on this server \(available: [\d., ]+\)/,
+    );
+    await assert.rejects(
+      envs.ensure({ python: '3.11; rm -rf /', requirements: '' }, { log: () => undefined, groupId: 'g-envs' }),
+      /Invalid Python version "3\.11; rm -rf \/"/,
+    );
   });
 });

@@ -89,7 +89,10 @@ export class Environments {
   }
 
   static keyOf(spec: EnvironmentSpec): string {
-    return createHash('sha256').update(`python=${spec.python.trim()}\n${Environments.normalise(spec.requirements)}`).digest('hex').slice(0, 20);
+    return createHash('sha256')
+      .update(`python=${spec.python.trim()}\n${Environments.normalise(spec.requirements)}`)
+      .digest('hex')
+      .slice(0, 20);
   }
 
   dirOf(key: string): string {
@@ -102,7 +105,8 @@ export class Environments {
 
   async ensure(spec: EnvironmentSpec, ctx: BuildContext): Promise<Environment> {
     const python = spec.python.trim();
-    if (!PYTHON_VERSION.test(python)) throw new EnvironmentBuildError(`Invalid Python version "${spec.python}": use 3, 3.11 or 3.11.7, or leave it empty for the server's default.`);
+    if (!PYTHON_VERSION.test(python))
+      throw new EnvironmentBuildError(`Invalid Python version "${spec.python}": use 3, 3.11 or 3.11.7, or leave it empty for the server's default.`);
     const key = Environments.keyOf(spec);
     const existing = this.building.get(key);
     if (existing) {
@@ -157,7 +161,9 @@ export class Environments {
     const python = found.code === 0 ? found.last.at(-1)?.trim() : undefined;
     if (!python || !path.isAbsolute(python)) {
       const available = await listPythons(uv, UV_ENV);
-      throw new EnvironmentBuildError(`Python ${spec.python || '(default)'} is not available on this server${available ? ` (available: ${available})` : ''}: ${found.last.join(' ').slice(0, 500)}`);
+      throw new EnvironmentBuildError(
+        `Python ${spec.python || '(default)'} is not available on this server${available ? ` (available: ${available})` : ''}: ${found.last.join(' ').slice(0, 500)}`,
+      );
     }
     const cache = this.options.sharedCacheDir ?? path.join(this.root, 'uv-cache', ctx.groupId);
     // A shared cache is written by one user: every build runs as the same identity then, not as its group.
@@ -173,7 +179,13 @@ export class Environments {
         cwd: dir,
         python,
         // The certificate store, so a company CA installed on the server is trusted as pip would.
-        env: { ...UV_ENV, UV_CACHE_DIR: cache, UV_SYSTEM_CERTS: process.env.UV_SYSTEM_CERTS ?? '1', HOME: '/tmp', ...(this.options.wheelhouse ? { UV_FIND_LINKS: this.options.wheelhouse } : {}) },
+        env: {
+          ...UV_ENV,
+          UV_CACHE_DIR: cache,
+          UV_SYSTEM_CERTS: process.env.UV_SYSTEM_CERTS ?? '1',
+          HOME: '/tmp',
+          ...(this.options.wheelhouse ? { UV_FIND_LINKS: this.options.wheelhouse } : {}),
+        },
         // uv's folder may be /usr/local/bin: shared mounts are never given to the build's user.
         shared: [path.dirname(uv), ...(this.options.wheelhouse ? [this.options.wheelhouse] : [])],
         writable: [dir, cache],
@@ -188,7 +200,10 @@ export class Environments {
       }
     };
     const created = await uvInSandbox(['venv', '--seed', '--allow-existing', dir, '--python', python]);
-    if (!created.ok) throw new EnvironmentBuildError(`Creating the environment failed:\n${created.last.filter((l) => /error|cause/i.test(l)).join('\n') || created.last.join('\n')}`);
+    if (!created.ok)
+      throw new EnvironmentBuildError(
+        `Creating the environment failed:\n${created.last.filter((l) => /error|cause/i.test(l)).join('\n') || created.last.join('\n')}`,
+      );
     const requirements = Environments.normalise(spec.requirements);
     await writeFile(path.join(dir, 'requirements.txt'), requirements + '\n');
     if (!requirements) {
@@ -270,7 +285,13 @@ async function listPythons(uv: string, env: Record<string, string>): Promise<str
 }
 
 /** Runs a command, passing each output line on; resolves with the exit code and the last lines. */
-function runLogged(command: string, args: string[], env: Record<string, string>, out: (line: string) => void, signal?: AbortSignal): Promise<{ code: number; last: string[] }> {
+function runLogged(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  out: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<{ code: number; last: string[] }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { env: { ...toolEnvironment(), ...env }, stdio: ['ignore', 'pipe', 'pipe'], signal });
     const last: string[] = [];
@@ -288,4 +309,3 @@ function runLogged(command: string, args: string[], env: Record<string, string>,
     child.on('close', (code) => resolve({ code: code ?? -1, last }));
   });
 }
-

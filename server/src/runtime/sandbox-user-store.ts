@@ -27,7 +27,9 @@ export class SandboxUserStore implements SandboxUsers {
         await this.db.kysely
           .insertInto('sandbox_users')
           .columns(['group_id', 'slot'])
-          .expression((eb) => eb.selectFrom('sandbox_users').select([sql<string>`cast(${groupId} as text)`.as('group_id'), sql<number>`coalesce(max(slot), 0) + 1`.as('slot')]))
+          .expression((eb) =>
+            eb.selectFrom('sandbox_users').select([sql<string>`cast(${groupId} as text)`.as('group_id'), sql<number>`coalesce(max(slot), 0) + 1`.as('slot')]),
+          )
           .execute();
       } catch (err) {
         // Two hosts numbered two groups at once: the loser reads again (its group may have won elsewhere).

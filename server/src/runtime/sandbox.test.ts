@@ -21,7 +21,11 @@ const isRoot = process.getuid?.() === 0;
 function assertContained(report: Record<string, Attempt> | undefined, who: string): void {
   assert.ok(report, `${who}: no report`);
   assert.deepEqual(Object.keys(report).sort(), [...ATTACKS].sort());
-  assert.deepEqual(Object.entries(report).filter(([, a]) => a.escaped), [], `${who}: attacks that got through`);
+  assert.deepEqual(
+    Object.entries(report).filter(([, a]) => a.escaped),
+    [],
+    `${who}: attacks that got through`,
+  );
 }
 
 describe('the sandbox, one-shot', () => {
@@ -51,7 +55,7 @@ describe('the sandbox, one-shot', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('as this server\'s user: every attack fails; two groups run as two users when root; nothing outlives the job', async () => {
+  test("as this server's user: every attack fails; two groups run as two users when root; nothing outlives the job", async () => {
     const uids: Record<string, number> = { alpha: 960_001, beta: 960_002 };
     const sandbox = Sandbox.detect('auto', { uidOf: async (g) => uids[g]! }, 960_000);
     assert.equal(sandbox.status.mode, 'bwrap', sandbox.status.reason);
@@ -80,7 +84,21 @@ describe('the sandbox, one-shot', () => {
     const survivor = '7510.5';
     const child = spawnSync(
       'setpriv',
-      ['--reuid', UNPRIVILEGED_USER, '--regid', UNPRIVILEGED_USER, '--init-groups', '--', process.execPath, '--conditions=source', '--import', 'tsx', path.join(ROOT, 'server/src/testing/sandbox-probe-main.ts'), JSON.stringify({ ...targets, survivor }), work],
+      [
+        '--reuid',
+        UNPRIVILEGED_USER,
+        '--regid',
+        UNPRIVILEGED_USER,
+        '--init-groups',
+        '--',
+        process.execPath,
+        '--conditions=source',
+        '--import',
+        'tsx',
+        path.join(ROOT, 'server/src/testing/sandbox-probe-main.ts'),
+        JSON.stringify({ ...targets, survivor }),
+        work,
+      ],
       { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/tmp', LANG: 'C.UTF-8' }, timeout: 120_000 },
     );
     assert.equal(child.status, 0, child.stdout + child.stderr);
@@ -91,7 +109,7 @@ describe('the sandbox, one-shot', () => {
     assert.deepEqual(processesWith(`sleep ${survivor}`), []);
   });
 
-  test('shared read-only mounts (the installer, the wheelhouse) are readable but stay their owner\'s; the run\'s own folders become its group\'s', async () => {
+  test("shared read-only mounts (the installer, the wheelhouse) are readable but stay their owner's; the run's own folders become its group's", async () => {
     const sandbox = Sandbox.detect('auto', { uidOf: async () => 960_004 }, 960_000);
     const shared = path.join(dir, 'shared-tools');
     const own = path.join(dir, 'own-work');
@@ -99,7 +117,14 @@ describe('the sandbox, one-shot', () => {
     mkdirSync(own);
     writeFileSync(path.join(shared, 'tool.txt'), 'a tool');
     const lines: string[] = [];
-    const run = { groupId: 'gamma', argv: [PYTHON, '-c', `print(open(${JSON.stringify(path.join(shared, 'tool.txt'))}).read())`], cwd: own, env: {}, writable: [own], shared: [shared] };
+    const run = {
+      groupId: 'gamma',
+      argv: [PYTHON, '-c', `print(open(${JSON.stringify(path.join(shared, 'tool.txt'))}).read())`],
+      cwd: own,
+      env: {},
+      writable: [own],
+      shared: [shared],
+    };
     await runProcess({ signal: new AbortController().signal, log: (l) => lines.push(l) }, { sandbox, run });
     assert.deepEqual(lines, ['a tool']);
     assert.equal(statSync(shared).uid, process.getuid!(), 'a shared mount is never given away');
@@ -115,13 +140,16 @@ describe('the sandbox, one-shot', () => {
     const ctx = { signal: new AbortController().signal, log: () => undefined };
     await assert.rejects(runProcess(ctx, { sandbox: missing, run }), (err: Error) => {
       assert.ok(err instanceof SandboxUnavailable);
-      assert.equal(err.message, 'User code cannot run on this server: bubblewrap (bwrap) is not installed. Install bubblewrap (apt-get install bubblewrap) and restart, or set FORJA_SANDBOX=off to run user code unsandboxed (only on a server no other team uses).');
+      assert.equal(
+        err.message,
+        'User code cannot run on this server: bubblewrap (bwrap) is not installed. Install bubblewrap (apt-get install bubblewrap) and restart, or set FORJA_SANDBOX=off to run user code unsandboxed (only on a server no other team uses).',
+      );
       return true;
     });
     const off = Sandbox.detect('off', users, 960_000);
     assert.equal(off.status.mode, 'off');
     const lines: string[] = [];
     await runProcess({ ...ctx, log: (l) => lines.push(l) }, { sandbox: off, run });
-    assert.deepEqual(lines, [String(process.getuid!())], 'unsandboxed code runs as the server\'s own user');
+    assert.deepEqual(lines, [String(process.getuid!())], "unsandboxed code runs as the server's own user");
   });
 });

@@ -66,22 +66,40 @@ export function toolEnvironment(): Record<string, string> {
 /** The server's variables a child may see: OpenBLAS's workarounds always, certificates and proxies with network. */
 function machineSettings(network: boolean): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && (PASSED_ALWAYS.test(e[0]) || (network && PASSED_WITH_NETWORK.test(e[0])))),
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[1] !== undefined && (PASSED_ALWAYS.test(e[0]) || (network && PASSED_WITH_NETWORK.test(e[0]))),
+    ),
   );
 }
 
 /** The machine's OpenBLAS workarounds: numpy crashes or computes wrong results on some processors without them. */
 const PASSED_ALWAYS = /^OPENBLAS_(CORETYPE|L2_SIZE)$/;
 /** What code with network needs of the machine's settings: certificates, the package index, proxies. None is a server secret. */
-const PASSED_WITH_NETWORK = /^(SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|(HTTP|HTTPS|NO|ALL)_PROXY|(http|https|no|all)_proxy|UV_(DEFAULT_)?INDEX(_URL)?|UV_EXTRA_INDEX_URL|PIP_(EXTRA_)?INDEX_URL|PIP_FIND_LINKS)$/;
+const PASSED_WITH_NETWORK =
+  /^(SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|(HTTP|HTTPS|NO|ALL)_PROXY|(http|https|no|all)_proxy|UV_(DEFAULT_)?INDEX(_URL)?|UV_EXTRA_INDEX_URL|PIP_(EXTRA_)?INDEX_URL|PIP_FIND_LINKS)$/;
 
 /** The system a child sees besides its own mounts: programs and libraries, and the few files of /etc that name resolution, TLS and user lookups read. */
-const SYSTEM_READ_ONLY = ['/usr', '/etc/ssl', '/etc/ca-certificates', '/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/localtime', '/etc/passwd', '/etc/group', '/etc/alternatives', '/etc/ld.so.cache'];
+const SYSTEM_READ_ONLY = [
+  '/usr',
+  '/etc/ssl',
+  '/etc/ca-certificates',
+  '/etc/resolv.conf',
+  '/etc/hosts',
+  '/etc/nsswitch.conf',
+  '/etc/localtime',
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/alternatives',
+  '/etc/ld.so.cache',
+];
 
 /** The sandbox is unavailable and FORJA_SANDBOX is not `off`: user code is refused, with the reason and the way out. */
 export class SandboxUnavailable extends AppError {
   constructor(reason: string) {
-    super('UNAVAILABLE', `User code cannot run on this server: ${reason}. Install bubblewrap (apt-get install bubblewrap) and restart, or set FORJA_SANDBOX=off to run user code unsandboxed (only on a server no other team uses).`);
+    super(
+      'UNAVAILABLE',
+      `User code cannot run on this server: ${reason}. Install bubblewrap (apt-get install bubblewrap) and restart, or set FORJA_SANDBOX=off to run user code unsandboxed (only on a server no other team uses).`,
+    );
     this.name = 'SandboxUnavailable';
   }
 }
@@ -117,15 +135,30 @@ export class Sandbox {
   static detect(setting: SandboxSetting, users: SandboxUsers, sharedBuildsUid: number, bwrapPaths = ['/usr/bin/bwrap', '/usr/local/bin/bwrap']): Sandbox {
     const root = process.getuid?.() === 0;
     const make = (status: SandboxStatus, bwrap = '') => new Sandbox(status, bwrap, users, sharedBuildsUid);
-    if (setting === 'off') return make({ mode: 'off', reason: 'FORJA_SANDBOX=off: user code runs with the server\'s user, files and network', perGroupUsers: false });
-    if (process.platform !== 'linux') return make({ mode: 'unavailable', reason: `the sandbox needs Linux (this is ${process.platform})`, perGroupUsers: false });
+    if (setting === 'off')
+      return make({ mode: 'off', reason: "FORJA_SANDBOX=off: user code runs with the server's user, files and network", perGroupUsers: false });
+    if (process.platform !== 'linux')
+      return make({ mode: 'unavailable', reason: `the sandbox needs Linux (this is ${process.platform})`, perGroupUsers: false });
     const bwrap = bwrapPaths.find((p) => existsSync(p));
     if (!bwrap) return make({ mode: 'unavailable', reason: 'bubblewrap (bwrap) is not installed', perGroupUsers: false });
-    if (root && !existsSync('/usr/bin/setpriv')) return make({ mode: 'unavailable', reason: 'setpriv (util-linux) is missing: a root server needs it to run user code as an unprivileged user', perGroupUsers: false });
-    const probe = spawnSync(bwrap, [...namespaceArgs(root, false), '--ro-bind', '/usr', '/usr', ...usrMergeArgs(), '--proc', '/proc', '--dev', '/dev', '--', '/bin/true'], { encoding: 'utf8', timeout: 10_000 });
+    if (root && !existsSync('/usr/bin/setpriv'))
+      return make({
+        mode: 'unavailable',
+        reason: 'setpriv (util-linux) is missing: a root server needs it to run user code as an unprivileged user',
+        perGroupUsers: false,
+      });
+    const probe = spawnSync(
+      bwrap,
+      [...namespaceArgs(root, false), '--ro-bind', '/usr', '/usr', ...usrMergeArgs(), '--proc', '/proc', '--dev', '/dev', '--', '/bin/true'],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
     if (probe.status !== 0) {
       const why = (probe.stderr || probe.error?.message || `exit ${probe.status}`).trim();
-      return make({ mode: 'unavailable', reason: `bubblewrap cannot create namespaces here (${why}); unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1)`, perGroupUsers: false });
+      return make({
+        mode: 'unavailable',
+        reason: `bubblewrap cannot create namespaces here (${why}); unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1)`,
+        perGroupUsers: false,
+      });
     }
     return make({ mode: 'bwrap', perGroupUsers: root }, bwrap);
   }
@@ -156,7 +189,19 @@ export class Sandbox {
     for (const dir of parentsOf(mounts.map((m) => m[2]))) args.push('--perms', '0755', '--dir', dir);
     for (const m of mounts) args.push(...m);
     args.push('--chdir', run.cwd, '--');
-    if (uid !== undefined) args.push('/usr/bin/setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--');
+    if (uid !== undefined)
+      args.push(
+        '/usr/bin/setpriv',
+        '--reuid',
+        String(uid),
+        '--regid',
+        String(uid),
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        '--no-new-privs',
+        '--',
+      );
     // Without a network the API is reached through the socket: a relay inside listens where FORJA_URL points.
     if (run.apiSocket && !run.network) args.push(run.python ?? 'python3', RELAY, SANDBOX_API_SOCKET, String(SANDBOX_API_PORT), '--');
     args.push(...run.argv);
@@ -212,7 +257,12 @@ function namespaceArgs(root: boolean, network: boolean): string[] {
 /** Debian's merged /usr: /bin, /lib and /lib64 are links into it. */
 function usrMergeArgs(): string[] {
   const args: string[] = [];
-  for (const [link, target] of [['/bin', 'usr/bin'], ['/sbin', 'usr/sbin'], ['/lib', 'usr/lib'], ['/lib64', 'usr/lib64']] as const) {
+  for (const [link, target] of [
+    ['/bin', 'usr/bin'],
+    ['/sbin', 'usr/sbin'],
+    ['/lib', 'usr/lib'],
+    ['/lib64', 'usr/lib64'],
+  ] as const) {
     if (existsSync(path.join('/', target))) args.push('--symlink', target, link);
   }
   return args;

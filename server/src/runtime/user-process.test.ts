@@ -52,7 +52,10 @@ describe('one spawn path for user code (real processes)', () => {
       await pool.stop();
     }
     const lines: string[] = [];
-    await runProcess({ signal: new AbortController().signal, log: (l) => lines.push(l) }, { sandbox, ...limits, run: { ...common, argv: ['python3', path.join(dir, 'probe.py')] } });
+    await runProcess(
+      { signal: new AbortController().signal, log: (l) => lines.push(l) },
+      { sandbox, ...limits, run: { ...common, argv: ['python3', path.join(dir, 'probe.py')] } },
+    );
     const line = lines.find((l) => l.startsWith('SEEN '));
     assert.ok(line, lines.join('\n'));
     const oneShot = JSON.parse(line.slice('SEEN '.length));

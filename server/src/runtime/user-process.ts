@@ -41,12 +41,26 @@ export function spawnUserProcess(launch: Launch, limits: Limits, stdin: 'pipe'):
 export function spawnUserProcess(launch: Launch, limits: Limits, stdin: 'ignore'): ChildProcessByStdio<null, Readable, Readable>;
 export function spawnUserProcess(launch: Launch, limits: Limits, stdin: 'ignore' | 'pipe'): ChildProcess {
   const limit = (value: number | undefined, scale = 1) => (value ? String(value * scale) : '');
-  const child = spawn('/bin/sh', ['-c', SUPERVISOR, 'forja-job', String(process.pid), limit(limits.memoryMb, 1024), limit(limits.cpuSeconds), limit(limits.maxFiles), launch.command, ...launch.args], {
-    cwd: launch.cwd,
-    env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...launch.env },
-    detached: true,
-    stdio: [stdin, 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      SUPERVISOR,
+      'forja-job',
+      String(process.pid),
+      limit(limits.memoryMb, 1024),
+      limit(limits.cpuSeconds),
+      limit(limits.maxFiles),
+      launch.command,
+      ...launch.args,
+    ],
+    {
+      cwd: launch.cwd,
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...launch.env },
+      detached: true,
+      stdio: [stdin, 'pipe', 'pipe'],
+    },
+  );
   // Once its output is closed (a SIGTERM's grace is over), whatever the main process left in its group goes with it.
   child.on('close', () => killGroup(child, 'SIGKILL'));
   return child;

@@ -52,7 +52,17 @@ describe('Python worker pool (real processes)', () => {
       requestTimeoutMs: 5000,
       maxBatch: 32,
       ...over,
-      spec: { sandbox: testSandbox(), groupId: 'g-pool-test', readOnly: [dir], python: 'python3', kind: 'script', path: path.join(dir, 'scorer.py'), cwd: dir, onLog: (l) => logs.push(l), ...over.spec },
+      spec: {
+        sandbox: testSandbox(),
+        groupId: 'g-pool-test',
+        readOnly: [dir],
+        python: 'python3',
+        kind: 'script',
+        path: path.join(dir, 'scorer.py'),
+        cwd: dir,
+        onLog: (l) => logs.push(l),
+        ...over.spec,
+      },
     });
     pools.push(p);
     await p.start();
@@ -80,18 +90,30 @@ describe('Python worker pool (real processes)', () => {
   test('a scorer that raises: its exception type and message; the worker keeps serving', async () => {
     const p = await pool();
     const pid = (await call(p, { x: 1 })).pid;
-    await assert.rejects(call(p, { do: 'raise' }), (err: Error) => err instanceof ModelError && err.type === 'ValueError' && err.message === 'income must be positive');
-    assert.ok(logs.some((l) => l.startsWith('Traceback')), 'the traceback is in the log');
+    await assert.rejects(
+      call(p, { do: 'raise' }),
+      (err: Error) => err instanceof ModelError && err.type === 'ValueError' && err.message === 'income must be positive',
+    );
+    assert.ok(
+      logs.some((l) => l.startsWith('Traceback')),
+      'the traceback is in the log',
+    );
     assert.equal((await call(p, { x: 1 })).pid, pid);
   });
 
   test('a worker that crashes, hangs or runs out of memory fails that request clearly and is replaced', async () => {
     const p = await pool({ requestTimeoutMs: 4000, spec: { memoryMb: 400 } });
     const first = (await call(p, { x: 1 })).pid;
-    await assert.rejects(call(p, { do: 'crash' }), (err: Error) => err instanceof WorkerError && err.failure === 'crashed' && /exited with code 9/.test(err.message));
+    await assert.rejects(
+      call(p, { do: 'crash' }),
+      (err: Error) => err instanceof WorkerError && err.failure === 'crashed' && /exited with code 9/.test(err.message),
+    );
     const second = (await call(p, { x: 1 })).pid;
     assert.notEqual(second, first);
-    await assert.rejects(call(p, { do: 'hang' }), (err: Error) => err instanceof WorkerError && err.failure === 'timeout' && /did not answer within 4 s/.test(err.message));
+    await assert.rejects(
+      call(p, { do: 'hang' }),
+      (err: Error) => err instanceof WorkerError && err.failure === 'timeout' && /did not answer within 4 s/.test(err.message),
+    );
     const third = (await call(p, { x: 1 })).pid;
     assert.notEqual(third, second);
     await assert.rejects(call(p, { do: 'oom' }), (err: Error) => err instanceof WorkerError && /ran out of memory/.test(err.message));
@@ -106,7 +128,10 @@ describe('Python worker pool (real processes)', () => {
     assert.equal(seen.cwd, dir);
     assert.equal(seen.base, dir);
     // PWD is the sandbox's working directory, set by bubblewrap.
-    assert.deepEqual(seen.env.filter((k: string) => !['API_KEY', 'HOME', 'LANG', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'LC_CTYPE'].includes(k)), []);
+    assert.deepEqual(
+      seen.env.filter((k: string) => !['API_KEY', 'HOME', 'LANG', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'LC_CTYPE'].includes(k)),
+      [],
+    );
   });
 
   test('a full queue is refused at once (back-pressure), not queued without bound', async () => {
@@ -126,7 +151,11 @@ describe('Python worker pool (real processes)', () => {
   test('a pickled estimator: concurrent requests are batched into fewer model calls, with the same answers', async () => {
     assert.ok(existsSync(VENV_PYTHON), `${VENV_PYTHON} is missing: run the tests with \`npm test\`, which builds the Python venv`);
     const modelFile = path.join(dir, 'model.pkl');
-    const made = spawnSync(VENV_PYTHON, ['-c', `
+    const made = spawnSync(
+      VENV_PYTHON,
+      [
+        '-c',
+        `
 import joblib, numpy as np
 from sklearn.linear_model import LogisticRegression
 rng = np.random.default_rng(0)
@@ -134,7 +163,10 @@ X = rng.normal(size=(200, 3)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
 m = LogisticRegression().fit(X, y)
 joblib.dump(m, ${JSON.stringify(modelFile)})
 print(",".join(str(v) for v in m.predict(np.array([[i / 10, -i / 20, 0.5] for i in range(-20, 20)]))))
-`], { encoding: 'utf8' });
+`,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(made.status, 0, made.stderr);
     const expected = made.stdout.trim().split(',').map(Number);
     const p = await pool({ maxWorkers: 1, spec: { python: VENV_PYTHON, kind: 'pickle', path: modelFile } });
@@ -144,12 +176,21 @@ print(",".join(str(v) for v in m.predict(np.array([[i / 10, -i / 20, 0.5] for i 
         return call(p, { dataframe_split: { columns: ['a', 'b', 'c'], data: [[i / 10, -i / 20, 0.5]] } });
       }),
     );
-    assert.deepEqual(answers.map((a) => a.predictions[0]), expected);
+    assert.deepEqual(
+      answers.map((a) => a.predictions[0]),
+      expected,
+    );
     const stats = p.stats();
     assert.equal(stats.served, 40);
     assert.ok(stats.calls < 40, `40 requests took ${stats.calls} model calls`);
-    const records = await call(p, [{ a: 1, b: 1, c: 0 }, { a: -1, b: -1, c: 0 }]);
+    const records = await call(p, [
+      { a: 1, b: 1, c: 0 },
+      { a: -1, b: -1, c: 0 },
+    ]);
     assert.deepEqual(records.predictions, [1, 0]);
-    await assert.rejects(call(p, { dataframe_split: { columns: ['a'], data: [[1]] } }), (err: Error) => err instanceof ModelError && /features/.test(err.message));
+    await assert.rejects(
+      call(p, { dataframe_split: { columns: ['a'], data: [[1]] } }),
+      (err: Error) => err instanceof ModelError && /features/.test(err.message),
+    );
   });
 });

@@ -98,7 +98,9 @@ export class WorkerPool {
     if (this.stopped) return Promise.reject(new WorkerError('crashed', 'The deployment is stopping.'));
     if (this.loadFailures >= 3 && this.lastLoadError) return Promise.reject(this.lastLoadError);
     if (this.queue.length >= this.o.maxQueue)
-      return Promise.reject(new OverloadedError(`${this.queue.length} requests are already waiting for this deployment's ${this.slots.size} workers; retry shortly.`));
+      return Promise.reject(
+        new OverloadedError(`${this.queue.length} requests are already waiting for this deployment's ${this.slots.size} workers; retry shortly.`),
+      );
     return new Promise((resolve, reject) => {
       this.queue.push({ body, format, invoke, deadline: Date.now() + this.o.requestTimeoutMs, resolve, reject });
       this.dispatch();
@@ -200,7 +202,11 @@ export class WorkerPool {
         const r = alone[0]!;
         try {
           this.calls++;
-          r.resolve(r.invoke === undefined ? predicted(await slot.worker.predict(r.body, remaining([r]), r.format)) : await slot.worker.invoke(r.body, remaining([r]), r.invoke));
+          r.resolve(
+            r.invoke === undefined
+              ? predicted(await slot.worker.predict(r.body, remaining([r]), r.format))
+              : await slot.worker.invoke(r.body, remaining([r]), r.invoke),
+          );
           this.served++;
         } catch (err) {
           if (!(err instanceof ModelError)) throw err;

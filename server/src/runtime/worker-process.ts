@@ -74,7 +74,15 @@ export function workerRun(spec: WorkerSpec): SandboxRun {
   if (spec.method) argv.push('--method', spec.method);
   if (spec.preprocess) argv.push('--preprocess', spec.preprocess);
   // HOME is the sandbox's private /tmp: the model's folder is read-only.
-  return { groupId: spec.groupId, argv, cwd: spec.cwd, python: spec.python, env: { HOME: '/tmp', ...spec.env }, readOnly: spec.readOnly, network: spec.network };
+  return {
+    groupId: spec.groupId,
+    argv,
+    cwd: spec.cwd,
+    python: spec.python,
+    env: { HOME: '/tmp', ...spec.env },
+    readOnly: spec.readOnly,
+    network: spec.network,
+  };
 }
 
 interface Pending {
@@ -147,7 +155,8 @@ export class WorkerProcess {
       const { code, signal } = exitOf(exitCode, exitSignal);
       if (stderrTail) spec.onLog(stderrTail);
       this.exited = true;
-      this.exitReason ??= signal === 'SIGKILL' ? 'was killed (out of memory, or by a time limit)' : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      this.exitReason ??=
+        signal === 'SIGKILL' ? 'was killed (out of memory, or by a time limit)' : signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const p = this.pending;
       this.pending = undefined;
       p?.reject(new WorkerError('crashed', `The model's worker ${this.exitReason}.`));

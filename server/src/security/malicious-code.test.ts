@@ -45,9 +45,13 @@ for (const dialect of DIALECTS) {
     let s: TestServer;
     let base: Targets;
     let victimDeployment: string;
-    const call = (method: string, p: string, body?: unknown, headers?: Record<string, string>) => http(s.url, method, p, { token: s.adminToken, body, headers });
+    const call = (method: string, p: string, body?: unknown, headers?: Record<string, string>) =>
+      http(s.url, method, p, { token: s.adminToken, body, headers });
     const post = (p: string, fd: FormData, group = 'default') =>
-      fetch(`${s.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'x-forja-group': group }, body: fd }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+      fetch(`${s.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'x-forja-group': group }, body: fd }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as any,
+      }));
     const job = async (id: string) => {
       for (;;) {
         const j = (await call('GET', `/api/v1/jobs/${id}?waitSeconds=30`)).body;
@@ -61,8 +65,12 @@ for (const dialect of DIALECTS) {
     const assertNothingLeft = async (vehicle: string, survivor: string) => {
       for (let i = 0; i < 20 && processesWith(`sleep ${survivor}`).length; i++) await sleep(100);
       assert.deepEqual(processesWith(`sleep ${survivor}`), [], `${vehicle}: a process outlived its code`);
-      assert.deepEqual(readdirSync(s.dataDir).filter((f) => f.startsWith('pwned')), [], `${vehicle}: wrote into the data directory`);
-      assert.equal(readFileSync(base.otherGroupArtifact, 'utf8'), 'the other group\'s numbers', `${vehicle}: the other group's artifact is intact`);
+      assert.deepEqual(
+        readdirSync(s.dataDir).filter((f) => f.startsWith('pwned')),
+        [],
+        `${vehicle}: wrote into the data directory`,
+      );
+      assert.equal(readFileSync(base.otherGroupArtifact, 'utf8'), "the other group's numbers", `${vehicle}: the other group's artifact is intact`);
     };
 
     before(async () => {
@@ -74,14 +82,22 @@ for (const dialect of DIALECTS) {
       assert.equal(exp.status, 201, exp.text);
       const run = await call('POST', '/api/v1/runs', { experimentId: exp.body.experimentId }, victims);
       assert.equal(run.status, 201, run.text);
-      const put = await fetch(`${s.url}/api/v1/runs/${run.body.info.runId}/artifacts/file?path=numbers.txt`, { method: 'PUT', headers: { authorization: `Bearer ${s.adminToken}`, 'x-forja-group': 'victims' }, body: "the other group's numbers" });
+      const put = await fetch(`${s.url}/api/v1/runs/${run.body.info.runId}/artifacts/file?path=numbers.txt`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${s.adminToken}`, 'x-forja-group': 'victims' },
+        body: "the other group's numbers",
+      });
       assert.ok(put.ok, await put.text());
       const artifact = findFile(path.join(s.dataDir, 'artifacts'), 'numbers.txt');
       assert.ok(artifact, 'the artifact is on disk');
       const dep = await post(
         '/api/v1/deployments',
         form({ name: 'victim-model' }, [
-          { field: 'source', name: 'scorer.py', content: 'import os\n\ndef score(data, base_path):\n    return {"ok": bool(os.environ.get("VICTIM_SECRET"))}\n' },
+          {
+            field: 'source',
+            name: 'scorer.py',
+            content: 'import os\n\ndef score(data, base_path):\n    return {"ok": bool(os.environ.get("VICTIM_SECRET"))}\n',
+          },
           { field: 'env', name: 'secrets.env', content: `VICTIM_SECRET=${VICTIM_SECRET}\n` },
         ]),
         'victims',
@@ -112,11 +128,12 @@ for (const dialect of DIALECTS) {
       await call('POST', '/api/v1/users', { username: `eve-${dialect}`, password: 'eve-password-1' });
       await call('PUT', `/api/v1/groups/victims/members/eve-${dialect}`, { role: 'editor' });
       const eve = (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: `eve-${dialect}`, password: 'eve-password-1' } })).body.token as string;
-      const patch = (token: string, network: boolean) => http(s.url, 'PATCH', `/api/v1/deployments/${victimDeployment}`, { ...victims(token), body: { settings: { network } } });
+      const patch = (token: string, network: boolean) =>
+        http(s.url, 'PATCH', `/api/v1/deployments/${victimDeployment}`, { ...victims(token), body: { settings: { network } } });
       const refused = await patch(eve, true);
       assert.equal(refused.status, 403, refused.text);
       assert.match(refused.body.error.message, /Only a group admin may allow outbound network/);
-      assert.equal((await patch(eve, false)).status, 200, 'other settings stay an editor\'s to change');
+      assert.equal((await patch(eve, false)).status, 200, "other settings stay an editor's to change");
       const allowed = await patch(s.adminToken, true);
       assert.equal(allowed.status, 200, allowed.text);
       assert.equal(allowed.body.settings.network, true);
@@ -179,7 +196,11 @@ with open(os.environ["FORJA_OUTPUTS"], "w") as f:
       assert.equal((await call('POST', '/api/v1/batch/projects', { name: 'evil-batch' })).status, 201);
       const fd = new FormData();
       fd.append('source', new Blob([`${probeSource(targets(survivor))}\nprint_report("batch")\n`]), 'job.py');
-      const deployed = await fetch(`${s.url}/api/v1/batch/projects/evil-batch/deploys`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd });
+      const deployed = await fetch(`${s.url}/api/v1/batch/projects/evil-batch/deploys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}` },
+        body: fd,
+      });
       const deploy = (await deployed.json()) as any;
       assert.equal(deployed.status, 202, JSON.stringify(deploy));
       assert.equal((await job(deploy.buildJobId)).status, 'succeeded');
@@ -194,10 +215,13 @@ with open(os.environ["FORJA_OUTPUTS"], "w") as f:
     test('a training script: every attack fails; nothing outlives the run', async () => {
       const survivor = `${dialect === 'sqlite' ? 7401 : 7402}.5`;
       const train = `${probeSource(targets(survivor))}\n\ndef train_model(df, base_path):\n    print_report("training")\n    raise SystemExit("done probing")\n`;
-      const started = await post('/api/v1/training/runs', form({ experimentName: 'evil-training' }, [
-        { field: 'source', name: 'train.py', content: train },
-        { field: 'data', name: 'train.csv', content: 'x,y\n1,0\n2,1\n' },
-      ]));
+      const started = await post(
+        '/api/v1/training/runs',
+        form({ experimentName: 'evil-training' }, [
+          { field: 'source', name: 'train.py', content: train },
+          { field: 'data', name: 'train.csv', content: 'x,y\n1,0\n2,1\n' },
+        ]),
+      );
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const jobId = (await call('GET', `/api/v1/training/runs/${started.body.id}`)).body.jobId;
       const done = await job(jobId);

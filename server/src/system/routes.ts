@@ -13,7 +13,10 @@ export function registerSystemRoutes(app: App, services: { db: Db; sandbox: Sand
 
   app.get(
     '/ready',
-    { config: pub, schema: { tags: ['system'], summary: 'Readiness: database reachable and migrations applied', response: { 200: ReadySchema, 503: ReadySchema } } },
+    {
+      config: pub,
+      schema: { tags: ['system'], summary: 'Readiness: database reachable and migrations applied', response: { 200: ReadySchema, 503: ReadySchema } },
+    },
     async (_request, reply) => {
       const reachable = await services.db.ping();
       const applied = reachable ? await appliedMigration(services.db).catch(() => null) : null;
@@ -34,7 +37,10 @@ export function registerSystemRoutes(app: App, services: { db: Db; sandbox: Sand
 
   app.get(
     '/api/v1/system/sandbox',
-    { config: { auth: { admin: true } }, schema: { tags: ['system'], summary: 'How this server runs user code (system administrators)', response: { 200: SandboxStatusSchema } } },
+    {
+      config: { auth: { admin: true } },
+      schema: { tags: ['system'], summary: 'How this server runs user code (system administrators)', response: { 200: SandboxStatusSchema } },
+    },
     async () => ({ ...services.sandbox.status, reason: services.sandbox.status.reason ?? null }),
   );
 }

@@ -54,7 +54,10 @@ export class TempSweeper {
         }
       }
     }
-    if (removed.length) this.log.warn(`Removed ${removed.length} stale temporary file(s) left by interrupted uploads or jobs: ${removed.slice(0, 5).join(', ')}${removed.length > 5 ? ', …' : ''}`);
+    if (removed.length)
+      this.log.warn(
+        `Removed ${removed.length} stale temporary file(s) left by interrupted uploads or jobs: ${removed.slice(0, 5).join(', ')}${removed.length > 5 ? ', …' : ''}`,
+      );
     return removed;
   }
 

@@ -17,7 +17,10 @@ export async function runProbe(sandbox: Sandbox, python: string, targets: Target
   const script = path.join(work, 'probe.py');
   writeFileSync(script, `${probeSource(targets)}\nprint("FORJA-UID", os.getuid())\nprint_report(${JSON.stringify(groupId)})\n`);
   const log: string[] = [];
-  await runProcess({ signal: new AbortController().signal, log: (l) => log.push(l) }, { sandbox, run: { groupId, argv: [python, script], cwd: work, python, env: {}, writable: [work] } });
+  await runProcess(
+    { signal: new AbortController().signal, log: (l) => log.push(l) },
+    { sandbox, run: { groupId, argv: [python, script], cwd: work, python, env: {}, writable: [work] } },
+  );
   const uidLine = log.find((l) => l.startsWith('FORJA-UID '));
   return { report: reportIn(log), uid: Number(uidLine?.slice('FORJA-UID '.length)), log };
 }

@@ -9,7 +9,11 @@ import { Sandbox } from '../runtime/sandbox.js';
  * since they share the test package cache. A missing bubblewrap fails the tests that use it.
  */
 export function testSandbox(): Sandbox {
-  const sandbox = Sandbox.detect('auto', { uidOf: async (groupId) => 950_001 + (createHash('sha256').update(groupId).digest().readUInt16BE(0) % 10_000) }, 900_000);
+  const sandbox = Sandbox.detect(
+    'auto',
+    { uidOf: async (groupId) => 950_001 + (createHash('sha256').update(groupId).digest().readUInt16BE(0) % 10_000) },
+    900_000,
+  );
   if (sandbox.status.mode !== 'bwrap') throw new Error(`The tests need the sandbox: ${sandbox.status.reason}`);
   return sandbox;
 }

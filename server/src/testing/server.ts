@@ -23,14 +23,26 @@ export interface TestServer {
  * exactly as `forja server` does. Pass `webDir` to serve a built UI.
  */
 export async function startTestServer(
-  options: { dialect?: Dialect; webDir?: string; env?: Record<string, string>; beforeStart?: StartOptions['beforeStart']; logger?: StartOptions['logger'] } = {},
+  options: {
+    dialect?: Dialect;
+    webDir?: string;
+    env?: Record<string, string>;
+    beforeStart?: StartOptions['beforeStart'];
+    logger?: StartOptions['logger'];
+  } = {},
 ): Promise<TestServer> {
   const dialect = options.dialect ?? 'sqlite';
   const db: TestDatabase = await createTestDatabase(dialect);
   const adminToken = `test-admin-token-${Math.random().toString(36).slice(2)}`;
   const config = loadConfig(
     // On PostgreSQL the lake lives there too, so every lake test runs on both engines.
-    { FORJA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, FORJA_ADMIN_TOKEN: adminToken, FORJA_UV_CACHE_DIR: testUvCache(), ...(dialect === 'postgres' ? { FORJA_LAKE_URL: db.url } : {}), ...options.env },
+    {
+      FORJA_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      FORJA_ADMIN_TOKEN: adminToken,
+      FORJA_UV_CACHE_DIR: testUvCache(),
+      ...(dialect === 'postgres' ? { FORJA_LAKE_URL: db.url } : {}),
+      ...options.env,
+    },
     { host: '127.0.0.1', port: 0, dataDir: db.dir, databaseUrl: db.url, webDir: options.webDir },
   );
   const logger = options.logger ?? (process.env.FORJA_TEST_LOGS === '1' ? { level: 'info' } : false);

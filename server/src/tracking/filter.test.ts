@@ -13,11 +13,14 @@ test('MLflow filters parse: entities and aliases, quoted keys, numbers, IN lists
   const quoted = parseFilter('tags.`my tag` = "x" AND `metrics`.`f1-score` >= 1e-3 AND attributes.run_id IN (\'a\', "b")');
   assert.equal(quoted?.kind, 'and');
   const items = (quoted as { items: { key: string; value: unknown; entity: string }[] }).items;
-  assert.deepEqual(items.map((c) => [c.entity, c.key, c.value]), [
-    ['tag', 'my tag', 'x'],
-    ['metric', 'f1-score', 0.001],
-    ['attribute', 'run_id', ['a', 'b']],
-  ]);
+  assert.deepEqual(
+    items.map((c) => [c.entity, c.key, c.value]),
+    [
+      ['tag', 'my tag', 'x'],
+      ['metric', 'f1-score', 0.001],
+      ['attribute', 'run_id', ['a', 'b']],
+    ],
+  );
   assert.deepEqual(parseFilter('status != "FAILED"'), { kind: 'cmp', entity: 'attribute', key: 'status', op: '!=', value: 'FAILED', position: 0 });
   assert.equal(parseFilter('   '), null);
   assert.equal(parseFilter(undefined), null);
@@ -36,12 +39,12 @@ test('extensions beyond MLflow: OR, NOT, parentheses, IS [NOT] NULL, NOT IN', ()
 
 test('bad filters name the position and the token', () => {
   const cases: [string, number, string][] = [
-    ["metrics.acc > 0.9 AND", 21, '<end>'],
+    ['metrics.acc > 0.9 AND', 21, '<end>'],
     ["params.x = 'unterminated", 11, "'unterminated"],
     ['metrics.acc >> 1', 13, '>'],
     ["foo.bar = 'x'", 0, 'foo.bar'],
     ["params.x = 'a' ; DROP TABLE runs", 15, ';'],
-    ["(metrics.a > 1", 14, '<end>'],
+    ['(metrics.a > 1', 14, '<end>'],
     ['metrics.a IS 3', 13, '3'],
     ["params.a IN 'x'", 12, "'x'"],
     ["= 'x'", 0, '='],

@@ -48,8 +48,16 @@ for (const dialect of DIALECTS) {
       nativeRefused(await call('POST', '/api/v1/runs', { experimentId: exp, runName: 'x'.repeat(251) }), 'runName', /at most 250 characters/);
       mlflowRefused(await ml('POST', 'runs/update', { run_id: run, run_name: 'x'.repeat(251) }), 'run_name', /at most 250 characters/);
       // The tag mlflow.runName is the run's name too.
-      mlflowRefused(await ml('POST', 'runs/set-tag', { run_id: run, key: 'mlflow.runName', value: 'x'.repeat(251) }), 'tags.mlflow.runName', /at most 250 characters/);
-      mlflowRefused(await ml('POST', 'runs/create', { experiment_id: exp, tags: [{ key: 'mlflow.runName', value: 'x'.repeat(251) }] }), 'tags.mlflow.runName', /at most 250/);
+      mlflowRefused(
+        await ml('POST', 'runs/set-tag', { run_id: run, key: 'mlflow.runName', value: 'x'.repeat(251) }),
+        'tags.mlflow.runName',
+        /at most 250 characters/,
+      );
+      mlflowRefused(
+        await ml('POST', 'runs/create', { experiment_id: exp, tags: [{ key: 'mlflow.runName', value: 'x'.repeat(251) }] }),
+        'tags.mlflow.runName',
+        /at most 250/,
+      );
       const ok = await ml('POST', 'runs/create', { experiment_id: exp, run_name: 'x'.repeat(250) });
       assert.equal(ok.status, 200, ok.text.slice(0, 500));
       assert.equal(ok.body.run.info.run_name.length, 250);
@@ -72,9 +80,21 @@ for (const dialect of DIALECTS) {
         mlflowRefused(await ml('POST', 'logged-models', { experiment_id: exp, name }), 'name', why);
       }
       // Keys keep MLflow's alphabet, which has no room for any of them either.
-      mlflowRefused(await ml('POST', 'runs/log-metric', { run_id: run, key: 'acc\u202e', value: 1, timestamp: 1 }), 'key', /may only contain alphanumerics.*character 4 is a bidirectional control character \(U\+202E\)/);
-      nativeRefused(await call('POST', `/api/v1/runs/${run}/batch`, { params: [{ key: 'a\u0000b', value: '1' }] }), 'params.0.key', /may only contain alphanumerics.*character 2 is a NUL character \(U\+0000\)/);
-      mlflowRefused(await ml('POST', 'registered-models/set-tag', { name: 'rules-model', key: 'k\u2066', value: 'v' }), 'key', /may only contain alphanumerics/);
+      mlflowRefused(
+        await ml('POST', 'runs/log-metric', { run_id: run, key: 'acc\u202e', value: 1, timestamp: 1 }),
+        'key',
+        /may only contain alphanumerics.*character 4 is a bidirectional control character \(U\+202E\)/,
+      );
+      nativeRefused(
+        await call('POST', `/api/v1/runs/${run}/batch`, { params: [{ key: 'a\u0000b', value: '1' }] }),
+        'params.0.key',
+        /may only contain alphanumerics.*character 2 is a NUL character \(U\+0000\)/,
+      );
+      mlflowRefused(
+        await ml('POST', 'registered-models/set-tag', { name: 'rules-model', key: 'k\u2066', value: 'v' }),
+        'key',
+        /may only contain alphanumerics/,
+      );
       assert.equal((await ml('GET', `runs/get?run_id=${run}`)).body.run.info.run_name.includes('bad'), false, 'nothing was renamed');
     });
 
@@ -92,14 +112,20 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(batch.status, 200, batch.text);
       const data = (await call('GET', `/api/v1/runs/${id}`)).body.data;
-      assert.deepEqual(data.metrics.map((m: { key: string }) => m.key), ['Regressão']);
+      assert.deepEqual(
+        data.metrics.map((m: { key: string }) => m.key),
+        ['Regressão'],
+      );
       assert.deepEqual(data.params, [{ key: '精度', value: 'alto' }]);
       assert.ok(data.tags.some((t: { key: string }) => t.key === 'ação/versão'));
       assert.equal((await call('POST', '/api/v1/models', { name: 'modelo-ação' })).status, 201);
     });
 
     test('values may hold newlines and tabs but not NUL, which PostgreSQL cannot store', async () => {
-      const multi = await call('POST', `/api/v1/runs/${run}/batch`, { params: [{ key: 'sql', value: 'SELECT 1\n\tFROM t' }], tags: [{ key: 'note', value: 'line 1\nline 2' }] });
+      const multi = await call('POST', `/api/v1/runs/${run}/batch`, {
+        params: [{ key: 'sql', value: 'SELECT 1\n\tFROM t' }],
+        tags: [{ key: 'note', value: 'line 1\nline 2' }],
+      });
       assert.equal(multi.status, 200, multi.text);
       assert.ok((await call('GET', `/api/v1/runs/${run}`)).body.data.params.some((p: { value: string }) => p.value === 'SELECT 1\n\tFROM t'));
       const nul = /NUL character \(U\+0000\) at position 2, which cannot be stored/;
@@ -111,13 +137,23 @@ for (const dialect of DIALECTS) {
       mlflowRefused(await ml('POST', 'experiments/set-experiment-tag', { experiment_id: exp, key: 't', value: 'a\u0000b' }), 'value', nul);
       mlflowRefused(await ml('POST', 'registered-models/set-tag', { name: 'rules-model', key: 't', value: 'a\u0000b' }), 'value', nul);
       mlflowRefused(await ml('PATCH', 'registered-models/update', { name: 'rules-model', description: 'a\u0000b' }), 'description', nul);
-      mlflowRefused(await ml('POST', 'runs/log-inputs', { run_id: run, datasets: [{ tags: [], dataset: { name: 'a\u0000b', digest: 'd', source_type: 'local', source: 's' } }] }), 'datasets[0].dataset.name', nul);
+      mlflowRefused(
+        await ml('POST', 'runs/log-inputs', {
+          run_id: run,
+          datasets: [{ tags: [], dataset: { name: 'a\u0000b', digest: 'd', source_type: 'local', source: 's' } }],
+        }),
+        'datasets[0].dataset.name',
+        nul,
+      );
       const after = (await call('GET', `/api/v1/runs/${run}`)).body.data;
       assert.ok(!JSON.stringify(after).includes('\\u0000'), 'nothing with NUL was stored');
     });
 
     test('a repeated tag key when creating something is a 400 naming the key, not a 500 from the database', async () => {
-      const twice = [{ key: 'team', value: 'a' }, { key: 'team', value: 'b' }];
+      const twice = [
+        { key: 'team', value: 'a' },
+        { key: 'team', value: 'b' },
+      ];
       const duplicate = /the tag key 'team' appears more than once/;
       nativeRefused(await call('POST', '/api/v1/runs', { experimentId: exp, tags: twice }), 'tags.1.key', duplicate);
       mlflowRefused(await ml('POST', 'runs/create', { experiment_id: exp, tags: twice }), 'tags[1].key', duplicate);
@@ -138,8 +174,16 @@ for (const dialect of DIALECTS) {
 
     test('Forja assigns artifact locations: another one is refused on both APIs, an empty one is the default', async () => {
       const foreign = `mlflow-artifacts:/${exp}`;
-      nativeRefused(await call('POST', '/api/v1/experiments', { name: 'thief', artifactLocation: foreign }), 'artifactLocation', /Forja gives each experiment its own artifact location/);
-      mlflowRefused(await ml('POST', 'experiments/create', { name: 'thief', artifact_location: foreign }), 'artifact_location', /Forja gives each experiment its own artifact location/);
+      nativeRefused(
+        await call('POST', '/api/v1/experiments', { name: 'thief', artifactLocation: foreign }),
+        'artifactLocation',
+        /Forja gives each experiment its own artifact location/,
+      );
+      mlflowRefused(
+        await ml('POST', 'experiments/create', { name: 'thief', artifact_location: foreign }),
+        'artifact_location',
+        /Forja gives each experiment its own artifact location/,
+      );
       mlflowRefused(await ml('POST', 'experiments/create', { name: 'thief', artifact_location: '/etc' }), 'artifact_location', /leave this field out/);
       const empty = await ml('POST', 'experiments/create', { name: 'plain', artifact_location: '' });
       assert.equal(empty.status, 200, empty.text);
@@ -152,7 +196,10 @@ for (const dialect of DIALECTS) {
       const nots = (depth: number, clause: string) => `${'NOT '.repeat(depth)}${clause}`;
       const tooDeep = /nests deeper than 100 parentheses/;
       // As deep as a 10,000-character filter goes.
-      for (const [shape, depth] of [[nested, 4990], [nots, 2400]] as const) {
+      for (const [shape, depth] of [
+        [nested, 4990],
+        [nots, 2400],
+      ] as const) {
         const native = await call('POST', '/api/v1/runs/search', { experimentIds: [exp], filter: shape(depth, 'metrics.acc > 0') });
         assert.equal(native.status, 400, native.text);
         assert.match(native.body.error.message, tooDeep);

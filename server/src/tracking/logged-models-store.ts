@@ -38,8 +38,16 @@ export class LoggedModelsStore {
   async insert(row: LoggedModelRow, tags: KV[], params: KV[]): Promise<void> {
     await this.db.transaction(async (trx) => {
       await trx.insertInto('logged_models').values(row).execute();
-      if (tags.length) await trx.insertInto('logged_model_tags').values(tags.map((t) => ({ model_id: row.id, key: t.key, value: t.value }))).execute();
-      if (params.length) await trx.insertInto('logged_model_params').values(params.map((p) => ({ model_id: row.id, key: p.key, value: p.value }))).execute();
+      if (tags.length)
+        await trx
+          .insertInto('logged_model_tags')
+          .values(tags.map((t) => ({ model_id: row.id, key: t.key, value: t.value })))
+          .execute();
+      if (params.length)
+        await trx
+          .insertInto('logged_model_params')
+          .values(params.map((p) => ({ model_id: row.id, key: p.key, value: p.value })))
+          .execute();
     });
   }
 
@@ -51,7 +59,15 @@ export class LoggedModelsStore {
     const [tags, params, metrics] = await Promise.all([
       this.db.kysely.selectFrom('logged_model_tags').select(['key', 'value']).where('model_id', '=', id).orderBy('key').execute(),
       this.db.kysely.selectFrom('logged_model_params').select(['key', 'value']).where('model_id', '=', id).orderBy('key').execute(),
-      this.db.kysely.selectFrom('logged_model_metrics').selectAll().where('model_id', '=', id).orderBy('timestamp').orderBy('step').orderBy('key').orderBy('run_id').execute(),
+      this.db.kysely
+        .selectFrom('logged_model_metrics')
+        .selectAll()
+        .where('model_id', '=', id)
+        .orderBy('timestamp')
+        .orderBy('step')
+        .orderBy('key')
+        .orderBy('run_id')
+        .execute(),
     ]);
     return { tags, params, metrics };
   }
@@ -80,7 +96,11 @@ export class LoggedModelsStore {
   /** Adds each param in turn; a key the model already has keeps its value. */
   async addParams(id: string, params: KV[]): Promise<void> {
     for (const p of params) {
-      await this.db.kysely.insertInto('logged_model_params').values({ model_id: id, key: p.key, value: p.value }).onConflict((oc) => oc.columns(['model_id', 'key']).doNothing()).execute();
+      await this.db.kysely
+        .insertInto('logged_model_params')
+        .values({ model_id: id, key: p.key, value: p.value })
+        .onConflict((oc) => oc.columns(['model_id', 'key']).doNothing())
+        .execute();
     }
   }
 
@@ -143,6 +163,8 @@ export class LoggedModelsStore {
 function datasetCondition(datasets: { name: string; digest?: string }[]): RawBuilder<unknown> | null {
   if (datasets.length === 0) return null;
   const one = (d: { name: string; digest?: string }) =>
-    d.digest !== undefined ? sql`(logged_model_metrics.dataset_name = ${d.name} AND logged_model_metrics.dataset_digest = ${d.digest})` : sql`logged_model_metrics.dataset_name = ${d.name}`;
+    d.digest !== undefined
+      ? sql`(logged_model_metrics.dataset_name = ${d.name} AND logged_model_metrics.dataset_digest = ${d.digest})`
+      : sql`logged_model_metrics.dataset_name = ${d.name}`;
   return sql`(${sql.join(datasets.map(one), sql` OR `)})`;
 }

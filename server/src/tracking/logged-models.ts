@@ -46,7 +46,11 @@ export class LoggedModelsService {
     this.clock = options.clock ?? Date.now;
   }
 
-  async create(ctx: RequestContext, input: { experimentId: string; name?: string; modelType?: string; sourceRunId?: string; params: KV[]; tags: KV[] }, scope?: Parameters<TrackingService['readableExperiment']>[3]): Promise<LoggedModel> {
+  async create(
+    ctx: RequestContext,
+    input: { experimentId: string; name?: string; modelType?: string; sourceRunId?: string; params: KV[]; tags: KV[] },
+    scope?: Parameters<TrackingService['readableExperiment']>[3],
+  ): Promise<LoggedModel> {
     const name = input.name ? parseField(LoggedModelNameSchema, input.name, 'name') : undefined;
     const tags = parseField(tagsInput(TRACKING_LIMITS.runTagValueLength), input.tags, 'tags');
     const params = parseField(ParamsSchema, input.params, 'params');
@@ -139,14 +143,17 @@ export class LoggedModelsService {
     });
   }
 
-  async search(ctx: RequestContext, input: {
-    experimentIds: string[];
-    filter?: string;
-    datasets?: { name: string; digest?: string }[];
-    maxResults: number;
-    pageToken?: string;
-    orderBy: { field: string; ascending: boolean }[];
-  }): Promise<{ models: LoggedModel[]; nextPageToken?: string }> {
+  async search(
+    ctx: RequestContext,
+    input: {
+      experimentIds: string[];
+      filter?: string;
+      datasets?: { name: string; digest?: string }[];
+      maxResults: number;
+      pageToken?: string;
+      orderBy: { field: string; ascending: boolean }[];
+    },
+  ): Promise<{ models: LoggedModel[]; nextPageToken?: string }> {
     const ids = await this.tracking.readableExperimentIds(ctx, input.experimentIds);
     if (ids.length === 0) return { models: [] };
     const offset = decodePageToken(input.pageToken);
@@ -187,7 +194,10 @@ export class LoggedModelsService {
 /** JSON as Python's json.dumps writes it (", " and ": " separators, non-ASCII escaped), so values match MLflow's byte for byte. */
 function pythonJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
-  if (value !== null && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`).join(', ')}}`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`)
+      .join(', ')}}`;
   return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -51,7 +51,13 @@ export class MetricBulkService {
    * and NaN-ness are cut into `maxResults` NTILE buckets, the first point of each is kept, and the
    * run's last point always ends the list (replacing the last kept one when the list is full).
    */
-  async sampledHistory(ctx: RequestContext, runIds: string[], key: string, maxResults: number, range?: { start: number; end: number }): Promise<MetricWithRun[]> {
+  async sampledHistory(
+    ctx: RequestContext,
+    runIds: string[],
+    key: string,
+    maxResults: number,
+    range?: { start: number; end: number },
+  ): Promise<MetricWithRun[]> {
     const ids = await this.readableRunIds(ctx, runIds);
     if (ids.length === 0) return [];
     const rows = await this.store.sampledMetricHistories(ids, key, maxResults, range);
@@ -66,7 +72,11 @@ export class MetricBulkService {
   }
 
   /** Distinct (experiment, dataset name, digest, context) of the inputs logged in the experiments. */
-  async datasetSummaries(ctx: RequestContext, experimentIds: string[], scope: Parameters<TrackingService['readableExperimentIds']>[2]): Promise<DatasetSummary[]> {
+  async datasetSummaries(
+    ctx: RequestContext,
+    experimentIds: string[],
+    scope: Parameters<TrackingService['readableExperimentIds']>[2],
+  ): Promise<DatasetSummary[]> {
     const ids = await this.tracking.readableExperimentIds(ctx, experimentIds, scope);
     if (ids.length === 0) return [];
     const rows = await this.store.datasetSummaries(ids, MAX_DATASET_SUMMARIES);
@@ -100,4 +110,5 @@ function sampleOf(rows: SampledRow[], maxResults: number): SampledRow[] {
   return kept;
 }
 
-const sameKey = (a: SampledRow, b: SampledRow) => a.step === b.step && a.timestamp === b.timestamp && a.is_nan === b.is_nan && (a.is_nan ? true : a.value === b.value);
+const sameKey = (a: SampledRow, b: SampledRow) =>
+  a.step === b.step && a.timestamp === b.timestamp && a.is_nan === b.is_nan && (a.is_nan ? true : a.value === b.value);

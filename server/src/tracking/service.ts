@@ -120,7 +120,13 @@ export class TrackingService {
     await this.store.deleteExperimentPermanently(id);
     const dir = ownedExperimentFolder(row);
     if (dir) await this.artifactStore.remove(dir);
-    await this.audit.record(ctx, { action: 'experiment.purge', resourceType: 'experiment', resourceId: id, groupId: row.group_id, details: { name: row.name } });
+    await this.audit.record(ctx, {
+      action: 'experiment.purge',
+      resourceType: 'experiment',
+      resourceId: id,
+      groupId: row.group_id,
+      details: { name: row.name },
+    });
   }
 
   async purgeRun(ctx: RequestContext, runId: string): Promise<void> {
@@ -140,7 +146,9 @@ export class TrackingService {
     if (!groupId) return;
     const now = this.clock();
     try {
-      await this.store.transaction((trx) => this.store.insertExperiment(trx, this.experimentRow(DEFAULT_EXPERIMENT_ID, groupId, DEFAULT_EXPERIMENT_NAME, now), []));
+      await this.store.transaction((trx) =>
+        this.store.insertExperiment(trx, this.experimentRow(DEFAULT_EXPERIMENT_ID, groupId, DEFAULT_EXPERIMENT_NAME, now), []),
+      );
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
@@ -162,7 +170,13 @@ export class TrackingService {
       }
       return r;
     });
-    await this.audit.record(ctx, { action: 'experiment.create', resourceType: 'experiment', resourceId: row.id, groupId: scope.id, details: { name: row.name } });
+    await this.audit.record(ctx, {
+      action: 'experiment.create',
+      resourceType: 'experiment',
+      resourceId: row.id,
+      groupId: scope.id,
+      details: { name: row.name },
+    });
     return this.presentExperiment(row, body.tags, scope.name);
   }
 
@@ -204,7 +218,13 @@ export class TrackingService {
       if (isUniqueViolation(err)) throw alreadyExists(`Experiment '${name}' already exists.`);
       throw err;
     }
-    await this.audit.record(ctx, { action: 'experiment.rename', resourceType: 'experiment', resourceId: id, groupId: row.group_id, details: { from: row.name, to: name } });
+    await this.audit.record(ctx, {
+      action: 'experiment.rename',
+      resourceType: 'experiment',
+      resourceId: id,
+      groupId: row.group_id,
+      details: { from: row.name, to: name },
+    });
   }
 
   async setExperimentTag(ctx: RequestContext, id: string, key: string, value: string): Promise<void> {
@@ -228,7 +248,12 @@ export class TrackingService {
       return;
     }
     await this.store.setExperimentStage(id, stage, this.clock());
-    await this.audit.record(ctx, { action: stage === 'deleted' ? 'experiment.delete' : 'experiment.restore', resourceType: 'experiment', resourceId: id, groupId: row.group_id });
+    await this.audit.record(ctx, {
+      action: stage === 'deleted' ? 'experiment.delete' : 'experiment.restore',
+      resourceType: 'experiment',
+      resourceId: id,
+      groupId: row.group_id,
+    });
   }
 
   // runs
@@ -238,7 +263,8 @@ export class TrackingService {
     const given: KV[] = parseField(tagsInput(TRACKING_LIMITS.runTagValueLength), input.tags ?? [], 'tags').map((t) => ({ key: t.key, value: t.value }));
     const runName = parseField(RunNameSchema.optional(), input.runName, 'run_name');
     const tagName = given.find((t) => t.key === 'mlflow.runName')?.value;
-    if (runName && tagName && runName !== tagName) throw invalid(`Both 'run_name' ('${runName}') and the tag 'mlflow.runName' ('${tagName}') are set and differ.`);
+    if (runName && tagName && runName !== tagName)
+      throw invalid(`Both 'run_name' ('${runName}') and the tag 'mlflow.runName' ('${tagName}') are set and differ.`);
     if (tagName) parseField(RunNameSchema, tagName, 'tags.mlflow.runName');
     const name = runName || tagName || randomRunName();
     const tags = [...given.filter((t) => t.key !== 'mlflow.runName'), { key: 'mlflow.runName', value: name }];
@@ -282,7 +308,9 @@ export class TrackingService {
 
   async setRunStage(ctx: RequestContext, runId: string, stage: 'active' | 'deleted'): Promise<void> {
     const row = await this.readableRun(ctx, runId, 'editor');
-    await this.store.transaction((trx) => this.store.updateRun(trx, runId, { lifecycle_stage: stage, deleted_time: stage === 'deleted' ? this.clock() : null }));
+    await this.store.transaction((trx) =>
+      this.store.updateRun(trx, runId, { lifecycle_stage: stage, deleted_time: stage === 'deleted' ? this.clock() : null }),
+    );
     await this.audit.record(ctx, { action: stage === 'deleted' ? 'run.delete' : 'run.restore', resourceType: 'run', resourceId: runId, groupId: row.group_id });
   }
 
@@ -298,7 +326,10 @@ export class TrackingService {
     // The tag mlflow.runName is the run's name: it follows the name rule, not just the tag's.
     const renamed = tags.find((t) => t.key === 'mlflow.runName');
     if (renamed) parseField(RunNameSchema, renamed.value, 'tags.mlflow.runName');
-    await this.requireModelsOfRun(row, batch.metrics.flatMap((m) => (m.modelId ? [m.modelId] : [])));
+    await this.requireModelsOfRun(
+      row,
+      batch.metrics.flatMap((m) => (m.modelId ? [m.modelId] : [])),
+    );
     const now = this.clock();
     const metrics = batch.metrics.map((m) => ({
       key: m.key,
@@ -341,7 +372,13 @@ export class TrackingService {
     if (!(await this.store.deleteRunTag(runId, key))) throw new AppError('NOT_FOUND', `No tag with name: ${key} in run with id ${runId}`);
   }
 
-  async metricHistory(ctx: RequestContext, runId: string, key: string, maxResults?: number, pageToken?: string): Promise<{ metrics: Metric[]; nextPageToken?: string }> {
+  async metricHistory(
+    ctx: RequestContext,
+    runId: string,
+    key: string,
+    maxResults?: number,
+    pageToken?: string,
+  ): Promise<{ metrics: Metric[]; nextPageToken?: string }> {
     await this.readableRun(ctx, runId, 'viewer');
     const offset = decodePageToken(pageToken);
     const limit = maxResults ?? 1_000_000_000;
@@ -389,7 +426,14 @@ export class TrackingService {
       datasets.map((d) => ({
         newId: newId(),
         tags: d.tags,
-        dataset: { name: d.dataset.name, digest: d.dataset.digest, source_type: d.dataset.sourceType, source: d.dataset.source, schema: d.dataset.schema ?? null, profile: d.dataset.profile ?? null },
+        dataset: {
+          name: d.dataset.name,
+          digest: d.dataset.digest,
+          source_type: d.dataset.sourceType,
+          source: d.dataset.source,
+          schema: d.dataset.schema ?? null,
+          profile: d.dataset.profile ?? null,
+        },
       })),
     );
     await this.store.addModelInputs(runId, [...new Set(modelIds)]);
@@ -527,7 +571,14 @@ export class TrackingService {
       inputs: {
         datasetInputs: data.inputs.map((i) => ({
           tags: i.tags,
-          dataset: { name: i.dataset.name, digest: i.dataset.digest, sourceType: i.dataset.source_type, source: i.dataset.source, schema: i.dataset.schema, profile: i.dataset.profile },
+          dataset: {
+            name: i.dataset.name,
+            digest: i.dataset.digest,
+            sourceType: i.dataset.source_type,
+            source: i.dataset.source,
+            schema: i.dataset.schema,
+            profile: i.dataset.profile,
+          },
         })),
         modelInputs: data.modelInputs.map((modelId) => ({ modelId })),
       },
@@ -543,7 +594,9 @@ export function projectionOf(columns: string[] | undefined): Projection {
   const all = new Set<keyof Projection>();
   for (const c of columns) {
     const dot = c.indexOf('.');
-    const kind = ({ metrics: 'metrics', metric: 'metrics', params: 'params', param: 'params', tags: 'tags', tag: 'tags' } as const)[c.slice(0, dot) as 'metrics'];
+    const kind = ({ metrics: 'metrics', metric: 'metrics', params: 'params', param: 'params', tags: 'tags', tag: 'tags' } as const)[
+      c.slice(0, dot) as 'metrics'
+    ];
     if (dot < 0 || !kind) throw invalid(`Invalid column '${c}': use metrics.<key>, params.<key> or tags.<key> (or metrics.* for all).`);
     const key = c.slice(dot + 1).replace(/^`(.*)`$/, '$1');
     if (key === '*') all.add(kind);
@@ -557,7 +610,8 @@ function dedupeParams(params: KV[]): KV[] {
   const seen = new Map<string, string>();
   for (const p of params) {
     const prev = seen.get(p.key);
-    if (prev !== undefined && prev !== p.value) throw invalid(`Duplicate parameter keys have been submitted: '${p.key}' with values '${prev}' and '${p.value}'.`);
+    if (prev !== undefined && prev !== p.value)
+      throw invalid(`Duplicate parameter keys have been submitted: '${p.key}' with values '${prev}' and '${p.value}'.`);
     seen.set(p.key, p.value);
   }
   return [...seen].map(([key, value]) => ({ key, value }));

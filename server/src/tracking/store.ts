@@ -86,7 +86,11 @@ export class TrackingStore {
   // experiments
   async insertExperiment(q: Q, row: ExperimentRow, tags: KV[]): Promise<void> {
     await q.insertInto('experiments').values(row).execute();
-    if (tags.length) await q.insertInto('experiment_tags').values(tags.map((t) => ({ experiment_id: row.id, ...t }))).execute();
+    if (tags.length)
+      await q
+        .insertInto('experiment_tags')
+        .values(tags.map((t) => ({ experiment_id: row.id, ...t })))
+        .execute();
   }
   getExperiment(id: string) {
     return this.k.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
@@ -150,7 +154,8 @@ export class TrackingStore {
       id: sql.ref('experiments.id'),
       attribute: (cmp) => {
         const a = EXPERIMENT_ATTRIBUTES[cmp.key.toLowerCase()];
-        if (!a) throw new FilterError(`unknown experiment attribute '${cmp.key}': use name, creation_time, last_update_time or tags.<key>`, cmp.position, cmp.key);
+        if (!a)
+          throw new FilterError(`unknown experiment attribute '${cmp.key}': use name, creation_time, last_update_time or tags.<key>`, cmp.position, cmp.key);
         return { column: sql.ref(a.column), kind: a.kind };
       },
       keyTable: (entity) => (entity === 'tag' ? { table: 'experiment_tags', idColumn: 'experiment_id' } : undefined),
@@ -172,7 +177,11 @@ export class TrackingStore {
   // runs
   async insertRun(q: Q, row: RunRow, tags: KV[]): Promise<void> {
     await q.insertInto('runs').values(row).execute();
-    if (tags.length) await q.insertInto('run_tags').values(tags.map((t) => ({ run_id: row.id, ...t }))).execute();
+    if (tags.length)
+      await q
+        .insertInto('run_tags')
+        .values(tags.map((t) => ({ run_id: row.id, ...t })))
+        .execute();
   }
   getRun(id: string) {
     return this.k.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
@@ -228,7 +237,10 @@ export class TrackingStore {
    * Writes params, tags and metrics in one transaction with multi-row statements. Params are
    * immutable: a different value for an existing key aborts the whole batch.
    */
-  async logBatch(runId: string, batch: { metrics: MetricPoint[]; params: KV[]; tags: KV[] }): Promise<{ conflicts: { key: string; old: string; new: string }[] }> {
+  async logBatch(
+    runId: string,
+    batch: { metrics: MetricPoint[]; params: KV[]; tags: KV[] },
+  ): Promise<{ conflicts: { key: string; old: string; new: string }[] }> {
     return this.transaction(async (trx) => {
       if (batch.params.length) {
         const existing = await trx
@@ -242,10 +254,16 @@ export class TrackingStore {
           )
           .execute();
         const old = new Map(existing.map((p) => [p.key, p.value]));
-        const conflicts = batch.params.filter((p) => old.has(p.key) && old.get(p.key) !== p.value).map((p) => ({ key: p.key, old: old.get(p.key)!, new: p.value }));
+        const conflicts = batch.params
+          .filter((p) => old.has(p.key) && old.get(p.key) !== p.value)
+          .map((p) => ({ key: p.key, old: old.get(p.key)!, new: p.value }));
         if (conflicts.length) return { conflicts };
         const fresh = batch.params.filter((p) => !old.has(p.key));
-        if (fresh.length) await trx.insertInto('params').values(fresh.map((p) => ({ run_id: runId, ...p }))).execute();
+        if (fresh.length)
+          await trx
+            .insertInto('params')
+            .values(fresh.map((p) => ({ run_id: runId, ...p })))
+            .execute();
       }
       for (const part of chunks(batch.tags)) {
         await trx
@@ -261,7 +279,8 @@ export class TrackingStore {
         const best = new Map<string, MetricPoint>();
         for (const m of batch.metrics) {
           const cur = best.get(m.key);
-          if (!cur || m.step > cur.step || (m.step === cur.step && (m.timestamp > cur.timestamp || (m.timestamp === cur.timestamp && m.value > cur.value)))) best.set(m.key, m);
+          if (!cur || m.step > cur.step || (m.step === cur.step && (m.timestamp > cur.timestamp || (m.timestamp === cur.timestamp && m.value > cur.value))))
+            best.set(m.key, m);
         }
         for (const part of chunks([...best.values()])) {
           await trx
@@ -276,7 +295,9 @@ export class TrackingStore {
                   step: (eb) => eb.ref('excluded.step'),
                   is_nan: (eb) => eb.ref('excluded.is_nan'),
                 })
-                .where(sql<boolean>`(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`),
+                .where(
+                  sql<boolean>`(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+                ),
             )
             .execute();
         }
@@ -294,7 +315,9 @@ export class TrackingStore {
   private async insertMetrics(trx: Transaction<Database>, runId: string, rows: MetricPoint[]): Promise<void> {
     const raw = this.db.sqlite;
     if (raw) {
-      this.insertMetricStmt ??= raw.prepare('INSERT INTO metrics (run_id, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+      this.insertMetricStmt ??= raw.prepare(
+        'INSERT INTO metrics (run_id, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      );
       for (const m of rows) this.insertMetricStmt.run(runId, m.key, m.value, m.timestamp, m.step, m.is_nan);
       return;
     }
@@ -329,7 +352,8 @@ export class TrackingStore {
 
   /** The group of a logged model, or undefined when there is none with that id. */
   async loggedModelGroup(modelId: string): Promise<string | undefined> {
-    return (await this.k.selectFrom('logged_models').select('group_id').where('id', '=', modelId).where('lifecycle_stage', '=', 'active').executeTakeFirst())?.group_id;
+    return (await this.k.selectFrom('logged_models').select('group_id').where('id', '=', modelId).where('lifecycle_stage', '=', 'active').executeTakeFirst())
+      ?.group_id;
   }
 
   async addModelInputs(runId: string, modelIds: string[]): Promise<void> {
@@ -418,7 +442,11 @@ export class TrackingStore {
       .execute();
   }
 
-  async logInputs(experimentId: string, runId: string, inputs: { dataset: Omit<DatasetRow, 'id' | 'experiment_id'>; tags: KV[]; newId: string }[]): Promise<void> {
+  async logInputs(
+    experimentId: string,
+    runId: string,
+    inputs: { dataset: Omit<DatasetRow, 'id' | 'experiment_id'>; tags: KV[]; newId: string }[],
+  ): Promise<void> {
     await this.transaction(async (trx) => {
       for (const input of inputs) {
         await trx
@@ -461,14 +489,30 @@ export class TrackingStore {
       id: sql.ref('runs.id'),
       attribute: (cmp) => {
         const a = RUN_ATTRIBUTES[cmp.key.toLowerCase()];
-        if (!a) throw new FilterError(`unknown run attribute '${cmp.key}': use run_id, run_name, status, user_id, artifact_uri, start_time or end_time`, cmp.position, cmp.key);
+        if (!a)
+          throw new FilterError(
+            `unknown run attribute '${cmp.key}': use run_id, run_name, status, user_id, artifact_uri, start_time or end_time`,
+            cmp.position,
+            cmp.key,
+          );
         return { column: sql.ref(a.column), kind: a.kind };
       },
       keyTable: (entity) =>
-        entity === 'metric' ? { table: 'latest_metrics', idColumn: 'run_id' } : entity === 'param' ? { table: 'params', idColumn: 'run_id' } : { table: 'run_tags', idColumn: 'run_id' },
+        entity === 'metric'
+          ? { table: 'latest_metrics', idColumn: 'run_id' }
+          : entity === 'param'
+            ? { table: 'params', idColumn: 'run_id' }
+            : { table: 'run_tags', idColumn: 'run_id' },
       dataset: (cmp: Comparison) => {
         const field = cmp.key.toLowerCase();
-        const column = field === 'name' ? sql.ref('datasets.name') : field === 'digest' ? sql.ref('datasets.digest') : field === 'context' ? sql.ref('run_inputs.context') : undefined;
+        const column =
+          field === 'name'
+            ? sql.ref('datasets.name')
+            : field === 'digest'
+              ? sql.ref('datasets.digest')
+              : field === 'context'
+                ? sql.ref('run_inputs.context')
+                : undefined;
         if (!column) throw new FilterError(`unknown dataset field '${cmp.key}': use dataset.name, dataset.digest or dataset.context`, cmp.position, cmp.key);
         return sql`EXISTS (SELECT 1 FROM run_inputs INNER JOIN datasets ON datasets.id = run_inputs.dataset_id WHERE run_inputs.run_id = runs.id AND ${predicate(column, cmp, 'string', dialect)})`;
       },

@@ -35,7 +35,10 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('PUT', `/api/v1/experiments/${id}/tags/owner`, { value: 'ana' })).status, 200);
       assert.equal((await call('PATCH', `/api/v1/experiments/${id}`, { name: 'churn-v2' })).body.name, 'churn-v2');
       const got = await call('GET', `/api/v1/experiments/${id}`);
-      assert.deepEqual(got.body.tags, [{ key: 'owner', value: 'ana' }, { key: 'team', value: 'growth' }]);
+      assert.deepEqual(got.body.tags, [
+        { key: 'owner', value: 'ana' },
+        { key: 'team', value: 'growth' },
+      ]);
       const runId = await newRun(id);
       assert.equal((await call('DELETE', `/api/v1/experiments/${id}`)).status, 200);
       assert.equal((await call('GET', `/api/v1/runs/${runId}`)).body.info.lifecycleStage, 'deleted', 'deleting an experiment deletes its runs');
@@ -50,8 +53,14 @@ for (const dialect of DIALECTS) {
       const exp = (await call('POST', '/api/v1/experiments', { name: 'batching' })).body.experimentId;
       const runId = await newRun(exp, 'first-try');
       const batch = await call('POST', `/api/v1/runs/${runId}/batch`, {
-        params: [{ key: 'lr', value: '0.01' }, { key: 'model', value: 'rf' }],
-        tags: [{ key: 'team', value: 'a' }, { key: 'team', value: 'b' }],
+        params: [
+          { key: 'lr', value: '0.01' },
+          { key: 'model', value: 'rf' },
+        ],
+        tags: [
+          { key: 'team', value: 'a' },
+          { key: 'team', value: 'b' },
+        ],
         metrics: [
           { key: 'loss', value: 0.9, timestamp: 1000, step: 0 },
           { key: 'loss', value: 0.5, timestamp: 900, step: 2 },
@@ -66,19 +75,40 @@ for (const dialect of DIALECTS) {
       assert.equal(run.info.status, 'RUNNING');
       const metrics = Object.fromEntries(run.data.metrics.map((m: { key: string; value: unknown; step: number }) => [m.key, [m.value, m.step]]));
       assert.deepEqual(metrics, { big: [1.7976931348623157e308, 0], loss: [0.5, 2], weird: ['NaN', 0] });
-      assert.deepEqual(run.data.params, [{ key: 'lr', value: '0.01' }, { key: 'model', value: 'rf' }]);
-      assert.deepEqual(run.data.tags.find((t: { key: string }) => t.key === 'team'), { key: 'team', value: 'b' }, 'the last tag value wins');
+      assert.deepEqual(run.data.params, [
+        { key: 'lr', value: '0.01' },
+        { key: 'model', value: 'rf' },
+      ]);
+      assert.deepEqual(
+        run.data.tags.find((t: { key: string }) => t.key === 'team'),
+        { key: 'team', value: 'b' },
+        'the last tag value wins',
+      );
       const history = await call('GET', `/api/v1/runs/${runId}/metrics/loss/history`);
-      assert.deepEqual(history.body.metrics.map((m: { step: number; value: number }) => [m.step, m.value]), [[0, 0.9], [1, 0.7], [2, 0.5]]);
+      assert.deepEqual(
+        history.body.metrics.map((m: { step: number; value: number }) => [m.step, m.value]),
+        [
+          [0, 0.9],
+          [1, 0.7],
+          [2, 0.5],
+        ],
+      );
       const paged = await call('GET', `/api/v1/runs/${runId}/metrics/loss/history?maxResults=2`);
       assert.equal(paged.body.metrics.length, 2);
       const rest = await call('GET', `/api/v1/runs/${runId}/metrics/loss/history?maxResults=2&pageToken=${paged.body.nextPageToken}`);
-      assert.deepEqual(rest.body.metrics.map((m: { step: number }) => m.step), [2]);
+      assert.deepEqual(
+        rest.body.metrics.map((m: { step: number }) => m.step),
+        [2],
+      );
       assert.equal(rest.body.nextPageToken, undefined);
 
       const finished = await call('PATCH', `/api/v1/runs/${runId}`, { status: 'FINISHED', endTime: 5000 });
       assert.equal(finished.body.status, 'FINISHED');
-      assert.equal((await call('POST', `/api/v1/runs/${runId}/batch`, { metrics: [{ key: 'late', value: 1 }] })).status, 200, 'a finished run still accepts logging');
+      assert.equal(
+        (await call('POST', `/api/v1/runs/${runId}/batch`, { metrics: [{ key: 'late', value: 1 }] })).status,
+        200,
+        'a finished run still accepts logging',
+      );
     });
 
     test('params are immutable: the same value again is fine, a new value is a 400 and the batch changes nothing', async () => {
@@ -86,13 +116,24 @@ for (const dialect of DIALECTS) {
       const runId = await newRun(exp);
       await call('POST', `/api/v1/runs/${runId}/batch`, { params: [{ key: 'alpha', value: '1' }] });
       assert.equal((await call('POST', `/api/v1/runs/${runId}/batch`, { params: [{ key: 'alpha', value: '1' }] })).status, 200);
-      const changed = await call('POST', `/api/v1/runs/${runId}/batch`, { params: [{ key: 'alpha', value: '2' }, { key: 'beta', value: 'x' }], metrics: [{ key: 'm', value: 1 }] });
+      const changed = await call('POST', `/api/v1/runs/${runId}/batch`, {
+        params: [
+          { key: 'alpha', value: '2' },
+          { key: 'beta', value: 'x' },
+        ],
+        metrics: [{ key: 'm', value: 1 }],
+      });
       assert.equal(changed.status, 400);
       assert.match(changed.body.error.message, /Changing param values is not allowed\. Param with key='alpha' was already logged with value='1'/);
       const run = (await call('GET', `/api/v1/runs/${runId}`)).body;
       assert.deepEqual(run.data.params, [{ key: 'alpha', value: '1' }]);
       assert.deepEqual(run.data.metrics, [], 'all-or-nothing');
-      const dupInBatch = await call('POST', `/api/v1/runs/${runId}/batch`, { params: [{ key: 'g', value: '1' }, { key: 'g', value: '2' }] });
+      const dupInBatch = await call('POST', `/api/v1/runs/${runId}/batch`, {
+        params: [
+          { key: 'g', value: '1' },
+          { key: 'g', value: '2' },
+        ],
+      });
       assert.equal(dupInBatch.status, 400);
     });
 
@@ -126,9 +167,19 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 6; i++) {
         const id = await newRun(exp, `run-${i}`);
         ids.push(id);
-        const params = [{ key: 'model', value: i % 2 ? 'rf' : 'xgb' }, { key: 'depth', value: String(i) }];
+        const params = [
+          { key: 'model', value: i % 2 ? 'rf' : 'xgb' },
+          { key: 'depth', value: String(i) },
+        ];
         const tags = i < 3 ? [{ key: 'stage', value: i === 0 ? 'Prod' : 'dev' }] : [];
-        await call('POST', `/api/v1/runs/${id}/batch`, { params, tags, metrics: [{ key: 'acc', value: i / 10 }, { key: 'f1', value: 1 - i / 10 }] });
+        await call('POST', `/api/v1/runs/${id}/batch`, {
+          params,
+          tags,
+          metrics: [
+            { key: 'acc', value: i / 10 },
+            { key: 'f1', value: 1 - i / 10 },
+          ],
+        });
       }
       const search = async (filter: string, extra: Record<string, unknown> = {}) => {
         const r = await call('POST', '/api/v1/runs/search', { experimentIds: [exp], filter, ...extra });
@@ -137,18 +188,30 @@ for (const dialect of DIALECTS) {
       };
       const names = (body: { runs: { info: { runName: string } }[] }) => body.runs.map((r) => r.info.runName);
       assert.deepEqual(names(await search("metrics.acc > 0.25 and params.model = 'rf'", { orderBy: ['metrics.acc DESC'] })), ['run-5', 'run-3']);
-      assert.deepEqual(names(await search("metrics.acc < 0.15 OR (params.model = 'rf' AND metrics.f1 >= 0.85)", { orderBy: ['params.depth'] })), ['run-0', 'run-1']);
+      assert.deepEqual(names(await search("metrics.acc < 0.15 OR (params.model = 'rf' AND metrics.f1 >= 0.85)", { orderBy: ['params.depth'] })), [
+        'run-0',
+        'run-1',
+      ]);
       assert.deepEqual(names(await search('tags.stage IS NULL', { orderBy: ['attributes.run_name'] })), ['run-3', 'run-4', 'run-5']);
       assert.deepEqual(names(await search("tags.stage LIKE 'p%'")), [], 'LIKE is case-sensitive');
       assert.deepEqual(names(await search("tags.stage ILIKE 'p%'")), ['run-0']);
       assert.deepEqual(names(await search(`attributes.run_id IN ('${ids[1]}', '${ids[2]}')`, { orderBy: ['run_name ASC'] })), ['run-1', 'run-2']);
       assert.deepEqual(names(await search("NOT params.model = 'rf'", { orderBy: ['metrics.acc'] })), ['run-0', 'run-2', 'run-4']);
-      assert.deepEqual(names(await search("metrics.`acc` != 0.1 and `Run Name` LIKE 'run-%' and status = 'RUNNING'", { orderBy: ['metrics.acc'], maxResults: 2 })), ['run-0', 'run-2']);
+      assert.deepEqual(
+        names(await search("metrics.`acc` != 0.1 and `Run Name` LIKE 'run-%' and status = 'RUNNING'", { orderBy: ['metrics.acc'], maxResults: 2 })),
+        ['run-0', 'run-2'],
+      );
 
       const projected = await search("params.model = 'rf'", { columns: ['metrics.acc', 'params.model'] });
       for (const run of projected.runs) {
-        assert.deepEqual(run.data.metrics.map((m: { key: string }) => m.key), ['acc']);
-        assert.deepEqual(run.data.params.map((p: { key: string }) => p.key), ['model']);
+        assert.deepEqual(
+          run.data.metrics.map((m: { key: string }) => m.key),
+          ['acc'],
+        );
+        assert.deepEqual(
+          run.data.params.map((p: { key: string }) => p.key),
+          ['model'],
+        );
         assert.deepEqual(run.data.tags, []);
       }
 
@@ -198,7 +261,8 @@ for (const dialect of DIALECTS) {
       await call('PUT', '/api/v1/groups/other-team/members/outsider', { role: 'editor' });
       await call('DELETE', '/api/v1/groups/default/members/outsider');
       const token = (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: 'outsider', password: 'outsider-password' } })).body.token;
-      const asOutsider = (method: string, path: string, body?: unknown) => http(s.url, method, path, { token, body, headers: { 'x-forja-group': 'other-team' } });
+      const asOutsider = (method: string, path: string, body?: unknown) =>
+        http(s.url, method, path, { token, body, headers: { 'x-forja-group': 'other-team' } });
       for (const [method, path, body] of [
         ['GET', `/api/v1/runs/${runId}`],
         ['POST', `/api/v1/runs/${runId}/batch`, { metrics: [{ key: 'x', value: 1 }] }],

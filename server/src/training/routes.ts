@@ -43,18 +43,38 @@ export function registerTrainingRoutes(app: App, s: { training: TrainingService 
       },
     );
   });
-  app.get('/api/v1/training/runs', { config: role('viewer'), schema: { tags, summary: "The group's training runs, newest first", response: { 200: TrainingRunListSchema } } }, async (req) => ({
-    items: await t.list(contextOf(req), groupOf(req)),
-  }));
-  app.get('/api/v1/training/runs/:id', { config: role('viewer'), schema: { tags, summary: 'A training run: status, metrics, its tracking run', params: Id, response: { 200: TrainingRunSchema } } }, async (req) =>
-    t.get(contextOf(req), groupOf(req), req.params.id),
+  app.get(
+    '/api/v1/training/runs',
+    { config: role('viewer'), schema: { tags, summary: "The group's training runs, newest first", response: { 200: TrainingRunListSchema } } },
+    async (req) => ({
+      items: await t.list(contextOf(req), groupOf(req)),
+    }),
   );
-  app.post('/api/v1/training/runs/:id/cancel', { config: role('editor'), schema: { tags, summary: 'Stop a training run', params: Id, response: { 200: TrainingRunSchema } } }, async (req) =>
-    t.cancel(contextOf(req), groupOf(req), req.params.id),
+  app.get(
+    '/api/v1/training/runs/:id',
+    {
+      config: role('viewer'),
+      schema: { tags, summary: 'A training run: status, metrics, its tracking run', params: Id, response: { 200: TrainingRunSchema } },
+    },
+    async (req) => t.get(contextOf(req), groupOf(req), req.params.id),
+  );
+  app.post(
+    '/api/v1/training/runs/:id/cancel',
+    { config: role('editor'), schema: { tags, summary: 'Stop a training run', params: Id, response: { 200: TrainingRunSchema } } },
+    async (req) => t.cancel(contextOf(req), groupOf(req), req.params.id),
   );
   app.post(
     '/api/v1/training/runs/:id/promote',
-    { config: role('editor'), schema: { tags, summary: 'Register the trained model as a new version (and deploy it)', params: Id, body: TrainingPromoteSchema, response: { 200: TrainingPromotedSchema } } },
+    {
+      config: role('editor'),
+      schema: {
+        tags,
+        summary: 'Register the trained model as a new version (and deploy it)',
+        params: Id,
+        body: TrainingPromoteSchema,
+        response: { 200: TrainingPromotedSchema },
+      },
+    },
     async (req) => t.promote(contextOf(req), groupOf(req), req.params.id, req.body),
   );
 }

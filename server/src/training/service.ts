@@ -123,7 +123,13 @@ export class TrainingService {
     try {
       await this.store.transaction(async (trx) => {
         const job = await this.engine.enqueue(
-          { kind: TRAINING_KIND, groupId: scope.id, params: { trainingId: id, group: scope.name }, timeoutMs: f.timeoutSeconds * 1000, createdBy: ctx.principal.name },
+          {
+            kind: TRAINING_KIND,
+            groupId: scope.id,
+            params: { trainingId: id, group: scope.name },
+            timeoutMs: f.timeoutSeconds * 1000,
+            createdBy: ctx.principal.name,
+          },
           trx,
         );
         await this.store.insert(
@@ -153,7 +159,13 @@ export class TrainingService {
       throw err;
     }
     this.engine.wake();
-    await this.audit.record(ctx, { action: 'training.start', resourceType: 'training_run', resourceId: id, groupId: scope.id, details: { experiment: f.experimentName } });
+    await this.audit.record(ctx, {
+      action: 'training.start',
+      resourceType: 'training_run',
+      resourceId: id,
+      groupId: scope.id,
+      details: { experiment: f.experimentName },
+    });
     return this.get(ctx, scope, id);
   }
 
@@ -187,7 +199,7 @@ export class TrainingService {
       id: r.id,
       group: scope.name,
       experimentId: r.experiment_id,
-      experimentName: run ? (await this.tracking.getExperiment(ctx, r.experiment_id).catch(() => undefined))?.name ?? '' : '',
+      experimentName: run ? ((await this.tracking.getExperiment(ctx, r.experiment_id).catch(() => undefined))?.name ?? '') : '',
       trackingRunId: r.tracking_run_id,
       jobId: r.job_id,
       status: job.status,
@@ -237,7 +249,11 @@ export class TrainingService {
       if ((err as AppError).status !== 404) throw err;
       await this.registry.createModel(ctx, scope, { name: body.modelName, description: `Trained by training run ${id}.` });
     });
-    const version = await this.registry.createVersion(ctx, scope, body.modelName, { source: `runs:/${row.tracking_run_id}/model`, runId: row.tracking_run_id, description: `Training run ${id}` });
+    const version = await this.registry.createVersion(ctx, scope, body.modelName, {
+      source: `runs:/${row.tracking_run_id}/model`,
+      runId: row.tracking_run_id,
+      description: `Training run ${id}`,
+    });
     let deploymentId: string | null = null;
     let buildJobId: string | null = null;
     if (body.deploy) {
@@ -253,7 +269,13 @@ export class TrainingService {
       buildJobId = created.buildJobId;
     }
     await this.store.setPromoted(id, JSON.stringify({ model: body.modelName, version: String(version.version), deploymentId }));
-    await this.audit.record(ctx, { action: 'training.promote', resourceType: 'training_run', resourceId: id, groupId: scope.id, details: { model: body.modelName, version: version.version, deploymentId } });
+    await this.audit.record(ctx, {
+      action: 'training.promote',
+      resourceType: 'training_run',
+      resourceId: id,
+      groupId: scope.id,
+      details: { model: body.modelName, version: version.version, deploymentId },
+    });
     return { run: await this.get(ctx, scope, id), modelVersion: { name: body.modelName, version: String(version.version) }, deploymentId, buildJobId };
   }
 
@@ -287,7 +309,20 @@ export class TrainingService {
           sandbox: this.envs.sandbox,
           run: {
             groupId: row.group_id,
-            argv: [env.python, RUNNER, '--source', path.join(files, row.source_name), '--function', row.train_function, '--data', data, '--requirements', requirementsFile, '--out', out],
+            argv: [
+              env.python,
+              RUNNER,
+              '--source',
+              path.join(files, row.source_name),
+              '--function',
+              row.train_function,
+              '--data',
+              data,
+              '--requirements',
+              requirementsFile,
+              '--out',
+              out,
+            ],
             cwd: work,
             python: env.python,
             env: { HOME: work, MLFLOW_RUN_ID: runId },
@@ -295,7 +330,11 @@ export class TrainingService {
             writable: [files, work, out],
           },
         });
-        const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as { metrics: Record<string, number>; params: Record<string, string>; extras: string[] };
+        const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as {
+          metrics: Record<string, number>;
+          params: Record<string, string>;
+          extras: string[];
+        };
         const now = this.clock();
         await this.tracking.logBatch(as, runId, {
           metrics: Object.entries(result.metrics).map(([key, value]) => ({ key, value, timestamp: now, step: 0 })),
@@ -303,7 +342,10 @@ export class TrainingService {
         });
         const experimentDir = `${row.experiment_id}/${runId}/artifacts`;
         const uploaded = await this.uploadTree(out, experimentDir, ['result.json']);
-        ctx.log(`Logged ${Object.keys(result.metrics).length} metrics, ${Object.keys(result.params).length} params and ${uploaded} artifacts to run ${runId}.`, 'system');
+        ctx.log(
+          `Logged ${Object.keys(result.metrics).length} metrics, ${Object.keys(result.params).length} params and ${uploaded} artifacts to run ${runId}.`,
+          'system',
+        );
         await this.tracking.updateRun(as, runId, { status: 'FINISHED', endTime: this.clock() });
         return { trackingRunId: runId, metrics: result.metrics };
       } catch (err) {

@@ -48,7 +48,9 @@ for (const dialect of DIALECTS) {
     let s: TestServer;
     const call = (method: string, p: string, body?: unknown) => http(s.url, method, p, { token: s.adminToken, body });
     const start = (fields: Record<string, string>, files: { field: string; name: string; content: string }[]) =>
-      fetch(`${s.url}/api/v1/training/runs`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form(fields, files) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+      fetch(`${s.url}/api/v1/training/runs`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: form(fields, files) }).then(
+        async (r) => ({ status: r.status, body: (await r.json()) as any }),
+      );
     const settle = async (id: string) => {
       const run = (await call('GET', `/api/v1/training/runs/${id}`)).body;
       for (let i = 0; i < 20; i++) {
@@ -82,13 +84,15 @@ for (const dialect of DIALECTS) {
       assert.equal(params.hyperparam_C, '10.0');
       assert.equal(params.model_class, 'LogisticRegression');
       assert.match(params.target_proportion, /"0": 0\.\d+/);
-      const files = async (p: string) => (await call('GET', `/api/v1/runs/${done.trackingRunId}/artifacts?path=${p}`)).body.files.map((f: { path: string }) => f.path).sort();
+      const files = async (p: string) =>
+        (await call('GET', `/api/v1/runs/${done.trackingRunId}/artifacts?path=${p}`)).body.files.map((f: { path: string }) => f.path).sort();
       assert.deepEqual(await files(''), ['extras', 'model', 'model_output.parquet']);
       assert.deepEqual(await files('model'), ['model/model.pkl', 'model/requirements.txt']);
       assert.deepEqual(await files('extras'), ['extras/notes.txt']);
 
       // A double click: two promotions at once make one version and one deployment.
-      const promote = () => call('POST', `/api/v1/training/runs/${done.id}/promote`, { modelName: 'churn', deploy: { name: 'churn-api', schemaSample: { f1: 9, f2: 1 } } });
+      const promote = () =>
+        call('POST', `/api/v1/training/runs/${done.id}/promote`, { modelName: 'churn', deploy: { name: 'churn-api', schemaSample: { f1: 9, f2: 1 } } });
       const both = await Promise.all([promote(), promote()]);
       assert.deepEqual(both.map((r) => r.status).sort(), [200, 409], both.map((r) => r.text).join('\n'));
       const promoted = both.find((r) => r.status === 200)!;
@@ -100,13 +104,20 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(promoted.body.run.promoted, { model: 'churn', version: '1', deploymentId: promoted.body.deploymentId });
       const build = (await call('GET', `/api/v1/jobs/${promoted.body.buildJobId}?waitSeconds=60`)).body;
       assert.equal(build.status, 'succeeded', build.error);
-      const predicted = await call('POST', `/api/v1/deployments/${promoted.body.deploymentId}/predict`, [{ f1: 9, f2: 1 }, { f1: 0, f2: 8 }]);
+      const predicted = await call('POST', `/api/v1/deployments/${promoted.body.deploymentId}/predict`, [
+        { f1: 9, f2: 1 },
+        { f1: 0, f2: 8 },
+      ]);
       assert.equal(predicted.status, 200, predicted.text);
       assert.deepEqual(predicted.body, { predictions: [1, 0] });
     });
 
     test('a lake table as the data; a failing script; bad uploads', async () => {
-      const seeded = await fetch(`${s.url}/api/v1/lake/tables/training_rows/rows`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' }, body: csv(120) });
+      const seeded = await fetch(`${s.url}/api/v1/lake/tables/training_rows/rows`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'text/csv' },
+        body: csv(120),
+      });
       assert.equal(seeded.status, 201);
       const fromTable = await start({ experimentName: 'churn', table: 'training_rows', filter: 'f1 >= 0' }, [
         { field: 'source', name: 'train.py', content: TRAIN },

@@ -51,7 +51,10 @@ export function deliveryHandler(store: WebhooksStore, secretKey: Buffer, clock: 
       if (status < 200 || status >= 300) error = `The receiver answered HTTP ${status}.`;
     } catch (err) {
       const e = err as Error;
-      error = e.name === 'TimeoutError' ? `The receiver did not answer within ${RECEIVER_TIMEOUT_MS / 1000} s.` : `Could not reach ${new URL(hook.url).host}: ${causeOf(e)}`;
+      error =
+        e.name === 'TimeoutError'
+          ? `The receiver did not answer within ${RECEIVER_TIMEOUT_MS / 1000} s.`
+          : `Could not reach ${new URL(hook.url).host}: ${causeOf(e)}`;
     }
     const now = clock();
     await store.updateDelivery(delivery.id, {

@@ -82,7 +82,13 @@ export class WebhooksService {
       if (isUniqueViolation(err)) throw alreadyExists(`A webhook named "${body.name}" already exists in group "${scope.name}".`);
       throw err;
     }
-    await this.audit.record(ctx, { action: 'webhook.create', resourceType: 'webhook', resourceId: row.id, groupId: scope.id, details: { name: row.name, url: row.url, events: body.events } });
+    await this.audit.record(ctx, {
+      action: 'webhook.create',
+      resourceType: 'webhook',
+      resourceId: row.id,
+      groupId: scope.id,
+      details: { name: row.name, url: row.url, events: body.events },
+    });
     return { ...toWebhook(row, scope.name), secret };
   }
 
@@ -104,7 +110,13 @@ export class WebhooksService {
       throw err;
     }
     const { secret_sealed: _sealed, ...changed } = set;
-    await this.audit.record(ctx, { action: 'webhook.update', resourceType: 'webhook', resourceId: id, groupId: scope.id, details: { ...changed, rotatedSecret: Boolean(secret) } });
+    await this.audit.record(ctx, {
+      action: 'webhook.update',
+      resourceType: 'webhook',
+      resourceId: id,
+      groupId: scope.id,
+      details: { ...changed, rotatedSecret: Boolean(secret) },
+    });
     const updated = toWebhook({ ...row, ...set }, scope.name);
     return secret ? { ...updated, secret } : updated;
   }
@@ -125,7 +137,14 @@ export class WebhooksService {
   /** Sends a `ping` now, to check the URL and the receiver's signature check. */
   async ping(ctx: RequestContext, scope: GroupScope, id: string): Promise<WebhookDelivery> {
     const row = await this.require(scope, id);
-    const event: DomainEvent = { type: 'ping', groupId: scope.id, groupName: scope.name, actor: ctx.principal.name, at: this.clock(), data: { webhook: row.name } };
+    const event: DomainEvent = {
+      type: 'ping',
+      groupId: scope.id,
+      groupName: scope.name,
+      actor: ctx.principal.name,
+      at: this.clock(),
+      data: { webhook: row.name },
+    };
     return toDelivery(await this.enqueueDelivery(row, event));
   }
 
@@ -168,7 +187,10 @@ export class WebhooksService {
     };
     // The delivery and its job commit together: neither exists without the other.
     await this.store.db.transaction(async (trx) => {
-      const job = await this.engine.enqueue({ kind: DELIVER_KIND, groupId: hook.group_id, params: { deliveryId: id, webhook: hook.name }, backoffMs: this.retryMs }, trx);
+      const job = await this.engine.enqueue(
+        { kind: DELIVER_KIND, groupId: hook.group_id, params: { deliveryId: id, webhook: hook.name }, backoffMs: this.retryMs },
+        trx,
+      );
       row.job_id = job?.id ?? null;
       await this.store.insertDelivery(trx, row);
     });

@@ -29,8 +29,11 @@ async function startReceiver() {
 }
 
 const verify = (secret: string, r: Received) =>
-  r.headers['x-forja-signature'] === 'sha256=' + createHmac('sha256', secret).update(`${String(r.headers['x-forja-timestamp'])}.${r.body}`).digest('hex');
-
+  r.headers['x-forja-signature'] ===
+  'sha256=' +
+    createHmac('sha256', secret)
+      .update(`${String(r.headers['x-forja-timestamp'])}.${r.body}`)
+      .digest('hex');
 
 for (const dialect of DIALECTS) {
   describe(`registry webhooks on ${dialect}`, () => {
@@ -62,7 +65,11 @@ for (const dialect of DIALECTS) {
       const shown = await call('GET', `/api/v1/webhooks/${created.body.id}`);
       assert.equal(shown.body.secret, undefined);
       assert.ok(!shown.text.includes(secret));
-      const stored = await s.server.services.db.kysely.selectFrom('webhooks').select('secret_sealed').where('id', '=', created.body.id).executeTakeFirstOrThrow();
+      const stored = await s.server.services.db.kysely
+        .selectFrom('webhooks')
+        .select('secret_sealed')
+        .where('id', '=', created.body.id)
+        .executeTakeFirstOrThrow();
       assert.ok(!stored.secret_sealed.includes(secret) && stored.secret_sealed.startsWith('v1:'));
 
       await call('POST', '/api/v1/models', { name: 'scorer' });
@@ -73,7 +80,10 @@ for (const dialect of DIALECTS) {
       await until('four deliveries', async () => (rx.received.length >= 4 ? true : undefined));
       const events = rx.received.map((r) => r.headers['x-forja-event']);
       assert.deepEqual(events.sort(), ['model_version.alias_set', 'model_version.created', 'model_version.stage_changed', 'registered_model.created']);
-      assert.ok(rx.received.every((r) => verify(secret, r)), 'every delivery carries a valid signature');
+      assert.ok(
+        rx.received.every((r) => verify(secret, r)),
+        'every delivery carries a valid signature',
+      );
       assert.ok(!rx.received.some((r) => verify('whsec_wrong', r)));
       const staged = JSON.parse(rx.received.find((r) => r.headers['x-forja-event'] === 'model_version.stage_changed')!.body);
       assert.equal(staged.event, 'model_version.stage_changed');
@@ -84,7 +94,11 @@ for (const dialect of DIALECTS) {
 
       const log = await call('GET', `/api/v1/webhooks/${created.body.id}/deliveries`);
       assert.equal(log.body.items.length, 4);
-      assert.ok(log.body.items.every((d: { status: string; responseStatus: number; attempts: number }) => d.status === 'delivered' && d.responseStatus === 200 && d.attempts === 1));
+      assert.ok(
+        log.body.items.every(
+          (d: { status: string; responseStatus: number; attempts: number }) => d.status === 'delivered' && d.responseStatus === 200 && d.attempts === 1,
+        ),
+      );
       await call('DELETE', `/api/v1/webhooks/${created.body.id}`);
     });
 
@@ -124,7 +138,9 @@ for (const dialect of DIALECTS) {
 
       const again = await call('POST', `/api/v1/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`);
       assert.equal(again.status, 202);
-      await until('the redelivery', async () => ((await call('GET', `/api/v1/webhooks/${hook.id}/deliveries`)).body.items[0]?.status === 'delivered' ? true : undefined));
+      await until('the redelivery', async () =>
+        (await call('GET', `/api/v1/webhooks/${hook.id}/deliveries`)).body.items[0]?.status === 'delivered' ? true : undefined,
+      );
       const closedPort = await new Promise<number>((resolve) => {
         const probe = createServer().listen(0, '127.0.0.1', () => {
           const { port } = probe.address() as AddressInfo;
@@ -146,7 +162,14 @@ for (const dialect of DIALECTS) {
 
     test('approval events, and rotating the secret', async () => {
       rx.received.length = 0;
-      const hook = (await call('POST', '/api/v1/webhooks', { name: 'governance', url: rx.url, events: ['approval.requested', 'approval.decided'], secret: 'my-own-secret-of-20-chars' })).body;
+      const hook = (
+        await call('POST', '/api/v1/webhooks', {
+          name: 'governance',
+          url: rx.url,
+          events: ['approval.requested', 'approval.decided'],
+          secret: 'my-own-secret-of-20-chars',
+        })
+      ).body;
       assert.equal(hook.secret, 'my-own-secret-of-20-chars');
       await call('PUT', '/api/v1/registry/settings', { approvalStages: ['Production'] });
       await call('POST', '/api/v1/users', { username: `req-${dialect}`, password: 'requester-password' });

@@ -28,7 +28,13 @@ export function useCopy(text: string) {
 export function CopyButton({ text, label = 'Copy', testId }: { text: string; label?: string; testId?: string }) {
   const { copied, failed, copy } = useCopy(text);
   return (
-    <Button size="sm" onClick={() => void copy()} aria-label={label} data-testid={testId} title={failed ? 'The browser blocked the clipboard here: select the text and copy it by hand.' : undefined}>
+    <Button
+      size="sm"
+      onClick={() => void copy()}
+      aria-label={label}
+      data-testid={testId}
+      title={failed ? 'The browser blocked the clipboard here: select the text and copy it by hand.' : undefined}
+    >
       {copied ? <CheckIcon size={14} /> : <CopyIcon size={14} />}
       {copied ? 'Copied' : failed ? 'Copy blocked' : 'Copy'}
     </Button>

@@ -54,7 +54,15 @@ export function CreateDialog<T>({
     <Dialog open={open} onClose={close} title={title} testId={testId}>
       <DialogForm request={mutation} onSubmit={() => mutation.mutate()} onCancel={close} submitLabel={submitLabel}>
         <Field label="Name" htmlFor={`${idPrefix}-name`} hint={nameHint}>
-          <input id={`${idPrefix}-name`} required autoFocus maxLength={nameMaxLength} value={name} onChange={(e) => setName(e.target.value)} placeholder={namePlaceholder} />
+          <input
+            id={`${idPrefix}-name`}
+            required
+            autoFocus
+            maxLength={nameMaxLength}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder={namePlaceholder}
+          />
         </Field>
         <Field label="Description" htmlFor={`${idPrefix}-description`}>
           <textarea id={`${idPrefix}-description`} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />

@@ -37,7 +37,15 @@ export function FilterBar({
   return (
     <>
       <form className="filter-bar" role="search" onSubmit={apply}>
-        <input className="mono" aria-label={label} placeholder={placeholder} value={draft} onChange={(e) => setDraft(e.target.value)} spellCheck={false} data-testid={testId} />
+        <input
+          className="mono"
+          aria-label={label}
+          placeholder={placeholder}
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          spellCheck={false}
+          data-testid={testId}
+        />
         <Button type="submit" data-testid={`${testId}-apply`}>
           Search
         </Button>

@@ -60,7 +60,19 @@ export function JobError({ error, testId }: { error: string | null; testId: stri
  * Cancels a queued or running job. The answer (the item as it is now) replaces the item in the
  * cached list at once, so the row shows it before the list is read again.
  */
-export function JobCancelButton<T>({ cancel, list, idOf, label, testId }: { cancel: () => Promise<T>; list: QueryKey; idOf: (item: T) => string; label: string; testId: string }) {
+export function JobCancelButton<T>({
+  cancel,
+  list,
+  idOf,
+  label,
+  testId,
+}: {
+  cancel: () => Promise<T>;
+  list: QueryKey;
+  idOf: (item: T) => string;
+  label: string;
+  testId: string;
+}) {
   const queryClient = useQueryClient();
   const mutation = useMutation({
     mutationFn: cancel,
@@ -82,7 +94,19 @@ export function JobCancelButton<T>({ cancel, list, idOf, label, testId }: { canc
 }
 
 /** Why a job failed: a line that says it, and the whole message (a traceback, the last lines it wrote). `className` places it on a page. */
-export function JobFailure({ title, message, testId, messageTestId, className }: { title: string; message: string; testId: string; messageTestId?: string; className?: string }) {
+export function JobFailure({
+  title,
+  message,
+  testId,
+  messageTestId,
+  className,
+}: {
+  title: string;
+  message: string;
+  testId: string;
+  messageTestId?: string;
+  className?: string;
+}) {
   return (
     <div className={className ? `callout callout-danger ${className}` : 'callout callout-danger'} role="alert" data-testid={testId}>
       <WarningIcon size={15} />

@@ -81,7 +81,17 @@ export function JobRunDialog<T>({
             )
           }
         >
-          <textarea id={paramsId} rows={6} className="mono" autoFocus spellCheck={false} value={params} onChange={(e) => setParams(e.target.value)} aria-invalid={parsed.error ? true : undefined} data-testid={testIds.params} />
+          <textarea
+            id={paramsId}
+            rows={6}
+            className="mono"
+            autoFocus
+            spellCheck={false}
+            value={params}
+            onChange={(e) => setParams(e.target.value)}
+            aria-invalid={parsed.error ? true : undefined}
+            data-testid={testIds.params}
+          />
         </Field>
         {children}
       </DialogForm>

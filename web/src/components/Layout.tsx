@@ -34,7 +34,11 @@ export const sections = [
 ] as const;
 
 /** Pages reached from a section that live outside its path, yet belong to it in the navigation. */
-const alsoActive: Partial<Record<(typeof sections)[number]['path'], string[]>> = { '/experiments': ['/runs/', '/compare'], '/models': ['/approvals'], '/jobs': ['/workers'] };
+const alsoActive: Partial<Record<(typeof sections)[number]['path'], string[]>> = {
+  '/experiments': ['/runs/', '/compare'],
+  '/models': ['/approvals'],
+  '/jobs': ['/workers'],
+};
 
 /** The signed-in shell: top bar, navigation and the page. Sends anyone without a session to /login. */
 export function Layout() {
@@ -75,7 +79,10 @@ export function Layout() {
           <ul>
             {sections.map(({ path, label, icon: Icon }) => (
               <li key={path}>
-                <NavLink to={path} className={({ isActive }) => `nav-item${isActive || alsoActive[path]?.some((p) => location.pathname.startsWith(p)) ? ' active' : ''}`}>
+                <NavLink
+                  to={path}
+                  className={({ isActive }) => `nav-item${isActive || alsoActive[path]?.some((p) => location.pathname.startsWith(p)) ? ' active' : ''}`}
+                >
                   <Icon />
                   <span>{label}</span>
                 </NavLink>

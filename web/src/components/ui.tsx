@@ -88,7 +88,19 @@ export function useSearchTab<T extends string>(tabs: readonly TabSpec<T>[]): T {
 }
 
 /** Tabs that switch ?tab= and keep the rest of the query string. */
-export function SearchTabs<T extends string>({ label, tabs, current, counts, testIdPrefix }: { label: string; tabs: readonly TabSpec<T>[]; current: T; counts?: Partial<Record<T, number>>; testIdPrefix: string }) {
+export function SearchTabs<T extends string>({
+  label,
+  tabs,
+  current,
+  counts,
+  testIdPrefix,
+}: {
+  label: string;
+  tabs: readonly TabSpec<T>[];
+  current: T;
+  counts?: Partial<Record<T, number>>;
+  testIdPrefix: string;
+}) {
   const [params] = useSearchParams();
   const link = (t: T) => {
     const next = new URLSearchParams(params);
@@ -98,7 +110,14 @@ export function SearchTabs<T extends string>({ label, tabs, current, counts, tes
   return (
     <nav className="tabs" aria-label={label}>
       {tabs.map((t) => (
-        <Link key={t.id} to={link(t.id)} replace className={`tab${current === t.id ? ' active' : ''}`} aria-current={current === t.id ? 'page' : undefined} data-testid={`${testIdPrefix}-${t.id}`}>
+        <Link
+          key={t.id}
+          to={link(t.id)}
+          replace
+          className={`tab${current === t.id ? ' active' : ''}`}
+          aria-current={current === t.id ? 'page' : undefined}
+          data-testid={`${testIdPrefix}-${t.id}`}
+        >
           {t.label}
           {counts?.[t.id] !== undefined && <span className="tab-count">{counts[t.id]}</span>}
         </Link>
@@ -289,7 +308,15 @@ export function ConfirmDialog({
   );
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
 const dateOnly = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 
 export function Time({ at, withTime = true }: { at: number | null | undefined; withTime?: boolean }) {

@@ -18,7 +18,16 @@ export function SectionPlaceholder({
   const { group } = useSession();
   return (
     <div className="page" data-testid={`section-${title.toLowerCase()}`}>
-      <PageHeader title={title} description={group ? <>Group <strong>{group}</strong></> : undefined} />
+      <PageHeader
+        title={title}
+        description={
+          group ? (
+            <>
+              Group <strong>{group}</strong>
+            </>
+          ) : undefined
+        }
+      />
       <div className="card">
         <EmptyState icon={<Icon size={26} />} title={heading} action={<Badge>Coming soon</Badge>}>
           {purpose}

@@ -39,5 +39,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('webhook_deliveries_hook_idx').on('webhook_deliveries').columns(['webhook_id', 'id']).execute();
 
   // Who may approve stage transitions: named users, or (when empty) the group's admins.
-  await db.schema.alterTable('group_settings').addColumn('approvers', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+  await db.schema
+    .alterTable('group_settings')
+    .addColumn('approvers', 'text', (c) => c.notNull().defaultTo('[]'))
+    .execute();
 }

@@ -30,19 +30,49 @@ for (const dialect of DIALECTS) {
       await k.insertInto('groups').values({ id: 'g1', name: 'g', description: '', created_at: 1, created_by: null }).execute();
       await k
         .insertInto('experiments')
-        .values({ id: '7', group_id: 'g1', name: 'e', artifact_location: 'mlflow-artifacts:/7', lifecycle_stage: 'active', creation_time: 1, last_update_time: 1, deleted_time: null })
+        .values({
+          id: '7',
+          group_id: 'g1',
+          name: 'e',
+          artifact_location: 'mlflow-artifacts:/7',
+          lifecycle_stage: 'active',
+          creation_time: 1,
+          last_update_time: 1,
+          deleted_time: null,
+        })
         .execute();
       await k
         .insertInto('runs')
-        .values({ id: 'r1', experiment_id: '7', group_id: 'g1', name: 'r', user_id: 'u', status: 'RUNNING', start_time: 1, end_time: null, artifact_uri: 'x', lifecycle_stage: 'active', deleted_time: null })
+        .values({
+          id: 'r1',
+          experiment_id: '7',
+          group_id: 'g1',
+          name: 'r',
+          user_id: 'u',
+          status: 'RUNNING',
+          start_time: 1,
+          end_time: null,
+          artifact_uri: 'x',
+          lifecycle_stage: 'active',
+          deleted_time: null,
+        })
         .execute();
       const point = (step: number, value: number, timestamp = 100) => ({ run_id: 'r1', key: 'loss', value, timestamp, step, is_nan: 0 });
       // What log_model used to leave behind: step 0 twice (three times here), the rest once.
-      await k.insertInto('metrics').values([point(0, 1), point(0, 1), point(0, 1), point(1, 0.5), point(0, 1, 101), point(2, 0.25)]).execute();
+      await k
+        .insertInto('metrics')
+        .values([point(0, 1), point(0, 1), point(0, 1), point(1, 0.5), point(0, 1, 101), point(2, 0.25)])
+        .execute();
 
       await migrateToLatest(db);
 
-      const rows = await k.selectFrom('metrics').select(['step', 'value', 'timestamp']).where('run_id', '=', 'r1').orderBy('step').orderBy('timestamp').execute();
+      const rows = await k
+        .selectFrom('metrics')
+        .select(['step', 'value', 'timestamp'])
+        .where('run_id', '=', 'r1')
+        .orderBy('step')
+        .orderBy('timestamp')
+        .execute();
       assert.deepEqual(
         rows.map((r) => [Number(r.step), r.value, Number(r.timestamp)]),
         [

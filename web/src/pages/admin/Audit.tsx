@@ -28,7 +28,11 @@ const knownActions = [
 ];
 
 const actionTone = (action: string) =>
-  action.endsWith('.delete') || action.endsWith('.revoke') || action.endsWith('.remove') || action === 'access.denied' || action.startsWith('auth.login_') ? 'red' : action.endsWith('.create') || action.endsWith('.add') ? 'green' : 'blue';
+  action.endsWith('.delete') || action.endsWith('.revoke') || action.endsWith('.remove') || action === 'access.denied' || action.startsWith('auth.login_')
+    ? 'red'
+    : action.endsWith('.create') || action.endsWith('.add')
+      ? 'green'
+      : 'blue';
 
 export function AuditPage() {
   const client = useClient();
@@ -47,7 +51,8 @@ export function AuditPage() {
     enabled: can.canReadAudit,
   });
 
-  if (!can.canReadAudit) return <EmptyCard title="The audit log is for administrators">System administrators and group admins can read who changed what.</EmptyCard>;
+  if (!can.canReadAudit)
+    return <EmptyCard title="The audit log is for administrators">System administrators and group admins can read who changed what.</EmptyCard>;
 
   const rows = audit.data?.pages.flatMap((p) => p.items) ?? [];
   const filtered = Boolean(filter.group || filter.action || filter.actor);
@@ -63,7 +68,14 @@ export function AuditPage() {
             </option>
           ))}
         </select>
-        <input aria-label="Filter by action" placeholder="Action, e.g. token.create" list="audit-actions" value={action} onChange={(e) => setAction(e.target.value)} data-testid="audit-action" />
+        <input
+          aria-label="Filter by action"
+          placeholder="Action, e.g. token.create"
+          list="audit-actions"
+          value={action}
+          onChange={(e) => setAction(e.target.value)}
+          data-testid="audit-action"
+        />
         <datalist id="audit-actions">
           {knownActions.map((a) => (
             <option key={a} value={a} />
@@ -85,13 +97,17 @@ export function AuditPage() {
         )}
         <div className="toolbar-spacer" />
         {audit.isFetching && !audit.isFetchingNextPage && <span className="spinner spinner-inline" aria-label="Refreshing" />}
-        <Button onClick={() => void audit.refetch()}>
-          Refresh
-        </Button>
+        <Button onClick={() => void audit.refetch()}>Refresh</Button>
       </form>
       <TableCard
         query={audit}
-        empty={rows.length === 0 && <EmptyState title={filtered ? 'No entries match these filters' : 'No audit entries yet'}>Changes to users, groups, members and tokens are recorded here.</EmptyState>}
+        empty={
+          rows.length === 0 && (
+            <EmptyState title={filtered ? 'No entries match these filters' : 'No audit entries yet'}>
+              Changes to users, groups, members and tokens are recorded here.
+            </EmptyState>
+          )
+        }
       >
         <table className="table table-clickable" data-testid="audit-table">
           <TableHead columns={['Time', 'Actor', 'Token', 'Action', 'Resource', 'Group', 'IP', { label: 'Details', className: 'col-toggle', hidden: true }]} />
@@ -140,7 +156,15 @@ function AuditRow({ entry: e, open, onToggle }: { entry: AuditEntry; open: boole
         <td>{e.group ?? <span className="muted">—</span>}</td>
         <td className="mono small">{e.ip ?? <span className="muted">—</span>}</td>
         <td className="col-toggle">
-          <button type="button" className="icon-button" aria-label={open ? 'Hide details' : 'Show details'} onClick={(ev) => { ev.stopPropagation(); onToggle(); }}>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={open ? 'Hide details' : 'Show details'}
+            onClick={(ev) => {
+              ev.stopPropagation();
+              onToggle();
+            }}
+          >
             <ChevronDownIcon size={14} style={{ transform: open ? 'rotate(180deg)' : undefined }} />
           </button>
         </td>

@@ -23,13 +23,23 @@ export function GroupsPage() {
     <section aria-label="Groups">
       <div className="toolbar">
         <div className="toolbar-title">{groups.isSuccess && <ListCount count={list.length} things={['groups', 'group']} />}</div>
-        <CreateButton onClick={() => setCreating(true)} testId="new-group">New group</CreateButton>
+        <CreateButton onClick={() => setCreating(true)} testId="new-group">
+          New group
+        </CreateButton>
       </div>
       <TableCard
         query={groups}
         empty={
           list.length === 0 && (
-            <EmptyState icon={<LayersIcon size={26} />} title="No groups yet" action={<Button variant="primary" onClick={() => setCreating(true)}>Create a group</Button>}>
+            <EmptyState
+              icon={<LayersIcon size={26} />}
+              title="No groups yet"
+              action={
+                <Button variant="primary" onClick={() => setCreating(true)}>
+                  Create a group
+                </Button>
+              }
+            >
               A group owns experiments, models, deployments and data, and decides who may use them.
             </EmptyState>
           )

@@ -53,7 +53,14 @@ export function TokensPage() {
           {/* Only group admins have a second scope to switch to. */}
           {can.adminGroups.length > 0 && (
             <div className="segmented" role="tablist" aria-label="Token scope">
-              <button type="button" role="tab" aria-selected={scope === null} className={scope === null ? 'active' : ''} onClick={() => setScope(null)} data-testid="scope-personal">
+              <button
+                type="button"
+                role="tab"
+                aria-selected={scope === null}
+                className={scope === null ? 'active' : ''}
+                onClick={() => setScope(null)}
+                data-testid="scope-personal"
+              >
                 Personal
               </button>
               <button
@@ -82,7 +89,9 @@ export function TokensPage() {
             <span>Show revoked</span>
           </label>
         </div>
-        <CreateButton onClick={() => setCreating(true)} testId="new-token">New token</CreateButton>
+        <CreateButton onClick={() => setCreating(true)} testId="new-token">
+          New token
+        </CreateButton>
       </div>
       <p className="section-note muted">
         {scope === null ? (
@@ -97,8 +106,13 @@ export function TokensPage() {
         query={tokens}
         empty={
           list.length === 0 && (
-            <EmptyState title={scope ? `No tokens in ${scope}` : 'No personal tokens'} action={<Button onClick={() => setCreating(true)}>Create a token</Button>}>
-              {scope ? 'Create a service token for automation or a group token for an application.' : 'Create one to use Forja from the CLI, the SDKs or the mlflow client.'}
+            <EmptyState
+              title={scope ? `No tokens in ${scope}` : 'No personal tokens'}
+              action={<Button onClick={() => setCreating(true)}>Create a token</Button>}
+            >
+              {scope
+                ? 'Create a service token for automation or a group token for an application.'
+                : 'Create one to use Forja from the CLI, the SDKs or the mlflow client.'}
             </EmptyState>
           )
         }
@@ -126,7 +140,8 @@ export function TokensPage() {
       />
       <TokenSecretDialog created={created} onDone={() => setCreated(null)} />
       <ConfirmDialog {...revoke.dialog} title="Revoke token" confirmLabel="Revoke">
-        Revoke <strong>{revoke.target?.name}</strong> (<code>{withEllipsis(revoke.target?.prefix ?? '')}</code>)? Anything still using it gets 401 from its next request. This cannot be undone.
+        Revoke <strong>{revoke.target?.name}</strong> (<code>{withEllipsis(revoke.target?.prefix ?? '')}</code>)? Anything still using it gets 401 from its next
+        request. This cannot be undone.
       </ConfirmDialog>
     </section>
   );

@@ -30,7 +30,8 @@ export function UsersPage() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.users }),
   });
 
-  if (!can.isAdmin) return <EmptyCard title="Users are managed by system administrators">Ask an administrator to create accounts or change their rights.</EmptyCard>;
+  if (!can.isAdmin)
+    return <EmptyCard title="Users are managed by system administrators">Ask an administrator to create accounts or change their rights.</EmptyCard>;
 
   const rows = users.data?.pages.flatMap((p) => p.items) ?? [];
   const self = me.data?.user?.username;
@@ -38,10 +39,10 @@ export function UsersPage() {
   return (
     <section aria-label="Users">
       <div className="toolbar">
-        <div className="toolbar-title">
-          {users.isSuccess && <ListCount count={rows.length} things={['users', 'user']} more={users.hasNextPage} />}
-        </div>
-        <CreateButton onClick={() => setCreating(true)} testId="new-user">New user</CreateButton>
+        <div className="toolbar-title">{users.isSuccess && <ListCount count={rows.length} things={['users', 'user']} more={users.hasNextPage} />}</div>
+        <CreateButton onClick={() => setCreating(true)} testId="new-user">
+          New user
+        </CreateButton>
       </div>
       <ErrorText error={update.error} />
       <TableCard query={users}>
@@ -83,10 +84,22 @@ function UserRow({ user: u, isSelf, pending, onUpdate }: { user: User; isSelf: b
       </td>
       <td className="col-actions">
         <div className="row-actions">
-          <Button size="sm" variant="ghost" disabled={pending || (isSelf && u.isAdmin)} title={isSelf ? selfNote : undefined} onClick={() => onUpdate({ isAdmin: !u.isAdmin })}>
+          <Button
+            size="sm"
+            variant="ghost"
+            disabled={pending || (isSelf && u.isAdmin)}
+            title={isSelf ? selfNote : undefined}
+            onClick={() => onUpdate({ isAdmin: !u.isAdmin })}
+          >
             {u.isAdmin ? 'Remove admin' : 'Make admin'}
           </Button>
-          <Button size="sm" variant={u.disabled ? 'secondary' : 'ghost'} disabled={pending || isSelf} title={selfNote} onClick={() => onUpdate({ disabled: !u.disabled })}>
+          <Button
+            size="sm"
+            variant={u.disabled ? 'secondary' : 'ghost'}
+            disabled={pending || isSelf}
+            title={selfNote}
+            onClick={() => onUpdate({ disabled: !u.disabled })}
+          >
             {u.disabled ? 'Enable' : 'Disable'}
           </Button>
         </div>
@@ -132,7 +145,14 @@ function CreateUserDialog({ open, onClose }: { open: boolean; onClose: () => voi
           <input id="nu-email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
         </Field>
         <Field label="Password" htmlFor="nu-password" hint="At least 8 characters. Share it privately; the user can change it later.">
-          <input id="nu-password" type="password" autoComplete="new-password" required value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+          <input
+            id="nu-password"
+            type="password"
+            autoComplete="new-password"
+            required
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+          />
         </Field>
         <label className="checkbox">
           <input type="checkbox" checked={form.isAdmin} onChange={(e) => setForm({ ...form, isAdmin: e.target.checked })} />

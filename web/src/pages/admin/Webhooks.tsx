@@ -4,7 +4,21 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { WEBHOOK_EVENTS, type Webhook, type WebhookDelivery, type WebhookEvent } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Badge, Button, ConfirmDialog, CreateButton, Dialog, EmptyCard, EmptyState, ErrorText, Field, Spinner, Time, relativeTime, type Tone } from '../../components/ui';
+import {
+  Badge,
+  Button,
+  ConfirmDialog,
+  CreateButton,
+  Dialog,
+  EmptyCard,
+  EmptyState,
+  ErrorText,
+  Field,
+  Spinner,
+  Time,
+  relativeTime,
+  type Tone,
+} from '../../components/ui';
 import { ChevronDownIcon } from '../../components/icons';
 import { DialogForm } from '../../components/DialogForm';
 import { SecretDialog } from '../../components/SecretDialog';
@@ -59,7 +73,9 @@ export function WebhooksPage() {
         <p className="muted">
           Registry events of <strong>{group}</strong> are POSTed as signed JSON to these URLs, and retried with backoff when the receiver fails.
         </p>
-        <CreateButton onClick={() => setCreating(true)} testId="new-webhook">New webhook</CreateButton>
+        <CreateButton onClick={() => setCreating(true)} testId="new-webhook">
+          New webhook
+        </CreateButton>
       </div>
       <TableCard
         query={hooks}
@@ -76,7 +92,13 @@ export function WebhooksPage() {
           <tbody>
             {list.map((h) => (
               <Fragment key={h.id}>
-                <WebhookRow hook={h} open={open === h.id} onToggle={() => setOpen(open === h.id ? null : h.id)} onRotate={() => rotate.ask(h)} onDelete={() => remove.ask(h)} />
+                <WebhookRow
+                  hook={h}
+                  open={open === h.id}
+                  onToggle={() => setOpen(open === h.id ? null : h.id)}
+                  onRotate={() => rotate.ask(h)}
+                  onDelete={() => remove.ask(h)}
+                />
                 {open === h.id && (
                   <tr className="row-details">
                     <td colSpan={6}>
@@ -101,16 +123,30 @@ export function WebhooksPage() {
       />
       <WebhookSecretDialog shown={secret} onDone={() => setSecret(null)} />
       <ConfirmDialog {...rotate.dialog} title="Rotate signing secret" confirmLabel="Rotate">
-        Make a new signing secret for <strong>{rotate.target?.name}</strong>? Deliveries are signed with the new one from now on, so the receiver must be given it.
+        Make a new signing secret for <strong>{rotate.target?.name}</strong>? Deliveries are signed with the new one from now on, so the receiver must be given
+        it.
       </ConfirmDialog>
       <ConfirmDialog {...remove.dialog} title="Delete webhook" confirmLabel="Delete">
-        Delete <strong>{remove.target?.name}</strong> and its delivery log? <span className="mono">{remove.target?.url}</span> gets no more events. This cannot be undone.
+        Delete <strong>{remove.target?.name}</strong> and its delivery log? <span className="mono">{remove.target?.url}</span> gets no more events. This cannot
+        be undone.
       </ConfirmDialog>
     </section>
   );
 }
 
-function WebhookRow({ hook: h, open, onToggle, onRotate, onDelete }: { hook: Webhook; open: boolean; onToggle: () => void; onRotate: () => void; onDelete: () => void }) {
+function WebhookRow({
+  hook: h,
+  open,
+  onToggle,
+  onRotate,
+  onDelete,
+}: {
+  hook: Webhook;
+  open: boolean;
+  onToggle: () => void;
+  onRotate: () => void;
+  onDelete: () => void;
+}) {
   const client = useClient();
   const queryClient = useQueryClient();
   const { group } = useSession();
@@ -149,7 +185,14 @@ function WebhookRow({ hook: h, open, onToggle, onRotate, onDelete }: { hook: Web
       </td>
       <td>
         <label className="checkbox checkbox-inline">
-          <input type="checkbox" checked={h.active} disabled={toggle.isPending} onChange={(e) => toggle.mutate(e.target.checked)} aria-label={`Active: ${h.name}`} data-testid="webhook-active" />
+          <input
+            type="checkbox"
+            checked={h.active}
+            disabled={toggle.isPending}
+            onChange={(e) => toggle.mutate(e.target.checked)}
+            aria-label={`Active: ${h.name}`}
+            data-testid="webhook-active"
+          />
           <span>{h.active ? 'on' : 'off'}</span>
         </label>
         {toggle.isError && <ErrorText error={toggle.error} />}
@@ -211,7 +254,15 @@ function Deliveries({ hook }: { hook: Webhook }) {
               <td className="nowrap">
                 <span title={new Date(d.lastAttemptAt ?? d.createdAt).toISOString()}>{relativeTime(d.lastAttemptAt ?? d.createdAt)}</span>
               </td>
-              <td>{d.jobId ? <Link to={jobPath(d.jobId)} className="mono small">{d.jobId}</Link> : <span className="muted">—</span>}</td>
+              <td>
+                {d.jobId ? (
+                  <Link to={jobPath(d.jobId)} className="mono small">
+                    {d.jobId}
+                  </Link>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -256,7 +307,16 @@ function CreateWebhookDialog({ open, onClose, onCreated }: { open: boolean; onCl
           <input id="wh-name" required autoFocus maxLength={100} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. ci-deploy" />
         </Field>
         <Field label="URL" htmlFor="wh-url" hint="Receives a POST with a JSON body and an X-Forja-Signature header.">
-          <input id="wh-url" required type="url" maxLength={2000} value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://ci.example.com/hooks/forja" className="mono" />
+          <input
+            id="wh-url"
+            required
+            type="url"
+            maxLength={2000}
+            value={url}
+            onChange={(e) => setUrl(e.target.value)}
+            placeholder="https://ci.example.com/hooks/forja"
+            className="mono"
+          />
         </Field>
         <Field label="Description" htmlFor="wh-description">
           <textarea id="wh-description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />
@@ -293,7 +353,8 @@ function WebhookSecretDialog({ shown, onDone }: { shown: { hook: Webhook; secret
           <dd className="mono">{hook.url}</dd>
           <dt>Verify</dt>
           <dd className="small">
-            <code className="mono">X-Forja-Signature</code> is <code className="mono">sha256=</code> HMAC-SHA256 of <code className="mono">&lt;X-Forja-Timestamp&gt;.&lt;body&gt;</code>
+            <code className="mono">X-Forja-Signature</code> is <code className="mono">sha256=</code> HMAC-SHA256 of{' '}
+            <code className="mono">&lt;X-Forja-Timestamp&gt;.&lt;body&gt;</code>
           </dd>
         </>
       )}

@@ -28,7 +28,8 @@ const allTabs: (TabSpec<TabId> & { only?: Deployment['operation'] })[] = [
   { id: 'code', label: 'Code' },
 ];
 /** A sync deployment answers calls (Test); an async one runs executions on files. */
-const tabsOf = (operation: Deployment['operation']): TabSpec<TabId>[] => allTabs.filter((t) => !t.only || t.only === operation).map(({ id, label }) => ({ id, label }));
+const tabsOf = (operation: Deployment['operation']): TabSpec<TabId>[] =>
+  allTabs.filter((t) => !t.only || t.only === operation).map(({ id, label }) => ({ id, label }));
 const REFRESH_MS = 2000;
 const RUNTIME_LOG_MS = 3000;
 
@@ -59,7 +60,8 @@ function DeploymentView({ id }: { id: string }) {
   // Without ?tab=, a deployment that answers opens on Test (Executions when async), any other on its build; chosen once, so a build that ends does not move the page.
   const tabs = tabsOf(dep.data?.operation ?? 'sync');
   const firstTab = useRef<TabId | null>(null);
-  if (firstTab.current === null && dep.data) firstTab.current = dep.data.status === 'Deployed' ? (dep.data.operation === 'async' ? 'executions' : 'test') : 'build';
+  if (firstTab.current === null && dep.data)
+    firstTab.current = dep.data.status === 'Deployed' ? (dep.data.operation === 'async' ? 'executions' : 'test') : 'build';
   const tab = tabs.find((t) => t.id === params.get('tab'))?.id ?? firstTab.current ?? 'build';
 
   // Kept here, not in the tabs: the Usage tab charts the latency of the Test tab's calls.
@@ -72,7 +74,10 @@ function DeploymentView({ id }: { id: string }) {
     queryClient.setQueryData(key, d);
     await queryClient.invalidateQueries({ queryKey: deploymentKeys.list(group) });
   };
-  const toggle = useMutation({ mutationFn: (enable: boolean) => (enable ? client.deployments.enable(id) : client.deployments.disable(id)), onSuccess: updated });
+  const toggle = useMutation({
+    mutationFn: (enable: boolean) => (enable ? client.deployments.enable(id) : client.deployments.disable(id)),
+    onSuccess: updated,
+  });
   const rebuild = useMutation({
     mutationFn: () => client.deployments.rebuild(id),
     onSuccess: async ({ deployment }) => {
@@ -139,7 +144,14 @@ function DeploymentView({ id }: { id: string }) {
         )}
       </header>
       {actionError && <ErrorText error={actionError} testId="deployment-action-error" />}
-      {d.status === 'Failed' && <JobFailure title="The build failed" message={d.message ?? 'No reason was given: see the build log.'} testId="deployment-failure" className="deployment-callout" />}
+      {d.status === 'Failed' && (
+        <JobFailure
+          title="The build failed"
+          message={d.message ?? 'No reason was given: see the build log.'}
+          testId="deployment-failure"
+          className="deployment-callout"
+        />
+      )}
       {d.status === 'Building' && (
         <JobBusy testId="deployment-progress" className="deployment-callout">
           {d.message ?? 'Building…'}
@@ -169,7 +181,8 @@ function DeploymentView({ id }: { id: string }) {
           setDeleting(false);
         }}
       >
-        Delete <strong>{d.name}</strong>? Its workers stop, its files are removed, and calls to <span className="mono">/deployments/{d.id}/predict</span> answer 404 from now on.
+        Delete <strong>{d.name}</strong>? Its workers stop, its files are removed, and calls to <span className="mono">/deployments/{d.id}/predict</span> answer
+        404 from now on.
       </ConfirmDialog>
     </div>
   );
@@ -265,7 +278,12 @@ function RuntimeLog({ id }: { id: string }) {
   const client = useClient();
   const { group } = useSession();
   const [auto, setAuto] = useState(true);
-  const logs = useQuery({ queryKey: deploymentKeys.logs(group, id), queryFn: () => client.deployments.logs(id), staleTime: 0, refetchInterval: auto ? RUNTIME_LOG_MS : false });
+  const logs = useQuery({
+    queryKey: deploymentKeys.logs(group, id),
+    queryFn: () => client.deployments.logs(id),
+    staleTime: 0,
+    refetchInterval: auto ? RUNTIME_LOG_MS : false,
+  });
   const text = logs.data ?? '';
   const follow = useFollowEnd<HTMLPreElement>(text.length);
   const lines = text ? text.replace(/\n$/, '').split('\n').length : 0;
@@ -290,8 +308,22 @@ function RuntimeLog({ id }: { id: string }) {
           <ErrorText error={logs.error} />
         </div>
       )}
-      <pre className="log-view runtime-log" ref={follow.ref} onScroll={follow.onScroll} role="log" aria-label="Runtime log" tabIndex={0} data-testid="runtime-log">
-        {logs.isPending ? <span className="log-empty-text">Loading…</span> : text || <span className="log-empty-text">The workers have printed nothing yet: what the model prints, and the tracebacks of its errors, show here.</span>}
+      <pre
+        className="log-view runtime-log"
+        ref={follow.ref}
+        onScroll={follow.onScroll}
+        role="log"
+        aria-label="Runtime log"
+        tabIndex={0}
+        data-testid="runtime-log"
+      >
+        {logs.isPending ? (
+          <span className="log-empty-text">Loading…</span>
+        ) : (
+          text || (
+            <span className="log-empty-text">The workers have printed nothing yet: what the model prints, and the tracebacks of its errors, show here.</span>
+          )
+        )}
       </pre>
     </div>
   );
@@ -312,8 +344,8 @@ function CodeTab({ id }: { id: string }) {
   return (
     <section aria-label="Calling code">
       <p className="section-note muted">
-        Set <code>FORJA_TOKEN</code> to a group token of <strong>{group}</strong> (made under <Link to="/admin/tokens">Admin → Tokens</Link>) or to your own token. The body is the schema sample; JSON
-        records, <code>{'{"Input": …}'}</code>, CSV and Parquet work too.
+        Set <code>FORJA_TOKEN</code> to a group token of <strong>{group}</strong> (made under <Link to="/admin/tokens">Admin → Tokens</Link>) or to your own
+        token. The body is the schema sample; JSON records, <code>{'{"Input": …}'}</code>, CSV and Parquet work too.
       </p>
       <div className="code-snippets">
         {SNIPPETS.map((s) => (

@@ -73,16 +73,15 @@ export function DeploymentsPage() {
         query={list}
         empty={{
           title: 'No deployments yet',
-          action: (
-            mayCreate && (
-              <Button variant="primary" onClick={() => setDialog('model')}>
-                Deploy a registered model
-              </Button>
-            )
+          action: mayCreate && (
+            <Button variant="primary" onClick={() => setDialog('model')}>
+              Deploy a registered model
+            </Button>
           ),
           text: (
             <>
-              Deploy a version of a registered model with no code, or upload a scorer (<code>score(data, base_path)</code>) with its model file and requirements.
+              Deploy a version of a registered model with no code, or upload a scorer (<code>score(data, base_path)</code>) with its model file and
+              requirements.
             </>
           ),
         }}
@@ -124,7 +123,11 @@ function DeploymentRow({ deployment: d }: { deployment: Deployment }) {
       </td>
       <td>
         {message ? (
-          <div className={`deployment-message-cell${d.status === 'Failed' ? ' is-error' : ''}`} title={d.message ?? undefined} data-testid="deployment-message-cell">
+          <div
+            className={`deployment-message-cell${d.status === 'Failed' ? ' is-error' : ''}`}
+            title={d.message ?? undefined}
+            data-testid="deployment-message-cell"
+          >
             {message}
           </div>
         ) : (

@@ -49,7 +49,10 @@ function durationOf(e: Execution, now: number): string {
 
 /** A failure's message ends with the scorer's traceback: its last line (the exception) says most in one line. */
 function tellingLine(message: string): string {
-  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.length > 1 ? lines[lines.length - 1]! : (lines[0] ?? '');
 }
 
@@ -88,21 +91,48 @@ export function ExecutionsPanel({ deployment: d, mayRun }: { deployment: Deploym
         </div>
         <div className="toolbar-spacer" />
         {mayRun && (
-          <Button variant="primary" onClick={() => setCreating(true)} disabled={!runnable} title={runnable ? undefined : `Only a Deployed deployment runs executions (this one is ${d.status})`} data-testid="new-execution">
+          <Button
+            variant="primary"
+            onClick={() => setCreating(true)}
+            disabled={!runnable}
+            title={runnable ? undefined : `Only a Deployed deployment runs executions (this one is ${d.status})`}
+            data-testid="new-execution"
+          >
             New execution
           </Button>
         )}
       </div>
       <p className="section-note muted small">
-        Each execution runs <span className="mono">{d.entrypoint ?? 'score'}(data_path, model_path)</span> as a job on one input file; the file it writes next to the input is its result.
+        Each execution runs <span className="mono">{d.entrypoint ?? 'score'}(data_path, model_path)</span> as a job on one input file; the file it writes next
+        to the input is its result.
       </p>
       <TableCard
         query={list}
-        empty={items.length === 0 && <EmptyState title="No executions yet">Run the model on a file (CSV, Parquet, JSON or whatever the scorer reads) or on the rows of a lake table; the output file is kept for download.</EmptyState>}
+        empty={
+          items.length === 0 && (
+            <EmptyState title="No executions yet">
+              Run the model on a file (CSV, Parquet, JSON or whatever the scorer reads) or on the rows of a lake table; the output file is kept for download.
+            </EmptyState>
+          )
+        }
       >
-        <JobTable testId="executions-table" className="executions-table" columns={['Status', 'Input', 'Output', 'Started', 'Duration', 'Message']} expandTestId="execution-expand" open={open} onOpen={setOpen}>
+        <JobTable
+          testId="executions-table"
+          className="executions-table"
+          columns={['Status', 'Input', 'Output', 'Started', 'Duration', 'Message']}
+          expandTestId="execution-expand"
+          open={open}
+          onOpen={setOpen}
+        >
           {items.map((e) => (
-            <JobRow key={e.id} id={e.id} testId="execution-row" data-id={e.id} status={e.status} details={<ExecutionDetails deploymentId={d.id} execution={e} />}>
+            <JobRow
+              key={e.id}
+              id={e.id}
+              testId="execution-row"
+              data-id={e.id}
+              status={e.status}
+              details={<ExecutionDetails deploymentId={d.id} execution={e} />}
+            >
               <ExecutionCells execution={e} now={now} />
             </JobRow>
           ))}
@@ -176,7 +206,13 @@ function ExecutionDetails({ deploymentId, execution: e }: { deploymentId: string
     },
   });
   return (
-    <JobDetails testId="execution-details" jobId={e.jobId} logTitle="Execution log" logTestId="execution-log" noLog={<div className="card card-pad muted">No job yet.</div>}>
+    <JobDetails
+      testId="execution-details"
+      jobId={e.jobId}
+      logTitle="Execution log"
+      logTestId="execution-log"
+      noLog={<div className="card card-pad muted">No job yet.</div>}
+    >
       <dl className="kv">
         <dt>Execution</dt>
         <dd className="mono break">{e.id}</dd>
@@ -195,10 +231,23 @@ function ExecutionDetails({ deploymentId, execution: e }: { deploymentId: string
           <span className="mono">{e.inputName}</span> <span className="muted small">{formatBytes(e.inputSize)}</span>
         </dd>
         <dt>Output</dt>
-        <dd>{e.outputName ? <><span className="mono">{e.outputName}</span> <span className="muted small">{formatBytes(e.outputSize)}</span></> : <span className="muted">{isExecutionActive(e) ? 'not finished yet' : 'none'}</span>}</dd>
+        <dd>
+          {e.outputName ? (
+            <>
+              <span className="mono">{e.outputName}</span> <span className="muted small">{formatBytes(e.outputSize)}</span>
+            </>
+          ) : (
+            <span className="muted">{isExecutionActive(e) ? 'not finished yet' : 'none'}</span>
+          )}
+        </dd>
       </dl>
       {e.status === 'Failed' && (
-        <JobFailure title={`The execution failed${e.message ? `: ${tellingLine(e.message)}` : ''}`} message={e.message ?? 'No reason was given: see its log.'} testId="execution-failure" messageTestId="execution-message" />
+        <JobFailure
+          title={`The execution failed${e.message ? `: ${tellingLine(e.message)}` : ''}`}
+          message={e.message ?? 'No reason was given: see its log.'}
+          testId="execution-failure"
+          messageTestId="execution-message"
+        />
       )}
       {e.status === 'Succeeded' && (
         <div>
@@ -219,7 +268,17 @@ const sources: { id: Source; label: string; help: string }[] = [
 ];
 
 /** Starts an execution on an uploaded file or on the rows of a lake table; the server answers 202 and queues its job. */
-function NewExecutionDialog({ open, deployment: d, onClose, onStarted }: { open: boolean; deployment: Deployment; onClose: () => void; onStarted: (e: Execution) => void }) {
+function NewExecutionDialog({
+  open,
+  deployment: d,
+  onClose,
+  onStarted,
+}: {
+  open: boolean;
+  deployment: Deployment;
+  onClose: () => void;
+  onStarted: (e: Execution) => void;
+}) {
   const client = useClient();
   const queryClient = useQueryClient();
   const { group } = useSession();
@@ -233,7 +292,11 @@ function NewExecutionDialog({ open, deployment: d, onClose, onStarted }: { open:
   const [generation, setGeneration] = useState(0);
 
   const tables = useQuery({ queryKey: lakeKeys.tables(group), queryFn: () => client.lake.tables(), enabled: open && source === 'table' && Boolean(group) });
-  const described = useQuery({ queryKey: [...lakeKeys.tables(group), 'describe', table], queryFn: () => client.lake.describe(table), enabled: open && source === 'table' && Boolean(table) });
+  const described = useQuery({
+    queryKey: [...lakeKeys.tables(group), 'describe', table],
+    queryFn: () => client.lake.describe(table),
+    enabled: open && source === 'table' && Boolean(table),
+  });
   const allColumns = described.data?.columns.map((c) => c.name) ?? [];
 
   const start = useMutation({
@@ -303,8 +366,19 @@ function NewExecutionDialog({ open, deployment: d, onClose, onStarted }: { open:
           </div>
         </fieldset>
         {source === 'file' ? (
-          <Field label="File" htmlFor="ex-file" hint={file ? `${file.name}, ${formatBytes(file.size)}` : 'Up to the server’s upload limit; the scorer gets it under its own name.'}>
-            <input id="ex-file" type="file" className="file-input" required onChange={(e) => setFile(e.target.files?.[0] ?? null)} data-testid="execution-file" />
+          <Field
+            label="File"
+            htmlFor="ex-file"
+            hint={file ? `${file.name}, ${formatBytes(file.size)}` : 'Up to the server’s upload limit; the scorer gets it under its own name.'}
+          >
+            <input
+              id="ex-file"
+              type="file"
+              className="file-input"
+              required
+              onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+              data-testid="execution-file"
+            />
           </Field>
         ) : (
           <>
@@ -322,7 +396,14 @@ function NewExecutionDialog({ open, deployment: d, onClose, onStarted }: { open:
                   )
                 }
               >
-                <select id="ex-table" required value={table} onChange={(e) => chooseTable(e.target.value)} disabled={tables.isPending} data-testid="execution-table">
+                <select
+                  id="ex-table"
+                  required
+                  value={table}
+                  onChange={(e) => chooseTable(e.target.value)}
+                  disabled={tables.isPending}
+                  data-testid="execution-table"
+                >
                   <option value="" disabled>
                     {tables.isPending ? 'Loading…' : tables.data?.length ? 'Choose a table' : 'No tables yet'}
                   </option>
@@ -342,7 +423,15 @@ function NewExecutionDialog({ open, deployment: d, onClose, onStarted }: { open:
             </div>
             <ErrorText error={tables.error} testId="execution-tables-error" />
             <Field label="Filter (optional)" htmlFor="ex-filter" hint="Only the rows it keeps are sent; the same grammar as the table preview.">
-              <input id="ex-filter" className="mono" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="e.g. day = '2026-11-23' AND x < 5" spellCheck={false} data-testid="execution-filter" />
+              <input
+                id="ex-filter"
+                className="mono"
+                value={filter}
+                onChange={(e) => setFilter(e.target.value)}
+                placeholder="e.g. day = '2026-11-23' AND x < 5"
+                spellCheck={false}
+                data-testid="execution-filter"
+              />
             </Field>
             {table && (
               <fieldset className="field">
@@ -357,7 +446,12 @@ function NewExecutionDialog({ open, deployment: d, onClose, onStarted }: { open:
                   <div className="execution-columns" data-testid="execution-columns">
                     {allColumns.map((c) => (
                       <label key={c} className="checkbox small">
-                        <input type="checkbox" checked={!columns || columns.includes(c)} onChange={(e) => toggleColumn(c, e.target.checked)} data-testid={`execution-column-${c}`} />
+                        <input
+                          type="checkbox"
+                          checked={!columns || columns.includes(c)}
+                          onChange={(e) => toggleColumn(c, e.target.checked)}
+                          data-testid={`execution-column-${c}`}
+                        />
                         <span className="mono">{c}</span>
                       </label>
                     ))}

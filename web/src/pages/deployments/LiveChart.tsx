@@ -20,7 +20,21 @@ function toData(points: Points): uPlot.AlignedData {
  * A small live line chart over time on uPlot: made once, then fed new points with setData, so a
  * poll every few seconds redraws the canvas and nothing else. The y axis starts at 0.
  */
-export function LiveChart({ points, color, unit, height = 140, testId, empty }: { points: Points; color: string; unit: string; height?: number; testId: string; empty: string }) {
+export function LiveChart({
+  points,
+  color,
+  unit,
+  height = 140,
+  testId,
+  empty,
+}: {
+  points: Points;
+  color: string;
+  unit: string;
+  height?: number;
+  testId: string;
+  empty: string;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
   const enough = points.length >= 2;
@@ -34,7 +48,10 @@ export function LiveChart({ points, color, unit, height = 140, testId, empty }: 
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
       // At least MIN_SPAN_S wide, newest on the right: two calls a second apart still make a readable chart.
-      scales: { x: { time: true, range: (_u, min, max) => (max - min < MIN_SPAN_S ? [max - MIN_SPAN_S, max] : [min, max]) }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+      scales: {
+        x: { time: true, range: (_u, min, max) => (max - min < MIN_SPAN_S ? [max - MIN_SPAN_S, max] : [min, max]) },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+      },
       axes: [
         // Whole seconds at least: the labels show no fractions, so finer ticks would repeat them.
         { ...axisStyle, size: 32, space: 70, incrs: TIME_INCRS, values: (_u, vals) => vals.map((v) => clock.format(new Date(v * 1000))) },

@@ -33,7 +33,11 @@ export function FromModelDialog({ open, onClose, onCreated }: { open: boolean; o
   const parsed = parseOptionalJson(sample);
 
   // URIs of the group's models to pick from: each alias and the newest version per stage.
-  const models = useQuery({ queryKey: keys.models(group, { picker: true }), queryFn: () => client.models.search({ maxResults: 100 }), enabled: open && Boolean(group) });
+  const models = useQuery({
+    queryKey: keys.models(group, { picker: true }),
+    queryFn: () => client.models.search({ maxResults: 100 }),
+    enabled: open && Boolean(group),
+  });
   const suggestions = (models.data?.registeredModels ?? []).flatMap((m) => [
     ...m.aliases.map((a) => `models:/${m.name}@${a.alias}`),
     ...m.latestVersions.map((v) => `models:/${m.name}/${v.version}`),
@@ -81,8 +85,20 @@ export function FromModelDialog({ open, onClose, onCreated }: { open: boolean; o
             <input id="fm-python" value={pythonVersion} onChange={(e) => setPythonVersion(e.target.value)} placeholder="server default" />
           </Field>
         </div>
-        <Field label="Model URI" htmlFor="fm-uri" hint="models:/name@alias, models:/name/3 or models:/name/Production. The version's files are copied now: moving the alias later does not change this deployment.">
-          <input id="fm-uri" required className="mono" list="fm-uri-options" value={modelUri} onChange={(e) => setModelUri(e.target.value)} placeholder="models:/churn@champion" />
+        <Field
+          label="Model URI"
+          htmlFor="fm-uri"
+          hint="models:/name@alias, models:/name/3 or models:/name/Production. The version's files are copied now: moving the alias later does not change this deployment."
+        >
+          <input
+            id="fm-uri"
+            required
+            className="mono"
+            list="fm-uri-options"
+            value={modelUri}
+            onChange={(e) => setModelUri(e.target.value)}
+            placeholder="models:/churn@champion"
+          />
           <datalist id="fm-uri-options">
             {[...new Set(suggestions)].map((s) => (
               <option key={s} value={s} />
@@ -90,14 +106,23 @@ export function FromModelDialog({ open, onClose, onCreated }: { open: boolean; o
           </datalist>
         </Field>
         <div className="form-row">
-          <Field label="Kind" htmlFor="fm-kind" hint={kind === 'pyfunc' ? 'An MLflow model, loaded with mlflow.pyfunc.' : 'The .pkl / .joblib file of the version’s folder.'}>
+          <Field
+            label="Kind"
+            htmlFor="fm-kind"
+            hint={kind === 'pyfunc' ? 'An MLflow model, loaded with mlflow.pyfunc.' : 'The .pkl / .joblib file of the version’s folder.'}
+          >
             <select id="fm-kind" value={kind} onChange={(e) => setKind(e.target.value as 'pyfunc' | 'pickle')}>
               <option value="pyfunc">pyfunc (MLflow model)</option>
               <option value="pickle">pickle (estimator file)</option>
             </select>
           </Field>
           <Field label="Predict method" htmlFor="fm-method" hint="What a pickled estimator is called with.">
-            <select id="fm-method" value={predictMethod} disabled={kind !== 'pickle'} onChange={(e) => setPredictMethod(e.target.value as 'predict' | 'predict_proba')}>
+            <select
+              id="fm-method"
+              value={predictMethod}
+              disabled={kind !== 'pickle'}
+              onChange={(e) => setPredictMethod(e.target.value as 'predict' | 'predict_proba')}
+            >
               <option value="predict">predict</option>
               <option value="predict_proba">predict_proba</option>
             </select>
@@ -106,9 +131,25 @@ export function FromModelDialog({ open, onClose, onCreated }: { open: boolean; o
         <Field
           label="Schema sample (optional)"
           htmlFor="fm-sample"
-          hint={parsed.error ? <span className="text-danger" data-testid="sample-error">{parsed.error}</span> : 'One or more input rows as JSON: the build makes a test call with it, and every prediction must have its fields with the same types.'}
+          hint={
+            parsed.error ? (
+              <span className="text-danger" data-testid="sample-error">
+                {parsed.error}
+              </span>
+            ) : (
+              'One or more input rows as JSON: the build makes a test call with it, and every prediction must have its fields with the same types.'
+            )
+          }
         >
-          <textarea id="fm-sample" rows={4} className="mono" value={sample} onChange={(e) => setSample(e.target.value)} placeholder='[{"tenure": 12, "plan": "pro"}]' aria-invalid={parsed.error ? true : undefined} />
+          <textarea
+            id="fm-sample"
+            rows={4}
+            className="mono"
+            value={sample}
+            onChange={(e) => setSample(e.target.value)}
+            placeholder='[{"tenure": 12, "plan": "pro"}]'
+            aria-invalid={parsed.error ? true : undefined}
+          />
         </Field>
         <ErrorText error={create.error} />
         <div className="dialog-footer">
@@ -187,14 +228,25 @@ export function UploadDialog({ open, onClose, onCreated }: { open: boolean; onCl
           </Field>
         </div>
         <div className="form-row">
-          <Field label="Kind" htmlFor="up-kind" hint={kind === 'script' ? 'score(data, base_path) gets the request body as a string.' : 'A pickled estimator, called with predict.'}>
+          <Field
+            label="Kind"
+            htmlFor="up-kind"
+            hint={kind === 'script' ? 'score(data, base_path) gets the request body as a string.' : 'A pickled estimator, called with predict.'}
+          >
             <select id="up-kind" value={kind} onChange={(e) => setKind(e.target.value as 'script' | 'pickle')}>
               <option value="script">script (a scorer function)</option>
               <option value="pickle">pickle (estimator file only)</option>
             </select>
           </Field>
           <Field label="Entrypoint" htmlFor="up-entrypoint" hint="The function of the source to call.">
-            <input id="up-entrypoint" className="mono" required={kind === 'script'} disabled={kind !== 'script'} value={entrypoint} onChange={(e) => setEntrypoint(e.target.value)} />
+            <input
+              id="up-entrypoint"
+              className="mono"
+              required={kind === 'script'}
+              disabled={kind !== 'script'}
+              value={entrypoint}
+              onChange={(e) => setEntrypoint(e.target.value)}
+            />
           </Field>
         </div>
         <div className="upload-files">
@@ -212,7 +264,14 @@ export function UploadDialog({ open, onClose, onCreated }: { open: boolean; onCl
             </Field>
           ))}
           <Field label="Extra files" htmlFor="up-extra" hint="Lookup tables and other files the scorer reads from base_path.">
-            <input id="up-extra" type="file" multiple className="file-input" onChange={(e) => setExtra(Array.from(e.target.files ?? []))} data-testid="upload-extra" />
+            <input
+              id="up-extra"
+              type="file"
+              multiple
+              className="file-input"
+              onChange={(e) => setExtra(Array.from(e.target.files ?? []))}
+              data-testid="upload-extra"
+            />
           </Field>
         </div>
         <ErrorText error={create.error} />

@@ -36,7 +36,15 @@ const compact = (v: unknown) => {
 };
 
 /** A form generated from the deployment's schema sample (or a JSON body), a Predict button, the answer and the last calls. */
-export function TestPanel({ deployment: d, calls, onCall }: { deployment: Deployment; calls: PredictCall[]; onCall: (call: Omit<PredictCall, 'seq'>) => void }) {
+export function TestPanel({
+  deployment: d,
+  calls,
+  onCall,
+}: {
+  deployment: Deployment;
+  calls: PredictCall[];
+  onCall: (call: Omit<PredictCall, 'seq'>) => void;
+}) {
   const client = useClient();
   const fields = useMemo(() => fieldsOf(d.schemaSample), [d.schemaSample]);
   const hasForm = fields.length > 0;
@@ -111,12 +119,22 @@ export function TestPanel({ deployment: d, calls, onCall }: { deployment: Deploy
         <div className="card">
           <div className="card-head">
             <h3>Input</h3>
-            <span className="muted small">{mode === 'form' ? `${fields.length} field${fields.length === 1 ? '' : 's'} from the schema sample` : 'JSON body'}</span>
+            <span className="muted small">
+              {mode === 'form' ? `${fields.length} field${fields.length === 1 ? '' : 's'} from the schema sample` : 'JSON body'}
+            </span>
             <div className="toolbar-spacer" />
             {hasForm && (
               <div className="segmented" role="radiogroup" aria-label="Input as">
                 {(['form', 'json'] as const).map((m) => (
-                  <button key={m} type="button" role="radio" aria-checked={mode === m} className={mode === m ? 'active' : ''} onClick={() => switchTo(m)} data-testid={`test-mode-${m}`}>
+                  <button
+                    key={m}
+                    type="button"
+                    role="radio"
+                    aria-checked={mode === m}
+                    className={mode === m ? 'active' : ''}
+                    onClick={() => switchTo(m)}
+                    data-testid={`test-mode-${m}`}
+                  >
                     {m === 'form' ? 'Form' : 'JSON'}
                   </button>
                 ))}
@@ -142,7 +160,15 @@ export function TestPanel({ deployment: d, calls, onCall }: { deployment: Deploy
                   )
                 }
               >
-                <textarea id="test-json" className="mono" rows={8} value={json} onChange={(e) => setJson(e.target.value)} spellCheck={false} data-testid="test-json" />
+                <textarea
+                  id="test-json"
+                  className="mono"
+                  rows={8}
+                  value={json}
+                  onChange={(e) => setJson(e.target.value)}
+                  spellCheck={false}
+                  data-testid="test-json"
+                />
               </Field>
             )}
             {inputError && (
@@ -167,7 +193,9 @@ export function TestPanel({ deployment: d, calls, onCall }: { deployment: Deploy
               </span>
             )}
           </div>
-          <div className="card-pad">{last ? <Answer call={last} /> : <p className="muted">Fill in the input and press Predict: the answer, or the server’s error, shows here.</p>}</div>
+          <div className="card-pad">
+            {last ? <Answer call={last} /> : <p className="muted">Fill in the input and press Predict: the answer, or the server’s error, shows here.</p>}
+          </div>
         </div>
       </div>
       {calls.length > 0 && <CallHistory calls={calls} />}
@@ -182,7 +210,14 @@ function FieldInput({ field: f, text, onChange }: { field: SampleField; text: st
     return (
       <Field label={f.name} htmlFor={id} hint={hint}>
         <label className="checkbox">
-          <input id={id} type="checkbox" checked={text === 'true'} onChange={(e) => onChange(e.target.checked ? 'true' : 'false')} data-testid={id} data-kind={f.kind} />
+          <input
+            id={id}
+            type="checkbox"
+            checked={text === 'true'}
+            onChange={(e) => onChange(e.target.checked ? 'true' : 'false')}
+            data-testid={id}
+            data-kind={f.kind}
+          />
           <span className="muted">{text === 'true' ? 'true' : 'false'}</span>
         </label>
       </Field>

@@ -52,8 +52,8 @@ export function WorkersPanel({ deployment: d, mayEdit, onEdit }: { deployment: D
         </div>
       )}
       <p className="section-note usage-note muted small" data-testid="workers-note">
-        These figures are <strong>this server’s</strong> workers for the deployment, counted since they started; other servers behind the same address have their own. Read every {WORKERS_POLL_MS / 1000} s
-        {stats.dataUpdatedAt ? <> (last at {clock.format(new Date(stats.dataUpdatedAt))})</> : null}.
+        These figures are <strong>this server’s</strong> workers for the deployment, counted since they started; other servers behind the same address have
+        their own. Read every {WORKERS_POLL_MS / 1000} s{stats.dataUpdatedAt ? <> (last at {clock.format(new Date(stats.dataUpdatedAt))})</> : null}.
         {d.operation === 'async' && ' Async executions run as jobs, each in its own process, not on these workers.'}
       </p>
       <div className="card">
@@ -89,7 +89,9 @@ export function WorkersPanel({ deployment: d, mayEdit, onEdit }: { deployment: D
         {s.public && (
           <div className="callout callout-warning card-pad" data-testid="public-warning">
             <span>
-              <strong>Public:</strong> anyone who can reach this server may call <span className="mono">/invocations</span> and <span className="mono">/predict</span> of this deployment without a token ({s.publicRateLimit} calls a minute per address). Every other action still needs one.
+              <strong>Public:</strong> anyone who can reach this server may call <span className="mono">/invocations</span> and{' '}
+              <span className="mono">/predict</span> of this deployment without a token ({s.publicRateLimit} calls a minute per address). Every other action
+              still needs one.
             </span>
           </div>
         )}
@@ -144,7 +146,13 @@ const SETTINGS: SettingField[] = [
   { key: 'memoryMb', label: 'Memory', unit: 'MB', help: 'address-space limit of each worker', ...boundsOf('memoryMb') },
   { key: 'cpuSeconds', label: 'CPU time', unit: 's', help: 'a worker is replaced after using this much CPU (0: no limit)', ...boundsOf('cpuSeconds') },
   { key: 'maxFiles', label: 'Open files', help: 'files a worker may have open at once', ...boundsOf('maxFiles') },
-  { key: 'publicRateLimit', label: 'Public rate', unit: 'calls/min', help: 'per client address, for calls without a token when public', ...boundsOf('publicRateLimit') },
+  {
+    key: 'publicRateLimit',
+    label: 'Public rate',
+    unit: 'calls/min',
+    help: 'per client address, for calls without a token when public',
+    ...boundsOf('publicRateLimit'),
+  },
 ];
 
 const valuesOf = (s: DeploymentSettings) => Object.fromEntries(SETTINGS.map((f) => [f.key, String(s[f.key])])) as Record<SettingKey, string>;
@@ -153,7 +161,17 @@ const valuesOf = (s: DeploymentSettings) => Object.fromEntries(SETTINGS.map((f) 
  * Edits the settings. Bounds are hints only: the values go to the server as typed (whole
  * numbers), and its 400 is shown in the dialog.
  */
-export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open: boolean; deployment: Deployment; onClose: () => void; onSaved: (d: Deployment) => void | Promise<void> }) {
+export function SettingsDialog({
+  open,
+  deployment: d,
+  onClose,
+  onSaved,
+}: {
+  open: boolean;
+  deployment: Deployment;
+  onClose: () => void;
+  onSaved: (d: Deployment) => void | Promise<void>;
+}) {
   const client = useClient();
   const [values, setValues] = useState<Record<SettingKey, string>>(() => valuesOf(d.settings));
   const [network, setNetwork] = useState(d.settings.network);
@@ -259,13 +277,15 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
         {isPublic && !d.settings.public && (
           <div className="callout callout-warning" data-testid="public-dialog-warning">
             <span>
-              Anyone who can reach this server will be able to call this model and read its predictions, up to the public rate per address. Turn it on only for models whose answers are not secret.
+              Anyone who can reach this server will be able to call this model and read its predictions, up to the public rate per address. Turn it on only for
+              models whose answers are not secret.
             </span>
           </div>
         )}
         <div className="callout callout-warning settings-restart" data-testid="settings-restart-note">
           <span>
-            Saving <strong>restarts the deployment’s workers</strong>: the running ones are replaced by workers with the new settings, and their counters start again from zero.
+            Saving <strong>restarts the deployment’s workers</strong>: the running ones are replaced by workers with the new settings, and their counters start
+            again from zero.
           </span>
         </div>
         <ErrorText error={save.error} testId="settings-error" />
@@ -281,10 +301,23 @@ export function SettingsDialog({ open, deployment: d, onClose, onSaved }: { open
 }
 
 /** A yes/no deployment setting with its explanation. */
-function SettingSwitch({ checked, onChange, testId, label, help }: { checked: boolean; onChange: (on: boolean) => void; testId: string; label: string; help: string }) {
+function SettingSwitch({
+  checked,
+  onChange,
+  testId,
+  label,
+  help,
+}: {
+  checked: boolean;
+  onChange: (on: boolean) => void;
+  testId: string;
+  label: string;
+  help: string;
+}) {
   return (
     <label className="field setting-field checkbox-field">
-      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} data-testid={testId} /> {label} <span className="muted small">({help})</span>
+      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} data-testid={testId} /> {label}{' '}
+      <span className="muted small">({help})</span>
     </label>
   );
 }

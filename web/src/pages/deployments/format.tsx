@@ -37,7 +37,8 @@ export function DeploymentStatusBadge({ status }: { status: DeploymentStatus }) 
 export const isSettling = (status: DeploymentStatus) => status === 'Building';
 
 export const kindLabel: Record<Deployment['kind'], string> = { script: 'script', pyfunc: 'MLflow pyfunc', pickle: 'pickle' };
-export const kindText = (d: Pick<Deployment, 'kind' | 'predictMethod'>) => (d.kind === 'pickle' ? `${kindLabel.pickle} · ${d.predictMethod}` : kindLabel[d.kind]);
+export const kindText = (d: Pick<Deployment, 'kind' | 'predictMethod'>) =>
+  d.kind === 'pickle' ? `${kindLabel.pickle} · ${d.predictMethod}` : kindLabel[d.kind];
 
 /** The registered model a `models:/name@alias`, `models:/name/3` or `models:/name/Stage` URI names. */
 export function modelNameOf(source: string): string | null {

@@ -74,7 +74,8 @@ export function JobPage() {
           setConfirming(false);
         }}
       >
-        Cancel <span className="mono">{j.kind}</span> job <span className="mono">{j.id}</span>? {j.status === 'running' ? 'Its worker is asked to stop it; ' : ''}It will not be retried.
+        Cancel <span className="mono">{j.kind}</span> job <span className="mono">{j.id}</span>?{' '}
+        {j.status === 'running' ? 'Its worker is asked to stop it; ' : ''}It will not be retried.
       </ConfirmDialog>
     </div>
   );
@@ -96,7 +97,15 @@ function JobInfo({ job: j }: { job: Job }) {
             {j.attempt} of {j.maxAttempts}
           </dd>
           <dt>Worker</dt>
-          <dd>{j.workerId ? <Link to="/workers" className="mono">{j.workerId}</Link> : <span className="muted">—</span>}</dd>
+          <dd>
+            {j.workerId ? (
+              <Link to="/workers" className="mono">
+                {j.workerId}
+              </Link>
+            ) : (
+              <span className="muted">—</span>
+            )}
+          </dd>
           <dt>Queue</dt>
           <dd>
             <span className="mono">{j.queue}</span>

@@ -40,7 +40,12 @@ export function JobsPage() {
     <section aria-label="Jobs">
       <div className="toolbar">
         <form className="filters" role="search" aria-label="Filter jobs" onSubmit={(e) => e.preventDefault()}>
-          <select aria-label="Filter by status" value={status ?? ''} onChange={(e) => setParams(e.target.value ? { status: e.target.value } : {}, { replace: true })} data-testid="jobs-status">
+          <select
+            aria-label="Filter by status"
+            value={status ?? ''}
+            onChange={(e) => setParams(e.target.value ? { status: e.target.value } : {}, { replace: true })}
+            data-testid="jobs-status"
+          >
             <option value="">All statuses</option>
             {JobStatusSchema.options.map((s) => (
               <option key={s} value={s}>

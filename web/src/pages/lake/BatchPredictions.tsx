@@ -42,9 +42,21 @@ export function BatchPredictions({ tables, mayWrite }: { tables: LakeTableSummar
           text: 'Score a table, or the rows a filter keeps, with a registered model: the predictions are appended to an output table as a new VERSION, with the model’s name and version.',
         }}
       >
-        <JobTable testId="batch-table" columns={['Started', 'Status', 'Source → output', 'Model', 'Progress']} expandTestId="batch-expand" open={open} onOpen={setOpen}>
+        <JobTable
+          testId="batch-table"
+          columns={['Started', 'Status', 'Source → output', 'Model', 'Progress']}
+          expandTestId="batch-expand"
+          open={open}
+          onOpen={setOpen}
+        >
           {items.map((p) => (
-            <JobRow key={p.jobId} id={p.jobId} testId={`batch-row-${p.jobId}`} status={p.status} details={<PredictionDetails prediction={p} mayWrite={mayWrite} />}>
+            <JobRow
+              key={p.jobId}
+              id={p.jobId}
+              testId={`batch-row-${p.jobId}`}
+              status={p.status}
+              details={<PredictionDetails prediction={p} mayWrite={mayWrite} />}
+            >
               <PredictionCells prediction={p} />
             </JobRow>
           ))}
@@ -100,7 +112,10 @@ function PredictionDetails({ prediction: p, mayWrite }: { prediction: LakeBatchP
               <Link to={lakeTablePath(p.outputTable)} className="mono">
                 {p.outputTable}
               </Link>{' '}
-              VERSION <span className="mono" data-testid="batch-result-version">{p.result.version}</span>
+              VERSION{' '}
+              <span className="mono" data-testid="batch-result-version">
+                {p.result.version}
+              </span>
             </dd>
             <dt>Rows written</dt>
             <dd data-testid="batch-result-rows">{formatCount(p.result.rowsWritten)}</dd>
@@ -118,7 +133,13 @@ function PredictionDetails({ prediction: p, mayWrite }: { prediction: LakeBatchP
       </dl>
       <JobError error={p.error} testId="batch-error" />
       {mayWrite && isActive(p) && (
-        <JobCancelButton cancel={() => client.lake.cancelBatchPrediction(p.jobId)} list={lakeKeys.predictions(group)} idOf={(x) => x.jobId} label="Cancel" testId="batch-cancel" />
+        <JobCancelButton
+          cancel={() => client.lake.cancelBatchPrediction(p.jobId)}
+          list={lakeKeys.predictions(group)}
+          idOf={(x) => x.jobId}
+          label="Cancel"
+          testId="batch-cancel"
+        />
       )}
     </JobDetails>
   );
@@ -136,10 +157,17 @@ function NewPrediction({ tables, onStarted }: { tables: LakeTableSummary[]; onSt
   const [predictionColumn, setPredictionColumn] = useState('PREDICT');
 
   // URIs of the group's models to pick from: each alias, each stage and the newest versions.
-  const models = useQuery({ queryKey: keys.models(group, { picker: true }), queryFn: () => client.models.search({ maxResults: 100 }), enabled: Boolean(group) });
+  const models = useQuery({
+    queryKey: keys.models(group, { picker: true }),
+    queryFn: () => client.models.search({ maxResults: 100 }),
+    enabled: Boolean(group),
+  });
   const suggestions = (models.data?.registeredModels ?? []).flatMap((m) => [
     ...m.aliases.map((a) => `models:/${m.name}@${a.alias}`),
-    ...m.latestVersions.flatMap((v) => [`models:/${m.name}/${v.version}`, ...(v.currentStage && v.currentStage !== 'None' ? [`models:/${m.name}/${v.currentStage}`] : [])]),
+    ...m.latestVersions.flatMap((v) => [
+      `models:/${m.name}/${v.version}`,
+      ...(v.currentStage && v.currentStage !== 'None' ? [`models:/${m.name}/${v.currentStage}`] : []),
+    ]),
   ]);
 
   const start = useMutation({
@@ -187,7 +215,16 @@ function NewPrediction({ tables, onStarted }: { tables: LakeTableSummary[]; onSt
             </select>
           </Field>
           <Field label="Model" htmlFor="bp-model" hint="models:/name/Production, models:/name@alias or models:/name/3">
-            <input id="bp-model" required className="mono" list="bp-model-options" value={model} onChange={(e) => setModel(e.target.value)} placeholder="models:/churn/Production" data-testid="batch-model" />
+            <input
+              id="bp-model"
+              required
+              className="mono"
+              list="bp-model-options"
+              value={model}
+              onChange={(e) => setModel(e.target.value)}
+              placeholder="models:/churn/Production"
+              data-testid="batch-model"
+            />
             <datalist id="bp-model-options">
               {[...new Set(suggestions)].map((s) => (
                 <option key={s} value={s} />
@@ -195,14 +232,38 @@ function NewPrediction({ tables, onStarted }: { tables: LakeTableSummary[]; onSt
             </datalist>
           </Field>
           <Field label="Output table" htmlFor="bp-output" hint="Made if missing; each run appends a VERSION.">
-            <input id="bp-output" required className="mono" maxLength={63} value={outputTable} onChange={(e) => setOutputTable(e.target.value)} placeholder="e.g. churn_scores" data-testid="batch-output" />
+            <input
+              id="bp-output"
+              required
+              className="mono"
+              maxLength={63}
+              value={outputTable}
+              onChange={(e) => setOutputTable(e.target.value)}
+              placeholder="e.g. churn_scores"
+              data-testid="batch-output"
+            />
           </Field>
           <Field label="Prediction column" htmlFor="bp-column">
-            <input id="bp-column" className="mono" maxLength={63} value={predictionColumn} onChange={(e) => setPredictionColumn(e.target.value)} data-testid="batch-column" />
+            <input
+              id="bp-column"
+              className="mono"
+              maxLength={63}
+              value={predictionColumn}
+              onChange={(e) => setPredictionColumn(e.target.value)}
+              data-testid="batch-column"
+            />
           </Field>
         </div>
         <Field label="Filter (optional)" htmlFor="bp-filter" hint="Only the rows it keeps are scored; the same grammar as the table preview.">
-          <input id="bp-filter" className="mono" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="e.g. signup_date >= '2025-01-01' AND plan IN ('pro', 'team')" spellCheck={false} data-testid="batch-filter" />
+          <input
+            id="bp-filter"
+            className="mono"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            placeholder="e.g. signup_date >= '2025-01-01' AND plan IN ('pro', 'team')"
+            spellCheck={false}
+            data-testid="batch-filter"
+          />
         </Field>
         <ErrorText error={start.error} testId="batch-start-error" />
         <div className="lake-form-actions">

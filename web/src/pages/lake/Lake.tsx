@@ -46,13 +46,21 @@ export function LakePage() {
         description={
           group ? (
             <>
-              Tables of group <strong>{group}</strong> with their versioned writes: read them with safe filters, import and export CSV or Parquet, and score them with registered models
+              Tables of group <strong>{group}</strong> with their versioned writes: read them with safe filters, import and export CSV or Parquet, and score
+              them with registered models
             </>
           ) : (
             'Tables with their versioned writes: read them with safe filters, import and export CSV or Parquet'
           )
         }
-        actions={mayWrite && tab === 'tables' && <CreateButton onClick={() => setUploading(true)} testId="lake-upload">Upload</CreateButton>}
+        actions={
+          mayWrite &&
+          tab === 'tables' && (
+            <CreateButton onClick={() => setUploading(true)} testId="lake-upload">
+              Upload
+            </CreateButton>
+          )
+        }
       />
       {!group ? (
         <NoGroup icon={<DatabaseIcon size={26} />} kind="Lake tables" />

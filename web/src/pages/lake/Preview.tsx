@@ -16,9 +16,10 @@ const PAGE_SIZES = [25, 50, 100, 500];
 
 const FILTER_HINT = (
   <>
-    Comparisons (<span className="mono">= != &lt; &lt;= &gt; &gt;=</span>), <span className="mono">AND OR NOT</span>, <span className="mono">IN (…)</span>, <span className="mono">IS [NOT] NULL</span>,{' '}
-    <span className="mono">LIKE</span>, <span className="mono">BETWEEN … AND …</span>; strings in <span className="mono">'single quotes'</span>, odd column names in{' '}
-    <span className="mono">"double quotes"</span>. Example: <span className="mono">species IN ('setosa', 'virginica') AND "sepal length" &gt;= 5.1</span>
+    Comparisons (<span className="mono">= != &lt; &lt;= &gt; &gt;=</span>), <span className="mono">AND OR NOT</span>, <span className="mono">IN (…)</span>,{' '}
+    <span className="mono">IS [NOT] NULL</span>, <span className="mono">LIKE</span>, <span className="mono">BETWEEN … AND …</span>; strings in{' '}
+    <span className="mono">'single quotes'</span>, odd column names in <span className="mono">"double quotes"</span>. Example:{' '}
+    <span className="mono">species IN ('setosa', 'virginica') AND "sepal length" &gt;= 5.1</span>
   </>
 );
 
@@ -86,10 +87,22 @@ export function Preview({ table: t }: { table: LakeTable }) {
         {rows.isFetching && <span className="spinner spinner-inline spinner-muted" aria-hidden="true" />}
         <div className="toolbar-spacer" />
         <span className="muted small">Export</span>
-        <Button size="sm" onClick={() => exportAs.mutate('csv')} pending={exportAs.isPending && exportAs.variables === 'csv'} title="Download what the preview selects, every page, as CSV" data-testid="lake-export-csv">
+        <Button
+          size="sm"
+          onClick={() => exportAs.mutate('csv')}
+          pending={exportAs.isPending && exportAs.variables === 'csv'}
+          title="Download what the preview selects, every page, as CSV"
+          data-testid="lake-export-csv"
+        >
           <DownloadIcon size={13} /> CSV
         </Button>
-        <Button size="sm" onClick={() => exportAs.mutate('parquet')} pending={exportAs.isPending && exportAs.variables === 'parquet'} title="Download what the preview selects, every page, as Parquet" data-testid="lake-export-parquet">
+        <Button
+          size="sm"
+          onClick={() => exportAs.mutate('parquet')}
+          pending={exportAs.isPending && exportAs.variables === 'parquet'}
+          title="Download what the preview selects, every page, as Parquet"
+          data-testid="lake-export-parquet"
+        >
           <DownloadIcon size={13} /> Parquet
         </Button>
       </div>
@@ -176,13 +189,27 @@ export function Preview({ table: t }: { table: LakeTable }) {
                 {shownColumns.map((c) => {
                   const active = order?.column === c.name;
                   return (
-                    <th key={c.name} className={isNumericType(c.type) ? 'num' : undefined} aria-sort={active ? (order.desc ? 'descending' : 'ascending') : undefined}>
-                      <button type="button" className={`th-sort${active ? ' active' : ''}`} onClick={() => sortBy(c.name)} title={`${c.name} (${c.type}): click to order`} data-testid={`lake-sort-${c.name}`}>
+                    <th
+                      key={c.name}
+                      className={isNumericType(c.type) ? 'num' : undefined}
+                      aria-sort={active ? (order.desc ? 'descending' : 'ascending') : undefined}
+                    >
+                      <button
+                        type="button"
+                        className={`th-sort${active ? ' active' : ''}`}
+                        onClick={() => sortBy(c.name)}
+                        title={`${c.name} (${c.type}): click to order`}
+                        data-testid={`lake-sort-${c.name}`}
+                      >
                         <span className="th-label">
                           <span className="lake-col-name">{c.name}</span>
                           <span className="lake-col-type">{c.type}</span>
                         </span>
-                        <ChevronDownIcon size={12} className="sort-icon" style={{ transform: active && !order.desc ? 'rotate(180deg)' : undefined, opacity: active ? 1 : 0 }} />
+                        <ChevronDownIcon
+                          size={12}
+                          className="sort-icon"
+                          style={{ transform: active && !order.desc ? 'rotate(180deg)' : undefined, opacity: active ? 1 : 0 }}
+                        />
                       </button>
                     </th>
                   );
@@ -198,7 +225,13 @@ export function Preview({ table: t }: { table: LakeTable }) {
                       const text = cellText(r[c.name]);
                       return (
                         <td key={c.name} className={isNumericType(c.type) ? 'num' : undefined}>
-                          {text === null ? <span className="lake-null">null</span> : <span className="lake-cell" title={text.length > 40 ? text : undefined}>{text}</span>}
+                          {text === null ? (
+                            <span className="lake-null">null</span>
+                          ) : (
+                            <span className="lake-cell" title={text.length > 40 ? text : undefined}>
+                              {text}
+                            </span>
+                          )}
                         </td>
                       );
                     })}
@@ -206,12 +239,16 @@ export function Preview({ table: t }: { table: LakeTable }) {
                 ))}
             </tbody>
           </table>
-          {!rows.isError && data.length === 0 && <div className="lake-grid-empty muted">{filter || version !== 'all' ? 'No rows match.' : 'This table has no rows.'}</div>}
+          {!rows.isError && data.length === 0 && (
+            <div className="lake-grid-empty muted">{filter || version !== 'all' ? 'No rows match.' : 'This table has no rows.'}</div>
+          )}
         </div>
       )}
       <div className="lake-pager">
         <span className="muted small" data-testid="lake-page-info">
-          {rows.isSuccess && !stale && data.length > 0 ? `Rows ${formatCount(offset + 1)}–${formatCount(offset + data.length)}${rows.data.nextPageToken ? '' : ' (end)'}` : `Page ${pages.length}`}
+          {rows.isSuccess && !stale && data.length > 0
+            ? `Rows ${formatCount(offset + 1)}–${formatCount(offset + data.length)}${rows.data.nextPageToken ? '' : ' (end)'}`
+            : `Page ${pages.length}`}
         </span>
         <div className="toolbar-spacer" />
         <Button size="sm" disabled={pages.length <= 1 || rows.isFetching} onClick={() => setPages((p) => p.slice(0, -1))} data-testid="lake-prev">
@@ -268,7 +305,9 @@ function LakeColumnChooser({ all, chosen, onChange }: { all: string[]; chosen: s
       </Button>
       {open && (
         <div className="popover column-chooser lake-chooser" role="dialog" aria-label="Choose columns" data-testid="lake-columns-panel">
-          {all.length > 8 && <input type="search" autoFocus placeholder="Find a column" aria-label="Find a column" value={query} onChange={(e) => setQuery(e.target.value)} />}
+          {all.length > 8 && (
+            <input type="search" autoFocus placeholder="Find a column" aria-label="Find a column" value={query} onChange={(e) => setQuery(e.target.value)} />
+          )}
           <div className="lake-chooser-list">
             {shown.map((c) => (
               <label key={c} className="checkbox chooser-item" title={c}>

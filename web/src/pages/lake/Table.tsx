@@ -54,7 +54,14 @@ function TableView({ name }: { name: string }) {
           <div className="detail-meta muted">
             <span data-testid="lake-table-rows">{plural(t.rowCount, 'row')}</span>
             <span>{plural(t.columnCount, 'column')}</span>
-            <span title={t.engine === 'duckdb' ? 'What the table takes in DuckDB: an estimate from its checkpointed blocks, so recent writes may not count yet' : 'What the table takes in PostgreSQL'} data-testid="lake-table-size">
+            <span
+              title={
+                t.engine === 'duckdb'
+                  ? 'What the table takes in DuckDB: an estimate from its checkpointed blocks, so recent writes may not count yet'
+                  : 'What the table takes in PostgreSQL'
+              }
+              data-testid="lake-table-size"
+            >
               {t.sizeBytes > 0 || t.rowCount === 0 ? formatBytes(t.sizeBytes) : 'size not estimated yet'}
             </span>
             <span title={new Date(t.createdAt).toISOString()}>created {relativeTime(t.createdAt)}</span>
@@ -148,7 +155,8 @@ function VersionsCard({ table: t }: { table: LakeTable }) {
       </div>
       {t.versions.length === 0 ? (
         <div className="card-pad muted small">
-          No versioned writes: write with <span className="mono">versioned=true</span> to give each write a <span className="mono">VERSION</span> and a <span className="mono">CREATED_AT</span>.
+          No versioned writes: write with <span className="mono">versioned=true</span> to give each write a <span className="mono">VERSION</span> and a{' '}
+          <span className="mono">CREATED_AT</span>.
         </div>
       ) : (
         <div className="card-scroll lake-card-scroll">
@@ -189,7 +197,17 @@ function VersionsCard({ table: t }: { table: LakeTable }) {
   );
 }
 
-function RenameDialog({ open, table, onClose, onRenamed }: { open: boolean; table: LakeTable; onClose: () => void; onRenamed: (t: LakeTable) => void | Promise<void> }) {
+function RenameDialog({
+  open,
+  table,
+  onClose,
+  onRenamed,
+}: {
+  open: boolean;
+  table: LakeTable;
+  onClose: () => void;
+  onRenamed: (t: LakeTable) => void | Promise<void>;
+}) {
   const client = useClient();
   const [name, setName] = useState(table.name);
   const check = LakeTableNameSchema.safeParse(name.trim());
@@ -212,8 +230,27 @@ function RenameDialog({ open, table, onClose, onRenamed }: { open: boolean; tabl
   return (
     <Dialog open={open} onClose={close} title="Rename table" testId="lake-rename-dialog">
       <form className="form" onSubmit={submit}>
-        <Field label="New name" htmlFor="lr-name" hint={!check.success && name.trim() ? <span className="text-danger">{check.error.issues[0]?.message}</span> : 'Code that reads the old name stops finding it.'}>
-          <input id="lr-name" className="mono" required autoFocus maxLength={63} value={name} onChange={(e) => setName(e.target.value)} data-testid="lake-rename-name" />
+        <Field
+          label="New name"
+          htmlFor="lr-name"
+          hint={
+            !check.success && name.trim() ? (
+              <span className="text-danger">{check.error.issues[0]?.message}</span>
+            ) : (
+              'Code that reads the old name stops finding it.'
+            )
+          }
+        >
+          <input
+            id="lr-name"
+            className="mono"
+            required
+            autoFocus
+            maxLength={63}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            data-testid="lake-rename-name"
+          />
         </Field>
         <ErrorText error={rename.error} />
         <div className="dialog-footer">

@@ -12,7 +12,17 @@ const modes: { id: LakeWriteMode; label: string; help: string }[] = [
 ];
 
 /** Uploads a CSV or Parquet file into a table: create, append or replace, optionally versioned. */
-export function UploadDialog({ open, onClose, tables, onUploaded }: { open: boolean; onClose: () => void; tables: LakeTableSummary[]; onUploaded: (r: LakeWriteResult) => void | Promise<void> }) {
+export function UploadDialog({
+  open,
+  onClose,
+  tables,
+  onUploaded,
+}: {
+  open: boolean;
+  onClose: () => void;
+  tables: LakeTableSummary[];
+  onUploaded: (r: LakeWriteResult) => void | Promise<void>;
+}) {
   const client = useClient();
   const [file, setFile] = useState<File | null>(null);
   const [name, setName] = useState('');
@@ -69,7 +79,15 @@ export function UploadDialog({ open, onClose, tables, onUploaded }: { open: bool
       <form className="form" onSubmit={submit} key={generation}>
         <div className="form-row lake-upload-file">
           <Field label="File" htmlFor="lu-file" hint="CSV with a header line, or Parquet.">
-            <input id="lu-file" type="file" className="file-input" accept=".csv,.tsv,.txt,.parquet,.pq,text/csv" required onChange={(e) => pick(e.target.files?.[0] ?? null)} data-testid="lake-upload-file" />
+            <input
+              id="lu-file"
+              type="file"
+              className="file-input"
+              accept=".csv,.tsv,.txt,.parquet,.pq,text/csv"
+              required
+              onChange={(e) => pick(e.target.files?.[0] ?? null)}
+              data-testid="lake-upload-file"
+            />
           </Field>
           <Field label="Format" htmlFor="lu-format" hint={file ? `${formatCount(file.size)} bytes` : 'Guessed from the file name.'}>
             <select id="lu-format" value={format} onChange={(e) => setFormat(e.target.value as 'csv' | 'parquet')} data-testid="lake-upload-format">
@@ -86,7 +104,8 @@ export function UploadDialog({ open, onClose, tables, onUploaded }: { open: bool
               <span className="text-danger">{nameError}</span>
             ) : existing ? (
               <>
-                Exists: {formatCount(existing.rowCount)} rows, {existing.columnCount} columns{existing.latestVersion !== null ? `, VERSION ${existing.latestVersion}` : ''}.
+                Exists: {formatCount(existing.rowCount)} rows, {existing.columnCount} columns
+                {existing.latestVersion !== null ? `, VERSION ${existing.latestVersion}` : ''}.
               </>
             ) : (
               'Letters, digits and underscores; unique in the group regardless of case.'

@@ -5,7 +5,8 @@ import { Badge, type Tone } from '../../components/ui';
 export const lakeKeys = {
   tables: (group: string | undefined) => ['lake', group ?? '', 'tables'] as const,
   table: (group: string | undefined, name: string) => ['lake', group ?? '', 'table', name.toLowerCase()] as const,
-  rows: (group: string | undefined, name: string, query: Omit<LakeQuery, 'format'>) => ['lake', group ?? '', 'table', name.toLowerCase(), 'rows', query] as const,
+  rows: (group: string | undefined, name: string, query: Omit<LakeQuery, 'format'>) =>
+    ['lake', group ?? '', 'table', name.toLowerCase(), 'rows', query] as const,
   predictions: (group: string | undefined) => ['lake', group ?? '', 'predictions'] as const,
 };
 
@@ -58,12 +59,17 @@ export function cellText(v: unknown): string | null {
 
 /** A guess at a table name from a file name: what the server accepts (letters, digits, "_"). */
 export function tableNameOf(fileName: string): string {
-  const base = fileName.replace(/\.(csv|tsv|txt|parquet|pq)$/i, '').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  const base = fileName
+    .replace(/\.(csv|tsv|txt|parquet|pq)$/i, '')
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   const named = /^[A-Za-z_]/.test(base) ? base : `t_${base}`;
   return named.slice(0, 63);
 }
 
-export const fileFormatOf = (fileName: string): 'csv' | 'parquet' | null => (/\.(csv|tsv|txt)$/i.test(fileName) ? 'csv' : /\.(parquet|pq)$/i.test(fileName) ? 'parquet' : null);
+export const fileFormatOf = (fileName: string): 'csv' | 'parquet' | null =>
+  /\.(csv|tsv|txt)$/i.test(fileName) ? 'csv' : /\.(parquet|pq)$/i.test(fileName) ? 'parquet' : null;
 
 /** Column types that read as numbers: right-aligned in the grid. */
-export const isNumericType = (type: string) => /^(BIGINT|INTEGER|INT|SMALLINT|TINYINT|HUGEINT|DOUBLE|REAL|FLOAT|DECIMAL|NUMERIC|UBIGINT|UINTEGER|USMALLINT|UTINYINT)/i.test(type);
+export const isNumericType = (type: string) =>
+  /^(BIGINT|INTEGER|INT|SMALLINT|TINYINT|HUGEINT|DOUBLE|REAL|FLOAT|DECIMAL|NUMERIC|UBIGINT|UINTEGER|USMALLINT|UTINYINT)/i.test(type);

@@ -51,7 +51,10 @@ export function ApprovalsPage() {
         query={approvals}
         empty={
           approvals.data?.length === 0 && (
-            <EmptyState icon={<CheckIcon size={26} />} title={status === 'pending' ? 'Nothing waits for a decision' : `No ${status === 'all' ? '' : `${status} `}requests`}>
+            <EmptyState
+              icon={<CheckIcon size={26} />}
+              title={status === 'pending' ? 'Nothing waits for a decision' : `No ${status === 'all' ? '' : `${status} `}requests`}
+            >
               Moving a version into a stage that needs approval opens a request here, for a group admin other than the requester to approve or reject.
             </EmptyState>
           )
@@ -85,7 +88,13 @@ function ApprovalSettings() {
     save.mutate({ approvalStages: GATED_STAGES.filter((s) => (s === stage ? on : stages.includes(s))), approvers });
   const saveApprovers = (e: FormEvent) => {
     e.preventDefault();
-    save.mutate({ approvalStages: stages, approvers: (draft ?? '').split(',').map((u) => u.trim()).filter(Boolean) });
+    save.mutate({
+      approvalStages: stages,
+      approvers: (draft ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    });
   };
 
   return (
@@ -98,7 +107,13 @@ function ApprovalSettings() {
           ) : (
             GATED_STAGES.map((stage) => (
               <label key={stage} className="checkbox checkbox-inline">
-                <input type="checkbox" checked={stages.includes(stage)} disabled={!manage || save.isPending} onChange={(e) => toggle(stage, e.target.checked)} data-testid={`approval-stage-${stage}`} />
+                <input
+                  type="checkbox"
+                  checked={stages.includes(stage)}
+                  disabled={!manage || save.isPending}
+                  onChange={(e) => toggle(stage, e.target.checked)}
+                  data-testid={`approval-stage-${stage}`}
+                />
                 <StageBadge stage={stage} />
               </label>
             ))
@@ -209,14 +224,23 @@ export function ApprovalsTable({ approvals, showModel, testId }: { approvals: Ap
                         {blocked}
                       </span>
                     ) : (
-                    <div className="row-actions">
-                      <Button size="sm" variant="primary" onClick={() => setDeciding({ request: a, decision: 'approve' })} aria-label={`Approve version ${a.version} to ${a.toStage}`}>
-                        Approve
-                      </Button>
-                      <Button size="sm" onClick={() => setDeciding({ request: a, decision: 'reject' })} aria-label={`Reject version ${a.version} to ${a.toStage}`}>
-                        Reject
-                      </Button>
-                    </div>
+                      <div className="row-actions">
+                        <Button
+                          size="sm"
+                          variant="primary"
+                          onClick={() => setDeciding({ request: a, decision: 'approve' })}
+                          aria-label={`Approve version ${a.version} to ${a.toStage}`}
+                        >
+                          Approve
+                        </Button>
+                        <Button
+                          size="sm"
+                          onClick={() => setDeciding({ request: a, decision: 'reject' })}
+                          aria-label={`Reject version ${a.version} to ${a.toStage}`}
+                        >
+                          Reject
+                        </Button>
+                      </div>
                     ))}
                 </td>
               </tr>

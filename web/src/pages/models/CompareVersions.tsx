@@ -61,7 +61,13 @@ export function CompareVersions({ versions }: { versions: ModelVersion[] }) {
           {SIDES.map((side, i) => (
             <label key={side} className="compare-picker">
               <Swatch index={i} />
-              <select aria-label={`Version ${side.toUpperCase()}`} className="select-sm" value={picked[i]?.version} onChange={(e) => pick(side, e.target.value)} data-testid={`compare-${side}`}>
+              <select
+                aria-label={`Version ${side.toUpperCase()}`}
+                className="select-sm"
+                value={picked[i]?.version}
+                onChange={(e) => pick(side, e.target.value)}
+                data-testid={`compare-${side}`}
+              >
                 {versions.map((v) => (
                   <option key={v.version} value={v.version}>
                     Version {v.version} · {v.currentStage}

@@ -16,7 +16,11 @@ export function Lineage({ version: v }: { version: ModelVersion }) {
   const runId = v.runId;
   const run = useQuery({ queryKey: keys.run(runId ?? ''), queryFn: () => client.runs.get(runId!), enabled: runId !== null });
   const experimentId = run.data?.info.experimentId;
-  const experiment = useQuery({ queryKey: keys.experiment(experimentId ?? ''), queryFn: () => client.experiments.get(experimentId!), enabled: experimentId !== undefined });
+  const experiment = useQuery({
+    queryKey: keys.experiment(experimentId ?? ''),
+    queryFn: () => client.experiments.get(experimentId!),
+    enabled: experimentId !== undefined,
+  });
   const info = run.data?.info;
 
   return (

@@ -4,7 +4,21 @@ import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import type { ApprovalRequest, RegisteredModel } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities, useRefreshRegistry } from '../../hooks';
-import { BackLink, Button, Dialog, EmptyState, ErrorText, Field, LoadFailed, SearchTabs, Spinner, TagList, Time, useSearchTab, type TabSpec } from '../../components/ui';
+import {
+  BackLink,
+  Button,
+  Dialog,
+  EmptyState,
+  ErrorText,
+  Field,
+  LoadFailed,
+  SearchTabs,
+  Spinner,
+  TagList,
+  Time,
+  useSearchTab,
+  type TabSpec,
+} from '../../components/ui';
 import { CloseIcon, CubeIcon, PlusIcon } from '../../components/icons';
 import { DialogForm } from '../../components/DialogForm';
 import { EditableDescription } from '../../components/EditableDescription';
@@ -106,8 +120,11 @@ export function ModelPage() {
       ) : list.length === 0 ? (
         <div className="card">
           <EmptyState icon={<CubeIcon size={26} />} title="No versions yet">
-            Register a version from a run's artifacts, e.g. <code>forja.models.createVersion('{m.name}', {'{'} source: 'runs:/&lt;run id&gt;/model' {'}'})</code>, or with the mlflow
-            client.
+            Register a version from a run's artifacts, e.g.{' '}
+            <code>
+              forja.models.createVersion('{m.name}', {'{'} source: 'runs:/&lt;run id&gt;/model' {'}'})
+            </code>
+            , or with the mlflow client.
           </EmptyState>
         </div>
       ) : tab === 'compare' ? (
@@ -175,7 +192,9 @@ function ModelTags({ model, canEdit }: { model: RegisteredModel; canEdit: boolea
               <input id="tag-value" value={value} onChange={(e) => setValue(e.target.value)} placeholder="e.g. risk" />
             </Field>
           </div>
-          <p className="muted small">A tag with the same key is replaced. Search models by it with <code>tags.{key.trim() || 'team'} = '…'</code>.</p>
+          <p className="muted small">
+            A tag with the same key is replaced. Search models by it with <code>tags.{key.trim() || 'team'} = '…'</code>.
+          </p>
         </DialogForm>
       </Dialog>
     </div>

@@ -48,8 +48,8 @@ export function ModelsPage() {
         error={filterError}
         hint={
           <>
-            Filter on <code>name</code> and <code>tags.&lt;key&gt;</code> with <code>= != LIKE ILIKE IN</code>, combined with <code>AND OR NOT ( )</code>; <code>%</code> matches any text in{' '}
-            <code>LIKE</code>.
+            Filter on <code>name</code> and <code>tags.&lt;key&gt;</code> with <code>= != LIKE ILIKE IN</code>, combined with <code>AND OR NOT ( )</code>;{' '}
+            <code>%</code> matches any text in <code>LIKE</code>.
           </>
         }
       />
@@ -57,7 +57,11 @@ export function ModelsPage() {
         <div className="toolbar-title">
           {models.isSuccess && <ListCount count={rows.length} things={['models', 'model']} more={models.hasNextPage} testId="models-count" />}
         </div>
-        {mayCreate && <CreateButton onClick={() => setCreating(true)} testId="new-model">Register model</CreateButton>}
+        {mayCreate && (
+          <CreateButton onClick={() => setCreating(true)} testId="new-model">
+            Register model
+          </CreateButton>
+        )}
       </div>
       {/* A filter's mistake is shown at the filter box, so here it only empties the list. */}
       <TableCard
@@ -67,9 +71,20 @@ export function ModelsPage() {
             <EmptyState
               icon={<CubeIcon size={26} />}
               title={filterError ? 'The filter has a mistake' : filter ? 'No model matches this filter' : 'No models yet'}
-              action={!filter && mayCreate && <Button variant="primary" onClick={() => setCreating(true)}>Register a model</Button>}
+              action={
+                !filter &&
+                mayCreate && (
+                  <Button variant="primary" onClick={() => setCreating(true)}>
+                    Register a model
+                  </Button>
+                )
+              }
             >
-              {filterError ? 'Fix the filter to see models.' : filter ? 'Loosen the filter or clear it.' : 'Register a model name here, then add versions to it from runs with the SDKs or the mlflow client.'}
+              {filterError
+                ? 'Fix the filter to see models.'
+                : filter
+                  ? 'Loosen the filter or clear it.'
+                  : 'Register a model name here, then add versions to it from runs with the SDKs or the mlflow client.'}
             </EmptyState>
           )
         }
@@ -128,7 +143,12 @@ function ModelRow({ model: m }: { model: RegisteredModel }) {
         ) : (
           <div className="tag-list">
             {latest.map((v) => (
-              <Link key={v.version} to={`${modelPath(m.name)}?version=${v.version}`} className="stage-version" title={`Version ${v.version}, the newest in ${v.currentStage}`}>
+              <Link
+                key={v.version}
+                to={`${modelPath(m.name)}?version=${v.version}`}
+                className="stage-version"
+                title={`Version ${v.version}, the newest in ${v.currentStage}`}
+              >
                 <StageBadge stage={v.currentStage} />
                 <span className="mono">v{v.version}</span>
               </Link>

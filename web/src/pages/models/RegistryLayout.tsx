@@ -13,7 +13,16 @@ export function RegistryLayout() {
   const pending = useQuery({ queryKey: keys.approvals(group, 'pending'), queryFn: () => client.models.approvals('pending'), enabled: Boolean(group) });
   return (
     <div className="page" data-testid="section-models">
-      <PageHeader title="Models" description={group ? <>Registered models, their versions, stages and approvals, in group <strong>{group}</strong></> : undefined} />
+      <PageHeader
+        title="Models"
+        description={
+          group ? (
+            <>
+              Registered models, their versions, stages and approvals, in group <strong>{group}</strong>
+            </>
+          ) : undefined
+        }
+      />
       {!group ? (
         <NoGroup icon={<CubeIcon size={26} />} kind="Models" />
       ) : (

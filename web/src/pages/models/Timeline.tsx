@@ -66,7 +66,14 @@ function describe(e: Entry, model: string): { tone: Tone; text: ReactNode; note?
     case 'model.rename':
       return { tone: 'neutral', text: <>renamed the model from {text(d, 'from')}</> };
     case 'model_version.create':
-      return { tone: 'neutral', text: <>created {version} from <code>{text(d, 'source')}</code></> };
+      return {
+        tone: 'neutral',
+        text: (
+          <>
+            created {version} from <code>{text(d, 'source')}</code>
+          </>
+        ),
+      };
     case 'model_version.delete':
       return { tone: 'removed', text: <>deleted {version}</> };
     case 'model_version.transition': {
@@ -94,14 +101,52 @@ function describe(e: Entry, model: string): { tone: Tone; text: ReactNode; note?
       };
     }
     case 'model_alias.delete':
-      return { tone: 'removed', text: <>deleted <strong>@{rest}</strong> (was on version {text(d, 'previous')})</> };
+      return {
+        tone: 'removed',
+        text: (
+          <>
+            deleted <strong>@{rest}</strong> (was on version {text(d, 'previous')})
+          </>
+        ),
+      };
     case 'approval.request':
-      return { tone: 'approval', text: <>asked to move {version} to <StageBadge stage={text(d, 'to') ?? '?'} /></>, note: comment };
+      return {
+        tone: 'approval',
+        text: (
+          <>
+            asked to move {version} to <StageBadge stage={text(d, 'to') ?? '?'} />
+          </>
+        ),
+        note: comment,
+      };
     case 'approval.approve':
-      return { tone: 'approved', text: <>approved moving {version} to <StageBadge stage={text(d, 'to') ?? '?'} /></>, note: comment };
+      return {
+        tone: 'approved',
+        text: (
+          <>
+            approved moving {version} to <StageBadge stage={text(d, 'to') ?? '?'} />
+          </>
+        ),
+        note: comment,
+      };
     case 'approval.reject':
-      return { tone: 'rejected', text: <>rejected moving {version} to <StageBadge stage={text(d, 'to') ?? '?'} /></>, note: comment };
+      return {
+        tone: 'rejected',
+        text: (
+          <>
+            rejected moving {version} to <StageBadge stage={text(d, 'to') ?? '?'} />
+          </>
+        ),
+        note: comment,
+      };
     default:
-      return { tone: 'neutral', text: <><code>{e.action}</code> {e.target}</> };
+      return {
+        tone: 'neutral',
+        text: (
+          <>
+            <code>{e.action}</code> {e.target}
+          </>
+        ),
+      };
   }
 }

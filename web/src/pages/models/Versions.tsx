@@ -41,7 +41,13 @@ export function VersionsTable({
         <TableHead columns={['Version', 'Stage', 'Aliases', 'Source run', 'Created', 'Status', 'Description', canEdit && ACTIONS]} />
         <tbody>
           {versions.map((v) => (
-            <tr key={v.version} className={v.version === selected ? 'row-open' : undefined} data-testid="version-row" data-version={v.version} data-stage={v.currentStage}>
+            <tr
+              key={v.version}
+              className={v.version === selected ? 'row-open' : undefined}
+              data-testid="version-row"
+              data-version={v.version}
+              data-stage={v.currentStage}
+            >
               <td>
                 <Link to={select(v.version)} replace className="cell-link" aria-current={v.version === selected ? 'true' : undefined} title="Show its lineage">
                   Version {v.version}
@@ -100,7 +106,17 @@ export function VersionsTable({
   );
 }
 
-function TransitionDialog({ model, version, onClose, onRequested }: { model: string; version: ModelVersion | null; onClose: () => void; onRequested: (r: ApprovalRequest) => void }) {
+function TransitionDialog({
+  model,
+  version,
+  onClose,
+  onRequested,
+}: {
+  model: string;
+  version: ModelVersion | null;
+  onClose: () => void;
+  onRequested: (r: ApprovalRequest) => void;
+}) {
   const client = useClient();
   const refresh = useRefreshRegistry();
   const settings = useRegistrySettings();
@@ -150,13 +166,20 @@ function TransitionDialog({ model, version, onClose, onRequested }: { model: str
             </select>
           </Field>
           <label className="checkbox">
-            <input type="checkbox" checked={archive} disabled={stage === '' || !isServingStage(stage)} onChange={(e) => setArchive(e.target.checked)} data-testid="archive-existing" />
+            <input
+              type="checkbox"
+              checked={archive}
+              disabled={stage === '' || !isServingStage(stage)}
+              onChange={(e) => setArchive(e.target.checked)}
+              data-testid="archive-existing"
+            />
             <span>Archive the versions now in {stage !== '' && isServingStage(stage) ? stage : 'that stage'}</span>
           </label>
           {gated && (
             <div className="callout callout-info" data-testid="approval-note">
               <span>
-                Moving into {stage} needs approval in this group: this opens a request, and the version moves once {approversText(settings.data?.approvers ?? [])} (not you) approve it.
+                Moving into {stage} needs approval in this group: this opens a request, and the version moves once{' '}
+                {approversText(settings.data?.approvers ?? [])} (not you) approve it.
               </span>
             </div>
           )}
@@ -206,7 +229,13 @@ function AliasDialog({ model, version, onClose }: { model: RegisteredModel; vers
               mine.map((a) => (
                 <span key={a.alias} className="alias-item">
                   <AliasChip alias={a.alias} />
-                  <button type="button" className="icon-button" aria-label={`Delete alias ${a.alias}`} onClick={() => remove.mutate(a.alias)} disabled={remove.isPending}>
+                  <button
+                    type="button"
+                    className="icon-button"
+                    aria-label={`Delete alias ${a.alias}`}
+                    onClick={() => remove.mutate(a.alias)}
+                    disabled={remove.isPending}
+                  >
                     <CloseIcon size={12} />
                   </button>
                 </span>
@@ -223,13 +252,25 @@ function AliasDialog({ model, version, onClose }: { model: RegisteredModel; vers
                 </>
               ) : (
                 <>
-                  Load it as <code>models:/{model.name}@{alias.trim() || 'champion'}</code>. Letters, digits, “_” and “-”.
+                  Load it as{' '}
+                  <code>
+                    models:/{model.name}@{alias.trim() || 'champion'}
+                  </code>
+                  . Letters, digits, “_” and “-”.
                 </>
               )
             }
           >
             <div className="inline-form-row">
-              <input id="alias-name" list="alias-names" required value={alias} onChange={(e) => setAlias(e.target.value)} placeholder="e.g. champion" autoFocus />
+              <input
+                id="alias-name"
+                list="alias-names"
+                required
+                value={alias}
+                onChange={(e) => setAlias(e.target.value)}
+                placeholder="e.g. champion"
+                autoFocus
+              />
               <datalist id="alias-names">
                 {model.aliases
                   .filter((a) => a.version !== version.version)

@@ -71,7 +71,17 @@ export function layoutDag(steps: DagStep[]): { nodes: Placed[]; width: number; h
 }
 
 /** A pipeline's steps as a graph: boxes with their action and status, edges from each step to what needs it. */
-export function Dag({ steps, selected, onSelect, testId = 'dag' }: { steps: DagStep[]; selected?: string | null; onSelect?: (id: string) => void; testId?: string }) {
+export function Dag({
+  steps,
+  selected,
+  onSelect,
+  testId = 'dag',
+}: {
+  steps: DagStep[];
+  selected?: string | null;
+  onSelect?: (id: string) => void;
+  testId?: string;
+}) {
   const { nodes, width, height } = useMemo(() => layoutDag(steps), [steps]);
   const at = new Map(nodes.map((n) => [n.step.id, n]));
   const edges = nodes.flatMap((n) =>
@@ -86,7 +96,16 @@ export function Dag({ steps, selected, onSelect, testId = 'dag' }: { steps: DagS
         <svg className="pl-dag-edges" width={width} height={height} aria-hidden="true">
           <defs>
             {(['', 'done'] as const).map((kind) => (
-              <marker key={kind} id={`pl-arrow${kind && `-${kind}`}`} viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+              <marker
+                key={kind}
+                id={`pl-arrow${kind && `-${kind}`}`}
+                viewBox="0 0 8 8"
+                refX="7"
+                refY="4"
+                markerWidth="7"
+                markerHeight="7"
+                orient="auto-start-reverse"
+              >
                 <path d="M0 0.5 7 4 0 7.5z" className={`pl-arrow-head ${kind}`} />
               </marker>
             ))}
@@ -101,7 +120,15 @@ export function Dag({ steps, selected, onSelect, testId = 'dag' }: { steps: DagS
             const done = (state === 'succeeded' || state === 'reused') && to.step.status !== 'skipped' && to.step.status !== 'cancelled';
             const dead = to.step.status === 'skipped' || to.step.status === 'cancelled';
             const cls = ['pl-edge', done ? 'pl-edge-done' : '', dead ? 'pl-edge-dead' : ''].filter(Boolean).join(' ');
-            return <path key={`${from.step.id}->${to.step.id}`} className={cls} d={`M${x1} ${y1} C${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`} markerEnd={`url(#pl-arrow${done ? '-done' : ''})`} data-edge={`${from.step.id}->${to.step.id}`} />;
+            return (
+              <path
+                key={`${from.step.id}->${to.step.id}`}
+                className={cls}
+                d={`M${x1} ${y1} C${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`}
+                markerEnd={`url(#pl-arrow${done ? '-done' : ''})`}
+                data-edge={`${from.step.id}->${to.step.id}`}
+              />
+            );
           })}
         </svg>
         {nodes.map(({ step: s, x, y }) => {
@@ -145,7 +172,16 @@ export function Dag({ steps, selected, onSelect, testId = 'dag' }: { steps: DagS
 /** A small glyph per status: a check, a cross, a spinner… drawn in the 16-unit box. */
 function StatusGlyph({ status }: { status: StepStatus | undefined }) {
   if (status === 'running') return <span className="spinner spinner-inline" />;
-  const common = { width: 14, height: 14, viewBox: '0 0 16 16', fill: 'none', stroke: 'currentColor', strokeWidth: 2, strokeLinecap: 'round' as const, strokeLinejoin: 'round' as const };
+  const common = {
+    width: 14,
+    height: 14,
+    viewBox: '0 0 16 16',
+    fill: 'none',
+    stroke: 'currentColor',
+    strokeWidth: 2,
+    strokeLinecap: 'round' as const,
+    strokeLinejoin: 'round' as const,
+  };
   switch (status) {
     case 'succeeded':
       return (

@@ -201,7 +201,15 @@ function RunsTable({ pipeline: p, runs, canEdit, onRun }: { pipeline: Pipeline; 
                     <StepStrip run={r} />
                   </td>
                   <td className="mono">v{r.pipelineVersion}</td>
-                  <td>{params ? <span className="pl-params-cell mono" title={JSON.stringify(r.params, null, 2)}>{params}</span> : <span className="muted">—</span>}</td>
+                  <td>
+                    {params ? (
+                      <span className="pl-params-cell mono" title={JSON.stringify(r.params, null, 2)}>
+                        {params}
+                      </span>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
                   <td>
                     <Time at={r.createdAt} />
                   </td>
@@ -250,7 +258,17 @@ function Definition({ pipeline: p }: { pipeline: Pipeline }) {
 }
 
 /** Starts a run: parameters as a JSON object (overriding the definition's "params:"), and optionally from one step on. */
-function RunDialog({ pipeline: p, open, onClose, onStarted }: { pipeline: Pipeline; open: boolean; onClose: () => void; onStarted: (run: PipelineRun) => void | Promise<void> }) {
+function RunDialog({
+  pipeline: p,
+  open,
+  onClose,
+  onStarted,
+}: {
+  pipeline: Pipeline;
+  open: boolean;
+  onClose: () => void;
+  onStarted: (run: PipelineRun) => void | Promise<void>;
+}) {
   const client = useClient();
   const [fromStep, setFromStep] = useState('');
   return (
@@ -261,7 +279,8 @@ function RunDialog({ pipeline: p, open, onClose, onStarted }: { pipeline: Pipeli
       testId="pipeline-run-dialog"
       intro={
         <>
-          Runs <span className="mono">v{p.version}</span>. Steps read the parameters as <code>{'${{ params.<key> }}'}</code>; the ones given here override the defaults of the definition’s <code>params:</code>.
+          Runs <span className="mono">v{p.version}</span>. Steps read the parameters as <code>{'${{ params.<key> }}'}</code>; the ones given here override the
+          defaults of the definition’s <code>params:</code>.
         </>
       }
       parse={parseParams}
@@ -271,7 +290,11 @@ function RunDialog({ pipeline: p, open, onClose, onStarted }: { pipeline: Pipeli
       onReset={() => setFromStep('')}
       testIds={{ params: 'pipeline-params-input', paramsError: 'pipeline-params-error', submit: 'pipeline-run-submit', error: 'pipeline-run-error' }}
     >
-      <Field label="From step" htmlFor="pr-from" hint={fromStep ? `Runs ${fromStep} and what depends on it; the steps before it reuse the outputs of the last succeeded run.` : 'The whole pipeline.'}>
+      <Field
+        label="From step"
+        htmlFor="pr-from"
+        hint={fromStep ? `Runs ${fromStep} and what depends on it; the steps before it reuse the outputs of the last succeeded run.` : 'The whole pipeline.'}
+      >
         <select id="pr-from" value={fromStep} onChange={(e) => setFromStep(e.target.value)} data-testid="pipeline-from-step">
           <option value="">All steps</option>
           {p.steps.map((s) => (

@@ -7,7 +7,18 @@ import { BackLink, Button, EmptyState, ErrorText, LoadFailed, Spinner, Time, rel
 import { JobDetails, JobError, JobLink } from '../../components/JobDetails';
 import { formatDuration } from '../tracking/format';
 import { Dag } from './Dag';
-import { isRunActive, LIVE_REFRESH_MS, pipelineKeys, pipelinePath, PipelineRunStatusBadge, runDuration, stepDuration, stepHelp, StepStatusBadge, stepSummary } from './format';
+import {
+  isRunActive,
+  LIVE_REFRESH_MS,
+  pipelineKeys,
+  pipelinePath,
+  PipelineRunStatusBadge,
+  runDuration,
+  stepDuration,
+  stepHelp,
+  StepStatusBadge,
+  stepSummary,
+} from './format';
 import './pipelines.css';
 
 /** A pipeline run: the DAG coloured by each step's status (live while it runs); a step opens its times, outputs, error and log. */
@@ -26,7 +37,11 @@ function RunView({ name, runId }: { name: string; runId: string }) {
   const can = useAbilities();
   const [params, setParams] = useSearchParams();
   const key = pipelineKeys.run(group, runId);
-  const run = useQuery({ queryKey: key, queryFn: () => client.pipelines.getRun(runId), refetchInterval: (q) => (q.state.data && isRunActive(q.state.data) ? LIVE_REFRESH_MS : false) });
+  const run = useQuery({
+    queryKey: key,
+    queryFn: () => client.pipelines.getRun(runId),
+    refetchInterval: (q) => (q.state.data && isRunActive(q.state.data) ? LIVE_REFRESH_MS : false),
+  });
   const settle = async (updated: PipelineRun) => {
     queryClient.setQueryData(key, updated);
     await queryClient.invalidateQueries({ queryKey: pipelineKeys.runs(group, name) });
@@ -85,7 +100,13 @@ function RunView({ name, runId }: { name: string; runId: string }) {
               </Button>
             )}
             {(r.status === 'failed' || r.status === 'cancelled') && (
-              <Button variant="primary" onClick={() => retry.mutate()} pending={retry.isPending} title="Run the failed, skipped and cancelled steps again; what succeeded is kept" data-testid="pipeline-run-retry">
+              <Button
+                variant="primary"
+                onClick={() => retry.mutate()}
+                pending={retry.isPending}
+                title="Run the failed, skipped and cancelled steps again; what succeeded is kept"
+                data-testid="pipeline-run-retry"
+              >
                 Retry failed steps
               </Button>
             )}
@@ -102,7 +123,9 @@ function RunView({ name, runId }: { name: string; runId: string }) {
         </div>
         <div className="overview-cell">
           <div className="overview-label">Finished</div>
-          <div className="overview-value">{r.finishedAt === null ? <span className="muted">{isRunActive(r) ? 'running…' : '—'}</span> : <Time at={r.finishedAt} />}</div>
+          <div className="overview-value">
+            {r.finishedAt === null ? <span className="muted">{isRunActive(r) ? 'running…' : '—'}</span> : <Time at={r.finishedAt} />}
+          </div>
         </div>
         <div className="overview-cell">
           <div className="overview-label">Duration</div>
@@ -147,7 +170,13 @@ function RunView({ name, runId }: { name: string; runId: string }) {
 function StepPanel({ step: s }: { step: PipelineRunStep }) {
   const duration = stepDuration(s);
   const notRun =
-    s.status === 'reused' ? 'Not run: its outputs come from an earlier run.' : s.status === 'skipped' ? 'Not run: a step it needs did not succeed.' : s.status === 'cancelled' ? 'Never started: the run was cancelled.' : 'No job yet: it starts when the steps it needs succeed.';
+    s.status === 'reused'
+      ? 'Not run: its outputs come from an earlier run.'
+      : s.status === 'skipped'
+        ? 'Not run: a step it needs did not succeed.'
+        : s.status === 'cancelled'
+          ? 'Never started: the run was cancelled.'
+          : 'No job yet: it starts when the steps it needs succeed.';
   return (
     <JobDetails
       testId="pipeline-step-panel"
@@ -204,7 +233,11 @@ function StepPanel({ step: s }: { step: PipelineRunStep }) {
               </pre>
             ) : (
               <div className="muted small" data-testid="pipeline-step-outputs">
-                {s.status === 'succeeded' || s.status === 'reused' ? 'None: the step wrote nothing to $FORJA_OUTPUTS.' : s.status === 'failed' || s.status === 'skipped' || s.status === 'cancelled' ? 'None.' : 'None yet.'}
+                {s.status === 'succeeded' || s.status === 'reused'
+                  ? 'None: the step wrote nothing to $FORJA_OUTPUTS.'
+                  : s.status === 'failed' || s.status === 'skipped' || s.status === 'cancelled'
+                    ? 'None.'
+                    : 'None yet.'}
               </div>
             )}
           </div>

@@ -34,9 +34,11 @@ export function PipelinesPage() {
         title="Pipelines"
         description={
           <>
-            DAGs of steps{group ? (
+            DAGs of steps
+            {group ? (
               <>
-                {' '}in group <strong>{group}</strong>
+                {' '}
+                in group <strong>{group}</strong>
               </>
             ) : null}
             : scripts and platform actions (train, register, deploy, batch-predict) with parameters passed between them
@@ -59,16 +61,15 @@ export function PipelinesPage() {
         query={list}
         empty={{
           title: 'No pipelines yet',
-          action: (
-            mayEdit && (
-              <Button variant="primary" onClick={() => setUploading(true)}>
-                Upload pipeline
-              </Button>
-            )
+          action: mayEdit && (
+            <Button variant="primary" onClick={() => setUploading(true)}>
+              Upload pipeline
+            </Button>
           ),
           text: (
             <>
-              A pipeline is a YAML file of steps with <code>needs</code> between them. A step hands values to the steps after it by writing a JSON object to <code>$FORJA_OUTPUTS</code>; they read them as <code>{'${{ steps.<id>.outputs.<key> }}'}</code>.
+              A pipeline is a YAML file of steps with <code>needs</code> between them. A step hands values to the steps after it by writing a JSON object to{' '}
+              <code>$FORJA_OUTPUTS</code>; they read them as <code>{'${{ steps.<id>.outputs.<key> }}'}</code>.
             </>
           ),
         }}

@@ -20,7 +20,17 @@ const nameOf = (file: string) =>
  * its steps name. The server checks the whole definition (cycles, unknown steps, missing files)
  * and its 400 message shows here.
  */
-export function UploadDialog({ open, onClose, name: fixedName, onUploaded }: { open: boolean; onClose: () => void; name?: string; onUploaded: (p: Pipeline) => void | Promise<void> }) {
+export function UploadDialog({
+  open,
+  onClose,
+  name: fixedName,
+  onUploaded,
+}: {
+  open: boolean;
+  onClose: () => void;
+  name?: string;
+  onUploaded: (p: Pipeline) => void | Promise<void>;
+}) {
   const client = useClient();
   const [name, setName] = useState('');
   const [nameTouched, setNameTouched] = useState(false);
@@ -62,18 +72,40 @@ export function UploadDialog({ open, onClose, name: fixedName, onUploaded }: { o
     if (definition && target && !nameError) upload.mutate();
   };
   return (
-    <Dialog open={open} onClose={close} title={fixedName ? `Upload a new version of ${fixedName}` : 'Upload a pipeline'} testId="pipeline-upload-dialog" width={560}>
+    <Dialog
+      open={open}
+      onClose={close}
+      title={fixedName ? `Upload a new version of ${fixedName}` : 'Upload a pipeline'}
+      testId="pipeline-upload-dialog"
+      width={560}
+    >
       <form className="form pl-form" onSubmit={submit} key={generation}>
         <p className="muted small dialog-text">
-          A YAML file with <code>steps:</code> (each with an <code>id</code>, an <code>action</code> or <code>script:</code>, <code>needs</code> and <code>with</code>), or MLOps Codex’s <code>training:</code>/<code>deploy:</code> sections. Each upload is a new version; runs keep the version they started with.
+          A YAML file with <code>steps:</code> (each with an <code>id</code>, an <code>action</code> or <code>script:</code>, <code>needs</code> and{' '}
+          <code>with</code>), or MLOps Codex’s <code>training:</code>/<code>deploy:</code> sections. Each upload is a new version; runs keep the version they
+          started with.
         </p>
         <Field label="Definition (YAML)" htmlFor="pu-definition">
-          <input id="pu-definition" type="file" className="file-input" accept=".yaml,.yml,text/yaml" required onChange={(e) => pickDefinition(e.target.files?.[0] ?? null)} data-testid="pipeline-upload-definition" />
+          <input
+            id="pu-definition"
+            type="file"
+            className="file-input"
+            accept=".yaml,.yml,text/yaml"
+            required
+            onChange={(e) => pickDefinition(e.target.files?.[0] ?? null)}
+            data-testid="pipeline-upload-definition"
+          />
         </Field>
         <Field
           label="Files"
           htmlFor="pu-files"
-          hint={files.length > 0 ? <span className="mono">{files.map((f) => f.name).join(', ')}</span> : 'The scripts, requirements and data files the steps name, by file name.'}
+          hint={
+            files.length > 0 ? (
+              <span className="mono">{files.map((f) => f.name).join(', ')}</span>
+            ) : (
+              'The scripts, requirements and data files the steps name, by file name.'
+            )
+          }
         >
           <input
             id="pu-files"
@@ -88,7 +120,11 @@ export function UploadDialog({ open, onClose, name: fixedName, onUploaded }: { o
           />
         </Field>
         {!fixedName && (
-          <Field label="Name" htmlFor="pu-name" hint={nameError ? <span className="text-danger">{nameError}</span> : 'Unique in the group; uploading to an existing name adds a version.'}>
+          <Field
+            label="Name"
+            htmlFor="pu-name"
+            hint={nameError ? <span className="text-danger">{nameError}</span> : 'Unique in the group; uploading to an existing name adds a version.'}
+          >
             <input
               id="pu-name"
               className="mono"
@@ -108,7 +144,13 @@ export function UploadDialog({ open, onClose, name: fixedName, onUploaded }: { o
         <ErrorText error={upload.error} testId="pipeline-upload-error" />
         <div className="dialog-footer">
           <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" pending={upload.isPending} disabled={!definition || !target || Boolean(nameError)} data-testid="pipeline-upload-submit">
+          <Button
+            type="submit"
+            variant="primary"
+            pending={upload.isPending}
+            disabled={!definition || !target || Boolean(nameError)}
+            data-testid="pipeline-upload-submit"
+          >
             Upload
           </Button>
         </div>

@@ -11,10 +11,24 @@ import { JobRow, JobTable } from '../../components/JobTable';
 import { JobBusy, JobDetails, JobError, JobFailure, JobLink } from '../../components/JobDetails';
 import { DeployStatusBadge, LIVE_REFRESH_MS, projectKeys } from './format';
 
-const requirementLines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const requirementLines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 
 /** The deploy history, newest first; a row opens its build log. */
-export function DeploysTab({ project, deploys, canEdit, onDeploy }: { project: BatchProject; deploys: UseQueryResult<BatchDeploy[]>; canEdit: boolean; onDeploy: () => void }) {
+export function DeploysTab({
+  project,
+  deploys,
+  canEdit,
+  onDeploy,
+}: {
+  project: BatchProject;
+  deploys: UseQueryResult<BatchDeploy[]>;
+  canEdit: boolean;
+  onDeploy: () => void;
+}) {
   // The newest deploy opens by itself while it builds or when it failed: its log is what one wants to read.
   const [open, setOpen] = useState<string | null>(() => {
     const newest = deploys.data?.[0];
@@ -39,7 +53,13 @@ export function DeploysTab({ project, deploys, canEdit, onDeploy }: { project: B
       }}
     >
       {(items) => (
-        <JobTable testId="deploys-table" columns={['Version', 'Status', 'Script', 'Python', 'Requirements', 'By', 'Deployed', 'Message']} expandTestId="deploy-expand" open={open} onOpen={setOpen}>
+        <JobTable
+          testId="deploys-table"
+          columns={['Version', 'Status', 'Script', 'Python', 'Requirements', 'By', 'Deployed', 'Message']}
+          expandTestId="deploy-expand"
+          open={open}
+          onOpen={setOpen}
+        >
           {items.map((d) => {
             const reqs = requirementLines(d.requirements);
             return (
@@ -52,7 +72,9 @@ export function DeploysTab({ project, deploys, canEdit, onDeploy }: { project: B
                 </td>
                 <td className="mono small">{d.scriptName}</td>
                 <td>{d.pythonVersion || <span className="muted">default</span>}</td>
-                <td title={reqs.join('\n') || undefined}>{reqs.length === 0 ? <span className="muted">none</span> : `${reqs.length} package${reqs.length === 1 ? '' : 's'}`}</td>
+                <td title={reqs.join('\n') || undefined}>
+                  {reqs.length === 0 ? <span className="muted">none</span> : `${reqs.length} package${reqs.length === 1 ? '' : 's'}`}
+                </td>
                 <td>{d.createdBy ?? <span className="muted">—</span>}</td>
                 <td>
                   <Time at={d.createdAt} />
@@ -78,7 +100,14 @@ export function DeploysTab({ project, deploys, canEdit, onDeploy }: { project: B
 function DeployDetails({ deploy: d }: { deploy: BatchDeploy }) {
   const reqs = requirementLines(d.requirements);
   return (
-    <JobDetails testId="deploy-details" className="pj-details" jobId={d.buildJobId} logTitle="Build log" logTestId="deploy-build-log" noLog={<div className="muted">No build job.</div>}>
+    <JobDetails
+      testId="deploy-details"
+      className="pj-details"
+      jobId={d.buildJobId}
+      logTitle="Build log"
+      logTestId="deploy-build-log"
+      noLog={<div className="muted">No build job.</div>}
+    >
       <dl className="kv">
         <dt>Script</dt>
         <dd className="mono">{d.scriptName}</dd>
@@ -105,7 +134,17 @@ function DeployDetails({ deploy: d }: { deploy: BatchDeploy }) {
 }
 
 /** Uploads a script (and its requirements), then follows the build in the same dialog until the deploy is Ready or Failed. */
-export function DeployDialog({ project, open, onClose, onShowDeploys }: { project: BatchProject; open: boolean; onClose: () => void; onShowDeploys: () => void }) {
+export function DeployDialog({
+  project,
+  open,
+  onClose,
+  onShowDeploys,
+}: {
+  project: BatchProject;
+  open: boolean;
+  onClose: () => void;
+  onShowDeploys: () => void;
+}) {
   const client = useClient();
   const queryClient = useQueryClient();
   const { group } = useSession();
@@ -154,7 +193,13 @@ export function DeployDialog({ project, open, onClose, onShowDeploys }: { projec
   };
 
   return (
-    <Dialog open={open} onClose={close} title={started ? `Deploy v${started.version} of ${project.name}` : `Deploy ${project.name}`} testId="deploy-dialog" width={started ? 820 : 560}>
+    <Dialog
+      open={open}
+      onClose={close}
+      title={started ? `Deploy v${started.version} of ${project.name}` : `Deploy ${project.name}`}
+      testId="deploy-dialog"
+      width={started ? 820 : 560}
+    >
       {started ? (
         <div className="form" data-testid="deploy-progress">
           {status === 'Building' && <JobBusy>{current?.message ?? 'Building its Python environment with uv…'}</JobBusy>}
@@ -177,20 +222,49 @@ export function DeployDialog({ project, open, onClose, onShowDeploys }: { projec
           </div>
         </div>
       ) : (
-        <DialogForm key={generation} request={deploy} onSubmit={() => deploy.mutate()} onCancel={close} submitLabel="Upload and build" submitTestId="deploy-submit">
+        <DialogForm
+          key={generation}
+          request={deploy}
+          onSubmit={() => deploy.mutate()}
+          onCancel={close}
+          submitLabel="Upload and build"
+          submitTestId="deploy-submit"
+        >
           <div className="form-row">
             <Field label="Script" htmlFor="dp-source" hint="The .py file each run executes.">
-              <input id="dp-source" type="file" className="file-input" accept=".py" required onChange={(e) => setSource(e.target.files?.[0])} data-testid="deploy-source" />
+              <input
+                id="dp-source"
+                type="file"
+                className="file-input"
+                accept=".py"
+                required
+                onChange={(e) => setSource(e.target.files?.[0])}
+                data-testid="deploy-source"
+              />
             </Field>
             <Field label="Requirements" htmlFor="dp-requirements" hint="requirements.txt, installed with uv. Optional.">
-              <input id="dp-requirements" type="file" className="file-input" accept=".txt" onChange={(e) => setRequirements(e.target.files?.[0])} data-testid="deploy-requirements" />
+              <input
+                id="dp-requirements"
+                type="file"
+                className="file-input"
+                accept=".txt"
+                onChange={(e) => setRequirements(e.target.files?.[0])}
+                data-testid="deploy-requirements"
+              />
             </Field>
           </div>
           <Field label="Python version" htmlFor="dp-python" hint="One installed on the server, e.g. 3.11. Empty for the server’s default.">
-            <input id="dp-python" value={pythonVersion} onChange={(e) => setPythonVersion(e.target.value)} placeholder="server default" data-testid="deploy-python" />
+            <input
+              id="dp-python"
+              value={pythonVersion}
+              onChange={(e) => setPythonVersion(e.target.value)}
+              placeholder="server default"
+              data-testid="deploy-python"
+            />
           </Field>
           <p className="muted small">
-            Runs get their parameters as JSON in <code>FORJA_PARAMS</code> (and in <code>params.json</code>), and <code>FORJA_URL</code> with a <code>FORJA_TOKEN</code> that lives as long as the run.
+            Runs get their parameters as JSON in <code>FORJA_PARAMS</code> (and in <code>params.json</code>), and <code>FORJA_URL</code> with a{' '}
+            <code>FORJA_TOKEN</code> that lives as long as the run.
           </p>
         </DialogForm>
       )}

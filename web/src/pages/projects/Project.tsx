@@ -43,7 +43,11 @@ function ProjectView({ name }: { name: string }) {
   });
   const building = deploys.data?.some((d) => d.status === 'Building') ?? false;
   // The current version moves when a build ends, so the project follows the deploys while one builds.
-  const project = useQuery({ queryKey: projectKeys.one(group, name), queryFn: () => client.batch.get(name), refetchInterval: building ? LIVE_REFRESH_MS : false });
+  const project = useQuery({
+    queryKey: projectKeys.one(group, name),
+    queryFn: () => client.batch.get(name),
+    refetchInterval: building ? LIVE_REFRESH_MS : false,
+  });
   const runs = useQuery({
     queryKey: projectKeys.runs(group, name),
     queryFn: () => client.batch.runs(name),
@@ -157,7 +161,17 @@ function ProjectView({ name }: { name: string }) {
 }
 
 /** Cluster size (with a control to move the project), the version runs use, and what is going on now. */
-function Overview({ project: p, canEdit, deploysBuilding, activeRuns }: { project: BatchProject; canEdit: boolean; deploysBuilding: boolean; activeRuns: number }) {
+function Overview({
+  project: p,
+  canEdit,
+  deploysBuilding,
+  activeRuns,
+}: {
+  project: BatchProject;
+  canEdit: boolean;
+  deploysBuilding: boolean;
+  activeRuns: number;
+}) {
   const client = useClient();
   const queryClient = useQueryClient();
   const { group } = useSession();
@@ -201,7 +215,9 @@ function Overview({ project: p, canEdit, deploysBuilding, activeRuns }: { projec
       </div>
       <div className="overview-cell">
         <div className="overview-label">Current version</div>
-        <div className="overview-value">{p.currentVersion === null ? <span className="muted">none Ready yet</span> : <span className="mono overview-big">v{p.currentVersion}</span>}</div>
+        <div className="overview-value">
+          {p.currentVersion === null ? <span className="muted">none Ready yet</span> : <span className="mono overview-big">v{p.currentVersion}</span>}
+        </div>
         <div className="overview-help muted small">{deploysBuilding ? 'A new deploy is building…' : 'Runs use the newest Ready deploy.'}</div>
       </div>
       <div className="overview-cell">

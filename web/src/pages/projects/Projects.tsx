@@ -45,7 +45,13 @@ export function ProjectsPage() {
             'Python scripts deployed with their environment, run now with parameters or on cron schedules'
           )
         }
-        actions={mayCreate && <CreateButton onClick={() => setCreating(true)} testId="new-project">New project</CreateButton>}
+        actions={
+          mayCreate && (
+            <CreateButton onClick={() => setCreating(true)} testId="new-project">
+              New project
+            </CreateButton>
+          )
+        }
       />
       <GroupList
         group={group}
@@ -57,16 +63,15 @@ export function ProjectsPage() {
         query={list}
         empty={{
           title: 'No batch projects yet',
-          action: (
-            mayCreate && (
-              <Button variant="primary" onClick={() => setCreating(true)}>
-                New project
-              </Button>
-            )
+          action: mayCreate && (
+            <Button variant="primary" onClick={() => setCreating(true)}>
+              New project
+            </Button>
           ),
           text: (
             <>
-              A project holds a Python script and its requirements. Each deploy builds its environment once; runs get their parameters in <code>FORJA_PARAMS</code> and a token for Forja’s API.
+              A project holds a Python script and its requirements. Each deploy builds its environment once; runs get their parameters in{' '}
+              <code>FORJA_PARAMS</code> and a token for Forja’s API.
             </>
           ),
         }}
@@ -75,7 +80,12 @@ export function ProjectsPage() {
           <TableHead columns={['Name', 'Cluster', 'Version', 'Last run', num('Schedules'), 'Created']} />
           <tbody>
             {rows.map((p) => (
-              <ProjectRow key={p.id} project={p} profile={clusters.data?.find((c) => c.size === p.clusterSize)} schedules={schedules.isSuccess ? schedulesOf(p.name) : undefined} />
+              <ProjectRow
+                key={p.id}
+                project={p}
+                profile={clusters.data?.find((c) => c.size === p.clusterSize)}
+                schedules={schedules.isSuccess ? schedulesOf(p.name) : undefined}
+              />
             ))}
           </tbody>
         </table>
@@ -120,7 +130,9 @@ function ProjectRow({ project: p, profile, schedules }: { project: BatchProject;
         </span>
         {profile && <div className="cell-secondary">{profileText(profile)}</div>}
       </td>
-      <td data-testid="project-version">{p.currentVersion === null ? <span className="muted">not deployed</span> : <span className="mono">v{p.currentVersion}</span>}</td>
+      <td data-testid="project-version">
+        {p.currentVersion === null ? <span className="muted">not deployed</span> : <span className="mono">v{p.currentVersion}</span>}
+      </td>
       <td data-testid="project-last-run">
         {runs.isPending ? (
           <span className="muted">…</span>
@@ -184,7 +196,13 @@ function NewProjectDialog({ open, onClose, onCreated }: { open: boolean; onClose
           <input id="np-name" required autoFocus maxLength={100} value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. churn-scoring" />
         </Field>
         <Field label="Description" htmlFor="np-description">
-          <textarea id="np-description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} placeholder="What it does and who reads its output" />
+          <textarea
+            id="np-description"
+            rows={2}
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+            placeholder="What it does and who reads its output"
+          />
         </Field>
         <ClusterPicker name="np-size" value={size} onChange={setSize} profiles={clusters.data} error={clusters.error} />
       </DialogForm>
@@ -193,7 +211,21 @@ function NewProjectDialog({ open, onClose, onCreated }: { open: boolean; onClose
 }
 
 /** The three cluster sizes as radio cards with their resource profile. */
-export function ClusterPicker({ name, value, onChange, profiles, error, disabled }: { name: string; value: number; onChange: (size: number) => void; profiles: ClusterProfile[] | undefined; error?: unknown; disabled?: boolean }) {
+export function ClusterPicker({
+  name,
+  value,
+  onChange,
+  profiles,
+  error,
+  disabled,
+}: {
+  name: string;
+  value: number;
+  onChange: (size: number) => void;
+  profiles: ClusterProfile[] | undefined;
+  error?: unknown;
+  disabled?: boolean;
+}) {
   const sizes = profiles ?? [1, 2, 3].map((size) => ({ size, name: `size ${size}` }) as Partial<ClusterProfile> & { size: number; name: string });
   return (
     <fieldset className="field" data-testid="cluster-picker" disabled={disabled}>
@@ -207,7 +239,9 @@ export function ClusterPicker({ name, value, onChange, profiles, error, disabled
             </span>
             {p.cpus !== undefined && p.memoryMb !== undefined && p.parallelRuns !== undefined ? (
               <span className="radio-card-help cluster-profile">
-                <span>{p.cpus} CPU{p.cpus === 1 ? '' : 's'}</span>
+                <span>
+                  {p.cpus} CPU{p.cpus === 1 ? '' : 's'}
+                </span>
                 <span>{formatMemory(p.memoryMb)} memory</span>
                 <span>
                   {p.parallelRuns} parallel run{p.parallelRuns === 1 ? '' : 's'}

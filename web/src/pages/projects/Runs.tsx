@@ -45,7 +45,13 @@ export function RunsTab({
       }}
     >
       {(items) => (
-        <JobTable testId="runs-table" columns={['Run', 'Version', 'Status', 'Params', 'Started', num('Duration'), 'Exit / error']} expandTestId="run-expand" open={open} onOpen={onOpen}>
+        <JobTable
+          testId="runs-table"
+          columns={['Run', 'Version', 'Status', 'Params', 'Started', num('Duration'), 'Exit / error']}
+          expandTestId="run-expand"
+          open={open}
+          onOpen={onOpen}
+        >
           {items.map((r) => {
             const duration = runDuration(r);
             const exit = exitText(r);
@@ -62,7 +68,15 @@ export function RunsTab({
                 <td>
                   <RunStatusBadge status={r.status} />
                 </td>
-                <td>{params ? <span className="pj-params-cell mono" title={JSON.stringify(r.params, null, 2)}>{params}</span> : <span className="muted">—</span>}</td>
+                <td>
+                  {params ? (
+                    <span className="pj-params-cell mono" title={JSON.stringify(r.params, null, 2)}>
+                      {params}
+                    </span>
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
                 <td>{r.startedAt === null ? <span className="muted">{r.status === 'queued' ? 'waiting' : '—'}</span> : <Time at={r.startedAt} />}</td>
                 <td className="num">{duration === null ? <span className="muted">—</span> : formatDuration(duration)}</td>
                 <td>
@@ -117,14 +131,30 @@ function RunDetails({ project, run: r, canEdit }: { project: BatchProject; run: 
       </div>
       <JobError error={r.error} testId="run-error" />
       {canEdit && isRunActive(r) && (
-        <JobCancelButton cancel={() => client.batch.cancelRun(project.name, r.id)} list={projectKeys.runs(group, project.name)} idOf={(x) => x.id} label="Cancel run" testId="run-cancel" />
+        <JobCancelButton
+          cancel={() => client.batch.cancelRun(project.name, r.id)}
+          list={projectKeys.runs(group, project.name)}
+          idOf={(x) => x.id}
+          label="Cancel run"
+          testId="run-cancel"
+        />
       )}
     </JobDetails>
   );
 }
 
 /** Runs the current version now: parameters as a JSON object, and a timeout after which its processes are killed. */
-export function RunDialog({ project, open, onClose, onStarted }: { project: BatchProject; open: boolean; onClose: () => void; onStarted: (run: BatchRun) => void | Promise<void> }) {
+export function RunDialog({
+  project,
+  open,
+  onClose,
+  onStarted,
+}: {
+  project: BatchProject;
+  open: boolean;
+  onClose: () => void;
+  onStarted: (run: BatchRun) => void | Promise<void>;
+}) {
   const client = useClient();
   const [timeout, setTimeoutSeconds] = useState('3600');
   return (
@@ -135,7 +165,8 @@ export function RunDialog({ project, open, onClose, onStarted }: { project: Batc
       testId="run-dialog"
       intro={
         <>
-          Runs <span className="mono">v{project.currentVersion}</span>, the newest Ready deploy. The script reads the parameters from <code>FORJA_PARAMS</code> or <code>params.json</code>.
+          Runs <span className="mono">v{project.currentVersion}</span>, the newest Ready deploy. The script reads the parameters from <code>FORJA_PARAMS</code>{' '}
+          or <code>params.json</code>.
         </>
       }
       parse={parseParams}
@@ -146,7 +177,16 @@ export function RunDialog({ project, open, onClose, onStarted }: { project: Batc
       testIds={{ params: 'run-params-input', paramsError: 'params-error', submit: 'run-submit' }}
     >
       <Field label="Timeout (seconds)" htmlFor="rn-timeout" hint="Its process tree is killed after it. At most 7 days.">
-        <input id="rn-timeout" type="number" min={1} max={604800} required value={timeout} onChange={(e) => setTimeoutSeconds(e.target.value)} data-testid="run-timeout" />
+        <input
+          id="rn-timeout"
+          type="number"
+          min={1}
+          max={604800}
+          required
+          value={timeout}
+          onChange={(e) => setTimeoutSeconds(e.target.value)}
+          data-testid="run-timeout"
+        />
       </Field>
     </JobRunDialog>
   );

@@ -43,7 +43,8 @@ export function SchedulesTab({ project, schedules, canEdit }: { project: BatchPr
         empty={
           items.length === 0 && (
             <EmptyState icon={<ClockIcon size={26} />} title="No schedules">
-              A schedule runs the current version on a cron, in a time zone, with its own parameters. {project.currentVersion === null && 'Deploy a script first: ticks without a Ready deploy start nothing.'}
+              A schedule runs the current version on a cron, in a time zone, with its own parameters.{' '}
+              {project.currentVersion === null && 'Deploy a script first: ticks without a Ready deploy start nothing.'}
             </EmptyState>
           )
         }
@@ -103,7 +104,15 @@ function ScheduleRow({ schedule: s, canEdit, onDelete }: { schedule: Schedule; c
         )}
       </td>
       <td title={MISSED_HELP[s.missedPolicy]}>{MISSED_LABEL[s.missedPolicy]}</td>
-      <td>{params ? <span className="pj-params-cell mono" title={JSON.stringify(s.params, null, 2)}>{params}</span> : <span className="muted">—</span>}</td>
+      <td>
+        {params ? (
+          <span className="pj-params-cell mono" title={JSON.stringify(s.params, null, 2)}>
+            {params}
+          </span>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
       <td>
         <Time at={s.lastFireAt} />
       </td>
@@ -138,7 +147,14 @@ function NewSchedule({ project }: { project: BatchProject }) {
   const parsed = parseParams(params);
   const zones = useMemo(() => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : []), []);
   const create = useMutation({
-    mutationFn: () => client.batch.schedule(project.name, { cron: cron.trim(), timezone: timezone.trim(), missedPolicy, params: parsed.value ?? {}, timeoutSeconds: Number(timeout) }),
+    mutationFn: () =>
+      client.batch.schedule(project.name, {
+        cron: cron.trim(),
+        timezone: timezone.trim(),
+        missedPolicy,
+        params: parsed.value ?? {},
+        timeoutSeconds: Number(timeout),
+      }),
     onSuccess: async () => {
       setCron('');
       setParams('');
@@ -169,7 +185,15 @@ function NewSchedule({ project }: { project: BatchProject }) {
             />
           </Field>
           <Field label="Time zone" htmlFor="sc-tz" hint="An IANA name; daylight saving is followed.">
-            <input id="sc-tz" required list="sc-tz-options" spellCheck={false} value={timezone} onChange={(e) => setTimezone(e.target.value)} data-testid="schedule-timezone-input" />
+            <input
+              id="sc-tz"
+              required
+              list="sc-tz-options"
+              spellCheck={false}
+              value={timezone}
+              onChange={(e) => setTimezone(e.target.value)}
+              data-testid="schedule-timezone-input"
+            />
             <datalist id="sc-tz-options">
               {zones.map((z) => (
                 <option key={z} value={z} />
@@ -177,7 +201,12 @@ function NewSchedule({ project }: { project: BatchProject }) {
             </datalist>
           </Field>
           <Field label="Missed ticks" htmlFor="sc-missed" hint={MISSED_HELP[missedPolicy]}>
-            <select id="sc-missed" value={missedPolicy} onChange={(e) => setMissedPolicy(e.target.value as Schedule['missedPolicy'])} data-testid="schedule-missed-input">
+            <select
+              id="sc-missed"
+              value={missedPolicy}
+              onChange={(e) => setMissedPolicy(e.target.value as Schedule['missedPolicy'])}
+              data-testid="schedule-missed-input"
+            >
               <option value="skip">Skip them</option>
               <option value="run_once">Run once for all</option>
             </select>
@@ -199,7 +228,17 @@ function NewSchedule({ project }: { project: BatchProject }) {
           htmlFor="sc-params"
           hint={parsed.error ? <span className="text-danger">{parsed.error}</span> : 'Every run of this schedule gets them in FORJA_PARAMS.'}
         >
-          <textarea id="sc-params" rows={2} className="mono" spellCheck={false} value={params} onChange={(e) => setParams(e.target.value)} placeholder='{"mode": "full"}' aria-invalid={parsed.error ? true : undefined} data-testid="schedule-params-input" />
+          <textarea
+            id="sc-params"
+            rows={2}
+            className="mono"
+            spellCheck={false}
+            value={params}
+            onChange={(e) => setParams(e.target.value)}
+            placeholder='{"mode": "full"}'
+            aria-invalid={parsed.error ? true : undefined}
+            data-testid="schedule-params-input"
+          />
         </Field>
         <ErrorText error={create.error} testId="schedule-error" />
         <div className="schedule-form-actions">
@@ -212,11 +251,27 @@ function NewSchedule({ project }: { project: BatchProject }) {
   );
 }
 
-const localFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+const localFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+  timeZoneName: 'short',
+});
 
 function zoneFormat(timeZone: string): Intl.DateTimeFormat {
   try {
-    return new Intl.DateTimeFormat(undefined, { timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    return new Intl.DateTimeFormat(undefined, {
+      timeZone,
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
   } catch {
     return localFormat;
   }

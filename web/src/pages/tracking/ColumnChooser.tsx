@@ -15,7 +15,17 @@ const kindLabel: Record<ColumnKind, { title: string; one: string }> = {
 const LIST_LIMIT = 150;
 
 /** Picks which metrics, params and tags the runs table shows; the table fetches only those. */
-export function ColumnChooser({ known, columns, onChange, onReset }: { known: KnownKeys | undefined; columns: DataColumn[]; onChange: (c: DataColumn[]) => void; onReset: () => void }) {
+export function ColumnChooser({
+  known,
+  columns,
+  onChange,
+  onReset,
+}: {
+  known: KnownKeys | undefined;
+  columns: DataColumn[];
+  onChange: (c: DataColumn[]) => void;
+  onReset: () => void;
+}) {
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState('');
   const ref = useRef<HTMLDivElement>(null);
@@ -47,7 +57,14 @@ export function ColumnChooser({ known, columns, onChange, onReset }: { known: Kn
       </Button>
       {open && (
         <div className="popover column-chooser" role="dialog" aria-label="Choose columns" data-testid="column-chooser-panel">
-          <input type="search" autoFocus placeholder="Find a metric, param or tag" aria-label="Find a column" value={query} onChange={(e) => setQuery(e.target.value)} />
+          <input
+            type="search"
+            autoFocus
+            placeholder="Find a metric, param or tag"
+            aria-label="Find a column"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
           <div className="chooser-lists">
             {columnKinds.map((kind) => {
               // Chosen keys the sample of runs did not show (typed in by hand) stay listed so they can be unticked.

@@ -43,7 +43,11 @@ export function ComparePage() {
 
   const header = (
     <>
-      {back !== undefined ? <BackLink to={`/experiments/${encodeURIComponent(back)}`}>{experimentName(back)}</BackLink> : <BackLink to={EXPERIMENTS.to}>{EXPERIMENTS.label}</BackLink>}
+      {back !== undefined ? (
+        <BackLink to={`/experiments/${encodeURIComponent(back)}`}>{experimentName(back)}</BackLink>
+      ) : (
+        <BackLink to={EXPERIMENTS.to}>{EXPERIMENTS.label}</BackLink>
+      )}
       <PageHeader
         title={`Compare ${ids.length} runs`}
         description={
@@ -132,7 +136,13 @@ function CompareChart({ runs }: { runs: Run[] }) {
     combine: (results) => ({ data: results.every((r) => r.data) ? results.map((r) => r.data!) : undefined, error: results.find((r) => r.isError)?.error }),
   });
   const series = useMemo<ChartSeries[] | undefined>(
-    () => histories.data?.map((history, i) => ({ label: withMetric[i]!.run.info.runName, color: withMetric[i]!.color, history, startTime: withMetric[i]!.run.info.startTime })),
+    () =>
+      histories.data?.map((history, i) => ({
+        label: withMetric[i]!.run.info.runName,
+        color: withMetric[i]!.color,
+        history,
+        startTime: withMetric[i]!.run.info.startTime,
+      })),
     [histories.data, withMetric],
   );
 
@@ -154,7 +164,9 @@ function CompareChart({ runs }: { runs: Run[] }) {
         <div className="toolbar-spacer" />
         <XModeToggle value={mode} onChange={setMode} />
       </div>
-      <div className="chart-body">{histories.error ? <ErrorText error={histories.error} /> : series ? <MetricChart series={series} mode={mode} height={300} /> : <Spinner />}</div>
+      <div className="chart-body">
+        {histories.error ? <ErrorText error={histories.error} /> : series ? <MetricChart series={series} mode={mode} height={300} /> : <Spinner />}
+      </div>
     </div>
   );
 }

@@ -53,15 +53,34 @@ export function ExperimentsPage() {
     <div className="page" data-testid="section-experiments">
       <PageHeader
         title="Experiments"
-        description={group ? <>Runs with their parameters, metrics and artifacts, in group <strong>{group}</strong></> : undefined}
-        actions={group && <CreateButton onClick={() => setCreating(true)} testId="new-experiment">New experiment</CreateButton>}
+        description={
+          group ? (
+            <>
+              Runs with their parameters, metrics and artifacts, in group <strong>{group}</strong>
+            </>
+          ) : undefined
+        }
+        actions={
+          group && (
+            <CreateButton onClick={() => setCreating(true)} testId="new-experiment">
+              New experiment
+            </CreateButton>
+          )
+        }
       />
       {!group ? (
         <NoGroup icon={<FlaskIcon size={26} />} kind="Experiments" />
       ) : (
         <>
           <div className="filters" role="search">
-            <input type="search" aria-label="Search experiments by name" placeholder="Search by name" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="experiments-search" />
+            <input
+              type="search"
+              aria-label="Search experiments by name"
+              placeholder="Search by name"
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+              data-testid="experiments-search"
+            />
             <label className="checkbox checkbox-inline">
               <input type="checkbox" checked={showDeleted} onChange={(e) => setShowDeleted(e.target.checked)} data-testid="show-deleted" />
               <span>Show deleted</span>
@@ -77,9 +96,17 @@ export function ExperimentsPage() {
                 <EmptyState
                   icon={<FlaskIcon size={26} />}
                   title={name ? `No experiment matches “${name}”` : 'No experiments yet'}
-                  action={!name && <Button variant="primary" onClick={() => setCreating(true)}>Create an experiment</Button>}
+                  action={
+                    !name && (
+                      <Button variant="primary" onClick={() => setCreating(true)}>
+                        Create an experiment
+                      </Button>
+                    )
+                  }
                 >
-                  {name ? 'Try another part of the name.' : 'Create one here, or log runs from the forja SDK or the mlflow client; their experiments appear here.'}
+                  {name
+                    ? 'Try another part of the name.'
+                    : 'Create one here, or log runs from the forja SDK or the mlflow client; their experiments appear here.'}
                 </EmptyState>
               )
             }
@@ -119,13 +146,24 @@ export function ExperimentsPage() {
         }}
       />
       <ConfirmDialog {...remove.dialog} title="Delete experiment" confirmLabel="Delete">
-        Delete <strong>{remove.target?.name}</strong> and its runs? You can restore it later from “Show deleted”; its artifacts are kept until it is deleted permanently.
+        Delete <strong>{remove.target?.name}</strong> and its runs? You can restore it later from “Show deleted”; its artifacts are kept until it is deleted
+        permanently.
       </ConfirmDialog>
     </div>
   );
 }
 
-function ExperimentRow({ experiment: e, onDelete, onRestore, restoring }: { experiment: Experiment; onDelete: () => void; onRestore: () => void; restoring: boolean }) {
+function ExperimentRow({
+  experiment: e,
+  onDelete,
+  onRestore,
+  restoring,
+}: {
+  experiment: Experiment;
+  onDelete: () => void;
+  onRestore: () => void;
+  restoring: boolean;
+}) {
   const deleted = e.lifecycleStage === 'deleted';
   const note = tagValue(e.tags, NOTE_TAG);
   const tags = e.tags.filter((t) => !isSystemTag(t.key));

@@ -136,7 +136,14 @@ export function XModeToggle({ value, onChange }: { value: XMode; onChange: (m: X
   return (
     <div className="segmented" role="radiogroup" aria-label="X axis">
       {xModes.map((m) => (
-        <button key={m.value} type="button" role="radio" aria-checked={value === m.value} className={value === m.value ? 'active' : ''} onClick={() => onChange(m.value)}>
+        <button
+          key={m.value}
+          type="button"
+          role="radio"
+          aria-checked={value === m.value}
+          className={value === m.value ? 'active' : ''}
+          onClick={() => onChange(m.value)}
+        >
           {m.label}
         </button>
       ))}

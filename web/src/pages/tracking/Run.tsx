@@ -4,7 +4,20 @@ import { useQuery } from '@tanstack/react-query';
 import type { Run } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import { BackLink, Badge, Button, EmptyState, ErrorText, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
+import {
+  BackLink,
+  Badge,
+  Button,
+  EmptyState,
+  ErrorText,
+  LoadFailed,
+  SearchTabs,
+  Spinner,
+  Time,
+  relativeTime,
+  useSearchTab,
+  type TabSpec,
+} from '../../components/ui';
 import { CloseIcon } from '../../components/icons';
 import { TableHead } from '../../components/TableHead';
 import { EXPERIMENTS, formatDuration, formatMetric, isSystemTag, NOTE_TAG, runDuration, SERIES_COLORS, StatusBadge, tagValue } from './format';
@@ -32,7 +45,11 @@ export function RunPage() {
     refetchInterval: (q) => (q.state.data?.info.status === 'RUNNING' ? 10_000 : false),
   });
   const experimentId = run.data?.info.experimentId;
-  const experiment = useQuery({ queryKey: keys.experiment(experimentId ?? ''), queryFn: () => client.experiments.get(experimentId!), enabled: experimentId !== undefined });
+  const experiment = useQuery({
+    queryKey: keys.experiment(experimentId ?? ''),
+    queryFn: () => client.experiments.get(experimentId!),
+    enabled: experimentId !== undefined,
+  });
 
   if (run.isPending) return <Spinner />;
   if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} back={EXPERIMENTS} />;
@@ -161,7 +178,14 @@ function Charts({ run }: { run: Run }) {
     <section aria-label="Metric charts">
       <div className="toolbar">
         <form className="toolbar-title" onSubmit={add}>
-          <input list="run-metric-keys" placeholder="Add a metric chart" aria-label="Add a metric chart" value={adding} onChange={(e) => setAdding(e.target.value)} data-testid="add-chart" />
+          <input
+            list="run-metric-keys"
+            placeholder="Add a metric chart"
+            aria-label="Add a metric chart"
+            value={adding}
+            onChange={(e) => setAdding(e.target.value)}
+            data-testid="add-chart"
+          />
           <datalist id="run-metric-keys">
             {all
               .filter((k) => !chosen.includes(k))

@@ -136,7 +136,8 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
         hint={
           <>
             Compare with <code>= != &lt; &gt; LIKE IN</code>, combine with <code>AND OR NOT ( )</code>, test presence with <code>IS NULL</code>. Keys:{' '}
-            <code>metrics.</code>, <code>params.</code>, <code>tags.</code>, <code>attributes.status</code>… Backtick keys with spaces: <code>metrics.`val loss`</code>.
+            <code>metrics.</code>, <code>params.</code>, <code>tags.</code>, <code>attributes.status</code>… Backtick keys with spaces:{' '}
+            <code>metrics.`val loss`</code>.
           </>
         }
       />
@@ -180,7 +181,11 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
           </div>
         ) : rows.length === 0 ? (
           <EmptyState title={filterError ? 'The filter has a mistake' : filter ? 'No runs match this filter' : 'No runs yet'}>
-            {filterError ? 'Fix the filter to see runs.' : filter ? 'Loosen the filter or clear it.' : 'Runs logged to this experiment from the SDKs or the mlflow client appear here.'}
+            {filterError
+              ? 'Fix the filter to see runs.'
+              : filter
+                ? 'Loosen the filter or clear it.'
+                : 'Runs logged to this experiment from the SDKs or the mlflow client appear here.'}
           </EmptyState>
         ) : (
           <RunsGrid
@@ -300,7 +305,13 @@ function RunsGrid({
             const isSelected = selected.has(info.runId);
             const duration = runDuration(info, now);
             return (
-              <tr key={info.runId} className={isSelected ? 'row-selected' : undefined} style={{ height: ROW_HEIGHT }} data-testid="run-row" data-run-name={info.runName}>
+              <tr
+                key={info.runId}
+                className={isSelected ? 'row-selected' : undefined}
+                style={{ height: ROW_HEIGHT }}
+                data-testid="run-row"
+                data-run-name={info.runName}
+              >
                 <td className="sticky-col col-select">
                   <input type="checkbox" aria-label={`Select ${info.runName}`} checked={isSelected} onChange={() => onToggle(info.runId)} />
                 </td>
@@ -312,7 +323,9 @@ function RunsGrid({
                 <td>
                   <StatusBadge status={info.status} />
                 </td>
-                <td title={info.startTime === null ? undefined : new Date(info.startTime).toISOString()}>{info.startTime === null ? '—' : relativeTime(info.startTime, now)}</td>
+                <td title={info.startTime === null ? undefined : new Date(info.startTime).toISOString()}>
+                  {info.startTime === null ? '—' : relativeTime(info.startTime, now)}
+                </td>
                 <td className="num">{duration === null ? <span className="muted">—</span> : formatDuration(duration)}</td>
                 <td title={info.userId}>{info.userId || <span className="muted">—</span>}</td>
                 {columns.map((c) => {

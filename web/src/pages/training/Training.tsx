@@ -41,15 +41,24 @@ export function TrainingPage() {
         title="Training"
         description={
           <>
-            Training runs{group ? (
+            Training runs
+            {group ? (
               <>
-                {' '}of group <strong>{group}</strong>
+                {' '}
+                of group <strong>{group}</strong>
               </>
             ) : null}
-            : a <code>train_model(df, base_path)</code> script trained in its own environment on a file or a lake table; metrics and the model land in a tracking run
+            : a <code>train_model(df, base_path)</code> script trained in its own environment on a file or a lake table; metrics and the model land in a
+            tracking run
           </>
         }
-        actions={mayEdit && <CreateButton onClick={() => setCreating(true)} testId="new-training-run">New training run</CreateButton>}
+        actions={
+          mayEdit && (
+            <CreateButton onClick={() => setCreating(true)} testId="new-training-run">
+              New training run
+            </CreateButton>
+          )
+        }
       />
       <GroupList
         group={group}
@@ -61,16 +70,15 @@ export function TrainingPage() {
         query={list}
         empty={{
           title: 'No training runs yet',
-          action: (
-            mayEdit && (
-              <Button variant="primary" onClick={() => setCreating(true)}>
-                New training run
-              </Button>
-            )
+          action: mayEdit && (
+            <Button variant="primary" onClick={() => setCreating(true)}>
+              New training run
+            </Button>
           ),
           text: (
             <>
-              Upload a Python file that defines <code>train_model(df, base_path)</code> returning <code>{'{"pipeline": model, "metrics": {…}}'}</code>, the data (CSV, Parquet or a lake table) and its requirements.
+              Upload a Python file that defines <code>train_model(df, base_path)</code> returning <code>{'{"pipeline": model, "metrics": {…}}'}</code>, the data
+              (CSV, Parquet or a lake table) and its requirements.
             </>
           ),
         }}
@@ -248,36 +256,102 @@ function NewTrainingDialog({ open, onClose, onCreated }: { open: boolean; onClos
         noValidate
       >
         <div className="form-row">
-          <Field label="Experiment" htmlFor="nt-experiment" hint={problems.experiment ? <Problem text={problems.experiment} testId="training-error-experiment" /> : undefined}>
-            <input id="nt-experiment" autoFocus maxLength={256} value={experiment} onChange={(e) => setExperiment(e.target.value)} placeholder="e.g. churn" aria-invalid={problems.experiment ? true : undefined} data-testid="training-experiment" />
+          <Field
+            label="Experiment"
+            htmlFor="nt-experiment"
+            hint={problems.experiment ? <Problem text={problems.experiment} testId="training-error-experiment" /> : undefined}
+          >
+            <input
+              id="nt-experiment"
+              autoFocus
+              maxLength={256}
+              value={experiment}
+              onChange={(e) => setExperiment(e.target.value)}
+              placeholder="e.g. churn"
+              aria-invalid={problems.experiment ? true : undefined}
+              data-testid="training-experiment"
+            />
           </Field>
           <Field label="Run name" htmlFor="nt-run">
-            <input id="nt-run" maxLength={256} value={runName} onChange={(e) => setRunName(e.target.value)} placeholder="optional" data-testid="training-run-name" />
+            <input
+              id="nt-run"
+              maxLength={256}
+              value={runName}
+              onChange={(e) => setRunName(e.target.value)}
+              placeholder="optional"
+              data-testid="training-run-name"
+            />
           </Field>
         </div>
-        <Field label="Training script (.py)" htmlFor="nt-source" hint={problems.source ? <Problem text={problems.source} testId="training-error-source" /> : <>Defines the function below: it gets the data as a DataFrame and returns <code>{'{"pipeline": model, "metrics": {…}}'}</code>.</>}>
-          <input id="nt-source" type="file" className="file-input" accept=".py,text/x-python" onChange={(e) => setSource(e.target.files?.[0] ?? null)} aria-invalid={problems.source ? true : undefined} data-testid="training-source" />
+        <Field
+          label="Training script (.py)"
+          htmlFor="nt-source"
+          hint={
+            problems.source ? (
+              <Problem text={problems.source} testId="training-error-source" />
+            ) : (
+              <>
+                Defines the function below: it gets the data as a DataFrame and returns <code>{'{"pipeline": model, "metrics": {…}}'}</code>.
+              </>
+            )
+          }
+        >
+          <input
+            id="nt-source"
+            type="file"
+            className="file-input"
+            accept=".py,text/x-python"
+            onChange={(e) => setSource(e.target.files?.[0] ?? null)}
+            aria-invalid={problems.source ? true : undefined}
+            data-testid="training-source"
+          />
         </Field>
         <fieldset className="field">
           <legend>Data</legend>
           <div className="segmented tr-data-mode" role="radiogroup" aria-label="Data source">
             {(['file', 'table'] as const).map((m) => (
-              <button key={m} type="button" role="radio" aria-checked={dataMode === m} className={dataMode === m ? 'active' : undefined} onClick={() => setDataMode(m)} data-testid={`training-data-mode-${m}`}>
+              <button
+                key={m}
+                type="button"
+                role="radio"
+                aria-checked={dataMode === m}
+                className={dataMode === m ? 'active' : undefined}
+                onClick={() => setDataMode(m)}
+                data-testid={`training-data-mode-${m}`}
+              >
                 {m === 'file' ? 'Upload a file' : 'Lake table'}
               </button>
             ))}
           </div>
           {dataMode === 'file' ? (
             <div className="tr-data-input">
-              <input type="file" aria-label="Data file" className="file-input" accept=".csv,.parquet" onChange={(e) => setData(e.target.files?.[0] ?? null)} aria-invalid={problems.data ? true : undefined} data-testid="training-data-file" />
-              <div className="field-hint">{problems.data ? <Problem text={problems.data} testId="training-error-data" /> : 'CSV with a header line, or Parquet.'}</div>
+              <input
+                type="file"
+                aria-label="Data file"
+                className="file-input"
+                accept=".csv,.parquet"
+                onChange={(e) => setData(e.target.files?.[0] ?? null)}
+                aria-invalid={problems.data ? true : undefined}
+                data-testid="training-data-file"
+              />
+              <div className="field-hint">
+                {problems.data ? <Problem text={problems.data} testId="training-error-data" /> : 'CSV with a header line, or Parquet.'}
+              </div>
             </div>
           ) : (
             <div className="tr-data-input form-row">
               <div className="field">
                 <label htmlFor="nt-table">Table</label>
-                <select id="nt-table" value={table} onChange={(e) => setTable(e.target.value)} aria-invalid={problems.table ? true : undefined} data-testid="training-table-select">
-                  <option value="">{tables.isPending ? 'Loading tables…' : (tables.data?.length ?? 0) === 0 ? 'No tables in this group' : 'Choose a table'}</option>
+                <select
+                  id="nt-table"
+                  value={table}
+                  onChange={(e) => setTable(e.target.value)}
+                  aria-invalid={problems.table ? true : undefined}
+                  data-testid="training-table-select"
+                >
+                  <option value="">
+                    {tables.isPending ? 'Loading tables…' : (tables.data?.length ?? 0) === 0 ? 'No tables in this group' : 'Choose a table'}
+                  </option>
                   {tables.data?.map((t) => (
                     <option key={t.name} value={t.name}>
                       {t.name} ({t.rowCount} rows)
@@ -292,7 +366,14 @@ function NewTrainingDialog({ open, onClose, onCreated }: { open: boolean; onClos
               </div>
               <div className="field">
                 <label htmlFor="nt-filter">Filter</label>
-                <input id="nt-filter" className="mono" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder={'e.g. VERSION = 3 AND city = \'Lisbon\''} data-testid="training-filter" />
+                <input
+                  id="nt-filter"
+                  className="mono"
+                  value={filter}
+                  onChange={(e) => setFilter(e.target.value)}
+                  placeholder={"e.g. VERSION = 3 AND city = 'Lisbon'"}
+                  data-testid="training-filter"
+                />
               </div>
             </div>
           )}
@@ -300,7 +381,12 @@ function NewTrainingDialog({ open, onClose, onCreated }: { open: boolean; onClos
         </fieldset>
         <div className="form-row">
           <Field label="Model type" htmlFor="nt-type">
-            <select id="nt-type" value={modelType} onChange={(e) => setModelType(e.target.value as (typeof MODEL_TYPES)[number])} data-testid="training-model-type">
+            <select
+              id="nt-type"
+              value={modelType}
+              onChange={(e) => setModelType(e.target.value as (typeof MODEL_TYPES)[number])}
+              data-testid="training-model-type"
+            >
               {MODEL_TYPES.map((t) => (
                 <option key={t}>{t}</option>
               ))}
@@ -312,10 +398,28 @@ function NewTrainingDialog({ open, onClose, onCreated }: { open: boolean; onClos
         </div>
         <div className="form-row">
           <Field label="Requirements" htmlFor="nt-req" hint="A requirements.txt; its environment is built once and reused.">
-            <input id="nt-req" type="file" className="file-input" accept=".txt" onChange={(e) => setRequirements(e.target.files?.[0] ?? null)} data-testid="training-requirements" />
+            <input
+              id="nt-req"
+              type="file"
+              className="file-input"
+              accept=".txt"
+              onChange={(e) => setRequirements(e.target.files?.[0] ?? null)}
+              data-testid="training-requirements"
+            />
           </Field>
-          <Field label="Extra files" htmlFor="nt-extra" hint={extra.length ? <span className="mono">{extra.map((f) => f.name).join(', ')}</span> : 'Modules or files the script reads from base_path.'}>
-            <input id="nt-extra" type="file" className="file-input" multiple onChange={(e) => setExtra(Array.from(e.target.files ?? []))} data-testid="training-extra" />
+          <Field
+            label="Extra files"
+            htmlFor="nt-extra"
+            hint={extra.length ? <span className="mono">{extra.map((f) => f.name).join(', ')}</span> : 'Modules or files the script reads from base_path.'}
+          >
+            <input
+              id="nt-extra"
+              type="file"
+              className="file-input"
+              multiple
+              onChange={(e) => setExtra(Array.from(e.target.files ?? []))}
+              data-testid="training-extra"
+            />
           </Field>
         </div>
       </DialogForm>

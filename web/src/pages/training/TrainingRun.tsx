@@ -26,7 +26,11 @@ function RunView({ id }: { id: string }) {
   const can = useAbilities();
   const [promoting, setPromoting] = useState(false);
   const key = trainingKeys.one(group, id);
-  const run = useQuery({ queryKey: key, queryFn: () => client.training.get(id), refetchInterval: (q) => (q.state.data && isActive(q.state.data) ? LIVE_REFRESH_MS : false) });
+  const run = useQuery({
+    queryKey: key,
+    queryFn: () => client.training.get(id),
+    refetchInterval: (q) => (q.state.data && isActive(q.state.data) ? LIVE_REFRESH_MS : false),
+  });
   const cancel = useMutation({
     mutationFn: () => client.training.cancel(id),
     onSuccess: async (r) => {
@@ -86,7 +90,8 @@ function RunView({ id }: { id: string }) {
             </Link>
             {r.promoted.deploymentId && (
               <>
-                {' '}and deployed as <Link to={`/deployments/${encodeURIComponent(r.promoted.deploymentId)}`}>deployment {r.promoted.deploymentId}</Link>
+                {' '}
+                and deployed as <Link to={`/deployments/${encodeURIComponent(r.promoted.deploymentId)}`}>deployment {r.promoted.deploymentId}</Link>
               </>
             )}
             .
@@ -152,7 +157,10 @@ function RunView({ id }: { id: string }) {
                 <dd>
                   {r.data.table ? (
                     <>
-                      lake table <Link to={`/lake/${encodeURIComponent(r.data.table)}`} className="mono">{r.data.table}</Link>
+                      lake table{' '}
+                      <Link to={`/lake/${encodeURIComponent(r.data.table)}`} className="mono">
+                        {r.data.table}
+                      </Link>
                       {r.data.filter && <div className="mono small tr-filter">where {r.data.filter}</div>}
                     </>
                   ) : (
@@ -187,7 +195,11 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
   const [operation, setOperation] = useState<'sync' | 'async'>('sync');
   const [done, setDone] = useState<TrainingPromoted | null>(null);
   const promote = useMutation({
-    mutationFn: () => client.training.promote(r.id, { modelName: modelName.trim(), ...(deploy && deployName.trim() ? { deploy: { name: deployName.trim(), operation } } : {}) }),
+    mutationFn: () =>
+      client.training.promote(r.id, {
+        modelName: modelName.trim(),
+        ...(deploy && deployName.trim() ? { deploy: { name: deployName.trim(), operation } } : {}),
+      }),
     onSuccess: async (result) => {
       setDone(result);
       queryClient.setQueryData(trainingKeys.one(group, r.id), result.run);
@@ -224,7 +236,8 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
               </Link>
               {done.buildJobId && (
                 <>
-                  {' '}(its environment builds in{' '}
+                  {' '}
+                  (its environment builds in{' '}
                   <Link to={jobPath(done.buildJobId)} className="mono" onClick={close}>
                     job {done.buildJobId}
                   </Link>
@@ -243,10 +256,19 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
       ) : (
         <DialogForm request={promote} onSubmit={() => promote.mutate()} onCancel={close} submitLabel="Promote" submitTestId="training-promote-submit">
           <p className="muted small dialog-text">
-            Registers the pickled pipeline of tracking run <span className="mono">{r.trackingRunId}</span> as a new version of the model{deploy ? ', then deploys that version' : ''}.
+            Registers the pickled pipeline of tracking run <span className="mono">{r.trackingRunId}</span> as a new version of the model
+            {deploy ? ', then deploys that version' : ''}.
           </p>
           <Field label="Model name" htmlFor="tp-model" hint="A new model is created when the name is new.">
-            <input id="tp-model" required autoFocus maxLength={256} value={modelName} onChange={(e) => setModelName(e.target.value)} data-testid="training-promote-model" />
+            <input
+              id="tp-model"
+              required
+              autoFocus
+              maxLength={256}
+              value={modelName}
+              onChange={(e) => setModelName(e.target.value)}
+              data-testid="training-promote-model"
+            />
           </Field>
           <label className="checkbox">
             <input type="checkbox" checked={deploy} onChange={(e) => setDeploy(e.target.checked)} data-testid="training-promote-deploy" />
@@ -255,7 +277,15 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
           {deploy && (
             <div className="form-row">
               <Field label="Deployment name" htmlFor="tp-deploy">
-                <input id="tp-deploy" required maxLength={100} value={deployName} onChange={(e) => setDeployName(e.target.value)} placeholder="e.g. churn-api" data-testid="training-promote-deploy-name" />
+                <input
+                  id="tp-deploy"
+                  required
+                  maxLength={100}
+                  value={deployName}
+                  onChange={(e) => setDeployName(e.target.value)}
+                  placeholder="e.g. churn-api"
+                  data-testid="training-promote-deploy-name"
+                />
               </Field>
               <Field label="Operation" htmlFor="tp-op">
                 <select id="tp-op" value={operation} onChange={(e) => setOperation(e.target.value as 'sync' | 'async')}>
@@ -270,4 +300,3 @@ function PromoteDialog({ run: r, open, onClose }: { run: TrainingRun; open: bool
     </Dialog>
   );
 }
-
