@@ -34,16 +34,16 @@ Example::
     forja.Pipeline.from_config_file("pipeline.yaml").start()   # MLOps Codex's pipeline YAML
 """
 
+from . import exceptions
+from .batch import PlatformClient
 from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
 from .deployments import ForjaExecution, ForjaModel, ModelClient
-from . import exceptions
 from .exceptions import *  # noqa: F401,F403 - the error classes, listed once: in exceptions.__all__
-from .pagination import Pager
-from .batch import PlatformClient
 from .lake import BatchPredictionFailed, GenericRepository
+from .pagination import Pager
+from .pipelines import Pipeline, PipelineFailed, PipelineTimeout
 from .tracking import ActiveRun, ExperimentClient
 from .training import TrainingClient, TrainingExperiment, TrainingFailed, TrainingRun
-from .pipelines import Pipeline, PipelineFailed, PipelineTimeout
 from .version import __version__
 
 __all__ = [

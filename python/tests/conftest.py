@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, List
 
+import forja
 import httpx
 import pytest
-
-import forja
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "secret-pass-for-tests"

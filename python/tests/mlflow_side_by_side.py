@@ -30,7 +30,6 @@ from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import httpx
 import pytest
-
 from conftest import ADMIN_TOKEN, RealMlflow, Server
 
 
@@ -149,7 +148,7 @@ class SideBySide:
         """Sends one request to each side; ``path``, ``json`` and ``params`` may be functions of the Side."""
         answers = []
         for s in self.sides:
-            at = lambda v: v(s) if callable(v) else v  # noqa: E731
+            at = lambda v, s=s: v(s) if callable(v) else v  # noqa: E731
             kwargs: Dict[str, Any] = {"headers": headers or {}}
             if json is not None:
                 kwargs["json"] = at(json)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-import pytest
-
 import forja
+import pytest
 from conftest import unique
 
 

@@ -8,10 +8,9 @@ import time
 import httpx
 import mlflow
 import numpy as np
+from conftest import ADMIN_TOKEN, unique
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
-
-from conftest import ADMIN_TOKEN, unique
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List
 
+import forja
 import httpx
 import pytest
-
-import forja
 from conftest import ADMIN_TOKEN, unique
 
 
@@ -271,7 +270,7 @@ def test_start_run_as_a_context_manager(experiments):
 
     with pytest.raises(ZeroDivisionError):
         with experiments.start_run(experiment_id) as failing:
-            1 / 0
+            1 / 0  # noqa: B018 (the failure under test)
     stored = experiments.get_run(failing.run_id)["info"]
     assert stored["status"] == "FAILED"
     assert stored["endTime"] is not None

@@ -12,16 +12,14 @@ import time
 from typing import Iterator, List, Tuple
 
 import cloudpickle
+import forja
 import httpx
 import mlflow
-import sklearn
 import pytest
-
-import forja
+import sklearn
+from conftest import ADMIN_TOKEN, unique
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
-
-from conftest import ADMIN_TOKEN, unique
 from test_deployments import HEADERS, wait_for_job
 
 # (what it checks, content type, body) — JSON bodies as text, so a broken one can be sent too.

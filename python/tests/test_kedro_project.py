@@ -29,7 +29,6 @@ from typing import Any, Dict, Iterator, List
 
 import httpx
 import pytest
-
 from conftest import ADMIN_TOKEN, RealMlflow
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "kobe_forja"

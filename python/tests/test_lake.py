@@ -8,16 +8,15 @@ import os
 import subprocess
 import sys
 
+import forja
 import httpx
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ADMIN_TOKEN, REPO, unique
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
-
-import forja
-from conftest import ADMIN_TOKEN, REPO, unique
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 

@@ -17,12 +17,11 @@ import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import ADMIN_PASSWORD, ADMIN_TOKEN, REPO, unique  # noqa: E402
 from mlflow.exceptions import MlflowException, RestException  # noqa: E402
 from mlflow.models import infer_signature  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-
-from conftest import ADMIN_PASSWORD, ADMIN_TOKEN, REPO, unique  # noqa: E402
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import re
 import httpx
 import mlflow
 import pytest
-from mlflow.exceptions import MlflowException
-
 from conftest import ADMIN_TOKEN, unique
+from mlflow.exceptions import MlflowException
 from mlflow_side_by_side import SideBySide, forja, side_by_side  # noqa: F401
 
 API = "/api/2.0/mlflow"
@@ -275,7 +274,7 @@ EDGE_KEYS = [
 
 
 def test_forja_accepts_exactly_the_keys_mlflows_own_validator_accepts(server):
-    from mlflow.utils.validation import _validate_tag_name, _validate_length_limit
+    from mlflow.utils.validation import _validate_length_limit, _validate_tag_name
 
     def mlflow_accepts(key: str) -> bool:
         try:

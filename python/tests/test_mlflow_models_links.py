@@ -14,15 +14,14 @@ import uuid
 from typing import Any, Dict
 from unittest import mock
 
+import forja
 import httpx
 import mlflow
 import numpy as np
 import pytest
+from conftest import ADMIN_TOKEN, RealMlflow, unique
 from mlflow.entities import LoggedModelInput, Metric
 from sklearn.linear_model import LogisticRegression
-
-import forja
-from conftest import ADMIN_TOKEN, RealMlflow, unique
 
 T0 = 1_700_000_000_000  # timestamps of the 500-step history, the same on every server
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -14,9 +14,8 @@ import httpx
 import mlflow
 import pandas as pd
 import pytest
-from mlflow.entities import Metric
-
 from conftest import ADMIN_TOKEN, RealMlflow
+from mlflow.entities import Metric
 
 AJAX = "/ajax-api/2.0/mlflow"
 
@@ -185,7 +184,7 @@ def test_get_history_bulk_matches_per_run(sides):
         assert [m["run_id"] for m in rb] == sorted(m["run_id"] for m in rb)
         assert len(ra) == len(rb)
         for run in ("short", "flat", "long"):
-            per = lambda side, ms: [m for m in side.label(ms) if m["run_id"] == run]
+            per = lambda side, ms, run=run: [m for m in side.label(ms) if m["run_id"] == run]
             assert nan_as_string(per(ml, ra)) == per(fj, rb), (run, extra)
 
 

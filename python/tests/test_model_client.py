@@ -12,10 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+import forja
 import pandas as pd
 import pytest
-
-import forja
 from conftest import ADMIN_TOKEN, REPO, unique
 
 SCORER = '''

@@ -12,9 +12,8 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import forja
+import pytest
 from conftest import ADMIN_TOKEN, REPO, WHEELHOUSE, unique
 from test_lake import iris, model, repo  # noqa: F401  (fixtures: a Production sklearn model, the lake)
 from test_lake import table as lake_table

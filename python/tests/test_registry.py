@@ -8,9 +8,8 @@ import pickle
 import subprocess
 import sys
 
-import pytest
-
 import forja
+import pytest
 from conftest import ADMIN_TOKEN, REPO, unique
 
 

@@ -7,10 +7,9 @@ import socket
 import time
 from typing import Callable, List
 
+import forja
 import httpx
 import pytest
-
-import forja
 from conftest import ADMIN_TOKEN, unique
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import forja
+import pytest
 from conftest import unique
 
 

@@ -15,12 +15,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import forja
 import pandas as pd
 import pytest
-from sklearn.datasets import load_iris
-
-import forja
 from conftest import ADMIN_TOKEN, REPO, unique
+from sklearn.datasets import load_iris
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 

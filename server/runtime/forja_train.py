@@ -76,7 +76,7 @@ def main():
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise SystemExit(f"metric {key!r} is {value!r}, not a number")
+            raise SystemExit(f"metric {key!r} is {value!r}, not a number") from None
         if math.isfinite(number):
             metrics[str(key)] = number
 
@@ -86,7 +86,7 @@ def main():
         with open(os.path.join(model_dir, "model.pkl"), "wb") as f:
             pickle.dump(result["pipeline"], f)
     except (pickle.PicklingError, AttributeError, TypeError) as exc:
-        raise SystemExit(f"the pipeline cannot be pickled ({exc}): define its classes and functions at module level")
+        raise SystemExit(f"the pipeline cannot be pickled ({exc}): define its classes and functions at module level") from None
     shutil.copyfile(args.requirements, os.path.join(model_dir, "requirements.txt"))
 
     extras = []

@@ -321,7 +321,10 @@ test('approvals: an editor asks for Production, cannot approve it, a stale appro
     await asDemoted.login(STALE_ADMIN.username, STALE_ADMIN.password);
     const forbidden = await asDemoted.models.decide(request.id, 'approve').then(
       () => assert.fail('a demoted admin approved'),
-      (err: unknown) => (assert.ok(err instanceof PermissionDeniedError), err.message),
+      (err: unknown) => {
+        assert.ok(err instanceof PermissionDeniedError);
+        return err.message;
+      },
     );
     await staleRow.getByRole('button', { name: 'Approve version 3 to Production' }).click();
     await page.getByTestId('decision-dialog').getByRole('button', { name: 'Approve' }).click();

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { RoleSchema, type Role } from '@forja/contracts';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';

@@ -89,7 +89,7 @@ export function pipelineFiles(yamlPath: string): PipelineFiles {
   }
   if (doc.files !== undefined) {
     if (!Array.isArray(doc.files)) throw new Error('"files:" must be a list of file names');
-    doc.files.forEach((f, i) => need(f, `files[${i}]`));
+    for (const [i, f] of doc.files.entries()) need(f, `files[${i}]`);
   }
   return { name: typeof doc.name === 'string' ? doc.name : undefined, files: [...found].map(([name, p]) => ({ name, path: p })) };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /*
  * What names and values may hold, the same on every API. Names (experiments, runs, models, keys)

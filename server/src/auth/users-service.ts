@@ -126,7 +126,7 @@ export class UsersService {
     const user = p.userId ? await this.store.getUserById(p.userId) : undefined;
     const memberships = user
       ? (await this.store.membershipsOfUser(user.id)).map((m) => ({ group: m.group_name, role: m.role }))
-      : p.boundGroup && p.boundGroup.role
+      : p.boundGroup?.role
         ? [{ group: p.boundGroup.name, role: p.boundGroup.role }]
         : [];
     const defaultGroup = p.defaultGroupId ? ((await this.store.getGroupById(p.defaultGroupId))?.name ?? null) : null;

@@ -20,7 +20,7 @@ import { AppError, alreadyExists, conflict, forbidden, invalid, notFound, rateLi
 import type { JobKind } from '../jobs/catalog.js';
 import { PermanentJobError, type JobEngine, type JobHandler } from '../jobs/engine.js';
 import type { RegistryService } from '../registry/service.js';
-import { Environments } from '../runtime/environments.js';
+import type { Environments } from '../runtime/environments.js';
 import type { Sandbox } from '../runtime/sandbox.js';
 import { PICKLE_FILE, SCAN_ADVISORY, modelRequirements, safetyScan, type Finding } from '../runtime/models.js';
 import { ModelError, WorkerError, type InputFormat, type Invocation } from '../runtime/worker-process.js';

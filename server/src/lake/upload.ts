@@ -68,7 +68,7 @@ export class CsvShapeCheck extends Transform {
     for (let i = 0; i < length; i++) {
       const b = this.header[i]!;
       if (b === QUOTE) quoted = !quoted;
-      else if (!quoted) DELIMITERS.forEach((d, j) => (counts[j]! += b === d ? 1 : 0));
+      else if (!quoted) for (const [j, d] of DELIMITERS.entries()) counts[j]! += b === d ? 1 : 0;
     }
     const best = counts.indexOf(Math.max(...counts));
     this.delimiter = DELIMITERS[best]!;

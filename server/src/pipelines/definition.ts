@@ -180,7 +180,11 @@ export function upstreamOf(steps: StepDef[], id: string): Set<string> {
   const byId = new Map(steps.map((s) => [s.id, s]));
   const seen = new Set<string>();
   const walk = (x: string) => {
-    for (const n of byId.get(x)?.needs ?? []) if (!seen.has(n)) seen.add(n), walk(n);
+    for (const n of byId.get(x)?.needs ?? [])
+      if (!seen.has(n)) {
+        seen.add(n);
+        walk(n);
+      }
   };
   walk(id);
   return seen;
@@ -191,7 +195,11 @@ export function downstreamOf(steps: StepDef[], id: string): Set<string> {
   let grew = true;
   while (grew) {
     grew = false;
-    for (const s of steps) if (!seen.has(s.id) && s.needs.some((n) => seen.has(n))) seen.add(s.id), (grew = true);
+    for (const s of steps)
+      if (!seen.has(s.id) && s.needs.some((n) => seen.has(n))) {
+        seen.add(s.id);
+        grew = true;
+      }
   }
   return seen;
 }

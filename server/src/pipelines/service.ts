@@ -185,7 +185,7 @@ export class PipelinesService {
     // The run is held (one advance of a run at a time): two steps ending together must not both miss the run's end.
     const { runId, trx } = locked;
     const run = await locked.run();
-    if (!run || run.status !== 'running') return;
+    if (run?.status !== 'running') return;
     const def = await this.definition(run.pipeline_id, run.pipeline_version);
     const steps = await locked.steps();
     const status = new Map(steps.map((s) => [s.step_id, s.status]));

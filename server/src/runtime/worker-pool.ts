@@ -191,7 +191,7 @@ export class WorkerPool {
             plain.map((r) => r.format),
           );
           this.served += plain.length;
-          plain.forEach((r, i) => r.resolve(predicted(outs[i]!)));
+          for (const [i, r] of plain.entries()) r.resolve(predicted(outs[i]!));
           alone = batch.filter((r) => r.invoke !== undefined);
         } catch (err) {
           if (!(err instanceof ModelError)) throw err;

@@ -85,7 +85,7 @@ export async function http<T = any>(
   }
   const res = await fetch(base + path, { method, headers, body: body as RequestInit['body'] });
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {

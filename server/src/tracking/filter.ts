@@ -115,7 +115,7 @@ const MLFLOW: tree.Grammar<{ entity: Entity; key: string }> = {
 
 /** Parses a filter string; an empty or blank one matches everything (null). */
 export function parseFilter(input: string | undefined | null): FilterExpr | null {
-  if (!input || !input.trim()) return null;
+  if (!input?.trim()) return null;
   if (input.length > 10_000) throw new FilterError('the filter is longer than 10000 characters', 0, input.slice(0, 20));
   return tree.parseExpression(input, MLFLOW);
 }

@@ -185,7 +185,7 @@ export class TrackingService {
     return this.presentExperiment(row);
   }
 
-  async getExperimentByName(ctx: RequestContext, scope: GroupScope, name: string): Promise<Experiment> {
+  async getExperimentByName(_ctx: RequestContext, scope: GroupScope, name: string): Promise<Experiment> {
     const row = await this.store.getExperimentByName(scope.id, name);
     if (!row) {
       if (name === DEFAULT_EXPERIMENT_NAME) return this.presentExperiment(await this.defaultExperimentOf(scope));
@@ -195,7 +195,7 @@ export class TrackingService {
     return this.presentExperiment(row, undefined, scope.name);
   }
 
-  async searchExperiments(ctx: RequestContext, scope: GroupScope, input: ExperimentSearch): Promise<{ experiments: Experiment[]; nextPageToken?: string }> {
+  async searchExperiments(_ctx: RequestContext, scope: GroupScope, input: ExperimentSearch): Promise<{ experiments: Experiment[]; nextPageToken?: string }> {
     const q = ExperimentSearchSchema.parse(input);
     const { filter, order } = parseQuery(q.filter, q.orderBy);
     const offset = decodePageToken(q.pageToken);

@@ -202,6 +202,7 @@ export class TrackingStore {
     for (const part of chunks(runIds)) {
       if (!part.length) continue;
       // A projection with no keys of a kind skips that query entirely.
+      // biome-ignore lint/suspicious/noExplicitAny: three query builders of different row types share this one key filter.
       const keysFilter = (keys: string[] | undefined, qb: any) => (keys === undefined ? qb : keys.length === 0 ? null : qb.where('key', 'in', keys));
       const mq = keysFilter(projection.metrics, this.k.selectFrom('latest_metrics').selectAll().where('run_id', 'in', part));
       const pq = keysFilter(projection.params, this.k.selectFrom('params').selectAll().where('run_id', 'in', part));

@@ -7,7 +7,7 @@ import { ForjaMark } from '../components/icons';
 
 /** Only same-origin paths, so a crafted ?next= cannot send the user elsewhere after login. */
 function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  return next?.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
 export function LoginPage() {

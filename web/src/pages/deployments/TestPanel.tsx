@@ -6,7 +6,7 @@ import { errorMessage, useClient } from '../../session';
 import { Badge, Button, ErrorText, Field } from '../../components/ui';
 import { WarningIcon } from '../../components/icons';
 import { num, TableHead } from '../../components/TableHead';
-import { fieldsOf, initialText, shapeLike, valueOf, type SampleField } from './sample';
+import { fieldsOf, initialText, shapeLike, fieldValue, type SampleField } from './sample';
 
 /** One prediction made from the Test tab: what was sent, what came back, and how long it took. */
 export interface PredictCall {
@@ -53,7 +53,7 @@ export function TestPanel({
   const [json, setJson] = useState(() => JSON.stringify(d.schemaSample ?? {}, null, 2));
   const [inputError, setInputError] = useState<string | null>(null);
 
-  const formBody = () => shapeLike(d.schemaSample, Object.fromEntries(fields.map((f) => [f.name, valueOf(f, texts[f.name] ?? '')])));
+  const formBody = () => shapeLike(d.schemaSample, Object.fromEntries(fields.map((f) => [f.name, fieldValue(f, texts[f.name] ?? '')])));
   const body = (): unknown => {
     if (mode === 'form') return formBody();
     try {

@@ -58,7 +58,7 @@ export function initialText(field: SampleField): string {
 }
 
 /** The typed value of a field's text; throws with the field's name when it cannot be read. */
-export function valueOf(field: SampleField, text: string): unknown {
+export function fieldValue(field: SampleField, text: string): unknown {
   switch (field.kind) {
     case 'number': {
       // An empty number is sent as null, which the server's schema check lets through to the model.

@@ -55,18 +55,18 @@ export function layoutDag(steps: DagStep[]): { nodes: Placed[]; width: number; h
       };
       col.sort((a, b) => mean(a) - mean(b) || order.get(a.id)! - order.get(b.id)!);
     }
-    col.forEach((s, i) => row.set(s.id, i - (col.length - 1) / 2));
+    for (const [i, s] of col.entries()) row.set(s.id, i - (col.length - 1) / 2);
   });
   const tallest = Math.max(1, ...columns.map((c) => c?.length ?? 0));
   const height = PAD * 2 + tallest * NODE_H + (tallest - 1) * ROW_GAP;
   const width = PAD * 2 + columns.length * NODE_W + Math.max(0, columns.length - 1) * COL_GAP;
   const nodes: Placed[] = [];
-  columns.forEach((col, c) =>
-    col?.forEach((s) => {
+  for (const [c, col] of columns.entries()) {
+    for (const s of col ?? []) {
       const r = row.get(s.id)!;
       nodes.push({ step: s, depth: c, x: PAD + c * (NODE_W + COL_GAP), y: height / 2 - NODE_H / 2 + r * (NODE_H + ROW_GAP) });
-    }),
-  );
+    }
+  }
   return { nodes, width, height };
 }
 
