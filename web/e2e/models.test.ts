@@ -73,8 +73,17 @@ async function signedIn(username = 'admin', password = TEST_ADMIN_PASSWORD): Pro
   return { page, errors, close: () => context.close() };
 }
 
-/** One attribute of each element the locator finds, in page order. */
-const attributes = async (elements: Locator, name: string) => Promise.all((await elements.all()).map((e) => e.getAttribute(name)));
+/** What the browser side of evaluateAll uses of an element (these tests are checked without the DOM lib). */
+interface DomElement {
+  getAttribute(name: string): string | null;
+}
+
+/**
+ * One attribute of each element the locator finds, in page order, read in one step: reading the
+ * elements one by one races a list that re-renders in between (a row gone waits out the timeout).
+ */
+const attributes = async (elements: Locator, name: string) =>
+  elements.evaluateAll((els, n) => els.map((e) => (e as unknown as DomElement).getAttribute(n)), name);
 const modelNames = async (page: Page) =>
   (await attributes(page.locator('[data-testid^="model-row-"]'), 'data-testid')).map((id) => id!.slice('model-row-'.length));
 const versionRow = (page: Page, version: number) => page.locator(`[data-testid="version-row"][data-version="${version}"]`);
