@@ -475,25 +475,15 @@ async function burst(sys: System, kind: Kind, n: number): Promise<Burst> {
   );
   const q1 = await sys.t.queries();
   const last = Math.max(...ts.map((x) => x.finished));
+  const start = ts.map((x) => x.started - x.runAt);
+  const e2e = ts.map((x) => x.finished - x.created);
   return {
     n,
     enqueuePerSec: n / (Math.max(1, enqueueMs) / 1000),
-    startP50: percentile(
-      ts.map((x) => x.started - x.runAt),
-      0.5,
-    ),
-    startP99: percentile(
-      ts.map((x) => x.started - x.runAt),
-      0.99,
-    ),
-    e2eP50: percentile(
-      ts.map((x) => x.finished - x.created),
-      0.5,
-    ),
-    e2eP99: percentile(
-      ts.map((x) => x.finished - x.created),
-      0.99,
-    ),
+    startP50: percentile(start, 0.5),
+    startP99: percentile(start, 0.99),
+    e2eP50: percentile(e2e, 0.5),
+    e2eP99: percentile(e2e, 0.99),
     runP50: percentile(
       ts.map((x) => x.finished - x.started),
       0.5,
