@@ -12,3 +12,7 @@ export * from './batch.js';
 export * from './lake.js';
 export * from './training.js';
 export * from './pipelines.js';
+export * from './drift.js';
+export * from './inference.js';
+export * from './monitoring.js';
+export * from './alerts.js';
