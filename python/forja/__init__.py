@@ -32,6 +32,10 @@ Example::
     print(run.metrics, run.promote_model("churn", deploy_name="churn-api").predict([{"age": 31}]))
 
     forja.Pipeline.from_config_file("pipeline.yaml").start()   # MLOps Codex's pipeline YAML
+
+    monitoring = forja.MonitoringClient()
+    monitor = monitoring.register_monitor("churn-watch", deployment="churn-api", reference="churn_features")
+    print(monitor.run().drift_report().query("drifted").column.tolist())
 """
 
 from . import exceptions
@@ -40,6 +44,7 @@ from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
 from .deployments import ForjaExecution, ForjaModel, ModelClient
 from .exceptions import *  # noqa: F401,F403 - the error classes, listed once: in exceptions.__all__
 from .lake import BatchPredictionFailed, GenericRepository
+from .monitoring import Monitor, MonitoringClient, MonitorRun, MonitorRunFailed
 from .pagination import Pager
 from .pipelines import Pipeline, PipelineFailed, PipelineTimeout
 from .tracking import ActiveRun, ExperimentClient
@@ -63,11 +68,15 @@ __all__ = [
     "TrainingExperiment",
     "TrainingRun",
     "Pipeline",
+    "MonitoringClient",
+    "Monitor",
+    "MonitorRun",
     "Pager",
     "BatchPredictionFailed",
     "TrainingFailed",
     "PipelineFailed",
     "PipelineTimeout",
+    "MonitorRunFailed",
     "__version__",
 ]
 # Written in the forms that type checkers read as the package's exports.
