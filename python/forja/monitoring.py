@@ -454,6 +454,33 @@ class MonitoringClient(VerboseClientOwner):
                     out.write(chunk)
         return str(target)
 
+    # -- what deployments log -----------------------------------------------------------------
+
+    def inference_log(self, deployment: Any) -> JSON:
+        """A deployment's inference log: ``{"table", "settings", "rows", "firstAt", "lastAt"}``.
+        The rows are a lake table of the group (read it with :class:`~forja.GenericRepository`);
+        turn logging on with ``model.update_settings(inferenceLog={"sampleRate": 100})``.
+
+        Example::
+
+            log = monitoring.inference_log(model)
+            frame = forja.GenericRepository(client).to_dataframe(log["table"])
+        """
+        return self.client._call("GET", f"{DEPLOYMENTS}/{_segment(_deployment_ref(deployment), 'deployment')}/inference-log")
+
+    def usage(self, deployment: Any, start: Any = None, end: Any = None, step: Optional[str] = None) -> JSON:
+        """A deployment's calls, errors and latency percentiles over time, counted for every call
+        from the first on: ``{"step", "points": [{"t", "calls", "errors", "p50", "p95", "p99"}],
+        "totals", "firstCallAt"}``. Default window: the last 24 hours; ``step``: ``"minute"``,
+        ``"hour"`` or ``"day"`` (default: chosen from the window).
+
+        Example::
+
+            print(monitoring.usage(model)["totals"])
+        """
+        params = {"from": None if start is None else _millis(start, "start"), "to": None if end is None else _millis(end, "end"), "step": step}
+        return self.client._call("GET", f"{DEPLOYMENTS}/{_segment(_deployment_ref(deployment), 'deployment')}/usage", params=params)
+
     # -- labels -----------------------------------------------------------------------------
 
     def post_labels(
