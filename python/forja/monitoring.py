@@ -190,22 +190,28 @@ class MonitoringClient(VerboseClientOwner):
         wait_complete: bool = False,
         *,
         name: Optional[str] = None,
+        reference: Any = None,
+        checks: Optional[Mapping[str, Any]] = None,
+        scheduled: bool = True,
     ) -> "Monitor":
         """MLOps Codex's ``register_monitoring``: a monitor of ``model`` (a
         :class:`~forja.ForjaModel`, its id or name) set up by Codex's ``configuration.json``.
 
         - ``configuration_file``: the path of the JSON file, or its content as a dict:
-          ``Period`` (``Day``/``Week``/``Month``/``Year``), ``TrainData``
+          ``Period`` (``Day``, ``Week``, ``Month``; ``Year`` runs monthly), ``TrainData``
           (``MLOpsTrainingExecution``: a Forja training run's id, whose data becomes the
-          reference; or ``TrainDateCol``/``TrainDateRef``), ``InputCols`` (the features,
-          which the model must have) and ``OutputCols``.
-        - ``preprocess_reference``: the function of ``preprocess_file`` Codex calls ``parse``;
-          Forja logs inputs as they were sent, so most models need none. ``shap_reference``:
-          a ``get_shap(df, model_path)`` function among the deployment's files
-          (``"module:function"`` or a bare name, then looked up in ``preprocess_file``'s module);
-          ``None``: the shap package's own explainer.
-        - ``preprocess_file`` and ``requirements_file`` are uploaded with the configuration when
-          given.
+          reference; or ``TrainDateCol`` with ``TrainDateRef`` and a ``reference`` table: its rows
+          dated before that day), ``InputCols`` (the features, which the model must have) and
+          ``OutputCols``.
+        - ``shap_reference``: Codex's ``get_shap(df, model_path)`` among the deployment's files,
+          as ``"module:function"``, or a bare function name found in ``preprocess_file``'s module;
+          ``None``: the shap package's tree or linear explainer.
+        - ``preprocess_reference``, ``preprocess_file``, ``requirements_file``: Codex needed a
+          preprocess function to parse the raw requests it stored. Forja logs each row's inputs
+          as the model received them, so they are not needed; given, they change nothing (the
+          SHAP function runs in the deployment's own environment, plus ``shap``).
+        - ``name`` (default ``<deployment>-monitoring``), ``reference``, ``checks`` and
+          ``scheduled`` as in :meth:`register_monitor`.
         - ``wait_complete``: also run the monitor once now, over the last period, and wait for it.
 
         Raises :class:`~forja.InvalidArgument` naming the problem: ``InputCols`` the model does
@@ -221,22 +227,26 @@ class MonitoringClient(VerboseClientOwner):
         """
         configuration = _configuration(configuration_file)
         deployment = _deployment_ref(model)
-        fields: Dict[str, str] = {"deployment": deployment, "configuration": json.dumps(configuration)}
-        if name:
-            fields["name"] = name
-        if preprocess_reference:
-            fields["preprocessReference"] = preprocess_reference
+        all_checks = dict(checks or {})
         if shap_reference:
-            fields["shapReference"] = shap_reference
-        files: List[Any] = []
-        for field, path, what in (("source", preprocess_file, "preprocess_file"), ("requirements", requirements_file, "requirements_file")):
-            if path is None:
-                continue
-            file = Path(path)
-            if not file.is_file():
-                raise FileNotFoundError(f"{what}: {file} is not a file")
-            files.append((field, file.name, lambda file=file: file.open("rb")))
-        monitor = Monitor(self, _monitor_of(self.client._multipart(f"{MONITORS}/codex", fields, files)))
+            function = shap_reference
+            if ":" not in function:
+                if preprocess_file is None:
+                    raise ValueError(
+                        f"shap_reference {shap_reference!r} names no module: write it 'module:function' (a .py of the deployment), or give preprocess_file"
+                    )
+                function = f"{Path(preprocess_file).stem}:{shap_reference}"
+            all_checks["explanations"] = {**all_checks.get("explanations", {}), "function": function}
+        body: JSON = {
+            "name": name or f"{getattr(model, 'name', None) or deployment}-monitoring",
+            "deployment": deployment,
+            "configuration": configuration,
+            "checks": all_checks,
+            "scheduled": bool(scheduled),
+        }
+        if reference is not None:
+            body["reference"] = _reference(reference)
+        monitor = Monitor(self, _monitor_of(self.client._call("POST", f"{MONITORS}/codex", json=body)))
         if wait_complete:
             monitor.run(wait=True)
         return monitor
@@ -313,6 +323,7 @@ class MonitoringClient(VerboseClientOwner):
         start: Any = None,
         end: Any = None,
         *,
+        now: bool = False,
         timeout: float = RUN_WAIT,
         verbose: Optional[bool] = None,
     ) -> "MonitorRun":
@@ -320,7 +331,7 @@ class MonitoringClient(VerboseClientOwner):
         else at once, ``queued``.
 
         The window is ``start``–``end`` (``datetime``, or milliseconds since the epoch), by
-        default the last full period. Waiting long-polls the run's job like every other wait of
+        default the last full period; ``now=True``: the current period so far. Waiting long-polls the run's job like every other wait of
         the SDK; ``verbose=True`` prints its log as it comes. Raises :class:`MonitorRunFailed`
         with the server's reason, and :class:`~forja.ExecutionTimeout` after ``timeout``
         seconds (the run goes on: call ``run.wait_ready()`` again).
@@ -330,7 +341,7 @@ class MonitoringClient(VerboseClientOwner):
             run = monitoring.run(monitor, start=datetime(2026, 12, 1), end=datetime(2026, 12, 8))
             print(run.metrics["drift.share"])
         """
-        body: JSON = {}
+        body: JSON = {"now": True} if now else {}
         if start is not None:
             body["from"] = _millis(start, "start")
         if end is not None:
@@ -402,15 +413,15 @@ class MonitoringClient(VerboseClientOwner):
 
     def metric_series(self, monitor: Any, metrics: Optional[Sequence[str]] = None) -> Dict[str, List[JSON]]:
         """The server's series of each metric over the monitor's runs: ``{name: [{"t", "value",
-        "runId"}]}`` (``t`` is the window's end in ms), for ``metrics`` (names or ``*`` patterns) or
-        all of them.
+        "runId"}]}`` (``t`` is the window's end in ms), for ``metrics`` (names, or prefixes ending
+        in ``*``: ``"drift.*"``) or all of them.
 
         Example::
 
             for point in monitoring.metric_series(monitor, ["drift.share"])["drift.share"]:
                 print(point["t"], point["value"])
         """
-        params = {"metrics": ",".join(metrics)} if metrics else None
+        params = {"names": ",".join(metrics)} if metrics else None
         return self.client._call("GET", _monitor_path(monitor, "/metrics"), params=params)["metrics"]
 
     def drift_report(self, run: Any, monitor: Any = None) -> Any:
@@ -572,6 +583,27 @@ class MonitoringClient(VerboseClientOwner):
         """
         return self.client._call("GET", _monitor_path(monitor, "/alert-rules"))["items"]
 
+    def get_alert_rule(self, monitor: Any, rule: Any) -> JSON:
+        """One alert rule of a monitor (a rule dict or its id), as the server has it now.
+
+        Example::
+
+            print(monitoring.get_alert_rule(monitor, rule_id)["threshold"])
+        """
+        return self.client._call("GET", _rule_path(monitor, rule))
+
+    def update_alert_rule(self, monitor: Any, rule: Any, **fields: Any) -> JSON:
+        """Changes an alert rule: ``name``, ``metric``, ``operator``, ``threshold``,
+        ``consecutive``, ``severity``, ``enabled``. A new condition starts its breach count over.
+
+        Example::
+
+            monitoring.update_alert_rule(monitor, rule, threshold=0.4, enabled=False)
+        """
+        if "operator" in fields and fields["operator"] not in OPERATORS:
+            raise ValueError(f"operator must be one of {', '.join(OPERATORS)} (got {fields['operator']!r})")
+        return self.client._call("PATCH", _rule_path(monitor, rule), json=fields)
+
     def delete_alert_rule(self, monitor: Any, rule: Any) -> None:
         """Deletes an alert rule (a rule dict or its id); its past alerts stay in the history.
 
@@ -579,8 +611,7 @@ class MonitoringClient(VerboseClientOwner):
 
             monitoring.delete_alert_rule(monitor, rule)
         """
-        rule_id = rule["id"] if isinstance(rule, Mapping) else rule
-        self.client._call("DELETE", _monitor_path(monitor, f"/alert-rules/{_segment(rule_id, 'rule id')}"))
+        self.client._call("DELETE", _rule_path(monitor, rule))
 
     def alerts(self, status: Optional[str] = None, monitor: Any = None, page_size: int = 100) -> Pager:
         """Iterates over the group's alerts, newest first: ``status`` ``"open"``,
@@ -597,6 +628,15 @@ class MonitoringClient(VerboseClientOwner):
             return self.client._call("GET", ALERTS, params={"status": status, "monitor": monitor_key, "limit": page_size, "pageToken": page_token})
 
         return Pager(page)
+
+    def get_alert(self, alert: Any) -> JSON:
+        """One alert (a dict or its id), as it is now.
+
+        Example::
+
+            print(monitoring.get_alert(alert_id)["status"])
+        """
+        return self.client._call("GET", _alert_path(alert, ""))
 
     def acknowledge(self, alert: Any, note: Optional[str] = None) -> JSON:
         """Marks an alert (a dict or its id) as seen by you; it stays until resolved.
@@ -693,9 +733,11 @@ class Monitor:
         self.data = _monitor_of(answer)
         return self
 
-    def run(self, wait: bool = True, start: Any = None, end: Any = None, *, timeout: float = RUN_WAIT, verbose: Optional[bool] = None) -> "MonitorRun":
+    def run(
+        self, wait: bool = True, start: Any = None, end: Any = None, *, now: bool = False, timeout: float = RUN_WAIT, verbose: Optional[bool] = None
+    ) -> "MonitorRun":
         """Runs it now (see :meth:`MonitoringClient.run`)."""
-        return self.monitoring.run(self, wait, start, end, timeout=timeout, verbose=verbose)
+        return self.monitoring.run(self, wait, start, end, now=now, timeout=timeout, verbose=verbose)
 
     def runs(self) -> Pager:
         """Its runs, newest first."""
@@ -874,6 +916,11 @@ def _monitor_path(monitor: Any, suffix: str = "") -> str:
 
 def _run_path(monitor: Any, run_id: str, suffix: str = "") -> str:
     return _monitor_path(monitor, f"/runs/{_segment(run_id, 'run id')}{suffix}")
+
+
+def _rule_path(monitor: Any, rule: Any) -> str:
+    rule_id = rule["id"] if isinstance(rule, Mapping) else rule
+    return _monitor_path(monitor, f"/alert-rules/{_segment(rule_id, 'rule id')}")
 
 
 def _alert_path(alert: Any, suffix: str) -> str:
