@@ -16,6 +16,7 @@ import { registerProjectCommands } from './commands/projects.js';
 import { registerLakeCommands } from './commands/lake.js';
 import { registerPipelineCommands } from './commands/pipelines.js';
 import { registerTrainingCommands } from './commands/training.js';
+import { registerMonitorCommands } from './commands/monitors.js';
 
 // `forja lake head big | head -3` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -46,6 +47,7 @@ registerProjectCommands(program);
 registerLakeCommands(program);
 registerTrainingCommands(program);
 registerPipelineCommands(program);
+registerMonitorCommands(program);
 
 try {
   await program.parseAsync(process.argv);
