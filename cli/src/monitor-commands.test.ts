@@ -22,9 +22,6 @@ const tableRows = (out: string) =>
     .split('\n')
     .map((l) => l.split(/ {2,}/));
 
-// One day of scored rows: `x` moved up by 5 against the reference, `y` drawn the same way as there.
-const DAY = Date.UTC(2026, 10, 2);
-
 describe('forja monitor against a live server', () => {
   let s: TestServer;
   let env: Record<string, string>;
@@ -36,6 +33,7 @@ describe('forja monitor against a live server', () => {
     s = await startTestServer();
     dir = tempDir('forja-monitor-cli-');
     env = { FORJA_URL: s.url, FORJA_TOKEN: s.adminToken, FORJA_CONFIG: path.join(dir, 'c.json') };
+    // One day of scored rows (2026-11-02): `x` moved up by 5 against the reference, `y` drawn the same way as there.
     await writeParquet(file('ref.parquet'), 'SELECT (i % 100) / 10.0 AS x, ((i * 37) % 100) / 10.0 AS y FROM range(2000) t(i)');
     await writeParquet(
       file('cur.parquet'),
