@@ -671,6 +671,33 @@ class ForjaModel(WaitsOnJob):
         """
         return self._call("GET", "/stats")
 
+    # -- monitoring -------------------------------------------------------------------------
+
+    def register_monitoring(
+        self,
+        preprocess_reference: Optional[str],
+        shap_reference: Optional[str],
+        configuration_file: Union[PathLike, Mapping[str, Any]],
+        preprocess_file: Optional[PathLike] = None,
+        requirements_file: Optional[PathLike] = None,
+        wait_complete: bool = False,
+        **options: Any,
+    ) -> Any:
+        """MLOps Codex's ``model.register_monitoring``: a monitor of this deployment set up by
+        Codex's ``configuration.json``; returns the :class:`~forja.Monitor`. See
+        :meth:`forja.MonitoringClient.register_monitoring` for the arguments.
+
+        Example::
+
+            monitor = model.register_monitoring("parse", "get_shap", "configuration.json", "preprocess.py")
+            print(monitor.run().drift_report())
+        """
+        from .monitoring import MonitoringClient  # monitoring imports this module
+
+        return MonitoringClient(self._client).register_monitoring(
+            self, preprocess_reference, shap_reference, configuration_file, preprocess_file, requirements_file, wait_complete, **options
+        )
+
     # -- lifecycle --------------------------------------------------------------------------
 
     def update_settings(self, **settings: Any) -> "ForjaModel":
