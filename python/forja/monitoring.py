@@ -539,6 +539,56 @@ class MonitoringClient(VerboseClientOwner):
             body = {"labels": _request_labels(labels, request_ids, rows)}
         return self.client._call("POST", f"{DEPLOYMENTS}/{_segment(_deployment_ref(deployment), 'deployment')}/labels", json=body)
 
+    def performance(
+        self,
+        label: Any = None,
+        prediction: Any = None,
+        score: Any = None,
+        task: str = "classification",
+        *,
+        table: Optional[str] = None,
+        filter: Optional[str] = None,
+        prediction_column: str = "prediction",
+        label_column: str = "label",
+        score_column: Optional[str] = None,
+        positive_label: Any = None,
+        baseline: Optional[Mapping[str, float]] = None,
+        tolerance: float = 0.1,
+    ) -> JSON:
+        """Performance computed by the server as a monitor run does, with no monitor: from
+        ``label`` and ``prediction`` sequences (scikit-learn's ``y_true``, ``y_pred``; ``score``:
+        the positive class's probability, for ROC AUC and log-loss), or from a lake ``table``'s
+        ``label_column``, ``prediction_column`` and ``score_column``. ``task``:
+        ``"classification"`` (accuracy, precision, recall, f1, roc_auc, log_loss) or
+        ``"regression"`` (mae, rmse, r2). With a ``baseline`` (``{"accuracy": 0.91}``) the metrics
+        worse by more than ``tolerance`` (a share) are listed under ``degraded``.
+
+        Example::
+
+            report = monitoring.performance(y_test, model.predict(X_test), baseline={"accuracy": 0.95})
+            print(report["metrics"]["f1"], report["degraded"])
+        """
+        body: JSON = {"task": task, "tolerance": tolerance}
+        if positive_label is not None:
+            body["positiveLabel"] = _plain_json(positive_label)
+        if baseline is not None:
+            body["baseline"] = dict(baseline)
+        if table is not None:
+            body.update(table=table, predictionColumn=prediction_column, labelColumn=label_column)
+            if score_column:
+                body["scoreColumn"] = score_column
+            if filter:
+                body["filter"] = filter
+        else:
+            if label is None or prediction is None:
+                raise ValueError("performance() needs label= and prediction= (or table=)")
+            body["label"], body["prediction"] = _plain_json(list(label)), _plain_json(list(prediction))
+            if len(body["label"]) != len(body["prediction"]):
+                raise ValueError(f"label has {len(body['label'])} values and prediction {len(body['prediction'])}: give one prediction per label")
+            if score is not None:
+                body["score"] = _plain_json(list(score))
+        return self.client._call("POST", f"{API}/performance", json=body)
+
     # -- alerts -----------------------------------------------------------------------------
 
     def add_alert_rule(
