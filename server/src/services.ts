@@ -48,6 +48,7 @@ import { PipelinesStore } from './pipelines/store.js';
 import { TempSweeper } from './system/temp-sweeper.js';
 import { AlertsService } from './alerts/service.js';
 import { AlertsStore } from './alerts/store.js';
+import { PerformanceService } from './monitoring/performance-service.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -83,6 +84,7 @@ export interface Services {
   sandbox: Sandbox;
   tempSweeper: TempSweeper;
   alerts: AlertsService;
+  performance: PerformanceService;
 }
 
 export interface ServiceOptions {
@@ -274,6 +276,7 @@ export function createServices(
     pipelines,
     tempSweeper,
     alerts,
+    performance: new PerformanceService({ lake, tempDir: lake.tempDir }),
   };
 }
 

@@ -7,36 +7,51 @@ import { PerformanceCheckSchema } from './monitoring.js';
  * Labels that arrive after the predictions (ground truth), joined to a deployment's inference log
  * by the request id it answered with (X-Request-Id) and row, or by a key column the rows carry.
  */
+/**
+ * A union's error that names the problem: the first issue of the shape the body came closest to
+ * (fewest issues), and the shapes accepted — instead of zod's bare "Invalid input".
+ */
+function closestShape(shapes: string) {
+  return (issue: { errors?: { path: PropertyKey[]; message: string }[][] }) => {
+    const best = [...(issue.errors ?? [])].filter((b) => b.length).sort((a, b) => a.length - b.length)[0]?.[0];
+    const where = best ? `${best.path.map(String).join('.') || 'the body'}: ${best.message}; ` : '';
+    return `${where}send ${shapes}`;
+  };
+}
+
 export const LabelValueSchema = z.union([z.string().max(1000), z.number(), z.boolean()]);
-export const LabelsPostSchema = z.union([
-  z
-    .object({
-      labels: z
-        .array(z.object({ requestId: z.string().min(1).max(200), row: z.number().int().min(0).default(0), label: LabelValueSchema }).strict())
-        .min(1)
-        .max(100_000),
-    })
-    .strict(),
-  z
-    .object({
-      /** A column of the logged inputs that identifies a row (e.g. a customer id). */
-      key: z.string().min(1).max(255),
-      labels: z
-        .array(z.object({ key: z.union([z.string().max(1000), z.number()]), label: LabelValueSchema }).strict())
-        .min(1)
-        .max(100_000),
-    })
-    .strict(),
-  z
-    .object({
-      /** Labels in a lake table of the group: its key column matches the log's column of the same name. */
-      table: z.string().min(1).max(63),
-      filter: z.string().max(20_000).optional(),
-      key: z.string().min(1).max(255),
-      labelColumn: z.string().min(1).max(255),
-    })
-    .strict(),
-]);
+export const LabelsPostSchema = z.union(
+  [
+    z
+      .object({
+        labels: z
+          .array(z.object({ requestId: z.string().min(1).max(200), row: z.number().int().min(0).default(0), label: LabelValueSchema }).strict())
+          .min(1)
+          .max(100_000),
+      })
+      .strict(),
+    z
+      .object({
+        /** A column of the logged inputs that identifies a row (e.g. a customer id). */
+        key: z.string().min(1).max(255),
+        labels: z
+          .array(z.object({ key: z.union([z.string().max(1000), z.number()]), label: LabelValueSchema }).strict())
+          .min(1)
+          .max(100_000),
+      })
+      .strict(),
+    z
+      .object({
+        /** Labels in a lake table of the group: its key column matches the log's column of the same name. */
+        table: z.string().min(1).max(63),
+        filter: z.string().max(20_000).optional(),
+        key: z.string().min(1).max(255),
+        labelColumn: z.string().min(1).max(255),
+      })
+      .strict(),
+  ],
+  { error: closestShape('{labels: [{requestId, row, label}]}, {key, labels: [{key, label}]} or {table, key, labelColumn, filter?}') },
+);
 export type LabelsPost = z.input<typeof LabelsPostSchema>;
 export const LabelsResultSchema = z.object({
   /** Label rows written (a key label counts once per logged row it matches). */
@@ -51,20 +66,23 @@ export type LabelsResult = z.infer<typeof LabelsResultSchema>;
  * predictions and labels inline (scikit-learn's y_pred, y_true and, for ROC AUC and log-loss, the
  * positive class's probability), or read from a lake table of the group.
  */
-export const PerformanceRequestSchema = z.union([
-  PerformanceCheckSchema.omit({ predictionColumn: true, scoreColumn: true })
-    .extend({
-      prediction: z.array(LabelValueSchema.nullable()).min(1).max(1_000_000),
-      label: z.array(LabelValueSchema.nullable()).min(1).max(1_000_000),
-      score: z.array(z.number().nullable()).max(1_000_000).optional(),
-    })
-    .strict(),
-  PerformanceCheckSchema.extend({
-    table: LakeTableNameSchema,
-    filter: z.string().max(20_000).optional(),
-    labelColumn: z.string().min(1).max(255).default('label'),
-  }).strict(),
-]);
+export const PerformanceRequestSchema = z.union(
+  [
+    PerformanceCheckSchema.omit({ predictionColumn: true, scoreColumn: true })
+      .extend({
+        prediction: z.array(LabelValueSchema.nullable()).min(1).max(1_000_000),
+        label: z.array(LabelValueSchema.nullable()).min(1).max(1_000_000),
+        score: z.array(z.number().nullable()).max(1_000_000).optional(),
+      })
+      .strict(),
+    PerformanceCheckSchema.extend({
+      table: LakeTableNameSchema,
+      filter: z.string().max(20_000).optional(),
+      labelColumn: z.string().min(1).max(255).default('label'),
+    }).strict(),
+  ],
+  { error: closestShape('{task, prediction: [...], label: [...], score?: [...]} or {task, table, filter?, predictionColumn?, labelColumn?, scoreColumn?}') },
+);
 export type PerformanceRequest = z.input<typeof PerformanceRequestSchema>;
 
 export const AlertOperatorSchema = z.enum(['>', '>=', '<', '<=']);
