@@ -46,6 +46,7 @@ import { TrainingStore } from './training/store.js';
 import { PIPELINE_STEP_KIND, PipelinesService } from './pipelines/service.js';
 import { PipelinesStore } from './pipelines/store.js';
 import { TempSweeper } from './system/temp-sweeper.js';
+import { Explainer } from './monitoring/explain.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -77,6 +78,8 @@ export interface Services {
   lakeScoring: LakeScoringService;
   training: TrainingService;
   pipelines: PipelinesService;
+  /** SHAP importance of a deployment's model, for monitor runs. */
+  explainer: Explainer;
   /** How user code runs here; its status is shown to admins. */
   sandbox: Sandbox;
   tempSweeper: TempSweeper;
@@ -266,6 +269,7 @@ export function createServices(
     lakeScoring,
     training,
     pipelines,
+    explainer: new Explainer({ deployments, envs: environments, workDir: lake.tempDir }),
     tempSweeper,
   };
 }
