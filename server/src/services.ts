@@ -55,6 +55,7 @@ import { ReferenceResolver } from './monitoring/reference.js';
 import { AlertsService } from './alerts/service.js';
 import { AlertsStore } from './alerts/store.js';
 import { PerformanceService } from './monitoring/performance-service.js';
+import { Explainer } from './monitoring/explain.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -91,6 +92,8 @@ export interface Services {
   training: TrainingService;
   pipelines: PipelinesService;
   monitors: MonitorsService;
+  /** SHAP importance of a deployment's model, for monitor runs. */
+  explainer: Explainer;
   /** How user code runs here; its status is shown to admins. */
   sandbox: Sandbox;
   tempSweeper: TempSweeper;
@@ -308,6 +311,7 @@ export function createServices(
     training,
     pipelines,
     monitors,
+    explainer: new Explainer({ deployments, envs: environments, workDir: lake.tempDir }),
     tempSweeper,
     alerts,
     performance: new PerformanceService({ lake, tempDir: lake.tempDir }),
