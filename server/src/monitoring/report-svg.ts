@@ -69,11 +69,15 @@ export function distributionSvg(d: Distribution, drifted: boolean, width = 360, 
   if (d.categories) {
     const maxChars = Math.max(3, Math.floor(slot / 6));
     d.categories.forEach((c, i) => {
-      parts.push(`<text x="${(left + (i + 0.5) * slot).toFixed(1)}" y="${height - 8}" text-anchor="middle" font-size="9" fill="${COLORS.text}">${esc(clip(c, maxChars))}</text>`);
+      parts.push(
+        `<text x="${(left + (i + 0.5) * slot).toFixed(1)}" y="${height - 8}" text-anchor="middle" font-size="9" fill="${COLORS.text}">${esc(clip(c, maxChars))}</text>`,
+      );
     });
   } else if (d.edges && d.edges.length > 1) {
     parts.push(`<text x="${left}" y="${height - 8}" font-size="9" fill="${COLORS.text}">${esc(fmt(d.edges[0]))}</text>`);
-    parts.push(`<text x="${width - 4}" y="${height - 8}" text-anchor="end" font-size="9" fill="${COLORS.text}">${esc(fmt(d.edges[d.edges.length - 1]))}</text>`);
+    parts.push(
+      `<text x="${width - 4}" y="${height - 8}" text-anchor="end" font-size="9" fill="${COLORS.text}">${esc(fmt(d.edges[d.edges.length - 1]))}</text>`,
+    );
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">${parts.join('')}</svg>`;
 }

@@ -119,7 +119,11 @@ test('performance flags the degraded metric against its baseline; SHAP and the f
 });
 
 test('a failed run shows its error, escaped, and no drift numbers', () => {
-  const html = renderRunReport(monitor, run({ status: 'failed', drift: null, performance: null, explanations: null, metrics: {}, error: `reference has zero rows ${HOSTILE}` }), 0);
+  const html = renderRunReport(
+    monitor,
+    run({ status: 'failed', drift: null, performance: null, explanations: null, metrics: {}, error: `reference has zero rows ${HOSTILE}` }),
+    0,
+  );
   assert.match(html, /The run failed<\/h2>reference has zero rows &lt;script&gt;/);
   assert.match(html, /This run computed no drift/);
   assert.doesNotMatch(html, /Performance<\/h2>/);

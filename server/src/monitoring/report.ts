@@ -7,7 +7,11 @@ import { COLORS, distributionSvg, esc, fmt, importanceSvg, pct } from './report-
 
 export type ReportMonitor = Pick<Monitor, 'name' | 'group' | 'description' | 'target' | 'reference' | 'period'>;
 
-const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const utc = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 
 function targetText(m: ReportMonitor): string {
   return 'deployment' in m.target ? `deployment ${m.target.deployment}` : `table ${m.target.table} (time column ${m.target.timeColumn})`;
