@@ -69,6 +69,8 @@ const OWNER: Record<string, string> = {
   pipelines: 'pipelines',
   pipeline_runs: 'pipelines',
   pipeline_steps: 'pipelines',
+  monitors: 'monitoring',
+  monitor_runs: 'monitoring',
   training_runs: 'training',
   jobs: 'jobs',
   job_logs: 'jobs',

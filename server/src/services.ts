@@ -46,6 +46,9 @@ import { TrainingStore } from './training/store.js';
 import { PIPELINE_STEP_KIND, PipelinesService } from './pipelines/service.js';
 import { PipelinesStore } from './pipelines/store.js';
 import { TempSweeper } from './system/temp-sweeper.js';
+import { MONITOR_RUN_KIND, MonitorsService } from './monitoring/service.js';
+import { MonitorsStore } from './monitoring/store.js';
+import { ReferenceResolver } from './monitoring/reference.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -77,6 +80,7 @@ export interface Services {
   lakeScoring: LakeScoringService;
   training: TrainingService;
   pipelines: PipelinesService;
+  monitors: MonitorsService;
   /** How user code runs here; its status is shown to admins. */
   sandbox: Sandbox;
   tempSweeper: TempSweeper;
@@ -208,6 +212,20 @@ export function createServices(
     clock,
   });
   engine.register(TRAINING_KIND, training.handler());
+  const monitors = new MonitorsService({
+    store: new MonitorsStore(db),
+    engine,
+    lake,
+    deployments,
+    groups,
+    audit,
+    events,
+    references: new ReferenceResolver({ lake, tracking, artifacts, training, tempDir: lake.tempDir }),
+    cacheDir: path.join(lakeDir, 'monitors'),
+    log: options.log,
+    clock,
+  });
+  engine.register(MONITOR_RUN_KIND, monitors.handler());
   const pipelines = new PipelinesService({
     store: new PipelinesStore(db),
     engine,
@@ -218,6 +236,7 @@ export function createServices(
     deployments,
     lakeScoring,
     lake,
+    monitors,
     groups,
     audit,
     publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050'),
@@ -266,6 +285,7 @@ export function createServices(
     lakeScoring,
     training,
     pipelines,
+    monitors,
     tempSweeper,
   };
 }
@@ -273,11 +293,13 @@ export function createServices(
 /** The periodic work of a process that takes jobs: schedules fire, pipeline runs left behind by a crash move on. */
 export function startBackground(services: Services, log: EngineLog): void {
   services.schedules.start();
+  services.monitors.start();
   services.pipelines.startReconciler(30_000, (err) => log.error(`Repairing pipeline runs failed: ${(err as Error).message}`));
 }
 
 export function stopBackground(services: Services): void {
   services.schedules.stop();
+  services.monitors.stop();
   services.pipelines.stopReconciler();
 }
 

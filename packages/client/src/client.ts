@@ -1,5 +1,14 @@
 import { z } from 'zod';
 import {
+  MonitorListSchema,
+  MonitorMetricSeriesSchema,
+  MonitorRunPageSchema,
+  MonitorRunSchema,
+  MonitorSchema,
+  type CodexMonitorCreate,
+  type MonitorCreate,
+  type MonitorRunRequest,
+  type MonitorUpdate,
   ArtifactListSchema,
   ArtifactUploadedSchema,
   UploadCompletedSchema,
@@ -563,6 +572,37 @@ export class ForjaClient {
     cancelRun: (runId: string) => this.request('POST', `/api/v1/pipeline-runs/${enc(runId)}/cancel`, PipelineRunSchema),
     /** Runs the failed, skipped and cancelled steps of a finished run again (202). */
     retryRun: (runId: string) => this.request('POST', `/api/v1/pipeline-runs/${enc(runId)}/retry`, PipelineRunSchema, { retries: 0 }),
+  };
+
+  /** Monitors: a deployment's inference log (or a lake table) compared with a reference, window by window. */
+  readonly monitors = {
+    list: async (query: { deployment?: string } = {}) => (await this.request('GET', '/api/v1/monitors', MonitorListSchema, { query })).items,
+    create: (body: MonitorCreate) => this.request('POST', '/api/v1/monitors', MonitorSchema, { body, retries: 0 }),
+    /** From MLOps Codex's configuration.json: JSON, or a form with the "configuration" file (and a "data" file, the training data). */
+    createFromCodex: (body: CodexMonitorCreate | FormData) =>
+      body instanceof FormData
+        ? this.request('POST', '/api/v1/monitors/codex', MonitorSchema, { form: body, retries: 0 })
+        : this.request('POST', '/api/v1/monitors/codex', MonitorSchema, { body, retries: 0 }),
+    get: (idOrName: string) => this.request('GET', `/api/v1/monitors/${enc(idOrName)}`, MonitorSchema),
+    update: (idOrName: string, patch: MonitorUpdate) => this.request('PATCH', `/api/v1/monitors/${enc(idOrName)}`, MonitorSchema, { body: patch }),
+    delete: (idOrName: string) => this.request('DELETE', `/api/v1/monitors/${enc(idOrName)}`, OkSchema),
+    /** The reference rows as a file (Parquet or CSV): kept in the lake as monitor_ref_<id>. */
+    uploadReference: (idOrName: string, file: Blob, filename: string) => {
+      const form = new FormData();
+      form.append('data', file, filename);
+      return this.request('POST', `/api/v1/monitors/${enc(idOrName)}/reference`, MonitorSchema, { form, retries: 0 });
+    },
+    /** Runs now (202): the last full window, `{ now: true }` for the current one so far, or `{ from, to }`. */
+    run: (idOrName: string, body: MonitorRunRequest = {}) =>
+      this.request('POST', `/api/v1/monitors/${enc(idOrName)}/runs`, MonitorRunSchema, { body, retries: 0 }),
+    runs: (idOrName: string, query: { limit?: number; pageToken?: string } = {}) =>
+      this.request('GET', `/api/v1/monitors/${enc(idOrName)}/runs`, MonitorRunPageSchema, { query }),
+    getRun: (idOrName: string, runId: string) => this.request('GET', `/api/v1/monitors/${enc(idOrName)}/runs/${enc(runId)}`, MonitorRunSchema),
+    /** Metric series by window end; names comma-separated or a list, `drift.*` for a prefix. */
+    metrics: (idOrName: string, query: { names?: string | string[]; from?: number; to?: number } = {}) =>
+      this.request('GET', `/api/v1/monitors/${enc(idOrName)}/metrics`, MonitorMetricSeriesSchema, {
+        query: { ...query, names: Array.isArray(query.names) ? query.names.join(',') : query.names },
+      }),
   };
 
   /** The group's registry webhooks (group admins). */

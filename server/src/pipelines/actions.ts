@@ -12,6 +12,7 @@ import { openApiRelay } from '../runtime/api-relay.js';
 import { runProcess } from '../runtime/process.js';
 import type { LakeScoringService } from '../lake/scoring.js';
 import type { LakeService } from '../lake/service.js';
+import type { MonitorsService } from '../monitoring/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { Environments } from '../runtime/environments.js';
 import type { TrainingService } from '../training/service.js';
@@ -25,6 +26,7 @@ export interface ActionDeps {
   deployments: DeploymentsService;
   lakeScoring: LakeScoringService;
   lake: LakeService;
+  monitors: MonitorsService;
   publicUrl: () => string;
 }
 
@@ -249,7 +251,40 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
       epsilon: result.epsilon,
     };
   },
+  monitor: (deps, run, inputs) => monitorAction(deps, run, inputs),
 };
+
+/** A monitor of the deployed model from MLOps Codex's configuration.json (the pipeline YAML's `monitoring:` section). */
+async function monitorAction(deps: ActionDeps, run: StepRun, inputs: Inputs): Promise<Outputs> {
+  const configFile = str(inputs, 'config', run.stepId);
+  let configuration: Record<string, unknown>;
+  try {
+    configuration = JSON.parse(await readFile(path.join(run.files, configFile), 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw invalid(`Step "${run.stepId}": ${configFile} is not JSON (${(err as Error).message}).`);
+  }
+  // As MLOps Codex's run_monitoring does: the pipeline's own training run is the reference unless the file names one.
+  const training = opt(inputs, 'training');
+  const trainData = (configuration.TrainData ?? {}) as Record<string, unknown>;
+  if (training && !trainData.MLOpsTrainingExecution && !trainData.TrainDateCol)
+    configuration = { ...configuration, TrainData: { ...trainData, MLOpsTrainingExecution: training } };
+  const name = str(inputs, 'name', run.stepId);
+  const existing = await deps.monitors.get(run.scope, name).catch(() => undefined);
+  // A retried step finds the monitor it made.
+  if (existing) {
+    run.job.log(`Monitor ${name} exists already (${existing.id}).`, 'system');
+    return { monitorId: existing.id, name };
+  }
+  const shap = opt(inputs, 'shapFunction');
+  const monitor = await deps.monitors.createFromCodex(run.ctx, run.scope, {
+    name,
+    deployment: str(inputs, 'deployment', run.stepId),
+    configuration: configuration as never,
+    ...(shap ? { checks: { explanations: { function: shap } } } : {}),
+  });
+  run.job.log(`Monitor ${monitor.name} (${monitor.id}) watches deployment ${monitor.deploymentId} every ${monitor.period}.`, 'system');
+  return { monitorId: monitor.id, name: monitor.name };
+}
 
 export async function runAction(deps: ActionDeps, run: StepRun, action: PipelineAction, inputs: Inputs): Promise<Outputs> {
   await mkdir(run.work, { recursive: true });
