@@ -73,6 +73,8 @@ function run(over: Partial<MonitorRun> = {}): MonitorRun {
     },
     explanations: { rows: 200, explainer: 'tree', importance: [{ feature: 'income', current: 0.3, reference: 0.1 }] },
     metrics: { rows: 500, 'drift.share': 1 / 3, 'drift.income.psi': 0.83 },
+    referenceRows: 1000,
+    problems: [{ part: 'explanations', message: `shap is not installed ${HOSTILE}` }],
     error: null,
     createdAt: Date.UTC(2026, 11, 7),
     finishedAt: Date.UTC(2026, 11, 7, 0, 1),
@@ -116,6 +118,7 @@ test('performance flags the degraded metric against its baseline; SHAP and the f
   assert.match(html, /<tr class="drifted"><td class="name">f1<\/td><td class="num">0<\/td><td class="num">0.4<\/td><td><span class="badge red">degraded/);
   assert.match(html, /tree explainer on 200 rows/);
   assert.match(html, /drift\.income\.psi<\/td><td class="num">0.83/);
+  assert.match(html, /<li><strong>explanations<\/strong>: shap is not installed &lt;script&gt;/, 'a part that failed without failing the run is said');
 });
 
 test('a failed run shows its error, escaped, and no drift numbers', () => {

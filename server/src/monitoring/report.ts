@@ -134,6 +134,7 @@ export function renderRunReport(monitor: ReportMonitor, run: MonitorRun, generat
   const tiles = [
     tile('Status', run.status, run.status === 'failed'),
     tile('Rows in window', fmt(run.currentRows ?? run.metrics.rows ?? null)),
+    tile('Reference rows', fmt(run.referenceRows)),
     drift ? tile('Drifted columns', `${drift.driftedColumns} / ${drift.columns.length}`, drift.driftedColumns > 0) : '',
     drift ? tile('Dataset drift', drift.datasetDrift ? 'yes' : 'no', drift.datasetDrift) : '',
     p ? tile('Degraded metrics', String(p.degraded.length), p.degraded.length > 0) : '',
@@ -150,6 +151,7 @@ ${monitor.description ? `<p>${esc(monitor.description)}</p>` : ''}
 <div class="meta"><span>run ${esc(run.id)} (${run.trigger})</span><span>window ${utc(run.windowStart)} – ${utc(run.windowEnd)}</span>${run.finishedAt ? `<span>finished ${utc(run.finishedAt)}</span>` : ''}</div>
 <div class="tiles">${tiles}</div>
 ${run.error ? `<section class="error"><h2>The run failed</h2>${esc(run.error)}</section>` : ''}
+${run.problems.length > 0 ? `<section class="error"><h2>Not computed</h2><ul>${run.problems.map((p) => `<li><strong>${p.part}</strong>: ${esc(p.message)}</li>`).join('')}</ul></section>` : ''}
 ${driftSection(run)}${performanceSection(run)}${explanationSection(run)}${metricsSection(run)}
 <footer>Forja monitoring report, generated ${utc(generatedAt)}. Self-contained: no script, nothing fetched.</footer>
 </main></body></html>

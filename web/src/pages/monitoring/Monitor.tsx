@@ -12,6 +12,8 @@ import { useMetricSeries, useMonitor, useRun, useRuns, useRules, useRunNow } fro
 import { TimeChart, type TimeSeries } from './TimeChart';
 import './monitoring.css';
 
+const PERIOD_ADJECTIVE: Record<Monitor['period'], string> = { hour: 'hourly', day: 'daily', week: 'weekly', month: 'monthly' };
+
 type Series = Record<string, { t: number; value: number; runId: string }[]>;
 
 /** One monitor: what it watches, its metrics over its runs (drift, performance, SHAP), its runs, rules and alerts. */
@@ -35,7 +37,7 @@ export function MonitorPage() {
           <h1 className="detail-title">{m.name}</h1>
           <div className="detail-meta muted">
             <TargetCell monitor={m} />
-            <span>{m.period === 'hour' ? 'hourly' : `${m.period}ly`} windows</span>
+            <span>{PERIOD_ADJECTIVE[m.period]} windows</span>
             <span>{m.scheduled ? 'scheduled' : 'on demand only'}</span>
             <span>in {m.group}</span>
           </div>
@@ -143,10 +145,11 @@ function MonitorCharts({ monitor: m }: { monitor: Monitor }) {
     <QueryView
       query={series}
       testId="monitor-series"
-      isEmpty={(s) => Object.keys(s.metrics).length === 0}
+      isEmpty={(s) => Object.values(s.metrics).every((points) => points.length === 0)}
       empty="No finished runs yet: run the monitor now, or wait for its schedule, to chart drift, performance and importance over time."
     >
-      {({ metrics }) => {
+      {({ metrics: all }) => {
+        const metrics = Object.fromEntries(Object.entries(all).filter(([, points]) => points.length > 0));
         const byMethod = columnScores(metrics);
         const thresholds = thresholdsOf(latestRun);
         const performance = Object.entries(metrics).filter(([n]) => n.startsWith('performance.'));

@@ -30,6 +30,7 @@ export function RunDetails({ run }: { run: MonitorRun }) {
     <div className="run-details" data-testid="run-details">
       <div className="stat-tiles monitor-tiles">
         <StatTile label="Rows in window" value={formatNumber(run.currentRows)} testId="run-rows" />
+        <StatTile label="Reference rows" value={formatNumber(run.referenceRows)} testId="run-reference-rows" />
         {drift && (
           <StatTile label="Drifted columns" value={`${drift.driftedColumns} / ${drift.columns.length}`} bad={drift.driftedColumns > 0} testId="run-drifted" />
         )}

@@ -36,7 +36,7 @@ export function useRun(id: string, runId: string) {
   const { group } = useSession();
   return useQuery({
     queryKey: monitoringKeys.run(group, id, runId),
-    queryFn: () => client.monitors.run(id, runId),
+    queryFn: () => client.monitors.getRun(id, runId),
     enabled: runId !== '',
     refetchInterval: (q) => (q.state.data && isRunActive(q.state.data.status) ? POLL_MS : false),
   });
@@ -46,7 +46,7 @@ export function useRun(id: string, runId: string) {
 export function useMetricSeries(id: string, names: readonly string[]) {
   const client = useClient();
   const { group } = useSession();
-  return useQuery({ queryKey: monitoringKeys.series(group, id, names), queryFn: () => client.monitors.metrics(id, { names: names.join(',') }) });
+  return useQuery({ queryKey: monitoringKeys.series(group, id, names), queryFn: () => client.monitors.metrics(id, { names: [...names] }) });
 }
 
 export function useRules(id: string) {
@@ -86,7 +86,7 @@ function useRefreshMonitoring() {
 export function useRunNow(id: string) {
   const client = useClient();
   const refresh = useRefreshMonitoring();
-  return useMutation({ mutationFn: (body: MonitorRunRequest = {}): Promise<MonitorRun> => client.monitors.runNow(id, body), onSuccess: refresh });
+  return useMutation({ mutationFn: (body: MonitorRunRequest = {}): Promise<MonitorRun> => client.monitors.run(id, body), onSuccess: refresh });
 }
 
 export function useCreateMonitor() {
