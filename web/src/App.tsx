@@ -1,8 +1,7 @@
 import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes, Link } from 'react-router';
-import { Layout, sections } from './components/Layout';
+import { Layout } from './components/Layout';
 import { LoginPage } from './pages/Login';
-import { SectionPlaceholder } from './pages/Section';
 import { AdminLayout, AdminIndex } from './pages/admin/AdminLayout';
 import { UsersPage } from './pages/admin/Users';
 import { GroupsPage } from './pages/admin/Groups';
@@ -34,21 +33,11 @@ const ProjectRoutes = lazy(() => import('./pages/projects/routes'));
 // Pipelines and training runs: each section's pages in one chunk.
 const PipelineRoutes = lazy(() => import('./pages/pipelines/routes'));
 const TrainingRoutes = lazy(() => import('./pages/training/routes'));
+const MonitoringRoutes = lazy(() => import('./pages/monitoring/routes'));
 // A model's page (lineage, timeline, compare) and a job's page (its live log) are the heaviest detail pages.
 const ModelPage = lazy(() => import('./pages/models/Model').then((m) => ({ default: m.ModelPage })));
 const JobPage = lazy(() => import('./pages/jobs/Job').then((m) => ({ default: m.JobPage })));
 const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
-
-type Section = (typeof sections)[number];
-const built = ['/experiments', '/training', '/models', '/deployments', '/lake', '/projects', '/pipelines', '/jobs'] as const;
-type Placeholder = Exclude<Section['path'], (typeof built)[number]>;
-const isPlaceholder = (s: Section): s is Extract<Section, { path: Placeholder }> => !(built as readonly string[]).includes(s.path);
-const about: Record<Placeholder, { heading: string; purpose: string }> = {
-  '/monitoring': {
-    heading: 'Production monitoring',
-    purpose: 'Watch deployed models in production for data drift and performance, against their reference data, with alerts.',
-  },
-};
 
 export function App() {
   return (
@@ -77,13 +66,7 @@ export function App() {
         <Route path="/projects/*" element={later(<ProjectRoutes />)} />
         <Route path="/pipelines/*" element={later(<PipelineRoutes />)} />
         <Route path="/training/*" element={later(<TrainingRoutes />)} />
-        {sections.filter(isPlaceholder).map((s) => (
-          <Route
-            key={s.path}
-            path={s.path}
-            element={<SectionPlaceholder title={s.label} heading={about[s.path].heading} purpose={about[s.path].purpose} icon={s.icon} />}
-          />
-        ))}
+        <Route path="/monitoring/*" element={later(<MonitoringRoutes />)} />
         <Route path="/admin" element={<AdminLayout />}>
           <Route index element={<AdminIndex />} />
           <Route path="users" element={<UsersPage />} />

@@ -23,6 +23,7 @@ import { registerPipelineRoutes } from '../pipelines/routes.js';
 import { registerMonitorRoutes } from '../monitoring/routes.js';
 import { registerAlertRoutes } from '../alerts/routes.js';
 import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
+import { registerMonitorReportRoutes } from '../monitoring/report-routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -83,6 +84,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerMonitorRoutes(app, { monitors: s.monitors, lake: s.lake });
   registerAlertRoutes(app, { alerts: s.alerts });
   registerPerformanceRoutes(app, { performance: s.performance });
+  registerMonitorReportRoutes(app, { monitors: s.monitors });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

@@ -12,17 +12,19 @@ import { jobPath } from '../jobs/format';
 import { formatBytes } from '../tracking/format';
 import { DEPLOYMENTS, DeploymentStatusBadge, deploymentKeys, isSettling, kindLabel, settingsText, SourceCell } from './format';
 import { KEPT_CALLS, TestPanel, type PredictCall } from './TestPanel';
-import { UsagePanel, useStatsHistory } from './Usage';
+import { UsagePanel } from './Usage';
+import { DeploymentMonitoring } from '../monitoring/DeploymentMonitoring';
 import { ExecutionsPanel } from './Executions';
 import { SettingsDialog, WorkersPanel } from './Workers';
 import './deployments.css';
 
-type TabId = 'build' | 'test' | 'executions' | 'usage' | 'workers' | 'runtime' | 'code';
+type TabId = 'build' | 'test' | 'executions' | 'usage' | 'monitoring' | 'workers' | 'runtime' | 'code';
 const allTabs: (TabSpec<TabId> & { only?: Deployment['operation'] })[] = [
   { id: 'build', label: 'Build' },
   { id: 'test', label: 'Test', only: 'sync' },
   { id: 'executions', label: 'Executions', only: 'async' },
   { id: 'usage', label: 'Usage' },
+  { id: 'monitoring', label: 'Monitoring' },
   { id: 'workers', label: 'Workers' },
   { id: 'runtime', label: 'Runtime log' },
   { id: 'code', label: 'Code' },
@@ -33,7 +35,7 @@ const tabsOf = (operation: Deployment['operation']): TabSpec<TabId>[] =>
 const REFRESH_MS = 2000;
 const RUNTIME_LOG_MS = 3000;
 
-/** One deployment: its state and settings, its build, a test form, live usage, the workers' log and calling code. */
+/** One deployment: its state and settings, its build, a test form, usage over time, its monitors and alerts, the workers' log and calling code. */
 export function DeploymentPage() {
   const { id = '' } = useParams();
   // A fresh page per deployment: the test calls and usage samples belong to one.
@@ -64,11 +66,10 @@ function DeploymentView({ id }: { id: string }) {
     firstTab.current = dep.data.status === 'Deployed' ? (dep.data.operation === 'async' ? 'executions' : 'test') : 'build';
   const tab = tabs.find((t) => t.id === params.get('tab'))?.id ?? firstTab.current ?? 'build';
 
-  // Kept here, not in the tabs: the Usage tab charts the latency of the Test tab's calls.
+  // Kept here, not in the Test tab: its calls survive a look at another tab.
   const [calls, setCalls] = useState<PredictCall[]>([]);
   const seq = useRef(0);
   const onCall = (call: Omit<PredictCall, 'seq'>) => setCalls((prev) => [...prev, { ...call, seq: ++seq.current }].slice(-KEPT_CALLS));
-  const usage = useStatsHistory(id, tab === 'usage' && dep.isSuccess);
 
   const updated = async (d: Deployment) => {
     queryClient.setQueryData(key, d);
@@ -164,7 +165,8 @@ function DeploymentView({ id }: { id: string }) {
         {tab === 'test' && <TestPanel deployment={d} calls={calls} onCall={onCall} />}
         {tab === 'executions' && <ExecutionsPanel deployment={d} mayRun={group !== undefined} />}
         {tab === 'workers' && <WorkersPanel deployment={d} mayEdit={canEdit} onEdit={() => setEditingSettings(true)} />}
-        {tab === 'usage' && <UsagePanel stats={usage.stats} samples={usage.samples} calls={calls} />}
+        {tab === 'usage' && <UsagePanel id={d.id} />}
+        {tab === 'monitoring' && <DeploymentMonitoring deployment={d} mayEdit={canEdit} />}
         {tab === 'runtime' && <RuntimeLog id={d.id} />}
         {tab === 'code' && <CodeTab id={d.id} />}
       </div>
