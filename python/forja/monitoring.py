@@ -210,8 +210,12 @@ class MonitoringClient(VerboseClientOwner):
           preprocess function to parse the raw requests it stored. Forja logs each row's inputs
           as the model received them, so they are not needed; given, they change nothing (the
           SHAP function runs in the deployment's own environment, plus ``shap``).
-        - ``name`` (default ``<deployment>-monitoring``), ``reference``, ``checks`` and
-          ``scheduled`` as in :meth:`register_monitor`.
+        - ``reference``: where the training data is when ``TrainData`` names no training run, as
+          in :meth:`register_monitor` (a DataFrame or file is uploaded with the configuration).
+          With ``TrainDateCol`` and ``TrainDateRef`` it must be a lake table: its rows dated
+          before ``TrainDateRef`` are the reference.
+        - ``name`` (default ``<deployment>-monitoring``), ``checks`` and ``scheduled`` as in
+          :meth:`register_monitor`.
         - ``wait_complete``: also run the monitor once now, over the last period, and wait for it.
 
         Raises :class:`~forja.InvalidArgument` naming the problem: ``InputCols`` the model does
@@ -244,9 +248,16 @@ class MonitoringClient(VerboseClientOwner):
             "checks": all_checks,
             "scheduled": bool(scheduled),
         }
-        if reference is not None:
-            body["reference"] = _reference(reference)
-        monitor = Monitor(self, _monitor_of(self.client._call("POST", f"{MONITORS}/codex", json=body)))
+        if _is_upload(reference):
+            # The training data travels with the configuration, so a refused file leaves no monitor.
+            fields = {k: json.dumps(v) if isinstance(v, (dict, bool)) else v for k, v in body.items() if k != "configuration"}
+            files = [("configuration", "configuration.json", lambda: io.BytesIO(json.dumps(configuration).encode())), _reference_part(reference)]
+            created = self.client._multipart(f"{MONITORS}/codex", fields, files)
+        else:
+            if reference is not None:
+                body["reference"] = _reference(reference)
+            created = self.client._call("POST", f"{MONITORS}/codex", json=body)
+        monitor = Monitor(self, _monitor_of(created))
         if wait_complete:
             monitor.run(wait=True)
         return monitor
@@ -771,15 +782,7 @@ class Monitor:
         """
         if not _is_upload(reference):
             raise TypeError(f"upload_reference() takes a pandas DataFrame or a .parquet/.csv file's path, not {type(reference).__name__}")
-        if isinstance(reference, (str, os.PathLike)):
-            file = Path(reference)
-            if not file.is_file():
-                raise FileNotFoundError(f"reference: {file} is not a file")
-            part: Any = ("file", file.name, lambda: file.open("rb"))
-        else:
-            content = _to_parquet(reference)
-            part = ("file", "reference.parquet", lambda: io.BytesIO(content))
-        answer = self.monitoring.client._multipart(_monitor_path(self, "/reference"), {}, [part])
+        answer = self.monitoring.client._multipart(_monitor_path(self, "/reference"), {}, [_reference_part(reference)])
         self.data = _monitor_of(answer)
         return self
 
@@ -1021,6 +1024,17 @@ def _is_upload(reference: Any) -> bool:
     if _is_dataframe(reference):
         return True
     return isinstance(reference, (str, os.PathLike)) and Path(reference).suffix.lower() in (".parquet", ".csv")
+
+
+def _reference_part(reference: Any) -> Any:
+    """A DataFrame or a .parquet/.csv file as the multipart "data" file the server takes."""
+    if isinstance(reference, (str, os.PathLike)):
+        file = Path(reference)
+        if not file.is_file():
+            raise FileNotFoundError(f"reference: {file} is not a file")
+        return ("data", file.name, lambda: file.open("rb"))
+    content = _to_parquet(reference)
+    return ("data", "reference.parquet", lambda: io.BytesIO(content))
 
 
 def _reference(reference: Any) -> JSON:

@@ -80,9 +80,17 @@ def test_a_table_monitor_runs_now_and_its_results_come_back_as_frames(monitoring
     assert set(long.run_id) == {run.id}
     assert long.window_start.iloc[0] == pd.Timestamp(DAY)
     assert long.set_index("metric").loc["drift.share", "value"] == 0.5
-    wide = monitor.results(wide=True, metrics=["drift.share", "drift.*.p_value"])
+    wide = monitor.results(wide=True, metrics=["drift.share", "drift.*.wasserstein"])
     assert len(wide) == 1 and wide.loc[0, "drift.share"] == 0.5
-    assert {"drift.x.p_value", "drift.y.p_value"} <= set(wide.columns)
+    assert set(wide.columns) == {
+        "run_id",
+        "window_start",
+        "window_end",
+        "status",
+        "drift.share",
+        "drift.x.wasserstein",
+        "drift.y.wasserstein",
+    }  # 2000 reference rows: Evidently picks Wasserstein
     assert monitoring.metric_series(monitor, ["drift.share"])["drift.share"][0]["runId"] == run.id
     assert monitoring.find_monitor(monitor.name).id == monitor.id
     monitor.delete()
@@ -117,24 +125,38 @@ def test_bad_monitor_input_is_refused_naming_the_problem(monitoring, tables, tmp
     assert "row" in err.value.message
     assert not [m for m in monitoring.list_monitors() if m.name.startswith("empty-")], "a refused reference leaves no monitor behind"
 
-    with pytest.raises(forja.NotFound):
+    with pytest.raises(forja.InvalidArgument, match="no_such_table"):
         monitoring.register_monitor(unique("nt"), table="no_such_table", time_column="at", reference=reference)
 
 
-def test_codex_register_monitoring_and_its_bad_configuration(monitoring, model, tmp_path):
-    config = {"Period": "Week", "TrainData": {"TrainDateRef": "2026-01-01"}, "InputCols": ["x", "y"], "OutputCols": ["prediction"]}
+def test_codex_register_monitoring_and_its_bad_configuration(monitoring, model, tables, tmp_path):
+    _, current = tables
+    # Codex's TrainDateCol/TrainDateRef: the table's rows dated before noon are the training data.
+    config = {
+        "Period": "Week",
+        "TrainData": {"TrainDateCol": "at", "TrainDateRef": "2026-11-02 12:00:00"},
+        "InputCols": ["x", "y"],
+        "OutputCols": ["prediction"],
+    }
     path = tmp_path / "configuration.json"
     path.write_text(json.dumps(config))
-    monitor = monitoring.register_monitoring(model, None, None, path, name=unique("codex"))
+    monitor = model.register_monitoring(None, None, path, name=unique("codex"), reference=current)
     assert monitor.period == "week" and monitor.deployment_id == model.id
     assert monitor.input_columns == ["x", "y"] and monitor.output_columns == ["prediction"]
+    assert monitor.reference == {"kind": "table", "table": current, "filter": "\"at\" < '2026-11-02 12:00:00'"}
     monitor.delete()
 
+    # The training data as a DataFrame travels with the configuration (multipart).
+    frame = pd.DataFrame({"x": np.linspace(-1, 1, 50), "y": np.linspace(0, 1, 50)})
+    uploaded = monitoring.register_monitoring(model, "parse", None, {**config, "TrainData": {"TrainDateRef": "2026-01-01"}}, reference=frame)
+    assert uploaded.name == f"{model.name}-monitoring" and uploaded.reference["rows"] == 50
+    uploaded.delete()
+
     with pytest.raises(forja.InvalidArgument) as err:
-        monitoring.register_monitoring(model, None, None, {**config, "InputCols": ["x", "age", "income"]})
+        monitoring.register_monitoring(model, None, None, {**config, "InputCols": ["x", "age", "income"]}, reference=current)
     assert "age" in err.value.message and "income" in err.value.message
     with pytest.raises(forja.InvalidArgument) as err:
-        monitoring.register_monitoring(model, None, None, {**config, "Period": "Fortnight"})
+        monitoring.register_monitoring(model, None, None, {**config, "Period": "Fortnight"}, reference=current)
     assert "Period" in str(err.value.issues) + err.value.message
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

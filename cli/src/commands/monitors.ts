@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ForjaApiError, type ForjaClient } from '@forja/client';
-import type { ColumnDrift, MonitorCreate, MonitorRun, MonitorReference } from '@forja/contracts';
+import { AlertPageSchema, type ColumnDrift, type MonitorCreate, type MonitorRun, type MonitorReference } from '@forja/contracts';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
 import { collect, int, when } from '../options.js';
@@ -63,11 +63,8 @@ function checksOf(o: CreateOptions): MonitorCreate['checks'] {
   return checks;
 }
 
-async function uploadReference(client: ForjaClient, monitorId: string, file: string) {
-  const form = new FormData();
-  form.append('file', new Blob([readFileSync(file)]), path.basename(file));
-  return client.monitors.uploadReference(monitorId, form);
-}
+const uploadReference = (client: ForjaClient, monitorId: string, file: string) =>
+  client.monitors.uploadReference(monitorId, new Blob([readFileSync(file)]), path.basename(file));
 
 /** The drift table of a run: one line per compared column. */
 function printDrift(run: MonitorRun, json: boolean): void {
@@ -239,7 +236,7 @@ export function registerMonitorCommands(program: Command): void {
       const client = clientFor(cmd);
       const m = await client.monitors.get(name);
       const runs = (await client.monitors.runs(m.id, { limit: o.runs })).items;
-      const alerts = (await client.alerts.list({ monitor: m.id, status: 'open' })).items;
+      const alerts = (await client.request('GET', '/api/v1/alerts', AlertPageSchema, { query: { monitor: m.id, status: 'open' } })).items;
       if (jsonOf(cmd)) return printObject({ monitor: m, runs, openAlerts: alerts }, true);
       printObject(
         {
@@ -286,7 +283,7 @@ export function registerMonitorCommands(program: Command): void {
       if (jsonOf(cmd)) return printObject(run, true);
       let html: string | undefined;
       try {
-        html = await client.monitors.reportHtml(name, run.id);
+        html = await (await client.monitors.report(name, run.id)).text();
       } catch (err) {
         // A server without the report route answers ROUTE_NOT_FOUND: the table is the report then.
         if (!(err instanceof ForjaApiError && err.code === 'ROUTE_NOT_FOUND')) throw err;
