@@ -22,6 +22,7 @@ import { registerTrainingRoutes } from '../training/routes.js';
 import { registerPipelineRoutes } from '../pipelines/routes.js';
 import { registerAlertRoutes } from '../alerts/routes.js';
 import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
+import { registerLabelRoutes } from '../monitoring/labels-routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -80,6 +81,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerPipelineRoutes(app, { pipelines: s.pipelines });
   registerAlertRoutes(app, { alerts: s.alerts });
   registerPerformanceRoutes(app, { performance: s.performance });
+  registerLabelRoutes(app, { labels: s.labels });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 
