@@ -56,6 +56,7 @@ import { AlertsService } from './alerts/service.js';
 import { AlertsStore } from './alerts/store.js';
 import { PerformanceService } from './monitoring/performance-service.js';
 import { Explainer } from './monitoring/explain.js';
+import { LabelsService } from './monitoring/labels.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -99,6 +100,7 @@ export interface Services {
   tempSweeper: TempSweeper;
   alerts: AlertsService;
   performance: PerformanceService;
+  labels: LabelsService;
 }
 
 export interface ServiceOptions {
@@ -267,6 +269,10 @@ export function createServices(
     clock,
   });
   engine.register(PIPELINE_STEP_KIND, pipelines.handler());
+  // The log's table name is the plan's (issue 17); the inference log module's inferenceTableOf replaces this lambda when it lands.
+  const labels = new LabelsService({ lake, deployments, audit, logTableOf: (d) => `inference__${d.id}`, tempDir: lake.tempDir, clock });
+  // A monitor run's performance part is performance.ofWindow.
+  const performance = new PerformanceService({ lake, labels, tempDir: lake.tempDir });
   const staging = (root: string) => ({ dir: path.join(root, '.staging') });
   const tempSweeper = new TempSweeper(
     [
@@ -314,7 +320,8 @@ export function createServices(
     explainer: new Explainer({ deployments, envs: environments, workDir: lake.tempDir }),
     tempSweeper,
     alerts,
-    performance: new PerformanceService({ lake, tempDir: lake.tempDir }),
+    performance,
+    labels,
   };
 }
 

@@ -24,6 +24,7 @@ import { registerMonitorRoutes } from '../monitoring/routes.js';
 import { registerAlertRoutes } from '../alerts/routes.js';
 import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
 import { registerMonitorReportRoutes } from '../monitoring/report-routes.js';
+import { registerLabelRoutes } from '../monitoring/labels-routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -85,6 +86,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerAlertRoutes(app, { alerts: s.alerts });
   registerPerformanceRoutes(app, { performance: s.performance });
   registerMonitorReportRoutes(app, { monitors: s.monitors });
+  registerLabelRoutes(app, { labels: s.labels });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { fileLiteral } from '../lake/engine.js';
 
 export type ValueType = 'DOUBLE' | 'BOOLEAN' | 'VARCHAR' | 'INTEGER' | 'TIMESTAMP';
@@ -40,18 +40,25 @@ export async function writeParquet(file: string, columns: Column[]): Promise<voi
     }
     out.end();
     await once(out, 'close');
-    const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
-    const c = await db.connect();
-    try {
-      const types = columns.map((col) => `${sqlString(col.name)}: ${sqlString(col.type)}`).join(', ');
-      await c.run(
+    const types = columns.map((col) => `${sqlString(col.name)}: ${sqlString(col.type)}`).join(', ');
+    await withDuckDB((c) =>
+      c.run(
         `COPY (SELECT * FROM read_json(${fileLiteral(json)}, format = 'newline_delimited', columns = {${types}})) TO ${fileLiteral(file)} (FORMAT parquet)`,
-      );
-    } finally {
-      c.closeSync();
-      db.closeSync();
-    }
+      ),
+    );
   } finally {
     await rm(json, { force: true });
+  }
+}
+
+/** A private in-memory DuckDB for one piece of file work, closed after it. */
+export async function withDuckDB<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+  const c = await db.connect();
+  try {
+    return await fn(c);
+  } finally {
+    c.closeSync();
+    db.closeSync();
   }
 }

@@ -6,12 +6,37 @@ import type { GroupScope } from '../auth/principal.js';
 import { newId } from '../db/ids.js';
 import { invalid } from '../errors.js';
 import type { LakeService } from '../lake/service.js';
+import { sqlTimestamp } from '../lake/engine.js';
+import type { LabelsService } from './labels.js';
 import { typeOfValues, writeParquet } from './labels-parquet.js';
-import { performanceOf } from './performance.js';
+import { performanceOf, type PerformanceCheck } from './performance.js';
 
-/** Performance on demand: the monitor's computation over rows sent inline or read from a lake table. */
+/**
+ * Performance of predictions against labels: of a monitor's window (the logged rows labelled so
+ * far), or on demand over rows sent inline or read from a lake table.
+ */
 export class PerformanceService {
-  constructor(private readonly options: { lake: LakeService; tempDir: string }) {}
+  constructor(private readonly options: { lake: LakeService; labels: LabelsService; tempDir: string }) {}
+
+  /**
+   * The monitor run's part: the inference log's rows logged in [start, end) that have labels, each
+   * with its latest label. A window without labels reports 0 labelled rows and no metrics.
+   */
+  async ofWindow(req: { groupId: string; logTable: string; window: { start: number; end: number }; check: PerformanceCheck }): Promise<PerformanceReport> {
+    const check = req.check;
+    const predictionColumn = check.predictionColumn ?? 'prediction';
+    await mkdir(this.options.tempDir, { recursive: true });
+    const file = path.join(this.options.tempDir, `${newId()}.parquet`);
+    try {
+      const filter = `logged_at >= '${sqlTimestamp(req.window.start)}' AND logged_at < '${sqlTimestamp(req.window.end)}'`;
+      const columns = [predictionColumn, ...(check.scoreColumn ? [check.scoreColumn] : [])];
+      const rows = await this.options.labels.labelled(req.groupId, req.logTable, { filter, columns }, file);
+      if (rows === 0) return { task: check.task, labelledRows: 0, metrics: {}, baseline: check.baseline ?? null, degraded: [] };
+      return await performanceOf(file, check);
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
 
   async compute(scope: GroupScope, input: PerformanceRequest): Promise<PerformanceReport> {
     requireScopeRole(scope, 'viewer');

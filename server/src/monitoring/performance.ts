@@ -1,8 +1,9 @@
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { PerformanceCheckSchema, type PerformanceReport } from '@forja/contracts';
 import type { z } from 'zod';
 import { invalid } from '../errors.js';
 import { fileLiteral, quoteIdent, typeFamily } from '../lake/engine.js';
+import { withDuckDB } from './labels-parquet.js';
 
 export type PerformanceCheck = z.input<typeof PerformanceCheckSchema>;
 
@@ -35,9 +36,7 @@ export async function performanceOf(
   labelColumn = 'label',
 ): Promise<PerformanceReport> {
   const check = PerformanceCheckSchema.parse(input);
-  const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
-  const c = await db.connect();
-  try {
+  return withDuckDB(async (c) => {
     const raw = `read_parquet(${fileLiteral(file)})`;
     const found = new Map((await rows(c, `DESCRIBE SELECT * FROM ${raw}`)).map((r) => [String(r.column_name), String(r.column_type)]));
     const scoreColumn = check.scoreColumn ?? 'score';
@@ -61,10 +60,7 @@ export async function performanceOf(
     const metrics = check.task === 'regression' ? await regression(c, source, types) : await classification(c, source, types, hasScore, check.positiveLabel);
     const base = normaliseBaseline(baseline ?? check.baseline ?? null);
     return { task: check.task, labelledRows, metrics, baseline: base, degraded: degradedOf(metrics, base, check.tolerance) };
-  } finally {
-    c.closeSync();
-    db.closeSync();
-  }
+  });
 }
 
 async function rows(c: DuckDBConnection, sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
