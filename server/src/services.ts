@@ -40,6 +40,7 @@ import type { LakeEngine } from './lake/engine.js';
 import { DuckDBLakeEngine } from './lake/duckdb-engine.js';
 import { PostgresLakeEngine } from './lake/postgres-engine.js';
 import { LakeService } from './lake/service.js';
+import { DriftService } from './monitoring/stats/service.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
 import { TrainingStore } from './training/store.js';
@@ -75,6 +76,8 @@ export interface Services {
   runtime: DeploymentRuntime;
   lake: LakeService;
   lakeScoring: LakeScoringService;
+  /** Drift between two tables or two files (POST /api/v1/drift). */
+  drift: DriftService;
   training: TrainingService;
   pipelines: PipelinesService;
   /** How user code runs here; its status is shown to admins. */
@@ -264,6 +267,7 @@ export function createServices(
     runtime,
     lake,
     lakeScoring,
+    drift: new DriftService({ lake }),
     training,
     pipelines,
     tempSweeper,

@@ -20,6 +20,7 @@ import { registerBatchRoutes } from '../batch/routes.js';
 import { registerLakeRoutes } from '../lake/routes.js';
 import { registerTrainingRoutes } from '../training/routes.js';
 import { registerPipelineRoutes } from '../pipelines/routes.js';
+import { registerDriftRoutes } from '../monitoring/drift-routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -76,6 +77,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerLakeRoutes(app, { lake: s.lake, lakeScoring: s.lakeScoring });
   registerTrainingRoutes(app, { training: s.training });
   registerPipelineRoutes(app, { pipelines: s.pipelines });
+  registerDriftRoutes(app, { drift: s.drift });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 
