@@ -43,6 +43,7 @@ import { LakeService } from './lake/service.js';
 import { UsageRecorder } from './deployments/usage.js';
 import { UsageStore } from './deployments/usage-store.js';
 import { InferenceLog } from './monitoring/inference-log.js';
+import { DriftService } from './monitoring/stats/service.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
 import { TrainingStore } from './training/store.js';
@@ -90,6 +91,8 @@ export interface Services {
   /** Sampled calls on their way to each deployment's log table; flushed every ~2 s and on close. */
   inferenceLog: InferenceLog;
   lakeScoring: LakeScoringService;
+  /** Drift between two tables or two files (POST /api/v1/drift). */
+  drift: DriftService;
   training: TrainingService;
   pipelines: PipelinesService;
   monitors: MonitorsService;
@@ -314,6 +317,7 @@ export function createServices(
     usage,
     inferenceLog,
     lakeScoring,
+    drift: new DriftService({ lake }),
     training,
     pipelines,
     monitors,

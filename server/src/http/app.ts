@@ -25,6 +25,7 @@ import { registerAlertRoutes } from '../alerts/routes.js';
 import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
 import { registerMonitorReportRoutes } from '../monitoring/report-routes.js';
 import { registerLabelRoutes } from '../monitoring/labels-routes.js';
+import { registerDriftRoutes } from '../monitoring/drift-routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -87,6 +88,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerPerformanceRoutes(app, { performance: s.performance });
   registerMonitorReportRoutes(app, { monitors: s.monitors });
   registerLabelRoutes(app, { labels: s.labels });
+  registerDriftRoutes(app, { drift: s.drift });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 
