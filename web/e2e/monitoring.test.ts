@@ -39,9 +39,9 @@ const stamp = (ms: number) =>
  * the same regions (so they cannot drift, whatever the test), and incomes moved up by 50,000.
  */
 function tables(): { reference: string; current: string } {
-  const row = (i: number, incomeBase: number) => `${20 + ((i * 37) % 50)},${incomeBase + ((i * 7919) % 60_000)},${REGIONS[i % 4]}`;
-  const reference = ['age,income,region', ...Array.from({ length: 2000 }, (_, i) => row(i, 30_000))].join('\n');
-  const current = ['ts,age,income,region', ...Array.from({ length: 1000 }, (_, j) => `${stamp(YESTERDAY + j * 60_000)},${row(2 * j, 80_000)}`)].join('\n');
+  const row = (i: number, incomeBase: number, region: number) => `${20 + ((i * 37) % 50)},${incomeBase + ((i * 7919) % 60_000)},${REGIONS[region % 4]}`;
+  const reference = ['age,income,region', ...Array.from({ length: 2000 }, (_, i) => row(i, 30_000, i))].join('\n');
+  const current = ['ts,age,income,region', ...Array.from({ length: 1000 }, (_, j) => `${stamp(YESTERDAY + j * 60_000)},${row(2 * j, 80_000, j)}`)].join('\n');
   return { reference: `${reference}\n`, current: `${current}\n` };
 }
 

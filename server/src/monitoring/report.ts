@@ -121,6 +121,7 @@ tr.drifted td{background:#fef2f2}td.notes{color:#71717a;font-size:12px}
 .badge.red{background:#fee2e2;color:#b91c1c}.badge.green{background:#dcfce7;color:#15803d}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:12px}
 figure{margin:0;border:1px solid #e4e4e7;border-radius:6px;padding:8px}figure.drifted{border-color:#fca5a5}
+figure svg{display:block;width:100%;height:auto}
 figcaption{margin-bottom:4px;font-family:ui-monospace,Menlo,Consolas,monospace}
 .legend{color:#71717a;font-size:12px}.key{display:inline-block;width:10px;height:10px;border-radius:2px;vertical-align:-1px;margin:0 3px 0 10px}
 .error{background:#fef2f2;border-color:#fca5a5;color:#991b1b;white-space:pre-wrap}

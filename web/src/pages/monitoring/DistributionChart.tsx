@@ -27,8 +27,8 @@ export function DistributionChart({ distribution: d, drifted, testId }: { distri
   const bar = Math.max(1, (slot * 0.8) / 2);
   const y = (v: number) => TOP + plotH - (v / max) * plotH;
   const current = drifted ? DIST_COLORS.drifted : DIST_COLORS.current;
-  // Numbers: a label every few bins so they never overlap; categories: each, clipped to the slot.
-  const labelEvery = d.categories ? 1 : Math.max(1, Math.ceil(n / 6));
+  // Numbers: an edge label every few bins so they never overlap; categories: each, clipped to its slot.
+  const labelEvery = Math.max(1, Math.ceil(n / 6));
   return (
     <svg
       viewBox={`0 0 ${W} ${H}`}
@@ -56,18 +56,27 @@ export function DistributionChart({ distribution: d, drifted, testId }: { distri
             <title>{`${label}\nreference ${formatShare(ref)}\ncurrent ${formatShare(cur)}`}</title>
             <rect x={x0} y={y(ref)} width={bar} height={TOP + plotH - y(ref)} fill={DIST_COLORS.reference} data-side="reference" />
             <rect x={x0 + bar} y={y(cur)} width={bar} height={TOP + plotH - y(cur)} fill={current} data-side="current" />
-            {i % labelEvery === 0 && (
+            {d.categories && (
               <text x={LEFT + (i + 0.5) * slot} y={H - BOTTOM + 14} textAnchor="middle" className="dist-axis">
-                {d.categories ? clip(label, Math.max(3, Math.floor((slot * labelEvery) / 6))) : formatNumber(d.edges?.[i])}
+                {clip(label, Math.max(3, Math.floor(slot / 6)))}
               </text>
             )}
           </g>
         );
       })}
-      {d.edges && d.edges.length > 1 && (
-        <text x={W - 6} y={H - BOTTOM + 14} textAnchor="end" className="dist-axis">
-          {formatNumber(d.edges[d.edges.length - 1])}
-        </text>
+      {d.edges?.map((edge, i) =>
+        // Every few edges, never one crowding the last.
+        (i % labelEvery === 0 && n - i >= labelEvery / 2) || i === n ? (
+          <text
+            key={`edge-${String(i)}`}
+            x={LEFT + i * slot}
+            y={H - BOTTOM + 14}
+            textAnchor={i === 0 ? 'start' : i === n ? 'end' : 'middle'}
+            className="dist-axis"
+          >
+            {formatNumber(edge)}
+          </text>
+        ) : null,
       )}
     </svg>
   );

@@ -158,20 +158,29 @@ function MonitorCharts({ monitor: m }: { monitor: Monitor }) {
         return (
           <div className="chart-grid monitor-charts">
             {metrics['drift.share'] && (
-              <Panel title="Share of drifted columns" note="per run" testId="chart-drift-share">
+              <Panel
+                title="Share of drifted columns"
+                note={`dashed: the dataset drifts at ${formatShare(m.checks.drift?.driftShare ?? 0.5)}`}
+                testId="chart-drift-share"
+              >
                 <TimeChart
                   series={[toSeries('drift share', 0, metrics['drift.share'])]}
-                  thresholds={[{ label: 'dataset drift', value: m.checks.drift?.driftShare ?? 0.5 }]}
+                  thresholds={[m.checks.drift?.driftShare ?? 0.5]}
                   format={(v) => formatShare(v)}
                   testId="drift-share-chart"
                 />
               </Panel>
             )}
             {[...byMethod].map(([method, columns]) => (
-              <Panel key={method} title={`Drift per column: ${method}`} note="dashed: threshold" testId={`chart-drift-${method}`}>
+              <Panel
+                key={method}
+                title={`Drift per column: ${method}`}
+                note={thresholds.has(method) ? `dashed: threshold ${thresholds.get(method)!.map(formatNumber).join(', ')}` : undefined}
+                testId={`chart-drift-${method}`}
+              >
                 <TimeChart
                   series={columns.map((c, i) => toSeries(c.column, i, c.points))}
-                  thresholds={(thresholds.get(method) ?? []).map((v) => ({ label: 'threshold', value: v }))}
+                  thresholds={thresholds.get(method) ?? []}
                   testId={`drift-${method}-chart`}
                 />
               </Panel>
@@ -180,10 +189,7 @@ function MonitorCharts({ monitor: m }: { monitor: Monitor }) {
               <Panel title="Performance" note="dashed: baseline" testId="chart-performance">
                 <TimeChart
                   series={performance.map(([n, pts], i) => toSeries(n.slice('performance.'.length), i, pts))}
-                  thresholds={performance.flatMap(([n]) => {
-                    const b = baseline[n.slice('performance.'.length)];
-                    return b === undefined ? [] : [{ label: `${n.slice('performance.'.length)} baseline`, value: b }];
-                  })}
+                  thresholds={performance.flatMap(([n]) => baseline[n.slice('performance.'.length)] ?? [])}
                   testId="performance-chart"
                 />
               </Panel>

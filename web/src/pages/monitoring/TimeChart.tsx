@@ -12,6 +12,30 @@ export interface TimeSeries {
 
 const axisStyle = { stroke: '#71717a', grid: { stroke: '#f0f0f2', width: 1 }, ticks: { stroke: '#e4e4e7', width: 1 }, font: '11px system-ui, sans-serif' };
 const THRESHOLD_COLOR = '#dc2626';
+const hourMinute = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const monthDay = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+/** One line per tick: the time of day within two days, else the date. */
+function timeLabel(seconds: number, spanSeconds: number): string {
+  return (spanSeconds <= 2 * 86_400 ? hourMinute : monthDay).format(new Date(seconds * 1000));
+}
+
+/** Dashed red lines across the plot at each threshold (uPlot draws on a canvas, so they are drawn after it). */
+function drawThresholds(u: uPlot, levels: readonly number[]) {
+  const { ctx, bbox } = u;
+  ctx.save();
+  ctx.strokeStyle = THRESHOLD_COLOR;
+  ctx.lineWidth = 1.25 * devicePixelRatio;
+  ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+  for (const level of levels) {
+    const y = Math.round(u.valToPos(level, 'y', true));
+    ctx.beginPath();
+    ctx.moveTo(bbox.left, y);
+    ctx.lineTo(bbox.left + bbox.width, y);
+    ctx.stroke();
+  }
+  ctx.restore();
+}
 
 /** uPlot wants one ascending x array (seconds) and a y array per series with nulls where a series has no point. */
 export function alignSeries(series: readonly TimeSeries[]): uPlot.AlignedData {
@@ -27,7 +51,7 @@ export function alignSeries(series: readonly TimeSeries[]): uPlot.AlignedData {
 
 /**
  * Lines over time on uPlot, with a legend, and dashed red lines at the thresholds a value must not
- * cross (drift thresholds, alert rules). Rebuilt when the series' shape changes, fed with setData otherwise.
+ * cross (drift thresholds, baselines). Rebuilt when the series' shape changes, fed with setData otherwise.
  */
 export function TimeChart({
   series,
@@ -38,7 +62,8 @@ export function TimeChart({
   format = formatMetric,
 }: {
   series: readonly TimeSeries[];
-  thresholds?: readonly { label: string; value: number }[];
+  /** Values drawn as dashed red lines; say what they are in the chart's note. */
+  thresholds?: readonly number[];
   unit?: string;
   height?: number;
   testId: string;
@@ -46,12 +71,9 @@ export function TimeChart({
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
-  const data = useMemo(() => {
-    const aligned = alignSeries(series);
-    // A threshold is a constant series, so it scales the y axis and shows in the legend.
-    return [...aligned, ...thresholds.map((t) => aligned[0].map(() => t.value))] as uPlot.AlignedData;
-  }, [series, thresholds]);
-  const shape = [...series.map((s) => `${s.label}:${s.color}`), ...thresholds.map((t) => `t:${t.label}`)].join('|');
+  const data = useMemo(() => alignSeries(series), [series]);
+  const shape = series.map((s) => `${s.label}:${s.color}`).join('|');
+  const levels = thresholds;
   const points = data[0].length;
 
   useEffect(() => {
@@ -63,16 +85,25 @@ export function TimeChart({
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false }, points: { size: 6 } },
       scales: {
-        // A lone point gets an hour either side instead of a span of years.
-        x: { time: true, range: (_u, min, max) => (max - min < 1 ? [min - 3600, max + 3600] : [min, max]) },
-        y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.15 : 1] },
+        // From the data itself: a lone point gets an hour either side instead of a span of years.
+        x: {
+          time: true,
+          range: (u) => {
+            const xs = u.data[0];
+            const lo = xs[0] ?? 0;
+            const hi = xs[xs.length - 1] ?? lo;
+            return hi - lo < 60 ? [lo - 3600, hi + 3600] : [lo, hi];
+          },
+        },
+        // From 0 (or below), and high enough to show every threshold line.
+        y: { range: (_u, min, max) => [Math.min(0, min), Math.max(max, ...levels) > 0 ? Math.max(max, ...levels) * 1.15 : 1] },
       },
       axes: [
-        { ...axisStyle, size: 34 },
+        { ...axisStyle, size: 28, values: (u, vals) => vals.map((v) => timeLabel(v, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0))) },
         { ...axisStyle, size: 52, values: (_u, vals) => vals.map((v) => format(v)) },
       ],
       series: [
-        {},
+        { label: 'Time', value: '{YYYY}-{MM}-{DD} {HH}:{mm}' },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.color,
@@ -81,8 +112,8 @@ export function TimeChart({
           points: { size: 5, fill: s.color },
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : `${format(v)}${unit ? ` ${unit}` : ''}`),
         })),
-        ...thresholds.map((t) => ({ label: t.label, stroke: THRESHOLD_COLOR, width: 1, dash: [5, 4], points: { show: false }, value: () => format(t.value) })),
       ],
+      hooks: { draw: [(u) => drawThresholds(u, levels)] },
     };
     const plot = new uPlot(opts, data, el);
     chart.current = plot;
@@ -98,8 +129,8 @@ export function TimeChart({
       plot.destroy();
       chart.current = null;
     };
-    // Rebuilt only when the series change shape; new values go through setData below.
-  }, [shape, height, unit, points === 0]);
+    // Rebuilt only when the series change shape or the thresholds move; new values go through setData below.
+  }, [shape, levels.join(','), height, unit, points === 0]);
 
   useEffect(() => {
     chart.current?.setData(data);
