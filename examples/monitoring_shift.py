@@ -92,10 +92,10 @@ def export(model, folder: Path) -> None:
     (folder / "model.json").write_text(json.dumps(weights))
 
 
-def wait_for_log(monitoring: forja.MonitoringClient, model: forja.ForjaModel, rows: int, timeout: float = 120) -> None:
+def wait_for_log(model: forja.ForjaModel, rows: int, timeout: float = 120) -> None:
     """The log is written off the predict path, in batches: wait until every call's rows are in."""
     deadline = time.monotonic() + timeout
-    while (logged := monitoring.inference_log(model)["rows"]) < rows:
+    while (logged := model.inference_log()["rows"]) < rows:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the inference log has {logged} of {rows} rows after {timeout:g}s")
         time.sleep(0.5)
@@ -142,7 +142,7 @@ def main() -> int:
             started = int(time.time() * 1000) - 1000
             for at in range(0, len(traffic), BATCH):
                 deployed.predict(traffic.iloc[at : at + BATCH].to_dict(orient="records"))
-            wait_for_log(monitoring, deployed, len(traffic))
+            wait_for_log(deployed, len(traffic))
 
             monitor = monitoring.register_monitor(
                 f"cancer-watch-{suffix}",

@@ -42,6 +42,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 from ._jobs import VerboseClientOwner, WaitsOnJob
 from .client import API, JSON, Client, _Field, _segment
 from .deployments import _is_dataframe, _plain_json
+from .drift import _camel
+from .drift import _result as drift_result
 from .exceptions import ExecutionFailed, ExecutionTimeout, ForjaError, NotFound
 from .lake import _to_parquet
 from .pagination import Pager
@@ -436,10 +438,11 @@ class MonitoringClient(VerboseClientOwner):
         return self.client._call("GET", _monitor_path(monitor, "/metrics"), params=params)["metrics"]
 
     def drift_report(self, run: Any, monitor: Any = None) -> Any:
-        """A run's drift per column as a pandas DataFrame: ``column``, ``kind``, ``method`` (the
-        deciding test), ``statistic``, ``p_value``, ``threshold``, ``drifted``, ``missing_reference``,
-        ``missing_current``, ``outside_range``, ``unseen``, ``note``; ``frame.attrs`` holds the
-        dataset verdict (``drift_share``, ``dataset_drift``, ``reference_rows``, ``current_rows``).
+        """A run's drift per column as a pandas DataFrame, the frame :func:`forja.drift` gives:
+        ``column``, ``kind``, ``method`` (the deciding test), ``statistic``, ``p_value``,
+        ``threshold``, ``drifted``, ``missing_reference``, ``missing_current``, ``note``, then one
+        column per method also computed; ``frame.attrs`` holds the dataset verdict
+        (``drift_share``, ``dataset_drift``, ``reference_rows``, ``current_rows``).
 
         ``run`` is a :class:`MonitorRun`, or a run id with its ``monitor``.
 
@@ -475,33 +478,6 @@ class MonitoringClient(VerboseClientOwner):
                 for chunk in download.chunks(1 << 16):
                     out.write(chunk)
         return str(target)
-
-    # -- what deployments log -----------------------------------------------------------------
-
-    def inference_log(self, deployment: Any) -> JSON:
-        """A deployment's inference log: ``{"table", "settings", "rows", "firstAt", "lastAt"}``.
-        The rows are a lake table of the group (read it with :class:`~forja.GenericRepository`);
-        turn logging on with ``model.update_settings(inferenceLog={"sampleRate": 100})``.
-
-        Example::
-
-            log = monitoring.inference_log(model)
-            frame = forja.GenericRepository(client).to_dataframe(log["table"])
-        """
-        return self.client._call("GET", f"{DEPLOYMENTS}/{_segment(_deployment_ref(deployment), 'deployment')}/inference-log")
-
-    def usage(self, deployment: Any, start: Any = None, end: Any = None, step: Optional[str] = None) -> JSON:
-        """A deployment's calls, errors and latency percentiles over time, counted for every call
-        from the first on: ``{"step", "points": [{"t", "calls", "errors", "p50", "p95", "p99"}],
-        "totals", "firstCallAt"}``. Default window: the last 24 hours; ``step``: ``"minute"``,
-        ``"hour"`` or ``"day"`` (default: chosen from the window).
-
-        Example::
-
-            print(monitoring.usage(model)["totals"])
-        """
-        params = {"from": None if start is None else _millis(start, "start"), "to": None if end is None else _millis(end, "end"), "step": step}
-        return self.client._call("GET", f"{DEPLOYMENTS}/{_segment(_deployment_ref(deployment), 'deployment')}/usage", params=params)
 
     # -- labels -----------------------------------------------------------------------------
 
@@ -896,7 +872,14 @@ class MonitorRun(WaitsOnJob):
             self.refresh()
         if self.drift is None:
             raise ForjaError(f"Monitor run {self.id} has no drift report ({self.status}{': ' + self.error if self.error else ''})")
-        return drift_frame(self.drift)
+        frame = drift_result(self.drift, as_frame=True)
+        frame.attrs.update(
+            drift_share=self.drift["driftShare"],
+            dataset_drift=self.drift["datasetDrift"],
+            reference_rows=self.drift["referenceRows"],
+            current_rows=self.drift["currentRows"],
+        )
+        return frame
 
     @property
     def drifted_columns(self) -> List[str]:
@@ -911,55 +894,6 @@ class MonitorRun(WaitsOnJob):
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def drift_frame(report: Mapping[str, Any]) -> Any:
-    """A drift report of the server (``DriftReport``) as a DataFrame, one row per column."""
-    pandas = _pandas()
-    rows = []
-    for column in report.get("columns", []):
-        result = column.get("result") or {}
-        rng, unseen, missing = column.get("range"), column.get("unseen"), column.get("missing") or {}
-        rows.append(
-            {
-                "column": column["column"],
-                "kind": column.get("kind"),
-                "method": result.get("method"),
-                "statistic": result.get("statistic"),
-                "p_value": result.get("pValue"),
-                "threshold": result.get("threshold"),
-                "drifted": bool(column.get("drifted")),
-                "missing_reference": missing.get("reference"),
-                "missing_current": missing.get("current"),
-                "outside_range": rng.get("outsideShare") if rng else None,
-                "unseen": unseen.get("share") if unseen else None,
-                "note": column.get("note"),
-            }
-        )
-    frame = pandas.DataFrame(
-        rows,
-        columns=[
-            "column",
-            "kind",
-            "method",
-            "statistic",
-            "p_value",
-            "threshold",
-            "drifted",
-            "missing_reference",
-            "missing_current",
-            "outside_range",
-            "unseen",
-            "note",
-        ],
-    )
-    frame.attrs.update(
-        drift_share=report.get("driftShare"),
-        dataset_drift=report.get("datasetDrift"),
-        reference_rows=report.get("referenceRows"),
-        current_rows=report.get("currentRows"),
-    )
-    return frame
 
 
 def _monitor_path(monitor: Any, suffix: str = "") -> str:
@@ -1013,11 +947,6 @@ def _columns(columns: Any, what: str) -> List[str]:
     if isinstance(columns, str) or not all(isinstance(c, str) and c for c in columns):
         raise TypeError(f"{what} must be a list of column names")
     return list(columns)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _is_upload(reference: Any) -> bool:
