@@ -159,7 +159,8 @@ def main() -> int:
             report = first.drift_report()
             print(report[["column", "method", "statistic", "p_value", "drifted"]].to_string(index=False), file=sys.stderr)
 
-            posted = monitoring.post_labels(deployed, key="case_id", keys=traffic["case_id"].tolist(), labels=truth.tolist())
+            labels = [{"key": case, "label": int(label)} for case, label in zip(traffic["case_id"], truth)]
+            posted = deployed.post_labels(labels, key="case_id")
             second = monitor.run(start=started, end=int(time.time() * 1000) + 1000)
             performance = second.performance or {}
             print(f"accuracy: baseline {baseline:.3f}, live {performance.get('metrics', {}).get('accuracy')}", file=sys.stderr)

@@ -4,8 +4,8 @@ the data its model learned from, the labels that come back later, and the alerts
 :class:`MonitoringClient` registers monitors (:meth:`~MonitoringClient.register_monitor`, or MLOps
 Codex's :meth:`~MonitoringClient.register_monitoring` with its ``configuration.json``), runs them
 now and waits (:meth:`~MonitoringClient.run`), reads their results as pandas frames
-(:meth:`~MonitoringClient.results`, :meth:`~MonitoringClient.drift_report`), posts labels
-(:meth:`~MonitoringClient.post_labels`) and handles alerts. A :class:`Monitor` and a
+(:meth:`~MonitoringClient.results`, :meth:`~MonitoringClient.drift_report`) and handles alerts.
+Labels are posted on the deployment: :meth:`forja.ForjaModel.post_labels`. A :class:`Monitor` and a
 :class:`MonitorRun` carry the same calls for one monitor or run.
 
 Results are **long** by default: one row per run and metric (``run_id``, ``window_start``,
@@ -479,52 +479,7 @@ class MonitoringClient(VerboseClientOwner):
                     out.write(chunk)
         return str(target)
 
-    # -- labels -----------------------------------------------------------------------------
-
-    def post_labels(
-        self,
-        deployment: Any,
-        labels: Any = None,
-        *,
-        request_ids: Optional[Sequence[str]] = None,
-        rows: Optional[Sequence[int]] = None,
-        key: Optional[str] = None,
-        keys: Optional[Sequence[Any]] = None,
-        table: Optional[str] = None,
-        label_column: Optional[str] = None,
-        filter: Optional[str] = None,
-    ) -> JSON:
-        """Posts the true outcomes of logged predictions (ground truth), so monitor runs compute
-        performance. Three ways, as the rows were logged:
-
-        - by request id: ``labels`` (a list) with ``request_ids`` (the ``X-Request-Id`` each call
-          answered with) and ``rows`` (the row within each call; default 0); or ``labels`` as
-          ``[{"requestId", "row", "label"}]``.
-        - by a key column of the logged inputs: ``key="customer_id"``, ``keys=[…]`` and ``labels``
-          (a list), or ``labels`` as ``{key value: label}``, or a DataFrame with the ``key`` column
-          and a ``label`` column.
-        - from a lake table of the group: ``table``, ``key`` (the column both have),
-          ``label_column``, and an optional ``filter``.
-
-        Returns ``{"accepted", "table"}``. Raises :class:`~forja.InvalidArgument` naming an unknown
-        request id or key column.
-
-        Example::
-
-            monitoring.post_labels(model, key="case_id", keys=frame.case_id.tolist(), labels=frame.churned.tolist())
-            monitoring.post_labels(model, table="outcomes", key="case_id", label_column="churned")
-        """
-        if table is not None:
-            if not key or not label_column:
-                raise ValueError("labels from a table need key= (the column the log and the table share) and label_column=")
-            body: JSON = {"table": table, "key": key, "labelColumn": label_column}
-            if filter:
-                body["filter"] = filter
-        elif key is not None:
-            body = {"key": key, "labels": _keyed_labels(key, keys, labels)}
-        else:
-            body = {"labels": _request_labels(labels, request_ids, rows)}
-        return self.client._call("POST", f"{DEPLOYMENTS}/{_segment(_deployment_ref(deployment), 'deployment')}/labels", json=body)
+    # -- performance ---------------------------------------------------------------------
 
     def performance(
         self,
@@ -1003,38 +958,6 @@ def _millis(value: Any, what: str) -> int:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     raise TypeError(f"{what} must be a datetime or milliseconds since the epoch, not {type(value).__name__}")
-
-
-def _keyed_labels(key: str, keys: Optional[Sequence[Any]], labels: Any) -> List[JSON]:
-    if _is_dataframe(labels):
-        if key not in labels.columns or "label" not in labels.columns:
-            raise ValueError(f"a labels frame needs the key column {key!r} and a 'label' column (it has {list(labels.columns)})")
-        pairs = zip(labels[key].tolist(), labels["label"].tolist())
-    elif isinstance(labels, Mapping):
-        pairs = labels.items()  # type: ignore[assignment]
-    else:
-        if keys is None or labels is None:
-            raise ValueError("labels by key need keys= and labels= (lists of the same length), a {key: label} dict or a DataFrame")
-        keys, labels = list(keys), list(labels)
-        if len(keys) != len(labels):
-            raise ValueError(f"keys has {len(keys)} values and labels {len(labels)}: give one label per key")
-        pairs = zip(keys, labels)
-    return [{"key": _plain_json(k), "label": _plain_json(v)} for k, v in pairs]
-
-
-def _request_labels(labels: Any, request_ids: Optional[Sequence[str]], rows: Optional[Sequence[int]]) -> List[JSON]:
-    if labels is None:
-        raise ValueError("post_labels() needs labels: with request_ids=, with key= and keys=, or table=")
-    if request_ids is None:
-        items = list(labels)
-        if not all(isinstance(i, Mapping) and "requestId" in i for i in items):
-            raise ValueError('labels without request_ids= must be dicts {"requestId", "row", "label"}; or pass key= to match a logged column')
-        return [{"requestId": i["requestId"], "row": int(i.get("row", 0)), "label": _plain_json(i["label"])} for i in items]
-    ids, values = list(request_ids), list(labels)
-    positions = [0] * len(ids) if rows is None else [int(r) for r in rows]
-    if not (len(ids) == len(values) == len(positions)):
-        raise ValueError(f"request_ids ({len(ids)}), rows ({len(positions)}) and labels ({len(values)}) must have the same length")
-    return [{"requestId": i, "row": r, "label": _plain_json(v)} for i, r, v in zip(ids, positions, values)]
 
 
 def _metric_matcher(metrics: Optional[Iterable[str]]) -> Any:
