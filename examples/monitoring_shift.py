@@ -163,7 +163,7 @@ def main() -> int:
             posted = deployed.post_labels(labels, key="case_id")
             second = monitor.run(start=started, end=int(time.time() * 1000) + 1000)
             performance = second.performance or {}
-            print(f"accuracy: baseline {baseline:.3f}, live {performance.get('metrics', {}).get('accuracy')}", file=sys.stderr)
+            print(f"accuracy: baseline {baseline:.3f}, live {performance['metrics']['accuracy']:.3f}", file=sys.stderr)
             fired = wait_for_alert(monitor, rule)
             print(monitoring.results(monitor, metrics=["drift.share", "performance.accuracy"]).to_string(index=False), file=sys.stderr)
         finally:
