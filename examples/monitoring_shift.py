@@ -101,14 +101,6 @@ def wait_for_log(model: forja.ForjaModel, rows: int, timeout: float = 120) -> No
         time.sleep(0.5)
 
 
-def wait_for_alert(monitor: forja.Monitor, rule: dict, timeout: float = 30) -> list:
-    """Rules are evaluated as each run completes, beside it: give that a moment."""
-    deadline = time.monotonic() + timeout
-    while not (fired := [a for a in monitor.alerts() if a["ruleId"] == rule["id"]]) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    return fired
-
-
 def main() -> int:
     suffix = os.environ.get("EXAMPLE_SUFFIX", uuid.uuid4().hex[:8])
     X, y = load_data()
@@ -164,7 +156,7 @@ def main() -> int:
             second = monitor.run(start=started, end=int(time.time() * 1000) + 1000)
             performance = second.performance or {}
             print(f"accuracy: baseline {baseline:.3f}, live {performance['metrics']['accuracy']:.3f}", file=sys.stderr)
-            fired = wait_for_alert(monitor, rule)
+            fired = [a for a in monitor.alerts() if a["ruleId"] == rule["id"]]  # rules are evaluated as the run ends
             print(monitoring.results(monitor, metrics=["drift.share", "performance.accuracy"]).to_string(index=False), file=sys.stderr)
         finally:
             if not keep:

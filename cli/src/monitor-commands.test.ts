@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { ForjaClient } from '@forja/client';
 import { startTestServer, type TestServer } from '@forja/server/testing';
 import { runCli, tempDir } from './testing.js';
 
@@ -60,7 +61,10 @@ describe('forja monitor against a live server', () => {
       '--no-schedule',
     ]);
     assert.equal(created.status, 0, created.stderr);
-    assert.match(created.stdout, /^Monitor watch \(\w+\) created: day windows, on demand\.$/m);
+    const monitorId = /^Monitor watch \((\w+)\) created: day windows, on demand\.$/m.exec(created.stdout)?.[1];
+    assert.ok(monitorId, created.stdout);
+    const api = new ForjaClient({ baseUrl: s.url, token: s.adminToken });
+    await api.alerts.createRule(monitorId, { name: 'half drifted', metric: 'drift.share', operator: '>=', threshold: 0.5, severity: 'critical' });
 
     const list = await cli(['monitor', 'list']);
     assert.equal(list.status, 0, list.stderr);
@@ -81,6 +85,7 @@ describe('forja monitor against a live server', () => {
     assert.match(status.stdout, /^target\s+table cur \(at\)$/m);
     assert.match(status.stdout, /^\w+\s+succeeded\s+manual\s+2026-11-03T00:00:00Z\s+1500\s+0\.5$/m);
 
+    assert.match(status.stdout, /^Open alerts:\n {2}\[critical\] half drifted: drift\.share = 0\.5 >= 0\.5 \(run \w+\)$/m);
     const json = JSON.parse((await cli(['monitor', 'status', 'watch', '--json'])).stdout);
     assert.equal(json.runs[0].metrics['drift.share'], 0.5);
 

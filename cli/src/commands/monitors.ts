@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ForjaApiError, type ForjaClient } from '@forja/client';
-import { AlertPageSchema, type ColumnDrift, type MonitorCreate, type MonitorRun, type MonitorReference } from '@forja/contracts';
+import type { ColumnDrift, MonitorCreate, MonitorRun, MonitorReference } from '@forja/contracts';
 import { clientFor, jsonOf } from '../context.js';
 import { printList, printObject } from '../output.js';
 import { collect, int, when } from '../options.js';
@@ -236,7 +236,7 @@ export function registerMonitorCommands(program: Command): void {
       const client = clientFor(cmd);
       const m = await client.monitors.get(name);
       const runs = (await client.monitors.runs(m.id, { limit: o.runs })).items;
-      const alerts = (await client.request('GET', '/api/v1/alerts', AlertPageSchema, { query: { monitor: m.id, status: 'open' } })).items;
+      const alerts = (await client.alerts.list({ monitor: m.id, status: 'open' })).items;
       if (jsonOf(cmd)) return printObject({ monitor: m, runs, openAlerts: alerts }, true);
       printObject(
         {
