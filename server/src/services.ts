@@ -40,6 +40,7 @@ import type { LakeEngine } from './lake/engine.js';
 import { DuckDBLakeEngine } from './lake/duckdb-engine.js';
 import { PostgresLakeEngine } from './lake/postgres-engine.js';
 import { LakeService } from './lake/service.js';
+import { DriftService } from './monitoring/stats/service.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
 import { TrainingStore } from './training/store.js';
@@ -78,6 +79,8 @@ export interface Services {
   runtime: DeploymentRuntime;
   lake: LakeService;
   lakeScoring: LakeScoringService;
+  /** Drift between two tables or two files (POST /api/v1/drift). */
+  drift: DriftService;
   training: TrainingService;
   pipelines: PipelinesService;
   monitors: MonitorsService;
@@ -283,6 +286,7 @@ export function createServices(
     runtime,
     lake,
     lakeScoring,
+    drift: new DriftService({ lake }),
     training,
     pipelines,
     monitors,

@@ -21,6 +21,7 @@ import { registerLakeRoutes } from '../lake/routes.js';
 import { registerTrainingRoutes } from '../training/routes.js';
 import { registerPipelineRoutes } from '../pipelines/routes.js';
 import { registerMonitorRoutes } from '../monitoring/routes.js';
+import { registerDriftRoutes } from '../monitoring/drift-routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -78,6 +79,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerTrainingRoutes(app, { training: s.training });
   registerPipelineRoutes(app, { pipelines: s.pipelines });
   registerMonitorRoutes(app, { monitors: s.monitors, lake: s.lake });
+  registerDriftRoutes(app, { drift: s.drift });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

@@ -30,6 +30,7 @@ const MULTIPART = [
   'PUT /api/v1/pipelines/{name}',
   'POST /api/v1/monitors/codex',
   'POST /api/v1/monitors/{id}/reference',
+  'POST /api/v1/drift',
 ];
 
 for (const dialect of DIALECTS) {

@@ -30,8 +30,8 @@ import { PermanentJobError, type JobContext, type JobEngine, type JobHandler } f
 import type { EngineLog } from '../jobs/graphile-dispatch.js';
 import { quoteIdent, sqlTimestamp, typeFamily } from '../lake/engine.js';
 import type { LakeService, StagedFile } from '../lake/service.js';
-import { driftOf } from './drift.js';
 import { flatMetrics } from './metrics.js';
+import { computeDrift } from './stats/index.js';
 import { LAKE_SYSTEM_COLUMNS, uploadedReferenceTable, type ReferenceResolver, type ReferenceSource } from './reference.js';
 import type { MonitorRow, MonitorRunRow, MonitorsStore } from './store.js';
 import { currentWindow, lastFullWindow, nextPeriodStart, windowEndingAt, type Window } from './windows.js';
@@ -542,16 +542,7 @@ export class MonitorsService {
         if (currentRows === 0) problems.push({ part: 'drift', message: `The window has no rows in ${table}: nothing to compare.` });
         else {
           try {
-            drift = await driftOf(
-              refFile.file,
-              curFile,
-              compared.map((name) => ({ name, type: types.get(name)! })),
-              checks.drift ?? {},
-              {
-                reference: refFile.rows,
-                current: currentRows,
-              },
-            );
+            drift = await computeDrift(refFile.file, curFile, compared.map((name) => ({ name, type: types.get(name)! })), checks.drift ?? {});
             ctx.log(`Drift: ${drift.driftedColumns} of ${drift.columns.length} columns drifted (share ${drift.driftShare.toFixed(3)}).`, 'system');
           } catch (err) {
             problems.push({ part: 'drift', message: (err as Error).message });
