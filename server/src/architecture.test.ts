@@ -61,6 +61,7 @@ const OWNER: Record<string, string> = {
   webhook_deliveries: 'webhooks',
   deployments: 'deployments',
   executions: 'deployments',
+  deployment_usage: 'deployments',
   cluster_profiles: 'batch',
   batch_projects: 'batch',
   batch_deploys: 'batch',

@@ -41,6 +41,9 @@ import { DuckDBLakeEngine } from './lake/duckdb-engine.js';
 import { PostgresLakeEngine } from './lake/postgres-engine.js';
 import { LakeService } from './lake/service.js';
 import { DriftService } from './monitoring/stats/service.js';
+import { UsageRecorder } from './deployments/usage.js';
+import { UsageStore } from './deployments/usage-store.js';
+import { InferenceLog } from './monitoring/inference-log.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
 import { TrainingStore } from './training/store.js';
@@ -78,6 +81,10 @@ export interface Services {
   /** This process's model worker pools; stopped with the server. */
   runtime: DeploymentRuntime;
   lake: LakeService;
+  /** Per-minute counts of every sync call; flushed to the database every ~10 s and on close. */
+  usage: UsageRecorder;
+  /** Sampled calls on their way to each deployment's log table; flushed every ~2 s and on close. */
+  inferenceLog: InferenceLog;
   lakeScoring: LakeScoringService;
   /** Drift between two tables or two files (POST /api/v1/drift). */
   drift: DriftService;
@@ -150,6 +157,17 @@ export function createServices(
   if (sandbox.status.mode !== 'bwrap') options.log.warn(`user code sandbox ${sandbox.status.mode}: ${sandbox.status.reason}`);
   const runtime = new DeploymentRuntime(sandbox);
   const environments = new Environments(config.runtimeDir, { sandbox, sharedCacheDir: config.uvCacheDir, wheelhouse: config.wheelhouse });
+  const lakeDir = path.dirname(config.lakeFile);
+  const lake = new LakeService({
+    engine: createLakeEngine(config, options.mode ?? 'embedded'),
+    audit,
+    tempDir: path.join(lakeDir, 'tmp'),
+    maxUploadBytes: config.lakeMaxUploadBytes,
+    clock,
+  });
+  const reportTo = (what: string) => (err: unknown) => options.log.error(`${what}: ${(err as Error).message}`);
+  const usage = new UsageRecorder({ store: new UsageStore(db), clock, onError: reportTo('Storing deployment usage failed') });
+  const inferenceLog = new InferenceLog({ lake, clock, onError: reportTo('Writing the inference log failed') });
   const deploymentsStore = new DeploymentsStore(db);
   const deployments = new DeploymentsService({
     store: deploymentsStore,
@@ -161,6 +179,8 @@ export function createServices(
     audit,
     secretKey: config.secretKey,
     root: config.deploymentsDir,
+    usage,
+    inferenceLog,
     clock,
   });
   engine.register(BUILD_KIND, deployments.buildHandler());
@@ -182,14 +202,6 @@ export function createServices(
   engine.register(BATCH_BUILD_KIND, batch.buildHandler());
   engine.register(BATCH_RUN_KIND, batch.runHandler());
   const jobs = new JobsService({ engine, groups, access, audit, clock });
-  const lakeDir = path.dirname(config.lakeFile);
-  const lake = new LakeService({
-    engine: createLakeEngine(config, options.mode ?? 'embedded'),
-    audit,
-    tempDir: path.join(lakeDir, 'tmp'),
-    maxUploadBytes: config.lakeMaxUploadBytes,
-    clock,
-  });
   const lakeScoring = new LakeScoringService({
     lake,
     registry,
@@ -285,6 +297,8 @@ export function createServices(
     schedules: new SchedulesService({ store: batchStore, batch, groups, audit, log: options.log, clock }),
     runtime,
     lake,
+    usage,
+    inferenceLog,
     lakeScoring,
     drift: new DriftService({ lake }),
     training,
@@ -299,12 +313,14 @@ export function startBackground(services: Services, log: EngineLog): void {
   services.schedules.start();
   services.monitors.start();
   services.pipelines.startReconciler(30_000, (err) => log.error(`Repairing pipeline runs failed: ${(err as Error).message}`));
+  services.inferenceLog.startRetention(() => services.deployments.retentionTargets(), 3_600_000);
 }
 
 export function stopBackground(services: Services): void {
   services.schedules.stop();
   services.monitors.stop();
   services.pipelines.stopReconciler();
+  services.inferenceLog.stopRetention();
 }
 
 /** PostgreSQL when FORJA_LAKE_URL says so, else the DuckDB file, which only the server may open. */

@@ -282,6 +282,9 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** Calls of a deployment in one minute (ms at the minute's start), with latency buckets b0…b35 (deployments/usage-histogram.ts). */
+export type DeploymentUsageTable = { deployment_id: string; minute: number; calls: number; errors: number } & { [bucket: `b${number}`]: number };
+
 export interface DeploymentsTable {
   id: string;
   group_id: string;
@@ -372,6 +375,7 @@ export interface Database {
   webhooks: WebhooksTable;
   deployments: DeploymentsTable;
   executions: ExecutionsTable;
+  deployment_usage: DeploymentUsageTable;
   cluster_profiles: { size: number; name: string; cpus: number; memory_mb: number; parallel_runs: number };
   pipelines: {
     id: string;

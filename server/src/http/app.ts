@@ -28,7 +28,8 @@ import { registerOpenApi } from './openapi.js';
 import type { App } from './types.js';
 import { AppError } from '../errors.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** A caller's X-Request-Id is kept when it is 1–200 safe characters (it names inference log rows); else one is made. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 
 export interface AppOptions {
   config: Config;
