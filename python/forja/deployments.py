@@ -616,6 +616,45 @@ class ForjaModel(WaitsOnJob):
         """
         return [ForjaExecution(self, e) for e in self._call("GET", "/executions")["items"]]
 
+    def post_labels(
+        self,
+        labels: Optional[Sequence[Mapping[str, Any]]] = None,
+        *,
+        key: Optional[str] = None,
+        table: Optional[str] = None,
+        label_column: Optional[str] = None,
+        filter: Optional[str] = None,
+    ) -> JSON:
+        """Posts ground truth for logged predictions; returns ``{"accepted", "table"}``.
+
+        Three ways: ``labels=[{"requestId": …, "row": 0, "label": …}]`` (the ``X-Request-Id`` a
+        prediction answered with, and the row within it); ``key="customer_id",
+        labels=[{"key": …, "label": …}]`` (a column of the logged inputs); or ``table=…, key=…,
+        label_column=…`` (a lake table of the group, optionally filtered). A label for a request or
+        key the inference log does not hold raises :class:`~forja.InvalidArgument` naming it; a
+        row labelled again takes the newer label.
+
+        Example::
+
+            model.post_labels([{"requestId": rid, "label": 1}])
+            model.post_labels([{"key": "c-17", "label": 0}], key="customer_id")
+            model.post_labels(table="outcomes", key="customer_id", label_column="churned")
+        """
+        body: JSON
+        if table is not None:
+            if key is None or label_column is None or labels is not None:
+                raise ValueError("labels from a table need key and label_column (and no labels list)")
+            body = {"table": table, "key": key, "labelColumn": label_column}
+            if filter is not None:
+                body["filter"] = filter
+        else:
+            if labels is None:
+                raise ValueError("pass labels (a list of dicts), or table with key and label_column")
+            body = {"labels": [dict(item) for item in labels]}
+            if key is not None:
+                body["key"] = key
+        return self._call("POST", "/labels", json=body)
+
     def __call__(self, data: Any) -> Any:
         """Shorthand for :meth:`predict`, as Neomaril's ``model(data)``.
 

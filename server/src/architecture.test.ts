@@ -77,6 +77,9 @@ const OWNER: Record<string, string> = {
   job_logs: 'jobs',
   workers: 'jobs',
   sandbox_users: 'runtime',
+  alert_rules: 'alerts',
+  alert_streaks: 'alerts',
+  alerts: 'alerts',
 };
 
 const QUERY = /\.(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto)\(\s*['"`]([a-z_]+)/g;

@@ -53,6 +53,10 @@ import { TempSweeper } from './system/temp-sweeper.js';
 import { MONITOR_RUN_KIND, MonitorsService } from './monitoring/service.js';
 import { MonitorsStore } from './monitoring/store.js';
 import { ReferenceResolver } from './monitoring/reference.js';
+import { AlertsService } from './alerts/service.js';
+import { AlertsStore } from './alerts/store.js';
+import { PerformanceService } from './monitoring/performance-service.js';
+import { LabelsService } from './monitoring/labels.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -94,6 +98,9 @@ export interface Services {
   /** How user code runs here; its status is shown to admins. */
   sandbox: Sandbox;
   tempSweeper: TempSweeper;
+  alerts: AlertsService;
+  performance: PerformanceService;
+  labels: LabelsService;
 }
 
 export interface ServiceOptions {
@@ -151,6 +158,9 @@ export function createServices(
   const webhooks = new WebhooksService({ store: webhookStore, engine, audit, secretKey: config.secretKey, retryMs: config.webhookRetryMs, clock });
   events.subscribe((e) => webhooks.onEvent(e));
   engine.register(DELIVER_KIND, deliveryHandler(webhookStore, config.secretKey, clock));
+  // Finished monitor runs are checked against their alert rules; fired and resolved alerts go back on the bus for webhooks.
+  const alerts = new AlertsService({ store: new AlertsStore(db), audit, events, clock });
+  events.subscribe((e) => alerts.onEvent(e));
   const registry = new RegistryService({ store: new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock });
   // Slot 0 of the uid range is the shared package cache's builder; groups are numbered from 1.
   const sandbox = Sandbox.detect(config.sandbox, new SandboxUserStore(db, config.sandboxUidBase), config.sandboxUidBase);
@@ -227,6 +237,9 @@ export function createServices(
     clock,
   });
   engine.register(TRAINING_KIND, training.handler());
+  const labels = new LabelsService({ lake, deployments, audit, logTableOf: (d) => `inference__${d.id}`, tempDir: lake.tempDir, clock });
+  // A monitor run's performance part is performance.ofWindow.
+  const performance = new PerformanceService({ lake, labels, tempDir: lake.tempDir });
   const monitors = new MonitorsService({
     store: new MonitorsStore(db),
     engine,
@@ -238,6 +251,7 @@ export function createServices(
     references: new ReferenceResolver({ lake, tracking, artifacts, training, tempDir: lake.tempDir }),
     cacheDir: path.join(lakeDir, 'monitors'),
     log: options.log,
+    parts: { performance: (req) => performance.ofWindow(req) },
     clock,
   });
   engine.register(MONITOR_RUN_KIND, monitors.handler());
@@ -259,6 +273,7 @@ export function createServices(
     clock,
   });
   engine.register(PIPELINE_STEP_KIND, pipelines.handler());
+  // The log's table name is the plan's (issue 17); the inference log module's inferenceTableOf replaces this lambda when it lands.
   const staging = (root: string) => ({ dir: path.join(root, '.staging') });
   const tempSweeper = new TempSweeper(
     [
@@ -305,6 +320,9 @@ export function createServices(
     pipelines,
     monitors,
     tempSweeper,
+    alerts,
+    performance,
+    labels,
   };
 }
 

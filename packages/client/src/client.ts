@@ -118,6 +118,16 @@ import {
   TrainingRunListSchema,
   TrainingRunSchema,
   type TrainingPromote,
+  AlertPageSchema,
+  AlertRuleListSchema,
+  AlertRuleSchema,
+  AlertSchema,
+  LabelsResultSchema,
+  PerformanceReportSchema,
+  type AlertRuleCreate,
+  type AlertRuleUpdate,
+  type LabelsPost,
+  type PerformanceRequest,
 } from '@forja/contracts';
 import { ForjaApiError, ForjaConnectionError } from './errors.js';
 
@@ -638,6 +648,35 @@ export class ForjaClient {
     ping: (id: string) => this.request('POST', `/api/v1/webhooks/${enc(id)}/ping`, WebhookDeliverySchema),
     redeliver: (id: string, deliveryId: string) =>
       this.request('POST', `/api/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`, WebhookDeliverySchema),
+  };
+
+  /** Alert rules of monitors and the alerts they fired (issue 17). */
+  readonly alerts = {
+    list: (query: { status?: 'open' | 'acknowledged' | 'resolved'; monitor?: string; limit?: number; pageToken?: string } = {}) =>
+      this.request('GET', '/api/v1/alerts', AlertPageSchema, { query }),
+    get: (id: string) => this.request('GET', `/api/v1/alerts/${enc(id)}`, AlertSchema),
+    /** Open → acknowledged; a 409 when it is not open. */
+    acknowledge: (id: string, note?: string) =>
+      this.request('POST', `/api/v1/alerts/${enc(id)}/acknowledge`, AlertSchema, { body: note === undefined ? {} : { note } }),
+    /** Open or acknowledged → resolved; a 409 when already resolved. */
+    resolve: (id: string, note?: string) =>
+      this.request('POST', `/api/v1/alerts/${enc(id)}/resolve`, AlertSchema, { body: note === undefined ? {} : { note } }),
+    rules: async (monitorId: string) => (await this.request('GET', `/api/v1/monitors/${enc(monitorId)}/alert-rules`, AlertRuleListSchema)).items,
+    getRule: (monitorId: string, ruleId: string) => this.request('GET', `/api/v1/monitors/${enc(monitorId)}/alert-rules/${enc(ruleId)}`, AlertRuleSchema),
+    createRule: (monitorId: string, rule: AlertRuleCreate) =>
+      this.request('POST', `/api/v1/monitors/${enc(monitorId)}/alert-rules`, AlertRuleSchema, { body: rule }),
+    updateRule: (monitorId: string, ruleId: string, patch: AlertRuleUpdate) =>
+      this.request('PATCH', `/api/v1/monitors/${enc(monitorId)}/alert-rules/${enc(ruleId)}`, AlertRuleSchema, { body: patch }),
+    deleteRule: (monitorId: string, ruleId: string) => this.request('DELETE', `/api/v1/monitors/${enc(monitorId)}/alert-rules/${enc(ruleId)}`, OkSchema),
+  };
+
+  /** Ground truth for logged predictions, and performance computed against labels (issue 17). */
+  readonly labels = {
+    /** By request id and row, by a key column of the logged inputs, or from a lake table. */
+    post: (deploymentId: string, labels: LabelsPost) =>
+      this.request('POST', `/api/v1/deployments/${enc(deploymentId)}/labels`, LabelsResultSchema, { body: labels }),
+    /** Classifier or regressor metrics of predictions against labels (inline or a lake table), with degradations against a baseline. */
+    performance: (request: PerformanceRequest) => this.request('POST', '/api/v1/performance', PerformanceReportSchema, { body: request }),
   };
 
   audit(query: { group?: string; actor?: string; token?: string; action?: string; limit?: number; pageToken?: string } = {}) {

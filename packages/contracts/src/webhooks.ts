@@ -10,6 +10,8 @@ export const WEBHOOK_EVENTS = [
   'model_version.alias_deleted',
   'approval.requested',
   'approval.decided',
+  'monitor.alert.fired',
+  'monitor.alert.resolved',
 ] as const;
 export const WebhookEventSchema = z.enum(WEBHOOK_EVENTS);
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;

@@ -344,6 +344,54 @@ export interface BatchDeploysTable {
   created_at: number;
 }
 
+export interface AlertRulesTable {
+  id: string;
+  group_id: string;
+  monitor_id: string;
+  name: string;
+  metric: string;
+  operator: '>' | '>=' | '<' | '<=';
+  threshold: number;
+  consecutive: number;
+  severity: 'info' | 'warning' | 'critical';
+  enabled: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AlertStreaksTable {
+  rule_id: string;
+  metric: string;
+  breaches: number;
+  episode_alert_id: string | null;
+  last_run_id: string;
+  updated_at: number;
+}
+
+export interface AlertsTable {
+  id: string;
+  group_id: string;
+  monitor_id: string;
+  monitor_name: string;
+  rule_id: string;
+  rule_name: string;
+  severity: 'info' | 'warning' | 'critical';
+  metric: string;
+  value: number;
+  operator: '>' | '>=' | '<' | '<=';
+  threshold: number;
+  run_id: string;
+  status: 'open' | 'acknowledged' | 'resolved';
+  fired_at: number;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  resolved_by: string | null;
+  resolved_at: number | null;
+  resolution: string | null;
+  note: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   groups: GroupsTable;
@@ -511,4 +559,7 @@ export interface Database {
   job_logs: JobLogsTable;
   workers: WorkersTable;
   sandbox_users: { group_id: string; slot: number };
+  alert_rules: AlertRulesTable;
+  alert_streaks: AlertStreaksTable;
+  alerts: AlertsTable;
 }

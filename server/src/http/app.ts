@@ -22,6 +22,9 @@ import { registerTrainingRoutes } from '../training/routes.js';
 import { registerPipelineRoutes } from '../pipelines/routes.js';
 import { registerMonitorRoutes } from '../monitoring/routes.js';
 import { registerDriftRoutes } from '../monitoring/drift-routes.js';
+import { registerAlertRoutes } from '../alerts/routes.js';
+import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
+import { registerLabelRoutes } from '../monitoring/labels-routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -81,6 +84,9 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerPipelineRoutes(app, { pipelines: s.pipelines });
   registerMonitorRoutes(app, { monitors: s.monitors, lake: s.lake });
   registerDriftRoutes(app, { drift: s.drift });
+  registerAlertRoutes(app, { alerts: s.alerts });
+  registerPerformanceRoutes(app, { performance: s.performance });
+  registerLabelRoutes(app, { labels: s.labels });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

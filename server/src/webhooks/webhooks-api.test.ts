@@ -1,39 +1,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DIALECTS } from '../testing/databases.js';
 import { http, startTestServer, until, type TestServer } from '../testing/server.js';
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A real HTTP receiver: records every request and answers with the next queued status (200 when none). */
-async function startReceiver() {
-  const received: Received[] = [];
-  const statuses: number[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.statusCode = statuses.shift() ?? 200;
-      res.end(res.statusCode === 200 ? 'thanks' : 'receiver is down');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, statuses, close: () => new Promise((r) => server.close(r)) };
-}
-
-const verify = (secret: string, r: Received) =>
-  r.headers['x-forja-signature'] ===
-  'sha256=' +
-    createHmac('sha256', secret)
-      .update(`${String(r.headers['x-forja-timestamp'])}.${r.body}`)
-      .digest('hex');
+import { startReceiver, verify } from '../testing/webhook-receiver.js';
 
 for (const dialect of DIALECTS) {
   describe(`registry webhooks on ${dialect}`, () => {

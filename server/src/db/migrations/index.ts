@@ -17,6 +17,7 @@ import * as m0015 from './0015_sandbox_users.js';
 import * as m0016 from './0016_model_links.js';
 import * as m0017 from './0017_deployment_usage.js';
 import * as m0018 from './0018_monitors.js';
+import * as m0019 from './0019_alerts.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '0016_model_links': m0016,
   '0017_deployment_usage': m0017,
   '0018_monitors': m0018,
+  '0019_alerts': m0019,
 };
