@@ -57,6 +57,7 @@ import { AlertsService } from './alerts/service.js';
 import { AlertsStore } from './alerts/store.js';
 import { PerformanceService } from './monitoring/performance-service.js';
 import { LabelsService } from './monitoring/labels.js';
+import { Explainer } from './monitoring/explain.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -95,6 +96,8 @@ export interface Services {
   training: TrainingService;
   pipelines: PipelinesService;
   monitors: MonitorsService;
+  /** SHAP importance of a deployment's model, for monitor runs. */
+  explainer: Explainer;
   /** How user code runs here; its status is shown to admins. */
   sandbox: Sandbox;
   tempSweeper: TempSweeper;
@@ -240,6 +243,7 @@ export function createServices(
   const labels = new LabelsService({ lake, deployments, audit, logTableOf: (d) => `inference__${d.id}`, tempDir: lake.tempDir, clock });
   // A monitor run's performance part is performance.ofWindow.
   const performance = new PerformanceService({ lake, labels, tempDir: lake.tempDir });
+  const explainer = new Explainer({ deployments, envs: environments, workDir: lake.tempDir });
   const monitors = new MonitorsService({
     store: new MonitorsStore(db),
     engine,
@@ -251,7 +255,7 @@ export function createServices(
     references: new ReferenceResolver({ lake, tracking, artifacts, training, tempDir: lake.tempDir }),
     cacheDir: path.join(lakeDir, 'monitors'),
     log: options.log,
-    parts: { performance: (req) => performance.ofWindow(req) },
+    parts: { performance: (req) => performance.ofWindow(req), explain: (req, ctx) => explainer.explain(req, ctx) },
     clock,
   });
   engine.register(MONITOR_RUN_KIND, monitors.handler());
@@ -319,6 +323,7 @@ export function createServices(
     training,
     pipelines,
     monitors,
+    explainer,
     tempSweeper,
     alerts,
     performance,
