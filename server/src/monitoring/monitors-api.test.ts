@@ -191,7 +191,9 @@ for (const dialect of DIALECTS) {
       s.server.services.events.subscribe(async (e) => {
         if (e.type === 'monitor.run.completed') events.push(e);
       });
-      const m = (await call('POST', '/api/v1/monitors', tableMonitor('shifted', { checks: { drift: { alsoCompute: ['psi'] }, performance: { task: 'regression' } } }))).body;
+      const m = (
+        await call('POST', '/api/v1/monitors', tableMonitor('shifted', { checks: { drift: { alsoCompute: ['psi'] }, performance: { task: 'regression' } } }))
+      ).body;
       const started = await call('POST', `/api/v1/monitors/${m.id}/runs`, { from: DAY, to: DAY + 24 * HOUR });
       assert.equal(started.status, 202, started.text);
       assert.deepEqual([started.body.status, started.body.trigger, started.body.windowStart], ['queued', 'manual', DAY]);

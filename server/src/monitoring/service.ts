@@ -537,7 +537,12 @@ export class MonitorsService {
         if (currentRows === 0) problems.push({ part: 'drift', message: `The window has no rows in ${table}: nothing to compare.` });
         else {
           try {
-            drift = await computeDrift(refFile.file, curFile, compared.map((name) => ({ name, type: types.get(name)! })), checks.drift ?? {});
+            drift = await computeDrift(
+              refFile.file,
+              curFile,
+              compared.map((name) => ({ name, type: types.get(name)! })),
+              checks.drift ?? {},
+            );
             ctx.log(`Drift: ${drift.driftedColumns} of ${drift.columns.length} columns drifted (share ${drift.driftShare.toFixed(3)}).`, 'system');
           } catch (err) {
             problems.push({ part: 'drift', message: (err as Error).message });
