@@ -331,7 +331,7 @@ export function createServices(
   };
 }
 
-/** The periodic work of a process that takes jobs: schedules fire, pipeline runs left behind by a crash move on. */
+/** The periodic work of a process that takes jobs: schedules and monitors' windows fire, pipeline runs left behind by a crash move on. */
 export function startBackground(services: Services, log: EngineLog): void {
   services.schedules.start();
   services.monitors.start();
