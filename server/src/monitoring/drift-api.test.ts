@@ -16,7 +16,7 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(res.status, 201, await res.text());
     };
-    const upload = async (files: Record<string, [string, Uint8Array | string]>, options?: string) => {
+    const upload = async (files: Record<string, [string, Uint8Array<ArrayBuffer> | string]>, options?: string) => {
       const form = new FormData();
       for (const [field, [name, bytes]] of Object.entries(files)) form.append(field, new Blob([bytes]), name);
       if (options !== undefined) form.append('options', options);
@@ -80,7 +80,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(by.tag.unseen, { share: 0.2, examples: ['z'] });
       assert.equal(by.score.distribution.edges.length, by.score.distribution.reference.length + 1);
 
-      const cases: [Record<string, [string, Uint8Array | string]>, string | undefined, RegExp][] = [
+      const cases: [Record<string, [string, Uint8Array<ArrayBuffer> | string]>, string | undefined, RegExp][] = [
         [{ reference: ['ref.parquet', ref] }, undefined, /Send the current file as the form field "current"/],
         [{ reference: ['ref.parquet', ref], current: ['c.csv', csv] }, '{not json', /options field is not JSON/],
         [
