@@ -21,11 +21,10 @@ import { registerLakeRoutes } from '../lake/routes.js';
 import { registerTrainingRoutes } from '../training/routes.js';
 import { registerPipelineRoutes } from '../pipelines/routes.js';
 import { registerMonitorRoutes } from '../monitoring/routes.js';
+import { registerDriftRoutes } from '../monitoring/drift-routes.js';
 import { registerAlertRoutes } from '../alerts/routes.js';
 import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
-import { registerMonitorReportRoutes } from '../monitoring/report-routes.js';
 import { registerLabelRoutes } from '../monitoring/labels-routes.js';
-import { registerDriftRoutes } from '../monitoring/drift-routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
 import { errorHandler } from './errors.js';
 import { registerOpenApi } from './openapi.js';
@@ -84,11 +83,10 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerTrainingRoutes(app, { training: s.training });
   registerPipelineRoutes(app, { pipelines: s.pipelines });
   registerMonitorRoutes(app, { monitors: s.monitors, lake: s.lake });
+  registerDriftRoutes(app, { drift: s.drift });
   registerAlertRoutes(app, { alerts: s.alerts });
   registerPerformanceRoutes(app, { performance: s.performance });
-  registerMonitorReportRoutes(app, { monitors: s.monitors });
   registerLabelRoutes(app, { labels: s.labels });
-  registerDriftRoutes(app, { drift: s.drift });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

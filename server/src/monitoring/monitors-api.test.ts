@@ -191,7 +191,9 @@ for (const dialect of DIALECTS) {
       s.server.services.events.subscribe(async (e) => {
         if (e.type === 'monitor.run.completed') events.push(e);
       });
-      const m = (await call('POST', '/api/v1/monitors', tableMonitor('shifted', { checks: { performance: { task: 'regression' } } }))).body;
+      const m = (
+        await call('POST', '/api/v1/monitors', tableMonitor('shifted', { checks: { drift: { alsoCompute: ['psi'] }, performance: { task: 'regression' } } }))
+      ).body;
       const started = await call('POST', `/api/v1/monitors/${m.id}/runs`, { from: DAY, to: DAY + 24 * HOUR });
       assert.equal(started.status, 202, started.text);
       assert.deepEqual([started.body.status, started.body.trigger, started.body.windowStart], ['queued', 'manual', DAY]);
@@ -305,7 +307,7 @@ for (const dialect of DIALECTS) {
       await settled(runs[0].jobId);
     });
 
-    test("MLOps Codex's configuration.json: a monitor of a deployment; columns it lacks are named", async () => {
+    test("MLOps Codex's configuration.json: a monitor of a deployment; columns it lacks are named; labels bring performance", async () => {
       const configuration = {
         Period: 'Week',
         TrainData: { TrainDateCol: 'ts', TrainDateRef: '2026-12-01 12:00:00' },
@@ -393,6 +395,18 @@ for (const dialect of DIALECTS) {
         ['income', 'age'],
         'the reference has no prediction column: only the inputs are compared',
       );
+
+      // Labels come back for the logged requests (80 of 100 right): the next run reports performance.
+      const labels = Array.from({ length: 100 }, (_, i) => ({ requestId: `r${i}`, label: i < 80 ? i % 2 : 1 - (i % 2) }));
+      const posted = await call('POST', `/api/v1/deployments/${deploymentId}/labels`, { labels });
+      assert.equal(posted.status, 200, posted.text);
+      assert.equal((await call('PATCH', `/api/v1/monitors/${m.id}`, { checks: { performance: { task: 'classification' } } })).status, 200);
+      const scored = await call('POST', `/api/v1/monitors/${m.id}/runs`, { from: DAY, to: DAY + 24 * HOUR });
+      assert.equal((await settled(scored.body.jobId)).status, 'succeeded');
+      const withLabels = (await call('GET', `/api/v1/monitors/${m.id}/runs/${scored.body.id}`)).body;
+      assert.deepEqual(withLabels.problems, []);
+      assert.equal(withLabels.performance.labelledRows, 100);
+      assert.equal(withLabels.metrics['performance.accuracy'], 0.8);
     });
   });
 }
