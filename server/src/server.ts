@@ -80,6 +80,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await services.tempSweeper.stop();
         stopBackground(services);
         await running.close();
+        // The calls answered until now: their counts and sampled rows are written before the stores close.
+        await services.usage.close().catch(() => undefined);
+        await services.inferenceLog.close();
         await services.engine.stop();
         await services.runtime.stopAll();
         await services.lake.engine.close();

@@ -40,16 +40,24 @@ import type { LakeEngine } from './lake/engine.js';
 import { DuckDBLakeEngine } from './lake/duckdb-engine.js';
 import { PostgresLakeEngine } from './lake/postgres-engine.js';
 import { LakeService } from './lake/service.js';
+import { DriftService } from './monitoring/stats/service.js';
+import { UsageRecorder } from './deployments/usage.js';
+import { UsageStore } from './deployments/usage-store.js';
+import { InferenceLog, inferenceTableOf } from './monitoring/inference-log.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
 import { TrainingStore } from './training/store.js';
 import { PIPELINE_STEP_KIND, PipelinesService } from './pipelines/service.js';
 import { PipelinesStore } from './pipelines/store.js';
 import { TempSweeper } from './system/temp-sweeper.js';
+import { MONITOR_RUN_KIND, MonitorsService } from './monitoring/service.js';
+import { MonitorsStore } from './monitoring/store.js';
+import { ReferenceResolver } from './monitoring/reference.js';
 import { AlertsService } from './alerts/service.js';
 import { AlertsStore } from './alerts/store.js';
 import { PerformanceService } from './monitoring/performance-service.js';
 import { LabelsService } from './monitoring/labels.js';
+import { Explainer } from './monitoring/explain.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -78,9 +86,18 @@ export interface Services {
   /** This process's model worker pools; stopped with the server. */
   runtime: DeploymentRuntime;
   lake: LakeService;
+  /** Per-minute counts of every sync call; flushed to the database every ~10 s and on close. */
+  usage: UsageRecorder;
+  /** Sampled calls on their way to each deployment's log table; flushed every ~2 s and on close. */
+  inferenceLog: InferenceLog;
   lakeScoring: LakeScoringService;
+  /** Drift between two tables or two files (POST /api/v1/drift). */
+  drift: DriftService;
   training: TrainingService;
   pipelines: PipelinesService;
+  monitors: MonitorsService;
+  /** SHAP importance of a deployment's model, for monitor runs. */
+  explainer: Explainer;
   /** How user code runs here; its status is shown to admins. */
   sandbox: Sandbox;
   tempSweeper: TempSweeper;
@@ -145,7 +162,8 @@ export function createServices(
   events.subscribe((e) => webhooks.onEvent(e));
   engine.register(DELIVER_KIND, deliveryHandler(webhookStore, config.secretKey, clock));
   // Finished monitor runs are checked against their alert rules; fired and resolved alerts go back on the bus for webhooks.
-  const alerts = new AlertsService({ store: new AlertsStore(db), audit, events, clock });
+  // Rules belong to monitors, found when a rule is read or written (monitors is made further down).
+  const alerts = new AlertsService({ store: new AlertsStore(db), audit, events, monitors: (scope, idOrName) => monitors.get(scope, idOrName), clock });
   events.subscribe((e) => alerts.onEvent(e));
   const registry = new RegistryService({ store: new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock });
   // Slot 0 of the uid range is the shared package cache's builder; groups are numbered from 1.
@@ -153,6 +171,17 @@ export function createServices(
   if (sandbox.status.mode !== 'bwrap') options.log.warn(`user code sandbox ${sandbox.status.mode}: ${sandbox.status.reason}`);
   const runtime = new DeploymentRuntime(sandbox);
   const environments = new Environments(config.runtimeDir, { sandbox, sharedCacheDir: config.uvCacheDir, wheelhouse: config.wheelhouse });
+  const lakeDir = path.dirname(config.lakeFile);
+  const lake = new LakeService({
+    engine: createLakeEngine(config, options.mode ?? 'embedded'),
+    audit,
+    tempDir: path.join(lakeDir, 'tmp'),
+    maxUploadBytes: config.lakeMaxUploadBytes,
+    clock,
+  });
+  const reportTo = (what: string) => (err: unknown) => options.log.error(`${what}: ${(err as Error).message}`);
+  const usage = new UsageRecorder({ store: new UsageStore(db), clock, onError: reportTo('Storing deployment usage failed') });
+  const inferenceLog = new InferenceLog({ lake, clock, onError: reportTo('Writing the inference log failed') });
   const deploymentsStore = new DeploymentsStore(db);
   const deployments = new DeploymentsService({
     store: deploymentsStore,
@@ -164,6 +193,8 @@ export function createServices(
     audit,
     secretKey: config.secretKey,
     root: config.deploymentsDir,
+    usage,
+    inferenceLog,
     clock,
   });
   engine.register(BUILD_KIND, deployments.buildHandler());
@@ -185,14 +216,6 @@ export function createServices(
   engine.register(BATCH_BUILD_KIND, batch.buildHandler());
   engine.register(BATCH_RUN_KIND, batch.runHandler());
   const jobs = new JobsService({ engine, groups, access, audit, clock });
-  const lakeDir = path.dirname(config.lakeFile);
-  const lake = new LakeService({
-    engine: createLakeEngine(config, options.mode ?? 'embedded'),
-    audit,
-    tempDir: path.join(lakeDir, 'tmp'),
-    maxUploadBytes: config.lakeMaxUploadBytes,
-    clock,
-  });
   const lakeScoring = new LakeScoringService({
     lake,
     registry,
@@ -218,6 +241,25 @@ export function createServices(
     clock,
   });
   engine.register(TRAINING_KIND, training.handler());
+  const labels = new LabelsService({ lake, deployments, audit, logTableOf: inferenceTableOf, tempDir: lake.tempDir, clock });
+  // A monitor run's performance part is performance.ofWindow.
+  const performance = new PerformanceService({ lake, labels, tempDir: lake.tempDir });
+  const explainer = new Explainer({ deployments, envs: environments, workDir: lake.tempDir });
+  const monitors = new MonitorsService({
+    store: new MonitorsStore(db),
+    engine,
+    lake,
+    deployments,
+    groups,
+    audit,
+    events,
+    references: new ReferenceResolver({ lake, tracking, artifacts, training, tempDir: lake.tempDir }),
+    cacheDir: path.join(lakeDir, 'monitors'),
+    log: options.log,
+    parts: { performance: (req) => performance.ofWindow(req), explain: (req, ctx) => explainer.explain(req, ctx) },
+    clock,
+  });
+  engine.register(MONITOR_RUN_KIND, monitors.handler());
   const pipelines = new PipelinesService({
     store: new PipelinesStore(db),
     engine,
@@ -228,6 +270,7 @@ export function createServices(
     deployments,
     lakeScoring,
     lake,
+    monitors,
     groups,
     audit,
     publicUrl: options.publicUrl ?? (() => 'http://127.0.0.1:5050'),
@@ -235,10 +278,6 @@ export function createServices(
     clock,
   });
   engine.register(PIPELINE_STEP_KIND, pipelines.handler());
-  // The log's table name is the plan's (issue 17); the inference log module's inferenceTableOf replaces this lambda when it lands.
-  const labels = new LabelsService({ lake, deployments, audit, logTableOf: (d) => `inference__${d.id}`, tempDir: lake.tempDir, clock });
-  // A monitor run's performance part is performance.ofWindow.
-  const performance = new PerformanceService({ lake, labels, tempDir: lake.tempDir });
   const staging = (root: string) => ({ dir: path.join(root, '.staging') });
   const tempSweeper = new TempSweeper(
     [
@@ -277,9 +316,14 @@ export function createServices(
     schedules: new SchedulesService({ store: batchStore, batch, groups, audit, log: options.log, clock }),
     runtime,
     lake,
+    usage,
+    inferenceLog,
     lakeScoring,
+    drift: new DriftService({ lake }),
     training,
     pipelines,
+    monitors,
+    explainer,
     tempSweeper,
     alerts,
     performance,
@@ -290,12 +334,16 @@ export function createServices(
 /** The periodic work of a process that takes jobs: schedules fire, pipeline runs left behind by a crash move on. */
 export function startBackground(services: Services, log: EngineLog): void {
   services.schedules.start();
+  services.monitors.start();
   services.pipelines.startReconciler(30_000, (err) => log.error(`Repairing pipeline runs failed: ${(err as Error).message}`));
+  services.inferenceLog.startRetention(() => services.deployments.retentionTargets(), 3_600_000);
 }
 
 export function stopBackground(services: Services): void {
   services.schedules.stop();
+  services.monitors.stop();
   services.pipelines.stopReconciler();
+  services.inferenceLog.stopRetention();
 }
 
 /** PostgreSQL when FORJA_LAKE_URL says so, else the DuckDB file, which only the server may open. */

@@ -1,5 +1,20 @@
 import { z } from 'zod';
 import {
+  MonitorListSchema,
+  MonitorMetricSeriesSchema,
+  MonitorRunPageSchema,
+  MonitorRunSchema,
+  MonitorSchema,
+  type CodexMonitorCreate,
+  type MonitorCreate,
+  type MonitorRunRequest,
+  type MonitorUpdate,
+  DriftReportSchema,
+  type DriftTablesRequest,
+  InferenceLogInfoSchema,
+  UsageSeriesSchema,
+  type DeploymentSettingsPatch,
+  type UsageStep,
   ArtifactListSchema,
   ArtifactUploadedSchema,
   UploadCompletedSchema,
@@ -59,7 +74,6 @@ import {
   DeploymentStatsSchema,
   PredictCodeSchema,
   type DeploymentFromModel,
-  type DeploymentSettings,
   ExecutionListSchema,
   ExecutionSchema,
   type ExecutionFromTableSchema,
@@ -413,7 +427,8 @@ export class ForjaClient {
     /** Files (source, model, requirements, schema, env, extra) and fields (name, kind, entrypoint, pythonVersion, settings) as multipart. */
     upload: (form: FormData) => this.request('POST', '/api/v1/deployments', DeploymentCreatedSchema, { form }),
     fromModel: (body: DeploymentFromModel) => this.request('POST', '/api/v1/deployments/from-model', DeploymentCreatedSchema, { body }),
-    update: (id: string, settings: Partial<DeploymentSettings>) =>
+    /** Changes only the settings sent (inferenceLog's fields too: sending its retention keeps its sample rate). */
+    update: (id: string, settings: DeploymentSettingsPatch) =>
       this.request('PATCH', `/api/v1/deployments/${enc(id)}`, DeploymentSchema, { body: { settings } }),
     rebuild: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/rebuild`, DeploymentCreatedSchema),
     disable: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/disable`, DeploymentSchema),
@@ -422,6 +437,11 @@ export class ForjaClient {
     logs: async (id: string) => (await this.request('GET', `/api/v1/deployments/${enc(id)}/logs`, z.object({ runtime: z.string() }))).runtime,
     stats: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/stats`, DeploymentStatsSchema),
     code: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/code`, PredictCodeSchema),
+    /** Calls, errors and latency p50/p95/p99 per minute, hour or day (from/to in ms; the last 24 h by default), from the first call on. */
+    usage: (id: string, query: { from?: number; to?: number; step?: UsageStep } = {}) =>
+      this.request('GET', `/api/v1/deployments/${enc(id)}/usage`, UsageSeriesSchema, { query }),
+    /** The inference log's lake table (read it with `lake`), settings, rows, first and last call, and this server's dropped calls. */
+    inferenceLog: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/inference-log`, InferenceLogInfoSchema),
     /** JSON in and out; pass `{ raw, contentType }` to send CSV or Parquet bytes. */
     predict: async (id: string, input: unknown, options: { raw?: RawBody; contentType?: string } = {}): Promise<unknown> => {
       // Not retried: an input that crashes a worker would crash the next ones too.
@@ -523,6 +543,14 @@ export class ForjaClient {
     cancelBatchPrediction: (jobId: string) => this.request('POST', `/api/v1/lake/batch-predictions/${enc(jobId)}/cancel`, LakeBatchPredictionSchema),
   };
 
+  /** Drift per column between a reference and a current sample (Evidently's tests and thresholds by default). */
+  readonly drift = {
+    /** Two lake tables of the client's group, each with an optional filter and VERSION. */
+    tables: (body: DriftTablesRequest) => this.request('POST', '/api/v1/drift', DriftReportSchema, { body }),
+    /** Multipart: files "reference" and "current" (Parquet, or CSV named *.csv) and the field "options" (DriftOptions as JSON). */
+    files: (form: FormData) => this.request('POST', '/api/v1/drift', DriftReportSchema, { form }),
+  };
+
   readonly batch = {
     projects: async () => (await this.request('GET', '/api/v1/batch/projects', BatchProjectListSchema)).items,
     create: (body: z.input<typeof BatchProjectCreateSchema>) => this.request('POST', '/api/v1/batch/projects', BatchProjectSchema, { body }),
@@ -573,6 +601,37 @@ export class ForjaClient {
     cancelRun: (runId: string) => this.request('POST', `/api/v1/pipeline-runs/${enc(runId)}/cancel`, PipelineRunSchema),
     /** Runs the failed, skipped and cancelled steps of a finished run again (202). */
     retryRun: (runId: string) => this.request('POST', `/api/v1/pipeline-runs/${enc(runId)}/retry`, PipelineRunSchema, { retries: 0 }),
+  };
+
+  /** Monitors: a deployment's inference log (or a lake table) compared with a reference, window by window. */
+  readonly monitors = {
+    list: async (query: { deployment?: string } = {}) => (await this.request('GET', '/api/v1/monitors', MonitorListSchema, { query })).items,
+    create: (body: MonitorCreate) => this.request('POST', '/api/v1/monitors', MonitorSchema, { body, retries: 0 }),
+    /** From MLOps Codex's configuration.json: JSON, or a form with the "configuration" file (and a "data" file, the training data). */
+    createFromCodex: (body: CodexMonitorCreate | FormData) =>
+      body instanceof FormData
+        ? this.request('POST', '/api/v1/monitors/codex', MonitorSchema, { form: body, retries: 0 })
+        : this.request('POST', '/api/v1/monitors/codex', MonitorSchema, { body, retries: 0 }),
+    get: (idOrName: string) => this.request('GET', `/api/v1/monitors/${enc(idOrName)}`, MonitorSchema),
+    update: (idOrName: string, patch: MonitorUpdate) => this.request('PATCH', `/api/v1/monitors/${enc(idOrName)}`, MonitorSchema, { body: patch }),
+    delete: (idOrName: string) => this.request('DELETE', `/api/v1/monitors/${enc(idOrName)}`, OkSchema),
+    /** The reference rows as a file (Parquet or CSV): kept in the lake as monitor_ref_<id>. */
+    uploadReference: (idOrName: string, file: Blob, filename: string) => {
+      const form = new FormData();
+      form.append('data', file, filename);
+      return this.request('POST', `/api/v1/monitors/${enc(idOrName)}/reference`, MonitorSchema, { form, retries: 0 });
+    },
+    /** Runs now (202): the last full window, `{ now: true }` for the current one so far, or `{ from, to }`. */
+    run: (idOrName: string, body: MonitorRunRequest = {}) =>
+      this.request('POST', `/api/v1/monitors/${enc(idOrName)}/runs`, MonitorRunSchema, { body, retries: 0 }),
+    runs: (idOrName: string, query: { limit?: number; pageToken?: string } = {}) =>
+      this.request('GET', `/api/v1/monitors/${enc(idOrName)}/runs`, MonitorRunPageSchema, { query }),
+    getRun: (idOrName: string, runId: string) => this.request('GET', `/api/v1/monitors/${enc(idOrName)}/runs/${enc(runId)}`, MonitorRunSchema),
+    /** Metric series by window end; names comma-separated or a list, `drift.*` for a prefix. */
+    metrics: (idOrName: string, query: { names?: string | string[]; from?: number; to?: number } = {}) =>
+      this.request('GET', `/api/v1/monitors/${enc(idOrName)}/metrics`, MonitorMetricSeriesSchema, {
+        query: { ...query, names: Array.isArray(query.names) ? query.names.join(',') : query.names },
+      }),
   };
 
   /** The group's registry webhooks (group admins). */

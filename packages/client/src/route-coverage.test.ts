@@ -20,6 +20,7 @@ const CALLS: Record<string, unknown[][]> = {
   'deployments.execute': [['p0', new Blob(['a,b\n1,2\n']), 'input.csv']],
   'models.latest': [['p0', ['Production']]],
   'batch.schedules': [['p0'], []],
+  'monitors.uploadReference': [['p0', new Blob(['a\n1\n']), 'reference.csv']],
 };
 /** Methods that only build a URL, for a caller that sends it itself. */
 const URL_BUILDERS = ['runs.artifactUrl', 'deployments.invocationsUrl'];

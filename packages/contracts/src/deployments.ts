@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FileSchema, TimestampSchema } from './common.js';
+import { InferenceLogSettingsPatchSchema, InferenceLogSettingsSchema } from './inference.js';
 
 /** Neomaril's lifecycle: Uploaded (files in, not built) → Building → Deployed, or Failed; Disabled by choice. */
 export const DeploymentStatusSchema = z.enum(['Uploaded', 'Building', 'Deployed', 'Failed', 'Disabled']);
@@ -46,6 +47,8 @@ export const DeploymentSettingsSchema = z
     public: z.boolean().default(false),
     /** Calls a minute each client address may make without credentials when `public` is on. */
     publicRateLimit: z.number().int().min(1).max(100_000).default(60),
+    /** What the inference log keeps: a sample of the calls' rows, how long, and async executions' rows. */
+    inferenceLog: InferenceLogSettingsSchema.default({ sampleRate: 0, retentionDays: 90, executions: false }),
   })
   .strict();
 export type DeploymentSettings = z.infer<typeof DeploymentSettingsSchema>;
@@ -152,7 +155,10 @@ type SettingsPatchShape = { [K in keyof typeof settingsShape]: z.ZodOptional<Ret
  */
 export const DeploymentSettingsPatchSchema = z
   .object(Object.fromEntries(Object.entries(settingsShape).map(([key, field]) => [key, field.unwrap().optional()])) as SettingsPatchShape)
+  // The inference log's own fields merge too: sending its retention keeps its sample rate.
+  .extend({ inferenceLog: InferenceLogSettingsPatchSchema.optional() })
   .strict();
+export type DeploymentSettingsPatch = z.infer<typeof DeploymentSettingsPatchSchema>;
 export const DeploymentUpdateSchema = z.object({ settings: DeploymentSettingsPatchSchema }).strict();
 
 export const DeploymentStatsSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FileSchema } from './common.js';
 import { LakeTableNameSchema } from './lake.js';
 
 /**
@@ -77,10 +78,14 @@ export const MethodResultSchema = z.object({
   pValue: z.number().nullable(),
   threshold: z.number(),
   drifted: z.boolean(),
-  /** PSI: how it was binned; empty bins' ε. */
+  /** PSI and Jensen–Shannon: how it was binned (`evidently-sturges`, `evidently-values`, `quantile`, `equal-width`, `values`) and into how many bins. */
   binning: z.string().optional(),
   bins: z.number().int().optional(),
+  /** PSI: the share an empty reference bin got (Evidently's rule can give each side its own ε; `epsilonCurrent` is the current side's). */
   epsilon: z.number().optional(),
+  epsilonCurrent: z.number().optional(),
+  /** KS: `exact` (samples up to 10,000) or `asymp`, as scipy's ks_2samp(method='auto') picks. */
+  pValueMethod: z.enum(['exact', 'asymp']).optional(),
 });
 
 export const ColumnDriftSchema = z.object({
@@ -92,8 +97,10 @@ export const ColumnDriftSchema = z.object({
   drifted: z.boolean(),
   referenceRows: z.number().int(),
   currentRows: z.number().int(),
-  /** Missing (NULL, NaN) and infinite values, left out of the tests as Evidently does. */
-  missing: z.object({ reference: z.number(), current: z.number() }),
+  /** Missing (NULL, NaN) and infinite values (counts), left out of the tests as Evidently does. */
+  missing: z.object({ reference: z.number().int(), current: z.number().int() }),
+  /** The same missing counts as shares of each side's rows (0 when a side has no rows). */
+  missingShare: z.object({ reference: z.number(), current: z.number() }),
   infinite: z.object({ reference: z.number().int(), current: z.number().int() }),
   /** Numerical: the reference's range and the share of current values outside it. */
   range: z.object({ min: z.number(), max: z.number(), outsideShare: z.number() }).nullable(),
@@ -124,6 +131,13 @@ const TableSideSchema = z
     version: z.union([z.number().int().min(0), z.literal('latest')]).optional(),
   })
   .strict();
+
+/** POST /api/v1/drift as multipart/form-data: the two files (Parquet, or CSV with a header) and the options as a JSON text field. */
+export const DriftUploadFormSchema = z.object({
+  reference: FileSchema.describe('The reference file (Parquet, or CSV named *.csv)'),
+  current: FileSchema.describe('The current file (Parquet, or CSV named *.csv)'),
+  options: z.string().optional().describe('DriftOptions as JSON'),
+});
 
 /** POST /api/v1/drift with JSON: two lake tables of the caller's group. Multipart: `reference` and `current` files (Parquet or CSV) and `options` (JSON). */
 export const DriftTablesRequestSchema = z

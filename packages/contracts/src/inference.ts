@@ -18,6 +18,15 @@ export const InferenceLogSettingsSchema = z
   .strict();
 export type InferenceLogSettings = z.infer<typeof InferenceLogSettingsSchema>;
 
+/** A settings PATCH's `inferenceLog`: only the fields sent change, the others keep their values. */
+export const InferenceLogSettingsPatchSchema = z
+  .object({
+    sampleRate: InferenceLogSettingsSchema.shape.sampleRate.unwrap().optional(),
+    retentionDays: InferenceLogSettingsSchema.shape.retentionDays.unwrap().optional(),
+    executions: InferenceLogSettingsSchema.shape.executions.unwrap().optional(),
+  })
+  .strict();
+
 /**
  * The columns every inference log row has, besides one column per input feature (as sent) and the
  * prediction column(s): `prediction` for one output, `prediction_<name>` for named outputs.
@@ -31,10 +40,18 @@ export const InferenceLogInfoSchema = z.object({
   rows: z.number().int(),
   firstAt: TimestampSchema.nullable(),
   lastAt: TimestampSchema.nullable(),
+  /**
+   * Sampled calls (and executions) this server did not log since it started: its buffer was full
+   * (the log keeps up with at most its memory cap of pending calls) or the write to the lake failed.
+   */
+  dropped: z.number().int(),
+  /** Calls sampled and waiting in this server's buffer for the next write (every ~2 s). */
+  pending: z.number().int(),
 });
 export type InferenceLogInfo = z.infer<typeof InferenceLogInfoSchema>;
 
 export const UsageStepSchema = z.enum(['minute', 'hour', 'day']);
+export type UsageStep = z.infer<typeof UsageStepSchema>;
 
 export const UsageQuerySchema = z
   .object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema, TimestampSchema, pageOf } from './common.js';
+import { FileSchema, IdSchema, TimestampSchema, pageOf } from './common.js';
 import { DriftOptionsSchema, DriftReportSchema } from './drift.js';
 import { LakeTableNameSchema } from './lake.js';
 
@@ -110,6 +110,44 @@ export const CodexMonitoringConfigSchema = z
   })
   .passthrough();
 
+/**
+ * POST /api/v1/monitors/codex (JSON; or multipart with the `configuration` file, an optional
+ * `reference` data file and these as text fields): a monitor of a deployment from MLOps Codex's
+ * configuration.json. Period Day/Week/Month map to day/week/month windows; Year maps to month
+ * windows (a yearly look is too late to act on; a year is twelve monthly runs in the charts).
+ * TrainData.MLOpsTrainingExecution names a Forja training run, whose data is the reference; with
+ * TrainDateCol and TrainDateRef, the reference rows are those dated before TrainDateRef.
+ */
+export const CodexMonitorCreateSchema = z
+  .object({
+    name: MonitorCreateSchema.shape.name,
+    description: z.string().max(10_000).default(''),
+    /** The deployment's name or id. */
+    deployment: z.string().min(1).max(200),
+    configuration: CodexMonitoringConfigSchema,
+    /** Where the training data is when TrainData names no training run (or a file uploaded with the form). */
+    reference: MonitorReferenceSchema.optional(),
+    checks: MonitorChecksSchema.default({}),
+    scheduled: z.boolean().default(true),
+  })
+  .strict();
+export type CodexMonitorCreate = z.input<typeof CodexMonitorCreateSchema>;
+
+/** POST /api/v1/monitors/codex as multipart: the configuration.json file, an optional reference data file, and text fields. */
+export const CodexMonitorFormSchema = z.object({
+  configuration: FileSchema.describe("MLOps Codex's configuration.json (Period, TrainData, InputCols, OutputCols)"),
+  data: FileSchema.optional().describe('The training data (Parquet or CSV) when TrainData names no training run'),
+  name: z.string().describe("The monitor's name"),
+  deployment: z.string().describe("The deployment's name or id"),
+  description: z.string().optional(),
+  scheduled: z.enum(['true', 'false']).optional(),
+  checks: z.string().optional().describe('JSON: the checks (drift, performance, explanations)'),
+  reference: z.string().optional().describe('JSON: a reference instead of the file'),
+});
+
+/** POST /api/v1/monitors/{id}/reference: the reference rows as a file (Parquet or CSV). */
+export const MonitorReferenceFormSchema = z.object({ data: FileSchema.describe('The reference rows: .parquet or .csv') });
+
 export const MonitorSchema = z.object({
   id: z.string(),
   group: z.string(),
@@ -172,6 +210,10 @@ export const MonitorRunSchema = z.object({
    * `drift.share`, `drift.<column>.<method>`, `missing.<column>`, `performance.<metric>`, `shap.<feature>`, `rows`.
    */
   metrics: z.record(z.string(), z.number()),
+  /** Reference rows compared (null before the run read them). */
+  referenceRows: z.number().int().nullable(),
+  /** Parts of the run that failed without failing the run (a performance check without labels, an explainer error). */
+  problems: z.array(z.object({ part: z.enum(['drift', 'performance', 'explanations']), message: z.string() })),
   error: z.string().nullable(),
   createdAt: TimestampSchema,
   finishedAt: TimestampSchema.nullable(),
@@ -184,6 +226,22 @@ export const MonitorRunRequestSchema = z
     /** The window to look at (default: the last full period). */
     from: TimestampSchema.optional(),
     to: TimestampSchema.optional(),
+    /** The current period so far (from its start to now) instead of the last full one. */
+    now: z.boolean().default(false),
+  })
+  .strict();
+export type MonitorRunRequest = z.input<typeof MonitorRunRequestSchema>;
+
+export const MonitorRunListQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(500).default(50), pageToken: z.string().max(200).optional() })
+  .strict();
+
+export const MonitorMetricsQuerySchema = z
+  .object({
+    /** Comma-separated metric names; `*` ends a prefix (`drift.*`). Absent: every metric. */
+    names: z.string().max(5000).optional(),
+    from: z.coerce.number().int().optional(),
+    to: z.coerce.number().int().optional(),
   })
   .strict();
 

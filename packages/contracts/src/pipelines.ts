@@ -5,7 +5,7 @@ import { FileSchema, TimestampSchema } from './common.js';
  * What a step does: run a script, or one of the platform's own actions. Parameters between steps
  * travel as templates in `with`: ${{ steps.<id>.outputs.<key> }} and ${{ params.<key> }}.
  */
-export const PipelineActionSchema = z.enum(['script', 'train', 'register', 'transition', 'deploy', 'batch-predict', 'drift-check']);
+export const PipelineActionSchema = z.enum(['script', 'train', 'register', 'transition', 'deploy', 'batch-predict', 'drift-check', 'monitor']);
 export type PipelineAction = z.infer<typeof PipelineActionSchema>;
 
 export const PipelineStepStatusSchema = z.enum(['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'reused']);

@@ -282,6 +282,9 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** Calls of a deployment in one minute (ms at the minute's start), with latency buckets b0…b35 (deployments/usage-histogram.ts). */
+export type DeploymentUsageTable = { deployment_id: string; minute: number; calls: number; errors: number } & { [bucket: `b${number}`]: number };
+
 export interface DeploymentsTable {
   id: string;
   group_id: string;
@@ -420,6 +423,7 @@ export interface Database {
   webhooks: WebhooksTable;
   deployments: DeploymentsTable;
   executions: ExecutionsTable;
+  deployment_usage: DeploymentUsageTable;
   cluster_profiles: { size: number; name: string; cpus: number; memory_mb: number; parallel_runs: number };
   pipelines: {
     id: string;
@@ -453,6 +457,45 @@ export interface Database {
     outputs: string | null;
     error: string | null;
     started_at: number | null;
+    finished_at: number | null;
+  };
+  monitors: {
+    id: string;
+    group_id: string;
+    name: string;
+    description: string;
+    /** JSON: the target as given ({deployment} or {table, timeColumn}). */
+    target: string;
+    deployment_id: string | null;
+    /** JSON MonitorReference, or null until one is set. */
+    reference: string | null;
+    input_columns: string | null;
+    output_columns: string | null;
+    checks: string;
+    period: 'hour' | 'day' | 'week' | 'month';
+    scheduled: number;
+    next_run_at: number | null;
+    created_by: string | null;
+    created_at: number;
+    updated_at: number;
+  };
+  monitor_runs: {
+    id: string;
+    monitor_id: string;
+    status: 'queued' | 'running' | 'succeeded' | 'failed';
+    job_id: string | null;
+    trigger: 'schedule' | 'manual';
+    window_start: number;
+    window_end: number;
+    current_rows: number | null;
+    reference_rows: number | null;
+    drift: string | null;
+    performance: string | null;
+    explanations: string | null;
+    metrics: string;
+    problems: string;
+    error: string | null;
+    created_at: number;
     finished_at: number | null;
   };
   training_runs: {

@@ -11,7 +11,7 @@ import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { preprocessFileOf } from './runtime.js';
 import type { DeploymentsService } from './service.js';
 import type { StagedUpload } from '../http/multipart.js';
-import type { DeploymentsStore, ExecutionRow } from './store.js';
+import type { DeploymentRow, DeploymentsStore, ExecutionRow } from './store.js';
 
 export const EXECUTE_KIND = 'deployment.execute' satisfies JobKind;
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_execute.py', import.meta.url));
@@ -187,8 +187,27 @@ export class ExecutionsService {
       }
       const size = (await stat(output)).size;
       await finish('Succeeded', { output_name: path.basename(output), output_size: size, message: null });
+      this.logRows(dep, id, path.join(work, row.input_name), output);
       return { output: path.basename(output), size };
     };
+  }
+
+  /** With `settings.inferenceLog.executions`, the input and output files' rows go to the inference log (read in the background). */
+  private logRows(dep: DeploymentRow, id: string, input: string, output: string): void {
+    if (!DeploymentSettingsSchema.parse(JSON.parse(dep.settings)).inferenceLog.executions) return;
+    const at = this.clock();
+    void this.store.getExecution(id).then((row) =>
+      this.deployments.inferenceLog.captureExecution({
+        deploymentId: dep.id,
+        groupId: dep.group_id,
+        executionId: id,
+        at,
+        latencyMs: row?.started_at ? at - row.started_at : 0,
+        modelVersion: dep.model_version,
+        input,
+        output,
+      }),
+    );
   }
 
   async removeFolder(deploymentId: string, id: string): Promise<void> {

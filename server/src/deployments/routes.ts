@@ -14,8 +14,11 @@ import {
   DeploymentUploadFormSchema,
   ExecutionUploadFormSchema,
   FileSchema,
+  InferenceLogInfoSchema,
   ParquetBodySchema,
   PredictCodeSchema,
+  UsageQuerySchema,
+  UsageSeriesSchema,
 } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { AppError } from '../errors.js';
@@ -182,6 +185,33 @@ export function registerDeploymentRoutes(
       { config: role('viewer'), schema: { tags, summary: "This server's workers for the deployment", params: Id, response: { 200: DeploymentStatsSchema } } },
       async (req) => d.stats(groupOf(req), req.params.id),
     );
+    scope.get(
+      '/api/v1/deployments/:id/usage',
+      {
+        config: role('viewer'),
+        schema: {
+          tags,
+          summary: 'Calls, errors and latency p50/p95/p99 per minute, hour or day, from the first call on (every server counts)',
+          params: Id,
+          querystring: UsageQuerySchema,
+          response: { 200: UsageSeriesSchema },
+        },
+      },
+      async (req) => d.usage(groupOf(req), req.params.id, req.query),
+    );
+    scope.get(
+      '/api/v1/deployments/:id/inference-log',
+      {
+        config: role('viewer'),
+        schema: {
+          tags,
+          summary: "The inference log: its lake table, settings, rows, first and last call, and this server's dropped calls",
+          params: Id,
+          response: { 200: InferenceLogInfoSchema },
+        },
+      },
+      async (req) => d.inferenceLogInfo(groupOf(req), req.params.id),
+    );
     scope.post(
       '/api/v1/deployments/:id/executions',
       {
@@ -330,7 +360,7 @@ export function registerDeploymentRoutes(
       async (req, reply) => {
         const format = FORMATS[mediaTypeOf(req)];
         if (!format) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json, text/csv or application/vnd.apache.parquet.');
-        const out = await d.predict(groupOf(req), req.params.id, req.body as Buffer, format);
+        const out = await d.predict(groupOf(req), req.params.id, req.body as Buffer, format, req.id);
         return reply.header('content-type', 'application/json; charset=utf-8').send(out);
       },
     );
@@ -358,7 +388,7 @@ export function registerDeploymentRoutes(
           const mediaType = mediaTypeOf(req);
           const refused = MLFLOW_MEDIA_TYPES.includes(mediaType) ? contentTypeRefusal(String(req.headers['content-type'])) : unsupportedMediaType(req);
           if (refused) return reply.code(415).type('text/plain; charset=utf-8').send(refused);
-          const out = await d.invoke(groupOf(req), req.params.id, req.body as Buffer, FORMATS[mediaType]!, mediaType);
+          const out = await d.invoke(groupOf(req), req.params.id, req.body as Buffer, FORMATS[mediaType]!, mediaType, req.id);
           return reply.code(out.status).header('content-type', out.contentType).send(out.body);
         },
       );

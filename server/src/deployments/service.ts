@@ -7,7 +7,12 @@ import {
   type Deployment,
   type DeploymentFromModel,
   type DeploymentSettings,
+  type DeploymentSettingsPatch,
+  type InferenceLogInfo,
+  type UsageQuery,
+  type UsageSeries,
 } from '@forja/contracts';
+import { performance } from 'node:perf_hooks';
 import { requireScopeRole } from '../auth/access.js';
 import { AttemptLimiter } from '../auth/rate-limit.js';
 import type { AuditLog } from '../auth/audit.js';
@@ -30,6 +35,8 @@ import { checkInput, schemaFromSample, type InputSchema } from './schema-check.j
 import type { DeploymentRow, DeploymentsStore } from './store.js';
 import type { StagedUpload } from '../http/multipart.js';
 import { unzipExtras } from './zip.js';
+import type { InferenceLog, LoggedFormat } from '../monitoring/inference-log.js';
+import type { UsageRecorder } from './usage.js';
 
 export const BUILD_KIND = 'deployment.build' satisfies JobKind;
 
@@ -47,7 +54,26 @@ export interface DeploymentsServiceOptions {
   secretKey: Buffer;
   /** The folder holding each deployment's files. */
   root: string;
+  /** Every sync call is counted here (calls, errors, latency per minute). */
+  usage: UsageRecorder;
+  /** Sampled calls go here, to the deployment's log table. */
+  inferenceLog: InferenceLog;
   clock?: () => number;
+}
+
+type Target = { row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined; settings: DeploymentSettings };
+/** A deployment's model as files on this server, with what building its environment takes. */
+export interface DeployedModel {
+  name: string;
+  kind: DeploymentRow['kind'];
+  /** The deployment's own files (its modules, extras), mounted read-only wherever the model runs. */
+  filesDir: string;
+  /** The pickle, the pyfunc folder, or a script model's uploaded model file (else its source). */
+  modelPath: string;
+  predictMethod: DeploymentRow['predict_method'];
+  entrypoint: string | null;
+  pythonVersion: string;
+  requirements: string;
 }
 
 /**
@@ -58,7 +84,7 @@ export class DeploymentsService {
   /** Deployment rows by id, briefly: the predict path reads no database row per request. */
   /** Calls without credentials to public deployments, per deployment and client address; by limit. */
   private readonly publicLimiters = new Map<number, AttemptLimiter>();
-  private readonly cache = new Map<string, { row: DeploymentRow; at: number; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }>();
+  private readonly cache = new Map<string, Target & { at: number }>();
 
   private readonly store: DeploymentsStore;
   private readonly engine: JobEngine;
@@ -69,6 +95,8 @@ export class DeploymentsService {
   private readonly audit: AuditLog;
   private readonly secretKey: Buffer;
   readonly root: string;
+  private readonly usageRecorder: UsageRecorder;
+  readonly inferenceLog: InferenceLog;
   private readonly clock: () => number;
 
   constructor(options: DeploymentsServiceOptions) {
@@ -81,6 +109,8 @@ export class DeploymentsService {
     this.audit = options.audit;
     this.secretKey = options.secretKey;
     this.root = options.root;
+    this.usageRecorder = options.usage;
+    this.inferenceLog = options.inferenceLog;
     this.clock = options.clock ?? Date.now;
   }
 
@@ -253,11 +283,11 @@ export class DeploymentsService {
     return this.get(scope, id);
   }
 
-  async updateSettings(ctx: RequestContext, scope: GroupScope, id: string, patch: Partial<DeploymentSettings>): Promise<Deployment> {
+  async updateSettings(ctx: RequestContext, scope: GroupScope, id: string, patch: DeploymentSettingsPatch): Promise<Deployment> {
     requireScopeRole(scope, 'editor');
     const row = await this.require(scope, id);
     const before = DeploymentSettingsSchema.parse(JSON.parse(row.settings));
-    const settings = DeploymentSettingsSchema.parse({ ...before, ...patch });
+    const settings = DeploymentSettingsSchema.parse({ ...before, ...patch, inferenceLog: { ...before.inferenceLog, ...patch.inferenceLog } });
     adminSettingsAllowedBy(scope, settings, before);
     if (settings.minWorkers > settings.maxWorkers) throw invalid(`minWorkers (${settings.minWorkers}) cannot be above maxWorkers (${settings.maxWorkers}).`);
     await this.store.update(id, { settings: JSON.stringify(settings), updated_at: this.clock() });
@@ -287,6 +317,7 @@ export class DeploymentsService {
     await this.runtime.stop(id);
     await this.store.remove(id);
     this.cache.delete(id);
+    await this.usageRecorder.remove(id);
     await rm(this.folderOf(id), { recursive: true, force: true });
     await this.audit.record(ctx, { action: 'deployment.delete', resourceType: 'deployment', resourceId: id, groupId: scope.id, details: { name: row.name } });
   }
@@ -302,8 +333,63 @@ export class DeploymentsService {
   }
 
   /** The hot path: cached row, one pool call, errors mapped to what the caller can act on. */
-  async predict(scope: GroupScope, id: string, body: Buffer, format: InputFormat): Promise<Buffer> {
-    return this.predictOn(await this.deployed(scope, id), body, format);
+  /** A sync prediction, counted in the usage figures and, when sampled, copied to the inference log under `requestId`. */
+  async predict(scope: GroupScope, id: string, body: Buffer, format: InputFormat, requestId: string = newId()): Promise<Buffer> {
+    const target = await this.inScope(scope, id);
+    const started = performance.now();
+    try {
+      const out = await this.predictOn(this.ready(target), body, format);
+      this.observe(target, requestId, started, body, format, out);
+      return out;
+    } catch (err) {
+      this.observe(target, requestId, started);
+      throw err;
+    }
+  }
+
+  /**
+   * Counts a call that reached a deployment (ok when it has an answer), and hands a sampled one's
+   * bytes to the inference log: no parsing here, the log does that off the predict path.
+   */
+  private observe(target: Target, requestId: string, started: number, body?: Buffer, format?: InputFormat, answer?: Buffer): void {
+    const latencyMs = performance.now() - started;
+    const at = this.clock();
+    this.usageRecorder.record(target.row.id, at, latencyMs, answer !== undefined);
+    const rate = target.settings.inferenceLog.sampleRate;
+    if (answer === undefined || rate <= 0 || (rate < 100 && Math.random() * 100 >= rate)) return;
+    this.inferenceLog.capture({
+      deploymentId: target.row.id,
+      groupId: target.row.group_id,
+      requestId,
+      at,
+      latencyMs,
+      modelVersion: target.row.model_version,
+      body: body!,
+      format: format as LoggedFormat,
+      answer,
+    });
+  }
+
+  /** Calls, errors and latency percentiles of a deployment over a window, from its first call on. */
+  async usage(scope: GroupScope, id: string, query: UsageQuery): Promise<UsageSeries> {
+    await this.require(scope, id);
+    return this.usageRecorder.series(id, query);
+  }
+
+  /** Where a deployment's inference log is, what it holds, and what this server dropped. */
+  async inferenceLogInfo(scope: GroupScope, id: string): Promise<InferenceLogInfo> {
+    const row = await this.require(scope, id);
+    const settings = DeploymentSettingsSchema.parse(JSON.parse(row.settings)).inferenceLog;
+    return this.inferenceLog.info({ id, groupId: row.group_id, settings });
+  }
+
+  /** Every deployment's log retention, for the sweep. */
+  async retentionTargets(): Promise<Array<{ id: string; groupId: string; retentionDays: number }>> {
+    return (await this.store.listAll()).map((r) => ({
+      id: r.id,
+      groupId: r.group_id,
+      retentionDays: DeploymentSettingsSchema.parse(JSON.parse(r.settings)).inferenceLog.retentionDays,
+    }));
   }
 
   /**
@@ -311,8 +397,23 @@ export class DeploymentsService {
    * status and body. Forja's own schema check (a schema sample) still runs first, with its clearer
    * message. Neomaril scripts have no MLflow contract: they answer as /predict does.
    */
-  async invoke(scope: GroupScope, id: string, body: Buffer, format: InputFormat, mediaType: string): Promise<Invocation> {
-    const target = await this.deployed(scope, id);
+  async invoke(scope: GroupScope, id: string, body: Buffer, format: InputFormat, mediaType: string, requestId: string = newId()): Promise<Invocation> {
+    const target = await this.inScope(scope, id);
+    const started = performance.now();
+    let out: Invocation;
+    try {
+      out = await this.invokeOn(this.ready(target), body, format, mediaType);
+    } catch (err) {
+      this.observe(target, requestId, started);
+      throw err;
+    }
+    // MLflow's errors come back as answers with their status: counted as errors, not logged.
+    if (out.status < 400) this.observe(target, requestId, started, body, format, out.body);
+    else this.observe(target, requestId, started);
+    return out;
+  }
+
+  private async invokeOn(target: Target, body: Buffer, format: InputFormat, mediaType: string): Promise<Invocation> {
     if (target.row.kind === 'script') return { status: 200, contentType: 'application/json', body: await this.predictOn(target, body, format) };
     if (format === 'json' && target.schema) checkInput(target.schema, jsonOf(body));
     try {
@@ -354,10 +455,16 @@ export class DeploymentsService {
     return limiter;
   }
 
-  private async deployed(scope: GroupScope, id: string): Promise<{ row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }> {
+  private async inScope(scope: GroupScope, id: string): Promise<Target> {
     const target = await this.cached(id);
+    if (target.row.group_id !== scope.id) throw notFound('Deployment', id);
+    return target;
+  }
+
+  /** The deployment, if it can answer sync calls now; a 409 saying why not otherwise. */
+  private ready(target: Target): Target {
     const { row } = target;
-    if (row.group_id !== scope.id) throw notFound('Deployment', id);
+    const id = row.id;
     if (row.operation === 'async') throw conflict(`Deployment ${row.name} is asynchronous: send a file to POST /api/v1/deployments/${id}/executions.`);
     if (row.status !== 'Deployed') {
       if (row.status === 'Disabled') throw conflict(`Deployment ${row.name} is disabled; enable it to predict.`);
@@ -367,11 +474,7 @@ export class DeploymentsService {
     return target;
   }
 
-  private async predictOn(
-    { row, schema, spec }: { row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined },
-    body: Buffer,
-    format: InputFormat,
-  ): Promise<Buffer> {
+  private async predictOn({ row, schema, spec }: Target, body: Buffer, format: InputFormat): Promise<Buffer> {
     if (format === 'json' && (schema || row.kind === 'script')) {
       const payload = jsonOf(body);
       if (schema) checkInput(schema, payload);
@@ -538,7 +641,7 @@ export class DeploymentsService {
     };
   }
 
-  private async cached(id: string): Promise<{ row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined }> {
+  private async cached(id: string): Promise<Target> {
     const hit = this.cache.get(id);
     const now = this.clock();
     // Changes made through this server clear the entry at once; other servers' within 2 s.
@@ -551,9 +654,31 @@ export class DeploymentsService {
       at: now,
       schema: row.schema_sample ? schemaFromSample(JSON.parse(row.schema_sample)) : undefined,
       spec: row.env_key ? this.runtimeSpec(row) : undefined,
+      settings: DeploymentSettingsSchema.parse(JSON.parse(row.settings)),
     };
     this.cache.set(id, entry);
     return entry;
+  }
+
+  /**
+   * What re-running a group's deployed model elsewhere needs (the monitor's explanations): its files,
+   * kind and environment spec. For server jobs that already hold the group; no row leaves the service.
+   */
+  async modelOf(groupId: string, id: string): Promise<DeployedModel> {
+    const row = await this.store.get(id);
+    if (!row || row.group_id !== groupId) throw notFound('Deployment', id);
+    const folder = this.folderOf(id);
+    const modelFile = (JSON.parse(row.files) as FileEntry[]).find((f) => f.role === 'model')?.name;
+    return {
+      name: row.name,
+      kind: row.kind,
+      filesDir: path.join(folder, 'files'),
+      modelPath: row.kind === 'script' && modelFile ? path.join(folder, 'files', modelFile) : path.join(folder, row.model_path),
+      predictMethod: row.predict_method,
+      entrypoint: row.entrypoint,
+      pythonVersion: row.python_version,
+      requirements: row.requirements,
+    };
   }
 
   async require(scope: GroupScope, id: string): Promise<DeploymentRow> {
@@ -579,7 +704,8 @@ export class DeploymentsService {
       files: JSON.parse(r.files) as FileEntry[],
       hasSecrets: r.secrets_sealed !== null,
       schemaSample: r.schema_sample === null ? null : (JSON.parse(r.schema_sample) as unknown),
-      settings: JSON.parse(r.settings) as DeploymentSettings,
+      // Parsed, so settings added since the row was written read as their defaults.
+      settings: DeploymentSettingsSchema.parse(JSON.parse(r.settings)),
       environment: r.env_key,
       buildJobId: r.build_job_id,
       createdBy: r.created_by,

@@ -25,6 +25,11 @@ export class DeploymentsStore {
     return this.db.kysely.selectFrom('deployments').selectAll().where('group_id', '=', groupId).orderBy('name').execute();
   }
 
+  /** Every deployment's id, group and settings (the inference log's retention sweep). */
+  listAll(): Promise<Pick<DeploymentRow, 'id' | 'group_id' | 'settings'>[]> {
+    return this.db.kysely.selectFrom('deployments').select(['id', 'group_id', 'settings']).execute();
+  }
+
   async update(id: string, set: Partial<DeploymentRow>, trx?: Transaction<Database>): Promise<void> {
     await (trx ?? this.db.kysely).updateTable('deployments').set(set).where('id', '=', id).execute();
   }

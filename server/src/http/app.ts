@@ -20,6 +20,8 @@ import { registerBatchRoutes } from '../batch/routes.js';
 import { registerLakeRoutes } from '../lake/routes.js';
 import { registerTrainingRoutes } from '../training/routes.js';
 import { registerPipelineRoutes } from '../pipelines/routes.js';
+import { registerMonitorRoutes } from '../monitoring/routes.js';
+import { registerDriftRoutes } from '../monitoring/drift-routes.js';
 import { registerAlertRoutes } from '../alerts/routes.js';
 import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
 import { registerLabelRoutes } from '../monitoring/labels-routes.js';
@@ -29,7 +31,8 @@ import { registerOpenApi } from './openapi.js';
 import type { App } from './types.js';
 import { AppError } from '../errors.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** A caller's X-Request-Id is kept when it is 1–200 safe characters (it names inference log rows); else one is made. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 
 export interface AppOptions {
   config: Config;
@@ -79,6 +82,8 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerLakeRoutes(app, { lake: s.lake, lakeScoring: s.lakeScoring });
   registerTrainingRoutes(app, { training: s.training });
   registerPipelineRoutes(app, { pipelines: s.pipelines });
+  registerMonitorRoutes(app, { monitors: s.monitors, lake: s.lake });
+  registerDriftRoutes(app, { drift: s.drift });
   registerAlertRoutes(app, { alerts: s.alerts });
   registerPerformanceRoutes(app, { performance: s.performance });
   registerLabelRoutes(app, { labels: s.labels });

@@ -6,7 +6,21 @@ import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { AppError, invalid } from '../errors.js';
 
-export type FileRole = 'source' | 'model' | 'requirements' | 'schema' | 'env' | 'extra' | 'input' | 'data' | 'definition' | 'file' | 'preprocess';
+export type FileRole =
+  | 'source'
+  | 'model'
+  | 'requirements'
+  | 'schema'
+  | 'env'
+  | 'extra'
+  | 'input'
+  | 'data'
+  | 'definition'
+  | 'file'
+  | 'preprocess'
+  | 'configuration'
+  | 'reference'
+  | 'current';
 /** Roles a form may send many files under. */
 const REPEATABLE: readonly FileRole[] = ['extra', 'file'];
 

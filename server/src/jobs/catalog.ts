@@ -57,6 +57,8 @@ export const JOB_CATALOG = {
   },
   'training.run': { payload: z.object({ trainingId: Id, group: z.string() }), timeoutMs: 3600_000, maxAttempts: 1 },
   'pipeline.step': { payload: z.object({ runId: Id, stepId: z.string() }), timeoutMs: 24 * 3600_000, maxAttempts: 1 },
+  // A monitor's look at one window: reads the lake (reference and window exports), so it runs where the lake opens.
+  'monitor.run': { payload: z.object({ runId: Id, monitorId: Id }), timeoutMs: 3600_000, maxAttempts: 2, backoffMs: 5000, needs: 'lake' },
 } satisfies Record<string, JobDefinition>;
 
 export type JobKind = keyof typeof JOB_CATALOG;

@@ -9,6 +9,8 @@ import {
   LakeQuerySchema,
   LakeTableNameSchema,
   LakeWriteQuerySchema,
+  type DriftOptions,
+  type DriftReport,
   type LakeColumn,
   type LakeQuery,
   type LakeRows,
@@ -36,7 +38,7 @@ import {
   type LakeEngine,
 } from './engine.js';
 import { compileFilter, parseFilter, type SqlBuilder } from './filter.js';
-import { populationStability, PSI_EPSILON, type ColumnDrift } from './drift.js';
+import { computeDrift } from '../monitoring/stats/index.js';
 
 interface CatalogRow {
   id: string;
@@ -63,6 +65,11 @@ export interface WriteOrigin {
   createdBy: string | null;
   /** Makes the write happen once: a retried job finds its earlier write instead of adding the rows again. */
   idempotencyKey?: string;
+  /**
+   * An append from the server's own logs (the inference log): columns the table lacks are added
+   * (older rows read NULL), and columns the rows lack stay NULL, instead of a 400.
+   */
+  evolve?: boolean;
 }
 
 const SYSTEM_COLUMNS = [LAKE_VERSION_COLUMN, LAKE_CREATED_AT_COLUMN, LAKE_MODEL_NAME_COLUMN, LAKE_MODEL_VERSION_COLUMN];
@@ -77,6 +84,12 @@ const JSON_PAGE_MAX = 10_000;
 const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
 
 const keyOf = (name: string) => name.toLowerCase();
+/** One side of a drift comparison: a table, a filter, a VERSION. */
+export interface DriftTableSide {
+  table: string;
+  filter?: string;
+  version?: number | 'latest';
+}
 const list = (names: string[]) => names.map((n) => JSON.stringify(n)).join(', ');
 
 /** Finds a column the way users write it: exactly, else ignoring case. */
@@ -310,7 +323,13 @@ export class LakeService {
         } else {
           const existing = await this.userColumns(c, row);
           hadVersions = existing.some((col) => col.name === LAKE_VERSION_COLUMN);
-          targets = this.matchSchema(row.name, existing, data, system);
+          if (origin.evolve)
+            for (const col of data.filter((d) => !existing.some((e) => keyOf(e.name) === keyOf(d.name)))) {
+              const added = { name: col.name, type: storedType(col) };
+              await c.run(`ALTER TABLE ${physicalTable(row.id)} ADD COLUMN ${quoteIdent(added.name)} ${this.engine.ddlType(added.type)}`);
+              existing.push(added);
+            }
+          targets = this.matchSchema(row.name, existing, data, system, origin.evolve);
           for (const n of system) {
             // Versions asked of a table written without them: add the columns, older rows keep NULL.
             if (!existing.some((col) => col.name === n))
@@ -402,11 +421,11 @@ export class LakeService {
   }
 
   /** An append must bring the table's columns with types that fit; a 400 lists every difference. */
-  private matchSchema(table: string, existing: LakeColumn[], incoming: LakeColumn[], system: string[]): LakeColumn[] {
+  private matchSchema(table: string, existing: LakeColumn[], incoming: LakeColumn[], system: string[], missingAllowed = false): LakeColumn[] {
     const have = new Map(existing.map((col) => [keyOf(col.name), col]));
     const got = new Map(incoming.map((col) => [keyOf(col.name), col]));
     const optional = new Set(SYSTEM_COLUMNS.map(keyOf));
-    const missing = existing.filter((col) => !got.has(keyOf(col.name)) && !optional.has(keyOf(col.name)) && !system.includes(col.name));
+    const missing = missingAllowed ? [] : existing.filter((col) => !got.has(keyOf(col.name)) && !optional.has(keyOf(col.name)) && !system.includes(col.name));
     const extra = incoming.filter((col) => !have.has(keyOf(col.name)));
     const mismatched = incoming.filter((col) => have.has(keyOf(col.name)) && !appendable(col.type, have.get(keyOf(col.name))!.type));
     const problems = [
@@ -565,34 +584,79 @@ export class LakeService {
   }
 
   /**
-   * How far the current rows drifted from the reference rows, column by column (PSI). Both sides
-   * are read through the same bound filters as any read; columns default to those both tables
-   * share, without the lake's own.
+   * How far the current rows drifted from the reference rows, column by column (the statistics of
+   * monitoring/stats). Both sides are read through the same bound filters as any read, at a VERSION
+   * if asked; columns default to those both tables share, without the lake's own, and named columns
+   * missing from either side are refused by name.
    */
-  async drift(
-    groupId: string,
-    reference: { table: string; filter?: string },
-    current: { table: string; filter?: string },
-    columns?: string[],
-  ): Promise<{ columns: ColumnDrift[]; epsilon: number; referenceRows: number; currentRows: number }> {
-    const refCols = await this.checkFilter(groupId, reference.table, reference.filter, columns);
-    const curCols = await this.checkFilter(groupId, current.table, current.filter, columns);
-    const shared = refCols.filter((c) => !SYSTEM_COLUMNS.includes(c.name) && curCols.some((d) => keyOf(d.name) === keyOf(c.name)));
-    if (shared.length === 0) throw invalid(`Tables ${reference.table} and ${current.table} share no columns to compare.`);
+  async drift(groupId: string, reference: DriftTableSide, current: DriftTableSide, options: DriftOptions = {}): Promise<DriftReport> {
+    const refCols = await this.checkFilter(groupId, reference.table, reference.filter);
+    const curCols = await this.checkFilter(groupId, current.table, current.filter);
+    const inCurrent = (name: string) => curCols.some((d) => keyOf(d.name) === keyOf(name));
+    const shared = refCols.filter((c) => !SYSTEM_COLUMNS.includes(c.name) && inCurrent(c.name));
+    const absent = (options.columns ?? []).filter((n) => !refCols.some((c) => keyOf(c.name) === keyOf(n)) || !inCurrent(n));
+    if (absent.length) throw invalid(`Columns not in both ${reference.table} and ${current.table}: ${absent.join(', ')}.`);
+    const wanted = options.columns ? shared.filter((c) => options.columns!.some((n) => keyOf(n) === keyOf(c.name))) : shared;
+    if (wanted.length === 0) throw invalid(`Tables ${reference.table} and ${current.table} share no columns to compare.`);
     await mkdir(this.tempDir, { recursive: true });
     const refFile = path.join(this.tempDir, `${newId()}.parquet`);
     const curFile = path.join(this.tempDir, `${newId()}.parquet`);
     try {
-      const names = shared.map((c) => c.name);
-      const referenceRows = await this.exportForJob(groupId, reference.table, { filter: reference.filter, columns: names }, refFile);
-      const currentRows = await this.exportForJob(groupId, current.table, { filter: current.filter, columns: names }, curFile);
-      if (referenceRows === 0 || currentRows === 0)
-        throw invalid(`Drift needs rows on both sides: the reference has ${referenceRows}, the current ${currentRows}.`);
-      return { columns: await populationStability(refFile, curFile, shared), epsilon: PSI_EPSILON, referenceRows, currentRows };
+      const names = wanted.map((c) => c.name);
+      const referenceRows = await this.exportForJob(
+        groupId,
+        reference.table,
+        { filter: reference.filter, version: reference.version, columns: names },
+        refFile,
+      );
+      const currentRows = await this.exportForJob(groupId, current.table, { filter: current.filter, version: current.version, columns: names }, curFile);
+      if (referenceRows === 0)
+        throw invalid(
+          `The reference (${reference.table}${reference.filter ? ` where ${reference.filter}` : ''}) has no rows: drift needs rows to compare with.`,
+        );
+      if (currentRows === 0) throw invalid(`The current data (${current.table}${current.filter ? ` where ${current.filter}` : ''}) has no rows to compare.`);
+      return await computeDrift(refFile, curFile, wanted, { ...options, columns: names });
     } finally {
       await rm(refFile, { force: true });
       await rm(curFile, { force: true });
     }
+  }
+
+  /**
+   * A table's columns, row count and the range of one timestamp column, for the server's own
+   * tables (the inference log); undefined when the table does not exist yet.
+   */
+  async span(
+    groupId: string,
+    name: string,
+    column: string,
+  ): Promise<{ columns: LakeColumn[]; rows: number; first: number | null; last: number | null } | undefined> {
+    return this.engine.read(async (c) => {
+      const row = await this.catalog(c, groupId, name);
+      if (!row) return undefined;
+      const columns = await this.userColumns(c, row);
+      if (!columns.some((col) => col.name === column)) return { columns, rows: (await this.stats(c, row, false)).rows, first: null, last: null };
+      const q = quoteIdent(column);
+      const [r] = await c.all(`SELECT count(*) AS n, CAST(min(${q}) AS VARCHAR) AS first, CAST(max(${q}) AS VARCHAR) AS last FROM ${physicalTable(row.id)}`);
+      const at = (v: unknown) => (v === null || v === undefined ? null : Date.parse(`${String(v).replace(' ', 'T').slice(0, 23)}Z`) || null);
+      return { columns, rows: Number(r?.n ?? 0), first: at(r?.first), last: at(r?.last) };
+    });
+  }
+
+  /** Deletes the rows whose timestamp `column` is before `before` (ms), for retention; returns how many went. */
+  async deleteBefore(groupId: string, name: string, column: string, before: number): Promise<number> {
+    return this.engine.write(`${groupId}:${keyOf(name)}`, async (c) => {
+      const row = await this.catalog(c, groupId, name);
+      if (!row) return 0;
+      const t = physicalTable(row.id);
+      const [old] = await c.all(`SELECT count(*) AS n FROM ${t} WHERE ${quoteIdent(column)} < CAST($1 AS TIMESTAMP)`, [sqlTimestamp(before)]);
+      const n = Number(old?.n ?? 0);
+      if (n === 0) return 0;
+      await c.run(`DELETE FROM ${t} WHERE ${quoteIdent(column)} < CAST($1 AS TIMESTAMP)`, [sqlTimestamp(before)]);
+      const [left] = await c.all(`SELECT count(*) AS n FROM ${t}`);
+      await c.run(`UPDATE ${LAKE_SCHEMA}.tables SET updated_at = $1, row_count = $2 WHERE id = $3`, [this.clock(), Number(left?.n ?? 0), row.id]);
+      return n;
+    });
   }
 
   /** Exports rows for a job (no request scope: the job's group is the scope). */

@@ -21,7 +21,11 @@ const STEP_ID = /^[A-Za-z_][\w-]{0,62}$/;
 const TEMPLATE = /\$\{\{\s*([^}]*?)\s*\}\}/g;
 const REFERENCE = /^(steps\.([A-Za-z_][\w-]*)\.outputs\.([\w.-]+)|params\.([\w.-]+))$/;
 /** The files a step's inputs name, by action: they must be among the uploaded files. */
-const FILE_INPUTS: Partial<Record<PipelineAction, string[]>> = { script: ['script', 'requirements'], train: ['source', 'data', 'requirements'] };
+const FILE_INPUTS: Partial<Record<PipelineAction, string[]>> = {
+  script: ['script', 'requirements'],
+  train: ['source', 'data', 'requirements'],
+  monitor: ['config'],
+};
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -73,13 +77,9 @@ function generalSteps(raw: unknown): StepDef[] {
   });
 }
 
-/** MLOps Codex's pipeline YAML: training → deploy (monitoring needs the monitoring capability). */
+/** MLOps Codex's pipeline YAML: training → deploy → monitoring. */
 function codexSteps(doc: Record<string, unknown>): StepDef[] {
   if (doc.training === undefined && doc.deploy === undefined) throw invalid('The pipeline file has no "steps:" and no "training:"/"deploy:" sections.');
-  if (doc.monitoring !== undefined)
-    throw invalid(
-      'The "monitoring" section is not supported yet: this server has no model monitoring. Remove it, and check drift with a "drift-check" step of a general pipeline (PSI between two lake tables).',
-    );
   const steps: StepDef[] = [];
   if (doc.training !== undefined) {
     const t = doc.training;
@@ -112,7 +112,36 @@ function codexSteps(doc: Record<string, unknown>): StepDef[] {
       with: { training: '${{ steps.training.outputs.trainingId }}', model: d.name, deploy: { name: d.name, operation: d.operation ?? 'sync' } },
     });
   }
+  if (doc.monitoring !== undefined) steps.push(codexMonitoringStep(doc));
   return steps;
+}
+
+/**
+ * The `monitoring:` section: after the deploy step, a monitor of the deployed model from the
+ * section's `config` (configuration.json). Its TrainData defaults to the pipeline's training run;
+ * `shap_function` becomes the monitor's explanation function. `preprocess` is not needed: the
+ * inference log already holds the parsed inputs and outputs.
+ */
+function codexMonitoringStep(doc: Record<string, unknown>): StepDef {
+  const m = doc.monitoring;
+  if (!isObject(m)) throw invalid('"monitoring" must be a mapping with "config" (the configuration.json file).');
+  if (!isObject(doc.deploy)) throw invalid('A "monitoring" section monitors what "deploy" deployed: add the deploy section.');
+  if (typeof m.config !== 'string' || !m.config)
+    throw invalid('"monitoring" needs "config": the name of the configuration.json file among the uploaded files.');
+  const name = m.name ?? doc.deploy.name;
+  if (typeof name !== 'string' || !name) throw invalid('"monitoring" needs a "name" (or a deploy section with one).');
+  return {
+    id: 'monitoring',
+    action: 'monitor',
+    needs: ['deploy'],
+    with: {
+      config: m.config,
+      name,
+      deployment: '${{ steps.deploy.outputs.deploymentId }}',
+      training: '${{ steps.training.outputs.trainingId }}',
+      ...(typeof m.shap_function === 'string' ? { shapFunction: m.shap_function } : {}),
+    },
+  };
 }
 
 /** Template references in a value: [step or undefined, key]. */

@@ -180,6 +180,14 @@ export class TrainingService {
     return this.present(ctx, scope, await this.require(scope, id));
   }
 
+  /** Where a training run's data is (a lake table and filter, or its uploaded file), for monitors' references. */
+  async dataOf(scope: GroupScope, id: string): Promise<{ table: string; filter?: string } | { file: string }> {
+    requireScopeRole(scope, 'viewer');
+    const row = await this.require(scope, id);
+    if (row.data_table) return { table: row.data_table, ...(row.data_filter ? { filter: row.data_filter } : {}) };
+    return { file: path.join(this.filesOf(row.id), row.data_file!) };
+  }
+
   private async require(scope: GroupScope, id: string): Promise<Row> {
     const row = await this.store.getInGroup(scope.id, id);
     if (!row) throw notFound('Training run', id);

@@ -15,6 +15,8 @@ import * as m0013 from './0013_pipelines.js';
 import * as m0014 from './0014_audit_token.js';
 import * as m0015 from './0015_sandbox_users.js';
 import * as m0016 from './0016_model_links.js';
+import * as m0017 from './0017_deployment_usage.js';
+import * as m0018 from './0018_monitors.js';
 import * as m0019 from './0019_alerts.js';
 
 /**
@@ -38,5 +40,7 @@ export const migrations: Record<string, Migration> = {
   '0014_audit_token': m0014,
   '0015_sandbox_users': m0015,
   '0016_model_links': m0016,
+  '0017_deployment_usage': m0017,
+  '0018_monitors': m0018,
   '0019_alerts': m0019,
 };
