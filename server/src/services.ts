@@ -43,7 +43,7 @@ import { LakeService } from './lake/service.js';
 import { DriftService } from './monitoring/stats/service.js';
 import { UsageRecorder } from './deployments/usage.js';
 import { UsageStore } from './deployments/usage-store.js';
-import { InferenceLog } from './monitoring/inference-log.js';
+import { InferenceLog, inferenceTableOf } from './monitoring/inference-log.js';
 import { LAKE_PREDICT_KIND, LakeScoringService } from './lake/scoring.js';
 import { TRAINING_KIND, TrainingService } from './training/service.js';
 import { TrainingStore } from './training/store.js';
@@ -162,7 +162,8 @@ export function createServices(
   events.subscribe((e) => webhooks.onEvent(e));
   engine.register(DELIVER_KIND, deliveryHandler(webhookStore, config.secretKey, clock));
   // Finished monitor runs are checked against their alert rules; fired and resolved alerts go back on the bus for webhooks.
-  const alerts = new AlertsService({ store: new AlertsStore(db), audit, events, clock });
+  // Rules belong to monitors, found when a rule is read or written (monitors is made further down).
+  const alerts = new AlertsService({ store: new AlertsStore(db), audit, events, monitors: (scope, idOrName) => monitors.get(scope, idOrName), clock });
   events.subscribe((e) => alerts.onEvent(e));
   const registry = new RegistryService({ store: new RegistryStore(db), tracking, loggedModels, audit, groups, events, clock });
   // Slot 0 of the uid range is the shared package cache's builder; groups are numbered from 1.
@@ -240,7 +241,7 @@ export function createServices(
     clock,
   });
   engine.register(TRAINING_KIND, training.handler());
-  const labels = new LabelsService({ lake, deployments, audit, logTableOf: (d) => `inference__${d.id}`, tempDir: lake.tempDir, clock });
+  const labels = new LabelsService({ lake, deployments, audit, logTableOf: inferenceTableOf, tempDir: lake.tempDir, clock });
   // A monitor run's performance part is performance.ofWindow.
   const performance = new PerformanceService({ lake, labels, tempDir: lake.tempDir });
   const explainer = new Explainer({ deployments, envs: environments, workDir: lake.tempDir });
@@ -277,7 +278,6 @@ export function createServices(
     clock,
   });
   engine.register(PIPELINE_STEP_KIND, pipelines.handler());
-  // The log's table name is the plan's (issue 17); the inference log module's inferenceTableOf replaces this lambda when it lands.
   const staging = (root: string) => ({ dir: path.join(root, '.staging') });
   const tempSweeper = new TempSweeper(
     [

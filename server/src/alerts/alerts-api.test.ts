@@ -19,14 +19,16 @@ for (const dialect of DIALECTS) {
     const call = (method: string, p: string, body?: unknown, token?: string, group = 'default') =>
       http(s.url, method, p, { token: token ?? s.adminToken, body, headers: { 'x-forja-group': group } });
     /** A finished run of a monitor, as its job announces it. */
-    const run = (runId: string, metrics: Record<string, number>, monitorId = 'mon-churn', group = 'default') =>
+    /** Monitor ids by name: rules are kept under the id, paths may use the name. */
+    const ids: Record<string, string> = {};
+    const run = (runId: string, metrics: Record<string, number>, monitor = 'mon-churn', group = 'default') =>
       s.server.services.events.publish({
         type: 'monitor.run.completed',
         groupId: groups[group]!,
         groupName: group,
         actor: 'system',
         at: Date.now(),
-        data: { monitorId, monitorName: monitorId === 'mon-churn' ? 'churn' : monitorId, runId, metrics, windowEnd: Date.now() },
+        data: { monitorId: ids[monitor], monitorName: monitor, runId, metrics, windowEnd: Date.now() },
       });
     const alerts = async (query = '') => (await call('GET', `/api/v1/alerts${query}`)).body.items as any[];
     const payloads = () => rx.received.map((r) => JSON.parse(r.body));
@@ -45,6 +47,21 @@ for (const dialect of DIALECTS) {
       }
       editor = (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: 'eddie', password: 'eddie-password-1' } })).body.token;
       viewer = (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: 'vera', password: 'vera-password-1' } })).body.token;
+      // A monitor in each group, over a lake table of its own (its runs are published below by hand).
+      for (const [group, name] of [
+        ['default', 'mon-churn'],
+        ['other-team', 'mon-fraud'],
+      ]) {
+        const table = await http(s.url, 'POST', '/api/v1/lake/tables/events/rows', {
+          token: s.adminToken,
+          rawBody: 'ts,v\n2026-12-01 10:00:00,1\n',
+          headers: { 'content-type': 'text/csv', 'x-forja-group': group },
+        });
+        assert.equal(table.status, 201, table.text);
+        const m = await call('POST', '/api/v1/monitors', { name, target: { table: 'events', timeColumn: 'ts' }, scheduled: false }, undefined, group);
+        assert.equal(m.status, 201, m.text);
+        ids[name] = m.body.id;
+      }
       const hook = await call('POST', '/api/v1/webhooks', { name: 'pager', url: rx.url, events: ['monitor.alert.fired', 'monitor.alert.resolved'] });
       assert.equal(hook.status, 201, hook.text);
       secret = hook.body.secret;
@@ -66,7 +83,7 @@ for (const dialect of DIALECTS) {
         { ...created.body, id: undefined, createdAt: undefined, updatedAt: undefined },
         {
           id: undefined,
-          monitorId: 'mon-churn',
+          monitorId: ids['mon-churn'],
           name: 'psi',
           metric: 'drift.*.psi',
           operator: '>',
@@ -129,8 +146,8 @@ for (const dialect of DIALECTS) {
       await run('r2', { 'drift.age.psi': 0.35, 'drift.income.psi': 0.05, 'performance.f1': 0 });
       let open = await alerts('?status=open');
       assert.deepEqual(open.map((a) => [a.metric, a.value, a.runId, a.ruleName, a.severity, a.monitorName]).sort(), [
-        ['drift.age.psi', 0.35, 'r2', 'psi', 'warning', 'churn'],
-        ['performance.f1', 0, 'r2', 'f1', 'critical', 'churn'],
+        ['drift.age.psi', 0.35, 'r2', 'psi', 'warning', 'mon-churn'],
+        ['performance.f1', 0, 'r2', 'f1', 'critical', 'mon-churn'],
       ]);
       await run('r3', { 'drift.age.psi': 0.4, 'drift.income.psi': 0.05, 'performance.f1': 0.9 });
       open = await alerts('?status=open');
@@ -208,7 +225,7 @@ for (const dialect of DIALECTS) {
     });
 
     test("history pages by status and monitor; another group's alert is a 404", async () => {
-      const page = await call('GET', '/api/v1/alerts?limit=2&monitor=churn', undefined, viewer);
+      const page = await call('GET', `/api/v1/alerts?limit=2&monitor=${ids['mon-churn']}`, undefined, viewer);
       assert.equal(page.status, 200, page.text);
       assert.equal(page.body.items.length, 2);
       assert.ok(page.body.nextPageToken);
@@ -221,6 +238,10 @@ for (const dialect of DIALECTS) {
 
       await call('POST', '/api/v1/monitors/mon-fraud/alert-rules', { name: 'rows', metric: 'rows', operator: '<', threshold: 100 }, undefined, 'other-team');
       await run('f1', { rows: 3 }, 'mon-fraud', 'other-team');
+      assert.equal(
+        (await call('POST', '/api/v1/monitors/no-such-monitor/alert-rules', { name: 'x', metric: 'rows', operator: '<', threshold: 1 }, editor)).status,
+        404,
+      );
       const [theirs] = (await call('GET', '/api/v1/alerts', undefined, undefined, 'other-team')).body.items;
       assert.equal(theirs.group, 'other-team');
       for (const action of ['acknowledge', 'resolve']) {
