@@ -229,6 +229,8 @@ export function createServices(
   });
   engine.register(PIPELINE_STEP_KIND, pipelines.handler());
   const staging = (root: string) => ({ dir: path.join(root, '.staging') });
+  // Beside the environments: a sandbox mounting it shows nothing of the lake's folder.
+  const explainDir = path.join(config.runtimeDir, 'explain');
   const tempSweeper = new TempSweeper(
     [
       // DuckDB spills into the lake's scratch folder too; its files are its own to manage.
@@ -237,6 +239,7 @@ export function createServices(
       { dir: artifactStore.tmpDir, holds: (name) => name !== 'chunked' },
       { dir: path.join(lakeDir, 'models'), holds: (name) => name.includes('.tmp-') },
       ...[deployments.root, batch.root, training.root, pipelines.root].map(staging),
+      { dir: explainDir },
     ],
     options.log,
   );
@@ -269,7 +272,7 @@ export function createServices(
     lakeScoring,
     training,
     pipelines,
-    explainer: new Explainer({ deployments, envs: environments, workDir: lake.tempDir }),
+    explainer: new Explainer({ deployments, envs: environments, workDir: explainDir }),
     tempSweeper,
   };
 }
