@@ -244,7 +244,9 @@ export function createServices(
   const labels = new LabelsService({ lake, deployments, audit, logTableOf: inferenceTableOf, tempDir: lake.tempDir, clock });
   // A monitor run's performance part is performance.ofWindow.
   const performance = new PerformanceService({ lake, labels, tempDir: lake.tempDir });
-  const explainer = new Explainer({ deployments, envs: environments, workDir: lake.tempDir });
+  // Beside the environments: a sandbox mounting it shows nothing of the lake's folder.
+  const explainDir = path.join(config.runtimeDir, 'explain');
+  const explainer = new Explainer({ deployments, envs: environments, workDir: explainDir });
   const monitors = new MonitorsService({
     store: new MonitorsStore(db),
     engine,
@@ -287,6 +289,7 @@ export function createServices(
       { dir: artifactStore.tmpDir, holds: (name) => name !== 'chunked' },
       { dir: path.join(lakeDir, 'models'), holds: (name) => name.includes('.tmp-') },
       ...[deployments.root, batch.root, training.root, pipelines.root].map(staging),
+      { dir: explainDir },
     ],
     options.log,
   );

@@ -1,12 +1,13 @@
-// Malicious user code against a real server: a scorer, a pipeline step, a batch script and a training
-// script each try to reach the server's files, secrets, processes and network, and another group's
-// data. Every attempt must fail, as seen from inside the sandbox and from outside it.
+// Malicious user code against a real server: a scorer, a pipeline step, a batch script, a training
+// script and a model the explainer loads each try to reach the server's files, secrets, processes and
+// network, and another group's data. Every attempt must fail, as seen from inside the sandbox and from outside it.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DIALECTS } from '../testing/databases.js';
 import { ATTACKS, probeSource, reportIn, type Attempt, type Targets } from '../testing/malicious.js';
+import { parquetOf } from '../testing/parquet.js';
 import { processesWith } from '../testing/processes.js';
 import { http, startTestServer, type TestServer } from '../testing/server.js';
 
@@ -228,6 +229,39 @@ with open(os.environ["FORJA_OUTPUTS"], "w") as f:
       assert.equal(done.status, 'failed', 'the script ends itself after probing');
       assertContained(reportIn(await logOf(jobId)), 'training script');
       await assertNothingLeft('training script', survivor);
+    });
+
+    test('a model the explainer loads (SHAP for a monitor): every attack fails; nothing outlives the run', async () => {
+      const survivor = `${dialect === 'sqlite' ? 7501 : 7502}.5`;
+      // Unpickling builds evil_model.Model from the deployment's own module, whose __setstate__ attacks.
+      const module = `${probeSource(targets(survivor))}\n\nclass Model:\n    def __setstate__(self, state):\n        print_report("explainer")\n\n    def predict(self, X):\n        return [0.0] * len(X)\n`;
+      // The preprocessing script is there for the build's worker, which puts the files on sys.path only for it.
+      const fd = form({ name: 'evil-explained', kind: 'pickle' }, [
+        { field: 'extra', name: 'evil_model.py', content: module },
+        { field: 'preprocess', name: 'pre.py', content: 'def preprocess(df, base_path):\n    return df\n' },
+      ]);
+      fd.append('model', new Blob([Buffer.from('\x80\x04\x8c\x0aevil_model\x8c\x05Model\x93)\x81}b.', 'latin1')]), 'model.pkl');
+      const created = await post('/api/v1/deployments', fd);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const build = await job(created.body.buildJobId);
+      assert.equal(build.status, 'succeeded', build.error);
+      const rows = path.join(s.dataDir, 'explain-rows.parquet');
+      writeFileSync(rows, await parquetOf('SELECT range / 10.0 AS x FROM range(10)'));
+      const lines: string[] = [];
+      await s.server.services.explainer.explain(
+        {
+          deploymentId: created.body.deployment.id,
+          groupId: (await s.server.services.authStore.getGroupByName('default'))!.id,
+          current: rows,
+          reference: null,
+          features: ['x'],
+          sampleRows: 10,
+        },
+        { signal: AbortSignal.timeout(600_000), log: (l) => lines.push(l) },
+      );
+      assertContained(reportIn(lines), 'explainer');
+      assert.equal((await call('DELETE', `/api/v1/deployments/${created.body.deployment.id}`)).status, 200);
+      await assertNothingLeft('explainer', survivor);
     });
   });
 }
