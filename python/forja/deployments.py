@@ -710,11 +710,76 @@ class ForjaModel(WaitsOnJob):
         """
         return self._call("GET", "/stats")
 
+    # -- monitoring -------------------------------------------------------------------------
+
+    def usage(self, start: Optional[int] = None, end: Optional[int] = None, step: Optional[str] = None) -> JSON:
+        """Calls, errors and latency percentiles (ms) of every sync call, every server counted:
+        ``{"step", "points": [{"t", "calls", "errors", "p50", "p95", "p99"}], "totals", "firstCallAt"}``.
+        ``start`` and ``end`` are epoch milliseconds (default: the last 24 hours), ``step``
+        ``"minute"``, ``"hour"`` or ``"day"`` (default: at most ~500 points).
+
+        Example::
+
+            import time
+            week = model.usage(start=int(time.time() * 1000) - 7 * 86_400_000, step="day")
+            print(week["totals"]["calls"], week["totals"]["p95"])
+        """
+        params = {k: v for k, v in (("from", start), ("to", end), ("step", step)) if v is not None}
+        return self._call("GET", "/usage", params=params)
+
+    def inference_log(self) -> JSON:
+        """The inference log's lake table, settings (``sampleRate``, ``retentionDays``,
+        ``executions``), row count, first and last logged call (epoch ms), and the calls this server
+        ``dropped`` or holds ``pending``. Turn logging on with
+        ``model.update_settings(inferenceLog={"sampleRate": 10})``.
+
+        Example::
+
+            print(model.inference_log()["table"], model.inference_log()["rows"])
+        """
+        return self._call("GET", "/inference-log")
+
+    def inference_log_dataframe(self, filter_clause: Optional[str] = None, limit: Optional[int] = None) -> Any:
+        """The logged calls as a pandas frame (one row per input row: ``request_id``,
+        ``logged_at``, ``latency_ms``, ``model_version``, ``row_index``, the features, the
+        prediction columns), read from the log's lake table like any table: ``filter_clause`` and
+        ``limit`` as in :meth:`forja.GenericRepository.to_dataframe`. Raises
+        :class:`~forja.NotFound` while nothing has been logged yet (rows reach the table ~2 s after
+        the call).
+
+        Example::
+
+            df = model.inference_log_dataframe("logged_at >= '2026-12-01'")
+            print(df.groupby("prediction").size())
+        """
+        from .lake import _from_parquet
+
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"limit must be a positive whole number (got {limit!r})")
+        body: JSON = {"format": "parquet"}
+        if filter_clause is not None and str(filter_clause).strip():
+            body["filter"] = filter_clause
+        if limit is not None:
+            body["limit"] = limit
+        table = self.inference_log()["table"]
+        data = self._client._core.post_bytes(
+            f"{API}/lake/tables/{_segment(table, 'table name')}/query",
+            token=self._client.token,
+            group=self.group,
+            content=json.dumps(body).encode("utf-8"),
+            content_type="application/json",
+        )
+        if not isinstance(data, (bytes, bytearray)):
+            raise ForjaError(f"Expected a Parquet file reading {table!r}, got JSON: is the server older than this SDK?")
+        return _from_parquet(data)
+
     # -- lifecycle --------------------------------------------------------------------------
 
     def update_settings(self, **settings: Any) -> "ForjaModel":
         """Changes ``minWorkers``, ``maxWorkers``, ``timeoutMs``, ``maxQueue``, ``maxBatch`` or
-        ``memoryMb``; the others stay. The workers are replaced at the next call.
+        ``memoryMb``, or the inference log (``inferenceLog={"sampleRate": 10, "retentionDays":
+        30, "executions": True}``, its fields sent change alone); the others stay. The workers are
+        replaced at the next call.
 
         Example::
 

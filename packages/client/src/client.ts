@@ -9,6 +9,10 @@ import {
   type MonitorCreate,
   type MonitorRunRequest,
   type MonitorUpdate,
+  InferenceLogInfoSchema,
+  UsageSeriesSchema,
+  type DeploymentSettingsPatch,
+  type UsageStep,
   ArtifactListSchema,
   ArtifactUploadedSchema,
   UploadCompletedSchema,
@@ -68,7 +72,6 @@ import {
   DeploymentStatsSchema,
   PredictCodeSchema,
   type DeploymentFromModel,
-  type DeploymentSettings,
   ExecutionListSchema,
   ExecutionSchema,
   type ExecutionFromTableSchema,
@@ -422,7 +425,8 @@ export class ForjaClient {
     /** Files (source, model, requirements, schema, env, extra) and fields (name, kind, entrypoint, pythonVersion, settings) as multipart. */
     upload: (form: FormData) => this.request('POST', '/api/v1/deployments', DeploymentCreatedSchema, { form }),
     fromModel: (body: DeploymentFromModel) => this.request('POST', '/api/v1/deployments/from-model', DeploymentCreatedSchema, { body }),
-    update: (id: string, settings: Partial<DeploymentSettings>) =>
+    /** Changes only the settings sent (inferenceLog's fields too: sending its retention keeps its sample rate). */
+    update: (id: string, settings: DeploymentSettingsPatch) =>
       this.request('PATCH', `/api/v1/deployments/${enc(id)}`, DeploymentSchema, { body: { settings } }),
     rebuild: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/rebuild`, DeploymentCreatedSchema),
     disable: (id: string) => this.request('POST', `/api/v1/deployments/${enc(id)}/disable`, DeploymentSchema),
@@ -431,6 +435,11 @@ export class ForjaClient {
     logs: async (id: string) => (await this.request('GET', `/api/v1/deployments/${enc(id)}/logs`, z.object({ runtime: z.string() }))).runtime,
     stats: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/stats`, DeploymentStatsSchema),
     code: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/code`, PredictCodeSchema),
+    /** Calls, errors and latency p50/p95/p99 per minute, hour or day (from/to in ms; the last 24 h by default), from the first call on. */
+    usage: (id: string, query: { from?: number; to?: number; step?: UsageStep } = {}) =>
+      this.request('GET', `/api/v1/deployments/${enc(id)}/usage`, UsageSeriesSchema, { query }),
+    /** The inference log's lake table (read it with `lake`), settings, rows, first and last call, and this server's dropped calls. */
+    inferenceLog: (id: string) => this.request('GET', `/api/v1/deployments/${enc(id)}/inference-log`, InferenceLogInfoSchema),
     /** JSON in and out; pass `{ raw, contentType }` to send CSV or Parquet bytes. */
     predict: async (id: string, input: unknown, options: { raw?: RawBody; contentType?: string } = {}): Promise<unknown> => {
       // Not retried: an input that crashes a worker would crash the next ones too.

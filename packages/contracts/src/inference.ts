@@ -51,6 +51,7 @@ export const InferenceLogInfoSchema = z.object({
 export type InferenceLogInfo = z.infer<typeof InferenceLogInfoSchema>;
 
 export const UsageStepSchema = z.enum(['minute', 'hour', 'day']);
+export type UsageStep = z.infer<typeof UsageStepSchema>;
 
 export const UsageQuerySchema = z
   .object({
