@@ -275,6 +275,7 @@ test("a deployment's calls: the Usage tab charts every call from the usage API; 
     const latest = page.getByTestId('latest-run');
     await latest.getByText(/columns drifted/).waitFor();
     assert.match(await latest.innerText(), /1 of 2 columns drifted[\s\S]*\bx\b/);
+    assert.ok(Number(await latest.getByTestId('latest-dist-x').getAttribute('data-bins')) >= 2, "x's distributions beside the reference's");
     await shot(page, 'deployment-monitoring');
   });
 });
