@@ -38,6 +38,7 @@ from . import exceptions
 from .batch import PlatformClient
 from .client import DEFAULT_URL, Client, GroupsAPI, TokensAPI, UsersAPI
 from .deployments import ForjaExecution, ForjaModel, ModelClient
+from .drift import drift, drift_tables
 from .exceptions import *  # noqa: F401,F403 - the error classes, listed once: in exceptions.__all__
 from .lake import BatchPredictionFailed, GenericRepository
 from .pagination import Pager
@@ -62,6 +63,8 @@ __all__ = [
     "TrainingClient",
     "TrainingExperiment",
     "TrainingRun",
+    "drift",
+    "drift_tables",
     "Pipeline",
     "Pager",
     "BatchPredictionFailed",

@@ -40,6 +40,7 @@ import type { LakeEngine } from './lake/engine.js';
 import { DuckDBLakeEngine } from './lake/duckdb-engine.js';
 import { PostgresLakeEngine } from './lake/postgres-engine.js';
 import { LakeService } from './lake/service.js';
+import { DriftService } from './monitoring/stats/service.js';
 import { UsageRecorder } from './deployments/usage.js';
 import { UsageStore } from './deployments/usage-store.js';
 import { InferenceLog } from './monitoring/inference-log.js';
@@ -56,6 +57,7 @@ import { AlertsService } from './alerts/service.js';
 import { AlertsStore } from './alerts/store.js';
 import { PerformanceService } from './monitoring/performance-service.js';
 import { LabelsService } from './monitoring/labels.js';
+import { Explainer } from './monitoring/explain.js';
 
 /** Every service, wired once from real parts. Tests build this the same way with a temporary database. */
 export interface Services {
@@ -89,9 +91,13 @@ export interface Services {
   /** Sampled calls on their way to each deployment's log table; flushed every ~2 s and on close. */
   inferenceLog: InferenceLog;
   lakeScoring: LakeScoringService;
+  /** Drift between two tables or two files (POST /api/v1/drift). */
+  drift: DriftService;
   training: TrainingService;
   pipelines: PipelinesService;
   monitors: MonitorsService;
+  /** SHAP importance of a deployment's model, for monitor runs. */
+  explainer: Explainer;
   /** How user code runs here; its status is shown to admins. */
   sandbox: Sandbox;
   tempSweeper: TempSweeper;
@@ -234,6 +240,10 @@ export function createServices(
     clock,
   });
   engine.register(TRAINING_KIND, training.handler());
+  const labels = new LabelsService({ lake, deployments, audit, logTableOf: (d) => `inference__${d.id}`, tempDir: lake.tempDir, clock });
+  // A monitor run's performance part is performance.ofWindow.
+  const performance = new PerformanceService({ lake, labels, tempDir: lake.tempDir });
+  const explainer = new Explainer({ deployments, envs: environments, workDir: lake.tempDir });
   const monitors = new MonitorsService({
     store: new MonitorsStore(db),
     engine,
@@ -245,6 +255,7 @@ export function createServices(
     references: new ReferenceResolver({ lake, tracking, artifacts, training, tempDir: lake.tempDir }),
     cacheDir: path.join(lakeDir, 'monitors'),
     log: options.log,
+    parts: { performance: (req) => performance.ofWindow(req), explain: (req, ctx) => explainer.explain(req, ctx) },
     clock,
   });
   engine.register(MONITOR_RUN_KIND, monitors.handler());
@@ -267,9 +278,6 @@ export function createServices(
   });
   engine.register(PIPELINE_STEP_KIND, pipelines.handler());
   // The log's table name is the plan's (issue 17); the inference log module's inferenceTableOf replaces this lambda when it lands.
-  const labels = new LabelsService({ lake, deployments, audit, logTableOf: (d) => `inference__${d.id}`, tempDir: lake.tempDir, clock });
-  // A monitor run's performance part is performance.ofWindow.
-  const performance = new PerformanceService({ lake, labels, tempDir: lake.tempDir });
   const staging = (root: string) => ({ dir: path.join(root, '.staging') });
   const tempSweeper = new TempSweeper(
     [
@@ -311,9 +319,11 @@ export function createServices(
     usage,
     inferenceLog,
     lakeScoring,
+    drift: new DriftService({ lake }),
     training,
     pipelines,
     monitors,
+    explainer,
     tempSweeper,
     alerts,
     performance,
@@ -321,7 +331,7 @@ export function createServices(
   };
 }
 
-/** The periodic work of a process that takes jobs: schedules fire, pipeline runs left behind by a crash move on. */
+/** The periodic work of a process that takes jobs: schedules and monitors' windows fire, pipeline runs left behind by a crash move on. */
 export function startBackground(services: Services, log: EngineLog): void {
   services.schedules.start();
   services.monitors.start();

@@ -9,6 +9,8 @@ import {
   type MonitorCreate,
   type MonitorRunRequest,
   type MonitorUpdate,
+  DriftReportSchema,
+  type DriftTablesRequest,
   InferenceLogInfoSchema,
   UsageSeriesSchema,
   type DeploymentSettingsPatch,
@@ -539,6 +541,14 @@ export class ForjaClient {
       this.request('POST', '/api/v1/lake/batch-predictions', LakeBatchPredictionSchema, { body, retries: 0 }),
     batchPrediction: (jobId: string) => this.request('GET', `/api/v1/lake/batch-predictions/${enc(jobId)}`, LakeBatchPredictionSchema),
     cancelBatchPrediction: (jobId: string) => this.request('POST', `/api/v1/lake/batch-predictions/${enc(jobId)}/cancel`, LakeBatchPredictionSchema),
+  };
+
+  /** Drift per column between a reference and a current sample (Evidently's tests and thresholds by default). */
+  readonly drift = {
+    /** Two lake tables of the client's group, each with an optional filter and VERSION. */
+    tables: (body: DriftTablesRequest) => this.request('POST', '/api/v1/drift', DriftReportSchema, { body }),
+    /** Multipart: files "reference" and "current" (Parquet, or CSV named *.csv) and the field "options" (DriftOptions as JSON). */
+    files: (form: FormData) => this.request('POST', '/api/v1/drift', DriftReportSchema, { form }),
   };
 
   readonly batch = {

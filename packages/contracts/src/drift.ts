@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FileSchema } from './common.js';
 import { LakeTableNameSchema } from './lake.js';
 
 /**
@@ -133,8 +134,8 @@ const TableSideSchema = z
 
 /** POST /api/v1/drift as multipart/form-data: the two files (Parquet, or CSV with a header) and the options as a JSON text field. */
 export const DriftUploadFormSchema = z.object({
-  reference: z.string().describe('The reference file (Parquet, or CSV named *.csv)'),
-  current: z.string().describe('The current file (Parquet, or CSV named *.csv)'),
+  reference: FileSchema.describe('The reference file (Parquet, or CSV named *.csv)'),
+  current: FileSchema.describe('The current file (Parquet, or CSV named *.csv)'),
   options: z.string().optional().describe('DriftOptions as JSON'),
 });
 

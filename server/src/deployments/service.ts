@@ -62,6 +62,19 @@ export interface DeploymentsServiceOptions {
 }
 
 type Target = { row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined; settings: DeploymentSettings };
+/** A deployment's model as files on this server, with what building its environment takes. */
+export interface DeployedModel {
+  name: string;
+  kind: DeploymentRow['kind'];
+  /** The deployment's own files (its modules, extras), mounted read-only wherever the model runs. */
+  filesDir: string;
+  /** The pickle, the pyfunc folder, or a script model's uploaded model file (else its source). */
+  modelPath: string;
+  predictMethod: DeploymentRow['predict_method'];
+  entrypoint: string | null;
+  pythonVersion: string;
+  requirements: string;
+}
 
 /**
  * Deployments of a group: files or a registered model in, a built environment and a pool of
@@ -645,6 +658,27 @@ export class DeploymentsService {
     };
     this.cache.set(id, entry);
     return entry;
+  }
+
+  /**
+   * What re-running a group's deployed model elsewhere needs (the monitor's explanations): its files,
+   * kind and environment spec. For server jobs that already hold the group; no row leaves the service.
+   */
+  async modelOf(groupId: string, id: string): Promise<DeployedModel> {
+    const row = await this.store.get(id);
+    if (!row || row.group_id !== groupId) throw notFound('Deployment', id);
+    const folder = this.folderOf(id);
+    const modelFile = (JSON.parse(row.files) as FileEntry[]).find((f) => f.role === 'model')?.name;
+    return {
+      name: row.name,
+      kind: row.kind,
+      filesDir: path.join(folder, 'files'),
+      modelPath: row.kind === 'script' && modelFile ? path.join(folder, 'files', modelFile) : path.join(folder, row.model_path),
+      predictMethod: row.predict_method,
+      entrypoint: row.entrypoint,
+      pythonVersion: row.python_version,
+      requirements: row.requirements,
+    };
   }
 
   async require(scope: GroupScope, id: string): Promise<DeploymentRow> {

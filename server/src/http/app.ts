@@ -22,6 +22,7 @@ import { registerTrainingRoutes } from '../training/routes.js';
 import { registerPipelineRoutes } from '../pipelines/routes.js';
 import { registerMonitorRoutes } from '../monitoring/routes.js';
 import { registerMonitorReportRoutes } from '../monitoring/report-routes.js';
+import { registerDriftRoutes } from '../monitoring/drift-routes.js';
 import { registerAlertRoutes } from '../alerts/routes.js';
 import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
 import { registerLabelRoutes } from '../monitoring/labels-routes.js';
@@ -84,6 +85,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerPipelineRoutes(app, { pipelines: s.pipelines });
   registerMonitorRoutes(app, { monitors: s.monitors, lake: s.lake });
   registerMonitorReportRoutes(app, { monitors: s.monitors });
+  registerDriftRoutes(app, { drift: s.drift });
   registerAlertRoutes(app, { alerts: s.alerts });
   registerPerformanceRoutes(app, { performance: s.performance });
   registerLabelRoutes(app, { labels: s.labels });

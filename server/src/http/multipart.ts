@@ -18,7 +18,9 @@ export type FileRole =
   | 'definition'
   | 'file'
   | 'preprocess'
-  | 'configuration';
+  | 'configuration'
+  | 'reference'
+  | 'current';
 /** Roles a form may send many files under. */
 const REPEATABLE: readonly FileRole[] = ['extra', 'file'];
 

@@ -28,6 +28,9 @@ const MULTIPART = [
   'POST /api/v1/batch/projects/{name}/deploys',
   'POST /api/v1/training/runs',
   'PUT /api/v1/pipelines/{name}',
+  'POST /api/v1/monitors/codex',
+  'POST /api/v1/monitors/{id}/reference',
+  'POST /api/v1/drift',
 ];
 
 for (const dialect of DIALECTS) {

@@ -9,6 +9,8 @@ import {
   LakeQuerySchema,
   LakeTableNameSchema,
   LakeWriteQuerySchema,
+  type DriftOptions,
+  type DriftReport,
   type LakeColumn,
   type LakeQuery,
   type LakeRows,
@@ -36,7 +38,7 @@ import {
   type LakeEngine,
 } from './engine.js';
 import { compileFilter, parseFilter, type SqlBuilder } from './filter.js';
-import { populationStability, PSI_EPSILON, type ColumnDrift } from './drift.js';
+import { computeDrift } from '../monitoring/stats/index.js';
 
 interface CatalogRow {
   id: string;
@@ -82,6 +84,12 @@ const JSON_PAGE_MAX = 10_000;
 const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
 
 const keyOf = (name: string) => name.toLowerCase();
+/** One side of a drift comparison: a table, a filter, a VERSION. */
+export interface DriftTableSide {
+  table: string;
+  filter?: string;
+  version?: number | 'latest';
+}
 const list = (names: string[]) => names.map((n) => JSON.stringify(n)).join(', ');
 
 /** Finds a column the way users write it: exactly, else ignoring case. */
@@ -576,30 +584,38 @@ export class LakeService {
   }
 
   /**
-   * How far the current rows drifted from the reference rows, column by column (PSI). Both sides
-   * are read through the same bound filters as any read; columns default to those both tables
-   * share, without the lake's own.
+   * How far the current rows drifted from the reference rows, column by column (the statistics of
+   * monitoring/stats). Both sides are read through the same bound filters as any read, at a VERSION
+   * if asked; columns default to those both tables share, without the lake's own, and named columns
+   * missing from either side are refused by name.
    */
-  async drift(
-    groupId: string,
-    reference: { table: string; filter?: string },
-    current: { table: string; filter?: string },
-    columns?: string[],
-  ): Promise<{ columns: ColumnDrift[]; epsilon: number; referenceRows: number; currentRows: number }> {
-    const refCols = await this.checkFilter(groupId, reference.table, reference.filter, columns);
-    const curCols = await this.checkFilter(groupId, current.table, current.filter, columns);
-    const shared = refCols.filter((c) => !SYSTEM_COLUMNS.includes(c.name) && curCols.some((d) => keyOf(d.name) === keyOf(c.name)));
-    if (shared.length === 0) throw invalid(`Tables ${reference.table} and ${current.table} share no columns to compare.`);
+  async drift(groupId: string, reference: DriftTableSide, current: DriftTableSide, options: DriftOptions = {}): Promise<DriftReport> {
+    const refCols = await this.checkFilter(groupId, reference.table, reference.filter);
+    const curCols = await this.checkFilter(groupId, current.table, current.filter);
+    const inCurrent = (name: string) => curCols.some((d) => keyOf(d.name) === keyOf(name));
+    const shared = refCols.filter((c) => !SYSTEM_COLUMNS.includes(c.name) && inCurrent(c.name));
+    const absent = (options.columns ?? []).filter((n) => !refCols.some((c) => keyOf(c.name) === keyOf(n)) || !inCurrent(n));
+    if (absent.length) throw invalid(`Columns not in both ${reference.table} and ${current.table}: ${absent.join(', ')}.`);
+    const wanted = options.columns ? shared.filter((c) => options.columns!.some((n) => keyOf(n) === keyOf(c.name))) : shared;
+    if (wanted.length === 0) throw invalid(`Tables ${reference.table} and ${current.table} share no columns to compare.`);
     await mkdir(this.tempDir, { recursive: true });
     const refFile = path.join(this.tempDir, `${newId()}.parquet`);
     const curFile = path.join(this.tempDir, `${newId()}.parquet`);
     try {
-      const names = shared.map((c) => c.name);
-      const referenceRows = await this.exportForJob(groupId, reference.table, { filter: reference.filter, columns: names }, refFile);
-      const currentRows = await this.exportForJob(groupId, current.table, { filter: current.filter, columns: names }, curFile);
-      if (referenceRows === 0 || currentRows === 0)
-        throw invalid(`Drift needs rows on both sides: the reference has ${referenceRows}, the current ${currentRows}.`);
-      return { columns: await populationStability(refFile, curFile, shared), epsilon: PSI_EPSILON, referenceRows, currentRows };
+      const names = wanted.map((c) => c.name);
+      const referenceRows = await this.exportForJob(
+        groupId,
+        reference.table,
+        { filter: reference.filter, version: reference.version, columns: names },
+        refFile,
+      );
+      const currentRows = await this.exportForJob(groupId, current.table, { filter: current.filter, version: current.version, columns: names }, curFile);
+      if (referenceRows === 0)
+        throw invalid(
+          `The reference (${reference.table}${reference.filter ? ` where ${reference.filter}` : ''}) has no rows: drift needs rows to compare with.`,
+        );
+      if (currentRows === 0) throw invalid(`The current data (${current.table}${current.filter ? ` where ${current.filter}` : ''}) has no rows to compare.`);
+      return await computeDrift(refFile, curFile, wanted, { ...options, columns: names });
     } finally {
       await rm(refFile, { force: true });
       await rm(curFile, { force: true });

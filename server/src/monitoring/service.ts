@@ -30,20 +30,15 @@ import { PermanentJobError, type JobContext, type JobEngine, type JobHandler } f
 import type { EngineLog } from '../jobs/graphile-dispatch.js';
 import { quoteIdent, sqlTimestamp, typeFamily } from '../lake/engine.js';
 import type { LakeService, StagedFile } from '../lake/service.js';
-import { driftOf } from './drift.js';
+import { inferenceTableOf } from './inference-log.js';
 import { flatMetrics } from './metrics.js';
+import { computeDrift } from './stats/index.js';
 import { LAKE_SYSTEM_COLUMNS, uploadedReferenceTable, type ReferenceResolver, type ReferenceSource } from './reference.js';
 import type { MonitorRow, MonitorRunRow, MonitorsStore } from './store.js';
 import { currentWindow, lastFullWindow, nextPeriodStart, windowEndingAt, type Window } from './windows.js';
 
 export const MONITOR_RUN_KIND = 'monitor.run' satisfies JobKind;
 
-/**
- * The inference log's lake table of a deployment.
- * TODO(lead, issue 17): use `inferenceTableOf` from the `inference` helper's ./inference-log.js
- * once merged; this follows the plan's naming (`inference__<deploymentId>`).
- */
-export const inferenceTableOf = (deploymentId: string) => `inference__${deploymentId}`;
 /** The log's own columns: never features. */
 const LOG_COLUMNS = new Set(['request_id', 'logged_at', 'latency_ms', 'model_version', 'row_index']);
 const LOG_TIME_COLUMN = 'logged_at';
@@ -509,7 +504,7 @@ export class MonitorsService {
     if (group === undefined) throw new PermanentJobError('The monitor’s group no longer exists.');
     const scope: GroupScope = { id: m.group_id, name: group, role: 'viewer' };
     const target = JSON.parse(m.target) as Target;
-    const { table, timeColumn } = 'deployment' in target ? { table: inferenceTableOf(m.deployment_id!), timeColumn: LOG_TIME_COLUMN } : target;
+    const { table, timeColumn } = 'deployment' in target ? { table: inferenceTableOf({ id: m.deployment_id! }), timeColumn: LOG_TIME_COLUMN } : target;
     const window: Window = { start: Number(run.window_start), end: Number(run.window_end) };
     ctx.log(`Monitor ${m.name}: window ${new Date(window.start).toISOString()} → ${new Date(window.end).toISOString()} of ${table}.`, 'system');
     const reference = this.referenceOf(m);
@@ -542,15 +537,11 @@ export class MonitorsService {
         if (currentRows === 0) problems.push({ part: 'drift', message: `The window has no rows in ${table}: nothing to compare.` });
         else {
           try {
-            drift = await driftOf(
+            drift = await computeDrift(
               refFile.file,
               curFile,
               compared.map((name) => ({ name, type: types.get(name)! })),
               checks.drift ?? {},
-              {
-                reference: refFile.rows,
-                current: currentRows,
-              },
             );
             ctx.log(`Drift: ${drift.driftedColumns} of ${drift.columns.length} columns drifted (share ${drift.driftShare.toFixed(3)}).`, 'system');
           } catch (err) {
@@ -701,7 +692,7 @@ export class MonitorsService {
   }
 
   private async targetColumns(scope: GroupScope, target: Target, deploymentId: string | null): Promise<LakeColumn[] | undefined> {
-    if ('deployment' in target) return this.describeTarget(scope, inferenceTableOf(deploymentId!));
+    if ('deployment' in target) return this.describeTarget(scope, inferenceTableOf({ id: deploymentId! }));
     const columns = await this.describeTarget(scope, target.table);
     if (!columns) throw invalid(`No lake table ${JSON.stringify(target.table)} in group ${scope.name} to monitor.`);
     const time = columns.find((c) => c.name === target.timeColumn);

@@ -1,6 +1,6 @@
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PipelineAction } from '@forja/contracts';
+import type { ColumnDrift, PipelineAction } from '@forja/contracts';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import type { TokensService } from '../auth/tokens-service.js';
 import { newId } from '../db/ids.js';
@@ -227,28 +227,42 @@ const ACTIONS: Record<PipelineAction, (deps: ActionDeps, run: StepRun, inputs: I
     const threshold = inputs.threshold === undefined ? 0.1 : Number(inputs.threshold);
     if (!Number.isFinite(threshold) || threshold <= 0)
       throw invalid(`Step "${run.stepId}": threshold must be a positive number (PSI 0.1 is "investigate", 0.25 "act").`);
-    const result = await deps.lake.drift(
+    // PSI over the reference's deciles with ε 1e-4 unless the step asks for another binning (binning, bins, epsilon).
+    const psiOptions = {
+      binning: (opt(inputs, 'binning') ?? 'quantile') as 'quantile' | 'evidently' | 'equal-width',
+      bins: inputs.bins === undefined ? 10 : Number(inputs.bins),
+      epsilon: inputs.epsilon === 'evidently' ? ('evidently' as const) : inputs.epsilon === undefined ? 1e-4 : Number(inputs.epsilon),
+    };
+    const report = await deps.lake.drift(
       run.scope.id,
       { table: str(inputs, 'reference', run.stepId), filter: opt(inputs, 'referenceFilter') },
       { table: str(inputs, 'current', run.stepId), filter: opt(inputs, 'currentFilter') },
-      Array.isArray(inputs.columns) ? inputs.columns.map(String) : undefined,
+      {
+        ...(Array.isArray(inputs.columns) ? { columns: inputs.columns.map(String) } : {}),
+        numericalMethod: 'psi',
+        categoricalMethod: 'psi',
+        numericalThreshold: threshold,
+        categoricalThreshold: threshold,
+        psi: psiOptions,
+      },
     );
-    const psi = Object.fromEntries(result.columns.map((c) => [c.column, Number(c.psi.toFixed(6))]));
-    const drifted = result.columns.filter((c) => c.psi >= threshold).map((c) => c.column);
-    for (const c of result.columns)
+    const value = (c: ColumnDrift) => c.result.statistic ?? 0;
+    const psi = Object.fromEntries(report.columns.map((c) => [c.column, Number(value(c).toFixed(6))]));
+    const drifted = report.columns.filter((c) => c.drifted).map((c) => c.column);
+    for (const c of report.columns)
       run.job.log(
-        `${c.column}: PSI ${c.psi.toFixed(4)} over ${c.bins} ${c.binning === 'deciles' ? 'reference-decile bins' : 'categories'}${c.psi >= threshold ? '  ← drifted' : ''}`,
+        `${c.column}: PSI ${value(c).toFixed(4)} over ${c.result.bins} ${c.result.binning === 'quantile' ? 'reference-quantile bins' : c.kind === 'categorical' ? 'categories' : `${c.result.binning} bins`}${c.drifted ? '  ← drifted' : ''}${c.note ? ` (${c.note})` : ''}`,
       );
     if (drifted.length && inputs.failOnDrift === true)
       throw new Error(`Drift at or above PSI ${threshold} in ${drifted.join(', ')} (${drifted.map((d) => psi[d]).join(', ')}).`);
     return {
       psi,
       drifted,
-      maxPsi: Math.max(...result.columns.map((c) => c.psi)),
+      maxPsi: Math.max(...report.columns.map(value)),
       threshold,
-      referenceRows: result.referenceRows,
-      currentRows: result.currentRows,
-      epsilon: result.epsilon,
+      referenceRows: report.referenceRows,
+      currentRows: report.currentRows,
+      epsilon: psiOptions.epsilon,
     };
   },
   monitor: (deps, run, inputs) => monitorAction(deps, run, inputs),

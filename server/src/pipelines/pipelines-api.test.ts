@@ -20,7 +20,12 @@ training:
 deploy:
   name: codex-model
   operation: sync
+monitoring:
+  config: configuration.json
 `;
+
+/** MLOps Codex's monitoring configuration; TrainData is filled in with the pipeline's training run, as its run_monitoring does. */
+const CODEX_MONITORING = JSON.stringify({ Period: 'Day', TrainData: {}, InputCols: ['x'], OutputCols: ['prediction'] });
 
 type File = { name: string; content: string };
 
@@ -133,17 +138,19 @@ for (const dialect of DIALECTS) {
       assert.equal(await s.server.services.pipelines.reconcile(), 0, 'nothing left to repair');
     });
 
-    test("MLOps Codex's pipeline YAML: training, then promote and deploy", async () => {
+    test("MLOps Codex's pipeline YAML: training, then promote and deploy, then a monitor of the deployment", async () => {
       const data = ['x,y', ...Array.from({ length: 60 }, (_, i) => `${i},${i >= 30 ? 1 : 0}`)].join('\n');
       const up = await upload('codex', CODEX, [
         { name: 'train.py', content: TRAIN_MODEL_SCRIPT },
         { name: 'data.csv', content: data },
         { name: 'requirements.txt', content: 'scikit-learn\n' },
+        { name: 'configuration.json', content: CODEX_MONITORING },
       ]);
       assert.equal(up.status, 200, JSON.stringify(up.body));
       assert.deepEqual(up.body.steps, [
         { id: 'training', action: 'train', needs: [] },
         { id: 'deploy', action: 'register', needs: ['training'] },
+        { id: 'monitoring', action: 'monitor', needs: ['deploy'] },
       ]);
       const run = await finished((await call('POST', '/api/v1/pipelines/codex/runs', {})).body.id);
       assert.equal(run.status, 'succeeded', JSON.stringify(run.steps));
@@ -152,10 +159,16 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([deployed.model, deployed.version], ['codex-model', '1']);
       const predicted = await call('POST', `/api/v1/deployments/${deployed.deploymentId}/predict`, [{ x: 50 }, { x: 2 }]);
       assert.deepEqual(predicted.body, { predictions: [1, 0] });
+      const monitor = (await call('GET', `/api/v1/monitors/${run.steps[2].outputs.monitorId}`)).body;
+      assert.deepEqual(
+        [monitor.name, monitor.deploymentId, monitor.period, monitor.inputColumns, monitor.reference],
+        ['codex-model', deployed.deploymentId, 'day', ['x'], { kind: 'training', trainingId: run.steps[0].outputs.trainingId }],
+      );
       // Run again from the register step: the training run was promoted once, so the step goes on from that version.
       const again = await finished((await call('POST', '/api/v1/pipelines/codex/runs', { fromStep: 'deploy' })).body.id);
       assert.equal(again.status, 'succeeded', JSON.stringify(again.steps));
-      assert.deepEqual(steps(again), { training: 'reused', deploy: 'succeeded' });
+      assert.deepEqual(steps(again), { training: 'reused', deploy: 'succeeded', monitoring: 'succeeded' });
+      assert.equal(again.steps[2].outputs.monitorId, monitor.id, 'the monitor is made once');
       assert.deepEqual(again.steps[1].outputs, deployed);
       assert.equal((await call('GET', '/api/v1/models/codex-model/versions/2')).status, 404, 'no second version');
     });
@@ -199,7 +212,11 @@ for (const dialect of DIALECTS) {
         ['steps:\n  - {id: a, script: missing.py}\n', /script "missing.py" is not among the uploaded files/],
         ['steps:\n  - {id: a, script: a.py}\n  - {id: b, script: a.py, params: {x: "${{ steps.a.outputs.y }}"}}\n', /does not need it/],
         ['steps:\n  - {id: a, script: a.py, params: {x: "${{ secrets.k }}"}}\n', /Unknown reference/],
-        ['training: {source: a.py, data: a.py, experiment_name: e}\nmonitoring: {config: c.json}\n', /"monitoring" section is not supported yet/],
+        ['training: {source: a.py, data: a.py, experiment_name: e}\nmonitoring: {config: c.json}\n', /monitors what "deploy" deployed/],
+        [
+          'training: {source: a.py, data: a.py, experiment_name: e}\ndeploy: {name: m}\nmonitoring: {config: c.json}\n',
+          /config "c.json" is not among the uploaded files/,
+        ],
         ['steps: [ {id: a\n', /not valid YAML/],
         ['- just a list\n', /must be a YAML mapping/],
         ['steps:\n  - {id: a, script: a.py}\n  - {id: a, script: a.py}\n', /Two steps are named "a"/],

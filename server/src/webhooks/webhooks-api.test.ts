@@ -1,5 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DIALECTS } from '../testing/databases.js';
 import { http, startTestServer, until, type TestServer } from '../testing/server.js';
 import { startReceiver, verify } from '../testing/webhook-receiver.js';

@@ -54,7 +54,8 @@ export const isNumericType = (type: string) => NUMERIC_TYPE.test(type.trim());
 /** Evidently's default thresholds: p-value tests 0.05, distances 0.1. */
 export const defaultThreshold = (method: DriftMethod) => (P_VALUE_METHODS.includes(method) ? 0.05 : 0.1);
 
-const source = (file: string) => (file.toLowerCase().endsWith('.csv') ? `read_csv(${fileLiteral(file)}, header=true)` : `read_parquet(${fileLiteral(file)})`);
+export const readerOf = (file: string) =>
+  file.toLowerCase().endsWith('.csv') ? `read_csv(${fileLiteral(file)}, header=true)` : `read_parquet(${fileLiteral(file)})`;
 
 interface NumericSide {
   values: Sorted;
@@ -74,7 +75,7 @@ async function readNumeric(c: DuckDBConnection, file: string, column: string, ro
   let k = 0;
   let missing = 0;
   let infinite = 0;
-  const result = await c.stream(`SELECT CAST(${quoteIdent(column)} AS DOUBLE) AS v FROM ${source(file)} ORDER BY v`);
+  const result = await c.stream(`SELECT CAST(${quoteIdent(column)} AS DOUBLE) AS v FROM ${readerOf(file)} ORDER BY v`);
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
@@ -90,7 +91,7 @@ async function readNumeric(c: DuckDBConnection, file: string, column: string, ro
 }
 
 async function readCategorical(c: DuckDBConnection, file: string, column: string, rows: number): Promise<CategoricalSide> {
-  const reader = await c.runAndReadAll(`SELECT CAST(${quoteIdent(column)} AS VARCHAR) AS v, count(*) AS n FROM ${source(file)} GROUP BY 1`);
+  const reader = await c.runAndReadAll(`SELECT CAST(${quoteIdent(column)} AS VARCHAR) AS v, count(*) AS n FROM ${readerOf(file)} GROUP BY 1`);
   const counts = new Map<string, number>();
   let missing = 0;
   for (const [v, n] of reader.getRows()) {
@@ -261,7 +262,7 @@ export async function computeDrift(reference: ParquetFile, current: ParquetFile,
   const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
   const c = await db.connect();
   try {
-    const rowsOf = async (file: string) => Number((await c.runAndReadAll(`SELECT count(*) FROM ${source(file)}`)).getRows()[0]![0]);
+    const rowsOf = async (file: string) => Number((await c.runAndReadAll(`SELECT count(*) FROM ${readerOf(file)}`)).getRows()[0]![0]);
     const refRows = await rowsOf(reference);
     const curRows = await rowsOf(current);
     if (refRows === 0) throw invalid('The reference has no rows: drift needs a reference sample to compare with.');
