@@ -159,3 +159,123 @@ test('a monitor on a lake table, made in the form and run on demand: the shifted
     await shot(page, 'monitor-page');
   });
 });
+
+/** Polls a run through the API until it has finished. */
+async function finished(monitorId: string, runId: string) {
+  const deadline = Date.now() + RUN_MS;
+  for (;;) {
+    const run = await forja.monitors.getRun(monitorId, runId);
+    if (run.status === 'succeeded' || run.status === 'failed') return run;
+    if (Date.now() > deadline) assert.fail(`run ${runId} is still ${run.status}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('an alert rule fires on a run: listed with the open alerts, acknowledged in the list; the monitor charts both runs', async () => {
+  assert.ok(monitor, 'the first test made the monitor');
+  await forja.alerts.createRule(monitor.id, { name: 'too many columns moved', metric: 'drift.share', operator: '>', threshold: 0.2, severity: 'critical' });
+  // A second run on the first half of yesterday: the rule is checked when it completes.
+  const started = await forja.monitors.run(monitor.id, { from: YESTERDAY, to: YESTERDAY + DAY / 2 });
+  assert.equal((await finished(monitor.id, started.id)).status, 'succeeded');
+  const deadline = Date.now() + 10_000;
+  while ((await forja.alerts.list({ status: 'open' })).items.length === 0) {
+    if (Date.now() > deadline) assert.fail('no alert fired');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  await asAdmin('alerts', async (page) => {
+    await page.goto(`${server.url}/monitoring`);
+    assert.match(await text(page, 'monitoring-tab-alerts'), /^Alerts\s*1$/);
+    const row = page.locator('[data-testid="monitor-row"][data-name="credit-drift"]');
+    assert.match(await row.innerText(), /drifted|stable/);
+    await shot(page, 'monitoring-monitors');
+
+    await page.getByTestId('monitoring-tab-alerts').click();
+    const alert = page.getByTestId('alert-row');
+    await alert.waitFor();
+    assert.equal(await alert.count(), 1);
+    assert.equal(await alert.getAttribute('data-metric'), 'drift.share');
+    assert.match(await alert.innerText(), /critical[\s\S]*credit-drift[\s\S]*too many columns moved[\s\S]*drift\.share[\s\S]*0\.3333[\s\S]*> 0\.2[\s\S]*open/);
+    await shot(page, 'monitoring-alerts-open');
+
+    await alert.getByTestId('alert-ack').click();
+    await page.getByTestId('alerts-empty').waitFor();
+    await page.getByTestId('alerts-filter-acknowledged').click();
+    await waitFor(async () => (await page.getByTestId('alert-status').first().getAttribute('data-status')) === 'acknowledged', 'the acknowledged alert');
+    const [stored] = (await forja.alerts.list({ status: 'acknowledged' })).items;
+    assert.equal(stored?.acknowledgedBy, 'admin');
+    await page.getByTestId('alerts-filter-all').click();
+    await shot(page, 'monitoring-alerts');
+
+    // The monitor's page: two runs, their drift share on one line above the dataset-drift threshold, the rule listed.
+    await page.getByRole('link', { name: 'credit-drift' }).first().click();
+    await page.getByTestId('drift-share-chart').waitFor();
+    assert.equal(await page.getByTestId('run-row').count(), 2);
+    assert.equal(await page.getByTestId('drift-share-chart').getAttribute('data-points'), '2');
+    assert.match(await page.getByTestId('rule-row').innerText(), /too many columns moved\s+drift\.share > 0\.2/);
+    await shot(page, 'monitor-page');
+  });
+});
+
+const SCORER = `import json
+
+def score(data, base_path):
+    req = json.loads(data)
+    if req["x"] < 0:
+        raise ValueError("x must not be negative")
+    return {"score": req["x"] * 2}
+`;
+
+test("a deployment's calls: the Usage tab charts every call from the usage API; its Monitoring tab lists its monitor and the latest drift", async () => {
+  const form = new FormData();
+  form.append('name', 'doubler');
+  form.append('settings', JSON.stringify({ maxWorkers: 1, inferenceLog: { sampleRate: 100 } }));
+  form.append('source', new Blob([SCORER]), 'doubler.py');
+  form.append('schema', new Blob([JSON.stringify({ x: 1, label: 'a' })]), 'schema.json');
+  const created = await forja.deployments.upload(form);
+  const deployment: Deployment = await forja.deployments.waitReady(created.deployment.id, { timeoutMs: BUILD_MS });
+  assert.equal(deployment.status, 'Deployed', deployment.message ?? '');
+  for (let i = 0; i < 12; i++) await forja.deployments.predict(deployment.id, { x: i % 2 === 0 ? i : i * 10, label: i % 3 === 0 ? 'a' : 'b' });
+  await assert.rejects(forja.deployments.predict(deployment.id, { x: -1, label: 'a' }));
+
+  // A monitor of its inference log against a reference where x is small: x drifts, label does not.
+  await forja.lake.write('doubler_ref', `x,label\n${Array.from({ length: 60 }, (_, i) => `${i % 12},${i % 3 === 0 ? 'a' : 'b'}`).join('\n')}\n`, {
+    format: 'csv',
+  });
+  const watch = await forja.monitors.create({
+    name: 'doubler-inputs',
+    target: { deployment: deployment.id },
+    reference: { kind: 'table', table: 'doubler_ref' },
+    inputColumns: ['x', 'label'],
+    period: 'hour',
+    scheduled: false,
+  });
+  const logged = Date.now() + 15_000;
+  while ((await forja.deployments.inferenceLog(deployment.id)).rows < 12) {
+    if (Date.now() > logged) assert.fail('the calls were not logged');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const run = await forja.monitors.run(watch.id, { from: Date.now() - 3_600_000, to: Date.now() + 60_000 });
+  assert.equal((await finished(watch.id, run.id)).status, 'succeeded');
+
+  await asAdmin('deployment', async (page) => {
+    await page.goto(`${server.url}/deployments/${deployment.id}?tab=usage`);
+    await page.getByTestId('usage-stats').waitFor();
+    await waitFor(async () => Number(await text(page, 'usage-calls')) >= 13, 'the usage API to count 13 calls', 20_000);
+    assert.ok(Number(await text(page, 'usage-errors')) >= 1);
+    for (const chart of ['calls-chart', 'latency-pct-chart', 'error-rate-chart'])
+      assert.ok(Number(await page.getByTestId(chart).getAttribute('data-points')) >= 1, `${chart} has points`);
+    assert.match(await text(page, 'usage-p95'), /ms|s$/);
+    await shot(page, 'deployment-usage');
+
+    await page.getByTestId('deployment-tab-monitoring').click();
+    await page.getByTestId('inference-log-note').waitFor();
+    assert.match(await text(page, 'inference-log-note'), /Logging 100 % of calls/);
+    assert.equal(await page.getByTestId('monitor-row').getAttribute('data-name'), 'doubler-inputs');
+    const latest = page.getByTestId('latest-run');
+    await latest.getByText(/columns drifted/).waitFor();
+    assert.match(await latest.innerText(), /1 of 2 columns drifted[\s\S]*\bx\b/);
+    assert.ok(Number(await latest.getByTestId('latest-dist-x').getAttribute('data-bins')) >= 2, "x's distributions beside the reference's");
+    await shot(page, 'deployment-monitoring');
+  });
+});

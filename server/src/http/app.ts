@@ -21,6 +21,7 @@ import { registerLakeRoutes } from '../lake/routes.js';
 import { registerTrainingRoutes } from '../training/routes.js';
 import { registerPipelineRoutes } from '../pipelines/routes.js';
 import { registerMonitorRoutes } from '../monitoring/routes.js';
+import { registerMonitorReportRoutes } from '../monitoring/report-routes.js';
 import { registerDriftRoutes } from '../monitoring/drift-routes.js';
 import { registerAlertRoutes } from '../alerts/routes.js';
 import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
@@ -83,6 +84,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerTrainingRoutes(app, { training: s.training });
   registerPipelineRoutes(app, { pipelines: s.pipelines });
   registerMonitorRoutes(app, { monitors: s.monitors, lake: s.lake });
+  registerMonitorReportRoutes(app, { monitors: s.monitors });
   registerDriftRoutes(app, { drift: s.drift });
   registerAlertRoutes(app, { alerts: s.alerts });
   registerPerformanceRoutes(app, { performance: s.performance });

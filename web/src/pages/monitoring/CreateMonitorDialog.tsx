@@ -197,7 +197,7 @@ export function CreateMonitorDialog({
               <option value="regression">Regression</option>
             </select>
           </Field>
-          <div className="field monitor-checks">
+          <div className="monitor-checks">
             <label className="checkbox">
               <input type="checkbox" checked={explain} onChange={(e) => setExplain(e.target.checked)} /> SHAP importance
             </label>

@@ -4,6 +4,7 @@ import type { Deployment, Monitor } from '@forja/contracts';
 import { Badge, CreateButton, Spinner } from '../../components/ui';
 import { AlertsPanel } from './Alerts';
 import { CreateMonitorDialog } from './CreateMonitorDialog';
+import { DistributionChart } from './DistributionChart';
 import { DriftBadge, formatShare, monitorPath, monitorRunPath, Panel } from './format';
 import { MonitorsTable } from './Monitors';
 import { useMonitors, useRun } from './queries';
@@ -86,6 +87,18 @@ function LatestRun({ monitor: m }: { monitor: Monitor }) {
                 {c.column}
               </Badge>
             ))}
+          </div>
+          {/* The most drifted columns' distributions, the rest on the run's page. */}
+          <div className="latest-run-charts">
+            {drifted
+              .filter((c) => c.distribution)
+              .slice(0, 2)
+              .map((c) => (
+                <figure key={c.column} className="latest-run-chart">
+                  <figcaption className="mono small">{c.column}</figcaption>
+                  <DistributionChart distribution={c.distribution!} drifted testId={`latest-dist-${c.column}`} />
+                </figure>
+              ))}
           </div>
         </div>
       )}

@@ -262,7 +262,7 @@ function RulesCard({ id }: { id: string }) {
         <h3>Alert rules</h3>
         <span className="muted small">checked after every run</span>
       </div>
-      <QueryView query={rules} testId="rules" isEmpty={(r) => r.items.length === 0} empty="No alert rules: add one with the SDK, the CLI or the API.">
+      <QueryView query={rules} testId="rules" isEmpty={(r) => r.length === 0} empty="No alert rules: add one with the SDK, the CLI or the API.">
         {(r) => (
           <table className="table" data-testid="rules-table">
             <thead>
@@ -275,7 +275,7 @@ function RulesCard({ id }: { id: string }) {
               </tr>
             </thead>
             <tbody>
-              {r.items.map((rule) => (
+              {r.map((rule) => (
                 <tr key={rule.id} data-testid="rule-row">
                   <td>{rule.name}</td>
                   <td className="mono">

@@ -24,9 +24,16 @@ export function useMonitor(id: string) {
 export function useRuns(id: string) {
   const client = useClient();
   const { group } = useSession();
+  const settled = useOnSettled();
+  const key = monitoringKeys.runs(group, id);
   return useQuery({
-    queryKey: monitoringKeys.runs(group, id),
-    queryFn: () => client.monitors.runs(id),
+    queryKey: key,
+    queryFn: () =>
+      settled(
+        key,
+        () => client.monitors.runs(id),
+        (page) => page.items.filter((r) => isRunActive(r.status)).length,
+      ),
     refetchInterval: (q) => (q.state.data?.items.some((r) => isRunActive(r.status)) ? POLL_MS : false),
   });
 }
@@ -34,12 +41,35 @@ export function useRuns(id: string) {
 export function useRun(id: string, runId: string) {
   const client = useClient();
   const { group } = useSession();
+  const settled = useOnSettled();
+  const key = monitoringKeys.run(group, id, runId);
   return useQuery({
-    queryKey: monitoringKeys.run(group, id, runId),
-    queryFn: () => client.monitors.getRun(id, runId),
+    queryKey: key,
+    queryFn: () =>
+      settled(
+        key,
+        () => client.monitors.getRun(id, runId),
+        (run) => Number(isRunActive(run.status)),
+      ),
     enabled: runId !== '',
     refetchInterval: (q) => (q.state.data && isRunActive(q.state.data.status) ? POLL_MS : false),
   });
+}
+
+/**
+ * Fetches with `fetch`, and when fewer runs are active than in the cached answer (a run has
+ * finished), refreshes every monitoring view: its series, the monitor's last run and the alerts
+ * the run may have fired all moved.
+ */
+function useOnSettled() {
+  const queryClient = useQueryClient();
+  const refresh = useRefreshMonitoring();
+  return async <T>(key: readonly unknown[], fetch: () => Promise<T>, active: (data: T) => number): Promise<T> => {
+    const before = queryClient.getQueryData<T>(key);
+    const after = await fetch();
+    if (before !== undefined && active(after) < active(before)) setTimeout(() => void refresh(), 0);
+    return after;
+  };
 }
 
 /** Metric series of the monitor's runs, by name or `prefix.*`. */
