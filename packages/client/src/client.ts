@@ -632,6 +632,8 @@ export class ForjaClient {
       this.request('GET', `/api/v1/monitors/${enc(idOrName)}/metrics`, MonitorMetricSeriesSchema, {
         query: { ...query, names: Array.isArray(query.names) ? query.names.join(',') : query.names },
       }),
+    /** A finished run's shareable report: one HTML file with its charts inline (no script), to save or stream; 409 while the run is queued or running. */
+    report: (idOrName: string, runId: string) => this.send('GET', `/api/v1/monitors/${enc(idOrName)}/runs/${enc(runId)}/report.html`),
   };
 
   /** The group's registry webhooks (group admins). */
