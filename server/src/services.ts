@@ -181,7 +181,7 @@ export function createServices(
   });
   const reportTo = (what: string) => (err: unknown) => options.log.error(`${what}: ${(err as Error).message}`);
   const usage = new UsageRecorder({ store: new UsageStore(db), clock, onError: reportTo('Storing deployment usage failed') });
-  const inferenceLog = new InferenceLog({ lake, clock, onError: reportTo('Writing the inference log failed') });
+  const inferenceLog = new InferenceLog({ lake, lakeHere: lakeOpensHere, clock, onError: reportTo('Writing the inference log failed') });
   const deploymentsStore = new DeploymentsStore(db);
   const deployments = new DeploymentsService({
     store: deploymentsStore,

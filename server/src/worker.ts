@@ -46,6 +46,7 @@ export async function startWorker(
           stopBackground(services);
           await services.engine.stop();
           await services.runtime.stopAll();
+          await services.inferenceLog.close();
           await services.lake.engine.close();
           await db.close();
         })()),

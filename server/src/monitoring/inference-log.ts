@@ -51,6 +51,8 @@ export interface InferenceLogOptions {
   /** The buffer's cap: bytes of pending bodies and answers, and pending calls; beyond it calls are dropped and counted. */
   maxBytes?: number;
   maxCalls?: number;
+  /** False in a standalone worker that cannot open the server's DuckDB lake: it writes no log and sweeps nothing. */
+  lakeHere?: boolean;
   clock?: () => number;
   onError?: (err: unknown) => void;
 }
@@ -91,8 +93,11 @@ export class InferenceLog {
   private readonly maxCalls: number;
   private readonly clock: () => number;
   private readonly onError: (err: unknown) => void;
+  private readonly lakeHere: boolean;
+  private warnedNoLake = false;
 
   constructor(options: InferenceLogOptions) {
+    this.lakeHere = options.lakeHere ?? true;
     this.lake = options.lake;
     this.flushMs = options.flushMs ?? 2_000;
     this.flushCalls = options.flushCalls ?? 5_000;
@@ -114,7 +119,14 @@ export class InferenceLog {
   }
 
   captureExecution(execution: LoggedExecution): void {
-    if (this.pending.length >= this.maxCalls) {
+    if (!this.lakeHere) {
+      if (!this.warnedNoLake)
+        this.onError(
+          new Error('This worker cannot open the DuckDB lake, so it logs no async execution rows: share a PostgreSQL lake (FORJA_LAKE_URL) to log them.'),
+        );
+      this.warnedNoLake = true;
+    }
+    if (!this.lakeHere || this.pending.length >= this.maxCalls) {
       this.dropped.set(execution.deploymentId, (this.dropped.get(execution.deploymentId) ?? 0) + 1);
       return;
     }
@@ -321,7 +333,7 @@ export class InferenceLog {
 
   /** Runs the retention sweep now and then every `everyMs` over the deployments `targets` lists. */
   startRetention(targets: () => Promise<Array<{ id: string; groupId: string; retentionDays: number }>>, everyMs: number): void {
-    if (this.retention) return;
+    if (this.retention || !this.lakeHere) return;
     const run = () => void targets().then((t) => this.sweep(t), this.onError);
     this.retention = setInterval(run, everyMs).unref();
     run();
