@@ -51,7 +51,7 @@ for (const dialect of DIALECTS) {
       for (const [group, name] of [
         ['default', 'mon-churn'],
         ['other-team', 'mon-fraud'],
-      ]) {
+      ] as const) {
         const table = await http(s.url, 'POST', '/api/v1/lake/tables/events/rows', {
           token: s.adminToken,
           rawBody: 'ts,v\n2026-12-01 10:00:00,1\n',
