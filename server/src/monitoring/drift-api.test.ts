@@ -16,7 +16,7 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(res.status, 201, await res.text());
     };
-    const upload = async (files: Record<string, [string, Uint8Array | string]>, options?: string) => {
+    const upload = async (files: Record<string, [string, Uint8Array<ArrayBuffer> | string]>, options?: string) => {
       const form = new FormData();
       for (const [field, [name, bytes]] of Object.entries(files)) form.append(field, new Blob([bytes]), name);
       if (options !== undefined) form.append('options', options);
@@ -26,7 +26,10 @@ for (const dialect of DIALECTS) {
 
     before(async () => {
       s = await startTestServer({ dialect });
-      const rows = (shift: number) => ['x,kind,period', ...Array.from({ length: 600 }, (_, i) => `${(i % 300) + shift},${i % 3 ? 'a' : 'b'},${i < 300 ? 1 : 2}`)];
+      const rows = (shift: number) => [
+        'x,kind,period',
+        ...Array.from({ length: 600 }, (_, i) => `${(i % 300) + shift},${i % 3 ? 'a' : 'b'},${i < 300 ? 1 : 2}`),
+      ];
       await seed('train_rows', rows(0).join('\n'));
       await seed('live_rows', rows(150).join('\n'));
     });
@@ -66,7 +69,10 @@ for (const dialect of DIALECTS) {
     test('two uploaded files (Parquet and CSV) with options; bad files and options are 400s naming them', async () => {
       const ref = await parquetOf(`SELECT range::DOUBLE AS score, CASE WHEN range % 2 = 0 THEN 'x' ELSE 'y' END AS tag FROM range(2000)`);
       const csv = ['score,tag', ...Array.from({ length: 1500 }, (_, i) => `${i * 1.5},${i % 5 ? 'x' : 'z'}`)].join('\n');
-      const ok = await upload({ reference: ['ref.parquet', ref], current: ['live data.csv', csv] }, JSON.stringify({ alsoCompute: ['psi'], perColumn: { tag: { threshold: 0.2 } } }));
+      const ok = await upload(
+        { reference: ['ref.parquet', ref], current: ['live data.csv', csv] },
+        JSON.stringify({ alsoCompute: ['psi'], perColumn: { tag: { threshold: 0.2 } } }),
+      );
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       const by = Object.fromEntries(ok.body.columns.map((c: any) => [c.column, c]));
       assert.deepEqual([by.score.result.method, by.score.others[0].method, by.score.others[0].binning], ['wasserstein', 'psi', 'evidently-sturges']);
@@ -74,10 +80,14 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(by.tag.unseen, { share: 0.2, examples: ['z'] });
       assert.equal(by.score.distribution.edges.length, by.score.distribution.reference.length + 1);
 
-      const cases: [Record<string, [string, Uint8Array | string]>, string | undefined, RegExp][] = [
+      const cases: [Record<string, [string, Uint8Array<ArrayBuffer> | string]>, string | undefined, RegExp][] = [
         [{ reference: ['ref.parquet', ref] }, undefined, /Send the current file as the form field "current"/],
         [{ reference: ['ref.parquet', ref], current: ['c.csv', csv] }, '{not json', /options field is not JSON/],
-        [{ reference: ['ref.parquet', ref], current: ['c.csv', csv] }, '{"columns": ["score", "ghost"]}', /not in both the reference and the current file: ghost/],
+        [
+          { reference: ['ref.parquet', ref], current: ['c.csv', csv] },
+          '{"columns": ["score", "ghost"]}',
+          /not in both the reference and the current file: ghost/,
+        ],
         [{ reference: ['ref.parquet', 'not a parquet file'], current: ['c.csv', csv] }, undefined, /reference file could not be read as Parquet/],
         [{ reference: ['ref.csv', 'score,tag\n'], current: ['c.csv', csv] }, undefined, /reference has no rows/],
       ];

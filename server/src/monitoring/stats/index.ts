@@ -28,6 +28,7 @@ import {
   zTest,
   type Sorted,
   type UnionCounts,
+  unionDistinct,
 } from './methods.js';
 import { ksTwoSamplePValue } from './special.js';
 
@@ -80,7 +81,8 @@ async function readNumeric(c: DuckDBConnection, file: string, column: string, ro
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const vector = chunk.getColumnVector(0);
-    for (let i = 0; i < chunk.rowCount; i++) {
+    const size = chunk.rowCount; // a native getter: read once per chunk, not per value
+    for (let i = 0; i < size; i++) {
       const v = vector.getItem(i) as number | null;
       if (v === null || Number.isNaN(v)) missing++;
       else if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) infinite++;
@@ -132,14 +134,32 @@ interface Prepared {
   integer: boolean;
   ref?: Sorted;
   cur?: Sorted;
-  counts: UnionCounts;
+  /** Counts per value over ref ∪ cur; built on first use (a million distinct numbers need none unless a test asks). */
+  readonly counts: UnionCounts;
+  /** Numerical: the KS statistic and W1 of one merge walk, on first use. */
+  readonly ecdf?: { ks: number; w1: number };
   nRef: number;
   nCur: number;
   refDistinct: number;
+  /** Distinct values of ref ∪ cur (Evidently's u). */
+  distinct: number;
+  /** A reference value, shown when the reference is constant. */
+  firstRef: string;
 }
 
 /** Evidently's bins: Sturges equal-width over both samples for numbers with > 20 reference values, else one bin per value. */
-function evidentlyBins(p: Prepared): { ref: Float64Array; cur: Float64Array; binning: string; edges?: Float64Array } {
+type Binned = { ref: Float64Array; cur: Float64Array; binning: string; edges?: Float64Array };
+/** PSI, Jensen–Shannon and the distribution share one binning per column: made once. */
+const binnedOf = new WeakMap<Prepared, Binned>();
+function evidentlyBins(p: Prepared): Binned {
+  let b = binnedOf.get(p);
+  if (!b) {
+    b = binEvidently(p);
+    binnedOf.set(p, b);
+  }
+  return b;
+}
+function binEvidently(p: Prepared): Binned {
   if (p.kind === 'numerical' && p.refDistinct > 20) {
     const edges = sturgesEdges(p.ref!, p.cur!, p.integer);
     return { ref: shares(histogram(p.ref!, edges), p.nRef), cur: shares(histogram(p.cur!, edges), p.nCur), binning: 'evidently-sturges', edges };
@@ -196,12 +216,11 @@ function runMethod(method: DriftMethod, p: Prepared, o: Options): Omit<MethodRes
       return { method, statistic: jensenShannon(b.ref, b.cur), pValue: null, binning: b.binning, bins: b.ref.length };
     }
     case 'ks': {
-      const { ks } = ecdfDistances(p.ref!, p.cur!);
-      const r = ksTwoSamplePValue(p.nRef, p.nCur, ks);
+      const r = ksTwoSamplePValue(p.nRef, p.nCur, p.ecdf!.ks);
       return { method, statistic: r.statistic, pValue: r.pValue, pValueMethod: r.method };
     }
     case 'wasserstein':
-      return { method, statistic: ecdfDistances(p.ref!, p.cur!).w1 / Math.max(std(p.ref!), 0.001), pValue: null };
+      return { method, statistic: p.ecdf!.w1 / Math.max(std(p.ref!), 0.001), pValue: null };
     case 'chisquare':
       return { method, ...chiSquareTest(p.counts) };
     case 'z':
@@ -308,16 +327,26 @@ async function columnDrift(
     const cur = await readNumeric(c, current, column.name, curRows);
     missing = { reference: ref.missing, current: cur.missing };
     infinite = { reference: ref.infinite, current: cur.infinite };
-    const counts = countsOfSorted(ref.values, cur.values);
+    let counts: UnionCounts | undefined;
+    let ecdf: { ks: number; w1: number } | undefined;
     prepared = {
       kind,
       integer: INTEGER_TYPE.test(column.type) && ref.missing + cur.missing === 0,
       ref: ref.values,
       cur: cur.values,
-      counts,
+      get counts() {
+        counts ??= countsOfSorted(ref.values, cur.values);
+        return counts;
+      },
+      get ecdf() {
+        ecdf ??= ecdfDistances(ref.values, cur.values);
+        return ecdf;
+      },
       nRef: ref.values.length,
       nCur: cur.values.length,
       refDistinct: distinctCount(ref.values),
+      distinct: unionDistinct(ref.values, cur.values),
+      firstRef: String(ref.values[0]),
     };
     if (ref.values.length) {
       const min = ref.values[0]!;
@@ -332,7 +361,8 @@ async function columnDrift(
     missing = { reference: ref.missing, current: cur.missing };
     const counts = countsOfMaps(ref.counts, cur.counts);
     const nCur = curRows - cur.missing;
-    prepared = { kind, integer: false, counts, nRef: refRows - ref.missing, nCur, refDistinct: ref.counts.size };
+    const firstRef = ref.counts.keys().next().value ?? '';
+    prepared = { kind, integer: false, counts, nRef: refRows - ref.missing, nCur, refDistinct: ref.counts.size, distinct: counts.keys.length, firstRef };
     const novel = [...cur.counts].filter(([k]) => !ref.counts.has(k)).sort((a, b) => b[1] - a[1]);
     unseen = { share: nCur ? novel.reduce((s, [, n]) => s + n, 0) / nCur : 0, examples: novel.slice(0, UNSEEN_EXAMPLES).map(([k]) => k) };
   }
@@ -349,7 +379,7 @@ async function columnDrift(
   };
   const over = o.perColumn?.[column.name];
   const kindMethod = kind === 'numerical' ? o.numericalMethod : o.categoricalMethod;
-  const method = over?.method ?? kindMethod ?? automaticMethod(kind, prepared.nRef, prepared.counts.keys.length);
+  const method = over?.method ?? kindMethod ?? automaticMethod(kind, prepared.nRef, prepared.distinct);
   const kindThreshold = kind === 'numerical' ? o.numericalThreshold : o.categoricalThreshold;
   const threshold = over?.threshold ?? kindThreshold ?? defaultThreshold(method);
   const empty = prepared.nRef === 0 ? 'reference' : prepared.nCur === 0 ? 'current data' : null;
@@ -359,8 +389,8 @@ async function columnDrift(
     return { ...base, result: none, others: [], drifted: false, note: why, distribution: null };
   }
   if (prepared.refDistinct === 1) {
-    const only = prepared.counts.keys[prepared.counts.reference.findIndex((n) => n > 0)]!;
-    notes.push(prepared.counts.keys.length === 1 ? `Constant on both sides (every value is ${only}).` : `Constant in the reference (every value is ${only}).`);
+    const only = prepared.firstRef;
+    notes.push(prepared.distinct === 1 ? `Constant on both sides (every value is ${only}).` : `Constant in the reference (every value is ${only}).`);
   }
   const result = judged(method, prepared, o, threshold, notes);
   // Extra methods that need numbers are skipped on categorical columns rather than failing the report.

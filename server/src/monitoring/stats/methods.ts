@@ -58,6 +58,20 @@ export function distinctCount(sorted: Sorted): number {
   return n;
 }
 
+/** How many distinct values two sorted arrays hold together. */
+export function unionDistinct(ref: Sorted, cur: Sorted): number {
+  let n = 0;
+  let i = 0;
+  let j = 0;
+  while (i < ref.length || j < cur.length) {
+    const v = j >= cur.length || (i < ref.length && ref[i]! <= cur[j]!) ? ref[i]! : cur[j]!;
+    while (i < ref.length && ref[i] === v) i++;
+    while (j < cur.length && cur[j] === v) j++;
+    n++;
+  }
+  return n;
+}
+
 /** Equal-width bins as numpy.histogram_bin_edges(both samples, bins="sturges") makes them. */
 export function sturgesEdges(ref: Sorted, cur: Sorted, integer: boolean): Float64Array {
   let first = Math.min(ref[0]!, cur[0]!);

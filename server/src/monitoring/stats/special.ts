@@ -160,10 +160,10 @@ export function smirnovSf(n: number, x: number): number {
   if (x === 1) return 0;
   if (n === 1) return x === 0 ? 1 : 1 - x;
   const nx = n * x;
-  if (nx <= 1) return clip(1 - x * Math.pow(1 + x, n - 1));
+  if (nx <= 1) return clip(1 - x * (1 + x) ** (n - 1));
   if (-2 * n * x * x < -745) return 0;
-  if (Math.floor(nx) >= n - 1) return Math.pow(1 - x, n);
-  if (n > 1_000_000) return Math.exp(-Math.pow(6 * nx + 1, 2) / 18 / n);
+  if (Math.floor(nx) >= n - 1) return (1 - x) ** n;
+  if (n > 1_000_000) return Math.exp(-((6 * nx + 1) ** 2) / 18 / n);
   const last = Math.floor(n * (1 - x));
   const lnx = Math.log(x);
   let lnC = 0; // ln C(n, v)
@@ -205,9 +205,9 @@ function durbinCdf(n: number, d: number): number {
   for (let j = 1; j <= m; j++) {
     w[j - 1] = fac;
     fac /= j;
-    v[j - 1] = (1 - Math.pow(h, j)) * fac;
+    v[j - 1] = (1 - h ** j) * fac;
   }
-  v[m - 1] = (1 + Math.pow(Math.max(2 * h - 1, 0), m) - 2 * Math.pow(h, m)) * fac;
+  v[m - 1] = (1 + Math.max(2 * h - 1, 0) ** m - 2 * h ** m) * fac;
   for (let i = 1; i < m; i++) for (let r = i - 1; r < m; r++) H[r]![i] = w[r - i + 1]!;
   for (let r = 0; r < m; r++) H[r]![0] = v[r]!;
   for (let c = 0; c < m; c++) H[m - 1]![c] = v[m - 1 - c]!;
@@ -288,7 +288,7 @@ function pelzGoodCdf(n: number, x: number): number {
     const m2 = m * m;
     const m4 = m2 * m2;
     const m6 = m4 * m2;
-    const qp = Math.pow(q, 8 * k);
+    const qp = q ** (8 * k);
     const c = [1, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4, k3a + k3b * m2 + k3c * m4 + k3d * m6];
     for (let i = 0; i < 4; i++) K[i] = K[i]! * qp + c[i]!;
   }
@@ -302,7 +302,7 @@ function pelzGoodCdf(n: number, x: number): number {
   const sqrt3z = Math.sqrt(3) * z;
   for (let k = maxk; k >= 1; k--) {
     const k2 = k * k;
-    const qk = Math.pow(q, k2);
+    const qk = q ** k2;
     k2extra += k2 * qk;
     const kpi = Math.PI * k;
     k3extra += (sqrt3z + kpi) * (sqrt3z - kpi) * k2 * qk;
@@ -310,7 +310,7 @@ function pelzGoodCdf(n: number, x: number): number {
   K[2] = K[2]! + (k2extra * pi2 * sqrt2pi) / (-36 * z2 * z);
   K[3] = K[3]! + (k3extra * pi2 * sqrt2pi) / (216 * z6);
   let sum = 0;
-  for (let i = 0; i < 4; i++) sum += K[i]! / Math.pow(n, i / 2);
+  for (let i = 0; i < 4; i++) sum += K[i]! / n ** (i / 2);
   return sum;
 }
 
@@ -329,7 +329,7 @@ export function kolmogorovSf(n: number, x: number): number {
     } else prob = Math.exp(lnFactorialOverPower(n) + n * Math.log(2 * t - 1));
     return clip(1 - prob);
   }
-  if (t >= n - 1) return clip(2 * Math.pow(1 - x, n));
+  if (t >= n - 1) return clip(2 * (1 - x) ** n);
   if (x >= 0.5) return clip(2 * smirnovSf(n, x));
   const nxx = t * x;
   if (n <= 140) {
@@ -339,7 +339,7 @@ export function kolmogorovSf(n: number, x: number): number {
   }
   if (nxx >= 370) return 0;
   if (nxx >= 2.2) return clip(2 * smirnovSf(n, x));
-  const cdf = nxx >= 18 ? 1 : n <= 100_000 && n * Math.pow(x, 1.5) <= 1.4 ? durbinCdf(n, x) : pelzGoodCdf(n, x);
+  const cdf = nxx >= 18 ? 1 : n <= 100_000 && n * x ** 1.5 <= 1.4 ? durbinCdf(n, x) : pelzGoodCdf(n, x);
   return clip(1 - cdf);
 }
 
