@@ -185,7 +185,7 @@ test('an alert rule fires on a run: listed with the open alerts, acknowledged in
 
   await asAdmin('alerts', async (page) => {
     await page.goto(`${server.url}/monitoring`);
-    assert.match(await text(page, 'monitoring-tab-alerts'), /^Alerts\s*1$/);
+    await waitFor(async () => /^Alerts\s*1$/.test(await text(page, 'monitoring-tab-alerts')), 'the open alert counted on the tab');
     const row = page.locator('[data-testid="monitor-row"][data-name="credit-drift"]');
     assert.match(await row.innerText(), /drifted|stable/);
     await shot(page, 'monitoring-monitors');
