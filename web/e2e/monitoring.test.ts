@@ -129,7 +129,8 @@ test('a monitor on a lake table, made in the form and run on demand: the shifted
     assert.equal(await chart.locator('rect[data-side="current"]').count(), bins);
     assert.equal(await chart.locator('rect[data-side="current"]').first().getAttribute('fill'), '#dc2626');
     // The shift is visible: the reference's mass sits in the low bins, the current's in the high ones.
-    const heights = async (side: string) => chart.locator(`rect[data-side="${side}"]`).evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('height'))));
+    const heights = async (side: string) =>
+      Promise.all((await chart.locator(`rect[data-side="${side}"]`).all()).map(async (r) => Number(await r.getAttribute('height'))));
     const ref = await heights('reference');
     const cur = await heights('current');
     assert.ok(ref[0]! > cur[0]! && cur[bins - 1]! > ref[bins - 1]!, `reference ${ref} vs current ${cur}`);
