@@ -129,7 +129,8 @@ test('a monitor on a lake table, made in the form and run on demand: the shifted
     assert.equal(await chart.locator('rect[data-side="current"]').count(), bins);
     assert.equal(await chart.locator('rect[data-side="current"]').first().getAttribute('fill'), '#dc2626');
     // The shift is visible: the reference's mass sits in the low bins, the current's in the high ones.
-    const heights = async (side: string) => chart.locator(`rect[data-side="${side}"]`).evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('height'))));
+    const heights = async (side: string) =>
+      Promise.all((await chart.locator(`rect[data-side="${side}"]`).all()).map(async (r) => Number(await r.getAttribute('height'))));
     const ref = await heights('reference');
     const cur = await heights('current');
     assert.ok(ref[0]! > cur[0]! && cur[bins - 1]! > ref[bins - 1]!, `reference ${ref} vs current ${cur}`);
@@ -185,7 +186,7 @@ test('an alert rule fires on a run: listed with the open alerts, acknowledged in
 
   await asAdmin('alerts', async (page) => {
     await page.goto(`${server.url}/monitoring`);
-    assert.match(await text(page, 'monitoring-tab-alerts'), /^Alerts\s*1$/);
+    await waitFor(async () => /^Alerts\s*1$/.test(await text(page, 'monitoring-tab-alerts')), 'the open alert counted on the tab');
     const row = page.locator('[data-testid="monitor-row"][data-name="credit-drift"]');
     assert.match(await row.innerText(), /drifted|stable/);
     await shot(page, 'monitoring-monitors');

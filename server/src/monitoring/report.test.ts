@@ -18,6 +18,7 @@ function column(name: string, drifted: boolean, over: Partial<ColumnDrift> = {})
     referenceRows: 1000,
     currentRows: 500,
     missing: { reference: 0, current: 0 },
+    missingShare: { reference: 0, current: 0 },
     infinite: { reference: 0, current: 0 },
     range: { min: 0, max: 10, outsideShare: drifted ? 0.4 : 0 },
     unseen: null,
@@ -48,7 +49,7 @@ function run(over: Partial<MonitorRun> = {}): MonitorRun {
     currentRows: 500,
     drift: {
       columns: [
-        column('age', false),
+        column('age', false, { missing: { reference: 0, current: 50 }, missingShare: { reference: 0, current: 0.1 } }),
         column('income', true),
         column(HOSTILE, false, {
           kind: 'categorical',
@@ -103,7 +104,7 @@ test('the drifted column is marked and its reference and current distributions a
   const row = html.match(/<tr class="drifted" data-column="income">.*?<\/tr>/)?.[0];
   assert.ok(row, 'income has a drifted row');
   assert.match(row, /drifted<\/span>/);
-  assert.match(html, /<tr class="" data-column="age">.*?stable/);
+  assert.match(html, /<tr class="" data-column="age">.*?stable.*?missing 0 % → 10 %/);
   assert.match(row, /40 % outside \[0, 10\]/);
   const figure = html.match(/<figure class="drifted"><figcaption><strong>income<\/strong>.*?<\/figure>/)?.[0];
   assert.ok(figure, 'income has a drifted chart');

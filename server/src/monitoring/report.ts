@@ -40,7 +40,7 @@ function tile(label: string, value: string, bad = false): string {
 function columnNotes(c: ColumnDrift): string {
   const notes: string[] = [];
   if (c.note) notes.push(c.note);
-  if (c.missing.current > 0 || c.missing.reference > 0) notes.push(`missing ${pct(c.missing.reference)} → ${pct(c.missing.current)}`);
+  if (c.missing.current > 0 || c.missing.reference > 0) notes.push(`missing ${pct(c.missingShare.reference)} → ${pct(c.missingShare.current)}`);
   if (c.infinite.current > 0 || c.infinite.reference > 0) notes.push(`±Inf ${c.infinite.reference} → ${c.infinite.current}`);
   if (c.range && c.range.outsideShare > 0) notes.push(`${pct(c.range.outsideShare)} outside [${fmt(c.range.min)}, ${fmt(c.range.max)}]`);
   if (c.unseen && c.unseen.share > 0) notes.push(`${pct(c.unseen.share)} unseen (${c.unseen.examples.slice(0, 3).join(', ')})`);

@@ -14,7 +14,7 @@ function byConcern(a: ColumnDrift, b: ColumnDrift): number {
 function notesOf(c: ColumnDrift): string[] {
   const notes: string[] = [];
   if (c.note) notes.push(c.note);
-  if (c.missing.reference > 0 || c.missing.current > 0) notes.push(`missing ${formatShare(c.missing.reference)} → ${formatShare(c.missing.current)}`);
+  if (c.missing.reference > 0 || c.missing.current > 0) notes.push(`missing ${formatShare(c.missingShare.reference)} → ${formatShare(c.missingShare.current)}`);
   if (c.infinite.reference > 0 || c.infinite.current > 0) notes.push(`±Inf ${c.infinite.reference} → ${c.infinite.current}`);
   if (c.range && c.range.outsideShare > 0)
     notes.push(`${formatShare(c.range.outsideShare)} outside [${formatNumber(c.range.min)}, ${formatNumber(c.range.max)}]`);
