@@ -424,6 +424,18 @@ class ExecutionFailed(ForjaError):
         return (type(self), (self.message, self.execution_id, self.deployment_id, self.job_id))
 
 
+class RunFailed(ExecutionFailed):
+    """A run (training, monitor) that ended ``failed``: the run's id is also its ``execution_id``."""
+
+    def __init__(self, message: str, run_id: Optional[str] = None, job_id: Optional[str] = None, run: Any = None) -> None:
+        super().__init__(message, run_id, None, job_id, run)
+        self.run_id = run_id
+        self.run = run
+
+    def __reduce__(self):  # type: ignore[override]
+        return (type(self), (self.message, self.run_id, self.job_id))
+
+
 class ExecutionTimeout(ForjaError, TimeoutError):
     """:meth:`ForjaExecution.wait_ready` gave up before the execution ended. The execution goes
     on on the server: wait again, or follow it with ``forja jobs logs <job_id> --follow``.

@@ -44,7 +44,7 @@ from .client import API, JSON, Client, _Field, _segment
 from .deployments import _is_dataframe, _plain_json
 from .drift import _camel
 from .drift import _result as drift_result
-from .exceptions import ExecutionFailed, ExecutionTimeout, ForjaError, NotFound
+from .exceptions import ExecutionTimeout, ForjaError, NotFound, RunFailed
 from .lake import _to_parquet
 from .pagination import Pager
 
@@ -63,7 +63,7 @@ OPERATORS = (">", ">=", "<", "<=")
 RUN_WAIT = 1800.0
 
 
-class MonitorRunFailed(ExecutionFailed):
+class MonitorRunFailed(RunFailed):
     """A monitor run ended ``failed``. Also an :class:`~forja.ExecutionFailed`.
 
     Attributes:
@@ -80,14 +80,6 @@ class MonitorRunFailed(ExecutionFailed):
     """
 
     _KIND = "Monitor run"
-
-    def __init__(self, message: str, run_id: Optional[str] = None, job_id: Optional[str] = None, run: Any = None) -> None:
-        super().__init__(message, run_id, None, job_id, run)
-        self.run_id = run_id
-        self.run = run
-
-    def __reduce__(self):  # type: ignore[override]
-        return (type(self), (self.message, self.run_id, self.job_id))
 
 
 class MonitoringClient(VerboseClientOwner):

@@ -53,7 +53,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from ._jobs import VerboseClientOwner, WaitsOnJob, job_log
 from .client import API, JSON, Client, _Field, _segment
 from .deployments import ForjaModel, ModelClient, PathLike, _python_version, _schema_sample
-from .exceptions import ExecutionFailed, ExecutionTimeout, ForjaError, NotFound
+from .exceptions import ExecutionTimeout, ForjaError, NotFound, RunFailed
 
 __all__ = ["TrainingClient", "TrainingExperiment", "TrainingRun", "TrainingFailed"]
 
@@ -63,7 +63,7 @@ MODEL_TYPES = ("Classification", "Regression", "Unsupervised")
 TRAINING_WAIT = 6 * 3600.0
 
 
-class TrainingFailed(ExecutionFailed):
+class TrainingFailed(RunFailed):
     """A training run ended ``failed`` or ``cancelled``. Also an :class:`~forja.ExecutionFailed`.
 
     Attributes:
@@ -83,14 +83,6 @@ class TrainingFailed(ExecutionFailed):
     """
 
     _KIND = "Training run"
-
-    def __init__(self, message: str, run_id: Optional[str] = None, job_id: Optional[str] = None, run: Any = None) -> None:
-        super().__init__(message, run_id, None, job_id, run)
-        self.run_id = run_id
-        self.run = run
-
-    def __reduce__(self):  # type: ignore[override]
-        return (type(self), (self.message, self.run_id, self.job_id))
 
 
 class TrainingClient(VerboseClientOwner):
