@@ -49,6 +49,11 @@ export function alignSeries(series: readonly TimeSeries[]): uPlot.AlignedData {
   return [xs.map((x) => x / 1000), ...ys];
 }
 
+/** A value between two gaps (or at an edge next to one): a line cannot show it, only a marker. */
+function hasLoneValue(points: TimeSeries['points']): boolean {
+  return points.some(([, v], i) => v !== null && (points[i - 1]?.[1] ?? null) === null && (points[i + 1]?.[1] ?? null) === null);
+}
+
 /**
  * Lines over time on uPlot, with a legend, and dashed red lines at the thresholds a value must not
  * cross (drift thresholds, baselines). Rebuilt when the series' shape changes, fed with setData otherwise.
@@ -109,7 +114,8 @@ export function TimeChart({
           stroke: s.color,
           width: 1.6,
           spanGaps: false,
-          points: { size: 5, fill: s.color },
+          // uPlot hides markers on dense series, and a value with no neighbour draws no line: show them then.
+          points: { size: 5, fill: s.color, ...(hasLoneValue(s.points) ? { show: true } : {}) },
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : `${format(v)}${unit ? ` ${unit}` : ''}`),
         })),
       ],
