@@ -101,7 +101,8 @@ export class UsageRecorder {
     const q = UsageQuerySchema.parse(rawQuery);
     const now = this.clock();
     const to = q.to ?? now;
-    const from = q.from ?? to - STEPS.day;
+    // Never before the epoch: a `to` inside the first day would otherwise give negative bucket times.
+    const from = q.from ?? Math.max(0, to - STEPS.day);
     if (from >= to) throw invalid(`from (${from}) must be before to (${to}).`);
     const step = q.step ?? (to - from <= 500 * STEPS.minute ? 'minute' : to - from <= 500 * STEPS.hour ? 'hour' : 'day');
     const stepMs = STEPS[step];

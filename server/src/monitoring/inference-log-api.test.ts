@@ -244,11 +244,16 @@ for (const dialect of DIALECTS) {
         [`from=0&step=minute`, /at most 10000 points/],
         ['step=week', /step/],
         ['from=-5', /from/],
+        // A `to` inside the epoch's first day: the default window starts at 0, never before.
+        ['to=0', /must be before/],
       ] as const) {
         const r = await call('GET', `/api/v1/deployments/${id}/usage?${q}`);
         assert.equal(r.status, 400, `${q}: ${r.text}`);
         assert.match(r.body.error.message, msg);
       }
+      const early = await call('GET', `/api/v1/deployments/${id}/usage?to=572`);
+      assert.equal(early.status, 200, early.text);
+      assert.equal(early.body.points[0].t, 0);
       assert.equal((await call('GET', '/api/v1/deployments/nosuchdeployment1/usage')).status, 404);
     });
 
