@@ -71,7 +71,8 @@ export function WebhooksPage() {
     <section aria-label="Webhooks">
       <div className="toolbar">
         <p className="muted">
-          Registry and monitoring-alert events of <strong>{group}</strong> are POSTed as signed JSON to these URLs, and retried with backoff when the receiver fails.
+          Registry and monitoring-alert events of <strong>{group}</strong> are POSTed as signed JSON to these URLs, and retried with backoff when the receiver
+          fails.
         </p>
         <CreateButton onClick={() => setCreating(true)} testId="new-webhook">
           New webhook
