@@ -1,8 +1,8 @@
 // `npm test`: installs what the tests need, builds, starts PostgreSQL, runs the TypeScript, browser
 // and Python suites, the schema fuzzing of the API and the benchmarks, and ends with one line
 // "N passed, N failed" for the whole run.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, ensureAptPackages, ensureBuilt, ensureNodeDependencies, ensurePythonVenv, log } from './lib.mjs';
 import { startPgCluster } from './pg-cluster.mjs';
@@ -112,35 +112,54 @@ function runNodeTests(env) {
   results.push({ suite: 'TypeScript + browser', ...counts });
 }
 
-function runPytest(python, env) {
-  if (!existsSync(path.join(ROOT, 'python', 'tests'))) return;
-  if (only.length && !only.some((o) => 'python'.includes(o) || o.includes('py'))) return;
+/**
+ * Starts pytest in the background, its output to a file: the node suite and pytest each leave the
+ * two cores half idle (servers starting, environments building), so they run side by side. The
+ * returned function waits for it, prints its output and records its counts.
+ */
+function startPytest(python, env) {
+  if (!existsSync(path.join(ROOT, 'python', 'tests'))) return async () => {};
+  if (only.length && !only.some((o) => 'python'.includes(o) || o.includes('py'))) return async () => {};
   const xml = path.join(WORK, 'pytest.xml');
+  const out = path.join(WORK, 'pytest.log');
   rmSync(xml, { force: true });
-  log('running Python tests…');
+  log(`running Python tests beside the others (output in ${path.relative(ROOT, out)}, printed when they end)…`);
   // `npm test -- python/tests/test_x.py` runs those files only; any other filter with "py" runs them all.
   const files = only.filter((o) => o.startsWith('python/tests/') && o.endsWith('.py'));
-  const r = spawnSync(
+  const fd = openSync(out, 'w');
+  const child = spawn(
     python,
     ['-m', 'pytest', ...(files.length ? files : ['python/tests']), '-q', '-p', 'no:cacheprovider', '--timeout=600', `--junitxml=${xml}`],
     {
       cwd: ROOT,
-      stdio: 'inherit',
+      stdio: ['ignore', fd, fd],
       env,
-      timeout: SUITE_TIMEOUT_MS,
-      killSignal: 'SIGKILL',
     },
   );
-  let counts = { passed: 0, failed: 1, skipped: 0, failures: [`pytest exited with ${r.status ?? r.signal} and wrote no report`] };
-  if (existsSync(xml)) {
-    const head = readFileSync(xml, 'utf8').match(/<testsuite [^>]*>/)?.[0] ?? '';
-    const attr = (n) => Number(head.match(new RegExp(`${n}="(\\d+)"`))?.[1] ?? 0);
-    const failed = attr('failures') + attr('errors');
-    const skipped = attr('skipped');
-    counts = { passed: attr('tests') - failed - skipped, failed, skipped, failures: failed ? ['see the pytest output above'] : [] };
-    if (r.status !== 0 && failed === 0 && r.status !== 5) counts = { ...counts, failed: 1, failures: [`pytest exited with ${r.status}`] };
-  }
-  results.push({ suite: 'Python', ...counts });
+  closeSync(fd);
+  const started = Date.now();
+  const exited = new Promise((resolve) => {
+    child.on('error', (err) => resolve({ status: null, error: err }));
+    child.on('exit', (status, signal) => resolve({ status, signal }));
+  });
+  return async () => {
+    // The node suite blocks this process while it runs, so the deadline is checked when it ends.
+    const left = SUITE_TIMEOUT_MS - (Date.now() - started);
+    const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(0, left));
+    const r = await exited;
+    clearTimeout(timer);
+    process.stdout.write(`\n--- Python tests (pytest) ---\n${readFileSync(out, 'utf8')}\n`);
+    let counts = { passed: 0, failed: 1, skipped: 0, failures: [`pytest exited with ${r.status ?? r.signal ?? r.error?.message} and wrote no report`] };
+    if (existsSync(xml)) {
+      const head = readFileSync(xml, 'utf8').match(/<testsuite [^>]*>/)?.[0] ?? '';
+      const attr = (n) => Number(head.match(new RegExp(`${n}="(\\d+)"`))?.[1] ?? 0);
+      const failed = attr('failures') + attr('errors');
+      const skipped = attr('skipped');
+      counts = { passed: attr('tests') - failed - skipped, failed, skipped, failures: failed ? ['see the pytest output above'] : [] };
+      if (r.status !== 0 && failed === 0 && r.status !== 5) counts = { ...counts, failed: 1, failures: [`pytest exited with ${r.status ?? r.signal}`] };
+    }
+    results.push({ suite: 'Python', ...counts });
+  };
 }
 
 /**
@@ -219,8 +238,9 @@ async function main() {
     const env = { ...process.env, PATH, FORJA_TEST_PG_URL: pg.url, FORJA_PYTHON: python, FORJA_TEST_CHROMIUM: '/usr/bin/chromium', FORJA_TEST_CLI: 'dist' };
     typecheckTests();
     runLint(python);
+    const pytestDone = startPytest(python, env);
     runNodeTests(env);
-    runPytest(python, env);
+    await pytestDone();
     runFuzz(env);
     runBenches(env);
   } catch (err) {
