@@ -114,6 +114,12 @@ describe('explanations (SHAP) of deployed models', () => {
       assert.equal(job.status, 'succeeded', JSON.stringify(job));
       deployed[name] = body.deployment.id;
     }
+    // A script model: refused before anything is built, so its own build is not waited for.
+    const script = new FormData();
+    script.append('name', 'script');
+    script.append('source', new Blob(['def score(data, base_path):\n    return 0\n']), 'scorer.py');
+    const res = await fetch(`${s.url}/api/v1/deployments`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: script });
+    deployed.script = ((await res.json()) as any).deployment.id;
     groupId = (await s.server.services.authStore.getGroupByName('default'))!.id;
   });
   after(async () => {
@@ -176,6 +182,7 @@ describe('explanations (SHAP) of deployed models', () => {
     await rejects({ ...ridge, features: ['x1', 'x2', 'x3', 'income'] }, 400, /the current rows lack the features \['income'\]/);
     await rejects({ ...ridge, features: ['x1', 'x2'] }, 400, /the model was trained on \['x3'\], which are not among the features/);
     await rejects({ ...ridge, groupId: 'another-group' }, 404, /Deployment .* does not exist/);
+    await rejects({ deploymentId: deployed.script! }, 400, /script is a script model, which shap cannot explain by itself: set the explanations' function/);
   });
 
   test('a run longer than the timeout stops with a 504', async () => {
