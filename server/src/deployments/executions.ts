@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DeploymentSettingsSchema, type Execution } from '@forja/contracts';
+import type { Execution } from '@forja/contracts';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import type { JobKind } from '../jobs/catalog.js';
@@ -11,7 +11,7 @@ import { ProcessFailed, runProcess } from '../runtime/process.js';
 import { preprocessFileOf } from './runtime.js';
 import type { DeploymentsService } from './service.js';
 import type { StagedUpload } from '../http/multipart.js';
-import type { DeploymentRow, DeploymentsStore, ExecutionRow } from './store.js';
+import { settingsOf, type DeploymentRow, type DeploymentsStore, type ExecutionRow } from './store.js';
 
 export const EXECUTE_KIND = 'deployment.execute' satisfies JobKind;
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_execute.py', import.meta.url));
@@ -126,7 +126,7 @@ export class ExecutionsService {
         const base = path.join(spec.folder, 'files');
         const preprocess = preprocessFileOf(dep);
         try {
-          const settings = DeploymentSettingsSchema.parse(JSON.parse(dep.settings));
+          const settings = settingsOf(dep);
           await runProcess(ctx, {
             sandbox: this.deployments.sandbox,
             secrets: Object.values(spec.secrets),
@@ -194,7 +194,7 @@ export class ExecutionsService {
 
   /** With `settings.inferenceLog.executions`, the input and output files' rows go to the inference log (read in the background). */
   private logRows(dep: DeploymentRow, id: string, input: string, output: string): void {
-    if (!DeploymentSettingsSchema.parse(JSON.parse(dep.settings)).inferenceLog.executions) return;
+    if (!settingsOf(dep).inferenceLog.executions) return;
     const at = this.clock();
     void this.store.getExecution(id).then((row) =>
       this.deployments.inferenceLog.captureExecution({

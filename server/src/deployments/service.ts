@@ -32,7 +32,7 @@ import { ModelError, WorkerError, type InputFormat, type Invocation } from '../r
 import { OverloadedError } from '../runtime/worker-pool.js';
 import { readRuntimeLog, type DeploymentRuntime, type RuntimeSpec } from './runtime.js';
 import { checkInput, schemaFromSample, type InputSchema } from './schema-check.js';
-import type { DeploymentRow, DeploymentsStore } from './store.js';
+import { settingsOf, type DeploymentRow, type DeploymentsStore } from './store.js';
 import type { StagedUpload } from '../http/multipart.js';
 import { unzipExtras } from './zip.js';
 import type { InferenceLog, LoggedFormat } from '../monitoring/inference-log.js';
@@ -286,7 +286,7 @@ export class DeploymentsService {
   async updateSettings(ctx: RequestContext, scope: GroupScope, id: string, patch: DeploymentSettingsPatch): Promise<Deployment> {
     requireScopeRole(scope, 'editor');
     const row = await this.require(scope, id);
-    const before = DeploymentSettingsSchema.parse(JSON.parse(row.settings));
+    const before = settingsOf(row);
     const settings = DeploymentSettingsSchema.parse({ ...before, ...patch, inferenceLog: { ...before.inferenceLog, ...patch.inferenceLog } });
     adminSettingsAllowedBy(scope, settings, before);
     if (settings.minWorkers > settings.maxWorkers) throw invalid(`minWorkers (${settings.minWorkers}) cannot be above maxWorkers (${settings.maxWorkers}).`);
@@ -332,8 +332,10 @@ export class DeploymentsService {
     return (await this.runtime.stats(id)) ?? { workers: 0, busy: 0, queued: 0, served: 0, calls: 0, failed: 0, restarts: 0 };
   }
 
-  /** The hot path: cached row, one pool call, errors mapped to what the caller can act on. */
-  /** A sync prediction, counted in the usage figures and, when sampled, copied to the inference log under `requestId`. */
+  /**
+   * The hot path: cached row, one pool call, errors mapped to what the caller can act on; counted
+   * in the usage figures and, when sampled, copied to the inference log under `requestId`.
+   */
   async predict(scope: GroupScope, id: string, body: Buffer, format: InputFormat, requestId: string = newId()): Promise<Buffer> {
     const target = await this.inScope(scope, id);
     const started = performance.now();
@@ -379,7 +381,7 @@ export class DeploymentsService {
   /** Where a deployment's inference log is, what it holds, and what this server dropped. */
   async inferenceLogInfo(scope: GroupScope, id: string): Promise<InferenceLogInfo> {
     const row = await this.require(scope, id);
-    const settings = DeploymentSettingsSchema.parse(JSON.parse(row.settings)).inferenceLog;
+    const settings = settingsOf(row).inferenceLog;
     return this.inferenceLog.info({ id, groupId: row.group_id, settings });
   }
 
@@ -388,7 +390,7 @@ export class DeploymentsService {
     return (await this.store.listAll()).map((r) => ({
       id: r.id,
       groupId: r.group_id,
-      retentionDays: DeploymentSettingsSchema.parse(JSON.parse(r.settings)).inferenceLog.retentionDays,
+      retentionDays: settingsOf(r).inferenceLog.retentionDays,
     }));
   }
 
@@ -429,13 +431,13 @@ export class DeploymentsService {
    * deployment's `publicRateLimit` calls a minute.
    */
   async publicGroupOf(id: string, clientIp: string): Promise<string | undefined> {
-    let row: DeploymentRow;
+    let target: Target;
     try {
-      ({ row } = await this.cached(id));
+      target = await this.cached(id);
     } catch {
       return undefined; // a missing deployment is as closed as a private one: no existence leak
     }
-    const settings = DeploymentSettingsSchema.parse(JSON.parse(row.settings));
+    const { row, settings } = target;
     if (!settings.public) return undefined;
     const key = `${id}|${clientIp}`;
     const limiter = this.publicLimiter(settings.publicRateLimit);
@@ -654,7 +656,7 @@ export class DeploymentsService {
       at: now,
       schema: row.schema_sample ? schemaFromSample(JSON.parse(row.schema_sample)) : undefined,
       spec: row.env_key ? this.runtimeSpec(row) : undefined,
-      settings: DeploymentSettingsSchema.parse(JSON.parse(row.settings)),
+      settings: settingsOf(row),
     };
     this.cache.set(id, entry);
     return entry;
@@ -704,8 +706,7 @@ export class DeploymentsService {
       files: JSON.parse(r.files) as FileEntry[],
       hasSecrets: r.secrets_sealed !== null,
       schemaSample: r.schema_sample === null ? null : (JSON.parse(r.schema_sample) as unknown),
-      // Parsed, so settings added since the row was written read as their defaults.
-      settings: DeploymentSettingsSchema.parse(JSON.parse(r.settings)),
+      settings: settingsOf(r),
       environment: r.env_key,
       buildJobId: r.build_job_id,
       createdBy: r.created_by,

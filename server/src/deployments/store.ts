@@ -1,9 +1,15 @@
+import { DeploymentSettingsSchema, type DeploymentSettings } from '@forja/contracts';
 import type { Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Database, DeploymentsTable, ExecutionsTable } from '../db/schema.js';
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
 export type ExecutionRow = Selectable<ExecutionsTable>;
+
+/** A row's settings, parsed, so settings added since the row was written read as their defaults. */
+export function settingsOf(row: Pick<DeploymentRow, 'settings'>): DeploymentSettings {
+  return DeploymentSettingsSchema.parse(JSON.parse(row.settings));
+}
 
 /** SQL for deployments and their async executions. */
 export class DeploymentsStore {
