@@ -83,7 +83,7 @@ export function CreateMonitorDialog({
       },
     };
   };
-  const tableOptions = tables.data ?? [];
+  const tableChoices = (tables.data ?? []).map((t) => ({ value: t.name, label: t.name }));
   return (
     <Dialog open={open} onClose={close} title="New monitor" testId="create-monitor-dialog" width={600}>
       <DialogForm
@@ -122,26 +122,17 @@ export function CreateMonitorDialog({
             </Field>
             {targetKind === 'deployment' ? (
               <Field label="Deployment" htmlFor="monitor-deployment">
-                <select id="monitor-deployment" required value={deployment} onChange={(e) => setDeployment(e.target.value)}>
-                  <option value="">Choose…</option>
-                  {(deployments.data ?? []).map((d) => (
-                    <option key={d.id} value={d.id}>
-                      {d.name}
-                    </option>
-                  ))}
-                </select>
+                <RequiredChoice
+                  id="monitor-deployment"
+                  value={deployment}
+                  onChange={setDeployment}
+                  options={(deployments.data ?? []).map((d) => ({ value: d.id, label: d.name }))}
+                />
               </Field>
             ) : (
               <>
                 <Field label="Table" htmlFor="monitor-table">
-                  <select id="monitor-table" required value={table} onChange={(e) => setTable(e.target.value)}>
-                    <option value="">Choose…</option>
-                    {tableOptions.map((t) => (
-                      <option key={t.name} value={t.name}>
-                        {t.name}
-                      </option>
-                    ))}
-                  </select>
+                  <RequiredChoice id="monitor-table" value={table} onChange={setTable} options={tableChoices} />
                 </Field>
                 <Field label="Time column" htmlFor="monitor-time-column">
                   <input id="monitor-time-column" required value={timeColumn} onChange={(e) => setTimeColumn(e.target.value)} placeholder="ts" />
@@ -152,14 +143,7 @@ export function CreateMonitorDialog({
         )}
         <div className="form-row">
           <Field label="Reference table" htmlFor="monitor-reference" hint="The data the model learned from.">
-            <select id="monitor-reference" required value={reference} onChange={(e) => setReference(e.target.value)}>
-              <option value="">Choose…</option>
-              {tableOptions.map((t) => (
-                <option key={t.name} value={t.name}>
-                  {t.name}
-                </option>
-              ))}
-            </select>
+            <RequiredChoice id="monitor-reference" value={reference} onChange={setReference} options={tableChoices} />
           </Field>
           <Field label="Reference filter" htmlFor="monitor-filter" hint="Optional, e.g. year < 2024">
             <input id="monitor-filter" value={filter} onChange={(e) => setFilter(e.target.value)} />
@@ -208,5 +192,29 @@ export function CreateMonitorDialog({
         </div>
       </DialogForm>
     </Dialog>
+  );
+}
+
+/** A select that must be answered: "Choose…" first, then the options. */
+function RequiredChoice({
+  id,
+  value,
+  onChange,
+  options,
+}: {
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+  options: { value: string; label: string }[];
+}) {
+  return (
+    <select id={id} required value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">Choose…</option>
+      {options.map((o) => (
+        <option key={o.value} value={o.value}>
+          {o.label}
+        </option>
+      ))}
+    </select>
   );
 }
