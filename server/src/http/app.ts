@@ -26,7 +26,10 @@ import { registerDriftRoutes } from '../monitoring/drift-routes.js';
 import { registerAlertRoutes } from '../alerts/routes.js';
 import { registerPerformanceRoutes } from '../monitoring/performance-routes.js';
 import { registerLabelRoutes } from '../monitoring/labels-routes.js';
+import { registerCodexRoutes } from '../compat/codex/routes.js';
+import { registerDhuoRoutes } from '../compat/dhuo/routes.js';
 import { registerAuthHooks } from './auth-hooks.js';
+import { apiPrefixOf } from './prefixes.js';
 import { errorHandler } from './errors.js';
 import { registerOpenApi } from './openapi.js';
 import type { App } from './types.js';
@@ -45,7 +48,7 @@ export interface AppOptions {
 
 export async function buildApp({ config, services, version, logger }: AppOptions): Promise<App> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-dhuo-access-key"]'] },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     forceCloseConnections: 'idle',
@@ -89,6 +92,8 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerAlertRoutes(app, { alerts: s.alerts });
   registerPerformanceRoutes(app, { performance: s.performance });
   registerLabelRoutes(app, { labels: s.labels });
+  registerDhuoRoutes(app, { tracking: s.tracking });
+  registerCodexRoutes(app, { deployments: s.deployments });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 
@@ -115,15 +120,4 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   });
 
   return app;
-}
-
-/**
- * Which API a path is under, if any: no unknown path there may fall to the UI's index.html. MLflow's
- * are /api/<major>.0/… and /ajax-api/…, also under /g/<group>/ (a tracking URI may name a group).
- */
-export function apiPrefixOf(pathname: string): 'mlflow' | 'native' | undefined {
-  const rest = pathname.replace(/^\/g\/[^/]+(?=\/)/, '');
-  if (/^\/(api\/\d+\.\d+|ajax-api)(\/|$)/.test(rest)) return 'mlflow';
-  if (rest === '/api' || rest.startsWith('/api/')) return 'native';
-  return undefined;
 }

@@ -6,6 +6,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { RequestContext } from '../auth/principal.js';
 import { SlugSchema } from '@forja/contracts';
 import { AppError, forbidden, invalid, unauthenticated } from '../errors.js';
+import { apiPrefixOf } from './prefixes.js';
 import type { App, AuthRequirement } from './types.js';
 
 const GROUP_HEADER = 'x-forja-group';
@@ -35,6 +36,17 @@ function groupNameOf(request: FastifyRequest): string | undefined {
 }
 
 /**
+ * The Authorization header; on DHuolib's wire layer also its X-Dhuo-Access-Key header (the client
+ * sends any token without "Bearer" in it that way), which is a Forja token like any other.
+ */
+function credentialsOf(request: FastifyRequest): string | undefined {
+  if (request.headers.authorization) return request.headers.authorization;
+  const key = request.headers['x-dhuo-access-key'];
+  if (typeof key === 'string' && key.length > 0 && apiPrefixOf(request.url.split('?')[0]!) === 'dhuo') return `Bearer ${key}`;
+  return undefined;
+}
+
+/**
  * Authentication and authorisation, checked in one place for every route from its declared
  * requirement. Authentication runs first (onRequest) so a bad token is a 401 whatever the body;
  * the group check runs once the path and query are parsed.
@@ -44,7 +56,8 @@ export function registerAuthHooks(app: App, authenticator: Authenticator, access
   app.decorateRequest('group', null);
 
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/') && !route.config?.auth) {
+    const api = apiPrefixOf(route.url);
+    if ((route.url.startsWith('/api/') || api === 'dhuo' || api === 'codex') && !route.config?.auth) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no auth requirement`);
     }
   });
@@ -52,7 +65,7 @@ export function registerAuthHooks(app: App, authenticator: Authenticator, access
   app.addHook('onRequest', async (request) => {
     const need = request.routeOptions.config?.auth;
     if (!need) return;
-    request.principal = await authenticator.fromAuthorization(request.headers.authorization, { ip: request.ip, requestId: request.id });
+    request.principal = await authenticator.fromAuthorization(credentialsOf(request), { ip: request.ip, requestId: request.id });
     if ('public' in need) return;
     if (!request.principal && 'group' in need && need.anonymous) request.group = (await need.anonymous(request)) ?? null;
     if (!request.principal && !request.group)

@@ -1,0 +1,29 @@
+import type { DeploymentsService } from '../../deployments/service.js';
+import type { App } from '../../http/types.js';
+import { AppError } from '../../errors.js';
+import { codexErrorHandler } from './wire.js';
+
+/** The client's base URL is `<url>/api` (its parse_url): MLOPS_URL=http://forja:5050/codex. */
+export const CODEX_PREFIX = '/codex/api';
+
+/** The services MLOps Codex's REST surface is translated onto (each part adds what it needs). */
+export interface CodexDeps {
+  deployments: DeploymentsService;
+}
+
+/**
+ * MLOps Codex's REST surface (datarisk-mlops-codex 3.x and 4.x), translated onto Forja's services:
+ * no second store. Errors come back in Codex's shape.
+ */
+export function registerCodexRoutes(app: App, deps: CodexDeps): void {
+  app.register(
+    async (scope) => {
+      scope.setErrorHandler(codexErrorHandler);
+      scope.setNotFoundHandler((req) => {
+        throw new AppError('ROUTE_NOT_FOUND', `Forja does not serve ${req.method} ${req.url.split('?')[0]} on its MLOps Codex API.`);
+      });
+      void deps;
+    },
+    { prefix: CODEX_PREFIX },
+  );
+}
