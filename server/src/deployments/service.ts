@@ -451,6 +451,20 @@ export class DeploymentsService {
     return row.group_id;
   }
 
+  /**
+   * The public deployments serving a version of this registered model, in one group or in all: for
+   * callers without credentials that name a model rather than a deployment (DHuolib's predict_online).
+   */
+  async publicServing(modelName: string, groupId?: string): Promise<Array<{ id: string; groupId: string; modelVersion: string }>> {
+    const out: Array<{ id: string; groupId: string; modelVersion: string }> = [];
+    for (const r of await this.store.listAll()) {
+      if ((groupId !== undefined && r.group_id !== groupId) || !settingsOf(r).public) continue;
+      const { row } = await this.cached(r.id);
+      if (row.model_name === modelName && row.model_version !== null) out.push({ id: row.id, groupId: row.group_id, modelVersion: row.model_version });
+    }
+    return out;
+  }
+
   private publicLimiter(perMinute: number): AttemptLimiter {
     let limiter = this.publicLimiters.get(perMinute);
     if (!limiter) this.publicLimiters.set(perMinute, (limiter = new AttemptLimiter(perMinute, 60_000, this.clock)));

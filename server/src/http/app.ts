@@ -92,7 +92,16 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerAlertRoutes(app, { alerts: s.alerts });
   registerPerformanceRoutes(app, { performance: s.performance });
   registerLabelRoutes(app, { labels: s.labels });
-  registerDhuoRoutes(app, { tracking: s.tracking });
+  registerDhuoRoutes(app, {
+    tracking: s.tracking,
+    artifacts: s.artifacts,
+    uploads: s.uploads,
+    registry: s.registry,
+    deployments: s.deployments,
+    batch: s.batch,
+    schedules: s.schedules,
+    groups: s.groups,
+  });
   registerCodexRoutes(app, { deployments: s.deployments });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());

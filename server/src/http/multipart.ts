@@ -58,7 +58,7 @@ function brokenForm(err: unknown): unknown {
  * cut short by the end of the body can reach us already torn down (no error, no end): its stream
  * would never finish, so it is refused here instead of hanging the request.
  */
-async function* partsOf(req: FastifyRequest) {
+export async function* partsOf(req: FastifyRequest) {
   try {
     for await (const part of req.parts()) {
       if (part.type === 'file' && part.file.readableAborted)
