@@ -93,7 +93,9 @@ export function registerDhuoBatchRoutes(route: DhuoRoute, d: DhuoDeps): void {
   route('POST', 'cluster/run', editor, async (req, reply) => {
     const { project_name } = bodyOf(req, Project);
     const run = await b.run(contextOf(req), groupOf(req), project_name, {});
-    return reply.code(201).send({ code: 201, message: `Run ${run.id} of ${project_name} v${run.version} is ${run.status}.`, run_id: run.id, status: run.status });
+    return reply
+      .code(201)
+      .send({ code: 201, message: `Run ${run.id} of ${project_name} v${run.version} is ${run.status}.`, run_id: run.id, status: run.status });
   });
 
   // DHuolib keeps one schedule per project: a second schedule_batch_run changes it.
@@ -131,7 +133,9 @@ export function registerDhuoBatchRoutes(route: DhuoRoute, d: DhuoDeps): void {
 function decodeBase64(text: string, field: string): Buffer {
   const compact = text.replace(/\s+/g, '');
   if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact))
-    throw invalid(`${field} is not base64: send the file's bytes base64-encoded (base64.b64encode), as dhuolib does.`, [{ path: field, message: 'not base64' }]);
+    throw invalid(`${field} is not base64: send the file's bytes base64-encoded (base64.b64encode), as dhuolib does.`, [
+      { path: field, message: 'not base64' },
+    ]);
   return Buffer.from(compact, 'base64');
 }
 

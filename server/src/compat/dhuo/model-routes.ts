@@ -34,7 +34,9 @@ export function registerDhuoModelRoutes(route: DhuoRoute, d: DhuoDeps): void {
     await groupRun(d, ctx, scope, b.run_id);
     const uriRun = /^runs:\/([^/]+)\//.exec(b.model_uri)?.[1];
     if (uriRun !== undefined && uriRun !== b.run_id)
-      throw invalid(`model_uri ${b.model_uri.slice(0, 200)} is of run ${uriRun}, not of run_id ${b.run_id}: send the model_uri that execute_run_for_experiment returned.`);
+      throw invalid(
+        `model_uri ${b.model_uri.slice(0, 200)} is of run ${uriRun}, not of run_id ${b.run_id}: send the model_uri that execute_run_for_experiment returned.`,
+      );
     await r.createModel(ctx, scope, { name: b.modelname, tags: b.tags }).catch((err: unknown) => {
       // A new version of a name registered before, as DHuolib does.
       if (!(err instanceof AppError && err.code === 'ALREADY_EXISTS')) throw err;
@@ -159,8 +161,6 @@ async function publicTarget(d: DhuoDeps, req: FastifyRequest, name: string, stag
   }
   if (found.length === 0) throw closed(name, stage);
   if (new Set(found.map((f) => f.groupId)).size > 1)
-    throw conflict(
-      `Public deployments of model '${name}' at ${stage} exist in several groups: set service_uri to http://<forja>/g/<group>/dhuo to say which.`,
-    );
+    throw conflict(`Public deployments of model '${name}' at ${stage} exist in several groups: set service_uri to http://<forja>/g/<group>/dhuo to say which.`);
   return found[0]!;
 }

@@ -42,7 +42,8 @@ function decodeTolerant(text: string): string {
 export function intParam(value: string | undefined, name: string, fallback: number, max: number): number {
   if (value === undefined || value.trim() === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw invalid(`Invalid value '${value.slice(0, 40)}' for parameter '${name}': use a whole number from 1 to ${max}.`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw invalid(`Invalid value '${value.slice(0, 40)}' for parameter '${name}': use a whole number from 1 to ${max}.`);
   return n;
 }
 

@@ -41,9 +41,7 @@ interface UploadState {
  * One attempt at a time per caller and experiment: that is all the protocol can tell apart.
  */
 export class DhuoRunUploads {
-  constructor(
-    private readonly o: { tracking: TrackingService; uploads: ChunkedUploads; clock?: () => number },
-  ) {}
+  constructor(private readonly o: { tracking: TrackingService; uploads: ChunkedUploads; clock?: () => number }) {}
 
   private now(): number {
     return (this.o.clock ?? Date.now)();

@@ -14,7 +14,11 @@ export function bodyOf<S extends z.ZodTypeAny>(req: FastifyRequest, schema: S): 
   throw invalid(`Invalid value for '${where}': ${issue.message}.`, [{ path: where, message: issue.message }]);
 }
 
-export const required = (what: string) => z.string({ error: `${what} is required` }).trim().min(1, `${what} must not be empty`);
+export const required = (what: string) =>
+  z
+    .string({ error: `${what} is required` })
+    .trim()
+    .min(1, `${what} must not be empty`);
 /** DHuolib's tags: a flat dict whose values may be numbers or booleans; Forja stores them as text. */
 export const TagsDict = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
