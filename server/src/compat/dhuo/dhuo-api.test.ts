@@ -21,7 +21,7 @@ for (const dialect of DIALECTS) {
       const fd = new FormData();
       fd.append('experiment_name', experiment);
       fd.append('file_name', file);
-      fd.append(file, new Blob([bytes]), `/home/ana/notebooks/${file === 'modelpkl_path' ? 'iris.pkl' : 'requirements.txt'}`);
+      fd.append(file, new Blob([new Uint8Array(bytes)]), `/home/ana/notebooks/${file === 'modelpkl_path' ? 'iris.pkl' : 'requirements.txt'}`);
       const r = await fetch(`${s.url}${API}/runs/upload_chunk`, { method: 'POST', headers: { 'x-dhuo-access-key': token }, body: fd });
       return { status: r.status, body: (await r.json()) as any };
     };
