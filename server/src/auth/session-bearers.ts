@@ -25,6 +25,11 @@ export class SessionBearers {
     return `fjs_${sessionId}${nonce}${this.mac(sessionId, nonce)}`;
   }
 
+  /** What token lists show of a session's bearers: the start they all share. */
+  prefixOf(sessionId: string): string {
+    return `fjs_${sessionId.slice(0, 6)}`;
+  }
+
   /** The session a bearer was derived from, or undefined when it is not one of ours (wrong shape or MAC). */
   sessionOf(secret: string): string | undefined {
     const m = SHAPE.exec(secret);

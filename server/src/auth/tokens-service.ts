@@ -103,13 +103,14 @@ export class TokensService {
     const live = await this.store.findSession(user.id, name, now + this.sessionTtlMs / 2);
     if (live) return live;
     // The row's own secret is never handed out: callers get bearers derived from the row's id.
+    const id = newId();
     const row: TokenRow = {
-      ...this.baseRow({ hash: hashToken(generateTokenSecret('session')), prefix: '' }, 'session', name, now),
+      ...this.baseRow({ hash: hashToken(generateTokenSecret('session')), prefix: this.bearers.prefixOf(id) }, 'session', name, now),
+      id,
       user_id: user.id,
       created_by: user.id,
       expires_at: now + this.sessionTtlMs,
     };
-    row.prefix = tokenPrefix(this.bearers.issue(row.id));
     await this.store.insertToken(row);
     await this.auditLogin(ctx, user, row, { client: name });
     return row;

@@ -88,6 +88,10 @@ for (const dialect of DIALECTS) {
         [[sessionId, 'session', 'MLOps Codex session']],
       );
       assert.ok(mine.body.items[0].expiresAt > Date.now());
+      assert.ok(
+        secrets.every((secret) => secret.startsWith(mine.body.items[0].prefix)),
+        'the listed prefix is the start every secret of the session shares',
+      );
       for (const secret of [secrets[0], secrets[24], secrets[49]]) {
         const me = await call('GET', '/api/v1/whoami', { token: secret });
         assert.equal(me.status, 200, me.text);
