@@ -203,7 +203,7 @@ export class TokensService {
     this.authenticator.invalidate();
   }
 
-  /** Your personal tokens; with a group, that group's service and group tokens (group admins only). */
+  /** Your personal tokens and MLOps Codex sessions; with a group, that group's service and group tokens (group admins only). */
   async list(ctx: RequestContext, group: string | undefined, includeRevoked: boolean): Promise<Token[]> {
     const p = ctx.principal;
     if (group) {
