@@ -538,7 +538,8 @@ class TokensAPI:
         self._client = client
 
     def list(self, group: Optional[str] = None, include_revoked: bool = False) -> List[JSON]:
-        """Your personal tokens; with ``group``, that group's service and group tokens.
+        """Your personal tokens and MLOps Codex sessions (kind ``session``, see docs/compat.md); with
+        ``group``, that group's service and group tokens.
 
         Example::
 

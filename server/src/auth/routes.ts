@@ -158,7 +158,7 @@ export function registerAuthRoutes(app: App, s: { audit: AuditLog; groups: Group
       config: authed,
       schema: {
         tags: ['tokens'],
-        summary: "Your personal tokens, or a group's service and group tokens",
+        summary: "Your personal tokens and MLOps Codex sessions, or a group's service and group tokens",
         querystring: TokenListQuerySchema,
         response: { 200: TokenListSchema },
       },
