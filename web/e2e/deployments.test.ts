@@ -388,12 +388,12 @@ test('the Deploy a registered model dialog checks the sample is JSON, shows the 
   }
 });
 
-// Neomaril's async contract: score(data_path, model_path) writes its output next to the input and returns its path.
+// Neomaril's async contract: score(data_path, model_path) gets the input's folder, writes its output there and returns its path.
 const ASYNC_SCORER = `import csv, os
 
 def score(data_path, model_path):
-    out = os.path.join(os.path.dirname(data_path), "scored.csv")
-    with open(data_path) as f, open(out, "w", newline="") as g:
+    out = os.path.join(data_path, "scored.csv")
+    with open(os.path.join(data_path, os.environ["inputFileName"])) as f, open(out, "w", newline="") as g:
         rows = list(csv.DictReader(f))
         if rows and rows[0].get("x") == "boom":
             raise RuntimeError("column x must be numeric")
