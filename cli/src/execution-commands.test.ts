@@ -221,5 +221,14 @@ describe('forja executions against a live server', () => {
     const notInt = await cli(['deployments', 'settings', depId, '--max-queue', 'many']);
     assert.equal(notInt.status, 1);
     assert.match(notInt.stderr, /"many" is not a whole number/);
+
+    assert.equal(JSON.parse(before.stdout).scorerPaths, 'folders');
+    const files = await cli(['deployments', 'settings', depId, '--scorer-paths', 'files']);
+    assert.equal(files.status, 0, files.stderr);
+    assert.match(files.stdout, /^scorerPaths\s+files$/m);
+    const wrong = await cli(['deployments', 'settings', depId, '--scorer-paths', 'dirs']);
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stderr, /scorerPaths.* \[INVALID_ARGUMENT, HTTP 400/);
+    assert.equal((await cli(['deployments', 'settings', depId, '--scorer-paths', 'folders'])).status, 0);
   });
 });

@@ -4,8 +4,8 @@ Script models follow Neomaril's contract, score(data_path, model_path): the inpu
 folder, the scorer writes its output there and returns that path. With --scorer-paths folders
 (Neomaril's meaning) data_path is that folder and model_path the deployment's files folder; with
 files (Forja's first meaning, kept by older deployments) they are the input file and the model
-file. Frame models (pickle, pyfunc)
-are read and scored chunk by chunk, so memory follows the chunk size, not the file size.
+file. Frame models (pickle, pyfunc) are read and scored chunk by chunk, so memory follows the
+chunk size, not the file size.
 When done, writes done.json (atomically): a retry after a crash adopts it instead of running again.
 """
 
