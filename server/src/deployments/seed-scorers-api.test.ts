@@ -36,6 +36,8 @@ for (const dialect of DIALECTS) {
     let s: TestServer;
     let modelDir: string;
     let editor: string;
+    /** The deployments of the seeds' scorers, built once for the file (their builds run side by side). */
+    const ids: Record<'async002' | 'async003' | 'sync003', string> = { async002: '', async003: '', sync003: '' };
     const call = (method: string, p: string, body?: unknown, token = s.adminToken) => http(s.url, method, p, { token, body });
     const post = async (p: string, fd: FormData) => {
       const r = await fetch(`${s.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd });
@@ -43,16 +45,15 @@ for (const dialect of DIALECTS) {
     };
 
     /** Uploads a seed's scorer with model.pkl and the pinned requirements, as the guides deploy it, and builds it. */
-    const deploy = async (name: string, operation: 'sync' | 'async', scorer: string, extra: { settings?: string; schema?: unknown } = {}) => {
+    const deploy = async (name: string, operation: 'sync' | 'async', scorer: string, schema?: unknown) => {
       const fd = new FormData();
       fd.append('name', name);
       fd.append('operation', operation);
       fd.append('entrypoint', 'score');
-      if (extra.settings) fd.append('settings', extra.settings);
       fd.append('source', new Blob([await readFile(path.join(SEEDS, `${scorer}.py`))]), `${scorer}.py`);
       fd.append('model', new Blob([await readFile(path.join(modelDir, 'model.pkl'))]), 'model.pkl');
       fd.append('requirements', new Blob([await readFile(path.join(modelDir, 'requirements.txt'))]), 'requirements.txt');
-      if (extra.schema) fd.append('schema', new Blob([JSON.stringify(extra.schema)]), 'schema.json');
+      if (schema) fd.append('schema', new Blob([JSON.stringify(schema)]), 'schema.json');
       const created = await post('/api/v1/deployments', fd);
       assert.equal(created.status, 201, JSON.stringify(created.body));
       let job = await call('GET', `/api/v1/jobs/${created.body.buildJobId}?waitSeconds=60`);
@@ -85,6 +86,11 @@ for (const dialect of DIALECTS) {
       await call('POST', '/api/v1/users', { username: 'eddie', password: 'eddie-password-1' });
       await call('PUT', '/api/v1/groups/default/members/eddie', { role: 'editor' });
       editor = (await http(s.url, 'POST', '/api/v1/auth/login', { body: { username: 'eddie', password: 'eddie-password-1' } })).body.token;
+      [ids.async002, ids.async003, ids.sync003] = await Promise.all([
+        deploy('seed-002-async', 'async', 'seed_002_async'),
+        deploy('seed-003-async', 'async', 'seed_003_async'),
+        deploy('seed-003-sync', 'sync', 'seed_003_sync', { f1: 9, f2: 1 }),
+      ]);
     });
     after(async () => {
       await s.close();
@@ -92,7 +98,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('seed 002 async: model_path+"/model.pkl", data_path+"/input.csv", the output data_path+"/output.csv"', async () => {
-      const id = await deploy('seed-002-async', 'async', 'seed_002_async');
+      const id = ids.async002;
       assert.equal((await call('GET', `/api/v1/deployments/${id}`)).body.settings.scorerPaths, 'folders', 'the default for a new deployment');
       const done = await execute(id, 'input.csv');
       assert.equal(done.status, 'Succeeded', done.message);
@@ -101,7 +107,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('seed 003 async: data_path+"/dados.csv"; an input under another name is not found, and the message says which', async () => {
-      const id = await deploy('seed-003-async', 'async', 'seed_003_async');
+      const id = ids.async003;
       const done = await execute(id, 'dados.csv');
       assert.equal(done.status, 'Succeeded', done.message);
       assert.equal(done.outputName, 'output.csv');
@@ -112,22 +118,21 @@ for (const dialect of DIALECTS) {
       assert.match(misnamed.message, /FileNotFoundError: .*input\/dados\.csv/);
     });
 
-    test('seeds 002 and 003 sync: score(data, base_path) gets the folder of the files, base_path+"/model.pkl"', async () => {
-      for (const seed of ['002', '003']) {
-        const id = await deploy(`seed-${seed}-sync`, 'sync', `seed_${seed}_sync`, { schema: { f1: 9, f2: 1 } });
-        const one = await call('POST', `/api/v1/deployments/${id}/predict`, { Input: { f1: 9, f2: 1 } });
-        assert.equal(one.status, 200, one.text);
-        assert.equal(one.body.pred, 1);
-        assert.ok(one.body.proba > 0.9, one.text);
-        const zero = await call('POST', `/api/v1/deployments/${id}/predict`, { Input: { f1: 1, f2: 8 } });
-        assert.equal(zero.status, 200, zero.text);
-        assert.equal(zero.body.pred, 0);
-        assert.ok(zero.body.proba < 0.1, zero.text);
-      }
+    test('seed 003 sync: score(data, base_path) gets the folder of the files, base_path+"/model.pkl"', async () => {
+      const one = await call('POST', `/api/v1/deployments/${ids.sync003}/predict`, { Input: { f1: 9, f2: 1 } });
+      assert.equal(one.status, 200, one.text);
+      assert.equal(one.body.pred, 1);
+      assert.ok(one.body.proba > 0.9, one.text);
+      const zero = await call('POST', `/api/v1/deployments/${ids.sync003}/predict`, { Input: { f1: 1, f2: 8 } });
+      assert.equal(zero.status, 200, zero.text);
+      assert.equal(zero.body.pred, 0);
+      assert.ok(zero.body.proba < 0.1, zero.text);
     });
 
-    test('scorerPaths: set on create, shown in GET, changed by an editor (audited), bad values named', async () => {
-      const id = await deploy('seed-002-files', 'async', 'seed_002_async', { settings: JSON.stringify({ scorerPaths: 'files' }) });
+    test('scorerPaths: changed by an editor (audited), shown in GET; "files" gives the seed file paths; bad values named', async () => {
+      const id = ids.async002;
+      const toFiles = await call('PATCH', `/api/v1/deployments/${id}`, { settings: { scorerPaths: 'files' } }, editor);
+      assert.equal(toFiles.status, 200, toFiles.text);
       assert.equal((await call('GET', `/api/v1/deployments/${id}`)).body.settings.scorerPaths, 'files');
       // The old meaning: model_path is the model file, so the seed's model_path+"/model.pkl" is not a file.
       const old = await execute(id, 'input.csv');
@@ -140,7 +145,11 @@ for (const dialect of DIALECTS) {
       const audit = (await call('GET', '/api/v1/audit?action=deployment.settings')).body.items.filter((e: { resourceId: string }) => e.resourceId === id);
       assert.deepEqual(
         audit.map((e: { actor: string; details: unknown }) => [e.actor, e.details]),
-        [['eddie', { scorerPaths: 'folders' }]],
+        [
+          ['eddie', { scorerPaths: 'folders' }],
+          ['eddie', { scorerPaths: 'files' }],
+        ],
+        'newest first',
       );
       const now = await execute(id, 'input.csv');
       assert.equal(now.status, 'Succeeded', now.message);
