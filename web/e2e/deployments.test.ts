@@ -432,6 +432,7 @@ test('an async deployment: executions of an uploaded file and of lake rows, each
     await page.goto(`${server.url}/deployments/${dep.id}`);
     await page.getByTestId('executions').waitFor();
     assert.equal(await text(page, 'deployment-entrypoint'), 'score(data_path, model_path)');
+    assert.match(await text(page, 'scorer-paths'), /data_path is the folder holding the input under its own name/);
     assert.equal(await page.getByTestId('deployment-tab-test').count(), 0);
     await page.getByTestId('executions').getByTestId('empty-state').waitFor();
 
