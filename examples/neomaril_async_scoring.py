@@ -1,8 +1,9 @@
 """A batch credit-scoring model deployed the MLOps Codex (Neomaril) async way, on Forja.
 
 An async model takes a file and gives back a file. Its scorer follows Neomaril's async contract,
-``score(data_path, model_path)``: it reads the input file at ``data_path``, writes its output
-**in the same folder** and returns that path; ``model_path`` is the model file's path. It is
+``score(data_path, model_path)``: ``data_path`` is the folder holding the uploaded file under its
+own name (``inputFileName``), ``model_path`` the folder of the model file and extras; it writes
+its output **in data_path** and returns that path. It is
 uploaded with ``forja.ModelClient.create_model(..., operation="Async")``; ``model.predict(path)``
 uploads a CSV and returns a ``forja.ForjaExecution``, which waits (``wait_ready``) and downloads
 its output (``download_result``). The model is deleted at the end (``EXAMPLE_KEEP=1`` keeps it).
@@ -47,12 +48,12 @@ def _probability(card, row):
 
 
 def score(data_path, model_path):
-    with open(model_path) as f:
+    with open(os.path.join(model_path, "scorecard.json")) as f:
         card = json.load(f)
-    # The output goes next to the input: Forja hands back the file whose path is returned.
-    output = os.path.join(os.path.dirname(data_path), "scores.csv")
+    # The output goes in data_path, beside the input: Forja hands back the file whose path is returned.
+    output = os.path.join(data_path, "scores.csv")
     rows = 0
-    with open(data_path, newline="") as src, open(output, "w", newline="") as dst:
+    with open(os.path.join(data_path, os.environ["inputFileName"]), newline="") as src, open(output, "w", newline="") as dst:
         writer = csv.writer(dst)
         writer.writerow(["applicant_id", "probability_default", "decision"])
         for row in csv.DictReader(src):

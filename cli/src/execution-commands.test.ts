@@ -6,16 +6,16 @@ import { ForjaClient } from '@forja/client';
 import { startTestServer, type TestServer } from '@forja/server/testing';
 import { runCli, tempDir } from './testing.js';
 
-// Neomaril's async contract: score(data_path, model_path) writes its output beside the input and returns its path.
+// Neomaril's async contract: score(data_path, model_path) gets the input's folder, writes its output there and returns its path.
 const SCORER = `
 import os
 
 def score(data_path, model_path):
-    text = open(data_path).read()
+    text = open(os.path.join(data_path, os.environ["inputFileName"])).read()
     if "boom" in text:
         raise ValueError("the input says boom")
-    print("scoring", os.path.basename(data_path))
-    out = os.path.join(os.path.dirname(data_path), "shouted.txt")
+    print("scoring", os.environ["inputFileName"])
+    out = os.path.join(data_path, "shouted.txt")
     with open(out, "w") as f:
         f.write(text.upper())
     return out
@@ -221,5 +221,14 @@ describe('forja executions against a live server', () => {
     const notInt = await cli(['deployments', 'settings', depId, '--max-queue', 'many']);
     assert.equal(notInt.status, 1);
     assert.match(notInt.stderr, /"many" is not a whole number/);
+
+    assert.equal(JSON.parse(before.stdout).scorerPaths, 'folders');
+    const files = await cli(['deployments', 'settings', depId, '--scorer-paths', 'files']);
+    assert.equal(files.status, 0, files.stderr);
+    assert.match(files.stdout, /^scorerPaths\s+files$/m);
+    const wrong = await cli(['deployments', 'settings', depId, '--scorer-paths', 'dirs']);
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stderr, /scorerPaths.* \[INVALID_ARGUMENT, HTTP 400/);
+    assert.equal((await cli(['deployments', 'settings', depId, '--scorer-paths', 'folders'])).status, 0);
   });
 });

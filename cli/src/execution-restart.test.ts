@@ -14,11 +14,11 @@ test('kill -9 of the server mid-execution, then a restart: the execution complet
   const scorer = `
 import os, time
 def score(data_path, model_path):
-    marks = os.path.join(os.path.dirname(data_path), "marks.txt")
+    marks = os.path.join(data_path, "marks.txt")
     with open(marks, "a") as f: f.write("start\\n")
     time.sleep(3)
-    out = os.path.join(os.path.dirname(data_path), "out.txt")
-    with open(out, "w") as f: f.write(open(data_path).read().upper())
+    out = os.path.join(data_path, "out.txt")
+    with open(out, "w") as f: f.write(open(os.path.join(data_path, os.environ["inputFileName"])).read().upper())
     with open(marks, "a") as f: f.write("done\\n")
     return out
 `;

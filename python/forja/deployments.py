@@ -114,9 +114,11 @@ class ModelClient(VerboseClientOwner):
         - ``model_reference``: the function to call. Sync models (the default) follow
           Neomaril's ``score(data, base_path)``: ``data`` is the request body as a string; it
           returns a dict (or a JSON string). Async models follow ``score(data_path,
-          model_path)``: it reads the input file at ``data_path``, writes its output **in the
-          same folder** and returns that file's path (``model_path`` is the model file's path,
-          or the files' folder when there is no model file).
+          model_path)``: ``data_path`` is the folder holding the uploaded file under its own
+          name (``inputFileName``), ``model_path`` the folder of the model file and extras; it
+          writes its output **in data_path** and returns that file's path. With
+          ``settings={"scorerPaths": "files"}`` (what deployments made before keep) they are
+          the input file's path and the model file's path instead.
         - ``source_file``: the ``.py`` (or ``.ipynb``: its code cells become the script).
         - ``model_file``: any file (pickle, JSON weights…); the worker's ``modelFileName``
           names it, and ``base_path`` (also ``BASE_PATH``) is the folder holding every file.
@@ -137,7 +139,7 @@ class ModelClient(VerboseClientOwner):
           test call (``schema`` is kept, not called).
         - ``group``: deploy in this group instead of the client's.
         - ``settings``: ``minWorkers``, ``maxWorkers``, ``timeoutMs``, ``maxQueue``,
-          ``maxBatch``, ``memoryMb`` (see :meth:`ForjaModel.update_settings`).
+          ``maxBatch``, ``memoryMb``, ``scorerPaths`` (see :meth:`ForjaModel.update_settings`).
 
         With ``wait_for_ready`` (the default) it returns once the model is ``Deployed`` and
         raises :class:`~forja.DeploymentFailed` with the reason if the build fails; otherwise it
@@ -801,8 +803,9 @@ class ForjaModel(WaitsOnJob):
     # -- lifecycle --------------------------------------------------------------------------
 
     def update_settings(self, **settings: Any) -> "ForjaModel":
-        """Changes ``minWorkers``, ``maxWorkers``, ``timeoutMs``, ``maxQueue``, ``maxBatch`` or
-        ``memoryMb``, or the inference log (``inferenceLog={"sampleRate": 10, "retentionDays":
+        """Changes ``minWorkers``, ``maxWorkers``, ``timeoutMs``, ``maxQueue``, ``maxBatch``,
+        ``memoryMb`` or ``scorerPaths`` (``"folders"`` or ``"files"``: what an async scorer's
+        ``score(data_path, model_path)`` gets), or the inference log (``inferenceLog={"sampleRate": 10, "retentionDays":
         30, "executions": True}``, its fields sent change alone); the others stay. The workers are
         replaced at the next call.
 

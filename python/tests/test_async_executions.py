@@ -26,14 +26,15 @@ import csv, json, os, time
 
 
 def score(data_path, model_path):
-    # Neomaril's async contract: read the input, write the output in the same folder, return it.
-    with open(model_path) as f:
+    # Neomaril's async contract: data_path is the input's folder, model_path the folder of the
+    # deployment's files; read the input, write the output in data_path, return its path.
+    with open(os.path.join(model_path, os.environ["modelFileName"])) as f:
         weights = json.load(f)
-    if "slow" in os.path.basename(data_path):
+    if "slow" in os.environ["inputFileName"]:
         time.sleep(3)
-    output = os.path.join(os.path.dirname(data_path), "scores.csv")
+    output = os.path.join(data_path, "scores.csv")
     rows = 0
-    with open(data_path, newline="") as src, open(output, "w", newline="") as dst:
+    with open(os.path.join(data_path, os.environ["inputFileName"]), newline="") as src, open(output, "w", newline="") as dst:
         writer = csv.writer(dst)
         writer.writerow(["id", "score"])
         for row in csv.DictReader(src):

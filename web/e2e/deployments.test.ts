@@ -388,12 +388,12 @@ test('the Deploy a registered model dialog checks the sample is JSON, shows the 
   }
 });
 
-// Neomaril's async contract: score(data_path, model_path) writes its output next to the input and returns its path.
+// Neomaril's async contract: score(data_path, model_path) gets the input's folder, writes its output there and returns its path.
 const ASYNC_SCORER = `import csv, os
 
 def score(data_path, model_path):
-    out = os.path.join(os.path.dirname(data_path), "scored.csv")
-    with open(data_path) as f, open(out, "w", newline="") as g:
+    out = os.path.join(data_path, "scored.csv")
+    with open(os.path.join(data_path, os.environ["inputFileName"])) as f, open(out, "w", newline="") as g:
         rows = list(csv.DictReader(f))
         if rows and rows[0].get("x") == "boom":
             raise RuntimeError("column x must be numeric")
@@ -432,6 +432,7 @@ test('an async deployment: executions of an uploaded file and of lake rows, each
     await page.goto(`${server.url}/deployments/${dep.id}`);
     await page.getByTestId('executions').waitFor();
     assert.equal(await text(page, 'deployment-entrypoint'), 'score(data_path, model_path)');
+    assert.match(await text(page, 'scorer-paths'), /data_path is the folder holding the input under its own name/);
     assert.equal(await page.getByTestId('deployment-tab-test').count(), 0);
     await page.getByTestId('executions').getByTestId('empty-state').waitFor();
 

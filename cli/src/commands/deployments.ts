@@ -192,12 +192,12 @@ export function registerDeploymentCommands(program: Command): void {
     .option('--max-queue <n>', 'requests waiting at most', int)
     .option('--max-batch <n>', 'rows per worker call at most', int)
     .option('--memory-mb <n>', "a worker's memory limit", int)
+    .option('--scorer-paths <paths>', 'folders | files: what an async scorer gets as score(data_path, model_path)')
     .option('--json', 'print JSON')
     .action(async (id: string, o: Partial<DeploymentSettings> & { json?: boolean }, cmd: Command) => {
       const client = clientFor(cmd);
-      const keys = ['minWorkers', 'maxWorkers', 'timeoutMs', 'maxQueue', 'maxBatch', 'memoryMb'] as const;
-      const changes: Partial<DeploymentSettings> = {};
-      for (const k of keys) if (o[k] !== undefined) changes[k] = o[k];
+      const keys = ['minWorkers', 'maxWorkers', 'timeoutMs', 'maxQueue', 'maxBatch', 'memoryMb', 'scorerPaths'] as const;
+      const changes = Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<DeploymentSettings>;
       const dep = Object.keys(changes).length ? await client.deployments.update(id, changes) : await client.deployments.get(id);
       printObject(dep.settings, jsonOf(cmd));
     });

@@ -23,13 +23,13 @@ def score(data, base_path):
     return [r.get("x", 0) * 2 for r in rows]
 `;
 
-/** Neomaril's async contract: the output file is written next to the input. */
+/** Neomaril's async contract: data_path is the input's folder, and the output file is written there. */
 const ASYNC_SCORER = `
 import csv, os
 
 def score(data_path, model_path):
-    out = os.path.join(os.path.dirname(data_path), "scored.csv")
-    with open(data_path) as f, open(out, "w", newline="") as g:
+    out = os.path.join(data_path, "scored.csv")
+    with open(os.path.join(data_path, os.environ["inputFileName"])) as f, open(out, "w", newline="") as g:
         rows = list(csv.DictReader(f))
         w = csv.writer(g)
         w.writerow(["score"])
