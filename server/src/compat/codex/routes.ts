@@ -1,6 +1,9 @@
+import type { GroupsService } from '../../auth/groups-service.js';
+import type { ExecutionsService } from '../../deployments/executions.js';
 import type { DeploymentsService } from '../../deployments/service.js';
 import type { App } from '../../http/types.js';
 import { AppError } from '../../errors.js';
+import { registerCodexModelRoutes } from './models-routes.js';
 import { codexErrorHandler } from './wire.js';
 
 /** The client's base URL is `<url>/api` (its parse_url): MLOPS_URL=http://forja:5050/codex. */
@@ -9,6 +12,8 @@ export const CODEX_PREFIX = '/codex/api';
 /** The services MLOps Codex's REST surface is translated onto (each part adds what it needs). */
 export interface CodexDeps {
   deployments: DeploymentsService;
+  executions: ExecutionsService;
+  groups: GroupsService;
 }
 
 /**
@@ -22,7 +27,7 @@ export function registerCodexRoutes(app: App, deps: CodexDeps): void {
       scope.setNotFoundHandler((req) => {
         throw new AppError('ROUTE_NOT_FOUND', `Forja does not serve ${req.method} ${req.url.split('?')[0]} on its MLOps Codex API.`);
       });
-      void deps;
+      await registerCodexModelRoutes(scope, deps);
     },
     { prefix: CODEX_PREFIX },
   );
