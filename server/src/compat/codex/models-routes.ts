@@ -1,39 +1,44 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import multipart from '@fastify/multipart';
-import type { Deployment, Execution } from '@forja/contracts';
-import type { FastifyReply } from 'fastify';
+import type { Deployment, Execution, Role } from '@forja/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AccessPolicy } from '../../auth/access.js';
 import type { GroupsService } from '../../auth/groups-service.js';
 import type { GroupScope, RequestContext } from '../../auth/principal.js';
 import { newId } from '../../db/ids.js';
 import type { ExecutionsService } from '../../deployments/executions.js';
 import type { DeploymentsService } from '../../deployments/service.js';
 import { AppError, invalid, notFound } from '../../errors.js';
-import { contextOf, groupOf } from '../../http/auth-hooks.js';
+import { contextOf } from '../../http/auth-hooks.js';
 import { stageUpload } from '../../http/multipart.js';
 import type { App } from '../../http/types.js';
+import { codexGroupScope } from './group-scope.js';
 import { CODEX_STATE, displayNameOf, executionIdOf, executionNumberOf, forjaNameOf, newCodexExecutionId, requestedPython } from './model-mapping.js';
 import { codexErrorBody } from './wire.js';
 import { zipFiles } from './zip-writer.js';
 
 export interface CodexModelDeps {
+  access: AccessPolicy;
   deployments: DeploymentsService;
   executions: ExecutionsService;
   groups: GroupsService;
 }
 
-/** Management calls carry the user's token (a group token there is a 403); the data plane takes the group's token too. */
-const reader = { auth: { group: 'viewer' } } as const;
-const editor = { auth: { group: 'editor' } } as const;
-const dataPlane = { auth: { group: 'predict' } } as const;
+/**
+ * Management calls carry the user's token (a group token there is a 403); the data plane takes the
+ * group's token too. The role in `{g}` is checked by codexGroupScope in each handler.
+ */
+const management = { auth: { authenticated: true } } as const;
+const dataPlane = { auth: { authenticated: true, allowGroupToken: true } } as const;
 const SYNC_BODY_LIMIT = 50 * 1024 * 1024;
 const UPLOAD_FILE_LIMIT = 2 * 1024 * 1024 * 1024;
 
-const Model = z.object({ group: z.string(), hash: z.string().min(1).max(40) }).strict();
+const Model = z.object({ g: z.string().min(1).max(100), hash: z.string().min(1).max(40) }).strict();
 const ModelExecution = Model.extend({ exec: z.string().min(1).max(20) }).strict();
-const GroupExecution = z.object({ group: z.string(), exec: z.string().min(1).max(20) }).strict();
+const GroupExecution = z.object({ g: z.string().min(1).max(100), exec: z.string().min(1).max(20) }).strict();
 
 const UploadFields = z.object({
   name: z.string({ error: 'name: give the model a name' }),
@@ -63,17 +68,19 @@ const LogsQuery = z.object({
 export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): Promise<void> {
   const d = deps.deployments;
   const x = deps.executions;
+  /** The group `{g}` names, with the caller's role there checked. */
+  const inGroup = (req: FastifyRequest, needed: Role | 'predict') => codexGroupScope(deps.access, req, (req.params as { g: string }).g, needed);
 
   await app.register(async (plain) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
     await scope.register(multipart, { preservePath: true, limits: { fileSize: UPLOAD_FILE_LIMIT, files: 100, fields: 20, fieldSize: 100_000 } });
 
-    scope.post('/model/upload/:group', { config: editor, schema: { hide: true, params: z.object({ group: z.string() }) } }, async (req, reply) => {
+    scope.post('/model/upload/:g', { config: management, schema: { hide: true, params: z.object({ g: z.string().min(1).max(100) }) } }, async (req, reply) => {
       const id = newId();
       const staging = path.join(d.root, '.staging', id);
+      const scopeOfGroup = await inGroup(req, 'editor');
       try {
         const staged = await stageUpload(req, staging, ['source', 'model', 'requirements', 'schema', 'env', 'extra']);
-        const scopeOfGroup = groupOf(req);
         const fields = UploadFields.parse(staged.fields);
         const inputType = fields.input_type ?? (fields.operation === 'Sync' ? 'json' : '');
         if (!(INPUT_TYPES[fields.operation] as readonly string[]).includes(inputType))
@@ -101,31 +108,31 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
     });
 
     for (const op of ['sync', 'async'] as const)
-      scope.get(`/model/${op}/host/:group/:hash`, { config: editor, schema: { hide: true, params: Model } }, async (req, reply) => {
-        const group = groupOf(req);
+      scope.get(`/model/${op}/host/:g/:hash`, { config: management, schema: { hide: true, params: Model } }, async (req, reply) => {
+        const group = await inGroup(req, 'editor');
         const dep = await d.get(group, req.params.hash);
         if (dep.operation !== op) throw invalid(`Model ${req.params.hash} is ${codexOperation(dep)}: host it at /model/${dep.operation}/host.`);
         const built = await d.rebuild(contextOf(req), group, dep.id);
         return reply.code(202).send({ Message: `Building model ${dep.id} (job ${built.buildJobId}).` });
       });
 
-    scope.get('/model/status/:group/:hash', { config: reader, schema: { hide: true, params: Model } }, async (req) => {
-      const found = await modelOrTombstone(d, groupOf(req), req.params.hash);
+    scope.get('/model/status/:g/:hash', { config: management, schema: { hide: true, params: Model } }, async (req) => {
+      const found = await modelOrTombstone(d, await inGroup(req, 'viewer'), req.params.hash);
       return 'deleted' in found
         ? { Status: 'Deleted', Message: `Deleted on ${new Date(found.deleted.at).toISOString()}.` }
         : { Status: CODEX_STATE[found.dep.status], Message: found.dep.message ?? '' };
     });
 
-    scope.get('/model/describe/:group/:hash', { config: reader, schema: { hide: true, params: Model } }, async (req) => {
-      const group = groupOf(req);
+    scope.get('/model/describe/:g/:hash', { config: management, schema: { hide: true, params: Model } }, async (req) => {
+      const group = await inGroup(req, 'viewer');
       const found = await modelOrTombstone(d, group, req.params.hash);
       if ('deleted' in found)
         return { Description: { ModelHash: req.params.hash, Name: displayNameOf(found.deleted.name), Group: group.name, Status: 'Deleted' } };
       return { Description: describe(found.dep) };
     });
 
-    scope.get('/model/describe/:group/:hash/:exec', { config: reader, schema: { hide: true, params: ModelExecution } }, async (req) => {
-      const group = groupOf(req);
+    scope.get('/model/describe/:g/:hash/:exec', { config: management, schema: { hide: true, params: ModelExecution } }, async (req) => {
+      const group = await inGroup(req, 'viewer');
       const dep = await d.get(group, req.params.hash);
       const execution = await x.get(group, dep.id, codexExecutionId(req.params.exec));
       const number = executionNumberOf(execution.id)!;
@@ -142,7 +149,7 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
       };
     });
 
-    scope.get('/model/search', { config: { auth: { authenticated: true } }, schema: { hide: true, querystring: SearchQuery } }, async (req) => {
+    scope.get('/model/search', { config: management, schema: { hide: true, querystring: SearchQuery } }, async (req) => {
       const ctx = contextOf(req);
       const like = (value: string, filter: string | undefined) => !filter || value.toLowerCase().includes(filter.toLowerCase());
       const results = [];
@@ -171,13 +178,13 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
       }
       return { Results: out.filter((l) => (!query.type || l.OutputType === query.type) && l.RegisteredAt >= from && l.RegisteredAt < to) };
     };
-    scope.get('/model/logs/:group/:hash', { config: reader, schema: { hide: true, params: Model, querystring: LogsQuery } }, async (req) =>
-      logs(groupOf(req), req.params.hash, req.query),
+    scope.get('/model/logs/:g/:hash', { config: management, schema: { hide: true, params: Model, querystring: LogsQuery } }, async (req) =>
+      logs(await inGroup(req, 'viewer'), req.params.hash, req.query),
     );
     // The client's MLOpsModelClient.get_logs still calls the path without the group: the model's own group answers.
     scope.get(
       '/model/logs/:hash',
-      { config: { auth: { authenticated: true } }, schema: { hide: true, params: z.object({ hash: z.string().min(1).max(40) }), querystring: LogsQuery } },
+      { config: management, schema: { hide: true, params: z.object({ hash: z.string().min(1).max(40) }), querystring: LogsQuery } },
       async (req) => {
         const ctx = contextOf(req);
         for (const group of await scopesOf(deps.groups, ctx)) {
@@ -188,45 +195,46 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
       },
     );
 
-    scope.get('/model/restart/:group/:hash', { config: editor, schema: { hide: true, params: Model } }, async (req) => {
-      const built = await d.rebuild(contextOf(req), groupOf(req), req.params.hash);
+    scope.get('/model/restart/:g/:hash', { config: management, schema: { hide: true, params: Model } }, async (req) => {
+      const built = await d.rebuild(contextOf(req), await inGroup(req, 'editor'), req.params.hash);
       return { Message: `Restarting model ${req.params.hash} (job ${built.buildJobId}).` };
     });
-    scope.post('/model/disable/:group/:hash', { config: editor, schema: { hide: true, params: Model } }, async (req) => {
-      await d.setEnabled(contextOf(req), groupOf(req), req.params.hash, false);
+    scope.post('/model/disable/:g/:hash', { config: management, schema: { hide: true, params: Model } }, async (req) => {
+      await d.setEnabled(contextOf(req), await inGroup(req, 'editor'), req.params.hash, false);
       return { Message: `Model ${req.params.hash} disabled.` };
     });
-    scope.delete('/model/delete/:group/:hash', { config: editor, schema: { hide: true, params: Model } }, async (req) => {
-      await d.remove(contextOf(req), groupOf(req), req.params.hash);
+    scope.delete('/model/delete/:g/:hash', { config: management, schema: { hide: true, params: Model } }, async (req) => {
+      await d.remove(contextOf(req), await inGroup(req, 'editor'), req.params.hash);
       return { Message: `Model ${req.params.hash} deleted.` };
     });
 
-    scope.get('/model/sync/health/:group/:hash', { config: dataPlane, schema: { hide: true, params: Model } }, async (req) => {
-      const dep = await d.get(groupOf(req), req.params.hash);
+    scope.get('/model/sync/health/:g/:hash', { config: dataPlane, schema: { hide: true, params: Model } }, async (req) => {
+      const dep = await d.get(await inGroup(req, 'predict'), req.params.hash);
       return { Message: dep.status === 'Deployed' ? 'OK' : `Model is ${CODEX_STATE[dep.status]}${dep.message ? `: ${dep.message}` : ''}` };
     });
 
-    scope.post('/model/async/run/:group/:hash', { config: dataPlane, schema: { hide: true, params: Model } }, async (req, reply) => {
+    scope.post('/model/async/run/:g/:hash', { config: dataPlane, schema: { hide: true, params: Model } }, async (req, reply) => {
+      const group = await inGroup(req, 'predict');
       const { id, number } = newCodexExecutionId();
       const staging = path.join(d.root, '.staging', id);
       try {
         const staged = await stageUpload(req, staging, ['input']);
         if (staged.fields.dataset_hash !== undefined && !staged.files.length)
           throw invalid('dataset_hash: Forja keeps no MLOps Codex datasets; send the file itself in the "input" field.');
-        await x.create(contextOf(req), groupOf(req), req.params.hash, id, staged, staging);
+        await x.create(contextOf(req), group, req.params.hash, id, staged, staging);
         return reply.code(202).send({ ExecutionId: number, Message: `Execution ${number} started. Use the id to check its status.` });
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
     });
 
-    scope.get('/model/async/status/:group/:exec', { config: dataPlane, schema: { hide: true, params: GroupExecution } }, async (req) => {
-      const execution = await x.inGroup(groupOf(req), codexExecutionId(req.params.exec));
+    scope.get('/model/async/status/:g/:exec', { config: dataPlane, schema: { hide: true, params: GroupExecution } }, async (req) => {
+      const execution = await x.inGroup(await inGroup(req, 'predict'), codexExecutionId(req.params.exec));
       return { ExecutionId: executionNumberOf(execution.id), Status: execution.status, Message: execution.message ?? '' };
     });
 
-    scope.get('/model/async/result/:group/:exec', { config: dataPlane, schema: { hide: true, params: GroupExecution } }, async (req, reply) => {
-      const group = groupOf(req);
+    scope.get('/model/async/result/:g/:exec', { config: dataPlane, schema: { hide: true, params: GroupExecution } }, async (req, reply) => {
+      const group = await inGroup(req, 'predict');
       const execution = await x.inGroup(group, codexExecutionId(req.params.exec));
       if (execution.status !== 'Succeeded') return notReady(reply, req.params.exec, execution);
       const result = await x.result(group, execution.deploymentId, execution.id);
@@ -243,7 +251,7 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
     const scope = plain.withTypeProvider<ZodTypeProvider>();
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: SYNC_BODY_LIMIT }, (_req, body, done) => done(null, body));
-    scope.post('/model/sync/run/:group/:hash', { config: dataPlane, bodyLimit: SYNC_BODY_LIMIT, schema: { hide: true, params: Model } }, async (req, reply) => {
+    scope.post('/model/sync/run/:g/:hash', { config: dataPlane, bodyLimit: SYNC_BODY_LIMIT, schema: { hide: true, params: Model } }, async (req, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       let payload: unknown;
       try {
@@ -256,7 +264,7 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
       const extra = Object.keys(payload).filter((k) => k !== 'Input');
       if (extra.length)
         throw invalid(`Forja runs no MLOps Codex preprocessing scripts: send only "Input" (got ${extra.map((k) => `"${k}"`).join(', ')} too).`);
-      const out = await d.predict(groupOf(req), req.params.hash, Buffer.from(JSON.stringify(payload)), 'json', req.id);
+      const out = await d.predict(await inGroup(req, 'predict'), req.params.hash, Buffer.from(JSON.stringify(payload)), 'json', req.id);
       return reply.header('content-type', 'application/json; charset=utf-8').send(out);
     });
   });
