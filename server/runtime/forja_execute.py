@@ -1,7 +1,10 @@
 """Forja async execution: one input file in, one output file out, in a fresh process.
 
 Script models follow Neomaril's contract, score(data_path, model_path): the input is in its own
-folder, the scorer writes its output there and returns that path. Frame models (pickle, pyfunc)
+folder, the scorer writes its output there and returns that path. With --scorer-paths folders
+(Neomaril's meaning) data_path is that folder and model_path the deployment's files folder; with
+files (Forja's first meaning, kept by older deployments) they are the input file and the model
+file. Frame models (pickle, pyfunc)
 are read and scored chunk by chunk, so memory follows the chunk size, not the file size.
 When done, writes done.json (atomically): a retry after a crash adopts it instead of running again.
 """
@@ -38,6 +41,22 @@ def score_frames(predict, input_path, output_dir, preprocess=None, base_path="."
     return out_path
 
 
+def scorer_folders(input_file, work, base_path):
+    """Neomaril's folders: the input's folder and the deployment's files folder.
+
+    The scorer finds its input in that folder by name (``inputFileName``, or a name it was written
+    for, as the seeds' ``data_path + "/input.csv"``). A preprocessed input must be written in the
+    same folder, and ``inputFileName`` then names it, as Neomaril names a preprocessed dataset.
+    """
+    if os.path.dirname(os.path.abspath(input_file)) != work:
+        raise SystemExit(
+            f"preprocess() returned {input_file!r}: with scorerPaths 'folders' it must write its file in the "
+            "folder of the input it got (os.path.dirname(data_path)), which is the folder the scorer gets"
+        )
+    os.environ["inputFileName"] = os.path.basename(input_file)
+    return work, base_path
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--kind", required=True)
@@ -49,6 +68,7 @@ def main():
     p.add_argument("--done", required=True)
     p.add_argument("--preprocess", default="")
     p.add_argument("--base-path", default="")
+    p.add_argument("--scorer-paths", choices=["folders", "files"], required=True)
     args = p.parse_args()
     work = os.path.dirname(os.path.abspath(args.input))
     preprocess = load_function(args.preprocess, "preprocess", "forja_preprocess", SystemExit) if args.preprocess else None
@@ -59,7 +79,10 @@ def main():
             data_path = str(preprocess(args.input, args.base_path or work))
             if not os.path.isfile(data_path):
                 raise SystemExit(f"preprocess() returned {data_path!r}, which is not a file it wrote")
-        output = load_function(args.path, args.entrypoint, "forja_scorer", SystemExit)(data_path, args.model_path)
+        model_path = args.model_path
+        if args.scorer_paths == "folders":
+            data_path, model_path = scorer_folders(data_path, work, args.base_path)
+        output = load_function(args.path, args.entrypoint, "forja_scorer", SystemExit)(data_path, model_path)
         if not output or not os.path.isfile(str(output)):
             raise SystemExit(f"score() returned {output!r}, which is not a file it wrote")
     else:

@@ -49,6 +49,13 @@ export const DeploymentSettingsSchema = z
     publicRateLimit: z.number().int().min(1).max(100_000).default(60),
     /** What the inference log keeps: a sample of the calls' rows, how long, and async executions' rows. */
     inferenceLog: InferenceLogSettingsSchema.default({ sampleRate: 0, retentionDays: 90, executions: false }),
+    /**
+     * What an async script's score(data_path, model_path) gets. `folders` (Neomaril's contract, the
+     * default): the execution's input folder, holding the uploaded file under its own name, and the
+     * folder of the deployment's files. `files`: the input file's path and the model file's path,
+     * which deployments made before this setting existed keep (a migration wrote it into them).
+     */
+    scorerPaths: z.enum(['folders', 'files']).default('folders'),
   })
   .strict();
 export type DeploymentSettings = z.infer<typeof DeploymentSettingsSchema>;

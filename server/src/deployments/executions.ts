@@ -158,6 +158,9 @@ export class ExecutionsService {
                 done,
                 '--base-path',
                 base,
+                // Which paths score(data_path, model_path) gets: the folders, or (older deployments) the files.
+                '--scorer-paths',
+                settings.scorerPaths,
                 ...(preprocess ? ['--preprocess', path.join(base, preprocess)] : []),
               ],
               cwd: work,

@@ -96,12 +96,12 @@ export class DeploymentRuntime {
   }
 }
 
-/** Neomaril's `modelFileName`: the file uploaded as the script's model. */
 /** The preprocessing script chained before the model, when the deployment has one. */
 export function preprocessFileOf(row: DeploymentRow): string | undefined {
   return (JSON.parse(row.files) as Array<{ name: string; role: string }>).find((f) => f.role === 'preprocess')?.name;
 }
 
+/** Neomaril's `modelFileName`: the file uploaded as the script's model. */
 function modelFileOf(row: DeploymentRow): string | undefined {
   const files = JSON.parse(row.files) as Array<{ name: string; role: string }>;
   return row.kind === 'script' ? files.find((f) => f.role === 'model')?.name : undefined;

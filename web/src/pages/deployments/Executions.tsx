@@ -105,6 +105,13 @@ export function ExecutionsPanel({ deployment: d, mayRun }: { deployment: Deploym
       <p className="section-note muted small">
         Each execution runs <span className="mono">{d.entrypoint ?? 'score'}(data_path, model_path)</span> as a job on one input file; the file it writes next
         to the input is its result.
+        {d.kind === 'script' && (
+          <span data-testid="scorer-paths">
+            {d.settings.scorerPaths === 'folders'
+              ? ' data_path is the folder holding the input under its own name, model_path the folder of the deployment’s files.'
+              : ' data_path is the input file, model_path the model file (scorerPaths: files, kept from before folders were the default).'}
+          </span>
+        )}
       </p>
       <TableCard
         query={list}

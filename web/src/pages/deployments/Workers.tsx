@@ -116,8 +116,8 @@ function SettingValue({ field: f, value }: { field: SettingField; value: number 
   );
 }
 
-/** The numeric settings; `network` and `public` are switches of their own, `inferenceLog` an object of its own. */
-type SettingKey = Exclude<keyof DeploymentSettings, 'network' | 'public' | 'inferenceLog'>;
+/** The numeric settings; `network` and `public` are switches of their own, `inferenceLog` an object of its own, `scorerPaths` shown with executions. */
+type SettingKey = Exclude<keyof DeploymentSettings, 'network' | 'public' | 'inferenceLog' | 'scorerPaths'>;
 const NETWORK_HELP = 'outbound traffic from the model’s sandbox; only a group admin may allow it';
 const PUBLIC_HELP = '/invocations and /predict answer callers without a token (dashboards); only a group admin may turn it on';
 interface SettingField {
