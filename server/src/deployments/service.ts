@@ -635,9 +635,24 @@ export class DeploymentsService {
     };
   }
 
-  private async insertAndBuild(ctx: RequestContext, scope: GroupScope, row: DeploymentRow, build: true): Promise<{ deployment: Deployment; buildJobId: string }>;
-  private async insertAndBuild(ctx: RequestContext, scope: GroupScope, row: DeploymentRow, build: boolean): Promise<{ deployment: Deployment; buildJobId: string | null }>;
-  private async insertAndBuild(ctx: RequestContext, scope: GroupScope, row: DeploymentRow, build: boolean): Promise<{ deployment: Deployment; buildJobId: string | null }> {
+  private async insertAndBuild(
+    ctx: RequestContext,
+    scope: GroupScope,
+    row: DeploymentRow,
+    build: true,
+  ): Promise<{ deployment: Deployment; buildJobId: string }>;
+  private async insertAndBuild(
+    ctx: RequestContext,
+    scope: GroupScope,
+    row: DeploymentRow,
+    build: boolean,
+  ): Promise<{ deployment: Deployment; buildJobId: string | null }>;
+  private async insertAndBuild(
+    ctx: RequestContext,
+    scope: GroupScope,
+    row: DeploymentRow,
+    build: boolean,
+  ): Promise<{ deployment: Deployment; buildJobId: string | null }> {
     try {
       await this.store.insert(row);
     } catch (err) {

@@ -11,16 +11,19 @@ export const CODEX_NAME_MAX = 32;
 const FORJA_NAME_MAX = 100;
 /** A second model under one display name gets `..2`, `..3`: ".." never comes out of the escaping below. */
 const COPY_SUFFIX = /\.\.(\d+)$/;
+const ESCAPED_START = 'x.';
 
 /**
  * A display name as a valid Forja deployment name, reversibly: letters, digits and "-" stay, a space
  * becomes "_", and every other character becomes ".xx" per UTF-8 byte ("Teste notebook Sync" →
  * "Teste_notebook_Sync", "Crédito" → "Cr.c3.a9dito"). `copy` > 1 marks another model of that name.
+ * ".." appears only in the marks ("x.." in front, "..N" behind), never in an escaped name.
  */
 export function forjaNameOf(display: string, copy = 1): string {
   const name = display.trim();
   if (!name) throw invalid('name: give the model a name.');
-  if (name.length >= CODEX_NAME_MAX) throw invalid(`name: "${name.slice(0, 60)}" is ${name.length} characters; MLOps Codex model names are under ${CODEX_NAME_MAX}.`);
+  if (name.length >= CODEX_NAME_MAX)
+    throw invalid(`name: "${name.slice(0, 60)}" is ${name.length} characters; MLOps Codex model names are under ${CODEX_NAME_MAX}.`);
   if (!/^[\p{L}\p{N}]/u.test(name)) throw invalid(`name: "${name}" must start with a letter or digit.`);
   let out = '';
   for (const ch of name) {
@@ -28,6 +31,8 @@ export function forjaNameOf(display: string, copy = 1): string {
     else if (ch === ' ') out += '_';
     else for (const byte of Buffer.from(ch, 'utf8')) out += `.${byte.toString(16).padStart(2, '0')}`;
   }
+  // Forja names start with a letter or digit: an escaped first character ("Árvore") gets "x." before it.
+  if (out.startsWith('.')) out = `${ESCAPED_START}${out}`;
   if (copy > 1) out += `..${copy}`;
   if (out.length > FORJA_NAME_MAX) throw invalid(`name: "${name}" has too many characters outside A-Z, a-z, 0-9, "-" and space to be stored; shorten it.`);
   return out;
@@ -35,7 +40,8 @@ export function forjaNameOf(display: string, copy = 1): string {
 
 /** The display name a Forja deployment name stands for (a name not made by forjaNameOf reads with "_" as a space). */
 export function displayNameOf(forjaName: string): string {
-  const base = forjaName.replace(COPY_SUFFIX, '');
+  let base = forjaName.replace(COPY_SUFFIX, '');
+  if (base.startsWith(`${ESCAPED_START}.`)) base = base.slice(ESCAPED_START.length);
   const bytes: number[] = [];
   for (let i = 0; i < base.length; i++) {
     const ch = base[i]!;

@@ -221,7 +221,7 @@ for (const dialect of DIALECTS) {
       assert.match(((await dataset.json()) as any).Error.Message, /dataset_hash/);
     });
 
-    test('bad inputs: a group token on management routes is a 403, another group\'s model hash a 404, a bad upload a 400 naming the field', async () => {
+    test("bad inputs: a group token on management routes is a 403, another group's model hash a 404, a bad upload a 400 naming the field", async () => {
       for (const [method, path] of [
         ['GET', `/model/describe/default/${syncHash}`],
         ['GET', `/model/status/default/${syncHash}`],
@@ -269,6 +269,26 @@ for (const dialect of DIALECTS) {
         assert.equal(r.status, 400, JSON.stringify(r.body));
         assert.match(r.body.Error.Message, message);
       }
+    });
+
+    test("a Codex login's token is the user JWT: a viewer reads models, uploading needs an editor (403)", async () => {
+      assert.equal((await http(s.url, 'POST', '/api/v1/users', { token: s.adminToken, body: { username: 'ana', password: 'ana-password' } })).status, 201);
+      const member = await http(s.url, 'PUT', '/api/v1/groups/default/members/ana', { token: s.adminToken, body: { role: 'viewer' } });
+      assert.ok(member.status < 300, member.text);
+      const login = await http(s.url, 'POST', '/codex/api/login', {
+        rawBody: new URLSearchParams({ user: 'ana', password: 'ana-password', tenant: 'forja' }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      assert.equal(login.status, 200, login.text);
+      const jwt = login.body.Token as string;
+      const described = await call('GET', `/model/describe/default/${asyncHash}`, { token: jwt });
+      assert.equal(described.status, 200, described.text);
+      assert.equal(described.body.Description.Name, 'Teste notebook Async');
+      assert.equal((await call('GET', '/model/search?group=default', { token: jwt })).body.Count > 0, true);
+      const up = await upload('default', modelParts('Viewer model', 'Sync'), jwt);
+      assert.equal(up.status, 403);
+      assert.match(up.body.Error.Message, /viewer/);
+      assert.equal((await call('GET', '/model/search?group=other', { token: jwt })).body.Count, 0, 'a group she is not in shows nothing');
     });
 
     test('restart rebuilds, disable makes it Disabled, delete leaves a describable Deleted model', async () => {

@@ -86,7 +86,8 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
         if (!(INPUT_TYPES[fields.operation] as readonly string[]).includes(inputType))
           throw invalid(`input_type: a ${fields.operation} model takes ${INPUT_TYPES[fields.operation].join(', ')}, not "${inputType}".`);
         for (const role of ['source', 'model', 'requirements'] as const)
-          if (!staged.files.some((f) => f.role === role)) throw invalid(`Send the model's "${role}" file: MLOps Codex uploads need source, model and requirements.`);
+          if (!staged.files.some((f) => f.role === role))
+            throw invalid(`Send the model's "${role}" file: MLOps Codex uploads need source, model and requirements.`);
         const python = requestedPython(fields.python_version);
         // Forja's schema sample is JSON; an async model's CSV or Parquet sample stays with its files.
         for (const f of staged.files) if (f.role === 'schema' && !/\.json$/i.test(f.name)) f.role = 'extra';
@@ -98,6 +99,8 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
           entrypoint: fields.model_reference,
           // Every Codex model builds with this server's Python: the note says so in its build log.
           pythonVersion: '',
+          // The seeds' async contract (folders), stated rather than left to the default.
+          settings: JSON.stringify({ scorerPaths: 'folders' }),
         };
         const note = `MLOps Codex python_version ${fields.python_version ?? '(none)'} asked for Python ${python}; Forja builds it with this server's Python 3 (the scorer contract is the same).`;
         await d.createFromUpload(contextOf(req), scopeOfGroup, id, staged, staging, { build: false, note });
@@ -169,7 +172,13 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
       const out: Array<{ Hash: string; RegisteredAt: string; OutputType: string; OutputData: string; Routine: string }> = [];
       if (query.routine !== 'Run')
         for (const l of await d.buildLog(group, hash))
-          out.push({ Hash: hash, RegisteredAt: new Date(l.at).toISOString(), OutputType: l.stream === 'stderr' ? 'Error' : 'Ok', OutputData: l.line, Routine: 'Host' });
+          out.push({
+            Hash: hash,
+            RegisteredAt: new Date(l.at).toISOString(),
+            OutputType: l.stream === 'stderr' ? 'Error' : 'Ok',
+            OutputData: l.line,
+            Routine: 'Host',
+          });
       if (query.routine !== 'Host') {
         // The workers' log has no timestamps: its lines are dated now.
         const now = new Date().toISOString();
@@ -239,10 +248,7 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
       if (execution.status !== 'Succeeded') return notReady(reply, req.params.exec, execution);
       const result = await x.result(group, execution.deploymentId, execution.id);
       const zip = await zipFiles([{ name: result.name, path: result.file }]);
-      return reply
-        .header('content-type', 'application/zip')
-        .header('content-disposition', `attachment; filename="${req.params.exec}.zip"`)
-        .send(zip);
+      return reply.header('content-type', 'application/zip').header('content-disposition', `attachment; filename="${req.params.exec}.zip"`).send(zip);
     });
   });
 
@@ -262,8 +268,7 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload) || !('Input' in payload))
         throw invalid('The body must be {"Input": {…}}: the scorer gets what "Input" holds.');
       const extra = Object.keys(payload).filter((k) => k !== 'Input');
-      if (extra.length)
-        throw invalid(`Forja runs no MLOps Codex preprocessing scripts: send only "Input" (got ${extra.map((k) => `"${k}"`).join(', ')} too).`);
+      if (extra.length) throw invalid(`Forja runs no MLOps Codex preprocessing scripts: send only "Input" (got ${extra.map((k) => `"${k}"`).join(', ')} too).`);
       const out = await d.predict(await inGroup(req, 'predict'), req.params.hash, Buffer.from(JSON.stringify(payload)), 'json', req.id);
       return reply.header('content-type', 'application/json; charset=utf-8').send(out);
     });
@@ -341,7 +346,10 @@ function notReady(reply: FastifyReply, exec: string, execution: Execution): Fast
     execution.status === 'Failed'
       ? `Execution ${exec} failed, so it has no result: ${execution.message ?? 'see the model logs'}.`
       : `Execution ${exec} not ready. Status is ${execution.status}; download its result once it has Succeeded.`;
-  return reply.code(409).type('application/json').send({ ...codexErrorBody(409, message), Status: execution.status });
+  return reply
+    .code(409)
+    .type('application/json')
+    .send({ ...codexErrorBody(409, message), Status: execution.status });
 }
 
 /** Codex's log window: dd-mm-yyyy days, the end day included, a week ending today by default. */
