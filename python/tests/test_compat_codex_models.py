@@ -15,7 +15,7 @@ from conftest import ADMIN_PASSWORD
 SCENARIO = Path(__file__).resolve().parent / "clients" / "codex_models.py"
 
 
-@pytest.mark.parametrize("major,seed", [("3", "002"), ("4", "003")])
+@pytest.mark.parametrize("major,seed", [("3", "002"), ("4", "003"), ("3", "003"), ("4", "002")])
 def test_seed_walkthrough_with_the_real_codex_client(server, tmp_path, major, seed):
     python = client_python(f"codex{major}")
     # 3.x reads its URL and credentials from the environment; 4.x takes them as arguments (see the scenario).

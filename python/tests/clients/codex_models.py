@@ -8,13 +8,13 @@ Run by test_compat_codex_models.py with the client's own interpreter:
 
 import contextlib
 import io
+import json
 import shutil
 import sys
 import zipfile
 from pathlib import Path
 
 import mlops_codex.base
-import yaml
 
 MAJOR, SEED, URL, PASSWORD, WORK = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], Path(sys.argv[5])
 SCORERS = Path(__file__).resolve().parent.parent / "seed_scorers"
@@ -81,9 +81,14 @@ model.health()
 printed = io.StringIO()
 with contextlib.redirect_stdout(printed):
     answer = model.predict(ROW)
-# Both majors print the server's answer as YAML (and return None): what the server answered is what was printed.
+# Both majors print the server's answer (3.x as YAML, 4.x as JSON) and return None: what was printed is what the server answered.
 check(answer is None, "predict prints its answer and returns None")
-scored = yaml.safe_load(printed.getvalue())
+try:
+    scored = json.loads(printed.getvalue())
+except ValueError:
+    import yaml  # 3.x depends on PyYAML; 4.x has no YAML
+
+    scored = yaml.safe_load(printed.getvalue())
 check(scored["pred"] == 1 and 0.5 < scored["proba"] <= 1, f"the seed's sync scorer answered {scored}")
 print("sync prediction:", scored)
 
