@@ -95,6 +95,13 @@ export class ExecutionsService {
     return this.present(await this.require(scope, deploymentId, id));
   }
 
+  /** An execution named by its id alone, within the group (Codex's status and result URLs carry no deployment). */
+  async inGroup(scope: GroupScope, id: string): Promise<Execution> {
+    const row = await this.store.getExecution(id);
+    if (!row || row.group_id !== scope.id) throw notFound('Execution', id);
+    return this.present(row);
+  }
+
   /** The output file, once the execution succeeded. */
   async result(scope: GroupScope, deploymentId: string, id: string): Promise<{ file: string; name: string; size: number }> {
     const row = await this.require(scope, deploymentId, id);

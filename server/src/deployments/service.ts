@@ -61,6 +61,12 @@ export interface DeploymentsServiceOptions {
   clock?: () => number;
 }
 
+/** How an upload is taken in: built at once (the default), or only stored, with a note for its first build's log. */
+export interface UploadOptions {
+  build?: boolean;
+  note?: string;
+}
+
 type Target = { row: DeploymentRow; schema: InputSchema | undefined; spec: RuntimeSpec | undefined; settings: DeploymentSettings };
 /** A deployment's model as files on this server, with what building its environment takes. */
 export interface DeployedModel {
@@ -126,13 +132,29 @@ export class DeploymentsService {
     return this.present(await this.require(scope, id), scope.name);
   }
 
+  createFromUpload(
+    ctx: RequestContext,
+    scope: GroupScope,
+    id: string,
+    staged: StagedUpload,
+    stagingDir: string,
+  ): Promise<{ deployment: Deployment; buildJobId: string }>;
+  createFromUpload(
+    ctx: RequestContext,
+    scope: GroupScope,
+    id: string,
+    staged: StagedUpload,
+    stagingDir: string,
+    options: UploadOptions,
+  ): Promise<{ deployment: Deployment; buildJobId: string | null }>;
   async createFromUpload(
     ctx: RequestContext,
     scope: GroupScope,
     id: string,
     staged: StagedUpload,
     stagingDir: string,
-  ): Promise<{ deployment: Deployment; buildJobId: string }> {
+    options: UploadOptions = {},
+  ): Promise<{ deployment: Deployment; buildJobId: string | null }> {
     requireScopeRole(scope, 'editor');
     const parsed = DeploymentUploadFieldsSchema.safeParse(staged.fields);
     if (!parsed.success) {
@@ -199,7 +221,8 @@ export class DeploymentsService {
       schema_sample: schemaSample === null ? null : JSON.stringify(schemaSample),
       settings: JSON.stringify(adminSettingsAllowedBy(scope, DeploymentSettingsSchema.parse(f.settings))),
     });
-    return this.insertAndBuild(ctx, scope, row);
+    if (options.build === false) row.message = options.note ?? null;
+    return this.insertAndBuild(ctx, scope, row, options.build !== false);
   }
 
   async createFromModel(ctx: RequestContext, scope: GroupScope, input: DeploymentFromModel): Promise<{ deployment: Deployment; buildJobId: string }> {
@@ -240,7 +263,7 @@ export class DeploymentsService {
         schema_sample: body.schemaSample === undefined ? null : JSON.stringify(body.schemaSample),
         settings: JSON.stringify(adminSettingsAllowedBy(scope, DeploymentSettingsSchema.parse(body.settings))),
       });
-      return await this.insertAndBuild(ctx, scope, row);
+      return await this.insertAndBuild(ctx, scope, row, true);
     } catch (err) {
       await rm(folder, { recursive: true, force: true });
       throw err;
@@ -320,6 +343,23 @@ export class DeploymentsService {
     await this.usageRecorder.remove(id);
     await rm(this.folderOf(id), { recursive: true, force: true });
     await this.audit.record(ctx, { action: 'deployment.delete', resourceType: 'deployment', resourceId: id, groupId: scope.id, details: { name: row.name } });
+  }
+
+  /** A deleted deployment's name and when it went, from the group's audit trail (deletion keeps no row). */
+  async deleted(scope: GroupScope, id: string): Promise<{ name: string; at: number } | undefined> {
+    const trail = await this.audit.trailOf(scope.id, { types: ['deployment'], id, childPrefixes: [] }, 50);
+    const entry = trail.find((e) => e.action === 'deployment.delete');
+    if (!entry) return undefined;
+    const details = entry.details ? (JSON.parse(entry.details) as { name?: string }) : {};
+    return { name: details.name ?? id, at: entry.at };
+  }
+
+  /** The log of the deployment's latest build job (empty before its first build). */
+  async buildLog(scope: GroupScope, id: string): Promise<Array<{ at: number; stream: string; line: string }>> {
+    const row = await this.require(scope, id);
+    if (!row.build_job_id) return [];
+    const lines = await this.engine.logs(row.build_job_id, 0, 10_000);
+    return lines.map((l) => ({ at: l.ts, stream: l.stream, line: l.line }));
   }
 
   async runtimeLog(scope: GroupScope, id: string): Promise<string> {
@@ -525,6 +565,7 @@ export class DeploymentsService {
         this.cache.delete(id);
         throw new PermanentJobError(message);
       };
+      if (ctx.job.params.note) ctx.log(ctx.job.params.note, 'system');
       await this.store.update(id, { status: 'Building', message: 'Checking the files…', updated_at: this.clock() });
       const folder = this.folderOf(id);
       const findings = await scan(row, folder);
@@ -608,7 +649,24 @@ export class DeploymentsService {
     };
   }
 
-  private async insertAndBuild(ctx: RequestContext, scope: GroupScope, row: DeploymentRow): Promise<{ deployment: Deployment; buildJobId: string }> {
+  private async insertAndBuild(
+    ctx: RequestContext,
+    scope: GroupScope,
+    row: DeploymentRow,
+    build: true,
+  ): Promise<{ deployment: Deployment; buildJobId: string }>;
+  private async insertAndBuild(
+    ctx: RequestContext,
+    scope: GroupScope,
+    row: DeploymentRow,
+    build: boolean,
+  ): Promise<{ deployment: Deployment; buildJobId: string | null }>;
+  private async insertAndBuild(
+    ctx: RequestContext,
+    scope: GroupScope,
+    row: DeploymentRow,
+    build: boolean,
+  ): Promise<{ deployment: Deployment; buildJobId: string | null }> {
     try {
       await this.store.insert(row);
     } catch (err) {
@@ -616,7 +674,7 @@ export class DeploymentsService {
       if (isUniqueViolation(err)) throw alreadyExists(`A deployment named "${row.name}" already exists in group "${scope.name}".`);
       throw err;
     }
-    const jobId = await this.enqueueBuild(row, ctx);
+    const jobId = build ? await this.enqueueBuild(row, ctx) : null;
     await this.audit.record(ctx, {
       action: 'deployment.create',
       resourceType: 'deployment',
@@ -631,7 +689,13 @@ export class DeploymentsService {
     let jobId = '';
     await this.store.db.transaction(async (trx) => {
       const job = await this.engine.enqueue(
-        { kind: BUILD_KIND, groupId: row.group_id, params: { deploymentId: row.id, name: row.name }, createdBy: ctx.principal.name },
+        {
+          kind: BUILD_KIND,
+          groupId: row.group_id,
+          // The note left on a deployment uploaded without a build opens its first build's log.
+          params: { deploymentId: row.id, name: row.name, ...(row.status === 'Uploaded' && row.message ? { note: row.message } : {}) },
+          createdBy: ctx.principal.name,
+        },
         trx,
       );
       jobId = job!.id;

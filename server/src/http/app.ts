@@ -102,7 +102,14 @@ export async function buildApp({ config, services, version, logger }: AppOptions
     schedules: s.schedules,
     groups: s.groups,
   });
-  registerCodexRoutes(app, { deployments: s.deployments, access: s.access, groups: s.groups, tokens: s.tokens, tenant: config.codexTenant });
+  registerCodexRoutes(app, {
+    deployments: s.deployments,
+    executions: s.executions,
+    access: s.access,
+    groups: s.groups,
+    tokens: s.tokens,
+    tenant: config.codexTenant,
+  });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

@@ -40,7 +40,7 @@ export const JOB_CATALOG = {
     // Six attempts; with the default 10 s first wait (the server's setting), over about five minutes (10, 20, 40, 80, 160 s).
     maxAttempts: 6,
   },
-  'deployment.build': { payload: z.object({ deploymentId: Id, name: z.string() }), timeoutMs: 3600_000, maxAttempts: 1 },
+  'deployment.build': { payload: z.object({ deploymentId: Id, name: z.string(), note: z.string().max(2000).optional() }), timeoutMs: 3600_000, maxAttempts: 1 },
   // Two attempts: a worker that dies mid-run gets one retry, which adopts a finished result.
   'deployment.execute': { payload: z.object({ executionId: Id, deploymentId: Id }), timeoutMs: 6 * 3600_000, maxAttempts: 2, backoffMs: 1000 },
   'batch.build': { payload: z.object({ projectId: Id, version: z.number().int(), project: z.string() }), timeoutMs: 3600_000, maxAttempts: 1 },

@@ -1,10 +1,12 @@
 import type { AccessPolicy } from '../../auth/access.js';
 import type { GroupsService } from '../../auth/groups-service.js';
 import type { TokensService } from '../../auth/tokens-service.js';
+import type { ExecutionsService } from '../../deployments/executions.js';
 import type { DeploymentsService } from '../../deployments/service.js';
 import type { App } from '../../http/types.js';
 import { AppError } from '../../errors.js';
 import { registerCodexAuthRoutes } from './auth-routes.js';
+import { registerCodexModelRoutes } from './models-routes.js';
 import { codexErrorHandler, parseFormBody } from './wire.js';
 
 /** The client's base URL is `<url>/api` (its parse_url): MLOPS_URL=http://forja:5050/codex. */
@@ -13,6 +15,7 @@ export const CODEX_PREFIX = '/codex/api';
 /** The services MLOps Codex's REST surface is translated onto (each part adds what it needs). */
 export interface CodexDeps {
   deployments: DeploymentsService;
+  executions: ExecutionsService;
   /** For `{g}` path segments: see group-scope.ts. */
   access: AccessPolicy;
   groups: GroupsService;
@@ -35,6 +38,7 @@ export function registerCodexRoutes(app: App, deps: CodexDeps): void {
       // The client sends its login and most management calls as HTML forms.
       scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody);
       registerCodexAuthRoutes(scope, deps);
+      await registerCodexModelRoutes(scope, deps);
     },
     { prefix: CODEX_PREFIX },
   );
