@@ -1,13 +1,14 @@
 import type { DeploymentsService } from '../../deployments/service.js';
 import type { App } from '../../http/types.js';
 import { AppError } from '../../errors.js';
+import { registerCodexTrainingRoutes, type CodexTrainingDeps } from './training-routes.js';
 import { codexErrorHandler } from './wire.js';
 
 /** The client's base URL is `<url>/api` (its parse_url): MLOPS_URL=http://forja:5050/codex. */
 export const CODEX_PREFIX = '/codex/api';
 
 /** The services MLOps Codex's REST surface is translated onto (each part adds what it needs). */
-export interface CodexDeps {
+export interface CodexDeps extends CodexTrainingDeps {
   deployments: DeploymentsService;
 }
 
@@ -22,7 +23,7 @@ export function registerCodexRoutes(app: App, deps: CodexDeps): void {
       scope.setNotFoundHandler((req) => {
         throw new AppError('ROUTE_NOT_FOUND', `Forja does not serve ${req.method} ${req.url.split('?')[0]} on its MLOps Codex API.`);
       });
-      void deps;
+      registerCodexTrainingRoutes(scope, deps);
     },
     { prefix: CODEX_PREFIX },
   );
