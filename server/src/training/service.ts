@@ -115,7 +115,14 @@ export class TrainingService {
   }
 
   /** A training upload: the files are staged in `staging` (moved here), the fields checked first; `tags` go on its tracking run. */
-  async create(ctx: RequestContext, scope: GroupScope, id: string, staged: StagedUpload, staging: string, tags: { key: string; value: string }[] = []): Promise<TrainingRun> {
+  async create(
+    ctx: RequestContext,
+    scope: GroupScope,
+    id: string,
+    staged: StagedUpload,
+    staging: string,
+    tags: { key: string; value: string }[] = [],
+  ): Promise<TrainingRun> {
     requireScopeRole(scope, 'editor');
     const parsed = TrainingFieldsSchema.safeParse(staged.fields);
     if (!parsed.success) throw invalid(`Bad training fields: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'fields'}: ${i.message}`).join('; ')}`);
@@ -150,11 +157,20 @@ export class TrainingService {
     await mkdir(path.dirname(folder), { recursive: true });
     await rename(staging, folder);
     try {
-      await retryOnUniqueViolation(() => this.insertAndEnqueue(ctx, scope, id, f, { experimentId: experiment.experimentId, runId: run.info.runId }, {
-        source: source.name,
-        data: data?.name ?? null,
-        requirements,
-      }));
+      await retryOnUniqueViolation(() =>
+        this.insertAndEnqueue(
+          ctx,
+          scope,
+          id,
+          f,
+          { experimentId: experiment.experimentId, runId: run.info.runId },
+          {
+            source: source.name,
+            data: data?.name ?? null,
+            requirements,
+          },
+        ),
+      );
     } catch (err) {
       await rm(path.join(this.root, id), { recursive: true, force: true });
       throw err;
@@ -180,39 +196,39 @@ export class TrainingService {
     files: { source: string; data: string | null; requirements: string },
   ): Promise<void> {
     return this.store.transaction(async (trx) => {
-        const job = await this.engine.enqueue(
-          {
-            kind: TRAINING_KIND,
-            groupId: scope.id,
-            params: { trainingId: id, group: scope.name },
-            timeoutMs: f.timeoutSeconds * 1000,
-            createdBy: ctx.principal.name,
-          },
-          trx,
-        );
-        await this.store.insert(
-          {
-            id,
-            group_id: scope.id,
-            number: await this.store.nextNumber(scope.id, trx),
-            experiment_id: tracked.experimentId,
-            tracking_run_id: tracked.runId,
-            job_id: job!.id,
-            model_type: f.modelType,
-            source_name: files.source,
-            train_function: f.trainFunction,
-            data_file: files.data,
-            data_table: f.table ?? null,
-            data_filter: f.filter ?? null,
-            python_version: f.pythonVersion,
-            requirements: files.requirements,
-            promoted: null,
-            created_by: ctx.principal.name,
-            created_at: this.clock(),
-          },
-          trx,
-        );
-      });
+      const job = await this.engine.enqueue(
+        {
+          kind: TRAINING_KIND,
+          groupId: scope.id,
+          params: { trainingId: id, group: scope.name },
+          timeoutMs: f.timeoutSeconds * 1000,
+          createdBy: ctx.principal.name,
+        },
+        trx,
+      );
+      await this.store.insert(
+        {
+          id,
+          group_id: scope.id,
+          number: await this.store.nextNumber(scope.id, trx),
+          experiment_id: tracked.experimentId,
+          tracking_run_id: tracked.runId,
+          job_id: job!.id,
+          model_type: f.modelType,
+          source_name: files.source,
+          train_function: f.trainFunction,
+          data_file: files.data,
+          data_table: f.table ?? null,
+          data_filter: f.filter ?? null,
+          python_version: f.pythonVersion,
+          requirements: files.requirements,
+          promoted: null,
+          created_by: ctx.principal.name,
+          created_at: this.clock(),
+        },
+        trx,
+      );
+    });
   }
 
   async list(ctx: RequestContext, scope: GroupScope): Promise<TrainingRun[]> {
@@ -331,7 +347,10 @@ export class TrainingService {
     await this.artifacts.copyOut(ctx, `${runArtifactUri(experimentLocation(row.experiment_id), row.tracking_run_id)}/model`, trained, scope.id);
     const files = [...scorer.staged.files];
     const taken = (name: string) => files.some((f) => f.name === name);
-    for (const [role, name] of [['model', PICKLE_NAME], ['requirements', 'requirements.txt']] as const) {
+    for (const [role, name] of [
+      ['model', PICKLE_NAME],
+      ['requirements', 'requirements.txt'],
+    ] as const) {
       if (files.some((f) => f.role === role)) continue;
       if (taken(name)) throw invalid(`An uploaded file is named "${name}", which is the trained model's file; rename it.`);
       await rename(path.join(trained, name), path.join(scorer.staging, name));

@@ -24,7 +24,11 @@ export class TrainingStore {
 
   /** The next run number of a group; the unique index refuses a number two inserts both took. */
   async nextNumber(groupId: string, trx: Transaction<Database>): Promise<number> {
-    const row = await trx.selectFrom('training_runs').select((eb) => eb.fn.max('number').as('last')).where('group_id', '=', groupId).executeTakeFirst();
+    const row = await trx
+      .selectFrom('training_runs')
+      .select((eb) => eb.fn.max('number').as('last'))
+      .where('group_id', '=', groupId)
+      .executeTakeFirst();
     return Number(row?.last ?? 0) + 1;
   }
 

@@ -204,8 +204,10 @@ for (const dialect of DIALECTS) {
         'schema:schema.json',
         'source:app.py',
       ]);
-      const build = (await api('GET', `/api/v1/jobs/${dep.buildJobId}?waitSeconds=120`)).body;
-      assert.equal(build.status, 'succeeded', build.error);
+      let build = { status: 'queued', error: null };
+      for (let i = 0; i < 5 && !['succeeded', 'failed'].includes(build.status); i++)
+        build = (await api('GET', `/api/v1/jobs/${dep.buildJobId}?waitSeconds=60`)).body;
+      assert.equal(build.status, 'succeeded', JSON.stringify(build));
       const predicted = await api('POST', `/api/v1/deployments/${hash}/predict?group=risk`, [
         { f1: 9, f2: 1 },
         { f1: 0, f2: 8 },
@@ -223,7 +225,9 @@ for (const dialect of DIALECTS) {
       const noData = await send(`/training/upload/risk/${T}`, custom(), files(TRAIN, false));
       assert.equal(noData.status, 400);
       assert.match(noData.body.Error.Message, /Send the training data: a "train_data" file/);
-      const automl = await send(`/training/upload/risk/${T}`, { ...custom(), training_type: 'AutoML' }, [{ field: 'train_data', name: 'train.csv', content: csv(5) }]);
+      const automl = await send(`/training/upload/risk/${T}`, { ...custom(), training_type: 'AutoML' }, [
+        { field: 'train_data', name: 'train.csv', content: csv(5) },
+      ]);
       assert.equal(automl.status, 400);
       assert.match(automl.body.Error.Message, /AutoML training is not supported on Forja/);
       const withEnv = await send(`/training/upload/risk/${T}`, custom(), [...files(TRAIN), { field: 'env', name: '.env', content: 'A=1\n' }]);
@@ -240,11 +244,9 @@ for (const dialect of DIALECTS) {
       const early = await codex('GET', `/training/result/risk/${slow.body.ExecutionId}`);
       assert.equal(early.status, 409);
       assert.match(early.body.Error.Message, /is (queued|running): its result is ready once it has succeeded/);
-      const notYet = await send(
-        `/training/promote/risk/${T}/${slow.body.ExecutionId}`,
-        { name: 'too soon', operation: 'Sync', model_reference: 'score' },
-        [{ field: 'source', name: 'app.py', content: SCORER }],
-      );
+      const notYet = await send(`/training/promote/risk/${T}/${slow.body.ExecutionId}`, { name: 'too soon', operation: 'Sync', model_reference: 'score' }, [
+        { field: 'source', name: 'app.py', content: SCORER },
+      ]);
       assert.equal(notYet.status, 409);
       assert.match(notYet.body.Error.Message, /only a succeeded run can be promoted/);
       const run = (await api('GET', '/api/v1/training/runs?group=risk')).body.items.find((r: { number: number }) => r.number === slow.body.ExecutionId);

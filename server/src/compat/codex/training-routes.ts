@@ -32,7 +32,20 @@ export interface CodexTrainingDeps {
 const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
 const UPLOAD_FILE_LIMIT = 2 * 1024 * 1024 * 1024;
 /** Every file field Codex's training upload and promote send. */
-const UPLOAD_ROLES = ['train_data', 'source', 'requirements', 'env', 'extra', 'conf_dict', 'features', 'target', 'output', 'model', 'parameters', 'metrics'] as const;
+const UPLOAD_ROLES = [
+  'train_data',
+  'source',
+  'requirements',
+  'env',
+  'extra',
+  'conf_dict',
+  'features',
+  'target',
+  'output',
+  'model',
+  'parameters',
+  'metrics',
+] as const;
 const PROMOTE_ROLES = ['source', 'schema', 'requirements', 'env', 'extra'] as const;
 
 /** TrainingHash is "T" and the tracking experiment's id (a bare id is accepted too). */
@@ -41,7 +54,11 @@ const TrainingHash = z
   .regex(/^T?\d{1,18}$/, 'must be a TrainingHash as training/register returns it, "T" and digits')
   .transform((h) => h.replace(/^T/, ''));
 /** A training execution id is the run's number within its group. */
-const ExecutionId = z.coerce.number().int().min(1, 'must be a positive whole number').max(2 ** 31);
+const ExecutionId = z.coerce
+  .number()
+  .int()
+  .min(1, 'must be a positive whole number')
+  .max(2 ** 31);
 const GroupParam = z.object({ group: z.string() });
 const ExperimentParams = GroupParam.extend({ training: TrainingHash }).strict();
 const ExecutionParams = GroupParam.extend({ execution: ExecutionId }).strict();
@@ -112,9 +129,7 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
   /** An execution of the group, checked to belong to the experiment when one is named. */
   const executionOf = async (ctx: RequestContext, scope: GroupScope, number: number, experimentId?: string): Promise<TrainingRun> => {
     const run = await training.getByNumber(ctx, scope, number).catch((err: unknown) => {
-      throw err instanceof AppError && err.status === 404
-        ? new AppError('NOT_FOUND', `Training execution ${number} not found in group "${scope.name}".`)
-        : err;
+      throw err instanceof AppError && err.status === 404 ? new AppError('NOT_FOUND', `Training execution ${number} not found in group "${scope.name}".`) : err;
     });
     if (experimentId !== undefined && run.experimentId !== experimentId)
       throw new AppError('NOT_FOUND', `Training execution ${number} is not an execution of experiment ${hashOf(experimentId)}.`);
@@ -244,40 +259,36 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       return { ExecutionId: run.number, Status: stateOf(run), Message: messageOf(run) };
     });
 
-    scope.get(
-      '/training/describe/:group/:training/:execution',
-      { config: role('viewer'), schema: { params: ExperimentExecutionParams } },
-      async (req) => {
-        const ctx = contextOf(req);
-        const group = groupOf(req);
-        const exp = await experimentOf(ctx, group, req.params.training);
-        const run = await executionOf(ctx, group, req.params.execution, exp.experimentId);
-        const tracked = await tracking.getRun(ctx, run.trackingRunId);
-        const note = tracked.data.tags.find((t) => t.key === 'mlflow.note.content')?.value ?? '';
-        const end = tracked.info.endTime ?? null;
-        return {
-          Description: {
-            TrainingHash: hashOf(exp.experimentId),
-            ExperimentName: exp.name,
-            GroupName: group.name,
-            ModelType: exp.modelType,
-            TrainingType: 'Custom',
-            ExecutionId: run.number,
-            RunName: tracked.info.runName,
-            ExecutionState: stateOf(run),
-            Message: messageOf(run),
-            TimeElapsed: end === null ? null : Math.max(0, end - tracked.info.startTime) / 1000,
-            Description: note,
-            Deployable: run.status === 'succeeded' && run.promoted === null,
-            RunData: {
-              metrics: tracked.data.metrics,
-              params: tracked.data.params,
-              tags: tracked.data.tags,
-            },
+    scope.get('/training/describe/:group/:training/:execution', { config: role('viewer'), schema: { params: ExperimentExecutionParams } }, async (req) => {
+      const ctx = contextOf(req);
+      const group = groupOf(req);
+      const exp = await experimentOf(ctx, group, req.params.training);
+      const run = await executionOf(ctx, group, req.params.execution, exp.experimentId);
+      const tracked = await tracking.getRun(ctx, run.trackingRunId);
+      const note = tracked.data.tags.find((t) => t.key === 'mlflow.note.content')?.value ?? '';
+      const end = tracked.info.endTime ?? null;
+      return {
+        Description: {
+          TrainingHash: hashOf(exp.experimentId),
+          ExperimentName: exp.name,
+          GroupName: group.name,
+          ModelType: exp.modelType,
+          TrainingType: 'Custom',
+          ExecutionId: run.number,
+          RunName: tracked.info.runName,
+          ExecutionState: stateOf(run),
+          Message: messageOf(run),
+          TimeElapsed: end === null ? null : Math.max(0, end - tracked.info.startTime) / 1000,
+          Description: note,
+          Deployable: run.status === 'succeeded' && run.promoted === null,
+          RunData: {
+            metrics: tracked.data.metrics,
+            params: tracked.data.params,
+            tags: tracked.data.tags,
           },
-        };
-      },
-    );
+        },
+      };
+    });
 
     scope.get('/training/result/:group/:execution', { config: role('viewer'), schema: { params: ExecutionParams } }, async (req, reply) => {
       const ctx = contextOf(req);
@@ -287,10 +298,7 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       try {
         await training.copyResult(ctx, group, run.id, dir);
         const zip = await zipFolder(dir);
-        return reply
-          .type('application/zip')
-          .header('content-disposition', `attachment; filename="training-${run.number}.zip"`)
-          .send(zip);
+        return reply.type('application/zip').header('content-disposition', `attachment; filename="training-${run.number}.zip"`).send(zip);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -324,7 +332,7 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
           );
           return reply.code(201).send({
             ModelHash: promoted.deploymentId,
-            Message: `Training execution ${run.number} promoted to models:/${name}/${promoted.modelVersion.version}, deployed as "${name}"; host it to build it.`,
+            Message: `Training execution ${run.number} promoted to models:/${name}/${promoted.modelVersion.version}, deployment "${name}" is building.`,
           });
         } finally {
           await rm(staging, { recursive: true, force: true });
@@ -342,15 +350,19 @@ function customUpload(staged: StagedUpload, exp: Experiment & { modelType: strin
   const f = staged.fields;
   const type = field(f, 'training_type') ?? 'External';
   if (type === 'AutoML')
-    throw invalid('AutoML training is not supported on Forja: it has no AutoML trainer. Train with training_type="Custom" and your own train_model(df, base_path).');
-  if (type !== 'Custom') throw invalid(`training_type "${type.slice(0, 20)}" is not supported on Forja: use "Custom" (train_model(df, base_path) runs on the server).`);
+    throw invalid(
+      'AutoML training is not supported on Forja: it has no AutoML trainer. Train with training_type="Custom" and your own train_model(df, base_path).',
+    );
+  if (type !== 'Custom')
+    throw invalid(`training_type "${type.slice(0, 20)}" is not supported on Forja: use "Custom" (train_model(df, base_path) runs on the server).`);
   if (staged.files.some((x) => x.role === 'env'))
     throw invalid('Forja does not take a .env file for training runs: put the settings the script needs in an extra file, or in the script.');
   const stray = staged.files.find((x) => !['train_data', 'source', 'requirements', 'extra'].includes(x.role));
   if (stray) throw invalid(`The file field "${stray.role}" belongs to ${stray.role === 'conf_dict' ? 'AutoML' : 'External'} training, not Custom.`);
   const dataset = field(f, 'dataset_hash');
   const hasData = staged.files.some((x) => x.role === 'train_data');
-  if (!hasData && !dataset) throw invalid('Send the training data: a "train_data" file (.csv or .parquet), or "dataset_hash" naming a lake table of the group.');
+  if (!hasData && !dataset)
+    throw invalid('Send the training data: a "train_data" file (.csv or .parquet), or "dataset_hash" naming a lake table of the group.');
   if (hasData && dataset) throw invalid('Send either a "train_data" file or a "dataset_hash", not both.');
   checkPython(field(f, 'python_version'));
   const fields: Record<string, string> = { experimentName: exp.name, modelType: exp.modelType, pythonVersion: '' };
