@@ -72,6 +72,8 @@ export interface Config {
   uvCacheDir: string | undefined;
   /** FORJA_WHEELHOUSE: a folder of wheels every build may install from (read-only; the installer's --find-links). */
   wheelhouse: string | undefined;
+  /** FORJA_CODEX_TENANT: the tenant MLOps Codex clients must log in with (their notebooks name one). */
+  codexTenant: string;
   /** What is worth a warning but does not stop start-up; logged once the process has a logger. */
   warnings: string[];
 }
@@ -301,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     uvCacheDir: env.FORJA_UV_CACHE_DIR ? path.resolve(env.FORJA_UV_CACHE_DIR) : undefined,
     wheelhouse: env.FORJA_WHEELHOUSE ? sharedDir('FORJA_WHEELHOUSE', env.FORJA_WHEELHOUSE, sandbox) : undefined,
     trustProxy: resolveTrustProxy(env, warnings),
+    codexTenant: parseOr('FORJA_CODEX_TENANT', env.FORJA_CODEX_TENANT, z.string().trim().min(1).max(200), 'forja'),
     workers: parseOr('FORJA_WORKERS', env.FORJA_WORKERS, z.coerce.number().int().min(0).max(256), 4),
     webhookRetryMs: parseOr('FORJA_WEBHOOK_RETRY_SECONDS', env.FORJA_WEBHOOK_RETRY_SECONDS, z.coerce.number().min(0.01).max(3600), 10) * 1000,
     jobLeaseMs: parseOr('FORJA_JOB_LEASE_SECONDS', env.FORJA_JOB_LEASE_SECONDS, z.coerce.number().min(1).max(3600), 30) * 1000,

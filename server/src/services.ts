@@ -6,6 +6,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { GroupsService } from './auth/groups-service.js';
 import { AuthStore } from './auth/store.js';
 import { TokensService } from './auth/tokens-service.js';
+import { SessionBearers } from './auth/session-bearers.js';
 import { UsersService } from './auth/users-service.js';
 import { TrackingService } from './tracking/service.js';
 import { TrackingStore } from './tracking/store.js';
@@ -144,7 +145,8 @@ export function createServices(
   const authStore = new AuthStore(db);
   const access = new AccessPolicy({ store: authStore, clock });
   const audit = new AuditLog({ store: authStore, access, clock });
-  const authenticator = new Authenticator({ store: authStore, audit, clock });
+  const bearers = new SessionBearers(config.secretKey);
+  const authenticator = new Authenticator({ store: authStore, audit, bearers, clock });
   authenticator.onInvalidate(() => access.invalidate());
   const artifactStore = new LocalArtifactStore(config.artifactsDir);
   const groups = new GroupsService({ store: authStore, access, audit, authenticator, clock });
@@ -200,7 +202,7 @@ export function createServices(
   engine.register(BUILD_KIND, deployments.buildHandler());
   const executions = new ExecutionsService({ store: deploymentsStore, deployments, engine, clock });
   engine.register(EXECUTE_KIND, executions.handler());
-  const tokens = new TokensService({ store: authStore, access, audit, authenticator, sessionTtlMs: config.sessionTtlHours * 3600_000, clock });
+  const tokens = new TokensService({ store: authStore, access, audit, authenticator, bearers, sessionTtlMs: config.sessionTtlHours * 3600_000, clock });
   const batchStore = new BatchStore(db);
   const batch = new BatchService({
     store: batchStore,

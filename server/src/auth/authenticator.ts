@@ -6,6 +6,7 @@ import { verifyPassword } from './passwords.js';
 import { anonymousContext, type Principal, type RequestContext } from './principal.js';
 import { AttemptLimiter } from './rate-limit.js';
 import { hashToken } from './secrets.js';
+import type { SessionBearers } from './session-bearers.js';
 import type { AuthStore, TokenWithNames, UserRow } from './store.js';
 
 interface Cached {
@@ -36,6 +37,8 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUser: 10, userLockMs: 60_0
 export interface AuthenticatorOptions {
   store: AuthStore;
   audit: AuditLog;
+  /** Checks the bearers derived from reusable sessions (client logins). */
+  bearers: SessionBearers;
   clock?: () => number;
   limits?: LoginLimits;
 }
@@ -56,11 +59,13 @@ export class Authenticator {
 
   private readonly store: AuthStore;
   private readonly audit: AuditLog;
+  private readonly bearers: SessionBearers;
   private readonly clock: () => number;
 
   constructor(options: AuthenticatorOptions) {
     this.store = options.store;
     this.audit = options.audit;
+    this.bearers = options.bearers;
     this.clock = options.clock ?? Date.now;
     const limits = options.limits ?? DEFAULT_LOGIN_LIMITS;
     this.perUser = new AttemptLimiter(limits.perUser, limits.windowMs, this.clock, limits.userLockMs);
@@ -90,7 +95,7 @@ export class Authenticator {
       this.touch(hit.principal.tokenId, now);
       return hit.principal;
     }
-    const token = await this.store.findTokenByHash(hash);
+    const token = await this.findToken(secret, hash);
     if (!token) throw unauthenticated('The token is not valid. Log in again or create a new token.');
     if (token.revoked_at !== null) throw unauthenticated(`The token "${token.name}" has been revoked.`);
     if (token.expires_at !== null && token.expires_at <= now)
@@ -100,6 +105,14 @@ export class Authenticator {
     this.cache.set(hash, { principal, until });
     this.touch(token.id, now);
     return principal;
+  }
+
+  /** A stored token by its secret's hash, or the session a derived bearer names (its MAC checked first). */
+  private async findToken(secret: string, hash: string): Promise<TokenWithNames | undefined> {
+    const sessionId = this.bearers.sessionOf(secret);
+    if (!sessionId) return this.store.findTokenByHash(hash);
+    const session = await this.store.getToken(sessionId);
+    return session?.kind === 'session' ? session : undefined;
   }
 
   /**

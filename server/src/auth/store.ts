@@ -157,9 +157,19 @@ export class AuthStore {
   getToken(id: string): Promise<TokenWithNames | undefined> {
     return this.tokensWithNames().where('tokens.id', '=', id).executeTakeFirst();
   }
-  listTokens(filter: { userId?: string; groupId?: string; includeRevoked: boolean }): Promise<TokenWithNames[]> {
-    let q = this.tokensWithNames().where('tokens.kind', '!=', 'session').orderBy('tokens.id', 'desc');
-    if (filter.userId) q = q.where('tokens.user_id', '=', filter.userId).where('tokens.kind', '=', 'personal');
+  /**
+   * A user's tokens (personal, and the sessions named `sessionNames`: reusable client sessions they may
+   * want to see and end) or a group's tokens; ordinary login sessions are never listed.
+   */
+  listTokens(filter: { userId?: string; sessionNames?: string[]; groupId?: string; includeRevoked: boolean }): Promise<TokenWithNames[]> {
+    const sessionNames = filter.sessionNames?.length ? filter.sessionNames : ['-'];
+    let q = this.tokensWithNames()
+      .where((eb) => eb.or([eb('tokens.kind', '!=', 'session'), eb('tokens.name', 'in', sessionNames)]))
+      .orderBy('tokens.id', 'desc');
+    if (filter.userId)
+      q = q
+        .where('tokens.user_id', '=', filter.userId)
+        .where((eb) => eb.or([eb('tokens.kind', '=', 'personal'), eb.and([eb('tokens.kind', '=', 'session'), eb('tokens.name', 'in', sessionNames)])]));
     if (filter.groupId) q = q.where('tokens.group_id', '=', filter.groupId);
     if (!filter.includeRevoked) q = q.where('tokens.revoked_at', 'is', null);
     return q.execute();
@@ -172,6 +182,18 @@ export class AuthStore {
     let q = this.k.updateTable('tokens').set({ revoked_at: at }).where('user_id', '=', userId).where('kind', '=', 'session').where('revoked_at', 'is', null);
     if (keepId) q = q.where('id', '!=', keepId);
     return Number((await q.executeTakeFirst()).numUpdatedRows);
+  }
+  /** The user's live session of this name with the most time left, if it outlives `liveAfter`. */
+  findSession(userId: string, name: string, liveAfter: number): Promise<TokenWithNames | undefined> {
+    return this.tokensWithNames()
+      .where('tokens.user_id', '=', userId)
+      .where('tokens.kind', '=', 'session')
+      .where('tokens.name', '=', name)
+      .where('tokens.revoked_at', 'is', null)
+      .where('tokens.expires_at', '>', liveAfter)
+      .orderBy('tokens.expires_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
   }
   async touchToken(id: string, at: number): Promise<void> {
     await this.k.updateTable('tokens').set({ last_used_at: at }).where('id', '=', id).execute();

@@ -8,15 +8,24 @@ import type { Authenticator } from './authenticator.js';
 import { toToken, toUser } from './mappers.js';
 import { anonymousContext, type RequestContext } from './principal.js';
 import { generateTokenSecret, hashToken, tokenPrefix } from './secrets.js';
-import type { AuthStore, TokenRow } from './store.js';
+import type { SessionBearers } from './session-bearers.js';
+import type { AuthStore, TokenRow, UserRow } from './store.js';
 
 const DAY = 24 * 3600 * 1000;
+
+/**
+ * Clients that log in before every call (MLOps Codex 4.x does) and the name of the one session each
+ * user shares between those logins; these sessions are listed with the user's tokens so they can end them.
+ */
+export const CLIENT_SESSIONS = { codex: 'MLOps Codex session' } as const;
+export type SessionClient = keyof typeof CLIENT_SESSIONS;
 
 export interface TokensServiceOptions {
   store: AuthStore;
   access: AccessPolicy;
   audit: AuditLog;
   authenticator: Authenticator;
+  bearers: SessionBearers;
   /** How long a login session lasts. */
   sessionTtlMs: number;
   clock?: () => number;
@@ -31,22 +40,22 @@ export class TokensService {
   private readonly access: AccessPolicy;
   private readonly audit: AuditLog;
   private readonly authenticator: Authenticator;
+  private readonly bearers: SessionBearers;
   private readonly sessionTtlMs: number;
   private readonly clock: () => number;
+  /** Sessions being opened, so concurrent logins of one user in this process open one. */
+  private readonly opening = new Map<string, Promise<TokenRow>>();
 
   constructor(options: TokensServiceOptions) {
     this.store = options.store;
     this.access = options.access;
     this.audit = options.audit;
     this.authenticator = options.authenticator;
+    this.bearers = options.bearers;
     this.sessionTtlMs = options.sessionTtlMs;
     this.clock = options.clock ?? Date.now;
   }
 
-  /**
-   * Logins are audited with the session they open, so its later actions lead back here; failed
-   * logins are audited where passwords are checked.
-   */
   async login(ctx: Omit<RequestContext, 'principal'>, username: string, password: string): Promise<LoginResponse> {
     const user = await this.authenticator.checkPassword(username, password, ctx, 'login');
     const now = this.clock();
@@ -60,16 +69,66 @@ export class TokensService {
     };
     await this.store.insertToken(row);
     const group = user.default_group_id ? await this.store.getGroupById(user.default_group_id) : undefined;
+    await this.auditLogin(ctx, user, row);
+    return { token: secret, expiresAt, user: toUser(user, group?.name ?? null) };
+  }
+
+  /**
+   * A login for a client that logs in before every call. The user's session for that client is
+   * reused while it has more than half its lifetime left (so one row and one `auth.login` entry, not
+   * one per call); each login still gets a secret of its own, derived from the session and stored
+   * nowhere, which dies with the session (logout, revoking it, a password change, its expiry).
+   * Failed logins count toward the login limits like any other.
+   */
+  async clientLogin(
+    ctx: Omit<RequestContext, 'principal'>,
+    username: string,
+    password: string,
+    client: SessionClient,
+  ): Promise<{ token: string; expiresAt: number }> {
+    const user = await this.authenticator.checkPassword(username, password, ctx, 'login');
+    const key = `${user.id}|${client}`;
+    let opening = this.opening.get(key);
+    if (!opening) {
+      opening = this.reusableSession(ctx, user, client).finally(() => this.opening.delete(key));
+      this.opening.set(key, opening);
+    }
+    const session = await opening;
+    return { token: this.bearers.issue(session.id), expiresAt: session.expires_at! };
+  }
+
+  private async reusableSession(ctx: Omit<RequestContext, 'principal'>, user: UserRow, client: SessionClient): Promise<TokenRow> {
+    const now = this.clock();
+    const name = CLIENT_SESSIONS[client];
+    const live = await this.store.findSession(user.id, name, now + this.sessionTtlMs / 2);
+    if (live) return live;
+    // The row's own secret is never handed out: callers get bearers derived from the row's id.
+    const row: TokenRow = {
+      ...this.baseRow({ hash: hashToken(generateTokenSecret('session')), prefix: '' }, 'session', name, now),
+      user_id: user.id,
+      created_by: user.id,
+      expires_at: now + this.sessionTtlMs,
+    };
+    row.prefix = tokenPrefix(this.bearers.issue(row.id));
+    await this.store.insertToken(row);
+    await this.auditLogin(ctx, user, row, { client: name });
+    return row;
+  }
+
+  /**
+   * Logins are audited as the session they open, so its later actions lead back here; failed logins
+   * are audited where passwords are checked.
+   */
+  private async auditLogin(ctx: Omit<RequestContext, 'principal'>, user: UserRow, session: TokenRow, details?: Record<string, unknown>): Promise<void> {
     const principal = {
       ...anonymousContext(ctx.ip, ctx.requestId).principal,
       userId: user.id,
       name: user.username,
-      tokenId: row.id,
-      tokenName: row.name,
+      tokenId: session.id,
+      tokenName: session.name,
       tokenKind: 'session' as const,
     };
-    await this.audit.record({ ...ctx, principal }, { action: 'auth.login', resourceType: 'user', resourceId: user.username });
-    return { token: secret, expiresAt, user: toUser(user, group?.name ?? null) };
+    await this.audit.record({ ...ctx, principal }, { action: 'auth.login', resourceType: 'user', resourceId: user.username, ...(details ? { details } : {}) });
   }
 
   async logout(ctx: RequestContext): Promise<void> {
@@ -151,12 +210,13 @@ export class TokensService {
       return (await this.store.listTokens({ groupId: scope.id, includeRevoked })).map(toToken);
     }
     if (!p.userId) return [];
-    return (await this.store.listTokens({ userId: p.userId, includeRevoked })).map(toToken);
+    return (await this.store.listTokens({ userId: p.userId, sessionNames: Object.values(CLIENT_SESSIONS), includeRevoked })).map(toToken);
   }
 
   async revoke(ctx: RequestContext, id: string): Promise<Token> {
     const token = await this.store.getToken(id);
-    if (!token || token.kind === 'session') throw notFound('Token', id);
+    // Sessions have no group: only their user or a system admin can end one here.
+    if (!token) throw notFound('Token', id);
     const p = ctx.principal;
     const own = token.user_id !== null && token.user_id === p.userId;
     if (!own && !p.isAdmin) {
@@ -173,6 +233,20 @@ export class TokensService {
       details: { name: token.name, kind: token.kind, prefix: token.prefix },
     });
     return toToken((await this.store.getToken(id))!);
+  }
+
+  /**
+   * A new group token named `name` (the caller must be an admin of the group); with `replace`, the
+   * group's other live tokens of that name are revoked, so whatever used them stops working.
+   */
+  async issueGroupToken(ctx: RequestContext, group: string, name: string, expiresInDays: number, replace: boolean): Promise<string> {
+    const created = await this.create(ctx, { kind: 'group', name, group, expiresInDays });
+    if (replace) {
+      const groupId = (await this.store.getToken(created.token.id))!.group_id!;
+      const others = await this.store.listTokens({ groupId, includeRevoked: false });
+      for (const t of others) if (t.kind === 'group' && t.name === name && t.id !== created.token.id) await this.revoke(ctx, t.id);
+    }
+    return created.secret;
   }
 
   /**

@@ -1,8 +1,12 @@
+import type { AccessPolicy } from '../../auth/access.js';
+import type { GroupsService } from '../../auth/groups-service.js';
+import type { TokensService } from '../../auth/tokens-service.js';
 import type { DeploymentsService } from '../../deployments/service.js';
 import type { App } from '../../http/types.js';
 import { AppError } from '../../errors.js';
+import { registerCodexAuthRoutes } from './auth-routes.js';
 import { registerCodexTrainingRoutes, type CodexTrainingDeps } from './training-routes.js';
-import { codexErrorHandler } from './wire.js';
+import { codexErrorHandler, parseFormBody } from './wire.js';
 
 /** The client's base URL is `<url>/api` (its parse_url): MLOPS_URL=http://forja:5050/codex. */
 export const CODEX_PREFIX = '/codex/api';
@@ -10,6 +14,12 @@ export const CODEX_PREFIX = '/codex/api';
 /** The services MLOps Codex's REST surface is translated onto (each part adds what it needs). */
 export interface CodexDeps extends CodexTrainingDeps {
   deployments: DeploymentsService;
+  /** For `{g}` path segments: see group-scope.ts. */
+  access: AccessPolicy;
+  groups: GroupsService;
+  tokens: TokensService;
+  /** FORJA_CODEX_TENANT. */
+  tenant: string;
 }
 
 /**
@@ -23,6 +33,9 @@ export function registerCodexRoutes(app: App, deps: CodexDeps): void {
       scope.setNotFoundHandler((req) => {
         throw new AppError('ROUTE_NOT_FOUND', `Forja does not serve ${req.method} ${req.url.split('?')[0]} on its MLOps Codex API.`);
       });
+      // The client sends its login and most management calls as HTML forms.
+      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody);
+      registerCodexAuthRoutes(scope, deps);
       registerCodexTrainingRoutes(scope, deps);
     },
     { prefix: CODEX_PREFIX },

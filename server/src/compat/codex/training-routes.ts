@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import multipart from '@fastify/multipart';
 import { TrainingModelTypeSchema, type Experiment, type TrainingRun } from '@forja/contracts';
+import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AccessPolicy } from '../../auth/access.js';
@@ -10,11 +11,12 @@ import type { GroupsService } from '../../auth/groups-service.js';
 import type { GroupScope, RequestContext } from '../../auth/principal.js';
 import { newId } from '../../db/ids.js';
 import { AppError, alreadyExists, invalid } from '../../errors.js';
-import { contextOf, groupOf } from '../../http/auth-hooks.js';
+import { contextOf } from '../../http/auth-hooks.js';
 import { stageUpload, type StagedUpload } from '../../http/multipart.js';
 import type { App } from '../../http/types.js';
 import type { TrackingService } from '../../tracking/service.js';
 import type { TrainingService } from '../../training/service.js';
+import { codexGroupScope } from './group-scope.js';
 import { zipFolder } from './zip.js';
 
 /** The experiment tag that makes a tracking experiment an MLOps Codex training experiment, with its model type. */
@@ -29,7 +31,8 @@ export interface CodexTrainingDeps {
   access: AccessPolicy;
 }
 
-const role = (r: 'viewer' | 'editor') => ({ auth: { group: r } }) as const;
+/** Every training route is a management call: a user's token, never a group token (403). */
+const management = { auth: { authenticated: true } } as const;
 const UPLOAD_FILE_LIMIT = 2 * 1024 * 1024 * 1024;
 /** Every file field Codex's training upload and promote send. */
 const UPLOAD_ROLES = [
@@ -59,7 +62,7 @@ const ExecutionId = z.coerce
   .int()
   .min(1, 'must be a positive whole number')
   .max(2 ** 31);
-const GroupParam = z.object({ group: z.string() });
+const GroupParam = z.object({ g: z.string() });
 const ExperimentParams = GroupParam.extend({ training: TrainingHash }).strict();
 const ExecutionParams = GroupParam.extend({ execution: ExecutionId }).strict();
 const ExperimentExecutionParams = ExperimentParams.extend({ execution: ExecutionId }).strict();
@@ -136,21 +139,19 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
     return run;
   };
 
+  const scopeOf = (req: FastifyRequest, needed: 'viewer' | 'editor') => codexGroupScope(deps.access, req, (req.params as { g: string }).g, needed);
+
   app.register(async (plain) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
-    if (!scope.hasContentTypeParser('application/x-www-form-urlencoded'))
-      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
-        done(null, Object.fromEntries(new URLSearchParams(body as string))),
-      );
     if (!scope.hasContentTypeParser('multipart/form-data'))
       await scope.register(multipart, { limits: { fileSize: UPLOAD_FILE_LIMIT, files: 50, fields: 30, fieldSize: 100_000 } });
 
     scope.post(
-      '/training/register/:group',
-      { config: role('editor'), schema: { params: GroupParam.strict(), body: z.object({ experiment_name: z.string(), model_type: z.string() }).loose() } },
+      '/training/register/:g',
+      { config: management, schema: { params: GroupParam.strict(), body: z.object({ experiment_name: z.string(), model_type: z.string() }).loose() } },
       async (req, reply) => {
         const ctx = contextOf(req);
-        const group = groupOf(req);
+        const group = await scopeOf(req, 'editor');
         const name = req.body.experiment_name.trim();
         const type = TrainingModelTypeSchema.safeParse(req.body.model_type);
         if (!type.success) throw invalid(`model_type "${req.body.model_type.slice(0, 40)}" must be Classification, Regression or Unsupervised.`);
@@ -209,9 +210,9 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       },
     );
 
-    scope.get('/training/describe/:group/:training', { config: role('viewer'), schema: { params: ExperimentParams } }, async (req) => {
+    scope.get('/training/describe/:g/:training', { config: management, schema: { params: ExperimentParams } }, async (req) => {
       const ctx = contextOf(req);
-      const group = groupOf(req);
+      const group = await scopeOf(req, 'viewer');
       const exp = await experimentOf(ctx, group, req.params.training);
       const runs = await training.listOfExperiment(ctx, group, exp.experimentId);
       return {
@@ -226,9 +227,9 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       };
     });
 
-    scope.post('/training/upload/:group/:training', { config: role('editor'), schema: { params: ExperimentParams } }, async (req, reply) => {
+    scope.post('/training/upload/:g/:training', { config: management, schema: { params: ExperimentParams } }, async (req, reply) => {
       const ctx = contextOf(req);
-      const group = groupOf(req);
+      const group = await scopeOf(req, 'editor');
       const exp = await experimentOf(ctx, group, req.params.training);
       const id = newId();
       const staging = path.join(training.root, '.staging', id);
@@ -245,23 +246,23 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       }
     });
 
-    scope.get('/training/execute/:group/:training/:execution', { config: role('editor'), schema: { params: ExperimentExecutionParams } }, async (req) => {
+    scope.get('/training/execute/:g/:training/:execution', { config: management, schema: { params: ExperimentExecutionParams } }, async (req) => {
       const ctx = contextOf(req);
-      const group = groupOf(req);
+      const group = await scopeOf(req, 'editor');
       await experimentOf(ctx, group, req.params.training);
       const run = await executionOf(ctx, group, req.params.execution, req.params.training);
       // Forja queues a training run when it is uploaded, so there is nothing left to start here.
       return { ExecutionId: run.number, Status: stateOf(run), Message: `Training execution ${run.number} was queued at upload; it is ${run.status}.` };
     });
 
-    scope.get('/training/status/:group/:execution', { config: role('viewer'), schema: { params: ExecutionParams } }, async (req) => {
-      const run = await executionOf(contextOf(req), groupOf(req), req.params.execution);
+    scope.get('/training/status/:g/:execution', { config: management, schema: { params: ExecutionParams } }, async (req) => {
+      const run = await executionOf(contextOf(req), await scopeOf(req, 'viewer'), req.params.execution);
       return { ExecutionId: run.number, Status: stateOf(run), Message: messageOf(run) };
     });
 
-    scope.get('/training/describe/:group/:training/:execution', { config: role('viewer'), schema: { params: ExperimentExecutionParams } }, async (req) => {
+    scope.get('/training/describe/:g/:training/:execution', { config: management, schema: { params: ExperimentExecutionParams } }, async (req) => {
       const ctx = contextOf(req);
-      const group = groupOf(req);
+      const group = await scopeOf(req, 'viewer');
       const exp = await experimentOf(ctx, group, req.params.training);
       const run = await executionOf(ctx, group, req.params.execution, exp.experimentId);
       const tracked = await tracking.getRun(ctx, run.trackingRunId);
@@ -290,9 +291,9 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       };
     });
 
-    scope.get('/training/result/:group/:execution', { config: role('viewer'), schema: { params: ExecutionParams } }, async (req, reply) => {
+    scope.get('/training/result/:g/:execution', { config: management, schema: { params: ExecutionParams } }, async (req, reply) => {
       const ctx = contextOf(req);
-      const group = groupOf(req);
+      const group = await scopeOf(req, 'viewer');
       const run = await executionOf(ctx, group, req.params.execution);
       const dir = await mkdtemp(path.join(tmpdir(), 'forja-codex-result-'));
       try {
@@ -305,11 +306,11 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
     });
 
     scope.post(
-      '/training/promote/:group/:training/:execution',
-      { config: role('editor'), schema: { params: ExperimentExecutionParams } },
+      '/training/promote/:g/:training/:execution',
+      { config: management, schema: { params: ExperimentExecutionParams } },
       async (req, reply) => {
         const ctx = contextOf(req);
-        const group = groupOf(req);
+        const group = await scopeOf(req, 'editor');
         const exp = await experimentOf(ctx, group, req.params.training);
         const run = await executionOf(ctx, group, req.params.execution, exp.experimentId);
         const staging = path.join(training.root, '.staging', newId());

@@ -42,3 +42,8 @@ export function codexErrorHandler(error: Error, request: FastifyRequest, reply: 
   }
   return reply.status(status).type('application/json').send(codexErrorBody(status, message));
 }
+
+/** A form body (`a=1&b=2`) as an object of its fields; a field sent twice keeps its last value. */
+export function parseFormBody(_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void): void {
+  done(null, Object.fromEntries(new URLSearchParams(body.toString())));
+}
