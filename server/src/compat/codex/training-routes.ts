@@ -305,41 +305,37 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       }
     });
 
-    scope.post(
-      '/training/promote/:g/:training/:execution',
-      { config: management, schema: { params: ExperimentExecutionParams } },
-      async (req, reply) => {
-        const ctx = contextOf(req);
-        const group = await scopeOf(req, 'editor');
-        const exp = await experimentOf(ctx, group, req.params.training);
-        const run = await executionOf(ctx, group, req.params.execution, exp.experimentId);
-        const staging = path.join(training.root, '.staging', newId());
-        try {
-          const staged = await stageUpload(req, staging, PROMOTE_ROLES);
-          const display = field(staged.fields, 'name');
-          if (!display) throw invalid('Send the model\'s "name".');
-          const entrypoint = field(staged.fields, 'model_reference');
-          if (!entrypoint) throw invalid('Send "model_reference", the scoring function of the source file.');
-          if (!staged.files.some((f) => f.role === 'source')) throw invalid('Send the scoring script as the "source" file.');
-          const operation = (field(staged.fields, 'operation') ?? 'Sync').toLowerCase();
-          if (operation !== 'sync' && operation !== 'async') throw invalid(`operation must be Sync or Async, not "${operation.slice(0, 20)}".`);
-          const name = forjaNameOf(display);
-          const promoted = await training.promote(
-            ctx,
-            group,
-            run.id,
-            { modelName: name, deploy: { name, operation } },
-            { staged: { fields: {}, files: staged.files }, staging, entrypoint },
-          );
-          return reply.code(201).send({
-            ModelHash: promoted.deploymentId,
-            Message: `Training execution ${run.number} promoted to models:/${name}/${promoted.modelVersion.version}, deployment "${name}" is building.`,
-          });
-        } finally {
-          await rm(staging, { recursive: true, force: true });
-        }
-      },
-    );
+    scope.post('/training/promote/:g/:training/:execution', { config: management, schema: { params: ExperimentExecutionParams } }, async (req, reply) => {
+      const ctx = contextOf(req);
+      const group = await scopeOf(req, 'editor');
+      const exp = await experimentOf(ctx, group, req.params.training);
+      const run = await executionOf(ctx, group, req.params.execution, exp.experimentId);
+      const staging = path.join(training.root, '.staging', newId());
+      try {
+        const staged = await stageUpload(req, staging, PROMOTE_ROLES);
+        const display = field(staged.fields, 'name');
+        if (!display) throw invalid('Send the model\'s "name".');
+        const entrypoint = field(staged.fields, 'model_reference');
+        if (!entrypoint) throw invalid('Send "model_reference", the scoring function of the source file.');
+        if (!staged.files.some((f) => f.role === 'source')) throw invalid('Send the scoring script as the "source" file.');
+        const operation = (field(staged.fields, 'operation') ?? 'Sync').toLowerCase();
+        if (operation !== 'sync' && operation !== 'async') throw invalid(`operation must be Sync or Async, not "${operation.slice(0, 20)}".`);
+        const name = forjaNameOf(display);
+        const promoted = await training.promote(
+          ctx,
+          group,
+          run.id,
+          { modelName: name, deploy: { name, operation } },
+          { staged: { fields: {}, files: staged.files }, staging, entrypoint },
+        );
+        return reply.code(201).send({
+          ModelHash: promoted.deploymentId,
+          Message: `Training execution ${run.number} promoted to models:/${name}/${promoted.modelVersion.version}, deployment "${name}" is building.`,
+        });
+      } finally {
+        await rm(staging, { recursive: true, force: true });
+      }
+    });
   });
 }
 
