@@ -38,6 +38,9 @@ def test_real_codex_client_trains_and_promotes(server, new_user, tmp_path, clien
     assert run["experimentId"] == experiment_id and run["status"] == "succeeded"
     assert run["promoted"]["deploymentId"] == made["model_hash"], run["promoted"]
 
+    external = [r for r in get("/api/v1/training/runs")["items"] if r["number"] == made["external_exec_id"]]
+    assert external[0]["status"] == "succeeded" and external[0]["sourceName"] == "forja_codex_external.py", external
+
     deployment = get(f"/api/v1/deployments/{made['model_hash']}")
     assert deployment["kind"] == "script" and deployment["entrypoint"] == "score"
     # The client always sends the scorer as app.py; the model and requirements come from the run.

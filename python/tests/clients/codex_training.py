@@ -100,6 +100,29 @@ with zipfile.ZipFile("output.zip") as z:
     names = sorted(z.namelist())
 assert "model/model.pkl" in names and "extras/notes.txt" in names, names
 
+# External: a model trained here, logged with the client's log_train (features, target, predictions,
+# model, metrics, params), run on Forja by a train_model of its own that loads the uploaded model.
+import pandas as pd  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+frame = pd.read_csv("train.csv")
+X, y = frame[["f1", "f2"]], frame["label"]
+with experiment.log_train(name="external", X_train=X, y_train=y, description="trained in the notebook") as logger:
+    fitted = LogisticRegression(C=3.0).fit(X, y)
+    logger.save_model(fitted)
+    logger.save_metric(name="accuracy", value=float(fitted.score(X, y)))
+    logger.save_model_output(pd.DataFrame({"pred": fitted.predict(X)}))
+    logger.add_requirements("requirements.txt")
+    logger.set_python_version("3.10")
+external = experiment.get_training_execution()
+assert str(external.exec_id) != str(run.exec_id)
+external.wait_ready()
+assert external.get_status()["Status"] == "Succeeded"
+assert external.training_type == "External", external.training_type
+external_metrics = {m["key"]: m["value"] for m in external.run_data["metrics"]}
+assert external_metrics["accuracy"] > 0.9, external.run_data
+assert any(p["key"] == "hyperparam_C" and p["value"] == "3.0" for p in external.run_data["params"]), external.run_data
+
 promote = dict(model_name="Churn codex promoted", model_reference="score", source_file="score.py", schema="schema.json", input_type="json")
 # MLOpsTrainingExecution.promote_model uploads (POST training/promote) and then builds a SyncModel from
 # the models routes; with those served it runs whole, else the client's own upload call is checked alone.
@@ -112,4 +135,14 @@ else:
         model_name=promote["model_name"], model_reference="score", source_file="score.py", schema="schema.json", operation="Sync", input_type="json"
     )
 
-print(json.dumps({"training_id": experiment.training_id, "exec_id": int(run.exec_id), "model_hash": model_hash, "models_served": models_served}))
+print(
+    json.dumps(
+        {
+            "training_id": experiment.training_id,
+            "exec_id": int(run.exec_id),
+            "external_exec_id": int(external.exec_id),
+            "model_hash": model_hash,
+            "models_served": models_served,
+        }
+    )
+)

@@ -230,6 +230,15 @@ for (const dialect of DIALECTS) {
       ]);
       assert.equal(automl.status, 400);
       assert.match(automl.body.Error.Message, /AutoML training is not supported on Forja/);
+      const externalWithoutModel = await send(`/training/upload/risk/${T}`, { run_name: 'ext', training_type: 'External', python_version: 'Python310' }, [
+        { field: 'features', name: 'features.parquet', content: 'x' },
+        { field: 'target', name: 'target.parquet', content: 'y' },
+      ]);
+      assert.equal(externalWithoutModel.status, 400);
+      assert.match(externalWithoutModel.body.Error.Message, /External training needs the "model" file/);
+      const mixed = await send(`/training/upload/risk/${T}`, custom(), [...files(TRAIN), { field: 'features', name: 'features.parquet', content: 'x' }]);
+      assert.equal(mixed.status, 400);
+      assert.match(mixed.body.Error.Message, /"features" does not belong to Custom training/);
       const withEnv = await send(`/training/upload/risk/${T}`, custom(), [...files(TRAIN), { field: 'env', name: '.env', content: 'A=1\n' }]);
       assert.equal(withEnv.status, 400);
       assert.match(withEnv.body.Error.Message, /\.env/);

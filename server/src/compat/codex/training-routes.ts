@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import multipart from '@fastify/multipart';
 import { TrainingModelTypeSchema, type Experiment, type TrainingRun } from '@forja/contracts';
 import type { FastifyRequest } from 'fastify';
@@ -12,7 +13,7 @@ import type { GroupScope, RequestContext } from '../../auth/principal.js';
 import { newId } from '../../db/ids.js';
 import { AppError, alreadyExists, invalid } from '../../errors.js';
 import { contextOf } from '../../http/auth-hooks.js';
-import { stageUpload, type StagedUpload } from '../../http/multipart.js';
+import { stageUpload, type FileRole, type StagedFile, type StagedUpload } from '../../http/multipart.js';
 import type { App } from '../../http/types.js';
 import type { TrackingService } from '../../tracking/service.js';
 import type { TrainingService } from '../../training/service.js';
@@ -148,7 +149,10 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
 
     scope.post(
       '/training/register/:g',
-      { config: management, schema: { params: GroupParam.strict(), body: z.object({ experiment_name: z.string(), model_type: z.string() }).loose() } },
+      {
+        config: management,
+        schema: { hide: true, params: GroupParam.strict(), body: z.object({ experiment_name: z.string(), model_type: z.string() }).loose() },
+      },
       async (req, reply) => {
         const ctx = contextOf(req);
         const group = await scopeOf(req, 'editor');
@@ -183,7 +187,7 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       '/training/search',
       {
         config: { auth: { authenticated: true } },
-        schema: { querystring: z.object({ name: z.string().optional(), group: z.string().optional(), model_type: z.string().optional() }).loose() },
+        schema: { hide: true, querystring: z.object({ name: z.string().optional(), group: z.string().optional(), model_type: z.string().optional() }).loose() },
       },
       async (req) => {
         const ctx = contextOf(req);
@@ -210,7 +214,7 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       },
     );
 
-    scope.get('/training/describe/:g/:training', { config: management, schema: { params: ExperimentParams } }, async (req) => {
+    scope.get('/training/describe/:g/:training', { config: management, schema: { hide: true, params: ExperimentParams } }, async (req) => {
       const ctx = contextOf(req);
       const group = await scopeOf(req, 'viewer');
       const exp = await experimentOf(ctx, group, req.params.training);
@@ -222,12 +226,12 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
           GroupName: group.name,
           ModelType: exp.modelType,
           CreatedAt: new Date(exp.creationTime).toISOString(),
-          Executions: runs.map((r) => ({ Id: r.number, RunName: r.trackingRunId, ExecutionState: stateOf(r), TrainingType: 'Custom' })),
+          Executions: runs.map((r) => ({ Id: r.number, ExecutionState: stateOf(r), TrainingType: trainingTypeOf(r) })),
         },
       };
     });
 
-    scope.post('/training/upload/:g/:training', { config: management, schema: { params: ExperimentParams } }, async (req, reply) => {
+    scope.post('/training/upload/:g/:training', { config: management, schema: { hide: true, params: ExperimentParams } }, async (req, reply) => {
       const ctx = contextOf(req);
       const group = await scopeOf(req, 'editor');
       const exp = await experimentOf(ctx, group, req.params.training);
@@ -235,7 +239,7 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       const staging = path.join(training.root, '.staging', id);
       try {
         const staged = await stageUpload(req, staging, UPLOAD_ROLES);
-        const run = await training.create(ctx, group, id, customUpload(staged, exp), staging, [
+        const run = await training.create(ctx, group, id, await codexUpload(staged, exp, staging), staging, [
           { key: PYTHON_TAG, value: field(staged.fields, 'python_version') ?? 'Python310' },
         ]);
         return reply
@@ -246,7 +250,7 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       }
     });
 
-    scope.get('/training/execute/:g/:training/:execution', { config: management, schema: { params: ExperimentExecutionParams } }, async (req) => {
+    scope.get('/training/execute/:g/:training/:execution', { config: management, schema: { hide: true, params: ExperimentExecutionParams } }, async (req) => {
       const ctx = contextOf(req);
       const group = await scopeOf(req, 'editor');
       await experimentOf(ctx, group, req.params.training);
@@ -255,12 +259,12 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       return { ExecutionId: run.number, Status: stateOf(run), Message: `Training execution ${run.number} was queued at upload; it is ${run.status}.` };
     });
 
-    scope.get('/training/status/:g/:execution', { config: management, schema: { params: ExecutionParams } }, async (req) => {
+    scope.get('/training/status/:g/:execution', { config: management, schema: { hide: true, params: ExecutionParams } }, async (req) => {
       const run = await executionOf(contextOf(req), await scopeOf(req, 'viewer'), req.params.execution);
       return { ExecutionId: run.number, Status: stateOf(run), Message: messageOf(run) };
     });
 
-    scope.get('/training/describe/:g/:training/:execution', { config: management, schema: { params: ExperimentExecutionParams } }, async (req) => {
+    scope.get('/training/describe/:g/:training/:execution', { config: management, schema: { hide: true, params: ExperimentExecutionParams } }, async (req) => {
       const ctx = contextOf(req);
       const group = await scopeOf(req, 'viewer');
       const exp = await experimentOf(ctx, group, req.params.training);
@@ -291,7 +295,7 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       };
     });
 
-    scope.get('/training/result/:g/:execution', { config: management, schema: { params: ExecutionParams } }, async (req, reply) => {
+    scope.get('/training/result/:g/:execution', { config: management, schema: { hide: true, params: ExecutionParams } }, async (req, reply) => {
       const ctx = contextOf(req);
       const group = await scopeOf(req, 'viewer');
       const run = await executionOf(ctx, group, req.params.execution);
@@ -305,70 +309,123 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
       }
     });
 
-    scope.post('/training/promote/:g/:training/:execution', { config: management, schema: { params: ExperimentExecutionParams } }, async (req, reply) => {
-      const ctx = contextOf(req);
-      const group = await scopeOf(req, 'editor');
-      const exp = await experimentOf(ctx, group, req.params.training);
-      const run = await executionOf(ctx, group, req.params.execution, exp.experimentId);
-      const staging = path.join(training.root, '.staging', newId());
-      try {
-        const staged = await stageUpload(req, staging, PROMOTE_ROLES);
-        const display = field(staged.fields, 'name');
-        if (!display) throw invalid('Send the model\'s "name".');
-        const entrypoint = field(staged.fields, 'model_reference');
-        if (!entrypoint) throw invalid('Send "model_reference", the scoring function of the source file.');
-        if (!staged.files.some((f) => f.role === 'source')) throw invalid('Send the scoring script as the "source" file.');
-        const operation = (field(staged.fields, 'operation') ?? 'Sync').toLowerCase();
-        if (operation !== 'sync' && operation !== 'async') throw invalid(`operation must be Sync or Async, not "${operation.slice(0, 20)}".`);
-        const name = forjaNameOf(display);
-        const promoted = await training.promote(
-          ctx,
-          group,
-          run.id,
-          { modelName: name, deploy: { name, operation } },
-          { staged: { fields: {}, files: staged.files }, staging, entrypoint },
-        );
-        return reply.code(201).send({
-          ModelHash: promoted.deploymentId,
-          Message: `Training execution ${run.number} promoted to models:/${name}/${promoted.modelVersion.version}, deployment "${name}" is building.`,
-        });
-      } finally {
-        await rm(staging, { recursive: true, force: true });
-      }
-    });
+    scope.post(
+      '/training/promote/:g/:training/:execution',
+      { config: management, schema: { hide: true, params: ExperimentExecutionParams } },
+      async (req, reply) => {
+        const ctx = contextOf(req);
+        const group = await scopeOf(req, 'editor');
+        const exp = await experimentOf(ctx, group, req.params.training);
+        const run = await executionOf(ctx, group, req.params.execution, exp.experimentId);
+        const staging = path.join(training.root, '.staging', newId());
+        try {
+          const staged = await stageUpload(req, staging, PROMOTE_ROLES);
+          const display = field(staged.fields, 'name');
+          if (!display) throw invalid('Send the model\'s "name".');
+          const entrypoint = field(staged.fields, 'model_reference');
+          if (!entrypoint) throw invalid('Send "model_reference", the scoring function of the source file.');
+          if (!staged.files.some((f) => f.role === 'source')) throw invalid('Send the scoring script as the "source" file.');
+          const operation = (field(staged.fields, 'operation') ?? 'Sync').toLowerCase();
+          if (operation !== 'sync' && operation !== 'async') throw invalid(`operation must be Sync or Async, not "${operation.slice(0, 20)}".`);
+          const name = forjaNameOf(display);
+          const promoted = await training.promote(
+            ctx,
+            group,
+            run.id,
+            { modelName: name, deploy: { name, operation } },
+            { staged: { fields: {}, files: staged.files }, staging, entrypoint },
+          );
+          return reply.code(201).send({
+            ModelHash: promoted.deploymentId,
+            Message: `Training execution ${run.number} promoted to models:/${name}/${promoted.modelVersion.version}, deployment "${name}" is building.`,
+          });
+        } finally {
+          await rm(staging, { recursive: true, force: true });
+        }
+      },
+    );
   });
 }
 
+/** The train_model that stands for an External run (a model trained elsewhere): see the script. */
+const EXTERNAL_SCRIPT = 'forja_codex_external.py';
+const EXTERNAL_SCRIPT_PATH = fileURLToPath(new URL(`../../../runtime/${EXTERNAL_SCRIPT}`, import.meta.url));
+/** External's files, under the names the script reads. */
+const EXTERNAL_FILES: Partial<Record<FileRole, string>> = {
+  features: 'features.parquet',
+  target: 'target.parquet',
+  output: 'predictions.parquet',
+  model: 'model.pkl',
+  parameters: 'parameters.json',
+  metrics: 'metrics.json',
+};
+
+const trainingTypeOf = (run: TrainingRun) => (run.sourceName === EXTERNAL_SCRIPT ? 'External' : 'Custom');
+
 /**
- * A Codex upload as Forja's training upload. Custom only: AutoML has no trainer on Forja, and
- * External (a run trained elsewhere) is not mapped yet.
+ * A Codex upload as Forja's training upload. Custom runs the caller's train_model; External (a
+ * model trained elsewhere) runs a train_model of Forja's that loads the uploaded model, so it is
+ * checked and logged like any run; AutoML has no trainer on Forja.
  */
-function customUpload(staged: StagedUpload, exp: Experiment & { modelType: string }): StagedUpload {
+async function codexUpload(staged: StagedUpload, exp: Experiment & { modelType: string }, staging: string): Promise<StagedUpload> {
   const f = staged.fields;
   const type = field(f, 'training_type') ?? 'External';
   if (type === 'AutoML')
     throw invalid(
       'AutoML training is not supported on Forja: it has no AutoML trainer. Train with training_type="Custom" and your own train_model(df, base_path).',
     );
-  if (type !== 'Custom')
-    throw invalid(`training_type "${type.slice(0, 20)}" is not supported on Forja: use "Custom" (train_model(df, base_path) runs on the server).`);
+  if (type !== 'Custom' && type !== 'External') throw invalid(`training_type "${type.slice(0, 20)}" must be Custom or External.`);
   if (staged.files.some((x) => x.role === 'env'))
     throw invalid('Forja does not take a .env file for training runs: put the settings the script needs in an extra file, or in the script.');
-  const stray = staged.files.find((x) => !['train_data', 'source', 'requirements', 'extra'].includes(x.role));
-  if (stray) throw invalid(`The file field "${stray.role}" belongs to ${stray.role === 'conf_dict' ? 'AutoML' : 'External'} training, not Custom.`);
-  const dataset = field(f, 'dataset_hash');
-  const hasData = staged.files.some((x) => x.role === 'train_data');
-  if (!hasData && !dataset)
-    throw invalid('Send the training data: a "train_data" file (.csv or .parquet), or "dataset_hash" naming a lake table of the group.');
-  if (hasData && dataset) throw invalid('Send either a "train_data" file or a "dataset_hash", not both.');
   checkPython(field(f, 'python_version'));
   const fields: Record<string, string> = { experimentName: exp.name, modelType: exp.modelType, pythonVersion: '' };
   const runName = field(f, 'run_name');
   if (runName) fields.runName = runName;
   const description = field(f, 'description');
   if (description) fields.description = description;
+  const allowed = type === 'Custom' ? ['train_data', 'source', 'requirements', 'extra'] : [...Object.keys(EXTERNAL_FILES), 'requirements', 'extra'];
+  const stray = staged.files.find((x) => !allowed.includes(x.role));
+  if (stray) throw invalid(`The file field "${stray.role}" does not belong to ${type} training.`);
+
+  if (type === 'External') {
+    for (const needed of ['features', 'target', 'model'] as const)
+      if (!staged.files.some((x) => x.role === needed))
+        throw invalid(`External training needs the "${needed}" file (X_train, y_train and model_file in run_training).`);
+    const files: StagedFile[] = [];
+    for (const x of staged.files) {
+      const name = EXTERNAL_FILES[x.role];
+      if (!name) {
+        if (Object.values(EXTERNAL_FILES).includes(x.name) || x.name === EXTERNAL_SCRIPT)
+          throw invalid(`Rename the extra file "${x.name}": Forja uses that name for External's own files.`);
+        files.push(x);
+        continue;
+      }
+      await rename(x.path, path.join(staging, `.${name}`));
+      files.push({ ...x, name, path: path.join(staging, `.${name}`) });
+    }
+    // Two steps, so a file already named like another's fixed name is never overwritten.
+    for (const x of files.filter((y) => EXTERNAL_FILES[y.role])) {
+      await rename(x.path, path.join(staging, x.name));
+      x.path = path.join(staging, x.name);
+    }
+    await copyFile(EXTERNAL_SCRIPT_PATH, path.join(staging, EXTERNAL_SCRIPT));
+    const script = { role: 'source' as const, name: EXTERNAL_SCRIPT, path: path.join(staging, EXTERNAL_SCRIPT), size: 0 };
+    return {
+      fields,
+      files: [
+        script,
+        ...files.map((x) => (x.role === 'features' ? { ...x, role: 'data' as const } : EXTERNAL_FILES[x.role] ? { ...x, role: 'extra' as const } : x)),
+      ],
+    };
+  }
+
+  const dataset = field(f, 'dataset_hash');
+  const hasData = staged.files.some((x) => x.role === 'train_data');
+  if (!hasData && !dataset)
+    throw invalid('Send the training data: a "train_data" file (.csv or .parquet), or "dataset_hash" naming a lake table of the group.');
+  if (hasData && dataset) throw invalid('Send either a "train_data" file or a "dataset_hash", not both.');
   const reference = field(f, 'training_reference');
   if (reference) fields.trainFunction = reference;
   if (dataset) fields.table = dataset;
-  return { fields, files: staged.files.map((x) => (x.role === 'train_data' ? { ...x, role: 'data' } : x)) };
+  return { fields, files: staged.files.map((x) => (x.role === 'train_data' ? { ...x, role: 'data' as const } : x)) };
 }
