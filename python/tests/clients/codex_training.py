@@ -14,9 +14,8 @@ import sys
 import zipfile
 from importlib.metadata import version
 
-import requests
-
 import mlops_codex.base
+import requests
 
 # Stubbed, and nothing else: every client constructor asks PyPI whether the SDK is outdated, and the
 # tests run offline. The answer only ever prints a warning.
