@@ -278,7 +278,7 @@ export function registerCodexTrainingRoutes(app: App, deps: CodexTrainingDeps): 
           ExperimentName: exp.name,
           GroupName: group.name,
           ModelType: exp.modelType,
-          TrainingType: 'Custom',
+          TrainingType: trainingTypeOf(run),
           ExecutionId: run.number,
           RunName: tracked.info.runName,
           ExecutionState: stateOf(run),
