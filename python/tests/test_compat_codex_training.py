@@ -43,5 +43,6 @@ def test_real_codex_client_trains_and_promotes(server, new_user, tmp_path, clien
 
     deployment = get(f"/api/v1/deployments/{made['model_hash']}")
     assert deployment["kind"] == "script" and deployment["entrypoint"] == "score"
-    # The client always sends the scorer as app.py; the model and requirements come from the run.
-    assert sorted(f["name"] for f in deployment["files"]) == ["app.py", "model.pkl", "requirements.txt", "schema.json"]
+    # The client always sends the scorer as app.py, and its schema as "schema." + ".json"; the model
+    # and requirements come from the run.
+    assert sorted(f["name"] for f in deployment["files"]) == ["app.py", "model.pkl", "requirements.txt", "schema..json"]
