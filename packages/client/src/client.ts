@@ -577,7 +577,7 @@ export class ForjaClient {
 
   /** Training runs (MLOps Codex custom training): train_model(df, base_path) as a job, then promote it. */
   readonly training = {
-    /** Files source (.py), data (.csv/.parquet) or the field table (+ filter), requirements, repeated extra; fields experimentName, runName, modelType, trainFunction, pythonVersion, timeoutSeconds. */
+    /** Files source (.py), data (.csv/.parquet) or the field table (+ filter), requirements, repeated extra; fields experimentName, runName, description, modelType, trainFunction, pythonVersion, timeoutSeconds. */
     start: (form: FormData) => this.request('POST', '/api/v1/training/runs', TrainingRunSchema, { form, retries: 0 }),
     list: async () => (await this.request('GET', '/api/v1/training/runs', TrainingRunListSchema)).items,
     get: (id: string) => this.request('GET', `/api/v1/training/runs/${enc(id)}`, TrainingRunSchema),

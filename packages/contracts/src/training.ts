@@ -12,6 +12,8 @@ export const TrainingFieldsSchema = z
   .object({
     experimentName: z.string().min(1).max(256),
     runName: z.string().max(256).optional(),
+    /** Kept as the tracking run's note (mlflow.note.content). */
+    description: z.string().max(5000).optional(),
     modelType: TrainingModelTypeSchema.default('Classification'),
     /** The function the script defines: train_model(df, base_path) → dict. */
     trainFunction: z
@@ -41,6 +43,8 @@ export const TrainingUploadFormSchema = TrainingFieldsSchema.extend({
 
 export const TrainingRunSchema = z.object({
   id: z.string(),
+  /** 1, 2, 3, … within the group, in creation order (MLOps Codex's execution id). */
+  number: z.number().int(),
   group: z.string(),
   experimentId: z.string(),
   experimentName: z.string(),

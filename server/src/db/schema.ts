@@ -501,6 +501,8 @@ export interface Database {
   training_runs: {
     id: string;
     group_id: string;
+    /** 1, 2, 3, … within the group (MLOps Codex's integer execution id). */
+    number: number;
     experiment_id: string;
     tracking_run_id: string;
     job_id: string;

@@ -109,6 +109,8 @@ export async function buildApp({ config, services, version, logger }: AppOptions
     groups: s.groups,
     tokens: s.tokens,
     tenant: config.codexTenant,
+    training: s.training,
+    tracking: s.tracking,
   });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());

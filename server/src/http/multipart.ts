@@ -20,7 +20,15 @@ export type FileRole =
   | 'preprocess'
   | 'configuration'
   | 'reference'
-  | 'current';
+  | 'current'
+  // MLOps Codex's training upload
+  | 'train_data'
+  | 'conf_dict'
+  | 'features'
+  | 'target'
+  | 'output'
+  | 'parameters'
+  | 'metrics';
 /** Roles a form may send many files under. */
 const REPEATABLE: readonly FileRole[] = ['extra', 'file'];
 

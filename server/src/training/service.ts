@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrainingFieldsSchema, TrainingPromoteSchema, type Job, type TrainingPromote, type TrainingRun } from '@forja/contracts';
@@ -7,6 +7,10 @@ import { requireScopeRole } from '../auth/access.js';
 import type { AuditLog } from '../auth/audit.js';
 import { systemContext, type GroupScope, type RequestContext } from '../auth/principal.js';
 import type { ArtifactsService } from '../artifacts/service.js';
+import type { z } from 'zod';
+import { experimentLocation, runArtifactUri } from '../artifacts/uris.js';
+import { isUniqueViolation } from '../db/database.js';
+import { newId } from '../db/ids.js';
 import { conflict, invalid, notFound, type AppError } from '../errors.js';
 import type { JobKind } from '../jobs/catalog.js';
 import type { JobEngine, JobHandler } from '../jobs/engine.js';
@@ -29,6 +33,29 @@ const RUNNER_REQUIREMENTS = 'pandas\npyarrow';
 
 /** The `promoted` column while a promotion is under way (JSON of a finished one otherwise). */
 const PROMOTING = 'promoting';
+
+type TrainingFieldsParsed = z.output<typeof TrainingFieldsSchema>;
+type TrainingPromoteParsed = z.output<typeof TrainingPromoteSchema>;
+/** The runner saves the trained pipeline under this name in the run's model folder. */
+const PICKLE_NAME = 'model.pkl';
+
+/** A scorer to deploy the promoted model with (MLOps Codex's promote): its files staged by the route, and its function. */
+export interface ScorerUpload {
+  staged: StagedUpload;
+  staging: string;
+  entrypoint: string;
+}
+
+/** Two runs created at once in a group may take the same number: the loser tries again with the next. */
+async function retryOnUniqueViolation(insert: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await insert();
+    } catch (err) {
+      if (!isUniqueViolation(err) || attempt === 5) throw err;
+    }
+  }
+}
 
 function alreadyPromoted(id: string, promoted: string | null): string {
   if (!promoted || promoted === PROMOTING) return `Training run ${id} is being promoted right now; its model version will show on the run in a moment.`;
@@ -87,8 +114,15 @@ export class TrainingService {
     return path.join(this.root, id, 'files');
   }
 
-  /** A training upload: the files are staged in `staging` (moved here), the fields checked first. */
-  async create(ctx: RequestContext, scope: GroupScope, id: string, staged: StagedUpload, staging: string): Promise<TrainingRun> {
+  /** A training upload: the files are staged in `staging` (moved here), the fields checked first; `tags` go on its tracking run. */
+  async create(
+    ctx: RequestContext,
+    scope: GroupScope,
+    id: string,
+    staged: StagedUpload,
+    staging: string,
+    tags: { key: string; value: string }[] = [],
+  ): Promise<TrainingRun> {
     requireScopeRole(scope, 'editor');
     const parsed = TrainingFieldsSchema.safeParse(staged.fields);
     if (!parsed.success) throw invalid(`Bad training fields: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'fields'}: ${i.message}`).join('; ')}`);
@@ -114,6 +148,8 @@ export class TrainingService {
         { key: 'forja.training.id', value: id },
         { key: 'mlflow.source.name', value: source.name },
         { key: 'forja.model_type', value: f.modelType },
+        ...(f.description ? [{ key: 'mlflow.note.content', value: f.description }] : []),
+        ...tags,
       ],
     });
     await this.tracking.updateRun(ctx, run.info.runId, { status: 'SCHEDULED' });
@@ -121,39 +157,20 @@ export class TrainingService {
     await mkdir(path.dirname(folder), { recursive: true });
     await rename(staging, folder);
     try {
-      await this.store.transaction(async (trx) => {
-        const job = await this.engine.enqueue(
+      await retryOnUniqueViolation(() =>
+        this.insertAndEnqueue(
+          ctx,
+          scope,
+          id,
+          f,
+          { experimentId: experiment.experimentId, runId: run.info.runId },
           {
-            kind: TRAINING_KIND,
-            groupId: scope.id,
-            params: { trainingId: id, group: scope.name },
-            timeoutMs: f.timeoutSeconds * 1000,
-            createdBy: ctx.principal.name,
-          },
-          trx,
-        );
-        await this.store.insert(
-          {
-            id,
-            group_id: scope.id,
-            experiment_id: experiment.experimentId,
-            tracking_run_id: run.info.runId,
-            job_id: job!.id,
-            model_type: f.modelType,
-            source_name: source.name,
-            train_function: f.trainFunction,
-            data_file: data?.name ?? null,
-            data_table: f.table ?? null,
-            data_filter: f.filter ?? null,
-            python_version: f.pythonVersion,
+            source: source.name,
+            data: data?.name ?? null,
             requirements,
-            promoted: null,
-            created_by: ctx.principal.name,
-            created_at: this.clock(),
           },
-          trx,
-        );
-      });
+        ),
+      );
     } catch (err) {
       await rm(path.join(this.root, id), { recursive: true, force: true });
       throw err;
@@ -169,6 +186,51 @@ export class TrainingService {
     return this.get(ctx, scope, id);
   }
 
+  /** The run's row, numbered next in its group, committed with the job that runs it. */
+  private insertAndEnqueue(
+    ctx: RequestContext,
+    scope: GroupScope,
+    id: string,
+    f: TrainingFieldsParsed,
+    tracked: { experimentId: string; runId: string },
+    files: { source: string; data: string | null; requirements: string },
+  ): Promise<void> {
+    return this.store.transaction(async (trx) => {
+      const job = await this.engine.enqueue(
+        {
+          kind: TRAINING_KIND,
+          groupId: scope.id,
+          params: { trainingId: id, group: scope.name },
+          timeoutMs: f.timeoutSeconds * 1000,
+          createdBy: ctx.principal.name,
+        },
+        trx,
+      );
+      await this.store.insert(
+        {
+          id,
+          group_id: scope.id,
+          number: await this.store.nextNumber(scope.id, trx),
+          experiment_id: tracked.experimentId,
+          tracking_run_id: tracked.runId,
+          job_id: job!.id,
+          model_type: f.modelType,
+          source_name: files.source,
+          train_function: f.trainFunction,
+          data_file: files.data,
+          data_table: f.table ?? null,
+          data_filter: f.filter ?? null,
+          python_version: f.pythonVersion,
+          requirements: files.requirements,
+          promoted: null,
+          created_by: ctx.principal.name,
+          created_at: this.clock(),
+        },
+        trx,
+      );
+    });
+  }
+
   async list(ctx: RequestContext, scope: GroupScope): Promise<TrainingRun[]> {
     requireScopeRole(scope, 'viewer');
     const rows = await this.store.list(scope.id);
@@ -178,6 +240,30 @@ export class TrainingService {
   async get(ctx: RequestContext, scope: GroupScope, id: string): Promise<TrainingRun> {
     requireScopeRole(scope, 'viewer');
     return this.present(ctx, scope, await this.require(scope, id));
+  }
+
+  /** A run by its number in the group (MLOps Codex's execution id). */
+  async getByNumber(ctx: RequestContext, scope: GroupScope, number: number): Promise<TrainingRun> {
+    requireScopeRole(scope, 'viewer');
+    const row = await this.store.getByNumber(scope.id, number);
+    if (!row) throw notFound('Training run', `#${number}`);
+    return this.present(ctx, scope, row);
+  }
+
+  /** The runs of one tracking experiment of the group, oldest first. */
+  async listOfExperiment(ctx: RequestContext, scope: GroupScope, experimentId: string): Promise<TrainingRun[]> {
+    requireScopeRole(scope, 'viewer');
+    const rows = await this.store.listOfExperiment(scope.id, experimentId);
+    return Promise.all(rows.map((r) => this.present(ctx, scope, r)));
+  }
+
+  /** Copies what a succeeded run produced (model/, extras/, model_output.parquet) into `dest`. */
+  async copyResult(ctx: RequestContext, scope: GroupScope, id: string, dest: string): Promise<void> {
+    requireScopeRole(scope, 'viewer');
+    const row = await this.require(scope, id);
+    const job = await this.jobOf(row, scope.name);
+    if (job.status !== 'succeeded') throw conflict(`Training run #${row.number} is ${job.status}: its result is ready once it has succeeded.`);
+    await this.artifacts.copyOut(ctx, runArtifactUri(experimentLocation(row.experiment_id), row.tracking_run_id), dest, scope.id);
   }
 
   /** Where a training run's data is (a lake table and filter, or its uploaded file), for monitors' references. */
@@ -205,6 +291,7 @@ export class TrainingService {
     const run = await this.tracking.getRun(ctx, r.tracking_run_id).catch(() => undefined);
     return {
       id: r.id,
+      number: r.number,
       group: scope.name,
       experimentId: r.experiment_id,
       experimentName: run ? ((await this.tracking.getExperiment(ctx, r.experiment_id).catch(() => undefined))?.name ?? '') : '',
@@ -235,7 +322,7 @@ export class TrainingService {
   }
 
   /** A succeeded run becomes a registered model version (the model is made if missing), and a deployment if asked. */
-  async promote(ctx: RequestContext, scope: GroupScope, id: string, input: TrainingPromote) {
+  async promote(ctx: RequestContext, scope: GroupScope, id: string, input: TrainingPromote, scorer?: ScorerUpload) {
     requireScopeRole(scope, 'editor');
     const body = TrainingPromoteSchema.parse(input);
     const row = await this.require(scope, id);
@@ -244,14 +331,37 @@ export class TrainingService {
     // Claimed first, so a double click or two callers at once make one model version, not two.
     if (!(await this.store.movePromoted(id, null, PROMOTING))) throw conflict(alreadyPromoted(id, (await this.require(scope, id)).promoted));
     try {
-      return await this.promoteClaimed(ctx, scope, row, body);
+      return await this.promoteClaimed(ctx, scope, row, body, scorer);
     } catch (err) {
       await this.store.movePromoted(id, PROMOTING, null);
       throw err;
     }
   }
 
-  private async promoteClaimed(ctx: RequestContext, scope: GroupScope, row: Row, body: TrainingPromote) {
+  /**
+   * A script deployment of the trained model: the caller's scorer files (staged) plus the run's
+   * model.pkl, and the run's requirements unless the upload brings its own (MLOps Codex's promote).
+   */
+  private async deployScorer(ctx: RequestContext, scope: GroupScope, row: Row, deploy: NonNullable<TrainingPromoteParsed['deploy']>, scorer: ScorerUpload) {
+    const trained = path.join(scorer.staging, '.trained');
+    await this.artifacts.copyOut(ctx, `${runArtifactUri(experimentLocation(row.experiment_id), row.tracking_run_id)}/model`, trained, scope.id);
+    const files = [...scorer.staged.files];
+    const taken = (name: string) => files.some((f) => f.name === name);
+    for (const [role, name] of [
+      ['model', PICKLE_NAME],
+      ['requirements', 'requirements.txt'],
+    ] as const) {
+      if (files.some((f) => f.role === role)) continue;
+      if (taken(name)) throw invalid(`An uploaded file is named "${name}", which is the trained model's file; rename it.`);
+      await rename(path.join(trained, name), path.join(scorer.staging, name));
+      files.push({ role, name, path: path.join(scorer.staging, name), size: (await stat(path.join(scorer.staging, name))).size });
+    }
+    await rm(trained, { recursive: true, force: true });
+    const fields = { name: deploy.name, operation: deploy.operation, kind: 'script', entrypoint: scorer.entrypoint, pythonVersion: row.python_version };
+    return this.deployments.createFromUpload(ctx, scope, newId(), { fields, files }, scorer.staging);
+  }
+
+  private async promoteClaimed(ctx: RequestContext, scope: GroupScope, row: Row, body: TrainingPromoteParsed, scorer?: ScorerUpload) {
     const id = row.id;
     await this.registry.getModel(scope, body.modelName).catch(async (err: unknown) => {
       if ((err as AppError).status !== 404) throw err;
@@ -265,14 +375,16 @@ export class TrainingService {
     let deploymentId: string | null = null;
     let buildJobId: string | null = null;
     if (body.deploy) {
-      const created = await this.deployments.createFromModel(ctx, scope, {
-        name: body.deploy.name,
-        modelUri: `models:/${body.modelName}/${version.version}`,
-        kind: 'pickle',
-        operation: body.deploy.operation,
-        pythonVersion: row.python_version,
-        schemaSample: body.deploy.schemaSample,
-      });
+      const created = scorer
+        ? await this.deployScorer(ctx, scope, row, body.deploy, scorer)
+        : await this.deployments.createFromModel(ctx, scope, {
+            name: body.deploy.name,
+            modelUri: `models:/${body.modelName}/${version.version}`,
+            kind: 'pickle',
+            operation: body.deploy.operation,
+            pythonVersion: row.python_version,
+            schemaSample: body.deploy.schemaSample,
+          });
       deploymentId = created.deployment.id;
       buildJobId = created.buildJobId;
     }

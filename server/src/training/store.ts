@@ -22,6 +22,31 @@ export class TrainingStore {
     return this.db.kysely.selectFrom('training_runs').selectAll().where('group_id', '=', groupId).orderBy('created_at', 'desc').limit(200).execute();
   }
 
+  /** The next run number of a group; the unique index refuses a number two inserts both took. */
+  async nextNumber(groupId: string, trx: Transaction<Database>): Promise<number> {
+    const row = await trx
+      .selectFrom('training_runs')
+      .select((eb) => eb.fn.max('number').as('last'))
+      .where('group_id', '=', groupId)
+      .executeTakeFirst();
+    return Number(row?.last ?? 0) + 1;
+  }
+
+  getByNumber(groupId: string, number: number): Promise<TrainingRunRow | undefined> {
+    return this.db.kysely.selectFrom('training_runs').selectAll().where('group_id', '=', groupId).where('number', '=', number).executeTakeFirst();
+  }
+
+  /** The runs of one experiment, oldest first. */
+  listOfExperiment(groupId: string, experimentId: string): Promise<TrainingRunRow[]> {
+    return this.db.kysely
+      .selectFrom('training_runs')
+      .selectAll()
+      .where('group_id', '=', groupId)
+      .where('experiment_id', '=', experimentId)
+      .orderBy('number')
+      .execute();
+  }
+
   get(id: string): Promise<TrainingRunRow | undefined> {
     return this.db.kysely.selectFrom('training_runs').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -7,13 +7,14 @@ import type { App } from '../../http/types.js';
 import { AppError } from '../../errors.js';
 import { registerCodexAuthRoutes } from './auth-routes.js';
 import { registerCodexModelRoutes } from './models-routes.js';
+import { registerCodexTrainingRoutes, type CodexTrainingDeps } from './training-routes.js';
 import { codexErrorHandler, parseFormBody } from './wire.js';
 
 /** The client's base URL is `<url>/api` (its parse_url): MLOPS_URL=http://forja:5050/codex. */
 export const CODEX_PREFIX = '/codex/api';
 
 /** The services MLOps Codex's REST surface is translated onto (each part adds what it needs). */
-export interface CodexDeps {
+export interface CodexDeps extends CodexTrainingDeps {
   deployments: DeploymentsService;
   executions: ExecutionsService;
   /** For `{g}` path segments: see group-scope.ts. */
@@ -39,6 +40,7 @@ export function registerCodexRoutes(app: App, deps: CodexDeps): void {
       scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody);
       registerCodexAuthRoutes(scope, deps);
       await registerCodexModelRoutes(scope, deps);
+      registerCodexTrainingRoutes(scope, deps);
     },
     { prefix: CODEX_PREFIX },
   );

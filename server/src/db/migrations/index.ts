@@ -19,6 +19,7 @@ import * as m0017 from './0017_deployment_usage.js';
 import * as m0018 from './0018_monitors.js';
 import * as m0019 from './0019_alerts.js';
 import * as m0020 from './0020_scorer_paths.js';
+import * as m0021 from './0021_training_numbers.js';
 
 /**
  * Every migration, in order. Names never change once released; a new change is a new entry.
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '0018_monitors': m0018,
   '0019_alerts': m0019,
   '0020_scorer_paths': m0020,
+  '0021_training_numbers': m0021,
 };
