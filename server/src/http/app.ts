@@ -93,7 +93,15 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerPerformanceRoutes(app, { performance: s.performance });
   registerLabelRoutes(app, { labels: s.labels });
   registerDhuoRoutes(app, { tracking: s.tracking });
-  registerCodexRoutes(app, { deployments: s.deployments, access: s.access, groups: s.groups, tokens: s.tokens, tenant: config.codexTenant });
+  registerCodexRoutes(app, {
+    deployments: s.deployments,
+    access: s.access,
+    groups: s.groups,
+    tokens: s.tokens,
+    tenant: config.codexTenant,
+    monitors: s.monitors,
+    lake: s.lake,
+  });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());
 

@@ -2,9 +2,12 @@ import type { AccessPolicy } from '../../auth/access.js';
 import type { GroupsService } from '../../auth/groups-service.js';
 import type { TokensService } from '../../auth/tokens-service.js';
 import type { DeploymentsService } from '../../deployments/service.js';
+import type { LakeService } from '../../lake/service.js';
+import type { MonitorsService } from '../../monitoring/service.js';
 import type { App } from '../../http/types.js';
 import { AppError } from '../../errors.js';
 import { registerCodexAuthRoutes } from './auth-routes.js';
+import { registerCodexMonitoringRoutes } from './monitoring-routes.js';
 import { codexErrorHandler, parseFormBody } from './wire.js';
 
 /** The client's base URL is `<url>/api` (its parse_url): MLOPS_URL=http://forja:5050/codex. */
@@ -19,6 +22,9 @@ export interface CodexDeps {
   tokens: TokensService;
   /** FORJA_CODEX_TENANT. */
   tenant: string;
+  /** Monitoring of hosted models (monitoring-routes.ts); the lake for their inference logs' columns. */
+  monitors: MonitorsService;
+  lake: LakeService;
 }
 
 /**
@@ -35,6 +41,7 @@ export function registerCodexRoutes(app: App, deps: CodexDeps): void {
       // The client sends its login and most management calls as HTML forms.
       scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseFormBody);
       registerCodexAuthRoutes(scope, deps);
+      await registerCodexMonitoringRoutes(scope, deps);
     },
     { prefix: CODEX_PREFIX },
   );
