@@ -218,6 +218,13 @@ for (const dialect of DIALECTS) {
         assert.equal(r.status, 403, `${p}: ${r.text}`);
       }
       assert.equal((await register(credit, CONFIGURATION, undefined, groupToken, 'riskteam')).status, 403, 'a group token cannot register');
+
+      assert.equal((await call('POST', '/api/v1/users', { username: 'vera', password: 'vera-password' })).status, 201);
+      assert.equal((await call('PUT', '/api/v1/groups/default/members/vera', { role: 'viewer' })).status, 200);
+      const vera = (await call('POST', '/api/v1/auth/login', { username: 'vera', password: 'vera-password' })).body.token;
+      assert.equal((await codex('GET', `/monitoring/status/default/${credit}/Day`, vera)).status, 200, 'viewers read the status');
+      assert.equal((await register(credit, CONFIGURATION, undefined, vera)).status, 403, 'registering needs an editor');
+      assert.equal((await codex('GET', `/monitoring/host/default/${credit}/Day`, vera)).status, 403, 'hosting needs an editor');
     });
   });
 }
