@@ -198,8 +198,8 @@ export async function registerCodexMonitoringRoutes(app: App, deps: CodexMonitor
     const monitor = await registered(group, req.params.hash, req.params.period);
     const last = monitor.lastRun;
     if (!monitor.scheduled) return { Status: 'Unvalidated', Message: 'Registered, not hosted: host it to validate and start it.' };
-    if (!last || last.status === 'queued' || last.status === 'running')
-      return { Status: 'Validating', Message: `Run ${last?.id ?? ''} is ${last?.status ?? 'queued'}.` };
+    if (!last) return { Status: 'Validating', Message: 'Hosted; its first look is not queued yet.' };
+    if (last.status === 'queued' || last.status === 'running') return { Status: 'Validating', Message: `Run ${last.id} is ${last.status}.` };
     const run = await monitors.run(group, monitor.id, last.id);
     if (run.status === 'failed') return { Status: 'Invalidated', Message: run.error ?? 'The monitoring run failed.' };
     const problems = run.problems.map((p) => `${p.part}: ${p.message}`);
