@@ -111,6 +111,8 @@ export async function buildApp({ config, services, version, logger }: AppOptions
     tenant: config.codexTenant,
     training: s.training,
     tracking: s.tracking,
+    monitors: s.monitors,
+    lake: s.lake,
   });
 
   app.get('/api/v1/openapi.json', { config: { auth: { public: true } }, schema: { hide: true } }, async () => app.swagger());

@@ -11,7 +11,6 @@ import {
   type LakeColumn,
   type Monitor,
   type MonitorCreate,
-  type MonitorPeriod,
   type MonitorReference,
   type MonitorRun,
   type MonitorRunRequest,
@@ -30,6 +29,7 @@ import { PermanentJobError, type JobContext, type JobEngine, type JobHandler } f
 import type { EngineLog } from '../jobs/graphile-dispatch.js';
 import { quoteIdent, sqlTimestamp, typeFamily } from '../lake/engine.js';
 import type { LakeService, StagedFile } from '../lake/service.js';
+import { monitorOfCodex } from './codex-config.js';
 import { inferenceTableOf } from './inference-log.js';
 import { flatMetrics } from './metrics.js';
 import { computeDrift } from './stats/index.js';
@@ -78,7 +78,6 @@ type Checks = z.output<typeof MonitorCreateSchema>['checks'];
 const Columns = z.array(z.string());
 
 const list = (names: string[]) => names.map((n) => JSON.stringify(n)).join(', ');
-const CODEX_PERIODS: Record<'Day' | 'Week' | 'Month' | 'Year', MonitorPeriod> = { Day: 'day', Week: 'week', Month: 'month', Year: 'month' };
 
 /**
  * Monitors: a target (a deployment's inference log or a lake table with a time column), a
@@ -165,32 +164,7 @@ export class MonitorsService {
    */
   async createFromCodex(ctx: RequestContext, scope: GroupScope, input: CodexMonitorCreate, uploaded?: StagedFile & { name: string }): Promise<Monitor> {
     requireScopeRole(scope, 'editor');
-    const body = CodexMonitorCreateSchema.parse(input);
-    const config = body.configuration;
-    const train = config.TrainData;
-    let reference: MonitorReference | undefined = body.reference;
-    if (train.MLOpsTrainingExecution) reference ??= { kind: 'training', trainingId: train.MLOpsTrainingExecution };
-    if (!reference && !uploaded)
-      throw invalid(
-        'TrainData names no MLOpsTrainingExecution: send the training data as "reference" (a lake table, a run or a training run) or upload it with the form as the "reference" file.',
-      );
-    if (reference && (train.TrainDateCol || train.TrainDateRef)) {
-      if (!train.TrainDateCol || !train.TrainDateRef) throw invalid('TrainData needs both TrainDateCol and TrainDateRef to pick the training rows by date.');
-      if (reference.kind !== 'table') throw invalid('TrainDateCol and TrainDateRef pick rows of a lake table: give the reference as {"kind": "table", …}.');
-      const dated = `${quoteIdent(train.TrainDateCol)} < '${train.TrainDateRef.replace(/'/g, "''")}'`;
-      reference = { ...reference, filter: reference.filter ? `(${reference.filter}) AND ${dated}` : dated };
-    }
-    const create: MonitorCreate = {
-      name: body.name,
-      description: body.description,
-      target: { deployment: body.deployment },
-      inputColumns: config.InputCols,
-      outputColumns: config.OutputCols,
-      checks: body.checks,
-      period: CODEX_PERIODS[config.Period],
-      scheduled: body.scheduled,
-      ...(reference && !uploaded ? { reference } : {}),
-    };
+    const create = monitorOfCodex(CodexMonitorCreateSchema.parse(input), uploaded !== undefined);
     if (!uploaded) return this.create(ctx, scope, create);
     // The file is checked (rows, columns) before the monitor exists, so a bad one leaves nothing behind.
     const monitor = await this.create(ctx, scope, create);

@@ -3,11 +3,14 @@ import type { GroupsService } from '../../auth/groups-service.js';
 import type { TokensService } from '../../auth/tokens-service.js';
 import type { ExecutionsService } from '../../deployments/executions.js';
 import type { DeploymentsService } from '../../deployments/service.js';
+import type { LakeService } from '../../lake/service.js';
+import type { MonitorsService } from '../../monitoring/service.js';
 import type { App } from '../../http/types.js';
 import { AppError } from '../../errors.js';
 import { registerCodexAuthRoutes } from './auth-routes.js';
 import { registerCodexModelRoutes } from './models-routes.js';
 import { registerCodexTrainingRoutes, type CodexTrainingDeps } from './training-routes.js';
+import { registerCodexMonitoringRoutes } from './monitoring-routes.js';
 import { codexErrorHandler, parseFormBody } from './wire.js';
 
 /** The client's base URL is `<url>/api` (its parse_url): MLOPS_URL=http://forja:5050/codex. */
@@ -23,6 +26,9 @@ export interface CodexDeps extends CodexTrainingDeps {
   tokens: TokensService;
   /** FORJA_CODEX_TENANT. */
   tenant: string;
+  /** Monitoring of hosted models (monitoring-routes.ts); the lake for their inference logs' columns. */
+  monitors: MonitorsService;
+  lake: LakeService;
 }
 
 /**
@@ -41,6 +47,7 @@ export function registerCodexRoutes(app: App, deps: CodexDeps): void {
       registerCodexAuthRoutes(scope, deps);
       await registerCodexModelRoutes(scope, deps);
       registerCodexTrainingRoutes(scope, deps);
+      await registerCodexMonitoringRoutes(scope, deps);
     },
     { prefix: CODEX_PREFIX },
   );
