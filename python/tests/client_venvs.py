@@ -52,15 +52,11 @@ def client_python(name: str) -> Path:
     return python
 
 
-def run_client(
-    python: Path, script: Path, *, cwd: Path, env: Optional[Dict[str, str]] = None, args: Optional[List[str]] = None, timeout: float = 900
-) -> str:
+def run_client(python: Path, script: Path, *, cwd: Path, env: Optional[Dict[str, str]] = None, args: Optional[List[str]] = None, timeout: float = 900) -> str:
     """Runs a scenario script with a client's interpreter; a non-zero exit fails the test with its whole output."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FORJA_", "MLOPS_", "VIRTUAL_ENV"))}
     full_env.update(env or {})
-    done = subprocess.run(
-        [str(python), str(script), *(args or [])], cwd=str(cwd), env=full_env, capture_output=True, text=True, timeout=timeout
-    )
+    done = subprocess.run([str(python), str(script), *(args or [])], cwd=str(cwd), env=full_env, capture_output=True, text=True, timeout=timeout)
     output = done.stdout + done.stderr
     if done.returncode != 0:
         pytest.fail(f"{script.name} exited with {done.returncode}:\n{output[-8000:]}", pytrace=False)

@@ -18,7 +18,7 @@ import type { App } from '../../http/types.js';
 import { codexGroupScope } from './group-scope.js';
 import { CODEX_STATE, displayNameOf, executionIdOf, executionNumberOf, forjaNameOf, newCodexExecutionId, requestedPython } from './model-mapping.js';
 import { codexErrorBody } from './wire.js';
-import { zipFiles } from './zip-writer.js';
+import { zipFiles } from './zip.js';
 
 export interface CodexModelDeps {
   access: AccessPolicy;

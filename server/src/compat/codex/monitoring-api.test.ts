@@ -194,7 +194,7 @@ for (const dialect of DIALECTS) {
       });
       const training = await register(credit, { ...CONFIGURATION, TrainData: { MLOpsTrainingExecution: 12 } });
       assert.equal(training.status, 404, "the training execution (a number, as the client's pipeline writes it) is looked up");
-      assert.match(training.body.Error.Message, /Training run '12'/);
+      assert.match(training.body.Error.Message, /Training run '#12'/);
       const noFile = new FormData();
       noFile.append('shap_reference', 'get_shap');
       const missing = await postForm(`/codex/api/monitoring/register/default/${credit}`, noFile);

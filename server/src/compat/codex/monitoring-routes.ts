@@ -17,6 +17,7 @@ import type { LakeService } from '../../lake/service.js';
 import { monitorOfCodex } from '../../monitoring/codex-config.js';
 import { inferenceTableOf } from '../../monitoring/inference-log.js';
 import type { MonitorsService } from '../../monitoring/service.js';
+import type { TrainingService } from '../../training/service.js';
 import { codexGroupScope } from './group-scope.js';
 
 export interface CodexMonitoringDeps {
@@ -24,6 +25,8 @@ export interface CodexMonitoringDeps {
   deployments: DeploymentsService;
   monitors: MonitorsService;
   lake: LakeService;
+  /** Codex's training execution ids (numbers within the group) → Forja training runs. */
+  training: TrainingService;
 }
 
 /** The client calls every monitoring route with the user's token: a group token there is a 403. */
@@ -132,7 +135,11 @@ export async function registerCodexMonitoringRoutes(app: App, deps: CodexMonitor
         const shap = staged.fields.shap_reference?.trim() ?? '';
         const columns = await logColumns(group, dep.id);
         const period = config.Period as CodexPeriod;
+        const ctx = contextOf(req);
         const train = config.TrainData;
+        // Codex names the training run by its execution id, a number within the group (training-routes.ts).
+        if (train.MLOpsTrainingExecution && /^\d+$/.test(train.MLOpsTrainingExecution))
+          train.MLOpsTrainingExecution = (await deps.training.getByNumber(ctx, group, Number(train.MLOpsTrainingExecution))).id;
         // No training run: the requests the model answered before TrainDateRef are what "normal" is.
         const byDate = !train.MLOpsTrainingExecution;
         if (byDate && !train.TrainDateRef)
@@ -164,7 +171,6 @@ export async function registerCodexMonitoringRoutes(app: App, deps: CodexMonitor
           if (err instanceof AppError && err.code === 'NOT_FOUND') return undefined;
           throw err;
         });
-        const ctx = contextOf(req);
         // Registering again replaces the configuration and keeps the monitor's earlier runs.
         if (existing) {
           const { reference, inputColumns, outputColumns, checks, period: p, description } = create;

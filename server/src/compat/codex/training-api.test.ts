@@ -196,7 +196,7 @@ for (const dialect of DIALECTS) {
       assert.equal(promoted.status, 201, promoted.text);
       const hash = promoted.body.ModelHash;
       const dep = (await api('GET', `/api/v1/deployments/${hash}?group=risk`)).body;
-      assert.equal(dep.name, 'Fraud-promoted');
+      assert.equal(dep.name, 'Fraud_promoted');
       assert.equal(dep.kind, 'script');
       assert.deepEqual(dep.files.map((f: { name: string; role: string }) => `${f.role}:${f.name}`).sort(), [
         'model:model.pkl',
@@ -214,6 +214,18 @@ for (const dialect of DIALECTS) {
       ]);
       assert.equal(predicted.status, 200, predicted.text);
       assert.deepEqual(predicted.body, { predictions: [1, 0] });
+      // Codex's monitoring names the training run by this same execution number (monitoring-routes.ts).
+      const configuration = { Period: 'Day', TrainData: { MLOpsTrainingExecution: exec }, InputCols: ['f1', 'f2'], OutputCols: ['prediction'] };
+      const monitored = await send(`/monitoring/register/risk/${hash}`, { preprocess_reference: 'parse', shap_reference: 'get_shap' }, [
+        { field: 'configuration', name: 'configuration.json', content: JSON.stringify(configuration) },
+      ]);
+      assert.equal(monitored.status, 201, monitored.text);
+      const monitor = (await api('GET', `/api/v1/monitors/codex-${hash}-day?group=risk`)).body;
+      assert.equal(monitor.reference.kind, 'training', JSON.stringify(monitor.reference));
+      assert.equal(
+        monitor.reference.trainingId,
+        (await api('GET', `/api/v1/training/runs?group=risk`)).body.items.find((r: { number: number }) => r.number === exec).id,
+      );
       const twice = await promote();
       assert.equal(twice.status, 409);
       assert.match(twice.body.Error.Message, /already promoted/);

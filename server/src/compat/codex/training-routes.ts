@@ -18,6 +18,7 @@ import type { App } from '../../http/types.js';
 import type { TrackingService } from '../../tracking/service.js';
 import type { TrainingService } from '../../training/service.js';
 import { codexGroupScope } from './group-scope.js';
+import { forjaNameOf } from './model-mapping.js';
 import { zipFolder } from './zip.js';
 
 /** The experiment tag that makes a tracking experiment an MLOps Codex training experiment, with its model type. */
@@ -91,19 +92,6 @@ function messageOf(run: TrainingRun): string {
 function checkPython(value: string | undefined): void {
   if (value !== undefined && !/^Python3\d{1,2}$|^3\.\d{1,2}$/.test(value))
     throw invalid(`python_version "${value.slice(0, 40)}" is not one of Codex's names (Python38, Python39, Python310).`);
-}
-
-/** Codex display names ("Teste notebook promoted") as a Forja deployment and registered model name. */
-export function forjaNameOf(display: string): string {
-  const name = display
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .trim()
-    .replace(/[^\w.-]+/g, '-')
-    .replace(/^[^a-zA-Z0-9]+/, '')
-    .slice(0, 100);
-  if (!name) throw invalid(`The name "${display.slice(0, 100)}" has no letter or digit to build a Forja name from.`);
-  return name;
 }
 
 function field(fields: Record<string, string>, name: string): string | undefined {
