@@ -136,6 +136,12 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('GET', `/model/sync/host/default/${syncHash}`)).status, 202);
       const st = await settle('default', syncHash);
       assert.equal(st.Status, 'Deployed', st.Message);
+      // The client hosts a promoted training run that is building or built already: no second build.
+      const built = (await http(s.url, 'GET', `/api/v1/deployments/${syncHash}?group=default`, { token: s.adminToken })).body.buildJobId;
+      const again = await call('GET', `/model/sync/host/default/${syncHash}`);
+      assert.equal(again.status, 202, again.text);
+      assert.match(again.body.Message, /is Deployed already/);
+      assert.equal((await http(s.url, 'GET', `/api/v1/deployments/${syncHash}?group=default`, { token: s.adminToken })).body.buildJobId, built);
       const logs = await call('GET', `/model/logs/default/${syncHash}?routine=Host`);
       assert.equal(logs.status, 200, logs.text);
       assert.ok(

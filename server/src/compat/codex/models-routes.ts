@@ -115,6 +115,10 @@ export async function registerCodexModelRoutes(app: App, deps: CodexModelDeps): 
         const group = await inGroup(req, 'editor');
         const dep = await d.get(group, req.params.hash);
         if (dep.operation !== op) throw invalid(`Model ${req.params.hash} is ${codexOperation(dep)}: host it at /model/${dep.operation}/host.`);
+        // A promoted training run starts building at once and the client hosts it right after: hosting
+        // what is building or deployed already is a no-op, not a second build (restart rebuilds).
+        if (dep.status === 'Building' || dep.status === 'Deployed')
+          return reply.code(202).send({ Message: `Model ${dep.id} is ${CODEX_STATE[dep.status]} already.` });
         const built = await d.rebuild(contextOf(req), group, dep.id);
         return reply.code(202).send({ Message: `Building model ${dep.id} (job ${built.buildJobId}).` });
       });
