@@ -363,7 +363,8 @@ async function columnDrift(
     const nCur = curRows - cur.missing;
     const firstRef = ref.counts.keys().next().value ?? '';
     prepared = { kind, integer: false, counts, nRef: refRows - ref.missing, nCur, refDistinct: ref.counts.size, distinct: counts.keys.length, firstRef };
-    const novel = [...cur.counts].filter(([k]) => !ref.counts.has(k)).sort((a, b) => b[1] - a[1]);
+    // Most frequent first, ties by name: the order DuckDB returns rows in is not stable.
+    const novel = [...cur.counts].filter(([k]) => !ref.counts.has(k)).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     unseen = { share: nCur ? novel.reduce((s, [, n]) => s + n, 0) / nCur : 0, examples: novel.slice(0, UNSEEN_EXAMPLES).map(([k]) => k) };
   }
   const base = {
