@@ -240,8 +240,10 @@ async function main() {
     runLint(python);
     const pytestDone = startPytest(python, env);
     runNodeTests(env);
-    await pytestDone();
+    // The schema fuzzer times nothing, so it runs while pytest (the longer suite) finishes; benches
+    // wait for pytest, so that both sides of each comparison run on an otherwise quiet machine.
     runFuzz(env);
+    await pytestDone();
     runBenches(env);
   } catch (err) {
     results.push({ suite: 'setup', passed: 0, failed: 1, skipped: 0, failures: [err.message] });
