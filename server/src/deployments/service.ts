@@ -496,13 +496,9 @@ export class DeploymentsService {
    * callers without credentials that name a model rather than a deployment (DHuolib's predict_online).
    */
   async publicServing(modelName: string, groupId?: string): Promise<Array<{ id: string; groupId: string; modelVersion: string }>> {
-    const out: Array<{ id: string; groupId: string; modelVersion: string }> = [];
-    for (const r of await this.store.listAll()) {
-      if ((groupId !== undefined && r.group_id !== groupId) || !settingsOf(r).public) continue;
-      const { row } = await this.cached(r.id);
-      if (row.model_name === modelName && row.model_version !== null) out.push({ id: row.id, groupId: row.group_id, modelVersion: row.model_version });
-    }
-    return out;
+    return (await this.store.listOfModel(modelName, groupId))
+      .filter((r) => r.model_version !== null && settingsOf(r).public)
+      .map((r) => ({ id: r.id, groupId: r.group_id, modelVersion: r.model_version! }));
   }
 
   private publicLimiter(perMinute: number): AttemptLimiter {

@@ -36,6 +36,13 @@ export class DeploymentsStore {
     return this.db.kysely.selectFrom('deployments').select(['id', 'group_id', 'settings']).execute();
   }
 
+  /** The deployments made from a version of this registered model, in one group or in all. */
+  listOfModel(modelName: string, groupId?: string): Promise<Pick<DeploymentRow, 'id' | 'group_id' | 'settings' | 'model_version'>[]> {
+    let q = this.db.kysely.selectFrom('deployments').select(['id', 'group_id', 'settings', 'model_version']).where('model_name', '=', modelName);
+    if (groupId !== undefined) q = q.where('group_id', '=', groupId);
+    return q.execute();
+  }
+
   async update(id: string, set: Partial<DeploymentRow>, trx?: Transaction<Database>): Promise<void> {
     await (trx ?? this.db.kysely).updateTable('deployments').set(set).where('id', '=', id).execute();
   }

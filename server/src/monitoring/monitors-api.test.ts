@@ -2,7 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../testing/databases.js';
 import { parquetOf } from '../testing/parquet.js';
-import { http, startTestServer, until, type TestServer } from '../testing/server.js';
+import { http, startTestServer, writeLakeTable, until, type TestServer } from '../testing/server.js';
 import type { DomainEvent } from '../events.js';
 import { ReferenceResolver } from './reference.js';
 import { MonitorsService } from './service.js';
@@ -36,14 +36,7 @@ for (const dialect of DIALECTS) {
     let deploymentId: string;
     let buildJobId: string;
     const call = (method: string, p: string, body?: unknown, token?: string) => http(s.url, method, p, { token: token ?? s.adminToken, body });
-    const writeTable = async (name: string, bytes: Uint8Array) => {
-      const r = await http(s.url, 'POST', `/api/v1/lake/tables/${name}/rows`, {
-        token: s.adminToken,
-        rawBody: Buffer.from(bytes),
-        headers: { 'content-type': 'application/vnd.apache.parquet' },
-      });
-      assert.equal(r.status, 201, r.text);
-    };
+    const writeTable = (name: string, bytes: Uint8Array) => writeLakeTable(s, name, bytes);
     const postForm = async (p: string, fd: FormData) => {
       const r = await fetch(`${s.url}${p}`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}` }, body: fd });
       return { status: r.status, body: (await r.json()) as any };

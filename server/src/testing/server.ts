@@ -94,6 +94,16 @@ export async function http<T = any>(
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
 
+/** Appends Parquet rows to a lake table of the default group as the admin (creating it), asserting the 201. */
+export async function writeLakeTable(s: TestServer, name: string, parquet: Uint8Array): Promise<void> {
+  const r = await http(s.url, 'POST', `/api/v1/lake/tables/${name}/rows`, {
+    token: s.adminToken,
+    rawBody: Buffer.from(parquet),
+    headers: { 'content-type': 'application/vnd.apache.parquet' },
+  });
+  if (r.status !== 201) throw new Error(`writing lake table ${name}: ${r.status} ${r.text}`);
+}
+
 /** Polls `check` until it returns something other than undefined; fails naming `what` after the timeout. */
 export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

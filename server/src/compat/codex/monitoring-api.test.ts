@@ -2,7 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIALECTS } from '../../testing/databases.js';
 import { parquetOf } from '../../testing/parquet.js';
-import { http, startTestServer, until, type TestServer } from '../../testing/server.js';
+import { http, startTestServer, writeLakeTable, until, type TestServer } from '../../testing/server.js';
 
 const SCORER = 'def score(data, base_path):\n    return {"proba": 0.5}\n';
 const PREPROCESS = 'def parse(input_json, output_json):\n    raise RuntimeError("Forja does not run this")\n';
@@ -49,14 +49,7 @@ for (const dialect of DIALECTS) {
     };
     const register = (hash: string, configuration: string | object, extra?: (fd: FormData) => void, token?: string, group = 'default') =>
       postForm(`/codex/api/monitoring/register/${group}/${hash}`, registration(configuration, extra), token);
-    const writeTable = async (name: string, bytes: Uint8Array) => {
-      const r = await http(s.url, 'POST', `/api/v1/lake/tables/${name}/rows`, {
-        token: s.adminToken,
-        rawBody: Buffer.from(bytes),
-        headers: { 'content-type': 'application/vnd.apache.parquet' },
-      });
-      assert.equal(r.status, 201, r.text);
-    };
+    const writeTable = (name: string, bytes: Uint8Array) => writeLakeTable(s, name, bytes);
     /** A deployment made through Forja's own API, with an inference log (its build is not needed: a monitor reads the log). */
     const deployment = async (name: string) => {
       const fd = new FormData();
