@@ -1,5 +1,5 @@
 // Malicious user code against a real server: a scorer, a pipeline step, a batch script, a training
-// script and a model the explainer loads each try to reach the server's files, secrets, processes and
+// script (also sent through MLOps Codex's wire layer) and a model the explainer loads each try to reach the server's files, secrets, processes and
 // network, and another group's data. Every attempt must fail, as seen from inside the sandbox and from outside it.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -229,6 +229,31 @@ with open(os.environ["FORJA_OUTPUTS"], "w") as f:
       assert.equal(done.status, 'failed', 'the script ends itself after probing');
       assertContained(reportIn(await logOf(jobId)), 'training script');
       await assertNothingLeft('training script', survivor);
+    });
+
+    test("a training script sent through MLOps Codex's wire layer: every attack fails; nothing outlives the run", async () => {
+      const survivor = `${dialect === 'sqlite' ? 7411 : 7412}.5`;
+      const train = `${probeSource(targets(survivor))}\n\ndef train_model(df, base_path):\n    print_report("codex training")\n    raise SystemExit("done probing")\n`;
+      // The client registers with a urlencoded form, then uploads a multipart one.
+      const registered = await http(s.url, 'POST', '/codex/api/training/register/default', {
+        token: s.adminToken,
+        rawBody: new URLSearchParams({ experiment_name: 'evil codex', model_type: 'Classification' }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      assert.equal(registered.status, 201, registered.text);
+      const uploaded = await post(
+        `/codex/api/training/upload/default/${registered.body.TrainingHash}`,
+        form({ run_name: 'evil', training_type: 'Custom', training_reference: 'train_model', python_version: 'Python310' }, [
+          { field: 'source', name: 'app.py', content: train },
+          { field: 'train_data', name: 'train.csv', content: 'x,y\n1,0\n2,1\n' },
+        ]),
+      );
+      assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
+      const run = (await call('GET', '/api/v1/training/runs?group=default')).body.items.find((r: { number: number }) => r.number === uploaded.body.ExecutionId);
+      const done = await job(run.jobId);
+      assert.equal(done.status, 'failed', 'the script ends itself after probing');
+      assertContained(reportIn(await logOf(run.jobId)), 'Codex training script');
+      await assertNothingLeft('Codex training script', survivor);
     });
 
     test('a model the explainer loads (SHAP for a monitor): every attack fails; nothing outlives the run', async () => {
