@@ -22,6 +22,9 @@ function findTests(dir, out = []) {
 }
 
 const results = [];
+const T0 = Date.now();
+/** Minutes since `npm test` started, to say in the summary when each suite ended: CI's time budget is what they add up to. */
+const at = () => ((Date.now() - T0) / 60_000).toFixed(1);
 /** Past this a suite is stopped and counted as failed, so a hang still ends in a verdict. */
 const SUITE_TIMEOUT_MS = 40 * 60_000;
 
@@ -42,7 +45,7 @@ function typecheckTests() {
       counts.failures.push(`type errors in ${name} (above)`);
     }
   }
-  results.push({ suite: 'Type checks', ...counts });
+  results.push({ suite: 'Type checks', ...counts, ended: at() });
 }
 
 /**
@@ -67,7 +70,7 @@ function runLint(python) {
       counts.failures.push(`${name}: ${r.error ? r.error.message : `exit ${r.status ?? r.signal}`} (above)`);
     }
   }
-  results.push({ suite: 'Format and lint', ...counts });
+  results.push({ suite: 'Format and lint', ...counts, ended: at() });
 }
 
 function runNodeTests(env) {
@@ -109,7 +112,7 @@ function runNodeTests(env) {
     }
   }
   if (r.status !== 0 && counts.failed === 0) counts = { ...counts, failed: 1, failures: [`node --test exited with ${r.status}`] };
-  results.push({ suite: 'TypeScript + browser', ...counts });
+  results.push({ suite: 'TypeScript + browser', ...counts, ended: at() });
 }
 
 /**
@@ -129,7 +132,7 @@ function startPytest(python, env) {
   const fd = openSync(out, 'w');
   const child = spawn(
     python,
-    ['-m', 'pytest', ...(files.length ? files : ['python/tests']), '-q', '-p', 'no:cacheprovider', '--timeout=600', `--junitxml=${xml}`],
+    ['-m', 'pytest', ...(files.length ? files : ['python/tests']), '-q', '-p', 'no:cacheprovider', '--timeout=600', '--durations=15', `--junitxml=${xml}`],
     {
       cwd: ROOT,
       stdio: ['ignore', fd, fd],
@@ -158,7 +161,7 @@ function startPytest(python, env) {
       counts = { passed: attr('tests') - failed - skipped, failed, skipped, failures: failed ? ['see the pytest output above'] : [] };
       if (r.status !== 0 && failed === 0 && r.status !== 5) counts = { ...counts, failed: 1, failures: [`pytest exited with ${r.status ?? r.signal}`] };
     }
-    results.push({ suite: 'Python', ...counts });
+    results.push({ suite: 'Python', ...counts, ended: at() });
   };
 }
 
@@ -185,6 +188,7 @@ function runFuzz(env) {
     failed: ok ? 0 : 1,
     skipped: 0,
     failures: ok ? [] : [`${script}: ${why} (its failures are listed above)`],
+    ended: at(),
   });
 }
 
@@ -207,7 +211,7 @@ function runBenches(env) {
       counts.failures.push(`bench/${b} exited with ${r.status ?? r.signal}`);
     }
   }
-  if (picked.length) results.push({ suite: 'Benchmarks (small size)', ...counts });
+  if (picked.length) results.push({ suite: 'Benchmarks (small size)', ...counts, ended: at() });
 }
 
 async function main() {
@@ -231,6 +235,7 @@ async function main() {
     ensureBuilt();
     const python = ensurePythonVenv();
     pg = await startPgCluster();
+    log(`installed, built and PostgreSQL up at ${at()} min`);
     // The CLI was built above: its tests run the compiled CLI, as users do.
     // The venv's bin goes last on PATH so that test servers find its uv rather than each installing
     // uv from PyPI into its throw-away data directory (10–30 s per server); nothing else there shadows the machine's.
@@ -257,7 +262,9 @@ async function main() {
   });
   process.stdout.write('\n');
   for (const r of results) {
-    process.stdout.write(`  ${r.suite}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}\n`);
+    process.stdout.write(
+      `  ${r.suite}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}${r.ended ? ` (ended at ${r.ended} min)` : ''}\n`,
+    );
     for (const f of r.failures ?? []) process.stdout.write(`    ✗ ${f}\n`);
   }
   process.stdout.write(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}\n`);

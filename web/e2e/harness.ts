@@ -1,7 +1,8 @@
 // What every browser test needs: the real server serving the built UI, Debian's Chromium, and a
 // few helpers. Screenshots go to /tmp so a person can judge the design.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -63,4 +64,31 @@ export async function waitFor(check: () => Promise<boolean>, what: string, timeo
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** axe-core's browser build, read once: it is injected into the page under test, never fetched. */
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core (WCAG 2.1 A/AA rules) on what the page shows now and fails on any serious or
+ * critical violation, listing each with the elements it found — the issue's bar is zero of them.
+ */
+export async function assertAccessible(page: Page, what: string): Promise<void> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  // Evaluated rather than added as a <script>, so the page under test holds nothing of the test's.
+  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(axeSource);
+  const violations =
+    (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
+    .then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' — ' + (n.failureSummary || '').split('\\n').slice(1, 2).join('')) }))))`)) as Array<{
+      id: string;
+      impact: string;
+      help: string;
+      nodes: string[];
+    }>;
+  assert.deepEqual(
+    violations.map((v) => `${v.impact} ${v.id}: ${v.help}\n      ${v.nodes.join('\n      ')}`),
+    [],
+    `accessibility violations on ${what}`,
+  );
 }

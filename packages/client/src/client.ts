@@ -21,6 +21,7 @@ import {
   UploadStateSchema,
   AuditListSchema,
   ExperimentPageSchema,
+  ExperimentColumnsSchema,
   ExperimentSchema,
   MetricHistorySchema,
   RunInfoSchema,
@@ -298,6 +299,8 @@ export class ForjaClient {
     search: (search: ExperimentSearch = {}) => this.request('POST', '/api/v1/experiments/search', ExperimentPageSchema, { body: search }),
     get: (id: string) => this.request('GET', `/api/v1/experiments/${enc(id)}`, ExperimentSchema),
     getByName: (name: string) => this.request('GET', `/api/v1/experiments/by-name/${enc(name)}`, ExperimentSchema),
+    /** Every metric, param and tag key of the active runs, newest first, with how many runs have it and how many values. */
+    columns: (id: string) => this.request('GET', `/api/v1/experiments/${enc(id)}/columns`, ExperimentColumnsSchema),
     rename: (id: string, name: string) => this.request('PATCH', `/api/v1/experiments/${enc(id)}`, ExperimentSchema, { body: { name } }),
     /** Deletes with its runs, restorably; `permanent` on an already deleted one removes it and its artifacts. */
     delete: (id: string, options: { permanent?: boolean } = {}) =>

@@ -235,6 +235,31 @@ export const RunSearchSchema = z
 export type RunSearch = z.input<typeof RunSearchSchema>;
 export const RunPageSchema = z.object({ runs: z.array(RunSchema), nextPageToken: z.string().optional() });
 
+/** One metric, param or tag key across an experiment's active runs: how common, how varied, how recent. */
+export const ColumnSummarySchema = z.object({
+  key: z.string(),
+  /** Active runs that have this key. */
+  runs: z.number().int(),
+  /** Distinct values among them; 1 means the key does not vary. */
+  distinct: z.number().int(),
+  /** Newest time it was logged (metrics: the point's timestamp; params and tags: the newest run start), ms. */
+  lastLogged: z.number().nullable(),
+});
+export type ColumnSummary = z.infer<typeof ColumnSummarySchema>;
+/**
+ * The keys an experiment's active runs use, newest first: what a runs table offers as columns and
+ * picks its defaults from. At most `EXPERIMENT_COLUMNS_MAX` keys of each kind (`truncated` says so).
+ */
+export const ExperimentColumnsSchema = z.object({
+  runs: z.number().int(),
+  metrics: z.array(ColumnSummarySchema),
+  params: z.array(ColumnSummarySchema),
+  tags: z.array(ColumnSummarySchema),
+  truncated: z.boolean(),
+});
+export type ExperimentColumns = z.infer<typeof ExperimentColumnsSchema>;
+export const EXPERIMENT_COLUMNS_MAX = 2000;
+
 export const MetricHistorySchema = z.object({ metrics: z.array(MetricSchema), nextPageToken: z.string().optional() });
 
 /** A directory listing of a run's artifacts; paths are relative to the run's artifact root. */

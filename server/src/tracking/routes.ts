@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ExperimentColumnsSchema,
   ExperimentCreateSchema,
   ExperimentPageSchema,
   ExperimentSchema,
@@ -71,6 +72,19 @@ export function registerTrackingRoutes(app: App, s: { tracking: TrackingService 
     '/api/v1/experiments/:experimentId',
     { config: inGroup('viewer'), schema: { tags, summary: 'An experiment', params: ExperimentParams, response: { 200: ExperimentSchema } } },
     async (req) => t.getExperiment(contextOf(req), req.params.experimentId, groupOf(req)),
+  );
+  app.get(
+    '/api/v1/experiments/:experimentId/columns',
+    {
+      config: inGroup('viewer'),
+      schema: {
+        tags,
+        summary: "The metric, param and tag keys of an experiment's active runs: how many runs have each, how many values, last logged",
+        params: ExperimentParams,
+        response: { 200: ExperimentColumnsSchema },
+      },
+    },
+    async (req) => t.experimentColumns(contextOf(req), req.params.experimentId, groupOf(req)),
   );
   app.patch(
     '/api/v1/experiments/:experimentId',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  EXPERIMENT_COLUMNS_MAX,
   ExperimentCreateSchema,
   ExperimentNameSchema,
   ExperimentTagValueSchema,
@@ -12,6 +13,7 @@ import {
   tagsInput,
   valueProblem,
   type Experiment,
+  type ExperimentColumns,
   type ExperimentCreate,
   type ExperimentSearch,
   type LogBatch,
@@ -36,7 +38,7 @@ import { FilterError, parseFilter, parseOrderBy, type FilterExpr, type OrderTerm
 import { randomRunName } from './names.js';
 import type { LocalArtifactStore } from '../artifacts/local-store.js';
 import { experimentLocation, ownedExperimentFolder, ownedRunFolder, runArtifactUri } from '../artifacts/uris.js';
-import type { ExperimentRow, KV, MetricRow, Projection, RunData, RunRow, TrackingStore } from './store.js';
+import type { ColumnSummaryRow, ExperimentRow, KV, MetricRow, Projection, RunData, RunRow, TrackingStore } from './store.js';
 
 export const DEFAULT_EXPERIMENT_ID = '0';
 export const DEFAULT_EXPERIMENT_NAME = 'Default';
@@ -193,6 +195,15 @@ export class TrackingService {
       throw new AppError('NOT_FOUND', `Could not find experiment with name '${name}'`);
     }
     return this.presentExperiment(row, undefined, scope.name);
+  }
+
+  /** The keys of an experiment's active runs with how common, varied and recent each is (the runs table's columns). */
+  async experimentColumns(ctx: RequestContext, id: string, scope?: GroupScope): Promise<ExperimentColumns> {
+    const row = await this.readableExperiment(ctx, id, 'viewer', scope);
+    const [runs, kinds] = await Promise.all([this.store.countActiveRuns(row.id), this.store.experimentColumns(row.id, EXPERIMENT_COLUMNS_MAX)]);
+    const cut = (items: ColumnSummaryRow[]) => items.slice(0, EXPERIMENT_COLUMNS_MAX);
+    const truncated = Object.values(kinds).some((items) => items.length > EXPERIMENT_COLUMNS_MAX);
+    return { runs, metrics: cut(kinds.metrics), params: cut(kinds.params), tags: cut(kinds.tags), truncated };
   }
 
   async searchExperiments(_ctx: RequestContext, scope: GroupScope, input: ExperimentSearch): Promise<{ experiments: Experiment[]; nextPageToken?: string }> {

@@ -9,6 +9,12 @@ export type RunRow = Selectable<RunsTable>;
 export type MetricRow = Selectable<MetricsTable>;
 export type DatasetRow = Selectable<DatasetsTable>;
 export type KV = { key: string; value: string };
+export interface ColumnSummaryRow {
+  key: string;
+  runs: number;
+  distinct: number;
+  lastLogged: number | null;
+}
 type Q = Kysely<Database> | Transaction<Database>;
 
 export interface RunData {
@@ -541,5 +547,33 @@ export class TrackingStore {
       q = q.orderBy(sql`${sub} IS NULL`).orderBy(sql`${sub} ${dir}`);
     });
     return q.orderBy('runs.start_time', 'desc').orderBy('runs.id', 'asc').offset(opts.offset).limit(opts.limit).execute();
+  }
+
+  /**
+   * Per key of an experiment's active runs: how many runs have it, how many distinct values, and
+   * when it was last logged; newest first, at most `max` (+1, so the caller can tell it was cut).
+   */
+  async experimentColumns(experimentId: string, max: number): Promise<Record<'metrics' | 'params' | 'tags', ColumnSummaryRow[]>> {
+    const summarise = async (table: 'latest_metrics' | 'params' | 'run_tags') => {
+      const last = table === 'latest_metrics' ? sql.ref('kv.timestamp') : sql.ref('runs.start_time');
+      const { rows } = await sql<{ key: string; runs: number | string; distinct_values: number | string; last: number | string | null }>`
+        SELECT kv.key AS key, COUNT(kv.run_id) AS runs, COUNT(DISTINCT kv.value) AS distinct_values, MAX(${last}) AS last
+        FROM ${sql.table(table)} AS kv INNER JOIN runs ON runs.id = kv.run_id
+        WHERE runs.experiment_id = ${experimentId} AND runs.lifecycle_stage = 'active'
+        GROUP BY kv.key ORDER BY MAX(${last}) DESC, kv.key LIMIT ${max + 1}`.execute(this.k);
+      return rows.map((r) => ({ key: r.key, runs: Number(r.runs), distinct: Number(r.distinct_values), lastLogged: r.last === null ? null : Number(r.last) }));
+    };
+    const [metrics, params, tags] = await Promise.all([summarise('latest_metrics'), summarise('params'), summarise('run_tags')]);
+    return { metrics, params, tags };
+  }
+
+  async countActiveRuns(experimentId: string): Promise<number> {
+    const row = await this.k
+      .selectFrom('runs')
+      .where('experiment_id', '=', experimentId)
+      .where('lifecycle_stage', '=', 'active')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 }
