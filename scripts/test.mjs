@@ -132,7 +132,21 @@ function startPytest(python, env) {
   const fd = openSync(out, 'w');
   const child = spawn(
     python,
-    ['-m', 'pytest', ...(files.length ? files : ['python/tests']), '-q', '-p', 'no:cacheprovider', '--timeout=600', '--durations=15', '-n', '2', '--dist', 'loadfile', `--junitxml=${xml}`],
+    [
+      '-m',
+      'pytest',
+      ...(files.length ? files : ['python/tests']),
+      '-q',
+      '-p',
+      'no:cacheprovider',
+      '--timeout=600',
+      '--durations=15',
+      '-n',
+      '2',
+      '--dist',
+      'loadfile',
+      `--junitxml=${xml}`,
+    ],
     {
       cwd: ROOT,
       stdio: ['ignore', fd, fd],
