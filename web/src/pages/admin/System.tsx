@@ -27,7 +27,7 @@ export function SystemPage() {
 
   return (
     <section aria-label="System" data-testid="system-page">
-      <div className="toolbar">
+      <div className="toolbar system-toolbar">
         <p className="section-note muted grow">
           {system.data ? (
             <>

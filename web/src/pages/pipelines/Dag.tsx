@@ -103,7 +103,7 @@ export function Dag({
     <div className="pl-dag-frame">
       <div
         ref={box}
-        className="pl-dag-viewport"
+        className="pl-dag-scroll pl-dag-viewport"
         style={{ height: Math.min(BOX_MAX_H, Math.max(BOX_MIN_H, height)) }}
         data-testid={testId}
         data-zoom={view.k.toFixed(3)}
