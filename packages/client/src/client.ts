@@ -41,6 +41,7 @@ import {
   VersionSchema,
   WhoamiSchema,
   SandboxStatusSchema,
+  SystemOverviewSchema,
   ApprovalListSchema,
   ApprovalRequestSchema,
   ModelVersionPageSchema,
@@ -261,6 +262,10 @@ export class ForjaClient {
   /** How the server runs user code (system administrators). */
   sandboxStatus() {
     return this.request('GET', '/api/v1/system/sandbox', SandboxStatusSchema);
+  }
+  /** Version, storage sizes, job queue, workers, disk and sandbox of the server (system administrators). */
+  systemOverview() {
+    return this.request('GET', '/api/v1/admin/system', SystemOverviewSchema);
   }
 
   whoami() {

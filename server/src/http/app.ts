@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Services } from '../services.js';
 import { registerAuthRoutes } from '../auth/routes.js';
 import { registerSystemRoutes } from '../system/routes.js';
+import { SystemOverviewService } from '../system/overview.js';
 import { registerTrackingRoutes } from '../tracking/routes.js';
 import { registerMlflowRoutes } from '../mlflow/routes.js';
 import { mlflowErrorBody } from '../mlflow/wire.js';
@@ -73,7 +74,16 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerAuthHooks(app, services.authenticator, services.access, services.audit);
   const s = services;
   // Each domain's routes get the services they call, and nothing else.
-  registerSystemRoutes(app, { db: s.db, sandbox: s.sandbox }, version);
+  const overview = new SystemOverviewService({
+    version,
+    db: s.db,
+    lake: s.lake,
+    jobs: s.jobs,
+    sandbox: s.sandbox,
+    dataDir: config.dataDir,
+    artifactsDir: config.artifactsDir,
+  });
+  registerSystemRoutes(app, { db: s.db, sandbox: s.sandbox, overview }, version);
   registerAuthRoutes(app, { audit: s.audit, groups: s.groups, tokens: s.tokens, users: s.users });
   registerTrackingRoutes(app, { tracking: s.tracking });
   registerMlflowRoutes(app, { tracking: s.tracking, loggedModels: s.loggedModels, metricBulk: s.metricBulk, registry: s.registry, artifacts: s.artifacts });
