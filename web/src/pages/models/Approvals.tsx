@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApprovalStatusSchema, type ApprovalRequest, type RegistrySettings } from '@forja/contracts';
@@ -11,6 +11,7 @@ import { ListCount } from '../../components/ListCount';
 import { TableCard } from '../../components/TableCard';
 import { ACTIONS, TableHead } from '../../components/TableHead';
 import { ApprovalStatusBadge, approversText, modelPath, StageBadge } from './format';
+import { MetricChange } from './MetricChange';
 
 type StatusFilter = ApprovalRequest['status'] | 'all';
 const statusFilters: StatusFilter[] = [...ApprovalStatusSchema.options, 'all'];
@@ -186,7 +187,8 @@ export function ApprovalsTable({ approvals, showModel, testId }: { approvals: Ap
           {approvals.map((a) => {
             const blocked = blocker(a);
             return (
-              <tr key={a.id} data-testid="approval-row" data-version={a.version} data-status={a.status}>
+              <Fragment key={a.id}>
+              <tr data-testid="approval-row" data-version={a.version} data-status={a.status}>
                 <td>
                   {showModel ? (
                     <Link to={`${modelPath(a.model)}?version=${a.version}`} className="cell-link">
@@ -244,6 +246,14 @@ export function ApprovalsTable({ approvals, showModel, testId }: { approvals: Ap
                     ))}
                 </td>
               </tr>
+              {a.status === 'pending' && a.toStage === 'Production' && (
+                <tr className="row-detail" data-testid="approval-metrics" data-version={a.version}>
+                  <td colSpan={5}>
+                    <MetricChange model={a.model} version={a.version} />
+                  </td>
+                </tr>
+              )}
+              </Fragment>
             );
           })}
         </tbody>

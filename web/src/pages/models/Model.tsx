@@ -27,6 +27,8 @@ import { quoteLiteral } from '../tracking/filters';
 import { ApprovalsTable } from './Approvals';
 import { CompareVersions } from './CompareVersions';
 import { Lineage } from './Lineage';
+import { MetricChange } from './MetricChange';
+import { VersionDeployments } from './VersionDeployments';
 import { Timeline } from './Timeline';
 import { VersionsTable } from './Versions';
 import { MODELS, StageBadge } from './format';
@@ -68,6 +70,7 @@ export function ModelPage() {
   const canEdit = group !== undefined && can.canEditGroup(group);
   const list = versions.data?.pages.flatMap((p) => p.modelVersions) ?? [];
   const selected = list.find((v) => v.version === params.get('version')) ?? list[0];
+  const pendingProduction = pending.data?.some((a) => a.version === selected?.version && a.toStage === 'Production');
 
   return (
     <div className="page page-wide" data-testid="model-page">
@@ -135,7 +138,18 @@ export function ModelPage() {
             <VersionsTable model={m} versions={list} selected={selected?.version} canEdit={canEdit} onRequested={setRequested} />
           </div>
           <LoadMore query={versions}>Load more versions</LoadMore>
-          {selected && <Lineage key={selected.version} version={selected} />}
+          {selected && (
+            <>
+              {pendingProduction && (
+                <section className="card card-pad" aria-label="Metric change against Production" data-testid="version-metric-change">
+                  <h3>Waiting for approval to Production: metrics against the current Production version</h3>
+                  <MetricChange model={m.name} version={selected.version} />
+                </section>
+              )}
+              <VersionDeployments key={`deploy-${selected.version}`} version={selected} canEdit={canEdit} />
+              <Lineage key={selected.version} version={selected} />
+            </>
+          )}
         </>
       )}
     </div>
