@@ -113,7 +113,10 @@ test('run page: values logged once are a table, histories are charts of several 
     assert.equal(await three.locator('.u-legend .u-series').count(), 4, 'x plus three series');
     await shot(page, 'run-metrics-regrouped');
     await page.getByTestId('reset-charts').click();
-    await waitFor(async () => (await texts(page, 'chart-card', 'data-keys')).join(';') === 'train_acc,val_acc;train_loss,val_loss', 'the default grouping back');
+    await waitFor(
+      async () => (await texts(page, 'chart-card', 'data-keys')).join(';') === 'train_acc,val_acc;train_loss,val_loss',
+      'the default grouping back',
+    );
 
     // The Overview's metric link opens the metric's chart.
     await page.goto(`${server.url}/runs/${runId}`);
@@ -156,10 +159,22 @@ test('run page: the MLflow 3 logged model with flavors, signature, input example
     // The model's files, with a preview of MLmodel.
     const files = card.getByTestId('artifact-browser');
     await files.locator('[data-testid="artifact-entry"][data-path="MLmodel"]').click();
-    await waitFor(async () => /flavors:/.test(await files.getByTestId('artifact-text').innerText().catch(() => '')), 'the MLmodel preview');
-    assert.ok(await files.locator('[data-testid="artifact-entry"][data-path="model.pkl"]').isVisible());
+    await waitFor(
+      async () =>
+        /flavors:/.test(
+          await files
+            .getByTestId('artifact-text')
+            .innerText()
+            .catch(() => ''),
+        ),
+      'the MLmodel preview',
+    );
+    const paths = await texts(files, 'artifact-entry', 'data-path');
+    for (const p of ['MLmodel', 'input_example.json', 'requirements.txt', 'python_env.yaml']) assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
     assert.equal(new URL(page.url()).searchParams.get('mfile'), 'MLmodel');
     await assertAccessible(page, 'the run’s logged models tab');
+    await shot(page, 'run-logged-model-files');
+    await page.evaluate('window.scrollTo(0, 0)');
     await shot(page, 'run-logged-model');
 
     await link.click();
@@ -235,7 +250,7 @@ test('an approver sees the metric change of a version waiting for Production aga
     // Nothing in Production yet: the first request says so.
     const first = await asEditor.models.transition(MODEL, baseline.version, 'Production', { comment: 'first release' });
     assert.ok(first.approvalRequest);
-    await page.goto(`${server.url}/models/approvals`);
+    await page.goto(`${server.url}/approvals`);
     const firstRow = page.locator(`[data-testid="approval-metrics"][data-version="${baseline.version}"]`);
     await firstRow.getByTestId('no-production').waitFor();
     await forja.models.decide(first.approvalRequest!.id, 'approve');
@@ -243,7 +258,7 @@ test('an approver sees the metric change of a version waiting for Production aga
     // The tuned version asks for Production while the baseline is there.
     const second = await asEditor.models.transition(MODEL, tuned.version, 'Production', { comment: 'better AUC' });
     assert.ok(second.approvalRequest);
-    await page.goto(`${server.url}/models/approvals`);
+    await page.goto(`${server.url}/approvals`);
     const change = page.locator(`[data-testid="approval-metrics"][data-version="${tuned.version}"]`).getByTestId('metric-change');
     await change.waitFor();
     await waitFor(async () => (await change.getAttribute('data-against')) === baseline.version, 'the comparison against Production');
@@ -261,19 +276,23 @@ test('an approver sees the metric change of a version waiting for Production aga
     await assertAccessible(page, 'the approvals page with the metric change');
     await shot(page, 'approval-metric-change');
 
-    // The same comparison on the version's page.
+    // The same comparison on the model's page, in its pending approvals above the versions.
     await page.goto(`${server.url}/models/${MODEL}?version=${tuned.version}`);
-    const onVersion = page.getByTestId('version-metric-change').getByTestId('metric-change');
+    const onVersion = page
+      .getByTestId('model-approvals')
+      .locator(`[data-testid="approval-metrics"][data-version="${tuned.version}"]`)
+      .getByTestId('metric-change');
     await onVersion.waitFor();
     await waitFor(async () => (await onVersion.getAttribute('data-against')) === baseline.version, 'the version page comparison');
     await onVersion.locator('[data-testid="metric-change-row"][data-key="val_loss"]').waitFor();
     assert.equal(await onVersion.locator('[data-testid="metric-change-row"][data-key="val_loss"]').getAttribute('data-judged'), 'worse');
     await assertAccessible(page, 'the version page with a pending Production approval');
     await shot(page, 'version-metric-change');
-    // The baseline, in Production with nothing pending, shows no comparison.
-    await page.goto(`${server.url}/models/${MODEL}?version=${baseline.version}`);
+    // Decided, the request leaves the page and the comparison with it.
+    await forja.models.decide(second.approvalRequest!.id, 'reject', 'the loss went up');
+    await page.reload();
     await page.getByTestId('lineage').waitFor();
-    assert.equal(await page.getByTestId('version-metric-change').count(), 0);
+    assert.equal(await page.getByTestId('approval-metrics').count(), 0);
     assert.deepEqual(errors, []);
   } finally {
     await close();

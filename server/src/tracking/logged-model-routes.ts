@@ -59,7 +59,13 @@ export function registerLoggedModelRoutes(app: App, s: { loggedModels: LoggedMod
     '/api/v1/logged-models/:modelId/artifacts',
     {
       config: byId,
-      schema: { tags, summary: "List a directory of a logged model's files", params: ModelParams, querystring: PathQuery, response: { 200: ArtifactListSchema } },
+      schema: {
+        tags,
+        summary: "List a directory of a logged model's files",
+        params: ModelParams,
+        querystring: PathQuery,
+        response: { 200: ArtifactListSchema },
+      },
     },
     async (req) => {
       const ctx = contextOf(req);
@@ -71,7 +77,13 @@ export function registerLoggedModelRoutes(app: App, s: { loggedModels: LoggedMod
     '/api/v1/logged-models/:modelId/artifacts/file',
     {
       config: byId,
-      schema: { tags, summary: "Download one of a logged model's files (streamed)", params: ModelParams, querystring: PathQuery, response: { 200: artifactResponse } },
+      schema: {
+        tags,
+        summary: "Download one of a logged model's files (streamed)",
+        params: ModelParams,
+        querystring: PathQuery,
+        response: { 200: artifactResponse },
+      },
     },
     async (req, reply) => {
       if (!req.query.path) throw new AppError('INVALID_ARGUMENT', 'Name the file to download with ?path=.');

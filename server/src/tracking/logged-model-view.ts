@@ -72,10 +72,14 @@ function registeredVersions(model: LoggedModel): { name: string; version: string
   try {
     const list: unknown = JSON.parse(tag);
     if (!Array.isArray(list)) return [];
+    // Clients write the version as a number, the server as a string: one entry each, whatever the spelling.
+    const seen = new Set<string>();
     return list.filter(isObject).flatMap((e) => {
       const name = text(e.name);
       const version = text(e.version);
-      return name && version ? [{ name, version }] : [];
+      if (!name || !version || seen.has(`${name}\0${version}`)) return [];
+      seen.add(`${name}\0${version}`);
+      return [{ name, version }];
     });
   } catch {
     return [];

@@ -58,12 +58,13 @@ for (const dialect of DIALECTS) {
       const other = (await ok('POST', '/api/v1/runs', { body: { experimentId: exp } })).info.runId;
       assert.deepEqual((await ok('GET', `/api/v1/runs/${run}/logged-models`)).models, []);
 
-      const model = (await ok('POST', `${MLFLOW}/logged-models`, { body: { experiment_id: exp, name: 'clf', source_run_id: run, model_type: 'sklearn' } })).model
-        .info.model_id;
+      const model = (await ok('POST', `${MLFLOW}/logged-models`, { body: { experiment_id: exp, name: 'clf', source_run_id: run, model_type: 'sklearn' } }))
+        .model.info.model_id;
       // A model with no files yet, linked as the other run's output: it belongs to that run only.
       const bare = (await ok('POST', `${MLFLOW}/logged-models`, { body: { experiment_id: exp, name: 'bare' } })).model.info.model_id;
       await ok('POST', `${MLFLOW}/runs/outputs`, { body: { run_id: other, models: [{ model_id: bare, step: 3 }] } });
-      const put = (p: string, text: string) => ok('PUT', `/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${model}/artifacts/${p}`, { rawBody: Buffer.from(text) });
+      const put = (p: string, text: string) =>
+        ok('PUT', `/api/2.0/mlflow-artifacts/artifacts/${exp}/models/${model}/artifacts/${p}`, { rawBody: Buffer.from(text) });
       await put('MLmodel', MLMODEL);
       await put('input_example.json', '{"columns": ["x", "city"], "data": [[1.5, "Oslo"]]}');
       await put('model.pkl', 'not really a pickle');
@@ -134,7 +135,11 @@ for (const dialect of DIALECTS) {
       const exp = (await ok('POST', '/api/v1/experiments', { body: { name: 'logged-guarded' } })).experimentId;
       const run = (await ok('POST', '/api/v1/runs', { body: { experimentId: exp } })).info.runId;
       const model = (await ok('POST', `${MLFLOW}/logged-models`, { body: { experiment_id: exp, name: 'guarded', source_run_id: run } })).model.info.model_id;
-      for (const p of [`/api/v1/runs/${run}/logged-models`, `/api/v1/logged-models/${model}/artifacts`, `/api/v1/logged-models/${model}/artifacts/file?path=MLmodel`]) {
+      for (const p of [
+        `/api/v1/runs/${run}/logged-models`,
+        `/api/v1/logged-models/${model}/artifacts`,
+        `/api/v1/logged-models/${model}/artifacts/file?path=MLmodel`,
+      ]) {
         const r = await call('GET', p, { token: outsider });
         assert.equal(r.status, 404, `${p}: ${r.text}`);
       }

@@ -188,71 +188,71 @@ export function ApprovalsTable({ approvals, showModel, testId }: { approvals: Ap
             const blocked = blocker(a);
             return (
               <Fragment key={a.id}>
-              <tr data-testid="approval-row" data-version={a.version} data-status={a.status}>
-                <td>
-                  {showModel ? (
-                    <Link to={`${modelPath(a.model)}?version=${a.version}`} className="cell-link">
-                      {a.model} <span className="muted">v{a.version}</span>
-                    </Link>
-                  ) : (
-                    <span className="cell-primary">Version {a.version}</span>
-                  )}
-                </td>
-                <td>
-                  <span className="stage-change">
-                    <StageBadge stage={a.fromStage} /> <span className="muted">→</span> <StageBadge stage={a.toStage} />
-                  </span>
-                  {a.archiveExistingVersions && <div className="cell-secondary">archives the versions now in {a.toStage}</div>}
-                </td>
-                <td className="cell-wrap">
-                  <div>
-                    {a.requestedBy} <span className="muted">·</span> <Time at={a.requestedAt} />
-                  </div>
-                  {a.comment && <div className="cell-secondary quote">“{a.comment}”</div>}
-                </td>
-                <td className="cell-wrap">
-                  <ApprovalStatusBadge status={a.status} />
-                  {a.decidedBy && (
-                    <div className="cell-secondary">
-                      by {a.decidedBy}, <Time at={a.decidedAt} />
-                    </div>
-                  )}
-                  {a.decisionComment && <div className="cell-secondary quote">“{a.decisionComment}”</div>}
-                </td>
-                <td className="col-actions">
-                  {a.status === 'pending' &&
-                    (blocked ? (
-                      <span className="muted small" data-testid="decision-blocked">
-                        {blocked}
-                      </span>
+                <tr data-testid="approval-row" data-version={a.version} data-status={a.status}>
+                  <td>
+                    {showModel ? (
+                      <Link to={`${modelPath(a.model)}?version=${a.version}`} className="cell-link">
+                        {a.model} <span className="muted">v{a.version}</span>
+                      </Link>
                     ) : (
-                      <div className="row-actions">
-                        <Button
-                          size="sm"
-                          variant="primary"
-                          onClick={() => setDeciding({ request: a, decision: 'approve' })}
-                          aria-label={`Approve version ${a.version} to ${a.toStage}`}
-                        >
-                          Approve
-                        </Button>
-                        <Button
-                          size="sm"
-                          onClick={() => setDeciding({ request: a, decision: 'reject' })}
-                          aria-label={`Reject version ${a.version} to ${a.toStage}`}
-                        >
-                          Reject
-                        </Button>
+                      <span className="cell-primary">Version {a.version}</span>
+                    )}
+                  </td>
+                  <td>
+                    <span className="stage-change">
+                      <StageBadge stage={a.fromStage} /> <span className="muted">→</span> <StageBadge stage={a.toStage} />
+                    </span>
+                    {a.archiveExistingVersions && <div className="cell-secondary">archives the versions now in {a.toStage}</div>}
+                  </td>
+                  <td className="cell-wrap">
+                    <div>
+                      {a.requestedBy} <span className="muted">·</span> <Time at={a.requestedAt} />
+                    </div>
+                    {a.comment && <div className="cell-secondary quote">“{a.comment}”</div>}
+                  </td>
+                  <td className="cell-wrap">
+                    <ApprovalStatusBadge status={a.status} />
+                    {a.decidedBy && (
+                      <div className="cell-secondary">
+                        by {a.decidedBy}, <Time at={a.decidedAt} />
                       </div>
-                    ))}
-                </td>
-              </tr>
-              {a.status === 'pending' && a.toStage === 'Production' && (
-                <tr className="row-detail" data-testid="approval-metrics" data-version={a.version}>
-                  <td colSpan={5}>
-                    <MetricChange model={a.model} version={a.version} />
+                    )}
+                    {a.decisionComment && <div className="cell-secondary quote">“{a.decisionComment}”</div>}
+                  </td>
+                  <td className="col-actions">
+                    {a.status === 'pending' &&
+                      (blocked ? (
+                        <span className="muted small" data-testid="decision-blocked">
+                          {blocked}
+                        </span>
+                      ) : (
+                        <div className="row-actions">
+                          <Button
+                            size="sm"
+                            variant="primary"
+                            onClick={() => setDeciding({ request: a, decision: 'approve' })}
+                            aria-label={`Approve version ${a.version} to ${a.toStage}`}
+                          >
+                            Approve
+                          </Button>
+                          <Button
+                            size="sm"
+                            onClick={() => setDeciding({ request: a, decision: 'reject' })}
+                            aria-label={`Reject version ${a.version} to ${a.toStage}`}
+                          >
+                            Reject
+                          </Button>
+                        </div>
+                      ))}
                   </td>
                 </tr>
-              )}
+                {a.status === 'pending' && a.toStage === 'Production' && (
+                  <tr className="row-detail" data-testid="approval-metrics" data-version={a.version}>
+                    <td colSpan={5}>
+                      <MetricChange model={a.model} version={a.version} />
+                    </td>
+                  </tr>
+                )}
               </Fragment>
             );
           })}

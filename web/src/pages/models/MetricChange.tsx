@@ -89,9 +89,7 @@ function MetricTable({ version, mine, theirs }: { version: string; mine: Metric[
             const judged = av !== null && bv !== null ? judgeChange(key, bv, av) : null;
             return (
               <tr key={key} data-testid="metric-change-row" data-key={key} data-judged={judged ?? ''}>
-                <th scope="row" className="mono">
-                  {key}
-                </th>
+                <td className="mono">{key}</td>
                 <td className="num">{a ? formatMetric(a.value) : <span className="muted">—</span>}</td>
                 {theirs && (
                   <>

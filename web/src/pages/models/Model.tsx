@@ -27,7 +27,6 @@ import { quoteLiteral } from '../tracking/filters';
 import { ApprovalsTable } from './Approvals';
 import { CompareVersions } from './CompareVersions';
 import { Lineage } from './Lineage';
-import { MetricChange } from './MetricChange';
 import { VersionDeployments } from './VersionDeployments';
 import { Timeline } from './Timeline';
 import { VersionsTable } from './Versions';
@@ -70,7 +69,6 @@ export function ModelPage() {
   const canEdit = group !== undefined && can.canEditGroup(group);
   const list = versions.data?.pages.flatMap((p) => p.modelVersions) ?? [];
   const selected = list.find((v) => v.version === params.get('version')) ?? list[0];
-  const pendingProduction = pending.data?.some((a) => a.version === selected?.version && a.toStage === 'Production');
 
   return (
     <div className="page page-wide" data-testid="model-page">
@@ -140,12 +138,6 @@ export function ModelPage() {
           <LoadMore query={versions}>Load more versions</LoadMore>
           {selected && (
             <>
-              {pendingProduction && (
-                <section className="card card-pad" aria-label="Metric change against Production" data-testid="version-metric-change">
-                  <h3>Waiting for approval to Production: metrics against the current Production version</h3>
-                  <MetricChange model={m.name} version={selected.version} />
-                </section>
-              )}
               <VersionDeployments key={`deploy-${selected.version}`} version={selected} canEdit={canEdit} />
               <Lineage key={selected.version} version={selected} />
             </>

@@ -2,7 +2,25 @@
 // direction is plain are judged; "score" or "m07" say nothing, and their change is left unmarked.
 
 const LOWER = new Set(['loss', 'error', 'err', 'mse', 'rmse', 'mae', 'mape', 'smape', 'logloss', 'perplexity', 'wer', 'cer', 'latency', 'brier', 'fpr', 'fnr']);
-const HIGHER = new Set(['acc', 'accuracy', 'auc', 'roc', 'f1', 'precision', 'recall', 'r2', 'map', 'ndcg', 'iou', 'dice', 'bleu', 'rouge', 'tpr', 'specificity', 'sensitivity']);
+const HIGHER = new Set([
+  'acc',
+  'accuracy',
+  'auc',
+  'roc',
+  'f1',
+  'precision',
+  'recall',
+  'r2',
+  'map',
+  'ndcg',
+  'iou',
+  'dice',
+  'bleu',
+  'rouge',
+  'tpr',
+  'specificity',
+  'sensitivity',
+]);
 
 export type Direction = 'higher' | 'lower' | null;
 
@@ -22,5 +40,5 @@ export function judgeChange(key: string, before: number, after: number): 'better
   if (after === before) return 'same';
   const dir = metricDirection(key);
   if (dir === null) return null;
-  return (after > before) === (dir === 'higher') ? 'better' : 'worse';
+  return after > before === (dir === 'higher') ? 'better' : 'worse';
 }

@@ -300,7 +300,8 @@ function PreviewBody({ preview, name }: { preview: Preview; name: string }) {
     case 'text':
       return (
         <>
-          <pre className="artifact-text" data-testid="artifact-text" data-pretty={preview.pretty ? 'true' : undefined}>
+          {/* Focusable, so a keyboard can scroll a long file. */}
+          <pre className="artifact-text" data-testid="artifact-text" data-pretty={preview.pretty ? 'true' : undefined} tabIndex={0}>
             {preview.text}
           </pre>
           {preview.truncated && <p className="preview-note muted small">Only the beginning of the file is shown. Download it to see the rest.</p>}

@@ -127,10 +127,7 @@ function CompareChart({ runs }: { runs: Run[] }) {
   const scheme = useColorScheme();
 
   const withMetric = useMemo(
-    () =>
-      runs
-        .map((run, i) => ({ run, color: seriesColor(i) }))
-        .filter(({ run }) => metric !== undefined && run.data.metrics.some((m) => m.key === metric)),
+    () => runs.map((run, i) => ({ run, color: seriesColor(i) })).filter(({ run }) => metric !== undefined && run.data.metrics.some((m) => m.key === metric)),
     // scheme: the colours come from the theme, which changes with it.
     [runs, metric, scheme],
   );

@@ -57,7 +57,14 @@ export function LoggedModels({ runId }: { runId: string }) {
           {list.length > 1 && (
             <div className="segmented" role="radiogroup" aria-label="Logged model">
               {list.map((m) => (
-                <button key={m.modelId} type="button" role="radio" aria-checked={m === chosen} className={m === chosen ? 'active' : ''} onClick={() => choose(m.modelId)}>
+                <button
+                  key={m.modelId}
+                  type="button"
+                  role="radio"
+                  aria-checked={m === chosen}
+                  className={m === chosen ? 'active' : ''}
+                  onClick={() => choose(m.modelId)}
+                >
                   {m.name}
                 </button>
               ))}
@@ -83,13 +90,15 @@ export function LoggedModels({ runId }: { runId: string }) {
 function LoggedModelDetails({ model: m, versions }: { model: LoggedModel; versions: ModelVersion[] }) {
   // The model's tag lists every version made from it, in any group; the search adds this group's stages.
   const registered = m.registeredVersions.map((r) => ({ ...r, stage: versions.find((v) => v.name === r.name && v.version === r.version)?.currentStage }));
-  for (const v of versions) if (!registered.some((r) => r.name === v.name && r.version === v.version)) registered.push({ name: v.name, version: v.version, stage: v.currentStage });
+  for (const v of versions)
+    if (!registered.some((r) => r.name === v.name && r.version === v.version)) registered.push({ name: v.name, version: v.version, stage: v.currentStage });
   const ml = m.mlmodel;
   return (
     <section className="logged-model" aria-label={`Logged model ${m.name}`} data-testid="logged-model" data-model-id={m.modelId}>
       <div className="card card-pad">
         <h2 className="logged-model-title">
-          {m.name} <Badge tone={m.status === 'LOGGED_MODEL_READY' ? 'green' : m.status === 'LOGGED_MODEL_PENDING' ? 'blue' : 'red'}>{statusText(m.status)}</Badge>
+          {m.name}{' '}
+          <Badge tone={m.status === 'LOGGED_MODEL_READY' ? 'green' : m.status === 'LOGGED_MODEL_PENDING' ? 'blue' : 'red'}>{statusText(m.status)}</Badge>
         </h2>
         <dl className="kv kv-wide" data-testid="logged-model-info">
           <dt>Flavors</dt>
@@ -99,7 +108,7 @@ function LoggedModelDetails({ model: m, versions }: { model: LoggedModel; versio
                 {ml.flavors.map((f) => (
                   <Badge key={f.name} tone="accent">
                     {f.name}
-                    {f.version && <span className="muted"> {f.version}</span>}
+                    {f.version && <span className="flavor-version"> {f.version}</span>}
                   </Badge>
                 ))}
               </span>
@@ -129,7 +138,9 @@ function LoggedModelDetails({ model: m, versions }: { model: LoggedModel; versio
           <SignatureCard title="Inputs" fields={ml.signature.inputs} testId="signature-inputs" />
           <div className="detail-col">
             <SignatureCard title="Outputs" fields={ml.signature.outputs} testId="signature-outputs" />
-            {ml.signature.params && ml.signature.params.length > 0 && <SignatureCard title="Parameters" fields={ml.signature.params} testId="signature-params" />}
+            {ml.signature.params && ml.signature.params.length > 0 && (
+              <SignatureCard title="Parameters" fields={ml.signature.params} testId="signature-params" />
+            )}
           </div>
         </div>
       ) : (
@@ -232,7 +243,7 @@ function InputExample({ modelId, path, format }: { modelId: string; path: string
           {example.data.more > 0 && <p className="preview-note muted small">and {example.data.more} more rows in the file.</p>}
         </>
       ) : example.data.kind === 'text' ? (
-        <pre className="artifact-text" data-testid="input-example-text">
+        <pre className="artifact-text" data-testid="input-example-text" tabIndex={0}>
           {example.data.text}
         </pre>
       ) : (

@@ -3,17 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { Run } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import {
-  BackLink,
-  Badge,
-  LoadFailed,
-  SearchTabs,
-  Spinner,
-  Time,
-  relativeTime,
-  useSearchTab,
-  type TabSpec,
-} from '../../components/ui';
+import { BackLink, Badge, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
 import { TableHead } from '../../components/TableHead';
 import { EXPERIMENTS, formatDuration, isSystemTag, NOTE_TAG, runDuration, StatusBadge, tagValue } from './format';
 import { KeyValueCard, MetricsCard } from './RunData';
@@ -68,7 +58,13 @@ export function RunPage() {
           </div>
         </div>
       </header>
-      <SearchTabs label="Run" tabs={tabs} current={tab} counts={{ metrics: r.data.metrics.length, models: loggedModels.data?.models.length }} testIdPrefix="run-tab" />
+      <SearchTabs
+        label="Run"
+        tabs={tabs}
+        current={tab}
+        counts={{ metrics: r.data.metrics.length, models: loggedModels.data?.models.length }}
+        testIdPrefix="run-tab"
+      />
       {tab === 'overview' && <Overview run={r} experimentName={experiment.data?.name} />}
       {tab === 'metrics' && <RunCharts run={r} />}
       {tab === 'models' && <LoggedModels runId={info.runId} />}

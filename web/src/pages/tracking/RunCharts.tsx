@@ -54,7 +54,7 @@ export function RunCharts({ run }: { run: Run }) {
 function MetricValues({ run, keys: valueKeys }: { run: Run; keys: Set<string> }) {
   const rows = run.data.metrics.filter((m) => valueKeys.has(m.key)).sort((a, b) => a.key.localeCompare(b.key));
   return (
-    <section className="card" aria-label="Metrics logged once" data-testid="metric-values">
+    <section className="card metric-values" aria-label="Metrics logged once" data-testid="metric-values">
       <div className="card-head">
         <h3>Values</h3>
         <span className="muted">{rows.length}</span>
@@ -203,7 +203,12 @@ function GroupChart({
               <Swatch index={i} />
               <span className="mono">{key}</span>
               {metrics.length > 1 && (
-                <button type="button" className="icon-button" aria-label={`Take ${key} off this chart`} onClick={() => onChange(metrics.filter((k) => k !== key))}>
+                <button
+                  type="button"
+                  className="icon-button"
+                  aria-label={`Take ${key} off this chart`}
+                  onClick={() => onChange(metrics.filter((k) => k !== key))}
+                >
                   <CloseIcon size={12} />
                 </button>
               )}
