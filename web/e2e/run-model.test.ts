@@ -174,7 +174,7 @@ test('run page: the MLflow 3 logged model with flavors, signature, input example
     assert.equal(new URL(page.url()).searchParams.get('mfile'), 'MLmodel');
     await assertAccessible(page, 'the run’s logged models tab');
     await shot(page, 'run-logged-model-files');
-    await page.evaluate('window.scrollTo(0, 0)');
+    await page.getByTestId('run-page').locator('h1').scrollIntoViewIfNeeded();
     await shot(page, 'run-logged-model');
 
     await link.click();
