@@ -118,6 +118,23 @@ test('run page: values logged once are a table, histories are charts of several 
       'the default grouping back',
     );
 
+    // The lines take the theme's series colours: in dark mode, the dark palette's.
+    const markerMatchesTheme = () =>
+      page.evaluate(`(() => {
+        const probe = document.createElement('span');
+        probe.style.color = 'var(--series-0)';
+        document.body.append(probe);
+        const want = getComputedStyle(probe).color;
+        probe.remove();
+        const marker = document.querySelector('[data-testid="chart-card"] .u-legend .u-series:nth-child(2) .u-marker');
+        return marker !== null && getComputedStyle(marker).borderColor === want;
+      })()`);
+    assert.ok(await markerMatchesTheme(), 'light: the first line has --series-0');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await waitFor(async () => (await markerMatchesTheme()) === true, 'the charts redrawn in the dark palette');
+    await shot(page, 'run-metrics-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+
     // The Overview's metric link opens the metric's chart.
     await page.goto(`${server.url}/runs/${runId}`);
     await page.locator('[data-testid="run-metrics-row"][data-key="val_loss"] a').click();
