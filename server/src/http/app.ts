@@ -13,6 +13,7 @@ import { registerTrackingRoutes } from '../tracking/routes.js';
 import { registerMlflowRoutes } from '../mlflow/routes.js';
 import { mlflowErrorBody } from '../mlflow/wire.js';
 import { registerArtifactRoutes } from '../artifacts/routes.js';
+import { registerLoggedModelRoutes } from '../tracking/logged-model-routes.js';
 import { registerRegistryRoutes } from '../registry/routes.js';
 import { registerJobRoutes } from '../jobs/routes.js';
 import { registerWebhookRoutes } from '../webhooks/routes.js';
@@ -88,6 +89,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerTrackingRoutes(app, { tracking: s.tracking });
   registerMlflowRoutes(app, { tracking: s.tracking, loggedModels: s.loggedModels, metricBulk: s.metricBulk, registry: s.registry, artifacts: s.artifacts });
   registerArtifactRoutes(app, { artifacts: s.artifacts, uploads: s.uploads });
+  registerLoggedModelRoutes(app, { loggedModels: s.loggedModels, artifacts: s.artifacts });
   registerRegistryRoutes(app, { registry: s.registry });
   registerJobRoutes(app, { jobs: s.jobs });
   registerWebhookRoutes(app, { webhooks: s.webhooks });

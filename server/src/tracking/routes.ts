@@ -8,6 +8,7 @@ import {
   ExperimentUpdateSchema,
   LogBatchSchema,
   MetricHistorySchema,
+  RunMetricPointsSchema,
   OkSchema,
   RunCreateSchema,
   RunInfoSchema,
@@ -230,6 +231,19 @@ export function registerTrackingRoutes(app: App, s: { tracking: TrackingService 
       },
     },
     async (req) => t.metricHistory(contextOf(req), req.params.runId, req.params.key, req.query.maxResults, req.query.pageToken),
+  );
+  app.get(
+    '/api/v1/runs/:runId/metric-points',
+    {
+      config: byId,
+      schema: {
+        tags,
+        summary: 'How many points each metric of a run has and over which steps: one point is a value, more are a history to chart',
+        params: RunParams,
+        response: { 200: RunMetricPointsSchema },
+      },
+    },
+    async (req) => t.metricPoints(contextOf(req), req.params.runId),
   );
   app.post(
     '/api/v1/runs/:runId/inputs',
