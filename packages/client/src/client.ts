@@ -24,6 +24,7 @@ import {
   ExperimentColumnsSchema,
   ExperimentSchema,
   MetricHistorySchema,
+  MetricHistoriesSchema,
   RunInfoSchema,
   RunPageSchema,
   RunSchema,
@@ -97,6 +98,7 @@ import {
   type Role,
   type RunCreate,
   type RunSearch,
+  type MetricHistoriesSearch,
   type RunStatus,
   type TokenCreate,
   type UserCreate,
@@ -328,6 +330,8 @@ export class ForjaClient {
     /** Every logged value of a metric by step; without maxResults the whole history in one answer. NaN arrives as "NaN". */
     metricHistory: (runId: string, key: string, query: { maxResults?: number; pageToken?: string } = {}) =>
       this.request('GET', `/api/v1/runs/${enc(runId)}/metrics/${enc(key)}/history`, MetricHistorySchema, { query }),
+    /** One metric's history in up to 100 runs at once, each sampled to `maxResults` points (default 2500), in the order asked. */
+    metricHistories: (search: MetricHistoriesSearch) => this.request('POST', '/api/v1/runs/metric-histories', MetricHistoriesSchema, { body: search }),
     /** One directory of the run's artifacts ('' is the root). */
     listArtifacts: (runId: string, path = '') => this.request('GET', `/api/v1/runs/${enc(runId)}/artifacts`, ArtifactListSchema, { query: { path } }),
     /** Where an artifact downloads from; the request needs this client's Authorization header, so use downloadArtifact from code. */
