@@ -267,7 +267,10 @@ export const METRIC_HISTORIES_LIMITS = { runs: 100, points: 2500 } as const;
 /** One metric's history in many runs at once, each sampled down to `maxResults` points: what a chart overlaying runs reads. */
 export const MetricHistoriesSearchSchema = z
   .object({
-    runIds: z.array(z.string().max(256)).min(1, 'name at least one run').max(METRIC_HISTORIES_LIMITS.runs, `at most ${METRIC_HISTORIES_LIMITS.runs} runs at once`),
+    runIds: z
+      .array(z.string().max(256))
+      .min(1, 'name at least one run')
+      .max(METRIC_HISTORIES_LIMITS.runs, `at most ${METRIC_HISTORIES_LIMITS.runs} runs at once`),
     key: z.string().min(1).max(TRACKING_LIMITS.keyLength),
     maxResults: z.number().int().min(1).max(METRIC_HISTORIES_LIMITS.points).default(METRIC_HISTORIES_LIMITS.points),
   })
