@@ -32,6 +32,11 @@ after(async () => {
 });
 
 const chartsUrl = (query: string) => `${server.url}/experiments/${sweep.experimentId}?view=charts&${query}`;
+/** A screenshot with the chart's card in view. */
+async function snap(name: string) {
+  await page.locator('.runs-chart-card').evaluate((el: any) => el.scrollIntoView({ block: 'end' }));
+  await shot(page, name);
+}
 const param = (name: string) => new URL(page.url()).searchParams.get(name);
 
 /** Waits for the chart's draw number `after` + 1 or later and returns its draw time. */
@@ -83,7 +88,9 @@ test('the Charts switch opens parallel coordinates of every run; brushing, axes 
   assert.equal(Number(await page.getByTestId('chart-count').getAttribute('data-runs')), RUNS);
   await assertPainted('chart-parallel', 'parallel coordinates');
   // The default axes are the params that vary, never the constant ones.
-  const axes = await page.locator('[data-testid="parallel-axes"] [data-axis]').evaluateAll((els: any[]) => els.map((e) => e.getAttribute('data-axis') as string));
+  const axes = await page
+    .locator('[data-testid="parallel-axes"] [data-axis]')
+    .evaluateAll((els: any[]) => els.map((e) => e.getAttribute('data-axis') as string));
   assert.equal(axes.length, 4);
   for (const constant of SWEEP_PARAMS.slice(0, 3).map(([k]) => `params.${k}`)) assert.ok(!axes.includes(constant), `${constant} does not vary`);
 
@@ -119,7 +126,7 @@ test('the Charts switch opens parallel coordinates of every run; brushing, axes 
   assert.notEqual((await ink('chart-parallel')).hash, beforeBrush.hash, 'brushing changes the drawing');
   const brush = param('c.brush');
   assert.ok(brush?.includes('metrics.val_acc'), `c.brush=${brush}`);
-  await shot(page, 'charts-parallel');
+  await snap('charts-parallel');
 
   const url = page.url();
   const exact = await ink('chart-parallel');
@@ -158,7 +165,7 @@ test('scatter: any two fields coloured by a third, with a legend; a colour chang
   await page.getByTestId('scatter-x').selectOption('attributes.duration');
   await drawn('chart-scatter', before);
   assert.equal(param('c.x'), 'attributes.duration');
-  await shot(page, 'charts-scatter');
+  await snap('charts-scatter');
   const exact = await ink('chart-scatter');
   await page.reload();
   await drawn('chart-scatter');
@@ -185,7 +192,7 @@ test('bar: one metric per run, best first, the best 100 or all of them', async (
   assert.match(tip, /#1/);
   assert.ok(tip.includes(String(lowest)), `${tip} shows ${lowest}`);
   await page.mouse.move(box.x + 2, box.y + 2);
-  await shot(page, 'charts-bar');
+  await snap('charts-bar');
 
   const before = await draws('chart-bar');
   await page.getByTestId('bar-top').selectOption('all');
@@ -194,7 +201,7 @@ test('bar: one metric per run, best first, the best 100 or all of them', async (
   assert.equal(Number(await page.getByTestId('bar-caption').getAttribute('data-bars')), RUNS);
   await assertPainted('chart-bar', 'all bars');
 
-  await shot(page, 'charts-bar-all');
+  await snap('charts-bar-all');
   await page.reload();
   await drawn('chart-bar');
   assert.equal(await page.getByTestId('bar-top').inputValue(), 'all');
@@ -220,7 +227,7 @@ test('lines: the histories of the first 50 runs overlaid; smoothing and a log sc
   assert.notEqual((await ink('chart-lines')).hash, smooth.hash, 'a log scale changes the drawing');
   assert.equal(param('c.smooth'), '0.9');
   assert.equal(param('c.log'), '1');
-  await shot(page, 'charts-lines');
+  await snap('charts-lines');
 
   const exact = await ink('chart-lines');
   await page.reload();

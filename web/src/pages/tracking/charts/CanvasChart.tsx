@@ -23,6 +23,17 @@ export interface Tip {
   content: ReactNode;
 }
 
+let drawCount = 0;
+/**
+ * Numbers every full draw on the page, across remounts: a test waits for a number above the last it
+ * saw, whether the chart redrew in place or was rebuilt for new data.
+ */
+export function markDrawn(el: HTMLElement, ms: number) {
+  drawCount += 1;
+  el.dataset.drawMs = ms.toFixed(1);
+  el.dataset.draws = String(drawCount);
+}
+
 /** The theme, read again when the system switches between light and dark. */
 function useTheme(): Theme {
   const [theme, setTheme] = useState(readTheme);
@@ -77,7 +88,6 @@ export function CanvasChart({
   const box = useRef<HTMLDivElement>(null);
   const base = useRef<HTMLCanvasElement>(null);
   const top = useRef<HTMLCanvasElement>(null);
-  const draws = useRef(0);
   const [width, setWidth] = useState(0);
   const theme = useTheme();
 
@@ -93,10 +103,7 @@ export function CanvasChart({
     if (width === 0) return;
     const started = performance.now();
     paint(fit(base.current!, { width, height }), { width, height }, theme);
-    const ms = prepMs + performance.now() - started;
-    draws.current += 1;
-    box.current!.dataset.drawMs = ms.toFixed(1);
-    box.current!.dataset.draws = String(draws.current);
+    markDrawn(box.current!, prepMs + performance.now() - started);
   }, [paint, width, height, theme, prepMs]);
 
   useEffect(() => {

@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MetricHistories, Run } from '@forja/contracts';
 import { formatMetric, numericValue } from '../format';
-import { TipRows } from './CanvasChart';
+import { markDrawn, TipRows } from './CanvasChart';
 import { paletteColor, readTheme } from './theme';
 
 const HEIGHT = 420;
@@ -85,7 +85,13 @@ export function LinesChart({
         scales: { x: { time: false }, y: { distr: log ? 3 : 1 } },
         axes: [
           { ...axis, label: 'Step', labelFont: theme.font },
-          { ...axis, size: 60, label: metric, labelFont: theme.font, values: (_u, vals) => vals.map((v) => formatMetric(v)) },
+          {
+            ...axis,
+            size: 60,
+            label: metric,
+            labelFont: theme.font, // A log axis passes null for the minor ticks it leaves unlabelled.
+            values: (_u, vals) => vals.map((v) => (v === null ? '' : formatMetric(v))),
+          },
         ],
         series: [
           { label: 'Step' },
@@ -100,8 +106,7 @@ export function LinesChart({
               // The first draw after the data came: the figure the issue asks about.
               if (drawn) return;
               drawn = true;
-              el.dataset.drawMs = (model.prepMs + performance.now() - started).toFixed(1);
-              el.dataset.draws = String(Number(el.dataset.draws ?? 0) + 1);
+              markDrawn(el, model.prepMs + performance.now() - started);
             },
           ],
           setSeries: [

@@ -102,7 +102,8 @@ export function readColumn(runs: Run[], id: string, ordinalUpTo = 0): Column {
     });
     return { id, label, values, categories: undefined, min, max, format: formatterOf(id) };
   }
-  const categories = distinct.sort(collator.compare);
+  // Numbers in value order (the collator would put 0.003 after 0.03), other values as people sort them.
+  const categories = allNumeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort(collator.compare);
   const index = new Map(categories.map((c, i) => [c, i]));
   raw.forEach((v, i) => {
     values[i] = v === undefined ? NaN : index.get(String(v))!;
