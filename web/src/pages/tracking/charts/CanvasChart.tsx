@@ -35,7 +35,7 @@ export function markDrawn(el: HTMLElement, ms: number) {
 }
 
 /** The theme, read again when the system switches between light and dark. */
-function useTheme(): Theme {
+export function useTheme(): Theme {
   const [theme, setTheme] = useState(readTheme);
   useEffect(() => {
     const query = window.matchMedia('(prefers-color-scheme: dark)');

@@ -3,8 +3,8 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MetricHistories, Run } from '@forja/contracts';
 import { formatMetric, numericValue } from '../format';
-import { markDrawn, TipRows } from './CanvasChart';
-import { paletteColor, readTheme } from './theme';
+import { markDrawn, TipRows, useTheme } from './CanvasChart';
+import { paletteColor } from './theme';
 
 const HEIGHT = 420;
 
@@ -67,13 +67,13 @@ export function LinesChart({
   const model = useMemo(() => modelOf(histories, byId, smooth, log), [histories, byId, smooth, log]);
   const box = useRef<HTMLDivElement>(null);
   const [tip, setTip] = useState<{ x: number; y: number; run: number; step: number; value: number | null }>();
+  const theme = useTheme();
   const open = useRef(onOpen);
   open.current = onOpen;
 
   useEffect(() => {
     const el = box.current;
     if (!el || model.runs.length === 0) return;
-    const theme = readTheme();
     const axis = { stroke: theme.muted, grid: { stroke: theme.border, width: 1 }, ticks: { stroke: theme.border, width: 1 }, font: theme.font };
     let focused: number | null = null;
     const started = performance.now();
@@ -144,7 +144,7 @@ export function LinesChart({
       chart.over.removeEventListener('click', click);
       chart.destroy();
     };
-  }, [model, metric, log]);
+  }, [model, metric, log, theme]);
 
   if (model.runs.length === 0)
     return (
