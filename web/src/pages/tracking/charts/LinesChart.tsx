@@ -82,7 +82,11 @@ export function LinesChart({
       {
         width: el.clientWidth,
         height: HEIGHT,
-        scales: { x: { time: false }, y: { distr: log ? 3 : 1 } },
+        scales: {
+          x: { time: false },
+          // uPlot's log range snaps out to whole powers of ten, which can leave most of the height empty.
+          y: log ? { distr: 3, range: (_u, min, max) => [min / 1.25, max * 1.25] } : { distr: 1 },
+        },
         axes: [
           { ...axis, label: 'Step', labelFont: theme.font },
           {
