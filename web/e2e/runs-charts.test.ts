@@ -144,6 +144,15 @@ test('the Charts switch opens parallel coordinates of every run; brushing, axes 
   await page.waitForURL(/\/runs\//);
   await page.goBack();
   await drawn('chart-parallel');
+
+  // The colours come from the theme's CSS variables: the system's dark mode redraws the chart in it.
+  const light = await ink('chart-parallel');
+  before = await draws('chart-parallel');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await drawn('chart-parallel', before);
+  assert.notEqual((await ink('chart-parallel')).hash, light.hash, 'dark mode redraws');
+  await snap('charts-parallel-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 });
 
 test('scatter: any two fields coloured by a third, with a legend; a colour change redraws; the URL restores it', async () => {
