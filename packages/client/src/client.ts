@@ -26,6 +26,7 @@ import {
   ExperimentColumnsSchema,
   ExperimentSchema,
   MetricHistorySchema,
+  MetricHistoriesSchema,
   RunInfoSchema,
   RunPageSchema,
   RunSchema,
@@ -100,6 +101,7 @@ import {
   type Role,
   type RunCreate,
   type RunSearch,
+  type MetricHistoriesSearch,
   type RunStatus,
   type TokenCreate,
   type UserCreate,
@@ -337,6 +339,8 @@ export class ForjaClient {
       this.request('GET', `/api/v1/runs/${enc(runId)}/metrics/${enc(key)}/history`, MetricHistorySchema, { query }),
     /** Per metric: how many points and over which steps, to tell single values from histories without fetching them. */
     metricPoints: (runId: string) => this.request('GET', `/api/v1/runs/${enc(runId)}/metric-points`, RunMetricPointsSchema),
+    /** One metric's history in up to 100 runs at once, each sampled to `maxResults` points (default 2500), in the order asked. */
+    metricHistories: (search: MetricHistoriesSearch) => this.request('POST', '/api/v1/runs/metric-histories', MetricHistoriesSchema, { body: search }),
     /** One directory of the run's artifacts ('' is the root). */
     listArtifacts: (runId: string, path = '') => this.request('GET', `/api/v1/runs/${enc(runId)}/artifacts`, ArtifactListSchema, { query: { path } }),
     /** Where an artifact downloads from; the request needs this client's Authorization header, so use downloadArtifact from code. */

@@ -267,6 +267,23 @@ export const RunMetricPointsSchema = z.object({
   metrics: z.array(z.object({ key: z.string(), points: z.number().int(), firstStep: z.number().int(), lastStep: z.number().int() })),
 });
 export type RunMetricPoints = z.infer<typeof RunMetricPointsSchema>;
+/** Runs and points per run one metric-histories request may ask for (MLflow's limits for its bulk-interval read). */
+export const METRIC_HISTORIES_LIMITS = { runs: 100, points: 2500 } as const;
+/** One metric's history in many runs at once, each sampled down to `maxResults` points: what a chart overlaying runs reads. */
+export const MetricHistoriesSearchSchema = z
+  .object({
+    runIds: z
+      .array(z.string().max(256))
+      .min(1, 'name at least one run')
+      .max(METRIC_HISTORIES_LIMITS.runs, `at most ${METRIC_HISTORIES_LIMITS.runs} runs at once`),
+    key: z.string().min(1).max(TRACKING_LIMITS.keyLength),
+    maxResults: z.number().int().min(1).max(METRIC_HISTORIES_LIMITS.points).default(METRIC_HISTORIES_LIMITS.points),
+  })
+  .strict();
+export type MetricHistoriesSearch = z.input<typeof MetricHistoriesSearchSchema>;
+/** In the order asked, one entry per readable run that has the metric; runs the caller cannot read are left out, as unknown ones. */
+export const MetricHistoriesSchema = z.object({ histories: z.array(z.object({ runId: z.string(), metrics: z.array(MetricSchema) })) });
+export type MetricHistories = z.infer<typeof MetricHistoriesSchema>;
 
 /** A directory listing of a run's artifacts; paths are relative to the run's artifact root. */
 export const ArtifactListSchema = z.object({

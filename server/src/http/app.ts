@@ -86,7 +86,7 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   });
   registerSystemRoutes(app, { db: s.db, sandbox: s.sandbox, overview }, version);
   registerAuthRoutes(app, { audit: s.audit, groups: s.groups, tokens: s.tokens, users: s.users });
-  registerTrackingRoutes(app, { tracking: s.tracking });
+  registerTrackingRoutes(app, { tracking: s.tracking, metricBulk: s.metricBulk });
   registerMlflowRoutes(app, { tracking: s.tracking, loggedModels: s.loggedModels, metricBulk: s.metricBulk, registry: s.registry, artifacts: s.artifacts });
   registerArtifactRoutes(app, { artifacts: s.artifacts, uploads: s.uploads });
   registerLoggedModelRoutes(app, { loggedModels: s.loggedModels, artifacts: s.artifacts });
