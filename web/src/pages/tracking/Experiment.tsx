@@ -1,6 +1,6 @@
 import { useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { useClient } from '../../session';
+import { useClient, useFollowGroup } from '../../session';
 import { keys } from '../../hooks';
 import { BackLink, Badge, LoadFailed, Spinner, TagList, Time } from '../../components/ui';
 import { EXPERIMENTS, isSystemTag, NOTE_TAG, tagValue } from './format';
@@ -10,6 +10,7 @@ export function ExperimentPage() {
   const { id = '' } = useParams();
   const client = useClient();
   const experiment = useQuery({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) });
+  useFollowGroup(experiment.data?.group);
 
   if (experiment.isPending) return <Spinner />;
   if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" error={experiment.error} back={EXPERIMENTS} />;

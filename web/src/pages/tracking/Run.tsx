@@ -2,7 +2,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import type { Run } from '@forja/contracts';
-import { useClient } from '../../session';
+import { useClient, useFollowGroup } from '../../session';
 import { keys } from '../../hooks';
 import {
   BackLink,
@@ -50,6 +50,7 @@ export function RunPage() {
     queryFn: () => client.experiments.get(experimentId!),
     enabled: experimentId !== undefined,
   });
+  useFollowGroup(experiment.data?.group);
 
   if (run.isPending) return <Spinner />;
   if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} back={EXPERIMENTS} />;
