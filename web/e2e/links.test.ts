@@ -205,7 +205,7 @@ test("a link to a group the user cannot read says so and stays in the user's gro
     await shot(page, 'links-group-refused');
     // The notice belongs to that page only.
     await page.getByRole('link', { name: 'Models' }).first().click();
-    await page.waitForURL(/\/models$/);
+    await page.getByTestId('section-models').waitFor();
     assert.equal(await notice.count(), 0);
     assert.deepEqual(errors, []);
   } finally {

@@ -60,11 +60,13 @@ export function GroupGate() {
   return (
     <>
       {refusedLink?.path === pathname && (
-        <div className="callout callout-warning group-refused" role="status" data-testid="group-refused">
-          <span>
-            This link opens group <strong>{refusedLink.group}</strong>, which you cannot read: it does not exist or you are not a member. Ask one of its admins
-            to add you.{group ? ` You are in group ${group}.` : ''}
-          </span>
+        <div className="group-refused">
+          <div className="callout callout-warning" role="status" data-testid="group-refused">
+            <span>
+              This link opens group <strong>{refusedLink.group}</strong>, which you cannot read: it does not exist or you are not a member. Ask one of its
+              admins to add you.{group ? ` You are in group ${group}.` : ''}
+            </span>
+          </div>
         </div>
       )}
       <Suspense fallback={<Spinner />}>
