@@ -7,19 +7,25 @@ import { GroupGate } from './group-routing';
 
 /**
  * A page loaded on first use: the main bundle holds only the shell and the sign-in page, so the
- * first paint waits for no page the user did not open.
+ * first paint waits for no page the user did not open. `preload()` fetches it ahead; once loaded,
+ * it renders at once (a lazy page suspends only while its module is on its way — a spinner for a
+ * module already there would only hold the page back).
  */
 function onDemand<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
-  return lazy(() => load().then((m) => ({ default: m[name] })));
+  let loaded: ComponentType | undefined;
+  const preload = () => load().then((m) => (loaded = m[name]));
+  // A thenable that calls back at once: React reads a settled lazy module without suspending.
+  // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose (a Promise always calls back later).
+  const settled = (page: ComponentType) => ({ then: (done: (m: { default: ComponentType }) => void) => done({ default: page }) });
+  const page = lazy(() => (loaded ? (settled(loaded) as unknown as Promise<{ default: ComponentType }>) : preload().then((p) => ({ default: p }))));
+  return Object.assign(page, { preload });
 }
 
-// The runs page is where people spend the day: its chunk loads at once when the address is one
-// (in parallel with the session's first requests), else when the browser is idle, so the first
-// click on an experiment does not wait for it either.
-const loadExperiment = () => import('./pages/tracking/Experiment');
-if (/^(\/g\/[^/]+)?\/experiments\/[^/]+/.test(window.location.pathname)) void loadExperiment();
-else if ('requestIdleCallback' in window) window.requestIdleCallback(() => void loadExperiment());
-const ExperimentPage = onDemand(loadExperiment, 'ExperimentPage');
+// The runs page is where people spend the day: index.html fetches its chunk beside the main bundle
+// (vite.config.ts); it is evaluated at once when the address is one, else when the browser is idle.
+const ExperimentPage = onDemand(() => import('./pages/tracking/Experiment'), 'ExperimentPage');
+if (/^(\/g\/[^/]+)?\/experiments\/[^/]+/.test(window.location.pathname)) void ExperimentPage.preload();
+else if ('requestIdleCallback' in window) window.requestIdleCallback(() => void ExperimentPage.preload());
 const ExperimentsPage = onDemand(() => import('./pages/tracking/Experiments'), 'ExperimentsPage');
 const RunPage = onDemand(() => import('./pages/tracking/Run'), 'RunPage');
 const ComparePage = onDemand(() => import('./pages/tracking/Compare'), 'ComparePage');
