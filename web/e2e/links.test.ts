@@ -207,6 +207,10 @@ test("a link to a group the user cannot read says so and stays in the user's gro
     await page.getByRole('link', { name: 'Models' }).first().click();
     await page.getByTestId('section-models').waitFor();
     assert.equal(await notice.count(), 0);
+    // Nor does it come back with the same path reached another way.
+    await page.getByRole('link', { name: 'Experiments' }).first().click();
+    await page.getByTestId('section-experiments').waitFor();
+    assert.equal(await notice.count(), 0);
     assert.deepEqual(errors, []);
   } finally {
     await close();

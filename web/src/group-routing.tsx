@@ -37,16 +37,17 @@ export function GroupRouter({ children }: { children: ReactNode }) {
 export function GroupGate() {
   const { linkGroup, resolveLink, refusedLink, group } = useSession();
   const groups = useGroups();
-  const { pathname } = useLocation();
+  // The history entry: the notice stays with the page the link opened, also after Back, not with its path.
+  const { key } = useLocation();
 
   useEffect(() => {
     if (linkGroup === undefined || !groups.data) return;
     resolveLink(
       linkGroup,
       groups.data.some((g) => g.name === linkGroup),
-      pathname,
+      key,
     );
-  }, [linkGroup, groups.data, resolveLink, pathname]);
+  }, [linkGroup, groups.data, resolveLink, key]);
 
   if (linkGroup !== undefined) {
     if (!groups.isError) return <Spinner label={`Opening group ${linkGroup}…`} />;
@@ -59,7 +60,7 @@ export function GroupGate() {
   }
   return (
     <>
-      {refusedLink?.path === pathname && (
+      {refusedLink?.entry === key && (
         <div className="group-refused">
           <div className="callout callout-warning" role="status" data-testid="group-refused">
             <span>

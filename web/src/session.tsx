@@ -36,10 +36,10 @@ interface Session {
   followGroup(group: string): void;
   /** A group the address names that is not yet checked against the user's groups (see resolveLink). */
   linkGroup: string | undefined;
-  /** Settles linkGroup: acts in it when the user may read it, else notes the refusal for `path`. */
-  resolveLink(group: string, readable: boolean, path: string): void;
-  /** The last group a link named that the user may not read, and the page that link opened. */
-  refusedLink: { group: string; path: string } | undefined;
+  /** Settles linkGroup: acts in it when the user may read it, else notes the refusal for the history entry `entry`. */
+  resolveLink(group: string, readable: boolean, entry: string): void;
+  /** The last group a link named that the user may not read, and the history entry (router location key) it opened. */
+  refusedLink: { group: string; entry: string } | undefined;
   /** Stores the session token of a successful login. */
   signIn(token: string): void;
   /** Revokes the session on the server (best effort) and forgets it here. */
@@ -65,7 +65,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [token, setToken] = useState(() => readStored(TOKEN_KEY));
   const [group, setGroupState] = useState(() => readStored(GROUP_KEY));
   const [linkGroup, setLinkGroup] = useState(() => addressedGroup(readStored(GROUP_KEY)));
-  const [refusedLink, setRefusedLink] = useState<{ group: string; path: string }>();
+  const [refusedLink, setRefusedLink] = useState<{ group: string; entry: string }>();
 
   // One client per (token, group): cheap to build, and queries never see a half-switched client.
   const client = useMemo(() => newClient({ token, group }), [token, group]);
@@ -87,10 +87,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const resolveLink = useCallback(
-    (g: string, readable: boolean, path: string) => {
+    (g: string, readable: boolean, entry: string) => {
       setLinkGroup((pending) => (pending === g ? undefined : pending));
       if (readable) followGroup(g);
-      else setRefusedLink({ group: g, path });
+      else setRefusedLink({ group: g, entry });
     },
     [followGroup],
   );
