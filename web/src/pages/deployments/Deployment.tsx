@@ -2,7 +2,7 @@ import { useRef, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Deployment } from '@forja/contracts';
-import { useClient, useSession } from '../../session';
+import { useClient, useFollowGroup, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
 import { BackLink, Button, ConfirmDialog, EmptyState, ErrorText, LoadFailed, SearchTabs, Spinner, Time, relativeTime, type TabSpec } from '../../components/ui';
 import { JobBusy, JobFailure } from '../../components/JobDetails';
@@ -58,6 +58,7 @@ function DeploymentView({ id }: { id: string }) {
     queryFn: () => client.deployments.get(id),
     refetchInterval: (q) => (q.state.data && isSettling(q.state.data.status) ? REFRESH_MS : false),
   });
+  useFollowGroup(dep.data?.group);
 
   // Without ?tab=, a deployment that answers opens on Test (Executions when async), any other on its build; chosen once, so a build that ends does not move the page.
   const tabs = tabsOf(dep.data?.operation ?? 'sync');

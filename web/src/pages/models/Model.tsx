@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import type { ApprovalRequest, RegisteredModel } from '@forja/contracts';
-import { useClient, useSession } from '../../session';
+import { useClient, useFollowGroup, useSession } from '../../session';
 import { keys, useAbilities, useRefreshRegistry } from '../../hooks';
 import {
   BackLink,
@@ -49,6 +49,7 @@ export function ModelPage() {
   const [requested, setRequested] = useState<ApprovalRequest | null>(null);
 
   const model = useQuery({ queryKey: keys.model(group, name), queryFn: () => client.models.get(name) });
+  useFollowGroup(model.data?.group);
   const versions = useInfiniteQuery({
     queryKey: keys.modelVersions(group, name),
     queryFn: ({ pageParam }) => client.models.searchVersions({ filter: `name = ${quoteLiteral(name)}`, maxResults: VERSIONS_PAGE, pageToken: pageParam }),

@@ -1,7 +1,7 @@
 import { lazy, Suspense } from 'react';
 import { useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { useClient } from '../../session';
+import { useClient, useFollowGroup } from '../../session';
 import { keys } from '../../hooks';
 import { BackLink, Badge, LoadFailed, Spinner, TagList, Time } from '../../components/ui';
 import { EXPERIMENTS, isSystemTag, NOTE_TAG, tagValue } from './format';
@@ -16,6 +16,7 @@ export function ExperimentPage() {
   const client = useClient();
   const experiment = useQuery({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) });
   const [view, setView] = useRunsView();
+  useFollowGroup(experiment.data?.group);
 
   if (experiment.isPending) return <Spinner />;
   if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" error={experiment.error} back={EXPERIMENTS} />;

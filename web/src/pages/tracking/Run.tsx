@@ -1,7 +1,7 @@
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import type { Run } from '@forja/contracts';
-import { useClient } from '../../session';
+import { useClient, useFollowGroup } from '../../session';
 import { keys } from '../../hooks';
 import { BackLink, Badge, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
 import { TableHead } from '../../components/TableHead';
@@ -35,6 +35,7 @@ export function RunPage() {
     queryFn: () => client.experiments.get(experimentId!),
     enabled: experimentId !== undefined,
   });
+  useFollowGroup(experiment.data?.group);
 
   const loggedModels = useQuery({ queryKey: loggedModelsKey(runId), queryFn: () => client.runs.loggedModels(runId) });
 
