@@ -8,6 +8,7 @@ import { ChevronDownIcon } from '../../components/icons';
 import { LoadMore } from '../../components/LoadMore';
 import { TableCard } from '../../components/TableCard';
 import { TableHead } from '../../components/TableHead';
+import { usePageTitle } from '../../usePageTitle';
 
 // Actions the server records today; the filter still accepts any text for actions added later.
 const knownActions = [
@@ -51,6 +52,7 @@ export function AuditPage() {
     enabled: can.canReadAudit,
   });
 
+  usePageTitle('Audit log', 'Admin');
   if (!can.canReadAudit)
     return <EmptyCard title="The audit log is for administrators">System administrators and group admins can read who changed what.</EmptyCard>;
 

@@ -12,6 +12,7 @@ import { num, TableHead } from '../../components/TableHead';
 import { formatDuration } from '../tracking/format';
 import './jobs.css';
 import { firstLine, isActive, jobDuration, jobKeys, jobPath, JobStatusBadge } from './format';
+import { usePageTitle } from '../../usePageTitle';
 
 const PAGE = 50;
 /** While anything is queued or running the list follows it; finished lists do not change. */
@@ -34,6 +35,7 @@ export function JobsPage() {
   });
   const rows = jobs.data?.pages.flatMap((p) => p.items) ?? [];
 
+  usePageTitle('Jobs');
   if (!group) return <NoGroup icon={<ClockIcon size={26} />} kind="Jobs" />;
 
   return (

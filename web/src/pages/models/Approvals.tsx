@@ -4,13 +4,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApprovalStatusSchema, type ApprovalRequest, type RegistrySettings } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities, useRefreshRegistry, useRegistrySettings, useWhoami } from '../../hooks';
-import { Button, Dialog, EmptyState, ErrorText, Field, Time } from '../../components/ui';
+import { Button, Dialog, EmptyState, ErrorText, Field, QueryError, Time } from '../../components/ui';
 import { CheckIcon } from '../../components/icons';
 import { DialogForm } from '../../components/DialogForm';
 import { ListCount } from '../../components/ListCount';
 import { TableCard } from '../../components/TableCard';
 import { ACTIONS, TableHead } from '../../components/TableHead';
 import { ApprovalStatusBadge, approversText, modelPath, StageBadge } from './format';
+import { usePageTitle } from '../../usePageTitle';
 
 type StatusFilter = ApprovalRequest['status'] | 'all';
 const statusFilters: StatusFilter[] = [...ApprovalStatusSchema.options, 'all'];
@@ -26,6 +27,7 @@ export function ApprovalsPage() {
     queryKey: keys.approvals(group, status),
     queryFn: () => client.models.approvals(status === 'all' ? undefined : status),
   });
+  usePageTitle('Approvals', 'Models');
   return (
     <section aria-label="Approval requests">
       <ApprovalSettings />
@@ -153,7 +155,8 @@ function ApprovalSettings() {
           <div className="field-hint">Usernames of group members, separated by commas; leave it empty for the group’s admins.</div>
         </form>
       )}
-      <ErrorText error={settings.error ?? save.error} />
+      {settings.isError && <QueryError query={settings} />}
+      <ErrorText error={save.error} />
     </div>
   );
 }

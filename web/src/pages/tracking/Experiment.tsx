@@ -5,14 +5,16 @@ import { keys } from '../../hooks';
 import { BackLink, Badge, LoadFailed, Spinner, TagList, Time } from '../../components/ui';
 import { EXPERIMENTS, isSystemTag, NOTE_TAG, tagValue } from './format';
 import { RunsSection } from './RunsTable';
+import { usePageTitle } from '../../usePageTitle';
 
 export function ExperimentPage() {
   const { id = '' } = useParams();
   const client = useClient();
   const experiment = useQuery({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) });
 
+  usePageTitle(experiment.data?.name, 'Experiments');
   if (experiment.isPending) return <Spinner />;
-  if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" error={experiment.error} back={EXPERIMENTS} />;
+  if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" query={experiment} back={EXPERIMENTS} />;
 
   const e = experiment.data;
   const note = tagValue(e.tags, NOTE_TAG);

@@ -9,7 +9,6 @@ import {
   Badge,
   Button,
   EmptyState,
-  ErrorText,
   LoadFailed,
   SearchTabs,
   Spinner,
@@ -17,6 +16,7 @@ import {
   relativeTime,
   useSearchTab,
   type TabSpec,
+  QueryError,
 } from '../../components/ui';
 import { CloseIcon } from '../../components/icons';
 import { TableHead } from '../../components/TableHead';
@@ -24,6 +24,7 @@ import { EXPERIMENTS, formatDuration, formatMetric, isSystemTag, NOTE_TAG, runDu
 import { KeyValueCard, MetricsCard } from './RunData';
 import { MetricChart, XModeToggle, type ChartSeries, type XMode } from './MetricChart';
 import { ArtifactBrowser } from './Artifacts';
+import { usePageTitle } from '../../usePageTitle';
 
 const tabs: TabSpec<'overview' | 'metrics' | 'artifacts'>[] = [
   { id: 'overview', label: 'Overview' },
@@ -51,8 +52,9 @@ export function RunPage() {
     enabled: experimentId !== undefined,
   });
 
+  usePageTitle(run.data?.info.runName, 'Runs');
   if (run.isPending) return <Spinner />;
-  if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} back={EXPERIMENTS} />;
+  if (run.isError) return <LoadFailed title="This run cannot be shown" query={run} back={EXPERIMENTS} />;
 
   const r = run.data;
   const info = r.info;
@@ -241,7 +243,7 @@ function ChartCard({ run, metricKey, mode, onRemove }: { run: Run; metricKey: st
         {history.isPending ? (
           <Spinner />
         ) : history.isError ? (
-          <ErrorText error={history.error} />
+          <QueryError query={history} />
         ) : history.data.length === 1 ? (
           // One value makes a dot, not a chart: say it plainly.
           <div className="single-value" data-testid="single-value">
