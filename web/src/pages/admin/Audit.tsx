@@ -131,7 +131,7 @@ function AuditRow({ entry: e, open, onToggle }: { entry: AuditEntry; open: boole
   const label = name ?? e.resourceId;
   return (
     <Fragment>
-      <tr data-testid="audit-row" data-action={e.action} onClick={onToggle} aria-expanded={open} className={open ? 'row-open' : undefined}>
+      <tr data-testid="audit-row" data-action={e.action} onClick={onToggle} className={open ? 'row-open' : undefined}>
         <td>
           <Time at={e.at} />
         </td>
@@ -161,7 +161,8 @@ function AuditRow({ entry: e, open, onToggle }: { entry: AuditEntry; open: boole
           <button
             type="button"
             className="icon-button"
-            aria-label={open ? 'Hide details' : 'Show details'}
+            aria-label="Details"
+            aria-expanded={open}
             onClick={(ev) => {
               ev.stopPropagation();
               onToggle();
