@@ -138,7 +138,7 @@ test('at 1024 px the sidebar is an icon rail, toggles, is remembered, and no pag
     { name: 'lake-table', path: `/lake/${seeded.table}`, ready: page.getByTestId('lake-grid-row').first() },
     { name: 'monitor', path: `/monitoring/monitors/${seeded.monitorId}`, ready: page.getByRole('heading', { name: 'shell-drift' }) },
     { name: 'admin-audit', path: '/admin/audit', ready: page.getByTestId('audit-row').first() },
-    { name: 'jobs', path: '/jobs', ready: page.getByRole('heading', { name: 'Jobs' }) },
+    { name: 'jobs', path: '/jobs', ready: page.getByRole('heading', { name: 'Jobs', exact: true }) },
   ];
   for (const p of pages) {
     await page.goto(harness.server.url + p.path);
@@ -151,7 +151,7 @@ test('at 1024 px the sidebar is an icon rail, toggles, is remembered, and no pag
   await toggle.click();
   assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
   await page.reload();
-  await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+  await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
   assert.doesNotMatch((await sidebar.getAttribute('class')) ?? '', /collapsed/, 'the choice is remembered');
   assert.ok((await sidebar.boundingBox())!.width > 150);
   assert.deepEqual(await sideways(page), { overflow: 0, outermost: [] }, 'jobs overflows sideways with the sidebar expanded');
