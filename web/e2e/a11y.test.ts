@@ -52,6 +52,7 @@ function everyPage(s: Seeded): PageSpec[] {
     { name: 'admin-tokens', path: '/admin/tokens', title: 'Tokens · Admin · Forja' },
     { name: 'admin-audit', path: '/admin/audit', title: 'Audit log · Admin · Forja' },
     { name: 'admin-webhooks', path: '/admin/webhooks', title: 'Webhooks · Admin · Forja' },
+    { name: 'admin-system', path: '/admin/system', title: 'System · Admin · Forja' },
   ];
 }
 

@@ -2,7 +2,8 @@ import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatMetric } from '../tracking/format';
-import { chartAxisStyle, cssVar, useColorScheme } from '../../theme';
+import { axisStyle } from '../tracking/MetricChart';
+import { cssColor, useColorScheme } from '../tracking/chartColors';
 
 export interface TimeSeries {
   label: string;
@@ -23,7 +24,7 @@ function timeLabel(seconds: number, spanSeconds: number): string {
 function drawThresholds(u: uPlot, levels: readonly number[]) {
   const { ctx, bbox } = u;
   ctx.save();
-  ctx.strokeStyle = cssVar('--danger');
+  ctx.strokeStyle = cssColor('--danger', '#dc2626');
   ctx.lineWidth = 1.25 * devicePixelRatio;
   ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
   for (const level of levels) {
@@ -84,7 +85,6 @@ export function TimeChart({
   useEffect(() => {
     const el = ref.current;
     if (!el || points === 0) return;
-    const axisStyle = chartAxisStyle();
     const opts: uPlot.Options = {
       width: el.clientWidth,
       height,
@@ -105,8 +105,8 @@ export function TimeChart({
         y: { range: (_u, min, max) => [Math.min(0, min), Math.max(max, ...levels) > 0 ? Math.max(max, ...levels) * 1.15 : 1] },
       },
       axes: [
-        { ...axisStyle, size: 28, values: (u, vals) => vals.map((v) => timeLabel(v, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0))) },
-        { ...axisStyle, size: 52, values: (_u, vals) => vals.map((v) => format(v)) },
+        { ...axisStyle(), size: 28, values: (u, vals) => vals.map((v) => timeLabel(v, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0))) },
+        { ...axisStyle(), size: 52, values: (_u, vals) => vals.map((v) => format(v)) },
       ],
       series: [
         { label: 'Time', value: '{YYYY}-{MM}-{DD} {HH}:{mm}' },

@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { useClient } from '../../session';
@@ -5,12 +6,17 @@ import { keys } from '../../hooks';
 import { BackLink, Badge, LoadFailed, Spinner, TagList, Time } from '../../components/ui';
 import { EXPERIMENTS, isSystemTag, NOTE_TAG, tagValue } from './format';
 import { RunsSection } from './RunsTable';
+import { RunsViewSwitch, useRunsView } from './charts/ViewSwitch';
 import { usePageTitle } from '../../usePageTitle';
+
+// Its own chunk: the table's first paint never waits for the charts (or uPlot).
+const RunsCharts = lazy(() => import('./charts/RunsCharts'));
 
 export function ExperimentPage() {
   const { id = '' } = useParams();
   const client = useClient();
   const experiment = useQuery({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) });
+  const [view, setView] = useRunsView();
 
   usePageTitle(experiment.data?.name, 'Experiments');
   if (experiment.isPending) return <Spinner />;
@@ -40,8 +46,15 @@ export function ExperimentPage() {
           {tags.length > 0 && <TagList tags={tags} className="detail-tags" />}
         </div>
       </header>
-      {/* Keyed so column choices, selection and scroll start fresh for each experiment. */}
-      <RunsSection key={e.experimentId} experimentId={e.experimentId} />
+      <RunsViewSwitch view={view} onChange={setView} />
+      {view === 'charts' ? (
+        <Suspense fallback={<Spinner label="Loading charts…" />}>
+          <RunsCharts key={e.experimentId} experimentId={e.experimentId} />
+        </Suspense>
+      ) : (
+        /* Keyed so column choices, selection and scroll start fresh for each experiment. */
+        <RunsSection key={e.experimentId} experimentId={e.experimentId} />
+      )}
     </div>
   );
 }

@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Metric } from '@forja/contracts';
 import { formatMetric, numericValue } from './format';
-import { chartAxisStyle, useColorScheme } from '../../theme';
+import { cssColor, useColorScheme } from './chartColors';
 
 export type XMode = 'step' | 'time' | 'relative';
 
@@ -68,9 +68,18 @@ function relativeLabel(seconds: number): string {
 // Steps are whole numbers: ticks at 0.5 would name steps that cannot exist.
 const stepIncrements = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8, 1e9];
 
+/** Axis colours from the theme's variables, read when a chart is made (so dark mode gets its own). */
+export function axisStyle(): uPlot.Axis {
+  return {
+    stroke: cssColor('--muted', '#71717a'),
+    grid: { stroke: cssColor('--border', '#e4e4e7'), width: 1 },
+    ticks: { stroke: cssColor('--border-strong', '#d4d4d8'), width: 1 },
+    font: '11px system-ui, sans-serif',
+  };
+}
+
 function optionsFor(series: ChartSeries[], mode: XMode, width: number, height: number): uPlot.Options {
-  const axisStyle = chartAxisStyle();
-  const xAxis: uPlot.Axis = { ...axisStyle };
+  const xAxis: uPlot.Axis = axisStyle();
   if (mode === 'relative') xAxis.values = (_u, vals) => vals.map(relativeLabel);
   if (mode === 'step') xAxis.incrs = stepIncrements;
   // A lone x value would otherwise get a range of years (time) or a fraction of a step.
@@ -79,7 +88,7 @@ function optionsFor(series: ChartSeries[], mode: XMode, width: number, height: n
     width,
     height,
     scales: { x: { time: mode === 'time', range: (_u, min, max) => (min === max ? [min - pad, max + pad] : [min, max]) } },
-    axes: [xAxis, { ...axisStyle, size: 56, values: (_u, vals) => vals.map((v) => formatMetric(v)) }],
+    axes: [xAxis, { ...axisStyle(), size: 56, values: (_u, vals) => vals.map((v) => formatMetric(v)) }],
     series: [
       {
         label: mode === 'step' ? 'Step' : mode === 'time' ? 'Time' : 'Since start',
@@ -121,7 +130,7 @@ export function MetricChart({ series, mode, height = 220, testId = 'metric-chart
       observer.disconnect();
       chart.destroy();
     };
-    // The scheme is read through the axis colours, so a switch to dark mode redraws them.
+    // scheme: the theme's colours are read when the chart is made.
   }, [plot, series, mode, height, scheme]);
 
   if (plot.points === 0) {
