@@ -7,6 +7,7 @@ import { BackLink, Badge, LoadFailed, Spinner, TagList, Time } from '../../compo
 import { EXPERIMENTS, isSystemTag, NOTE_TAG, tagValue } from './format';
 import { RunsSection } from './RunsTable';
 import { RunsViewSwitch, useRunsView } from './charts/ViewSwitch';
+import { usePageTitle } from '../../usePageTitle';
 
 // Its own chunk: the table's first paint never waits for the charts (or uPlot).
 const RunsCharts = lazy(() => import('./charts/RunsCharts'));
@@ -18,8 +19,9 @@ export function ExperimentPage() {
   const [view, setView] = useRunsView();
   useFollowGroup(experiment.data?.group);
 
+  usePageTitle(experiment.data?.name, 'Experiments');
   if (experiment.isPending) return <Spinner />;
-  if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" error={experiment.error} back={EXPERIMENTS} />;
+  if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" query={experiment} back={EXPERIMENTS} />;
 
   const e = experiment.data;
   const note = tagValue(e.tags, NOTE_TAG);

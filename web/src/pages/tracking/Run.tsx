@@ -10,6 +10,7 @@ import { KeyValueCard, MetricsCard } from './RunData';
 import { ArtifactBrowser } from './Artifacts';
 import { RunCharts } from './RunCharts';
 import { LoggedModels, loggedModelsKey } from './LoggedModels';
+import { usePageTitle } from '../../usePageTitle';
 
 const tabs: TabSpec<'overview' | 'metrics' | 'models' | 'artifacts'>[] = [
   { id: 'overview', label: 'Overview' },
@@ -39,8 +40,9 @@ export function RunPage() {
 
   const loggedModels = useQuery({ queryKey: loggedModelsKey(runId), queryFn: () => client.runs.loggedModels(runId) });
 
+  usePageTitle(run.data?.info.runName, 'Runs');
   if (run.isPending) return <Spinner />;
-  if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} back={EXPERIMENTS} />;
+  if (run.isError) return <LoadFailed title="This run cannot be shown" query={run} back={EXPERIMENTS} />;
 
   const r = run.data;
   const info = r.info;
