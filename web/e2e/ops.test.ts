@@ -284,16 +284,20 @@ test('the jobs list says what each job belongs to, with a link to its page', asy
       return { text: (await cell.innerText()).trim(), href: await cell.locator('a').getAttribute('href'), type: await cell.getAttribute('data-owner-type') };
     };
     await waitFor(async () => (await page.locator('[data-kind="monitor.run"]').count()) > 0, 'the monitor run job');
-    assert.deepEqual(await ownerOf('deployment.build'), { text: 'Deployment credit-scorer', href: `/deployments/${deploymentId}`, type: 'deployment' });
+    assert.deepEqual(await ownerOf('deployment.build'), {
+      text: 'Deployment credit-scorer',
+      href: `/g/default/deployments/${deploymentId}`,
+      type: 'deployment',
+    });
     assert.deepEqual(await ownerOf('pipeline.step'), {
       text: `Run of pipeline ${PIPELINE}`,
-      href: `/pipelines/${PIPELINE}/runs/${pipelineRunId}`,
+      href: `/g/default/pipelines/${PIPELINE}/runs/${pipelineRunId}`,
       type: 'pipeline_run',
     });
-    assert.deepEqual(await ownerOf('batch.run'), { text: 'Project nightly-report', href: '/projects/nightly-report', type: 'project' });
+    assert.deepEqual(await ownerOf('batch.run'), { text: 'Project nightly-report', href: '/g/default/projects/nightly-report', type: 'project' });
     const monitorRun = await ownerOf('monitor.run');
     assert.equal(monitorRun.text, 'Run of monitor traffic-watch');
-    assert.match(monitorRun.href ?? '', new RegExp(`^/monitoring/monitors/${monitorId}/runs/[^/]+$`));
+    assert.match(monitorRun.href ?? '', new RegExp(`^/g/default/monitoring/monitors/${monitorId}/runs/[^/]+$`));
     // Every pipeline step job (one per first-column step) names the same run.
     assert.equal(await page.locator('[data-kind="pipeline.step"] [data-testid="job-owner"]').count(), ROWS);
     await assertAccessible(page, 'the jobs list');
