@@ -26,6 +26,7 @@ import {
   MetricHistorySchema,
   RunInfoSchema,
   RunPageSchema,
+  RunBulkResultSchema,
   RunSchema,
   GroupListSchema,
   GroupSchema,
@@ -97,6 +98,7 @@ import {
   type Role,
   type RunCreate,
   type RunSearch,
+  type RunBulk,
   type RunStatus,
   type TokenCreate,
   type UserCreate,
@@ -322,6 +324,8 @@ export class ForjaClient {
     delete: (runId: string, options: { permanent?: boolean } = {}) =>
       this.request('DELETE', `/api/v1/runs/${enc(runId)}`, OkSchema, { query: { permanent: options.permanent || undefined } }),
     restore: (runId: string) => this.request('POST', `/api/v1/runs/${enc(runId)}/restore`, OkSchema),
+    /** Delete, restore or tag many runs in one call (all or nothing). */
+    bulk: (action: RunBulk) => this.request('POST', '/api/v1/runs/bulk', RunBulkResultSchema, { body: action }),
     /** Metrics, params and tags in one transaction. */
     logBatch: (runId: string, batch: LogBatch) => this.request('POST', `/api/v1/runs/${enc(runId)}/batch`, OkSchema, { body: batch }),
     deleteTag: (runId: string, key: string) => this.request('DELETE', `/api/v1/runs/${enc(runId)}/tags/${enc(key)}`, OkSchema),
