@@ -194,6 +194,8 @@ test('pin and reorder columns: pinned ones stay left while scrolling sideways; d
   assert.match(page.url(), /pin=params\.depth/);
   const pinned = page.getByTestId('column-header-params.depth');
   const unpinned = page.getByTestId('column-header-metrics.val_acc');
+  // Clicking the pin scrolled the table to it: start from the left edge.
+  await scrollTable(page, { left: 0 });
   const x0 = (await pinned.boundingBox())!.x;
   const u0 = (await unpinned.boundingBox())!.x;
   await scrollTable(page, { left: 900 });
@@ -236,7 +238,7 @@ test('filter and sort in the URL, the total of the filter, and CSV of the view: 
   const { context, page, errors } = await openRuns(`?filter=${encodeURIComponent(filter)}&sort=metrics.val_acc&desc=1&cols=${cols.join(',')}`);
   const matching = indices.filter((i) => param('depth')(i) === '4');
   await waitFor(async () => (await total(page)) === matching.length, 'the total of the filter');
-  assert.equal(await countText(page), `200 of ${matching.length.toLocaleString('en-US')} runs`);
+  assert.equal(await countText(page), `${matching.length > 200 ? '200 of ' : ''}${matching.length.toLocaleString('en-US')} runs`);
   assert.equal(await page.getByLabel('Filter runs').inputValue(), filter);
   assert.equal(await page.locator('th[aria-sort="descending"]').getAttribute('data-testid'), 'column-header-metrics.val_acc');
   const best = [...matching].sort((a, b) => metric('val_acc')(b) - metric('val_acc')(a) || b - a)[0]!;

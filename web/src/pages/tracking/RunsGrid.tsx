@@ -300,6 +300,12 @@ function GroupRow({
   const cells = columns.map((c, i) => {
     const id = columnId(c);
     const s = group.stats.get(id);
+    if (id === columnId(groupBy))
+      return (
+        <td key={id} className={dataClass(c, i, 'mono')} style={pinnedStyle(i)} data-column={id}>
+          {group.value}
+        </td>
+      );
     if (c.kind !== 'metrics' || !s) return <td key={id} className={dataClass(c, i, '')} style={pinnedStyle(i)} />;
     return (
       <td

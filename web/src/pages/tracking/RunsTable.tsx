@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useLocation, useNavigate } from 'react-router';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { ExperimentColumns } from '@forja/contracts';
@@ -35,12 +35,19 @@ export function defaultColumns(known: ExperimentColumns): DataColumn[] {
  */
 function useColumns(experimentId: string, known: ExperimentColumns | undefined, fromUrl: DataColumn[] | undefined) {
   const storageKey = `forja.runColumns.${experimentId}`;
+  const defaultsKey = `forja.runDefaults.${experimentId}`;
   const [stored, setStored] = useState(() => columnsFromParam(readStored(storageKey) ?? null));
+  // The defaults of the last visit stand in until the summary answers, so a second visit need not wait for it.
+  const [lastDefaults] = useState(() => columnsFromParam(readStored(defaultsKey) ?? null));
+  const defaults = useMemo(() => (known ? defaultColumns(known) : lastDefaults), [known, lastDefaults]);
+  useEffect(() => {
+    if (known && defaults) writeStored(defaultsKey, columnsToParam(defaults));
+  }, [known, defaults, defaultsKey]);
   const remember = (cols: DataColumn[] | undefined) => {
     writeStored(storageKey, cols && columnsToParam(cols));
     setStored(cols);
   };
-  return [fromUrl ?? stored ?? (known ? defaultColumns(known) : undefined), remember] as const;
+  return [fromUrl ?? stored ?? defaults, remember] as const;
 }
 
 /** The runs of one experiment: filter, sort, choose and pin columns, group, export, act on a selection. */
@@ -177,7 +184,7 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
         }
       />
 
-      <div className="toolbar">
+      <div className="toolbar runs-toolbar">
         <div className="toolbar-title">
           <span className="muted" data-testid="runs-count" data-count={loadedCount} data-total={total}>
             {active.isSuccess ? countText : '\u00a0'}
