@@ -126,13 +126,27 @@ function startPytest(python, env) {
   const xml = path.join(WORK, 'pytest.xml');
   const out = path.join(WORK, 'pytest.log');
   rmSync(xml, { force: true });
-  log(`running Python tests beside the others (output in ${path.relative(ROOT, out)}, printed when they end)…`);
+  log(`running Python tests beside the others, two files at a time (output in ${path.relative(ROOT, out)}, printed when they end)…`);
   // `npm test -- python/tests/test_x.py` runs those files only; any other filter with "py" runs them all.
   const files = only.filter((o) => o.startsWith('python/tests/') && o.endsWith('.py'));
   const fd = openSync(out, 'w');
   const child = spawn(
     python,
-    ['-m', 'pytest', ...(files.length ? files : ['python/tests']), '-q', '-p', 'no:cacheprovider', '--timeout=600', '--durations=15', `--junitxml=${xml}`],
+    [
+      '-m',
+      'pytest',
+      ...(files.length ? files : ['python/tests']),
+      '-q',
+      '-p',
+      'no:cacheprovider',
+      '--timeout=600',
+      '--durations=15',
+      '-n',
+      '2',
+      '--dist',
+      'loadfile',
+      `--junitxml=${xml}`,
+    ],
     {
       cwd: ROOT,
       stdio: ['ignore', fd, fd],

@@ -7,6 +7,7 @@ between runs under ~/.cache/forja-test-clients/<name>-<hash of the requirements>
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -38,8 +39,18 @@ def client_python(name: str) -> Path:
     ready = venv / ".ready"
     if ready.exists():
         return python
-    shutil.rmtree(venv, ignore_errors=True)
     venv.parent.mkdir(parents=True, exist_ok=True)
+    # pytest's workers run modules side by side: the first to need a client builds it, the others wait.
+    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ready.exists():
+            _build(venv, requirements)
+    return python
+
+
+def _build(venv: Path, requirements: Path) -> None:
+    python = venv / "bin" / "python"
+    shutil.rmtree(venv, ignore_errors=True)
     uv = _uv()
     for argv in (
         [uv, "venv", "-q", "--python", sys.executable, str(venv)],
@@ -47,9 +58,8 @@ def client_python(name: str) -> Path:
     ):
         done = subprocess.run(argv, capture_output=True, text=True, timeout=1200)
         if done.returncode != 0:
-            pytest.fail(f"could not build the {name} client venv: {' '.join(argv)}\n{done.stdout}{done.stderr}", pytrace=False)
-    ready.write_text(requirements.read_text())
-    return python
+            pytest.fail(f"could not build the {venv.name} client venv: {' '.join(argv)}\n{done.stdout}{done.stderr}", pytrace=False)
+    (venv / ".ready").write_text(requirements.read_text())
 
 
 def run_client(python: Path, script: Path, *, cwd: Path, env: Optional[Dict[str, str]] = None, args: Optional[List[str]] = None, timeout: float = 900) -> str:

@@ -7,6 +7,7 @@ import {
   CATALOG_DDL,
   csvReader,
   fileLiteral,
+  inTransaction,
   quoteIdent,
   ROW_ID,
   toJsonValue,
@@ -146,24 +147,13 @@ export class DuckDBLakeEngine implements LakeEngine {
   }
 
   read<T>(fn: (c: LakeConn) => Promise<T>): Promise<T> {
-    return this.withConnection((c) => fn(connOf(c)));
+    return this.withConnection((c) => inTransaction(connOf(c), 'BEGIN TRANSACTION', fn));
   }
 
   write<T>(lockKey: string, fn: (c: LakeConn) => Promise<T>): Promise<T> {
     // One process owns the file, so an in-process lock is the whole story.
     return this.locks.run(lockKey, () =>
-      this.withConnection(async (raw) => {
-        const c = connOf(raw);
-        await c.run('BEGIN TRANSACTION');
-        try {
-          const out = await fn(c);
-          await c.run('COMMIT');
-          return out;
-        } catch (err) {
-          await c.run('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      }),
+      this.withConnection((raw) => inTransaction(connOf(raw), 'BEGIN TRANSACTION', fn)),
     );
   }
 

@@ -7,6 +7,19 @@ export interface LakeConn {
   run(sql: string, params?: unknown[]): Promise<void>;
 }
 
+/** Runs `fn` between `begin` and COMMIT on one connection, rolling back when it throws. */
+export async function inTransaction<T>(c: LakeConn, begin: string, fn: (c: LakeConn) => Promise<T>): Promise<T> {
+  await c.run(begin);
+  try {
+    const out = await fn(c);
+    await c.run('COMMIT');
+    return out;
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
 export type FileFormat = 'parquet' | 'csv';
 
 export interface InsertSpec {
@@ -27,6 +40,10 @@ export interface LakeEngine {
   readonly kind: 'duckdb' | 'postgres';
   init(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Reads in one snapshot: a read looks up a table's columns, then selects them, and a write that
+   * adds columns between the two must not be half seen (rows of the write without its columns).
+   */
   read<T>(fn: (c: LakeConn) => Promise<T>): Promise<T>;
   /**
    * One all-or-nothing transaction holding the lock of `lockKey` (a table of a group), so creating a

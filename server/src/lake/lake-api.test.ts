@@ -1,5 +1,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { DIALECTS } from '../testing/databases.js';
 import { parquetOf, parquetRows } from '../testing/parquet.js';
 import { http, startTestServer, type TestServer } from '../testing/server.js';
@@ -276,6 +279,48 @@ for (const dialect of DIALECTS) {
       assert.equal((await call('GET', '/api/v1/lake/tables/odd')).status, 404);
       const audit = (await call('GET', '/api/v1/audit?action=lake.table.drop')).body.items;
       assert.equal(audit[0].resourceId, 'odd');
+    });
+
+    test('a read while a write adds columns sees that write whole or not at all', async () => {
+      // The inference log widens its table as new features arrive while readers query it: a read
+      // that took the columns before the write and the rows after it returned rows without their columns.
+      assert.equal((await send('evolving', 'a\n0\n', 'text/csv')).status, 201);
+      const [{ group_id: groupId } = {}] = await s.server.services.lake.engine.read((c) =>
+        c.all(`SELECT group_id FROM forja_lake.tables WHERE name = 'evolving'`),
+      );
+      const dir = await mkdtemp(path.join(tmpdir(), 'forja-evolve-'));
+      try {
+        for (let k = 1; k <= 15; k++) {
+          const file = path.join(dir, `${k}.csv`);
+          await writeFile(file, `a,c${k}\n${k},${k}\n`);
+          const write = s.server.services.lake.writeRows(
+            { groupId: String(groupId), createdBy: 'test', evolve: true },
+            'evolving',
+            { file, format: 'csv' },
+            { mode: 'append' },
+          );
+          const reads = Array.from({ length: 6 }, () => read('evolving', { filter: `a = ${k}` }));
+          const [, ...pages] = await Promise.all([write, ...reads]);
+          for (const page of pages) {
+            assert.equal(page.status, 200, page.text);
+            if (page.body.rows.length)
+              assert.ok(
+                page.body.columns.some((c: { name: string }) => c.name === `c${k}`),
+                `rows of write ${k} came without its column c${k}`,
+              );
+          }
+          assert.deepEqual((await read('evolving', { filter: `a = ${k}` })).body.rows, [
+            {
+              a: k,
+              ...Object.fromEntries(
+                Array.from({ length: 15 }, (_, j) => [`c${j + 1}`, j + 1 === k ? k : null]).filter(([n]) => Number(String(n).slice(1)) <= k),
+              ),
+            },
+          ]);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     test('uploads above the limit get a 413 and the server goes on', async () => {

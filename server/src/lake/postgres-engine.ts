@@ -8,7 +8,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { LakeColumn } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { describeWithDuckDB, insertSelect } from './duckdb-engine.js';
-import { CATALOG_DDL, fileLiteral, quoteIdent, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine } from './engine.js';
+import { CATALOG_DDL, fileLiteral, inTransaction, quoteIdent, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine } from './engine.js';
 
 /** Values as JSON wants them: exact integers, dates and timestamps as the database prints them. */
 const types = {
@@ -107,7 +107,7 @@ export class PostgresLakeEngine implements LakeEngine {
   async read<T>(fn: (c: LakeConn) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      return await fn(connOf(client));
+      return await inTransaction(connOf(client), 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
     } finally {
       client.release();
     }
@@ -116,14 +116,10 @@ export class PostgresLakeEngine implements LakeEngine {
   async write<T>(lockKey: string, fn: (c: LakeConn) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`forja_lake:${lockKey}`]);
-      const out = await fn(connOf(client));
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      return await inTransaction(connOf(client), 'BEGIN', async (c) => {
+        await c.run('SELECT pg_advisory_xact_lock(hashtext($1))', [`forja_lake:${lockKey}`]);
+        return fn(c);
+      });
     } finally {
       client.release();
     }
