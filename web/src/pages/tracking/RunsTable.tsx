@@ -100,8 +100,8 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
       const had = new Set(fetched);
       return all.map((r) => toRow(r, had));
     },
+    // No placeholder: groups of the previous grouping, without the new key's values, would mislead.
     enabled: columns !== undefined && view.groupBy !== undefined,
-    placeholderData: keepPreviousData,
   });
 
   const rows = useMemo(() => (runs.data?.pages ?? []).flatMap((p) => p.runs.map((r) => toRow(r, p.fetched))), [runs.data]);
