@@ -217,7 +217,23 @@ export function createServices(
   });
   engine.register(BATCH_BUILD_KIND, batch.buildHandler());
   engine.register(BATCH_RUN_KIND, batch.runHandler());
-  const jobs = new JobsService({ engine, groups, access, audit, clock });
+  const trainingStore = new TrainingStore(db);
+  const monitorsStore = new MonitorsStore(db);
+  const pipelinesStore = new PipelinesStore(db);
+  const jobs = new JobsService({
+    engine,
+    groups,
+    access,
+    audit,
+    owners: {
+      deployment: (ids) => deploymentsStore.namesOf(ids),
+      project: (ids) => batchStore.projectNamesOf(ids),
+      pipelineRun: (ids) => pipelinesStore.pipelineNamesOfRuns(ids),
+      trainingRun: (ids) => trainingStore.namesOf(ids),
+      monitor: (ids) => monitorsStore.namesOf(ids),
+    },
+    clock,
+  });
   const lakeScoring = new LakeScoringService({
     lake,
     registry,
@@ -230,7 +246,7 @@ export function createServices(
   });
   engine.register(LAKE_PREDICT_KIND, lakeScoring.handler());
   const training = new TrainingService({
-    store: new TrainingStore(db),
+    store: trainingStore,
     engine,
     envs: environments,
     tracking,
@@ -250,7 +266,7 @@ export function createServices(
   const explainDir = path.join(config.runtimeDir, 'explain');
   const explainer = new Explainer({ deployments, envs: environments, workDir: explainDir });
   const monitors = new MonitorsService({
-    store: new MonitorsStore(db),
+    store: monitorsStore,
     engine,
     lake,
     deployments,
@@ -265,7 +281,7 @@ export function createServices(
   });
   engine.register(MONITOR_RUN_KIND, monitors.handler());
   const pipelines = new PipelinesService({
-    store: new PipelinesStore(db),
+    store: pipelinesStore,
     engine,
     envs: environments,
     tokens,

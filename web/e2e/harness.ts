@@ -18,11 +18,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `env`: the server's own settings, e.g. FORJA_WORKERS=0 so queued jobs stay queued. */
+export async function startHarness(options: { env?: Record<string, string> } = {}): Promise<Harness> {
   // A missing build must fail loudly: skipping would let a broken UI build pass CI.
   assert.ok(existsSync(path.join(WEB_DIST, 'index.html')), `${WEB_DIST}/index.html is missing: build the UI first with \`npm run build -w web\``);
   assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's "chromium" package or set FORJA_TEST_CHROMIUM`);
-  const server = await startTestServer({ webDir: WEB_DIST });
+  const server = await startTestServer({ webDir: WEB_DIST, env: options.env });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],

@@ -36,6 +36,7 @@ const TrainingRoutes = lazy(() => import('./pages/training/routes'));
 const MonitoringRoutes = lazy(() => import('./pages/monitoring/routes'));
 // A model's page (lineage, timeline, compare) and a job's page (its live log) are the heaviest detail pages.
 const ModelPage = lazy(() => import('./pages/models/Model').then((m) => ({ default: m.ModelPage })));
+const SystemPage = lazy(() => import('./pages/admin/System').then((m) => ({ default: m.SystemPage })));
 const JobPage = lazy(() => import('./pages/jobs/Job').then((m) => ({ default: m.JobPage })));
 const later = (page: ReactNode) => <Suspense fallback={<Spinner />}>{page}</Suspense>;
 
@@ -75,6 +76,7 @@ export function App() {
           <Route path="tokens" element={<TokensPage />} />
           <Route path="audit" element={<AuditPage />} />
           <Route path="webhooks" element={<WebhooksPage />} />
+          <Route path="system" element={later(<SystemPage />)} />
         </Route>
         <Route
           path="*"

@@ -16,6 +16,8 @@ import {
   type DeploymentSettingsPatch,
   type UsageStep,
   ArtifactListSchema,
+  LoggedModelListSchema,
+  RunMetricPointsSchema,
   ArtifactUploadedSchema,
   UploadCompletedSchema,
   UploadStateSchema,
@@ -24,6 +26,7 @@ import {
   ExperimentColumnsSchema,
   ExperimentSchema,
   MetricHistorySchema,
+  MetricHistoriesSchema,
   RunInfoSchema,
   RunPageSchema,
   RunBulkResultSchema,
@@ -42,6 +45,7 @@ import {
   VersionSchema,
   WhoamiSchema,
   SandboxStatusSchema,
+  SystemOverviewSchema,
   ApprovalListSchema,
   ApprovalRequestSchema,
   ModelVersionPageSchema,
@@ -99,6 +103,7 @@ import {
   type RunCreate,
   type RunSearch,
   type RunBulk,
+  type MetricHistoriesSearch,
   type RunStatus,
   type TokenCreate,
   type UserCreate,
@@ -264,6 +269,10 @@ export class ForjaClient {
   sandboxStatus() {
     return this.request('GET', '/api/v1/system/sandbox', SandboxStatusSchema);
   }
+  /** Version, storage sizes, job queue, workers, disk and sandbox of the server (system administrators). */
+  systemOverview() {
+    return this.request('GET', '/api/v1/admin/system', SystemOverviewSchema);
+  }
 
   whoami() {
     return this.request('GET', '/api/v1/whoami', WhoamiSchema);
@@ -332,6 +341,10 @@ export class ForjaClient {
     /** Every logged value of a metric by step; without maxResults the whole history in one answer. NaN arrives as "NaN". */
     metricHistory: (runId: string, key: string, query: { maxResults?: number; pageToken?: string } = {}) =>
       this.request('GET', `/api/v1/runs/${enc(runId)}/metrics/${enc(key)}/history`, MetricHistorySchema, { query }),
+    /** Per metric: how many points and over which steps, to tell single values from histories without fetching them. */
+    metricPoints: (runId: string) => this.request('GET', `/api/v1/runs/${enc(runId)}/metric-points`, RunMetricPointsSchema),
+    /** One metric's history in up to 100 runs at once, each sampled to `maxResults` points (default 2500), in the order asked. */
+    metricHistories: (search: MetricHistoriesSearch) => this.request('POST', '/api/v1/runs/metric-histories', MetricHistoriesSchema, { body: search }),
     /** One directory of the run's artifacts ('' is the root). */
     listArtifacts: (runId: string, path = '') => this.request('GET', `/api/v1/runs/${enc(runId)}/artifacts`, ArtifactListSchema, { query: { path } }),
     /** Where an artifact downloads from; the request needs this client's Authorization header, so use downloadArtifact from code. */
@@ -339,8 +352,18 @@ export class ForjaClient {
     /** The artifact's response, body unread, so callers can stream it, read a prefix or take a Blob. */
     downloadArtifact: (runId: string, path: string, options: { signal?: AbortSignal } = {}) =>
       this.send('GET', `/api/v1/runs/${enc(runId)}/artifacts/file`, { query: { path }, signal: options.signal }),
+    /** The MLflow 3 logged models the run made, with flavors, signature, input example and registered versions. */
+    loggedModels: (runId: string) => this.request('GET', `/api/v1/runs/${enc(runId)}/logged-models`, LoggedModelListSchema),
     uploadArtifact: (runId: string, path: string, body: RawBody) =>
       this.request('PUT', `/api/v1/runs/${enc(runId)}/artifacts/file`, ArtifactUploadedSchema, { rawBody: body, query: { path } }),
+  };
+
+  /** The files of an MLflow 3 logged model (they live under the model, not under its run's artifacts). */
+  readonly loggedModels = {
+    listArtifacts: (modelId: string, path = '') =>
+      this.request('GET', `/api/v1/logged-models/${enc(modelId)}/artifacts`, ArtifactListSchema, { query: { path } }),
+    downloadArtifact: (modelId: string, path: string, options: { signal?: AbortSignal } = {}) =>
+      this.send('GET', `/api/v1/logged-models/${enc(modelId)}/artifacts/file`, { query: { path }, signal: options.signal }),
   };
 
   /**

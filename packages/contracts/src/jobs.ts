@@ -5,6 +5,22 @@ export const JobStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 
+/** What a job works for, so a list of jobs can link each to its page. */
+export const JobOwnerSchema = z.object({
+  /**
+   * deployment (its builds and executions), project (a batch project's builds and runs),
+   * pipeline_run, training_run, monitor_run, lake_table (a batch scoring's output table),
+   * webhook (its deliveries).
+   */
+  type: z.enum(['deployment', 'project', 'pipeline_run', 'training_run', 'monitor_run', 'lake_table', 'webhook']),
+  id: z.string(),
+  /** The owner's name as its page shows it: the deployment's, the project's, the pipeline's of a run, the monitor's of a run… */
+  name: z.string(),
+  /** The object the owner belongs to when its page's address needs it: a monitor run's monitor. */
+  parentId: z.string().nullable(),
+});
+export type JobOwner = z.infer<typeof JobOwnerSchema>;
+
 export const JobSchema = z.object({
   id: z.string(),
   group: z.string().nullable(),
@@ -29,6 +45,8 @@ export const JobSchema = z.object({
   createdAt: TimestampSchema,
   startedAt: TimestampSchema.nullable(),
   finishedAt: TimestampSchema.nullable(),
+  /** What the job works for; null for kinds that belong to nothing (or whose owner was deleted). */
+  owner: JobOwnerSchema.nullable(),
 });
 export type Job = z.infer<typeof JobSchema>;
 

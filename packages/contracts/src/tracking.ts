@@ -287,6 +287,29 @@ export const EXPERIMENT_COLUMNS_MAX = 2000;
 
 export const MetricHistorySchema = z.object({ metrics: z.array(MetricSchema), nextPageToken: z.string().optional() });
 
+/** Per metric of a run: its number of points and step range (the run page shows one point as a value, more as a chart). */
+export const RunMetricPointsSchema = z.object({
+  metrics: z.array(z.object({ key: z.string(), points: z.number().int(), firstStep: z.number().int(), lastStep: z.number().int() })),
+});
+export type RunMetricPoints = z.infer<typeof RunMetricPointsSchema>;
+/** Runs and points per run one metric-histories request may ask for (MLflow's limits for its bulk-interval read). */
+export const METRIC_HISTORIES_LIMITS = { runs: 100, points: 2500 } as const;
+/** One metric's history in many runs at once, each sampled down to `maxResults` points: what a chart overlaying runs reads. */
+export const MetricHistoriesSearchSchema = z
+  .object({
+    runIds: z
+      .array(z.string().max(256))
+      .min(1, 'name at least one run')
+      .max(METRIC_HISTORIES_LIMITS.runs, `at most ${METRIC_HISTORIES_LIMITS.runs} runs at once`),
+    key: z.string().min(1).max(TRACKING_LIMITS.keyLength),
+    maxResults: z.number().int().min(1).max(METRIC_HISTORIES_LIMITS.points).default(METRIC_HISTORIES_LIMITS.points),
+  })
+  .strict();
+export type MetricHistoriesSearch = z.input<typeof MetricHistoriesSearchSchema>;
+/** In the order asked, one entry per readable run that has the metric; runs the caller cannot read are left out, as unknown ones. */
+export const MetricHistoriesSchema = z.object({ histories: z.array(z.object({ runId: z.string(), metrics: z.array(MetricSchema) })) });
+export type MetricHistories = z.infer<typeof MetricHistoriesSchema>;
+
 /** A directory listing of a run's artifacts; paths are relative to the run's artifact root. */
 export const ArtifactListSchema = z.object({
   rootUri: z.string(),
@@ -299,3 +322,51 @@ export const ArtifactUploadedSchema = z.object({ path: z.string(), size: z.numbe
 /** A resumable chunked upload: how much of it has arrived. */
 export const UploadStateSchema = z.object({ uploadId: z.string(), runId: z.string(), path: z.string(), received: z.number(), size: z.number().nullable() });
 export const UploadCompletedSchema = z.object({ path: z.string(), size: z.number(), sha256: z.string() });
+
+/**
+ * One column (or tensor) of an MLflow model signature, made readable: `type` is MLflow's type name
+ * ("double", "string"…), or for a tensor its dtype and shape ("float64 (-1, 4)").
+ */
+export const SignatureFieldSchema = z.object({ name: z.string().nullable(), type: z.string(), required: z.boolean() });
+export type SignatureField = z.infer<typeof SignatureFieldSchema>;
+
+/** What a logged model's MLmodel file says about it; fields MLflow did not write are null. */
+export const MlmodelSummarySchema = z.object({
+  /** The flavors it can be loaded as, e.g. ["python_function", "sklearn"]. */
+  flavors: z.array(z.object({ name: z.string(), version: z.string().nullable() })),
+  mlflowVersion: z.string().nullable(),
+  createdAt: z.string().nullable(),
+  sizeBytes: z.number().nullable(),
+  signature: z
+    .object({
+      inputs: z.array(SignatureFieldSchema).nullable(),
+      outputs: z.array(SignatureFieldSchema).nullable(),
+      params: z.array(SignatureFieldSchema.extend({ default: z.string().nullable() })).nullable(),
+    })
+    .nullable(),
+  /** The saved input example: its file under the model's artifacts and how it is laid out (pandas "split", "records"…). */
+  inputExample: z.object({ path: z.string(), type: z.string().nullable(), format: z.string().nullable() }).nullable(),
+});
+export type MlmodelSummary = z.infer<typeof MlmodelSummarySchema>;
+
+/** An MLflow 3 logged model (what mlflow.<flavor>.log_model creates), as the UI shows it. */
+export const LoggedModelSchema = z.object({
+  modelId: z.string(),
+  name: z.string(),
+  experimentId: z.string(),
+  sourceRunId: z.string().nullable(),
+  modelType: z.string().nullable(),
+  status: z.string(),
+  artifactUri: z.string(),
+  creatorId: z.string().nullable(),
+  creationTime: TimestampSchema,
+  lastUpdatedTime: TimestampSchema,
+  tags: z.array(KeyValueSchema),
+  params: z.array(KeyValueSchema),
+  /** The registered model versions made from it (MLflow's mlflow.modelVersions tag). */
+  registeredVersions: z.array(z.object({ name: z.string(), version: z.string() })),
+  /** Null when the model has no MLmodel file (yet, or its upload failed). */
+  mlmodel: MlmodelSummarySchema.nullable(),
+});
+export type LoggedModel = z.infer<typeof LoggedModelSchema>;
+export const LoggedModelListSchema = z.object({ models: z.array(LoggedModelSchema) });

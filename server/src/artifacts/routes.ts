@@ -39,7 +39,7 @@ export async function sendArtifact(reply: FastifyReply, file: { stream: Readable
 }
 
 /** A stored file as sent back: typed by its extension, bytes when the extension is not known. */
-const artifactResponse = contentResponse(
+export const artifactResponse = contentResponse(
   'The file, typed by its extension (application/octet-stream when unknown)',
   Object.fromEntries([OCTET, ...Object.values(MIME)].map((type) => [type.split(';')[0]!, FileSchema])),
 );

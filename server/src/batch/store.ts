@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { BatchDeploysTable, Database } from '../db/schema.js';
+import { namesById } from '../db/names.js';
 
 export type ClusterProfileRow = Selectable<Database['cluster_profiles']>;
 export type ProjectRow = Selectable<Database['batch_projects']>;
@@ -22,6 +23,11 @@ export class BatchStore {
   }
 
   // ---- cluster profiles
+
+  /** Projects' names by id (one query), for lists of jobs. */
+  projectNamesOf(ids: string[]): Promise<Map<string, string>> {
+    return namesById(this.k, 'batch_projects', ids);
+  }
 
   clusters(): Promise<ClusterProfileRow[]> {
     return this.k.selectFrom('cluster_profiles').selectAll().orderBy('size').execute();

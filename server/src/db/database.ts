@@ -21,6 +21,8 @@ export interface Db {
   /** Runs fn in one transaction; on SQLite this is a BEGIN IMMEDIATE so writers never deadlock-upgrade. */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   ping(): Promise<boolean>;
+  /** The bytes the database takes: SQLite's pages in use and free, PostgreSQL's pg_database_size. */
+  sizeBytes(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ function openSqlite(file: string): Db {
         return false;
       }
     },
+    sizeBytes: async () => (raw.pragma('page_count', { simple: true }) as number) * (raw.pragma('page_size', { simple: true }) as number),
     close: () => kysely.destroy(),
   };
 }
@@ -71,6 +74,10 @@ function openPostgres(url: string): Db {
       } catch {
         return false;
       }
+    },
+    sizeBytes: async () => {
+      const { rows } = await sql<{ size: number }>`select pg_database_size(current_database()) as size`.execute(kysely);
+      return Number(rows[0]?.size ?? 0);
     },
     close: () => kysely.destroy(),
   };

@@ -2,6 +2,7 @@ import { DeploymentSettingsSchema, type DeploymentSettings } from '@forja/contra
 import type { Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Database, DeploymentsTable, ExecutionsTable } from '../db/schema.js';
+import { namesById } from '../db/names.js';
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
 export type ExecutionRow = Selectable<ExecutionsTable>;
@@ -21,6 +22,11 @@ export class DeploymentsStore {
 
   async insert(row: DeploymentRow): Promise<void> {
     await this.db.kysely.insertInto('deployments').values(row).execute();
+  }
+
+  /** Deployments' names by id (one query), for lists of jobs. */
+  namesOf(ids: string[]): Promise<Map<string, string>> {
+    return namesById(this.db.kysely, 'deployments', ids);
   }
 
   get(id: string): Promise<DeploymentRow | undefined> {

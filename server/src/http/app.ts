@@ -8,10 +8,12 @@ import type { Config } from '../config.js';
 import type { Services } from '../services.js';
 import { registerAuthRoutes } from '../auth/routes.js';
 import { registerSystemRoutes } from '../system/routes.js';
+import { SystemOverviewService } from '../system/overview.js';
 import { registerTrackingRoutes } from '../tracking/routes.js';
 import { registerMlflowRoutes } from '../mlflow/routes.js';
 import { mlflowErrorBody } from '../mlflow/wire.js';
 import { registerArtifactRoutes } from '../artifacts/routes.js';
+import { registerLoggedModelRoutes } from '../tracking/logged-model-routes.js';
 import { registerRegistryRoutes } from '../registry/routes.js';
 import { registerJobRoutes } from '../jobs/routes.js';
 import { registerWebhookRoutes } from '../webhooks/routes.js';
@@ -73,11 +75,21 @@ export async function buildApp({ config, services, version, logger }: AppOptions
   registerAuthHooks(app, services.authenticator, services.access, services.audit);
   const s = services;
   // Each domain's routes get the services they call, and nothing else.
-  registerSystemRoutes(app, { db: s.db, sandbox: s.sandbox }, version);
+  const overview = new SystemOverviewService({
+    version,
+    db: s.db,
+    lake: s.lake,
+    jobs: s.jobs,
+    sandbox: s.sandbox,
+    dataDir: config.dataDir,
+    artifactsDir: config.artifactsDir,
+  });
+  registerSystemRoutes(app, { db: s.db, sandbox: s.sandbox, overview }, version);
   registerAuthRoutes(app, { audit: s.audit, groups: s.groups, tokens: s.tokens, users: s.users });
-  registerTrackingRoutes(app, { tracking: s.tracking });
+  registerTrackingRoutes(app, { tracking: s.tracking, metricBulk: s.metricBulk });
   registerMlflowRoutes(app, { tracking: s.tracking, loggedModels: s.loggedModels, metricBulk: s.metricBulk, registry: s.registry, artifacts: s.artifacts });
   registerArtifactRoutes(app, { artifacts: s.artifacts, uploads: s.uploads });
+  registerLoggedModelRoutes(app, { loggedModels: s.loggedModels, artifacts: s.artifacts });
   registerRegistryRoutes(app, { registry: s.registry });
   registerJobRoutes(app, { jobs: s.jobs });
   registerWebhookRoutes(app, { webhooks: s.webhooks });

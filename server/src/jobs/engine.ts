@@ -251,6 +251,11 @@ export class JobEngine {
     return this.store.logs(id, after, limit);
   }
 
+  /** Every group's jobs queued and running now, and those that failed since a time. */
+  depth(failedSince: number) {
+    return this.store.depth(failedSince);
+  }
+
   /** Workers seen since a time, newest first. */
   workers(since: number): Promise<WorkerRow[]> {
     return this.store.workers(since);

@@ -1,4 +1,4 @@
-import { TERMINAL_JOB_STATUSES, type Job, type JobLogs, type Worker } from '@forja/contracts';
+import { TERMINAL_JOB_STATUSES, type Job, type JobLogs, type JobOwner, type Worker } from '@forja/contracts';
 import type { AccessPolicy } from '../auth/access.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { GroupScope, RequestContext } from '../auth/principal.js';
@@ -6,6 +6,7 @@ import type { GroupsService } from '../auth/groups-service.js';
 import { decodePageToken, pageOf } from '../db/paging.js';
 import { conflict, notFound } from '../errors.js';
 import type { JobEngine } from './engine.js';
+import { ownersOf, type OwnerNameLookups } from './owners.js';
 import type { JobRow } from './store.js';
 
 export interface JobsServiceOptions {
@@ -14,6 +15,8 @@ export interface JobsServiceOptions {
   groups: GroupsService;
   access: AccessPolicy;
   audit: AuditLog;
+  /** Names the deployments, projects, runs… that jobs work for. */
+  owners: OwnerNameLookups;
   clock?: () => number;
 }
 
@@ -23,6 +26,7 @@ export class JobsService {
   private readonly groups: GroupsService;
   private readonly access: AccessPolicy;
   private readonly audit: AuditLog;
+  private readonly owners: OwnerNameLookups;
   private readonly clock: () => number;
 
   constructor(options: JobsServiceOptions) {
@@ -30,6 +34,7 @@ export class JobsService {
     this.groups = options.groups;
     this.access = options.access;
     this.audit = options.audit;
+    this.owners = options.owners;
     this.clock = options.clock ?? Date.now;
   }
 
@@ -40,14 +45,15 @@ export class JobsService {
     const offset = decodePageToken(query.pageToken);
     const rows = await this.engine.list({ groupId: scope.id, status: query.status, kind: query.kind, offset, limit: query.limit + 1 });
     const { page, nextPageToken } = pageOf(rows, offset, query.limit);
-    return { items: page.map((r) => toJob(r, scope.name)), nextPageToken };
+    const owners = await this.ownersOf(page);
+    return { items: page.map((r, i) => toJob(r, scope.name, owners[i]!)), nextPageToken };
   }
 
   /** The job if the caller may see it; with waitMs, first waits until it has finished (or waitMs has passed). */
   async get(ctx: RequestContext, id: string, waitMs = 0): Promise<Job> {
     let row = await this.visible(ctx, id, 'viewer');
     if (waitMs > 0 && !TERMINAL_JOB_STATUSES.includes(row.status)) row = (await this.engine.waitFor(id, { timeoutMs: waitMs })) ?? row;
-    return toJob(row, await this.groupName(row.group_id));
+    return this.present(row);
   }
 
   async cancel(ctx: RequestContext, id: string): Promise<Job> {
@@ -61,7 +67,7 @@ export class JobsService {
       groupId: row.group_id,
       details: { kind: row.kind, was: row.status },
     });
-    return toJob(after, await this.groupName(row.group_id));
+    return this.present(after);
   }
 
   async logs(ctx: RequestContext, id: string, after: number, limit: number): Promise<JobLogs> {
@@ -73,6 +79,12 @@ export class JobsService {
       next,
       complete: TERMINAL_JOB_STATUSES.includes(row.status) && lines.length < limit,
     };
+  }
+
+  /** The queue across every group: queued and running now, failed in the last day (system administrators). */
+  async depth(): Promise<{ queued: number; running: number; failedLastDay: number }> {
+    const { queued, running, failed } = await this.engine.depth(this.clock() - 24 * 3600_000);
+    return { queued, running, failedLastDay: failed };
   }
 
   async workers(): Promise<Worker[]> {
@@ -105,12 +117,24 @@ export class JobsService {
     return row;
   }
 
+  private async present(row: JobRow): Promise<Job> {
+    const [group, [owner]] = await Promise.all([this.groupName(row.group_id), this.ownersOf([row])]);
+    return toJob(row, group, owner!);
+  }
+
+  private ownersOf(rows: JobRow[]): Promise<Array<JobOwner | null>> {
+    return ownersOf(
+      rows.map((r) => ({ kind: r.kind, params: JSON.parse(r.params) as Record<string, unknown> })),
+      this.owners,
+    );
+  }
+
   private async groupName(groupId: string | null): Promise<string | null> {
     return groupId ? ((await this.groups.nameOf(groupId)) ?? null) : null;
   }
 }
 
-export function toJob(r: JobRow, group: string | null): Job {
+export function toJob(r: JobRow, group: string | null, owner: JobOwner | null): Job {
   return {
     id: r.id,
     group,
@@ -133,5 +157,6 @@ export function toJob(r: JobRow, group: string | null): Job {
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    owner,
   };
 }

@@ -274,6 +274,18 @@ export class JobsStore {
       .execute();
   }
 
+  /** Every group's jobs queued and running now, and those that failed since a time: one query. */
+  async depth(failedSince: number): Promise<{ queued: number; running: number; failed: number }> {
+    const rows = await this.k
+      .selectFrom('jobs')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where((eb) => eb.or([eb('status', 'in', ['queued', 'running']), eb.and([eb('status', '=', 'failed'), eb('finished_at', '>=', failedSince)])]))
+      .groupBy('status')
+      .execute();
+    const count = (status: JobRow['status']) => Number(rows.find((r) => r.status === status)?.n ?? 0);
+    return { queued: count('queued'), running: count('running'), failed: count('failed') };
+  }
+
   workers(since: number): Promise<WorkerRow[]> {
     return this.k.selectFrom('workers').selectAll().where('last_seen_at', '>=', since).orderBy('started_at', 'desc').execute();
   }

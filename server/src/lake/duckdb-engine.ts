@@ -166,6 +166,13 @@ export class DuckDBLakeEngine implements LakeEngine {
     return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   }
 
+  async totalBytes(c: LakeConn): Promise<number> {
+    // As sizeBytes: recent writes count once the write-ahead log is folded into the file.
+    await c.run('CHECKPOINT').catch(() => undefined);
+    const rows = await c.all('SELECT total_blocks * block_size AS size FROM pragma_database_size() WHERE database_name = current_database()');
+    return Number(rows[0]?.size ?? 0);
+  }
+
   async sizeBytes(c: LakeConn, physical: string): Promise<number> {
     const [schema, table] = physical.split('.') as [string, string];
     // Blocks are counted once written to the file: fold the write-ahead log in first (cheap when

@@ -54,6 +54,8 @@ export interface LakeEngine {
   ddlType(type: string): string;
   columnsOf(c: LakeConn, physical: string): Promise<LakeColumn[]>;
   sizeBytes(c: LakeConn, physical: string): Promise<number>;
+  /** The whole lake's bytes: the DuckDB file's blocks, or the PostgreSQL lake schema's relations. */
+  totalBytes(c: LakeConn): Promise<number>;
   /** The columns of an uploaded file, or a 400 when it is not what it claims to be. */
   describeFile(file: string, format: FileFormat, delimiter?: string): Promise<LakeColumn[]>;
   insertFile(c: LakeConn, physical: string, spec: InsertSpec): Promise<number>;

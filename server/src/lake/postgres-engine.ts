@@ -8,7 +8,18 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { LakeColumn } from '@forja/contracts';
 import { newId } from '../db/ids.js';
 import { describeWithDuckDB, insertSelect } from './duckdb-engine.js';
-import { CATALOG_DDL, fileLiteral, inTransaction, quoteIdent, toJsonValue, type FileFormat, type InsertSpec, type LakeConn, type LakeEngine } from './engine.js';
+import {
+  CATALOG_DDL,
+  fileLiteral,
+  inTransaction,
+  LAKE_SCHEMA,
+  quoteIdent,
+  toJsonValue,
+  type FileFormat,
+  type InsertSpec,
+  type LakeConn,
+  type LakeEngine,
+} from './engine.js';
 
 /** Values as JSON wants them: exact integers, dates and timestamps as the database prints them. */
 const types = {
@@ -146,6 +157,15 @@ export class PostgresLakeEngine implements LakeEngine {
           ? `DECIMAL(${r.numeric_precision ?? 38},${r.numeric_scale ?? 0})`
           : (FROM_PG[String(r.data_type)] ?? String(r.data_type).toUpperCase()),
     }));
+  }
+
+  async totalBytes(c: LakeConn): Promise<number> {
+    const rows = await c.all(
+      `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) AS size FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`,
+      [LAKE_SCHEMA],
+    );
+    return Number(rows[0]?.size ?? 0);
   }
 
   async sizeBytes(c: LakeConn, physical: string): Promise<number> {

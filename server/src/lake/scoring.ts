@@ -235,7 +235,8 @@ export class LakeScoringService {
   private async job(scope: GroupScope, jobId: string): Promise<Job> {
     const row = await this.engine.get(jobId);
     if (!row || row.kind !== LAKE_PREDICT_KIND || row.group_id !== scope.id) throw notFound('Batch prediction', jobId);
-    return toJob(row, scope.name);
+    // A batch prediction is shown as itself: the job's owner (its output table) is in its own fields.
+    return toJob(row, scope.name, null);
   }
 
   /** Runs only where the lake opens (the catalog's `lake` capability). */

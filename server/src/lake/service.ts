@@ -199,6 +199,11 @@ export class LakeService {
     };
   }
 
+  /** The whole lake's engine and size, for system administrators. */
+  async storage(): Promise<{ engine: LakeEngine['kind']; sizeBytes: number }> {
+    return { engine: this.engine.kind, sizeBytes: await this.engine.read((c) => this.engine.totalBytes(c)) };
+  }
+
   async list(scope: GroupScope): Promise<LakeTableSummary[]> {
     requireScopeRole(scope, 'viewer');
     return this.engine.read(async (c) => {

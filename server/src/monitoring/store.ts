@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Database } from '../db/schema.js';
+import { namesById } from '../db/names.js';
 
 export type MonitorRow = Selectable<Database['monitors']>;
 export type MonitorRunRow = Selectable<Database['monitor_runs']>;
@@ -24,6 +25,11 @@ export class MonitorsStore {
   async insert(row: MonitorRow): Promise<void> {
     await this.k.insertInto('monitors').values(row).execute();
   }
+  /** Monitors' names by id (one query), for lists of jobs. */
+  namesOf(ids: string[]): Promise<Map<string, string>> {
+    return namesById(this.k, 'monitors', ids);
+  }
+
   get(id: string): Promise<MonitorRow | undefined> {
     return this.k.selectFrom('monitors').selectAll().where('id', '=', id).executeTakeFirst();
   }

@@ -39,6 +39,18 @@ export class PipelinesStore {
     return this.db.kysely;
   }
 
+  /** The names of runs' pipelines by run id (one query), for lists of jobs. */
+  async pipelineNamesOfRuns(runIds: string[]): Promise<Map<string, string>> {
+    if (runIds.length === 0) return new Map();
+    const rows = await this.k
+      .selectFrom('pipeline_runs')
+      .innerJoin('pipelines', 'pipelines.id', 'pipeline_runs.pipeline_id')
+      .select(['pipeline_runs.id as id', 'pipelines.name as name'])
+      .where('pipeline_runs.id', 'in', runIds)
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
   find(groupId: string, name: string): Promise<PipelineRow | undefined> {
     return this.k.selectFrom('pipelines').selectAll().where('group_id', '=', groupId).where('name', '=', name).executeTakeFirst();
   }

@@ -1,10 +1,11 @@
-import { HealthSchema, ReadySchema, SandboxStatusSchema, VersionSchema } from '@forja/contracts';
+import { HealthSchema, ReadySchema, SandboxStatusSchema, SystemOverviewSchema, VersionSchema } from '@forja/contracts';
 import { appliedMigration, latestMigration } from '../db/migrate.js';
 import type { App } from '../http/types.js';
 import type { Db } from '../db/database.js';
 import type { Sandbox } from '../runtime/sandbox.js';
+import type { SystemOverviewService } from './overview.js';
 
-export function registerSystemRoutes(app: App, services: { db: Db; sandbox: Sandbox }, version: string): void {
+export function registerSystemRoutes(app: App, services: { db: Db; sandbox: Sandbox; overview: SystemOverviewService }, version: string): void {
   const pub = { auth: { public: true } } as const;
 
   app.get('/health', { config: pub, schema: { tags: ['system'], summary: 'Liveness: the process answers', response: { 200: HealthSchema } } }, async () => ({
@@ -42,5 +43,18 @@ export function registerSystemRoutes(app: App, services: { db: Db; sandbox: Sand
       schema: { tags: ['system'], summary: 'How this server runs user code (system administrators)', response: { 200: SandboxStatusSchema } },
     },
     async () => ({ ...services.sandbox.status, reason: services.sandbox.status.reason ?? null }),
+  );
+
+  app.get(
+    '/api/v1/admin/system',
+    {
+      config: { auth: { admin: true } },
+      schema: {
+        tags: ['system'],
+        summary: 'Version, storage sizes, job queue, workers, disk and sandbox of this server (system administrators)',
+        response: { 200: SystemOverviewSchema },
+      },
+    },
+    () => services.overview.read(),
   );
 }

@@ -115,6 +115,18 @@ export class LoggedModelsStore {
     }
   }
 
+  /** The active models a run made: those logged from it and those it links as outputs, oldest first. */
+  async ofRun(runId: string): Promise<LoggedModelRow[]> {
+    return this.db.kysely
+      .selectFrom('logged_models')
+      .selectAll()
+      .where('lifecycle_stage', '=', 'active')
+      .where((eb) => eb.or([eb('source_run_id', '=', runId), eb('id', 'in', eb.selectFrom('run_outputs').select('model_id').where('run_id', '=', runId))]))
+      .orderBy('creation_time')
+      .orderBy('id')
+      .execute();
+  }
+
   /** Reads a tag and writes `next(current value)` in one transaction, so two writers never lose an update. */
   async rewriteTag(id: string, key: string, next: (current: string | undefined) => string): Promise<void> {
     await this.db.transaction(async (trx) => {

@@ -21,7 +21,7 @@ export interface LoggedModel {
 }
 
 /** The tag MLflow keeps on a logged model: the registered versions made from it, as a JSON list. */
-const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
+export const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
 
 const STATUSES = new Set(['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED']);
 
@@ -141,6 +141,13 @@ export class LoggedModelsService {
       if (!list.some((e) => JSON.stringify(e) === JSON.stringify(entry))) list.push(entry);
       return pythonJson(list);
     });
+  }
+
+  /** The models a run made (logged from it or linked as its outputs), after checking the caller may read the run. */
+  async ofRun(ctx: RequestContext, runId: string): Promise<LoggedModel[]> {
+    await this.tracking.readableRun(ctx, runId, 'viewer');
+    const rows = await this.store.ofRun(runId);
+    return Promise.all(rows.map(async (row) => ({ row, ...(await this.store.details(row.id)) })));
   }
 
   async search(

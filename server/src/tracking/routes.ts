@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Metric } from '@forja/contracts';
 import {
   ExperimentColumnsSchema,
   ExperimentCreateSchema,
@@ -8,6 +9,9 @@ import {
   ExperimentUpdateSchema,
   LogBatchSchema,
   MetricHistorySchema,
+  RunMetricPointsSchema,
+  MetricHistoriesSchema,
+  MetricHistoriesSearchSchema,
   OkSchema,
   RunCreateSchema,
   RunInfoSchema,
@@ -21,6 +25,7 @@ import {
 } from '@forja/contracts';
 import { contextOf, groupOf } from '../http/auth-hooks.js';
 import type { App } from '../http/types.js';
+import type { MetricBulkService } from './metric-bulk.js';
 import type { TrackingService } from './service.js';
 
 const ExperimentParams = z.object({ experimentId: z.string().max(64) }).strict();
@@ -37,7 +42,7 @@ const inGroup = (role: 'viewer' | 'editor') => ({ auth: { group: role } }) as co
 const byId = { auth: { authenticated: true } } as const;
 const ok = { ok: true as const };
 
-export function registerTrackingRoutes(app: App, s: { tracking: TrackingService }): void {
+export function registerTrackingRoutes(app: App, s: { tracking: TrackingService; metricBulk: MetricBulkService }): void {
   const t = s.tracking;
   const tags = ['tracking'];
 
@@ -245,6 +250,42 @@ export function registerTrackingRoutes(app: App, s: { tracking: TrackingService 
       },
     },
     async (req) => t.metricHistory(contextOf(req), req.params.runId, req.params.key, req.query.maxResults, req.query.pageToken),
+  );
+  app.get(
+    '/api/v1/runs/:runId/metric-points',
+    {
+      config: byId,
+      schema: {
+        tags,
+        summary: 'How many points each metric of a run has and over which steps: one point is a value, more are a history to chart',
+        params: RunParams,
+        response: { 200: RunMetricPointsSchema },
+      },
+    },
+    async (req) => t.metricPoints(contextOf(req), req.params.runId),
+  );
+  app.post(
+    '/api/v1/runs/metric-histories',
+    {
+      config: byId,
+      schema: {
+        tags,
+        summary: "One metric's history in up to 100 runs, each sampled to maxResults points (its last point kept)",
+        body: MetricHistoriesSearchSchema,
+        response: { 200: MetricHistoriesSchema },
+      },
+    },
+    async (req) => {
+      const runIds = [...new Set(req.body.runIds)];
+      const points = await s.metricBulk.sampledHistory(contextOf(req), runIds, req.body.key, req.body.maxResults);
+      const byRun = new Map<string, Metric[]>();
+      for (const { runId, ...metric } of points) {
+        const list = byRun.get(runId) ?? [];
+        list.push(metric);
+        byRun.set(runId, list);
+      }
+      return { histories: runIds.filter((id) => byRun.has(id)).map((runId) => ({ runId, metrics: byRun.get(runId)! })) };
+    },
   );
   app.post(
     '/api/v1/runs/:runId/inputs',

@@ -25,6 +25,7 @@ import {
   type Role,
   type Run,
   type RunCreate,
+  type RunMetricPoints,
   type RunSearch,
   type RunStatus,
   type ViewType,
@@ -403,6 +404,13 @@ export class TrackingService {
     const rows = await this.store.metricHistory(runId, key, offset, limit + 1);
     const { page, nextPageToken } = pageOf(rows, offset, limit);
     return { metrics: page.map(toMetric), ...(nextPageToken ? { nextPageToken } : {}) };
+  }
+
+  /** Per metric of the run: how many points it has and over which steps (one point is a value, more a history). */
+  async metricPoints(ctx: RequestContext, runId: string): Promise<RunMetricPoints> {
+    await this.readableRun(ctx, runId, 'viewer');
+    const rows = await this.store.metricPointCounts(runId);
+    return { metrics: rows.map((r) => ({ key: r.key, points: Number(r.points), firstStep: Number(r.first_step), lastStep: Number(r.last_step) })) };
   }
 
   async searchRuns(ctx: RequestContext, input: RunSearch, scope?: GroupScope): Promise<RunPage> {

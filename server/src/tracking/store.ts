@@ -418,6 +418,17 @@ export class TrackingStore {
       .execute();
   }
 
+  /** How many points each metric of the run has, and its step range. */
+  metricPointCounts(runId: string) {
+    return this.k
+      .selectFrom('metrics')
+      .select((eb) => ['key', eb.fn.countAll<number | string>().as('points'), eb.fn.min('step').as('first_step'), eb.fn.max('step').as('last_step')])
+      .where('run_id', '=', runId)
+      .groupBy('key')
+      .orderBy('key')
+      .execute();
+  }
+
   /** Every point of `key` in the runs, ordered by run id, timestamp, step and value; at most `limit` in all. */
   metricHistories(runIds: string[], key: string, limit: number) {
     return this.k

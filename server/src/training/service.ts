@@ -23,7 +23,7 @@ import type { LakeService } from '../lake/service.js';
 import type { RegistryService } from '../registry/service.js';
 import type { Environments } from '../runtime/environments.js';
 import type { TrackingService } from '../tracking/service.js';
-import type { TrainingRunRow as Row, TrainingStore } from './store.js';
+import { trainingRunName, type TrainingRunRow as Row, type TrainingStore } from './store.js';
 
 export const TRAINING_KIND = 'training.run' satisfies JobKind;
 const RUNNER = fileURLToPath(new URL('../../runtime/forja_train.py', import.meta.url));
@@ -283,7 +283,7 @@ export class TrainingService {
   private async jobOf(row: Row, group: string): Promise<Job> {
     const job = await this.engine.get(row.job_id);
     if (!job) throw new Error(`training run ${row.id} has no job ${row.job_id}`);
-    return toJob(job, group);
+    return toJob(job, group, { type: 'training_run', id: row.id, name: trainingRunName(row.number), parentId: null });
   }
 
   private async present(ctx: RequestContext, scope: GroupScope, r: Row): Promise<TrainingRun> {

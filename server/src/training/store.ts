@@ -4,6 +4,11 @@ import type { Database } from '../db/schema.js';
 
 export type TrainingRunRow = Selectable<Database['training_runs']>;
 
+/** How a training run is named where it is listed among other things: its number in the group. */
+export function trainingRunName(number: number): string {
+  return `#${number}`;
+}
+
 /** SQL for training runs. */
 export class TrainingStore {
   constructor(private readonly db: Db) {}
@@ -18,6 +23,13 @@ export class TrainingStore {
   }
 
   /** The group's 200 newest runs. */
+  /** Training runs' names (their number in the group, as #3) by id, in one query, for lists of jobs. */
+  async namesOf(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.kysely.selectFrom('training_runs').select(['id', 'number']).where('id', 'in', ids).execute();
+    return new Map(rows.map((r) => [r.id, trainingRunName(r.number)]));
+  }
+
   list(groupId: string): Promise<TrainingRunRow[]> {
     return this.db.kysely.selectFrom('training_runs').selectAll().where('group_id', '=', groupId).orderBy('created_at', 'desc').limit(200).execute();
   }

@@ -12,10 +12,11 @@ export function AdminLayout() {
     { to: 'tokens', label: 'Tokens' },
     ...(can.canReadAudit ? [{ to: 'audit', label: 'Audit log' }] : []),
     ...(group && can.canAdministerGroup(group) ? [{ to: 'webhooks', label: 'Webhooks' }] : []),
+    ...(can.isAdmin ? [{ to: 'system', label: 'System' }] : []),
   ];
   return (
     <div className="page">
-      <PageHeader title="Admin" description="People, groups, access tokens, the audit trail and webhooks." />
+      <PageHeader title="Admin" description="People, groups, access tokens, the audit trail, webhooks and the state of the system." />
       <nav className="tabs" aria-label="Admin">
         {tabs.map((t) => (
           <NavLink key={t.to} to={t.to} className="tab" data-testid={`admin-tab-${t.to}`}>

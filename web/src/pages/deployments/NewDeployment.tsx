@@ -20,12 +20,22 @@ function parseOptionalJson(text: string): { value?: unknown; error?: string } {
   }
 }
 
-/** Deploys a version of a registered model with no code (POST /deployments/from-model). */
-export function FromModelDialog({ open, onClose, onCreated }: { open: boolean; onClose: () => void; onCreated: Created }) {
+/** Deploys a version of a registered model with no code (POST /deployments/from-model); `modelUri` prefills the model, e.g. from a version's page. */
+export function FromModelDialog({
+  open,
+  onClose,
+  onCreated,
+  modelUri: initialUri = 'models:/',
+}: {
+  open: boolean;
+  onClose: () => void;
+  onCreated: Created;
+  modelUri?: string;
+}) {
   const client = useClient();
   const { group } = useSession();
   const [name, setName] = useState('');
-  const [modelUri, setModelUri] = useState('models:/');
+  const [modelUri, setModelUri] = useState(initialUri);
   const [kind, setKind] = useState<'pyfunc' | 'pickle'>('pyfunc');
   const [predictMethod, setPredictMethod] = useState<'predict' | 'predict_proba'>('predict');
   const [pythonVersion, setPythonVersion] = useState('');
@@ -61,7 +71,7 @@ export function FromModelDialog({ open, onClose, onCreated }: { open: boolean; o
   });
   const close = () => {
     setName('');
-    setModelUri('models:/');
+    setModelUri(initialUri);
     setKind('pyfunc');
     setPredictMethod('predict');
     setPythonVersion('');

@@ -9,6 +9,7 @@ import { JobError } from '../../components/JobDetails';
 import { JobLogPanel } from '../../components/JobLog';
 import { formatDuration } from '../tracking/format';
 import './jobs.css';
+import { JobOwnerLink } from './JobOwner';
 import { isActive, jobDuration, jobKeys, JOBS, JobStatusBadge } from './format';
 
 const JOB_REFRESH_MS = 1000;
@@ -52,6 +53,11 @@ export function JobPage() {
             <span title={new Date(j.createdAt).toISOString()}>created {relativeTime(j.createdAt)}</span>
             {j.createdBy && <span>by {j.createdBy}</span>}
             {j.group && <span>in {j.group}</span>}
+            {j.owner && (
+              <span>
+                for <JobOwnerLink owner={j.owner} />
+              </span>
+            )}
           </div>
         </div>
         {mayCancel && (

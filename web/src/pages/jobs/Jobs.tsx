@@ -12,6 +12,7 @@ import { num, TableHead } from '../../components/TableHead';
 import { formatDuration } from '../tracking/format';
 import './jobs.css';
 import { firstLine, isActive, jobDuration, jobKeys, jobPath, JobStatusBadge } from './format';
+import { JobOwnerLink } from './JobOwner';
 
 const PAGE = 50;
 /** While anything is queued or running the list follows it; finished lists do not change. */
@@ -62,13 +63,14 @@ export function JobsPage() {
         empty={
           rows.length === 0 && (
             <EmptyState icon={<ClockIcon size={26} />} title={status ? `No ${status} jobs` : 'No jobs yet'}>
-              Webhook deliveries, environment builds and scheduled runs of this group show up here while they run and after.
+              Deployment builds and executions, project, pipeline, training and monitor runs, lake scoring and webhook deliveries of this group show up here
+              while they run and after.
             </EmptyState>
           )
         }
       >
         <table className="table" data-testid="jobs-table">
-          <TableHead columns={['Job', 'Kind', 'Status', num('Attempt'), 'Created', num('Duration'), 'Error']} />
+          <TableHead columns={['Job', 'Kind', 'Belongs to', 'Status', num('Attempt'), 'Created', num('Duration'), 'Error']} />
           <tbody>
             {rows.map((j) => (
               <JobRow key={j.id} job={j} />
@@ -94,6 +96,9 @@ function JobRow({ job: j }: { job: Job }) {
       <td>
         <span className="mono">{j.kind}</span>
         {j.queue !== 'default' && <div className="cell-secondary">queue {j.queue}</div>}
+      </td>
+      <td>
+        <JobOwnerLink owner={j.owner} />
       </td>
       <td>
         <JobStatusBadge status={j.status} />

@@ -12,7 +12,8 @@ export function JobsLayout() {
         description={
           group ? (
             <>
-              Background work of group <strong>{group}</strong> (webhook deliveries, builds, scheduled runs) and the workers that run it
+              Background work of group <strong>{group}</strong> (builds and runs of deployments, projects, pipelines, training and monitors; lake scoring;
+              webhook deliveries) and the workers that run it
             </>
           ) : (
             'Background work and the workers that run it'

@@ -6,13 +6,7 @@ import { Button, ErrorText, Spinner } from '../../components/ui';
 import { ChevronDownIcon, DownloadIcon } from '../../components/icons';
 import { FilterBar, filterErrorOf } from '../../components/FilterBar';
 import { cellText, formatCount, isNumericType, lakeKeys } from './format';
-
-type Version = 'all' | 'latest' | number;
-interface Order {
-  column: string;
-  desc: boolean;
-}
-const PAGE_SIZES = [25, 50, 100, 500];
+import { PAGE_SIZES, usePreviewState } from './usePreviewState';
 
 const FILTER_HINT = (
   <>
@@ -27,14 +21,8 @@ const FILTER_HINT = (
 export function Preview({ table: t }: { table: LakeTable }) {
   const client = useClient();
   const { group } = useSession();
-  const [filter, setFilter] = useState('');
-  const [columns, setColumns] = useState<string[] | null>(null);
-  const [version, setVersion] = useState<Version>('all');
-  const [order, setOrder] = useState<Order | null>(null);
-  const [pageSize, setPageSize] = useState(50);
-  // The page tokens walked so far: the last is the page shown (undefined is the first page).
-  const [pages, setPages] = useState<(string | undefined)[]>([undefined]);
-  const restart = () => setPages([undefined]);
+  const { state, update } = usePreviewState(t.columns.map((c) => c.name));
+  const { filter, columns, version, order, pageSize, pages } = state;
 
   const selection: Omit<LakeQuery, 'format' | 'limit' | 'pageToken'> = {
     ...(columns ? { columns } : {}),
@@ -67,10 +55,7 @@ export function Preview({ table: t }: { table: LakeTable }) {
     },
   });
 
-  const sortBy = (column: string) => {
-    setOrder((o) => (o?.column !== column ? { column, desc: false } : !o.desc ? { column, desc: true } : null));
-    restart();
-  };
+  const sortBy = (column: string) => update({ order: order?.column !== column ? { column, desc: false } : !order.desc ? { column, desc: true } : null });
   const filterError = filterErrorOf(rows.error);
   const shownColumns = rows.data?.columns ?? t.columns.filter((c) => !columns || columns.includes(c.name));
   const offset = (pages.length - 1) * pageSize;
@@ -108,11 +93,9 @@ export function Preview({ table: t }: { table: LakeTable }) {
       </div>
       <div className="card-pad lake-preview-controls">
         <FilterBar
+          key={filter}
           filter={filter}
-          onApply={(f) => {
-            setFilter(f);
-            restart();
-          }}
+          onApply={(f) => update({ filter: f })}
           label="Filter rows"
           placeholder={`e.g. ${t.columns[0] ? `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(t.columns[0].name) ? t.columns[0].name : `"${t.columns[0].name}"`} IS NOT NULL` : "name = 'x'"}`}
           testId="lake-filter"
@@ -120,14 +103,7 @@ export function Preview({ table: t }: { table: LakeTable }) {
           hint={FILTER_HINT}
         />
         <div className="lake-preview-options">
-          <LakeColumnChooser
-            all={t.columns.map((c) => c.name)}
-            chosen={columns}
-            onChange={(c) => {
-              setColumns(c);
-              restart();
-            }}
-          />
+          <LakeColumnChooser all={t.columns.map((c) => c.name)} chosen={columns} onChange={(c) => update({ columns: c })} />
           <label className="lake-inline-field">
             <span className="muted small">VERSION</span>
             <select
@@ -137,8 +113,7 @@ export function Preview({ table: t }: { table: LakeTable }) {
               title={versioned ? undefined : 'Not versioned: no VERSION column'}
               onChange={(e) => {
                 const v = e.target.value;
-                setVersion(v === 'all' || v === 'latest' ? v : Number(v));
-                restart();
+                update({ version: v === 'all' || v === 'latest' ? v : Number(v) });
               }}
               data-testid="lake-version"
             >
@@ -153,15 +128,7 @@ export function Preview({ table: t }: { table: LakeTable }) {
           </label>
           <label className="lake-inline-field">
             <span className="muted small">Rows per page</span>
-            <select
-              className="select-sm"
-              value={pageSize}
-              onChange={(e) => {
-                setPageSize(Number(e.target.value));
-                restart();
-              }}
-              data-testid="lake-page-size"
-            >
+            <select className="select-sm" value={pageSize} onChange={(e) => update({ pageSize: Number(e.target.value) })} data-testid="lake-page-size">
               {PAGE_SIZES.map((n) => (
                 <option key={n} value={n}>
                   {n}
@@ -251,7 +218,7 @@ export function Preview({ table: t }: { table: LakeTable }) {
             : `Page ${pages.length}`}
         </span>
         <div className="toolbar-spacer" />
-        <Button size="sm" disabled={pages.length <= 1 || rows.isFetching} onClick={() => setPages((p) => p.slice(0, -1))} data-testid="lake-prev">
+        <Button size="sm" disabled={pages.length <= 1 || rows.isFetching} onClick={() => update({ pages: pages.slice(0, -1) })} data-testid="lake-prev">
           Previous page
         </Button>
         <Button
@@ -259,7 +226,7 @@ export function Preview({ table: t }: { table: LakeTable }) {
           disabled={!rows.data?.nextPageToken || stale || rows.isFetching}
           onClick={() => {
             const next = rows.data?.nextPageToken;
-            if (next) setPages((p) => [...p, next]);
+            if (next) update({ pages: [...pages, next] });
           }}
           data-testid="lake-next"
         >

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApprovalStatusSchema, type ApprovalRequest, type RegistrySettings } from '@forja/contracts';
@@ -11,6 +11,7 @@ import { ListCount } from '../../components/ListCount';
 import { TableCard } from '../../components/TableCard';
 import { ACTIONS, TableHead } from '../../components/TableHead';
 import { ApprovalStatusBadge, approversText, modelPath, StageBadge } from './format';
+import { MetricChange } from './MetricChange';
 
 type StatusFilter = ApprovalRequest['status'] | 'all';
 const statusFilters: StatusFilter[] = [...ApprovalStatusSchema.options, 'all'];
@@ -186,64 +187,73 @@ export function ApprovalsTable({ approvals, showModel, testId }: { approvals: Ap
           {approvals.map((a) => {
             const blocked = blocker(a);
             return (
-              <tr key={a.id} data-testid="approval-row" data-version={a.version} data-status={a.status}>
-                <td>
-                  {showModel ? (
-                    <Link to={`${modelPath(a.model)}?version=${a.version}`} className="cell-link">
-                      {a.model} <span className="muted">v{a.version}</span>
-                    </Link>
-                  ) : (
-                    <span className="cell-primary">Version {a.version}</span>
-                  )}
-                </td>
-                <td>
-                  <span className="stage-change">
-                    <StageBadge stage={a.fromStage} /> <span className="muted">→</span> <StageBadge stage={a.toStage} />
-                  </span>
-                  {a.archiveExistingVersions && <div className="cell-secondary">archives the versions now in {a.toStage}</div>}
-                </td>
-                <td className="cell-wrap">
-                  <div>
-                    {a.requestedBy} <span className="muted">·</span> <Time at={a.requestedAt} />
-                  </div>
-                  {a.comment && <div className="cell-secondary quote">“{a.comment}”</div>}
-                </td>
-                <td className="cell-wrap">
-                  <ApprovalStatusBadge status={a.status} />
-                  {a.decidedBy && (
-                    <div className="cell-secondary">
-                      by {a.decidedBy}, <Time at={a.decidedAt} />
-                    </div>
-                  )}
-                  {a.decisionComment && <div className="cell-secondary quote">“{a.decisionComment}”</div>}
-                </td>
-                <td className="col-actions">
-                  {a.status === 'pending' &&
-                    (blocked ? (
-                      <span className="muted small" data-testid="decision-blocked">
-                        {blocked}
-                      </span>
+              <Fragment key={a.id}>
+                <tr data-testid="approval-row" data-version={a.version} data-status={a.status}>
+                  <td>
+                    {showModel ? (
+                      <Link to={`${modelPath(a.model)}?version=${a.version}`} className="cell-link">
+                        {a.model} <span className="muted">v{a.version}</span>
+                      </Link>
                     ) : (
-                      <div className="row-actions">
-                        <Button
-                          size="sm"
-                          variant="primary"
-                          onClick={() => setDeciding({ request: a, decision: 'approve' })}
-                          aria-label={`Approve version ${a.version} to ${a.toStage}`}
-                        >
-                          Approve
-                        </Button>
-                        <Button
-                          size="sm"
-                          onClick={() => setDeciding({ request: a, decision: 'reject' })}
-                          aria-label={`Reject version ${a.version} to ${a.toStage}`}
-                        >
-                          Reject
-                        </Button>
+                      <span className="cell-primary">Version {a.version}</span>
+                    )}
+                  </td>
+                  <td>
+                    <span className="stage-change">
+                      <StageBadge stage={a.fromStage} /> <span className="muted">→</span> <StageBadge stage={a.toStage} />
+                    </span>
+                    {a.archiveExistingVersions && <div className="cell-secondary">archives the versions now in {a.toStage}</div>}
+                  </td>
+                  <td className="cell-wrap">
+                    <div>
+                      {a.requestedBy} <span className="muted">·</span> <Time at={a.requestedAt} />
+                    </div>
+                    {a.comment && <div className="cell-secondary quote">“{a.comment}”</div>}
+                  </td>
+                  <td className="cell-wrap">
+                    <ApprovalStatusBadge status={a.status} />
+                    {a.decidedBy && (
+                      <div className="cell-secondary">
+                        by {a.decidedBy}, <Time at={a.decidedAt} />
                       </div>
-                    ))}
-                </td>
-              </tr>
+                    )}
+                    {a.decisionComment && <div className="cell-secondary quote">“{a.decisionComment}”</div>}
+                  </td>
+                  <td className="col-actions">
+                    {a.status === 'pending' &&
+                      (blocked ? (
+                        <span className="muted small" data-testid="decision-blocked">
+                          {blocked}
+                        </span>
+                      ) : (
+                        <div className="row-actions">
+                          <Button
+                            size="sm"
+                            variant="primary"
+                            onClick={() => setDeciding({ request: a, decision: 'approve' })}
+                            aria-label={`Approve version ${a.version} to ${a.toStage}`}
+                          >
+                            Approve
+                          </Button>
+                          <Button
+                            size="sm"
+                            onClick={() => setDeciding({ request: a, decision: 'reject' })}
+                            aria-label={`Reject version ${a.version} to ${a.toStage}`}
+                          >
+                            Reject
+                          </Button>
+                        </div>
+                      ))}
+                  </td>
+                </tr>
+                {a.status === 'pending' && a.toStage === 'Production' && (
+                  <tr className="row-detail" data-testid="approval-metrics" data-version={a.version}>
+                    <td colSpan={5}>
+                      <MetricChange model={a.model} version={a.version} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
             );
           })}
         </tbody>

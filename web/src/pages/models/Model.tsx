@@ -27,6 +27,7 @@ import { quoteLiteral } from '../tracking/filters';
 import { ApprovalsTable } from './Approvals';
 import { CompareVersions } from './CompareVersions';
 import { Lineage } from './Lineage';
+import { VersionDeployments } from './VersionDeployments';
 import { Timeline } from './Timeline';
 import { VersionsTable } from './Versions';
 import { MODELS, StageBadge } from './format';
@@ -135,7 +136,12 @@ export function ModelPage() {
             <VersionsTable model={m} versions={list} selected={selected?.version} canEdit={canEdit} onRequested={setRequested} />
           </div>
           <LoadMore query={versions}>Load more versions</LoadMore>
-          {selected && <Lineage key={selected.version} version={selected} />}
+          {selected && (
+            <>
+              <VersionDeployments key={`deploy-${selected.version}`} version={selected} canEdit={canEdit} />
+              <Lineage key={selected.version} version={selected} />
+            </>
+          )}
         </>
       )}
     </div>

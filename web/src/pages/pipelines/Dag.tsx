@@ -1,7 +1,8 @@
-import { useMemo } from 'react';
+import { useMemo, useRef } from 'react';
 import type { PipelineAction } from '@forja/contracts';
 import { formatDuration } from '../tracking/format';
 import { stepDuration, stepHelp, stepLabel, type StepStatus } from './format';
+import { usePanZoom } from './usePanZoom';
 
 export interface DagStep {
   id: string;
@@ -17,6 +18,9 @@ const NODE_H = 58;
 const COL_GAP = 72;
 const ROW_GAP = 18;
 const PAD = 20;
+/** The box the graph is fitted into is as tall as the graph, within these bounds. */
+const BOX_MIN_H = 160;
+const BOX_MAX_H = 460;
 
 interface Placed {
   step: DagStep;
@@ -70,7 +74,10 @@ export function layoutDag(steps: DagStep[]): { nodes: Placed[]; width: number; h
   return { nodes, width, height };
 }
 
-/** A pipeline's steps as a graph: boxes with their action and status, edges from each step to what needs it. */
+/**
+ * A pipeline's steps as a graph: boxes with their action and status, edges from each step to what
+ * needs it; fitted into its box whatever the number of steps, with zoom and pan to read a big one.
+ */
 export function Dag({
   steps,
   selected,
@@ -83,6 +90,8 @@ export function Dag({
   testId?: string;
 }) {
   const { nodes, width, height } = useMemo(() => layoutDag(steps), [steps]);
+  const box = useRef<HTMLDivElement>(null);
+  const { view, fit, zoomIn, zoomOut, canZoomIn, canZoomOut } = usePanZoom(box, width, height);
   const at = new Map(nodes.map((n) => [n.step.id, n]));
   const edges = nodes.flatMap((n) =>
     n.step.needs
@@ -91,79 +100,124 @@ export function Dag({
       .map((from) => ({ from, to: n })),
   );
   return (
-    <div className="pl-dag-scroll" data-testid={testId}>
-      <div className="pl-dag" style={{ width, height }}>
-        <svg className="pl-dag-edges" width={width} height={height} aria-hidden="true">
-          <defs>
-            {(['', 'done'] as const).map((kind) => (
-              <marker
-                key={kind}
-                id={`pl-arrow${kind && `-${kind}`}`}
-                viewBox="0 0 8 8"
-                refX="7"
-                refY="4"
-                markerWidth="7"
-                markerHeight="7"
-                orient="auto-start-reverse"
-              >
-                <path d="M0 0.5 7 4 0 7.5z" className={`pl-arrow-head ${kind}`} />
-              </marker>
-            ))}
-          </defs>
-          {edges.map(({ from, to }) => {
-            const x1 = from.x + NODE_W;
-            const y1 = from.y + NODE_H / 2;
-            const x2 = to.x - 2;
-            const y2 = to.y + NODE_H / 2;
-            const mid = (x1 + x2) / 2;
-            const state = from.step.status;
-            const done = (state === 'succeeded' || state === 'reused') && to.step.status !== 'skipped' && to.step.status !== 'cancelled';
-            const dead = to.step.status === 'skipped' || to.step.status === 'cancelled';
-            const cls = ['pl-edge', done ? 'pl-edge-done' : '', dead ? 'pl-edge-dead' : ''].filter(Boolean).join(' ');
+    <div className="pl-dag-frame">
+      <div
+        ref={box}
+        className="pl-dag-scroll pl-dag-viewport"
+        style={{ height: Math.min(BOX_MAX_H, Math.max(BOX_MIN_H, height)) }}
+        data-testid={testId}
+        data-zoom={view.k.toFixed(3)}
+      >
+        <div className="pl-dag" style={{ width, height, transform: `translate(${view.x}px, ${view.y}px) scale(${view.k})` }}>
+          <svg className="pl-dag-edges" width={width} height={height} aria-hidden="true">
+            <defs>
+              {(['', 'done'] as const).map((kind) => (
+                <marker
+                  key={kind}
+                  id={`pl-arrow${kind && `-${kind}`}`}
+                  viewBox="0 0 8 8"
+                  refX="7"
+                  refY="4"
+                  markerWidth="7"
+                  markerHeight="7"
+                  orient="auto-start-reverse"
+                >
+                  <path d="M0 0.5 7 4 0 7.5z" className={`pl-arrow-head ${kind}`} />
+                </marker>
+              ))}
+            </defs>
+            {edges.map(({ from, to }) => {
+              const x1 = from.x + NODE_W;
+              const y1 = from.y + NODE_H / 2;
+              const x2 = to.x - 2;
+              const y2 = to.y + NODE_H / 2;
+              const mid = (x1 + x2) / 2;
+              const state = from.step.status;
+              const done = (state === 'succeeded' || state === 'reused') && to.step.status !== 'skipped' && to.step.status !== 'cancelled';
+              const dead = to.step.status === 'skipped' || to.step.status === 'cancelled';
+              const cls = ['pl-edge', done ? 'pl-edge-done' : '', dead ? 'pl-edge-dead' : ''].filter(Boolean).join(' ');
+              return (
+                <path
+                  key={`${from.step.id}->${to.step.id}`}
+                  className={cls}
+                  d={`M${x1} ${y1} C${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`}
+                  markerEnd={`url(#pl-arrow${done ? '-done' : ''})`}
+                  data-edge={`${from.step.id}->${to.step.id}`}
+                />
+              );
+            })}
+          </svg>
+          {nodes.map(({ step: s, x, y }) => {
+            const status = s.status;
+            const duration = status ? stepDuration({ startedAt: s.startedAt ?? null, finishedAt: s.finishedAt ?? null, status }) : null;
+            const Tag = onSelect ? 'button' : 'div';
             return (
-              <path
-                key={`${from.step.id}->${to.step.id}`}
-                className={cls}
-                d={`M${x1} ${y1} C${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`}
-                markerEnd={`url(#pl-arrow${done ? '-done' : ''})`}
-                data-edge={`${from.step.id}->${to.step.id}`}
-              />
+              <Tag
+                key={s.id}
+                {...(onSelect ? { type: 'button' as const, onClick: () => onSelect(s.id), 'aria-pressed': selected === s.id } : {})}
+                className={`pl-node${status ? ` pl-node-${status}` : ''}${selected === s.id ? ' selected' : ''}${onSelect ? ' clickable' : ''}`}
+                style={{ left: x, top: y, width: NODE_W, height: NODE_H }}
+                title={status ? `${s.id}: ${stepHelp[status]}` : s.id}
+                data-testid={`dag-node-${s.id}`}
+                data-status={status ?? 'none'}
+              >
+                <span className="pl-node-icon" aria-hidden="true">
+                  <StatusGlyph status={status} />
+                </span>
+                <span className="pl-node-body">
+                  <span className="pl-node-id">{s.id}</span>
+                  <span className="pl-node-meta">
+                    <span className="pl-node-action">{s.action}</span>
+                    {status && (
+                      <>
+                        <span className="pl-node-dot">·</span>
+                        <span className="pl-node-state">{stepLabel[status]}</span>
+                      </>
+                    )}
+                    {duration !== null && <span className="pl-node-time">{formatDuration(duration)}</span>}
+                  </span>
+                </span>
+              </Tag>
             );
           })}
-        </svg>
-        {nodes.map(({ step: s, x, y }) => {
-          const status = s.status;
-          const duration = status ? stepDuration({ startedAt: s.startedAt ?? null, finishedAt: s.finishedAt ?? null, status }) : null;
-          const Tag = onSelect ? 'button' : 'div';
-          return (
-            <Tag
-              key={s.id}
-              {...(onSelect ? { type: 'button' as const, onClick: () => onSelect(s.id), 'aria-pressed': selected === s.id } : {})}
-              className={`pl-node${status ? ` pl-node-${status}` : ''}${selected === s.id ? ' selected' : ''}${onSelect ? ' clickable' : ''}`}
-              style={{ left: x, top: y, width: NODE_W, height: NODE_H }}
-              title={status ? `${s.id}: ${stepHelp[status]}` : s.id}
-              data-testid={`dag-node-${s.id}`}
-              data-status={status ?? 'none'}
-            >
-              <span className="pl-node-icon" aria-hidden="true">
-                <StatusGlyph status={status} />
-              </span>
-              <span className="pl-node-body">
-                <span className="pl-node-id">{s.id}</span>
-                <span className="pl-node-meta">
-                  <span className="pl-node-action">{s.action}</span>
-                  {status && (
-                    <>
-                      <span className="pl-node-dot">·</span>
-                      <span className="pl-node-state">{stepLabel[status]}</span>
-                    </>
-                  )}
-                  {duration !== null && <span className="pl-node-time">{formatDuration(duration)}</span>}
-                </span>
-              </span>
-            </Tag>
-          );
-        })}
+        </div>
+      </div>
+      <div className="pl-dag-controls" role="toolbar" aria-label="Zoom the graph">
+        <button
+          type="button"
+          className="icon-button"
+          onClick={zoomIn}
+          disabled={!canZoomIn}
+          aria-label="Zoom in"
+          title="Zoom in"
+          data-testid={`${testId}-zoom-in`}
+        >
+          +
+        </button>
+        <button
+          type="button"
+          className="icon-button"
+          onClick={zoomOut}
+          disabled={!canZoomOut}
+          aria-label="Zoom out"
+          title="Zoom out"
+          data-testid={`${testId}-zoom-out`}
+        >
+          −
+        </button>
+        <button
+          type="button"
+          className="icon-button pl-dag-fit"
+          onClick={fit}
+          aria-label="Fit the graph to its box"
+          title="Fit to the box"
+          data-testid={`${testId}-fit`}
+        >
+          Fit
+        </button>
+        <span className="pl-dag-zoom muted" aria-live="polite">
+          {Math.round(view.k * 100)}%
+        </span>
       </div>
     </div>
   );

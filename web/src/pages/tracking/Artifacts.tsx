@@ -94,10 +94,21 @@ function asText(bytes: Uint8Array): string | undefined {
   }
 }
 
-async function loadPreview(client: ForjaClient, runId: string, file: ArtifactFile, signal: AbortSignal): Promise<Preview> {
+/** Whose files: a run's artifacts, or an MLflow 3 logged model's files (stored under the model, not its run). */
+export type ArtifactOwner = { kind: 'run' | 'logged-model'; id: string };
+
+const listOf = (client: ForjaClient, owner: ArtifactOwner, dir: string) =>
+  owner.kind === 'run' ? client.runs.listArtifacts(owner.id, dir) : client.loggedModels.listArtifacts(owner.id, dir);
+export const downloadOf = (client: ForjaClient, owner: ArtifactOwner, path: string, options: { signal?: AbortSignal } = {}) =>
+  owner.kind === 'run' ? client.runs.downloadArtifact(owner.id, path, options) : client.loggedModels.downloadArtifact(owner.id, path, options);
+// A run's keys stay under keys.run so refreshing the run refreshes its files.
+const listKey = (owner: ArtifactOwner, dir: string) => (owner.kind === 'run' ? keys.artifacts(owner.id, dir) : [owner.kind, owner.id, 'artifacts', dir]);
+const fileKey = (owner: ArtifactOwner, path: string) => (owner.kind === 'run' ? keys.artifact(owner.id, path) : [owner.kind, owner.id, 'artifact', path]);
+
+async function loadPreview(client: ForjaClient, owner: ArtifactOwner, file: ArtifactFile, signal: AbortSignal): Promise<Preview> {
   const kind = kindOf(file.path);
   if (kind === 'image' && file.size !== null && file.size > LIMIT.image) return { kind: 'too-large' };
-  const res = await client.runs.downloadArtifact(runId, file.path, { signal });
+  const res = await downloadOf(client, owner, file.path, { signal });
   if (kind === 'image') return { kind: 'image', blob: await res.blob() };
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   if (kind === 'csv' || kind === 'tsv') {
@@ -124,22 +135,37 @@ async function loadPreview(client: ForjaClient, runId: string, file: ArtifactFil
   return text === undefined ? { kind: 'binary' } : { kind: 'text', text, truncated };
 }
 
-/** The run's artifacts, one directory at a time, with a preview of the chosen file. Both live in the URL. */
-export function ArtifactBrowser({ runId, rootUri }: { runId: string; rootUri: string }) {
+/**
+ * Artifacts one directory at a time, with a preview of the chosen file. Both live in the URL, as
+ * `dir` and `file` after `paramPrefix`, so two browsers on one page keep apart.
+ */
+export function ArtifactBrowser({
+  owner,
+  rootUri,
+  rootLabel = 'artifacts',
+  paramPrefix = '',
+}: {
+  owner: ArtifactOwner;
+  rootUri: string;
+  rootLabel?: string;
+  paramPrefix?: string;
+}) {
   const client = useClient();
   const [params, setParams] = useSearchParams();
-  const dir = params.get('dir') ?? '';
-  const filePath = params.get('file');
+  const dirParam = `${paramPrefix}dir`;
+  const fileParam = `${paramPrefix}file`;
+  const dir = params.get(dirParam) ?? '';
+  const filePath = params.get(fileParam);
 
-  const listing = useQuery({ queryKey: keys.artifacts(runId, dir), queryFn: () => client.runs.listArtifacts(runId, dir) });
+  const listing = useQuery({ queryKey: listKey(owner, dir), queryFn: () => listOf(client, owner, dir) });
   const go = (changes: { dir?: string; file?: string | null }) => {
     const next = new URLSearchParams(params);
     if (changes.dir !== undefined) {
-      if (changes.dir) next.set('dir', changes.dir);
-      else next.delete('dir');
+      if (changes.dir) next.set(dirParam, changes.dir);
+      else next.delete(dirParam);
     }
-    if (changes.file === null) next.delete('file');
-    else if (changes.file !== undefined) next.set('file', changes.file);
+    if (changes.file === null) next.delete(fileParam);
+    else if (changes.file !== undefined) next.set(fileParam, changes.file);
     setParams(next);
   };
 
@@ -152,7 +178,7 @@ export function ArtifactBrowser({ runId, rootUri }: { runId: string; rootUri: st
       <div className="card artifact-list">
         <div className="card-head artifact-crumbs" aria-label="Folder">
           <button type="button" className="crumb" onClick={() => go({ dir: '', file: null })} title={rootUri}>
-            artifacts
+            {rootLabel}
           </button>
           {crumbs.map((c, i) => (
             <Fragment key={i}>
@@ -200,7 +226,7 @@ export function ArtifactBrowser({ runId, rootUri }: { runId: string; rootUri: st
       </div>
       <div className="card artifact-preview" data-testid="artifact-preview">
         {chosen ? (
-          <ArtifactPreview key={chosen.path} runId={runId} file={chosen} />
+          <ArtifactPreview key={chosen.path} owner={owner} file={chosen} />
         ) : (
           <EmptyState icon={<FileIcon size={26} />} title="Choose a file">
             Text, JSON, YAML and logs show as text, CSV as a table of its first rows, images inline.
@@ -211,18 +237,18 @@ export function ArtifactBrowser({ runId, rootUri }: { runId: string; rootUri: st
   );
 }
 
-function ArtifactPreview({ runId, file }: { runId: string; file: ArtifactFile }) {
+function ArtifactPreview({ owner, file }: { owner: ArtifactOwner; file: ArtifactFile }) {
   const client = useClient();
   const preview = useQuery({
-    queryKey: keys.artifact(runId, file.path),
-    queryFn: ({ signal }) => loadPreview(client, runId, file, signal),
+    queryKey: fileKey(owner, file.path),
+    queryFn: ({ signal }) => loadPreview(client, owner, file, signal),
     staleTime: 60_000,
     // Previews can be megabytes; drop them soon after they leave the screen.
     gcTime: 30_000,
   });
   const download = useMutation({
     mutationFn: async () => {
-      const blob = await (await client.runs.downloadArtifact(runId, file.path)).blob();
+      const blob = await (await downloadOf(client, owner, file.path)).blob();
       // The download needs the Authorization header, so it goes through a Blob rather than a plain link.
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
@@ -274,7 +300,8 @@ function PreviewBody({ preview, name }: { preview: Preview; name: string }) {
     case 'text':
       return (
         <>
-          <pre className="artifact-text" data-testid="artifact-text" data-pretty={preview.pretty ? 'true' : undefined}>
+          {/* Focusable, so a keyboard can scroll a long file. */}
+          <pre className="artifact-text" data-testid="artifact-text" data-pretty={preview.pretty ? 'true' : undefined} tabIndex={0}>
             {preview.text}
           </pre>
           {preview.truncated && <p className="preview-note muted small">Only the beginning of the file is shown. Download it to see the rest.</p>}
@@ -284,26 +311,7 @@ function PreviewBody({ preview, name }: { preview: Preview; name: string }) {
       const [header = [], ...body] = preview.rows;
       return (
         <>
-          <div className="table-scroll">
-            <table className="table csv-table" data-testid="artifact-csv">
-              <thead>
-                <tr>
-                  {header.map((h, i) => (
-                    <th key={i}>{h}</th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {body.map((r, i) => (
-                  <tr key={i}>
-                    {header.map((_h, j) => (
-                      <td key={j}>{r[j] ?? ''}</td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable header={header} rows={body} testId="artifact-csv" />
           <p className="preview-note muted small">
             {preview.more ? `The first ${body.length} rows. Download the file for the rest.` : `${body.length} row${body.length === 1 ? '' : 's'}.`}
           </p>
@@ -325,4 +333,30 @@ function ImagePreview({ blob, name }: { blob: Blob; name: string }) {
     return () => URL.revokeObjectURL(u);
   }, [blob]);
   return <div className="artifact-image-wrap">{url && <img src={url} alt={name} className="artifact-image" data-testid="artifact-image" />}</div>;
+}
+
+/** Rows of cells under a header, as a CSV preview or a model's input example shows them. */
+export function DataTable({ header, rows, testId }: { header: string[]; rows: string[][]; testId: string }) {
+  return (
+    <div className="table-scroll">
+      <table className="table csv-table" data-testid={testId}>
+        <thead>
+          <tr>
+            {header.map((h, i) => (
+              <th key={i}>{h}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              {header.map((_h, j) => (
+                <td key={j}>{r[j] ?? ''}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
 }

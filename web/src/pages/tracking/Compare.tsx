@@ -6,7 +6,8 @@ import { useClient } from '../../session';
 import { keys } from '../../hooks';
 import { BackLink, EmptyState, ErrorText, PageHeader, Spinner, relativeTime } from '../../components/ui';
 import { TableHead } from '../../components/TableHead';
-import { EXPERIMENTS, formatDuration, MAX_COMPARE, runDuration, SERIES_COLORS, StatusBadge, Swatch } from './format';
+import { EXPERIMENTS, formatDuration, MAX_COMPARE, runDuration, StatusBadge, Swatch } from './format';
+import { seriesColor, useColorScheme } from './chartColors';
 import { RunDiffTables, type DiffColumn } from './DiffTable';
 import { MetricChart, XModeToggle, type ChartSeries, type XMode } from './MetricChart';
 
@@ -123,10 +124,12 @@ function CompareChart({ runs }: { runs: Run[] }) {
   const [picked, setPicked] = useState<string>();
   const metric = picked ?? shared ?? metricKeys[0];
   const [mode, setMode] = useState<XMode>('step');
+  const scheme = useColorScheme();
 
   const withMetric = useMemo(
-    () => runs.map((run, i) => ({ run, color: SERIES_COLORS[i]! })).filter(({ run }) => metric !== undefined && run.data.metrics.some((m) => m.key === metric)),
-    [runs, metric],
+    () => runs.map((run, i) => ({ run, color: seriesColor(i) })).filter(({ run }) => metric !== undefined && run.data.metrics.some((m) => m.key === metric)),
+    // scheme: the colours come from the theme, which changes with it.
+    [runs, metric, scheme],
   );
   const histories = useQueries({
     queries: withMetric.map(({ run }) => ({

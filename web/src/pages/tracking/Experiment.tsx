@@ -1,16 +1,22 @@
+import { lazy, Suspense } from 'react';
 import { useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
 import type { Experiment } from '@forja/contracts';
-import { BackLink, Badge, LoadFailed, TagList, Time } from '../../components/ui';
+import { BackLink, Badge, LoadFailed, Spinner, TagList, Time } from '../../components/ui';
 import { EXPERIMENTS, isSystemTag, NOTE_TAG, tagValue } from './format';
 import { RunsSection } from './RunsTable';
+import { RunsViewSwitch, useRunsView } from './charts/ViewSwitch';
+
+// Its own chunk: the table's first paint never waits for the charts (or uPlot).
+const RunsCharts = lazy(() => import('./charts/RunsCharts'));
 
 export function ExperimentPage() {
   const { id = '' } = useParams();
   const client = useClient();
   const experiment = useQuery({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) });
+  const [view, setView] = useRunsView();
 
   // The runs start loading with the page, not after the experiment: the header fills in when it arrives.
   if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" error={experiment.error} back={EXPERIMENTS} />;
@@ -18,8 +24,15 @@ export function ExperimentPage() {
     <div className="page page-wide" data-testid="experiment-page">
       <BackLink to={EXPERIMENTS.to}>{EXPERIMENTS.label}</BackLink>
       {experiment.data ? <ExperimentHeader experiment={experiment.data} /> : <div className="detail-header" aria-busy="true" style={{ minHeight: 64 }} />}
-      {/* Keyed so column choices, selection and scroll start fresh for each experiment. */}
-      <RunsSection key={id} experimentId={id} />
+      <RunsViewSwitch view={view} onChange={setView} />
+      {view === 'charts' ? (
+        <Suspense fallback={<Spinner label="Loading charts…" />}>
+          <RunsCharts key={id} experimentId={id} />
+        </Suspense>
+      ) : (
+        /* Keyed so column choices, selection and scroll start fresh for each experiment. */
+        <RunsSection key={id} experimentId={id} />
+      )}
     </div>
   );
 }

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Metric } from '@forja/contracts';
 import { formatMetric, numericValue } from './format';
+import { cssColor, useColorScheme } from './chartColors';
 
 export type XMode = 'step' | 'time' | 'relative';
 
@@ -67,10 +68,18 @@ function relativeLabel(seconds: number): string {
 // Steps are whole numbers: ticks at 0.5 would name steps that cannot exist.
 const stepIncrements = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8, 1e9];
 
-const axisStyle = { stroke: '#71717a', grid: { stroke: '#f0f0f2', width: 1 }, ticks: { stroke: '#e4e4e7', width: 1 }, font: '11px system-ui, sans-serif' };
+/** Axis colours from the theme's variables, read when a chart is made (so dark mode gets its own). */
+function axisStyle(): uPlot.Axis {
+  return {
+    stroke: cssColor('--muted', '#71717a'),
+    grid: { stroke: cssColor('--border', '#e4e4e7'), width: 1 },
+    ticks: { stroke: cssColor('--border-strong', '#d4d4d8'), width: 1 },
+    font: '11px system-ui, sans-serif',
+  };
+}
 
 function optionsFor(series: ChartSeries[], mode: XMode, width: number, height: number): uPlot.Options {
-  const xAxis: uPlot.Axis = { ...axisStyle };
+  const xAxis: uPlot.Axis = axisStyle();
   if (mode === 'relative') xAxis.values = (_u, vals) => vals.map(relativeLabel);
   if (mode === 'step') xAxis.incrs = stepIncrements;
   // A lone x value would otherwise get a range of years (time) or a fraction of a step.
@@ -79,7 +88,7 @@ function optionsFor(series: ChartSeries[], mode: XMode, width: number, height: n
     width,
     height,
     scales: { x: { time: mode === 'time', range: (_u, min, max) => (min === max ? [min - pad, max + pad] : [min, max]) } },
-    axes: [xAxis, { ...axisStyle, size: 56, values: (_u, vals) => vals.map((v) => formatMetric(v)) }],
+    axes: [xAxis, { ...axisStyle(), size: 56, values: (_u, vals) => vals.map((v) => formatMetric(v)) }],
     series: [
       {
         label: mode === 'step' ? 'Step' : mode === 'time' ? 'Time' : 'Since start',
@@ -104,6 +113,7 @@ function optionsFor(series: ChartSeries[], mode: XMode, width: number, height: n
 export function MetricChart({ series, mode, height = 220, testId = 'metric-chart' }: { series: ChartSeries[]; mode: XMode; height?: number; testId?: string }) {
   const ref = useRef<HTMLDivElement>(null);
   const plot = useMemo(() => buildPlot(series, mode), [series, mode]);
+  const scheme = useColorScheme();
 
   useEffect(() => {
     const el = ref.current;
@@ -120,7 +130,8 @@ export function MetricChart({ series, mode, height = 220, testId = 'metric-chart
       observer.disconnect();
       chart.destroy();
     };
-  }, [plot, series, mode, height]);
+    // scheme: the theme's colours are read when the chart is made.
+  }, [plot, series, mode, height, scheme]);
 
   if (plot.points === 0) {
     return (

@@ -1,37 +1,22 @@
-import { useMemo, useState, type FormEvent } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import type { Run } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import {
-  BackLink,
-  Badge,
-  Button,
-  EmptyState,
-  ErrorText,
-  LoadFailed,
-  SearchTabs,
-  Spinner,
-  Time,
-  relativeTime,
-  useSearchTab,
-  type TabSpec,
-} from '../../components/ui';
-import { CloseIcon } from '../../components/icons';
+import { BackLink, Badge, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
 import { TableHead } from '../../components/TableHead';
-import { EXPERIMENTS, formatDuration, formatMetric, isSystemTag, NOTE_TAG, runDuration, SERIES_COLORS, StatusBadge, tagValue } from './format';
+import { EXPERIMENTS, formatDuration, isSystemTag, NOTE_TAG, runDuration, StatusBadge, tagValue } from './format';
 import { KeyValueCard, MetricsCard } from './RunData';
-import { MetricChart, XModeToggle, type ChartSeries, type XMode } from './MetricChart';
 import { ArtifactBrowser } from './Artifacts';
+import { RunCharts } from './RunCharts';
+import { LoggedModels, loggedModelsKey } from './LoggedModels';
 
-const tabs: TabSpec<'overview' | 'metrics' | 'artifacts'>[] = [
+const tabs: TabSpec<'overview' | 'metrics' | 'models' | 'artifacts'>[] = [
   { id: 'overview', label: 'Overview' },
-  { id: 'metrics', label: 'Charts' },
+  { id: 'metrics', label: 'Metrics' },
+  { id: 'models', label: 'Logged models' },
   { id: 'artifacts', label: 'Artifacts' },
 ];
-/** Charts shown before the user picks: enough to see the run's shape without fetching hundreds of histories. */
-const DEFAULT_CHARTS = 6;
 
 export function RunPage() {
   const { runId = '' } = useParams();
@@ -50,6 +35,8 @@ export function RunPage() {
     queryFn: () => client.experiments.get(experimentId!),
     enabled: experimentId !== undefined,
   });
+
+  const loggedModels = useQuery({ queryKey: loggedModelsKey(runId), queryFn: () => client.runs.loggedModels(runId) });
 
   if (run.isPending) return <Spinner />;
   if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} back={EXPERIMENTS} />;
@@ -71,10 +58,17 @@ export function RunPage() {
           </div>
         </div>
       </header>
-      <SearchTabs label="Run" tabs={tabs} current={tab} counts={{ metrics: r.data.metrics.length }} testIdPrefix="run-tab" />
+      <SearchTabs
+        label="Run"
+        tabs={tabs}
+        current={tab}
+        counts={{ metrics: r.data.metrics.length, models: loggedModels.data?.models.length }}
+        testIdPrefix="run-tab"
+      />
       {tab === 'overview' && <Overview run={r} experimentName={experiment.data?.name} />}
-      {tab === 'metrics' && <Charts run={r} />}
-      {tab === 'artifacts' && <ArtifactBrowser runId={info.runId} rootUri={info.artifactUri} />}
+      {tab === 'metrics' && <RunCharts run={r} />}
+      {tab === 'models' && <LoggedModels runId={info.runId} />}
+      {tab === 'artifacts' && <ArtifactBrowser owner={{ kind: 'run', id: info.runId }} rootUri={info.artifactUri} />}
     </div>
   );
 }
@@ -142,117 +136,6 @@ function Overview({ run, experimentName }: { run: Run; experimentName: string | 
         <div className="detail-col">
           <MetricsCard runId={info.runId} metrics={data.metrics} />
         </div>
-      </div>
-    </div>
-  );
-}
-
-function Charts({ run }: { run: Run }) {
-  const [params, setParams] = useSearchParams();
-  const [mode, setMode] = useState<XMode>('step');
-  const [adding, setAdding] = useState('');
-  const all = useMemo(() => run.data.metrics.map((m) => m.key).sort(), [run.data.metrics]);
-  const fromUrl = params.get('metrics');
-  const chosen = fromUrl !== null ? fromUrl.split(',').filter(Boolean) : all.slice(0, DEFAULT_CHARTS);
-
-  const setChosen = (next: string[]) => {
-    const p = new URLSearchParams(params);
-    p.set('metrics', next.join(','));
-    setParams(p, { replace: true });
-  };
-  const add = (e: FormEvent) => {
-    e.preventDefault();
-    const key = adding.trim();
-    if (key && all.includes(key) && !chosen.includes(key)) setChosen([...chosen, key]);
-    setAdding('');
-  };
-
-  if (all.length === 0) {
-    return (
-      <div className="card">
-        <EmptyState title="No metrics logged">Metrics logged with steps or over time are charted here.</EmptyState>
-      </div>
-    );
-  }
-  return (
-    <section aria-label="Metric charts">
-      <div className="toolbar">
-        <form className="toolbar-title" onSubmit={add}>
-          <input
-            list="run-metric-keys"
-            placeholder="Add a metric chart"
-            aria-label="Add a metric chart"
-            value={adding}
-            onChange={(e) => setAdding(e.target.value)}
-            data-testid="add-chart"
-          />
-          <datalist id="run-metric-keys">
-            {all
-              .filter((k) => !chosen.includes(k))
-              .map((k) => (
-                <option key={k} value={k} />
-              ))}
-          </datalist>
-          <Button type="submit">Add</Button>
-          <span className="muted small">
-            {chosen.length} of {all.length} metrics
-          </span>
-        </form>
-        <XModeToggle value={mode} onChange={setMode} />
-      </div>
-      <div className="chart-grid">
-        {chosen.map((key) => (
-          <ChartCard key={key} run={run} metricKey={key} mode={mode} onRemove={() => setChosen(chosen.filter((k) => k !== key))} />
-        ))}
-      </div>
-    </section>
-  );
-}
-
-function ChartCard({ run, metricKey, mode, onRemove }: { run: Run; metricKey: string; mode: XMode; onRemove: () => void }) {
-  const client = useClient();
-  const runId = run.info.runId;
-  const history = useQuery({
-    queryKey: keys.metricHistory(runId, metricKey),
-    queryFn: async () => (await client.runs.metricHistory(runId, metricKey)).metrics,
-    refetchInterval: run.info.status === 'RUNNING' ? 10_000 : false,
-  });
-  const series = useMemo<ChartSeries[]>(
-    () => (history.data ? [{ label: metricKey, color: SERIES_COLORS[0]!, history: history.data, startTime: run.info.startTime }] : []),
-    [history.data, metricKey, run.info.startTime],
-  );
-  const latest = run.data.metrics.find((m) => m.key === metricKey);
-  return (
-    <div className="card chart-card" data-testid="chart-card" data-key={metricKey}>
-      <div className="card-head">
-        <h3 className="mono">{metricKey}</h3>
-        {latest && <span className="muted">latest {formatMetric(latest.value)}</span>}
-        {history.data && (
-          <span className="muted small">
-            · {history.data.length} point{history.data.length === 1 ? '' : 's'}
-          </span>
-        )}
-        <div className="toolbar-spacer" />
-        <button type="button" className="icon-button" aria-label={`Remove the ${metricKey} chart`} onClick={onRemove}>
-          <CloseIcon size={14} />
-        </button>
-      </div>
-      <div className="chart-body">
-        {history.isPending ? (
-          <Spinner />
-        ) : history.isError ? (
-          <ErrorText error={history.error} />
-        ) : history.data.length === 1 ? (
-          // One value makes a dot, not a chart: say it plainly.
-          <div className="single-value" data-testid="single-value">
-            <div className="single-value-number">{formatMetric(history.data[0]!.value)}</div>
-            <div className="muted small">
-              logged once, at step {history.data[0]!.step}, <Time at={history.data[0]!.timestamp} />
-            </div>
-          </div>
-        ) : (
-          <MetricChart series={series} mode={mode} />
-        )}
       </div>
     </div>
   );

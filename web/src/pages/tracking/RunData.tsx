@@ -97,7 +97,7 @@ export function MetricsCard({ runId, metrics }: { runId: string; metrics: Metric
               {shown.map((m) => (
                 <tr key={m.key} data-testid="run-metrics-row" data-key={m.key}>
                   <td className="mono">
-                    <Link to={`/runs/${encodeURIComponent(runId)}?tab=metrics&metrics=${encodeURIComponent(m.key)}`} title="Chart this metric">
+                    <Link to={`/runs/${encodeURIComponent(runId)}?tab=metrics&charts=${encodeURIComponent(m.key)}`} title="Chart this metric">
                       {m.key}
                     </Link>
                   </td>

@@ -67,7 +67,7 @@ export const SERIES_COLORS = ['#4f46e5', '#e11d48', '#059669', '#d97706', '#0284
 
 /** The colour square that ties the i-th compared run to its chart line and table columns. */
 export function Swatch({ index }: { index: number }) {
-  return <span className="swatch" style={{ background: SERIES_COLORS[index] }} aria-hidden="true" />;
+  return <span className="swatch" style={{ background: `var(--series-${index}, ${SERIES_COLORS[index]})` }} aria-hidden="true" />;
 }
 
 /** Where the tracking pages go back to when there is nothing more specific. */
