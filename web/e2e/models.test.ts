@@ -157,7 +157,8 @@ test('model page: versions with stages and aliases, a transition, aliases set, m
       await versionRow(page, 3)
         .getByRole('link', { name: runIds[2]!.slice(0, 8) })
         .getAttribute('href'),
-      `/runs/${runIds[2]}`,
+      // Every address carries the group it belongs to (docs/ui.links.md).
+      `/g/${GROUP}/runs/${runIds[2]}`,
     );
     await shot(page, 'model-versions');
 

@@ -1,9 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { BrowserRouter } from 'react-router';
 import { ForjaApiError } from '@forja/client';
 import { SessionProvider } from './session';
+import { GroupRouter } from './group-routing';
+import { translateMlflowAddress } from './links';
 import { App } from './App';
 import { UNAUTHENTICATED_EVENT } from './auth-events';
 import './styles.css';
@@ -25,14 +26,17 @@ const queryClient = new QueryClient({
   },
 });
 
+// Before anything reads the address: the links MLflow's client prints are hash routes.
+translateMlflowAddress(window.location, window.history);
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <BrowserRouter>
-        <SessionProvider>
+      <SessionProvider>
+        <GroupRouter>
           <App />
-        </SessionProvider>
-      </BrowserRouter>
+        </GroupRouter>
+      </SessionProvider>
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -152,9 +152,7 @@ export class DuckDBLakeEngine implements LakeEngine {
 
   write<T>(lockKey: string, fn: (c: LakeConn) => Promise<T>): Promise<T> {
     // One process owns the file, so an in-process lock is the whole story.
-    return this.locks.run(lockKey, () =>
-      this.withConnection((raw) => inTransaction(connOf(raw), 'BEGIN TRANSACTION', fn)),
-    );
+    return this.locks.run(lockKey, () => this.withConnection((raw) => inTransaction(connOf(raw), 'BEGIN TRANSACTION', fn)));
   }
 
   ddlType(type: string): string {

@@ -1,15 +1,14 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import { EmptyCard, EmptyState } from './ui';
+import { EmptyCard, EmptyState, type FailedQuery } from './ui';
 import { ListCount } from './ListCount';
 import { TableCard } from './TableCard';
 
-interface ListQuery {
+interface ListQuery extends FailedQuery {
   isPending: boolean;
   isSuccess: boolean;
   isError: boolean;
   isFetching: boolean;
-  error: unknown;
 }
 
 /** In place of a group's things while no group is chosen; `kind` names them, e.g. "Batch projects". */

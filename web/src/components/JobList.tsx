@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import type { UseQueryResult } from '@tanstack/react-query';
-import { EmptyState, ErrorText, Spinner } from './ui';
+import { EmptyState, Spinner, QueryError } from './ui';
 
 /** A page's list of jobs (its runs, its deploys): loading, why it cannot be read, what to do while it is empty, else its table in a card. */
 export function JobList<T>({
@@ -14,7 +14,7 @@ export function JobList<T>({
   children: (items: T[]) => ReactNode;
 }) {
   if (query.isPending) return <Spinner />;
-  if (query.isError) return <ErrorText error={query.error} />;
+  if (query.isError) return <QueryError query={query} />;
   if (query.data.length === 0) {
     return (
       <div className="card">

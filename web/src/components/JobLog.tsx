@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { JobLogLine, JobLogs } from '@forja/contracts';
 import { useClient } from '../session';
 import { jobKeys } from '../jobs';
-import { ErrorText } from './ui';
+import { QueryError } from './ui';
 import './JobLog.css';
 
 const LOG_POLL_MS = 1000;
@@ -79,7 +79,7 @@ export function JobLogPanel({ jobId, title = 'Log', testId = 'job-logs', actions
       </div>
       {logs.isError && (
         <div className="card-pad">
-          <ErrorText error={logs.error} />
+          <QueryError query={logs} />
         </div>
       )}
       <div className="log-view" ref={follow.ref} role="log" aria-label={title === 'Log' ? 'Job log' : title} tabIndex={0} onScroll={follow.onScroll}>

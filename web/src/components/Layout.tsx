@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { Link, NavLink, Navigate, Outlet, useLocation } from 'react-router';
 import { useClient, useSession } from '../session';
 import { useGroups, useWhoami } from '../hooks';
-import { Button, ErrorText, Spinner } from './ui';
+import { QueryError, Spinner } from './ui';
 import {
   ChevronDownIcon,
   ClockIcon,
@@ -18,6 +18,7 @@ import {
   PulseIcon,
   RocketIcon,
   ShieldIcon,
+  SidebarIcon,
   TrainingIcon,
 } from './icons';
 
@@ -62,10 +63,7 @@ export function Layout() {
       <div className="fullpage-center">
         <div className="card narrow">
           <h2>Forja is not answering</h2>
-          <ErrorText error={me.error} />
-          <Button variant="primary" onClick={() => void me.refetch()}>
-            Try again
-          </Button>
+          <QueryError query={me} />
         </div>
       </div>
     );
@@ -75,36 +73,73 @@ export function Layout() {
     <div className="shell">
       <TopBar />
       <div className="shell-body">
-        <nav className="sidebar" aria-label="Main">
-          <ul>
-            {sections.map(({ path, label, icon: Icon }) => (
-              <li key={path}>
-                <NavLink
-                  to={path}
-                  className={({ isActive }) => `nav-item${isActive || alsoActive[path]?.some((p) => location.pathname.startsWith(p)) ? ' active' : ''}`}
-                >
-                  <Icon />
-                  <span>{label}</span>
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-          <div className="sidebar-sep" />
-          <ul>
-            <li>
-              <NavLink to="/admin" className="nav-item">
-                <ShieldIcon />
-                <span>Admin</span>
-              </NavLink>
-            </li>
-          </ul>
-        </nav>
+        <Sidebar />
         <main className="content">
           {me.data?.user?.isAdmin && <SandboxBanner />}
           <Outlet />
         </main>
       </div>
     </div>
+  );
+}
+
+/** Where the reader's choice of a collapsed or expanded sidebar is kept between visits. */
+const SIDEBAR_KEY = 'forja.sidebar';
+/** Below this width the sidebar starts as an icon rail, leaving ~970 px of page at 1024 px. */
+const NARROW = '(max-width: 1099px)';
+
+function subscribeNarrow(onChange: () => void) {
+  const query = window.matchMedia(NARROW);
+  query.addEventListener('change', onChange);
+  return () => query.removeEventListener('change', onChange);
+}
+
+/**
+ * Collapsed or not: the reader's last choice if they made one, otherwise by the window's width
+ * (following it as the window is resized, until they choose).
+ */
+function useSidebarCollapsed(): [boolean, () => void] {
+  const narrow = useSyncExternalStore(subscribeNarrow, () => window.matchMedia(NARROW).matches);
+  const [chosen, setChosen] = useState(() => localStorage.getItem(SIDEBAR_KEY));
+  const collapsed = chosen === null ? narrow : chosen === 'collapsed';
+  const toggle = () => {
+    const next = collapsed ? 'expanded' : 'collapsed';
+    localStorage.setItem(SIDEBAR_KEY, next);
+    setChosen(next);
+  };
+  return [collapsed, toggle];
+}
+
+/** The main navigation; collapsed, an icon rail whose labels stay readable to screen readers and as tooltips. */
+function Sidebar() {
+  const location = useLocation();
+  const [collapsed, toggle] = useSidebarCollapsed();
+  const item = (path: string, label: string, Icon: (typeof sections)[number]['icon'], active: boolean) => (
+    <li key={path}>
+      <NavLink to={path} className={({ isActive }) => `nav-item${isActive || active ? ' active' : ''}`} title={collapsed ? label : undefined}>
+        <Icon />
+        <span className="nav-label">{label}</span>
+      </NavLink>
+    </li>
+  );
+  return (
+    <nav id="sidebar" className={`sidebar${collapsed ? ' collapsed' : ''}`} aria-label="Main" data-testid="sidebar">
+      <ul>{sections.map(({ path, label, icon }) => item(path, label, icon, alsoActive[path]?.some((p) => location.pathname.startsWith(p)) ?? false))}</ul>
+      <div className="sidebar-sep" />
+      <ul>{item('/admin', 'Admin', ShieldIcon, false)}</ul>
+      <button
+        type="button"
+        className="nav-item sidebar-toggle"
+        aria-controls="sidebar"
+        aria-expanded={!collapsed}
+        title={collapsed ? 'Expand the sidebar' : undefined}
+        onClick={toggle}
+        data-testid="sidebar-toggle"
+      >
+        <SidebarIcon />
+        <span className="nav-label">{collapsed ? 'Expand the sidebar' : 'Collapse the sidebar'}</span>
+      </button>
+    </nav>
   );
 }
 

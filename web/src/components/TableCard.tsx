@@ -1,15 +1,14 @@
 import type { ReactNode } from 'react';
-import { ErrorText, Spinner } from './ui';
+import { QueryError, Spinner, type FailedQuery } from './ui';
 
 /** What the card reads of the list's query; a react-query result fits as it is. */
-interface ListQuery {
+interface ListQuery extends FailedQuery {
   isPending: boolean;
   isError: boolean;
-  error: unknown;
 }
 
 /**
- * The card a list's table sits in: a spinner while the query loads, its error when it failed,
+ * The card a list's table sits in: a spinner while the query loads, its error and a retry when it failed,
  * `empty` when it is set (pass it when nothing was found), and the table otherwise.
  */
 export function TableCard({ query, empty, head, children }: { query: ListQuery; empty?: ReactNode; head?: ReactNode; children: ReactNode }) {
@@ -20,7 +19,7 @@ export function TableCard({ query, empty, head, children }: { query: ListQuery; 
         <Spinner />
       ) : query.isError ? (
         <div className="card-pad">
-          <ErrorText error={query.error} />
+          <QueryError query={query} />
         </div>
       ) : (
         empty || children

@@ -171,3 +171,10 @@ export const TrainingIcon = (p: P) => (
     <circle cx="13" cy="8" r="1.4" />
   </Icon>
 );
+/** A panel with its left rail marked: the sidebar's collapse/expand toggle. */
+export const SidebarIcon = (p: P) => (
+  <Icon {...p}>
+    <rect x="3" y="4" width="18" height="16" rx="2" />
+    <path d="M9 4v16" />
+  </Icon>
+);

@@ -134,14 +134,32 @@ export function BackLink({ to, children }: { to: string; children: ReactNode }) 
   );
 }
 
-/** The whole page when the thing it shows could not be loaded: a way back and the server's reason. */
-export function LoadFailed({ title, error, back }: { title: string; error: unknown; back: { to: string; label: string } }) {
+/** What an error view reads of a failed query to offer a retry; a react-query result fits as it is. */
+export interface FailedQuery {
+  error: unknown;
+  isFetching?: boolean;
+  refetch: () => unknown;
+}
+
+/** A failed query's message with a "Try again" button, in place of the data it could not load; nothing while it has not failed. */
+export function QueryError({ query, testId }: { query: FailedQuery; testId?: string }) {
+  if (!query.error) return null;
+  return (
+    <div className="query-error">
+      <ErrorText error={query.error} testId={testId} />
+      <Button size="sm" onClick={() => void query.refetch()} pending={query.isFetching} data-testid="retry">
+        Try again
+      </Button>
+    </div>
+  );
+}
+
+/** The whole page when the thing it shows could not be loaded: a way back, the server's reason and a retry. */
+export function LoadFailed({ title, query, back }: { title: string; query: FailedQuery; back: { to: string; label: string } }) {
   return (
     <div className="page">
       <BackLink to={back.to}>{back.label}</BackLink>
-      <EmptyCard title={title}>
-        <ErrorText error={error} />
-      </EmptyCard>
+      <EmptyCard title={title} action={<QueryError query={query} />} />
     </div>
   );
 }

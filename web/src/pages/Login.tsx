@@ -4,6 +4,7 @@ import { useMutation } from '@tanstack/react-query';
 import { newClient, useSession } from '../session';
 import { Button, ErrorText, Field } from '../components/ui';
 import { ForjaMark } from '../components/icons';
+import { usePageTitle } from '../usePageTitle';
 
 /** Only same-origin paths, so a crafted ?next= cannot send the user elsewhere after login. */
 function safeNext(next: string | null): string {
@@ -26,6 +27,7 @@ export function LoginPage() {
     },
   });
 
+  usePageTitle('Sign in');
   if (token && !login.isSuccess) return <Navigate to={safeNext(params.get('next'))} replace />;
 
   const submit = (e: FormEvent) => {

@@ -8,6 +8,7 @@ import { ChevronDownIcon } from '../../components/icons';
 import { LoadMore } from '../../components/LoadMore';
 import { TableCard } from '../../components/TableCard';
 import { TableHead } from '../../components/TableHead';
+import { usePageTitle } from '../../usePageTitle';
 
 // Actions the server records today; the filter still accepts any text for actions added later.
 const knownActions = [
@@ -51,6 +52,7 @@ export function AuditPage() {
     enabled: can.canReadAudit,
   });
 
+  usePageTitle('Audit log', 'Admin');
   if (!can.canReadAudit)
     return <EmptyCard title="The audit log is for administrators">System administrators and group admins can read who changed what.</EmptyCard>;
 
@@ -129,7 +131,7 @@ function AuditRow({ entry: e, open, onToggle }: { entry: AuditEntry; open: boole
   const label = name ?? e.resourceId;
   return (
     <Fragment>
-      <tr data-testid="audit-row" data-action={e.action} onClick={onToggle} aria-expanded={open} className={open ? 'row-open' : undefined}>
+      <tr data-testid="audit-row" data-action={e.action} onClick={onToggle} className={open ? 'row-open' : undefined}>
         <td>
           <Time at={e.at} />
         </td>
@@ -159,7 +161,8 @@ function AuditRow({ entry: e, open, onToggle }: { entry: AuditEntry; open: boole
           <button
             type="button"
             className="icon-button"
-            aria-label={open ? 'Hide details' : 'Show details'}
+            aria-label="Details"
+            aria-expanded={open}
             onClick={(ev) => {
               ev.stopPropagation();
               onToggle();

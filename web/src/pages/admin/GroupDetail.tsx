@@ -4,10 +4,11 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { RoleSchema, type Member, type Role } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities, useWhoami } from '../../hooks';
-import { BackLink, Button, ConfirmDialog, EmptyState, ErrorText, RoleBadge, Time } from '../../components/ui';
+import { BackLink, Button, ConfirmDialog, EmptyState, ErrorText, RoleBadge, Time, QueryError } from '../../components/ui';
 import { TableCard } from '../../components/TableCard';
 import { ACTIONS, TableHead } from '../../components/TableHead';
 import { useConfirmedMutation } from '../../components/useConfirmedMutation';
+import { usePageTitle } from '../../usePageTitle';
 
 const roles = RoleSchema.options;
 const roleHelp: Record<Role, string> = {
@@ -39,12 +40,13 @@ export function GroupDetailPage() {
   });
   const remove = useConfirmedMutation((m: Member) => client.groups.removeMember(name, m.username), refresh);
 
+  usePageTitle(name, 'Groups', 'Admin');
   return (
     <section aria-label={`Group ${name}`}>
       <BackLink to="/admin/groups">Groups</BackLink>
       {group.isError ? (
         <div className="card card-pad">
-          <ErrorText error={group.error} />
+          <QueryError query={group} />
         </div>
       ) : (
         <>

@@ -9,6 +9,7 @@ import { CreateDialog } from '../../components/CreateDialog';
 import { ListCount } from '../../components/ListCount';
 import { TableCard } from '../../components/TableCard';
 import { TableHead } from '../../components/TableHead';
+import { usePageTitle } from '../../usePageTitle';
 
 export function GroupsPage() {
   const client = useClient();
@@ -19,6 +20,7 @@ export function GroupsPage() {
   const [creating, setCreating] = useState(false);
   const list = groups.data ?? [];
 
+  usePageTitle('Groups', 'Admin');
   return (
     <section aria-label="Groups">
       <div className="toolbar">

@@ -4,9 +4,10 @@ import { useQuery } from '@tanstack/react-query';
 import type { SystemOverview } from '@forja/contracts';
 import { useClient } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Badge, Button, EmptyCard, ErrorText, Spinner, Time } from '../../components/ui';
+import { Badge, Button, EmptyCard, QueryError, Spinner, Time } from '../../components/ui';
 import { formatBytes, formatDuration } from '../tracking/format';
 import './system.css';
+import { usePageTitle } from '../../usePageTitle';
 
 /** Below this share of the disk free, the disk tile turns red. */
 const LOW_DISK = 0.1;
@@ -23,6 +24,7 @@ export function SystemPage() {
   // Every read measures afresh (the artifact store is walked), so it is read on demand, not polled.
   const system = useQuery({ queryKey: ['admin', 'system'], queryFn: () => client.systemOverview(), enabled: can.isAdmin, refetchOnWindowFocus: false });
 
+  usePageTitle('System', 'Admin');
   if (!can.isAdmin) return <EmptyCard title="The system page is for system administrators">It shows the server's storage, queue and workers.</EmptyCard>;
 
   return (
@@ -41,13 +43,7 @@ export function SystemPage() {
           {system.isFetching ? 'Measuring…' : 'Refresh'}
         </Button>
       </div>
-      {system.isPending ? (
-        <Spinner label="Measuring…" />
-      ) : system.isError ? (
-        <ErrorText error={system.error} testId="system-error" />
-      ) : (
-        <Overview o={system.data} />
-      )}
+      {system.isPending ? <Spinner label="Measuring…" /> : system.isError ? <QueryError query={system} testId="system-error" /> : <Overview o={system.data} />}
     </section>
   );
 }

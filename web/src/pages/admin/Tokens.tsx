@@ -10,6 +10,7 @@ import { SecretDialog } from '../../components/SecretDialog';
 import { TableCard } from '../../components/TableCard';
 import { ACTIONS, TableHead } from '../../components/TableHead';
 import { useConfirmedMutation } from '../../components/useConfirmedMutation';
+import { usePageTitle } from '../../usePageTitle';
 
 type Kind = 'personal' | 'service' | 'group';
 
@@ -46,6 +47,7 @@ export function TokensPage() {
   const defaultGroup = scope ?? (current && can.canAdministerGroup(current) ? current : can.adminGroups[0]);
   const list = tokens.data ?? [];
 
+  usePageTitle('Tokens', 'Admin');
   return (
     <section aria-label="Tokens">
       <div className="toolbar">

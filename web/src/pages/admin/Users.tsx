@@ -9,6 +9,7 @@ import { ListCount } from '../../components/ListCount';
 import { LoadMore } from '../../components/LoadMore';
 import { TableCard } from '../../components/TableCard';
 import { ACTIONS, TableHead } from '../../components/TableHead';
+import { usePageTitle } from '../../usePageTitle';
 
 export function UsersPage() {
   const client = useClient();
@@ -30,6 +31,7 @@ export function UsersPage() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.users }),
   });
 
+  usePageTitle('Users', 'Admin');
   if (!can.isAdmin)
     return <EmptyCard title="Users are managed by system administrators">Ask an administrator to create accounts or change their rights.</EmptyCard>;
 

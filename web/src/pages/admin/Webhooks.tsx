@@ -18,6 +18,7 @@ import {
   Time,
   relativeTime,
   type Tone,
+  QueryError,
 } from '../../components/ui';
 import { ChevronDownIcon } from '../../components/icons';
 import { DialogForm } from '../../components/DialogForm';
@@ -27,6 +28,7 @@ import { ACTIONS, num, TableHead } from '../../components/TableHead';
 import { useConfirmedMutation } from '../../components/useConfirmedMutation';
 import { jobPath } from '../jobs/format';
 import './webhooks.css';
+import { usePageTitle } from '../../usePageTitle';
 
 const webhookKeys = {
   list: (group: string | undefined) => ['webhooks', group ?? ''] as const,
@@ -58,6 +60,7 @@ export function WebhooksPage() {
     },
   );
 
+  usePageTitle('Webhooks', 'Admin');
   if (!group || !allowed) {
     return (
       <EmptyCard title={group ? `You do not administer ${group}` : 'No group selected'} action={<Link to="/admin/groups">Go to groups</Link>}>
@@ -234,7 +237,7 @@ function Deliveries({ hook }: { hook: Webhook }) {
     refetchInterval: (q) => (q.state.data?.some((d) => d.status === 'pending' || d.status === 'retrying') ? DELIVERY_REFRESH_MS : false),
   });
   if (deliveries.isPending) return <Spinner />;
-  if (deliveries.isError) return <ErrorText error={deliveries.error} />;
+  if (deliveries.isError) return <QueryError query={deliveries} />;
   const list = deliveries.data;
   if (list.length === 0) return <p className="muted">No deliveries yet. Ping the webhook to send a test event.</p>;
   return (

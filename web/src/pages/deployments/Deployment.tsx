@@ -2,9 +2,22 @@ import { useRef, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Deployment } from '@forja/contracts';
-import { useClient, useSession } from '../../session';
+import { useClient, useFollowGroup, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { BackLink, Button, ConfirmDialog, EmptyState, ErrorText, LoadFailed, SearchTabs, Spinner, Time, relativeTime, type TabSpec } from '../../components/ui';
+import {
+  BackLink,
+  Button,
+  ConfirmDialog,
+  EmptyState,
+  ErrorText,
+  LoadFailed,
+  SearchTabs,
+  Spinner,
+  Time,
+  relativeTime,
+  type TabSpec,
+  QueryError,
+} from '../../components/ui';
 import { JobBusy, JobFailure } from '../../components/JobDetails';
 import { JobLogPanel, useFollowEnd } from '../../components/JobLog';
 import { CopyButton } from '../../components/CopyButton';
@@ -17,6 +30,7 @@ import { DeploymentMonitoring } from '../monitoring/DeploymentMonitoring';
 import { ExecutionsPanel } from './Executions';
 import { SettingsDialog, WorkersPanel } from './Workers';
 import './deployments.css';
+import { usePageTitle } from '../../usePageTitle';
 
 type TabId = 'build' | 'test' | 'executions' | 'usage' | 'monitoring' | 'workers' | 'runtime' | 'code';
 const allTabs: (TabSpec<TabId> & { only?: Deployment['operation'] })[] = [
@@ -58,10 +72,12 @@ function DeploymentView({ id }: { id: string }) {
     queryFn: () => client.deployments.get(id),
     refetchInterval: (q) => (q.state.data && isSettling(q.state.data.status) ? REFRESH_MS : false),
   });
+  useFollowGroup(dep.data?.group);
 
   // Without ?tab=, a deployment that answers opens on Test (Executions when async), any other on its build; chosen once, so a build that ends does not move the page.
   const tabs = tabsOf(dep.data?.operation ?? 'sync');
   const firstTab = useRef<TabId | null>(null);
+  usePageTitle(dep.data?.name, 'Deployments');
   if (firstTab.current === null && dep.data)
     firstTab.current = dep.data.status === 'Deployed' ? (dep.data.operation === 'async' ? 'executions' : 'test') : 'build';
   const tab = tabs.find((t) => t.id === params.get('tab'))?.id ?? firstTab.current ?? 'build';
@@ -100,7 +116,7 @@ function DeploymentView({ id }: { id: string }) {
   });
 
   if (dep.isPending) return <Spinner />;
-  if (dep.isError) return <LoadFailed title="This deployment cannot be shown" error={dep.error} back={DEPLOYMENTS} />;
+  if (dep.isError) return <LoadFailed title="This deployment cannot be shown" query={dep} back={DEPLOYMENTS} />;
 
   const d = dep.data;
   const canEdit = group !== undefined && can.canEditGroup(group);
@@ -307,7 +323,7 @@ function RuntimeLog({ id }: { id: string }) {
       </div>
       {logs.isError && (
         <div className="card-pad">
-          <ErrorText error={logs.error} />
+          <QueryError query={logs} />
         </div>
       )}
       <pre
@@ -342,7 +358,7 @@ function CodeTab({ id }: { id: string }) {
   const { group } = useSession();
   const code = useQuery({ queryKey: deploymentKeys.code(group, id), queryFn: () => client.deployments.code(id) });
   if (code.isPending) return <Spinner />;
-  if (code.isError) return <ErrorText error={code.error} />;
+  if (code.isError) return <QueryError query={code} />;
   return (
     <section aria-label="Calling code">
       <p className="section-note muted">

@@ -12,6 +12,7 @@ import { firstLine } from '../jobs/format';
 import { DeploymentStatusBadge, deploymentKeys, deploymentPath, isSettling, kindText, SourceCell } from './format';
 import { FromModelDialog, UploadDialog } from './NewDeployment';
 import './deployments.css';
+import { usePageTitle } from '../../usePageTitle';
 
 /** While anything builds the list follows it; settled lists do not change on their own. */
 const LIVE_REFRESH_MS = 2000;
@@ -38,6 +39,7 @@ export function DeploymentsPage() {
     navigate(deploymentPath(d.id));
   };
 
+  usePageTitle('Deployments');
   return (
     <div className="page" data-testid="section-deployments">
       <PageHeader

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Deployment, Execution } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
-import { Badge, Button, Dialog, EmptyState, ErrorText, Field, Time, type Tone } from '../../components/ui';
+import { Badge, Button, Dialog, EmptyState, ErrorText, Field, Time, type Tone, QueryError } from '../../components/ui';
 import { DialogForm } from '../../components/DialogForm';
 import { ListCount } from '../../components/ListCount';
 import { TableCard } from '../../components/TableCard';
@@ -428,7 +428,7 @@ function NewExecutionDialog({
                 </select>
               </Field>
             </div>
-            <ErrorText error={tables.error} testId="execution-tables-error" />
+            <QueryError query={tables} testId="execution-tables-error" />
             <Field label="Filter (optional)" htmlFor="ex-filter" hint="Only the rows it keeps are sent; the same grammar as the table preview.">
               <input
                 id="ex-filter"
@@ -448,7 +448,7 @@ function NewExecutionDialog({
                 {described.isPending ? (
                   <span className="muted small">Loading the columns…</span>
                 ) : described.isError ? (
-                  <ErrorText error={described.error} />
+                  <QueryError query={described} />
                 ) : (
                   <div className="execution-columns" data-testid="execution-columns">
                     {allColumns.map((c) => (

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import type { ForjaClient } from '@forja/client';
 import { useClient, useSession } from '../../session';
-import { ErrorText, Spinner } from '../../components/ui';
+import { Spinner, QueryError } from '../../components/ui';
 import { QueryView } from '../monitoring/format';
 import { useUsage } from '../monitoring/queries';
 import { USAGE_WINDOWS, UsageCharts, type UsageWindow } from '../monitoring/UsageCharts';
@@ -42,7 +42,7 @@ export function UsagePanel({ id }: { id: string }) {
       {stats.isPending ? (
         <Spinner />
       ) : stats.isError ? (
-        <ErrorText error={stats.error} />
+        <QueryError query={stats} />
       ) : (
         <div className="stat-tiles" data-testid="usage-stats">
           {TILES.map((t) => (

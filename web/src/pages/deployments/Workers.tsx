@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { DeploymentSettingsSchema, type Deployment, type DeploymentSettings } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
-import { Button, Dialog, ErrorText, Spinner } from '../../components/ui';
+import { Button, Dialog, ErrorText, Spinner, QueryError } from '../../components/ui';
 import { formatDuration } from '../tracking/format';
 import { deploymentKeys, settingsText } from './format';
 
@@ -37,7 +37,7 @@ export function WorkersPanel({ deployment: d, mayEdit, onEdit }: { deployment: D
       {stats.isPending ? (
         <Spinner />
       ) : stats.isError ? (
-        <ErrorText error={stats.error} />
+        <QueryError query={stats} />
       ) : (
         <div className="stat-tiles workers-tiles" data-testid="workers-stats">
           {TILES.map((t) => (

@@ -11,6 +11,7 @@ import { formatDuration } from '../tracking/format';
 import './jobs.css';
 import { JobOwnerLink } from './JobOwner';
 import { isActive, jobDuration, jobKeys, JOBS, JobStatusBadge } from './format';
+import { usePageTitle } from '../../usePageTitle';
 
 const JOB_REFRESH_MS = 1000;
 
@@ -35,8 +36,9 @@ export function JobPage() {
     },
   });
 
+  usePageTitle(job.data?.kind, 'Jobs');
   if (job.isPending) return <Spinner />;
-  if (job.isError) return <LoadFailed title="This job cannot be shown" error={job.error} back={JOBS} />;
+  if (job.isError) return <LoadFailed title="This job cannot be shown" query={job} back={JOBS} />;
 
   const j = job.data;
   const mayCancel = isActive(j.status) && !j.cancelRequested && (j.group ? can.canEditGroup(j.group) : can.isAdmin);

@@ -13,6 +13,7 @@ import { formatDuration } from '../tracking/format';
 import './jobs.css';
 import { firstLine, isActive, jobDuration, jobKeys, jobPath, JobStatusBadge } from './format';
 import { JobOwnerLink } from './JobOwner';
+import { usePageTitle } from '../../usePageTitle';
 
 const PAGE = 50;
 /** While anything is queued or running the list follows it; finished lists do not change. */
@@ -35,6 +36,7 @@ export function JobsPage() {
   });
   const rows = jobs.data?.pages.flatMap((p) => p.items) ?? [];
 
+  usePageTitle('Jobs');
   if (!group) return <NoGroup icon={<ClockIcon size={26} />} kind="Jobs" />;
 
   return (

@@ -8,6 +8,7 @@ import { TableCard } from '../../components/TableCard';
 import { TableHead } from '../../components/TableHead';
 import './jobs.css';
 import { jobKeys, jobPath } from './format';
+import { usePageTitle } from '../../usePageTitle';
 
 const REFRESH_MS = 3000;
 
@@ -17,6 +18,7 @@ export function WorkersPage() {
   const list = workers.data ?? [];
   const alive = list.filter((w) => w.alive);
 
+  usePageTitle('Workers', 'Jobs');
   return (
     <section aria-label="Workers">
       <p className="section-note muted">

@@ -13,6 +13,7 @@ import { formatCount, lakeKeys, lakeTablePath, plural } from './format';
 import { UploadDialog } from './UploadDialog';
 import { BatchPredictions } from './BatchPredictions';
 import './lake.css';
+import { usePageTitle } from '../../usePageTitle';
 
 type TabId = 'tables' | 'predictions';
 const tabs: TabSpec<TabId>[] = [
@@ -39,6 +40,7 @@ export function LakePage() {
     navigate(lakeTablePath(r.table));
   };
 
+  usePageTitle('Lake');
   return (
     <div className="page" data-testid="section-lake">
       <PageHeader

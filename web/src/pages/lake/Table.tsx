@@ -9,11 +9,13 @@ import { formatBytes } from '../tracking/format';
 import { LAKE, formatCount, lakeKeys, lakeTablePath, plural } from './format';
 import { Preview } from './Preview';
 import './lake.css';
+import { usePageTitle } from '../../usePageTitle';
 
 /** One lake table: its size, schema and versions, a preview grid with filters and exports, rename and drop. */
 export function LakeTablePage() {
   const { name = '' } = useParams();
   // A fresh page per table: the preview's filter and paging belong to one.
+  usePageTitle(name, 'Lake');
   return <TableView key={name.toLowerCase()} name={name} />;
 }
 
@@ -36,7 +38,7 @@ function TableView({ name }: { name: string }) {
   });
 
   if (table.isPending) return <Spinner />;
-  if (table.isError) return <LoadFailed title="This table cannot be shown" error={table.error} back={LAKE} />;
+  if (table.isError) return <LoadFailed title="This table cannot be shown" query={table} back={LAKE} />;
 
   const t = table.data;
   const canEdit = group !== undefined && can.canEditGroup(group);

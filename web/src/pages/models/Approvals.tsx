@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApprovalStatusSchema, type ApprovalRequest, type RegistrySettings } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { keys, useAbilities, useRefreshRegistry, useRegistrySettings, useWhoami } from '../../hooks';
-import { Button, Dialog, EmptyState, ErrorText, Field, Time } from '../../components/ui';
+import { Button, Dialog, EmptyState, ErrorText, Field, QueryError, Time } from '../../components/ui';
 import { CheckIcon } from '../../components/icons';
 import { DialogForm } from '../../components/DialogForm';
 import { ListCount } from '../../components/ListCount';
@@ -12,6 +12,7 @@ import { TableCard } from '../../components/TableCard';
 import { ACTIONS, TableHead } from '../../components/TableHead';
 import { ApprovalStatusBadge, approversText, modelPath, StageBadge } from './format';
 import { MetricChange } from './MetricChange';
+import { usePageTitle } from '../../usePageTitle';
 
 type StatusFilter = ApprovalRequest['status'] | 'all';
 const statusFilters: StatusFilter[] = [...ApprovalStatusSchema.options, 'all'];
@@ -27,6 +28,7 @@ export function ApprovalsPage() {
     queryKey: keys.approvals(group, status),
     queryFn: () => client.models.approvals(status === 'all' ? undefined : status),
   });
+  usePageTitle('Approvals', 'Models');
   return (
     <section aria-label="Approval requests">
       <ApprovalSettings />
@@ -154,7 +156,8 @@ function ApprovalSettings() {
           <div className="field-hint">Usernames of group members, separated by commas; leave it empty for the group’s admins.</div>
         </form>
       )}
-      <ErrorText error={settings.error ?? save.error} />
+      {settings.isError && <QueryError query={settings} />}
+      <ErrorText error={save.error} />
     </div>
   );
 }

@@ -4,7 +4,7 @@ import { useQueries } from '@tanstack/react-query';
 import type { ModelVersion, Run } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import { EmptyState, ErrorText, Spinner, Time } from '../../components/ui';
+import { EmptyState, QueryError, Spinner, Time } from '../../components/ui';
 import { TableHead } from '../../components/TableHead';
 import { StatusBadge, Swatch } from '../tracking/format';
 import { RunDiffTables, type DiffColumn } from '../tracking/DiffTable';
@@ -25,9 +25,9 @@ export function CompareVersions({ versions }: { versions: ModelVersion[] }) {
     setParams(next, { replace: true });
   };
   const runIds = picked.map((v) => v?.runId ?? null);
-  const { runs, error } = useQueries({
+  const { runs, failed } = useQueries({
     queries: runIds.map((id) => ({ queryKey: keys.run(id ?? ''), queryFn: () => client.runs.get(id!), enabled: id !== null })),
-    combine: (results) => ({ runs: results.map((r) => r.data), error: results.find((r) => r.isError)?.error }),
+    combine: (results) => ({ runs: results.map((r) => r.data), failed: results.find((r) => r.isError) }),
   });
 
   // Versions come from the versions query and runs from a structurally shared combine, so both keep their identity between renders.
@@ -114,7 +114,7 @@ export function CompareVersions({ versions }: { versions: ModelVersion[] }) {
           </tbody>
         </table>
       </div>
-      <ErrorText error={error} />
+      {failed && <QueryError query={failed} />}
       {noRun.length > 0 ? (
         <div className="card diff-card card-pad muted">
           Version {noRun.map((v) => v!.version).join(' and ')} was not registered from a run, so there are no parameters or metrics to compare.
@@ -122,7 +122,7 @@ export function CompareVersions({ versions }: { versions: ModelVersion[] }) {
       ) : columns ? (
         <RunDiffTables columns={columns} />
       ) : (
-        !error && <Spinner label="Loading the runs…" />
+        !failed && <Spinner label="Loading the runs…" />
       )}
     </section>
   );

@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { ModelVersion } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import { ErrorText, Spinner, Time } from '../../components/ui';
+import { QueryError, Spinner, Time } from '../../components/ui';
 import { ArrowRightIcon } from '../../components/icons';
 import { StatusBadge } from '../tracking/format';
 import { KeyValueCard, MetricsCard } from '../tracking/RunData';
@@ -82,7 +82,7 @@ export function Lineage({ version: v }: { version: ModelVersion }) {
               </>
             )}
           </dl>
-          <ErrorText error={run.error ?? experiment.error} />
+          {run.isError ? <QueryError query={run} /> : experiment.isError && <QueryError query={experiment} />}
         </div>
       </div>
       {runId !== null &&

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import type { ApprovalRequest, RegisteredModel } from '@forja/contracts';
-import { useClient, useSession } from '../../session';
+import { useClient, useFollowGroup, useSession } from '../../session';
 import { keys, useAbilities, useRefreshRegistry } from '../../hooks';
 import {
   BackLink,
@@ -18,6 +18,7 @@ import {
   Time,
   useSearchTab,
   type TabSpec,
+  QueryError,
 } from '../../components/ui';
 import { CloseIcon, CubeIcon, PlusIcon } from '../../components/icons';
 import { DialogForm } from '../../components/DialogForm';
@@ -31,6 +32,7 @@ import { VersionDeployments } from './VersionDeployments';
 import { Timeline } from './Timeline';
 import { VersionsTable } from './Versions';
 import { MODELS, StageBadge } from './format';
+import { usePageTitle } from '../../usePageTitle';
 
 const VERSIONS_PAGE = 100;
 const tabs: TabSpec<'versions' | 'compare' | 'timeline'>[] = [
@@ -49,6 +51,7 @@ export function ModelPage() {
   const [requested, setRequested] = useState<ApprovalRequest | null>(null);
 
   const model = useQuery({ queryKey: keys.model(group, name), queryFn: () => client.models.get(name) });
+  useFollowGroup(model.data?.group);
   const versions = useInfiniteQuery({
     queryKey: keys.modelVersions(group, name),
     queryFn: ({ pageParam }) => client.models.searchVersions({ filter: `name = ${quoteLiteral(name)}`, maxResults: VERSIONS_PAGE, pageToken: pageParam }),
@@ -62,8 +65,9 @@ export function ModelPage() {
     select: (items) => items.filter((a) => a.model === name),
   });
 
+  usePageTitle(name, 'Models');
   if (model.isPending) return <Spinner />;
-  if (model.isError) return <LoadFailed title="This model cannot be shown" error={model.error} back={MODELS} />;
+  if (model.isError) return <LoadFailed title="This model cannot be shown" query={model} back={MODELS} />;
 
   const m = model.data;
   const canEdit = group !== undefined && can.canEditGroup(group);
@@ -117,7 +121,7 @@ export function ModelPage() {
       ) : versions.isPending ? (
         <Spinner label="Loading versions…" />
       ) : versions.isError ? (
-        <ErrorText error={versions.error} />
+        <QueryError query={versions} />
       ) : list.length === 0 ? (
         <div className="card">
           <EmptyState icon={<CubeIcon size={26} />} title="No versions yet">

@@ -13,6 +13,7 @@ import { LoadMore } from '../../components/LoadMore';
 import { TableCard } from '../../components/TableCard';
 import { TableHead } from '../../components/TableHead';
 import { AliasChip, modelPath, STAGES_BY_RELEASE, StageBadge } from './format';
+import { usePageTitle } from '../../usePageTitle';
 
 const PAGE = 50;
 const SHOWN_TAGS = 3;
@@ -37,6 +38,7 @@ export function ModelsPage() {
   const rows = models.data?.pages.flatMap((p) => p.registeredModels) ?? [];
   const mayCreate = group !== undefined && can.canEditGroup(group);
 
+  usePageTitle('Models');
   return (
     <section aria-label="Registered models">
       <FilterBar
@@ -65,7 +67,7 @@ export function ModelsPage() {
       </div>
       {/* A filter's mistake is shown at the filter box, so here it only empties the list. */}
       <TableCard
-        query={{ isPending: models.isPending, isError: models.isError && !filterError, error: models.error }}
+        query={{ ...models, isError: models.isError && !filterError }}
         empty={
           rows.length === 0 && (
             <EmptyState

@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { ForjaClient } from '@forja/client';
 import { useClient, useSession } from '../../session';
 import { keys } from '../../hooks';
-import { EmptyState, ErrorText, Spinner, relativeTime } from '../../components/ui';
+import { EmptyState, Spinner, relativeTime, QueryError } from '../../components/ui';
 import { StageBadge } from './format';
 
 type Entry = Awaited<ReturnType<ForjaClient['models']['timeline']>>['items'][number];
@@ -15,7 +15,7 @@ export function Timeline({ model }: { model: string }) {
   const { group } = useSession();
   const timeline = useQuery({ queryKey: keys.modelTimeline(group, model), queryFn: () => client.models.timeline(model) });
   if (timeline.isPending) return <Spinner />;
-  if (timeline.isError) return <ErrorText error={timeline.error} />;
+  if (timeline.isError) return <QueryError query={timeline} />;
   if (timeline.data.items.length === 0) {
     return (
       <div className="card">

@@ -11,6 +11,7 @@ import { TargetCell } from './Monitors';
 import { useMetricSeries, useMonitor, useRun, useRuns, useRules, useRunNow } from './queries';
 import { TimeChart, type TimeSeries } from './TimeChart';
 import './monitoring.css';
+import { usePageTitle } from '../../usePageTitle';
 
 const PERIOD_ADJECTIVE: Record<Monitor['period'], string> = { hour: 'hourly', day: 'daily', week: 'weekly', month: 'monthly' };
 
@@ -26,8 +27,9 @@ export function MonitorPage() {
   const runNow = useRunNow(id);
   const mayEdit = group !== undefined && can.canEditGroup(group);
 
+  usePageTitle(monitor.data?.name, 'Monitoring');
   if (monitor.isPending) return <Spinner />;
-  if (monitor.isError) return <LoadFailed title="This monitor cannot be shown" error={monitor.error} back={MONITORING} />;
+  if (monitor.isError) return <LoadFailed title="This monitor cannot be shown" query={monitor} back={MONITORING} />;
   const m = monitor.data;
   return (
     <div className="page page-wide" data-testid="monitor-page">

@@ -11,6 +11,7 @@ import { CreateMonitorDialog } from './CreateMonitorDialog';
 import { DriftBadge, monitorPath, monitorRunPath, QueryView, RunStatusBadge } from './format';
 import { useAlerts, useMonitors } from './queries';
 import './monitoring.css';
+import { usePageTitle } from '../../usePageTitle';
 
 const TABS = [
   { id: 'monitors', label: 'Monitors' },
@@ -26,6 +27,7 @@ export function MonitoringPage() {
   const [creating, setCreating] = useState(false);
   const mayEdit = group !== undefined && can.canEditGroup(group);
   const open = useAlerts({ status: 'open' });
+  usePageTitle('Monitoring');
   return (
     <div className="page page-wide" data-testid="monitoring-page">
       <PageHeader

@@ -6,6 +6,7 @@ import { isRunActive, MONITORING, monitorPath, RunStatusBadge } from './format';
 import { useDownloadReport, useMonitor, useRun } from './queries';
 import { RunDetails } from './RunDetails';
 import './monitoring.css';
+import { usePageTitle } from '../../usePageTitle';
 
 /** One run of a monitor: its window, every column's drift with the distributions side by side, performance, SHAP, and the report export. */
 export function MonitorRunPage() {
@@ -15,8 +16,9 @@ export function MonitorRunPage() {
   const report = useDownloadReport();
   const back = monitor.data ? { to: monitorPath(id), label: monitor.data.name } : MONITORING;
 
+  usePageTitle('Run', monitor.data?.name, 'Monitoring');
   if (run.isPending) return <Spinner />;
-  if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} back={back} />;
+  if (run.isError) return <LoadFailed title="This run cannot be shown" query={run} back={back} />;
   const r = run.data;
   return (
     <div className="page page-wide" data-testid="monitor-run-page">

@@ -2,6 +2,8 @@ import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatMetric } from '../tracking/format';
+import { axisStyle } from '../tracking/MetricChart';
+import { cssColor, useColorScheme } from '../tracking/chartColors';
 
 export interface TimeSeries {
   label: string;
@@ -10,8 +12,6 @@ export interface TimeSeries {
   points: readonly (readonly [number, number | null])[];
 }
 
-const axisStyle = { stroke: '#71717a', grid: { stroke: '#f0f0f2', width: 1 }, ticks: { stroke: '#e4e4e7', width: 1 }, font: '11px system-ui, sans-serif' };
-const THRESHOLD_COLOR = '#dc2626';
 const hourMinute = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const monthDay = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 
@@ -24,7 +24,7 @@ function timeLabel(seconds: number, spanSeconds: number): string {
 function drawThresholds(u: uPlot, levels: readonly number[]) {
   const { ctx, bbox } = u;
   ctx.save();
-  ctx.strokeStyle = THRESHOLD_COLOR;
+  ctx.strokeStyle = cssColor('--danger', '#dc2626');
   ctx.lineWidth = 1.25 * devicePixelRatio;
   ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
   for (const level of levels) {
@@ -80,6 +80,7 @@ export function TimeChart({
   const shape = series.map((s) => `${s.label}:${s.color}`).join('|');
   const levels = thresholds;
   const points = data[0].length;
+  const scheme = useColorScheme();
 
   useEffect(() => {
     const el = ref.current;
@@ -104,8 +105,8 @@ export function TimeChart({
         y: { range: (_u, min, max) => [Math.min(0, min), Math.max(max, ...levels) > 0 ? Math.max(max, ...levels) * 1.15 : 1] },
       },
       axes: [
-        { ...axisStyle, size: 28, values: (u, vals) => vals.map((v) => timeLabel(v, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0))) },
-        { ...axisStyle, size: 52, values: (_u, vals) => vals.map((v) => format(v)) },
+        { ...axisStyle(), size: 28, values: (u, vals) => vals.map((v) => timeLabel(v, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0))) },
+        { ...axisStyle(), size: 52, values: (_u, vals) => vals.map((v) => format(v)) },
       ],
       series: [
         { label: 'Time', value: '{YYYY}-{MM}-{DD} {HH}:{mm}' },
@@ -135,8 +136,8 @@ export function TimeChart({
       plot.destroy();
       chart.current = null;
     };
-    // Rebuilt only when the series change shape or the thresholds move; new values go through setData below.
-  }, [shape, levels.join(','), height, unit, points === 0]);
+    // Rebuilt only when the series change shape, the thresholds move or the colour scheme changes; new values go through setData below.
+  }, [shape, levels.join(','), height, unit, points === 0, scheme]);
 
   useEffect(() => {
     chart.current?.setData(data);

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { Alert, MonitorRun } from '@forja/contracts';
-import { Badge, Button, ErrorText, Spinner, type Tone } from '../../components/ui';
+import { Badge, QueryError, Spinner, type Tone } from '../../components/ui';
 import { formatMetric } from '../tracking/format';
 
 /** Query keys of the monitoring pages. Monitors and alerts belong to a group, so every key starts with it; ['monitoring'] refreshes them all. */
@@ -73,10 +73,7 @@ export function QueryView<T>({
   if (query.isError)
     return (
       <div className="monitor-failed" data-testid={`${testId}-error`}>
-        <ErrorText error={query.error} />
-        <Button size="sm" onClick={() => void query.refetch()} pending={query.isFetching} data-testid={`${testId}-retry`}>
-          Retry
-        </Button>
+        <QueryError query={query} />
       </div>
     );
   if (isEmpty?.(query.data))

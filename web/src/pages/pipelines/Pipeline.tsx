@@ -25,6 +25,7 @@ import {
 } from './format';
 import { UploadDialog } from './UploadDialog';
 import './pipelines.css';
+import { usePageTitle } from '../../usePageTitle';
 
 type TabId = 'runs' | 'definition';
 const tabs: TabSpec<TabId>[] = [
@@ -35,6 +36,7 @@ const tabs: TabSpec<TabId>[] = [
 /** One pipeline: its DAG, its runs and its definition, with Run and Upload. */
 export function PipelinePage() {
   const { name = '' } = useParams();
+  usePageTitle(name, 'Pipelines');
   return <PipelineView key={name} name={name} />;
 }
 
@@ -54,7 +56,7 @@ function PipelineView({ name }: { name: string }) {
   });
 
   if (pipeline.isPending) return <Spinner />;
-  if (pipeline.isError) return <LoadFailed title="This pipeline cannot be shown" error={pipeline.error} back={PIPELINES} />;
+  if (pipeline.isError) return <LoadFailed title="This pipeline cannot be shown" query={pipeline} back={PIPELINES} />;
   const p = pipeline.data;
   const canEdit = group !== undefined && can.canEditGroup(group);
   // The graph shows how the newest run of this version went.

@@ -20,10 +20,12 @@ import {
   stepSummary,
 } from './format';
 import './pipelines.css';
+import { usePageTitle } from '../../usePageTitle';
 
 /** A pipeline run: the DAG coloured by each step's status (live while it runs); a step opens its times, outputs, error and log. */
 export function PipelineRunPage() {
   const { name = '', runId = '' } = useParams();
+  usePageTitle('Run', name, 'Pipelines');
   return <RunView key={runId} name={name} runId={runId} />;
 }
 
@@ -51,7 +53,7 @@ function RunView({ name, runId }: { name: string; runId: string }) {
   const back = { to: pipelinePath(name), label: name };
 
   if (run.isPending) return <Spinner />;
-  if (run.isError) return <LoadFailed title="This pipeline run cannot be shown" error={run.error} back={back} />;
+  if (run.isError) return <LoadFailed title="This pipeline run cannot be shown" query={run} back={back} />;
   const r = run.data;
   const canEdit = group !== undefined && can.canEditGroup(group);
   const selectedId = params.get('step') ?? interesting(r)?.id ?? null;

@@ -10,6 +10,7 @@ import { num, TableHead } from '../../components/TableHead';
 import { isRunActive, LIVE_REFRESH_MS, PipelineIcon, pipelineKeys, pipelinePath, pipelineRunPath, PipelineRunStatusBadge } from './format';
 import { UploadDialog } from './UploadDialog';
 import './pipelines.css';
+import { usePageTitle } from '../../usePageTitle';
 
 /** The group's pipelines: DAGs of steps uploaded as YAML, with their last run. */
 export function PipelinesPage() {
@@ -28,6 +29,7 @@ export function PipelinesPage() {
     navigate(pipelinePath(p.name));
   };
 
+  usePageTitle('Pipelines');
   return (
     <div className="page" data-testid="section-pipelines">
       <PageHeader

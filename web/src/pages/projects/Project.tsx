@@ -13,6 +13,7 @@ import { DeployDialog, DeploysTab } from './Deploys';
 import { RunDialog, RunsTab } from './Runs';
 import { SchedulesTab } from './Schedules';
 import './projects.css';
+import { usePageTitle } from '../../usePageTitle';
 
 type TabId = 'deploys' | 'runs' | 'schedules';
 const tabs: TabSpec<TabId>[] = [
@@ -24,6 +25,7 @@ const tabs: TabSpec<TabId>[] = [
 /** One batch project: its cluster size and current version, its deploys with their builds, its runs with their logs, its schedules. */
 export function ProjectPage() {
   const { name = '' } = useParams();
+  usePageTitle(name, 'Projects');
   return <ProjectView key={name} name={name} />;
 }
 
@@ -80,7 +82,7 @@ function ProjectView({ name }: { name: string }) {
   );
 
   if (project.isPending) return <Spinner />;
-  if (project.isError) return <LoadFailed title="This project cannot be shown" error={project.error} back={PROJECTS} />;
+  if (project.isError) return <LoadFailed title="This project cannot be shown" query={project} back={PROJECTS} />;
 
   const p = project.data;
   const canEdit = group !== undefined && can.canEditGroup(group);

@@ -10,6 +10,7 @@ import { GroupList } from '../../components/GroupList';
 import { num, TableHead } from '../../components/TableHead';
 import { formatMemory, isRunActive, LIVE_REFRESH_MS, ProjectIcon, profileText, projectKeys, projectPath, RunStatusBadge } from './format';
 import './projects.css';
+import { usePageTitle } from '../../usePageTitle';
 
 /** The group's batch projects: Python scripts deployed with their environment, run now or on cron schedules. */
 export function ProjectsPage() {
@@ -32,6 +33,7 @@ export function ProjectsPage() {
     navigate(projectPath(p.name));
   };
 
+  usePageTitle('Projects');
   return (
     <div className="page" data-testid="section-projects">
       <PageHeader

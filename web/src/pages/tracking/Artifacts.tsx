@@ -4,7 +4,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import type { ArtifactFile, ForjaClient } from '@forja/client';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import { Button, EmptyState, ErrorText, Spinner } from '../../components/ui';
+import { Button, EmptyState, ErrorText, Spinner, QueryError } from '../../components/ui';
 import { DownloadIcon, FileIcon, FolderIcon } from '../../components/icons';
 import { formatBytes } from './format';
 import { parseDelimited } from './csv';
@@ -193,7 +193,7 @@ export function ArtifactBrowser({
           <Spinner />
         ) : listing.isError ? (
           <div className="card-pad">
-            <ErrorText error={listing.error} />
+            <QueryError query={listing} />
           </div>
         ) : (
           <ul className="artifact-entries" data-testid="artifact-entries">
@@ -283,7 +283,7 @@ function ArtifactPreview({ owner, file }: { owner: ArtifactOwner; file: Artifact
           <Spinner label="Loading preview…" />
         ) : preview.isError ? (
           <div className="card-pad">
-            <ErrorText error={preview.error} />
+            <QueryError query={preview} />
           </div>
         ) : (
           <PreviewBody preview={preview.data} name={baseName(file.path)} />

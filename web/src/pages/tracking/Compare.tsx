@@ -4,12 +4,13 @@ import { useQueries } from '@tanstack/react-query';
 import type { Run } from '@forja/contracts';
 import { useClient } from '../../session';
 import { keys } from '../../hooks';
-import { BackLink, EmptyState, ErrorText, PageHeader, Spinner, relativeTime } from '../../components/ui';
+import { BackLink, EmptyState, PageHeader, QueryError, Spinner, relativeTime } from '../../components/ui';
 import { TableHead } from '../../components/TableHead';
 import { EXPERIMENTS, formatDuration, MAX_COMPARE, runDuration, StatusBadge, Swatch } from './format';
 import { seriesColor, useColorScheme } from './chartColors';
 import { RunDiffTables, type DiffColumn } from './DiffTable';
 import { MetricChart, XModeToggle, type ChartSeries, type XMode } from './MetricChart';
+import { usePageTitle } from '../../usePageTitle';
 
 /** Two to ten runs side by side: one metric overlaid, and the params and latest metrics with differences marked. */
 export function ComparePage() {
@@ -21,7 +22,7 @@ export function ComparePage() {
   // combine's result is structurally shared, so `runs` keeps its identity until a run changes.
   const { runs, failed } = useQueries({
     queries: ids.map((id) => ({ queryKey: keys.run(id), queryFn: () => client.runs.get(id) })),
-    combine: (results) => ({ runs: results.map((r) => r.data).filter((r): r is Run => r !== undefined), failed: results.find((r) => r.isError)?.error }),
+    combine: (results) => ({ runs: results.map((r) => r.data).filter((r): r is Run => r !== undefined), failed: results.find((r) => r.isError) }),
   });
   const experimentIds = [...new Set(runs.map((r) => r.info.experimentId))];
   const experiments = useQueries({ queries: experimentIds.map((id) => ({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) })) });
@@ -62,6 +63,7 @@ export function ComparePage() {
     </>
   );
 
+  usePageTitle('Compare runs', 'Experiments');
   if (ids.length < 2) {
     return (
       <div className="page">
@@ -77,7 +79,7 @@ export function ComparePage() {
   return (
     <div className="page page-wide" data-testid="compare-page">
       {header}
-      <ErrorText error={failed} />
+      {failed && <QueryError query={failed} />}
       {runs.length < ids.length && !failed ? (
         <Spinner label="Loading runs…" />
       ) : (
@@ -136,7 +138,7 @@ function CompareChart({ runs }: { runs: Run[] }) {
       queryKey: keys.metricHistory(run.info.runId, metric ?? ''),
       queryFn: async () => (await client.runs.metricHistory(run.info.runId, metric!)).metrics,
     })),
-    combine: (results) => ({ data: results.every((r) => r.data) ? results.map((r) => r.data!) : undefined, error: results.find((r) => r.isError)?.error }),
+    combine: (results) => ({ data: results.every((r) => r.data) ? results.map((r) => r.data!) : undefined, failed: results.find((r) => r.isError) }),
   });
   const series = useMemo<ChartSeries[] | undefined>(
     () =>
@@ -168,7 +170,7 @@ function CompareChart({ runs }: { runs: Run[] }) {
         <XModeToggle value={mode} onChange={setMode} />
       </div>
       <div className="chart-body">
-        {histories.error ? <ErrorText error={histories.error} /> : series ? <MetricChart series={series} mode={mode} height={300} /> : <Spinner />}
+        {histories.failed ? <QueryError query={histories.failed} /> : series ? <MetricChart series={series} mode={mode} height={300} /> : <Spinner />}
       </div>
     </div>
   );

@@ -1,13 +1,14 @@
 import { lazy, Suspense } from 'react';
 import { useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { useClient } from '../../session';
+import { useClient, useFollowGroup } from '../../session';
 import { keys } from '../../hooks';
 import type { Experiment } from '@forja/contracts';
 import { BackLink, Badge, LoadFailed, Spinner, TagList, Time } from '../../components/ui';
 import { EXPERIMENTS, isSystemTag, NOTE_TAG, tagValue } from './format';
 import { RunsSection } from './RunsTable';
 import { RunsViewSwitch, useRunsView } from './charts/ViewSwitch';
+import { usePageTitle } from '../../usePageTitle';
 
 // Its own chunk: the table's first paint never waits for the charts (or uPlot).
 const RunsCharts = lazy(() => import('./charts/RunsCharts'));
@@ -17,9 +18,11 @@ export function ExperimentPage() {
   const client = useClient();
   const experiment = useQuery({ queryKey: keys.experiment(id), queryFn: () => client.experiments.get(id) });
   const [view, setView] = useRunsView();
+  useFollowGroup(experiment.data?.group);
 
+  usePageTitle(experiment.data?.name, 'Experiments');
   // The runs start loading with the page, not after the experiment: the header fills in when it arrives.
-  if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" error={experiment.error} back={EXPERIMENTS} />;
+  if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" query={experiment} back={EXPERIMENTS} />;
   return (
     <div className="page page-wide" data-testid="experiment-page">
       <BackLink to={EXPERIMENTS.to}>{EXPERIMENTS.label}</BackLink>

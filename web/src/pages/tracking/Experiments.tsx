@@ -15,6 +15,7 @@ import { ACTIONS, TableHead } from '../../components/TableHead';
 import { useConfirmedMutation } from '../../components/useConfirmedMutation';
 import { isSystemTag, NOTE_TAG, tagValue } from './format';
 import { quoteLiteral } from './filters';
+import { usePageTitle } from '../../usePageTitle';
 
 const PAGE = 100;
 /** The server's Default experiment, which runs logged without an experiment land in; it cannot be deleted. */
@@ -49,6 +50,7 @@ export function ExperimentsPage() {
 
   const rows = experiments.data?.pages.flatMap((p) => p.experiments) ?? [];
 
+  usePageTitle('Experiments');
   return (
     <div className="page" data-testid="section-experiments">
       <PageHeader

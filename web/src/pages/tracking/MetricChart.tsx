@@ -69,7 +69,7 @@ function relativeLabel(seconds: number): string {
 const stepIncrements = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8, 1e9];
 
 /** Axis colours from the theme's variables, read when a chart is made (so dark mode gets its own). */
-function axisStyle(): uPlot.Axis {
+export function axisStyle(): uPlot.Axis {
   return {
     stroke: cssColor('--muted', '#71717a'),
     grid: { stroke: cssColor('--border', '#e4e4e7'), width: 1 },

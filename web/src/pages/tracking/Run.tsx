@@ -1,7 +1,7 @@
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import type { Run } from '@forja/contracts';
-import { useClient } from '../../session';
+import { useClient, useFollowGroup } from '../../session';
 import { keys } from '../../hooks';
 import { BackLink, Badge, LoadFailed, SearchTabs, Spinner, Time, relativeTime, useSearchTab, type TabSpec } from '../../components/ui';
 import { TableHead } from '../../components/TableHead';
@@ -10,6 +10,7 @@ import { KeyValueCard, MetricsCard } from './RunData';
 import { ArtifactBrowser } from './Artifacts';
 import { RunCharts } from './RunCharts';
 import { LoggedModels, loggedModelsKey } from './LoggedModels';
+import { usePageTitle } from '../../usePageTitle';
 
 const tabs: TabSpec<'overview' | 'metrics' | 'models' | 'artifacts'>[] = [
   { id: 'overview', label: 'Overview' },
@@ -35,11 +36,13 @@ export function RunPage() {
     queryFn: () => client.experiments.get(experimentId!),
     enabled: experimentId !== undefined,
   });
+  useFollowGroup(experiment.data?.group);
 
   const loggedModels = useQuery({ queryKey: loggedModelsKey(runId), queryFn: () => client.runs.loggedModels(runId) });
 
+  usePageTitle(run.data?.info.runName, 'Runs');
   if (run.isPending) return <Spinner />;
-  if (run.isError) return <LoadFailed title="This run cannot be shown" error={run.error} back={EXPERIMENTS} />;
+  if (run.isError) return <LoadFailed title="This run cannot be shown" query={run} back={EXPERIMENTS} />;
 
   const r = run.data;
   const info = r.info;

@@ -4,13 +4,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { TrainingRun } from '@forja/contracts';
 import { useClient, useSession } from '../../session';
 import { useAbilities } from '../../hooks';
-import { Button, CreateButton, Dialog, ErrorText, Field, PageHeader, Time } from '../../components/ui';
+import { Button, CreateButton, Dialog, Field, PageHeader, Time, QueryError } from '../../components/ui';
 import { DialogForm } from '../../components/DialogForm';
 import { GroupList } from '../../components/GroupList';
 import { TableHead } from '../../components/TableHead';
 import { lakeKeys } from '../lake/format';
 import { dataText, formatMetric, isActive, LIVE_REFRESH_MS, TrainingIcon, trainingKeys, trainingPath, TrainingStatusBadge } from './format';
 import './training.css';
+import { usePageTitle } from '../../usePageTitle';
 
 /** The group's training runs: a train_model(df, base_path) script run as a job on a file or a lake table, its metrics and model in a tracking run. */
 export function TrainingPage() {
@@ -35,6 +36,7 @@ export function TrainingPage() {
     navigate(trainingPath(r.id));
   };
 
+  usePageTitle('Training');
   return (
     <div className="page page-wide" data-testid="section-training">
       <PageHeader
@@ -377,7 +379,7 @@ function NewTrainingDialog({ open, onClose, onCreated }: { open: boolean; onClos
               </div>
             </div>
           )}
-          <ErrorText error={tables.error} />
+          <QueryError query={tables} />
         </fieldset>
         <div className="form-row">
           <Field label="Model type" htmlFor="nt-type">

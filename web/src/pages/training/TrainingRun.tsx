@@ -12,6 +12,7 @@ import { JobLogPanel } from '../../components/JobLog';
 import { jobPath } from '../jobs/format';
 import { formatMetric, isActive, LIVE_REFRESH_MS, TRAINING, trainingKeys, TrainingStatusBadge } from './format';
 import './training.css';
+import { usePageTitle } from '../../usePageTitle';
 
 /** One training run: status, metrics, the data it used, its live log, links to its tracking run, and Promote. */
 export function TrainingRunPage() {
@@ -39,8 +40,9 @@ function RunView({ id }: { id: string }) {
     },
   });
 
+  usePageTitle(run.data?.experimentName, 'Training');
   if (run.isPending) return <Spinner />;
-  if (run.isError) return <LoadFailed title="This training run cannot be shown" error={run.error} back={TRAINING} />;
+  if (run.isError) return <LoadFailed title="This training run cannot be shown" query={run} back={TRAINING} />;
   const r = run.data;
   const canEdit = group !== undefined && can.canEditGroup(group);
   const metrics = Object.entries(r.metrics).sort(([a], [b]) => a.localeCompare(b));
