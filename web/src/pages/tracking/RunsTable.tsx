@@ -4,7 +4,7 @@ import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-qu
 import type { ExperimentColumns } from '@forja/contracts';
 import { readStored, useClient, writeStored } from '../../session';
 import { keys } from '../../hooks';
-import { Button, EmptyState, ErrorText, Spinner } from '../../components/ui';
+import { Button, EmptyState, QueryError, Spinner } from '../../components/ui';
 import { FilterBar, filterErrorOf } from '../../components/FilterBar';
 import { ColumnChooser } from './ColumnChooser';
 import { columnId, columnsFromParam, columnsToParam, orderByOf, type DataColumn } from './filters';
@@ -266,17 +266,11 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
           <Spinner label={view.groupBy && groupProgress ? `Loading runs to group: ${groupProgress}` : 'Loading runs…'} />
         ) : known.isError && columns === undefined ? (
           <div className="card-pad">
-            <ErrorText error={known.error} />
-            <Button size="sm" onClick={() => void known.refetch()}>
-              Retry
-            </Button>
+            <QueryError query={known} />
           </div>
         ) : active.isError && !filterError ? (
           <div className="card-pad">
-            <ErrorText error={active.error} />
-            <Button size="sm" onClick={() => void active.refetch()}>
-              Retry
-            </Button>
+            <QueryError query={active} />
           </div>
         ) : items.length === 0 ? (
           <EmptyState
