@@ -176,19 +176,21 @@ test('runs table: columns from the chooser, sorting by header, the filter gramma
     assert.match(await tiny.innerText(), /running/);
     assert.match(await page.locator('[data-testid="run-row"][data-run-name="fast-lr"]').innerText(), /failed/);
 
-    // The first three metrics and params are shown; recall is not, until chosen.
-    await page.getByTestId('sort-metrics.acc').waitFor();
-    assert.equal(await page.getByTestId('sort-metrics.recall').count(), 0);
-    await page.getByTestId('column-chooser').click();
-    await page.getByTestId('column-chooser-panel').getByPlaceholder('Find a metric, param or tag').fill('rec');
-    await shot(page, 'tracking-column-chooser');
-    await page.getByTestId('column-option-metrics.recall').check();
+    // By default the metrics and params that vary are shown (recall too: logged last); tags are not, until chosen.
     await page.getByTestId('sort-metrics.recall').waitFor();
+    assert.equal(await page.getByTestId('sort-params.optimizer').count(), 0, 'a param with one value for every run is not a default column');
+    assert.equal(await page.getByTestId('sort-tags.team').count(), 0);
+    await page.getByTestId('column-chooser').click();
+    await page.getByTestId('column-chooser-panel').getByPlaceholder('Find a metric, param or tag').fill('tea');
+    await shot(page, 'tracking-column-chooser');
+    await page.getByTestId('column-option-tags.team').check();
+    // Applied when the chooser closes.
     await page.keyboard.press('Escape');
-    await waitFor(async () => (await tiny.locator('[data-column="metrics.recall"]').innerText()) === '0.67', 'the recall of "tiny" in its new column');
+    await page.getByTestId('sort-tags.team').waitFor();
+    await waitFor(async () => (await tiny.locator('[data-column="tags.team"]').innerText()) === 'b', 'the team of "tiny" in its new column');
     const last = searches[searches.length - 1]!;
-    assert.ok(last.columns?.includes('metrics.recall'), `the table asks only for its columns: ${JSON.stringify(last.columns)}`);
-    assert.ok(!last.columns?.includes('tags.team'), 'and not for the ones it does not show');
+    assert.ok(last.columns?.includes('tags.team'), `the table asks only for its columns: ${JSON.stringify(last.columns)}`);
+    assert.ok(!last.columns?.includes('params.optimizer'), 'and not for the ones it does not show');
 
     // Sorting by a metric header: first click descending, second ascending.
     await page.getByTestId('sort-metrics.acc').click();

@@ -29,6 +29,7 @@ import {
   MetricHistoriesSchema,
   RunInfoSchema,
   RunPageSchema,
+  RunBulkResultSchema,
   RunSchema,
   GroupListSchema,
   GroupSchema,
@@ -101,6 +102,7 @@ import {
   type Role,
   type RunCreate,
   type RunSearch,
+  type RunBulk,
   type MetricHistoriesSearch,
   type RunStatus,
   type TokenCreate,
@@ -331,6 +333,8 @@ export class ForjaClient {
     delete: (runId: string, options: { permanent?: boolean } = {}) =>
       this.request('DELETE', `/api/v1/runs/${enc(runId)}`, OkSchema, { query: { permanent: options.permanent || undefined } }),
     restore: (runId: string) => this.request('POST', `/api/v1/runs/${enc(runId)}/restore`, OkSchema),
+    /** Delete, restore or tag many runs in one call (all or nothing). */
+    bulk: (action: RunBulk) => this.request('POST', '/api/v1/runs/bulk', RunBulkResultSchema, { body: action }),
     /** Metrics, params and tags in one transaction. */
     logBatch: (runId: string, batch: LogBatch) => this.request('POST', `/api/v1/runs/${enc(runId)}/batch`, OkSchema, { body: batch }),
     deleteTag: (runId: string, key: string) => this.request('DELETE', `/api/v1/runs/${enc(runId)}/tags/${enc(key)}`, OkSchema),

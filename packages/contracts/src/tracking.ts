@@ -230,10 +230,35 @@ export const RunSearchSchema = z
     pageToken: z.string().max(500).optional(),
     /** Return only these columns, e.g. ["metrics.acc", "params.lr", "tags.team"]; "metrics.*" keeps every metric. */
     columns: z.array(z.string().max(300)).max(1000).optional(),
+    /** Also count every run that matches the filter (one more query, so only when asked). */
+    includeTotal: z.boolean().optional(),
   })
   .strict();
 export type RunSearch = z.input<typeof RunSearchSchema>;
-export const RunPageSchema = z.object({ runs: z.array(RunSchema), nextPageToken: z.string().optional() });
+export const RunPageSchema = z.object({
+  runs: z.array(RunSchema),
+  nextPageToken: z.string().optional(),
+  /** Runs matching the search across all pages; present when `includeTotal` was asked for. */
+  total: z.number().int().optional(),
+});
+export type RunPage = z.infer<typeof RunPageSchema>;
+
+export const RUN_BULK_MAX = 1000;
+const BulkRunIdsSchema = z.array(z.string().max(256)).min(1, 'name at least one run').max(RUN_BULK_MAX, `at most ${RUN_BULK_MAX} runs at once`);
+/** One action on many runs at once: what a runs table does to its selection. */
+export const RunBulkSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.enum(['delete', 'restore']), runIds: BulkRunIdsSchema }).strict(),
+  z
+    .object({
+      action: z.literal('setTag'),
+      runIds: BulkRunIdsSchema,
+      key: TrackingKeySchema,
+      value: RunTagValueSchema,
+    })
+    .strict(),
+]);
+export type RunBulk = z.input<typeof RunBulkSchema>;
+export const RunBulkResultSchema = z.object({ updated: z.number().int() });
 
 /** One metric, param or tag key across an experiment's active runs: how common, how varied, how recent. */
 export const ColumnSummarySchema = z.object({

@@ -16,6 +16,8 @@ import {
   RunCreateSchema,
   RunInfoSchema,
   RunPageSchema,
+  RunBulkSchema,
+  RunBulkResultSchema,
   RunSchema,
   RunSearchSchema,
   RunUpdateSchema,
@@ -166,6 +168,19 @@ export function registerTrackingRoutes(app: App, s: { tracking: TrackingService;
       schema: { tags, summary: 'Search runs (filter, order, projection)', body: RunSearchSchema, response: { 200: RunPageSchema } },
     },
     async (req) => t.searchRuns(contextOf(req), req.body, groupOf(req)),
+  );
+  app.post(
+    '/api/v1/runs/bulk',
+    {
+      config: byId,
+      schema: {
+        tags,
+        summary: 'Delete, restore or tag up to 1000 runs at once (all or nothing)',
+        body: RunBulkSchema,
+        response: { 200: RunBulkResultSchema },
+      },
+    },
+    async (req) => t.bulkRuns(contextOf(req), req.body),
   );
   app.get(
     '/api/v1/runs/:runId',

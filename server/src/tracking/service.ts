@@ -7,6 +7,9 @@ import {
   LogBatchSchema,
   RunNameSchema,
   RunSearchSchema,
+  RunBulkSchema,
+  type RunBulk,
+  type RunPage,
   ExperimentSearchSchema,
   TRACKING_LIMITS,
   TrackingKeySchema,
@@ -96,6 +99,10 @@ export interface TrackingServiceOptions {
  * role in the group that owns the experiment, and a caller with no role there is told the thing
  * does not exist.
  */
+function requireRunIdShape(runId: string): void {
+  if (!/^[a-zA-Z0-9][\w-]{0,255}$/.test(runId)) throw invalid(`Invalid value '${runId.slice(0, 80)}' for parameter 'run_id'.`);
+}
+
 export class TrackingService {
   private readonly store: TrackingStore;
   private readonly groups: GroupsService;
@@ -406,18 +413,53 @@ export class TrackingService {
     return { metrics: rows.map((r) => ({ key: r.key, points: Number(r.points), firstStep: Number(r.first_step), lastStep: Number(r.last_step) })) };
   }
 
-  async searchRuns(ctx: RequestContext, input: RunSearch, scope?: GroupScope): Promise<{ runs: Run[]; nextPageToken?: string }> {
+  async searchRuns(ctx: RequestContext, input: RunSearch, scope?: GroupScope): Promise<RunPage> {
     const q = RunSearchSchema.parse(input);
     const { filter, order } = parseQuery(q.filter, q.orderBy);
-    const experimentIds = await this.readableExperimentIds(ctx, q.experimentIds, scope);
+    const match = { experimentIds: await this.readableExperimentIds(ctx, q.experimentIds, scope), filter, viewType: q.viewType };
     const offset = decodePageToken(q.pageToken);
-    const rows = await this.store.searchRuns({ experimentIds, filter, order, viewType: q.viewType, offset, limit: q.maxResults + 1 }).catch(filterError);
+    const [rows, total] = await Promise.all([
+      this.store.searchRuns({ ...match, order, offset, limit: q.maxResults + 1 }),
+      q.includeTotal ? this.store.countRuns(match) : undefined,
+    ]).catch(filterError);
     const { page, nextPageToken } = pageOf(rows, offset, q.maxResults);
     const data = await this.store.runData(
       page.map((r) => r.id),
       projectionOf(q.columns),
     );
-    return { runs: page.map((r) => this.presentRun(r, data.get(r.id)!)), ...(nextPageToken ? { nextPageToken } : {}) };
+    return {
+      runs: page.map((r) => this.presentRun(r, data.get(r.id)!)),
+      ...(nextPageToken ? { nextPageToken } : {}),
+      ...(total === undefined ? {} : { total }),
+    };
+  }
+
+  /**
+   * Deletes, restores or tags many runs in one transaction. Every run must exist and be editable by
+   * the caller (else a 404 naming it, and nothing changes); deletes and restores are audited per run
+   * as the single calls are.
+   */
+  async bulkRuns(ctx: RequestContext, input: RunBulk): Promise<{ updated: number }> {
+    const q = RunBulkSchema.parse(input);
+    const ids = [...new Set(q.runIds)];
+    for (const id of ids) requireRunIdShape(id);
+    const rows = new Map((await this.store.getRuns(ids)).map((r) => [r.id, r]));
+    const unknown = ids.find((id) => !rows.has(id));
+    if (unknown) throw notFound('Run', unknown);
+    for (const groupId of new Set([...rows.values()].map((r) => r.group_id))) {
+      const first = [...rows.values()].find((r) => r.group_id === groupId)!;
+      await this.access.requireRoleIn(ctx.principal, groupId, 'editor', () => notFound('Run', first.id));
+    }
+    if (q.action === 'setTag') {
+      for (const row of rows.values()) this.requireActiveRun(row);
+      await this.store.transaction((trx) => this.store.setRunsTag(trx, ids, { key: q.key, value: q.value }));
+      return { updated: ids.length };
+    }
+    const stage = q.action === 'delete' ? 'deleted' : 'active';
+    await this.store.transaction((trx) => this.store.updateRuns(trx, ids, { lifecycle_stage: stage, deleted_time: stage === 'deleted' ? this.clock() : null }));
+    for (const row of rows.values())
+      await this.audit.record(ctx, { action: `run.${q.action}`, resourceType: 'run', resourceId: row.id, groupId: row.group_id, details: { bulk: true } });
+    return { updated: ids.length };
   }
 
   async logInputs(
@@ -470,7 +512,7 @@ export class TrackingService {
 
   /** The run row after the caller's role in its group is checked; for artifact access too. */
   async readableRun(ctx: RequestContext, runId: string, needed: Role): Promise<RunRow> {
-    if (!/^[a-zA-Z0-9][\w-]{0,255}$/.test(runId)) throw invalid(`Invalid value '${runId.slice(0, 80)}' for parameter 'run_id'.`);
+    requireRunIdShape(runId);
     const row = await this.store.getRun(runId);
     const missing = () => notFound('Run', runId);
     if (!row) throw missing();

@@ -17,6 +17,13 @@ export interface ColumnSummaryRow {
 }
 type Q = Kysely<Database> | Transaction<Database>;
 
+/** Which runs a search or a count covers. */
+export interface RunMatch {
+  experimentIds: string[];
+  filter: FilterExpr | null;
+  viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+}
+
 export interface RunData {
   metrics: MetricRow[];
   params: KV[];
@@ -194,6 +201,23 @@ export class TrackingStore {
   }
   async updateRun(q: Q, id: string, patch: Partial<Omit<RunRow, 'id'>>): Promise<void> {
     await q.updateTable('runs').set(patch).where('id', '=', id).execute();
+  }
+  async getRuns(ids: string[]): Promise<RunRow[]> {
+    const out: RunRow[] = [];
+    for (const part of chunks(ids)) out.push(...(await this.k.selectFrom('runs').selectAll().where('id', 'in', part).execute()));
+    return out;
+  }
+  async updateRuns(q: Q, ids: string[], patch: Partial<Omit<RunRow, 'id'>>): Promise<void> {
+    for (const part of chunks(ids)) await q.updateTable('runs').set(patch).where('id', 'in', part).execute();
+  }
+  /** One tag set on many runs, replacing a value they had. */
+  async setRunsTag(q: Q, ids: string[], tag: KV): Promise<void> {
+    for (const part of chunks(ids))
+      await q
+        .insertInto('run_tags')
+        .values(part.map((id) => ({ run_id: id, ...tag })))
+        .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
+        .execute();
   }
   async deleteRunPermanently(id: string): Promise<void> {
     await this.k.deleteFrom('runs').where('id', '=', id).execute();
@@ -492,15 +516,41 @@ export class TrackingStore {
   }
 
   /** One SQL query: filter, order and paging pushed into the database. */
-  async searchRuns(opts: {
-    experimentIds: string[];
-    filter: FilterExpr | null;
-    order: OrderTerm[];
-    viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
-    offset: number;
-    limit: number;
-  }): Promise<RunRow[]> {
+  async searchRuns(opts: RunMatch & { order: OrderTerm[]; offset: number; limit: number }): Promise<RunRow[]> {
     if (opts.experimentIds.length === 0) return [];
+    let q = this.matchingRuns(opts).selectAll('runs');
+    const seen = new Set<string>();
+    opts.order.forEach((term, i) => {
+      const id = `${term.entity}.${term.key}`;
+      if (seen.has(id)) throw new FilterError(`'${term.key}' appears twice in order_by`, 0, term.key);
+      seen.add(id);
+      const dir = term.ascending ? sql`ASC` : sql`DESC`;
+      if (term.entity === 'attribute') {
+        const a = RUN_ATTRIBUTES[term.key.toLowerCase()];
+        if (!a) throw new FilterError(`cannot order runs by '${term.key}'`, 0, term.key);
+        q = q.orderBy(sql`${sql.ref(a.column)} IS NULL`).orderBy(sql`${sql.ref(a.column)} ${dir}`);
+        return;
+      }
+      const table = term.entity === 'metric' ? 'latest_metrics' : term.entity === 'param' ? 'params' : term.entity === 'tag' ? 'run_tags' : undefined;
+      if (!table) throw new FilterError(`cannot order runs by a ${term.entity}`, 0, term.key);
+      const sub = sql`(SELECT ${sql.ref(`o${i}.value`)} FROM ${sql.table(table)} AS ${sql.id(`o${i}`)} WHERE ${sql.ref(`o${i}.run_id`)} = runs.id AND ${sql.ref(`o${i}.key`)} = ${term.key})`;
+      // Missing values sort last whichever the direction, as in MLflow.
+      q = q.orderBy(sql`${sub} IS NULL`).orderBy(sql`${sub} ${dir}`);
+    });
+    return q.orderBy('runs.start_time', 'desc').orderBy('runs.id', 'asc').offset(opts.offset).limit(opts.limit).execute();
+  }
+
+  /** How many runs a search matches over all its pages. */
+  async countRuns(opts: RunMatch): Promise<number> {
+    if (opts.experimentIds.length === 0) return 0;
+    const row = await this.matchingRuns(opts)
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** The runs of the given experiments that pass the view type and the filter, as a query to select from. */
+  private matchingRuns(opts: RunMatch) {
     const dialect = this.db.dialect;
     const target: FilterTarget = {
       dialect,
@@ -535,29 +585,11 @@ export class TrackingStore {
         return sql`EXISTS (SELECT 1 FROM run_inputs INNER JOIN datasets ON datasets.id = run_inputs.dataset_id WHERE run_inputs.run_id = runs.id AND ${predicate(column, cmp, 'string', dialect)})`;
       },
     };
-    let q = this.k.selectFrom('runs').selectAll('runs').where('runs.experiment_id', 'in', opts.experimentIds);
+    let q = this.k.selectFrom('runs').where('runs.experiment_id', 'in', opts.experimentIds);
     if (opts.viewType === 'ACTIVE_ONLY') q = q.where('runs.lifecycle_stage', '=', 'active');
     if (opts.viewType === 'DELETED_ONLY') q = q.where('runs.lifecycle_stage', '=', 'deleted');
     if (opts.filter) q = q.where(compileFilter(opts.filter, target) as RawBuilder<boolean>);
-    const seen = new Set<string>();
-    opts.order.forEach((term, i) => {
-      const id = `${term.entity}.${term.key}`;
-      if (seen.has(id)) throw new FilterError(`'${term.key}' appears twice in order_by`, 0, term.key);
-      seen.add(id);
-      const dir = term.ascending ? sql`ASC` : sql`DESC`;
-      if (term.entity === 'attribute') {
-        const a = RUN_ATTRIBUTES[term.key.toLowerCase()];
-        if (!a) throw new FilterError(`cannot order runs by '${term.key}'`, 0, term.key);
-        q = q.orderBy(sql`${sql.ref(a.column)} IS NULL`).orderBy(sql`${sql.ref(a.column)} ${dir}`);
-        return;
-      }
-      const table = term.entity === 'metric' ? 'latest_metrics' : term.entity === 'param' ? 'params' : term.entity === 'tag' ? 'run_tags' : undefined;
-      if (!table) throw new FilterError(`cannot order runs by a ${term.entity}`, 0, term.key);
-      const sub = sql`(SELECT ${sql.ref(`o${i}.value`)} FROM ${sql.table(table)} AS ${sql.id(`o${i}`)} WHERE ${sql.ref(`o${i}.run_id`)} = runs.id AND ${sql.ref(`o${i}.key`)} = ${term.key})`;
-      // Missing values sort last whichever the direction, as in MLflow.
-      q = q.orderBy(sql`${sub} IS NULL`).orderBy(sql`${sub} ${dir}`);
-    });
-    return q.orderBy('runs.start_time', 'desc').orderBy('runs.id', 'asc').offset(opts.offset).limit(opts.limit).execute();
+    return q;
   }
 
   /**

@@ -3,6 +3,7 @@ import { useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { useClient, useFollowGroup } from '../../session';
 import { keys } from '../../hooks';
+import type { Experiment } from '@forja/contracts';
 import { BackLink, Badge, LoadFailed, Spinner, TagList, Time } from '../../components/ui';
 import { EXPERIMENTS, isSystemTag, NOTE_TAG, tagValue } from './format';
 import { RunsSection } from './RunsTable';
@@ -20,42 +21,46 @@ export function ExperimentPage() {
   useFollowGroup(experiment.data?.group);
 
   usePageTitle(experiment.data?.name, 'Experiments');
-  if (experiment.isPending) return <Spinner />;
+  // The runs start loading with the page, not after the experiment: the header fills in when it arrives.
   if (experiment.isError) return <LoadFailed title="This experiment cannot be shown" query={experiment} back={EXPERIMENTS} />;
-
-  const e = experiment.data;
-  const note = tagValue(e.tags, NOTE_TAG);
-  const tags = e.tags.filter((t) => !isSystemTag(t.key));
   return (
     <div className="page page-wide" data-testid="experiment-page">
       <BackLink to={EXPERIMENTS.to}>{EXPERIMENTS.label}</BackLink>
-      <header className="detail-header">
-        <div>
-          <h1 className="detail-title">
-            {e.name} {e.lifecycleStage === 'deleted' && <Badge tone="red">deleted</Badge>}
-          </h1>
-          <div className="detail-meta muted">
-            <span>
-              ID <span className="mono">{e.experimentId}</span>
-            </span>
-            <span>
-              Created <Time at={e.creationTime} />
-            </span>
-            <span>Group {e.group}</span>
-          </div>
-          {note && <p className="detail-note">{note}</p>}
-          {tags.length > 0 && <TagList tags={tags} className="detail-tags" />}
-        </div>
-      </header>
+      {experiment.data ? <ExperimentHeader experiment={experiment.data} /> : <div className="detail-header" aria-busy="true" style={{ minHeight: 64 }} />}
       <RunsViewSwitch view={view} onChange={setView} />
       {view === 'charts' ? (
         <Suspense fallback={<Spinner label="Loading charts…" />}>
-          <RunsCharts key={e.experimentId} experimentId={e.experimentId} />
+          <RunsCharts key={id} experimentId={id} />
         </Suspense>
       ) : (
         /* Keyed so column choices, selection and scroll start fresh for each experiment. */
-        <RunsSection key={e.experimentId} experimentId={e.experimentId} />
+        <RunsSection key={id} experimentId={id} />
       )}
     </div>
+  );
+}
+
+function ExperimentHeader({ experiment: e }: { experiment: Experiment }) {
+  const note = tagValue(e.tags, NOTE_TAG);
+  const tags = e.tags.filter((t) => !isSystemTag(t.key));
+  return (
+    <header className="detail-header">
+      <div>
+        <h1 className="detail-title">
+          {e.name} {e.lifecycleStage === 'deleted' && <Badge tone="red">deleted</Badge>}
+        </h1>
+        <div className="detail-meta muted">
+          <span>
+            ID <span className="mono">{e.experimentId}</span>
+          </span>
+          <span>
+            Created <Time at={e.creationTime} />
+          </span>
+          <span>Group {e.group}</span>
+        </div>
+        {note && <p className="detail-note">{note}</p>}
+        {tags.length > 0 && <TagList tags={tags} className="detail-tags" />}
+      </div>
+    </header>
   );
 }

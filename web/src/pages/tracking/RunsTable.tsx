@@ -1,117 +1,136 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useLocation, useNavigate } from 'react-router';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import type { MetricValue, Run } from '@forja/contracts';
+import type { ExperimentColumns } from '@forja/contracts';
 import { readStored, useClient, writeStored } from '../../session';
 import { keys } from '../../hooks';
-import { Button, EmptyState, ErrorText, Spinner, relativeTime } from '../../components/ui';
-import { ChevronDownIcon } from '../../components/icons';
+import { Button, EmptyState, QueryError, Spinner } from '../../components/ui';
 import { FilterBar, filterErrorOf } from '../../components/FilterBar';
-import { ColumnChooser, type KnownKeys } from './ColumnChooser';
-import { columnId, orderByOf, parseColumnId, sortableAttributes, type DataColumn, type Sort, type SortableAttribute } from './filters';
-import { formatDuration, formatMetric, MAX_COMPARE, runDuration, StatusBadge } from './format';
+import { ColumnChooser } from './ColumnChooser';
+import { columnId, columnsFromParam, columnsToParam, orderByOf, type DataColumn } from './filters';
+import { MAX_COMPARE } from './format';
+import { fetchAllRuns } from './allRuns';
+import { groupRows, toRow } from './runRows';
+import { pinParam, useRunsView } from './runsView';
+import { RunsGrid, type GridItem } from './RunsGrid';
+import { BulkActions } from './BulkActions';
+import { ExportCsv } from './ExportCsv';
 
 const PAGE = 200;
-const ROW_HEIGHT = 37;
-/** Runs sampled (with every key) to offer columns; the table itself only ever fetches the chosen ones. */
-const KEY_SAMPLE = 20;
-const DEFAULT_METRICS = 3;
-const DEFAULT_PARAMS = 3;
-/** Start fetching the next page this many rows before the end is scrolled into view. */
-const PREFETCH_ROWS = 40;
+const DEFAULT_METRICS = 6;
+const DEFAULT_PARAMS = 6;
 
-const width = { select: 40, name: 200, status: 96, start_time: 100, duration: 100, user_id: 100, data: 132 };
-
-interface Row {
-  run: Run;
-  /** By column id ("metrics.acc"): a metric value, or the string of a param or tag. */
-  values: Map<string, MetricValue | string>;
+/** The metrics and params that differ between runs, the most recently logged first: what a sweep is about. */
+export function defaultColumns(known: ExperimentColumns): DataColumn[] {
+  const varying = (items: ExperimentColumns['metrics'], n: number) => items.filter((c) => c.distinct > 1).slice(0, n);
+  return [
+    ...varying(known.metrics, DEFAULT_METRICS).map((c) => ({ kind: 'metrics' as const, key: c.key })),
+    ...varying(known.params, DEFAULT_PARAMS).map((c) => ({ kind: 'params' as const, key: c.key })),
+  ];
 }
 
-function toRow(run: Run): Row {
-  const values = new Map<string, MetricValue | string>();
-  for (const m of run.data.metrics) values.set(`metrics.${m.key}`, m.value);
-  for (const p of run.data.params) values.set(`params.${p.key}`, p.value);
-  for (const t of run.data.tags) values.set(`tags.${t.key}`, t.value);
-  return { run, values };
-}
-
-function knownKeysOf(runs: Run[]): KnownKeys {
-  const sorted = (items: Iterable<string>) => [...new Set(items)].sort();
-  return {
-    metrics: sorted(runs.flatMap((r) => r.data.metrics.map((m) => m.key))),
-    params: sorted(runs.flatMap((r) => r.data.params.map((p) => p.key))),
-    tags: sorted(runs.flatMap((r) => r.data.tags.map((t) => t.key))),
-  };
-}
-
-const defaultColumns = (known: KnownKeys): DataColumn[] => [
-  ...known.metrics.slice(0, DEFAULT_METRICS).map((key) => ({ kind: 'metrics' as const, key })),
-  ...known.params.slice(0, DEFAULT_PARAMS).map((key) => ({ kind: 'params' as const, key })),
-];
-
-/** The chosen columns, remembered per experiment in this browser; until a choice, a few of the keys the runs use. */
-function useColumns(experimentId: string, known: KnownKeys | undefined) {
+/**
+ * The shown columns: the URL's, else the last choice in this browser, else the defaults (which need
+ * the experiment's column summary: the only case where the runs request waits for another).
+ */
+function useColumns(experimentId: string, known: ExperimentColumns | undefined, fromUrl: DataColumn[] | undefined) {
   const storageKey = `forja.runColumns.${experimentId}`;
-  const [stored, setStored] = useState<DataColumn[] | undefined>(() => {
-    try {
-      const ids = JSON.parse(readStored(storageKey) ?? 'null') as unknown;
-      return Array.isArray(ids) ? ids.map((id) => parseColumnId(String(id))).filter((c) => c !== undefined) : undefined;
-    } catch {
-      return undefined;
-    }
-  });
-  const set = (cols: DataColumn[] | undefined) => {
-    writeStored(storageKey, cols && JSON.stringify(cols.map(columnId)));
+  const defaultsKey = `forja.runDefaults.${experimentId}`;
+  const [stored, setStored] = useState(() => columnsFromParam(readStored(storageKey) ?? null));
+  // The defaults of the last visit stand in until the summary answers, so a second visit need not wait for it.
+  const [lastDefaults] = useState(() => columnsFromParam(readStored(defaultsKey) ?? null));
+  const defaults = useMemo(() => (known ? defaultColumns(known) : lastDefaults), [known, lastDefaults]);
+  useEffect(() => {
+    if (known && defaults) writeStored(defaultsKey, columnsToParam(defaults));
+  }, [known, defaults, defaultsKey]);
+  const remember = (cols: DataColumn[] | undefined) => {
+    writeStored(storageKey, cols && columnsToParam(cols));
     setStored(cols);
   };
-  return [stored ?? (known ? defaultColumns(known) : undefined), set] as const;
+  return [fromUrl ?? stored ?? defaults, remember] as const;
 }
 
-/** The runs of one experiment: filter, sort, choose columns, page through thousands, select to compare. */
+/** The runs of one experiment: filter, sort, choose and pin columns, group, export, act on a selection. */
 export function RunsSection({ experimentId }: { experimentId: string }) {
   const client = useClient();
   const navigate = useNavigate();
-  const [params, setParams] = useSearchParams();
-  const filter = params.get('filter') ?? '';
-  const sortColumn = params.get('sort');
-  const sort: Sort | undefined = sortColumn ? { column: sortColumn, desc: params.get('desc') !== '0' } : undefined;
+  const location = useLocation();
+  const [view, update] = useRunsView();
   const [selected, setSelected] = useState<Set<string>>(() => new Set());
+  const [expanded, setExpanded] = useState<Set<string | undefined>>(() => new Set());
 
-  const known = useQuery({
-    queryKey: keys.runKeys(experimentId),
-    queryFn: async () => knownKeysOf((await client.runs.search({ experimentIds: [experimentId], maxResults: KEY_SAMPLE })).runs),
-    staleTime: 60_000,
-  });
-  const [columns, setColumns] = useColumns(experimentId, known.data);
+  const known = useQuery({ queryKey: keys.runKeys(experimentId), queryFn: () => client.experiments.columns(experimentId), staleTime: 60_000 });
+  const [columns, remember] = useColumns(experimentId, known.data, view.cols);
+  const shown = useMemo(() => {
+    const cols = columns ?? [];
+    return [...cols.filter((c) => view.pin.has(columnId(c))), ...cols.filter((c) => !view.pin.has(columnId(c)))];
+  }, [columns, view.pin]);
+  const setColumns = (cols: DataColumn[], pin: Set<string> = view.pin) => {
+    remember(cols);
+    update({ cols: columnsToParam(cols), pin: pinParam([...pin].filter((id) => cols.some((c) => columnId(c) === id))) });
+  };
 
-  const search = { filter: filter || undefined, orderBy: sort ? [orderByOf(sort)] : [], columns: columns?.map(columnId) };
+  // Sorted, so moving a column around asks for nothing new.
+  const fetched = useMemo(() => [...new Set([...(columns ?? []), ...(view.groupBy ? [view.groupBy] : [])].map(columnId))].sort(), [columns, view.groupBy]);
+  const base = {
+    experimentIds: [experimentId],
+    filter: view.filter || undefined,
+    orderBy: view.sort ? [orderByOf(view.sort)] : [],
+    viewType: view.deleted ? ('DELETED_ONLY' as const) : ('ACTIVE_ONLY' as const),
+  };
+  const search = { ...base, columns: fetched };
   const runs = useInfiniteQuery({
     queryKey: keys.runs(experimentId, search),
-    queryFn: ({ pageParam }) => client.runs.search({ experimentIds: [experimentId], ...search, maxResults: PAGE, pageToken: pageParam }),
+    queryFn: async ({ pageParam }) => {
+      const page = await client.runs.search({ ...search, maxResults: PAGE, pageToken: pageParam, includeTotal: pageParam === undefined });
+      return { ...page, fetched: new Set(fetched) };
+    },
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextPageToken,
     // Wait for the column choice: fetching every key of every run is what the projection avoids.
-    enabled: columns !== undefined,
-    // A new sort or column keeps the old rows on screen until the new ones arrive.
+    enabled: columns !== undefined && !view.groupBy,
+    // A new sort or column keeps the old rows on screen (new cells shimmer) until the new ones arrive.
     placeholderData: keepPreviousData,
   });
-  const rows = useMemo(() => (runs.data?.pages ?? []).flatMap((p) => p.runs.map(toRow)), [runs.data]);
+  const [groupProgress, setGroupProgress] = useState<string>();
+  const grouped = useQuery({
+    queryKey: [...keys.runs(experimentId, search), 'all'],
+    queryFn: async () => {
+      const all = await fetchAllRuns(client, search, (loaded, total) => setGroupProgress(`${loaded.toLocaleString()} of ${total.toLocaleString()}`));
+      const had = new Set(fetched);
+      return all.map((r) => toRow(r, had));
+    },
+    // No placeholder: groups of the previous grouping, without the new key's values, would mislead.
+    enabled: columns !== undefined && view.groupBy !== undefined,
+  });
 
-  const update = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === undefined || v === '') next.delete(k);
-      else next.set(k, v);
-    }
-    setParams(next, { replace: true });
-  };
+  const rows = useMemo(() => (runs.data?.pages ?? []).flatMap((p) => p.runs.map((r) => toRow(r, p.fetched))), [runs.data]);
+  const groups = useMemo(
+    () =>
+      view.groupBy && grouped.data
+        ? groupRows(
+            grouped.data,
+            view.groupBy,
+            shown.filter((c) => c.kind === 'metrics'),
+          )
+        : undefined,
+    [grouped.data, view.groupBy, shown],
+  );
+  const items: GridItem[] = useMemo(() => {
+    if (!groups) return rows.map((row) => ({ kind: 'run', row }));
+    return groups.flatMap((group): GridItem[] => {
+      const open = expanded.has(group.value);
+      return [{ kind: 'group', group, expanded: open }, ...(open ? group.rows.map((row): GridItem => ({ kind: 'run', row })) : [])];
+    });
+  }, [groups, rows, expanded]);
+  const visibleRuns = groups ? (grouped.data ?? []) : rows;
+  const total = view.groupBy ? grouped.data?.length : runs.data?.pages[0]?.total;
+  const active = view.groupBy ? grouped : runs;
+
   const onSort = (column: string, firstDesc: boolean) => {
-    const desc = sort?.column === column ? !sort.desc : firstDesc;
+    const desc = view.sort?.column === column ? !view.sort.desc : firstDesc;
     update({ sort: column, desc: desc ? '1' : '0' });
   };
-
   const toggle = (runId: string) =>
     setSelected((s) => {
       const next = new Set(s);
@@ -119,15 +138,38 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
       else next.add(runId);
       return next;
     });
-  const allSelected = rows.length > 0 && rows.every((r) => selected.has(r.run.info.runId));
+  const allSelected = visibleRuns.length > 0 && visibleRuns.every((r) => selected.has(r.run.info.runId));
   const canCompare = selected.size >= 2 && selected.size <= MAX_COMPARE;
+  const onNearEnd = useCallback(() => {
+    if (runs.hasNextPage && !runs.isFetchingNextPage && !view.groupBy) void runs.fetchNextPage();
+  }, [runs, view.groupBy]);
+  const togglePin = (id: string) => {
+    const pin = new Set(view.pin);
+    if (pin.has(id)) pin.delete(id);
+    else pin.add(id);
+    update({ pin: pinParam(pin), cols: columnsToParam(columns ?? []) });
+  };
+  const move = (id: string, beforeId: string | undefined) => {
+    const cols = columns ?? [];
+    const moving = cols.find((c) => columnId(c) === id);
+    if (!moving) return;
+    const rest = cols.filter((c) => columnId(c) !== id);
+    const at = beforeId === undefined ? rest.length : rest.findIndex((c) => columnId(c) === beforeId);
+    setColumns([...rest.slice(0, at), moving, ...rest.slice(at)]);
+  };
+  const groupable = [...(known.data?.params ?? []).map((c) => `params.${c.key}`), ...(known.data?.tags ?? []).map((c) => `tags.${c.key}`)];
 
-  const filterError = filterErrorOf(runs.error);
+  const filterError = filterErrorOf(active.error);
+  const loadedCount = view.groupBy ? visibleRuns.length : rows.length;
+  const countText =
+    total !== undefined
+      ? `${loadedCount === total ? '' : `${loadedCount.toLocaleString()} of `}${total.toLocaleString()} ${view.deleted ? 'deleted ' : ''}run${total === 1 ? '' : 's'}${view.groupBy && groups ? ` in ${groups.length.toLocaleString()} groups` : ''}`
+      : '\u00a0';
 
   return (
     <section aria-label="Runs">
       <FilterBar
-        filter={filter}
+        filter={view.filter}
         onApply={(f) => update({ filter: f })}
         label="Filter runs"
         placeholder="metrics.acc > 0.9 AND params.model = 'xgb'"
@@ -142,24 +184,71 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
         }
       />
 
-      <div className="toolbar">
+      <div className="toolbar runs-toolbar">
         <div className="toolbar-title">
-          <span className="muted" data-testid="runs-count" data-count={rows.length}>
-            {runs.isSuccess ? `${rows.length}${runs.hasNextPage ? '+' : ''} run${rows.length === 1 && !runs.hasNextPage ? '' : 's'}` : '\u00a0'}
+          <span className="muted" data-testid="runs-count" data-count={loadedCount} data-total={total}>
+            {active.isSuccess ? countText : '\u00a0'}
           </span>
           {selected.size > 0 && (
             <>
               <span className="muted">·</span>
-              <span data-testid="selected-count">{selected.size} selected</span>
+              <span data-testid="selected-count">{selected.size.toLocaleString()} selected</span>
+              <BulkActions experimentId={experimentId} selected={selected} deletedView={view.deleted} onDone={() => setSelected(new Set())} />
               <Button size="sm" variant="ghost" onClick={() => setSelected(new Set())}>
                 Clear selection
               </Button>
             </>
           )}
-          {runs.isFetching && !runs.isFetchingNextPage && <span className="spinner spinner-muted" aria-label="Refreshing" />}
+          {active.isFetching && !runs.isFetchingNextPage && (
+            <span
+              className="spinner spinner-muted"
+              role="status"
+              aria-label={groupProgress && view.groupBy ? `Loading runs: ${groupProgress}` : 'Refreshing'}
+            />
+          )}
+          {view.groupBy && grouped.isFetching && groupProgress && <span className="muted small">{groupProgress}</span>}
         </div>
         <div className="page-actions">
-          <ColumnChooser known={known.data} columns={columns ?? []} onChange={setColumns} onReset={() => setColumns(undefined)} />
+          <label className="inline-select">
+            <span className="muted small">Group by</span>
+            <select
+              value={view.groupBy ? columnId(view.groupBy) : ''}
+              onChange={(e) => {
+                setExpanded(new Set());
+                update({ groupBy: e.target.value || undefined });
+              }}
+              data-testid="group-by"
+            >
+              <option value="">nothing</option>
+              {view.groupBy && !groupable.includes(columnId(view.groupBy)) && <option value={columnId(view.groupBy)}>{columnId(view.groupBy)}</option>}
+              {groupable.map((id) => (
+                <option key={id} value={id}>
+                  {id}
+                </option>
+              ))}
+            </select>
+          </label>
+          <Button
+            onClick={() => {
+              setSelected(new Set());
+              update({ show: view.deleted ? undefined : 'deleted' });
+            }}
+            aria-pressed={view.deleted}
+            data-testid="show-deleted"
+          >
+            {view.deleted ? 'Back to active runs' : 'Deleted runs'}
+          </Button>
+          <ExportCsv search={base} columns={shown} fileName={`experiment-${experimentId}-runs.csv`} />
+          <ColumnChooser
+            known={known.data}
+            columns={columns ?? []}
+            pinned={view.pin}
+            onApply={(cols, pin) => setColumns(cols, pin)}
+            onReset={() => {
+              remember(undefined);
+              update({ cols: undefined, pin: undefined });
+            }}
+          />
           <Button
             variant="primary"
             disabled={!canCompare}
@@ -167,42 +256,61 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
             onClick={() => navigate(`/compare?runs=${[...selected].map(encodeURIComponent).join(',')}`)}
             data-testid="compare-runs"
           >
-            Compare{selected.size > 0 ? ` ${selected.size}` : ''}
+            Compare{selected.size > 0 && selected.size <= MAX_COMPARE ? ` ${selected.size}` : ''}
           </Button>
         </div>
       </div>
 
       <div className="card runs-card">
-        {runs.isPending && !filterError ? (
-          <Spinner label="Loading runs…" />
-        ) : runs.isError && !filterError ? (
+        {(active.isPending || (columns === undefined && known.isPending)) && !filterError ? (
+          <Spinner label={view.groupBy && groupProgress ? `Loading runs to group: ${groupProgress}` : 'Loading runs…'} />
+        ) : known.isError && columns === undefined ? (
           <div className="card-pad">
-            <ErrorText error={runs.error} />
+            <QueryError query={known} />
           </div>
-        ) : rows.length === 0 ? (
-          <EmptyState title={filterError ? 'The filter has a mistake' : filter ? 'No runs match this filter' : 'No runs yet'}>
+        ) : active.isError && !filterError ? (
+          <div className="card-pad">
+            <QueryError query={active} />
+          </div>
+        ) : items.length === 0 ? (
+          <EmptyState
+            title={filterError ? 'The filter has a mistake' : view.filter ? 'No runs match this filter' : view.deleted ? 'No deleted runs' : 'No runs yet'}
+          >
             {filterError
               ? 'Fix the filter to see runs.'
-              : filter
+              : view.filter
                 ? 'Loosen the filter or clear it.'
-                : 'Runs logged to this experiment from the SDKs or the mlflow client appear here.'}
+                : view.deleted
+                  ? 'Runs deleted from this experiment appear here, to restore.'
+                  : 'Runs logged to this experiment from the SDKs or the mlflow client appear here.'}
           </EmptyState>
         ) : (
           <RunsGrid
-            rows={rows}
-            columns={columns ?? []}
-            sort={sort}
+            items={items}
+            columns={shown}
+            pinned={view.pin}
+            groupBy={view.groupBy}
+            sort={view.sort}
             onSort={onSort}
+            onTogglePin={togglePin}
+            onMove={move}
             selected={selected}
             onToggle={toggle}
             allSelected={allSelected}
-            onToggleAll={() => setSelected(allSelected ? new Set() : new Set(rows.map((r) => r.run.info.runId)))}
-            onNearEnd={() => {
-              if (runs.hasNextPage && !runs.isFetchingNextPage) void runs.fetchNextPage();
-            }}
+            onToggleAll={() => setSelected(allSelected ? new Set() : new Set(visibleRuns.map((r) => r.run.info.runId)))}
+            onToggleGroup={(value) =>
+              setExpanded((e) => {
+                const next = new Set(e);
+                if (next.has(value)) next.delete(value);
+                else next.add(value);
+                return next;
+              })
+            }
+            onNearEnd={onNearEnd}
+            scrollKey={location.key}
           />
         )}
-        {runs.hasNextPage && rows.length > 0 && (
+        {!view.groupBy && runs.hasNextPage && rows.length > 0 && (
           <div className="runs-footer">
             <Button size="sm" onClick={() => void runs.fetchNextPage()} pending={runs.isFetchingNextPage} data-testid="runs-load-more">
               Load {PAGE} more
@@ -211,181 +319,5 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
         )}
       </div>
     </section>
-  );
-}
-
-function RunsGrid({
-  rows,
-  columns,
-  sort,
-  onSort,
-  selected,
-  onToggle,
-  allSelected,
-  onToggleAll,
-  onNearEnd,
-}: {
-  rows: Row[];
-  columns: DataColumn[];
-  sort: Sort | undefined;
-  onSort: (column: string, firstDesc: boolean) => void;
-  selected: Set<string>;
-  onToggle: (runId: string) => void;
-  allSelected: boolean;
-  onToggleAll: () => void;
-  onNearEnd: () => void;
-}) {
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: rows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-    // React 19 warns when flushSync runs during render; a frame of lag while scrolling is not visible.
-    useFlushSync: false,
-  });
-  const items = virtualizer.getVirtualItems();
-  const lastIndex = items[items.length - 1]?.index ?? 0;
-  useEffect(() => {
-    if (lastIndex >= rows.length - PREFETCH_ROWS) onNearEnd();
-  }, [lastIndex, rows.length, onNearEnd]);
-
-  const top = items[0]?.start ?? 0;
-  const bottom = virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0);
-  const tableWidth = width.select + width.name + width.status + width.start_time + width.duration + width.user_id + columns.length * width.data;
-  const now = Date.now();
-
-  const attrHeader = (attr: SortableAttribute, firstDesc: boolean) => (
-    <SortHeader id={`attributes.${attr}`} sort={sort} onSort={onSort} firstDesc={firstDesc} isDefault={attr === 'start_time' && !sort}>
-      {sortableAttributes[attr]}
-    </SortHeader>
-  );
-
-  return (
-    <div className="runs-scroll" ref={scrollRef}>
-      <table className="table runs-table" style={{ width: tableWidth }} data-testid="runs-table">
-        <colgroup>
-          <col style={{ width: width.select }} />
-          <col style={{ width: width.name }} />
-          <col style={{ width: width.status }} />
-          <col style={{ width: width.start_time }} />
-          <col style={{ width: width.duration }} />
-          <col style={{ width: width.user_id }} />
-          {columns.map((c) => (
-            <col key={columnId(c)} style={{ width: width.data }} />
-          ))}
-        </colgroup>
-        <thead>
-          <tr>
-            <th className="sticky-col col-select">
-              <input type="checkbox" aria-label="Select all loaded runs" checked={allSelected} onChange={onToggleAll} />
-            </th>
-            <th className="sticky-col col-name" aria-sort={ariaSort(sort, 'attributes.run_name')}>
-              {attrHeader('run_name', false)}
-            </th>
-            <th aria-sort={ariaSort(sort, 'attributes.status')}>{attrHeader('status', false)}</th>
-            <th aria-sort={ariaSort(sort, 'attributes.start_time') ?? (sort ? undefined : 'descending')}>{attrHeader('start_time', true)}</th>
-            <th>Duration</th>
-            <th aria-sort={ariaSort(sort, 'attributes.user_id')}>{attrHeader('user_id', false)}</th>
-            {columns.map((c) => (
-              <th key={columnId(c)} className={`col-data col-${c.kind}`} aria-sort={ariaSort(sort, columnId(c))} title={columnId(c)}>
-                <SortHeader id={columnId(c)} sort={sort} onSort={onSort} firstDesc={c.kind === 'metrics'}>
-                  <span className="col-kind">{c.kind === 'metrics' ? 'metric' : c.kind === 'params' ? 'param' : 'tag'}</span>
-                  <span className="col-key">{c.key}</span>
-                </SortHeader>
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {top > 0 && <tr className="spacer" style={{ height: top }} aria-hidden="true" />}
-          {items.map((item) => {
-            const { run, values } = rows[item.index]!;
-            const info = run.info;
-            const isSelected = selected.has(info.runId);
-            const duration = runDuration(info, now);
-            return (
-              <tr
-                key={info.runId}
-                className={isSelected ? 'row-selected' : undefined}
-                style={{ height: ROW_HEIGHT }}
-                data-testid="run-row"
-                data-run-name={info.runName}
-              >
-                <td className="sticky-col col-select">
-                  <input type="checkbox" aria-label={`Select ${info.runName}`} checked={isSelected} onChange={() => onToggle(info.runId)} />
-                </td>
-                <td className="sticky-col col-name">
-                  <Link to={`/runs/${encodeURIComponent(info.runId)}`} className="cell-link" title={info.runName}>
-                    {info.runName}
-                  </Link>
-                </td>
-                <td>
-                  <StatusBadge status={info.status} />
-                </td>
-                <td title={info.startTime === null ? undefined : new Date(info.startTime).toISOString()}>
-                  {info.startTime === null ? '—' : relativeTime(info.startTime, now)}
-                </td>
-                <td className="num">{duration === null ? <span className="muted">—</span> : formatDuration(duration)}</td>
-                <td title={info.userId}>{info.userId || <span className="muted">—</span>}</td>
-                {columns.map((c) => {
-                  const id = columnId(c);
-                  const v = values.get(id);
-                  if (v === undefined)
-                    return (
-                      <td key={id} className={c.kind === 'metrics' ? 'num muted' : 'muted'}>
-                        —
-                      </td>
-                    );
-                  if (c.kind === 'metrics')
-                    return (
-                      <td key={id} className="num" title={String(v)} data-column={id}>
-                        {formatMetric(v)}
-                      </td>
-                    );
-                  return (
-                    <td key={id} className={c.kind === 'params' ? 'mono' : undefined} title={String(v)} data-column={id}>
-                      {String(v)}
-                    </td>
-                  );
-                })}
-              </tr>
-            );
-          })}
-          {bottom > 0 && <tr className="spacer" style={{ height: bottom }} aria-hidden="true" />}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-function ariaSort(sort: Sort | undefined, id: string): 'ascending' | 'descending' | undefined {
-  if (sort?.column !== id) return undefined;
-  return sort.desc ? 'descending' : 'ascending';
-}
-
-function SortHeader({
-  id,
-  sort,
-  onSort,
-  firstDesc,
-  isDefault,
-  children,
-}: {
-  id: string;
-  sort: Sort | undefined;
-  onSort: (column: string, firstDesc: boolean) => void;
-  firstDesc: boolean;
-  /** Shown as sorted descending when nothing else is: the server's own order. */
-  isDefault?: boolean;
-  children: ReactNode;
-}) {
-  const active = sort?.column === id || isDefault;
-  const desc = sort?.column === id ? sort.desc : true;
-  return (
-    <button type="button" className={`th-sort${active ? ' active' : ''}`} onClick={() => onSort(id, firstDesc)} data-testid={`sort-${id}`}>
-      <span className="th-label">{children}</span>
-      <ChevronDownIcon size={12} className="sort-icon" style={{ transform: active && !desc ? 'rotate(180deg)' : undefined, opacity: active ? 1 : 0 }} />
-    </button>
   );
 }

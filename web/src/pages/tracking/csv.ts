@@ -42,3 +42,9 @@ export function parseDelimited(text: string, delimiter: string, maxRows: number)
   if (rows.length < maxRows && (field !== '' || row.length > 0)) endRow();
   return rows;
 }
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+const csvField = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+
+/** Rows to CSV text, CRLF line ends as RFC 4180 has them. */
+export const toCsv = (rows: string[][]) => rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';

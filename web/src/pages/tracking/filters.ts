@@ -37,3 +37,16 @@ export function orderByOf(sort: Sort): string {
   const target = data ? `${data.kind}.\`${data.key}\`` : sort.column;
   return `${target} ${sort.desc ? 'DESC' : 'ASC'}`;
 }
+
+/**
+ * Column lists in a URL: ids joined by commas ("metrics.acc,params.lr"). Tracking keys cannot hold a
+ * comma, so no escaping is needed; ids that do not parse are dropped.
+ */
+export const columnsToParam = (columns: DataColumn[]) => columns.map(columnId).join(',');
+export function columnsFromParam(param: string | null): DataColumn[] | undefined {
+  if (param === null) return undefined;
+  return param
+    .split(',')
+    .map(parseColumnId)
+    .filter((c) => c !== undefined);
+}
