@@ -59,7 +59,15 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
   const [selected, setSelected] = useState<Set<string>>(() => new Set());
   const [expanded, setExpanded] = useState<Set<string | undefined>>(() => new Set());
 
-  const known = useQuery({ queryKey: keys.runKeys(experimentId), queryFn: () => client.experiments.columns(experimentId), staleTime: 60_000 });
+  // Asked for after the first page of runs: on SQLite the summary of a big experiment holds the
+  // server for a moment, and the rows must not queue behind it (their data columns fill in after).
+  const [rowsShown, setRowsShown] = useState(false);
+  const known = useQuery({
+    queryKey: keys.runKeys(experimentId),
+    queryFn: () => client.experiments.columns(experimentId),
+    staleTime: 60_000,
+    enabled: rowsShown || view.groupBy !== undefined,
+  });
   const [columns, remember] = useColumns(experimentId, known.data, view.cols);
   const shown = useMemo(() => {
     const cols = columns ?? [];
@@ -87,11 +95,16 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
     },
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextPageToken,
-    // Wait for the column choice: fetching every key of every run is what the projection avoids.
-    enabled: columns !== undefined && !view.groupBy,
+    // Without a column choice yet (a first visit), the rows come first with no data columns; the
+    // defaults, once the summary tells them, are a second request whose cells shimmer meanwhile.
+    enabled: !view.groupBy,
     // A new sort or column keeps the old rows on screen (new cells shimmer) until the new ones arrive.
     placeholderData: keepPreviousData,
   });
+  const firstPageSettled = runs.isFetched || runs.isError;
+  useEffect(() => {
+    if (firstPageSettled) setRowsShown(true);
+  }, [firstPageSettled]);
   const [groupProgress, setGroupProgress] = useState<string>();
   const grouped = useQuery({
     queryKey: [...keys.runs(experimentId, search), 'all'],
@@ -262,7 +275,7 @@ export function RunsSection({ experimentId }: { experimentId: string }) {
       </div>
 
       <div className="card runs-card">
-        {(active.isPending || (columns === undefined && known.isPending)) && !filterError ? (
+        {active.isPending && !filterError ? (
           <Spinner label={view.groupBy && groupProgress ? `Loading runs to group: ${groupProgress}` : 'Loading runs…'} />
         ) : known.isError && columns === undefined ? (
           <div className="card-pad">
