@@ -308,9 +308,12 @@ test('the jobs list says what each job belongs to, with a link to its page', asy
     await page.goBack();
     await page.locator('[data-kind="deployment.build"] a.mono').first().click();
     await page.waitForURL(/\/jobs\/[^/]+$/);
-    assert.equal((await page.getByTestId('job-owner').innerText()).trim(), 'Deployment credit-scorer');
+    // The address changes before the job's page (loaded on demand) replaces the list.
+    const jobPage = page.getByTestId('job-page');
+    await jobPage.waitFor();
+    assert.equal((await jobPage.getByTestId('job-owner').innerText()).trim(), 'Deployment credit-scorer');
     await assertAccessible(page, 'a job naming its deployment');
-    await page.getByTestId('job-owner').locator('a').click();
+    await jobPage.getByTestId('job-owner').locator('a').click();
     await page.waitForURL(new RegExp(`/deployments/${deploymentId}$`));
     assert.deepEqual(errors, []);
   } finally {
