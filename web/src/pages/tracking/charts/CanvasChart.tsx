@@ -1,4 +1,5 @@
-import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useColorScheme } from '../chartColors';
 import { readTheme, type Theme } from './theme';
 
 export interface Size {
@@ -36,14 +37,9 @@ export function markDrawn(el: HTMLElement, ms: number) {
 
 /** The theme, read again when the system switches between light and dark. */
 export function useTheme(): Theme {
-  const [theme, setTheme] = useState(readTheme);
-  useEffect(() => {
-    const query = window.matchMedia('(prefers-color-scheme: dark)');
-    const update = () => setTheme(readTheme());
-    query.addEventListener('change', update);
-    return () => query.removeEventListener('change', update);
-  }, []);
-  return theme;
+  const scheme = useColorScheme();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the scheme is what changes the variables readTheme reads.
+  return useMemo(readTheme, [scheme]);
 }
 
 function fit(canvas: HTMLCanvasElement, size: Size): CanvasRenderingContext2D {

@@ -1,4 +1,5 @@
 // Chart colours come from the page's CSS variables, so the charts follow the light and dark themes.
+import { cssColor } from '../chartColors';
 
 export interface Theme {
   text: string;
@@ -18,8 +19,7 @@ export const SCALE_STEPS = 64;
 const PALETTE_SIZE = 8;
 
 export function readTheme(): Theme {
-  const css = getComputedStyle(document.documentElement);
-  const v = (name: string) => css.getPropertyValue(name).trim();
+  const v = (name: string) => cssColor(name, '');
   const stops = [1, 2, 3].map((i) => parseColor(v(`--chart-scale-${i}`)));
   return {
     text: v('--text'),
