@@ -168,7 +168,7 @@ test('scatter: any two fields coloured by a third, with a legend; a colour chang
   await drawn('chart-scatter', before);
   assert.notEqual((await ink('chart-scatter')).hash, continuous.hash, 'colouring by another field changes the drawing');
   // Four batch sizes: a categorical palette with four entries.
-  assert.equal(await page.getByTestId('chart-legend').locator('li .chart-swatch').count(), 4);
+  assert.equal(await page.getByTestId('chart-legend').locator('li .swatch').count(), 4);
 
   before = await draws('chart-scatter');
   await page.getByTestId('scatter-x').selectOption('attributes.duration');
@@ -231,7 +231,10 @@ test('lines: the histories of the first 50 runs overlaid; smoothing and a log sc
   const smooth = await ink('chart-lines');
   assert.notEqual(smooth.hash, raw.hash, 'smoothing changes the drawing');
   before = await draws('chart-lines');
-  await page.getByTestId('lines-log').check();
+  // The box mirrors the address, which react-router updates in a transition: it ticks once that
+  // commits, not within the click (what check() demands).
+  await page.getByTestId('lines-log').click();
+  await waitFor(() => page.getByTestId('lines-log').isChecked(), 'the log scale box ticked');
   await drawn('chart-lines', before);
   assert.notEqual((await ink('chart-lines')).hash, smooth.hash, 'a log scale changes the drawing');
   assert.equal(param('c.smooth'), '0.9');

@@ -1,3 +1,4 @@
+import { SERIES_COLORS, Swatch } from '../format';
 import type { Column } from './fields';
 
 /** The colour key: swatches for categories, a gradient with its ends for numbers. */
@@ -8,7 +9,7 @@ export function ColorLegend({ column }: { column: Column }) {
         <li className="chart-legend-title">{column.label}</li>
         {column.categories.map((c, i) => (
           <li key={c}>
-            <span className="chart-swatch" style={{ background: `var(--chart-${(i % 8) + 1})` }} />
+            <Swatch index={i % SERIES_COLORS.length} />
             {c}
           </li>
         ))}

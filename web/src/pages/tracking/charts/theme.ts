@@ -1,5 +1,6 @@
 // Chart colours come from the page's CSS variables, so the charts follow the light and dark themes.
-import { cssColor } from '../chartColors';
+import { cssColor, seriesColor } from '../chartColors';
+import { SERIES_COLORS } from '../format';
 
 export interface Theme {
   text: string;
@@ -16,7 +17,6 @@ export interface Theme {
 }
 
 export const SCALE_STEPS = 64;
-const PALETTE_SIZE = 8;
 
 export function readTheme(): Theme {
   const v = (name: string) => cssColor(name, '');
@@ -28,7 +28,8 @@ export function readTheme(): Theme {
     border: v('--border'),
     surface: v('--surface'),
     accent: v('--accent'),
-    palette: Array.from({ length: PALETTE_SIZE }, (_, i) => v(`--chart-${i + 1}`)),
+    // The same categorical colours as the run page's charts and swatches.
+    palette: SERIES_COLORS.map((_, i) => seriesColor(i)),
     scale: Array.from({ length: SCALE_STEPS }, (_, i) => interpolate(stops, i / (SCALE_STEPS - 1))),
     font: `11px ${v('--font') || 'system-ui, sans-serif'}`,
   };
